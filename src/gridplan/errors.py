@@ -1,0 +1,63 @@
+"""One exception hierarchy for GridPlan.
+
+Every error a user can cause derives from :class:`GridPlanError`.  Errors about
+bad input also derive from :class:`ValueError` (as r5py does), so callers that
+only know the standard library still catch them.  An error carries a stable
+``code`` and its parameters so that the dashboard can show it in Chinese or
+English (see :mod:`gridplan.i18n`), and, where several things are wrong at
+once, every problem in one message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+
+class GridPlanError(Exception):
+    """Base class of every GridPlan error."""
+
+    code = "error"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        params: Mapping[str, Any] | None = None,
+        problems: Iterable[str] = (),
+    ) -> None:
+        self.problems = list(problems)
+        full = message if not self.problems else message + ": " + "; ".join(self.problems)
+        super().__init__(full)
+        if code is not None:
+            self.code = code
+        self.params = dict(params or {})
+
+    @property
+    def message(self) -> str:
+        return str(self)
+
+
+class InputError(GridPlanError, ValueError):
+    """Input that GridPlan cannot use: wrong values, wrong columns, wrong codes."""
+
+    code = "input"
+
+
+class UploadError(InputError):
+    """A file a user brought cannot be read (format, encoding, CRS, size, safety)."""
+
+    code = "upload"
+
+
+class UnknownRegionError(InputError, LookupError):
+    """A prefecture or unit name/adcode that the boundary data does not know."""
+
+    code = "unknown_region"
+
+
+class PresetError(GridPlanError):
+    """A preset file in ``data/geo/presets`` is missing or malformed."""
+
+    code = "preset"

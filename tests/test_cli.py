@@ -1,0 +1,95 @@
+import json
+import subprocess
+import sys
+
+import geopandas as gpd
+import pytest
+
+from gridplan.cli import main
+
+
+def run(capsys, *args):
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_regions_json_contract(capsys):
+    code, out, _ = run(capsys, "regions", "--prefecture", "石家庄市", "--json")
+    assert code == 0
+    rows = json.loads(out)
+    assert len(rows) == 24
+    by = {r["adcode"]: r for r in rows}
+    assert {"adcode", "name", "population", "population_source", "area_km2"} <= set(rows[0])
+    assert by["130102"]["population"] == 1_059_572
+    assert by["130102"]["population_source"] == "census2020"
+    assert by["130102"]["area_km2"] > 50
+    assert by["130171"]["area_km2"] is None  # functional zone: no polygon
+    assert sum(r["population"] for r in rows) == 11_235_086
+
+
+def test_grids_json_contract_and_geojson(capsys, tmp_path):
+    path = tmp_path / "grids.geojson"
+    code, out, _ = run(capsys, "grids", "--preset", "shijiazhuang", "--json", "-o", str(path))
+    assert code == 0
+    data = json.loads(out)
+    grids = {g["grid_id"]: g for g in data["grids"]}
+    assert grids["sjz-changan"]["population"] == 1_364_247
+    assert grids["sjz-changan"]["units"] == ["130102", "130171"]
+    assert grids["sjz-changan"]["lead_hospital"] == "石家庄市第三医院"
+    assert {"grid_id", "name", "lead_hospital", "units", "population", "area_km2"} <= set(grids["sjz-xinhua"])
+    assert [p["kind"] for p in data["problems"]] == ["no_lead"]
+    gdf = gpd.read_file(path)
+    assert gdf.crs.to_epsg() == 4326 and len(gdf) == 22
+    row = gdf.set_index("grid_id").loc["sjz-yuhua"]
+    assert row["population"] == 827_402 and row["lead_hospital"] == "石家庄市第一医院"
+    fc = json.loads(path.read_text(encoding="utf-8"))
+    assert fc["type"] == "FeatureCollection"
+
+
+def test_township_file_on_both_commands(capsys, sjz_township_zip):
+    code, out, _ = run(capsys, "regions", "--prefecture", "130100", "--township-file", str(sjz_township_zip))
+    assert code == 0
+    rows = {r["adcode"]: r for r in json.loads(out)}
+    assert rows["130102001"]["population_source"] == "modelled"
+    assert "130102" not in rows and "130109" in rows
+    code, out, _ = run(capsys, "grids", "--preset", "shijiazhuang", "--township-file", str(sjz_township_zip))
+    grids = {g["grid_id"]: g for g in json.loads(out)["grids"]}
+    assert "130171100" in grids["sjz-changan"]["units"]  # 宋营镇, administered by 高新区
+    assert grids["sjz-changan"]["population"] == pytest.approx(1_364_247, abs=1)
+
+
+def test_prefecture_without_preset_gives_one_grid_per_unit(capsys):
+    code, out, _ = run(capsys, "grids", "--prefecture", "日照市", "--json")
+    assert code == 0
+    assert len(json.loads(out)["grids"]) == 5
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["regions", "--prefecture", "不存在市"],
+        ["grids", "--prefecture", "州"],
+        ["regions", "--prefecture", "石家庄市", "--township-file", "/nonexistent.zip"],
+        ["grids", "--preset", "shijiazhuang", "-o", "out.txt"],
+    ],
+)
+def test_bad_input_exits_non_zero_with_one_line(capsys, args, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(capsys, *args)
+    assert code != 0 and out == ""
+    assert err.count("\n") == 1 and err.startswith("gridplan: error:")
+
+
+def test_bad_township_file_message(capsys, tmp_path):
+    bad = tmp_path / "bad.zip"
+    bad.write_bytes(b"PK\x03\x04 not really a zip")
+    code, _, err = run(capsys, "regions", "--prefecture", "石家庄市", "--township-file", str(bad))
+    assert code == 2 and err.count("\n") == 1
+
+
+def test_module_entry_point():
+    r = subprocess.run([sys.executable, "-m", "gridplan", "regions", "--prefecture", "日照市", "--json"],
+                       capture_output=True, text=True, check=False)  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    assert len(json.loads(r.stdout)) == 5

@@ -1,0 +1,230 @@
+import json
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+
+from gridplan.boundaries import Prefecture
+from gridplan.errors import InputError, PresetError
+from gridplan.grids import (
+    GridPlan,
+    dissolve_grids,
+    grid_statistics,
+    list_presets,
+    population_balance,
+    resolve_assignment,
+    validate_plan,
+)
+from gridplan.units import UnitSet, build_units
+
+
+@pytest.fixture(scope="module")
+def sjz():
+    return build_units("130100")
+
+
+def _stats(plan, us):
+    return grid_statistics(plan, us).set_index("grid_id")
+
+
+def test_all_five_seed_presets_exist_and_cite_their_seed():
+    assert list_presets() == ["chuxiong", "ganzhou", "rizhao", "shijiazhuang", "zhengzhou"]
+    for pid in list_presets():
+        plan = GridPlan.from_preset(pid)
+        assert plan.seed["file"].endswith(".txt") and plan.seed["title"]
+        assert plan.seed_quote and plan.notes
+
+
+def test_shijiazhuang_four_medical_groups_census_figures(sjz):
+    plan = GridPlan.from_preset("shijiazhuang")
+    s = _stats(plan, sjz)
+    assert s.loc["sjz-xinhua", "population"] == 802_057
+    assert s.loc["sjz-changan", "population"] == 1_364_247
+    assert s.loc["sjz-qiaoxi", "population"] == 979_646
+    assert s.loc["sjz-yuhua", "population"] == 827_402
+    assert s.loc["sjz-changan", "lead_hospital"] == "石家庄市第三医院"
+    assert s.loc["sjz-yuhua", "units"] == ["130108", "130172"]
+    assert s.loc["sjz-changan", "undrawn_units"] == ["石家庄高新技术产业开发区"]
+    assert (s["population_source"] == "census2020").all()
+    # every other county-level unit is its own county medical community
+    assert len(plan.grids) == 4 + 18
+    assert "25" in " ".join(plan.notes) and "未公布" in " ".join(plan.notes)
+
+
+def test_chuxiong_city_is_one_grid_and_networks_span_all_ten_units():
+    us = build_units("532300")
+    plan = GridPlan.from_preset("chuxiong")
+    s = _stats(plan, us)
+    assert s.loc["cx-city", "population"] == 631_530
+    city = plan.grid("cx-city")
+    assert city.lead_hospital == "楚雄州人民医院"
+    assert {"州中医医院", "州精神病医院", "州妇幼保健院", "州疾病预防控制中心", "州中心血站"} <= set(city.members)
+    tcm = next(n for n in plan.networks if n.kind == "tcm_alliance")
+    assert tcm.lead_hospital == "楚雄州中医医院"
+    assert set(tcm.units) == set(us.units["unit_id"])
+    assert len(plan.networks) == 6
+
+
+@pytest.mark.parametrize(("pid", "n_grids"), [("ganzhou", 18), ("rizhao", 5), ("zhengzhou", 15)])
+def test_county_level_presets_one_grid_per_unit(pid, n_grids):
+    plan = GridPlan.from_preset(pid)
+    us = build_units(plan.prefecture)
+    assert len(plan.grids) == n_grids == len(us.units)
+    assignment = resolve_assignment(plan, us.units)
+    assert assignment.notna().all()
+    kinds = {p.kind for p in validate_plan(plan, us)}
+    assert kinds == {"no_lead"}  # honest: the seeds name no lead hospitals for these
+
+
+def test_preset_round_trips_through_json(tmp_path):
+    plan = GridPlan.from_preset("chuxiong")
+    again = GridPlan.from_dict(json.loads(json.dumps(plan.to_dict())))
+    assert again == plan
+
+
+def test_unknown_or_malformed_preset():
+    with pytest.raises(PresetError, match="unknown preset"):
+        GridPlan.from_preset("nowhere")
+    with pytest.raises(PresetError) as e:
+        GridPlan.from_dict({"name": "x"})
+    assert "id" in str(e.value) and "grids" in str(e.value)  # all problems in one message
+
+
+# --- validation on a toy prefecture: a 3x2 block of 10 km squares -------------------------
+def _toy() -> UnitSet:
+    cells, ids = [], []
+    for i in range(3):
+        for j in range(2):
+            x0, y0 = 500_000 + i * 10_000, 4_200_000 + j * 10_000
+            cells.append(shapely.box(x0, y0, x0 + 10_000, y0 + 10_000))
+            ids.append(f"9901{i}{j}")
+    gdf = gpd.GeoDataFrame({"unit_id": ids, "name": [f"U{x}" for x in ids]}, geometry=cells, crs=4547)
+    gdf = gdf.to_crs(4326)
+    gdf["level"] = "county"
+    gdf["county_adcode"] = gdf["unit_id"]
+    gdf["county_name"] = gdf["name"]
+    gdf["population"] = [100.0, 200, 300, 400, 500, 600]
+    gdf["population_source"] = "census2020"
+    gdf["area_km2"] = 100.0
+    gdf["has_geometry"] = True
+    gdf["inside_prefecture"] = True
+    zone = gpd.GeoDataFrame(
+        {"unit_id": ["990171"], "name": ["Z"], "level": ["zone"], "county_adcode": ["990171"],
+         "county_name": ["Z"], "population": [50.0], "population_source": ["census2020"],
+         "area_km2": [np.nan], "has_geometry": [False], "inside_prefecture": [True]},
+        geometry=[None], crs=4326,
+    )  # fmt: skip
+    import pandas as pd
+
+    units = gpd.GeoDataFrame(pd.concat([gdf, zone], ignore_index=True), crs=4326)
+    return UnitSet(Prefecture("990100", "Toy", "Toy"), units, "EPSG:4547")
+
+
+def _plan(groups: dict[str, list[str]], lead: str = "H") -> GridPlan:
+    return GridPlan.from_dict({"id": "toy", "prefecture": "990100",
+                               "grids": [{"grid_id": g, "name": g, "lead_hospital": lead, "units": u}
+                                         for g, u in groups.items()]})  # fmt: skip
+
+
+def test_valid_toy_plan_has_no_problems():
+    us = _toy()
+    plan = _plan({"A": ["990100", "990101", "990171"], "B": ["990110", "990111", "990120", "990121"]})
+    assert validate_plan(plan, us) == []
+    s = _stats(plan, us)
+    assert s.loc["A", "population"] == 350 and s.loc["A", "undrawn_units"] == ["Z"]
+    assert s.loc["B", "density"] == pytest.approx(1800 / 400)
+
+
+def test_all_problems_reported_together():
+    us = _toy()
+    # A = column 0 and column 2 (not touching), 990101 in two grids, 990121 unassigned,
+    # a code from another prefecture, and grid B without lead hospital
+    plan = _plan({"A": ["990100", "990120", "990171", "130102"], "B": ["990101", "990110", "990111"]})
+    plan.grids[1].lead_hospital = ""
+    plan.grids[0].units.append("990101")
+    problems = validate_plan(plan, us)
+    kinds = sorted(p.kind for p in problems)
+    assert kinds == sorted(["outside_listed", "unassigned", "duplicate", "not_contiguous", "no_lead"])
+    nc = next(p for p in problems if p.kind == "not_contiguous")
+    assert "U990100" in nc.message_zh and "U990120" in nc.message_zh and "2 块" in nc.message_zh
+    un = next(p for p in problems if p.kind == "unassigned")
+    assert un.units == ["990121"]
+    dup = next(p for p in problems if p.kind == "duplicate")
+    assert "A" in dup.message_en and "B" in dup.message_en
+
+
+def test_diagonal_neighbours_within_tolerance_count_as_touching():
+    us = _toy()
+    # 990100 and 990111 meet at a corner only: a corner is a shared point, contiguous
+    plan = _plan({"A": ["990100", "990111", "990171"], "B": ["990101", "990110", "990120", "990121"]})
+    assert not [p for p in validate_plan(plan, us) if p.kind == "not_contiguous"]
+
+
+def test_outside_unit_reported():
+    us = _toy()
+    us.units.loc[0, "inside_prefecture"] = False
+    plan = _plan({"A": ["990101", "990110", "990111", "990120", "990121", "990171"]})
+    problems = validate_plan(plan, us)
+    assert [p.kind for p in problems] == ["outside"]
+    assert problems[0].units == ["990100"]
+
+
+def test_reassign_moves_units_and_rejects_unknown_grids():
+    us = _toy()
+    plan = _plan({"A": ["990100", "990101", "990171"], "B": ["990110", "990111", "990120", "990121"]})
+    moved = plan.reassign({"990110": "A"})
+    assert "990110" in moved.grid("A").units and "990110" not in moved.grid("B").units
+    assert "990110" in plan.grid("B").units  # original untouched
+    assert _stats(moved, us).loc["A", "population"] == 650
+    cleared = plan.reassign({"990121": ""})
+    assert [p.kind for p in validate_plan(cleared, us)] == ["unassigned"]
+    with pytest.raises(InputError):
+        plan.reassign({"990110": "nope"})
+    grown = plan.add_grid("C", lead_hospital="H")
+    assert [p.kind for p in validate_plan(grown, us)] == ["empty_grid"]
+
+
+def test_balance_figures():
+    us = _toy()
+    plan = _plan({"A": ["990100", "990101", "990171"], "B": ["990110", "990111", "990120", "990121"]})
+    bal = population_balance(grid_statistics(plan, us))
+    assert bal["max_min_ratio"] == pytest.approx(1800 / 350)
+    assert bal["cv"] == pytest.approx(np.std([350, 1800]) / np.mean([350, 1800]))
+
+
+def test_dissolve_gives_one_polygon_per_contiguous_grid(sjz):
+    plan = GridPlan.from_preset("shijiazhuang")
+    gdf = dissolve_grids(plan, sjz)
+    assert gdf.crs.to_epsg() == 4326 and len(gdf) == 22
+    changan = gdf.set_index("grid_id").geometry["sjz-changan"]
+    county = sjz.units.set_index("unit_id").geometry["130102"]
+    assert changan.equals(county)  # 高新区 has no polygon: the group's area is 长安区's
+    assert (gdf["area_km2"] > 0).all()
+
+
+# --- township layer -------------------------------------------------------------------------
+def test_township_layer_builds_grids_from_townships(sjz_townships):
+    us = build_units("130100", townships=sjz_townships)
+    plan = GridPlan.from_preset("shijiazhuang")
+    s = _stats(plan, us)
+    # the same census totals, now carried by townships (modelled by area)
+    assert s.loc["sjz-changan", "population"] == pytest.approx(1_364_247)
+    assert s.loc["sjz-yuhua", "population"] == pytest.approx(827_402)
+    changan_units = set(s.loc["sjz-changan", "units"])
+    assert {"130171010", "130171011", "130171100", "130171101"} <= changan_units  # 高新区's townships
+    assert "130102001" in changan_units and "130102" not in changan_units
+    assert s.loc["sjz-changan", "population_source"] == "modelled"
+    assert s.loc["sjz-changan", "undrawn_units"] == []  # 高新区 is drawn through its townships
+    # counties without townships stay county-level
+    assert s.loc["130109", "units"] == ["130109"]
+    # 郄马镇 lies in 栾城区, far from 长安区: the group is not contiguous and the parts are named
+    nc = [p for p in validate_plan(plan, us) if p.kind == "not_contiguous" and p.grid_id == "sjz-changan"]
+    assert nc and "郄马镇" in nc[0].message_zh
+
+
+def test_moving_one_township_overrides_its_county(sjz_townships):
+    us = build_units("130100", townships=sjz_townships)
+    plan = GridPlan.from_preset("shijiazhuang").reassign({"130102001": "sjz-xinhua"})
+    a = resolve_assignment(plan, us.units).set_axis(us.units["unit_id"])
+    assert a["130102001"] == "sjz-xinhua" and a["130102002"] == "sjz-changan"

@@ -1,0 +1,128 @@
+"""The pydeck grid map: units coloured by grid, grid outlines, labels and tooltips."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pydeck as pdk
+import shapely
+
+from gridplan.crs import gdf_to_datum
+from gridplan.population import provenance_label
+
+PALETTE = [
+    (31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189),
+    (140, 86, 75), (227, 119, 194), (127, 127, 127), (188, 189, 34), (23, 190, 207),
+    (174, 199, 232), (255, 187, 120), (152, 223, 138), (255, 152, 150), (197, 176, 213),
+    (196, 156, 148), (247, 182, 210), (199, 199, 199), (219, 219, 141), (158, 218, 229),
+]  # fmt: skip
+UNASSIGNED = (230, 230, 230)
+CJK_FONT = '"Noto Sans CJK SC", "Microsoft YaHei", "PingFang SC", sans-serif'
+
+BASEMAPS = ("none", "carto", "amap")
+AMAP_STYLE: dict[str, Any] = {
+    "version": 8,
+    "sources": {
+        "amap": {
+            "type": "raster",
+            "tiles": [
+                f"https://webrd0{i}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8&x={{x}}&y={{y}}&z={{z}}"
+                for i in range(1, 5)
+            ],
+            "tileSize": 256,
+            "attribution": "© 高德地图 AutoNavi",
+        }
+    },
+    "layers": [{"id": "amap", "type": "raster", "source": "amap"}],
+}
+
+
+def grid_colors(grid_ids: list[str]) -> dict[str, tuple[int, int, int]]:
+    return {g: PALETTE[i % len(PALETTE)] for i, g in enumerate(grid_ids)}
+
+
+def _fmt_pop(pop: float, source: str, lang: str) -> str:
+    if pop is None or not np.isfinite(pop):
+        return provenance_label("none", lang)
+    return f"{pop:,.0f}（{provenance_label(source, lang)}）"
+
+
+def _view(gdf: gpd.GeoDataFrame) -> pdk.ViewState:
+    minx, miny, maxx, maxy = gdf.total_bounds
+    span = max(maxx - minx, (maxy - miny) * 1.3, 1e-3)
+    zoom = float(np.clip(np.log2(360.0 / span) - 0.6, 3, 16))
+    return pdk.ViewState(longitude=(minx + maxx) / 2, latitude=(miny + maxy) / 2, zoom=zoom)
+
+
+def build_deck(
+    units: gpd.GeoDataFrame,
+    assignment: pd.Series,
+    grids: gpd.GeoDataFrame,
+    grid_names: dict[str, str],
+    *,
+    lang: str = "zh",
+    basemap: str = "none",
+    labels: bool = True,
+) -> pdk.Deck:
+    """A pydeck map of a plan (WGS-84 in; shifted to GCJ-02 for the Amap basemap)."""
+    colors = grid_colors(list(grid_names))
+    drawn = units[units["has_geometry"].to_numpy()].copy()
+    gid = assignment[units["has_geometry"].to_numpy()]
+    drawn["grid_name"] = gid.map(lambda g: grid_names.get(g, "—") if g else "—").to_numpy()
+    drawn["fill"] = [list(colors.get(g, UNASSIGNED)) + [170] for g in gid]
+    drawn["pop_text"] = [
+        _fmt_pop(p, s, lang)
+        for p, s in zip(drawn["population"], drawn["population_source"], strict=True)
+    ]
+    outlines = grids[~grids.geometry.is_empty].copy()
+    if basemap == "amap":
+        drawn = gdf_to_datum(drawn, "gcj02")
+        outlines = gdf_to_datum(outlines, "gcj02")
+    unit_fc = json.loads(
+        drawn[["unit_id", "name", "grid_name", "pop_text", "fill", "geometry"]].to_json(drop_id=True)
+    )
+    outline_fc = json.loads(outlines[["grid_id", "geometry"]].to_json(drop_id=True))
+    layers = [
+        pdk.Layer(
+            "GeoJsonLayer", unit_fc, id="units", pickable=True, stroked=True, filled=True,
+            get_fill_color="properties.fill", get_line_color=[255, 255, 255, 220],
+            line_width_min_pixels=1,
+        ),
+        pdk.Layer(
+            "GeoJsonLayer", outline_fc, id="grid-outlines", pickable=False, stroked=True,
+            filled=False, get_line_color=[40, 40, 40, 255], line_width_min_pixels=2.5,
+        ),
+    ]  # fmt: skip
+    if labels and len(outlines):
+        pts = shapely.point_on_surface(outlines.geometry.to_numpy())
+        label_df = pd.DataFrame(
+            {
+                "text": [grid_names.get(g, g) for g in outlines["grid_id"]],
+                "lon": shapely.get_x(pts),
+                "lat": shapely.get_y(pts),
+            }
+        )
+        layers.append(
+            pdk.Layer(
+                "TextLayer", label_df, id="grid-labels", get_position=["lon", "lat"],
+                get_text="text", get_size=14, get_color=[20, 20, 20, 255],
+                character_set="auto", font_family=CJK_FONT, font_weight=600,
+                outline_width=3, outline_color=[255, 255, 255, 230],
+                font_settings={"sdf": True}, get_text_anchor='"middle"',
+            )
+        )  # fmt: skip
+    tooltip = {
+        "html": "<b>{name}</b> ({unit_id})<br/>{grid_name}<br/>{pop_text}",
+        "style": {"fontFamily": CJK_FONT, "fontSize": "13px"},
+    }
+    kwargs: dict[str, Any] = {"map_provider": None, "map_style": None}
+    if basemap == "carto":
+        kwargs = {"map_provider": "carto", "map_style": "light"}
+    elif basemap == "amap":
+        kwargs = {"map_provider": "carto", "map_style": AMAP_STYLE}
+    return pdk.Deck(layers=layers, initial_view_state=_view(units[units["has_geometry"]]),
+                    tooltip=tooltip, **kwargs)  # fmt: skip

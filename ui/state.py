@@ -1,0 +1,139 @@
+"""Session state, sidebar choices and cached data loaders shared by all pages."""
+
+from __future__ import annotations
+
+import hashlib
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from gridplan.boundaries import list_prefectures, resolve_prefecture
+from gridplan.grids import GridPlan, list_presets, preset_prefecture
+from gridplan.io import read_table_upload, read_vector_upload
+from gridplan.units import UnitSet, build_units
+from ui.texts import tr
+
+DEFAULT_PREFECTURE = "130100"
+PER_UNIT = "per_unit"
+UPLOAD_DIR = Path(tempfile.gettempdir()) / "gridplan_uploads"
+
+
+@st.cache_data(show_spinner=False)
+def prefecture_options() -> pd.DataFrame:
+    return list_prefectures()
+
+
+@st.cache_data(show_spinner=False)
+def preset_index() -> dict[str, str]:
+    """Preset id → prefecture adcode."""
+    return {p: preset_prefecture(p) for p in list_presets()}
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def load_units(
+    prefecture: str, township_path: str | None, datum: str, population_path: str | None
+) -> UnitSet:
+    """Planning units, cached on file paths (uploads are stored by content hash)."""
+    townships = read_vector_upload(Path(township_path), datum=datum)[0] if township_path else None
+    table = read_table_upload(Path(population_path))[0] if population_path else None
+    return build_units(prefecture, townships=townships, population_table=table)
+
+
+def save_upload(data: bytes, filename: str) -> Path:
+    """Store an upload under its content hash so it can serve as a cache key."""
+    digest = hashlib.sha256(data).hexdigest()[:16]
+    folder = UPLOAD_DIR / digest
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / Path(filename).name
+    if not path.exists():
+        path.write_bytes(data)
+    return path
+
+
+@dataclass
+class Selection:
+    prefecture: str
+    preset: str
+
+
+def _on_prefecture_change() -> None:
+    st.session_state.pop("preset", None)
+    st.session_state.pop("township_path", None)
+    st.session_state.pop("population_path", None)
+
+
+def sidebar() -> Selection:
+    """Language, prefecture and preset choosers; kept across pages in session state."""
+    st.session_state.setdefault("lang", "zh")
+    st.sidebar.radio(
+        tr("language"), ["zh", "en"], key="lang", horizontal=True,
+        format_func=lambda x: "中文" if x == "zh" else "English",
+    )  # fmt: skip
+    prefs = prefecture_options()
+    labels = {r.adcode: f"{r.name}（{r.province}）" for r in prefs.itertuples()}
+    st.session_state.setdefault("prefecture", DEFAULT_PREFECTURE)
+    st.sidebar.selectbox(
+        tr("prefecture"), list(labels), key="prefecture",
+        format_func=lambda a: labels.get(a, a), on_change=_on_prefecture_change,
+    )  # fmt: skip
+    pref = str(st.session_state["prefecture"])
+    presets = [p for p, a in preset_index().items() if a == pref] + [PER_UNIT]
+    if st.session_state.get("preset") not in presets:
+        st.session_state["preset"] = presets[0]
+    st.sidebar.selectbox(tr("preset"), presets, key="preset", format_func=preset_label)
+    return Selection(prefecture=pref, preset=str(st.session_state["preset"]))
+
+
+def preset_label(preset_id: str) -> str:
+    if preset_id == PER_UNIT:
+        return tr("preset_per_unit")
+    plan = GridPlan.from_preset(preset_id)
+    return plan.name.get(st.session_state.get("lang", "zh"), plan.name.get("zh", preset_id))
+
+
+def current_units(sel: Selection) -> UnitSet:
+    return load_units(
+        sel.prefecture,
+        st.session_state.get("township_path"),
+        st.session_state.get("township_datum", "wgs84"),
+        st.session_state.get("population_path"),
+    )
+
+
+def current_plan(sel: Selection, units: UnitSet) -> GridPlan:
+    """The plan being edited for this prefecture and preset (created on first use)."""
+    plans: dict[tuple[str, str], GridPlan] = st.session_state.setdefault("plans", {})
+    key = (sel.prefecture, sel.preset)
+    if key not in plans:
+        plans[key] = original_plan(sel, units)
+    return plans[key]
+
+
+def original_plan(sel: Selection, units: UnitSet) -> GridPlan:
+    if sel.preset == PER_UNIT:
+        return GridPlan.one_grid_per_unit(units)
+    return GridPlan.from_preset(sel.preset)
+
+
+def set_plan(sel: Selection, plan: GridPlan) -> None:
+    st.session_state.setdefault("plans", {})[(sel.prefecture, sel.preset)] = plan
+    st.session_state["plan_version"] = st.session_state.get("plan_version", 0) + 1
+
+
+def prefecture_name(adcode: str) -> str:
+    return resolve_prefecture(adcode).name
+
+
+def selection() -> Selection:
+    """The prefecture and preset chosen in the sidebar (app.py draws it)."""
+    return Selection(
+        prefecture=str(st.session_state.get("prefecture", DEFAULT_PREFECTURE)),
+        preset=str(st.session_state.get("preset", PER_UNIT)),
+    )
+
+
+def copy_plan(plan: GridPlan) -> GridPlan:
+    return GridPlan.from_dict(plan.to_dict())

