@@ -7,15 +7,17 @@ import streamlit as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from ui import state  # noqa: E402
-from ui.texts import tr  # noqa: E402
+from ui import state
+from ui.texts import tr
 
 st.set_page_config(page_title="GridPlan", page_icon="🗺️", layout="wide")
 state.sidebar()
 nav = st.navigation(
     [
-        st.Page("pages/overview.py", title=tr("page_overview"), icon="🏠", default=True),
-        st.Page("pages/grids.py", title=tr("page_grids"), icon="🗺️", url_path="grids"),
+        st.Page(
+            "pages/overview.py", title=tr("page_overview"), icon=":material/home:", default=True
+        ),
+        st.Page("pages/grids.py", title=tr("page_grids"), icon=":material/map:", url_path="grids"),
     ]
 )
 nav.run()

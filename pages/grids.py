@@ -22,10 +22,19 @@ st.title(tr("page_grids"))
 # --- uploads ----------------------------------------------------------------------------
 def handle_uploads() -> None:
     with st.expander(tr("uploads"), expanded=False), st.form("uploads", border=False):
-        tw = st.file_uploader(tr("township_upload"), type=["geojson", "json", "zip", "gpkg"], key="tw_file")
-        datum = st.selectbox(tr("datum"), ["wgs84", "gcj02", "bd09"], key="tw_datum",
-                             format_func={"wgs84": "WGS-84 / CGCS2000", "gcj02": "GCJ-02（高德/腾讯）",
-                                          "bd09": "BD-09（百度）"}.get)  # fmt: skip
+        tw = st.file_uploader(
+            tr("township_upload"), type=["geojson", "json", "zip", "gpkg"], key="tw_file"
+        )
+        datum = st.selectbox(
+            tr("datum"),
+            ["wgs84", "gcj02", "bd09"],
+            key="tw_datum",
+            format_func={
+                "wgs84": "WGS-84 / CGCS2000",
+                "gcj02": "GCJ-02（高德/腾讯）",
+                "bd09": "BD-09（百度）",
+            }.get,
+        )
         pop = st.file_uploader(tr("population_upload"), type=["csv", "txt", "xlsx"], key="pop_file")
         c1, c2 = st.columns(2)
         load = c1.form_submit_button(tr("load"), type="primary")
@@ -58,19 +67,29 @@ def try_load(tw, datum: str, pop) -> None:  # type: ignore[no-untyped-def]
             df, _ = read_table_upload(path)
             new["population_path"] = str(path)
             report_lines.append(tr("upload_ok", name=pop.name, n=len(df)))
-        units = state.load_units(sel.prefecture, new["township_path"], new["township_datum"],
-                                 new["population_path"])  # fmt: skip
-    except Exception as exc:  # noqa: BLE001 - every failure is shown and the old data kept
+        units = state.load_units(
+            sel.prefecture, new["township_path"], new["township_datum"], new["population_path"]
+        )
+    except Exception as exc:
         st.error(error_text(exc, lang()) + "\n\n" + tr("upload_failed"))
         return
     tr_rep = units.township_report
     if tr_rep is not None:
-        report_lines.append(tr("township_summary", n=tr_rep.n_features, by_code=tr_rep.n_county_by_code,
-                               by_loc=tr_rep.n_county_by_location, ref=tr_rep.n_reference_matched,
-                               repaired=rep.n_repaired if tw is not None else 0))  # fmt: skip
+        report_lines.append(
+            tr(
+                "township_summary",
+                n=tr_rep.n_features,
+                by_code=tr_rep.n_county_by_code,
+                by_loc=tr_rep.n_county_by_location,
+                ref=tr_rep.n_reference_matched,
+                repaired=rep.n_repaired if tw is not None else 0,
+            )
+        )
         report_lines.extend(tr_rep.notes + units.notes)
     if units.unmatched_population:
-        report_lines.append(t("table.unmatched", lang(), names="、".join(units.unmatched_population[:20])))
+        report_lines.append(
+            t("table.unmatched", lang(), names="、".join(units.unmatched_population[:20]))
+        )
     st.session_state.update(new)
     st.session_state["upload_report"] = report_lines
 
@@ -90,11 +109,17 @@ seed_block(plan)
 @st.fragment
 def map_panel() -> None:
     c1, c2 = st.columns([3, 1])
-    basemap = c1.radio(tr("basemap"), BASEMAPS, horizontal=True, key="basemap",
-                       format_func=lambda b: tr(f"basemap_{b}"))  # fmt: skip
+    basemap = c1.radio(
+        tr("basemap"),
+        BASEMAPS,
+        horizontal=True,
+        key="basemap",
+        format_func=lambda b: tr(f"basemap_{b}"),
+    )
     labels = c2.toggle(tr("show_labels"), value=True, key="map_labels")
-    deck = build_deck(units.units, assignment, grids, grid_names, lang=lang(),
-                      basemap=str(basemap), labels=labels)  # fmt: skip
+    deck = build_deck(
+        units.units, assignment, grids, grid_names, lang=lang(), basemap=str(basemap), labels=labels
+    )
     st.pydeck_chart(deck, height=560, key="grid_map")
     st.caption(tr("boundary_source"))
 
@@ -126,6 +151,21 @@ st.subheader(tr("assignment"))
 unassigned = tr("unassigned")
 name_to_id = {v: k for k, v in grid_names.items()}
 u = units.units
+unit_names = dict(zip(u["unit_id"], u["name"], strict=True))
+with st.form("move_unit", border=False):
+    c1, c2, c3 = st.columns([2, 2, 1], vertical_alignment="bottom")
+    moving = c1.selectbox(
+        tr("move_unit"),
+        list(u["unit_id"]),
+        key="move_unit",
+        format_func=lambda x: f"{unit_names[x]}（{x}）",
+    )
+    target = c2.selectbox(
+        tr("move_to"), list(grid_names), key="move_target", format_func=lambda g: grid_names[g]
+    )
+    if c3.form_submit_button(tr("move")):
+        state.set_plan(sel, plan.reassign({str(moving): str(target)}))
+        st.rerun()
 table = pd.DataFrame(
     {
         tr("col_code"): u["unit_id"],
@@ -134,7 +174,9 @@ table = pd.DataFrame(
         tr("col_county"): u["county_name"].fillna("—"),
         tr("col_pop"): u["population"].round(0),
         tr("col_source"): u["population_source"].map(lambda s: provenance_label(s, lang())),
-        tr("col_grid"): assignment.map(lambda g: grid_names.get(g, unassigned) if g else unassigned),
+        tr("col_grid"): assignment.map(
+            lambda g: grid_names.get(g, unassigned) if g else unassigned
+        ),
     }
 )
 version = st.session_state.get("plan_version", 0)
@@ -156,8 +198,9 @@ if changed.any():
     # edits join back to the units by code, never by row order alone
     changes = {
         str(code): name_to_id.get(g, "")
-        for code, g in zip(edited.loc[changed, tr("col_code")], edited.loc[changed, tr("col_grid")],
-                           strict=True)  # fmt: skip
+        for code, g in zip(
+            edited.loc[changed, tr("col_code")], edited.loc[changed, tr("col_grid")], strict=True
+        )
     }
     state.set_plan(sel, plan.reassign(changes))
     st.rerun()
@@ -172,8 +215,13 @@ gtable = pd.DataFrame(
         tr("col_members"): ["、".join(g.members) for g in plan.grids],
     }
 )
-gedited = st.data_editor(gtable, key=f"grids_{sel.prefecture}_{sel.preset}_{version}",
-                         hide_index=True, width="stretch", disabled=["grid_id"])  # fmt: skip
+gedited = st.data_editor(
+    gtable,
+    key=f"grids_{sel.prefecture}_{sel.preset}_{version}",
+    hide_index=True,
+    width="stretch",
+    disabled=["grid_id"],
+)
 if not gedited.equals(gtable):
     new_plan = state.copy_plan(plan)
     by_id = {g.grid_id: g for g in new_plan.grids}
@@ -197,12 +245,27 @@ if st.button(tr("reset_plan")):
 st.subheader(tr("downloads"))
 d1, d2, d3, d4 = st.columns(4)
 stem = f"gridplan_{plan.plan_id}"
-d1.download_button(tr("dl_geojson"), report.grids_to_geojson(plan, units, assignment),
-                   f"{stem}.geojson", "application/geo+json")  # fmt: skip
-d2.download_button(tr("dl_csv"), report.plan_to_csv(plan, units, assignment, lang=lang()),
-                   f"{stem}.csv", "text/csv")  # fmt: skip
-d3.download_button(tr("dl_png"),
-                   lambda: report.render_grid_map_png(plan, units, assignment=assignment, lang=lang()),
-                   f"{stem}.png", "image/png")  # fmt: skip
-d4.download_button(tr("dl_plan"), json.dumps(plan.to_dict(), ensure_ascii=False, indent=1),
-                   f"{stem}.json", "application/json")  # fmt: skip
+d1.download_button(
+    tr("dl_geojson"),
+    report.grids_to_geojson(plan, units, assignment),
+    f"{stem}.geojson",
+    "application/geo+json",
+)
+d2.download_button(
+    tr("dl_csv"),
+    report.plan_to_csv(plan, units, assignment, lang=lang()),
+    f"{stem}.csv",
+    "text/csv",
+)
+d3.download_button(
+    tr("dl_png"),
+    lambda: report.render_grid_map_png(plan, units, assignment=assignment, lang=lang()),
+    f"{stem}.png",
+    "image/png",
+)
+d4.download_button(
+    tr("dl_plan"),
+    json.dumps(plan.to_dict(), ensure_ascii=False, indent=1),
+    f"{stem}.json",
+    "application/json",
+)

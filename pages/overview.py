@@ -39,4 +39,4 @@ if not errors:
     st.success(tr("valid_ok"))
 for p in problems:
     (st.error if p.severity == "error" else st.warning)(p.message(lang()))
-st.page_link("pages/grids.py", label=tr("go_grids"), icon="🗺️")
+st.info(tr("go_grids"))

@@ -54,7 +54,10 @@ def shijiazhuang_townships(extra_in_luancheng: int = 4) -> gpd.GeoDataFrame:
     }
     for county, refs in plan.items():
         cells = split_polygon(counties.geometry[county], len(refs), seed=int(county))
-        rows += [{"XZQDM": r.code9, "XZQMC": r.name_2020, "geometry": c} for r, c in zip(refs, cells, strict=True)]
+        rows += [
+            {"XZQDM": r.code9, "XZQMC": r.name_2020, "geometry": c}
+            for r, c in zip(refs, cells, strict=True)
+        ]
     qiema = ref[ref.code9 == "130171101"].iloc[0]
     cells = split_polygon(counties.geometry["130111"], 1 + extra_in_luancheng, seed=130111)
     rows.append({"XZQDM": qiema.code9, "XZQMC": qiema.name_2020, "geometry": cells[0]})

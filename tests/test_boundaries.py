@@ -7,9 +7,17 @@ from gridplan.errors import GridPlanError, UnknownRegionError
 
 @pytest.mark.parametrize(
     ("query", "adcode"),
-    [("石家庄市", "130100"), ("石家庄", "130100"), ("130100", "130100"), ("130102", "130100"),
-     ("楚雄", "532300"), ("赣州市", "360700"), ("日照市", "371100"), ("410100", "410100")],
-)  # fmt: skip
+    [
+        ("石家庄市", "130100"),
+        ("石家庄", "130100"),
+        ("130100", "130100"),
+        ("130102", "130100"),
+        ("楚雄", "532300"),
+        ("赣州市", "360700"),
+        ("日照市", "371100"),
+        ("410100", "410100"),
+    ],
+)
 def test_resolve_prefecture_by_name_or_code(query, adcode):
     assert boundaries.resolve_prefecture(query).adcode == adcode
 

@@ -37,7 +37,9 @@ def test_grids_json_contract_and_geojson(capsys, tmp_path):
     assert grids["sjz-changan"]["population"] == 1_364_247
     assert grids["sjz-changan"]["units"] == ["130102", "130171"]
     assert grids["sjz-changan"]["lead_hospital"] == "石家庄市第三医院"
-    assert {"grid_id", "name", "lead_hospital", "units", "population", "area_km2"} <= set(grids["sjz-xinhua"])
+    assert {"grid_id", "name", "lead_hospital", "units", "population", "area_km2"} <= set(
+        grids["sjz-xinhua"]
+    )
     assert [p["kind"] for p in data["problems"]] == ["no_lead"]
     gdf = gpd.read_file(path)
     assert gdf.crs.to_epsg() == 4326 and len(gdf) == 22
@@ -48,12 +50,16 @@ def test_grids_json_contract_and_geojson(capsys, tmp_path):
 
 
 def test_township_file_on_both_commands(capsys, sjz_township_zip):
-    code, out, _ = run(capsys, "regions", "--prefecture", "130100", "--township-file", str(sjz_township_zip))
+    code, out, _ = run(
+        capsys, "regions", "--prefecture", "130100", "--township-file", str(sjz_township_zip)
+    )
     assert code == 0
     rows = {r["adcode"]: r for r in json.loads(out)}
     assert rows["130102001"]["population_source"] == "modelled"
     assert "130102" not in rows and "130109" in rows
-    code, out, _ = run(capsys, "grids", "--preset", "shijiazhuang", "--township-file", str(sjz_township_zip))
+    code, out, _ = run(
+        capsys, "grids", "--preset", "shijiazhuang", "--township-file", str(sjz_township_zip)
+    )
     grids = {g["grid_id"]: g for g in json.loads(out)["grids"]}
     assert "130171100" in grids["sjz-changan"]["units"]  # 宋营镇, administered by 高新区
     assert grids["sjz-changan"]["population"] == pytest.approx(1_364_247, abs=1)
@@ -89,7 +95,11 @@ def test_bad_township_file_message(capsys, tmp_path):
 
 
 def test_module_entry_point():
-    r = subprocess.run([sys.executable, "-m", "gridplan", "regions", "--prefecture", "日照市", "--json"],
-                       capture_output=True, text=True, check=False)  # fmt: skip
+    r = subprocess.run(
+        [sys.executable, "-m", "gridplan", "regions", "--prefecture", "日照市", "--json"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert r.returncode == 0, r.stderr
     assert len(json.loads(r.stdout)) == 5

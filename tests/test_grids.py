@@ -59,7 +59,13 @@ def test_chuxiong_city_is_one_grid_and_networks_span_all_ten_units():
     assert s.loc["cx-city", "population"] == 631_530
     city = plan.grid("cx-city")
     assert city.lead_hospital == "楚雄州人民医院"
-    assert {"州中医医院", "州精神病医院", "州妇幼保健院", "州疾病预防控制中心", "州中心血站"} <= set(city.members)
+    assert {
+        "州中医医院",
+        "州精神病医院",
+        "州妇幼保健院",
+        "州疾病预防控制中心",
+        "州中心血站",
+    } <= set(city.members)
     tcm = next(n for n in plan.networks if n.kind == "tcm_alliance")
     assert tcm.lead_hospital == "楚雄州中医医院"
     assert set(tcm.units) == set(us.units["unit_id"])
@@ -99,7 +105,9 @@ def _toy() -> UnitSet:
             x0, y0 = 500_000 + i * 10_000, 4_200_000 + j * 10_000
             cells.append(shapely.box(x0, y0, x0 + 10_000, y0 + 10_000))
             ids.append(f"9901{i}{j}")
-    gdf = gpd.GeoDataFrame({"unit_id": ids, "name": [f"U{x}" for x in ids]}, geometry=cells, crs=4547)
+    gdf = gpd.GeoDataFrame(
+        {"unit_id": ids, "name": [f"U{x}" for x in ids]}, geometry=cells, crs=4547
+    )
     gdf = gdf.to_crs(4326)
     gdf["level"] = "county"
     gdf["county_adcode"] = gdf["unit_id"]
@@ -110,11 +118,21 @@ def _toy() -> UnitSet:
     gdf["has_geometry"] = True
     gdf["inside_prefecture"] = True
     zone = gpd.GeoDataFrame(
-        {"unit_id": ["990171"], "name": ["Z"], "level": ["zone"], "county_adcode": ["990171"],
-         "county_name": ["Z"], "population": [50.0], "population_source": ["census2020"],
-         "area_km2": [np.nan], "has_geometry": [False], "inside_prefecture": [True]},
-        geometry=[None], crs=4326,
-    )  # fmt: skip
+        {
+            "unit_id": ["990171"],
+            "name": ["Z"],
+            "level": ["zone"],
+            "county_adcode": ["990171"],
+            "county_name": ["Z"],
+            "population": [50.0],
+            "population_source": ["census2020"],
+            "area_km2": [np.nan],
+            "has_geometry": [False],
+            "inside_prefecture": [True],
+        },
+        geometry=[None],
+        crs=4326,
+    )
     import pandas as pd
 
     units = gpd.GeoDataFrame(pd.concat([gdf, zone], ignore_index=True), crs=4326)
@@ -122,14 +140,23 @@ def _toy() -> UnitSet:
 
 
 def _plan(groups: dict[str, list[str]], lead: str = "H") -> GridPlan:
-    return GridPlan.from_dict({"id": "toy", "prefecture": "990100",
-                               "grids": [{"grid_id": g, "name": g, "lead_hospital": lead, "units": u}
-                                         for g, u in groups.items()]})  # fmt: skip
+    return GridPlan.from_dict(
+        {
+            "id": "toy",
+            "prefecture": "990100",
+            "grids": [
+                {"grid_id": g, "name": g, "lead_hospital": lead, "units": u}
+                for g, u in groups.items()
+            ],
+        }
+    )
 
 
 def test_valid_toy_plan_has_no_problems():
     us = _toy()
-    plan = _plan({"A": ["990100", "990101", "990171"], "B": ["990110", "990111", "990120", "990121"]})
+    plan = _plan(
+        {"A": ["990100", "990101", "990171"], "B": ["990110", "990111", "990120", "990121"]}
+    )
     assert validate_plan(plan, us) == []
     s = _stats(plan, us)
     assert s.loc["A", "population"] == 350 and s.loc["A", "undrawn_units"] == ["Z"]
@@ -140,12 +167,16 @@ def test_all_problems_reported_together():
     us = _toy()
     # A = column 0 and column 2 (not touching), 990101 in two grids, 990121 unassigned,
     # a code from another prefecture, and grid B without lead hospital
-    plan = _plan({"A": ["990100", "990120", "990171", "130102"], "B": ["990101", "990110", "990111"]})
+    plan = _plan(
+        {"A": ["990100", "990120", "990171", "130102"], "B": ["990101", "990110", "990111"]}
+    )
     plan.grids[1].lead_hospital = ""
     plan.grids[0].units.append("990101")
     problems = validate_plan(plan, us)
     kinds = sorted(p.kind for p in problems)
-    assert kinds == sorted(["outside_listed", "unassigned", "duplicate", "not_contiguous", "no_lead"])
+    assert kinds == sorted(
+        ["outside_listed", "unassigned", "duplicate", "not_contiguous", "no_lead"]
+    )
     nc = next(p for p in problems if p.kind == "not_contiguous")
     assert "U990100" in nc.message_zh and "U990120" in nc.message_zh and "2 块" in nc.message_zh
     un = next(p for p in problems if p.kind == "unassigned")
@@ -157,7 +188,9 @@ def test_all_problems_reported_together():
 def test_diagonal_neighbours_within_tolerance_count_as_touching():
     us = _toy()
     # 990100 and 990111 meet at a corner only: a corner is a shared point, contiguous
-    plan = _plan({"A": ["990100", "990111", "990171"], "B": ["990101", "990110", "990120", "990121"]})
+    plan = _plan(
+        {"A": ["990100", "990111", "990171"], "B": ["990101", "990110", "990120", "990121"]}
+    )
     assert not [p for p in validate_plan(plan, us) if p.kind == "not_contiguous"]
 
 
@@ -172,7 +205,9 @@ def test_outside_unit_reported():
 
 def test_reassign_moves_units_and_rejects_unknown_grids():
     us = _toy()
-    plan = _plan({"A": ["990100", "990101", "990171"], "B": ["990110", "990111", "990120", "990121"]})
+    plan = _plan(
+        {"A": ["990100", "990101", "990171"], "B": ["990110", "990111", "990120", "990121"]}
+    )
     moved = plan.reassign({"990110": "A"})
     assert "990110" in moved.grid("A").units and "990110" not in moved.grid("B").units
     assert "990110" in plan.grid("B").units  # original untouched
@@ -187,7 +222,9 @@ def test_reassign_moves_units_and_rejects_unknown_grids():
 
 def test_balance_figures():
     us = _toy()
-    plan = _plan({"A": ["990100", "990101", "990171"], "B": ["990110", "990111", "990120", "990121"]})
+    plan = _plan(
+        {"A": ["990100", "990101", "990171"], "B": ["990110", "990111", "990120", "990121"]}
+    )
     bal = population_balance(grid_statistics(plan, us))
     assert bal["max_min_ratio"] == pytest.approx(1800 / 350)
     assert bal["cv"] == pytest.approx(np.std([350, 1800]) / np.mean([350, 1800]))
@@ -212,14 +249,23 @@ def test_township_layer_builds_grids_from_townships(sjz_townships):
     assert s.loc["sjz-changan", "population"] == pytest.approx(1_364_247)
     assert s.loc["sjz-yuhua", "population"] == pytest.approx(827_402)
     changan_units = set(s.loc["sjz-changan", "units"])
-    assert {"130171010", "130171011", "130171100", "130171101"} <= changan_units  # 高新区's townships
+    assert {
+        "130171010",
+        "130171011",
+        "130171100",
+        "130171101",
+    } <= changan_units  # 高新区's townships
     assert "130102001" in changan_units and "130102" not in changan_units
     assert s.loc["sjz-changan", "population_source"] == "modelled"
     assert s.loc["sjz-changan", "undrawn_units"] == []  # 高新区 is drawn through its townships
     # counties without townships stay county-level
     assert s.loc["130109", "units"] == ["130109"]
     # 郄马镇 lies in 栾城区, far from 长安区: the group is not contiguous and the parts are named
-    nc = [p for p in validate_plan(plan, us) if p.kind == "not_contiguous" and p.grid_id == "sjz-changan"]
+    nc = [
+        p
+        for p in validate_plan(plan, us)
+        if p.kind == "not_contiguous" and p.grid_id == "sjz-changan"
+    ]
     assert nc and "郄马镇" in nc[0].message_zh
 
 

@@ -11,8 +11,13 @@ from gridplan.population import (
 )
 from gridplan.units import build_units
 
-BULLETIN_TOTALS = {"130100": 11_235_086, "532300": 2_416_747, "360700": 8_970_014,
-                   "371100": 2_968_365, "410100": 12_600_574}  # fmt: skip
+BULLETIN_TOTALS = {
+    "130100": 11_235_086,
+    "532300": 2_416_747,
+    "360700": 8_970_014,
+    "371100": 2_968_365,
+    "410100": 12_600_574,
+}
 
 
 def test_census_totals_match_published_bulletins():
@@ -73,7 +78,10 @@ def test_township_code_12_digit_matches_9_digit_unit():
     [
         (pd.DataFrame({"foo": [1], "人口": [1]}), "table.missing_key"),
         (pd.DataFrame({"adcode": ["130102"], "bar": [1]}), "table.missing_population"),
-        (pd.DataFrame({"adcode": ["130102", "130104"], "population": ["x", "-3"]}), "table.bad_values"),
+        (
+            pd.DataFrame({"adcode": ["130102", "130104"], "population": ["x", "-3"]}),
+            "table.bad_values",
+        ),
     ],
 )
 def test_bad_tables_give_one_clear_message(table, code):

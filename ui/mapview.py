@@ -15,11 +15,27 @@ from gridplan.crs import gdf_to_datum
 from gridplan.population import provenance_label
 
 PALETTE = [
-    (31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189),
-    (140, 86, 75), (227, 119, 194), (127, 127, 127), (188, 189, 34), (23, 190, 207),
-    (174, 199, 232), (255, 187, 120), (152, 223, 138), (255, 152, 150), (197, 176, 213),
-    (196, 156, 148), (247, 182, 210), (199, 199, 199), (219, 219, 141), (158, 218, 229),
-]  # fmt: skip
+    (31, 119, 180),
+    (255, 127, 14),
+    (44, 160, 44),
+    (214, 39, 40),
+    (148, 103, 189),
+    (140, 86, 75),
+    (227, 119, 194),
+    (127, 127, 127),
+    (188, 189, 34),
+    (23, 190, 207),
+    (174, 199, 232),
+    (255, 187, 120),
+    (152, 223, 138),
+    (255, 152, 150),
+    (197, 176, 213),
+    (196, 156, 148),
+    (247, 182, 210),
+    (199, 199, 199),
+    (219, 219, 141),
+    (158, 218, 229),
+]
 UNASSIGNED = (230, 230, 230)
 CJK_FONT = '"Noto Sans CJK SC", "Microsoft YaHei", "PingFang SC", sans-serif'
 
@@ -73,7 +89,7 @@ def build_deck(
     drawn = units[units["has_geometry"].to_numpy()].copy()
     gid = assignment[units["has_geometry"].to_numpy()]
     drawn["grid_name"] = gid.map(lambda g: grid_names.get(g, "—") if g else "—").to_numpy()
-    drawn["fill"] = [list(colors.get(g, UNASSIGNED)) + [170] for g in gid]
+    drawn["fill"] = [[*colors.get(g, UNASSIGNED), 170] for g in gid]
     drawn["pop_text"] = [
         _fmt_pop(p, s, lang)
         for p, s in zip(drawn["population"], drawn["population_source"], strict=True)
@@ -83,20 +99,34 @@ def build_deck(
         drawn = gdf_to_datum(drawn, "gcj02")
         outlines = gdf_to_datum(outlines, "gcj02")
     unit_fc = json.loads(
-        drawn[["unit_id", "name", "grid_name", "pop_text", "fill", "geometry"]].to_json(drop_id=True)
+        drawn[["unit_id", "name", "grid_name", "pop_text", "fill", "geometry"]].to_json(
+            drop_id=True
+        )
     )
     outline_fc = json.loads(outlines[["grid_id", "geometry"]].to_json(drop_id=True))
     layers = [
         pdk.Layer(
-            "GeoJsonLayer", unit_fc, id="units", pickable=True, stroked=True, filled=True,
-            get_fill_color="properties.fill", get_line_color=[255, 255, 255, 220],
+            "GeoJsonLayer",
+            unit_fc,
+            id="units",
+            pickable=True,
+            stroked=True,
+            filled=True,
+            get_fill_color="properties.fill",
+            get_line_color=[255, 255, 255, 220],
             line_width_min_pixels=1,
         ),
         pdk.Layer(
-            "GeoJsonLayer", outline_fc, id="grid-outlines", pickable=False, stroked=True,
-            filled=False, get_line_color=[40, 40, 40, 255], line_width_min_pixels=2.5,
+            "GeoJsonLayer",
+            outline_fc,
+            id="grid-outlines",
+            pickable=False,
+            stroked=True,
+            filled=False,
+            get_line_color=[40, 40, 40, 255],
+            line_width_min_pixels=2.5,
         ),
-    ]  # fmt: skip
+    ]
     if labels and len(outlines):
         pts = shapely.point_on_surface(outlines.geometry.to_numpy())
         label_df = pd.DataFrame(
@@ -108,13 +138,22 @@ def build_deck(
         )
         layers.append(
             pdk.Layer(
-                "TextLayer", label_df, id="grid-labels", get_position=["lon", "lat"],
-                get_text="text", get_size=14, get_color=[20, 20, 20, 255],
-                character_set="auto", font_family=CJK_FONT, font_weight=600,
-                outline_width=3, outline_color=[255, 255, 255, 230],
-                font_settings={"sdf": True}, get_text_anchor='"middle"',
+                "TextLayer",
+                label_df,
+                id="grid-labels",
+                get_position=["lon", "lat"],
+                get_text="text",
+                get_size=14,
+                get_color=[20, 20, 20, 255],
+                character_set="auto",
+                font_family=CJK_FONT,
+                font_weight=600,
+                outline_width=3,
+                outline_color=[255, 255, 255, 230],
+                font_settings={"sdf": True},
+                get_text_anchor='"middle"',
             )
-        )  # fmt: skip
+        )
     tooltip = {
         "html": "<b>{name}</b> ({unit_id})<br/>{grid_name}<br/>{pop_text}",
         "style": {"fontFamily": CJK_FONT, "fontSize": "13px"},
@@ -124,5 +163,9 @@ def build_deck(
         kwargs = {"map_provider": "carto", "map_style": "light"}
     elif basemap == "amap":
         kwargs = {"map_provider": "carto", "map_style": AMAP_STYLE}
-    return pdk.Deck(layers=layers, initial_view_state=_view(units[units["has_geometry"]]),
-                    tooltip=tooltip, **kwargs)  # fmt: skip
+    return pdk.Deck(
+        layers=layers,
+        initial_view_state=_view(units[units["has_geometry"]]),
+        tooltip=tooltip,
+        **kwargs,
+    )

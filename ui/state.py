@@ -59,32 +59,65 @@ class Selection:
     preset: str
 
 
-def _on_prefecture_change() -> None:
-    st.session_state.pop("preset", None)
-    st.session_state.pop("township_path", None)
-    st.session_state.pop("population_path", None)
+def _persistent(widget, store_key: str, default: str, options: list[str], on_change=None, **kwargs):  # type: ignore[no-untyped-def]
+    """Draw a widget whose value survives page switches and label changes.
+
+    Streamlit may drop or reset a widget's state when the page changes or its
+    label changes with the language, so the value lives under ``store_key``:
+    the widget's change callback copies it there, and it is copied back into
+    the widget's own key before each draw (Streamlit's documented pattern).
+    """
+    wkey = f"w_{store_key}"
+
+    def sync() -> None:
+        st.session_state[store_key] = st.session_state[wkey]
+        if on_change is not None:
+            on_change()
+
+    value = st.session_state.get(store_key, default)
+    if value not in options:
+        value = default if default in options else options[0]
+    st.session_state[store_key] = st.session_state[wkey] = value
+    return widget(options=options, key=wkey, on_change=sync, **kwargs)
+
+
+def _forget_prefecture_data() -> None:
+    for k in ("preset", "township_path", "population_path", "township_datum", "upload_report"):
+        st.session_state.pop(k, None)
 
 
 def sidebar() -> Selection:
     """Language, prefecture and preset choosers; kept across pages in session state."""
-    st.session_state.setdefault("lang", "zh")
-    st.sidebar.radio(
-        tr("language"), ["zh", "en"], key="lang", horizontal=True,
+    _persistent(
+        st.sidebar.radio,
+        "lang",
+        "zh",
+        ["zh", "en"],
+        label=tr("language"),
+        horizontal=True,
         format_func=lambda x: "中文" if x == "zh" else "English",
-    )  # fmt: skip
+    )
     prefs = prefecture_options()
     labels = {r.adcode: f"{r.name}（{r.province}）" for r in prefs.itertuples()}
-    st.session_state.setdefault("prefecture", DEFAULT_PREFECTURE)
-    st.sidebar.selectbox(
-        tr("prefecture"), list(labels), key="prefecture",
-        format_func=lambda a: labels.get(a, a), on_change=_on_prefecture_change,
-    )  # fmt: skip
-    pref = str(st.session_state["prefecture"])
+    pref = _persistent(
+        st.sidebar.selectbox,
+        "prefecture",
+        DEFAULT_PREFECTURE,
+        list(labels),
+        on_change=_forget_prefecture_data,
+        label=tr("prefecture"),
+        format_func=lambda a: labels.get(a, a),
+    )
     presets = [p for p, a in preset_index().items() if a == pref] + [PER_UNIT]
-    if st.session_state.get("preset") not in presets:
-        st.session_state["preset"] = presets[0]
-    st.sidebar.selectbox(tr("preset"), presets, key="preset", format_func=preset_label)
-    return Selection(prefecture=pref, preset=str(st.session_state["preset"]))
+    preset = _persistent(
+        st.sidebar.selectbox,
+        "preset",
+        presets[0],
+        presets,
+        label=tr("preset"),
+        format_func=preset_label,
+    )
+    return Selection(prefecture=str(pref), preset=str(preset))
 
 
 def preset_label(preset_id: str) -> str:
@@ -128,11 +161,15 @@ def prefecture_name(adcode: str) -> str:
 
 
 def selection() -> Selection:
-    """The prefecture and preset chosen in the sidebar (app.py draws it)."""
-    return Selection(
-        prefecture=str(st.session_state.get("prefecture", DEFAULT_PREFECTURE)),
-        preset=str(st.session_state.get("preset", PER_UNIT)),
-    )
+    """The prefecture and preset chosen in the sidebar (app.py draws it).
+
+    Falls back to the defaults the sidebar would choose, so a page also runs on
+    its own (as AppTest runs it).
+    """
+    pref = str(st.session_state.get("prefecture", DEFAULT_PREFECTURE))
+    presets = [p for p, a in preset_index().items() if a == pref] + [PER_UNIT]
+    preset = st.session_state.get("preset")
+    return Selection(prefecture=pref, preset=str(preset if preset in presets else presets[0]))
 
 
 def copy_plan(plan: GridPlan) -> GridPlan:

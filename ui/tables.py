@@ -15,7 +15,8 @@ def seed_block(plan: GridPlan) -> None:
     with st.expander(tr("seed"), expanded=False):
         if plan.seed:
             s = plan.seed
-            st.markdown(f"**{s.get('title', '')}**  \n{s.get('issuer', '')}，{s.get('date', '')}（`{s.get('file', '')}`）")
+            cite = f"{s.get('issuer', '')}，{s.get('date', '')}（`{s.get('file', '')}`）"
+            st.markdown(f"**{s.get('title', '')}**  \n{cite}")
             if plan.seed_quote:
                 st.markdown(f"> {plan.seed_quote}")
         else:

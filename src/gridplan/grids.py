@@ -75,8 +75,12 @@ class GridPlan:
         """Build a plan from its JSON form (as in ``data/geo/presets``)."""
         problems = [f"missing key {k!r}" for k in ("id", "prefecture", "grids") if k not in d]
         if problems:
-            raise PresetError("malformed plan", code="preset",
-                              params={"detail": "; ".join(problems)}, problems=problems)  # fmt: skip
+            raise PresetError(
+                "malformed plan",
+                code="preset",
+                params={"detail": "; ".join(problems)},
+                problems=problems,
+            )
         grid_keys = set(Grid.__dataclass_fields__)
         net_keys = set(Network.__dataclass_fields__)
         name = d.get("name", d["id"])
@@ -111,13 +115,18 @@ class GridPlan:
         """A starting plan: every county-level unit (zones included) its own grid."""
         u = unit_set.units
         top = u[u["level"].isin(["county", "zone"])]
-        grids = [Grid(grid_id=r.unit_id, name=f"{r.name}网格", units=[r.unit_id],
-                      kind="starting_plan") for r in top.itertuples()]  # fmt: skip
+        grids = [
+            Grid(grid_id=r.unit_id, name=f"{r.name}网格", units=[r.unit_id], kind="starting_plan")
+            for r in top.itertuples()
+        ]
         p = unit_set.prefecture
-        return cls(plan_id=f"per-unit-{p.adcode}",
-                   name={"zh": f"{p.name}：每个县级单位一个网格", "en": f"{p.name}: one grid per unit"},
-                   prefecture=p.adcode, grids=grids,
-                   notes=["起始方案：每个县级单位一个网格（非种子文件内容）。"])  # fmt: skip
+        return cls(
+            plan_id=f"per-unit-{p.adcode}",
+            name={"zh": f"{p.name}：每个县级单位一个网格", "en": f"{p.name}: one grid per unit"},
+            prefecture=p.adcode,
+            grids=grids,
+            notes=["起始方案：每个县级单位一个网格（非种子文件内容）。"],
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-serialisable form (round-trips through :meth:`from_dict`)."""
@@ -221,7 +230,9 @@ def _problem(
     kind: str, severity: str, grid_id: str | None, unit_ids: list[str], **params: Any
 ) -> Problem:
     code = f"problem.{kind}"
-    return Problem(kind, severity, grid_id, unit_ids, t(code, "zh", **params), t(code, "en", **params))
+    return Problem(
+        kind, severity, grid_id, unit_ids, t(code, "zh", **params), t(code, "en", **params)
+    )
 
 
 def unit_adjacency(unit_set: UnitSet) -> tuple[np.ndarray, np.ndarray]:
@@ -247,8 +258,10 @@ def grid_components(
     """Connected parts of each grid, as lists of unit row positions (drawn units only)."""
     ia, ib = adjacency if adjacency is not None else unit_adjacency(unit_set)
     gids = assignment.to_numpy()
-    same = np.array([gids[i] is not None and gids[i] == gids[j] for i, j in zip(ia, ib, strict=True)],
-                    dtype=bool)  # fmt: skip
+    same = np.array(
+        [gids[i] is not None and gids[i] == gids[j] for i, j in zip(ia, ib, strict=True)],
+        dtype=bool,
+    )
     n = len(gids)
     graph = coo_matrix((np.ones(same.sum()), (ia[same], ib[same])), shape=(n, n))
     _, labels = connected_components(graph, directed=False)
@@ -283,28 +296,67 @@ def validate_plan(
 
     outside = u[~u["inside_prefecture"]]
     if len(outside):
-        problems.append(_problem("outside", "error", None, list(outside["unit_id"]),
-                                 units="、".join(outside["name"]), n=len(outside)))  # fmt: skip
+        problems.append(
+            _problem(
+                "outside",
+                "error",
+                None,
+                list(outside["unit_id"]),
+                units="、".join(outside["name"]),
+                n=len(outside),
+            )
+        )
     known = set(u["unit_id"]) | set(u["county_adcode"].dropna())
     foreign = sorted({c for c in plan.listed() if c not in known})
     if foreign:
         out_pref = [c for c in foreign if not c.startswith(prefix)]
         unknown = [c for c in foreign if c.startswith(prefix)]
         if out_pref:
-            problems.append(_problem("outside_listed", "error", None, out_pref,
-                                     units="、".join(out_pref), n=len(out_pref)))  # fmt: skip
+            problems.append(
+                _problem(
+                    "outside_listed",
+                    "error",
+                    None,
+                    out_pref,
+                    units="、".join(out_pref),
+                    n=len(out_pref),
+                )
+            )
         if unknown:
-            problems.append(_problem("unknown_units", "warning", None, unknown,
-                                     units="、".join(unknown), n=len(unknown)))  # fmt: skip
+            problems.append(
+                _problem(
+                    "unknown_units",
+                    "warning",
+                    None,
+                    unknown,
+                    units="、".join(unknown),
+                    n=len(unknown),
+                )
+            )
     unassigned = u[assignment.isna() & u["inside_prefecture"]]
     if len(unassigned):
-        problems.append(_problem("unassigned", "error", None, list(unassigned["unit_id"]),
-                                 units="、".join(unassigned["name"]), n=len(unassigned)))  # fmt: skip
+        problems.append(
+            _problem(
+                "unassigned",
+                "error",
+                None,
+                list(unassigned["unit_id"]),
+                units="、".join(unassigned["name"]),
+                n=len(unassigned),
+            )
+        )
     for code, gids in plan.listed().items():
         if len(gids) > 1:
-            problems.append(_problem("duplicate", "error", gids[0], [code],
-                                     unit=names.get(code, code),
-                                     grids="、".join(grid_names[g] for g in gids)))  # fmt: skip
+            problems.append(
+                _problem(
+                    "duplicate",
+                    "error",
+                    gids[0],
+                    [code],
+                    unit=names.get(code, code),
+                    grids="、".join(grid_names[g] for g in gids),
+                )
+            )
     comps = grid_components(unit_set, assignment, adjacency)
     for g in plan.grids:
         parts = comps.get(g.grid_id, [])
@@ -313,18 +365,28 @@ def validate_plan(
                 f"{k + 1}: " + "、".join(str(u["name"].iat[i]) for i in part)
                 for k, part in enumerate(parts)
             )
-            problems.append(_problem("not_contiguous", "error", g.grid_id,
-                                     [str(u["unit_id"].iat[i]) for p in parts for i in p],
-                                     grid=g.name, n=len(parts), parts=desc))  # fmt: skip
+            problems.append(
+                _problem(
+                    "not_contiguous",
+                    "error",
+                    g.grid_id,
+                    [str(u["unit_id"].iat[i]) for p in parts for i in p],
+                    grid=g.name,
+                    n=len(parts),
+                    parts=desc,
+                )
+            )
     no_lead = [g.name for g in plan.grids if not g.lead_hospital.strip()]
     if no_lead:
-        problems.append(_problem("no_lead", "warning", None, [], grids="、".join(no_lead),
-                                 n=len(no_lead)))  # fmt: skip
+        problems.append(
+            _problem("no_lead", "warning", None, [], grids="、".join(no_lead), n=len(no_lead))
+        )
     used = set(assignment.dropna())
     empty = [g.name for g in plan.grids if g.grid_id not in used]
     if empty:
-        problems.append(_problem("empty_grid", "warning", None, [], grids="、".join(empty),
-                                 n=len(empty)))  # fmt: skip
+        problems.append(
+            _problem("empty_grid", "warning", None, [], grids="、".join(empty), n=len(empty))
+        )
     return problems
 
 
@@ -377,8 +439,14 @@ def population_balance(stats: pd.DataFrame) -> dict[str, float]:
     pop = stats["population"].dropna().to_numpy(dtype=float)
     pop = pop[pop > 0]
     if len(pop) == 0:
-        return {"n_grids": 0, "max": np.nan, "min": np.nan, "mean": np.nan,
-                "max_min_ratio": np.nan, "cv": np.nan}  # fmt: skip
+        return {
+            "n_grids": 0,
+            "max": np.nan,
+            "min": np.nan,
+            "mean": np.nan,
+            "max_min_ratio": np.nan,
+            "cv": np.nan,
+        }
     return {
         "n_grids": len(pop),
         "max": float(pop.max()),
@@ -410,4 +478,6 @@ def dissolve_grids(
 
 def write_plan_json(plan: GridPlan, path: str | Path) -> None:
     """Save a plan in the preset JSON format."""
-    Path(path).write_text(json.dumps(plan.to_dict(), ensure_ascii=False, indent=1), encoding="utf-8")
+    Path(path).write_text(
+        json.dumps(plan.to_dict(), ensure_ascii=False, indent=1), encoding="utf-8"
+    )

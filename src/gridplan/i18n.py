@@ -68,6 +68,17 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "坐标偏移声明 {datum} 无效，应为 WGS-84、GCJ-02 或 BD-09。",
         "en": "Invalid datum declaration {datum}; expected WGS-84, GCJ-02 or BD-09.",
     },
+    "upload.bad_encoding": {
+        "zh": "无法按指定的编码 {encoding} 读取文件 {filename} 中的文字。"
+        "请检查编码，或不指定编码以自动识别。",
+        "en": "Cannot decode the text in {filename} as the declared encoding {encoding}. "
+        "Check the encoding, or leave it empty to detect it automatically.",
+    },
+    "upload.unknown_table_format": {
+        "zh": "无法识别表格格式：{filename}。请上传 CSV（.csv/.txt）或 Excel（.xlsx）文件。",
+        "en": "Unrecognised table format: {filename}. Upload a CSV (.csv/.txt) "
+        "or an Excel (.xlsx) file.",
+    },
     # --- tables (population uploads) ---------------------------------------------
     "table.missing_key": {
         "zh": "表格缺少标识列：需要行政区划代码（adcode / 代码）或名称（name / 名称）列之一。现有列：{columns}",
@@ -132,6 +143,15 @@ MESSAGES: dict[str, dict[str, str]] = {
     "preset": {
         "zh": "预设方案错误：{detail}",
         "en": "Preset error: {detail}",
+    },
+    # --- reports (gridplan.report) ------------------------------------------------------
+    "report.no_cjk_font": {
+        "zh": "未找到中文字体，无法生成网格地图图片。请安装 fonts-noto-cjk"
+        "（Debian/Ubuntu：sudo apt-get install fonts-noto-cjk），"
+        "或用环境变量 {env} 指定一个中文字体文件（.ttc/.otf/.ttf）。",
+        "en": "No Chinese (CJK) font found, so the grid map cannot be drawn. Install "
+        "fonts-noto-cjk (Debian/Ubuntu: sudo apt-get install fonts-noto-cjk) or point "
+        "the {env} environment variable to a CJK font file (.ttc/.otf/.ttf).",
     },
 }
 

@@ -126,13 +126,15 @@ def parse_population_table(df: pd.DataFrame) -> pd.DataFrame:
         if key_col
         else pd.Series([""] * len(df), index=df.index)
     )
-    names = df[name_col].map(normalise_name) if name_col else pd.Series([""] * len(df), index=df.index)
-    return pd.DataFrame({"key": keys.to_numpy(), "name": names.to_numpy(), "population": pop.to_numpy()})
+    names = (
+        df[name_col].map(normalise_name) if name_col else pd.Series([""] * len(df), index=df.index)
+    )
+    return pd.DataFrame(
+        {"key": keys.to_numpy(), "name": names.to_numpy(), "population": pop.to_numpy()}
+    )
 
 
-def match_population(
-    units: pd.DataFrame, table: pd.DataFrame
-) -> tuple[pd.Series, list[str]]:
+def match_population(units: pd.DataFrame, table: pd.DataFrame) -> tuple[pd.Series, list[str]]:
     """Match a parsed population table to units by code, then by name.
 
     Parameters

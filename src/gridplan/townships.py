@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -28,11 +29,29 @@ from gridplan.population import normalise_name
 from gridplan.settings import data_dir
 
 NAME_COLUMN_HINTS = (
-    "name", "xzqmc", "xzmc", "zldwmc", "乡镇名称", "乡镇街道", "乡镇", "街道", "名称", "name_2020",
-)  # fmt: skip
+    "name",
+    "xzqmc",
+    "xzmc",
+    "zldwmc",
+    "乡镇名称",
+    "乡镇街道",
+    "乡镇",
+    "街道",
+    "名称",
+    "name_2020",
+)
 CODE_COLUMN_HINTS = (
-    "code", "code9", "xzqdm", "xzdm", "zldwdm", "adcode", "乡镇代码", "行政代码", "区划代码", "代码",
-)  # fmt: skip
+    "code",
+    "code9",
+    "xzqdm",
+    "xzdm",
+    "zldwdm",
+    "adcode",
+    "乡镇代码",
+    "行政代码",
+    "区划代码",
+    "代码",
+)
 _CODE_RE = re.compile(r"^\d{9}(\d{3})?$")
 _TOWNSHIP_SUFFIX = re.compile(r"(?:街道|镇|乡|办事处|地区|街道办)$")
 
@@ -83,12 +102,12 @@ def _detect_code_column(gdf: pd.DataFrame) -> str | None:
         vals = gdf[col].dropna().astype(str).str.strip().str.replace(r"\.0$", "", regex=True)
         if len(vals) and vals.str.match(_CODE_RE).mean() >= 0.8:
             return str(col)
-    col = _pick_column(gdf, CODE_COLUMN_HINTS)
-    return col
+    return _pick_column(gdf, CODE_COLUMN_HINTS)
 
 
 def _detect_name_column(gdf: pd.DataFrame) -> str | None:
-    best, best_share = None, 0.0
+    best: str | None = None
+    best_share = 0.0
     for col in gdf.columns:
         if col == "geometry" or gdf[col].dtype.kind in "iufb":
             continue
@@ -157,11 +176,17 @@ def prepare_townships(
     """
     rep = TownshipReport(n_features=len(layer))
     if layer.empty:
-        raise InputError("the township layer has no features", code="upload.empty",
-                         params={"filename": "township layer"})  # fmt: skip
+        raise InputError(
+            "the township layer has no features",
+            code="upload.empty",
+            params={"filename": "township layer"},
+        )
     if layer.crs is None:
-        raise InputError("the township layer has no CRS", code="upload.no_crs",
-                         params={"filename": "township layer"})  # fmt: skip
+        raise InputError(
+            "the township layer has no CRS",
+            code="upload.no_crs",
+            params={"filename": "township layer"},
+        )
     layer = layer.to_crs(4326)
     rep.code_column = _detect_code_column(layer)
     rep.name_column = _detect_name_column(layer)
@@ -186,14 +211,16 @@ def prepare_townships(
     located, share = locate_in_counties(layer.geometry, counties, metric)
     county_codes = set(counties["adcode"]) | set(zone_codes)
     ref = reference_townships(prefecture.adcode)
-    ref_by_code = {r.code9: r for r in ref.itertuples()}
-    ref_by_name: dict[str, list] = {}
-    for r in ref.itertuples():
-        for nm in {r.name_2020, r.name_2022} - {""}:
-            ref_by_name.setdefault(normalise_name(nm), []).append(r)
+    ref_rows: list[Any] = list(ref.itertuples())
+    ref_by_code: dict[str, Any] = {str(row.code9): row for row in ref_rows}
+    ref_by_name: dict[str, list[Any]] = {}
+    for row in ref_rows:
+        for nm in {row.name_2020, row.name_2022} - {""}:
+            ref_by_name.setdefault(normalise_name(nm), []).append(row)
 
     rows = []
-    for i, (code, name, loc, sh) in enumerate(zip(codes, names, located, share, strict=True)):
+    for i, (code, name_raw, loc, sh) in enumerate(zip(codes, names, located, share, strict=True)):
+        name = str(name_raw)
         county = None
         if code and code[:6] in county_codes:
             county = code[:6]
@@ -210,7 +237,7 @@ def prepare_townships(
         if r is not None and inside:
             county = r.county_adcode
             rep.n_reference_matched += 1
-            unit_id = r.code9
+            unit_id = str(r.code9)
         elif len(code) >= 9:
             unit_id = code[:9]
         else:
@@ -240,11 +267,14 @@ def prepare_townships(
         out = out.drop_duplicates("unit_id").set_index("unit_id")
         out = out.set_geometry(geoms.reindex(out.index).to_numpy(), crs="EPSG:4326").reset_index()
         rep.n_merged_parts = n_before - len(out)
-        rep.notes.append(f"{rep.n_merged_parts} features shared a code with another and were merged")
+        rep.notes.append(
+            f"{rep.n_merged_parts} features shared a code with another and were merged"
+        )
     present = set(out["unit_id"])
+    counties_present = set(out["county_adcode"].dropna())
     rep.reference_missing = [
-        r.name_2020
-        for r in ref.itertuples()
-        if r.code9 not in present and r.county_adcode in set(out["county_adcode"].dropna())
+        str(row.name_2020)
+        for row in ref_rows
+        if row.code9 not in present and row.county_adcode in counties_present
     ]
     return out, rep

@@ -25,9 +25,18 @@ from gridplan.townships import TownshipReport, prepare_townships
 TOWNSHIP_COVER_SHARE = 0.8
 
 UNIT_COLUMNS = [
-    "unit_id", "name", "level", "county_adcode", "county_name", "population",
-    "population_source", "area_km2", "has_geometry", "inside_prefecture", "geometry",
-]  # fmt: skip
+    "unit_id",
+    "name",
+    "level",
+    "county_adcode",
+    "county_name",
+    "population",
+    "population_source",
+    "area_km2",
+    "has_geometry",
+    "inside_prefecture",
+    "geometry",
+]
 
 
 @dataclass
@@ -52,7 +61,12 @@ class UnitSet:
 def _county_units(pref: Prefecture) -> gpd.GeoDataFrame:
     counties = load_county_boundaries(pref)
     census = census_for_prefecture(pref.adcode)
-    alias = {a: row.adcode for row in census.itertuples() for a in row.aliases.split(";") if a}
+    alias = {
+        a: code
+        for code, aliases in zip(census["adcode"], census["aliases"], strict=True)
+        for a in str(aliases).split(";")
+        if a
+    }
     counties["unit_id"] = counties["adcode"].map(lambda a: alias.get(a, a))
     pop = dict(zip(census["adcode"], census["pop_2020"], strict=True))
     counties["population"] = counties["unit_id"].map(pop).astype(float)
@@ -78,7 +92,9 @@ def _county_units(pref: Prefecture) -> gpd.GeoDataFrame:
     return out
 
 
-def _apply_table(units: gpd.GeoDataFrame, table: pd.DataFrame) -> tuple[gpd.GeoDataFrame, list[str]]:
+def _apply_table(
+    units: gpd.GeoDataFrame, table: pd.DataFrame
+) -> tuple[gpd.GeoDataFrame, list[str]]:
     values, unmatched = match_population(units, table)
     hit = units["unit_id"].isin(values.index)
     units.loc[hit, "population"] = units.loc[hit, "unit_id"].map(values).to_numpy()
@@ -95,7 +111,9 @@ def _spread_by_area(townships: gpd.GeoDataFrame, parents: pd.DataFrame, metric: 
         townships["population"] = parent_pop.to_numpy() * np.where(totals > 0, area / totals, 0.0)
     parent_src = townships["county_adcode"].map(parents.set_index("unit_id")["population_source"])
     townships["population_source"] = np.where(
-        parent_src == "uploaded", "uploaded+modelled", np.where(parent_pop.notna(), "modelled", "none")
+        parent_src == "uploaded",
+        "uploaded+modelled",
+        np.where(parent_pop.notna(), "modelled", "none"),
     )
 
 
@@ -167,7 +185,9 @@ def build_units(
         new["county_name"] = new["county_adcode"].map(names)
         kept = units[~units["unit_id"].isin(replaced)]
         units = gpd.GeoDataFrame(
-            pd.concat([kept, new.drop(columns=["located_county", "ref_matched"])], ignore_index=True),
+            pd.concat(
+                [kept, new.drop(columns=["located_county", "ref_matched"])], ignore_index=True
+            ),
             geometry="geometry",
             crs="EPSG:4326",
         )
@@ -178,7 +198,9 @@ def build_units(
     units["has_geometry"] = units.geometry.notna() & ~units.geometry.is_empty.fillna(True)
     area = np.full(len(units), np.nan)
     g = units.loc[units["has_geometry"]]
-    area[units["has_geometry"].to_numpy()] = shapely.area(g.to_crs(metric).geometry.to_numpy()) / 1e6
+    area[units["has_geometry"].to_numpy()] = (
+        shapely.area(g.to_crs(metric).geometry.to_numpy()) / 1e6
+    )
     units["area_km2"] = area
     units["inside_prefecture"] = units["inside_prefecture"].astype(bool)
     result.units = gpd.GeoDataFrame(units[UNIT_COLUMNS], geometry="geometry", crs="EPSG:4326")

@@ -1,0 +1,119 @@
+"""AppTests: every page runs, in Chinese by default, and reacts to the planner's choices.
+
+Streamlit 1.67's AppTest re-runs only the page file after the first run of an
+``st.navigation`` app, so sidebar choices are given through session state
+before the first run, and page interactions are tested on the page file
+itself.  The sidebar widgets are driven in a real browser by tests/test_e2e.py.
+"""
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from gridplan.grids import GridPlan
+
+TIMEOUT = 120
+
+
+def app(**state) -> AppTest:
+    at = AppTest.from_file("../app.py", default_timeout=TIMEOUT)
+    for k, v in state.items():
+        at.session_state[k] = v
+    return at
+
+
+def page(name: str, **state) -> AppTest:
+    at = AppTest.from_file(f"../pages/{name}.py", default_timeout=TIMEOUT)
+    for k, v in state.items():
+        at.session_state[k] = v
+    return at
+
+
+def texts(at: AppTest) -> str:
+    parts = (
+        [e.value for e in at.markdown]
+        + [e.value for e in at.title]
+        + [e.value for e in at.subheader]
+    )
+    parts += [e.value for e in at.caption] + [str(e.value) for e in at.info]
+    parts += [str(e.value) for e in at.error] + [str(e.value) for e in at.warning]
+    parts += [str(e.value) for e in at.success]
+    return "\n".join(parts)
+
+
+def test_app_defaults_to_shijiazhuang_overview_in_chinese():
+    at = app().run()
+    assert not at.exception
+    assert at.session_state["prefecture"] == "130100"
+    assert at.session_state["preset"] == "shijiazhuang"
+    assert at.selectbox(key="w_prefecture").value == "130100"
+    assert at.radio(key="w_lang").value == "zh"
+    t = texts(at)
+    assert "GridPlan 医疗网格规划" in t and "石家庄市" in t
+    df = at.dataframe[0].value
+    row = df[df["网格"] == "长安医疗集团"].iloc[0]
+    assert row["人口"] == 1_364_247 and row["人口来源"] == "2020年人口普查"
+    assert at.metric[0].value == "22"
+
+
+def test_app_in_english():
+    at = app(lang="en").run()
+    assert not at.exception
+    assert "GridPlan medical grid planning" in texts(at)
+    assert at.selectbox(key="w_prefecture").label == "Prefecture"
+
+
+def test_app_with_another_prefecture_picks_its_preset():
+    at = app(prefecture="532300").run()
+    assert not at.exception
+    assert at.session_state["preset"] == "chuxiong"
+    df = at.dataframe[0].value
+    assert df[df["网格"] == "楚雄州紧密型城市医疗集团"].iloc[0]["人口"] == 631_530
+
+
+def test_overview_page():
+    at = page("overview").run()
+    assert not at.exception
+    assert "石家庄市" in texts(at)
+
+
+def test_grids_page_shows_map_tables_validation():
+    at = page("grids").run()
+    assert not at.exception
+    t = texts(at)
+    assert "网格划分" in t
+    assert "石家庄高新技术产业开发区" in t  # the undrawn functional zone is named
+    assert "18 个网格没有牵头医院" in t
+    assert at.get("deck_gl_json_chart")  # the pydeck map
+    stats = at.dataframe[0].value
+    assert set(stats["网格"]) >= {"新华医疗集团", "长安医疗集团", "桥西医疗集团", "裕华医疗集团"}
+    assert len(at.get("download_button")) == 4
+
+
+@pytest.mark.parametrize("pref", ["532300", "360700", "371100", "410100", "320100"])
+def test_grids_page_for_other_prefectures(pref):
+    at = page("grids", prefecture=pref).run()
+    assert not at.exception
+
+
+def test_moving_a_unit_updates_statistics_and_validation():
+    at = page("grids").run()
+    at.selectbox(key="move_unit").set_value("130104")
+    at.selectbox(key="move_target").set_value("sjz-xinhua")
+    at.button[[b.label for b in at.button].index("移动")].click().run()
+    assert not at.exception
+    plan: GridPlan = at.session_state["plans"][("130100", "shijiazhuang")]
+    assert "130104" in plan.grid("sjz-xinhua").units
+    stats = at.dataframe[0].value.set_index("网格")
+    assert stats.loc["新华医疗集团", "人口"] == 802_057 + 979_646
+    assert "1 个网格没有任何单元：桥西医疗集团" in texts(at)
+
+
+def test_adding_a_grid_and_reset():
+    at = page("grids").run()
+    at.text_input[0].set_value("新网格甲")
+    at.button[[b.label for b in at.button].index("新增网格")].click().run()
+    plan: GridPlan = at.session_state["plans"][("130100", "shijiazhuang")]
+    assert plan.grids[-1].name == "新网格甲"
+    assert "新网格甲" in texts(at)  # empty-grid warning names it
+    at.button[[b.label for b in at.button].index("恢复为原始方案")].click().run()
+    assert len(at.session_state["plans"][("130100", "shijiazhuang")].grids) == 22
