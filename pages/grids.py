@@ -102,6 +102,7 @@ assignment = resolve_assignment(plan, units.units)
 grids = dissolve_grids(plan, units, assignment)
 problems = validate_plan(plan, units, assignment)
 grid_names = {g.grid_id: g.name for g in plan.grids}
+grid_colors = report.grid_colors(plan)
 seed_block(plan)
 
 
@@ -118,7 +119,14 @@ def map_panel() -> None:
     )
     labels = c2.toggle(tr("show_labels"), value=True, key="map_labels")
     deck = build_deck(
-        units.units, assignment, grids, grid_names, lang=lang(), basemap=str(basemap), labels=labels
+        units.units,
+        assignment,
+        grids,
+        grid_names,
+        grid_colors,
+        lang=lang(),
+        basemap=str(basemap),
+        labels=labels,
     )
     st.pydeck_chart(deck, height=560, key="grid_map")
     st.caption(tr("boundary_source"))

