@@ -15,9 +15,9 @@ state.sidebar()
 nav = st.navigation(
     [
         st.Page(
-            "pages/overview.py", title=tr("page_overview"), icon=":material/home:", default=True
+            "views/overview.py", title=tr("page_overview"), icon=":material/home:", default=True
         ),
-        st.Page("pages/grids.py", title=tr("page_grids"), icon=":material/map:", url_path="grids"),
+        st.Page("views/grids.py", title=tr("page_grids"), icon=":material/map:", url_path="grids"),
     ]
 )
 nav.run()

@@ -1,9 +1,10 @@
 """AppTests: every page runs, in Chinese by default, and reacts to the planner's choices.
 
-Streamlit 1.67's AppTest re-runs only the page file after the first run of an
-``st.navigation`` app, so sidebar choices are given through session state
-before the first run, and page interactions are tested on the page file
-itself.  The sidebar widgets are driven in a real browser by tests/test_e2e.py.
+The page files live in ``views/``, not ``pages/``: Streamlit runs any app with a
+sibling ``pages/`` folder in its legacy multipage mode, ignoring ``st.navigation``
+(``streamlit/runtime/scriptrunner/script_runner.py``, ``_mpa_v1``).  Sidebar
+choices are given through session state; the sidebar widgets themselves are
+driven in a real browser by tests/test_e2e.py.
 """
 
 import pytest
@@ -22,7 +23,7 @@ def app(**state) -> AppTest:
 
 
 def page(name: str, **state) -> AppTest:
-    at = AppTest.from_file(f"../pages/{name}.py", default_timeout=TIMEOUT)
+    at = AppTest.from_file(f"../views/{name}.py", default_timeout=TIMEOUT)
     for k, v in state.items():
         at.session_state[k] = v
     return at
@@ -68,6 +69,20 @@ def test_app_with_another_prefecture_picks_its_preset():
     assert at.session_state["preset"] == "chuxiong"
     df = at.dataframe[0].value
     assert df[df["网格"] == "楚雄州紧密型城市医疗集团"].iloc[0]["人口"] == 631_530
+
+
+def test_sidebar_language_radio_reruns_the_app():
+    at = app().run()
+    at.radio(key="w_lang").set_value("en").run()
+    assert not at.exception
+    assert "GridPlan medical grid planning" in texts(at)
+
+
+def test_sidebar_prefecture_change_selects_its_preset():
+    at = app().run()
+    at.selectbox(key="w_prefecture").set_value("532300").run()
+    assert not at.exception
+    assert at.session_state["preset"] == "chuxiong"
 
 
 def test_overview_page():

@@ -57,8 +57,8 @@ def _view(gdf: gpd.GeoDataFrame) -> pdk.ViewState:
 
 def build_deck(
     units: gpd.GeoDataFrame,
+    display: gpd.GeoSeries,
     assignment: pd.Series,
-    grids: gpd.GeoDataFrame,
     grid_names: dict[str, str],
     colors: dict[str, str],
     *,
@@ -66,17 +66,25 @@ def build_deck(
     basemap: str = "none",
     labels: bool = True,
 ) -> pdk.Deck:
-    """A pydeck map of a plan (WGS-84 in; shifted to GCJ-02 for the Amap basemap)."""
+    """A pydeck map of a plan.
+
+    ``display`` holds the simplified unit polygons (WGS-84); they are shifted
+    to GCJ-02 for the Amap basemap.  Grid outlines are dissolved from them.
+    """
     rgb = {g: _rgb(c) for g, c in colors.items()}
-    drawn = units[units["has_geometry"].to_numpy()].copy()
-    gid = assignment[units["has_geometry"].to_numpy()]
+    has = units["has_geometry"].to_numpy()
+    drawn = units.loc[has, ["unit_id", "name", "population", "population_source"]].copy()
+    drawn = gpd.GeoDataFrame(drawn, geometry=display[has].to_numpy(), crs="EPSG:4326")
+    gid = assignment[has]
+    drawn["grid_id"] = gid.to_numpy()
     drawn["grid_name"] = gid.map(lambda g: grid_names.get(g, "—") if g else "—").to_numpy()
     drawn["fill"] = [[*rgb.get(g, UNASSIGNED), 170] for g in gid]
     drawn["pop_text"] = [
         _fmt_pop(p, s, lang)
         for p, s in zip(drawn["population"], drawn["population_source"], strict=True)
     ]
-    outlines = grids[~grids.geometry.is_empty].copy()
+    assigned = drawn[drawn["grid_id"].notna()]
+    outlines = assigned.dissolve("grid_id", aggfunc={"population": "sum"}).reset_index()
     if basemap == "amap":
         drawn = gdf_to_datum(drawn, "gcj02")
         outlines = gdf_to_datum(outlines, "gcj02")

@@ -7,13 +7,14 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
 from gridplan.boundaries import list_prefectures, resolve_prefecture
 from gridplan.grids import GridPlan, list_presets, preset_prefecture
 from gridplan.io import read_table_upload, read_vector_upload
-from gridplan.units import UnitSet, build_units
+from gridplan.units import UnitSet, build_units, display_geometry
 from ui.texts import tr
 
 DEFAULT_PREFECTURE = "130100"
@@ -40,6 +41,14 @@ def load_units(
     townships = read_vector_upload(Path(township_path), datum=datum)[0] if township_path else None
     table = read_table_upload(Path(population_path))[0] if population_path else None
     return build_units(prefecture, townships=townships, population_table=table)
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def load_display_geometry(
+    prefecture: str, township_path: str | None, datum: str, population_path: str | None
+) -> gpd.GeoSeries:
+    """Simplified unit polygons for the web map, cached with the units."""
+    return display_geometry(load_units(prefecture, township_path, datum, population_path))
 
 
 def save_upload(data: bytes, filename: str) -> Path:
@@ -129,6 +138,15 @@ def preset_label(preset_id: str) -> str:
 
 def current_units(sel: Selection) -> UnitSet:
     return load_units(
+        sel.prefecture,
+        st.session_state.get("township_path"),
+        st.session_state.get("township_datum", "wgs84"),
+        st.session_state.get("population_path"),
+    )
+
+
+def current_display_geometry(sel: Selection) -> gpd.GeoSeries:
+    return load_display_geometry(
         sel.prefecture,
         st.session_state.get("township_path"),
         st.session_state.get("township_datum", "wgs84"),

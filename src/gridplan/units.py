@@ -206,3 +206,21 @@ def build_units(
     result.units = gpd.GeoDataFrame(units[UNIT_COLUMNS], geometry="geometry", crs="EPSG:4326")
     result.unmatched_population = unmatched
     return result
+
+
+def display_geometry(
+    unit_set: UnitSet, tolerance_m: float = 30.0, grid_size_deg: float = 1e-5
+) -> gpd.GeoSeries:
+    """Lighter unit polygons for web maps (WGS-84), aligned with ``unit_set.units``.
+
+    Simplified in the metric CRS by ``tolerance_m`` and snapped to a
+    ``grid_size_deg`` coordinate grid (1e-5° ≈ 1 m).  For drawing only: areas
+    and statistics always use the full geometry.
+    """
+    u = unit_set.units
+    geoms = u.geometry.to_crs(unit_set.metric_crs)
+    simple = geoms.simplify(tolerance_m, preserve_topology=True).to_crs(4326)
+    has = u["has_geometry"].to_numpy()
+    out = np.full(len(u), None, dtype=object)
+    out[has] = shapely.set_precision(simple.to_numpy()[has], grid_size_deg)
+    return gpd.GeoSeries(out, index=u.index, crs="EPSG:4326")

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from gridplan.grids import dissolve_grids, population_balance, resolve_assignment, validate_plan
+from gridplan.grids import grid_statistics, population_balance, resolve_assignment, validate_plan
 from gridplan.population import provenance_label
 from ui import state
 from ui.tables import grid_stats_table, seed_block
@@ -12,7 +12,7 @@ sel = state.selection()
 units = state.current_units(sel)
 plan = state.current_plan(sel, units)
 assignment = resolve_assignment(plan, units.units)
-grids = dissolve_grids(plan, units, assignment)
+grids = grid_statistics(plan, units, assignment)
 problems = validate_plan(plan, units, assignment)
 
 st.title(tr("app_title"))

@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from gridplan import report
-from gridplan.grids import dissolve_grids, population_balance, resolve_assignment, validate_plan
+from gridplan.grids import grid_statistics, population_balance, resolve_assignment, validate_plan
 from gridplan.i18n import error_text, t
 from gridplan.io import read_table_upload, read_vector_upload
 from gridplan.population import provenance_label
@@ -99,7 +99,7 @@ handle_uploads()
 units = state.current_units(sel)
 plan = state.current_plan(sel, units)
 assignment = resolve_assignment(plan, units.units)
-grids = dissolve_grids(plan, units, assignment)
+grids = grid_statistics(plan, units, assignment)
 problems = validate_plan(plan, units, assignment)
 grid_names = {g.grid_id: g.name for g in plan.grids}
 grid_colors = report.grid_colors(plan)
@@ -120,8 +120,8 @@ def map_panel() -> None:
     labels = c2.toggle(tr("show_labels"), value=True, key="map_labels")
     deck = build_deck(
         units.units,
+        state.current_display_geometry(sel),
         assignment,
-        grids,
         grid_names,
         grid_colors,
         lang=lang(),
@@ -253,21 +253,22 @@ if st.button(tr("reset_plan")):
 st.subheader(tr("downloads"))
 d1, d2, d3, d4 = st.columns(4)
 stem = f"gridplan_{plan.plan_id}"
+ui_lang = lang()  # the downloads are built later, outside this script run
 d1.download_button(
     tr("dl_geojson"),
-    report.grids_to_geojson(plan, units, assignment),
+    lambda: report.grids_to_geojson(plan, units, assignment),
     f"{stem}.geojson",
     "application/geo+json",
 )
 d2.download_button(
     tr("dl_csv"),
-    report.plan_to_csv(plan, units, assignment, lang=lang()),
+    lambda: report.plan_to_csv(plan, units, assignment, lang=ui_lang),
     f"{stem}.csv",
     "text/csv",
 )
 d3.download_button(
     tr("dl_png"),
-    lambda: report.render_grid_map_png(plan, units, assignment=assignment, lang=lang()),
+    lambda: report.render_grid_map_png(plan, units, assignment=assignment, lang=ui_lang),
     f"{stem}.png",
     "image/png",
 )

@@ -1,0 +1,87 @@
+"""Library timings behind the grid page: load units, resolve, validate, dissolve, statistics.
+
+Run: ``.venv/bin/python benchmarks/bench_grids.py``.  Prints a Markdown table.
+The township case uses the synthetic test layer (66 townships cut from the real
+county polygons; illustrative, see tests/synthetic.py).
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+
+
+def timeit(fn: Callable[[], object], repeat: int = 5) -> tuple[float, float]:
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times) * 1000, min(times) * 1000
+
+
+def main() -> None:
+    t0 = time.perf_counter()
+    from gridplan import boundaries
+    from gridplan.grids import GridPlan, dissolve_grids, resolve_assignment, validate_plan
+    from gridplan.report import render_grid_map_png
+    from gridplan.units import build_units
+
+    import_ms = (time.perf_counter() - t0) * 1000
+    t0 = time.perf_counter()
+    boundaries.load_county_boundaries("130100")
+    first_load_ms = (time.perf_counter() - t0) * 1000
+
+    from synthetic import shijiazhuang_townships
+
+    tws = shijiazhuang_townships().to_crs(4326)
+    plan = GridPlan.from_preset("shijiazhuang")
+    rows = [
+        ("import gridplan", import_ms, import_ms),
+        ("first county load (GCJ-02→WGS-84)", first_load_ms, first_load_ms),
+    ]
+    us = build_units("130100")
+    rows.append(
+        ("build units (county level, cached boundaries)", *timeit(lambda: build_units("130100")))
+    )
+    rows.append(
+        (
+            "build units with 66-township layer",
+            *timeit(lambda: build_units("130100", townships=tws)),
+        )
+    )
+    a = resolve_assignment(plan, us.units)
+    rows.append(
+        (
+            "resolve + validate plan",
+            *timeit(lambda: validate_plan(plan, us, resolve_assignment(plan, us.units))),
+        )
+    )
+    rows.append(("dissolve + statistics", *timeit(lambda: dissolve_grids(plan, us, a))))
+
+    def edit() -> None:
+        moved = plan.reassign({"130104": "sjz-xinhua"})
+        validate_plan(moved, us)
+        dissolve_grids(moved, us)
+
+    rows.append(("one edit: reassign + validate + dissolve", *timeit(edit)))
+    rows.append(
+        (
+            "PNG grid map (150 dpi)",
+            *timeit(lambda: render_grid_map_png(plan, us, assignment=a), repeat=3),
+        )
+    )
+    print("| step | median ms | min ms |")
+    print("|---|---|---|")
+    for name, med, mn in rows:
+        print(f"| {name} | {med:.1f} | {mn:.1f} |")
+
+
+if __name__ == "__main__":
+    main()
