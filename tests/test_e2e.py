@@ -78,7 +78,9 @@ def test_language_switch(page):
 
 
 def upload(page, path, kind: int = 0) -> None:
-    page.get_by_text("上传数据").first.click()
+    details = page.locator('[data-testid="stExpander"] details').filter(has_text="上传数据").first
+    if details.get_attribute("open") is None:
+        page.get_by_text("上传数据").first.click()
     page.locator('[data-testid="stFileUploaderDropzoneInput"]').nth(kind).set_input_files(str(path))
     page.get_by_role("button", name="加载").click()
     wait_for_app_idle(page)
@@ -112,3 +114,24 @@ def test_move_unit_updates_validation(page):
     page.get_by_role("button", name="移动").click()
     wait_for_app_idle(page)
     assert page.get_by_text("1 个网格没有任何单元：桥西医疗集团").first.is_visible()
+
+
+def test_population_table_upload_good_and_bad(page, tmp_path):
+    open_grids(page)
+    bad = tmp_path / "人口.csv"
+    bad.write_text("区划代码,备注\n130102,无人口列\n", encoding="gbk")
+    upload(page, bad, kind=1)
+    alert = page.locator('[data-testid="stAlertContentError"]').filter(has_text="上传失败")
+    assert "人口列" in alert.first.inner_text()
+    good = tmp_path / "人口2.csv"
+    good.write_text("区划代码,常住人口\n130102,1100000\n", encoding="gbk")
+    upload(page, good, kind=1)
+    assert page.get_by_text(re.compile("已加载 人口2.csv")).first.is_visible()
+
+
+def test_amap_basemap_option_draws_shifted_map(page):
+    open_grids(page)
+    page.get_by_text("高德底图").click()
+    wait_for_app_idle(page)
+    wait_for_map(page)
+    assert page.locator('[data-testid="stException"]').count() == 0

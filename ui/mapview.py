@@ -20,7 +20,8 @@ CJK_FONT = '"Noto Sans CJK SC", "Microsoft YaHei", "PingFang SC", sans-serif'
 
 BASEMAPS = ("none", "carto", "amap")
 CJK_FONT_PLAIN = "Noto Sans CJK SC, Microsoft YaHei, PingFang SC, sans-serif"
-AMAP_STYLE: dict[str, Any] = {
+AMAP_STYLE_URL = "/app/static/amap-style.json"
+AMAP_STYLE: dict[str, Any] = {  # written to static/amap-style.json (a test keeps them equal)
     "version": 8,
     "sources": {
         "amap": {
@@ -159,7 +160,9 @@ def build_deck(
     if basemap == "carto":
         kwargs = {"map_provider": "carto", "map_style": "light"}
     elif basemap == "amap":
-        kwargs = {"map_provider": "carto", "map_style": AMAP_STYLE}
+        # Streamlit's map accepts a style URL only (not a style document): the Amap raster
+        # style is served from static/ (server.enableStaticServing)
+        kwargs = {"map_provider": "carto", "map_style": AMAP_STYLE_URL}
     return pdk.Deck(
         layers=layers,
         initial_view_state=_view(units[units["has_geometry"]]),

@@ -43,3 +43,32 @@ def grid_stats_table(grids: pd.DataFrame) -> pd.DataFrame:
             tr("col_density"): grids["density"].round(0),
         }
     )
+
+
+def grid_option_labels(grid_names: dict[str, str]) -> dict[str, str]:
+    """A unique label per grid id for select boxes (the id is added to repeated names)."""
+    counts = pd.Series(list(grid_names.values())).value_counts()
+    return {g: (f"{n} [{g}]" if counts[n] > 1 else n) for g, n in grid_names.items()}
+
+
+def assignment_changes(
+    before: pd.DataFrame,
+    after: pd.DataFrame,
+    code_col: str,
+    grid_col: str,
+    label_to_id: dict[str, str],
+) -> dict[str, str]:
+    """Units whose grid was edited in the assignment table: ``{unit code: new grid id}``.
+
+    Rows are joined by unit code, never by position, so a sorted or filtered
+    table still edits the right units.  A label that names no grid (the
+    "unassigned" entry) maps to ``""``.
+    """
+    merged = before[[code_col, grid_col]].merge(
+        after[[code_col, grid_col]], on=code_col, suffixes=("_before", "_after")
+    )
+    moved = merged[merged[f"{grid_col}_before"] != merged[f"{grid_col}_after"]]
+    return {
+        str(code): label_to_id.get(str(label), "")
+        for code, label in zip(moved[code_col], moved[f"{grid_col}_after"], strict=True)
+    }

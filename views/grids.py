@@ -12,7 +12,7 @@ from gridplan.io import read_table_upload, read_vector_upload
 from gridplan.population import provenance_label
 from ui import state
 from ui.mapview import BASEMAPS, build_deck
-from ui.tables import grid_stats_table, seed_block
+from ui.tables import assignment_changes, grid_option_labels, grid_stats_table, seed_block
 from ui.texts import lang, tr
 
 sel = state.selection()
@@ -157,7 +157,8 @@ st.dataframe(grid_stats_table(grids), hide_index=True, width="stretch")
 # --- assignment editor ----------------------------------------------------------------------
 st.subheader(tr("assignment"))
 unassigned = tr("unassigned")
-name_to_id = {v: k for k, v in grid_names.items()}
+grid_labels = grid_option_labels(grid_names)
+label_to_id = {v: k for k, v in grid_labels.items()}
 u = units.units
 unit_names = dict(zip(u["unit_id"], u["name"], strict=True))
 with st.form("move_unit", border=False):
@@ -183,7 +184,7 @@ table = pd.DataFrame(
         tr("col_pop"): u["population"].round(0),
         tr("col_source"): u["population_source"].map(lambda s: provenance_label(s, lang())),
         tr("col_grid"): assignment.map(
-            lambda g: grid_names.get(g, unassigned) if g else unassigned
+            lambda g: grid_labels.get(g, unassigned) if g else unassigned
         ),
     }
 )
@@ -196,20 +197,13 @@ edited = st.data_editor(
     disabled=[c for c in table.columns if c != tr("col_grid")],
     column_config={
         tr("col_grid"): st.column_config.SelectboxColumn(
-            tr("col_grid"), options=[*grid_names.values(), unassigned], required=True
+            tr("col_grid"), options=[*grid_labels.values(), unassigned], required=True
         ),
         tr("col_pop"): st.column_config.NumberColumn(format="localized"),
     },
 )
-changed = edited[tr("col_grid")] != table[tr("col_grid")]
-if changed.any():
-    # edits join back to the units by code, never by row order alone
-    changes = {
-        str(code): name_to_id.get(g, "")
-        for code, g in zip(
-            edited.loc[changed, tr("col_code")], edited.loc[changed, tr("col_grid")], strict=True
-        )
-    }
+changes = assignment_changes(table, edited, tr("col_code"), tr("col_grid"), label_to_id)
+if changes:
     state.set_plan(sel, plan.reassign(changes))
     st.rerun()
 

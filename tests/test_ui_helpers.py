@@ -1,0 +1,93 @@
+"""Dashboard helpers that do not need a running app: map building and table edits."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+
+from gridplan.crs import wgs84_to_gcj02
+from gridplan.grids import GridPlan, resolve_assignment
+from gridplan.report import grid_colors
+from gridplan.units import build_units, display_geometry
+from ui.mapview import build_deck
+from ui.tables import assignment_changes, grid_option_labels
+
+
+@pytest.fixture(scope="module")
+def sjz():
+    us = build_units("130100")
+    plan = GridPlan.from_preset("shijiazhuang")
+    return us, plan, resolve_assignment(plan, us.units), display_geometry(us)
+
+
+def _deck_json(sjz, basemap):
+    us, plan, a, disp = sjz
+    names = {g.grid_id: g.name for g in plan.grids}
+    deck = build_deck(us.units, disp, a, names, grid_colors(plan), basemap=basemap)
+    return json.loads(deck.to_json())
+
+
+def test_offline_map_has_no_basemap_and_all_layers(sjz):
+    d = _deck_json(sjz, "none")
+    assert "mapProvider" not in d and "mapStyle" not in d  # works with no network
+    ids = [layer["id"] for layer in d["layers"]]
+    assert ids == ["units", "grid-outlines", "grid-labels"]
+    units = d["layers"][0]["data"]["features"]
+    assert len(units) == 22  # functional zones have no polygon to draw
+    changan = next(f for f in units if f["properties"]["unit_id"] == "130102")
+    assert changan["properties"]["grid_name"] == "长安医疗集团"
+    assert changan["properties"]["pop_text"] == "1,059,572（2020年人口普查）"
+
+
+def test_amap_basemap_shifts_layers_to_gcj02(sjz):
+    plain = _deck_json(sjz, "none")["layers"][0]["data"]["features"]
+    shifted_deck = _deck_json(sjz, "amap")
+    shifted = shifted_deck["layers"][0]["data"]["features"]
+    assert shifted_deck["mapStyle"] == "/app/static/amap-style.json"
+    p, q = (
+        shapely.get_coordinates(shapely.from_geojson(json.dumps(f[0]["geometry"])))[0]
+        for f in (plain, shifted)
+    )
+    expected = np.array([float(v) for v in wgs84_to_gcj02(p[0], p[1])])
+    assert np.allclose(q, expected, atol=1e-9)
+    assert 0.001 < abs(q[0] - p[0]) < 0.01  # a few hundred metres, as GCJ-02 is
+
+
+def test_display_geometry_is_lighter_but_close(sjz):
+    us, _, _, disp = sjz
+    full = us.units.geometry[us.units["has_geometry"]]
+    light = disp[us.units["has_geometry"]]
+    assert (
+        shapely.get_num_coordinates(light.to_numpy()).sum()
+        < shapely.get_num_coordinates(full.to_numpy()).sum()
+    )
+    m = us.metric_crs
+    diff = (
+        light.to_crs(m).symmetric_difference(full.to_crs(m), align=False).area / full.to_crs(m).area
+    )
+    assert diff.max() < 0.01
+
+
+def test_assignment_changes_join_by_code_not_position():
+    before = pd.DataFrame({"code": ["a", "b", "c"], "grid": ["G1", "G1", "G2"]})
+    after = before.iloc[::-1].reset_index(drop=True).copy()  # the table was sorted
+    after.loc[after["code"] == "a", "grid"] = "G2"
+    after.loc[after["code"] == "c", "grid"] = "（未分配）"
+    changes = assignment_changes(before, after, "code", "grid", {"G1": "g1", "G2": "g2"})
+    assert changes == {"a": "g2", "c": ""}
+
+
+def test_repeated_grid_names_get_unique_labels():
+    labels = grid_option_labels({"x": "东区", "y": "东区", "z": "西区"})
+    assert labels == {"x": "东区 [x]", "y": "东区 [y]", "z": "西区"}
+
+
+def test_served_amap_style_matches_the_code():
+    from pathlib import Path
+
+    from ui.mapview import AMAP_STYLE, AMAP_STYLE_URL
+
+    served = Path(__file__).resolve().parents[1] / "static" / Path(AMAP_STYLE_URL).name
+    assert json.loads(served.read_text(encoding="utf-8")) == AMAP_STYLE
