@@ -112,17 +112,22 @@ def _read_geometry_gcj(path: str) -> shapely.Geometry:
     return shapely.from_geojson(json.dumps(geom))
 
 
-@functools.cache
-def _county_boundaries_cached(prefecture_adcode: str) -> gpd.GeoDataFrame:
+def _prefecture_row(prefecture_adcode: str) -> pd.Series:
     idx = boundary_index()
-    pref = idx[(idx["adcode"] == prefecture_adcode) & (idx["level"] == "市")]
-    if pref.empty:
+    rows = idx[(idx["adcode"] == prefecture_adcode) & (idx["level"] == "市")]
+    if rows.empty:
         raise UnknownRegionError(
             f"prefecture not found: {prefecture_adcode}",
             code="unknown_region",
             params={"query": prefecture_adcode},
         )
-    p = pref.iloc[0]
+    return rows.iloc[0]
+
+
+@functools.cache
+def _county_boundaries_cached(prefecture_adcode: str) -> gpd.GeoDataFrame:
+    idx = boundary_index()
+    p = _prefecture_row(prefecture_adcode)
     rows = idx[
         (idx["level"] == "区县") & (idx["city"] == p["city"]) & (idx["province"] == p["province"])
     ]
@@ -156,15 +161,7 @@ def load_county_boundaries(prefecture: str | Prefecture) -> gpd.GeoDataFrame:
 
 @functools.cache
 def _prefecture_outline_cached(prefecture_adcode: str) -> shapely.Geometry:
-    idx = boundary_index()
-    row = idx[(idx["adcode"] == prefecture_adcode) & (idx["level"] == "市")]
-    if row.empty:
-        raise UnknownRegionError(
-            f"prefecture not found: {prefecture_adcode}",
-            code="unknown_region",
-            params={"query": prefecture_adcode},
-        )
-    geom = _read_geometry_gcj(row.iloc[0]["path"])
+    geom = _read_geometry_gcj(_prefecture_row(prefecture_adcode)["path"])
     return shapely.make_valid(geoms_to_wgs84([geom], "gcj02")[0])
 
 

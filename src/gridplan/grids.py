@@ -26,6 +26,7 @@ from scipy.sparse.csgraph import connected_components
 from gridplan import settings
 from gridplan.errors import InputError, PresetError
 from gridplan.i18n import Lang, t
+from gridplan.population import combine_sources
 from gridplan.units import UnitSet
 
 PRESET_IDS = ("shijiazhuang", "chuxiong", "ganzhou", "rizhao", "zhengzhou")
@@ -391,11 +392,6 @@ def validate_plan(
 
 
 # --- dissolve and statistics ---------------------------------------------------------
-def _sources(values: pd.Series) -> str:
-    parts = sorted({p for v in values.dropna() for p in str(v).split("+") if p and p != "none"})
-    return "+".join(parts) if parts else "none"
-
-
 def grid_statistics(
     plan: GridPlan, unit_set: UnitSet, assignment: pd.Series | None = None
 ) -> pd.DataFrame:
@@ -421,7 +417,7 @@ def grid_statistics(
                 "n_units": len(m),
                 "units": list(m["unit_id"]),
                 "population": pop,
-                "population_source": _sources(m["population_source"]),
+                "population_source": combine_sources(m["population_source"]),
                 "area_km2": area,
                 "density": pop / area if area > 0 else np.nan,
                 "undrawn_units": list(m.loc[~m["has_geometry"], "name"]),

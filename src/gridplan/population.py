@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Iterable
 from typing import Literal
 
 import numpy as np
@@ -42,6 +43,18 @@ def provenance_label(source: str, lang: str = "zh") -> str:
     """Human label of a provenance key, e.g. ``census2020`` → ``2020年人口普查``."""
     parts = [p for p in str(source).split("+") if p]
     return " + ".join(PROVENANCE_LABELS.get(p, {}).get(lang, p) for p in parts) or source
+
+
+def combine_sources(values: Iterable[object]) -> str:
+    """Provenance of a sum of figures: the distinct keys joined with ``+``.
+
+    ``["census2020", "modelled", "census2020"]`` → ``"census2020+modelled"``;
+    missing figures (``none``) do not count; nothing at all gives ``"none"``.
+    """
+    parts = sorted(
+        {p for v in values if isinstance(v, str) for p in v.split("+") if p and p != "none"}
+    )
+    return "+".join(parts) if parts else "none"
 
 
 @functools.cache

@@ -43,7 +43,7 @@ from gridplan import __version__, settings
 from gridplan.errors import GridPlanError, InputError
 from gridplan.grids import GridPlan, dissolve_grids, grid_statistics, resolve_assignment
 from gridplan.i18n import Lang
-from gridplan.population import provenance_label
+from gridplan.population import combine_sources, provenance_label
 from gridplan.units import UnitSet
 
 __all__ = [
@@ -296,7 +296,7 @@ def legend_entries(
         free = u[free_mask]
         name = "未分配网格的单元" if lang == "zh" else "Units in no grid"
         pop = float(free["population"].sum(min_count=1))
-        src = _sources(free["population_source"])
+        src = combine_sources(free["population_source"])
         drawn = bool(free["has_geometry"].any())
         rows.append(("", name, pop, src, UNASSIGNED_COLOR, len(free), drawn))
     out = []
@@ -766,14 +766,8 @@ def render_grid_map_png(
     return buf.getvalue()
 
 
-def _sources(values: pd.Series) -> str:
-    """Provenance keys of several units joined with ``+`` (as :func:`grid_statistics` does)."""
-    parts = sorted({p for v in values.dropna() for p in str(v).split("+") if p and p != "none"})
-    return "+".join(parts) if parts else "none"
-
-
 def _sources_of(units: pd.DataFrame) -> str:
-    return _sources(units["population_source"])
+    return combine_sources(units["population_source"])
 
 
 def _layout(
