@@ -135,6 +135,19 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "{n} 个网格没有任何单元：{grids}",
         "en": "{n} grids have no units: {grids}",
     },
+    # --- population surface and travel time -------------------------------------
+    "surface.cell_size": {
+        "zh": "格网大小须在 {min:.0f}–{max:.0f} 米之间，当前为 {cell_m}。",
+        "en": "Cell size must be between {min:.0f} and {max:.0f} m, got {cell_m}.",
+    },
+    "traveltime.speed": {
+        "zh": "速度须在 0.5–150 km/h 之间，当前为 {speed}。",
+        "en": "Speed must be between 0.5 and 150 km/h, got {speed}.",
+    },
+    "traveltime.detour": {
+        "zh": "绕行系数须在 1.0–3.0 之间，当前为 {detour}。",
+        "en": "Detour factor must be between 1.0 and 3.0, got {detour}.",
+    },
     # --- regions and presets --------------------------------------------------------
     "unknown_region": {
         "zh": "未找到地级行政区：{query}。请输入名称（如“石家庄市”）或 6 位行政区划代码。",

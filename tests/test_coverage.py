@@ -1,0 +1,128 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from gridplan.coverage import (
+    CoverageIndex,
+    catchments,
+    centre_standard_flag,
+    gaussian_weight,
+    uncovered_hotspots,
+)
+from gridplan.surface import CellGrid, PopulationSurface
+from gridplan.traveltime import StraightLineModel, TravelTimes
+
+
+def toy(minutes, population, unit):
+    grid = CellGrid("EPSG:4547", 500_000.0, 4_200_000.0, 100.0, *np.shape(minutes))
+    surface = PopulationSurface(
+        grid,
+        np.asarray(population, dtype=np.float32),
+        np.asarray(unit, dtype=np.int32),
+        ["A", "B"],
+    )
+    times = TravelTimes(
+        grid,
+        np.asarray(minutes, dtype=np.float32),
+        np.zeros(np.shape(minutes), dtype=np.int32),
+        "test",
+    )
+    return surface, times
+
+
+def test_cell_exactly_at_threshold_is_covered():
+    s, t = toy([[15.0, 15.000001, 14.999]], [[10, 20, 30]], [[0, 0, 0]])
+    ix = CoverageIndex.build(s, t)
+    k = ix.group_kpis(15, np.array([0, 1]), 2)
+    assert k.loc[0, "covered"] == 40  # 15.0 and 14.999 in, 15.000001 out
+    assert k.loc[0, "share"] == pytest.approx(40 / 60)
+
+
+def test_weighted_quantiles_match_brute_force():
+    rng = np.random.default_rng(1)
+    minutes = rng.uniform(0, 60, (30, 40)).astype(np.float32)
+    pop = rng.integers(0, 50, (30, 40)).astype(np.float32)
+    unit = rng.integers(0, 2, (30, 40))
+    s, t = toy(minutes, pop, unit)
+    ix = CoverageIndex.build(s, t)
+    k = ix.group_times(np.array([0, 1]), 2)
+    for g in (0, 1):
+        m = (unit == g) & (pop > 0)
+        v, w = minutes[m], pop[m].astype(float)
+        order = np.argsort(v, kind="stable")
+        cum = np.cumsum(w[order])
+        for q, col in ((0.5, "median_minutes"), (0.9, "p90_minutes")):
+            expected = v[order][np.searchsorted(cum, q * cum[-1])]
+            assert k.loc[g, col] == pytest.approx(expected)
+        assert k.loc[g, "mean_minutes"] == pytest.approx(np.average(v, weights=w), rel=1e-5)
+        assert k.loc[g, "population"] == pytest.approx(w.sum())
+
+
+def test_unreachable_cells_count_as_uncovered_and_push_p90_to_inf():
+    s, t = toy([[5.0, np.inf, np.inf]], [[10, 5, 5]], [[0, 0, 0]])
+    ix = CoverageIndex.build(s, t)
+    k = ix.group_kpis(60, np.array([0, 1]), 2)
+    assert k.loc[0, "covered"] == 10 and k.loc[0, "mean_minutes"] == 5
+    assert np.isinf(k.loc[0, "p90_minutes"])
+
+
+def test_sliders_equal_recomputation():
+    rng = np.random.default_rng(2)
+    grid = CellGrid("EPSG:4547", 500_000.0, 4_200_000.0, 100.0, 40, 50)
+    pop = rng.integers(0, 30, grid.shape).astype(np.float32)
+    unit = rng.integers(0, 2, grid.shape).astype(np.int32)
+    s = PopulationSurface(grid, pop, unit, ["A", "B"])
+    xy = np.array([[500_500.0, 4_199_500.0], [503_000.0, 4_197_000.0]])
+    mask = pop > 0
+    slow = StraightLineModel(speed_kmh=4.8, detour=1.3)
+    fast = StraightLineModel(speed_kmh=15.0, detour=1.5)
+    ix = CoverageIndex.build(s, slow.travel_times(grid, mask, xy))
+    slid = ix.with_sliders(fast.minutes_per_metre / slow.minutes_per_metre, 1.2)
+    direct = CoverageIndex.build(s, fast.travel_times(grid, mask, xy))
+    a = slid.group_kpis(10, np.array([0, 1]), 2)
+    b = direct.group_kpis(10, np.array([0, 1]), 2)
+    assert np.allclose(a["covered"], b["covered"] * 1.2, rtol=1e-5)
+    assert np.allclose(a["median_minutes"], b["median_minutes"], rtol=1e-5)
+    assert np.allclose(a["population"], b["population"] * 1.2)
+
+
+def test_hotspots_are_ranked_clusters_of_uncovered_people():
+    minutes = np.full((6, 6), 5.0)
+    minutes[0:2, 0:2] = 30  # cluster 1: 4 cells
+    minutes[5, 5] = 30  # cluster 2: 1 cell
+    pop = np.full((6, 6), 10.0)
+    pop[5, 5] = 100
+    s, t = toy(minutes, pop, np.zeros((6, 6)))
+    ix = CoverageIndex.build(s, t)
+    h = uncovered_hotspots(ix, s, 15, ["A", "B"])
+    assert list(h["population"]) == [100, 40]
+    assert list(h["cells"]) == [1, 4]
+    assert h.loc[1, "area_km2"] == pytest.approx(0.04)
+
+
+def test_catchments_and_standard_flags():
+    s, t = toy([[1.0, 2.0, 50.0]], [[40_000, 20_000, 70_000]], [[0, 0, 0]])
+    t.nearest[:] = [[0, 1, 1]]
+    ix = CoverageIndex.build(s, t)
+    c = catchments(ix, 3, threshold_min=15)
+    assert list(c["served"]) == [40_000, 90_000, 0]
+    assert list(c["served_within"]) == [40_000, 20_000, 0]
+    assert list(centre_standard_flag(c["served"].to_numpy())) == ["within", "within", "below"]
+    assert centre_standard_flag(np.array([100_001.0]))[0] == "above"
+
+
+def test_gaussian_weight_formula():
+    d0 = 30.0
+    w = gaussian_weight(np.array([0.0, d0, d0 + 1, 15.0]), d0)
+    assert w[0] == pytest.approx(1.0) and w[1] == pytest.approx(0.0, abs=1e-12) and w[2] == 0
+    e = np.exp(-0.5)
+    assert w[3] == pytest.approx((np.exp(-0.5 * 0.25) - e) / (1 - e))
+
+
+def test_summary_counts_unplaced_zone_population_separately():
+    s, t = toy([[5.0]], [[100]], [[0]])
+    s.unplaced = {"130171": 50.0}
+    ix = CoverageIndex.build(s, t)
+    out = ix.summary(15)
+    assert out["population"] == 100 and out["not_assessed_population"] == 50
+    assert isinstance(pd.Series(out), pd.Series)
