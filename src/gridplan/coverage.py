@@ -16,8 +16,10 @@ import pandas as pd
 from numpy.typing import NDArray
 from scipy import ndimage
 
+from gridplan.grids import GridPlan, resolve_assignment
 from gridplan.surface import PopulationSurface
 from gridplan.traveltime import TravelTimes
+from gridplan.units import UnitSet
 
 #: Standard of seed 004 (Zhengzhou): one community health centre per 30,000–100,000 residents.
 CENTRE_MIN_RESIDENTS = 30_000
@@ -269,3 +271,38 @@ def gaussian_weight(d: NDArray[np.floating], d0: float) -> NDArray[np.float64]:
     e = np.exp(-0.5)
     w = (np.exp(-0.5 * (d / d0) ** 2) - e) / (1.0 - e)
     return np.where(d <= d0, w, 0.0)
+
+
+def plan_groups(plan: GridPlan, unit_set: UnitSet) -> tuple[NDArray[np.int64], list[str]]:
+    """Grid position of every unit (-1 unassigned) and the grid ids, for :meth:`group_kpis`."""
+    assignment = resolve_assignment(plan, unit_set.units)
+    ids = [g.grid_id for g in plan.grids]
+    pos = {g: i for i, g in enumerate(ids)}
+    groups = np.array([pos.get(g, -1) if g else -1 for g in assignment], dtype=np.int64)
+    return groups, ids
+
+
+@dataclass
+class KpiTables:
+    """Coverage KPIs of a plan at one threshold: whole plan, per grid, per unit."""
+
+    summary: dict[str, float]
+    by_grid: pd.DataFrame
+    by_unit: pd.DataFrame
+
+
+def kpi_tables(
+    index: CoverageIndex, plan: GridPlan, unit_set: UnitSet, threshold_min: float
+) -> KpiTables:
+    """Per-grid and per-unit KPIs (population, covered, share, mean/median/p90 minutes)."""
+    groups, ids = plan_groups(plan, unit_set)
+    by_grid = index.group_kpis(threshold_min, groups, len(ids))
+    by_grid.insert(0, "grid_id", ids)
+    by_grid.insert(1, "name", [g.name for g in plan.grids])
+    u = unit_set.units.reset_index(drop=True)
+    by_unit = index.group_kpis(threshold_min, np.arange(len(u), dtype=np.int64), len(u))
+    by_unit.insert(0, "unit_id", u["unit_id"].to_numpy())
+    by_unit.insert(1, "name", u["name"].to_numpy())
+    by_unit.insert(2, "level", u["level"].to_numpy())
+    by_unit.insert(3, "grid_id", [ids[g] if g >= 0 else None for g in groups])
+    return KpiTables(index.summary(threshold_min), by_grid, by_unit)
