@@ -18,6 +18,9 @@ nav = st.navigation(
             "views/overview.py", title=tr("page_overview"), icon=":material/home:", default=True
         ),
         st.Page("views/grids.py", title=tr("page_grids"), icon=":material/map:", url_path="grids"),
+        st.Page(
+            "views/access.py", title=tr("page_access"), icon=":material/timer:", url_path="access"
+        ),
     ]
 )
 nav.run()

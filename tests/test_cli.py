@@ -103,3 +103,58 @@ def test_module_entry_point():
     )
     assert r.returncode == 0, r.stderr
     assert len(json.loads(r.stdout)) == 5
+
+
+def test_coverage_json_contract_and_outputs(capsys, tmp_path):
+    import rasterio
+
+    tif = tmp_path / "tt.tif"
+    code, out, err = run(
+        capsys, "coverage", "--preset", "shijiazhuang", "--minutes", "15", "--mode", "walk",
+        "--model", "straight", "--cell-m", "500", "--json", "-o", str(tif),
+    )  # fmt: skip
+    assert code == 0, err
+    d = json.loads(out)
+    assert {"population", "covered", "share", "mean_minutes", "p90_minutes", "by_grid", "by_unit",
+            "provenance"} <= set(d)  # fmt: skip
+    assert 0 < d["share"] < 1 and d["covered"] == pytest.approx(
+        d["share"] * d["population"], rel=1e-4
+    )
+    g = {r["grid_id"]: r for r in d["by_grid"]}
+    assert {"grid_id", "population", "covered", "share"} <= set(g["sjz-changan"])
+    # 高新区 has no polygon: its residents are counted as not assessed, not dropped silently
+    assert g["sjz-changan"]["not_assessed_population"] == 304_675
+    assert g["sjz-changan"]["population"] + 304_675 == pytest.approx(1_364_247, rel=1e-5)
+    assert d["provenance"]["facilities"] == "illustrative"
+    assert "not real" in d["provenance"]["facilities_note"]
+    with rasterio.open(tif) as src:
+        assert src.crs.to_epsg() == 4547 and src.nodata == -1
+        band = src.read(1)
+        assert band.max() > 15 and (band[band >= 0] >= 0).all()
+    gj = tmp_path / "catch.geojson"
+    code, _, err = run(capsys, "coverage", "--preset", "rizhao", "--cell-m", "1000", "-o", str(gj))
+    assert code == 0, err
+    catch = gpd.read_file(gj)
+    assert catch.crs.to_epsg() == 4326 and catch["served_population"].sum() > 2_500_000
+    assert set(catch["source"]) == {"illustrative"}
+
+
+def test_coverage_threshold_boundary_and_speed(capsys):
+    def share(*extra):
+        code, out, _ = run(capsys, "coverage", "--preset", "rizhao", "--cell-m", "1000", *extra)
+        assert code == 0
+        return json.loads(out)["share"]
+
+    slow, fast = share("--speed-kmh", "4"), share("--speed-kmh", "8")
+    assert slow < fast
+    # twice the speed at the same minutes equals the same speed at twice the minutes
+    assert share("--speed-kmh", "8", "--minutes", "15") == pytest.approx(
+        share("--speed-kmh", "4", "--minutes", "30"), abs=1e-6
+    )
+
+
+def test_coverage_bad_input(capsys):
+    code, _, err = run(capsys, "coverage", "--preset", "rizhao", "--speed-kmh", "500")
+    assert code == 2 and "speed" in err
+    code, _, err = run(capsys, "coverage", "--preset", "rizhao", "--model", "network")
+    assert code == 2 and "--roads" in err

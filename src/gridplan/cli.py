@@ -14,9 +14,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
+from pyproj import Transformer
 
-from gridplan.errors import GridPlanError
+from gridplan.errors import GridPlanError, InputError
 from gridplan.grids import (
     GridPlan,
     dissolve_grids,
@@ -26,7 +28,17 @@ from gridplan.grids import (
     validate_plan,
 )
 from gridplan.io import read_table_upload, read_vector_upload
+from gridplan.population import combine_sources
+from gridplan.rasterview import catchments_geojson, write_minutes_geotiff
 from gridplan.report import grids_to_geojson
+from gridplan.surface import PopulationSurface, census_surface
+from gridplan.traveltime import (
+    DEFAULT_DETOUR,
+    MODE_SPEEDS_KMH,
+    StraightLineModel,
+    TravelTimeModel,
+    TravelTimes,
+)
 from gridplan.units import UnitSet, build_units
 
 
@@ -127,6 +139,123 @@ def _write_geojson(plan: GridPlan, us: UnitSet, assignment: pd.Series, path: Pat
     path.write_bytes(grids_to_geojson(plan, us, assignment))
 
 
+def _facilities_for(
+    args: argparse.Namespace, us: UnitSet, surface: PopulationSurface
+) -> pd.DataFrame:
+    from gridplan.boundaries import load_prefecture_outline
+    from gridplan.facilities import illustrative_facilities, read_facilities
+
+    if args.facilities:
+        df, _ = read_facilities(
+            Path(args.facilities),
+            datum=args.facilities_datum,
+            prefecture_outline=load_prefecture_outline(us.prefecture),
+        )
+        return df
+    return illustrative_facilities(us, census_surface(us, 500.0))
+
+
+def _travel_model(args: argparse.Namespace, speed: float) -> TravelTimeModel:
+    cutoff = float(max(args.minutes, 60))
+    if args.model == "straight":
+        return StraightLineModel(speed_kmh=speed, detour=args.detour)
+    if args.model == "raster":
+        from gridplan.costdistance import RasterModel
+
+        return RasterModel(mode=args.mode, speed_kmh=speed, cutoff_min=cutoff)
+    from gridplan.network import NetworkModel, load_roads
+
+    if not args.roads:
+        raise InputError("the network model needs --roads FILE (.osm, .graphml)")
+    return NetworkModel(load_roads(Path(args.roads)), mode=args.mode, cutoff_min=cutoff)
+
+
+def cmd_coverage(args: argparse.Namespace) -> dict[str, Any]:
+    from gridplan.coverage import CoverageIndex, kpi_tables
+    from gridplan.facilities import PRIMARY_CARE
+
+    plan, us = _plan_for(args)
+    surface = census_surface(us, args.cell_m)
+    facilities = _facilities_for(args, us, surface)
+    used = facilities[facilities["active"].astype(bool) & facilities["type"].isin(PRIMARY_CARE)]
+    used = used.reset_index(drop=True)
+    tf = Transformer.from_crs(4326, surface.grid.crs, always_xy=True)
+    xy = np.column_stack(tf.transform(used["lon"].to_numpy(float), used["lat"].to_numpy(float)))
+    speed = args.speed_kmh or MODE_SPEEDS_KMH[args.mode]
+    model = _travel_model(args, speed)
+    times = model.travel_times(surface.grid, surface.populated(), xy)
+    index = CoverageIndex.build(surface, times)
+    tables = kpi_tables(index, plan, us, args.minutes)
+    s = tables.summary
+    fac_sources = sorted(set(used["source"]))
+
+    def rows(df: pd.DataFrame, key: str) -> list[dict[str, Any]]:
+        return [
+            {
+                key: r[key],
+                "name": r["name"],
+                "population": _num(round(float(r["population"]), 1)),
+                "covered": _num(round(float(r["covered"]), 1)),
+                "share": None if math.isnan(r["share"]) else round(float(r["share"]), 6),
+                "mean_minutes": _minutes(r["mean_minutes"]),
+                "p90_minutes": _minutes(r["p90_minutes"]),
+                "not_assessed_population": _num(round(float(r["not_assessed"]), 1)),
+            }
+            for _, r in df.iterrows()
+        ]
+
+    out = {
+        "population": round(s["population"], 1),
+        "covered": round(s["covered"], 1),
+        "share": round(s["share"], 6),
+        "mean_minutes": _minutes(s["mean_minutes"]),
+        "median_minutes": _minutes(s["median_minutes"]),
+        "p90_minutes": _minutes(s["p90_minutes"]),
+        "not_assessed_population": s["not_assessed_population"],
+        "minutes": args.minutes,
+        "model": {
+            "name": args.model,
+            "mode": args.mode,
+            "speed_kmh": speed,
+            "detour": args.detour if args.model == "straight" else None,
+            "cell_m": args.cell_m,
+        },
+        "by_grid": rows(tables.by_grid, "grid_id"),
+        "by_unit": rows(tables.by_unit, "unit_id"),
+        "provenance": {
+            "population": "modelled: 2020 census totals spread uniformly over each unit's cells",
+            "population_units": combine_sources(us.units["population_source"]),
+            "facilities": "+".join(fac_sources) or "none",
+            "facilities_note": "illustrative: not real locations"
+            if "illustrative" in fac_sources
+            else "",
+            "n_facilities": len(used),
+        },
+    }
+    if args.output:
+        _write_coverage_output(Path(args.output), times, index, used, surface)
+    return out
+
+
+def _minutes(v: float) -> float | None:
+    return None if not math.isfinite(v) else round(float(v), 3)
+
+
+def _write_coverage_output(
+    path: Path, times: TravelTimes, index: Any, used: pd.DataFrame, surface: PopulationSurface
+) -> None:
+    from gridplan.coverage import catchments
+
+    suffix = path.suffix.lower()
+    if suffix in (".tif", ".tiff"):
+        write_minutes_geotiff(times, path)
+    elif suffix in (".geojson", ".json"):
+        served = catchments(index, len(used))["served"].to_numpy()
+        path.write_bytes(catchments_geojson(times, used, served))
+    else:
+        raise InputError(f"-o expects a .tif or .geojson file for coverage, got {path.name}")
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="gridplan", description="GridPlan medical grid planning")
     sub = p.add_subparsers(dest="command", required=True)
@@ -152,6 +281,21 @@ def build_parser() -> argparse.ArgumentParser:
     src.add_argument("--prefecture")
     g.add_argument("-o", "--output", help="write dissolved grids to FILE.geojson")
     common(g)
+    c = sub.add_parser("coverage", help="15-minute coverage of a plan")
+    src = c.add_mutually_exclusive_group(required=True)
+    src.add_argument("--preset", choices=list_presets())
+    src.add_argument("--prefecture")
+    c.add_argument("--minutes", type=float, default=15.0)
+    c.add_argument("--mode", choices=list(MODE_SPEEDS_KMH), default="walk")
+    c.add_argument("--model", choices=["straight", "raster", "network"], default="straight")
+    c.add_argument("--speed-kmh", type=float, default=None)
+    c.add_argument("--detour", type=float, default=DEFAULT_DETOUR)
+    c.add_argument("--cell-m", type=float, default=100.0)
+    c.add_argument("--facilities", help="facility list (CSV/Excel: name, type, lon, lat)")
+    c.add_argument("--facilities-datum", default="wgs84", choices=["wgs84", "gcj02", "bd09"])
+    c.add_argument("--roads", help="road network for --model network (.osm, .graphml)")
+    c.add_argument("-o", "--output", help="FILE.tif: travel-time raster; FILE.geojson: catchments")
+    common(c)
     return p
 
 
@@ -159,7 +303,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        result = {"regions": cmd_regions, "grids": cmd_grids}[args.command](args)
+        commands = {"regions": cmd_regions, "grids": cmd_grids, "coverage": cmd_coverage}
+        result = commands[args.command](args)
     except (GridPlanError, OSError) as exc:
         print(f"gridplan: error: {' '.join(str(exc).split())}", file=sys.stderr)
         return 2

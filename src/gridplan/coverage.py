@@ -294,13 +294,22 @@ class KpiTables:
 def kpi_tables(
     index: CoverageIndex, plan: GridPlan, unit_set: UnitSet, threshold_min: float
 ) -> KpiTables:
-    """Per-grid and per-unit KPIs (population, covered, share, mean/median/p90 minutes)."""
+    """Per-grid and per-unit KPIs (population, covered, share, mean/median/p90 minutes).
+
+    ``not_assessed`` is the population of units without a polygon (functional
+    zones without townships): counted in the grid, outside the spatial
+    analysis, so ``share`` is over the assessed residents.
+    """
     groups, ids = plan_groups(plan, unit_set)
+    u = unit_set.units.reset_index(drop=True)
+    unplaced = u["unit_id"].map(index.unplaced).fillna(0.0).to_numpy() * index.pop_factor
     by_grid = index.group_kpis(threshold_min, groups, len(ids))
     by_grid.insert(0, "grid_id", ids)
     by_grid.insert(1, "name", [g.name for g in plan.grids])
-    u = unit_set.units.reset_index(drop=True)
+    has = groups >= 0
+    by_grid["not_assessed"] = np.bincount(groups[has], weights=unplaced[has], minlength=len(ids))
     by_unit = index.group_kpis(threshold_min, np.arange(len(u), dtype=np.int64), len(u))
+    by_unit["not_assessed"] = unplaced
     by_unit.insert(0, "unit_id", u["unit_id"].to_numpy())
     by_unit.insert(1, "name", u["name"].to_numpy())
     by_unit.insert(2, "level", u["level"].to_numpy())

@@ -11,8 +11,15 @@ import base64
 import io
 import math
 from dataclasses import dataclass
+from pathlib import Path
 
+import geopandas as gpd
 import numpy as np
+import pandas as pd
+import rasterio
+import rasterio.features
+import shapely
+import shapely.geometry
 from affine import Affine
 from matplotlib import colormaps
 from numpy.typing import NDArray
@@ -22,6 +29,7 @@ from rasterio.crs import CRS
 from rasterio.warp import Resampling, reproject
 
 from gridplan.surface import CellGrid
+from gridplan.traveltime import TravelTimes
 
 
 @dataclass(frozen=True)
@@ -60,10 +68,16 @@ def warp_plan(grid: CellGrid, max_px: int = 1200) -> WarpPlan:
     src = np.arange(grid.nrows * grid.ncols, dtype=np.float64).reshape(grid.shape)
     dst = np.full((height, width), -1.0, dtype=np.float64)
     reproject(
-        src, dst, src_transform=grid.transform, src_crs=CRS.from_user_input(grid.crs),
-        dst_transform=transform, dst_crs=CRS.from_epsg(3857), resampling=Resampling.nearest,
-        src_nodata=None, dst_nodata=-1.0,
-    )  # fmt: skip
+        src,
+        dst,
+        src_transform=grid.transform,
+        src_crs=CRS.from_user_input(grid.crs),
+        dst_transform=transform,
+        dst_crs=CRS.from_epsg(3857),
+        resampling=Resampling.nearest,
+        src_nodata=None,
+        dst_nodata=-1.0,
+    )
     to_ll = Transformer.from_crs(3857, 4326, always_xy=True)
     west, south = to_ll.transform(minx, maxy - height * res)
     east, north = to_ll.transform(minx + width * res, maxy)
@@ -147,3 +161,47 @@ def coverage_image(
     index = np.where(pop, np.where(c.astype(bool), 1, 2), 0).astype(np.uint8)
     palette = np.array([(0, 0, 0, 0), covered_rgba, uncovered_rgba], dtype=np.uint8)
     return WebImage(_palette_png_data_url(index, palette), plan.bounds, plan.width, plan.height)
+
+
+def write_minutes_geotiff(times: TravelTimes, path: str | Path) -> None:
+    """Write travel minutes as a float32 GeoTIFF in the grid's CRS (nodata = -1: unreachable)."""
+    data = np.where(np.isfinite(times.minutes), times.minutes, -1.0).astype(np.float32)
+    profile = {
+        "driver": "GTiff",
+        "width": times.grid.ncols,
+        "height": times.grid.nrows,
+        "count": 1,
+        "dtype": "float32",
+        "crs": times.grid.crs,
+        "transform": times.grid.transform,
+        "nodata": -1.0,
+        "compress": "deflate",
+    }
+    with rasterio.open(path, "w", **profile) as dst:
+        dst.write(data, 1)
+        dst.update_tags(
+            units="minutes", model=times.model, **{k: str(v) for k, v in times.params.items()}
+        )
+
+
+def catchments_geojson(
+    times: TravelTimes, facilities: pd.DataFrame, served: NDArray[np.float64]
+) -> bytes:
+    """Per-facility catchments (cells whose nearest facility it is) as WGS-84 GeoJSON."""
+    nearest = times.nearest.astype(np.int32)
+    shapes = rasterio.features.shapes(nearest, mask=nearest >= 0, transform=times.grid.transform)
+    geoms, ids = [], []
+    for geom, value in shapes:
+        geoms.append(shapely.geometry.shape(geom))
+        ids.append(int(value))
+    gdf = gpd.GeoDataFrame({"facility": ids}, geometry=geoms, crs=times.grid.crs)
+    gdf = gdf.dissolve("facility").reset_index()
+    f = facilities.reset_index(drop=True)
+    gdf["facility_id"] = f["facility_id"].to_numpy()[gdf["facility"]]
+    gdf["name"] = f["name"].to_numpy()[gdf["facility"]]
+    gdf["type"] = f["type"].to_numpy()[gdf["facility"]]
+    gdf["source"] = f["source"].to_numpy()[gdf["facility"]]
+    gdf["served_population"] = np.round(served[gdf["facility"]], 1)
+    gdf["population_source"] = "modelled"
+    out = gdf.drop(columns="facility").to_crs(4326)
+    return out.to_json(drop_id=True, ensure_ascii=False).encode("utf-8")
