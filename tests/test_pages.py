@@ -132,3 +132,42 @@ def test_adding_a_grid_and_reset():
     assert "新网格甲" in texts(at)  # empty-grid warning names it
     at.button[[b.label for b in at.button].index("恢复为原始方案")].click().run()
     assert len(at.session_state["plans"][("130100", "shijiazhuang")].grids) == 22
+
+
+def test_access_page_runs_with_modelled_population_and_illustrative_facilities():
+    at = page("access").run()
+    assert not at.exception
+    t = texts(at)
+    assert "15分钟健康服务圈" in t
+    assert "模型估算" in t and "示意" in t  # provenance is said on the page
+    share = float(at.metric[0].value.rstrip("%"))
+    assert 0 < share < 100
+    assert at.get("deck_gl_json_chart")
+
+
+def test_access_slider_changes_coverage_without_recomputing():
+    at = page("access").run()
+    before = float(at.metric[0].value.rstrip("%"))
+    at.slider(key="acc_minutes_primary").set_value(30).run()
+    after = float(at.metric[0].value.rstrip("%"))
+    assert after > before
+    at.slider(key="acc_speed_walk").set_value(9.6).run()
+    # twice the speed at 30 minutes covers what the default speed covers at 60
+    doubled = float(at.metric[0].value.rstrip("%"))
+    at.slider(key="acc_speed_walk").set_value(4.8).run()
+    at.slider(key="acc_minutes_primary").set_value(60).run()
+    assert float(at.metric[0].value.rstrip("%")) == pytest.approx(doubled, abs=0.1)
+
+
+def test_access_switching_a_facility_off_changes_coverage():
+    import ui.access as access_ui
+
+    at = page("access").run()
+    before = at.metric[1].value
+    facilities = at.session_state["facilities"]["130100"]
+    prim = facilities["type"].isin(access_ui.TARGET_TYPES["primary"])
+    at.session_state["facilities"]["130100"] = facilities.assign(active=~prim)
+    at.run()
+    assert not at.exception
+    assert at.metric[1].value != before
+    assert at.metric[0].value == "0.0%"  # no primary-care facility on: nobody is covered

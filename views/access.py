@@ -7,8 +7,24 @@ import pandas as pd
 import pydeck as pdk
 import streamlit as st
 
-from gridplan.coverage import catchments, kpi_tables, uncovered_hotspots
-from gridplan.facilities import type_label
+from gridplan.boundaries import load_prefecture_outline
+from gridplan.coverage import (
+    KpiTables,
+    catchments,
+    centre_standard_flag,
+    kpi_tables,
+    uncovered_hotspots,
+)
+from gridplan.errors import GridPlanError, InputError
+from gridplan.facilities import (
+    CENTRES,
+    FACILITY_TYPES,
+    add_facility,
+    facilities_from_osm,
+    read_facilities,
+    type_label,
+)
+from gridplan.i18n import error_text
 from gridplan.rasterview import coverage_image, minute_bands, minutes_image
 from gridplan.traveltime import MODE_SPEED_SOURCES, MODE_SPEEDS_KMH
 from ui import access, state
@@ -42,6 +58,105 @@ cell_m = c4.selectbox(
     format_func=lambda c: f"{c} m",
 )
 
+
+# --- facilities: upload, OpenStreetMap, switch on/off, add -------------------------------
+def facility_panel() -> None:
+    with st.expander(tr("facilities_panel"), expanded=False):
+        with st.form("fac_upload", border=False):
+            up = st.file_uploader(
+                tr("facility_upload"), type=["csv", "txt", "xlsx"], key="fac_file"
+            )
+            datum = st.selectbox(tr("datum"), ["wgs84", "gcj02", "bd09"], key="fac_datum")
+            osm = st.file_uploader(tr("osm_upload"), type=["osm", "xml"], key="osm_file")
+            b1, b2, b3 = st.columns(3)
+            load = b1.form_submit_button(tr("load"), type="primary")
+            online = b2.form_submit_button(tr("osm_online"))
+            reset = b3.form_submit_button(tr("facility_reset"))
+        if load or online:
+            load_facilities(up, str(datum), osm, online)
+        if reset:
+            st.session_state.get("facilities", {}).pop(sel.prefecture, None)
+            st.rerun()
+        rejected = st.session_state.get("fac_rejected")
+        if rejected is not None and len(rejected):
+            st.warning(tr("facility_rejected", n=len(rejected)))
+            col = "reason_zh" if lang() == "zh" else "reason_en"
+            st.dataframe(rejected[["row", "name", col]], hide_index=True)
+        df = access.facility_table(sel)
+        table = pd.DataFrame(
+            {
+                "facility_id": df["facility_id"],
+                tr("fac_active"): df["active"].astype(bool),
+                tr("col_name"): df["name"],
+                tr("fac_type"): df["type"].map(lambda t: type_label(t, lang())),
+                tr("fac_source"): df["source"].map(lambda x: tr(f"src_{x}")),
+            }
+        )
+        edited = st.data_editor(
+            table,
+            key=f"fac_editor_{st.session_state.get('fac_version', 0)}",
+            hide_index=True,
+            disabled=[c for c in table.columns if c != tr("fac_active")],
+            width="stretch",
+            height=260,
+        )
+        if not edited[tr("fac_active")].equals(table[tr("fac_active")]):
+            flags = dict(zip(edited["facility_id"], edited[tr("fac_active")], strict=True))
+            access.set_facility_table(
+                sel, df.assign(active=df["facility_id"].map(flags).astype(bool))
+            )
+            st.session_state["fac_version"] = st.session_state.get("fac_version", 0) + 1
+            st.rerun()
+        with st.form("fac_add", border=False):
+            a1, a2, a3, a4, a5 = st.columns([2, 2, 1, 1, 1], vertical_alignment="bottom")
+            name = a1.text_input(tr("col_name"), key="add_name")
+            ftype = a2.selectbox(
+                tr("fac_type"),
+                list(FACILITY_TYPES),
+                key="add_type",
+                format_func=lambda t: type_label(t, lang()),
+            )
+            lon = a3.number_input(tr("lon"), value=None, format="%.6f", key="add_lon")
+            lat = a4.number_input(tr("lat"), value=None, format="%.6f", key="add_lat")
+            if a5.form_submit_button(tr("add_facility")):
+                try:
+                    if lon is None or lat is None or not name.strip():
+                        raise InputError(
+                            "name, lon and lat are required", code="facility.add_missing"
+                        )
+                    access.set_facility_table(sel, add_facility(df, name.strip(), ftype, lon, lat))
+                    st.session_state["fac_version"] = st.session_state.get("fac_version", 0) + 1
+                    st.rerun()
+                except GridPlanError as exc:
+                    st.error(error_text(exc, lang()))
+
+
+def load_facilities(up, datum: str, osm, online: bool) -> None:  # type: ignore[no-untyped-def]
+    """Replace the facility list from an upload or OSM; keep the old list on any failure."""
+    try:
+        if online:
+            df = facilities_from_osm(units.prefecture)
+            rejected = None
+        elif osm is not None:
+            path = state.save_upload(osm.getvalue(), osm.name)
+            df = facilities_from_osm(load_prefecture_outline(units.prefecture), path=path)
+            rejected = None
+        elif up is not None:
+            path = state.save_upload(up.getvalue(), up.name)
+            df, rep = read_facilities(path, datum=datum, prefecture_outline=units.prefecture)
+            rejected = rep.rejected
+        else:
+            return
+    except Exception as exc:
+        st.error(error_text(exc, lang()) + "\n\n" + tr("upload_failed"))
+        return
+    access.set_facility_table(sel, df)
+    st.session_state["fac_rejected"] = rejected
+    st.session_state["fac_version"] = st.session_state.get("fac_version", 0) + 1
+    st.success(tr("facility_loaded", n=len(df)))
+
+
+facility_panel()
 key = access.surface_key(sel, cell_m)
 surface = access.load_surface(key)
 facilities = access.facility_table(sel)
@@ -147,27 +262,46 @@ def what_if() -> None:
     )
     with st.expander(tr("kpi_by_unit")):
         st.dataframe(tables.by_unit.round(2), hide_index=True, width="stretch")
-    hot = uncovered_hotspots(index, surface, minutes, list(units.units["name"]), top=10)
-    st.subheader(tr("hotspots"))
-    st.dataframe(
-        hot[["population", "cells", "area_km2", "unit"]].round(1), hide_index=True, width="stretch"
-    )
     d1, d2 = st.columns(2)
-    csv = tables.by_grid.to_csv(index=False).encode("utf-8-sig")
-    d1.download_button(tr("dl_kpi_csv"), csv, f"coverage_{minutes}min.csv", "text/csv")
-    xlsx = io.BytesIO()
-    with pd.ExcelWriter(xlsx) as w:
+    d1.download_button(
+        tr("dl_kpi_csv"), lambda: kpi_csv(tables), f"coverage_{minutes}min.csv", "text/csv"
+    )
+    d2.download_button(
+        tr("dl_kpi_xlsx"), lambda: kpi_xlsx(tables, len(used)), f"coverage_{minutes}min.xlsx"
+    )
+    # the slower analyses run only when asked for, so the sliders stay quick
+    if st.toggle(tr("hotspots"), key="acc_hot"):
+        hot = uncovered_hotspots(index, surface, minutes, list(units.units["name"]), top=10)
+        st.dataframe(hot[["population", "cells", "area_km2", "unit"]].round(1), hide_index=True)
+    if st.toggle(tr("catchments"), key="acc_catch"):
+        served = catchments(index, len(used), minutes)
+        flags = centre_standard_flag(served["served"].to_numpy())
+        std = [
+            tr(f"std_{f}") if t in CENTRES else "" for f, t in zip(flags, used["type"], strict=True)
+        ]
+        st.dataframe(
+            used[["name", "type"]].assign(
+                served=served["served"].round(0),
+                within=served["served_within"].round(0),
+                standard=std,
+            ),
+            hide_index=True,
+        )
+
+
+def kpi_csv(tables: KpiTables) -> bytes:
+    note = tr("provenance_access", n=len(used))
+    return (f"# {note}\n" + tables.by_grid.to_csv(index=False)).encode("utf-8-sig")
+
+
+def kpi_xlsx(tables: KpiTables, n_facilities: int) -> bytes:
+    buf = io.BytesIO()
+    with pd.ExcelWriter(buf) as w:
         tables.by_grid.to_excel(w, sheet_name="by_grid", index=False)
         tables.by_unit.to_excel(w, sheet_name="by_unit", index=False)
-        pd.DataFrame([{**s, "provenance": tr("provenance_access", n=len(used))}]).to_excel(
-            w, sheet_name="summary", index=False
-        )
-    d2.download_button(tr("dl_kpi_xlsx"), xlsx.getvalue(), f"coverage_{minutes}min.xlsx")
-    served = catchments(index, len(used), minutes)
-    with st.expander(tr("catchments")):
-        st.dataframe(
-            used[["name", "type"]].assign(served=served["served"].round(0)), hide_index=True
-        )
+        summary = {**tables.summary, "provenance": tr("provenance_access", n=n_facilities)}
+        pd.DataFrame([summary]).to_excel(w, sheet_name="summary", index=False)
+    return buf.getvalue()
 
 
 what_if()

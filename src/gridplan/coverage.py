@@ -49,6 +49,9 @@ class CoverageIndex:
     time_scale: float = 1.0
     pop_factor: float = 1.0
     _times_cache: dict[bytes, pd.DataFrame] = field(default_factory=dict, repr=False)
+    _by_unit: tuple[NDArray[np.float32], NDArray[np.float64], NDArray[np.int64]] | None = field(
+        default=None, repr=False
+    )
 
     @property
     def minutes(self) -> NDArray[np.float32]:
@@ -134,15 +137,40 @@ class CoverageIndex:
             }
         )
 
+    def _unit_sorted(self) -> tuple[NDArray[np.float32], NDArray[np.float64], NDArray[np.int64]]:
+        """Cells sorted by (unit, base minutes): minutes, cumulative residents, unit starts.
+
+        Built once; then the residents of a unit within any threshold are one
+        binary search in its slice, whatever the number of cells.
+        """
+        if self._by_unit is None:
+            slot = self.unit.astype(np.int64) + 1  # slot 0: cells outside every unit
+            order = np.lexsort((self.base_minutes, slot))
+            minutes = self.base_minutes[order]
+            cum = np.concatenate([[0.0], np.cumsum(self.population[order])])
+            starts = np.searchsorted(slot[order], np.arange(self.n_units + 2), side="left")
+            self._by_unit = (minutes, cum, starts)
+        return self._by_unit
+
+    def unit_covered(self, threshold_min: float) -> NDArray[np.float64]:
+        """Residents of each unit reached within ``threshold_min`` (inclusive)."""
+        minutes, cum, starts = self._unit_sorted()
+        thr = self._base_threshold(threshold_min)
+        out = np.empty(self.n_units, dtype=np.float64)
+        for u in range(self.n_units):
+            a, b = starts[u + 1], starts[u + 2]
+            k = a + np.searchsorted(minutes[a:b], thr, side="right")
+            out[u] = cum[k] - cum[a]
+        return out * self.pop_factor
+
     def group_covered(
         self, threshold_min: float, unit_group: NDArray[np.int64], n_groups: int
     ) -> NDArray[np.float64]:
         """Covered residents per group at ``threshold_min`` (the fast, per-slider part)."""
-        g = self._groups(unit_group)
-        hit = (g >= 0) & (self.base_minutes <= self._base_threshold(threshold_min))
-        w = np.where(hit, self.population, 0.0)
-        covered = np.bincount(np.clip(g, 0, None), weights=w, minlength=n_groups)[:n_groups]
-        return (covered * self.pop_factor).astype(np.float64)
+        per_unit = self.unit_covered(threshold_min)
+        groups = np.asarray(unit_group, dtype=np.int64)
+        ok = groups >= 0
+        return np.bincount(groups[ok], weights=per_unit[ok], minlength=n_groups)[:n_groups]
 
     def group_kpis(
         self,

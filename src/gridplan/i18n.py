@@ -148,6 +148,348 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "绕行系数须在 1.0–3.0 之间，当前为 {detour}。",
         "en": "Detour factor must be between 1.0 and 3.0, got {detour}.",
     },
+    # --- raster travel time (gridplan.costdistance) ---------------------------------
+    # "costdistance.invalid" is raised; the others render its params["problems"] one by one.
+    "costdistance.invalid": {
+        "zh": "无法计算栅格出行时间：输入有 {n} 处问题。",
+        "en": "Cannot compute raster travel times: {n} problem(s) with the inputs.",
+    },
+    "costdistance.shape": {
+        "zh": "{name} 的大小为 {shape}，应与格网一致：{expected}。",
+        "en": "{name} has shape {shape}; expected the grid's {expected}.",
+    },
+    "costdistance.negative_speed": {
+        "zh": "{name} 中有 {n} 个速度为负数。",
+        "en": "{name}: {n} speed(s) are negative.",
+    },
+    "costdistance.nonfinite_speed": {
+        "zh": "{name} 中有 {n} 个速度不是有效数值。",
+        "en": "{name}: {n} speed(s) are not finite numbers.",
+    },
+    "costdistance.speed_dtype": {
+        "zh": "速度栅格必须是数值，当前类型为 {dtype}。",
+        "en": "The speed raster must be numeric, got {dtype}.",
+    },
+    "costdistance.base_speed": {
+        "zh": "基础速度须为正数（km/h），当前为 {speed}。",
+        "en": "The base speed must be a positive number of km/h, got {speed}.",
+    },
+    "costdistance.cutoff": {
+        "zh": "时间上限须大于 0 分钟，当前为 {cutoff}。",
+        "en": "The cutoff must be more than 0 minutes, got {cutoff}.",
+    },
+    "costdistance.cell_size": {
+        "zh": "格网大小须为正数，当前为 {cell_m}。",
+        "en": "The cell size must be positive, got {cell_m}.",
+    },
+    "costdistance.mode": {
+        "zh": "出行方式须为 {allowed} 之一，当前为 {value}。",
+        "en": "The travel mode must be one of {allowed}, got {value}.",
+    },
+    "costdistance.tobler": {
+        "zh": "坡度修正规则须为 {allowed} 之一，当前为 {value}。",
+        "en": "The slope rule must be one of {allowed}, got {value}.",
+    },
+    "costdistance.engine": {
+        "zh": "计算方法须为 {allowed} 之一，当前为 {value}。",
+        "en": "The engine must be one of {allowed}, got {value}.",
+    },
+    "costdistance.landcover_dtype": {
+        "zh": "土地覆盖栅格必须是整数类别，当前类型为 {dtype}。",
+        "en": "The land cover raster must hold integer classes, got {dtype}.",
+    },
+    "costdistance.landcover_classes": {
+        "zh": "以下土地覆盖类别没有设定速度：{classes}",
+        "en": "Land cover classes without a speed: {classes}",
+    },
+    "costdistance.roads_column": {
+        "zh": "道路图层缺少 {column} 列。现有列：{columns}",
+        "en": "The road layer has no {column} column. Columns: {columns}",
+    },
+    "costdistance.roads_crs": {
+        "zh": "道路图层没有坐标系信息。",
+        "en": "The road layer has no coordinate reference system.",
+    },
+    "costdistance.no_facility": {
+        "zh": "没有机构位于格网内可通行的格子上（共 {n} 个，{outside} 个在格网外，{on_barrier} 个位于水体等障碍上）。",
+        "en": "No facility lies on a passable cell of the grid ({n} given, {outside} outside "
+        "the grid, {on_barrier} on water or another barrier).",
+    },
+    "costdistance.facilities_shape": {
+        "zh": "机构坐标须为 (x, y) 坐标对，当前形状为 {shape}。",
+        "en": "Facility coordinates must be (x, y) pairs, got shape {shape}.",
+    },
+    "costdistance.sources_shape": {
+        "zh": "起点须为 (行, 列) 对，当前形状为 {shape}。",
+        "en": "Sources must be (row, col) pairs, got shape {shape}.",
+    },
+    "costdistance.source_outside": {
+        "zh": "{n} 个起点位于栅格之外。",
+        "en": "{n} source(s) lie outside the raster.",
+    },
+    # --- road networks (gridplan.network) ------------------------------------------
+    "network.not_found": {
+        "zh": "找不到道路网络文件：{filename}",
+        "en": "Road network file not found: {filename}",
+    },
+    "network.unknown_format": {
+        "zh": "无法识别道路网络文件格式：{filename}。请提供 OpenStreetMap XML（.osm）、GraphML（.graphml）或 .osm.pbf 文件。",
+        "en": "Unrecognised road network format: {filename}. Provide OpenStreetMap XML (.osm), "
+        "GraphML (.graphml) or an .osm.pbf file.",
+    },
+    "network.empty_file": {
+        "zh": "道路网络文件 {filename} 是空的。",
+        "en": "The road network file {filename} is empty.",
+    },
+    "network.unreadable": {
+        "zh": "无法读取道路网络文件 {filename}：{detail}",
+        "en": "Cannot read the road network file {filename}: {detail}",
+    },
+    "network.no_roads": {
+        "zh": "道路网络文件 {filename} 中没有道路（没有带 highway 标签的路段）。",
+        "en": "{filename} contains no roads (no ways tagged highway).",
+    },
+    "network.pbf_unsupported": {
+        "zh": "无法直接读取 PBF 文件 {filename}：未安装 pyosmium 或 pyrosm。请先用 osmium 转换为 OSM XML，"
+        "例如：osmium tags-filter {filename} w/highway -o roads.osm，然后上传 roads.osm。",
+        "en": "Cannot read the PBF file {filename}: neither pyosmium nor pyrosm is installed. Convert it "
+        "to OSM XML with osmium first, e.g. osmium tags-filter {filename} w/highway -o roads.osm, "
+        "and load roads.osm.",
+    },
+    "network.no_source": {
+        "zh": "未指定道路网络来源：请提供道路文件，或（联网时）提供下载范围多边形。",
+        "en": "No road network source: give a road file or, when online, a polygon to download.",
+    },
+    "network.download_failed": {
+        "zh": "从 OpenStreetMap 下载道路网络失败：{detail}",
+        "en": "Downloading the road network from OpenStreetMap failed: {detail}",
+    },
+    "network.invalid": {
+        "zh": "道路网络通行时间的输入有误：",
+        "en": "Invalid input for road-network travel time:",
+    },
+    # --- facilities (gridplan.facilities) ------------------------------------------
+    "facilities.missing_columns": {
+        "zh": "机构表缺少必需的列：{missing}。现有列：{columns}",
+        "en": "The facility table lacks required columns: {missing}. Columns found: {columns}",
+    },
+    "facilities.no_valid_rows": {
+        "zh": "机构表 {filename} 中没有可用的行：共 {n_rows} 行均未通过检查（第 {rows} 行），请查看被拒绝行的原因。",
+        "en": "No usable row in the facility table {filename}: all {n_rows} rows were rejected (rows {rows}); see the reasons listed.",
+    },
+    "facilities.unknown_type": {
+        "zh": "无法识别的机构类型“{value}”。可用类型：{accepted}",
+        "en": "Unknown facility type '{value}'. Accepted types: {accepted}",
+    },
+    "facilities.bad_coordinates": {
+        "zh": "经纬度无效：经度 {lon}，纬度 {lat}（应为中国境内的 WGS-84 经纬度）。",
+        "en": "Invalid coordinates: longitude {lon}, latitude {lat} (expected WGS-84 longitude/latitude in China).",
+    },
+    "facilities.duplicate_id": {
+        "zh": "机构编号 {id} 已存在。",
+        "en": "Facility id {id} already exists.",
+    },
+    "facilities.unknown_ids": {
+        "zh": "以下机构编号不存在：{ids}",
+        "en": "These facility ids do not exist: {ids}",
+    },
+    "facilities.osm_unavailable": {
+        "zh": "无法从 OpenStreetMap 获取医疗机构：{detail}。请检查网络连接，或上传机构表。",
+        "en": "Cannot fetch health facilities from OpenStreetMap: {detail}. Check the network connection, or upload a facility table.",
+    },
+    "facilities.row.duplicate_row": {
+        "zh": "与第 {first} 行完全相同（重复行）",
+        "en": "Identical to row {first} (duplicate row)",
+    },
+    "facilities.row.missing_name": {
+        "zh": "缺少机构名称",
+        "en": "Name missing",
+    },
+    "facilities.row.missing_type": {
+        "zh": "缺少机构类型",
+        "en": "Facility type missing",
+    },
+    "facilities.row.unknown_type": {
+        "zh": "无法识别的机构类型“{value}”（可用：{accepted}）",
+        "en": "Unknown facility type '{value}' (accepted: {accepted})",
+    },
+    "facilities.row.missing_coordinates": {
+        "zh": "缺少经纬度",
+        "en": "Longitude/latitude missing",
+    },
+    "facilities.row.non_numeric": {
+        "zh": "经纬度不是数字：“{value}”",
+        "en": "Longitude/latitude is not a number: '{value}'",
+    },
+    "facilities.row.bad_datum": {
+        "zh": "坐标系“{value}”无法识别，应为 WGS-84、GCJ-02（高德）或 BD-09（百度）",
+        "en": "Unknown datum '{value}'; expected WGS-84, GCJ-02 (Amap) or BD-09 (Baidu)",
+    },
+    "facilities.row.out_of_range": {
+        "zh": "经纬度超出有效范围（经度 {lon}，纬度 {lat}），可能是投影坐标而不是经纬度",
+        "en": "Coordinates out of range (longitude {lon}, latitude {lat}); projected coordinates instead of longitude/latitude?",
+    },
+    "facilities.row.swapped": {
+        "zh": "经纬度可能颠倒（经度 {lon}，纬度 {lat}），请核对后重新上传",
+        "en": "Longitude and latitude may be swapped (longitude {lon}, latitude {lat}); check and upload again",
+    },
+    "facilities.row.not_in_china": {
+        "zh": "坐标不在中国境内（经度 {lon}，纬度 {lat}）",
+        "en": "Coordinates outside China (longitude {lon}, latitude {lat})",
+    },
+    "facilities.row.outside_prefecture": {
+        "zh": "位置不在本地级市范围内（经度 {lon}，纬度 {lat}）",
+        "en": "Location outside the prefecture (longitude {lon}, latitude {lat})",
+    },
+    "facilities.row.near_duplicate": {
+        "zh": "与第 {first} 行重复：名称相同且相距 {dist} 米（不足 {limit} 米）",
+        "en": "Duplicate of row {first}: same name, {dist} m apart (under {limit} m)",
+    },
+    # --- population surfaces from uploads (gridplan.popsurface) -------------------------
+    "raster.unreadable": {
+        "zh": "无法读取人口栅格 {filename}：{detail}。请上传 GeoTIFF（.tif）文件。",
+        "en": "Cannot read the population raster {filename}: {detail}. Upload a GeoTIFF (.tif).",
+    },
+    "raster.no_crs": {
+        "zh": "人口栅格 {filename} 没有坐标系信息，无法确定其位置。请在 GIS 软件中为其定义坐标系（如 WGS-84，EPSG:4326）后重新上传。",
+        "en": "The population raster {filename} has no coordinate reference system. Define one in a GIS (e.g. WGS-84, EPSG:4326) and upload it again.",
+    },
+    "raster.not_in_china": {
+        "zh": "人口栅格 {filename} 不在中国境内（经纬度范围 {bounds}），请检查坐标系。",
+        "en": "The population raster {filename} lies outside China (extent {bounds}); check its coordinate system.",
+    },
+    "raster.no_overlap": {
+        "zh": "人口栅格 {filename} 与本地级市范围没有重叠。",
+        "en": "The population raster {filename} does not overlap the prefecture.",
+    },
+    "raster.too_large": {
+        "zh": "人口栅格 {filename} 过大：{size_mb:.1f} MB，超过上限 {limit_mb:.0f} MB。请先裁剪到本地级市范围。",
+        "en": "The population raster {filename} is too large: {size_mb:.1f} MB, over the {limit_mb:.0f} MB limit. Clip it to the prefecture first.",
+    },
+    "raster.window_too_large": {
+        "zh": "人口栅格 {filename} 覆盖本地级市的部分有 {pixels} 个像元，超过上限 {limit}。请先重采样到较粗的分辨率。",
+        "en": "The part of the raster {filename} over the prefecture has {pixels} pixels, over the {limit} limit. Resample it to a coarser resolution first.",
+    },
+    "raster.negative": {
+        "zh": "人口栅格 {filename} 中有 {n} 个像元为负值（最小 {min}）。人口数不能为负；若该值表示无数据，请在文件中将其声明为 nodata。",
+        "en": "The population raster {filename} has {n} negative pixels (minimum {min}). Population cannot be negative; if this value means no data, declare it as the file's nodata value.",
+    },
+    "weights.negative": {
+        "zh": "权重栅格 {filename} 中有 {n} 个负值（最小 {min}），权重必须大于或等于 0。",
+        "en": "The weight raster {filename} has {n} negative values (minimum {min}); weights must be 0 or more.",
+    },
+    "weights.shape": {
+        "zh": "权重数组的形状 {shape} 与格网 {expected} 不一致。",
+        "en": "The weight array has shape {shape}, the grid {expected}.",
+    },
+    "points.no_columns": {
+        "zh": "人口点表格缺少列：{missing}。需要经度（lon / lng / 经度）、纬度（lat / 纬度）和人口（population / 人口 / 常住人口）列。现有列：{columns}",
+        "en": "The population point table lacks columns: {missing}. It needs longitude (lon / lng / 经度), latitude (lat / 纬度) and population (population / 人口 / 常住人口). Columns found: {columns}",
+    },
+    "points.no_valid_rows": {
+        "zh": "人口点表格 {filename} 的 {n} 行中没有可用的行，请查看各行的问题。",
+        "en": "None of the {n} rows of the population point table {filename} is usable; see the problems listed.",
+    },
+    "polygons.no_crs": {
+        "zh": "人口面图层没有坐标系信息。",
+        "en": "The population polygon layer has no coordinate reference system.",
+    },
+    "polygons.empty": {
+        "zh": "人口面图层是空的（没有任何要素）。",
+        "en": "The population polygon layer is empty (no features).",
+    },
+    "polygons.no_column": {
+        "zh": "人口面图层中没有人口列“{column}”。现有列：{columns}",
+        "en": "The population polygon layer has no column '{column}'. Columns found: {columns}",
+    },
+    "polygons.no_valid_rows": {
+        "zh": "人口面图层的 {n} 个要素中没有可用的要素，请查看各要素的问题。",
+        "en": "None of the {n} features of the population polygon layer is usable; see the problems listed.",
+    },
+    "download.bad_url": {
+        "zh": "下载地址无效：{url}。只支持 http:// 或 https:// 地址。",
+        "en": "Invalid download address: {url}. Only http:// and https:// addresses are supported.",
+    },
+    "download.not_found": {
+        "zh": "下载失败：服务器上找不到文件（HTTP 404）：{url}。请检查地址、年份和国家代码。",
+        "en": "Download failed: file not found on the server (HTTP 404): {url}. Check the address, year and country code.",
+    },
+    "download.http_error": {
+        "zh": "下载失败：服务器返回 HTTP {status}（{reason}）：{url}",
+        "en": "Download failed: the server answered HTTP {status} ({reason}): {url}",
+    },
+    "download.timeout": {
+        "zh": "下载超时：{timeout} 秒内服务器没有响应：{url}。请检查网络连接后重试，或增大超时时间。",
+        "en": "Download timed out: no answer from the server within {timeout} s: {url}. Check the network connection and try again, or raise the timeout.",
+    },
+    "download.failed": {
+        "zh": "下载失败：{url}：{detail}",
+        "en": "Download failed: {url}: {detail}",
+    },
+    "download.too_large": {
+        "zh": "下载的文件过大：{size_mb:.1f} MB，超过上限 {limit_mb:.0f} MB：{url}",
+        "en": "The download is too large: {size_mb:.1f} MB, over the {limit_mb:.0f} MB cap: {url}",
+    },
+    "download.no_space": {
+        "zh": "磁盘空间不足：下载需要 {size_mb:.0f} MB，可用空间只有 {free_mb:.0f} MB。",
+        "en": "Not enough disk space: the download needs {size_mb:.0f} MB, {free_mb:.0f} MB free.",
+    },
+    "download.not_raster": {
+        "zh": "下载的文件不是 GeoTIFF 栅格：{url}：{detail}",
+        "en": "The downloaded file is not a GeoTIFF raster: {url}: {detail}",
+    },
+    "popsurface.row.missing_coordinates": {
+        "zh": "缺少经纬度",
+        "en": "Longitude/latitude missing",
+    },
+    "popsurface.row.non_numeric_coordinates": {
+        "zh": "经纬度不是数字（经度“{lon}”，纬度“{lat}”）",
+        "en": "Longitude/latitude is not a number (longitude '{lon}', latitude '{lat}')",
+    },
+    "popsurface.row.bad_coordinates": {
+        "zh": "经纬度超出有效范围（经度 {lon}，纬度 {lat}），可能是投影坐标而不是经纬度",
+        "en": "Coordinates out of range (longitude {lon}, latitude {lat}); projected coordinates instead of longitude/latitude?",
+    },
+    "popsurface.row.swapped_coordinates": {
+        "zh": "经纬度可能颠倒（经度 {lon}，纬度 {lat}），请核对后重新上传",
+        "en": "Longitude and latitude may be swapped (longitude {lon}, latitude {lat}); check and upload again",
+    },
+    "popsurface.row.missing_population": {
+        "zh": "缺少人口数",
+        "en": "Population missing",
+    },
+    "popsurface.row.bad_population": {
+        "zh": "人口数不是数字：“{value}”",
+        "en": "Population is not a number: '{value}'",
+    },
+    "popsurface.row.negative_population": {
+        "zh": "人口数为负数：{value}",
+        "en": "Negative population: {value}",
+    },
+    "popsurface.row.no_geometry": {
+        "zh": "没有几何图形（面为空）",
+        "en": "No geometry (empty polygon)",
+    },
+    "popsurface.row.not_polygon": {
+        "zh": "不是面要素（多边形）",
+        "en": "Not a polygon",
+    },
+    "popsurface.summary": {
+        "zh": "人口格网：保留 {kept} 人（输入 {input} 人）；{dropped} 人位于本地级市各单元之外，已舍弃（{n_outside} 处）。",
+        "en": "Population surface: {kept} people kept of {input}; {dropped} outside the prefecture's units were dropped ({n_outside} items).",
+    },
+    "popsurface.fallback_uniform": {
+        "zh": "{n} 个面在权重栅格中权重全为 0，已改为均匀分布：{names}",
+        "en": "{n} polygons have zero weight in every cell and were spread uniformly: {names}",
+    },
+    "popsurface.bad_rows": {
+        "zh": "{n} 行数据无法使用，已跳过：",
+        "en": "{n} rows could not be used and were skipped:",
+    },
+    "facility.add_missing": {
+        "zh": "新增机构需要填写名称、经度和纬度。",
+        "en": "A new facility needs a name, a longitude and a latitude.",
+    },
     # --- regions and presets --------------------------------------------------------
     "unknown_region": {
         "zh": "未找到地级行政区：{query}。请输入名称（如“石家庄市”）或 6 位行政区划代码。",
