@@ -15,7 +15,7 @@ Models
     AccessMod-style friction surface with multi-source cost distance
     (:mod:`gridplan.costdistance`).
 ``network``
-    Road network shortest paths (planned; see the issue tracker).
+    Road-network shortest paths with off-road legs (:mod:`gridplan.network`).
 """
 
 from __future__ import annotations
