@@ -7,6 +7,8 @@ choices are given through session state; the sidebar widgets themselves are
 driven in a real browser by tests/test_e2e.py.
 """
 
+from pathlib import Path
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -171,3 +173,20 @@ def test_access_switching_a_facility_off_changes_coverage():
     assert not at.exception
     assert at.metric[1].value != before
     assert at.metric[0].value == "0.0%"  # no primary-care facility on: nobody is covered
+
+
+def test_access_page_network_model_asks_for_roads_then_uses_them(tmp_path):
+    at = page("access")
+    at.session_state["acc_model"] = "network"
+    at.run()
+    assert not at.exception
+    assert "道路网络模型需要先上传道路文件" in texts(at)
+    # a road file given (as the uploader would store it): the model runs on it
+    at = page("access", roads_path=str(Path(__file__).parent / "data" / "roads_sample.osm"))
+    at.session_state["acc_model"] = "network"
+    at.session_state["acc_cell"] = 1000
+    at.run()
+    assert not at.exception
+    share = float(at.metric[0].value.rstrip("%"))
+    assert 0 < share < 100
+    assert "道路网络" in texts(at)

@@ -11,12 +11,17 @@ import streamlit as st
 from pyproj import Transformer
 
 from gridplan.coverage import CoverageIndex
+from gridplan.errors import GridPlanError, InputError
 from gridplan.facilities import CENTRES, HOSPITALS, PRIMARY_CARE, illustrative_facilities
+from gridplan.i18n import error_text
+from gridplan.network import NetworkModel, load_roads
 from gridplan.rasterview import WarpPlan, warp_plan
 from gridplan.surface import PopulationSurface, census_surface
-from gridplan.traveltime import StraightLineModel, TravelTimes, speed_m_per_min
+from gridplan.traveltime import StraightLineModel, TravelTimeModel, TravelTimes, speed_m_per_min
 from ui import state
+from ui.texts import lang, tr
 
+MODELS = ["straight", "raster", "network"]
 TARGET_TYPES = {"primary": PRIMARY_CARE, "centres": CENTRES, "hospitals": HOSPITALS}
 
 
@@ -106,6 +111,68 @@ def straight_index(key: SurfaceKey, digest: str, _xy: np.ndarray) -> Computed:
     dist, nearest = model.distances(surface.grid, surface.populated(), _xy)
     times = TravelTimes(surface.grid, dist, nearest, "straight", {"unit": "metres"})
     return Computed(times, CoverageIndex.build(surface, times), 1.0)
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def model_index(
+    key: SurfaceKey,
+    digest: str,
+    _xy: np.ndarray,
+    model: str,
+    mode: str,
+    speed_kmh: float,
+    roads_path: str | None,
+) -> Computed:
+    """Travel times of the friction-raster or road-network model (cutoff 60 min, the slider max)."""
+    surface = load_surface(key)
+    if model == "raster":
+        from gridplan.costdistance import RasterModel
+
+        tm: TravelTimeModel = RasterModel(mode=mode, speed_kmh=speed_kmh, cutoff_min=60.0)
+    else:
+        if roads_path is None:
+            raise InputError("the road-network model needs a road file", code="access.no_roads")
+        tm = NetworkModel(load_network(roads_path), mode=mode, cutoff_min=60.0)
+    times = tm.travel_times(surface.grid, surface.populated(), _xy)
+    return Computed(times, CoverageIndex.build(surface, times), 1.0)
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def load_network(path: str):  # type: ignore[no-untyped-def]
+    return load_roads(path)
+
+
+def compute(
+    model: str,
+    key: SurfaceKey,
+    digest: str,
+    xy: np.ndarray,
+    mode: str,
+    speed: float,
+    roads_path: str | None,
+) -> Computed:
+    if model == "straight":
+        return straight_index(key, digest, xy)
+    # raster/network times depend on speed: they are cached per speed value
+    return model_index(key, digest, xy, model, mode, round(speed, 1), roads_path)
+
+
+def roads_panel(model: str) -> str | None:
+    """Road-network file (.osm / .graphml) for the network model; kept in session state."""
+    if model != "network":
+        return st.session_state.get("roads_path")
+    up = st.file_uploader(tr("roads_upload"), type=["osm", "xml", "graphml"], key="roads_file")
+    if up is not None:
+        path = str(state.save_upload(up.getvalue(), up.name))
+        try:
+            load_network(path)
+        except GridPlanError as exc:
+            st.error(error_text(exc, lang()) + "\n\n" + tr("upload_failed"))
+        else:
+            st.session_state["roads_path"] = path
+    if st.session_state.get("roads_path") is None:
+        st.info(tr("roads_needed"))
+    return st.session_state.get("roads_path")
 
 
 def straight_scale(speed_kmh: float, detour: float) -> float:

@@ -96,6 +96,26 @@ TEXTS: dict[str, tuple[str, str]] = {
     "lon": ("经度（WGS-84）", "Longitude (WGS-84)"),
     "lat": ("纬度（WGS-84）", "Latitude (WGS-84)"),
     "add_facility": ("新增机构", "Add facility"),
+    "model_note_straight": (
+        "绕行系数 = 道路距离 / 直线距离，城市常用约 1.3",
+        "detour = road distance / straight distance; about 1.3 in cities",
+    ),
+    "model_note_raster": (
+        "栅格摩擦面：各格网通行速度（默认无土地覆盖与道路数据时为统一速度），8 邻域累计成本，截断 60 分钟",
+        "friction raster: speed per cell (uniform unless land cover and roads are given), 8-neighbour cost distance, cutoff 60 min",
+    ),
+    "model_note_network": (
+        "道路网络：按道路等级与出行方式取速度，格网以步行接入最近道路节点，截断 60 分钟",
+        "road network: speeds by road class and mode; cells walk to the nearest road node; cutoff 60 min",
+    ),
+    "roads_upload": (
+        "道路网络文件（OpenStreetMap .osm 或 OSMnx .graphml）",
+        "Road network file (OpenStreetMap .osm or OSMnx .graphml)",
+    ),
+    "roads_needed": (
+        "道路网络模型需要先上传道路文件。",
+        "The road-network model needs a road file first.",
+    ),
     "language": ("语言 / Language", "语言 / Language"),
     "prefecture": ("地级市（州）", "Prefecture"),
     "preset": ("网格方案", "Grid plan"),

@@ -39,7 +39,7 @@ st.caption(tr("access_intro"))
 # --- scenario controls (changing these recomputes travel times) --------------------------
 c1, c2, c3, c4 = st.columns(4)
 model = c1.selectbox(
-    tr("model"), ["straight"], format_func=lambda m: tr(f"model_{m}"), key="acc_model"
+    tr("model"), access.MODELS, format_func=lambda m: tr(f"model_{m}"), key="acc_model"
 )
 mode = c2.selectbox(
     tr("mode"), list(MODE_SPEEDS_KMH), format_func=lambda m: tr(f"mode_{m}"), key="acc_mode"
@@ -162,7 +162,8 @@ surface = access.load_surface(key)
 facilities = access.facility_table(sel)
 used = access.used_facilities(facilities, target)
 xy = access.facilities_xy(used, surface.grid.crs)
-computed = access.straight_index(key, access.facility_digest(used), xy)
+digest = access.facility_digest(used)
+roads_path = access.roads_panel(model)
 
 
 # --- what-if sliders and map: a fragment, so only this part reruns and the view stays --------
@@ -174,10 +175,18 @@ def what_if() -> None:
     speed = s2.slider(
         tr("speed"), 1.0, 80.0, float(MODE_SPEEDS_KMH[mode]), 0.1, key=f"acc_speed_{mode}"
     )
-    detour = s3.slider(tr("detour"), 1.0, 2.0, 1.3, 0.05, key="acc_detour")
+    detour = s3.slider(
+        tr("detour"), 1.0, 2.0, 1.3, 0.05, key="acc_detour", disabled=model != "straight"
+    )
     growth = s4.slider(tr("growth"), -20, 50, 0, key="acc_growth")
-    st.caption(MODE_SPEED_SOURCES[mode][lang()] + " · " + tr("detour_note"))
-    index = computed.index.with_sliders(access.straight_scale(speed, detour), 1 + growth / 100)
+    st.caption(MODE_SPEED_SOURCES[mode][lang()] + " · " + tr(f"model_note_{model}"))
+    try:
+        computed = access.compute(model, key, digest, xy, mode, speed, roads_path)
+    except GridPlanError as exc:
+        st.error(error_text(exc, lang()))
+        return
+    scale = access.straight_scale(speed, detour) if model == "straight" else 1.0
+    index = computed.index.with_sliders(scale, 1 + growth / 100)
     tables = kpi_tables(index, plan, units, minutes)
     s = tables.summary
     m1, m2, m3, m4, m5 = st.columns(5)

@@ -490,6 +490,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "新增机构需要填写名称、经度和纬度。",
         "en": "A new facility needs a name, a longitude and a latitude.",
     },
+    "access.no_roads": {
+        "zh": "道路网络模型需要先上传道路文件（.osm 或 .graphml）。",
+        "en": "The road-network model needs a road file (.osm or .graphml).",
+    },
     # --- regions and presets --------------------------------------------------------
     "unknown_region": {
         "zh": "未找到地级行政区：{query}。请输入名称（如“石家庄市”）或 6 位行政区划代码。",
