@@ -190,3 +190,12 @@ def test_access_page_network_model_asks_for_roads_then_uses_them(tmp_path):
     share = float(at.metric[0].value.rstrip("%"))
     assert 0 < share < 100
     assert "道路网络" in texts(at)
+
+
+def test_access_standards_panel_names_the_seeds():
+    at = page("access").run()
+    assert not at.exception
+    tables = [d.value for d in at.dataframe]
+    std = next(t for t in tables if "依据" in t.columns)
+    assert std["依据"].str.contains("seed 004").any() and std["依据"].str.contains("seed 002").any()
+    assert (std["结论"] == "无数据").any()  # illustrative facilities have no beds or GPs

@@ -13,6 +13,7 @@ from gridplan.coverage import (
     catchments,
     centre_standard_flag,
     kpi_tables,
+    plan_groups,
     uncovered_hotspots,
 )
 from gridplan.errors import GridPlanError, InputError
@@ -26,6 +27,7 @@ from gridplan.facilities import (
 )
 from gridplan.i18n import error_text
 from gridplan.rasterview import coverage_image, minute_bands, minutes_image
+from gridplan.standards import grid_standards
 from gridplan.traveltime import MODE_SPEED_SOURCES, MODE_SPEEDS_KMH
 from ui import access, state
 from ui.texts import lang, tr
@@ -278,6 +280,27 @@ def what_if() -> None:
     d2.download_button(
         tr("dl_kpi_xlsx"), lambda: kpi_xlsx(tables, len(used)), f"coverage_{minutes}min.xlsx"
     )
+    with st.expander(tr("standards")):
+        groups, _ = plan_groups(plan, units)
+        share15 = index.group_kpis(15, groups, len(plan.grids))["share"]
+        std = grid_standards(plan, units, surface, facilities, share15)
+        st.dataframe(
+            pd.DataFrame(
+                {
+                    tr("col_grid"): std["name"],
+                    tr("std_name"): std["label_zh" if lang() == "zh" else "label_en"],
+                    tr("std_value"): std["value"].round(3),
+                    tr("std_target"): [
+                        fmt_target(lo, hi) for lo, hi in zip(std["low"], std["high"], strict=True)
+                    ],
+                    tr("std_status"): std["status"].map(lambda x: tr(f"status_{x}")),
+                    tr("std_seed"): "seed " + std["seed"] + "：" + std["seed_zh"],
+                }
+            ),
+            hide_index=True,
+            width="stretch",
+        )
+        st.caption(tr("standards_note"))
     # the slower analyses run only when asked for, so the sliders stay quick
     if st.toggle(tr("hotspots"), key="acc_hot"):
         hot = uncovered_hotspots(index, surface, minutes, list(units.units["name"]), top=10)
@@ -296,6 +319,12 @@ def what_if() -> None:
             ),
             hide_index=True,
         )
+
+
+def fmt_target(low: float | None, high: float | None) -> str:
+    if low is not None and high is not None and np.isfinite(high):
+        return f"{low:,.0f}–{high:,.0f}"
+    return f"≥ {low:g}" if low is not None and np.isfinite(low) else "—"
 
 
 def kpi_csv(tables: KpiTables) -> bytes:

@@ -1,0 +1,52 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from gridplan.grids import GridPlan
+from gridplan.standards import STANDARDS, grid_standards
+from gridplan.surface import census_surface
+from gridplan.units import build_units
+
+
+@pytest.fixture(scope="module")
+def rizhao():
+    us = build_units("371100")
+    return us, census_surface(us, 1000), GridPlan.from_preset("rizhao")
+
+
+def facility_rows(points):
+    return pd.DataFrame(
+        [
+            {"facility_id": f"F{i}", "name": f"F{i}", "type": t, "lon": lon, "lat": lat,
+             "beds": beds, "doctors": np.nan, "gps": gps, "source": "uploaded", "active": True}
+            for i, (t, lon, lat, beds, gps) in enumerate(points)
+        ]
+    )  # fmt: skip
+
+
+def test_every_standard_names_its_seed():
+    assert {s.seed for s in STANDARDS} <= {"002", "004"}
+    assert all(s.seed_zh for s in STANDARDS)
+
+
+def test_standards_per_grid_from_facility_data(rizhao):
+    us, surface, plan = rizhao
+    donggang = us.units.set_index("unit_id").geometry["371102"].representative_point()
+    pop = 1_003_712  # 东港区, census 2020
+    fac = facility_rows(
+        [("社区卫生服务中心", donggang.x, donggang.y, 500.0, 150.0)] * 1
+        + [("乡镇卫生院", donggang.x + 0.001, donggang.y, 500.0, 101.0)]
+        + [("村卫生室", donggang.x, donggang.y + 0.001, np.nan, np.nan)]
+    )
+    out = grid_standards(plan, us, surface, fac, pd.Series([1.0, 0.5, 0.9, 0.2, 0.0]))
+    dg = out[out["grid_id"] == "371102"].set_index("standard")
+    assert dg.loc["residents_per_centre", "value"] == pytest.approx(pop / 2)
+    assert dg.loc["residents_per_centre", "status"] == "above"  # > 100,000 per centre
+    assert dg.loc["beds_per_1000", "value"] == pytest.approx(1000 / pop * 1000)
+    assert dg.loc["beds_per_1000", "status"] == "below"
+    assert dg.loc["gps_per_10000", "value"] == pytest.approx(251 / pop * 10_000)
+    assert dg.loc["coverage_15", "status"] == "met"
+    other = out[out["grid_id"] == "371103"].set_index("standard")  # 岚山区: no facility given
+    assert other.loc["beds_per_1000", "status"] == "no_data"
+    assert other.loc["residents_per_centre", "status"] == "below"  # no centre at all
+    assert other.loc["coverage_15", "status"] == "below"
