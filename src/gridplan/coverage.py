@@ -10,6 +10,7 @@ A cell is covered exactly when its travel time is at most the threshold.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -48,10 +49,8 @@ class CoverageIndex:
     unplaced: dict[str, float]
     time_scale: float = 1.0
     pop_factor: float = 1.0
-    _times_cache: dict[bytes, pd.DataFrame] = field(default_factory=dict, repr=False)
-    _by_unit: tuple[NDArray[np.float32], NDArray[np.float64], NDArray[np.int64]] | None = field(
-        default=None, repr=False
-    )
+    # shared by every with_sliders() copy: sort orders and per-grouping statistics
+    _cache: dict[object, Any] = field(default_factory=dict, repr=False)
 
     @property
     def minutes(self) -> NDArray[np.float32]:
@@ -107,25 +106,36 @@ class CoverageIndex:
         :meth:`group_covered`.
         """
         key = np.asarray(unit_group, dtype=np.int64).tobytes() + n_groups.to_bytes(8, "little")
-        base = self._times_cache.get(key)
+        base = self._cache.get(key)
         if base is None:
             base = self._base_group_times(unit_group, n_groups)
-            self._times_cache[key] = base
+            self._cache[key] = base
         out = base.copy()
         out["population"] *= self.pop_factor
         for c in ("mean_minutes", "median_minutes", "p90_minutes"):
             out[c] *= self.time_scale
         return out
 
+    def _minutes_order(self) -> NDArray[np.int64]:
+        """Cells sorted by base minutes, computed once and shared by every grouping."""
+        if "order" not in self._cache:
+            self._cache["order"] = np.argsort(self.base_minutes, kind="stable")
+        order: NDArray[np.int64] = self._cache["order"]
+        return order
+
     def _base_group_times(self, unit_group: NDArray[np.int64], n_groups: int) -> pd.DataFrame:
-        g = self._groups(unit_group)
+        # sort by (group, minutes): a stable sort of the small group ids over the minutes order
+        by_minutes = self._minutes_order()
+        g_all = self._groups(unit_group)[by_minutes]
+        order = by_minutes[np.argsort(g_all, kind="stable")]
+        g = self._groups(unit_group)[order]
         keep = g >= 0
-        g, pop, mins = g[keep], self.population[keep], self.base_minutes[keep]
+        g, pop, mins = g[keep], self.population[order][keep], self.base_minutes[order][keep]
         total = np.bincount(g, weights=pop, minlength=n_groups)
         finite = np.isfinite(mins)
         wsum = np.bincount(g, weights=np.where(finite, pop * mins, 0.0), minlength=n_groups)
         wpop = np.bincount(g, weights=np.where(finite, pop, 0.0), minlength=n_groups)
-        median, p90 = _weighted_quantiles(g, mins, pop, n_groups, (0.5, 0.9))
+        median, p90 = _weighted_quantiles(g, mins, pop, n_groups, (0.5, 0.9), presorted=True)
         with np.errstate(invalid="ignore", divide="ignore"):
             mean = np.where(wpop > 0, wsum / wpop, np.nan)
         return pd.DataFrame(
@@ -143,14 +153,17 @@ class CoverageIndex:
         Built once; then the residents of a unit within any threshold are one
         binary search in its slice, whatever the number of cells.
         """
-        if self._by_unit is None:
+        if "by_unit" not in self._cache:
             slot = self.unit.astype(np.int64) + 1  # slot 0: cells outside every unit
-            order = np.lexsort((self.base_minutes, slot))
+            by_minutes = self._minutes_order()
+            order = by_minutes[np.argsort(slot[by_minutes], kind="stable")]
             minutes = self.base_minutes[order]
             cum = np.concatenate([[0.0], np.cumsum(self.population[order])])
             starts = np.searchsorted(slot[order], np.arange(self.n_units + 2), side="left")
-            self._by_unit = (minutes, cum, starts)
-        return self._by_unit
+            self._cache["by_unit"] = (minutes, cum, starts)
+        by_unit: tuple[NDArray[np.float32], NDArray[np.float64], NDArray[np.int64]]
+        by_unit = self._cache["by_unit"]
+        return by_unit
 
     def unit_covered(self, threshold_min: float) -> NDArray[np.float64]:
         """Residents of each unit reached within ``threshold_min`` (inclusive)."""
@@ -170,7 +183,8 @@ class CoverageIndex:
         per_unit = self.unit_covered(threshold_min)
         groups = np.asarray(unit_group, dtype=np.int64)
         ok = groups >= 0
-        return np.bincount(groups[ok], weights=per_unit[ok], minlength=n_groups)[:n_groups]
+        covered = np.bincount(groups[ok], weights=per_unit[ok], minlength=n_groups)[:n_groups]
+        return covered.astype(np.float64)
 
     def group_kpis(
         self,
@@ -205,10 +219,18 @@ def _weighted_quantiles(
     weights: NDArray[np.float64],
     n_groups: int,
     qs: tuple[float, ...],
+    *,
+    presorted: bool = False,
 ) -> list[NDArray[np.float64]]:
-    """Population-weighted quantiles of ``values`` per group (lower quantile, no interpolation)."""
-    order = np.lexsort((values, group))
-    g, v, w = group[order], values[order], weights[order]
+    """Population-weighted quantiles of ``values`` per group (lower quantile, no interpolation).
+
+    With ``presorted``, the inputs are already sorted by (group, value).
+    """
+    if presorted:
+        g, v, w = group, values, weights
+    else:
+        order = np.lexsort((values, group))
+        g, v, w = group[order], values[order], weights[order]
     starts = np.searchsorted(g, np.arange(n_groups), side="left")
     ends = np.searchsorted(g, np.arange(n_groups), side="right")
     cum = np.cumsum(w)

@@ -72,7 +72,8 @@ class TravelTimes:
 class TravelTimeModel(Protocol):
     """What every travel-time model provides."""
 
-    name: str
+    @property
+    def name(self) -> str: ...
 
     def travel_times(
         self, grid: CellGrid, mask: NDArray[np.bool_], facilities_xy: NDArray[np.float64]
