@@ -135,3 +135,22 @@ def test_amap_basemap_option_draws_shifted_map(page):
     wait_for_app_idle(page)
     wait_for_map(page)
     assert page.locator('[data-testid="stException"]').count() == 0
+
+
+def test_access_page_draws_the_coverage_map_without_script_errors(server):
+    errors = []
+    with browser_page() as p:
+        p.on("pageerror", lambda e: errors.append(str(e)))
+        p.on("console", lambda m: errors.append(m.text) if "Unexpected" in m.text else None)
+        p.goto(f"{server}/access")
+        p.wait_for_selector('[data-testid="stMetricValue"]', timeout=180_000)
+        wait_for_app_idle(p)
+        wait_for_map(p)
+        assert p.get_by_text("示意网络").first.is_visible()  # illustrative facilities say so
+        before = p.locator('[data-testid="stMetricValue"]').first.inner_text()
+        p.get_by_role("slider").first.focus()
+        for _ in range(5):
+            p.keyboard.press("ArrowRight")
+        wait_for_app_idle(p)
+        assert p.locator('[data-testid="stMetricValue"]').first.inner_text() != before
+    assert not [e for e in errors if "Unexpected" in e]

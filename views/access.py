@@ -220,7 +220,7 @@ def what_if() -> None:
     layers = [
         pdk.Layer(
             "BitmapLayer",
-            image=img.data_url,
+            image=f"'{img.data_url}'",  # quoted: pydeck turns bare strings into accessors
             bounds=[[west, south], [west, north], [east, north], [east, south]],
             id="surface",
             opacity=0.9,
@@ -230,13 +230,18 @@ def what_if() -> None:
             fac[["name", "type_label", "lon", "lat"]],
             id="facilities",
             get_position=["lon", "lat"],
-            get_radius=4,
+            get_radius=2.5,
             radius_units="'pixels'",
-            get_fill_color=[20, 20, 20, 230],
+            get_fill_color=[20, 20, 20, 220],
+            stroked=True,
+            get_line_color=[255, 255, 255, 200],
+            line_width_min_pixels=0.5,
             pickable=True,
         ),
     ]
-    view = pdk.ViewState(longitude=(west + east) / 2, latitude=(south + north) / 2, zoom=8)
+    span = max(east - west, (north - south) * 1.3)
+    zoom = float(np.clip(np.log2(360.0 / span) - 0.6, 3, 16))
+    view = pdk.ViewState(longitude=(west + east) / 2, latitude=(south + north) / 2, zoom=zoom)
     st.pydeck_chart(
         pdk.Deck(
             layers=layers,
