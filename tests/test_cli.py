@@ -158,3 +158,30 @@ def test_coverage_bad_input(capsys):
     assert code == 2 and "speed" in err
     code, _, err = run(capsys, "coverage", "--preset", "rizhao", "--model", "network")
     assert code == 2 and "--roads" in err
+
+
+def test_coverage_with_uploaded_population_points_and_raster(capsys, tmp_path):
+    import numpy as np
+    import rasterio
+    from affine import Affine
+
+    pts = tmp_path / "villages.csv"
+    pts.write_text("lon,lat,population\n119.46,35.42,5000\n119.20,35.60,3000\n", encoding="utf-8")
+    code, out, err = run(capsys, "coverage", "--preset", "rizhao", "--cell-m", "1000",
+                         "--population", str(pts))  # fmt: skip
+    assert code == 0, err
+    d = json.loads(out)
+    assert d["population"] == pytest.approx(8000) and d["provenance"]["population"] == "uploaded"
+    tif = tmp_path / "pop.tif"
+    data = np.full((20, 30), 10.0, dtype="float32")
+    data[0, 0] = -99999
+    with rasterio.open(tif, "w", driver="GTiff", width=30, height=20, count=1, dtype="float32",
+                       crs="EPSG:4326", transform=Affine(0.01, 0, 119.3, 0, -0.01, 35.5),
+                       nodata=-99999) as dst:  # fmt: skip
+        dst.write(data, 1)
+    code, out, err = run(capsys, "coverage", "--preset", "rizhao", "--cell-m", "500",
+                         "--population", str(tif))  # fmt: skip
+    assert code == 0, err
+    d = json.loads(out)
+    assert d["provenance"]["population"] == "uploaded"
+    assert 0 < d["population"] <= 599 * 10 + 1e-3  # the raster's total, minus cells outside units

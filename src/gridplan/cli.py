@@ -175,7 +175,12 @@ def cmd_coverage(args: argparse.Namespace) -> dict[str, Any]:
     from gridplan.facilities import PRIMARY_CARE
 
     plan, us = _plan_for(args)
-    surface = census_surface(us, args.cell_m)
+    if args.population:
+        from gridplan.popsurface import surface_from_file
+
+        surface, _ = surface_from_file(Path(args.population), us, args.cell_m, datum=args.datum)
+    else:
+        surface = census_surface(us, args.cell_m)
     facilities = _facilities_for(args, us, surface)
     used = facilities[facilities["active"].astype(bool) & facilities["type"].isin(PRIMARY_CARE)]
     used = used.reset_index(drop=True)
@@ -223,7 +228,8 @@ def cmd_coverage(args: argparse.Namespace) -> dict[str, Any]:
         "by_grid": rows(tables.by_grid, "grid_id"),
         "by_unit": rows(tables.by_unit, "unit_id"),
         "provenance": {
-            "population": "modelled: 2020 census totals spread uniformly over each unit's cells",
+            "population": surface.source,
+            "population_method": surface.method,
             "population_units": combine_sources(us.units["population_source"]),
             "facilities": "+".join(fac_sources) or "none",
             "facilities_note": "illustrative: not real locations"
@@ -291,6 +297,11 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--speed-kmh", type=float, default=None)
     c.add_argument("--detour", type=float, default=DEFAULT_DETOUR)
     c.add_argument("--cell-m", type=float, default=100.0)
+    c.add_argument(
+        "--population",
+        help="population: GeoTIFF raster, CSV/Excel points (lon, lat, population) or a table "
+        "by unit; default: 2020 census spread uniformly per unit (modelled)",
+    )
     c.add_argument("--facilities", help="facility list (CSV/Excel: name, type, lon, lat)")
     c.add_argument("--facilities-datum", default="wgs84", choices=["wgs84", "gcj02", "bd09"])
     c.add_argument("--roads", help="road network for --model network (.osm, .graphml)")

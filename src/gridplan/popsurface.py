@@ -78,7 +78,14 @@ from gridplan.crs import geoms_to_wgs84, in_china, to_wgs84
 from gridplan.errors import GridPlanError, InputError, UploadError
 from gridplan.i18n import Lang, t
 from gridplan.io import parse_datum, read_table_upload, read_vector_upload
-from gridplan.surface import CellGrid, PopulationSurface, grid_for_units, rasterize_units
+from gridplan.population import combine_sources
+from gridplan.surface import (
+    CellGrid,
+    PopulationSurface,
+    census_surface,
+    grid_for_units,
+    rasterize_units,
+)
 from gridplan.units import UnitSet
 
 __all__ = [
@@ -90,6 +97,7 @@ __all__ = [
     "SurfaceReport",
     "download_worldpop",
     "fetch_worldpop",
+    "surface_from_file",
     "surface_from_points",
     "surface_from_polygons",
     "surface_from_raster",
@@ -1559,3 +1567,37 @@ def fetch_worldpop(
     if dest.is_file():
         return dest
     return download_worldpop(link, dest, bbox=worldpop_bbox(unit_set, margin_km), **kwargs)
+
+
+def surface_from_file(
+    path: str | Path, unit_set: UnitSet, cell_m: float = 100.0, *, datum: str = "wgs84"
+) -> tuple[PopulationSurface, SurfaceReport | None]:
+    """A population surface from any file a planner brings (the CLI's ``--population``).
+
+    * a GeoTIFF (``.tif``/``.tiff``): a population-count raster;
+    * a table with lon/lat and population columns: points;
+    * any other table: population by unit (adcode, township code or name),
+      applied to the units and spread uniformly over their cells (modelled).
+    """
+    from gridplan.units import build_units  # units builds on surfaces' modules; import late
+
+    p = Path(path)
+    if p.suffix.lower() in (".tif", ".tiff"):
+        return surface_from_raster(p, unit_set, cell_m)
+    try:
+        return surface_from_points(p, unit_set, cell_m, datum=datum)
+    except InputError as exc:
+        if exc.code != "points.no_columns":
+            raise
+    table, _ = read_table_upload(p)
+    townships = unit_set.units[unit_set.units["level"] == "township"]
+    if len(townships):
+        raise InputError(
+            "a population table by unit cannot be combined with a township layer here; "
+            "give it to build_units instead",
+            code="population.table_with_townships",
+        )
+    units = build_units(unit_set.prefecture, population_table=table)
+    surface = census_surface(units, cell_m)
+    surface.source = combine_sources(units.units["population_source"]) + "+modelled"
+    return surface, None
