@@ -199,3 +199,14 @@ def test_access_standards_panel_names_the_seeds():
     std = next(t for t in tables if "依据" in t.columns)
     assert std["依据"].str.contains("seed 004").any() and std["依据"].str.contains("seed 002").any()
     assert (std["结论"] == "无数据").any()  # illustrative facilities have no beds or GPs
+
+
+def test_access_page_with_uploaded_population_says_so(tmp_path):
+    pts = tmp_path / "pts.csv"
+    pts.write_text("经度,纬度,人口\n114.50,38.04,12000\n114.60,38.10,8000\n", encoding="gbk")
+    at = page("access", surface_path=str(pts))
+    at.session_state["acc_cell"] = 500
+    at.run()
+    assert not at.exception
+    assert "人口：上传数据" in texts(at)
+    assert at.metric[1].value.replace(",", "").isdigit()

@@ -15,6 +15,7 @@ from gridplan.errors import GridPlanError, InputError
 from gridplan.facilities import CENTRES, HOSPITALS, PRIMARY_CARE, illustrative_facilities
 from gridplan.i18n import error_text
 from gridplan.network import NetworkModel, load_roads
+from gridplan.popsurface import fetch_worldpop, surface_from_file
 from gridplan.rasterview import WarpPlan, warp_plan
 from gridplan.surface import PopulationSurface, census_surface
 from gridplan.traveltime import StraightLineModel, TravelTimeModel, TravelTimes, speed_m_per_min
@@ -32,6 +33,8 @@ class SurfaceKey:
     datum: str
     population_path: str | None
     cell_m: float
+    surface_path: str | None = None
+    surface_datum: str = "wgs84"
 
 
 def surface_key(sel: state.Selection, cell_m: float) -> SurfaceKey:
@@ -41,12 +44,16 @@ def surface_key(sel: state.Selection, cell_m: float) -> SurfaceKey:
         st.session_state.get("township_datum", "wgs84"),
         st.session_state.get("population_path"),
         float(cell_m),
+        st.session_state.get("surface_path"),
+        st.session_state.get("surface_datum", "wgs84"),
     )
 
 
 @st.cache_resource(show_spinner=False, max_entries=6)
 def load_surface(key: SurfaceKey) -> PopulationSurface:
     units = state.load_units(key.prefecture, key.township_path, key.datum, key.population_path)
+    if key.surface_path:
+        return surface_from_file(key.surface_path, units, key.cell_m, datum=key.surface_datum)[0]
     return census_surface(units, key.cell_m)
 
 
@@ -178,3 +185,38 @@ def roads_panel(model: str) -> str | None:
 def straight_scale(speed_kmh: float, detour: float) -> float:
     """Minutes per metre of straight-line distance."""
     return detour / speed_m_per_min(speed_kmh)
+
+
+def population_panel(sel: state.Selection) -> None:
+    """Upload a population raster or point table, or fetch WorldPop (online)."""
+    with st.expander(tr("surface_panel")):
+        with st.form("surface_upload", border=False):
+            up = st.file_uploader(
+                tr("surface_upload"), type=["tif", "tiff", "csv", "xlsx"], key="srf_file"
+            )
+            datum = st.selectbox(tr("datum"), ["wgs84", "gcj02", "bd09"], key="srf_datum")
+            b1, b2, b3 = st.columns(3)
+            load = b1.form_submit_button(tr("load"), type="primary")
+            worldpop = b2.form_submit_button(tr("worldpop"))
+            reset = b3.form_submit_button(tr("surface_reset"))
+        if reset:
+            st.session_state.pop("surface_path", None)
+        path = None
+        try:
+            if load and up is not None:
+                path = str(state.save_upload(up.getvalue(), up.name))
+            elif worldpop:
+                units = state.current_units(sel)
+                with st.spinner(tr("worldpop_running")):
+                    path = str(fetch_worldpop(units, state.UPLOAD_DIR / "worldpop"))
+            if path is not None:
+                units = state.current_units(sel)
+                _, report = surface_from_file(path, units, 1000.0, datum=str(datum))
+                st.session_state["surface_path"] = path
+                st.session_state["surface_datum"] = str(datum)
+                if report is not None:
+                    st.success(report.summary(lang()))
+        except GridPlanError as exc:
+            st.error(error_text(exc, lang()) + "\n\n" + tr("upload_failed"))
+        except OSError as exc:
+            st.error(str(exc) + "\n\n" + tr("upload_failed"))

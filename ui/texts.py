@@ -126,7 +126,28 @@ TEXTS: dict[str, tuple[str, str]] = {
     "status_below": ("未达标（偏低）", "below"),
     "status_above": ("超出上限", "above"),
     "status_no_data": ("无数据", "no data"),
-    "standards_note": ("覆盖率按当前模型和 15 分钟计算；床位与全科医生数来自上传的机构清单，示意网络无此数据。", "Coverage uses the current model at 15 minutes; beds and GPs come from an uploaded facility list (the illustrative network has none)."),
+    "standards_note": (
+        "覆盖率按当前模型和 15 分钟计算；床位与全科医生数来自上传的机构清单，示意网络无此数据。",
+        "Coverage uses the current model at 15 minutes; beds and GPs come from an uploaded facility list (the illustrative network has none).",
+    ),
+    "surface_panel": (
+        "人口分布（上传人口栅格或居民点，或下载 WorldPop）",
+        "Population (upload a raster or settlement points, or fetch WorldPop)",
+    ),
+    "surface_upload": (
+        "人口栅格 GeoTIFF（如 WorldPop 100 m），或居民点表 CSV/Excel（经度、纬度、人口）",
+        "Population raster GeoTIFF (e.g. WorldPop 100 m), or settlement points CSV/Excel (lon, lat, population)",
+    ),
+    "worldpop": (
+        "下载 WorldPop 2020（需联网，文件较大）",
+        "Fetch WorldPop 2020 (online, large file)",
+    ),
+    "worldpop_running": ("正在下载并裁剪 WorldPop……", "Downloading and clipping WorldPop…"),
+    "surface_reset": ("恢复默认（普查模型估算）", "Back to the default (modelled census)"),
+    "provenance_line": (
+        "人口：{pop}；机构：{n} 个（{fac}）",
+        "Population: {pop}; facilities: {n} ({fac})",
+    ),
     "language": ("语言 / Language", "语言 / Language"),
     "prefecture": ("地级市（州）", "Prefecture"),
     "preset": ("网格方案", "Grid plan"),

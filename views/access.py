@@ -26,6 +26,7 @@ from gridplan.facilities import (
     type_label,
 )
 from gridplan.i18n import error_text
+from gridplan.population import provenance_label
 from gridplan.rasterview import coverage_image, minute_bands, minutes_image
 from gridplan.standards import grid_standards
 from gridplan.traveltime import MODE_SPEED_SOURCES, MODE_SPEEDS_KMH
@@ -159,6 +160,7 @@ def load_facilities(up, datum: str, osm, online: bool) -> None:  # type: ignore[
 
 
 facility_panel()
+access.population_panel(sel)
 key = access.surface_key(sel, cell_m)
 surface = access.load_surface(key)
 facilities = access.facility_table(sel)
@@ -197,7 +199,7 @@ def what_if() -> None:
     m3.metric(tr("mean_minutes"), f"{s['mean_minutes']:.1f}")
     m4.metric(tr("median_minutes"), f"{s['median_minutes']:.1f}")
     m5.metric(tr("p90_minutes"), f"{s['p90_minutes']:.1f}")
-    st.caption(tr("provenance_access", n=len(used)))
+    st.caption(provenance_caption(surface.source, len(used), used["source"]))
     if s["not_assessed_population"] > 0:
         st.info(tr("not_assessed", pop=f"{s['not_assessed_population']:,.0f}"))
 
@@ -324,6 +326,13 @@ def what_if() -> None:
             ),
             hide_index=True,
         )
+
+
+def provenance_caption(pop_source: str, n: int, fac_sources: pd.Series) -> str:
+    """Where the population and the facilities come from, said plainly."""
+    pop = provenance_label(pop_source, lang())
+    fac = "、".join(tr(f"src_{x}") for x in sorted(set(fac_sources))) or "—"
+    return tr("provenance_line", pop=pop, n=n, fac=fac)
 
 
 def fmt_target(low: float | None, high: float | None) -> str:
