@@ -13,6 +13,7 @@ from pyproj import Transformer
 from gridplan.coverage import CoverageIndex
 from gridplan.errors import GridPlanError, InputError
 from gridplan.facilities import CENTRES, HOSPITALS, PRIMARY_CARE, illustrative_facilities
+from gridplan.grids import GridPlan, resolve_assignment
 from gridplan.i18n import error_text
 from gridplan.network import NetworkModel, load_roads
 from gridplan.popsurface import fetch_worldpop, surface_from_file
@@ -23,6 +24,25 @@ from ui import state
 from ui.texts import lang, tr
 
 MODELS = ["straight", "raster", "network"]
+#: Facility dot colours on the map, and the coloured glyph naming them in the caption.
+TYPE_COLORS = {
+    "社区卫生服务中心": (31, 119, 180),
+    "乡镇卫生院": (44, 160, 44),
+    "社区卫生服务站": (148, 103, 189),
+    "村卫生室": (140, 86, 75),
+    "二级医院": (214, 39, 40),
+    "三级医院": (120, 0, 0),
+    "其他": (90, 90, 90),
+}
+TYPE_DOTS = {
+    "社区卫生服务中心": "🔵",
+    "乡镇卫生院": "🟢",
+    "社区卫生服务站": "🟣",
+    "村卫生室": "🟤",
+    "二级医院": "🔴",
+    "三级医院": "🔴",
+    "其他": "⚫",
+}
 TARGET_TYPES = {"primary": PRIMARY_CARE, "centres": CENTRES, "hospitals": HOSPITALS}
 
 
@@ -220,3 +240,30 @@ def population_panel(sel: state.Selection) -> None:
             st.error(error_text(exc, lang()) + "\n\n" + tr("upload_failed"))
         except OSError as exc:
             st.error(str(exc) + "\n\n" + tr("upload_failed"))
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _outlines_json(prefecture: str, township_path: str | None, datum: str, plan_json: str) -> dict:  # type: ignore[type-arg]
+    import json
+
+    from gridplan.grids import GridPlan
+    from gridplan.units import display_geometry
+
+    units = state.load_units(prefecture, township_path, datum, None)
+    plan = GridPlan.from_dict(json.loads(plan_json))
+    assignment = resolve_assignment(plan, units.units)
+    shapes = units.units.assign(grid_id=assignment.to_numpy(), geometry=display_geometry(units))
+    shapes = shapes[shapes["has_geometry"] & shapes["grid_id"].notna()]
+    return json.loads(shapes[["grid_id", "geometry"]].dissolve("grid_id").reset_index().to_json())
+
+
+def grid_outlines(sel: state.Selection, plan: GridPlan) -> dict:  # type: ignore[type-arg]
+    """The plan's grid outlines (simplified) as GeoJSON for the map, cached on the plan."""
+    import json
+
+    return _outlines_json(
+        sel.prefecture,
+        st.session_state.get("township_path"),
+        st.session_state.get("township_datum", "wgs84"),
+        json.dumps(plan.to_dict(), ensure_ascii=False, sort_keys=True),
+    )

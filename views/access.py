@@ -218,7 +218,10 @@ def what_if() -> None:
     else:
         img = coverage_image(warp, minutes_grid <= minutes, populated)
     west, south, east, north = img.bounds
-    fac = used.assign(type_label=used["type"].map(lambda t: type_label(t, lang())))
+    fac = used.assign(
+        type_label=used["type"].map(lambda t: type_label(t, lang())),
+        color=used["type"].map(lambda t: list(access.TYPE_COLORS.get(t, (90, 90, 90)))),
+    )
     layers = [
         pdk.Layer(
             "BitmapLayer",
@@ -228,13 +231,22 @@ def what_if() -> None:
             opacity=0.9,
         ),
         pdk.Layer(
+            "GeoJsonLayer",
+            access.grid_outlines(sel, plan),
+            id="grid-outlines",
+            stroked=True,
+            filled=False,
+            get_line_color=[30, 30, 30, 230],
+            line_width_min_pixels=1.5,
+        ),
+        pdk.Layer(
             "ScatterplotLayer",
-            fac[["name", "type_label", "lon", "lat"]],
+            fac[["name", "type_label", "lon", "lat", "color"]],
             id="facilities",
             get_position=["lon", "lat"],
-            get_radius=2.5,
+            get_radius=3,
             radius_units="'pixels'",
-            get_fill_color=[20, 20, 20, 220],
+            get_fill_color="color",
             stroked=True,
             get_line_color=[255, 255, 255, 200],
             line_width_min_pixels=0.5,
@@ -242,7 +254,7 @@ def what_if() -> None:
         ),
     ]
     span = max(east - west, (north - south) * 1.3)
-    zoom = float(np.clip(np.log2(360.0 / span) - 0.6, 3, 16))
+    zoom = float(np.clip(np.log2(360.0 / span) + 0.3, 3, 16))
     view = pdk.ViewState(longitude=(west + east) / 2, latitude=(south + north) / 2, zoom=zoom)
     st.pydeck_chart(
         pdk.Deck(
@@ -257,9 +269,12 @@ def what_if() -> None:
     )
     if layer_choice == "minutes":
         edges = minute_bands()
-        st.caption(tr("legend_minutes", step=int(edges[0]), vmax=int(edges[-1])))
+        legend = tr("legend_minutes", step=int(edges[0]), vmax=int(edges[-1]))
     else:
-        st.caption(tr("legend_coverage", minutes=minutes))
+        legend = tr("legend_coverage", minutes=minutes)
+    types = sorted(set(used["type"]))
+    dots = "；".join(f"{access.TYPE_DOTS.get(t, '●')} {type_label(t, lang())}" for t in types)
+    st.caption(f"{legend} {dots}。" + provenance_caption(surface.source, len(used), used["source"]))
 
     st.subheader(tr("kpi_by_grid"))
     g = tables.by_grid
