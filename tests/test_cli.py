@@ -185,3 +185,39 @@ def test_coverage_with_uploaded_population_points_and_raster(capsys, tmp_path):
     d = json.loads(out)
     assert d["provenance"]["population"] == "uploaded"
     assert 0 < d["population"] <= 599 * 10 + 1e-3  # the raster's total, minus cells outside units
+
+
+def test_coverage_raster_model_with_landcover_dem_and_weights(capsys, tmp_path):
+    import numpy as np
+    import rasterio
+    from affine import Affine
+
+    def tif(path, data, dtype):
+        with rasterio.open(path, "w", driver="GTiff", width=data.shape[1], height=data.shape[0],
+                           count=1, dtype=dtype, crs="EPSG:4326",
+                           transform=Affine(0.01, 0, 118.5, 0, -0.01, 36.5)) as dst:  # fmt: skip
+            dst.write(data.astype(dtype), 1)
+
+    lc = np.full((160, 130), 40)  # cropland everywhere ...
+    lc[:, 60:62] = 80  # ... with a north-south river
+    tif(tmp_path / "lc.tif", lc, "uint8")
+    yy, xx = np.mgrid[0:160, 0:130]
+    tif(tmp_path / "dem.tif", 150.0 * xx, "float32")  # a steep slope (~15 %): Tobler slows walking
+    w = np.zeros((160, 130))
+    w[:, :60] = 1.0  # all weight west of the river
+    tif(tmp_path / "w.tif", w, "float32")
+
+    def share(*extra):
+        code, out, err = run(capsys, "coverage", "--preset", "rizhao", "--cell-m", "1000",
+                             "--model", "raster", "--minutes", "30", *extra)  # fmt: skip
+        assert code == 0, err
+        return json.loads(out)
+
+    flat = share()
+    slope = share("--dem", str(tmp_path / "dem.tif"))
+    assert slope["share"] < flat["share"]  # slopes slow walkers down
+    river = share("--landcover", str(tmp_path / "lc.tif"))
+    assert river["model"]["name"] == "raster"
+    weighted = share("--weights", str(tmp_path / "w.tif"))
+    assert weighted["provenance"]["population"].startswith("census2020")
+    assert weighted["population"] == pytest.approx(flat["population"], rel=1e-3)

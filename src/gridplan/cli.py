@@ -29,7 +29,7 @@ from gridplan.grids import (
 )
 from gridplan.io import read_table_upload, read_vector_upload
 from gridplan.population import combine_sources
-from gridplan.rasterview import catchments_geojson, write_minutes_geotiff
+from gridplan.rasterview import catchments_geojson, raster_on_grid, write_minutes_geotiff
 from gridplan.report import grids_to_geojson
 from gridplan.surface import PopulationSurface, census_surface
 from gridplan.traveltime import (
@@ -155,14 +155,31 @@ def _facilities_for(
     return illustrative_facilities(us, census_surface(us, 500.0))
 
 
-def _travel_model(args: argparse.Namespace, speed: float) -> TravelTimeModel:
+def _raster_layers(args: argparse.Namespace, grid: Any) -> dict[str, np.ndarray]:
+    """Land cover (classes, nearest) and DEM (metres, bilinear) on the grid, for --model raster."""
+    layers: dict[str, np.ndarray] = {}
+    if args.landcover:
+        lc = raster_on_grid(Path(args.landcover), grid, resampling="nearest")
+        layers["landcover"] = np.where(np.isfinite(lc), lc, 0).astype(np.int32)
+    if args.dem:
+        dem = raster_on_grid(Path(args.dem), grid, resampling="bilinear")
+        layers["dem"] = np.where(np.isfinite(dem), dem, np.nanmean(dem)).astype(np.float32)
+    return layers
+
+
+def _travel_model(
+    args: argparse.Namespace, speed: float, layers: dict[str, np.ndarray]
+) -> TravelTimeModel:
     cutoff = float(max(args.minutes, 60))
     if args.model == "straight":
         return StraightLineModel(speed_kmh=speed, detour=args.detour)
     if args.model == "raster":
         from gridplan.costdistance import RasterModel
 
-        return RasterModel(mode=args.mode, speed_kmh=speed, cutoff_min=cutoff)
+        return RasterModel(
+            mode=args.mode, speed_kmh=speed, cutoff_min=cutoff,
+            landcover=layers.get("landcover"), dem=layers.get("dem"),
+        )  # fmt: skip
     from gridplan.network import NetworkModel, load_roads
 
     if not args.roads:
@@ -179,6 +196,13 @@ def cmd_coverage(args: argparse.Namespace) -> dict[str, Any]:
         from gridplan.popsurface import surface_from_file
 
         surface, _ = surface_from_file(Path(args.population), us, args.cell_m, datum=args.datum)
+    elif args.weights:
+        from gridplan.popsurface import surface_from_polygons
+
+        surface, _ = surface_from_polygons(
+            us.units[us.units["has_geometry"]], us, args.cell_m,
+            population_column="population", weights=Path(args.weights), provenance="census2020",
+        )  # fmt: skip
     else:
         surface = census_surface(us, args.cell_m)
     facilities = _facilities_for(args, us, surface)
@@ -187,7 +211,7 @@ def cmd_coverage(args: argparse.Namespace) -> dict[str, Any]:
     tf = Transformer.from_crs(4326, surface.grid.crs, always_xy=True)
     xy = np.column_stack(tf.transform(used["lon"].to_numpy(float), used["lat"].to_numpy(float)))
     speed = args.speed_kmh or MODE_SPEEDS_KMH[args.mode]
-    model = _travel_model(args, speed)
+    model = _travel_model(args, speed, _raster_layers(args, surface.grid))
     times = model.travel_times(surface.grid, surface.populated(), xy)
     index = CoverageIndex.build(surface, times)
     tables = kpi_tables(index, plan, us, args.minutes)
@@ -301,6 +325,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--population",
         help="population: GeoTIFF raster, CSV/Excel points (lon, lat, population) or a table "
         "by unit; default: 2020 census spread uniformly per unit (modelled)",
+    )
+    c.add_argument(
+        "--weights",
+        help="weight raster (built-up area, night lights) to spread the census totals by",
+    )
+    c.add_argument(
+        "--landcover", help="land-cover raster (ESA WorldCover classes) for --model raster"
+    )
+    c.add_argument(
+        "--dem", help="elevation raster (m) for --model raster: Tobler's hiking function"
     )
     c.add_argument("--facilities", help="facility list (CSV/Excel: name, type, lon, lat)")
     c.add_argument("--facilities-datum", default="wgs84", choices=["wgs84", "gcj02", "bd09"])
