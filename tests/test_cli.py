@@ -201,7 +201,7 @@ def test_coverage_raster_model_with_landcover_dem_and_weights(capsys, tmp_path):
     lc = np.full((160, 130), 40)  # cropland everywhere ...
     lc[:, 60:62] = 80  # ... with a north-south river
     tif(tmp_path / "lc.tif", lc, "uint8")
-    yy, xx = np.mgrid[0:160, 0:130]
+    _, xx = np.mgrid[0:160, 0:130]
     tif(tmp_path / "dem.tif", 150.0 * xx, "float32")  # a steep slope (~15 %): Tobler slows walking
     w = np.zeros((160, 130))
     w[:, :60] = 1.0  # all weight west of the river

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from e2e_support import (
@@ -153,4 +154,8 @@ def test_access_page_draws_the_coverage_map_without_script_errors(server):
             p.keyboard.press("ArrowRight")
         wait_for_app_idle(p)
         assert p.locator('[data-testid="stMetricValue"]').first.inner_text() != before
+        with p.expect_download(timeout=120_000) as dl:
+            p.get_by_role("button", name="下载地图 PNG").click()
+        png = Path(dl.value.path()).read_bytes()
+        assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 50_000
     assert not [e for e in errors if "Unexpected" in e]

@@ -148,6 +148,7 @@ TEXTS: dict[str, tuple[str, str]] = {
         "人口：{pop}；机构：{n} 个（{fac}）",
         "Population: {pop}; facilities: {n} ({fac})",
     ),
+    "dl_png_map": ("下载地图 PNG", "Download map (PNG)"),
     "language": ("语言 / Language", "语言 / Language"),
     "prefecture": ("地级市（州）", "Prefecture"),
     "preset": ("网格方案", "Grid plan"),

@@ -28,6 +28,7 @@ from gridplan.facilities import (
 from gridplan.i18n import error_text
 from gridplan.population import provenance_label
 from gridplan.rasterview import coverage_image, minute_bands, minutes_image
+from gridplan.report import render_coverage_map_png
 from gridplan.standards import grid_standards
 from gridplan.traveltime import MODE_SPEED_SOURCES, MODE_SPEEDS_KMH
 from ui import access, state
@@ -295,13 +296,26 @@ def what_if() -> None:
     )
     with st.expander(tr("kpi_by_unit")):
         st.dataframe(tables.by_unit.round(2), hide_index=True, width="stretch")
-    d1, d2 = st.columns(2)
+    d1, d2, d3 = st.columns(3)
     d1.download_button(
         tr("dl_kpi_csv"), lambda: kpi_csv(tables), f"coverage_{minutes}min.csv", "text/csv"
     )
     d2.download_button(
         tr("dl_kpi_xlsx"), lambda: kpi_xlsx(tables, len(used)), f"coverage_{minutes}min.xlsx"
     )
+    settings = {"model": model, "mode": mode, "speed_kmh": speed}
+    if model == "straight":
+        settings["detour"] = detour
+    ui_lang = lang()  # the PNG is drawn later, outside this run
+    d3.download_button(
+        tr("dl_png_map"),
+        lambda: render_coverage_map_png(
+            units, surface, minutes_grid, minutes, plan=plan, facilities=used,
+            layer=layer_choice, lang=ui_lang, summary=s, provenance=settings,
+        ),
+        f"coverage_{minutes}min.png",
+        "image/png",
+    )  # fmt: skip
     with st.expander(tr("standards")):
         groups, _ = plan_groups(plan, units)
         share15 = index.group_kpis(15, groups, len(plan.grids))["share"]

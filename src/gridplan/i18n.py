@@ -227,6 +227,104 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "{n} 个起点位于栅格之外。",
         "en": "{n} source(s) lie outside the raster.",
     },
+    # --- capacity-aware accessibility (gridplan.capacity) ----------------------------
+    # "capacity.invalid" is raised; the others render its params["problems"] one by one.
+    "capacity.invalid": {
+        "zh": "无法进行考虑服务能力的可达性分析：输入有 {n} 处问题。",
+        "en": "Cannot run the capacity-aware accessibility analysis: {n} problem(s) with the inputs.",
+    },
+    "capacity.shape": {
+        "zh": "{name} 的大小为 {shape}，应与格网一致：{expected}。",
+        "en": "{name} has shape {shape}; expected the grid's {expected}.",
+    },
+    "capacity.threshold": {
+        "zh": "{name} 须为大于 0 的有限分钟数，当前为 {value}。",
+        "en": "{name} must be a finite number of minutes above 0, got {value}.",
+    },
+    "capacity.beyond_reach": {
+        "zh": "{name} = {value} 分钟，超过了已计算的出行时间范围 {max_minutes} 分钟。请用更大的时间上限重新计算。",
+        "en": "{name} = {value} min is beyond the {max_minutes} min the travel times were computed for. Recompute them with a larger limit.",
+    },
+    "capacity.not_numeric": {
+        "zh": "{name} 必须是数值。",
+        "en": "{name} must be numbers.",
+    },
+    "capacity.length": {
+        "zh": "{name} 有 {n} 个值，应为每个机构一个（共 {expected} 个）。",
+        "en": "{name} has {n} value(s); expected one per facility ({expected}).",
+    },
+    "capacity.nonfinite": {
+        "zh": "{name} 中有 {n} 个值不是有效数值。",
+        "en": "{name}: {n} value(s) are not valid numbers.",
+    },
+    "capacity.negative": {
+        "zh": "{name} 中有 {n} 个值为负数。",
+        "en": "{name}: {n} value(s) are negative.",
+    },
+    "capacity.n_facilities": {
+        "zh": "机构数须为不小于 0 的整数，当前为 {value}。",
+        "en": "The number of facilities must be a whole number ≥ 0, got {value}.",
+    },
+    "capacity.pairs_length": {
+        "zh": "格子、机构和出行时间的数量不一致：{lengths}。",
+        "en": "Cells, facilities and travel times differ in length: {lengths}.",
+    },
+    "capacity.pairs_index": {
+        "zh": "{name} 必须是整数编号，当前类型为 {dtype}。",
+        "en": "{name} must hold integer indices, got {dtype}.",
+    },
+    "capacity.pairs_cell": {
+        "zh": "{n} 个格子编号超出格网范围（共 {size} 个格子）。",
+        "en": "{n} cell index(es) lie outside the grid ({size} cells).",
+    },
+    "capacity.pairs_facility": {
+        "zh": "{n} 个机构编号超出范围（共 {n_facilities} 个机构）。",
+        "en": "{n} facility index(es) are out of range ({n_facilities} facilities).",
+    },
+    "capacity.pairs_minutes": {
+        "zh": "{n} 个出行时间为负数或不是有效数值。",
+        "en": "{n} travel time(s) are negative or not finite.",
+    },
+    "capacity.pairs_duplicate": {
+        "zh": "有 {n} 个（格子，机构）组合重复出现。",
+        "en": "{n} (cell, facility) pair(s) are given more than once.",
+    },
+    "capacity.model": {
+        "zh": "出行时间模型须为 {allowed} 之一，当前为 {value}。",
+        "en": "The travel-time model must be one of {allowed}, got {value}.",
+    },
+    "capacity.facilities_shape": {
+        "zh": "机构坐标须为 (x, y) 数值坐标对，当前形状为 {shape}。",
+        "en": "Facility coordinates must be (x, y) pairs of numbers, got shape {shape}.",
+    },
+    "capacity.facilities_nonfinite": {
+        "zh": "{n} 个机构的坐标不是有效数值。",
+        "en": "{n} facility coordinate(s) are not valid numbers.",
+    },
+    "capacity.ratio": {
+        "zh": "{name} 须为正数，当前为 {value}。",
+        "en": "{name} must be a positive number, got {value}.",
+    },
+    "capacity.column_missing": {
+        "zh": "机构表中没有 {column} 列。现有列：{columns}",
+        "en": "The facility table has no {column} column. Columns: {columns}",
+    },
+    "capacity.no_capacity": {
+        "zh": "{n} 个机构既没有服务能力、人员数，也没有其类型（{types}）的默认值。请在表中补充服务能力。",
+        "en": "{n} facilit(y/ies) have no capacity, staff count or default for their type ({types}). Add a capacity column.",
+    },
+    "capacity.missing_supply": {
+        "zh": "{column} 列中有 {n} 个机构没有数值。请补全，或指定缺失时使用的数值。",
+        "en": "{column}: {n} facilit(y/ies) have no value. Fill them in or say which value to use.",
+    },
+    "capacity.grid_mismatch": {
+        "zh": "出行时间与人口分布不在同一格网上。",
+        "en": "The travel times and the population surface are on different grids.",
+    },
+    "capacity.order": {
+        "zh": "处理顺序须恰好列出每个机构一次（共 {n} 个机构）。",
+        "en": "The processing order must list every facility exactly once ({n} facilities).",
+    },
     # --- road networks (gridplan.network) ------------------------------------------
     "network.not_found": {
         "zh": "找不到道路网络文件：{filename}",
@@ -511,6 +609,60 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "No Chinese (CJK) font found, so the grid map cannot be drawn. Install "
         "fonts-noto-cjk (Debian/Ubuntu: sudo apt-get install fonts-noto-cjk) or point "
         "the {env} environment variable to a CJK font file (.ttc/.otf/.ttf).",
+    },
+    "report.coverage_layer": {
+        "zh": "覆盖地图图层无效：{layer}，应为 coverage（覆盖 / 未覆盖）或 minutes（出行时间）。",
+        "en": "Unknown coverage map layer {layer}; use coverage or minutes.",
+    },
+    "report.coverage_shape": {
+        "zh": "出行时间栅格的大小 {shape} 与人口格网 {grid} 不一致，无法绘制覆盖地图。",
+        "en": "The travel-time raster {shape} does not match the population grid {grid}; "
+        "the coverage map cannot be drawn.",
+    },
+    "report.coverage_threshold": {
+        "zh": "覆盖时间阈值无效：{threshold}，应为大于 0 的分钟数。",
+        "en": "Invalid coverage threshold {threshold}; give a positive number of minutes.",
+    },
+    # --- grid proposals (gridplan.regions) ----------------------------------------------
+    "regions.tolerance": {
+        "zh": "人口均衡容差必须在 0 到 1 之间（界面滑块为 5%–50%），当前为 {tolerance}。",
+        "en": "The balance tolerance must be between 0 and 1 (the slider spans 5%–50%); got {tolerance}.",
+    },
+    "regions.k": {
+        "zh": "网格数无效：{k}（可用的有边界单元共 {n} 个）。",
+        "en": "Invalid number of grids: {k} ({n} drawn units available).",
+    },
+    "regions.shared_unit": {
+        "zh": "多个牵头医院位于同一单元（{units}）；每个网格需要各自的单元。请合并这些网格或改用乡镇图层。",
+        "en": "Several lead hospitals lie in the same unit ({units}); each grid needs a unit of its own. Merge those grids or load a township layer.",
+    },
+    "regions.cost_shape": {
+        "zh": "出行时间矩阵的形状应为 单元数 × 医院数 = {expected}，实际为 {got}。",
+        "en": "The travel-time matrix must be units × hospitals = {expected}; got {got}.",
+    },
+    "regions.cost_missing": {
+        "zh": "出行时间模型缺少 {n} 个单元的数据：{units}",
+        "en": "The travel-time model has no minutes for {n} units: {units}",
+    },
+    "regions.no_solver": {
+        "zh": "精确求解需要安装 highspy（HiGHS）；也可改用启发式方法。",
+        "en": "The exact method needs highspy (HiGHS); use the heuristic instead.",
+    },
+    "regions.bad_hospital": {
+        "zh": "牵头医院坐标不是 WGS-84 经纬度：{hospitals}",
+        "en": "Lead hospital coordinates are not WGS-84 longitude/latitude: {hospitals}",
+    },
+    "regions.seeds_need_model": {
+        "zh": "使用预先计算的出行时间矩阵时必须给出牵头医院位置，不能只给网格数。",
+        "en": "With a precomputed travel-time matrix, give the lead hospitals' locations, not only the number of grids.",
+    },
+    "regions.infeasible": {
+        "zh": "在人口均衡 ±{tolerance} 的要求下不存在连片的网格划分（已由求解器证明）；下面给出最均衡的方案。",
+        "en": "No contiguous partition keeps every grid within ±{tolerance} of the mean population (proven by the solver); the best-balanced plan is shown.",
+    },
+    "regions.infeasible_heuristic": {
+        "zh": "启发式方法未找到满足人口均衡 ±{tolerance} 的连片方案（未证明不存在）；下面给出找到的最均衡方案。",
+        "en": "The heuristic found no contiguous plan within ±{tolerance} of the mean population (not proven impossible); the best-balanced plan found is shown.",
     },
 }
 

@@ -14,13 +14,14 @@ shows Chinese correctly).  Every population figure carries its provenance
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import math
 import os
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -35,29 +36,40 @@ from matplotlib.collections import LineCollection, PatchCollection
 from matplotlib.colors import to_hex, to_rgb
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
+from matplotlib.lines import Line2D
 from matplotlib.patches import PathPatch, Polygon, Rectangle
 from matplotlib.path import Path as MplPath
 from shapely.geometry.polygon import orient
 
 from gridplan import __version__, settings
 from gridplan.errors import GridPlanError, InputError
+from gridplan.facilities import FACILITY_TYPES, facility_mask, type_label
 from gridplan.grids import GridPlan, dissolve_grids, grid_statistics, resolve_assignment
 from gridplan.i18n import Lang
 from gridplan.population import combine_sources, provenance_label
+from gridplan.rasterview import band_colors, minute_bands
+from gridplan.surface import SURFACE_METHODS, PopulationSurface
+from gridplan.traveltime import TravelTimes
 from gridplan.units import UnitSet
 
 __all__ = [
     "CSV_COLUMNS",
     "CJKFontMissingError",
     "LegendEntry",
+    "MapKeyRow",
+    "coverage_footer_lines",
+    "coverage_legend_entries",
+    "facility_legend_entries",
     "find_cjk_font",
     "format_population",
     "grid_colors",
     "grid_palette",
     "grids_to_geojson",
     "legend_entries",
+    "minutes_legend_entries",
     "nice_scale_length",
     "plan_to_csv",
+    "render_coverage_map_png",
     "render_grid_map_png",
     "units_to_geojson",
 ]
@@ -498,12 +510,18 @@ def _close_gaps(geom: Any, tol: float) -> Any:
     return geom.buffer(tol, join_style="mitre").buffer(-tol, join_style="mitre")
 
 
-def _true_north_angle(metric_crs: str, x: float, y: float) -> float:
-    """Angle (radians, counter-clockwise from grid up) of true north at a metric point."""
+@functools.cache
+def _transformer(src: str, dst: str) -> Any:
+    """A cached ``pyproj.Transformer`` (building one takes ~0.2 s; they are thread-safe)."""
     from pyproj import Transformer
 
-    to_ll = Transformer.from_crs(metric_crs, "EPSG:4326", always_xy=True)
-    to_m = Transformer.from_crs("EPSG:4326", metric_crs, always_xy=True)
+    return Transformer.from_crs(src, dst, always_xy=True)
+
+
+def _true_north_angle(metric_crs: str, x: float, y: float) -> float:
+    """Angle (radians, counter-clockwise from grid up) of true north at a metric point."""
+    to_ll = _transformer(metric_crs, "EPSG:4326")
+    to_m = _transformer("EPSG:4326", metric_crs)
     lon, lat = to_ll.transform(x, y)
     x2, y2 = to_m.transform(lon, lat + 0.05)
     return float(math.atan2(-(x2 - x), y2 - y))
@@ -521,6 +539,8 @@ def _wrap(
     renderer: RendererAgg, text: str, prop: FontProperties, dpi: float, width_in: float
 ) -> list[str]:
     """Wrap mixed Chinese/Latin text to a width: CJK may break anywhere, Latin at spaces."""
+    if text.strip() and _text_width_in(renderer, text, prop, dpi) <= width_in:
+        return [text.rstrip()]  # fits: one measurement instead of one per token
     lines: list[str] = []
     current = ""
     tokens: list[str] = []
@@ -1396,3 +1416,1043 @@ def units_to_geojson(unit_set: UnitSet, assignment: pd.Series | None, plan: Grid
             }
         )
     return _feature_collection(features, plan, unit_set, "units")
+
+
+# --- coverage map (15-minute health-service circle) ----------------------------------------
+
+#: The web map's coverage colours (RGBA of :func:`gridplan.rasterview.coverage_image`).
+COVERAGE_WEB_RGBA: dict[str, tuple[int, int, int, int]] = {
+    "covered": (46, 160, 67, 150),
+    "uncovered": (214, 39, 40, 170),
+}
+#: Opacity and "beyond / unreachable" grey of :func:`gridplan.rasterview.minutes_image`.
+MINUTES_WEB_ALPHA = 190
+MINUTES_BEYOND_RGB = (120, 120, 120)
+#: Travel-time classes of the "minutes" layer, as on the web map.
+MINUTES_VMAX = 60.0
+MINUTES_STEP = 5.0
+
+#: Facility symbols per type: marker, face colour, edge colour, size (points).
+#: Black or white with a contrasting edge, so they read on green/red and on viridis.
+FACILITY_STYLES: dict[str, tuple[str, str, str, float]] = {
+    "三级医院": ("P", "#111111", "#ffffff", 8.5),
+    "二级医院": ("P", "#ffffff", "#111111", 7.5),
+    "社区卫生服务中心": ("o", "#111111", "#ffffff", 5.0),
+    "乡镇卫生院": ("D", "#111111", "#ffffff", 4.4),
+    "社区卫生服务站": ("o", "#4d4d4d", "#ffffff", 3.4),
+    "村卫生室": ("o", "#ffffff", "#111111", 3.0),
+    "其他": ("s", "#8c8c8c", "#111111", 3.4),
+}
+
+#: Image size (pixels) above which the cells are aggregated before drawing.
+_MAX_RASTER_PX = 2000
+
+
+def _over_white(rgb: Sequence[int], alpha: int) -> str:
+    """The colour an RGBA overlay shows on white: the printed map looks like the web map."""
+    a = alpha / 255
+    r, g, b = ((a * c + (1 - a) * 255) / 255 for c in rgb[:3])
+    return to_hex((r, g, b))
+
+
+def coverage_colors() -> dict[str, str]:
+    """Covered / uncovered colours (hex) of the coverage layer, as the web map shows them."""
+    return {k: _over_white(v[:3], v[3]) for k, v in COVERAGE_WEB_RGBA.items()}
+
+
+def minutes_colors() -> list[str]:
+    """Colours (hex) of the 5-minute classes up to 60 min, then the grey of beyond/unreachable."""
+    n = len(minute_bands(MINUTES_VMAX, MINUTES_STEP))
+    out = [_over_white(c, MINUTES_WEB_ALPHA) for c in band_colors(n).tolist()]
+    return [*out, _over_white(MINUTES_BEYOND_RGB, MINUTES_WEB_ALPHA)]
+
+
+@dataclass(frozen=True)
+class MapKeyRow:
+    """One row of the coverage map's legend.
+
+    ``kind`` is ``"patch"`` (a filled swatch), ``"marker"`` (a facility
+    symbol), ``"line"`` (an outline) or ``"note"`` (text only).
+    """
+
+    label: str
+    kind: str = "patch"
+    color: str = ""
+    edge: str = "#3a3a3a"
+    marker: str = ""
+    size: float = 0.0
+    key: str = ""
+
+
+_CTEXT: dict[str, dict[str, str]] = {
+    "title_coverage": {
+        "zh": "{pref} {t} 分钟健康服务圈覆盖图",
+        "en": "{pref}: {t}-minute health-service coverage",
+    },
+    "title_minutes": {
+        "zh": "{pref} 到最近医疗机构的出行时间",
+        "en": "{pref}: travel time to the nearest health facility",
+    },
+    "covered": {"zh": "覆盖 {share}（{pop} 人）", "en": "Covered {share} ({pop} residents)"},
+    "uncovered": {
+        "zh": "未覆盖 {share}（{pop} 人）",
+        "en": "Not covered {share} ({pop} residents)",
+    },
+    "within": {
+        "zh": "{t} 分钟内覆盖 {share}（{pop} 人）",
+        "en": "Within {t} min: {share} ({pop} residents)",
+    },
+    "threshold": {
+        "zh": "覆盖：出行时间 ≤ {t} 分钟",
+        "en": "Covered: travel time ≤ {t} min",
+    },
+    "assessed": {"zh": "已评估人口 {pop} 人", "en": "Residents assessed: {pop}"},
+    "mean": {"zh": "平均出行时间 {v} 分钟", "en": "Mean travel time {v} min"},
+    "median": {"zh": "中位出行时间 {v} 分钟", "en": "Median travel time {v} min"},
+    "p90": {"zh": "90% 分位出行时间 {v} 分钟", "en": "90th percentile {v} min"},
+    "band": {"zh": "{a:g}–{b:g} 分钟", "en": "{a:g}–{b:g} min"},
+    "beyond": {"zh": "超过 {v:g} 分钟或不可达", "en": "Over {v:g} min or unreachable"},
+    "head_coverage": {"zh": "{t} 分钟覆盖（常住人口）", "en": "{t}-minute coverage (residents)"},
+    "head_minutes": {"zh": "出行时间（分钟）", "en": "Travel time (minutes)"},
+    "head_facilities": {"zh": "医疗机构（{n} 个）", "en": "Health facilities ({n})"},
+    "head_facilities_ill": {
+        "zh": "医疗机构（{n} 个，示意）",
+        "en": "Health facilities ({n}, illustrative)",
+    },
+    "head_lines": {"zh": "边界", "en": "Boundaries"},
+    "fac_row": {"zh": "{label} {n} 个", "en": "{label} ({n})"},
+    "line_grid": {"zh": "网格边界", "en": "Grid boundary"},
+    "line_unit": {"zh": "单元边界", "en": "Unit boundary"},
+    "line_pref": {"zh": "地级市边界", "en": "Prefecture boundary"},
+    "layer_coverage": {"zh": "覆盖 / 未覆盖", "en": "Covered / not covered"},
+    "layer_minutes": {"zh": "出行时间", "en": "Travel time"},
+    "sub_plan": {"zh": "方案：{name}", "en": "Plan: {name}"},
+    "sub_pop": {"zh": "已评估常住人口 {pop}（{prov}）", "en": "Residents assessed {pop} ({prov})"},
+    "sub_share": {"zh": "{t} 分钟覆盖率 {share}", "en": "{t}-minute coverage {share}"},
+    "pop_line": {
+        "zh": "人口：{prov}；{method}；{cell} 米格网。",
+        "en": "Population: {prov}; {method}; {cell} m cells.",
+    },
+    "fac_line": {"zh": "医疗机构：{n} 个（{parts}）。", "en": "Facilities: {n} ({parts})."},
+    "fac_none": {
+        "zh": "医疗机构：未提供，地图未标注机构位置。",
+        "en": "Facilities: not given; none are shown.",
+    },
+    "fac_part": {"zh": "{label} {n} 个", "en": "{label}: {n}"},
+    "model_line": {
+        "zh": "出行时间模型：{model}{params}；覆盖 = 出行时间 ≤ {t} 分钟。",
+        "en": "Travel-time model: {model}{params}; covered = travel time ≤ {t} min.",
+    },
+    "model_unknown": {"zh": "未说明", "en": "not stated"},
+    "not_assessed": {
+        "zh": "未评估：{items}共 {pop} 人（功能区无独立边界，未参与空间覆盖计算；"
+        "覆盖率按已评估人口计算）。",
+        "en": "Not assessed: {items}{pop} residents in all (functional zones without "
+        "their own boundary, left out of the spatial analysis; shares are of the "
+        "residents assessed).",
+    },
+}
+
+_POP_METHODS: dict[str, dict[str, str]] = {
+    "census_uniform": {
+        "zh": "2020年普查人口在各单元内均匀分布",
+        "en": "2020 census totals spread uniformly over each unit",
+    },
+}
+
+_FACILITY_SOURCES: dict[str, dict[str, str]] = {
+    "illustrative": {
+        "zh": "示意网络，非真实位置",
+        "en": "illustrative network, not real locations",
+    },
+    "uploaded": {"zh": "规划人员上传的机构清单", "en": "facility list uploaded by the planner"},
+    "osm": {
+        "zh": "OpenStreetMap（© OpenStreetMap 贡献者）",
+        "en": "OpenStreetMap (© OpenStreetMap contributors)",
+    },
+    "added": {"zh": "规划新增（拟建位置）", "en": "added in planning (proposed sites)"},
+}
+
+_MODELS: dict[str, dict[str, str]] = {
+    "straight": {
+        "zh": "直线距离 × 绕行系数",
+        "en": "straight-line distance × detour factor",
+    },
+    "raster": {
+        "zh": "栅格成本距离（摩擦面，AccessMod 方法）",
+        "en": "friction-raster cost distance (AccessMod-style)",
+    },
+    "network": {
+        "zh": "路网最短路径（含离路段）",
+        "en": "road-network shortest paths (with off-road legs)",
+    },
+}
+
+_MODES: dict[str, dict[str, str]] = {
+    "walk": {"zh": "步行", "en": "walking"},
+    "ebike": {"zh": "电动自行车", "en": "e-bike"},
+    "drive": {"zh": "驾车", "en": "driving"},
+}
+
+
+def _ct(key: str, lang: Lang, **params: Any) -> str:
+    return _CTEXT[key][lang].format(**params)
+
+
+def _fmt_share(value: Any) -> str:
+    v = float(value) if value is not None else math.nan
+    return "—" if math.isnan(v) else f"{v:.1%}"
+
+
+def _fmt_minutes(value: Any) -> str:
+    v = float(value) if value is not None else math.nan
+    if math.isnan(v):
+        return "—"
+    return "∞" if math.isinf(v) else f"{v:.1f}"
+
+
+def _fmt_threshold(threshold_min: float) -> str:
+    return f"{float(threshold_min):g}"
+
+
+def coverage_legend_entries(
+    summary: dict[str, float], threshold_min: float, lang: Lang = "zh"
+) -> list[MapKeyRow]:
+    """Legend rows of the coverage layer, from a summary such as ``kpi_tables(...).summary``.
+
+    Two swatches (``key`` ``covered`` / ``uncovered``), e.g. ``覆盖 45.2%（1,234,567 人）``
+    and ``未覆盖 54.8%（1,496,000 人）``, then notes: the threshold, the
+    residents assessed and the mean, median and 90th-percentile travel times.
+    Shares are of the residents assessed (``summary["population"]``).
+    """
+    colors = coverage_colors()
+    pop = float(summary.get("population", math.nan))
+    covered = float(summary.get("covered", math.nan))
+    share = float(summary.get("share", math.nan))
+    if math.isnan(share) and pop > 0:
+        share = covered / pop
+    t = _fmt_threshold(threshold_min)
+    rows = [
+        MapKeyRow(
+            _ct(
+                "covered",
+                lang,
+                share=_fmt_share(share),
+                pop=format_population(None if math.isnan(covered) else covered, lang),
+            ),
+            color=colors["covered"],
+            key="covered",
+        ),
+        MapKeyRow(
+            _ct(
+                "uncovered",
+                lang,
+                share=_fmt_share(1.0 - share),
+                pop=format_population(None if math.isnan(pop - covered) else pop - covered, lang),
+            ),
+            color=colors["uncovered"],
+            key="uncovered",
+        ),
+        MapKeyRow(_ct("threshold", lang, t=t), kind="note", key="threshold"),
+        MapKeyRow(
+            _ct("assessed", lang, pop=format_population(None if math.isnan(pop) else pop, lang)),
+            kind="note",
+            key="assessed",
+        ),
+    ]
+    for key in ("mean", "median", "p90"):
+        value = summary.get(f"{key}_minutes")
+        if value is not None:
+            rows.append(MapKeyRow(_ct(key, lang, v=_fmt_minutes(value)), kind="note", key=key))
+    return rows
+
+
+def minutes_legend_entries(
+    lang: Lang = "zh",
+    summary: dict[str, float] | None = None,
+    threshold_min: float | None = None,
+) -> list[MapKeyRow]:
+    """Legend rows of the travel-time layer: the web map's 5-minute classes to 60 min, grey beyond.
+
+    With a ``summary`` and ``threshold_min``, a last note gives the coverage at
+    the threshold (``15 分钟内覆盖 45.2%（1,234,567 人）``).
+    """
+    edges = minute_bands(MINUTES_VMAX, MINUTES_STEP)
+    colors = minutes_colors()
+    rows = [
+        MapKeyRow(_ct("band", lang, a=float(b - MINUTES_STEP), b=float(b)), color=c, key=f"band{k}")
+        for k, (b, c) in enumerate(zip(edges, colors, strict=False))
+    ]
+    rows.append(MapKeyRow(_ct("beyond", lang, v=MINUTES_VMAX), color=colors[-1], key="beyond"))
+    if summary is not None and threshold_min is not None:
+        covered = float(summary.get("covered", math.nan))
+        rows.append(
+            MapKeyRow(
+                _ct(
+                    "within",
+                    lang,
+                    t=_fmt_threshold(threshold_min),
+                    share=_fmt_share(summary.get("share", math.nan)),
+                    pop=format_population(None if math.isnan(covered) else covered, lang),
+                ),
+                kind="note",
+                key="within",
+            )
+        )
+    return rows
+
+
+def _drawable_facilities(facilities: pd.DataFrame | None) -> pd.DataFrame:
+    """The rows drawn on the map: active, with finite coordinates."""
+    if facilities is None or len(facilities) == 0:
+        return pd.DataFrame(columns=["type", "source", "lon", "lat"])
+    return facilities[facility_mask(facilities)].reset_index(drop=True)
+
+
+def facility_legend_entries(facilities: pd.DataFrame | None, lang: Lang = "zh") -> list[MapKeyRow]:
+    """One row per facility type present (symbol, type label in ``lang``, count), in type order.
+
+    Only active rows with coordinates count: those are the ones drawn.
+    """
+    df = _drawable_facilities(facilities)
+    counts = df["type"].astype(str).value_counts()
+    order = [*FACILITY_TYPES, *sorted(set(counts.index) - set(FACILITY_TYPES))]
+    rows = []
+    for ftype in order:
+        n = int(counts.get(ftype, 0))
+        if n == 0:
+            continue
+        marker, face, edge, size = FACILITY_STYLES.get(ftype, FACILITY_STYLES["其他"])
+        rows.append(
+            MapKeyRow(
+                _ct("fac_row", lang, label=type_label(ftype, lang), n=f"{n:,}"),
+                kind="marker",
+                color=face,
+                edge=edge,
+                marker=marker,
+                size=size,
+                key=ftype,
+            )
+        )
+    return rows
+
+
+def _model_text(provenance: dict[str, Any] | None, lang: Lang) -> tuple[str, str]:
+    """Model name and other parameters, e.g. ``直线距离 × 绕行系数 1.3`` and ``，步行 4.8 km/h``."""
+    if not provenance:
+        return _ct("model_unknown", lang), ""
+    prov = dict(provenance)
+    model = str(prov.pop("model", "") or "")
+    name = _MODELS.get(model, {}).get(lang, model) or _ct("model_unknown", lang)
+    sep = "，" if lang == "zh" else ", "
+    parts: list[str] = []
+    detour = prov.pop("detour", None)
+    if detour is not None:
+        name += f" {float(detour):g}"
+    mode = prov.pop("mode", None)
+    speed = prov.pop("speed_kmh", None)
+    if mode is not None or speed is not None:
+        mode_txt = _MODES.get(str(mode), {}).get(lang, str(mode)) if mode is not None else ""
+        speed_txt = f"{float(speed):g} km/h" if speed is not None else ""
+        parts.append(" ".join(p for p in (mode_txt, speed_txt) if p))
+    cutoff = prov.pop("cutoff_min", None)
+    if cutoff is not None and math.isfinite(float(cutoff)):
+        parts.append(
+            f"上限 {float(cutoff):g} 分钟" if lang == "zh" else f"cutoff {float(cutoff):g} min"
+        )
+    parts += [f"{k}={v}" for k, v in prov.items() if v is not None and v != ""]
+    return name, (sep + sep.join(parts)) if parts else ""
+
+
+def coverage_footer_lines(
+    unit_set: UnitSet,
+    surface: PopulationSurface,
+    *,
+    facilities: pd.DataFrame | None = None,
+    provenance: dict[str, Any] | None = None,
+    threshold_min: float = 15.0,
+    summary: dict[str, float] | None = None,
+    lang: Lang = "zh",
+) -> list[str]:
+    """Footer of the coverage map: where every layer comes from.
+
+    Lines: the boundary source and projection (as on the grid map); the
+    population surface's provenance (``模型估算`` for the census model), its
+    method and cell size; the facilities' count and provenance (``示意网络，
+    非真实位置`` for the illustrative network); the travel-time model and
+    its parameters (``provenance``: ``model``, ``mode``, ``speed_kmh``,
+    ``detour``, ``cutoff_min``, any other key as ``key=value``) with the
+    threshold; the residents of functional zones without a polygon, not
+    assessed (``summary["not_assessed_population"]`` when given, else
+    ``surface.unplaced``); and the GridPlan version.
+    """
+    lines = [_tx("boundary", lang, crs=surface.grid.crs or unit_set.metric_crs)]
+    method = _POP_METHODS.get(surface.method, {}).get(lang) or SURFACE_METHODS.get(
+        surface.method, {}
+    ).get(lang, surface.method)
+    lines.append(
+        _ct(
+            "pop_line",
+            lang,
+            prov=provenance_label(surface.source, lang),
+            method=method,
+            cell=f"{surface.grid.cell_m:g}",
+        )
+    )
+    if facilities is None:
+        lines.append(_ct("fac_none", lang))
+    else:
+        df = _drawable_facilities(facilities)
+        counts = df["source"].astype(str).value_counts()
+        labels = {s: _FACILITY_SOURCES.get(s, {}).get(lang, s) for s in counts.index if s != "None"}
+        if len(labels) == 1:
+            parts = next(iter(labels.values()))
+        else:
+            sep = "；" if lang == "zh" else "; "
+            parts = sep.join(
+                _ct("fac_part", lang, label=labels[s], n=f"{int(counts[s]):,}")
+                for s in sorted(labels, key=lambda s: (-int(counts[s]), s))
+            ) or ("—")
+        lines.append(_ct("fac_line", lang, n=f"{len(df):,}", parts=parts))
+    model, params = _model_text(provenance, lang)
+    lines.append(
+        _ct("model_line", lang, model=model, params=params, t=_fmt_threshold(threshold_min))
+    )
+    not_assessed = (summary or {}).get("not_assessed_population")
+    if not_assessed is None:
+        not_assessed = float(sum(surface.unplaced.values()))
+    if surface.unplaced or not_assessed > 0:
+        names = dict(
+            zip(unit_set.units["unit_id"].astype(str), unit_set.units["name"], strict=True)
+        )
+        items = [str(names.get(uid, uid)) for uid in surface.unplaced]
+        sep = "、" if lang == "zh" else ", "
+        lead = (sep.join(items) + ("，" if lang == "zh" else ": ")) if items else ""
+        lines.append(
+            _ct("not_assessed", lang, items=lead, pop=format_population(not_assessed, lang))
+        )
+    lines.append(_tx("made", lang, version=__version__))
+    return lines
+
+
+def _summary_of(
+    surface: PopulationSurface, minutes: np.ndarray, threshold_min: float
+) -> dict[str, float]:
+    """KPIs over all units, as :func:`gridplan.coverage.kpi_tables` computes them."""
+    from gridplan.coverage import CoverageIndex  # lazily: scipy.ndimage is slow to import
+
+    times = TravelTimes(
+        grid=surface.grid,
+        minutes=np.asarray(minutes, dtype=np.float32),
+        nearest=np.full(surface.grid.shape, -1, dtype=np.int32),
+        model="given",
+    )
+    return CoverageIndex.build(surface, times).summary(threshold_min)
+
+
+def _block_classes(
+    cls: np.ndarray, weight: np.ndarray, factor: float, n_classes: int
+) -> np.ndarray:
+    """Aggregate a class raster by ``factor`` (≥ 1, need not be whole) in each direction.
+
+    Output pixel ``(i, j)`` covers cells ``[i·factor, (i+1)·factor)`` (by
+    their centres) and takes the class holding most residents there.
+    ``cls`` holds 0 (nothing to draw) or 1..``n_classes``; a pixel is 0 when
+    none of its cells has residents.  One ``bincount`` over the populated
+    cells, so every cell counts (unlike nearest-neighbour resampling).
+    """
+    nrows, ncols = cls.shape
+    br, bc = math.ceil(nrows / factor - 1e-9), math.ceil(ncols / factor - 1e-9)
+    rows, cols = np.nonzero(cls > 0)
+    bi = np.minimum(((rows + 0.5) / factor).astype(np.int64), br - 1)
+    bj = np.minimum(((cols + 0.5) / factor).astype(np.int64), bc - 1)
+    key = (bi * bc + bj) * (n_classes + 1) + cls[rows, cols].astype(np.int64)
+    w = weight[rows, cols].astype(np.float64)
+    sums = np.bincount(key, weights=w, minlength=br * bc * (n_classes + 1))
+    sums = sums.reshape(br * bc, n_classes + 1)
+    best = np.argmax(sums[:, 1:], axis=1) + 1
+    out = np.where(sums[:, 1:].sum(axis=1) > 0, best, 0)
+    return out.reshape(br, bc).astype(np.uint8)
+
+
+def _class_raster(
+    surface: PopulationSurface, minutes: np.ndarray, threshold_min: float, layer: str
+) -> tuple[np.ndarray, list[str]]:
+    """Per-cell class (0: unpopulated, drawn transparent) and the colours of classes 1…n."""
+    populated = surface.population > 0
+    m = np.asarray(minutes, dtype=np.float32)
+    if layer == "coverage":
+        colors = coverage_colors()
+        covered = m <= np.float32(threshold_min)
+        cls = np.where(populated, np.where(covered, 1, 2), 0)
+        return cls.astype(np.uint8), [colors["covered"], colors["uncovered"]]
+    edges = minute_bands(MINUTES_VMAX, MINUTES_STEP)
+    band = np.searchsorted(edges, m, side="left") + 1  # beyond / inf / nan -> len + 1
+    cls = np.where(populated, band, 0)
+    return cls.astype(np.uint8), minutes_colors()
+
+
+def _rgba_image(cls: np.ndarray, colors: list[str]) -> np.ndarray:
+    palette = np.zeros((len(colors) + 1, 4), dtype=np.uint8)
+    for i, c in enumerate(colors, start=1):
+        palette[i, :3] = np.round(np.array(to_rgb(c)) * 255).astype(np.uint8)
+        palette[i, 3] = 255
+    return palette[cls]
+
+
+@dataclass
+class _KeyLayout:
+    width: float
+    height: float
+    map_box: tuple[float, float, float, float]
+    legend_origin: tuple[float, float]
+    side: bool
+    col_w: float
+    fs: float
+    row_h: float
+    head_h: float
+    gap: float
+    footer_lines: list[str]
+    footer_fs: float
+    title_y: float
+
+
+def _key_layout(
+    renderer: RendererAgg,
+    fonts: _Fonts,
+    sections: list[tuple[str, list[MapKeyRow]]],
+    aspect: float,
+    width: float,
+    dpi: float,
+    footer: list[str],
+) -> _KeyLayout:
+    """Side legend (map left) when it fits, else the legend sections as columns below the map."""
+    margin = 0.35
+    fs = 8.5
+    row_h = fs * 1.85 / 72
+    head_h = 0.3
+    gap = 0.16
+    prop, bold = fonts.prop(fs), fonts.prop(fs + 1, True)
+    widths = [
+        max(
+            [_text_width_in(renderer, head, bold, dpi)]
+            + [0.32 + _text_width_in(renderer, r.label, prop, dpi) for r in rows]
+        )
+        for head, rows in sections
+    ]
+    col_w = max(widths, default=1.0) + 0.25
+    footer_fs = 7.5
+    usable = width - 2 * margin
+    footer_lines = [
+        ln for line in footer for ln in _wrap(renderer, line, fonts.prop(footer_fs), dpi, usable)
+    ]
+    footer_h = 0.3 + len(footer_lines) * footer_fs * 1.55 / 72
+    title_h = 0.85
+    section_h = [head_h + len(rows) * row_h for _, rows in sections]
+    max_map_h = 1.25 * width
+
+    side_map_w = usable - col_w - 0.2
+    if side_map_w >= 0.55 * usable:
+        map_h = max(min(side_map_w * aspect, max_map_h), 0.5 * side_map_w)
+        legend_h = sum(section_h) + gap * max(len(sections) - 1, 0)
+        if legend_h <= max(map_h, 0.9 * max_map_h):
+            body_h = max(map_h, legend_h)
+            height = title_h + body_h + footer_h + 0.15
+            return _KeyLayout(
+                width=width,
+                height=height,
+                map_box=(margin, footer_h + 0.15 + (body_h - map_h), side_map_w, map_h),
+                legend_origin=(margin + side_map_w + 0.25, height - title_h),
+                side=True,
+                col_w=col_w,
+                fs=fs,
+                row_h=row_h,
+                head_h=head_h,
+                gap=gap,
+                footer_lines=footer_lines,
+                footer_fs=footer_fs,
+                title_y=height - 0.25,
+            )
+    map_h = min(usable * aspect, max_map_h * 0.8)
+    legend_h = max(section_h, default=0.0) + 0.1
+    height = title_h + map_h + 0.2 + legend_h + footer_h
+    map_y = footer_h + legend_h + 0.2
+    return _KeyLayout(
+        width=width,
+        height=height,
+        map_box=(margin, map_y, usable, map_h),
+        legend_origin=(margin, map_y - 0.15),
+        side=False,
+        col_w=usable / max(len(sections), 1),
+        fs=fs,
+        row_h=row_h,
+        head_h=head_h,
+        gap=gap,
+        footer_lines=footer_lines,
+        footer_fs=footer_fs,
+        title_y=height - 0.25,
+    )
+
+
+def _draw_key(
+    fig: Figure,
+    fonts: _Fonts,
+    sections: list[tuple[str, list[MapKeyRow]]],
+    layout: _KeyLayout,
+) -> None:
+    inch = fig.dpi_scale_trans
+    x0, y0 = layout.legend_origin
+    prop, note_prop = fonts.prop(layout.fs), fonts.prop(layout.fs - 0.5)
+    y = y0
+    for i, (head, rows) in enumerate(sections):
+        x = x0 if layout.side else x0 + i * layout.col_w
+        if not layout.side:
+            y = y0
+        fig.text(
+            x,
+            y,
+            head,
+            transform=inch,
+            fontproperties=fonts.prop(layout.fs + 1, True),
+            va="top",
+            ha="left",
+            color="#1a1a1a",
+            parse_math=False,
+        )
+        y -= layout.head_h
+        for r in rows:
+            yc = y - layout.row_h / 2
+            sw_h = layout.row_h * 0.62
+            if r.kind == "patch":
+                fig.add_artist(
+                    Rectangle(
+                        (x, yc - sw_h / 2),
+                        0.24,
+                        sw_h,
+                        transform=inch,
+                        facecolor=r.color,
+                        edgecolor=r.edge,
+                        linewidth=0.6,
+                    )
+                )
+            elif r.kind == "marker":
+                fig.add_artist(
+                    Line2D(
+                        [x + 0.12],
+                        [yc],
+                        transform=inch,
+                        marker=r.marker,
+                        markersize=r.size,
+                        markerfacecolor=r.color,
+                        markeredgecolor=r.edge,
+                        markeredgewidth=0.5 if r.size >= 3 else 0.35,
+                        linestyle="none",
+                    )
+                )
+            elif r.kind == "line":
+                fig.add_artist(
+                    Line2D(
+                        [x, x + 0.24],
+                        [yc, yc],
+                        transform=inch,
+                        color=r.color,
+                        linewidth=r.size,
+                        solid_capstyle="butt",
+                    )
+                )
+            fig.text(
+                x + 0.32,
+                yc,
+                r.label,
+                transform=inch,
+                fontproperties=note_prop if r.kind == "note" else prop,
+                va="center",
+                ha="left",
+                color="#555555" if r.kind == "note" else "#1a1a1a",
+                parse_math=False,
+            )
+            y -= layout.row_h
+        y -= layout.gap
+
+
+def _coverage_subtitle(
+    renderer: RendererAgg,
+    fonts: _Fonts,
+    plan: GridPlan | None,
+    provenance: dict[str, Any] | None,
+    summary: dict[str, float],
+    surface: PopulationSurface,
+    t: str,
+    lang: Lang,
+    width_in: float,
+    dpi: float,
+) -> str:
+    """``方案 · 步行 4.8 km/h · 已评估常住人口 … · 15 分钟覆盖率 …``, shortened to fit one line."""
+    prov = provenance or {}
+    mode, speed = prov.get("mode"), prov.get("speed_kmh")
+    travel = " ".join(
+        p
+        for p in (
+            _MODES.get(str(mode), {}).get(lang, str(mode)) if mode is not None else "",
+            f"{float(speed):g} km/h" if speed is not None else "",
+        )
+        if p
+    )
+    pop = float(summary.get("population", math.nan))
+    parts = {
+        "plan": _ct(
+            "sub_plan", lang, name=plan.name.get(lang) or plan.name.get("zh") or plan.plan_id
+        )
+        if plan is not None
+        else "",
+        "travel": travel,
+        "pop": _ct(
+            "sub_pop",
+            lang,
+            pop=format_population(None if math.isnan(pop) else pop, lang),
+            prov=provenance_label(surface.source, lang),
+        ),
+        "share": _ct("sub_share", lang, t=t, share=_fmt_share(summary.get("share", math.nan))),
+    }
+    prop = fonts.prop(9)
+    for drop in ((), ("plan",), ("plan", "pop"), ("plan", "pop", "travel")):
+        text = " · ".join(v for k, v in parts.items() if v and k not in drop)
+        if _text_width_in(renderer, text, prop, dpi) <= width_in:
+            break
+    return text
+
+
+def _marker_scale(xy: np.ndarray, metres_per_inch: float) -> float:
+    """Shrink the facility symbols (to half) where facilities crowd: by their spacing on the map.
+
+    The factor is the lower-quartile distance to the nearest other facility,
+    in points, over 6 pt, clipped to [0.5, 1].
+    """
+    if len(xy) < 2:
+        return 1.0
+    from scipy.spatial import cKDTree
+
+    d, _ = cKDTree(xy).query(xy, k=2)
+    spacing_pt = float(np.percentile(d[:, 1], 25)) / metres_per_inch * 72
+    return float(np.clip(spacing_pt / 6.0, 0.5, 1.0))
+
+
+def render_coverage_map_png(
+    unit_set: UnitSet,
+    surface: PopulationSurface,
+    minutes: np.ndarray,
+    threshold_min: float,
+    *,
+    plan: GridPlan | None = None,
+    facilities: pd.DataFrame | None = None,
+    layer: str = "coverage",
+    lang: Lang = "zh",
+    title: str | None = None,
+    summary: dict[str, float] | None = None,
+    provenance: dict[str, Any] | None = None,
+    dpi: int = 150,
+    width_in: float = 10,
+) -> bytes:
+    """A PNG map of travel-time coverage (15-minute health-service circle) for reports.
+
+    ``minutes`` is a ``float32`` array of ``surface.grid.shape`` (minutes to
+    the nearest facility, ``inf`` where unreachable), drawn in the grid's
+    metric CRS.  ``layer="coverage"`` colours populated cells green when
+    ``minutes <= threshold_min`` and red otherwise; ``layer="minutes"`` draws
+    the web map's 5-minute classes to 60 minutes, grey beyond or unreachable
+    (same colours as the dashboard's overlay on white).  Unpopulated cells
+    are transparent.  Unit borders (thin), the grids of ``plan`` (dissolved,
+    labelled) and the prefecture outline are drawn on top, then the active
+    ``facilities`` as small symbols per type.
+
+    The legend gives, for the coverage layer, the covered and uncovered
+    shares and residents and the travel-time statistics from ``summary``
+    (``kpi_tables(...).summary``; computed from ``surface`` and ``minutes``
+    when omitted), or the travel-time classes; then the facility types with
+    their counts and the boundary lines.  The footer
+    (:func:`coverage_footer_lines`) says where the boundaries, population,
+    facilities and travel times come from (``provenance``: the model and
+    its parameters, e.g. ``{"model": "straight", "mode": "walk",
+    "speed_kmh": 4.8, "detour": 1.3}``).  Same fonts, scale bar and north arrow
+    as :func:`render_grid_map_png`.
+
+    A grid wider than the drawn map (or than 2,000 cells) is aggregated to
+    about the output resolution first: each block takes the class holding
+    most of its residents.
+
+    Raises
+    ------
+    CJKFontMissingError
+        When no CJK font is installed (code ``report.no_cjk_font``).
+    InputError
+        For a bad image size (as :func:`render_grid_map_png`), an unknown
+        ``layer`` (``report.coverage_layer``), ``minutes`` not of the grid's
+        shape (``report.coverage_shape``) or a threshold that is not a
+        positive number of minutes (``report.coverage_threshold``).
+    """
+    if dpi <= 0 or width_in <= 0 or width_in * dpi > 12_000:
+        raise InputError(f"bad image size: width_in={width_in!r}, dpi={dpi!r}")
+    if width_in < 6:
+        raise InputError(f"width_in must be at least 6 inches for a legible map, got {width_in!r}")
+    if layer not in ("coverage", "minutes"):
+        raise InputError(
+            f"layer must be 'coverage' or 'minutes', got {layer!r}",
+            code="report.coverage_layer",
+            params={"layer": layer},
+        )
+    minutes = np.asarray(minutes)
+    grid = surface.grid
+    if minutes.shape != grid.shape:
+        raise InputError(
+            f"minutes has shape {minutes.shape}, the population grid {grid.shape}",
+            code="report.coverage_shape",
+            params={"shape": str(minutes.shape), "grid": str(grid.shape)},
+        )
+    try:
+        threshold = float(threshold_min)
+    except (TypeError, ValueError):
+        threshold = math.nan
+    if not (math.isfinite(threshold) and threshold > 0):
+        raise InputError(
+            f"threshold must be a positive number of minutes, got {threshold_min!r}",
+            code="report.coverage_threshold",
+            params={"threshold": threshold_min},
+        )
+    fonts = _fonts()
+    summary = dict(summary) if summary is not None else _summary_of(surface, minutes, threshold)
+    u = unit_set.units
+    metric = grid.crs
+    drawn_mask = u["has_geometry"].to_numpy()
+    drawn_m = u[drawn_mask].to_crs(metric)
+    if len(drawn_m) == 0:
+        raise InputError("no unit of this prefecture has a polygon to draw")
+    minx, miny, maxx, maxy = (float(v) for v in drawn_m.total_bounds)
+    pad = 0.04 * max(maxx - minx, maxy - miny)
+    minx, miny, maxx, maxy = minx - pad, miny - pad, maxx + pad, maxy + pad
+    aspect = (maxy - miny) / (maxx - minx)
+
+    fac = _drawable_facilities(facilities)
+    t = _fmt_threshold(threshold)
+    sections: list[tuple[str, list[MapKeyRow]]] = []
+    if layer == "coverage":
+        sections.append(
+            (_ct("head_coverage", lang, t=t), coverage_legend_entries(summary, threshold, lang))
+        )
+    else:
+        sections.append(
+            (_ct("head_minutes", lang), minutes_legend_entries(lang, summary, threshold))
+        )
+    fac_rows = facility_legend_entries(fac, lang)
+    if fac_rows:
+        illustrative = bool((fac["source"].astype(str) == "illustrative").all())
+        head = "head_facilities_ill" if illustrative else "head_facilities"
+        sections.append((_ct(head, lang, n=f"{len(fac):,}"), fac_rows))
+    line_rows = []
+    if plan is not None:
+        line_rows.append(
+            MapKeyRow(_ct("line_grid", lang), kind="line", color="#3a3a3a", size=1.1, key="grid")
+        )
+    line_rows += [
+        MapKeyRow(_ct("line_unit", lang), kind="line", color="#8a8a8a", size=0.5, key="unit"),
+        MapKeyRow(_ct("line_pref", lang), kind="line", color="#111111", size=2.0, key="pref"),
+    ]
+    sections.append((_ct("head_lines", lang), line_rows))
+    footer = coverage_footer_lines(
+        unit_set,
+        surface,
+        facilities=facilities,
+        provenance=provenance,
+        threshold_min=threshold,
+        summary=summary,
+        lang=lang,
+    )
+
+    fig = Figure(figsize=(width_in, width_in), dpi=dpi, facecolor="white")
+    canvas = FigureCanvasAgg(fig)
+    renderer = canvas.get_renderer()
+    layout = _key_layout(renderer, fonts, sections, aspect, width_in, float(dpi), footer)
+    fig.set_size_inches(layout.width, layout.height)
+    W, H = layout.width, layout.height  # noqa: N806
+    inch = fig.dpi_scale_trans
+
+    # --- title
+    pref = unit_set.prefecture.name
+    if title is None:
+        title = _ct(f"title_{layer}", lang, pref=pref, t=t)
+    subtitle = _coverage_subtitle(
+        renderer, fonts, plan, provenance, summary, surface, t, lang, W - 0.7, float(dpi)
+    )
+    fig.text(
+        0.35,
+        layout.title_y,
+        title,
+        transform=inch,
+        fontproperties=fonts.prop(15, True),
+        va="top",
+        ha="left",
+        color="#1a1a1a",
+        parse_math=False,
+    )
+    fig.text(
+        0.35,
+        layout.title_y - 0.36,
+        subtitle,
+        transform=inch,
+        fontproperties=fonts.prop(9),
+        va="top",
+        ha="left",
+        color="#555555",
+        parse_math=False,
+    )
+
+    # --- the map axes, limits filling the box at equal aspect
+    bx, by, bw, bh = layout.map_box
+    ax = fig.add_axes((bx / W, by / H, bw / W, bh / H))
+    scale = max((maxx - minx) / bw, (maxy - miny) / bh)  # metres per inch
+    cx, cy = (minx + maxx) / 2, (miny + maxy) / 2
+    xlim = (cx - scale * bw / 2, cx + scale * bw / 2)
+    ylim = (cy - scale * bh / 2, cy + scale * bh / 2)
+    ax.set_xlim(*xlim)
+    ax.set_ylim(*ylim)
+    ax.set_aspect("equal", adjustable="box")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    for spine in ax.spines.values():
+        spine.set_edgecolor("#666666")
+        spine.set_linewidth(0.8)
+    ax.set_facecolor("#f4f6f8")
+
+    # land: white inside the prefecture, light grey outside
+    patches, fills = [], []
+    for geom, ins in zip(drawn_m.geometry, drawn_m["inside_prefecture"], strict=True):
+        path = _to_path(geom)
+        if path is not None:
+            patches.append(PathPatch(path))
+            fills.append("#ffffff" if ins else "#eeeeee")
+    ax.add_collection(
+        PatchCollection(patches, facecolors=fills, edgecolors="none", linewidths=0, zorder=0.5)
+    )
+
+    # the cells, aggregated to the output resolution when finer
+    cls, colors = _class_raster(surface, minutes, threshold, layer)
+    image_px = (grid.ncols * grid.cell_m / scale) * dpi  # drawn width of the grid, pixels
+    factor = grid.ncols / max(min(image_px, _MAX_RASTER_PX), 1.0)
+    if factor > 1.0:
+        cls = _block_classes(cls, surface.population, factor, len(colors))
+    else:
+        factor = 1.0
+    left, top = grid.x0, grid.y0
+    right = left + cls.shape[1] * factor * grid.cell_m
+    bottom = top - cls.shape[0] * factor * grid.cell_m
+    ax.imshow(
+        _rgba_image(cls, colors),
+        extent=(left, right, bottom, top),
+        origin="upper",
+        interpolation="nearest",
+        zorder=1,
+    )
+    ax.set_xlim(*xlim)
+    ax.set_ylim(*ylim)
+
+    # unit borders, grid outlines, prefecture outline
+    tol = settings.adjacency_tolerance_m / 2
+    ax.add_collection(
+        LineCollection(
+            [s for g in drawn_m.geometry for s in _boundary_segments(g)],
+            colors="#8a8a8a",
+            linewidths=0.5,
+            zorder=2,
+        )
+    )
+    outline_geoms: list[Any] = []
+    if plan is not None:
+        assignment = resolve_assignment(plan, u)
+        grid_m = dissolve_grids(plan, unit_set, assignment).to_crs(metric)
+        outline_geoms = [_close_gaps(g, tol) for g in grid_m.geometry]
+        ax.add_collection(
+            LineCollection(
+                [s for g in outline_geoms for s in _boundary_segments(g)],
+                colors="#3a3a3a",
+                linewidths=1.1,
+                zorder=3,
+                capstyle="round",
+                joinstyle="round",
+            )
+        )
+    pref_geom = _close_gaps(
+        shapely.union_all(drawn_m.loc[drawn_m["inside_prefecture"]].geometry.to_numpy()), tol
+    )
+    ax.add_collection(
+        LineCollection(
+            _boundary_segments(pref_geom),
+            colors="#111111",
+            linewidths=2.0,
+            zorder=4,
+            joinstyle="round",
+        )
+    )
+
+    # facilities, largest symbols first so small ones stay visible on top
+    if len(fac):
+        fx, fy = _transformer("EPSG:4326", metric).transform(
+            fac["lon"].to_numpy(float), fac["lat"].to_numpy(float)
+        )
+        xy = np.column_stack([np.asarray(fx, dtype=float), np.asarray(fy, dtype=float)])
+        f = _marker_scale(xy, scale)
+        # legend symbols shrink less, so that they stay legible
+        lf = max(f, 0.75)
+        sections = [
+            (head, [replace(r, size=r.size * lf) if r.kind == "marker" else r for r in rows])
+            for head, rows in sections
+        ]
+        types = fac["type"].astype(str).to_numpy()
+        present = sorted(
+            set(types), key=lambda ty: -FACILITY_STYLES.get(ty, FACILITY_STYLES["其他"])[3]
+        )
+        for ftype in present:
+            marker, face, edge, size = FACILITY_STYLES.get(ftype, FACILITY_STYLES["其他"])
+            sel = types == ftype
+            ax.scatter(
+                xy[sel, 0],
+                xy[sel, 1],
+                s=(size * f) ** 2,
+                marker=marker,
+                c=face,
+                edgecolors=edge,
+                linewidths=0.5 * f,
+                zorder=5,
+            )
+
+    obstacles = [
+        _draw_scale_bar(ax, renderer, fonts, lang, scale * bw, scale),
+        _draw_north_arrow(ax, renderer, fonts, lang, metric, scale),
+    ]
+    if plan is not None:
+        _draw_labels(ax, renderer, fonts, plan, outline_geoms, obstacles)
+    _draw_key(fig, fonts, sections, layout)
+
+    # --- footer
+    fy = 0.22 + (len(layout.footer_lines) - 1) * layout.footer_fs * 1.55 / 72
+    for line in layout.footer_lines:
+        fig.text(
+            0.35,
+            fy,
+            line,
+            transform=inch,
+            fontproperties=fonts.prop(layout.footer_fs),
+            va="bottom",
+            ha="left",
+            color="#444444",
+            parse_math=False,
+        )
+        fy -= layout.footer_fs * 1.55 / 72
+
+    buf = io.BytesIO()
+    fig.savefig(
+        buf,
+        format="png",
+        dpi=dpi,
+        facecolor="white",
+        metadata={"Software": f"GridPlan {__version__} (matplotlib)"},
+    )
+    return buf.getvalue()
