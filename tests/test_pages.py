@@ -210,3 +210,29 @@ def test_access_page_with_uploaded_population_says_so(tmp_path):
     assert not at.exception
     assert "人口：上传数据" in texts(at)
     assert at.metric[1].value.replace(",", "").isdigit()
+
+
+def test_access_page_raster_model_with_a_dem(tmp_path):
+    import numpy as np
+    import rasterio
+    from affine import Affine
+
+    dem = tmp_path / "dem.tif"
+    _, xx = np.mgrid[0:160, 0:130]
+    profile = {"driver": "GTiff", "width": 130, "height": 160, "count": 1, "dtype": "float32",
+               "crs": "EPSG:4326", "transform": Affine(0.01, 0, 118.5, 0, -0.01, 36.5)}  # fmt: skip
+    with rasterio.open(dem, "w", **profile) as dst:
+        dst.write((150.0 * xx).astype("float32"), 1)
+    flat = page("access", prefecture="371100")
+    flat.session_state["acc_model"] = "raster"
+    flat.session_state["acc_cell"] = 1000
+    flat.run()
+    assert not flat.exception
+    hilly = page("access", prefecture="371100", dem_path=str(dem))
+    hilly.session_state["acc_model"] = "raster"
+    hilly.session_state["acc_cell"] = 1000
+    hilly.session_state["acc_minutes_primary"] = 15
+    hilly.run()
+    assert not hilly.exception
+    assert "高程 DEM" in texts(hilly) or hilly.get("file_uploader")
+    assert float(hilly.metric[0].value.rstrip("%")) <= float(flat.metric[0].value.rstrip("%"))

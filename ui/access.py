@@ -6,18 +6,22 @@ import hashlib
 from dataclasses import dataclass
 
 import numpy as np
+import osmnx as ox
 import pandas as pd
+import rasterio
+import rasterio.errors
 import streamlit as st
 from pyproj import Transformer
 
+from gridplan.boundaries import load_prefecture_outline
 from gridplan.coverage import CoverageIndex
-from gridplan.errors import GridPlanError, InputError
+from gridplan.errors import GridPlanError, InputError, UploadError
 from gridplan.facilities import CENTRES, HOSPITALS, PRIMARY_CARE, illustrative_facilities
 from gridplan.grids import GridPlan, resolve_assignment
 from gridplan.i18n import error_text
 from gridplan.network import NetworkModel, load_roads
 from gridplan.popsurface import fetch_worldpop, surface_from_file
-from gridplan.rasterview import WarpPlan, warp_plan
+from gridplan.rasterview import WarpPlan, raster_on_grid, warp_plan
 from gridplan.surface import PopulationSurface, census_surface
 from gridplan.traveltime import StraightLineModel, TravelTimeModel, TravelTimes, speed_m_per_min
 from ui import state
@@ -149,13 +153,16 @@ def model_index(
     mode: str,
     speed_kmh: float,
     roads_path: str | None,
+    landcover_path: str | None = None,
+    dem_path: str | None = None,
 ) -> Computed:
     """Travel times of the friction-raster or road-network model (cutoff 60 min, the slider max)."""
     surface = load_surface(key)
     if model == "raster":
         from gridplan.costdistance import RasterModel
 
-        tm: TravelTimeModel = RasterModel(mode=mode, speed_kmh=speed_kmh, cutoff_min=60.0)
+        layers = raster_layers(surface.grid, landcover_path, dem_path)
+        tm: TravelTimeModel = RasterModel(mode=mode, speed_kmh=speed_kmh, cutoff_min=60.0, **layers)
     else:
         if roads_path is None:
             raise InputError("the road-network model needs a road file", code="access.no_roads")
@@ -181,16 +188,65 @@ def compute(
     if model == "straight":
         return straight_index(key, digest, xy)
     # raster/network times depend on speed: they are cached per speed value
-    return model_index(key, digest, xy, model, mode, round(speed, 1), roads_path)
+    return model_index(
+        key, digest, xy, model, mode, round(speed, 1), roads_path,
+        st.session_state.get("landcover_path"), st.session_state.get("dem_path"),
+    )  # fmt: skip
 
 
-def roads_panel(model: str) -> str | None:
-    """Road-network file (.osm / .graphml) for the network model; kept in session state."""
+def raster_layers(grid, landcover_path: str | None, dem_path: str | None) -> dict:  # type: ignore[no-untyped-def,type-arg]
+    """Land cover and DEM on the grid for the friction-raster model."""
+    layers = {}
+    if landcover_path:
+        lc = raster_on_grid(landcover_path, grid, resampling="nearest")
+        layers["landcover"] = np.where(np.isfinite(lc), lc, 0).astype(np.int32)
+    if dem_path:
+        dem = raster_on_grid(dem_path, grid, resampling="bilinear")
+        layers["dem"] = np.where(np.isfinite(dem), dem, np.nanmean(dem)).astype(np.float32)
+    return layers
+
+
+def raster_inputs_panel(model: str) -> None:
+    """Land cover and DEM uploads for the friction-raster model."""
+    if model != "raster":
+        return
+    with st.expander(tr("raster_inputs")):
+        for kind, label in (("landcover", tr("landcover_upload")), ("dem", tr("dem_upload"))):
+            up = st.file_uploader(label, type=["tif", "tiff"], key=f"{kind}_file")
+            if up is None:
+                continue
+            path = str(state.save_upload(up.getvalue(), up.name))
+            try:
+                with rasterio.open(path) as src:
+                    if src.crs is None:
+                        raise UploadError(
+                            "no CRS", code="upload.no_crs", params={"filename": up.name}
+                        )
+            except (rasterio.errors.RasterioIOError, GridPlanError) as exc:
+                msg = error_text(exc, lang()) if isinstance(exc, GridPlanError) else str(exc)
+                st.error(msg + "\n\n" + tr("upload_failed"))
+            else:
+                st.session_state[f"{kind}_path"] = path
+        st.caption(tr("raster_inputs_note"))
+
+
+def roads_panel(model: str, sel: state.Selection | None = None) -> str | None:
+    """Road-network file (.osm / .graphml, or downloaded from OSM) for the network model."""
     if model != "network":
         return st.session_state.get("roads_path")
     up = st.file_uploader(tr("roads_upload"), type=["osm", "xml", "graphml"], key="roads_file")
-    if up is not None:
-        path = str(state.save_upload(up.getvalue(), up.name))
+    path = str(state.save_upload(up.getvalue(), up.name)) if up is not None else None
+    if sel is not None and st.button(tr("roads_online"), key="roads_online"):
+        try:
+            with st.spinner(tr("roads_downloading")):
+                graph = load_roads(None, polygon=load_prefecture_outline(sel.prefecture))
+                target = state.UPLOAD_DIR / f"roads_{sel.prefecture}.graphml"
+                target.parent.mkdir(parents=True, exist_ok=True)
+                ox.save_graphml(graph, target)
+            path = str(target)
+        except GridPlanError as exc:
+            st.error(error_text(exc, lang()))
+    if path is not None:
         try:
             load_network(path)
         except GridPlanError as exc:

@@ -149,6 +149,27 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Population: {pop}; facilities: {n} ({fac})",
     ),
     "dl_png_map": ("下载地图 PNG", "Download map (PNG)"),
+    "roads_online": (
+        "在线下载本市 OpenStreetMap 道路（需联网）",
+        "Download this prefecture's OpenStreetMap roads (online)",
+    ),
+    "roads_downloading": ("正在下载道路网络……", "Downloading the road network…"),
+    "raster_inputs": (
+        "栅格模型输入：土地覆盖与高程（可选）",
+        "Raster model inputs: land cover and elevation (optional)",
+    ),
+    "landcover_upload": (
+        "土地覆盖 GeoTIFF（ESA WorldCover 分类；水体不可通行）",
+        "Land cover GeoTIFF (ESA WorldCover classes; water impassable)",
+    ),
+    "dem_upload": (
+        "高程 DEM GeoTIFF（米；坡度按 Tobler 步行函数降低步行速度）",
+        "Elevation DEM GeoTIFF (m; slopes slow walking by Tobler's hiking function)",
+    ),
+    "raster_inputs_note": (
+        "未上传时，各格网按所选速度匀速通行。",
+        "Without them every cell is crossed at the chosen speed.",
+    ),
     "language": ("语言 / Language", "语言 / Language"),
     "prefecture": ("地级市（州）", "Prefecture"),
     "preset": ("网格方案", "Grid plan"),

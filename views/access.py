@@ -168,7 +168,8 @@ facilities = access.facility_table(sel)
 used = access.used_facilities(facilities, target)
 xy = access.facilities_xy(used, surface.grid.crs)
 digest = access.facility_digest(used)
-roads_path = access.roads_panel(model)
+roads_path = access.roads_panel(model, sel)
+access.raster_inputs_panel(model)
 
 
 # --- what-if sliders and map: a fragment, so only this part reruns and the view stays --------
