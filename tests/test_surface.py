@@ -14,8 +14,9 @@ def sjz_units():
 def test_census_surface_conserves_every_unit_total(sjz_units):
     s = census_surface(sjz_units, 500)
     u = sjz_units.units.reset_index(drop=True)
-    per_unit = np.bincount(s.unit_index[s.unit_index >= 0], weights=s.population[s.unit_index >= 0],
-                           minlength=len(u))  # fmt: skip
+    per_unit = np.bincount(
+        s.unit_index[s.unit_index >= 0], weights=s.population[s.unit_index >= 0], minlength=len(u)
+    )
     drawn = u["has_geometry"].to_numpy()
     assert np.allclose(per_unit[drawn], u.loc[drawn, "population"], rtol=1e-5)
     assert s.unplaced == {"130171": 304_675.0, "130172": 56_147.0}
