@@ -236,3 +236,16 @@ def test_access_page_raster_model_with_a_dem(tmp_path):
     assert not hilly.exception
     assert "高程 DEM" in texts(hilly) or hilly.get("file_uploader")
     assert float(hilly.metric[0].value.rstrip("%")) <= float(flat.metric[0].value.rstrip("%"))
+
+
+def test_access_capacity_and_g2sfca_panel():
+    at = page("access", prefecture="371100")
+    at.session_state["acc_cell"] = 500
+    at.session_state["acc_cap"] = True
+    at.run()
+    assert not at.exception
+    labels = [m.label for m in at.metric]
+    assert "考虑服务能力的覆盖率" in labels and "满负荷机构" in labels
+    cap = float(at.metric[labels.index("考虑服务能力的覆盖率")].value.rstrip("%"))
+    plain = float(at.metric[0].value.rstrip("%"))
+    assert cap <= plain + 1e-9  # capacities can only take coverage away

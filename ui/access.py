@@ -14,6 +14,7 @@ import streamlit as st
 from pyproj import Transformer
 
 from gridplan.boundaries import load_prefecture_outline
+from gridplan.capacity import Reach, facility_reach
 from gridplan.coverage import CoverageIndex
 from gridplan.errors import GridPlanError, InputError, UploadError
 from gridplan.facilities import CENTRES, HOSPITALS, PRIMARY_CARE, illustrative_facilities
@@ -323,3 +324,22 @@ def grid_outlines(sel: state.Selection, plan: GridPlan) -> dict:  # type: ignore
         st.session_state.get("township_datum", "wgs84"),
         json.dumps(plan.to_dict(), ensure_ascii=False, sort_keys=True),
     )
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def reach_for(
+    key: SurfaceKey,
+    digest: str,
+    _xy: np.ndarray,
+    model: str,
+    mode: str,
+    speed: float,
+    detour: float,
+    minutes: float,
+) -> Reach:
+    """Every (cell, facility) pair within ``minutes``, for capacity and 2SFCA analyses."""
+    surface = load_surface(key)
+    return facility_reach(
+        surface.grid, surface.populated(), _xy, model=model,  # type: ignore[arg-type]
+        speed_kmh=speed, detour=detour, max_minutes=minutes, mode=mode,
+    )  # fmt: skip

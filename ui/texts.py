@@ -170,6 +170,22 @@ TEXTS: dict[str, tuple[str, str]] = {
         "未上传时，各格网按所选速度匀速通行。",
         "Without them every cell is crossed at the chosen speed.",
     ),
+    "capacity_toggle": (
+        "按服务能力计算覆盖（AccessMod 地理覆盖）与高斯 2SFCA 可达性",
+        "Capacity-aware coverage (AccessMod geographic coverage) and Gaussian 2SFCA",
+    ),
+    "capacity_network": (
+        "服务能力分析目前支持直线与栅格模型。",
+        "Capacity analyses support the straight-line and raster models for now.",
+    ),
+    "cap_share": ("考虑服务能力的覆盖率", "Covered within capacity"),
+    "cap_full": ("满负荷机构", "Facilities at capacity"),
+    "g2sfca_mean": ("平均 2SFCA 可达性（每万人）", "Mean 2SFCA accessibility (per 10,000)"),
+    "cap_note": (
+        "服务能力来源：{rules}（按类型的默认值部分为假设）；2SFCA 供给：{supply}；距离衰减：高斯函数（Dai 2010），阈值为当前分钟数。",
+        "Capacity from: {rules} (per-type defaults partly assumed); 2SFCA supply: {supply}; Gaussian decay (Dai 2010) with the current minutes as d0.",
+    ),
+    "per_facility": ("每个机构计 1", "1 per facility"),
     "language": ("语言 / Language", "语言 / Language"),
     "prefecture": ("地级市（州）", "Prefecture"),
     "preset": ("网格方案", "Grid plan"),

@@ -8,6 +8,7 @@ import pydeck as pdk
 import streamlit as st
 
 from gridplan.boundaries import load_prefecture_outline
+from gridplan.capacity import capacity_coverage, facility_capacity, facility_supply, g2sfca
 from gridplan.coverage import (
     KpiTables,
     catchments,
@@ -339,6 +340,8 @@ def what_if() -> None:
         )
         st.caption(tr("standards_note"))
     # the slower analyses run only when asked for, so the sliders stay quick
+    if st.toggle(tr("capacity_toggle"), key="acc_cap"):
+        capacity_panel(minutes, speed, detour, s["share"])
     if st.toggle(tr("hotspots"), key="acc_hot"):
         hot = uncovered_hotspots(index, surface, minutes, list(units.units["name"]), top=10)
         st.dataframe(hot[["population", "cells", "area_km2", "unit"]].round(1), hide_index=True)
@@ -356,6 +359,32 @@ def what_if() -> None:
             ),
             hide_index=True,
         )
+
+
+def capacity_panel(minutes: float, speed: float, detour: float, plain_share: float) -> None:
+    """AccessMod geographic coverage with capacities, and Gaussian 2SFCA, at the threshold."""
+    if model == "network":
+        st.info(tr("capacity_network"))
+        return
+    try:
+        reach = access.reach_for(key, digest, xy, model, mode, round(speed, 1), detour, minutes)
+        caps = facility_capacity(used)
+        result = capacity_coverage(surface, reach, caps["capacity"].to_numpy())
+        supply_col = "gps" if used["gps"].notna().all() and len(used) else None
+        g = g2sfca(surface, reach, facility_supply(used, supply_col), d0=minutes)
+    except GridPlanError as exc:
+        st.error(error_text(exc, lang()))
+        return
+    c1, c2, c3 = st.columns(3)
+    c1.metric(tr("cap_share"), f"{result.share:.1%}", f"{(result.share - plain_share) * 100:+.1f}")
+    c2.metric(tr("cap_full"), f"{int(result.full.sum())} / {len(used)}")
+    c3.metric(tr("g2sfca_mean"), f"{g.mean * 10_000:.2f}")
+    rules = sorted(set(caps["capacity_source"]))
+    st.caption(tr("cap_note", rules="、".join(rules), supply=supply_col or tr("per_facility")))
+    names = dict(zip(units.units["unit_id"], units.units["name"], strict=True))
+    table = result.unit_table().merge(g.unit_table(), on="unit_id", suffixes=("", "_g"))
+    table.insert(1, "name", table["unit_id"].map(names))
+    st.dataframe(table.round(3), hide_index=True, width="stretch")
 
 
 def provenance_caption(pop_source: str, n: int, fac_sources: pd.Series) -> str:
