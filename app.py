@@ -21,6 +21,9 @@ nav = st.navigation(
         st.Page(
             "views/access.py", title=tr("page_access"), icon=":material/timer:", url_path="access"
         ),
+        st.Page(
+            "views/siting.py", title=tr("page_siting"), icon=":material/hub:", url_path="siting"
+        ),
     ]
 )
 nav.run()

@@ -249,3 +249,17 @@ def test_access_capacity_and_g2sfca_panel():
     cap = float(at.metric[labels.index("考虑服务能力的覆盖率")].value.rstrip("%"))
     plain = float(at.metric[0].value.rstrip("%"))
     assert cap <= plain + 1e-9  # capacities can only take coverage away
+
+
+def test_siting_page_proposes_and_adopts_a_grid_plan():
+    at = page("siting", prefecture="371100")
+    at.run()
+    assert not at.exception
+    at.number_input(key="prop_k").set_value(2)
+    at.button(key="prop_run").click().run()
+    assert not at.exception
+    assert any("已生成建议" in str(x.value) for x in at.success)
+    assert "单元" in texts(at)
+    at.button(key="prop_adopt").click().run()
+    plan = at.session_state["plans"][("371100", "rizhao")]
+    assert plan.plan_id.startswith("proposal") and len(plan.grids) == 2
