@@ -68,6 +68,7 @@ import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 from scipy.spatial import cKDTree
 
+from gridplan._validate import Problems, positive
 from gridplan.costdistance import RasterModel, cost_distance
 from gridplan.costdistance import speed_surface as raster_speed_surface
 from gridplan.coverage import gaussian_weight
@@ -146,14 +147,11 @@ CAPACITY_SOURCES: dict[str, dict[str, str]] = {
 # --- validation ---------------------------------------------------------------------
 
 
-class _Problems:
+class _Problems(Problems):
     """Collects every problem of one call, raised together as one InputError."""
 
     def __init__(self) -> None:
-        self.items: list[tuple[str, str, dict[str, Any]]] = []
-
-    def add(self, code: str, text: str, **params: Any) -> None:
-        self.items.append((code, text, params))
+        super().__init__("capacity.invalid", "cannot run the capacity-aware accessibility analysis")
 
     def merge(self, err: InputError) -> None:
         """Take over the problems of an InputError raised by another module's checks."""
@@ -164,33 +162,6 @@ class _Problems:
                 self.add(str(params.pop("code", err.code)), text, **params)
         else:
             self.add(err.code, str(err), **err.params)
-
-    def raise_if_any(self) -> None:
-        if not self.items:
-            return
-        raise InputError(
-            f"cannot run the capacity-aware accessibility analysis ({len(self.items)} problem(s))",
-            code="capacity.invalid",
-            params={
-                "n": len(self.items),
-                "codes": [c for c, _, _ in self.items],
-                "problems": [{"code": c, **p} for c, _, p in self.items],
-            },
-            problems=[t for _, t, _ in self.items],
-        )
-
-    def shape(self, name: str, arr: Any, expected: tuple[int, int]) -> bool:
-        shape = tuple(np.shape(arr))
-        if shape != tuple(expected):
-            self.add(
-                "capacity.shape",
-                f"{name} has shape {shape}, expected the grid's {tuple(expected)}",
-                name=name,
-                shape=shape,
-                expected=tuple(expected),
-            )
-            return False
-        return True
 
     def minutes(self, name: str, value: Any, *, upper: float | None = None) -> float | None:
         """A threshold in minutes: finite, above 0 and, if given, at most ``upper``."""
@@ -259,17 +230,6 @@ class _Problems:
             )
             ok = False
         return v.ravel() if ok else None
-
-
-def _positive(value: Any) -> bool:
-    """Whether ``value`` is a finite number above 0 (not a bool)."""
-    if isinstance(value, (bool, np.bool_)):
-        return False
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        return False
-    return math.isfinite(v) and v > 0
 
 
 def _bincount(
@@ -859,7 +819,7 @@ def facility_capacity(
 
     ratios = {"residents_per_gp": residents_per_gp, "residents_per_doctor": residents_per_doctor}
     for name, ratio in ratios.items():
-        if ratio is not None and not _positive(ratio):
+        if ratio is not None and not positive(ratio):
             p.add(
                 "capacity.ratio",
                 f"{name} must be a positive number, got {ratio!r}",
@@ -900,7 +860,7 @@ def facility_capacity(
         ("doctors", "doctors", residents_per_doctor),
     )
     for col, key, ratio in staff:
-        if ratio is None or not _positive(ratio):
+        if ratio is None or not positive(ratio):
             continue
         count = numbers(col)
         use = np.isnan(cap) & np.isfinite(count) & (count > 0)

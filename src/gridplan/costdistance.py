@@ -60,6 +60,7 @@ import numpy as np
 import rasterio.features
 from numpy.typing import ArrayLike, NDArray
 
+from gridplan._validate import Problems, positive
 from gridplan.errors import InputError
 from gridplan.surface import CellGrid
 from gridplan.traveltime import MODE_SPEEDS_KMH, Mode, TravelTimes
@@ -201,50 +202,20 @@ _HALF_LENGTH = np.where((_DR != 0) & (_DC != 0), _SQRT2, 1.0) * 0.5
 # --- validation ---------------------------------------------------------------------
 
 
-class _Problems:
+class _Problems(Problems):
     """Collects every problem of one call, raised together as one InputError."""
 
     def __init__(self) -> None:
-        self.items: list[tuple[str, str, dict[str, Any]]] = []
-
-    def add(self, code: str, text: str, **params: Any) -> None:
-        self.items.append((code, text, params))
-
-    def raise_if_any(self) -> None:
-        if not self.items:
-            return
-        raise InputError(
-            f"cannot compute raster travel times ({len(self.items)} problem(s))",
-            code="costdistance.invalid",
-            params={
-                "n": len(self.items),
-                "codes": [c for c, _, _ in self.items],
-                "problems": [{"code": c, **p} for c, _, p in self.items],
-            },
-            problems=[t for _, t, _ in self.items],
-        )
+        super().__init__("costdistance.invalid", "cannot compute raster travel times")
 
     def merge(self, err: InputError) -> None:
         """Take over the problems of an InputError raised by another check."""
         details = err.params.get("problems")
-        if err.code != "costdistance.invalid" or not isinstance(details, list):
+        if err.code != self.code or not isinstance(details, list):
             raise err
         for text, detail in zip(err.problems, details, strict=True):
             params = dict(detail)
             self.add(params.pop("code"), text, **params)
-
-    def shape(self, name: str, arr: Any, expected: tuple[int, int]) -> bool:
-        shape = tuple(np.shape(arr))
-        if shape != tuple(expected):
-            self.add(
-                "costdistance.shape",
-                f"{name} has shape {shape}, expected the grid's {tuple(expected)}",
-                name=name,
-                shape=shape,
-                expected=tuple(expected),
-            )
-            return False
-        return True
 
     def speeds(self, name: str, values: Any) -> None:
         v = np.asarray(values)
@@ -284,17 +255,6 @@ class _Problems:
                 value=value,
                 allowed=list(allowed),
             )
-
-
-def _positive(value: Any) -> bool:
-    """Whether ``value`` is a finite number above 0 (not a bool)."""
-    if isinstance(value, (bool, np.bool_)):
-        return False
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        return False
-    return math.isfinite(v) and v > 0
 
 
 # --- speed surface ------------------------------------------------------------------
@@ -450,7 +410,7 @@ def speed_surface(
     problems.choice("costdistance.tobler", "tobler", tobler, TOBLER_RULES)
     known_mode = mode if mode in MODES else "walk"
     base = OFFROAD_SPEEDS_KMH[known_mode] if base_speed_kmh is None else base_speed_kmh
-    if not _positive(base):
+    if not positive(base):
         problems.add(
             "costdistance.base_speed",
             f"base speed must be a positive number of km/h, got {base!r}",
@@ -905,7 +865,7 @@ class RasterModel:
         problems.choice("costdistance.tobler", "tobler", self.tobler, TOBLER_RULES)
         problems.choice("costdistance.engine", "engine", self.engine, ENGINES)
         problems.cutoff(self.cutoff_min)
-        if self.speed_kmh is not None and not _positive(self.speed_kmh):
+        if self.speed_kmh is not None and not positive(self.speed_kmh):
             problems.add(
                 "costdistance.base_speed",
                 f"speed must be a positive number of km/h, got {self.speed_kmh!r}",

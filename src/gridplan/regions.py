@@ -101,7 +101,7 @@ from gridplan.grids import Grid, GridPlan, grid_components, resolve_assignment, 
 from gridplan.i18n import t
 from gridplan.surface import PopulationSurface
 from gridplan.townships import reference_townships
-from gridplan.traveltime import DEFAULT_DETOUR, MODE_SPEEDS_KMH, speed_m_per_min
+from gridplan.traveltime import DEFAULT_DETOUR, MODE_SPEEDS_KMH, check_detour, speed_m_per_min
 from gridplan.units import UnitSet
 
 #: Default speed (km/h) of the straight-line travel-time model: driving.
@@ -215,12 +215,7 @@ class StraightLineCost:
 
     def __post_init__(self) -> None:
         speed_m_per_min(self.speed_kmh)
-        if not 1.0 <= self.detour <= 3.0:
-            raise InputError(
-                f"detour factor must be between 1.0 and 3.0, got {self.detour}",
-                code="traveltime.detour",
-                params={"detour": self.detour},
-            )
+        check_detour(self.detour)
         if self.cell_mean and self.surface is None:
             raise InputError("cell_mean needs a population surface")
 

@@ -592,6 +592,153 @@ class _Layout:
     title_y: float
 
 
+def _check_image_size(dpi: int, width_in: float) -> None:
+    """The image-size checks shared by the PNG maps."""
+    if dpi <= 0 or width_in <= 0 or width_in * dpi > 12_000:
+        raise InputError(f"bad image size: width_in={width_in!r}, dpi={dpi!r}")
+    if width_in < 6:
+        raise InputError(f"width_in must be at least 6 inches for a legible map, got {width_in!r}")
+
+
+def _padded_bounds(drawn_m: Any) -> tuple[float, float, float, float]:
+    """Bounds of the drawn units, padded by 4 % of the longer side."""
+    if len(drawn_m) == 0:
+        raise InputError("no unit of this prefecture has a polygon to draw")
+    minx, miny, maxx, maxy = (float(v) for v in drawn_m.total_bounds)
+    pad = 0.04 * max(maxx - minx, maxy - miny)
+    return minx - pad, miny - pad, maxx + pad, maxy + pad
+
+
+def _new_figure(width_in: float, dpi: int) -> tuple[Figure, RendererAgg]:
+    fig = Figure(figsize=(width_in, width_in), dpi=dpi, facecolor="white")
+    canvas = FigureCanvasAgg(fig)
+    return fig, canvas.get_renderer()
+
+
+def _draw_title(
+    fig: Figure, fonts: _Fonts, layout: _Layout | _KeyLayout, title: str, subtitle: str
+) -> None:
+    inch = fig.dpi_scale_trans
+    fig.text(
+        0.35,
+        layout.title_y,
+        title,
+        transform=inch,
+        fontproperties=fonts.prop(15, True),
+        va="top",
+        ha="left",
+        color="#1a1a1a",
+        parse_math=False,
+    )
+    fig.text(
+        0.35,
+        layout.title_y - 0.36,
+        subtitle,
+        transform=inch,
+        fontproperties=fonts.prop(9),
+        va="top",
+        ha="left",
+        color="#555555",
+        parse_math=False,
+    )
+
+
+def _map_axes(
+    fig: Figure, layout: _Layout | _KeyLayout, bounds: tuple[float, float, float, float]
+) -> tuple[Axes, float, tuple[float, float], tuple[float, float]]:
+    """The map axes in ``layout.map_box``, limits filling the box at equal aspect.
+
+    Returns the axes, the scale (metres per inch) and the x and y limits.
+    """
+    minx, miny, maxx, maxy = bounds
+    W, H = layout.width, layout.height  # noqa: N806
+    bx, by, bw, bh = layout.map_box
+    ax = fig.add_axes((bx / W, by / H, bw / W, bh / H))
+    scale = max((maxx - minx) / bw, (maxy - miny) / bh)  # metres per inch
+    cx, cy = (minx + maxx) / 2, (miny + maxy) / 2
+    xlim = (cx - scale * bw / 2, cx + scale * bw / 2)
+    ylim = (cy - scale * bh / 2, cy + scale * bh / 2)
+    ax.set_xlim(*xlim)
+    ax.set_ylim(*ylim)
+    ax.set_aspect("equal", adjustable="box")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    for spine in ax.spines.values():
+        spine.set_edgecolor("#666666")
+        spine.set_linewidth(0.8)
+    ax.set_facecolor("#f4f6f8")
+    return ax, scale, xlim, ylim
+
+
+def _draw_grid_outlines(ax: Axes, outline_geoms: list[Any]) -> None:
+    ax.add_collection(
+        LineCollection(
+            [s for g in outline_geoms for s in _boundary_segments(g)],
+            colors="#3a3a3a",
+            linewidths=1.1,
+            zorder=3,
+            capstyle="round",
+            joinstyle="round",
+        )
+    )
+
+
+def _draw_prefecture_outline(ax: Axes, drawn_m: Any, tol: float) -> None:
+    pref = _close_gaps(
+        shapely.union_all(drawn_m.loc[drawn_m["inside_prefecture"]].geometry.to_numpy()), tol
+    )
+    ax.add_collection(
+        LineCollection(
+            _boundary_segments(pref), colors="#111111", linewidths=2.0, zorder=4, joinstyle="round"
+        )
+    )
+
+
+def _draw_scale_and_north(
+    ax: Axes,
+    renderer: RendererAgg,
+    fonts: _Fonts,
+    lang: Lang,
+    metric: str,
+    scale: float,
+    layout: _Layout | _KeyLayout,
+) -> list[Any]:
+    """The scale bar and north arrow; their extents, for the labels to avoid."""
+    return [
+        _draw_scale_bar(ax, renderer, fonts, lang, scale * layout.map_box[2], scale),
+        _draw_north_arrow(ax, renderer, fonts, lang, metric, scale),
+    ]
+
+
+def _draw_footer(fig: Figure, fonts: _Fonts, layout: _Layout | _KeyLayout) -> None:
+    fy = 0.22 + (len(layout.footer_lines) - 1) * layout.footer_fs * 1.55 / 72
+    for line in layout.footer_lines:
+        fig.text(
+            0.35,
+            fy,
+            line,
+            transform=fig.dpi_scale_trans,
+            fontproperties=fonts.prop(layout.footer_fs),
+            va="bottom",
+            ha="left",
+            color="#444444",
+            parse_math=False,
+        )
+        fy -= layout.footer_fs * 1.55 / 72
+
+
+def _png_bytes(fig: Figure, dpi: int) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(
+        buf,
+        format="png",
+        dpi=dpi,
+        facecolor="white",
+        metadata={"Software": f"GridPlan {__version__} (matplotlib)"},
+    )
+    return buf.getvalue()
+
+
 def render_grid_map_png(
     plan: GridPlan,
     unit_set: UnitSet,
@@ -624,10 +771,7 @@ def render_grid_map_png(
         For a non-positive ``dpi``, ``width_in`` under 6 inches, or an image over
         12,000 pixels wide.
     """
-    if dpi <= 0 or width_in <= 0 or width_in * dpi > 12_000:
-        raise InputError(f"bad image size: width_in={width_in!r}, dpi={dpi!r}")
-    if width_in < 6:
-        raise InputError(f"width_in must be at least 6 inches for a legible map, got {width_in!r}")
+    _check_image_size(dpi, width_in)
     fonts = _fonts()
     u = unit_set.units
     assignment = resolve_assignment(plan, u) if assignment is None else assignment
@@ -640,16 +784,11 @@ def render_grid_map_png(
     drawn_m = drawn.to_crs(metric)
     gids = assignment.to_numpy()[u["has_geometry"].to_numpy()]
     grid_m = grids.to_crs(metric)
-    if len(drawn_m) == 0:
-        raise InputError("no unit of this prefecture has a polygon to draw")
-    minx, miny, maxx, maxy = (float(v) for v in drawn_m.total_bounds)
-    pad = 0.04 * max(maxx - minx, maxy - miny)
-    minx, miny, maxx, maxy = minx - pad, miny - pad, maxx + pad, maxy + pad
+    bounds = _padded_bounds(drawn_m)
+    minx, miny, maxx, maxy = bounds
     aspect = (maxy - miny) / (maxx - minx)
 
-    fig = Figure(figsize=(width_in, width_in), dpi=dpi, facecolor="white")
-    canvas = FigureCanvasAgg(fig)
-    renderer = canvas.get_renderer()
+    fig, renderer = _new_figure(width_in, dpi)
 
     inside = u[u["inside_prefecture"].to_numpy()]
     total_pop = float(inside["population"].sum(min_count=1))
@@ -678,47 +817,12 @@ def render_grid_map_png(
         _footer_lines(plan, unit_set, assignment, lang),
     )
     fig.set_size_inches(layout.width, layout.height)
-    W, H = layout.width, layout.height  # noqa: N806
-    inch = fig.dpi_scale_trans
 
     # --- title
-    fig.text(
-        0.35,
-        layout.title_y,
-        title,
-        transform=inch,
-        fontproperties=fonts.prop(15, True),
-        va="top",
-        ha="left",
-        color="#1a1a1a",
-        parse_math=False,
-    )
-    fig.text(
-        0.35,
-        layout.title_y - 0.36,
-        subtitle,
-        transform=inch,
-        fontproperties=fonts.prop(9),
-        va="top",
-        ha="left",
-        color="#555555",
-        parse_math=False,
-    )
+    _draw_title(fig, fonts, layout, title, subtitle)
 
     # --- the map axes, limits filling the box at equal aspect
-    bx, by, bw, bh = layout.map_box
-    ax = fig.add_axes((bx / W, by / H, bw / W, bh / H))
-    scale = max((maxx - minx) / bw, (maxy - miny) / bh)  # metres per inch
-    cx, cy = (minx + maxx) / 2, (miny + maxy) / 2
-    ax.set_xlim(cx - scale * bw / 2, cx + scale * bw / 2)
-    ax.set_ylim(cy - scale * bh / 2, cy + scale * bh / 2)
-    ax.set_aspect("equal", adjustable="box")
-    ax.set_xticks([])
-    ax.set_yticks([])
-    for spine in ax.spines.values():
-        spine.set_edgecolor("#666666")
-        spine.set_linewidth(0.8)
-    ax.set_facecolor("#f4f6f8")
+    ax, scale, _, _ = _map_axes(fig, layout, bounds)
 
     # units
     patches, fills = [], []
@@ -737,53 +841,15 @@ def render_grid_map_png(
     # grid outlines, then the prefecture outline
     tol = settings.adjacency_tolerance_m / 2
     outline_geoms = [_close_gaps(g, tol) for g in grid_m.geometry]
-    segs = [s for g in outline_geoms for s in _boundary_segments(g)]
-    ax.add_collection(
-        LineCollection(
-            segs, colors="#3a3a3a", linewidths=1.1, zorder=3, capstyle="round", joinstyle="round"
-        )
-    )
-    pref = _close_gaps(
-        shapely.union_all(drawn_m.loc[drawn_m["inside_prefecture"]].geometry.to_numpy()), tol
-    )
-    ax.add_collection(
-        LineCollection(
-            _boundary_segments(pref), colors="#111111", linewidths=2.0, zorder=4, joinstyle="round"
-        )
-    )
+    _draw_grid_outlines(ax, outline_geoms)
+    _draw_prefecture_outline(ax, drawn_m, tol)
 
-    obstacles = [
-        _draw_scale_bar(ax, renderer, fonts, lang, scale * bw, scale),
-        _draw_north_arrow(ax, renderer, fonts, lang, metric, scale),
-    ]
+    obstacles = _draw_scale_and_north(ax, renderer, fonts, lang, metric, scale, layout)
     _draw_labels(ax, renderer, fonts, plan, outline_geoms, obstacles)
     _draw_legend(fig, fonts, entries, layout, lang)
 
-    # --- footer
-    fy = 0.22 + (len(layout.footer_lines) - 1) * layout.footer_fs * 1.55 / 72
-    for line in layout.footer_lines:
-        fig.text(
-            0.35,
-            fy,
-            line,
-            transform=inch,
-            fontproperties=fonts.prop(layout.footer_fs),
-            va="bottom",
-            ha="left",
-            color="#444444",
-            parse_math=False,
-        )
-        fy -= layout.footer_fs * 1.55 / 72
-
-    buf = io.BytesIO()
-    fig.savefig(
-        buf,
-        format="png",
-        dpi=dpi,
-        facecolor="white",
-        metadata={"Software": f"GridPlan {__version__} (matplotlib)"},
-    )
-    return buf.getvalue()
+    _draw_footer(fig, fonts, layout)
+    return _png_bytes(fig, dpi)
 
 
 def _sources_of(units: pd.DataFrame) -> str:
@@ -2190,10 +2256,7 @@ def render_coverage_map_png(
         shape (``report.coverage_shape``) or a threshold that is not a
         positive number of minutes (``report.coverage_threshold``).
     """
-    if dpi <= 0 or width_in <= 0 or width_in * dpi > 12_000:
-        raise InputError(f"bad image size: width_in={width_in!r}, dpi={dpi!r}")
-    if width_in < 6:
-        raise InputError(f"width_in must be at least 6 inches for a legible map, got {width_in!r}")
+    _check_image_size(dpi, width_in)
     if layer not in ("coverage", "minutes"):
         raise InputError(
             f"layer must be 'coverage' or 'minutes', got {layer!r}",
@@ -2224,11 +2287,8 @@ def render_coverage_map_png(
     metric = grid.crs
     drawn_mask = u["has_geometry"].to_numpy()
     drawn_m = u[drawn_mask].to_crs(metric)
-    if len(drawn_m) == 0:
-        raise InputError("no unit of this prefecture has a polygon to draw")
-    minx, miny, maxx, maxy = (float(v) for v in drawn_m.total_bounds)
-    pad = 0.04 * max(maxx - minx, maxy - miny)
-    minx, miny, maxx, maxy = minx - pad, miny - pad, maxx + pad, maxy + pad
+    bounds = _padded_bounds(drawn_m)
+    minx, miny, maxx, maxy = bounds
     aspect = (maxy - miny) / (maxx - minx)
 
     fac = _drawable_facilities(facilities)
@@ -2267,60 +2327,21 @@ def render_coverage_map_png(
         lang=lang,
     )
 
-    fig = Figure(figsize=(width_in, width_in), dpi=dpi, facecolor="white")
-    canvas = FigureCanvasAgg(fig)
-    renderer = canvas.get_renderer()
+    fig, renderer = _new_figure(width_in, dpi)
     layout = _key_layout(renderer, fonts, sections, aspect, width_in, float(dpi), footer)
     fig.set_size_inches(layout.width, layout.height)
-    W, H = layout.width, layout.height  # noqa: N806
-    inch = fig.dpi_scale_trans
 
     # --- title
     pref = unit_set.prefecture.name
     if title is None:
         title = _ct(f"title_{layer}", lang, pref=pref, t=t)
     subtitle = _coverage_subtitle(
-        renderer, fonts, plan, provenance, summary, surface, t, lang, W - 0.7, float(dpi)
+        renderer, fonts, plan, provenance, summary, surface, t, lang, layout.width - 0.7, float(dpi)
     )
-    fig.text(
-        0.35,
-        layout.title_y,
-        title,
-        transform=inch,
-        fontproperties=fonts.prop(15, True),
-        va="top",
-        ha="left",
-        color="#1a1a1a",
-        parse_math=False,
-    )
-    fig.text(
-        0.35,
-        layout.title_y - 0.36,
-        subtitle,
-        transform=inch,
-        fontproperties=fonts.prop(9),
-        va="top",
-        ha="left",
-        color="#555555",
-        parse_math=False,
-    )
+    _draw_title(fig, fonts, layout, title, subtitle)
 
     # --- the map axes, limits filling the box at equal aspect
-    bx, by, bw, bh = layout.map_box
-    ax = fig.add_axes((bx / W, by / H, bw / W, bh / H))
-    scale = max((maxx - minx) / bw, (maxy - miny) / bh)  # metres per inch
-    cx, cy = (minx + maxx) / 2, (miny + maxy) / 2
-    xlim = (cx - scale * bw / 2, cx + scale * bw / 2)
-    ylim = (cy - scale * bh / 2, cy + scale * bh / 2)
-    ax.set_xlim(*xlim)
-    ax.set_ylim(*ylim)
-    ax.set_aspect("equal", adjustable="box")
-    ax.set_xticks([])
-    ax.set_yticks([])
-    for spine in ax.spines.values():
-        spine.set_edgecolor("#666666")
-        spine.set_linewidth(0.8)
-    ax.set_facecolor("#f4f6f8")
+    ax, scale, xlim, ylim = _map_axes(fig, layout, bounds)
 
     # land: white inside the prefecture, light grey outside
     patches, fills = [], []
@@ -2369,28 +2390,8 @@ def render_coverage_map_png(
         assignment = resolve_assignment(plan, u)
         grid_m = dissolve_grids(plan, unit_set, assignment).to_crs(metric)
         outline_geoms = [_close_gaps(g, tol) for g in grid_m.geometry]
-        ax.add_collection(
-            LineCollection(
-                [s for g in outline_geoms for s in _boundary_segments(g)],
-                colors="#3a3a3a",
-                linewidths=1.1,
-                zorder=3,
-                capstyle="round",
-                joinstyle="round",
-            )
-        )
-    pref_geom = _close_gaps(
-        shapely.union_all(drawn_m.loc[drawn_m["inside_prefecture"]].geometry.to_numpy()), tol
-    )
-    ax.add_collection(
-        LineCollection(
-            _boundary_segments(pref_geom),
-            colors="#111111",
-            linewidths=2.0,
-            zorder=4,
-            joinstyle="round",
-        )
-    )
+        _draw_grid_outlines(ax, outline_geoms)
+    _draw_prefecture_outline(ax, drawn_m, tol)
 
     # facilities, largest symbols first so small ones stay visible on top
     if len(fac):
@@ -2423,36 +2424,10 @@ def render_coverage_map_png(
                 zorder=5,
             )
 
-    obstacles = [
-        _draw_scale_bar(ax, renderer, fonts, lang, scale * bw, scale),
-        _draw_north_arrow(ax, renderer, fonts, lang, metric, scale),
-    ]
+    obstacles = _draw_scale_and_north(ax, renderer, fonts, lang, metric, scale, layout)
     if plan is not None:
         _draw_labels(ax, renderer, fonts, plan, outline_geoms, obstacles)
     _draw_key(fig, fonts, sections, layout)
 
-    # --- footer
-    fy = 0.22 + (len(layout.footer_lines) - 1) * layout.footer_fs * 1.55 / 72
-    for line in layout.footer_lines:
-        fig.text(
-            0.35,
-            fy,
-            line,
-            transform=inch,
-            fontproperties=fonts.prop(layout.footer_fs),
-            va="bottom",
-            ha="left",
-            color="#444444",
-            parse_math=False,
-        )
-        fy -= layout.footer_fs * 1.55 / 72
-
-    buf = io.BytesIO()
-    fig.savefig(
-        buf,
-        format="png",
-        dpi=dpi,
-        facecolor="white",
-        metadata={"Software": f"GridPlan {__version__} (matplotlib)"},
-    )
-    return buf.getvalue()
+    _draw_footer(fig, fonts, layout)
+    return _png_bytes(fig, dpi)

@@ -90,6 +90,16 @@ def speed_m_per_min(speed_kmh: float) -> float:
     return speed_kmh * 1000.0 / 60.0
 
 
+def check_detour(detour: float) -> None:
+    """Raise ``traveltime.detour`` unless the detour factor is between 1.0 and 3.0."""
+    if not 1.0 <= detour <= 3.0:
+        raise InputError(
+            f"detour factor must be between 1.0 and 3.0, got {detour}",
+            code="traveltime.detour",
+            params={"detour": detour},
+        )
+
+
 @dataclass
 class StraightLineModel:
     """Straight line × detour factor at a constant speed.
@@ -105,12 +115,7 @@ class StraightLineModel:
 
     def __post_init__(self) -> None:
         speed_m_per_min(self.speed_kmh)
-        if not 1.0 <= self.detour <= 3.0:
-            raise InputError(
-                f"detour factor must be between 1.0 and 3.0, got {self.detour}",
-                code="traveltime.detour",
-                params={"detour": self.detour},
-            )
+        check_detour(self.detour)
 
     @property
     def minutes_per_metre(self) -> float:
