@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
@@ -96,6 +97,10 @@ def resolve_prefecture(query: str) -> Prefecture:
             hit = prefs[
                 prefs["name"].str.startswith(q) | prefs["name"].str.contains(q, regex=False)
             ]
+        if hit.empty and len(q) > 2:
+            # common short forms: 楚雄州 for 楚雄彝族自治州, 延边州 for 延边朝鲜族自治州
+            core = re.sub(r"(市|州|盟|地区)$", "", q)
+            hit = prefs[prefs["name"].str.startswith(core)]
     if len(hit) != 1:
         candidates = ", ".join(hit["name"].head(8)) if len(hit) > 1 else ""
         msg = f"prefecture not found: {q!r}" if hit.empty else f"ambiguous prefecture {q!r}"
