@@ -22,7 +22,6 @@ from gridplan.errors import InputError
 from gridplan.i18n import MESSAGES, error_text
 from gridplan.optimize import (
     MCLP,
-    Candidates,
     CapacitatedMCLP,
     CapacitatedPMedian,
     CostMatrix,
@@ -207,7 +206,7 @@ def test_pmedian_with_cutoff_and_existing(seed):
     p.solve(gap=0)
     assert p.objective == pytest.approx(bf_pmedian(d, w, k, existing, penalty=cutoff), rel=1e-9)
     assert 3 not in p.sites
-    far = np.minimum(d[:, list(p.sites) + [3]].min(axis=1), np.inf) > cutoff
+    far = d[:, [*p.sites, 3]].min(axis=1) > cutoff
     assert p.unserved == pytest.approx(w[far].sum())
     # an explicit penalty
     q = PMedian.from_cost_matrix(cm, w, k, unreachable_minutes=30.0).solve(gap=0)

@@ -46,24 +46,34 @@ per-demand ``baseline_minutes`` (minutes to the nearest existing facility,
 e.g. :attr:`gridplan.coverage.CoverageIndex.minutes`); in the uncapacitated
 models both reduce to ``b_i`` = minutes to the nearest existing facility.
 
-* MCLP: ``max Σ w_i z_i`` s.t. ``z_i ≤ Σ_{j∈N_i} y_j``, ``Σ y_j = k``,
-  ``0 ≤ z_i ≤ 1`` (continuous: integral at every optimum), over the demand
-  with ``b_i > T``.  Demand points with the same ``N_i`` are merged into one
-  row (their weights summed), which shrinks aggregated instances a lot.
-* p-median: ``min Σ w_i d_ij x_ij + Σ w_i b_i u_i`` s.t. ``Σ_j x_ij + u_i = 1``,
-  ``x_ij ≤ y_j``, ``Σ y_j = k``; ``x`` only for pairs with ``d_ij < b_i``
-  (others never help).  With a cost *cutoff* (a sparse matrix of the pairs
-  within ``max_minutes``) a resident with no open site among its pairs costs
-  ``unreachable_minutes`` (default: the cutoff), so the model minimises
-  travel time *truncated at the cutoff*: exact when every resident reaches an
-  open site within the cutoff (``unserved == 0``), a lower bound otherwise.
-  A complete dense matrix needs no penalty.
-* set cover target: ``min Σ y_j`` s.t. ``z_i ≤ Σ_{j∈N_i} y_j``,
-  ``Σ w_i z_i ≥ X·W − (covered by existing)``.
+* MCLP: ``max Σ w_i (1 − u_i)`` s.t. ``u_i + Σ_{j∈N_i} y_j ≥ 1``,
+  ``Σ y_j = k``, ``u_i ≥ 0`` (the uncovered share; continuous, integral at
+  every optimum), over the demand with ``b_i > T``.  Demand points with the
+  same ``N_i`` are merged into one row (weights summed).  This covering form
+  has the LP relaxation of the textbook ``z_i ≤ Σ y_j`` but HiGHS's dual
+  simplex solves it 10–50× faster on large overlapping instances, provided
+  HiGHS's presolve is off (it turns the model back into the slow form).
+* p-median, radius formulation (García, Labbé & Marín 2011): for demand
+  ``i`` with distinct pair times ``D_1 < … < D_L`` below ``b_i`` and
+  ``D_{L+1} = b_i``: ``min Σ_i w_i (D_1 + Σ_l (D_{l+1} − D_l) z_il)`` s.t.
+  ``z_il + Σ_{j: d_ij ≤ D_l} y_j ≥ 1``, ``Σ y_j = k``, ``z ≥ 0``.  Same LP
+  bound as the classic ``x_ij ≤ y_j`` model, covering rows again (5–10×
+  faster), and rows with the same candidate set merged across demand points.
+  With a cost *cutoff* (a sparse matrix of the pairs within
+  ``max_minutes``) a resident with no open site among its pairs costs
+  ``unreachable_minutes`` (default: the cutoff; a sparse matrix without
+  ``max_minutes``: its largest time), so the model minimises travel time
+  *truncated at the cutoff*: exact when every resident reaches an open site
+  within it (``unserved == 0``), a lower bound otherwise.  A complete dense
+  matrix needs no penalty.
+* set cover target: ``min Σ y_j`` s.t. ``u_i + Σ_{j∈N_i} y_j ≥ 1``,
+  ``Σ w_i u_i ≤ (coverable) − (X·W − covered by existing)``.
 * capacitated MCLP: ``max Σ w_i x_ij`` over pairs within ``T`` s.t.
   ``Σ_j x_ij ≤ 1``, ``Σ_i w_i x_ij ≤ C_j y_j``, ``x_ij ≤ y_j``,
   ``Σ y_j = k``; existing columns are open with their capacity.
-* capacitated p-median: the p-median rows plus ``Σ_i w_i x_ij ≤ C_j y_j``.
+* capacitated p-median: ``min Σ w_i d_ij x_ij + Σ w_i b_i u_i`` s.t.
+  ``Σ_j x_ij + u_i = 1``, ``Σ_i w_i x_ij ≤ C_j y_j``, ``x_ij ≤ y_j``,
+  ``Σ y_j = k`` (``u_i`` only where ``b_i`` is finite).
 
 In both capacitated models the assignment ``x_ij ∈ [0, 1]`` is *fractional*:
 a demand point's residents may split between sites.  Demand points are
@@ -72,13 +82,20 @@ make the MIP orders of magnitude harder; so the answer is the fractional
 (transportation) optimum, at most the single-source one for p-median.
 ``baseline_minutes`` stays uncapacitated there.
 
-Sizes
------
+Sizes and speed
+---------------
 MCLP and set covering only need the pairs within ``T``: pass a sparse matrix
-(:func:`cost_matrix_straight` with ``max_minutes=T``), 20,000 demand points ×
-2,000 candidates at a few hundred thousand pairs build in well under a second
-(the model goes to HiGHS as CSC arrays via ``passModel``).  p-median needs all
-pairs or a cutoff with the penalty above; its model has one row per pair.
+(:func:`cost_matrix_straight` with ``max_minutes=T``); the model goes to
+HiGHS as CSC arrays through ``passModel`` (no per-variable Python objects),
+so 20,000 demand points × 2,000 candidates with ~270,000 pairs within T
+build in ~0.1 s.  On that Shijiazhuang instance (``benchmarks/
+bench_optimize.py``, k = 10) the exact MCLP takes 0.4 s (e-bike 15 min),
+4 s (drive 10 min) and ~20 s (drive 15 min, gap 0.1 %); greedy ~0.02 s.
+p-median needs all pairs or a cutoff with the penalty above (5,000 × 500
+within 30 min driving: ~5 s).  Partial set covering with a hundred or more
+sites, and the capacitated models beyond a few thousand demand points × a
+few hundred candidates, may stop at the time limit: the answer then comes
+with its ``gap`` (status ``time_limit``).
 """
 
 from __future__ import annotations
@@ -1631,6 +1648,26 @@ def _cover_swap(
     return sites
 
 
+def _drop_redundant(cov: _Cover, n_new: int, local_sites: Sequence[int], need: float) -> list[int]:
+    """Drop sites (latest added first) whose removal keeps the covered weight at ``need``."""
+    sites = [int(j) for j in local_sites]
+    if not sites:
+        return sites
+    y = np.zeros(n_new)
+    y[sites] = 1.0
+    cnt = np.asarray(cov.a @ y).ravel()
+    covered = float(cov.group_w[cnt > 0].sum())
+    a_t = cov.a_t
+    for j in reversed(list(sites)):
+        groups = a_t.indices[a_t.indptr[j] : a_t.indptr[j + 1]]
+        loss = float(cov.group_w[groups[cnt[groups] == 1]].sum())
+        if covered - loss >= need:
+            covered -= loss
+            cnt[groups] -= 1
+            sites.remove(j)
+    return sites
+
+
 class MCLP(_Siting):
     """Maximal covering location: ``k`` new sites maximising residents newly covered within T.
 
@@ -1976,8 +2013,12 @@ class SetCoverTarget(_Siting):
         gap: float = DEFAULT_GAP,
         warm_start: bool = True,
         lazy: bool = True,
+        polish: bool = True,
         verbose: bool = False,
     ) -> SetCoverTarget:
+        """Greedy (sites added until the target is met; with ``polish``, sites
+        that became redundant dropped, latest first) or exact (HiGHS, warm-started).
+        ``self.greedy`` holds the (polished) greedy answer."""
         problems = _Problems()
         self._check_run(method, time_limit, gap, problems)
         problems.raise_if_any()
@@ -1996,10 +2037,12 @@ class SetCoverTarget(_Siting):
         local, gains, evals = _cover_greedy(
             self._cov, n_new, n_new, lazy=lazy, need=self._need - tol
         )
+        if polish:
+            local = _drop_redundant(self._cov, n_new, local, self._need - tol)
         sites = self._in.new[np.asarray(local, dtype=np.int64)]
         self.greedy = GreedySolution(
             sites=sites,
-            gains=np.asarray(gains),
+            gains=np.asarray(gains[: len(local)]),
             objective=float(len(sites)),
             seconds=time.perf_counter() - t0,
             lazy=lazy,
