@@ -664,6 +664,9 @@ def test_from_surface_end_to_end():
     assert (c.load <= 5_000.0 + 1e-6).all()
     km = KMeansSiting.from_surface(s, cand, 4, seed=0, max_demand=500).solve()
     assert len(set(km.sites)) == 4
+    kt = km.sites_table()
+    assert kt["id"].tolist() == [cand.ids[i] for i in km.sites]
+    assert kt["cluster_residents"].sum() == pytest.approx(float(s.population.sum()), rel=1e-6)
     lon, lat = cand.lonlat()
     box = shapely.box(lon.min() - 0.1, lat.min() - 0.1, lon.max() + 0.1, lat.max() + 0.1)
     with pytest.raises(InputError) as e:
@@ -752,3 +755,17 @@ def test_problem_params_render_in_both_languages():
         for lang in ("zh", "en"):
             text = t(code, lang, **params)
             assert "{" not in text and text != code
+
+
+def test_edge_cases_everyone_already_covered_and_k_zero():
+    d, w = instance(400, n=20, m=6)
+    d[:, 0] = 1.0  # an existing facility next to everybody
+    p = MCLP.from_cost_matrix(d, w, 5.0, 2, existing=[0]).solve(time_limit=math.inf)
+    assert p.status == "optimal" and p.objective == 0 and p.coverage == 1.0
+    assert len(p.sites) == 2 and 0 not in p.sites
+    s = SetCoverTarget.from_cost_matrix(d, w, 5.0, 1.0, existing=[0]).solve()
+    assert s.status == "optimal" and s.objective == 0 and len(s.sites) == 0
+    z = MCLP.from_cost_matrix(d, w, 5.0, 0).solve(gap=0)
+    assert len(z.sites) == 0 and z.objective == 0
+    q = PMedian.from_cost_matrix(d, w, 0, existing=[0]).solve()
+    assert q.objective == pytest.approx(w.sum() * 1.0) and (q.assignment == 0).all()

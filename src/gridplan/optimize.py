@@ -1400,23 +1400,7 @@ class _Siting:
 
     def sites_table(self) -> pd.DataFrame:
         """The chosen sites: candidate index, id, metric x/y and WGS-84 lon/lat when known."""
-        out = pd.DataFrame({"candidate": self.sites})
-        if self.candidates is not None:
-            cand = self.candidates
-            inside = self.sites < len(cand)
-            idx = self.sites[inside]
-            out["id"] = None
-            out.loc[inside, "id"] = [cand.ids[i] for i in idx]
-            for col in ("x", "y", "lon", "lat"):
-                out[col] = np.nan
-            if len(idx):
-                sel = cand.take(idx)
-                lon, lat = sel.lonlat()
-                out.loc[inside, "x"] = sel.xy[:, 0]
-                out.loc[inside, "y"] = sel.xy[:, 1]
-                out.loc[inside, "lon"] = lon
-                out.loc[inside, "lat"] = lat
-        return out
+        return _sites_table(self.sites, self.candidates)
 
     def _check_run(self, method: str, time_limit: float, gap: float, problems: _Problems) -> None:
         if method not in ("exact", "greedy"):
@@ -1435,6 +1419,25 @@ class _Siting:
         self.gap = res.gap
         if y is not None:
             self.sites = np.sort(self._in.new[np.flatnonzero(y > 0.5)])
+
+
+def _sites_table(sites: IntArray, candidates: Candidates | None) -> pd.DataFrame:
+    out = pd.DataFrame({"candidate": sites})
+    if candidates is not None:
+        inside = sites < len(candidates)
+        idx = sites[inside]
+        out["id"] = None
+        out.loc[inside, "id"] = [candidates.ids[i] for i in idx]
+        for col in ("x", "y", "lon", "lat"):
+            out[col] = np.nan
+        if len(idx):
+            sel = candidates.take(idx)
+            lon, lat = sel.lonlat()
+            out.loc[inside, "x"] = sel.xy[:, 0]
+            out.loc[inside, "y"] = sel.xy[:, 1]
+            out.loc[inside, "lon"] = lon
+            out.loc[inside, "lat"] = lat
+    return out
 
 
 def _from_surface_common(
@@ -3016,3 +3019,9 @@ class KMeansSiting:
         self.status = "heuristic"
         self.seconds = time.perf_counter() - t0
         return self
+
+    def sites_table(self) -> pd.DataFrame:
+        """The chosen sites with their cluster's residents (see :meth:`MCLP.sites_table`)."""
+        out = _sites_table(self.sites, self.candidates)
+        out["cluster_residents"] = self.cluster_weight
+        return out
