@@ -16,6 +16,7 @@ import shapely
 
 from gridplan.boundaries import load_county_boundaries
 from gridplan.townships import reference_townships
+from gridplan.units import UnitSet
 
 
 def split_polygon(poly: shapely.Geometry, n: int, seed: int = 0) -> list[shapely.Geometry]:
@@ -80,3 +81,36 @@ def write_bureau_shapefile_zip(gdf: gpd.GeoDataFrame, folder: Path, stem: str = 
         for f in sorted(shp_dir.iterdir()):
             z.write(f, f.name)
     return out
+
+
+def toy_unit_set(
+    boxes: list[shapely.Geometry],
+    ids: list[str],
+    population: object,
+    zone_population: float,
+) -> UnitSet:
+    """A toy prefecture 990100: square county units (EPSG:4547) and one undrawn zone 990171."""
+    import pandas as pd
+
+    from gridplan.boundaries import Prefecture
+
+    gdf = gpd.GeoDataFrame(
+        {"unit_id": ids, "name": [f"U{x}" for x in ids]}, geometry=boxes, crs=4547
+    )
+    gdf = gdf.to_crs(4326)
+    gdf["level"] = "county"
+    gdf["county_adcode"] = gdf["unit_id"]
+    gdf["county_name"] = gdf["name"]
+    gdf["population"] = population
+    gdf["population_source"] = "census2020"
+    gdf["area_km2"] = 100.0
+    gdf["has_geometry"] = True
+    gdf["inside_prefecture"] = True
+    zone = gpd.GeoDataFrame(
+        {"unit_id": ["990171"], "name": ["Z"], "level": ["zone"], "county_adcode": ["990171"],
+         "county_name": ["Z"], "population": [zone_population], "population_source": ["census2020"],
+         "area_km2": [np.nan], "has_geometry": [False], "inside_prefecture": [True]},
+        geometry=[None], crs=4326,
+    )  # fmt: skip
+    units = gpd.GeoDataFrame(pd.concat([gdf, zone], ignore_index=True), crs=4326)
+    return UnitSet(Prefecture("990100", "Toy", "Toy"), units, "EPSG:4547")

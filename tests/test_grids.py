@@ -1,11 +1,10 @@
 import json
 
-import geopandas as gpd
 import numpy as np
 import pytest
 import shapely
+from synthetic import toy_unit_set
 
-from gridplan.boundaries import Prefecture
 from gridplan.errors import InputError, PresetError
 from gridplan.grids import (
     GridPlan,
@@ -105,38 +104,7 @@ def _toy() -> UnitSet:
             x0, y0 = 500_000 + i * 10_000, 4_200_000 + j * 10_000
             cells.append(shapely.box(x0, y0, x0 + 10_000, y0 + 10_000))
             ids.append(f"9901{i}{j}")
-    gdf = gpd.GeoDataFrame(
-        {"unit_id": ids, "name": [f"U{x}" for x in ids]}, geometry=cells, crs=4547
-    )
-    gdf = gdf.to_crs(4326)
-    gdf["level"] = "county"
-    gdf["county_adcode"] = gdf["unit_id"]
-    gdf["county_name"] = gdf["name"]
-    gdf["population"] = [100.0, 200, 300, 400, 500, 600]
-    gdf["population_source"] = "census2020"
-    gdf["area_km2"] = 100.0
-    gdf["has_geometry"] = True
-    gdf["inside_prefecture"] = True
-    zone = gpd.GeoDataFrame(
-        {
-            "unit_id": ["990171"],
-            "name": ["Z"],
-            "level": ["zone"],
-            "county_adcode": ["990171"],
-            "county_name": ["Z"],
-            "population": [50.0],
-            "population_source": ["census2020"],
-            "area_km2": [np.nan],
-            "has_geometry": [False],
-            "inside_prefecture": [True],
-        },
-        geometry=[None],
-        crs=4326,
-    )
-    import pandas as pd
-
-    units = gpd.GeoDataFrame(pd.concat([gdf, zone], ignore_index=True), crs=4326)
-    return UnitSet(Prefecture("990100", "Toy", "Toy"), units, "EPSG:4547")
+    return toy_unit_set(cells, ids, [100.0, 200, 300, 400, 500, 600], 50.0)
 
 
 def _plan(groups: dict[str, list[str]], lead: str = "H") -> GridPlan:

@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 import shapely
 from pyproj import Transformer
+from synthetic import toy_unit_set
 
-from gridplan.boundaries import Prefecture
 from gridplan.errors import InputError
 from gridplan.grids import GridPlan, grid_components, unit_adjacency, validate_plan
 from gridplan.i18n import error_text
@@ -59,36 +59,7 @@ def _toy() -> UnitSet:
         x0, y0 = X0 + c * SIDE, Y0 + r * SIDE
         cells.append(shapely.box(x0, y0, x0 + SIDE, y0 + SIDE))
         ids.append(_cell_id(i))
-    gdf = gpd.GeoDataFrame(
-        {"unit_id": ids, "name": [f"U{x}" for x in ids]}, geometry=cells, crs=4547
-    )
-    gdf = gdf.to_crs(4326)
-    gdf["level"] = "county"
-    gdf["county_adcode"] = gdf["unit_id"]
-    gdf["county_name"] = gdf["name"]
-    gdf["population"] = POP
-    gdf["population_source"] = "census2020"
-    gdf["area_km2"] = 100.0
-    gdf["has_geometry"] = True
-    gdf["inside_prefecture"] = True
-    zone = gpd.GeoDataFrame(
-        {
-            "unit_id": ["990171"],
-            "name": ["Z"],
-            "level": ["zone"],
-            "county_adcode": ["990171"],
-            "county_name": ["Z"],
-            "population": [ZONE_POP],
-            "population_source": ["census2020"],
-            "area_km2": [np.nan],
-            "has_geometry": [False],
-            "inside_prefecture": [True],
-        },
-        geometry=[None],
-        crs=4326,
-    )
-    units = gpd.GeoDataFrame(pd.concat([gdf, zone], ignore_index=True), crs=4326)
-    return UnitSet(Prefecture("990100", "Toy", "Toy"), units, "EPSG:4547")
+    return toy_unit_set(cells, ids, POP, ZONE_POP)
 
 
 def _centre(i: int) -> tuple[float, float]:
