@@ -241,3 +241,61 @@ def test_propose_grids_json_has_grids_and_comparison(capfd):
     assert d["proposal"]["bounds_met"] and d["proposal"]["contiguous"]
     assert d["comparison"]["units_moved"] > 0
     assert not [p for p in d["problems"] if p["kind"] in ("not_contiguous", "unassigned")]
+
+
+def test_optimize_json_contract_candidates_file_and_catchments(capfd, tmp_path):
+    csv = tmp_path / "候选点.csv"
+    csv.write_text(
+        "名称,经度,纬度\n平山候选,114.10,38.50\n赞皇候选,114.15,37.71\n市区候选,114.51,38.04\n",
+        encoding="gbk",
+    )
+    out_path = tmp_path / "sites.geojson"
+    code = main(["optimize", "--preset", "shijiazhuang", "--method", "mclp", "--k", "2",
+                 "--minutes", "15", "--mode", "drive", "--cell-m", "500",
+                 "--candidates", str(csv), "-o", str(out_path), "--json"])  # fmt: skip
+    out, err = capfd.readouterr()
+    assert code == 0, err
+    d = json.loads(out)
+    assert {"method", "k", "sites", "covered_before", "covered_after", "objective", "gap",
+            "seconds"} <= set(d)  # fmt: skip
+    assert d["method"] == "mclp" and d["k"] == 2 and len(d["sites"]) == 2
+    # the city-centre candidate (row 4) is already covered: the two rural ones are chosen
+    assert {s["candidate_id"] for s in d["sites"]} == {"U0002", "U0003"}  # ids by sheet row
+    assert {s["name"] for s in d["sites"]} == {"平山候选", "赞皇候选"}
+    assert d["covered_after"] > d["covered_before"]
+    gain = d["covered_after"] - d["covered_before"]
+    assert sum(s["newly_covered"] for s in d["sites"]) == pytest.approx(gain, abs=1.0)
+    assert all(s["served_population"] >= s["newly_covered"] for s in d["sites"])
+    assert d["status"] == "optimal" and d["gap"] is not None and d["gap"] <= 1e-3
+    assert d["provenance"]["population"] == "modelled"
+    assert d["provenance"]["facilities_note"].startswith("illustrative")
+    catch = gpd.read_file(out_path)
+    assert len(catch) == 2 and catch.crs.to_epsg() == 4326
+
+
+def test_optimize_subcentres_target(capfd):
+    code = main(["optimize", "--preset", "shijiazhuang", "--method", "target", "--target",
+                 "0.97", "--level", "secondary", "--candidate-source", "centres", "--minutes",
+                 "30", "--mode", "drive", "--cell-m", "500", "--json"])  # fmt: skip
+    out, err = capfd.readouterr()
+    assert code == 0, err
+    d = json.loads(out)
+    assert d["settings"]["level"] == "secondary" and d["settings"]["candidates"] == "centres"
+    assert d["share_after"] >= 0.97 - 1e-3  # aggregated demand vs every cell: close, not equal
+    assert d["k"] >= 1 and all(s["name"] for s in d["sites"])
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        ["--method", "kmeans", "--capacity", "1000"],
+        ["--k", "0"],
+        ["--candidate-source", "list"],
+        ["--level", "primary", "--candidate-source", "centres"],
+    ],
+)
+def test_optimize_bad_input_exits_2_with_one_line(capfd, extra):
+    code = main(["optimize", "--preset", "chuxiong", "--cell-m", "1000", *extra])
+    out, err = capfd.readouterr()
+    assert code == 2 and out == ""
+    assert err.startswith("gridplan: error:") and err.count("\n") == 1

@@ -21,6 +21,7 @@ from gridplan.facilities import (
     FACILITY_COLUMNS,
     FACILITY_TYPES,
     HOSPITALS,
+    SECONDARY_CARE,
     PRIMARY_CARE,
     FacilitiesError,
     add_facility,
@@ -102,6 +103,7 @@ def test_type_groups_and_labels():
     assert list(FACILITY_TYPES) == [
         "三级医院",
         "二级医院",
+        "医疗次中心",
         "社区卫生服务中心",
         "社区卫生服务站",
         "乡镇卫生院",
@@ -109,9 +111,12 @@ def test_type_groups_and_labels():
         "其他",
     ]
     assert FACILITY_TYPES["乡镇卫生院"] == "Township health centre"
-    assert set(PRIMARY_CARE) == {"社区卫生服务中心", "社区卫生服务站", "乡镇卫生院", "村卫生室"}
-    assert set(CENTRES) == {"社区卫生服务中心", "乡镇卫生院"}
+    assert set(PRIMARY_CARE) == {
+        "社区卫生服务中心", "社区卫生服务站", "乡镇卫生院", "村卫生室", "医疗次中心"
+    }  # fmt: skip
+    assert set(CENTRES) == {"社区卫生服务中心", "乡镇卫生院", "医疗次中心"}
     assert set(HOSPITALS) == {"三级医院", "二级医院"}
+    assert set(SECONDARY_CARE) == {"三级医院", "二级医院", "医疗次中心"}
 
 
 @pytest.mark.parametrize(
@@ -121,6 +126,9 @@ def test_type_groups_and_labels():
         ("社区卫生服务中心(站)", "社区卫生服务中心"),
         ("卫生院", "乡镇卫生院"),
         ("中心卫生院", "乡镇卫生院"),
+        ("县域医疗服务次中心", "医疗次中心"),
+        ("莒县洛河镇卫生院次中心", "医疗次中心"),
+        ("Medical sub-centre", "医疗次中心"),
         ("村卫生所/卫生室", "村卫生室"),
         ("卫生所", "村卫生室"),
         ("三甲", "三级医院"),

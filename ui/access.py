@@ -17,7 +17,7 @@ from gridplan.boundaries import load_prefecture_outline
 from gridplan.capacity import Reach, facility_reach
 from gridplan.coverage import CoverageIndex
 from gridplan.errors import GridPlanError, InputError, UploadError
-from gridplan.facilities import CENTRES, HOSPITALS, PRIMARY_CARE, illustrative_facilities
+from gridplan.facilities import CENTRES, PRIMARY_CARE, SECONDARY_CARE, illustrative_facilities
 from gridplan.grids import GridPlan, resolve_assignment
 from gridplan.i18n import error_text
 from gridplan.network import NetworkModel, load_roads
@@ -36,6 +36,7 @@ TYPE_COLORS = {
     "社区卫生服务站": (148, 103, 189),
     "村卫生室": (140, 86, 75),
     "二级医院": (214, 39, 40),
+    "医疗次中心": (255, 127, 14),
     "三级医院": (120, 0, 0),
     "其他": (90, 90, 90),
 }
@@ -45,10 +46,11 @@ TYPE_DOTS = {
     "社区卫生服务站": "🟣",
     "村卫生室": "🟤",
     "二级医院": "🔴",
+    "医疗次中心": "🟠",
     "三级医院": "🔴",
     "其他": "⚫",
 }
-TARGET_TYPES = {"primary": PRIMARY_CARE, "centres": CENTRES, "hospitals": HOSPITALS}
+TARGET_TYPES = {"primary": PRIMARY_CARE, "centres": CENTRES, "hospitals": SECONDARY_CARE}
 
 
 @dataclass(frozen=True)

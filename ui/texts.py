@@ -24,7 +24,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "target": ("目标机构", "Target facilities"),
     "target_primary": ("全部基层医疗卫生机构", "All primary-care facilities"),
     "target_centres": ("社区卫生服务中心 / 乡镇卫生院", "Community / township health centres"),
-    "target_hospitals": ("医院（二级、三级）", "Hospitals (secondary, tertiary)"),
+    "target_hospitals": ("医院及医疗次中心", "Hospitals and sub-centres"),
     "cell_size": ("格网大小", "Cell size"),
     "minutes": ("时间阈值（分钟）", "Threshold (minutes)"),
     "speed": ("速度（km/h）", "Speed (km/h)"),

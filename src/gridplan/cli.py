@@ -226,11 +226,8 @@ def _travel_model(
     return NetworkModel(load_roads(Path(args.roads)), mode=args.mode, cutoff_min=cutoff)
 
 
-def cmd_coverage(args: argparse.Namespace) -> dict[str, Any]:
-    from gridplan.coverage import CoverageIndex, kpi_tables
-    from gridplan.facilities import PRIMARY_CARE
-
-    plan, us = _plan_for(args)
+def _surface_for(args: argparse.Namespace, us: UnitSet) -> PopulationSurface:
+    """The population surface of --population / --weights, else the census spread (modelled)."""
     if args.population:
         from gridplan.popsurface import surface_from_file
 
@@ -244,6 +241,15 @@ def cmd_coverage(args: argparse.Namespace) -> dict[str, Any]:
         )  # fmt: skip
     else:
         surface = census_surface(us, args.cell_m)
+    return surface
+
+
+def cmd_coverage(args: argparse.Namespace) -> dict[str, Any]:
+    from gridplan.coverage import CoverageIndex, kpi_tables
+    from gridplan.facilities import PRIMARY_CARE
+
+    plan, us = _plan_for(args)
+    surface = _surface_for(args, us)
     facilities = _facilities_for(args, us, surface)
     used = facilities[facilities["active"].astype(bool) & facilities["type"].isin(PRIMARY_CARE)]
     used = used.reset_index(drop=True)
@@ -306,6 +312,62 @@ def cmd_coverage(args: argparse.Namespace) -> dict[str, Any]:
     return out
 
 
+def cmd_optimize(args: argparse.Namespace) -> dict[str, Any]:
+    from gridplan.boundaries import load_prefecture_outline
+    from gridplan.facilities import read_facilities
+    from gridplan.siting import SitingSettings, run_siting
+
+    plan, us = _plan_for(args)
+    settings = SitingSettings(
+        method=args.method,
+        k=args.k,
+        minutes=args.minutes,
+        level=args.level,
+        candidates=args.candidate_source or ("list" if args.candidates else "grid"),
+        target=args.target,
+        capacity=args.capacity,
+        solver=args.solver,
+        time_limit_s=args.time_limit,
+        gap=args.gap,
+        max_demand=args.max_demand,
+        grid_spacing_m=args.grid_spacing,
+        curve_k_max=args.curve_k,
+    )
+    surface = _surface_for(args, us)
+    facilities = _facilities_for(args, us, surface)
+    candidate_list = None
+    if args.candidates:
+        candidate_list, _ = read_facilities(
+            Path(args.candidates),
+            datum=args.facilities_datum,
+            prefecture_outline=load_prefecture_outline(us.prefecture),
+            default_type="医疗次中心" if args.level == "secondary" else "社区卫生服务中心",
+        )
+    exclusions = None
+    if args.exclude:
+        exclusions, _ = read_vector_upload(Path(args.exclude), datum=args.datum)
+    speed = args.speed_kmh or MODE_SPEEDS_KMH[args.mode]
+    model = _travel_model(args, speed, _raster_layers(args, surface.grid))
+    study = run_siting(
+        us, plan, surface, facilities, model, settings,
+        candidate_list=candidate_list, exclusions=exclusions,
+    )  # fmt: skip
+    out = study.to_dict()
+    out["model"] = {"name": args.model, "mode": args.mode, "speed_kmh": speed,
+                    "detour": args.detour if args.model == "straight" else None,
+                    "cell_m": args.cell_m}  # fmt: skip
+    fac_sources = sorted(set(facilities["source"]))
+    out["provenance"]["facilities"] = "+".join(fac_sources) or "none"
+    if "illustrative" in fac_sources:
+        out["provenance"]["facilities_note"] = "illustrative: not real locations"
+    if args.output:
+        path = Path(args.output)
+        if path.suffix.lower() not in (".geojson", ".json"):
+            raise InputError(f"-o expects a .geojson file for optimize, got {path.name}")
+        path.write_text(study.catchments().to_json(drop_id=True, ensure_ascii=False), "utf-8")
+    return out
+
+
 def _minutes(v: float) -> float | None:
     return None if not math.isfinite(v) else round(float(v), 3)
 
@@ -358,6 +420,31 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("--json", action="store_true", help="print JSON (the default output)")
         sp.add_argument("--lang", default="en", choices=["zh", "en"], help="language of messages")
 
+    def travel_options(sp: argparse.ArgumentParser) -> None:
+        """Model, speed, population and facility options shared by coverage and optimize."""
+        sp.add_argument("--model", choices=["straight", "raster", "network"], default="straight")
+        sp.add_argument("--speed-kmh", type=float, default=None)
+        sp.add_argument("--detour", type=float, default=DEFAULT_DETOUR)
+        sp.add_argument("--cell-m", type=float, default=100.0)
+        sp.add_argument(
+            "--population",
+            help="population: GeoTIFF raster, CSV/Excel points (lon, lat, population) or a "
+            "table by unit; default: 2020 census spread uniformly per unit (modelled)",
+        )
+        sp.add_argument(
+            "--weights",
+            help="weight raster (built-up area, night lights) to spread the census totals by",
+        )
+        sp.add_argument(
+            "--landcover", help="land-cover raster (ESA WorldCover classes) for --model raster"
+        )
+        sp.add_argument(
+            "--dem", help="elevation raster (m) for --model raster: Tobler's hiking function"
+        )
+        sp.add_argument("--facilities", help="facility list (CSV/Excel: name, type, lon, lat)")
+        sp.add_argument("--facilities-datum", default="wgs84", choices=["wgs84", "gcj02", "bd09"])
+        sp.add_argument("--roads", help="road network for --model network (.osm, .graphml)")
+
     def region_source(sp: argparse.ArgumentParser) -> None:
         """Either ``--preset`` or ``--prefecture``, one of them required."""
         src = sp.add_mutually_exclusive_group(required=True)
@@ -375,30 +462,37 @@ def build_parser() -> argparse.ArgumentParser:
     region_source(c)
     c.add_argument("--minutes", type=float, default=15.0)
     c.add_argument("--mode", choices=list(MODE_SPEEDS_KMH), default="walk")
-    c.add_argument("--model", choices=["straight", "raster", "network"], default="straight")
-    c.add_argument("--speed-kmh", type=float, default=None)
-    c.add_argument("--detour", type=float, default=DEFAULT_DETOUR)
-    c.add_argument("--cell-m", type=float, default=100.0)
-    c.add_argument(
-        "--population",
-        help="population: GeoTIFF raster, CSV/Excel points (lon, lat, population) or a table "
-        "by unit; default: 2020 census spread uniformly per unit (modelled)",
-    )
-    c.add_argument(
-        "--weights",
-        help="weight raster (built-up area, night lights) to spread the census totals by",
-    )
-    c.add_argument(
-        "--landcover", help="land-cover raster (ESA WorldCover classes) for --model raster"
-    )
-    c.add_argument(
-        "--dem", help="elevation raster (m) for --model raster: Tobler's hiking function"
-    )
-    c.add_argument("--facilities", help="facility list (CSV/Excel: name, type, lon, lat)")
-    c.add_argument("--facilities-datum", default="wgs84", choices=["wgs84", "gcj02", "bd09"])
-    c.add_argument("--roads", help="road network for --model network (.osm, .graphml)")
+    travel_options(c)
     c.add_argument("-o", "--output", help="FILE.tif: travel-time raster; FILE.geojson: catchments")
     common(c)
+    o = sub.add_parser("optimize", help="propose sub-centre or new-centre sites")
+    region_source(o)
+    o.add_argument("--method", choices=["kmeans", "mclp", "pmedian", "target"], default="mclp")
+    o.add_argument("--k", type=int, default=5, help="new sites (not for --method target)")
+    o.add_argument("--minutes", type=float, default=15.0, help="coverage time")
+    o.add_argument("--mode", choices=list(MODE_SPEEDS_KMH), default="drive")
+    o.add_argument(
+        "--level", choices=["primary", "secondary"], default="primary",
+        help="primary: new primary-care centres; secondary: sub-centres counted with hospitals",
+    )  # fmt: skip
+    o.add_argument("--capacity", type=float, default=None, help="residents per site (mclp, pmedian)")
+    o.add_argument("--target", type=float, default=0.9, help="coverage share for --method target")
+    o.add_argument("--candidates", help="candidate sites (CSV/Excel: name, lon, lat)")
+    o.add_argument(
+        "--candidate-source", choices=["centres", "grid", "list"], default=None,
+        help="centres: upgrade township/community centres (secondary level); grid: a grid over "
+        "populated cells; list: --candidates (default: list with --candidates, else grid)",
+    )  # fmt: skip
+    o.add_argument("--grid-spacing", type=float, default=2000.0, help="candidate grid spacing (m)")
+    o.add_argument("--exclude", help="exclusion areas (GeoJSON, zipped Shapefile, GPKG)")
+    o.add_argument("--solver", choices=["exact", "greedy"], default="exact")
+    o.add_argument("--time-limit", type=float, default=60.0, help="seconds for the exact solve")
+    o.add_argument("--gap", type=float, default=1e-3, help="relative optimality gap")
+    o.add_argument("--max-demand", type=int, default=20_000, help="demand points (aggregated)")
+    o.add_argument("--curve-k", type=int, default=20, help="largest k of the coverage curve")
+    travel_options(o)
+    o.add_argument("-o", "--output", help="FILE.geojson: catchments of the proposed sites")
+    common(o)
     pg = sub.add_parser("propose-grids", help="propose balanced contiguous grids")
     region_source(pg)
     pg.add_argument("--k", type=int, required=True, help="number of grids")
@@ -416,6 +510,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "regions": cmd_regions,
             "grids": cmd_grids,
             "coverage": cmd_coverage,
+            "optimize": cmd_optimize,
             "propose-grids": cmd_propose_grids,
         }
         with _c_stdout_to_stderr():

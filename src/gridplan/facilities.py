@@ -60,7 +60,9 @@ __all__ = [
     "HOSPITALS",
     "OSM_TAGS",
     "PRIMARY_CARE",
+    "SECONDARY_CARE",
     "SOURCES",
+    "SUBCENTRES",
     "FacilitiesError",
     "FacilityReport",
     "add_facility",
@@ -69,6 +71,7 @@ __all__ = [
     "facility_mask",
     "facility_xy",
     "illustrative_facilities",
+    "is_urban_unit",
     "normalise_type",
     "read_facilities",
     "set_active",
@@ -82,6 +85,7 @@ __all__ = [
 FACILITY_TYPES: dict[str, str] = {
     "三级医院": "Tertiary hospital",
     "二级医院": "Secondary hospital",
+    "医疗次中心": "Medical sub-centre",
     "社区卫生服务中心": "Community health centre",
     "社区卫生服务站": "Community health station",
     "乡镇卫生院": "Township health centre",
@@ -89,11 +93,23 @@ FACILITY_TYPES: dict[str, str] = {
     "其他": "Other",
 }
 #: Primary-care facilities: the ones the 15-minute health-service circle counts.
-PRIMARY_CARE: tuple[str, ...] = ("社区卫生服务中心", "社区卫生服务站", "乡镇卫生院", "村卫生室")
+PRIMARY_CARE: tuple[str, ...] = (
+    "社区卫生服务中心",
+    "社区卫生服务站",
+    "乡镇卫生院",
+    "村卫生室",
+    "医疗次中心",
+)
 #: Primary-care centres: one per 街道/township (or per 30,000-100,000 residents).
-CENTRES: tuple[str, ...] = ("社区卫生服务中心", "乡镇卫生院")
+CENTRES: tuple[str, ...] = ("社区卫生服务中心", "乡镇卫生院", "医疗次中心")
 #: Hospitals (lead hospitals of medical groups and county medical communities).
 HOSPITALS: tuple[str, ...] = ("三级医院", "二级医院")
+#: Sub-centres (县域医疗服务次中心, Rizhao's plan, seed 002): central township health
+#: centres upgraded to serve several townships; still primary-care centres of their own
+#: township, and the nearest hospital-level care for the townships around them.
+SUBCENTRES: tuple[str, ...] = ("医疗次中心",)
+#: Hospital-level care: hospitals and sub-centres (what a sub-centre's catchment counts).
+SECONDARY_CARE: tuple[str, ...] = HOSPITALS + SUBCENTRES
 
 SOURCES: tuple[str, ...] = ("uploaded", "osm", "illustrative", "added")
 
@@ -158,6 +174,17 @@ _TYPE_ALIASES_RAW: dict[str, tuple[str, ...]] = {
         "grade ii hospital",
         "level 2 hospital",
     ),
+    "医疗次中心": (
+        "次中心",
+        "县域医疗次中心",
+        "县域医疗服务次中心",
+        "医疗服务次中心",
+        "区域医疗次中心",
+        "sub-centre",
+        "subcentre",
+        "medical sub-centre",
+        "county medical sub-centre",
+    ),
     "社区卫生服务中心": (
         "社区卫生服务中心(站)",
         "社区卫生服务中心/站",
@@ -216,6 +243,7 @@ _TYPE_ALIASES_RAW: dict[str, tuple[str, ...]] = {
 
 # Substring rules, in order, for type values and names not found among the aliases.
 _TYPE_PATTERNS: tuple[tuple[str, str], ...] = (
+    ("次中心", "医疗次中心"),
     ("社区卫生服务中心", "社区卫生服务中心"),
     ("社区卫生服务站", "社区卫生服务站"),
     ("卫生服务站", "社区卫生服务站"),
@@ -228,7 +256,7 @@ _TYPE_PATTERNS: tuple[tuple[str, str], ...] = (
     ("二甲", "二级医院"),
 )
 # Only the primary-care rules apply to facility names (OSM).
-_NAME_PATTERNS = _TYPE_PATTERNS[:6]
+_NAME_PATTERNS = _TYPE_PATTERNS[:7]
 
 
 def _type_key(value: object) -> str:
@@ -664,6 +692,7 @@ def read_facilities(
     *,
     datum: str = "wgs84",
     prefecture_outline: shapely.Geometry | str | Prefecture | None = None,
+    default_type: str | None = None,
 ) -> tuple[pd.DataFrame, FacilityReport]:
     """Read a planner's facility list (CSV or Excel).
 
@@ -683,6 +712,9 @@ def read_facilities(
     prefecture_outline : shapely geometry, str or Prefecture, optional
         If given (a WGS-84 outline, or a prefecture name/adcode), rows more
         than :data:`OUTLINE_BUFFER_M` outside it are rejected.
+    default_type : str, optional
+        The type of rows without one (a list of candidate sites need not
+        say); without it the type column is required.
 
     Columns are matched by name, ignoring case, spaces and bracketed units:
     name/名称/机构名称, type/类型/机构类别, lon/lng/经度/longitude,
@@ -719,7 +751,13 @@ def read_facilities(
     frame, load = read_table_upload(data, filename)
     name = load.filename
     cols = _map_columns(frame.columns)
-    missing = [f for f in ("name", "type") if f not in cols]
+    fallback_type = None
+    if default_type is not None:
+        fallback_type = normalise_type(default_type)
+        if fallback_type is None:
+            raise InputError(f"unknown default facility type {default_type!r}")
+    required = ("name",) if fallback_type is not None else ("name", "type")
+    missing = [f for f in required if f not in cols]
     if not ({"lon", "lat"} <= set(cols) or "lonlat" in cols):
         missing += [f for f in ("lon", "lat") if f not in cols]
     if missing:
@@ -755,7 +793,9 @@ def read_facilities(
         if not fname:
             _reject(rejected, row, fname, "missing_name")
             continue
-        raw_type = rec[cols["type"]]
+        raw_type = rec[cols["type"]] if "type" in cols else None
+        if _is_blank(raw_type) and fallback_type is not None:
+            raw_type = fallback_type
         if _is_blank(raw_type):
             _reject(rejected, row, fname, "missing_type")
             continue
@@ -939,7 +979,8 @@ MAX_KMEANS_CELLS = 20_000
 _KMEANS_TOL = 1e-4
 
 
-def _is_urban(name: str, level: str) -> bool:
+def is_urban_unit(name: str, level: str) -> bool:
+    """Whether a unit is urban: a 街道/办事处 township, or a county-level 区."""
     if level == "township":
         return name.endswith(("街道", "办事处"))
     return name.endswith("区")
@@ -1128,7 +1169,7 @@ def illustrative_facilities(
         ucells = cells[starts[u] : ends[u]]
         weights = pop[ucells].astype(np.float64)
         total = float(weights.sum())
-        urban = _is_urban(uname, level)
+        urban = is_urban_unit(uname, level)
         n_centres = max(1, math.ceil(total / per_residents))
         n_points = n_centres
         if urban and station_per_residents is not None:

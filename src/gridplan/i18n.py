@@ -802,6 +802,39 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "没有可用的候选点（未提供，或全部位于排除区域内）。",
         "en": "No candidate left (none given, or all inside exclusion areas).",
     },
+    # --- siting study (gridplan.siting) ---------------------------------------------
+    "siting.invalid": {
+        "zh": "无法进行选址分析：设置或输入有 {n} 处问题。",
+        "en": "Cannot run the siting study: {n} problem(s) with the settings or inputs.",
+    },
+    "siting.choice": {
+        "zh": "{name} 须为以下之一：{allowed}；当前为 {value}。",
+        "en": "{name} must be one of {allowed}, got {value}.",
+    },
+    "siting.range": {
+        "zh": "{name} 须在 {low} 到 {high} 之间，当前为 {value}。",
+        "en": "{name} must be from {low} to {high}, got {value}.",
+    },
+    "siting.capacity_method": {
+        "zh": "服务能力上限只适用于最大覆盖（MCLP）和 p-中位模型，不适用于 {method}。",
+        "en": "A capacity applies to MCLP and p-median only, not to {method}.",
+    },
+    "siting.centres_primary": {
+        "zh": "升级现有中心不会增加基层医疗覆盖：请选择“医疗次中心”层级，或改用候选网格、自定义候选点。",
+        "en": "Upgrading existing centres adds no primary care: choose the sub-centre level, or a candidate grid or list.",
+    },
+    "siting.no_list": {
+        "zh": "候选点来源为“自定义列表”，但尚未上传候选点表格。",
+        "en": "The candidate source is a list, but no candidate list has been uploaded.",
+    },
+    "siting.no_candidates": {
+        "zh": "没有可用的候选点（来源：{source}）。",
+        "en": "No candidate sites (source: {source}).",
+    },
+    "siting.grid": {
+        "zh": "传入的出行时间与人口栅格不在同一网格上。",
+        "en": "The given travel times are not on the population surface's grid.",
+    },
     "optimize.no_solver": {
         "zh": "精确求解需要 highspy（pip install highspy）；可先使用贪心算法。",
         "en": "The exact solver needs highspy (pip install highspy); use the greedy method meanwhile.",
@@ -829,7 +862,21 @@ def error_text(exc: BaseException, lang: Lang = "zh") -> str:
     """
     if isinstance(exc, GridPlanError) and exc.code in MESSAGES:
         text = t(exc.code, lang, **exc.params)
-        if exc.problems:
-            text += "\n" + "\n".join(f"• {p}" for p in exc.problems)
+        items = _problem_texts(exc, lang)
+        if items:
+            text += "\n" + "\n".join(f"• {p}" for p in items)
         return text
     return str(exc)
+
+
+def _problem_texts(exc: GridPlanError, lang: Lang) -> list[str]:
+    """Each collected problem in ``lang`` when its code has a message, else its own text."""
+    details = exc.params.get("problems")
+    if not isinstance(details, list) or len(details) != len(exc.problems):
+        return list(exc.problems)
+    out = []
+    for raw, detail in zip(exc.problems, details, strict=True):
+        params = dict(detail) if isinstance(detail, dict) else {}
+        code = params.pop("code", None)
+        out.append(t(code, lang, **params) if code in MESSAGES else raw)
+    return out
