@@ -263,3 +263,56 @@ def test_siting_page_proposes_and_adopts_a_grid_plan():
     at.button(key="prop_adopt").click().run()
     plan = at.session_state["plans"][("371100", "rizhao")]
     assert plan.plan_id.startswith("proposal") and len(plan.grids) == 2
+
+
+def run_siting_form(at: AppTest) -> AppTest:
+    level = at.radio(key="sit_level").value
+    return at.button(key=f"FormSubmitter:sit_form_{level}-运行选址").click().run()
+
+
+def test_siting_page_upgrades_subcentres_and_the_coverage_page_counts_them():
+    at = page("siting").run()
+    assert not at.exception
+    assert "运行选址" in texts(at)
+    at.selectbox(key="sit_cell_secondary").set_value(500)
+    run_siting_form(at)
+    assert not at.exception
+    assert any("已证明最优" in str(x.value) for x in at.success)
+    labels = [m.label for m in at.metric]
+    assert labels[:3] == ["现状覆盖率", "新增后覆盖率", "新增覆盖人口"]
+    before = float(at.metric[0].value.rstrip("%"))
+    after = float(at.metric[1].value.rstrip("%"))
+    assert after > before
+    assert "模型估算" in texts(at) and "示意" in texts(at)
+    assert at.get("deck_gl_json_chart") and at.get("vega_lite_chart")
+    at.button(key="sit_accept_btn").click().run()
+    assert not at.exception
+    assert any("已将 5 个站点加入" in str(x.value) for x in at.success)
+    table = at.session_state["facilities"]["130100"]
+    assert (table["type"] == "医疗次中心").sum() == 5
+    # the 15-minute page, same session and settings: hospital-level coverage after the upgrade
+    acc = page("access", facilities=at.session_state["facilities"])
+    acc.session_state["acc_target"] = "hospitals"
+    acc.session_state["acc_mode"] = "drive"
+    acc.session_state["acc_cell"] = 500
+    acc.run()
+    assert not acc.exception
+    assert float(acc.metric[0].value.rstrip("%")) == pytest.approx(after, abs=0.051)
+
+
+def test_siting_page_bad_input_says_why_and_keeps_the_last_answer():
+    at = page("siting").run()
+    at.selectbox(key="sit_cell_secondary").set_value(1000)
+    at.number_input(key="sit_k_secondary").set_value(2)
+    run_siting_form(at)
+    kept = at.session_state["siting_study"][2]
+    assert kept.k == 2
+    at.radio(key="sit_level").set_value("primary").run()
+    at.selectbox(key="sit_src_primary").set_value("list")
+    at.selectbox(key="sit_cell_primary").set_value(1000)
+    run_siting_form(at)
+    assert not at.exception
+    errors = "\n".join(str(e.value) for e in at.error)
+    assert "无法进行选址分析" in errors and "尚未上传候选点表格" in errors
+    assert at.session_state["siting_study"][2] is kept  # nothing lost
+    assert any("最大覆盖" in str(x.value) for x in at.success)  # the last answer is still shown

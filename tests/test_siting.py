@@ -229,9 +229,7 @@ def test_catchments_and_json(world):
     study = run_siting(units, plan, surface, fac, WALK, s)
     catch = study.catchments()
     assert catch.crs.to_epsg() == 4326 and len(catch) == 2
-    assert catch["served_population"].sum() == pytest.approx(
-        study.sites["served_population"].sum()
-    )
+    assert catch["served_population"].sum() == pytest.approx(study.sites["served_population"].sum())
     assert (catch["population_source"] == "modelled").all()
     d = study.to_dict()
     assert set(d) >= {"method", "k", "sites", "covered_before", "covered_after",

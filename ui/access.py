@@ -16,15 +16,23 @@ from pyproj import Transformer
 from gridplan.boundaries import load_prefecture_outline
 from gridplan.capacity import Reach, facility_reach
 from gridplan.coverage import CoverageIndex
-from gridplan.errors import GridPlanError, InputError, UploadError
+from gridplan.errors import GridPlanError, UploadError
 from gridplan.facilities import CENTRES, PRIMARY_CARE, SECONDARY_CARE, illustrative_facilities
 from gridplan.grids import GridPlan, resolve_assignment
 from gridplan.i18n import error_text
-from gridplan.network import NetworkModel, load_roads
+from gridplan.network import load_roads
 from gridplan.popsurface import fetch_worldpop, surface_from_file
+from gridplan.population import provenance_label
 from gridplan.rasterview import WarpPlan, raster_on_grid, warp_plan
 from gridplan.surface import PopulationSurface, census_surface
-from gridplan.traveltime import StraightLineModel, TravelTimeModel, TravelTimes, speed_m_per_min
+from gridplan.traveltime import (
+    DEFAULT_DETOUR,
+    StraightLineModel,
+    TravelTimeModel,
+    TravelTimes,
+    make_model,
+    speed_m_per_min,
+)
 from ui import state
 from ui.texts import lang, tr
 
@@ -161,15 +169,7 @@ def model_index(
 ) -> Computed:
     """Travel times of the friction-raster or road-network model (cutoff 60 min, the slider max)."""
     surface = load_surface(key)
-    if model == "raster":
-        from gridplan.costdistance import RasterModel
-
-        layers = raster_layers(surface.grid, landcover_path, dem_path)
-        tm: TravelTimeModel = RasterModel(mode=mode, speed_kmh=speed_kmh, cutoff_min=60.0, **layers)
-    else:
-        if roads_path is None:
-            raise InputError("the road-network model needs a road file", code="access.no_roads")
-        tm = NetworkModel(load_network(roads_path), mode=mode, cutoff_min=60.0)
+    tm = travel_model(surface.grid, model, mode, speed_kmh, roads_path, landcover_path, dem_path)
     times = tm.travel_times(surface.grid, surface.populated(), _xy)
     return Computed(times, CoverageIndex.build(surface, times), 1.0)
 
@@ -177,6 +177,23 @@ def model_index(
 @st.cache_resource(show_spinner=False, max_entries=2)
 def load_network(path: str):  # type: ignore[no-untyped-def]
     return load_roads(path)
+
+
+def travel_model(  # type: ignore[no-untyped-def]
+    grid,
+    model: str,
+    mode: str,
+    speed_kmh: float,
+    roads_path: str | None,
+    landcover_path: str | None = None,
+    dem_path: str | None = None,
+    detour: float = DEFAULT_DETOUR,
+) -> TravelTimeModel:
+    """The chosen travel-time model with its inputs (cutoff 60 min, the slider maximum)."""
+    layers = raster_layers(grid, landcover_path, dem_path) if model == "raster" else {}
+    roads = load_network(roads_path) if model == "network" and roads_path else None
+    return make_model(model, mode=mode, speed_kmh=speed_kmh, detour=detour, cutoff_min=60.0,
+                      roads=roads, **layers)  # fmt: skip
 
 
 def compute(
@@ -259,6 +276,13 @@ def roads_panel(model: str, sel: state.Selection | None = None) -> str | None:
     if st.session_state.get("roads_path") is None:
         st.info(tr("roads_needed"))
     return st.session_state.get("roads_path")
+
+
+def provenance_caption(pop_source: str, n: int, fac_sources: pd.Series) -> str:
+    """Where the population and the facilities come from, said plainly."""
+    pop = provenance_label(pop_source, lang())
+    fac = "、".join(tr(f"src_{x}") for x in sorted(set(fac_sources))) or "—"
+    return tr("provenance_line", pop=pop, n=n, fac=fac)
 
 
 def straight_scale(speed_kmh: float, detour: float) -> float:

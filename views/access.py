@@ -27,7 +27,6 @@ from gridplan.facilities import (
     type_label,
 )
 from gridplan.i18n import error_text
-from gridplan.population import provenance_label
 from gridplan.rasterview import coverage_image, minute_bands, minutes_image
 from gridplan.report import render_coverage_map_png
 from gridplan.standards import grid_standards
@@ -202,7 +201,7 @@ def what_if() -> None:
     m3.metric(tr("mean_minutes"), f"{s['mean_minutes']:.1f}")
     m4.metric(tr("median_minutes"), f"{s['median_minutes']:.1f}")
     m5.metric(tr("p90_minutes"), f"{s['p90_minutes']:.1f}")
-    st.caption(provenance_caption(surface.source, len(used), used["source"]))
+    st.caption(access.provenance_caption(surface.source, len(used), used["source"]))
     if s["not_assessed_population"] > 0:
         st.info(tr("not_assessed", pop=f"{s['not_assessed_population']:,.0f}"))
 
@@ -277,7 +276,9 @@ def what_if() -> None:
         legend = tr("legend_coverage", minutes=minutes)
     types = sorted(set(used["type"]))
     dots = "；".join(f"{access.TYPE_DOTS.get(t, '●')} {type_label(t, lang())}" for t in types)
-    st.caption(f"{legend} {dots}。" + provenance_caption(surface.source, len(used), used["source"]))
+    st.caption(
+        f"{legend} {dots}。" + access.provenance_caption(surface.source, len(used), used["source"])
+    )
 
     st.subheader(tr("kpi_by_grid"))
     g = tables.by_grid
@@ -385,13 +386,6 @@ def capacity_panel(minutes: float, speed: float, detour: float, plain_share: flo
     table = result.unit_table().merge(g.unit_table(), on="unit_id", suffixes=("", "_g"))
     table.insert(1, "name", table["unit_id"].map(names))
     st.dataframe(table.round(3), hide_index=True, width="stretch")
-
-
-def provenance_caption(pop_source: str, n: int, fac_sources: pd.Series) -> str:
-    """Where the population and the facilities come from, said plainly."""
-    pop = provenance_label(pop_source, lang())
-    fac = "、".join(tr(f"src_{x}") for x in sorted(set(fac_sources))) or "—"
-    return tr("provenance_line", pop=pop, n=n, fac=fac)
 
 
 def fmt_target(low: float | None, high: float | None) -> str:

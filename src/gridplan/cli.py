@@ -38,9 +38,9 @@ from gridplan.surface import PopulationSurface, census_surface
 from gridplan.traveltime import (
     DEFAULT_DETOUR,
     MODE_SPEEDS_KMH,
-    StraightLineModel,
     TravelTimeModel,
     TravelTimes,
+    make_model,
 )
 from gridplan.units import UnitSet, build_units
 
@@ -209,21 +209,17 @@ def _raster_layers(args: argparse.Namespace, grid: Any) -> dict[str, np.ndarray]
 def _travel_model(
     args: argparse.Namespace, speed: float, layers: dict[str, np.ndarray]
 ) -> TravelTimeModel:
-    cutoff = float(max(args.minutes, 60))
-    if args.model == "straight":
-        return StraightLineModel(speed_kmh=speed, detour=args.detour)
-    if args.model == "raster":
-        from gridplan.costdistance import RasterModel
+    roads = None
+    if args.model == "network" and args.roads:
+        from gridplan.network import load_roads
 
-        return RasterModel(
-            mode=args.mode, speed_kmh=speed, cutoff_min=cutoff,
-            landcover=layers.get("landcover"), dem=layers.get("dem"),
-        )  # fmt: skip
-    from gridplan.network import NetworkModel, load_roads
-
-    if not args.roads:
+        roads = load_roads(Path(args.roads))
+    elif args.model == "network":
         raise InputError("the network model needs --roads FILE (.osm, .graphml)")
-    return NetworkModel(load_roads(Path(args.roads)), mode=args.mode, cutoff_min=cutoff)
+    return make_model(
+        args.model, mode=args.mode, speed_kmh=speed, detour=args.detour,
+        cutoff_min=float(max(args.minutes, 60)), roads=roads, **layers,
+    )  # fmt: skip
 
 
 def _surface_for(args: argparse.Namespace, us: UnitSet) -> PopulationSurface:
@@ -475,7 +471,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--level", choices=["primary", "secondary"], default="primary",
         help="primary: new primary-care centres; secondary: sub-centres counted with hospitals",
     )  # fmt: skip
-    o.add_argument("--capacity", type=float, default=None, help="residents per site (mclp, pmedian)")
+    o.add_argument(
+        "--capacity", type=float, default=None, help="residents per site (mclp, pmedian)"
+    )
     o.add_argument("--target", type=float, default=0.9, help="coverage share for --method target")
     o.add_argument("--candidates", help="candidate sites (CSV/Excel: name, lon, lat)")
     o.add_argument(

@@ -165,6 +165,25 @@ def coverage_image(
     return WebImage(_palette_png_data_url(index, palette), plan.bounds, plan.width, plan.height)
 
 
+def coverage_change_image(
+    plan: WarpPlan,
+    covered_before: NDArray[np.bool_],
+    covered_after: NDArray[np.bool_],
+    populated: NDArray[np.bool_],
+) -> WebImage:
+    """Populated cells covered before (pale green), newly covered (blue), still uncovered (red)."""
+    b, ok = _sample(plan, covered_before)
+    a, _ = _sample(plan, covered_after)
+    p, _ = _sample(plan, populated)
+    pop = ok & p.astype(bool)
+    b, a = b.astype(bool), a.astype(bool)
+    index = np.where(pop, np.where(b, 1, np.where(a, 2, 3)), 0).astype(np.uint8)
+    palette = np.array(
+        [(0, 0, 0, 0), (46, 160, 67, 90), (31, 119, 180, 220), (214, 39, 40, 160)], dtype=np.uint8
+    )
+    return WebImage(_palette_png_data_url(index, palette), plan.bounds, plan.width, plan.height)
+
+
 def write_minutes_geotiff(times: TravelTimes, path: str | Path) -> None:
     """Write travel minutes as a float32 GeoTIFF in the grid's CRS (nodata = -1: unreachable)."""
     data = np.where(np.isfinite(times.minutes), times.minutes, -1.0).astype(np.float32)

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Hashable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -49,10 +50,10 @@ from gridplan.facilities import (
     CENTRES,
     PRIMARY_CARE,
     SECONDARY_CARE,
-    is_urban_unit,
     add_facility,
     facility_mask,
     facility_xy,
+    is_urban_unit,
 )
 from gridplan.grids import GridPlan, resolve_assignment
 from gridplan.optimize import (
@@ -303,28 +304,31 @@ class SitingStudy:
             v = float(v)
             return round(v, digits) if math.isfinite(v) else None
 
+        records: list[dict[Hashable, Any]] = self.sites.to_dict("records")
         sites = [
             {
-                "lon": round(float(r.lon), 6),
-                "lat": round(float(r.lat), 6),
-                "candidate_id": str(r.candidate_id),
-                "name": r.name,
-                "unit_id": r.unit_id,
-                "unit_name": r.unit_name,
-                "grid_id": r.grid_id,
-                "served_population": num(r.served_population),
-                "newly_covered": num(r.newly_covered),
+                "lon": round(float(r["lon"]), 6),
+                "lat": round(float(r["lat"]), 6),
+                "candidate_id": str(r["candidate_id"]),
+                "name": r["name"],
+                "unit_id": r["unit_id"],
+                "unit_name": r["unit_name"],
+                "grid_id": r["grid_id"],
+                "served_population": num(r["served_population"]),
+                "newly_covered": num(r["newly_covered"]),
             }
-            for r in self.sites.itertuples()
+            for r in records
         ]
         grids = [
             {k: (num(v, 6) if isinstance(v, float) else v) for k, v in row.items()}
             for row in self.by_grid().to_dict("records")
         ]
+        points: list[dict[Hashable, Any]] = self.curve.to_dict("records")
         curve = [
-            {"k": int(r.k), "covered": num(r.covered_greedy), "share": num(r.coverage_greedy, 6)}
-            for r in self.curve.itertuples()
-        ]
+            {"k": int(r["k"]), "covered": num(r["covered_greedy"]),
+             "share": num(r["coverage_greedy"], 6)}
+            for r in points
+        ]  # fmt: skip
         return {
             "method": s.method,
             "k": self.k,
@@ -381,7 +385,9 @@ def _candidates(
         )
         return candidates_from_facilities(facilities, crs, types), names
     if settings.candidates == "grid":
-        return candidate_grid(surface, spacing_m=max(settings.grid_spacing_m, surface.grid.cell_m)), {}
+        return candidate_grid(
+            surface, spacing_m=max(settings.grid_spacing_m, surface.grid.cell_m)
+        ), {}
     if candidate_list is None or len(candidate_list) == 0:
         problems.add("siting.no_list", "the candidate source is a list, but no list was given")
         return None, {}
@@ -672,24 +678,26 @@ def accept_sites(
         study.kpi_before.by_unit["unit_id"], study.kpi_before.by_unit["level"], strict=True
     )}  # fmt: skip
     changed = 0
-    for r in chosen.itertuples():
+    records: list[dict[Hashable, Any]] = chosen.to_dict("records")
+    for r in records:
+        cid = str(r["candidate_id"])
         if study.settings.candidates == "centres":
-            hit = out["facility_id"].astype(str) == str(r.candidate_id)
+            hit = out["facility_id"].astype(str) == cid
             if hit.any() and not (out.loc[hit, "type"] == "医疗次中心").all():
                 out.loc[hit, "type"] = "医疗次中心"
                 changed += 1
             continue
-        fid = f"SITE-{r.candidate_id}"
+        fid = f"SITE-{cid}"
         if (out["facility_id"].astype(str) == fid).any():
             continue
-        where = r.unit_name or ""
+        where = str(r["unit_name"] or "")
         if study.settings.level == "secondary":
             ftype = "医疗次中心"
-        elif is_urban_unit(where, levels.get(str(r.unit_id), "county")):
+        elif is_urban_unit(where, levels.get(str(r["unit_id"]), "county")):
             ftype = "社区卫生服务中心"
         else:
             ftype = "乡镇卫生院"
-        label = r.name or f"{where}拟建{ftype}"
-        out = add_facility(out, label, ftype, float(r.lon), float(r.lat), facility_id=fid)
+        label = str(r["name"] or f"{where}拟建{ftype}")
+        out = add_facility(out, label, ftype, float(r["lon"]), float(r["lat"]), facility_id=fid)
         changed += 1
     return out.reset_index(drop=True), changed
