@@ -159,3 +159,30 @@ def test_access_page_draws_the_coverage_map_without_script_errors(server):
         png = Path(dl.value.path()).read_bytes()
         assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 50_000
     assert not [e for e in errors if "Unexpected" in e]
+
+
+def test_siting_page_runs_accepts_and_bad_candidate_file_is_refused(server, tmp_path):
+    errors = []
+    bad = tmp_path / "候选点.csv"
+    bad.write_text("编号,备注\n1,没有坐标\n", encoding="utf-8")
+    with browser_page() as p:
+        p.on("pageerror", lambda e: errors.append(str(e)))
+        p.goto(f"{server}/siting")
+        wait_for_app_idle(p)
+        p.get_by_role("button", name="运行选址").click()
+        p.wait_for_selector('[data-testid="stMetricValue"]', timeout=240_000)
+        wait_for_app_idle(p)
+        wait_for_map(p)
+        assert p.get_by_text("已证明最优").first.is_visible()
+        after = p.locator('[data-testid="stMetricValue"]').nth(1).inner_text()
+        p.get_by_role("button", name="将勾选的站点加入设施清单").click()
+        wait_for_app_idle(p)
+        assert p.get_by_text("个站点加入本方案的设施清单").first.is_visible()
+        # a candidate list without coordinates: refused in Chinese, the last answer stays
+        p.get_by_text("更多设置").first.click()
+        p.locator('[data-testid="stFileUploaderDropzoneInput"]').first.set_input_files(str(bad))
+        p.get_by_role("button", name="运行选址").click()
+        wait_for_app_idle(p)
+        assert p.get_by_text("缺少").first.is_visible()
+        assert p.locator('[data-testid="stMetricValue"]').nth(1).inner_text() == after
+    assert not errors
