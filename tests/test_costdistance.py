@@ -500,4 +500,6 @@ def test_every_error_code_has_chinese_and_english_text():
     with pytest.raises(InputError) as e:
         RasterModel(cutoff_min=-1.0)
     text = error_text(e.value, "zh")
-    assert text.startswith("无法计算栅格出行时间") and "cutoff" in text
+    # each collected problem is rendered in Chinese too, with its value
+    assert text.startswith("无法计算栅格出行时间") and "时间上限" in text and "-1" in text
+    assert "cutoff" in error_text(e.value, "en")

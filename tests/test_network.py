@@ -558,3 +558,27 @@ def test_all_input_problems_in_one_error():
     with pytest.raises(InputError) as e:
         model.travel_times(geo, np.ones((1, 1), bool), np.array([[114.0, 38.0]]))
     assert "not metric" in str(e.value)
+
+
+def test_pbf_extract_loads_the_same_roads_as_its_xml(tmp_path, roads):
+    osmium = pytest.importorskip("osmium")  # a runtime dependency; skip only if removed
+    pbf = tmp_path / "石家庄-roads.osm.pbf"
+    with osmium.SimpleWriter(str(pbf)) as writer:
+        for obj in osmium.FileProcessor(str(FIXTURE)):
+            writer.add(obj)
+    assert pbf.read_bytes()[:4] != b"<?xm"  # really PBF, not XML
+    graph = load_roads(pbf)
+    assert set(graph.nodes) == set(roads.nodes)
+    assert set(graph.edges(keys=False)) == set(roads.edges(keys=False))
+    # the building outline in the extract is left out, as from XML
+    assert all("highway" in d for _, _, d in graph.edges(data=True))
+
+
+def test_corrupt_pbf_is_reported_as_unreadable(tmp_path):
+    pytest.importorskip("osmium")
+    p = tmp_path / "broken.osm.pbf"
+    p.write_bytes(b"\x00\x00\x00\x0dnot really a pbf")
+    with pytest.raises(InputError) as e:
+        load_roads(p)
+    assert e.value.code == "network.unreadable"
+    assert "broken.osm.pbf" in _zh(e.value)

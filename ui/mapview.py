@@ -169,3 +169,50 @@ def build_deck(
         tooltip=tooltip,
         **kwargs,
     )
+
+
+# --- raster maps (15-minute page, siting page) -------------------------------------------
+
+
+def image_layer(img: Any, layer_id: str) -> pdk.Layer:
+    """A web image (:class:`gridplan.rasterview.WebImage`) as a BitmapLayer on its bounds."""
+    west, south, east, north = img.bounds
+    return pdk.Layer(
+        "BitmapLayer",
+        image=f"'{img.data_url}'",  # quoted: pydeck turns bare strings into accessors
+        bounds=[[west, south], [west, north], [east, north], [east, south]],
+        id=layer_id,
+        opacity=0.9,
+    )
+
+
+def outline_layer(
+    geojson: dict[str, Any], layer_id: str, color: list[int], width: float = 1.5
+) -> pdk.Layer:
+    """Polygon outlines without fill (grid outlines, catchments)."""
+    return pdk.Layer(
+        "GeoJsonLayer",
+        geojson,
+        id=layer_id,
+        stroked=True,
+        filled=False,
+        get_line_color=color,
+        line_width_min_pixels=width,
+    )
+
+
+def fitted_deck(
+    layers: list[pdk.Layer], bounds: tuple[float, float, float, float], tooltip: str
+) -> pdk.Deck:
+    """An offline deck (no basemap) whose view fits ``bounds`` (west, south, east, north)."""
+    west, south, east, north = bounds
+    span = max(east - west, (north - south) * 1.3)
+    zoom = float(np.clip(np.log2(360.0 / span) + 0.3, 3, 16))
+    view = pdk.ViewState(longitude=(west + east) / 2, latitude=(south + north) / 2, zoom=zoom)
+    return pdk.Deck(
+        layers=layers,
+        initial_view_state=view,
+        map_provider=None,
+        map_style=None,
+        tooltip={"html": tooltip},
+    )

@@ -109,8 +109,8 @@ TEXTS: dict[str, tuple[str, str]] = {
         "road network: speeds by road class and mode; cells walk to the nearest road node; cutoff 60 min",
     ),
     "roads_upload": (
-        "道路网络文件（OpenStreetMap .osm 或 OSMnx .graphml）",
-        "Road network file (OpenStreetMap .osm or OSMnx .graphml)",
+        "道路网络文件（OpenStreetMap .osm、.osm.pbf 或 OSMnx .graphml）",
+        "Road network file (OpenStreetMap .osm, .osm.pbf or OSMnx .graphml)",
     ),
     "roads_needed": (
         "道路网络模型需要先上传道路文件。",

@@ -32,6 +32,7 @@ from gridplan.report import render_coverage_map_png
 from gridplan.standards import grid_standards
 from gridplan.traveltime import MODE_SPEED_SOURCES, MODE_SPEEDS_KMH
 from ui import access, state
+from ui.mapview import fitted_deck, image_layer, outline_layer
 from ui.texts import lang, tr
 
 sel = state.selection()
@@ -219,28 +220,13 @@ def what_if() -> None:
         img = minutes_image(warp, minutes_grid, populated)
     else:
         img = coverage_image(warp, minutes_grid <= minutes, populated)
-    west, south, east, north = img.bounds
     fac = used.assign(
         type_label=used["type"].map(lambda t: type_label(t, lang())),
         color=used["type"].map(lambda t: list(access.TYPE_COLORS.get(t, (90, 90, 90)))),
     )
     layers = [
-        pdk.Layer(
-            "BitmapLayer",
-            image=f"'{img.data_url}'",  # quoted: pydeck turns bare strings into accessors
-            bounds=[[west, south], [west, north], [east, north], [east, south]],
-            id="surface",
-            opacity=0.9,
-        ),
-        pdk.Layer(
-            "GeoJsonLayer",
-            access.grid_outlines(sel, plan),
-            id="grid-outlines",
-            stroked=True,
-            filled=False,
-            get_line_color=[30, 30, 30, 230],
-            line_width_min_pixels=1.5,
-        ),
+        image_layer(img, "surface"),
+        outline_layer(access.grid_outlines(sel, plan), "grid-outlines", [30, 30, 30, 230]),
         pdk.Layer(
             "ScatterplotLayer",
             fac[["name", "type_label", "lon", "lat", "color"]],
@@ -255,17 +241,8 @@ def what_if() -> None:
             pickable=True,
         ),
     ]
-    span = max(east - west, (north - south) * 1.3)
-    zoom = float(np.clip(np.log2(360.0 / span) + 0.3, 3, 16))
-    view = pdk.ViewState(longitude=(west + east) / 2, latitude=(south + north) / 2, zoom=zoom)
     st.pydeck_chart(
-        pdk.Deck(
-            layers=layers,
-            initial_view_state=view,
-            map_provider=None,
-            map_style=None,
-            tooltip={"html": "<b>{name}</b><br/>{type_label}"},
-        ),
+        fitted_deck(layers, img.bounds, "<b>{name}</b><br/>{type_label}"),
         height=520,
         key="access_map",
     )

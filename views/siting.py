@@ -17,7 +17,7 @@ from gridplan.siting import LEVELS, SitingSettings, SitingStudy, accept_sites
 from gridplan.traveltime import MODE_SPEEDS_KMH
 from ui import access, state
 from ui import siting as ui_siting
-from ui.mapview import build_deck
+from ui.mapview import build_deck, fitted_deck, image_layer, outline_layer
 from ui.texts import TEXTS, lang, tr
 
 sel = state.selection()
@@ -198,7 +198,6 @@ def sites_map(study: SitingStudy, key: access.SurfaceKey) -> None:
         study.after.minutes <= t,
         surface.population > 0,
     )
-    west, south, east, north = img.bounds
     facilities = access.facility_table(sel)
     existing = facilities[
         facilities["active"].astype(bool) & facilities["type"].isin(LEVELS[study.settings.level])
@@ -209,30 +208,10 @@ def sites_map(study: SitingStudy, key: access.SurfaceKey) -> None:
         served=study.sites["served_population"].round(0),
     )
     layers = [
-        pdk.Layer(
-            "BitmapLayer",
-            image=f"'{img.data_url}'",
-            id="change",
-            opacity=0.9,
-            bounds=[[west, south], [west, north], [east, north], [east, south]],
-        ),
-        pdk.Layer(
-            "GeoJsonLayer",
-            access.grid_outlines(sel, plan),
-            id="grid-outlines",
-            stroked=True,
-            filled=False,
-            get_line_color=[30, 30, 30, 230],
-            line_width_min_pixels=1.5,
-        ),
-        pdk.Layer(
-            "GeoJsonLayer",
-            json.loads(study.catchments().to_json()),
-            id="catchments",
-            stroked=True,
-            filled=False,
-            get_line_color=[255, 127, 14, 255],
-            line_width_min_pixels=2,
+        image_layer(img, "change"),
+        outline_layer(access.grid_outlines(sel, plan), "grid-outlines", [30, 30, 30, 230]),
+        outline_layer(
+            json.loads(study.catchments().to_json()), "catchments", [255, 127, 14, 255], 2
         ),
         pdk.Layer(
             "ScatterplotLayer",
@@ -268,20 +247,8 @@ def sites_map(study: SitingStudy, key: access.SurfaceKey) -> None:
             get_pixel_offset=[0, -16],
         ),
     ]
-    span = max(east - west, (north - south) * 1.3)
-    zoom = float(np.clip(np.log2(360.0 / span) + 0.3, 3, 16))
-    view = pdk.ViewState(longitude=(west + east) / 2, latitude=(south + north) / 2, zoom=zoom)
-    st.pydeck_chart(
-        pdk.Deck(
-            layers=layers,
-            initial_view_state=view,
-            map_provider=None,
-            map_style=None,
-            tooltip={"html": "<b>{label} {where}</b><br/>{served}"},
-        ),
-        height=480,
-        key="sites_map",
-    )
+    deck = fitted_deck(layers, img.bounds, "<b>{label} {where}</b><br/>{served}")
+    st.pydeck_chart(deck, height=480, key="sites_map")
     st.caption(tr("sit_map_legend", minutes=int(study.settings.minutes)))
 
 

@@ -8,9 +8,10 @@ car.  Same interface as the other models (:mod:`gridplan.traveltime`):
 Roads
 -----
 :func:`load_roads` reads an OSM XML file (``.osm``, ``.osm.bz2``), a GraphML
-file written by OSMnx (``.graphml``) or, if pyosmium or pyrosm happens to be
-installed, an ``.osm.pbf`` extract; otherwise a PBF is refused with the
-``osmium`` command that converts it.  Online, it can download the roads inside
+file written by OSMnx (``.graphml``) or an ``.osm.pbf`` extract (Geofabrik's
+China/Hebei files): pyosmium (a dependency) copies its ``highway`` ways and
+their nodes to OSM XML, read as above; without pyosmium (or pyrosm) a PBF is
+refused with the ``osmium`` command that converts it.  Online, it can download the roads inside
 a polygon with OSMnx (not exercised by the tests, which run offline).  Only
 ways tagged ``highway`` are kept: OSM XML files also hold buildings, land use
 and so on, which OSMnx would otherwise turn into "edges".
@@ -353,7 +354,7 @@ def _pbf_reader() -> str | None:
     return None
 
 
-def _pbf_to_osm_xml_with_osmium(path: Path, out: Path) -> None:  # pragma: no cover - optional
+def _pbf_to_osm_xml_with_osmium(path: Path, out: Path) -> None:
     """Write the ``highway`` ways of a PBF and their nodes to OSM XML with pyosmium."""
     import osmium
 
@@ -371,7 +372,7 @@ def _pbf_to_osm_xml_with_osmium(path: Path, out: Path) -> None:  # pragma: no co
                 writer.add_way(obj)
 
 
-def _graph_from_pbf(path: Path) -> nx.MultiDiGraph:  # pragma: no cover - optional readers
+def _graph_from_pbf(path: Path) -> nx.MultiDiGraph:
     reader = _pbf_reader()
     if reader is None:
         raise InputError(
@@ -388,7 +389,7 @@ def _graph_from_pbf(path: Path) -> nx.MultiDiGraph:  # pragma: no cover - option
             except Exception as exc:
                 raise _unreadable(path, exc) from exc
             return _graph_from_osm_xml(out, shown=path)
-    try:
+    try:  # pragma: no cover - pyrosm is an alternative reader, not installed by default
         import pyrosm
 
         osm = pyrosm.OSM(str(path))
