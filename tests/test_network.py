@@ -582,3 +582,96 @@ def test_corrupt_pbf_is_reported_as_unreadable(tmp_path):
         load_roads(p)
     assert e.value.code == "network.unreadable"
     assert "broken.osm.pbf" in _zh(e.value)
+
+
+# --------------------------------------------------------------------------- pair minutes
+
+
+def fixture_grid(roads, to_metric, cell_m=50.0) -> CellGrid:
+    xs = [d["x"] for _, d in roads.nodes(data=True)]
+    ys = [d["y"] for _, d in roads.nodes(data=True)]
+    x0, y0 = to_metric.transform(min(xs), min(ys))
+    x1, y1 = to_metric.transform(max(xs), max(ys))
+    nrows, ncols = int((y1 - y0 + 600) // cell_m), int((x1 - x0 + 600) // cell_m)
+    return CellGrid(crs=CRS, x0=x0 - 300, y0=y1 + 300, cell_m=cell_m, nrows=nrows, ncols=ncols)
+
+
+@pytest.mark.parametrize(
+    ("mode", "snap_k", "direct"), [("walk", 1, True), ("drive", 3, True), ("ebike", 2, False)]
+)
+def test_pair_minutes_best_pair_is_the_travel_time(roads, to_metric, mode, snap_k, direct):
+    model = NetworkModel(roads, mode=mode, cutoff_min=20, snap_k=snap_k, direct_walk=direct)
+    grid = fixture_grid(roads, to_metric)
+    rng = np.random.default_rng(1)
+    x0, y1 = grid.x0, grid.y0
+    fac = np.column_stack(
+        [rng.uniform(x0, x0 + grid.ncols * 50, 7), rng.uniform(y1 - grid.nrows * 50, y1, 7)]
+    )
+    mask = np.ones(grid.shape, bool)
+    tt = model.travel_times(grid, mask, fac)
+    r, c = np.nonzero(mask)
+    x, y = grid.centres(r, c)
+    # a small batch forces several Dijkstra batches
+    p, f, m = model.pair_minutes(CRS, np.column_stack([x, y]), fac, 20, max_batch_cells=10_000)
+    assert np.bincount(p).max() > 1  # some cells reach several facilities
+    best = np.full(len(r), np.inf)
+    np.minimum.at(best, p, m)
+    ref = tt.minutes[r, c].astype(float)
+    assert np.array_equal(np.isfinite(best), np.isfinite(ref))
+    ok = np.isfinite(ref)
+    np.testing.assert_allclose(best[ok], ref[ok], atol=1e-4)
+    # each facility's pairs are its own one-facility travel times
+    for j in (0, 3):
+        one = model.travel_times(grid, mask, fac[j : j + 1]).minutes[r, c].astype(float)
+        mine = np.full(len(r), np.inf)
+        mine[p[f == j]] = m[f == j]
+        assert np.array_equal(np.isfinite(mine), np.isfinite(one))
+        np.testing.assert_allclose(mine[np.isfinite(one)], one[np.isfinite(one)], atol=1e-4)
+    # a lower max_minutes keeps exactly the pairs within it
+    p2, _, m2 = model.pair_minutes(CRS, np.column_stack([x, y]), fac, 5)
+    assert m2.max() <= 5 + 1e-6 and len(p2) == int((m <= 5 + 1e-9).sum())
+
+
+def test_pair_minutes_one_way_street_is_directed():
+    g = square(oneway_ab=True)
+    model = NetworkModel(g, mode="drive", max_snap_m=10, direct_walk=False, densify_m=None)
+    a, b = np.array([[X0, Y0]]), np.array([[X0 + 800, Y0]])
+    _, _, ab = model.pair_minutes(CRS, a, b)  # from A to a facility at B: the one-way, 800 m
+    _, _, ba = model.pair_minutes(CRS, b, a)  # from B to A: round the block, 2,400 m
+    assert ba[0] == pytest.approx(3 * ab[0], rel=1e-6)
+
+
+def test_capacity_reach_and_siting_matrix_use_the_network(roads, to_metric):
+    from gridplan.capacity import capacity_coverage, facility_reach
+    from gridplan.optimize import cost_matrix_model, demand_points
+
+    model = NetworkModel(roads, mode="walk", cutoff_min=15)
+    grid = fixture_grid(roads, to_metric, cell_m=100.0)
+    rng = np.random.default_rng(4)
+    pop = (rng.random(grid.shape) < 0.5) * rng.uniform(5, 50, grid.shape)
+    surface = PopulationSurface(grid, pop.astype(np.float32), np.zeros(grid.shape, np.int32), ["u"])
+    mask = surface.population > 0
+    cx, cy = grid.centres(np.array([5, 12, 20]), np.array([6, 18, 9]))
+    fac = np.column_stack([cx, cy])
+    # capacity analyses: the reach's nearest pair is the model's travel time
+    reach = facility_reach(grid, mask, fac, model="network", network=model, max_minutes=12.0)
+    tt = model.travel_times(grid, mask, fac).minutes
+    expected = np.where(tt <= 12.0, tt, np.inf)
+    np.testing.assert_allclose(reach.nearest_minutes(), expected, atol=1e-4)
+    result = capacity_coverage(surface, reach, np.array([500.0, 500.0, 500.0]))
+    assert (result.covered <= 500.0 + 1e-3).all() and result.covered.sum() > 0
+    # siting: the fast matrix equals one travel_times run per candidate
+    demand = demand_points(surface, None)
+
+    class PerCandidate:  # hides pair_minutes: the generic path of cost_matrix_model
+        name = "per-candidate"
+
+        def travel_times(self, g, m, xy):
+            return model.travel_times(g, m, xy)
+
+    fast = cost_matrix_model(model, grid, demand, fac, 12.0)
+    slow = cost_matrix_model(PerCandidate(), grid, demand, fac, 12.0)
+    a, b = fast.to_dense(), slow.to_dense()
+    both = np.isfinite(a) & np.isfinite(b)
+    assert both.sum() > 10 and np.array_equal(np.isfinite(a), np.isfinite(b) & (b <= 12.0))
+    np.testing.assert_allclose(a[both], b[both], atol=1e-4)

@@ -190,6 +190,13 @@ def test_access_page_network_model_asks_for_roads_then_uses_them(tmp_path):
     share = float(at.metric[0].value.rstrip("%"))
     assert 0 < share < 100
     assert "道路网络" in texts(at)
+    # the capacity analyses run on the road network too
+    at.session_state["acc_cap"] = True
+    at.run()
+    assert not at.exception
+    labels = [m.label for m in at.metric]
+    cap = float(at.metric[labels.index("考虑服务能力的覆盖率")].value.rstrip("%"))
+    assert cap <= share + 1e-9
 
 
 def test_access_standards_panel_names_the_seeds():

@@ -362,10 +362,14 @@ def reach_for(
     speed: float,
     detour: float,
     minutes: float,
+    roads_path: str | None = None,
 ) -> Reach:
     """Every (cell, facility) pair within ``minutes``, for capacity and 2SFCA analyses."""
     surface = load_surface(key)
+    network = None
+    if model == "network":
+        network = travel_model(surface.grid, model, mode, speed, roads_path)
     return facility_reach(
         surface.grid, surface.populated(), _xy, model=model,  # type: ignore[arg-type]
-        speed_kmh=speed, detour=detour, max_minutes=minutes, mode=mode,
+        speed_kmh=speed, detour=detour, max_minutes=minutes, mode=mode, network=network,
     )  # fmt: skip

@@ -174,10 +174,6 @@ TEXTS: dict[str, tuple[str, str]] = {
         "按服务能力计算覆盖（AccessMod 地理覆盖）与高斯 2SFCA 可达性",
         "Capacity-aware coverage (AccessMod geographic coverage) and Gaussian 2SFCA",
     ),
-    "capacity_network": (
-        "服务能力分析目前支持直线与栅格模型。",
-        "Capacity analyses support the straight-line and raster models for now.",
-    ),
     "cap_share": ("考虑服务能力的覆盖率", "Covered within capacity"),
     "cap_full": ("满负荷机构", "Facilities at capacity"),
     "g2sfca_mean": ("平均 2SFCA 可达性（每万人）", "Mean 2SFCA accessibility (per 10,000)"),

@@ -341,11 +341,10 @@ def what_if() -> None:
 
 def capacity_panel(minutes: float, speed: float, detour: float, plain_share: float) -> None:
     """AccessMod geographic coverage with capacities, and Gaussian 2SFCA, at the threshold."""
-    if model == "network":
-        st.info(tr("capacity_network"))
-        return
     try:
-        reach = access.reach_for(key, digest, xy, model, mode, round(speed, 1), detour, minutes)
+        reach = access.reach_for(
+            key, digest, xy, model, mode, round(speed, 1), detour, minutes, roads_path
+        )
         caps = facility_capacity(used)
         result = capacity_coverage(surface, reach, caps["capacity"].to_numpy())
         supply_col = "gps" if used["gps"].notna().all() and len(used) else None

@@ -92,8 +92,8 @@ __all__ = [
     "order_by",
 ]
 
-ReachModel = Literal["straight", "raster"]
-REACH_MODELS: tuple[str, ...] = ("straight", "raster")
+ReachModel = Literal["straight", "raster", "network"]
+REACH_MODELS: tuple[str, ...] = ("straight", "raster", "network")
 
 #: Pairs produced per chunk when building a reach (bounds the temporaries).
 CHUNK_PAIRS = 4_000_000
@@ -458,6 +458,7 @@ def facility_reach(
     max_minutes: float,
     speed_surface: ArrayLike | RasterModel | None = None,
     mode: str = "walk",
+    network: Any = None,
 ) -> Reach:
     """Travel time from every masked cell to every facility within ``max_minutes``.
 
@@ -485,6 +486,11 @@ def facility_reach(
         cross unmasked cells.  As :class:`~gridplan.costdistance.RasterModel`,
         facilities outside the grid or on a barrier (speed 0) reach nothing
         and are listed in ``params``.
+        ``network``: the road network of ``network`` (a
+        :class:`~gridplan.network.NetworkModel`), the journeys of its
+        ``travel_times`` per facility (:meth:`~gridplan.network.NetworkModel.pair_minutes`:
+        one Dijkstra per facility with the cutoff); ``max_minutes`` is capped
+        by the model's ``cutoff_min``.
     speed_kmh, detour
         Straight model: speed and detour factor (checked as the straight
         model does: 0.5–150 km/h, 1.0–3.0).  Raster model without
@@ -522,6 +528,8 @@ def facility_reach(
         mpm = _straight_minutes_per_metre(p, v, detour)
     elif model == "raster":
         speed = _raster_speeds(p, grid, speed_surface, speed_kmh, mode)
+    elif model == "network" and not hasattr(network, "pair_minutes"):
+        p.add("capacity.network", "the network model needs network=NetworkModel(...)")
     p.raise_if_any()
     assert mk is not None and xy is not None and t is not None
 
@@ -532,6 +540,10 @@ def facility_reach(
             "detour": float(detour),
             "radius_m": t / mpm,
         }
+    elif model == "network":
+        cell, fac, mins = _network_pairs(grid, mk, xy, network, t)
+        params = {"mode": network.mode, "cutoff_min": float(network.cutoff_min)}
+        t = min(t, float(network.cutoff_min))
     else:
         assert speed is not None
         cell, fac, mins, params = _raster_pairs(grid, mk, xy, speed, t)
@@ -724,6 +736,23 @@ def _straight_pairs(
         del sdm, keep
         parts.append((cell, (fac + start).astype(np.int32), mins))
     return _concat(parts, cell_dtype)
+
+
+def _network_pairs(
+    grid: CellGrid, mask: NDArray[np.bool_], xy: NDArray[np.float64], network: Any, t: float
+) -> tuple[NDArray[Any], NDArray[np.int32], NDArray[np.float32]]:
+    """Pairs of the road-network model (its per-facility journeys, cutoff ``t``)."""
+    cell_dtype = _cell_dtype(grid)
+    rows, cols = np.nonzero(mask)
+    if len(rows) == 0 or len(xy) == 0:
+        return _concat([], cell_dtype)
+    x, y = grid.centres(rows, cols)
+    pt, fac, mins = network.pair_minutes(grid.crs, np.column_stack([x, y]), xy, t)
+    flat = (rows.astype(np.int64) * grid.ncols + cols).astype(cell_dtype)
+    mins32 = mins.astype(np.float32)
+    keep = mins32 <= np.float32(min(t, float(network.cutoff_min)))
+    cell, fac_s, mins_s = _sort_pairs(flat[pt[keep]], fac[keep], mins32[keep], len(xy))
+    return _concat([(cell, fac_s, mins_s)], cell_dtype)
 
 
 def _raster_pairs(

@@ -439,7 +439,7 @@ def build_parser() -> argparse.ArgumentParser:
         )
         sp.add_argument("--facilities", help="facility list (CSV/Excel: name, type, lon, lat)")
         sp.add_argument("--facilities-datum", default="wgs84", choices=["wgs84", "gcj02", "bd09"])
-        sp.add_argument("--roads", help="road network for --model network (.osm, .osm.pbf, .graphml)")
+        sp.add_argument("--roads", help="roads for --model network (.osm, .osm.pbf, .graphml)")
 
     def region_source(sp: argparse.ArgumentParser) -> None:
         """Either ``--preset`` or ``--prefecture``, one of them required."""

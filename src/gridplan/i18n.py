@@ -229,6 +229,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     # --- capacity-aware accessibility (gridplan.capacity) ----------------------------
     # "capacity.invalid" is raised; the others render its params["problems"] one by one.
+    "capacity.network": {
+        "zh": "道路网络模型需要先加载道路网络。",
+        "en": "The road-network model needs a loaded road network.",
+    },
     "capacity.invalid": {
         "zh": "无法进行考虑服务能力的可达性分析：输入有 {n} 处问题。",
         "en": "Cannot run the capacity-aware accessibility analysis: {n} problem(s) with the inputs.",

@@ -363,12 +363,13 @@ def _pbf_to_osm_xml_with_osmium(path: Path, out: Path) -> None:
         osmium.filter.KeyFilter("highway")
     )
     for way in ways:
-        node_ids.update(n.ref for n in way.nodes)
+        if isinstance(way, osmium.osm.Way):
+            node_ids.update(n.ref for n in way.nodes)
     with osmium.SimpleWriter(str(out), overwrite=True) as writer:
         for obj in osmium.FileProcessor(str(path), osmium.osm.NODE | osmium.osm.WAY):
-            if obj.is_node() and obj.id in node_ids:
+            if isinstance(obj, osmium.osm.Node) and obj.id in node_ids:
                 writer.add_node(obj)
-            elif obj.is_way() and "highway" in obj.tags:
+            elif isinstance(obj, osmium.osm.Way) and "highway" in obj.tags:
                 writer.add_way(obj)
 
 
@@ -616,6 +617,62 @@ class RoadGraph:
         minutes[reached] = dist[reached]
         label[reached] = fac_of_node[anc[reached]]
         return minutes, label
+
+
+def _points_reached(
+    node_minutes: NDArray[np.float64],
+    starts: NDArray[np.int64],
+    node_sorted: NDArray[np.int64],
+    pt_sorted: NDArray[np.int64],
+    leg_sorted: NDArray[np.float64],
+) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+    """The points joined to reached nodes and their best minutes (node + off-road leg)."""
+    reached = np.flatnonzero(np.isfinite(node_minutes))
+    cnt = starts[reached + 1] - starts[reached]
+    total = int(cnt.sum())
+    if total == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0)
+    offset = np.repeat(starts[reached] - (np.cumsum(cnt) - cnt), cnt)
+    idx = offset + np.arange(total)
+    pts = pt_sorted[idx]
+    mins = node_minutes[node_sorted[idx]] + leg_sorted[idx]
+    order = np.lexsort((mins, pts))
+    pts, mins = pts[order], mins[order]
+    first = np.ones(len(pts), dtype=bool)
+    first[1:] = pts[1:] != pts[:-1]
+    return pts[first], mins[first]
+
+
+def _with_direct_walk(
+    pts: NDArray[np.int64],
+    mins: NDArray[np.float64],
+    tree: cKDTree,
+    points_xy: NDArray[np.float64],
+    fac: NDArray[np.float64],
+    node_dist: NDArray[np.float64],
+    mpm: float,
+    limit: float,
+) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+    """Add the straight walk to the facility where it is allowed and quicker.
+
+    As in :meth:`NetworkModel.travel_times`: a point may walk straight to a
+    facility no farther than its own network node (or from off the network).
+    """
+    near = np.asarray(tree.query_ball_point(fac, limit / mpm + 1e-6), dtype=np.int64)
+    if len(near) == 0:
+        return pts, mins
+    d = np.hypot(points_xy[near, 0] - fac[0], points_xy[near, 1] - fac[1])
+    allowed = d <= node_dist[near]
+    near, direct = near[allowed], d[allowed] * mpm
+    if len(near) == 0:
+        return pts, mins
+    all_p = np.concatenate([pts, near])
+    all_m = np.concatenate([mins, direct])
+    order = np.lexsort((all_m, all_p))
+    all_p, all_m = all_p[order], all_m[order]
+    first = np.ones(len(all_p), dtype=bool)
+    first[1:] = all_p[1:] != all_p[:-1]
+    return all_p[first], all_m[first]
 
 
 @functools.lru_cache(maxsize=16)
@@ -1030,6 +1087,92 @@ class NetworkModel:
         except Exception as exc:  # pyproj CRSError
             p.append(_both(f"格网坐标系无效：{exc}", f"invalid grid CRS: {exc}"))
         return p
+
+    def pair_minutes(
+        self,
+        crs: str,
+        points_xy: NDArray[np.float64],
+        facilities_xy: NDArray[np.float64],
+        max_minutes: float | None = None,
+        *,
+        max_batch_cells: int = 20_000_000,
+    ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]:
+        """Minutes from every point to *every* facility within ``max_minutes``, as pairs.
+
+        The same journeys as :meth:`travel_times` (snapping, off-road legs,
+        direct walk), per facility instead of to the nearest one: the
+        smallest pair time of a point equals its :meth:`travel_times` minutes.
+        ``max_minutes`` defaults to (and is capped by) ``cutoff_min``.  One
+        Dijkstra per facility with the cutoff, in batches whose dense result
+        holds at most ``max_batch_cells`` numbers; each facility then reads
+        only the points snapped to the nodes it reaches.  Returns ``(point,
+        facility, minutes)`` arrays sorted by facility, then point.
+        """
+        pts = np.asarray(points_xy, dtype=float).reshape(-1, 2)
+        fac_xy = np.asarray(facilities_xy, dtype=float).reshape(-1, 2)
+        cap = float(self.cutoff_min)
+        if max_minutes is not None:
+            cap = min(cap, float(max_minutes))
+        tol = _EPS_MIN * max(1.0, cap) if math.isfinite(cap) else 0.0
+        empty = np.zeros(0, dtype=np.int64)
+        if len(pts) == 0 or len(fac_xy) == 0:
+            return empty, empty, np.zeros(0)
+        rg = self.road_graph(crs)
+        mpm = self.minutes_per_offroad_metre
+        k = self.snap_k
+        n = rg.n_nodes
+        f_dist, f_node = rg.snap(fac_xy, k, self.max_snap_m)
+        p_dist, p_node = rg.snap(pts, k, self.max_snap_m)
+        # points by the node they join (a point joins up to k nodes)
+        flat = p_node.ravel()
+        ok = flat >= 0
+        by_node = np.argsort(flat[ok], kind="stable")
+        node_sorted = flat[ok][by_node]
+        pt_sorted = np.repeat(np.arange(len(pts)), k)[ok][by_node]
+        leg_sorted = (p_dist.ravel()[ok] * mpm)[by_node]
+        starts = np.searchsorted(node_sorted, np.arange(n + 1))
+        core = rg.matrix[:n, :n].tocsr()
+        point_tree = cKDTree(pts) if self.direct_walk else None
+        limit = cap + tol if math.isfinite(cap) else np.inf
+        batch = max(1, min(len(fac_xy), max_batch_cells // max(n, 1)))
+        out_p: list[NDArray[np.int64]] = []
+        out_f: list[NDArray[np.int64]] = []
+        out_m: list[NDArray[np.float64]] = []
+        for b0 in range(0, len(fac_xy), batch):
+            ids = np.arange(b0, min(b0 + batch, len(fac_xy)))
+            dist = self._facility_dijkstra(core, f_node[ids], f_dist[ids] * mpm, limit)
+            for row, j in enumerate(ids):
+                p_i, m_i = _points_reached(dist[row], starts, node_sorted, pt_sorted, leg_sorted)
+                if point_tree is not None:
+                    p_i, m_i = _with_direct_walk(
+                        p_i, m_i, point_tree, pts, fac_xy[j], p_dist[:, 0], mpm, cap + tol
+                    )
+                keep = m_i <= cap + tol
+                out_p.append(p_i[keep])
+                out_f.append(np.full(int(keep.sum()), j, dtype=np.int64))
+                out_m.append(m_i[keep])
+        return np.concatenate(out_p), np.concatenate(out_f), np.concatenate(out_m)
+
+    @staticmethod
+    def _facility_dijkstra(
+        core: sp.csr_matrix, nodes: NDArray[np.int64], legs: NDArray[np.float64], limit: float
+    ) -> NDArray[np.float64]:
+        """Minutes from every node to each facility (rows), one super-source per facility."""
+        n = core.shape[0]
+        b = len(nodes)
+        valid = nodes >= 0
+        counts = valid.sum(axis=1)
+        indptr = np.concatenate([core.indptr, core.indptr[-1] + np.cumsum(counts)])
+        mat = sp.csr_matrix(
+            (
+                np.concatenate([core.data, legs[valid]]),
+                np.concatenate([core.indices, nodes[valid].astype(core.indices.dtype)]),
+                indptr,
+            ),
+            shape=(n + b, n + b),
+        )
+        dist = dijkstra(mat, directed=True, indices=np.arange(n, n + b), limit=limit)
+        return np.asarray(dist, dtype=float).reshape(b, n + b)[:, :n]
 
     def travel_times(
         self, grid: CellGrid, mask: NDArray[np.bool_], facilities_xy: NDArray[np.float64]

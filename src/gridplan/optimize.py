@@ -676,9 +676,10 @@ def cost_matrix_model(
     :class:`~gridplan.traveltime.StraightLineModel` and
     :class:`~gridplan.costdistance.RasterModel` use the fast
     :func:`cost_matrix_straight` / :func:`cost_matrix_raster` (the raster
-    cutoff is the smaller of ``max_minutes`` and the model's); any other model
-    (the road network) runs ``travel_times`` once per candidate, which is
-    slow for many candidates.
+    cutoff is the smaller of ``max_minutes`` and the model's); the road network
+    (:class:`~gridplan.network.NetworkModel`) its ``pair_minutes`` from the
+    demand points (one Dijkstra per candidate with the cutoff); any other
+    model runs ``travel_times`` once per candidate, slow for many candidates.
     """
     problems = _Problems()
     c_xy = _xy("cand_xy", cand_xy, problems)
@@ -704,6 +705,13 @@ def cost_matrix_model(
             np.column_stack([r, c]),
             cap,
             engine=model.engine,
+        )
+    if hasattr(model, "pair_minutes"):  # the road network: one Dijkstra per candidate
+        cap = min(float(getattr(model, "cutoff_min", math.inf)),
+                  math.inf if max_minutes is None else float(max_minutes))  # fmt: skip
+        pi, pj, pm = model.pair_minutes(grid.crs, demand.xy, c_xy, cap)
+        return CostMatrix.from_pairs(
+            len(demand.xy), len(c_xy), pi, pj, pm, max_minutes=cap if math.isfinite(cap) else None
         )
     mask = np.zeros(grid.shape, dtype=bool)
     mask[d_rc[:, 0], d_rc[:, 1]] = True
