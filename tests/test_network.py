@@ -675,3 +675,45 @@ def test_capacity_reach_and_siting_matrix_use_the_network(roads, to_metric):
     both = np.isfinite(a) & np.isfinite(b)
     assert both.sum() > 10 and np.array_equal(np.isfinite(a), np.isfinite(b) & (b <= 12.0))
     np.testing.assert_allclose(a[both], b[both], atol=1e-4)
+
+
+def test_siting_study_on_the_road_network_is_the_best_by_enumeration(roads, to_metric):
+    import itertools
+
+    import shapely
+    from synthetic import toy_unit_set
+
+    from gridplan.facilities import add_facility, empty_facilities
+    from gridplan.grids import GridPlan
+    from gridplan.siting import SitingSettings, run_siting
+    from gridplan.surface import census_surface
+
+    grid = fixture_grid(roads, to_metric, cell_m=100.0)
+    x0, y1 = grid.x0, grid.y0
+    x1, y0 = x0 + grid.ncols * 100, y1 - grid.nrows * 100
+    units = toy_unit_set([shapely.box(x0, y0, x1, y1)], ["990101"], [20_000.0], 0.0)
+    plan = GridPlan.one_grid_per_unit(units)
+    surface = census_surface(units, 100.0)
+    to_lonlat = Transformer.from_crs(CRS, 4326, always_xy=True)
+    fac = add_facility(empty_facilities(), "甲中心", "社区卫生服务中心",
+                       *to_lonlat.transform(x0 + 300, y0 + 300))  # fmt: skip
+    model = NetworkModel(roads, mode="walk", cutoff_min=30)
+    s = SitingSettings(method="mclp", k=2, minutes=8.0, level="primary", candidates="grid",
+                       grid_spacing_m=500.0, max_demand=100_000)  # fmt: skip
+    study = run_siting(units, plan, surface, fac, model, s)
+    assert study.status == "optimal" and study.k == 2
+    mask = surface.populated()
+    ex = np.array([to_metric.transform(*to_lonlat.transform(x0 + 300, y0 + 300))])
+    cand = study.candidates.xy
+
+    # one travel_times run per site, combined per pair (independent of pair_minutes)
+    base = model.travel_times(surface.grid, mask, ex).minutes
+    each = [
+        model.travel_times(surface.grid, mask, cand[j : j + 1]).minutes for j in range(len(cand))
+    ]
+    pop = surface.population
+    best = max(
+        float(pop[np.minimum(base, np.minimum(each[a], each[b])) <= 8.0].sum())
+        for a, b in itertools.combinations(range(len(cand)), 2)
+    )
+    assert study.covered_after == pytest.approx(best, rel=1e-6)
