@@ -254,7 +254,8 @@ def roads_panel(model: str, sel: state.Selection | None = None) -> str | None:
     """Road-network file (.osm / .graphml, or downloaded from OSM) for the network model."""
     if model != "network":
         return st.session_state.get("roads_path")
-    up = st.file_uploader(tr("roads_upload"), type=["osm", "xml", "graphml", "pbf"], key="roads_file")
+    kinds = ["osm", "xml", "graphml", "pbf"]
+    up = st.file_uploader(tr("roads_upload"), type=kinds, key="roads_file")
     path = str(state.save_upload(up.getvalue(), up.name)) if up is not None else None
     if sel is not None and st.button(tr("roads_online"), key="roads_online"):
         try:
