@@ -323,3 +323,20 @@ def test_siting_page_bad_input_says_why_and_keeps_the_last_answer():
     assert "无法进行选址分析" in errors and "尚未上传候选点表格" in errors
     assert at.session_state["siting_study"][2] is kept  # nothing lost
     assert any("最大覆盖" in str(x.value) for x in at.success)  # the last answer is still shown
+
+
+def test_siting_page_typed_exclusion_circle_moves_the_sites_away():
+    at = page("siting").run()
+    at.selectbox(key="sit_cell_secondary").set_value(1000)
+    at.number_input(key="sit_k_secondary").set_value(1)
+    run_siting_form(at)
+    first = at.session_state["siting_study"][2].sites.iloc[0]
+    at.session_state["sit_circles_secondary"] = {
+        "edited_rows": {},
+        "added_rows": [{"lon": float(first["lon"]), "lat": float(first["lat"]), "radius_km": 2.0}],
+        "deleted_rows": [],
+    }
+    run_siting_form(at)
+    assert not at.exception
+    moved = at.session_state["siting_study"][2].sites.iloc[0]
+    assert moved["candidate_id"] != first["candidate_id"]

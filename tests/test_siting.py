@@ -272,3 +272,26 @@ def test_missing_list_and_too_many_sites(world):
         run_siting(units, plan, surface, fac, WALK, s)
     assert info.value.code == "optimize.invalid"
     assert "optimize.k" in info.value.params["codes"]
+
+
+def test_typed_exclusion_circles_remove_candidates(world):
+    from gridplan.siting import exclusion_circles
+
+    units, plan, surface, fac = world
+    circles = pd.DataFrame({"lon": [lonlat(X0 + 4500, Y0 + 1500)[0]],
+                            "lat": [lonlat(X0 + 4500, Y0 + 1500)[1]], "radius_km": [0.6]})  # fmt: skip
+    areas = exclusion_circles(circles, surface.grid.crs)
+    assert areas.crs.to_string() == surface.grid.crs
+    assert areas.area.iloc[0] == pytest.approx(np.pi * 600**2, rel=1e-3)  # a true 600 m circle
+    s = SitingSettings(method="mclp", k=1, minutes=10.0, level="primary", candidates="grid",
+                       grid_spacing_m=1000.0)  # fmt: skip
+    free = run_siting(units, plan, surface, fac, WALK, s)
+    kept = run_siting(units, plan, surface, fac, WALK, s, exclusions=areas)
+    inside = np.hypot(free.candidates.xy[:, 0] - X0 - 4500, free.candidates.xy[:, 1] - Y0 - 1500)
+    assert len(kept.candidates) == len(free.candidates) - int((inside <= 600).sum())
+    assert (np.hypot(kept.sites["x"] - X0 - 4500, kept.sites["y"] - Y0 - 1500) > 600).all()
+    bad = pd.DataFrame({"lon": [200.0, 114.5], "lat": [38.0, None], "radius_km": [1.0, -2]})
+    with pytest.raises(InputError) as info:
+        exclusion_circles(bad, surface.grid.crs)
+    assert info.value.params["codes"] == ["siting.circle", "siting.circle"]
+    assert "第 1 个排除圆形区域无效" in error_text(info.value, "zh")

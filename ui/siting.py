@@ -6,6 +6,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 
+import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
@@ -13,7 +14,7 @@ from gridplan.boundaries import load_prefecture_outline
 from gridplan.facilities import read_facilities
 from gridplan.grids import GridPlan
 from gridplan.io import read_vector_upload
-from gridplan.siting import SitingSettings, SitingStudy, run_siting
+from gridplan.siting import SitingSettings, SitingStudy, exclusion_circles, run_siting
 from ui import access, state
 
 
@@ -67,6 +68,7 @@ def study(
     candidates_datum: str,
     exclusions_path: str | None,
     exclusions_datum: str,
+    circles: tuple[tuple[float, float, float], ...],
     _facilities: pd.DataFrame,
 ) -> SitingStudy:
     """Run (once per key) the siting study on the cached surface."""
@@ -80,7 +82,14 @@ def study(
     cands = None
     if settings.candidates == "list" and candidates_path:
         cands = candidate_list(candidates_path, candidates_datum, key.prefecture, settings.level)
-    excl = exclusion_areas(exclusions_path, exclusions_datum) if exclusions_path else None
+    crs = surface.grid.crs
+    areas = []
+    if exclusions_path:
+        areas.append(exclusion_areas(exclusions_path, exclusions_datum).to_crs(crs).geometry)
+    if circles:
+        table = pd.DataFrame(list(circles), columns=["lon", "lat", "radius_km"])
+        areas.append(exclusion_circles(table, crs))
+    excl = gpd.GeoSeries(pd.concat(areas, ignore_index=True), crs=crs) if areas else None
     return run_siting(
         units, plan, surface, _facilities, model, settings,
         candidate_list=cands, exclusions=excl,

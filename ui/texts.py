@@ -228,6 +228,13 @@ TEXTS: dict[str, tuple[str, str]] = {
         "排除区域（GeoJSON、Shapefile 压缩包、GPKG：如生态保护区、水域）",
         "Exclusion areas (GeoJSON, zipped Shapefile, GPKG)",
     ),
+    "sit_circles": (
+        "或直接输入排除的圆形区域（中心经纬度 WGS-84 与半径千米，每行一个）：",
+        "Or type exclusion circles (centre lon/lat WGS-84 and radius in km, one per row):",
+    ),
+    "sit_radius": ("半径（千米）", "Radius (km)"),
+    "col_lon": ("经度", "Longitude"),
+    "col_lat": ("纬度", "Latitude"),
     "sit_run": ("运行选址", "Run siting"),
     "sit_running": ("正在计算出行时间并求解……", "Computing travel times and solving…"),
     "sit_none": (

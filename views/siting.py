@@ -32,7 +32,10 @@ tab_sites, tab_grids = st.tabs([tr("tab_sites"), tr("tab_grids")])
 LEVEL_DEFAULTS = {"secondary": (30, "drive", "centres"), "primary": (15, "walk", "grid")}
 
 
-def siting_form(level: str) -> tuple[SitingSettings, ui_siting.ModelSpec, int] | None:
+Asked = tuple[SitingSettings, ui_siting.ModelSpec, int, tuple[tuple[float, float, float], ...]]
+
+
+def siting_form(level: str) -> Asked | None:
     """The controls; returns the settings when the planner presses Run."""
     minutes0, mode0, source0 = LEVEL_DEFAULTS[level]
     sources = ["centres", "grid", "list"] if level == "secondary" else ["grid", "list"]
@@ -111,6 +114,17 @@ def siting_form(level: str) -> tuple[SitingSettings, ui_siting.ModelSpec, int] |
                 key=f"sit_excl_file_{level}",
             )
             datum = st.selectbox(tr("datum"), ["wgs84", "gcj02", "bd09"], key=f"sit_datum_{level}")
+            st.caption(tr("sit_circles"))
+            circles = st.data_editor(
+                pd.DataFrame({c: pd.Series(dtype=float) for c in ("lon", "lat", "radius_km")}),
+                num_rows="dynamic",
+                key=f"sit_circles_{level}",
+                column_config={
+                    "lon": st.column_config.NumberColumn(tr("col_lon"), format="%.5f"),
+                    "lat": st.column_config.NumberColumn(tr("col_lat"), format="%.5f"),
+                    "radius_km": st.column_config.NumberColumn(tr("sit_radius"), format="%.1f"),
+                },
+            )
         run = st.form_submit_button(tr("sit_run"), type="primary")
     if not run:
         return None
@@ -138,7 +152,12 @@ def siting_form(level: str) -> tuple[SitingSettings, ui_siting.ModelSpec, int] |
         st.session_state.get("landcover_path"),
         st.session_state.get("dem_path"),
     )
-    return settings, spec, int(cell)
+    typed = circles.dropna(how="all")
+    rings = tuple(
+        (float(a), float(b), float(c))
+        for a, b, c in typed[["lon", "lat", "radius_km"]].itertuples(index=False)
+    )
+    return settings, spec, int(cell), rings
 
 
 def keep_upload(kind: str, up, datum: str, level: str) -> bool:  # type: ignore[no-untyped-def]
@@ -157,7 +176,12 @@ def keep_upload(kind: str, up, datum: str, level: str) -> bool:  # type: ignore[
     return True
 
 
-def run_study(settings: SitingSettings, spec: ui_siting.ModelSpec, cell: int) -> None:
+def run_study(
+    settings: SitingSettings,
+    spec: ui_siting.ModelSpec,
+    cell: int,
+    circles: tuple[tuple[float, float, float], ...],
+) -> None:
     """Solve and keep the answer; on bad input say why and keep the previous answer."""
     key = access.surface_key(sel, cell)
     facilities = access.facility_table(sel)
@@ -173,6 +197,7 @@ def run_study(settings: SitingSettings, spec: ui_siting.ModelSpec, cell: int) ->
                 st.session_state.get("sit_cand_datum", "wgs84"),
                 st.session_state.get("sit_excl_path"),
                 st.session_state.get("sit_excl_datum", "wgs84"),
+                circles,
                 facilities,
             )
     except GridPlanError as exc:

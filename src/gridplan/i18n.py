@@ -835,6 +835,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "没有可用的候选点（来源：{source}）。",
         "en": "No candidate sites (source: {source}).",
     },
+    "siting.circle_columns": {
+        "zh": "排除圆形区域表缺少列：{missing}（需要经度 lon、纬度 lat、半径 radius_km）。",
+        "en": "The exclusion circles lack columns {missing} (lon, lat, radius_km).",
+    },
+    "siting.circle": {
+        "zh": "第 {row} 个排除圆形区域无效：经度 {lon}，纬度 {lat}，半径 {radius} 千米（应为中国境内经纬度，半径 0–100 千米）。",
+        "en": "Exclusion circle {row} is not usable: lon {lon}, lat {lat}, radius {radius} km (lon/lat in China, radius 0–100 km).",
+    },
     "siting.grid": {
         "zh": "传入的出行时间与人口栅格不在同一网格上。",
         "en": "The given travel times are not on the population surface's grid.",
@@ -882,5 +890,6 @@ def _problem_texts(exc: GridPlanError, lang: Lang) -> list[str]:
     for raw, detail in zip(exc.problems, details, strict=True):
         params = dict(detail) if isinstance(detail, dict) else {}
         code = params.pop("code", None)
-        out.append(t(code, lang, **params) if code in MESSAGES else raw)
+        text = t(code, lang, **params) if code in MESSAGES else raw
+        out.append(raw if "{" in text else text)  # a template its params cannot fill
     return out

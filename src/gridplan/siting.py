@@ -82,6 +82,7 @@ __all__ = [
     "accept_sites",
     "check_settings",
     "combine_times",
+    "exclusion_circles",
     "run_siting",
 ]
 
@@ -359,6 +360,43 @@ class SitingStudy:
             "provenance": {"population": self.population_source},
             "notes": self.notes,
         }
+
+
+# --- exclusion areas ----------------------------------------------------------------
+
+
+def exclusion_circles(table: pd.DataFrame, crs: str) -> gpd.GeoSeries:
+    """Circles a planner types in (``lon``, ``lat`` WGS-84, ``radius_km``) as exclusion areas.
+
+    Drawn in the metric ``crs`` (true circles on the ground) and returned in
+    it; rows with a missing value are skipped, a bad value raises one
+    ``siting.invalid`` error naming every bad row.
+    """
+    problems = Problems("siting.invalid", "cannot use the exclusion circles")
+    rows = table.dropna(how="all")
+    missing = [c for c in ("lon", "lat", "radius_km") if c not in rows]
+    if missing:
+        problems.add("siting.circle_columns", f"missing columns {missing}", missing=missing)
+        problems.raise_if_any()
+    lon = pd.to_numeric(rows["lon"], errors="coerce").to_numpy(float)
+    lat = pd.to_numeric(rows["lat"], errors="coerce").to_numpy(float)
+    rad = pd.to_numeric(rows["radius_km"], errors="coerce").to_numpy(float)
+    bad = ~(
+        np.isfinite(lon) & np.isfinite(lat) & np.isfinite(rad)
+        & (lon >= 73) & (lon <= 136) & (lat >= 3) & (lat <= 54) & (rad > 0) & (rad <= 100)
+    )  # fmt: skip
+    for i in np.flatnonzero(bad):
+        problems.add(
+            "siting.circle",
+            f"circle {i + 1}: lon {lon[i]}, lat {lat[i]}, radius {rad[i]} km is not usable",
+            row=int(i + 1),
+            lon=str(lon[i]),
+            lat=str(lat[i]),
+            radius=str(rad[i]),
+        )
+    problems.raise_if_any()
+    centres = gpd.GeoSeries(gpd.points_from_xy(lon, lat), crs=4326).to_crs(crs)
+    return centres.buffer(rad * 1000.0, quad_segs=32)
 
 
 # --- candidates -----------------------------------------------------------------------
