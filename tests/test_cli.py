@@ -299,3 +299,25 @@ def test_optimize_bad_input_exits_2_with_one_line(capfd, extra):
     out, err = capfd.readouterr()
     assert code == 2 and out == ""
     assert err.startswith("gridplan: error:") and err.count("\n") == 1
+
+
+def test_propose_grids_with_given_lead_hospitals(capfd, tmp_path):
+    csv = tmp_path / "牵头医院.csv"
+    csv.write_text(
+        "医院名称,经度,纬度\n市第一医院,114.52,38.03\n市第三医院,114.56,38.07\n"
+        "平山县医院,114.19,38.26\n",
+        encoding="utf-8",
+    )
+    code = main(["propose-grids", "--preset", "shijiazhuang", "--hospitals", str(csv),
+                 "--balance", "0.3", "--json"])  # fmt: skip
+    out, err = capfd.readouterr()
+    assert code == 0, err
+    d = json.loads(out)
+    assert sorted(g["lead_hospital"] for g in d["grids"]) == [
+        "市第一医院",
+        "市第三医院",
+        "平山县医院",
+    ]
+    code = main(["propose-grids", "--preset", "shijiazhuang", "--json"])
+    out, err = capfd.readouterr()
+    assert code == 2 and "--k" in err and out == ""

@@ -340,3 +340,17 @@ def test_siting_page_typed_exclusion_circle_moves_the_sites_away():
     assert not at.exception
     moved = at.session_state["siting_study"][2].sites.iloc[0]
     assert moved["candidate_id"] != first["candidate_id"]
+
+
+def test_grid_proposal_with_chosen_lead_hospitals():
+    at = page("siting").run()
+    options = at.multiselect(key="prop_leads").options
+    assert len(options) >= 3  # the hospitals of the (illustrative) facility list
+    at.multiselect(key="prop_leads").set_value(options[:3]).run()
+    assert "已指定 3 家牵头医院" in texts(at) and "示意" in texts(at)
+    at.button(key="prop_run").click().run()
+    assert not at.exception
+    proposal = at.session_state["proposal"]
+    assert len(proposal.plan.grids) == 3
+    leads = {g.lead_hospital for g in proposal.plan.grids}
+    assert all(name.startswith("示意") for name in leads)

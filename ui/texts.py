@@ -290,6 +290,18 @@ TEXTS: dict[str, tuple[str, str]] = {
         "（仅用于“达到目标覆盖率”方法和曲线）",
         "(for the target method and the curve)",
     ),
+    "lead_pick": (
+        "指定牵头医院（可选；不选则只按网格数 k 自动选点）",
+        "Lead hospitals (optional; none: choose k sites automatically)",
+    ),
+    "lead_pick_help": (
+        "从设施清单中的二级、三级医院选择，每家医院牵头一个网格；网格数即所选医院数。",
+        "Pick secondary/tertiary hospitals from the facility list; one grid each, so k is their number.",
+    ),
+    "lead_picked": (
+        "已指定 {n} 家牵头医院：将划分为 {n} 个网格。{src}",
+        "{n} lead hospitals: {n} grids. {src}",
+    ),
     "k_grids": ("网格数", "Number of grids"),
     "balance_tol": (
         "人口均衡容差（各网格人口偏离平均值不超过 ±X）",

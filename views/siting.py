@@ -413,17 +413,48 @@ with tab_sites:
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
-def cached_proposal(prefecture: str, township_path, datum: str, k: int, balance: float):  # type: ignore[no-untyped-def]
+def cached_proposal(  # type: ignore[no-untyped-def]
+    prefecture: str,
+    township_path,
+    datum: str,
+    k: int,
+    balance: float,
+    leads: tuple[tuple[str, float, float], ...] = (),
+):
     us = state.load_units(prefecture, township_path, datum, None)
-    return propose_grids(us, k, tolerance=balance, time_limit_s=20.0)
+    return propose_grids(us, list(leads) or k, tolerance=balance, time_limit_s=20.0)
+
+
+def lead_choices() -> pd.DataFrame:
+    """The active hospitals of the facility list, the planner's choice of lead hospitals."""
+    fac = access.facility_table(sel)
+    return fac[fac["active"].astype(bool) & fac["type"].isin(["三级医院", "二级医院"])]
 
 
 with tab_grids:
+    hospitals = lead_choices()
+    picked = st.multiselect(
+        tr("lead_pick"),
+        hospitals["facility_id"].tolist(),
+        format_func=lambda f: str(hospitals.set_index("facility_id").loc[f, "name"]),
+        key="prop_leads",
+        help=tr("lead_pick_help"),
+    )
     c1, c2, c3 = st.columns([1, 2, 1], vertical_alignment="bottom")
-    k = c1.number_input(tr("k_grids"), 2, 30, min(4, max(2, len(plan.grids))), key="prop_k")
+    k = c1.number_input(
+        tr("k_grids"), 2, 30, min(4, max(2, len(plan.grids))), key="prop_k", disabled=bool(picked)
+    )
     balance = c2.slider(tr("balance_tol"), 0.05, 0.5, 0.2, 0.05, key="prop_balance")
     run = c3.button(tr("propose"), type="primary", key="prop_run")
+    if picked:
+        chosen = hospitals[hospitals["facility_id"].isin(picked)]
+        origin = "、".join(tr(f"src_{x}") for x in sorted(set(chosen["source"])))
+        st.caption(tr("lead_picked", n=len(picked), src=origin))
     if run:
+        rows = hospitals.set_index("facility_id").loc[picked]
+        leads = tuple(
+            (str(r["name"]), float(r["lon"]), float(r["lat"])) for _, r in rows.iterrows()
+        )
         try:
             with st.spinner(tr("proposing")):
                 st.session_state["proposal"] = cached_proposal(
@@ -432,6 +463,7 @@ with tab_grids:
                     st.session_state.get("township_datum", "wgs84"),
                     int(k),
                     float(balance),
+                    leads,
                 )
         except GridPlanError as exc:
             st.error(error_text(exc, lang()))

@@ -145,7 +145,23 @@ def cmd_propose_grids(args: argparse.Namespace) -> dict[str, Any]:
     from gridplan.regions import compare_plans, propose_grids
 
     current, us = _plan_for(args)
-    proposal = propose_grids(us, args.k, tolerance=args.balance, time_limit_s=args.time_limit)
+    leads: int | list[tuple[str, float, float]]
+    if args.hospitals:
+        from gridplan.boundaries import load_prefecture_outline
+        from gridplan.facilities import read_facilities
+
+        table, _ = read_facilities(
+            Path(args.hospitals),
+            datum=args.facilities_datum,
+            prefecture_outline=load_prefecture_outline(us.prefecture),
+            default_type="二级医院",
+        )
+        leads = [(str(r.name), float(r.lon), float(r.lat)) for r in table.itertuples()]
+    elif args.k is not None:
+        leads = int(args.k)
+    else:
+        raise InputError("give --k (number of grids) or --hospitals FILE (lead hospitals)")
+    proposal = propose_grids(us, leads, tolerance=args.balance, time_limit_s=args.time_limit)
     out = _grids_json(proposal.plan, us, args.lang)
     comparison = compare_plans(current, proposal.plan, us)
     out["proposal"] = {
@@ -493,7 +509,12 @@ def build_parser() -> argparse.ArgumentParser:
     common(o)
     pg = sub.add_parser("propose-grids", help="propose balanced contiguous grids")
     region_source(pg)
-    pg.add_argument("--k", type=int, required=True, help="number of grids")
+    pg.add_argument("--k", type=int, default=None, help="number of grids (sites chosen)")
+    pg.add_argument(
+        "--hospitals",
+        help="lead hospitals, one grid each (CSV/Excel: name, lon, lat); instead of --k",
+    )
+    pg.add_argument("--facilities-datum", default="wgs84", choices=["wgs84", "gcj02", "bd09"])
     pg.add_argument("--balance", type=float, default=0.2, help="population within ±X of the mean")
     pg.add_argument("--time-limit", type=float, default=30.0, help="seconds for the exact solve")
     common(pg)
