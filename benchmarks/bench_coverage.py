@@ -5,7 +5,10 @@ coverage index + every KPI table), a slider re-threshold (minutes), a speed /
 detour slider (straight-line model: a rescale), a growth slider, and the peak
 resident memory of the process.  Facilities: the illustrative network (示意).
 
-Run: ``.venv/bin/python benchmarks/bench_coverage.py [--models straight,raster]``.
+Run: ``.venv/bin/python benchmarks/bench_coverage.py [--models straight,raster,network]``
+(one model per run gives each its own peak memory).  ``network`` is a 1 km
+street lattice over the prefecture's extent, not the real roads (no OSM
+download here); its cold time includes building the sparse graph.
 """
 
 from __future__ import annotations
@@ -39,17 +42,36 @@ def median_ms(fn, repeat: int = 7) -> float:  # type: ignore[no-untyped-def]
     return statistics.median(times) * 1000
 
 
-def model_named(name: str) -> TravelTimeModel:
+def model_named(name: str, surface) -> TravelTimeModel:  # type: ignore[no-untyped-def]
     if name == "straight":
         return StraightLineModel()
+    if name == "network":
+        return synthetic_network(surface)
     from gridplan.costdistance import RasterModel
 
     return RasterModel(mode="walk", cutoff_min=60.0)
 
 
+def synthetic_network(surface) -> TravelTimeModel:  # type: ignore[no-untyped-def]
+    """A 1 km street lattice over the prefecture's extent: NOT Shijiazhuang's real roads.
+
+    OpenStreetMap cannot be downloaded on the development machine, so the
+    network model is timed on a lattice of the prefecture's size (walking,
+    densified every 50 m as the model does by default).
+    """
+    from bench_network import synthetic_prefecture
+
+    from gridplan.network import NetworkModel
+
+    g = surface.grid
+    km = int(max(g.ncols, g.nrows) * g.cell_m / 1000) + 1
+    graph, _ = synthetic_prefecture(km, 1000.0, (g.x0, g.y0 - g.nrows * g.cell_m), g.crs)
+    return NetworkModel(graph, mode="walk", cutoff_min=60.0)
+
+
 def bench_model(name: str, surface, xy, plan, units) -> str:  # type: ignore[no-untyped-def]
     """One table row: cold, re-threshold, speed slider, growth slider, peak memory."""
-    model = model_named(name)
+    model = model_named(name, surface)
     t0 = time.perf_counter()
     times = model.travel_times(surface.grid, surface.population > 0, xy)
     index = CoverageIndex.build(surface, times)

@@ -87,13 +87,18 @@ def fixture_rows() -> list[tuple[str, str, float, float, str]]:
     return rows
 
 
-def synthetic_prefecture(km: int = 120, block_m: float = 1000.0):
+def synthetic_prefecture(
+    km: int = 120,
+    block_m: float = 1000.0,
+    origin: tuple[float, float] = (450_000.0, 4_150_000.0),
+    crs: str = CRS,
+):
     """A km × km street grid (two-way tertiary roads) in CRS metres; not real roads."""
     import networkx as nx
 
     n = int(km * 1000 / block_m) + 1
-    g = nx.MultiDiGraph(crs=CRS)
-    x0, y0 = 450_000.0, 4_150_000.0
+    g = nx.MultiDiGraph(crs=crs)
+    x0, y0 = origin
     for r in range(n):
         for c in range(n):
             g.add_node(r * n + c, x=x0 + c * block_m, y=y0 + r * block_m)

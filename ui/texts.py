@@ -263,8 +263,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "sit_by_grid": ("各网格覆盖（新增前后）", "Coverage per grid, before and after"),
     "sit_curve": ("覆盖率与新增站点数 k 的关系", "Coverage against the number of new sites k"),
     "sit_curve_note": (
-        "曲线由贪心算法在汇总后的需求点上得到（每个 k 的最优覆盖不低于曲线值）；虚线为目标 {target:.0%}。",
-        "Greedy curve on the aggregated demand points (the best coverage at each k is at least this); dashed line: the {target:.0%} target.",
+        "曲线由贪心算法在汇总后的需求点上得到（每个 k 的最优覆盖不低于曲线值，因此“约需”可能偏多）；虚线为目标 {target:.0%}。需要经证明的最少站点数时，请选择“达到目标覆盖率的最少站点”方法。",
+        "Greedy curve on the aggregated demand points (the best coverage at each k is at least this, so 'about needed' may be high); dashed line: the {target:.0%} target. For the proven fewest sites, use the 'fewest sites to a target share' method.",
     ),
     "sit_sites": ("建议站点", "Proposed sites"),
     "sit_accept_col": ("接受", "Accept"),
