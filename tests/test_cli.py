@@ -321,3 +321,19 @@ def test_propose_grids_with_given_lead_hospitals(capfd, tmp_path):
     code = main(["propose-grids", "--preset", "shijiazhuang", "--json"])
     out, err = capfd.readouterr()
     assert code == 2 and "--k" in err and out == ""
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["optimize", "--preset", "chuxiong", "-o", "sites.tif"],
+        ["propose-grids", "--preset", "chuxiong", "--k", "2", "--hospitals", "h.csv"],
+    ],
+)
+def test_contradictory_or_bad_output_fails_before_any_work(capfd, args, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "h.csv").write_text("名称,经度,纬度\n州人民医院,101.54,25.04\n", encoding="utf-8")
+    code = main(args)
+    out, err = capfd.readouterr()
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert ".geojson" in err or "not both" in err

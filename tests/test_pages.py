@@ -322,7 +322,9 @@ def test_siting_page_bad_input_says_why_and_keeps_the_last_answer():
     errors = "\n".join(str(e.value) for e in at.error)
     assert "无法进行选址分析" in errors and "尚未上传候选点表格" in errors
     assert at.session_state["siting_study"][2] is kept  # nothing lost
-    assert any("最大覆盖" in str(x.value) for x in at.success)  # the last answer is still shown
+    assert "上一次的结果属于另一层级" in texts(at)  # not shown as if it were this level's
+    at.radio(key="sit_level").set_value("secondary").run()
+    assert any("最大覆盖" in str(x.value) for x in at.success)  # the last answer is still there
 
 
 def test_siting_page_typed_exclusion_circle_moves_the_sites_away():

@@ -278,8 +278,8 @@ def test_typed_exclusion_circles_remove_candidates(world):
     from gridplan.siting import exclusion_circles
 
     units, plan, surface, fac = world
-    circles = pd.DataFrame({"lon": [lonlat(X0 + 4500, Y0 + 1500)[0]],
-                            "lat": [lonlat(X0 + 4500, Y0 + 1500)[1]], "radius_km": [0.6]})  # fmt: skip
+    lon, lat = lonlat(X0 + 4500, Y0 + 1500)
+    circles = pd.DataFrame({"lon": [lon], "lat": [lat], "radius_km": [0.6]})
     areas = exclusion_circles(circles, surface.grid.crs)
     assert areas.crs.to_string() == surface.grid.crs
     assert areas.area.iloc[0] == pytest.approx(np.pi * 600**2, rel=1e-3)  # a true 600 m circle
@@ -295,3 +295,25 @@ def test_typed_exclusion_circles_remove_candidates(world):
         exclusion_circles(bad, surface.grid.crs)
     assert info.value.params["codes"] == ["siting.circle", "siting.circle"]
     assert "第 1 个排除圆形区域无效" in error_text(info.value, "zh")
+
+
+def test_sites_outside_every_grid_and_repeated_candidate_ids(world):
+    import json
+    from dataclasses import replace as dc_replace
+
+    units, plan, surface, fac = world
+    # a plan whose grids leave the second unit out
+    partial = dc_replace(plan, grids=[g for g in plan.grids if g.units != ["990102"]])
+    s = SitingSettings(method="mclp", k=2, minutes=10.0, level="primary", candidates="grid",
+                       grid_spacing_m=1000.0)  # fmt: skip
+    study = run_siting(units, partial, surface, fac, WALK, s)
+    d = study.to_dict()
+    json.dumps(d, allow_nan=False)  # no NaN leaks into the JSON contract
+    in_unit2 = [x for x in d["sites"] if x["unit_id"] == "990102"]
+    assert in_unit2 and all(x["grid_id"] is None for x in in_unit2)
+    # a second list reusing the ids (sheet rows) of the first: new places are still added
+    first, _ = accept_sites(fac, study)
+    moved = dc_replace(study, sites=study.sites.assign(lon=study.sites["lon"] + 0.01))
+    second, n = accept_sites(first, moved)
+    assert n == 2 and second["facility_id"].is_unique
+    assert {"SITE-" + c + "-2" for c in study.sites["candidate_id"]} <= set(second["facility_id"])

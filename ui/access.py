@@ -190,10 +190,17 @@ def travel_model(  # type: ignore[no-untyped-def]
     detour: float = DEFAULT_DETOUR,
 ) -> TravelTimeModel:
     """The chosen travel-time model with its inputs (cutoff 60 min, the slider maximum)."""
+    if model == "network" and roads_path:
+        return network_model(roads_path, mode)
     layers = raster_layers(grid, landcover_path, dem_path) if model == "raster" else {}
-    roads = load_network(roads_path) if model == "network" and roads_path else None
     return make_model(model, mode=mode, speed_kmh=speed_kmh, detour=detour, cutoff_min=60.0,
-                      roads=roads, **layers)  # fmt: skip
+                      **layers)  # fmt: skip
+
+
+@st.cache_resource(show_spinner=False, max_entries=3)
+def network_model(roads_path: str, mode: str) -> TravelTimeModel:
+    """One road-network model per file and mode: it keeps its sparse graph between calls."""
+    return make_model("network", mode=mode, cutoff_min=60.0, roads=load_network(roads_path))
 
 
 def compute(

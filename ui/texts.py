@@ -235,6 +235,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     "sit_radius": ("半径（千米）", "Radius (km)"),
     "col_lon": ("经度", "Longitude"),
     "col_lat": ("纬度", "Latitude"),
+    "sit_other_level": (
+        "上一次的结果属于另一层级（{level}）；请切换回该层级查看，或在此层级运行选址。",
+        "The last answer is for the other level ({level}); switch back to see it, or run siting here.",
+    ),
     "sit_run": ("运行选址", "Run siting"),
     "sit_running": ("正在计算出行时间并求解……", "Computing travel times and solving…"),
     "sit_none": (

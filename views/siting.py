@@ -129,8 +129,11 @@ def siting_form(level: str) -> Asked | None:
     if not run:
         return None
     for kind, up in (("cand", cand_file), ("excl", excl_file)):
-        if up is not None and not keep_upload(kind, up, str(datum), level):
+        if up is None:  # the planner removed the file (or never gave one): forget it
+            st.session_state.pop(f"sit_{kind}_path_{level}", None)
+        elif not keep_upload(kind, up, str(datum), level):
             return None
+    uses_capacity = method in ("mclp", "pmedian")  # a leftover capacity must not block the others
     settings = SitingSettings(
         method=str(method),
         k=int(k),
@@ -138,7 +141,7 @@ def siting_form(level: str) -> Asked | None:
         level=level,
         candidates=str(source),
         target=float(target),
-        capacity=float(capacity) if capacity else None,
+        capacity=float(capacity) if capacity and uses_capacity else None,
         solver=str(solver),
         time_limit_s=float(limit),
         grid_spacing_m=float(spacing),
@@ -171,8 +174,8 @@ def keep_upload(kind: str, up, datum: str, level: str) -> bool:  # type: ignore[
     except GridPlanError as exc:
         st.error(error_text(exc, lang()) + "\n\n" + tr("upload_failed"))
         return False
-    st.session_state[f"sit_{kind}_path"] = path
-    st.session_state[f"sit_{kind}_datum"] = datum
+    st.session_state[f"sit_{kind}_path_{level}"] = path
+    st.session_state[f"sit_{kind}_datum_{level}"] = datum
     return True
 
 
@@ -193,10 +196,10 @@ def run_study(
                 json.dumps(plan.to_dict(), ensure_ascii=False, sort_keys=True),
                 settings,
                 spec,
-                st.session_state.get("sit_cand_path"),
-                st.session_state.get("sit_cand_datum", "wgs84"),
-                st.session_state.get("sit_excl_path"),
-                st.session_state.get("sit_excl_datum", "wgs84"),
+                st.session_state.get(f"sit_cand_path_{settings.level}"),
+                st.session_state.get(f"sit_cand_datum_{settings.level}", "wgs84"),
+                st.session_state.get(f"sit_excl_path_{settings.level}"),
+                st.session_state.get(f"sit_excl_datum_{settings.level}", "wgs84"),
                 circles,
                 facilities,
             )
@@ -204,6 +207,8 @@ def run_study(
         st.error(error_text(exc, lang()))
         return
     st.session_state["siting_study"] = (sel.prefecture, key, study)
+    # a fresh sites table (its ticks belong to this answer, not the previous one)
+    st.session_state["sit_run_no"] = st.session_state.get("sit_run_no", 0) + 1
 
 
 def status_text(status: str) -> str:
@@ -298,13 +303,16 @@ def curve_chart(study: SitingStudy) -> None:
 
 
 @st.fragment
-def results() -> None:
+def results(level: str) -> None:
     held = st.session_state.get("siting_study")
     if held is None or held[0] != sel.prefecture:
         st.info(tr("sit_none"))
         return
     _, key, study = held
     s = study.settings
+    if s.level != level:
+        st.info(tr("sit_other_level", level=tr(f"sit_level_{s.level}")))
+        return
     st.success(
         tr(
             "sit_done",
@@ -315,8 +323,8 @@ def results() -> None:
             secs=study.seconds,
         )
     )
-    for note in study.notes:
-        st.warning(note)
+    if s.method == "target" and not study.problem.feasible:
+        st.warning(study.problem.message(lang()))
     m1, m2, m3, m4 = st.columns(4)
     m1.metric(tr("sit_cov_before"), f"{study.share_before:.1%}")
     m2.metric(
@@ -355,7 +363,7 @@ def results() -> None:
         table,
         hide_index=True,
         width="stretch",
-        key="sit_sites_editor",
+        key=f"sit_sites_editor_{st.session_state.get('sit_run_no', 0)}",
         disabled=[c for c in table.columns if c != tr("sit_accept_col")],
     )
     if st.button(tr("sit_accept"), type="primary", key="sit_accept_btn"):
@@ -386,7 +394,9 @@ def results() -> None:
     )
     st.subheader(tr("sit_curve"))
     curve_chart(study)
-    note = tr("provenance_access", n=study.n_existing)
+    note = access.provenance_caption(
+        study.population_source, study.n_existing, facilities["source"]
+    )
     d1, d2 = st.columns(2)
     csv = (f"# {note}\n" + study.sites.to_csv(index=False)).encode("utf-8-sig")
     d1.download_button(tr("sit_dl_csv"), csv, "sites.csv", "text/csv")
@@ -409,7 +419,7 @@ with tab_sites:
     asked = siting_form(str(level))
     if asked is not None:
         run_study(*asked)
-    results()
+    results(str(level))
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)

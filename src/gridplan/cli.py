@@ -156,7 +156,17 @@ def cmd_propose_grids(args: argparse.Namespace) -> dict[str, Any]:
             prefecture_outline=load_prefecture_outline(us.prefecture),
             default_type="二级医院",
         )
-        leads = [(str(r.name), float(r.lon), float(r.lat)) for r in table.itertuples()]
+        if args.k is not None:
+            raise InputError("give either --k or --hospitals, not both")
+        from gridplan.facilities import SECONDARY_CARE
+
+        table = table[table["type"].isin(SECONDARY_CARE)]  # clinics cannot lead a grid
+        if table.empty:
+            raise InputError(f"{Path(args.hospitals).name} lists no hospital or sub-centre")
+        leads = [
+            (str(n), float(x), float(y))
+            for n, x, y in zip(table["name"], table["lon"], table["lat"], strict=True)
+        ]
     elif args.k is not None:
         leads = int(args.k)
     else:
@@ -329,6 +339,12 @@ def cmd_optimize(args: argparse.Namespace) -> dict[str, Any]:
     from gridplan.facilities import read_facilities
     from gridplan.siting import SitingSettings, run_siting
 
+    out_path = Path(args.output) if args.output else None
+    if out_path is not None and out_path.suffix.lower() not in (".geojson", ".json"):
+        raise InputError(f"-o expects a .geojson file for optimize, got {out_path.name}")
+    # defaults by level: new primary care on foot in 15 min, sub-centres by car in 30
+    args.mode = args.mode or ("drive" if args.level == "secondary" else "walk")
+    args.minutes = args.minutes or (30.0 if args.level == "secondary" else 15.0)
     plan, us = _plan_for(args)
     settings = SitingSettings(
         method=args.method,
@@ -372,11 +388,8 @@ def cmd_optimize(args: argparse.Namespace) -> dict[str, Any]:
     out["provenance"]["facilities"] = "+".join(fac_sources) or "none"
     if "illustrative" in fac_sources:
         out["provenance"]["facilities_note"] = "illustrative: not real locations"
-    if args.output:
-        path = Path(args.output)
-        if path.suffix.lower() not in (".geojson", ".json"):
-            raise InputError(f"-o expects a .geojson file for optimize, got {path.name}")
-        path.write_text(study.catchments().to_json(drop_id=True, ensure_ascii=False), "utf-8")
+    if out_path is not None:
+        out_path.write_text(study.catchments().to_json(drop_id=True, ensure_ascii=False), "utf-8")
     return out
 
 
@@ -481,8 +494,13 @@ def build_parser() -> argparse.ArgumentParser:
     region_source(o)
     o.add_argument("--method", choices=["kmeans", "mclp", "pmedian", "target"], default="mclp")
     o.add_argument("--k", type=int, default=5, help="new sites (not for --method target)")
-    o.add_argument("--minutes", type=float, default=15.0, help="coverage time")
-    o.add_argument("--mode", choices=list(MODE_SPEEDS_KMH), default="drive")
+    o.add_argument(
+        "--minutes", type=float, default=None, help="coverage time (default 15; secondary 30)"
+    )
+    o.add_argument(
+        "--mode", choices=list(MODE_SPEEDS_KMH), default=None,
+        help="default walk; secondary level: drive",
+    )  # fmt: skip
     o.add_argument(
         "--level", choices=["primary", "secondary"], default="primary",
         help="primary: new primary-care centres; secondary: sub-centres counted with hospitals",

@@ -369,8 +369,8 @@ def exclusion_circles(table: pd.DataFrame, crs: str) -> gpd.GeoSeries:
     """Circles a planner types in (``lon``, ``lat`` WGS-84, ``radius_km``) as exclusion areas.
 
     Drawn in the metric ``crs`` (true circles on the ground) and returned in
-    it; rows with a missing value are skipped, a bad value raises one
-    ``siting.invalid`` error naming every bad row.
+    it.  Blank rows are skipped; a row with a missing or bad value raises one
+    ``siting.invalid`` error naming every such row (numbered as in the table).
     """
     problems = Problems("siting.invalid", "cannot use the exclusion circles")
     rows = table.dropna(how="all")
@@ -385,11 +385,13 @@ def exclusion_circles(table: pd.DataFrame, crs: str) -> gpd.GeoSeries:
         np.isfinite(lon) & np.isfinite(lat) & np.isfinite(rad)
         & (lon >= 73) & (lon <= 136) & (lat >= 3) & (lat <= 54) & (rad > 0) & (rad <= 100)
     )  # fmt: skip
+    position = {label: n + 1 for n, label in enumerate(table.index)}
     for i in np.flatnonzero(bad):
+        row = position[rows.index[int(i)]]
         problems.add(
             "siting.circle",
-            f"circle {i + 1}: lon {lon[i]}, lat {lat[i]}, radius {rad[i]} km is not usable",
-            row=int(i + 1),
+            f"circle {row}: lon {lon[i]}, lat {lat[i]}, radius {rad[i]} km is not usable",
+            row=row,
             lon=str(lon[i]),
             lat=str(lat[i]),
             radius=str(rad[i]),
@@ -550,6 +552,11 @@ def _site_units(
     return ids, [names.get(i) if i is not None else None for i in ids]
 
 
+def _text_or_none(value: Any) -> str | None:
+    """A grid id or name as text; None for missing (pandas gives NaN for units in no grid)."""
+    return value if isinstance(value, str) else None
+
+
 def _sites_frame(
     problem: Any,
     names: dict[str, str],
@@ -574,8 +581,8 @@ def _sites_frame(
             "x": xy[:, 0],
             "y": xy[:, 1],
             "unit_id": unit_ids,
-            "unit_name": unit_names,
-            "grid_id": [grid_of.get(i) if i is not None else None for i in unit_ids],
+            "unit_name": [_text_or_none(n) for n in unit_names],
+            "grid_id": [_text_or_none(grid_of.get(i)) if i is not None else None for i in unit_ids],
             "served_population": served,
             "newly_covered": newly,
         }
@@ -698,6 +705,25 @@ def run_siting(
 # --- accepting sites into the facility table --------------------------------------------
 
 
+def _already_there(facilities: pd.DataFrame, lon: float, lat: float) -> bool:
+    """Whether a facility added from a study already stands at this point (within ~1 m)."""
+    added = facilities[facilities["source"] == "added"]
+    near = (np.abs(added["lon"].astype(float) - lon) < 1e-5) & (
+        np.abs(added["lat"].astype(float) - lat) < 1e-5
+    )
+    return bool(near.any())
+
+
+def _free_id(facilities: pd.DataFrame, base: str) -> str:
+    """``base``, or ``base-2``, ``base-3``... if taken (candidate ids repeat across studies)."""
+    taken = set(facilities["facility_id"].astype(str))
+    fid, n = base, 1
+    while fid in taken:
+        n += 1
+        fid = f"{base}-{n}"
+    return fid
+
+
 def accept_sites(
     facilities: pd.DataFrame, study: SitingStudy, sites: list[int] | None = None
 ) -> tuple[pd.DataFrame, int]:
@@ -705,9 +731,10 @@ def accept_sites(
 
     An upgrade candidate (``candidates="centres"``) changes its type to
     医疗次中心; any other site is added (``source="added"``, id
-    ``SITE-<candidate id>``) as a 医疗次中心 (secondary level) or, for the
-    primary level, a 社区卫生服务中心 in urban units (街道, 区) and a 乡镇卫生院
-    elsewhere.  Sites already accepted are left alone.  Returns the new table
+    ``SITE-<candidate id>``, suffixed if taken) as a 医疗次中心 (secondary
+    level) or, for the primary level, a 社区卫生服务中心 in urban units (街道,
+    区) and a 乡镇卫生院 elsewhere.  A site where an added facility already
+    stands (an earlier acceptance) is left alone.  Returns the new table
     and the number of sites it changed.
     """
     chosen = study.sites if sites is None else study.sites[study.sites["site"].isin(sites)]
@@ -725,9 +752,9 @@ def accept_sites(
                 out.loc[hit, "type"] = "医疗次中心"
                 changed += 1
             continue
-        fid = f"SITE-{cid}"
-        if (out["facility_id"].astype(str) == fid).any():
+        if _already_there(out, float(r["lon"]), float(r["lat"])):
             continue
+        fid = _free_id(out, f"SITE-{cid}")
         where = str(r["unit_name"] or "")
         if study.settings.level == "secondary":
             ftype = "医疗次中心"
