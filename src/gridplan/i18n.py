@@ -812,11 +812,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Cannot run the siting study: {n} problem(s) with the settings or inputs.",
     },
     "siting.choice": {
-        "zh": "{name} 须为以下之一：{allowed}；当前为 {value}。",
+        "zh": "{name_zh}（{name}）须为以下之一：{allowed}；当前为 {value}。",
         "en": "{name} must be one of {allowed}, got {value}.",
     },
     "siting.range": {
-        "zh": "{name} 须在 {low} 到 {high} 之间，当前为 {value}。",
+        "zh": "{name_zh}须在 {low} 到 {high} 之间，当前为 {value}。",
         "en": "{name} must be from {low} to {high}, got {value}.",
     },
     "siting.capacity_method": {

@@ -123,12 +123,23 @@ class SitingSettings:
     pmedian_cutoff_min: float = 60.0
 
 
+#: Chinese names of the settings, for the messages.
+_NAMES_ZH = {
+    "method": "方法", "level": "新站点层级", "candidates": "候选点来源", "solver": "求解方式",
+    "k": "新增站点数 k", "minutes": "覆盖时间（分钟）", "target": "目标覆盖率",
+    "capacity": "每站服务人口上限", "time_limit_s": "求解时间上限（秒）", "gap": "最优性差距",
+    "max_demand": "需求点数上限", "grid_spacing_m": "候选网格间距（米）",
+    "curve_k_max": "曲线最大 k", "pmedian_cutoff_min": "p-中位时间上限（分钟）",
+}  # fmt: skip
+
+
 def _choice(problems: Problems, name: str, value: Any, allowed: tuple[str, ...]) -> None:
     if value not in allowed:
         problems.add(
             "siting.choice",
             f"{name} must be one of {', '.join(allowed)}, got {value!r}",
             name=name,
+            name_zh=_NAMES_ZH.get(name, name),
             value=str(value),
             allowed=", ".join(allowed),
         )
@@ -147,6 +158,7 @@ def _range(
             f"{name} must be {'a whole number' if integer else 'a number'} "
             f"from {low:g} to {high:g}, got {value!r}",
             name=name,
+            name_zh=_NAMES_ZH.get(name, name),
             value=str(value),
             low=f"{low:g}",
             high=f"{high:g}",
