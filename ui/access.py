@@ -133,8 +133,11 @@ def used_facilities(df: pd.DataFrame, target: str) -> pd.DataFrame:
     )
 
 
-def facility_digest(df: pd.DataFrame) -> str:
-    cols = df[["facility_id", "lon", "lat"]].astype(str).agg("|".join, axis=1)
+def facility_digest(
+    df: pd.DataFrame, columns: tuple[str, ...] = ("facility_id", "lon", "lat")
+) -> str:
+    """Cache key of a facility table: a digest of the ``columns`` its user reads."""
+    cols = df[list(columns)].astype(str).agg("|".join, axis=1)
     return hashlib.sha256("\n".join(cols).encode()).hexdigest()[:16]
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
 
@@ -31,11 +30,8 @@ class ModelSpec:
     dem_path: str | None
 
 
-def table_digest(facilities: pd.DataFrame) -> str:
-    """Digest of what a study reads from the facility table (ids, types, switches, places)."""
-    cols = ["facility_id", "type", "active", "lon", "lat"]
-    text = facilities[cols].astype(str).agg("|".join, axis=1)
-    return hashlib.sha256("\n".join(text).encode()).hexdigest()[:16]
+#: What a study reads from the facility table (types and switches decide existing/candidates).
+STUDY_COLUMNS = ("facility_id", "type", "active", "lon", "lat")
 
 
 @st.cache_data(show_spinner=False, max_entries=8)

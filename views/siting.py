@@ -9,6 +9,7 @@ import streamlit as st
 
 from gridplan import report
 from gridplan.errors import GridPlanError
+from gridplan.facilities import HOSPITALS, facility_mask
 from gridplan.grids import resolve_assignment
 from gridplan.i18n import error_text
 from gridplan.rasterview import coverage_change_image
@@ -192,7 +193,7 @@ def run_study(
         with st.spinner(tr("sit_running")):
             study = ui_siting.study(
                 key,
-                ui_siting.table_digest(facilities),
+                access.facility_digest(facilities, ui_siting.STUDY_COLUMNS),
                 json.dumps(plan.to_dict(), ensure_ascii=False, sort_keys=True),
                 settings,
                 spec,
@@ -229,9 +230,7 @@ def sites_map(study: SitingStudy, key: access.SurfaceKey) -> None:
         surface.population > 0,
     )
     facilities = access.facility_table(sel)
-    existing = facilities[
-        facilities["active"].astype(bool) & facilities["type"].isin(LEVELS[study.settings.level])
-    ]
+    existing = facilities[facility_mask(facilities, LEVELS[study.settings.level])]
     sites = study.sites.assign(
         label=(study.sites["site"] + 1).astype(str),
         where=study.sites["unit_name"].fillna(""),
@@ -438,7 +437,7 @@ def cached_proposal(  # type: ignore[no-untyped-def]
 def lead_choices() -> pd.DataFrame:
     """The active hospitals of the facility list, the planner's choice of lead hospitals."""
     fac = access.facility_table(sel)
-    return fac[fac["active"].astype(bool) & fac["type"].isin(["三级医院", "二级医院"])]
+    return fac[facility_mask(fac, HOSPITALS)]
 
 
 with tab_grids:

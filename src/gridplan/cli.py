@@ -147,15 +147,7 @@ def cmd_propose_grids(args: argparse.Namespace) -> dict[str, Any]:
     current, us = _plan_for(args)
     leads: int | list[tuple[str, float, float]]
     if args.hospitals:
-        from gridplan.boundaries import load_prefecture_outline
-        from gridplan.facilities import read_facilities
-
-        table, _ = read_facilities(
-            Path(args.hospitals),
-            datum=args.facilities_datum,
-            prefecture_outline=load_prefecture_outline(us.prefecture),
-            default_type="二级医院",
-        )
+        table = _read_site_list(args, Path(args.hospitals), us, "二级医院")
         if args.k is not None:
             raise InputError("give either --k or --hospitals, not both")
         from gridplan.facilities import SECONDARY_CARE
@@ -207,17 +199,27 @@ def _write_geojson(plan: GridPlan, us: UnitSet, assignment: pd.Series, path: Pat
 def _facilities_for(
     args: argparse.Namespace, us: UnitSet, surface: PopulationSurface
 ) -> pd.DataFrame:
-    from gridplan.boundaries import load_prefecture_outline
-    from gridplan.facilities import illustrative_facilities, read_facilities
+    from gridplan.facilities import illustrative_facilities
 
     if args.facilities:
-        df, _ = read_facilities(
-            Path(args.facilities),
-            datum=args.facilities_datum,
-            prefecture_outline=load_prefecture_outline(us.prefecture),
-        )
-        return df
+        return _read_site_list(args, Path(args.facilities), us)
     return illustrative_facilities(us, census_surface(us, 500.0))
+
+
+def _read_site_list(
+    args: argparse.Namespace, path: Path, us: UnitSet, default_type: str | None = None
+) -> pd.DataFrame:
+    """A facility, hospital or candidate list, checked against the prefecture's outline."""
+    from gridplan.boundaries import load_prefecture_outline
+    from gridplan.facilities import read_facilities
+
+    table, _ = read_facilities(
+        path,
+        datum=args.facilities_datum,
+        prefecture_outline=load_prefecture_outline(us.prefecture),
+        default_type=default_type,
+    )
+    return table
 
 
 def _raster_layers(args: argparse.Namespace, grid: Any) -> dict[str, np.ndarray]:
@@ -335,8 +337,6 @@ def cmd_coverage(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def cmd_optimize(args: argparse.Namespace) -> dict[str, Any]:
-    from gridplan.boundaries import load_prefecture_outline
-    from gridplan.facilities import read_facilities
     from gridplan.siting import SitingSettings, run_siting
 
     out_path = Path(args.output) if args.output else None
@@ -365,12 +365,8 @@ def cmd_optimize(args: argparse.Namespace) -> dict[str, Any]:
     facilities = _facilities_for(args, us, surface)
     candidate_list = None
     if args.candidates:
-        candidate_list, _ = read_facilities(
-            Path(args.candidates),
-            datum=args.facilities_datum,
-            prefecture_outline=load_prefecture_outline(us.prefecture),
-            default_type="医疗次中心" if args.level == "secondary" else "社区卫生服务中心",
-        )
+        default = "医疗次中心" if args.level == "secondary" else "社区卫生服务中心"
+        candidate_list = _read_site_list(args, Path(args.candidates), us, default)
     exclusions = None
     if args.exclude:
         exclusions, _ = read_vector_upload(Path(args.exclude), datum=args.datum)

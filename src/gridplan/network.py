@@ -634,8 +634,13 @@ def _points_reached(
         return np.zeros(0, dtype=np.int64), np.zeros(0)
     offset = np.repeat(starts[reached] - (np.cumsum(cnt) - cnt), cnt)
     idx = offset + np.arange(total)
-    pts = pt_sorted[idx]
-    mins = node_minutes[node_sorted[idx]] + leg_sorted[idx]
+    return _best_per_point(pt_sorted[idx], node_minutes[node_sorted[idx]] + leg_sorted[idx])
+
+
+def _best_per_point(
+    pts: NDArray[np.int64], mins: NDArray[np.float64]
+) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+    """The smallest minutes of each point among its entries, sorted by point."""
     order = np.lexsort((mins, pts))
     pts, mins = pts[order], mins[order]
     first = np.ones(len(pts), dtype=bool)
@@ -666,13 +671,7 @@ def _with_direct_walk(
     near, direct = near[allowed], d[allowed] * mpm
     if len(near) == 0:
         return pts, mins
-    all_p = np.concatenate([pts, near])
-    all_m = np.concatenate([mins, direct])
-    order = np.lexsort((all_m, all_p))
-    all_p, all_m = all_p[order], all_m[order]
-    first = np.ones(len(all_p), dtype=bool)
-    first[1:] = all_p[1:] != all_p[:-1]
-    return all_p[first], all_m[first]
+    return _best_per_point(np.concatenate([pts, near]), np.concatenate([mins, direct]))
 
 
 @functools.lru_cache(maxsize=16)
