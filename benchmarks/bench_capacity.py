@@ -3,12 +3,12 @@
 For walking 15 and 30 minutes and each travel-time model available offline
 (``straight``: 4.8 km/h × detour 1.3; ``raster``: uniform 4.8 km/h walking
 surface, no land cover; ``--speed`` for other speeds): time of
-:func:`~gridplan.capacity.facility_reach`, the number of (cell, facility)
+:func:`~gridplan.access.reach.facility_reach`, the number of (cell, facility)
 pairs and their bytes, the residents within the threshold of their nearest
 facility (the plain 15-minute KPI) against those covered with capacities, then
-:func:`~gridplan.capacity.capacity_coverage` (capacities: the per-type
+:func:`~gridplan.access.capacity.capacity_coverage` (capacities: the per-type
 defaults, all assumed or standard-derived, since the illustrative network has
-no staff) and :func:`~gridplan.capacity.g2sfca` (supply 1 per facility,
+no staff) and :func:`~gridplan.access.g2sfca.g2sfca` (supply 1 per facility,
 ``d0`` = the threshold; ``A = 0``: residents with no facility within
 ``d0``).  Peak memory is the peak of the traced allocations
 (``tracemalloc``, numpy included) of each step, measured in a second run, and
@@ -30,16 +30,14 @@ from typing import Any
 
 import numpy as np
 
-from gridplan.capacity import (
-    capacity_coverage,
-    facility_capacity,
-    facility_reach,
-    facility_supply,
-    g2sfca,
-)
-from gridplan.facilities import PRIMARY_CARE, facility_mask, facility_xy, illustrative_facilities
-from gridplan.surface import census_surface
-from gridplan.units import build_units
+from gridplan.access.capacity import capacity_coverage, facility_capacity, facility_supply
+from gridplan.access.g2sfca import g2sfca
+from gridplan.access.reach import facility_reach
+from gridplan.facilities.illustrative import illustrative_facilities
+from gridplan.facilities.table import facility_mask, facility_xy
+from gridplan.facilities.types import PRIMARY_CARE
+from gridplan.plan.units import build_units
+from gridplan.surface.grid import census_surface
 
 
 def rss_mb() -> float:

@@ -1,4 +1,4 @@
-"""Raster travel time (gridplan.costdistance) on Shijiazhuang at 100 m vs scikit-image.
+"""Raster travel time (gridplan.travel.costdistance) on Shijiazhuang at 100 m vs scikit-image.
 
 Run: ``.venv/bin/python benchmarks/bench_costdistance.py [--repeat N] [--facilities K]``.
 Prints a Markdown table.
@@ -103,9 +103,10 @@ def main() -> None:
     ap.add_argument("--facilities", type=int, default=450)
     args = ap.parse_args()
 
-    from gridplan.costdistance import RasterModel, cost_distance
-    from gridplan.surface import census_surface
-    from gridplan.units import build_units
+    from gridplan.plan.units import build_units
+    from gridplan.surface.grid import census_surface
+    from gridplan.travel.costdistance import cost_distance
+    from gridplan.travel.raster import RasterModel
 
     t0 = time.perf_counter()
     surface = census_surface(build_units("130100"), 100)

@@ -21,12 +21,14 @@ import time
 import numpy as np
 from pyproj import Transformer
 
-from gridplan.coverage import CoverageIndex, kpi_tables
-from gridplan.facilities import PRIMARY_CARE, illustrative_facilities
-from gridplan.grids import GridPlan
-from gridplan.surface import census_surface
-from gridplan.traveltime import StraightLineModel, TravelTimeModel
-from gridplan.units import build_units
+from gridplan.access.coverage import CoverageIndex, kpi_tables
+from gridplan.facilities.illustrative import illustrative_facilities
+from gridplan.facilities.types import PRIMARY_CARE
+from gridplan.plan.grids import GridPlan
+from gridplan.plan.units import build_units
+from gridplan.surface.grid import census_surface
+from gridplan.travel.base import TravelTimeModel
+from gridplan.travel.straight import StraightLineModel
 
 
 def peak_mb() -> float:
@@ -47,7 +49,7 @@ def model_named(name: str, surface) -> TravelTimeModel:  # type: ignore[no-untyp
         return StraightLineModel()
     if name == "network":
         return synthetic_network(surface)
-    from gridplan.costdistance import RasterModel
+    from gridplan.travel.raster import RasterModel
 
     return RasterModel(mode="walk", cutoff_min=60.0)
 
@@ -61,7 +63,7 @@ def synthetic_network(surface) -> TravelTimeModel:  # type: ignore[no-untyped-de
     """
     from bench_network import synthetic_prefecture
 
-    from gridplan.network import NetworkModel
+    from gridplan.travel.network import NetworkModel
 
     g = surface.grid
     km = int(max(g.ncols, g.nrows) * g.cell_m / 1000) + 1

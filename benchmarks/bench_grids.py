@@ -28,10 +28,12 @@ def timeit(fn: Callable[[], object], repeat: int = 5) -> tuple[float, float]:
 
 def main() -> None:
     t0 = time.perf_counter()
-    from gridplan import boundaries
-    from gridplan.grids import GridPlan, dissolve_grids, resolve_assignment, validate_plan
-    from gridplan.report import render_grid_map_png
-    from gridplan.units import build_units
+    from gridplan.inputs import boundaries
+    from gridplan.plan.grids import GridPlan, resolve_assignment
+    from gridplan.plan.stats import dissolve_grids
+    from gridplan.plan.units import build_units
+    from gridplan.plan.validate import validate_plan
+    from gridplan.report.gridmap import render_grid_map_png
 
     import_ms = (time.perf_counter() - t0) * 1000
     t0 = time.perf_counter()

@@ -1,4 +1,4 @@
-"""Timings of the road-network travel-time model (gridplan.network).
+"""Timings of the road-network travel-time model (gridplan.travel.network).
 
 Run: ``.venv/bin/python benchmarks/bench_network.py [--scale]``.  Prints Markdown.
 
@@ -40,8 +40,10 @@ def timeit(fn: Callable[[], object], repeat: int = 5) -> tuple[float, float]:
 def fixture_rows() -> list[tuple[str, str, float, float, str]]:
     from pyproj import Transformer
 
-    from gridplan.network import NetworkModel, build_road_graph, load_roads
-    from gridplan.surface import CellGrid
+    from gridplan.surface.grid import CellGrid
+    from gridplan.travel.graph import build_road_graph
+    from gridplan.travel.network import NetworkModel
+    from gridplan.travel.roads import load_roads
 
     rows: list[tuple[str, str, float, float, str]] = []
     t0 = time.perf_counter()
@@ -113,8 +115,9 @@ def synthetic_prefecture(
 
 
 def scale_rows() -> list[tuple[str, str, float, float, str]]:
-    from gridplan.network import NetworkModel, build_road_graph
-    from gridplan.surface import CellGrid
+    from gridplan.surface.grid import CellGrid
+    from gridplan.travel.graph import build_road_graph
+    from gridplan.travel.network import NetworkModel
 
     rows: list[tuple[str, str, float, float, str]] = []
     graph, bounds = synthetic_prefecture()

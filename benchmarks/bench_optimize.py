@@ -3,9 +3,9 @@
 Instance: the census surface of Shijiazhuang (``build_units("130100")``, 100 m
 cells, ≈1.4 M populated cells, 10.9 M residents on the map) aggregated to at
 most 20,000 demand points (population-weighted block centroids,
-:func:`gridplan.optimize.demand_points`), 2,000 candidate cells
-(:func:`gridplan.optimize.candidate_grid`) and straight-line minutes
-(:func:`gridplan.optimize.cost_matrix_straight`, detour 1.3) within the
+:func:`gridplan.siting.demand.demand_points`), 2,000 candidate cells
+(:func:`gridplan.siting.demand.candidate_grid`) and straight-line minutes
+(:func:`gridplan.siting.costs.cost_matrix_straight`, detour 1.3) within the
 coverage threshold.  No existing facilities: every resident counts.
 
 Headline setting: e-bike (15 km/h) within 15 minutes, where the instance is
@@ -32,14 +32,11 @@ import warnings
 
 import numpy as np
 
-from gridplan.optimize import (
-    MCLP,
-    candidate_grid,
-    cost_matrix_straight,
-    demand_points,
-)
-from gridplan.surface import census_surface
-from gridplan.units import build_units
+from gridplan.plan.units import build_units
+from gridplan.siting.costs import cost_matrix_straight
+from gridplan.siting.demand import candidate_grid, demand_points
+from gridplan.siting.mclp import MCLP
+from gridplan.surface.grid import census_surface
 
 
 def run_spopt(cost, weights, threshold, k, time_limit: float | None) -> tuple[float, float, float]:

@@ -85,13 +85,11 @@ def main() -> None:
     import pandas as pd
     from synthetic import shijiazhuang_townships
 
-    from gridplan.popsurface import (
-        surface_from_points,
-        surface_from_polygons,
-        surface_from_raster,
-    )
-    from gridplan.surface import census_surface, grid_for_units
-    from gridplan.units import build_units
+    from gridplan.plan.units import build_units
+    from gridplan.surface.grid import census_surface, grid_for_units
+    from gridplan.surface.points import surface_from_points
+    from gridplan.surface.polygons import surface_from_polygons
+    from gridplan.surface.raster import surface_from_raster
 
     us = build_units("130100")
     grid = grid_for_units(us, args.cell)

@@ -52,16 +52,12 @@ def main() -> None:
     from pyproj import Transformer
     from synthetic import shijiazhuang_townships
 
-    from gridplan.grids import GridPlan
-    from gridplan.regions import (
-        Hospital,
-        StraightLineCost,
-        compare_plans,
-        propose_grids,
-        unit_points,
-    )
-    from gridplan.surface import census_surface
-    from gridplan.units import build_units
+    from gridplan.plan.grids import GridPlan
+    from gridplan.plan.units import build_units
+    from gridplan.regions.compare import compare_plans
+    from gridplan.regions.costs import Hospital, StraightLineCost, unit_points
+    from gridplan.regions.propose import propose_grids
+    from gridplan.surface.grid import census_surface
 
     county = build_units("130100")
     township = build_units("130100", townships=shijiazhuang_townships().to_crs(4326))

@@ -1,6 +1,6 @@
 """Siting studies end to end on Shijiazhuang (what the siting page and ``optimize`` run).
 
-Each row is one :func:`gridplan.siting.run_siting` on the census surface of
+Each row is one :func:`gridplan.siting.study.run_siting` on the census surface of
 Shijiazhuang (100 m cells unless ``--cell-m``; population modelled) with the
 illustrative facility network (示意, 660 facilities), straight-line model:
 candidates, cost matrix, solve, travel times after, KPIs per grid before and
@@ -16,12 +16,12 @@ import argparse
 import math
 import time
 
-from gridplan.facilities import illustrative_facilities
-from gridplan.grids import GridPlan
-from gridplan.siting import SitingSettings, run_siting
-from gridplan.surface import census_surface
-from gridplan.traveltime import StraightLineModel
-from gridplan.units import build_units
+from gridplan.facilities.illustrative import illustrative_facilities
+from gridplan.plan.grids import GridPlan
+from gridplan.plan.units import build_units
+from gridplan.siting.study import SitingSettings, run_siting
+from gridplan.surface.grid import census_surface
+from gridplan.travel.straight import StraightLineModel
 
 CASES = [
     ("sub-centres: upgrade 5 centres, MCLP, drive 30 min",

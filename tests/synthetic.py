@@ -14,9 +14,9 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from gridplan.boundaries import load_county_boundaries
-from gridplan.townships import reference_townships
-from gridplan.units import UnitSet
+from gridplan.inputs.boundaries import load_county_boundaries
+from gridplan.plan.townships import reference_townships
+from gridplan.plan.units import UnitSet
 
 
 def split_polygon(poly: shapely.Geometry, n: int, seed: int = 0) -> list[shapely.Geometry]:
@@ -92,7 +92,7 @@ def toy_unit_set(
     """A toy prefecture 990100: square county units (EPSG:4547) and one undrawn zone 990171."""
     import pandas as pd
 
-    from gridplan.boundaries import Prefecture
+    from gridplan.inputs.boundaries import Prefecture
 
     gdf = gpd.GeoDataFrame(
         {"unit_id": ids, "name": [f"U{x}" for x in ids]}, geometry=boxes, crs=4547

@@ -1,8 +1,8 @@
 import pytest
 
-from gridplan import boundaries
-from gridplan.crs import metric_crs_of
 from gridplan.errors import GridPlanError, UnknownRegionError
+from gridplan.inputs import boundaries
+from gridplan.inputs.crs import metric_crs_of
 
 
 @pytest.mark.parametrize(
@@ -47,7 +47,7 @@ def test_shijiazhuang_counties_are_wgs84_and_shifted_from_gcj02():
 
     import shapely
 
-    from gridplan.crs import gcj02_to_wgs84
+    from gridplan.inputs.crs import gcj02_to_wgs84
 
     row = boundaries.boundary_index().query("adcode == '130104'").iloc[0]
     with open(row["path"], encoding="utf-8") as f:

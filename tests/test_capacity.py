@@ -1,4 +1,4 @@
-"""Capacity-aware accessibility (gridplan.capacity): reach, capacity coverage, Gaussian 2SFCA."""
+"""Capacity-aware accessibility (gridplan.access): reach, capacity coverage, Gaussian 2SFCA."""
 
 from __future__ import annotations
 
@@ -9,22 +9,22 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gridplan.capacity import (
+from gridplan.access.capacity import (
     DEFAULT_RESIDENTS_BY_TYPE,
     RESIDENTS_PER_GP,
-    Reach,
     capacity_coverage,
     facility_capacity,
-    facility_reach,
     facility_supply,
-    g2sfca,
     order_by,
 )
-from gridplan.costdistance import RasterModel, cost_distance
+from gridplan.access.g2sfca import g2sfca
+from gridplan.access.reach import Reach, facility_reach
 from gridplan.errors import InputError
 from gridplan.i18n import MESSAGES, error_text
-from gridplan.surface import CellGrid, PopulationSurface
-from gridplan.traveltime import StraightLineModel
+from gridplan.surface.grid import CellGrid, PopulationSurface
+from gridplan.travel.costdistance import cost_distance
+from gridplan.travel.raster import RasterModel
+from gridplan.travel.straight import StraightLineModel
 
 CRS = "EPSG:4547"
 X0, Y0 = 500_000.0, 4_200_000.0

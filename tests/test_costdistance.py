@@ -1,4 +1,4 @@
-"""Raster travel time (gridplan.costdistance): speed surface, cost distance, model."""
+"""Raster travel time (gridplan.travel.costdistance): speed surface, cost distance, model."""
 
 from __future__ import annotations
 
@@ -12,17 +12,13 @@ import pytest
 from shapely.geometry import LineString
 from skimage.graph import MCP_Geometric
 
-from gridplan.costdistance import (
-    LANDCOVER_SPEEDS_KMH,
-    RasterModel,
-    cost_distance,
-    speed_surface,
-    tobler_factor,
-)
 from gridplan.errors import InputError
 from gridplan.i18n import MESSAGES, error_text
-from gridplan.surface import CellGrid
-from gridplan.traveltime import TravelTimeModel
+from gridplan.surface.grid import CellGrid
+from gridplan.travel.base import TravelTimeModel
+from gridplan.travel.costdistance import cost_distance
+from gridplan.travel.friction import LANDCOVER_SPEEDS_KMH, speed_surface, tobler_factor
+from gridplan.travel.raster import RasterModel
 
 CELL = 100.0
 ENGINES = ["buckets", "scipy"]
@@ -490,9 +486,8 @@ def test_model_reports_bad_parameters_and_missing_facilities():
 
 
 def test_every_error_code_has_chinese_and_english_text():
-    src = (Path(__file__).resolve().parents[1] / "src/gridplan/costdistance.py").read_text(
-        encoding="utf-8"
-    )
+    package = Path(__file__).resolve().parents[1] / "src/gridplan"
+    src = "".join(p.read_text(encoding="utf-8") for p in sorted(package.rglob("*.py")))
     used = set(re.findall(r'"(costdistance\.[a-z_]+)"', src))
     assert "costdistance.invalid" in used and len(used) > 10
     for code in used:

@@ -2,15 +2,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gridplan.coverage import (
+from gridplan.access.coverage import (
     CoverageIndex,
     catchments,
     centre_standard_flag,
     gaussian_weight,
     uncovered_hotspots,
 )
-from gridplan.surface import CellGrid, PopulationSurface
-from gridplan.traveltime import StraightLineModel, TravelTimes
+from gridplan.surface.grid import CellGrid, PopulationSurface
+from gridplan.travel.base import TravelTimes
+from gridplan.travel.straight import StraightLineModel
 
 
 def toy(minutes, population, unit):

@@ -1,4 +1,4 @@
-"""Tests for gridplan.crs against reference values from public implementations."""
+"""Tests for gridplan.inputs.crs against reference values from public implementations."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import shapely
 from pyproj import Geod
 from shapely.geometry import Point, box
 
-from gridplan import crs
 from gridplan.errors import InputError
+from gridplan.inputs import crs
 
 GEOD = Geod(ellps="WGS84")
 

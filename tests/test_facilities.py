@@ -13,28 +13,23 @@ import pytest
 import shapely
 from pyproj import Transformer
 
-from gridplan import crs as gcrs
-from gridplan.boundaries import load_prefecture_outline
-from gridplan.errors import InputError
-from gridplan.facilities import (
+from gridplan.errors import FacilitiesError, InputError
+from gridplan.facilities.illustrative import illustrative_facilities
+from gridplan.facilities.osm import facilities_from_osm, osm_type
+from gridplan.facilities.reader import read_facilities
+from gridplan.facilities.table import add_facility, facility_mask, facility_xy, set_active
+from gridplan.facilities.types import (
     CENTRES,
     FACILITY_COLUMNS,
     FACILITY_TYPES,
     HOSPITALS,
     PRIMARY_CARE,
     SECONDARY_CARE,
-    FacilitiesError,
-    add_facility,
-    facilities_from_osm,
-    facility_mask,
-    facility_xy,
-    illustrative_facilities,
     normalise_type,
-    osm_type,
-    read_facilities,
-    set_active,
 )
 from gridplan.i18n import MESSAGES, error_text
+from gridplan.inputs import crs as gcrs
+from gridplan.inputs.boundaries import load_prefecture_outline
 
 DATA = Path(__file__).resolve().parent / "data"
 OSM_SAMPLE = DATA / "osm_health_sample.osm"
@@ -372,8 +367,8 @@ def test_row_reason_messages_exist():
 
 @pytest.fixture(scope="module")
 def sjz_surface():
-    from gridplan.surface import census_surface
-    from gridplan.units import build_units
+    from gridplan.plan.units import build_units
+    from gridplan.surface.grid import census_surface
 
     units = build_units("130100")
     return units, census_surface(units, 100)
@@ -433,8 +428,8 @@ def test_illustrative_parameters(sjz_surface):
 
 
 def test_illustrative_with_townships(sjz_townships):
-    from gridplan.surface import census_surface
-    from gridplan.units import build_units
+    from gridplan.plan.units import build_units
+    from gridplan.surface.grid import census_surface
 
     units = build_units("130100", townships=sjz_townships)
     surface = census_surface(units, 200)
@@ -594,7 +589,7 @@ def test_add_and_set_active():
 
 
 def test_add_to_empty_table():
-    from gridplan.facilities import empty_facilities
+    from gridplan.facilities.types import empty_facilities
 
     out = add_facility(empty_facilities(), "新站", "社区卫生服务站", 114.5, 38.0)
     assert list(out["facility_id"]) == ["ADD-0001"]

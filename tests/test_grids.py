@@ -6,16 +6,10 @@ import shapely
 from synthetic import toy_unit_set
 
 from gridplan.errors import InputError, PresetError
-from gridplan.grids import (
-    GridPlan,
-    dissolve_grids,
-    grid_statistics,
-    list_presets,
-    population_balance,
-    resolve_assignment,
-    validate_plan,
-)
-from gridplan.units import UnitSet, build_units
+from gridplan.plan.grids import GridPlan, list_presets, resolve_assignment
+from gridplan.plan.stats import dissolve_grids, grid_statistics, population_balance
+from gridplan.plan.units import UnitSet, build_units
+from gridplan.plan.validate import validate_plan
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""Tests for gridplan.io: reading uploaded boundary layers and tables.
+"""Tests for gridplan.inputs: reading uploaded boundary layers and tables.
 
 Every fixture is built here, in ``tmp_path``: polygons come from shapely and
 are written with pyogrio, then altered the way real uploads are (no ``.cpg``,
@@ -23,10 +23,12 @@ import shapely
 from pyproj import CRS, Geod
 from shapely.geometry import MultiPolygon, Point, Polygon, box
 
-from gridplan import crs as gcrs
 from gridplan.errors import GridPlanError, UploadError
 from gridplan.i18n import MESSAGES, error_text
-from gridplan.io import LoadReport, parse_datum, read_table_upload, read_vector_upload
+from gridplan.inputs import crs as gcrs
+from gridplan.inputs.files import LoadReport
+from gridplan.inputs.tables import read_table_upload
+from gridplan.inputs.vector import parse_datum, read_vector_upload
 
 NAMES = ["长安区", "宋营镇", "桥西区"]
 CODES = ["130102001", "130183100", "130104002"]

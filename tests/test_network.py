@@ -1,4 +1,4 @@
-"""Road-network travel time (gridplan.network).
+"""Road-network travel time (gridplan.travel.network).
 
 The hand-built graphs use the metric CRS directly (node x/y in metres), so
 every expected value below is worked out by hand: walk 4.8 km/h = 80 m/min,
@@ -16,18 +16,14 @@ import numpy as np
 import pytest
 from pyproj import Transformer
 
-from gridplan.coverage import CoverageIndex
+from gridplan.access.coverage import CoverageIndex
 from gridplan.errors import InputError
 from gridplan.i18n import error_text
-from gridplan.network import (
-    ROAD_SPEEDS_KMH,
-    NetworkModel,
-    build_road_graph,
-    edge_speed_kmh,
-    load_roads,
-    parse_maxspeed,
-)
-from gridplan.surface import CellGrid, PopulationSurface
+from gridplan.surface.grid import CellGrid, PopulationSurface
+from gridplan.travel.graph import build_road_graph
+from gridplan.travel.network import NetworkModel
+from gridplan.travel.roads import load_roads
+from gridplan.travel.roadspeeds import ROAD_SPEEDS_KMH, edge_speed_kmh, parse_maxspeed
 
 DATA = Path(__file__).parent / "data"
 FIXTURE = DATA / "roads_sample.osm"
@@ -510,7 +506,7 @@ def test_xml_without_roads(tmp_path):
 
 
 def test_pbf_without_reader(tmp_path, monkeypatch):
-    import gridplan.network as network
+    import gridplan.travel.roads as network
 
     monkeypatch.setattr(network, "_pbf_reader", lambda: None)
     p = tmp_path / "hebei-latest.osm.pbf"
@@ -642,8 +638,10 @@ def test_pair_minutes_one_way_street_is_directed():
 
 
 def test_capacity_reach_and_siting_matrix_use_the_network(roads, to_metric):
-    from gridplan.capacity import capacity_coverage, facility_reach
-    from gridplan.optimize import cost_matrix_model, demand_points
+    from gridplan.access.capacity import capacity_coverage
+    from gridplan.access.reach import facility_reach
+    from gridplan.siting.costs import cost_matrix_model
+    from gridplan.siting.demand import demand_points
 
     model = NetworkModel(roads, mode="walk", cutoff_min=15)
     grid = fixture_grid(roads, to_metric, cell_m=100.0)
@@ -683,10 +681,11 @@ def test_siting_study_on_the_road_network_is_the_best_by_enumeration(roads, to_m
     import shapely
     from synthetic import toy_unit_set
 
-    from gridplan.facilities import add_facility, empty_facilities
-    from gridplan.grids import GridPlan
-    from gridplan.siting import SitingSettings, run_siting
-    from gridplan.surface import census_surface
+    from gridplan.facilities.table import add_facility
+    from gridplan.facilities.types import empty_facilities
+    from gridplan.plan.grids import GridPlan
+    from gridplan.siting.study import SitingSettings, run_siting
+    from gridplan.surface.grid import census_surface
 
     grid = fixture_grid(roads, to_metric, cell_m=100.0)
     x0, y1 = grid.x0, grid.y0

@@ -1,4 +1,4 @@
-"""Sub-centre siting (gridplan.optimize): exact optima against brute force and PySAL spopt."""
+"""Sub-centre siting (gridplan.siting.models): exact optima against brute force and PySAL spopt."""
 
 from __future__ import annotations
 
@@ -17,29 +17,28 @@ import shapely
 from pyproj import Transformer
 from scipy.optimize import linprog
 
-from gridplan.costdistance import cost_distance
 from gridplan.errors import InputError
 from gridplan.i18n import MESSAGES, error_text
-from gridplan.optimize import (
-    MCLP,
-    CapacitatedMCLP,
-    CapacitatedPMedian,
+from gridplan.siting.capacitated import CapacitatedMCLP, CapacitatedPMedian
+from gridplan.siting.costs import (
     CostMatrix,
-    KMeansSiting,
-    PMedian,
-    SetCoverTarget,
-    candidate_grid,
-    candidates_from_facilities,
-    candidates_from_lonlat,
     cost_matrix_model,
     cost_matrix_raster,
     cost_matrix_straight,
-    coverage_curve,
-    demand_points,
-    sites_needed,
 )
-from gridplan.surface import CellGrid, PopulationSurface
-from gridplan.traveltime import StraightLineModel
+from gridplan.siting.demand import (
+    candidate_grid,
+    candidates_from_facilities,
+    candidates_from_lonlat,
+    demand_points,
+)
+from gridplan.siting.kmeans import KMeansSiting
+from gridplan.siting.mclp import MCLP, coverage_curve, sites_needed
+from gridplan.siting.pmedian import PMedian
+from gridplan.siting.target import SetCoverTarget
+from gridplan.surface.grid import CellGrid, PopulationSurface
+from gridplan.travel.costdistance import cost_distance
+from gridplan.travel.straight import StraightLineModel
 
 CRS = "EPSG:32650"  # UTM 50N: Shijiazhuang's zone
 
@@ -734,7 +733,8 @@ def test_every_problem_in_one_input_error():
 
 
 def test_every_error_code_has_chinese_and_english_text():
-    src = (Path(__file__).resolve().parents[1] / "src/gridplan/optimize.py").read_text("utf-8")
+    package = Path(__file__).resolve().parents[1] / "src/gridplan"
+    src = "".join(p.read_text(encoding="utf-8") for p in sorted(package.rglob("*.py")))
     used = set(re.findall(r'"(optimize\.[a-z_]+)"', src))
     assert "optimize.invalid" in used and len(used) > 15
     for code in used:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from gridplan.grids import GridPlan
+from gridplan.plan.grids import GridPlan
 
 TIMEOUT = 120
 

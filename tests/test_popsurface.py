@@ -23,22 +23,20 @@ import shapely
 from affine import Affine
 from pyproj import Transformer
 
-from gridplan import popsurface
-from gridplan.crs import gdf_to_datum, wgs84_to_gcj02
-from gridplan.errors import GridPlanError, InputError, UploadError
+from gridplan.errors import DownloadError, GridPlanError, InputError, UploadError
 from gridplan.i18n import MESSAGES, error_text
-from gridplan.popsurface import (
-    DownloadError,
+from gridplan.inputs.crs import gdf_to_datum, wgs84_to_gcj02
+from gridplan.plan.units import build_units
+from gridplan.surface.grid import census_surface, grid_for_units
+from gridplan.surface.points import surface_from_points
+from gridplan.surface.polygons import surface_from_polygons
+from gridplan.surface.raster import surface_from_raster
+from gridplan.surface.worldpop import (
     download_worldpop,
     fetch_worldpop,
-    surface_from_points,
-    surface_from_polygons,
-    surface_from_raster,
     worldpop_bbox,
     worldpop_url,
 )
-from gridplan.surface import census_surface, grid_for_units
-from gridplan.units import build_units
 
 NODATA = -99999.0
 
@@ -486,7 +484,7 @@ def test_township_totals_spread_uniformly(us, townships, sjz_township_zip):
     )
     vals = s.population[(tw_idx == 1) & (s.unit_index >= 0)]
     assert np.allclose(vals, vals[0])
-    # the same layer as a bureau's zipped Shapefile (read with gridplan.io)
+    # the same layer as a bureau's zipped Shapefile (read with gridplan.inputs)
     tw_zip = townships.to_crs(4326).assign(POP=townships["人口"].to_numpy())
     z, _ = surface_from_polygons(tw_zip, us, 500, population_column="POP")
     assert z.total == pytest.approx(s.total, rel=1e-5)
@@ -729,6 +727,15 @@ def test_download_errors(http_root, tmp_path):
     assert list(dest.parent.iterdir()) == []  # partial files removed
 
 
-def test_module_surface_api_is_exported():
-    for name in popsurface.__all__:
-        assert hasattr(popsurface, name)
+def test_population_readers_live_in_the_surface_stage():
+    import importlib
+
+    readers = {
+        "files": "surface_from_file",
+        "raster": "surface_from_raster",
+        "points": "surface_from_points",
+        "polygons": "surface_from_polygons",
+        "worldpop": "fetch_worldpop",
+    }
+    for module, name in readers.items():
+        assert callable(getattr(importlib.import_module(f"gridplan.surface.{module}"), name))

@@ -3,13 +3,13 @@ import pytest
 
 from gridplan.errors import InputError
 from gridplan.i18n import error_text
-from gridplan.population import (
+from gridplan.plan.population import (
     census_2020,
     match_population,
     parse_population_table,
     provenance_label,
 )
-from gridplan.units import build_units
+from gridplan.plan.units import build_units
 
 BULLETIN_TOTALS = {
     "130100": 11_235_086,

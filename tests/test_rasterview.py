@@ -4,8 +4,8 @@ import io
 import numpy as np
 from PIL import Image
 
-from gridplan.rasterview import coverage_image, minute_bands, minutes_image, warp_plan
-from gridplan.surface import CellGrid
+from gridplan.report.webmap import coverage_image, minute_bands, minutes_image, warp_plan
+from gridplan.surface.grid import CellGrid
 
 
 def decode(url: str) -> Image.Image:

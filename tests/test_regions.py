@@ -13,20 +13,20 @@ from pyproj import Transformer
 from synthetic import toy_unit_set
 
 from gridplan.errors import InputError
-from gridplan.grids import GridPlan, grid_components, unit_adjacency, validate_plan
 from gridplan.i18n import error_text
-from gridplan.regions import (
+from gridplan.plan.grids import GridPlan
+from gridplan.plan.units import UnitSet, build_units
+from gridplan.plan.validate import grid_components, unit_adjacency, validate_plan
+from gridplan.regions.compare import compare_plans, plan_travel_minutes
+from gridplan.regions.costs import (
     Hospital,
     MatrixCost,
     StraightLineCost,
-    compare_plans,
     default_zone_anchors,
-    plan_travel_minutes,
-    propose_grids,
     unit_points,
 )
-from gridplan.surface import census_surface
-from gridplan.units import UnitSet, build_units
+from gridplan.regions.propose import propose_grids
+from gridplan.surface.grid import census_surface
 
 highspy = pytest.importorskip("highspy")
 

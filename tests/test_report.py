@@ -16,23 +16,15 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from gridplan.errors import GridPlanError, InputError
-from gridplan.grids import GridPlan, grid_statistics, resolve_assignment
+from gridplan.errors import CJKFontMissingError, GridPlanError, InputError
 from gridplan.i18n import MESSAGES, error_text
-from gridplan.report import (
-    CSV_COLUMNS,
-    CJKFontMissingError,
-    find_cjk_font,
-    grid_colors,
-    grid_palette,
-    grids_to_geojson,
-    legend_entries,
-    nice_scale_length,
-    plan_to_csv,
-    render_grid_map_png,
-    units_to_geojson,
-)
-from gridplan.units import build_units
+from gridplan.plan.grids import GridPlan, resolve_assignment
+from gridplan.plan.stats import grid_statistics
+from gridplan.plan.units import build_units
+from gridplan.report.exports import CSV_COLUMNS, grids_to_geojson, plan_to_csv, units_to_geojson
+from gridplan.report.fonts import find_cjk_font
+from gridplan.report.gridmap import render_grid_map_png
+from gridplan.report.style import grid_colors, grid_palette, legend_entries, nice_scale_length
 
 SJZ_TOTAL = 11_235_086
 CX_TOTAL = 2_416_747
@@ -92,7 +84,7 @@ def test_font_env_var_overrides_and_bad_value_is_ignored(monkeypatch, tmp_path):
 
 def test_missing_font_gives_a_translated_error(monkeypatch, sjz):
     plan, us = sjz
-    monkeypatch.setattr("gridplan.report.find_cjk_font", lambda: None)
+    monkeypatch.setattr("gridplan.report.fonts.find_cjk_font", lambda: None)
     with pytest.raises(CJKFontMissingError) as info:
         render_grid_map_png(plan, us)
     exc = info.value
@@ -111,7 +103,7 @@ def test_a_font_without_chinese_glyphs_would_warn(monkeypatch, sjz):
 
     plan, us = sjz
     dejavu = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"
-    monkeypatch.setattr("gridplan.report.find_cjk_font", lambda: dejavu)
+    monkeypatch.setattr("gridplan.report.fonts.find_cjk_font", lambda: dejavu)
     with pytest.warns(UserWarning, match="missing from font"):
         render_grid_map_png(plan, us)
 
@@ -173,9 +165,9 @@ def test_rendering_does_not_import_pyplot():
     code = (
         "import sys, matplotlib\n"
         "before = matplotlib.get_backend() if 'matplotlib.pyplot' in sys.modules else None\n"
-        "from gridplan.grids import GridPlan\n"
-        "from gridplan.units import build_units\n"
-        "from gridplan.report import render_grid_map_png\n"
+        "from gridplan.plan.grids import GridPlan\n"
+        "from gridplan.plan.units import build_units\n"
+        "from gridplan.report.gridmap import render_grid_map_png\n"
         "p = GridPlan.from_preset('rizhao'); us = build_units(p.prefecture)\n"
         "assert render_grid_map_png(p, us, dpi=50)[:4] == b'\\x89PNG'\n"
         "assert 'matplotlib.pyplot' not in sys.modules\n"

@@ -1,4 +1,4 @@
-"""Tests of the coverage map PNG (gridplan.report.render_coverage_map_png) on real Rizhao."""
+"""The coverage map PNG (gridplan.report.coveragemap.render_coverage_map_png) on real Rizhao."""
 
 from __future__ import annotations
 
@@ -11,27 +11,31 @@ import pytest
 from matplotlib.colors import to_rgb
 from PIL import Image
 
-from gridplan.coverage import CoverageIndex, kpi_tables
+from gridplan.access.coverage import CoverageIndex, kpi_tables
 from gridplan.errors import InputError
-from gridplan.facilities import PRIMARY_CARE, facility_xy, illustrative_facilities
-from gridplan.grids import GridPlan
+from gridplan.facilities.illustrative import illustrative_facilities
+from gridplan.facilities.table import facility_xy
+from gridplan.facilities.types import PRIMARY_CARE
 from gridplan.i18n import MESSAGES, error_text
-from gridplan.rasterview import band_colors, coverage_image, minute_bands, minutes_image
-from gridplan.report import (
-    COVERAGE_WEB_RGBA,
-    MINUTES_WEB_ALPHA,
+from gridplan.plan.grids import GridPlan
+from gridplan.plan.units import build_units
+from gridplan.report.coveragemap import (
     _block_classes,
-    coverage_colors,
     coverage_footer_lines,
     coverage_legend_entries,
     facility_legend_entries,
-    minutes_colors,
     minutes_legend_entries,
     render_coverage_map_png,
 )
-from gridplan.surface import PopulationSurface, census_surface
-from gridplan.traveltime import StraightLineModel
-from gridplan.units import build_units
+from gridplan.report.style import (
+    COVERAGE_WEB_RGBA,
+    MINUTES_WEB_ALPHA,
+    coverage_colors,
+    minutes_colors,
+)
+from gridplan.report.webmap import band_colors, coverage_image, minute_bands, minutes_image
+from gridplan.surface.grid import PopulationSurface, census_surface
+from gridplan.travel.straight import StraightLineModel
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 PROVENANCE = {"model": "straight", "mode": "walk", "speed_kmh": 4.8, "detour": 1.3}

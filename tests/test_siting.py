@@ -1,4 +1,4 @@
-"""Siting study (gridplan.siting): candidates, solve, full-surface evaluation, accepting sites."""
+"""Siting study (gridplan.siting.study): candidates, solve, full-surface evaluation, accept sites."""
 
 from __future__ import annotations
 
@@ -12,14 +12,15 @@ import shapely
 from pyproj import Transformer
 from synthetic import toy_unit_set
 
-from gridplan.coverage import CoverageIndex
+from gridplan.access.coverage import CoverageIndex
 from gridplan.errors import InputError
-from gridplan.facilities import PRIMARY_CARE, add_facility, empty_facilities, facility_xy
-from gridplan.grids import GridPlan
+from gridplan.facilities.table import add_facility, facility_xy
+from gridplan.facilities.types import PRIMARY_CARE, empty_facilities
 from gridplan.i18n import MESSAGES, error_text
-from gridplan.siting import SitingSettings, accept_sites, combine_times, run_siting
-from gridplan.surface import census_surface
-from gridplan.traveltime import StraightLineModel
+from gridplan.plan.grids import GridPlan
+from gridplan.siting.study import SitingSettings, accept_sites, combine_times, run_siting
+from gridplan.surface.grid import census_surface
+from gridplan.travel.straight import StraightLineModel
 
 TO_LONLAT = Transformer.from_crs(4547, 4326, always_xy=True)
 X0, Y0 = 500_000.0, 4_200_000.0
@@ -275,7 +276,7 @@ def test_missing_list_and_too_many_sites(world):
 
 
 def test_typed_exclusion_circles_remove_candidates(world):
-    from gridplan.siting import exclusion_circles
+    from gridplan.siting.study import exclusion_circles
 
     units, plan, surface, fac = world
     lon, lat = lonlat(X0 + 4500, Y0 + 1500)

@@ -2,10 +2,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gridplan.grids import GridPlan
-from gridplan.standards import STANDARDS, grid_standards
-from gridplan.surface import census_surface
-from gridplan.units import build_units
+from gridplan.access.standards import STANDARDS, grid_standards
+from gridplan.plan.grids import GridPlan
+from gridplan.plan.units import build_units
+from gridplan.surface.grid import census_surface
 
 
 @pytest.fixture(scope="module")

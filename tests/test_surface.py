@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 
 from gridplan.errors import InputError
-from gridplan.surface import CellGrid, census_surface
-from gridplan.units import build_units
+from gridplan.plan.units import build_units
+from gridplan.surface.grid import CellGrid, census_surface
 
 
 @pytest.fixture(scope="module")

@@ -7,10 +7,10 @@ import pandas as pd
 import pytest
 import shapely
 
-from gridplan.crs import wgs84_to_gcj02
-from gridplan.grids import GridPlan, resolve_assignment
-from gridplan.report import grid_colors
-from gridplan.units import build_units, display_geometry
+from gridplan.inputs.crs import wgs84_to_gcj02
+from gridplan.plan.grids import GridPlan, resolve_assignment
+from gridplan.plan.units import build_units, display_geometry
+from gridplan.report.style import grid_colors
 from ui.mapview import build_deck
 from ui.tables import assignment_changes, grid_option_labels
 

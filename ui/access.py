@@ -13,26 +13,25 @@ import rasterio.errors
 import streamlit as st
 from pyproj import Transformer
 
-from gridplan.boundaries import load_prefecture_outline
-from gridplan.capacity import Reach, facility_reach
-from gridplan.coverage import CoverageIndex
+from gridplan.access.coverage import CoverageIndex
+from gridplan.access.reach import Reach, facility_reach
 from gridplan.errors import GridPlanError, UploadError
-from gridplan.facilities import CENTRES, PRIMARY_CARE, SECONDARY_CARE, illustrative_facilities
-from gridplan.grids import GridPlan, resolve_assignment
+from gridplan.facilities.illustrative import illustrative_facilities
+from gridplan.facilities.types import CENTRES, PRIMARY_CARE, SECONDARY_CARE
 from gridplan.i18n import error_text
-from gridplan.network import load_roads
-from gridplan.popsurface import fetch_worldpop, surface_from_file
-from gridplan.population import provenance_label
-from gridplan.rasterview import WarpPlan, raster_on_grid, warp_plan
-from gridplan.surface import PopulationSurface, census_surface
-from gridplan.traveltime import (
-    DEFAULT_DETOUR,
-    StraightLineModel,
-    TravelTimeModel,
-    TravelTimes,
-    make_model,
-    speed_m_per_min,
-)
+from gridplan.inputs.boundaries import load_prefecture_outline
+from gridplan.plan.grids import GridPlan, resolve_assignment
+from gridplan.plan.population import provenance_label
+from gridplan.report.webmap import WarpPlan, warp_plan
+from gridplan.surface.files import surface_from_file
+from gridplan.surface.grid import PopulationSurface, census_surface
+from gridplan.surface.layers import raster_on_grid
+from gridplan.surface.worldpop import fetch_worldpop
+from gridplan.travel.base import TravelTimeModel, TravelTimes, speed_m_per_min
+from gridplan.travel.models import make_model
+from gridplan.travel.modes import DEFAULT_DETOUR
+from gridplan.travel.roads import load_roads
+from gridplan.travel.straight import StraightLineModel
 from ui import state
 from ui.texts import lang, tr
 
@@ -340,8 +339,8 @@ def population_panel(sel: state.Selection) -> None:
 def _outlines_json(prefecture: str, township_path: str | None, datum: str, plan_json: str) -> dict:  # type: ignore[type-arg]
     import json
 
-    from gridplan.grids import GridPlan
-    from gridplan.units import display_geometry
+    from gridplan.plan.grids import GridPlan
+    from gridplan.plan.units import display_geometry
 
     units = state.load_units(prefecture, township_path, datum, None)
     plan = GridPlan.from_dict(json.loads(plan_json))

@@ -12,8 +12,8 @@ import pydeck as pdk
 import shapely
 from matplotlib.colors import to_rgb
 
-from gridplan.crs import gdf_to_datum
-from gridplan.population import provenance_label
+from gridplan.inputs.crs import gdf_to_datum
+from gridplan.plan.population import provenance_label
 
 UNASSIGNED = (230, 230, 230)
 CJK_FONT = '"Noto Sans CJK SC", "Microsoft YaHei", "PingFang SC", sans-serif'
@@ -175,7 +175,7 @@ def build_deck(
 
 
 def image_layer(img: Any, layer_id: str) -> pdk.Layer:
-    """A web image (:class:`gridplan.rasterview.WebImage`) as a BitmapLayer on its bounds."""
+    """A web image (:class:`gridplan.report.webmap.WebImage`) as a BitmapLayer on its bounds."""
     west, south, east, north = img.bounds
     return pdk.Layer(
         "BitmapLayer",

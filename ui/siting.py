@@ -9,11 +9,11 @@ import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
-from gridplan.boundaries import load_prefecture_outline
-from gridplan.facilities import read_facilities
-from gridplan.grids import GridPlan
-from gridplan.io import read_vector_upload
-from gridplan.siting import SitingSettings, SitingStudy, exclusion_circles, run_siting
+from gridplan.facilities.reader import read_facilities
+from gridplan.inputs.boundaries import load_prefecture_outline
+from gridplan.inputs.vector import read_vector_upload
+from gridplan.plan.grids import GridPlan
+from gridplan.siting.study import SitingSettings, SitingStudy, exclusion_circles, run_siting
 from ui import access, state
 
 

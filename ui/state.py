@@ -11,10 +11,11 @@ import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
-from gridplan.boundaries import list_prefectures, resolve_prefecture
-from gridplan.grids import GridPlan, list_presets, preset_prefecture
-from gridplan.io import read_table_upload, read_vector_upload
-from gridplan.units import UnitSet, build_units, display_geometry
+from gridplan.inputs.boundaries import list_prefectures, resolve_prefecture
+from gridplan.inputs.tables import read_table_upload
+from gridplan.inputs.vector import read_vector_upload
+from gridplan.plan.grids import GridPlan, list_presets, preset_prefecture
+from gridplan.plan.units import UnitSet, build_units, display_geometry
 from ui.texts import tr
 
 DEFAULT_PREFECTURE = "130100"

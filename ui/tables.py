@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from gridplan.grids import GridPlan
-from gridplan.population import provenance_label
+from gridplan.plan.grids import GridPlan
+from gridplan.plan.population import provenance_label
 from ui.texts import lang, tr
 
 

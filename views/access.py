@@ -7,9 +7,8 @@ import pandas as pd
 import pydeck as pdk
 import streamlit as st
 
-from gridplan.boundaries import load_prefecture_outline
-from gridplan.capacity import capacity_coverage, facility_capacity, facility_supply, g2sfca
-from gridplan.coverage import (
+from gridplan.access.capacity import capacity_coverage, facility_capacity, facility_supply
+from gridplan.access.coverage import (
     KpiTables,
     catchments,
     centre_standard_flag,
@@ -17,20 +16,18 @@ from gridplan.coverage import (
     plan_groups,
     uncovered_hotspots,
 )
+from gridplan.access.g2sfca import g2sfca
+from gridplan.access.standards import grid_standards
 from gridplan.errors import GridPlanError, InputError
-from gridplan.facilities import (
-    CENTRES,
-    FACILITY_TYPES,
-    add_facility,
-    facilities_from_osm,
-    read_facilities,
-    type_label,
-)
+from gridplan.facilities.osm import facilities_from_osm
+from gridplan.facilities.reader import read_facilities
+from gridplan.facilities.table import add_facility
+from gridplan.facilities.types import CENTRES, FACILITY_TYPES, type_label
 from gridplan.i18n import error_text
-from gridplan.rasterview import coverage_image, minute_bands, minutes_image
-from gridplan.report import render_coverage_map_png
-from gridplan.standards import grid_standards
-from gridplan.traveltime import MODE_SPEED_SOURCES, MODE_SPEEDS_KMH
+from gridplan.inputs.boundaries import load_prefecture_outline
+from gridplan.report.coveragemap import render_coverage_map_png
+from gridplan.report.webmap import coverage_image, minute_bands, minutes_image
+from gridplan.travel.modes import MODE_SPEED_SOURCES, MODE_SPEEDS_KMH
 from ui import access, state
 from ui.mapview import fitted_deck, image_layer, outline_layer
 from ui.texts import lang, tr

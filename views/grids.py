@@ -5,11 +5,16 @@ import json
 import pandas as pd
 import streamlit as st
 
-from gridplan import report
-from gridplan.grids import grid_statistics, population_balance, resolve_assignment, validate_plan
 from gridplan.i18n import error_text, t
-from gridplan.io import read_table_upload, read_vector_upload
-from gridplan.population import provenance_label
+from gridplan.inputs.tables import read_table_upload
+from gridplan.inputs.vector import read_vector_upload
+from gridplan.plan.grids import resolve_assignment
+from gridplan.plan.population import provenance_label
+from gridplan.plan.stats import grid_statistics, population_balance
+from gridplan.plan.validate import validate_plan
+from gridplan.report.exports import grids_to_geojson, plan_to_csv
+from gridplan.report.gridmap import render_grid_map_png
+from gridplan.report.style import grid_colors
 from ui import state
 from ui.mapview import BASEMAPS, build_deck
 from ui.tables import assignment_changes, grid_option_labels, grid_stats_table, seed_block
@@ -102,7 +107,7 @@ assignment = resolve_assignment(plan, units.units)
 grids = grid_statistics(plan, units, assignment)
 problems = validate_plan(plan, units, assignment)
 grid_names = {g.grid_id: g.name for g in plan.grids}
-grid_colors = report.grid_colors(plan)
+grid_colors = grid_colors(plan)
 seed_block(plan)
 
 
@@ -250,19 +255,19 @@ stem = f"gridplan_{plan.plan_id}"
 ui_lang = lang()  # the downloads are built later, outside this script run
 d1.download_button(
     tr("dl_geojson"),
-    lambda: report.grids_to_geojson(plan, units, assignment),
+    lambda: grids_to_geojson(plan, units, assignment),
     f"{stem}.geojson",
     "application/geo+json",
 )
 d2.download_button(
     tr("dl_csv"),
-    lambda: report.plan_to_csv(plan, units, assignment, lang=ui_lang),
+    lambda: plan_to_csv(plan, units, assignment, lang=ui_lang),
     f"{stem}.csv",
     "text/csv",
 )
 d3.download_button(
     tr("dl_png"),
-    lambda: report.render_grid_map_png(plan, units, assignment=assignment, lang=ui_lang),
+    lambda: render_grid_map_png(plan, units, assignment=assignment, lang=ui_lang),
     f"{stem}.png",
     "image/png",
 )

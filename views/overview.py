@@ -2,8 +2,10 @@
 
 import streamlit as st
 
-from gridplan.grids import grid_statistics, population_balance, resolve_assignment, validate_plan
-from gridplan.population import provenance_label
+from gridplan.plan.grids import resolve_assignment
+from gridplan.plan.population import provenance_label
+from gridplan.plan.stats import grid_statistics, population_balance
+from gridplan.plan.validate import validate_plan
 from ui import state
 from ui.tables import grid_stats_table, seed_block
 from ui.texts import lang, tr

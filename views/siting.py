@@ -7,15 +7,17 @@ import pandas as pd
 import pydeck as pdk
 import streamlit as st
 
-from gridplan import report
 from gridplan.errors import GridPlanError
-from gridplan.facilities import HOSPITALS, facility_mask
-from gridplan.grids import resolve_assignment
+from gridplan.facilities.table import facility_mask
+from gridplan.facilities.types import HOSPITALS
 from gridplan.i18n import error_text
-from gridplan.rasterview import coverage_change_image
-from gridplan.regions import compare_plans, propose_grids
-from gridplan.siting import LEVELS, SitingSettings, SitingStudy, accept_sites
-from gridplan.traveltime import MODE_SPEEDS_KMH
+from gridplan.plan.grids import resolve_assignment
+from gridplan.regions.compare import compare_plans
+from gridplan.regions.propose import propose_grids
+from gridplan.report.style import grid_colors
+from gridplan.report.webmap import coverage_change_image
+from gridplan.siting.study import LEVELS, SitingSettings, SitingStudy, accept_sites
+from gridplan.travel.modes import MODE_SPEEDS_KMH
 from ui import access, state
 from ui import siting as ui_siting
 from ui.mapview import build_deck, fitted_deck, image_layer, outline_layer
@@ -519,7 +521,7 @@ with tab_grids:
             state.current_display_geometry(sel),
             assignment,
             names,
-            report.grid_colors(proposal.plan),
+            grid_colors(proposal.plan),
             lang=lang(),
         )
         st.pydeck_chart(deck, height=480, key="proposal_map")

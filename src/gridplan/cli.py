@@ -21,28 +21,21 @@ import pandas as pd
 from pyproj import Transformer
 
 from gridplan.errors import GridPlanError, InputError
-from gridplan.grids import (
-    GridPlan,
-    dissolve_grids,
-    list_presets,
-    population_balance,
-    resolve_assignment,
-    validate_plan,
-)
 from gridplan.i18n import Lang
-from gridplan.io import read_table_upload, read_vector_upload
-from gridplan.population import combine_sources
-from gridplan.rasterview import catchments_geojson, raster_on_grid, write_minutes_geotiff
-from gridplan.report import grids_to_geojson
-from gridplan.surface import PopulationSurface, census_surface
-from gridplan.traveltime import (
-    DEFAULT_DETOUR,
-    MODE_SPEEDS_KMH,
-    TravelTimeModel,
-    TravelTimes,
-    make_model,
-)
-from gridplan.units import UnitSet, build_units
+from gridplan.inputs.tables import read_table_upload
+from gridplan.inputs.vector import read_vector_upload
+from gridplan.plan.grids import GridPlan, list_presets, resolve_assignment
+from gridplan.plan.population import combine_sources
+from gridplan.plan.stats import dissolve_grids, population_balance
+from gridplan.plan.units import UnitSet, build_units
+from gridplan.plan.validate import validate_plan
+from gridplan.report.exports import grids_to_geojson
+from gridplan.report.rasterexports import catchments_geojson, write_minutes_geotiff
+from gridplan.surface.grid import PopulationSurface, census_surface
+from gridplan.surface.layers import raster_on_grid
+from gridplan.travel.base import TravelTimeModel, TravelTimes
+from gridplan.travel.models import make_model
+from gridplan.travel.modes import DEFAULT_DETOUR, MODE_SPEEDS_KMH
 
 
 def _num(x: Any) -> Any:
@@ -142,7 +135,8 @@ def _grids_json(plan: GridPlan, us: UnitSet, lang: Lang) -> dict[str, Any]:
 
 
 def cmd_propose_grids(args: argparse.Namespace) -> dict[str, Any]:
-    from gridplan.regions import compare_plans, propose_grids
+    from gridplan.regions.compare import compare_plans
+    from gridplan.regions.propose import propose_grids
 
     current, us = _plan_for(args)
     leads: int | list[tuple[str, float, float]]
@@ -150,7 +144,7 @@ def cmd_propose_grids(args: argparse.Namespace) -> dict[str, Any]:
         table = _read_site_list(args, Path(args.hospitals), us, "二级医院")
         if args.k is not None:
             raise InputError("give either --k or --hospitals, not both")
-        from gridplan.facilities import SECONDARY_CARE
+        from gridplan.facilities.types import SECONDARY_CARE
 
         table = table[table["type"].isin(SECONDARY_CARE)]  # clinics cannot lead a grid
         if table.empty:
@@ -199,7 +193,7 @@ def _write_geojson(plan: GridPlan, us: UnitSet, assignment: pd.Series, path: Pat
 def _facilities_for(
     args: argparse.Namespace, us: UnitSet, surface: PopulationSurface
 ) -> pd.DataFrame:
-    from gridplan.facilities import illustrative_facilities
+    from gridplan.facilities.illustrative import illustrative_facilities
 
     if args.facilities:
         return _read_site_list(args, Path(args.facilities), us)
@@ -210,8 +204,8 @@ def _read_site_list(
     args: argparse.Namespace, path: Path, us: UnitSet, default_type: str | None = None
 ) -> pd.DataFrame:
     """A facility, hospital or candidate list, checked against the prefecture's outline."""
-    from gridplan.boundaries import load_prefecture_outline
-    from gridplan.facilities import read_facilities
+    from gridplan.facilities.reader import read_facilities
+    from gridplan.inputs.boundaries import load_prefecture_outline
 
     table, _ = read_facilities(
         path,
@@ -239,7 +233,7 @@ def _travel_model(
 ) -> TravelTimeModel:
     roads = None
     if args.model == "network" and args.roads:
-        from gridplan.network import load_roads
+        from gridplan.travel.roads import load_roads
 
         roads = load_roads(Path(args.roads))
     elif args.model == "network":
@@ -253,11 +247,11 @@ def _travel_model(
 def _surface_for(args: argparse.Namespace, us: UnitSet) -> PopulationSurface:
     """The population surface of --population / --weights, else the census spread (modelled)."""
     if args.population:
-        from gridplan.popsurface import surface_from_file
+        from gridplan.surface.files import surface_from_file
 
         surface, _ = surface_from_file(Path(args.population), us, args.cell_m, datum=args.datum)
     elif args.weights:
-        from gridplan.popsurface import surface_from_polygons
+        from gridplan.surface.polygons import surface_from_polygons
 
         surface, _ = surface_from_polygons(
             us.units[us.units["has_geometry"]], us, args.cell_m,
@@ -269,8 +263,8 @@ def _surface_for(args: argparse.Namespace, us: UnitSet) -> PopulationSurface:
 
 
 def cmd_coverage(args: argparse.Namespace) -> dict[str, Any]:
-    from gridplan.coverage import CoverageIndex, kpi_tables
-    from gridplan.facilities import PRIMARY_CARE
+    from gridplan.access.coverage import CoverageIndex, kpi_tables
+    from gridplan.facilities.types import PRIMARY_CARE
 
     plan, us = _plan_for(args)
     surface = _surface_for(args, us)
@@ -337,7 +331,7 @@ def cmd_coverage(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def cmd_optimize(args: argparse.Namespace) -> dict[str, Any]:
-    from gridplan.siting import SitingSettings, run_siting
+    from gridplan.siting.study import SitingSettings, run_siting
 
     out_path = Path(args.output) if args.output else None
     if out_path is not None and out_path.suffix.lower() not in (".geojson", ".json"):
@@ -396,7 +390,7 @@ def _minutes(v: float) -> float | None:
 def _write_coverage_output(
     path: Path, times: TravelTimes, index: Any, used: pd.DataFrame, surface: PopulationSurface
 ) -> None:
-    from gridplan.coverage import catchments
+    from gridplan.access.coverage import catchments
 
     suffix = path.suffix.lower()
     if suffix in (".tif", ".tiff"):

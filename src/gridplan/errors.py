@@ -11,7 +11,10 @@ once, every problem in one message.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from gridplan.facilities.reader import FacilityReport
 
 
 class GridPlanError(Exception):
@@ -61,3 +64,25 @@ class PresetError(GridPlanError):
     """A preset file in ``data/geo/presets`` is missing or malformed."""
 
     code = "preset"
+
+
+class FacilitiesError(InputError):
+    """A facility table that cannot be used; ``report`` lists the rejected rows if any."""
+
+    code = "facilities"
+
+    def __init__(self, message: str, *, report: FacilityReport | None = None, **kw: Any) -> None:
+        super().__init__(message, **kw)
+        self.report = report
+
+
+class DownloadError(GridPlanError):
+    """A download failed: HTTP error, timeout, size cap, disk space or a file that is no raster."""
+
+    code = "download"
+
+
+class CJKFontMissingError(GridPlanError):
+    """No font with Chinese glyphs is installed, so the map cannot be drawn."""
+
+    code = "report.no_cjk_font"

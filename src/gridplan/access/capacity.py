@@ -1,0 +1,520 @@
+"""Capacity-aware accessibility: every facility's reach, capacity coverage and Gaussian 2SFCA.
+
+The 15-minute KPIs of :mod:`gridplan.access.coverage` only ask whether a cell's
+*nearest* facility is close enough.  A facility that is close but full does
+not serve anybody more, so two analyses here look at every facility within
+the threshold of every cell, with the facilities' capacities:
+
+* :func:`capacity_coverage`: AccessMod 5's *geographic coverage* analysis
+  (capacity analysis).  Facilities take, one after another, the residents
+  nearest to them until their capacity is used up; residents taken are
+  removed before the next facility.
+* :func:`g2sfca`: the Gaussian two-step floating catchment area method
+  (Dai 2010; 2SFCA of Luo & Wang 2003): supply per resident of each cell,
+  counting every facility within ``d0`` minutes with a Gaussian distance decay
+  (:func:`gridplan.access.coverage.gaussian_weight`).
+
+Both read one sparse cell × facility travel-time structure, a :class:`Reach`,
+built once by :func:`facility_reach` (or :meth:`Reach.from_arrays`).
+
+Memory
+------
+A :class:`Reach` holds one entry per (cell, facility) pair within
+``max_minutes``: ``pairs = Σ_j (masked cells reachable from facility j)``, at
+12 bytes a pair (``int32`` cell, ``int32`` facility, ``float32`` minutes; 16
+on grids of 2³¹ cells or more).  A facility reaches about ``π·R²/cell²``
+cells (``R`` the farthest it gets in ``max_minutes``; the raster model's
+8-neighbour moves reach an octagon of ``2√2·R²/cell²``), fewer where the mask
+(populated cells) is sparse.  Building a reach needs about twice its final
+size (k-d tree, per-chunk sorting, concatenation); :func:`g2sfca` adds 4
+bytes a pair (the weights), :func:`capacity_coverage` only grid-sized arrays.
+Shijiazhuang at 100 m (1.41 M populated cells), the 660 primary-care points of
+the illustrative network (``benchmarks/bench_capacity.py``):
+
+=====================================  =======  ============  ==========  ======  ===========
+case (straight: detour 1.3)            R        pairs/facil.  pairs       MB      build peak
+=====================================  =======  ============  ==========  ======  ===========
+straight, walk 4.8 km/h, 15 min        923 m    277           182,820     2.1     81 MB
+raster, uniform 4.8 km/h, 15 min       1.2 km   409           269,940     3.1     31 MB
+straight, walk 4.8 km/h, 30 min        1.8 km   1,085         716,040     8.2     81 MB
+raster, uniform 4.8 km/h, 30 min       2.4 km   1,633         1,077,463   12.3    51 MB
+straight, 30 km/h, 30 min              11.5 km  41,036        27.1 M      310     660 MB
+raster, uniform 30 km/h, 30 min        15 km    62,124        41.0 M      469     951 MB
+=====================================  =======  ============  ==========  ======  ===========
+
+Capacities
+----------
+:func:`facility_capacity` turns a facility table into residents served per
+facility: a capacity column if given, else GPs × :data:`RESIDENTS_PER_GP`,
+else (optionally) doctors × a residents-per-doctor ratio, else the assumed
+default of the facility's type (:data:`DEFAULT_RESIDENTS_BY_TYPE`).  Every
+row says which rule gave its number (``capacity_source``).
+
+All inputs are checked at the boundary: every problem of one call is reported
+together in one :class:`~gridplan.errors.InputError` with code
+``capacity.invalid`` whose ``params["problems"]`` lists each problem's code
+(see :mod:`gridplan.i18n`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from numpy.typing import ArrayLike, NDArray
+
+from gridplan._validate import positive
+from gridplan.access._checks import _Problems
+from gridplan.access.reach import Reach, _bincount
+from gridplan.surface.grid import CellGrid, PopulationSurface
+
+#: Residents one facility of each primary-care type is assumed to serve when
+#: the table gives neither a capacity nor staff.  The centres follow the
+#: Zhengzhou standard (seed 004: one community health centre per street or per
+#: 30,000–100,000 residents; one township health centre per township): 50,000
+#: is inside that band and is the rule that places the illustrative network
+#: (:func:`gridplan.facilities.illustrative.illustrative_facilities`, ``per_residents``;
+#: the 196 centres of Shijiazhuang's county medical communities, seed 003,
+#: serve roughly 37,000 residents each).  The township figure is *assumed*
+#: equal to the community centre's (township sizes vary widely; none are
+#: published for our areas).  Stations: 10,000, the illustrative
+#: network's rule (:data:`gridplan.facilities.illustrative.STATION_PER_RESIDENTS`), *assumed*
+#: (no national count standard).  Village clinics: 1,000, *assumed*: about
+#: one administrative village's residents (one clinic per village, seeds 001
+#: and 004; village sizes unverified).  Hospitals and other types have no
+#: default: their primary-care capacity is not a per-type constant.
+DEFAULT_RESIDENTS_BY_TYPE: dict[str, float] = {
+    "社区卫生服务中心": 50_000.0,
+    "乡镇卫生院": 50_000.0,
+    "社区卫生服务站": 10_000.0,
+    "村卫生室": 1_000.0,
+}
+
+#: Residents served per general practitioner: the Rizhao target of 4.8 GPs per
+#: 10,000 residents (seed 002), i.e. about 2,083 residents per GP.  Reading a
+#: staffing target as a GP's capacity is an assumption.  (Zhengzhou's floor of
+#: 2 GPs per 10,000, seed 004, would give 5,000.)
+RESIDENTS_PER_GP: float = 10_000 / 4.8
+
+#: Labels of the rules :func:`facility_capacity` uses (``capacity_source``).
+CAPACITY_SOURCES: dict[str, dict[str, str]] = {
+    "column": {"zh": "表中给出的服务能力", "en": "capacity given in the table"},
+    "gps": {
+        "zh": "全科医生数 × 每名全科医生服务人口（日照：每万人 4.8 名全科医生）",
+        "en": "GPs × residents per GP (Rizhao: 4.8 GPs per 10,000 residents)",
+    },
+    "doctors": {
+        "zh": "医生数 × 每名医生服务人口（给定参数）",
+        "en": "doctors × residents per doctor (given ratio)",
+    },
+    "type_default": {
+        "zh": "按机构类型的假定服务人口（假定值）",
+        "en": "assumed residents per facility of its type (assumed)",
+    },
+}
+
+
+# --- capacities and supply ----------------------------------------------------------
+
+
+def facility_capacity(
+    facilities: pd.DataFrame,
+    *,
+    column: str | None = None,
+    residents_per_gp: float | None = RESIDENTS_PER_GP,
+    residents_per_doctor: float | None = None,
+    type_defaults: Mapping[str, float] | None = None,
+) -> pd.DataFrame:
+    """Residents each facility can serve, and the rule that gave the number.
+
+    Per row, the first rule that applies:
+
+    1. ``column`` (e.g. a planner's ``capacity`` column), where given;
+    2. ``gps`` × ``residents_per_gp`` (default :data:`RESIDENTS_PER_GP`, the
+       Rizhao target) where ``gps`` is above 0;
+    3. ``doctors`` × ``residents_per_doctor`` where that ratio is given
+       (no default: no source for all doctors) and ``doctors`` is above 0;
+    4. ``type_defaults[type]`` (default :data:`DEFAULT_RESIDENTS_BY_TYPE`,
+       partly assumed).
+
+    A missing or 0 staff count falls through to the next rule (the
+    illustrative network has no staff).  Rows no rule covers (hospitals,
+    ``其他`` without a capacity) are reported in one InputError.  Pass the
+    rows in the order of ``facilities_xy`` (e.g. ``facilities[facility_mask(...)]``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``facility_id`` (if the table has it), ``capacity`` (float) and
+        ``capacity_source`` (a key of :data:`CAPACITY_SOURCES`), on the
+        table's index.
+    """
+    p = _Problems()
+    n = len(facilities)
+    cap = np.full(n, np.nan)
+    source = np.full(n, "", dtype=object)
+    defaults = DEFAULT_RESIDENTS_BY_TYPE if type_defaults is None else type_defaults
+
+    def numbers(name: str) -> NDArray[np.float64]:
+        if name not in facilities.columns:
+            return np.full(n, np.nan)
+        return np.asarray(pd.to_numeric(facilities[name], errors="coerce"), dtype=np.float64)
+
+    ratios = {"residents_per_gp": residents_per_gp, "residents_per_doctor": residents_per_doctor}
+    for name, ratio in ratios.items():
+        if ratio is not None and not positive(ratio):
+            p.add(
+                "capacity.ratio",
+                f"{name} must be a positive number, got {ratio!r}",
+                name=name,
+                value=ratio,
+            )
+    bad_defaults = [k for k, v in defaults.items() if not (math.isfinite(float(v)) and v >= 0)]
+    if bad_defaults:
+        p.add(
+            "capacity.negative",
+            f"type_defaults: {len(bad_defaults)} value(s) are negative or not finite",
+            name="type_defaults",
+            n=len(bad_defaults),
+        )
+    if column is not None:
+        if column not in facilities.columns:
+            p.add(
+                "capacity.column_missing",
+                f"the facility table has no {column!r} column (columns: "
+                f"{[str(c) for c in facilities.columns]})",
+                column=column,
+                columns=[str(c) for c in facilities.columns],
+            )
+        else:
+            given = numbers(column)
+            neg = given < 0
+            if neg.any():
+                p.add(
+                    "capacity.negative",
+                    f"{column}: {int(neg.sum())} value(s) are negative",
+                    name=column,
+                    n=int(neg.sum()),
+                )
+            use = np.isfinite(given) & ~neg
+            cap[use], source[use] = given[use], "column"
+    staff: Iterable[tuple[str, str, float | None]] = (
+        ("gps", "gps", residents_per_gp),
+        ("doctors", "doctors", residents_per_doctor),
+    )
+    for col, key, ratio in staff:
+        if ratio is None or not positive(ratio):
+            continue
+        count = numbers(col)
+        use = np.isnan(cap) & np.isfinite(count) & (count > 0)
+        cap[use], source[use] = count[use] * float(ratio), key
+    types = facilities["type"].astype(str).to_numpy() if "type" in facilities else np.full(n, "")
+    by_type = np.array([defaults.get(str(ty), np.nan) for ty in types], dtype=np.float64)
+    use = np.isnan(cap) & np.isfinite(by_type)
+    cap[use], source[use] = by_type[use], "type_default"
+    missing = np.flatnonzero(np.isnan(cap))
+    if len(missing):
+        ids = (
+            facilities["facility_id"].astype(str).to_numpy()[missing]
+            if "facility_id" in facilities
+            else missing.astype(str)
+        )
+        kinds = sorted({str(ty) for ty in types[missing]})
+        p.add(
+            "capacity.no_capacity",
+            f"{len(missing)} facilit(y/ies) have no capacity, staff count or default for their "
+            f"type ({', '.join(kinds)}): {', '.join(ids[:10].tolist())}",
+            n=len(missing),
+            types=kinds,
+            ids=ids.tolist(),
+        )
+    p.raise_if_any()
+    out = pd.DataFrame({"capacity": cap, "capacity_source": source}, index=facilities.index)
+    if "facility_id" in facilities:
+        out.insert(0, "facility_id", facilities["facility_id"].to_numpy())
+    return out
+
+
+def facility_supply(
+    facilities: pd.DataFrame,
+    column: str | None = "gps",
+    *,
+    missing: float | Literal["error"] = "error",
+) -> NDArray[np.float64]:
+    """The supply ``S_j`` of 2SFCA: a staff column (``gps``, ``doctors``, ``beds``) or 1 each.
+
+    ``column=None`` counts every facility as 1 (supply unknown: the result
+    is then facilities per resident).  Missing values of ``column`` are an
+    error unless ``missing`` gives the value to use (e.g. ``1.0``, or the
+    median of the known ones: say which in the report).
+    """
+    p = _Problems()
+    n = len(facilities)
+    if column is None:
+        return np.ones(n)
+    if column not in facilities.columns:
+        p.add(
+            "capacity.column_missing",
+            f"the facility table has no {column!r} column (columns: "
+            f"{[str(c) for c in facilities.columns]})",
+            column=column,
+            columns=[str(c) for c in facilities.columns],
+        )
+        p.raise_if_any()
+    v = np.asarray(pd.to_numeric(facilities[column], errors="coerce"), dtype=np.float64)
+    gap = ~np.isfinite(v)
+    if gap.any():
+        if isinstance(missing, str):
+            ids = (
+                facilities["facility_id"].astype(str).to_numpy()[gap]
+                if "facility_id" in facilities
+                else np.flatnonzero(gap).astype(str)
+            )
+            p.add(
+                "capacity.missing_supply",
+                f"{column}: {int(gap.sum())} facilit(y/ies) without a value: "
+                f"{', '.join(ids[:10].tolist())} (give missing=... to fill them)",
+                column=column,
+                n=int(gap.sum()),
+                ids=ids.tolist(),
+            )
+        v = np.where(gap, 0.0 if isinstance(missing, str) else float(missing), v)
+    checked = p.values(column, v, n)
+    p.raise_if_any()
+    assert checked is not None
+    return checked
+
+
+def order_by(values: ArrayLike, *, descending: bool = True) -> NDArray[np.int64]:
+    """Processing order from per-facility values (AccessMod's order field): ties and NaN kept
+    in table order, NaN last."""
+    v = np.asarray(values, dtype=np.float64)
+    key = np.where(np.isnan(v), np.inf, -v if descending else v)
+    return np.argsort(key, kind="stable").astype(np.int64)
+
+
+# --- capacity coverage --------------------------------------------------------------
+
+
+@dataclass
+class CapacityResult:
+    """AccessMod-style geographic coverage of a facility network with capacities.
+
+    Per facility (input order): ``capacity``, ``covered`` (residents taken),
+    ``full`` (capacity reached), ``reachable`` (residents not yet taken
+    within the threshold when its turn came: AccessMod's
+    ``amPopTravelTimeMax``), ``catchment_minutes`` (travel time of the
+    farthest cell it took residents from, NaN if none) and ``rank`` (its
+    position in the processing ``order``).  Per cell: ``remaining``
+    (residents not covered) and ``covered_cells`` (``float32`` grids).  Per
+    unit of the surface: ``population_by_unit``, ``covered_by_unit``.
+    """
+
+    grid: CellGrid
+    max_minutes: float
+    order: NDArray[np.int64]
+    capacity: NDArray[np.float64]
+    covered: NDArray[np.float64]
+    full: NDArray[np.bool_]
+    reachable: NDArray[np.float64]
+    catchment_minutes: NDArray[np.float32]
+    remaining: NDArray[np.float32]
+    covered_cells: NDArray[np.float32]
+    unit_ids: list[str]
+    population_by_unit: NDArray[np.float64]
+    covered_by_unit: NDArray[np.float64]
+    total_population: float
+    total_covered: float
+    not_assessed_population: float
+    zone_minutes: float | None = None
+
+    @property
+    def share(self) -> float:
+        """Covered share of the residents on the map (NaN without residents)."""
+        return self.total_covered / self.total_population if self.total_population else math.nan
+
+    @property
+    def rank(self) -> NDArray[np.int64]:
+        out = np.empty(len(self.order), dtype=np.int64)
+        out[self.order] = np.arange(len(self.order))
+        return out
+
+    def facility_table(self, facility_ids: ArrayLike | None = None) -> pd.DataFrame:
+        """One row per facility (input order)."""
+        df = pd.DataFrame(
+            {
+                "rank": self.rank,
+                "capacity": self.capacity,
+                "reachable": self.reachable,
+                "covered": self.covered,
+                "full": self.full,
+                "catchment_minutes": self.catchment_minutes,
+            }
+        )
+        with np.errstate(invalid="ignore", divide="ignore"):
+            df["used_share"] = np.where(self.capacity > 0, self.covered / self.capacity, np.nan)
+        if facility_ids is not None:
+            df.insert(0, "facility_id", np.asarray(facility_ids))
+        return df
+
+    def unit_table(self) -> pd.DataFrame:
+        """Population and covered residents per unit of the surface."""
+        with np.errstate(invalid="ignore", divide="ignore"):
+            share = np.where(
+                self.population_by_unit > 0, self.covered_by_unit / self.population_by_unit, np.nan
+            )
+        return pd.DataFrame(
+            {
+                "unit_id": self.unit_ids,
+                "population": self.population_by_unit,
+                "covered": self.covered_by_unit,
+                "share": share,
+            }
+        )
+
+
+def _check_surface(p: _Problems, surface: PopulationSurface, reach: Reach) -> bool:
+    if surface.grid != reach.grid:
+        p.add(
+            "capacity.grid_mismatch",
+            "the reach and the population surface are on different grids",
+            surface=str(surface.grid),
+            reach=str(reach.grid),
+        )
+        return False
+    return True
+
+
+def _check_order(p: _Problems, order: ArrayLike, n: int) -> NDArray[np.int64] | None:
+    o = np.asarray(order)
+    if o.size == 0:
+        o = o.reshape(0)
+    ok = (
+        o.ndim == 1
+        and (o.size == 0 or np.issubdtype(o.dtype, np.integer))
+        and len(o) == n
+        and np.array_equal(np.sort(o), np.arange(n))
+    )
+    if not ok:
+        p.add(
+            "capacity.order",
+            f"order must list every facility index 0..{n - 1} exactly once",
+            n=n,
+        )
+        return None
+    return o.astype(np.int64)
+
+
+def capacity_coverage(
+    surface: PopulationSurface,
+    reach: Reach,
+    capacity: ArrayLike,
+    order: ArrayLike | None = None,
+    *,
+    max_minutes: float | None = None,
+    zone_minutes: float | None = None,
+) -> CapacityResult:
+    """AccessMod's geographic coverage (capacity analysis) on the reach's pairs.
+
+    Facilities are processed one at a time in ``order`` (a permutation of
+    the facility indices; default: capacity descending, ties in table order;
+    see :func:`order_by` for an order column).  Each takes the residents not
+    yet covered of the cells within ``max_minutes`` (default: the reach's),
+    nearest first, until its ``capacity`` (residents; ``inf`` = no limit) is
+    used up; the residents it takes are removed before the next facility.
+
+    Partial cells, as AccessMod 5 (``amCatchmentAnalyst``): cells at equal
+    travel time form one zone; the zone where the capacity runs out loses
+    the same share of its residents in every cell (AccessMod removes
+    ``pop × (capacity left / zone population)`` from the residual
+    population).  AccessMod's zones are whole minutes (the cost map is cut
+    to integers); ``zone_minutes=1`` reproduces that, the default ``None``
+    uses the exact times (zones are then cells at exactly equal times).
+
+    The number of residents covered never exceeds a facility's capacity or a
+    cell's residents.  Cells outside the reach's mask are never covered, and
+    residents of units without cells (``surface.unplaced``) are not assessed
+    (``not_assessed_population``).  Sequential over the facilities (each
+    sees what the previous ones left), vectorised over each one's cells.
+    """
+    p = _Problems()
+    grid_ok = _check_surface(p, surface, reach)
+    n = reach.n_facilities
+    cap = p.values("capacity", capacity, n, allow_inf=True)
+    o = None if order is None else _check_order(p, order, n)
+    t = reach.max_minutes
+    if max_minutes is not None:
+        t = p.minutes("max_minutes", max_minutes, upper=reach.max_minutes) or math.nan
+    zone = None
+    if zone_minutes is not None:
+        zone = p.minutes("zone_minutes", zone_minutes)
+    p.raise_if_any()
+    assert cap is not None and grid_ok
+    if o is None:
+        o = order_by(cap, descending=True)
+    pairs = reach if max_minutes is None else reach.within(t)
+    indptr = pairs.indptr()
+    pop = surface.population.ravel().astype(np.float64)
+    remaining = pop.copy()
+    covered = np.zeros(n)
+    reachable = np.zeros(n)
+    full = np.zeros(n, dtype=bool)
+    catchment = np.full(n, np.nan, dtype=np.float32)
+    for j in o:
+        a, b = indptr[j], indptr[j + 1]
+        cells = pairs.cell[a:b]
+        rem = remaining[cells]
+        cum = np.cumsum(rem)
+        total = float(cum[-1]) if len(cum) else 0.0
+        reachable[j] = total
+        capj = float(cap[j])
+        if total <= capj:
+            remaining[cells] = 0.0
+            covered[j] = total
+            full[j] = total >= capj
+            took = np.flatnonzero(rem > 0)
+            if len(took):
+                catchment[j] = pairs.minutes[a + took[-1]]
+            continue
+        mins = pairs.minutes[a:b]
+        key = mins if zone is None else np.floor(mins.astype(np.float64) / zone)
+        ends = np.flatnonzero(np.r_[key[1:] != key[:-1], True])  # last index of each zone
+        g = int(np.searchsorted(cum[ends], capj, side="right"))  # first zone over capacity
+        whole = int(ends[g - 1]) + 1 if g > 0 else 0
+        before = float(cum[whole - 1]) if whole > 0 else 0.0
+        stop = int(ends[g]) + 1
+        frac = min(max((capj - before) / (float(cum[stop - 1]) - before), 0.0), 1.0)
+        remaining[cells[:whole]] = 0.0
+        remaining[cells[whole:stop]] = rem[whole:stop] * (1.0 - frac)
+        covered[j] = capj
+        full[j] = True
+        took = np.flatnonzero(rem[: stop if frac > 0 else whole] > 0)
+        if len(took):
+            catchment[j] = mins[took[-1]]
+    covered_cell = pop - remaining
+    uidx = surface.unit_index.ravel()
+    inu = uidx >= 0
+    n_units = len(surface.unit_ids)
+    return CapacityResult(
+        grid=surface.grid,
+        max_minutes=float(t),
+        order=o,
+        capacity=cap,
+        covered=covered,
+        full=full,
+        reachable=reachable,
+        catchment_minutes=catchment,
+        remaining=remaining.astype(np.float32).reshape(surface.grid.shape),
+        covered_cells=covered_cell.astype(np.float32).reshape(surface.grid.shape),
+        unit_ids=list(surface.unit_ids),
+        population_by_unit=_bincount(uidx[inu], pop[inu], n_units),
+        covered_by_unit=_bincount(uidx[inu], covered_cell[inu], n_units),
+        total_population=float(pop.sum()),
+        total_covered=float(covered_cell.sum()),
+        not_assessed_population=float(sum(surface.unplaced.values())),
+        zone_minutes=zone,
+    )

@@ -1,0 +1,3 @@
+"""Stage 4, facilities: facility types, uploaded lists, the illustrative network and OpenStreetMap
+imports.
+"""

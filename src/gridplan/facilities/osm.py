@@ -1,0 +1,222 @@
+"""Facilities from OpenStreetMap: online, or from an .osm extract."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import shapely
+
+from gridplan.errors import GridPlanError, InputError, UploadError
+from gridplan.facilities.reader import _clean_name, _count, _is_blank, _near_duplicates
+from gridplan.facilities.types import _NAME_PATTERNS, _finish, _type_key, empty_facilities
+from gridplan.inputs.boundaries import Prefecture, load_prefecture_outline
+
+# --------------------------------------------------------------------------------------
+# OpenStreetMap
+
+#: The OSM tags queried (osmnx ``tags`` argument).
+OSM_TAGS: dict[str, bool | str | list[str]] = {
+    "amenity": ["hospital", "clinic", "doctors"],
+    "healthcare": True,
+}
+#: ``healthcare=*`` values that are not care facilities for a health-care grid.
+OSM_EXCLUDED_HEALTHCARE = frozenset(
+    {
+        "pharmacy",
+        "optometrist",
+        "laboratory",
+        "sample_collection",
+        "blood_donation",
+        "blood_bank",
+        "hearing_care",
+        "audiologist",
+        "no",
+    }
+)
+#: Same name closer than this: one facility mapped twice (e.g. node + campus polygon).
+OSM_DUPLICATE_M = 300.0
+
+
+def _tag(tags: Mapping[str, Any], key: str) -> str:
+    v = tags.get(key)
+    return "" if _is_blank(v) else str(v).strip().lower()
+
+
+def osm_type(tags: Mapping[str, Any], name: str = "") -> str | None:
+    """Our facility type for an OSM feature's tags, or None if it is not a facility.
+
+    Mapping, first match wins:
+
+    1. ``amenity=pharmacy`` or ``healthcare`` in :data:`OSM_EXCLUDED_HEALTHCARE`
+       (pharmacy, optician, laboratory, blood donation…) → not a facility.
+    2. The Chinese name says what it is (Chinese mappers tag these
+       inconsistently): …社区卫生服务中心 → 社区卫生服务中心;
+       …(社区)卫生服务站 → 社区卫生服务站; …卫生院 → 乡镇卫生院;
+       …卫生室/卫生所 → 村卫生室.
+    3. ``amenity=hospital`` or ``healthcare=hospital`` → 二级医院 (OSM does not
+       record the grade; tertiary hospitals must come from an upload).
+    4. ``amenity=clinic|doctors`` or ``healthcare=clinic|doctor|centre`` →
+       社区卫生服务站.
+    5. Any other ``healthcare=*`` (dentist, rehabilitation, dialysis,
+       birthing centre…) or ``amenity=dentist`` → 其他.
+    """
+    amenity = _tag(tags, "amenity")
+    healthcare = _tag(tags, "healthcare")
+    if amenity == "pharmacy" or healthcare in OSM_EXCLUDED_HEALTHCARE:
+        return None
+    key = _type_key(name)
+    for pattern, canonical in _NAME_PATTERNS:
+        if pattern in key:
+            return canonical
+    if amenity == "hospital" or healthcare == "hospital":
+        return "二级医院"
+    if amenity in ("clinic", "doctors") or healthcare in ("clinic", "doctor", "centre", "center"):
+        return "社区卫生服务站"
+    if healthcare or amenity == "dentist":
+        return "其他"
+    return None
+
+
+def _outline_polygon(area: Any) -> shapely.Geometry:
+    geom = load_prefecture_outline(area) if isinstance(area, str | Prefecture) else area
+    if geom is None or not isinstance(geom, shapely.Geometry):
+        raise InputError(f"expected a prefecture name or a polygon, got {area!r}")
+    if geom.geom_type not in ("Polygon", "MultiPolygon"):
+        parts = [g for g in shapely.get_parts(geom) if g.geom_type in ("Polygon", "MultiPolygon")]
+        geom = shapely.union_all(parts)
+    if geom.is_empty or geom.geom_type not in ("Polygon", "MultiPolygon"):
+        raise InputError("the area to search OpenStreetMap in has no polygon")
+    return geom
+
+
+def _osm_features(polygon: shapely.Geometry | None, path: str | Path | None) -> Any:
+    """The raw osmnx GeoDataFrame; the only place that differs between online and file."""
+    import osmnx as ox
+    from osmnx._errors import InsufficientResponseError
+
+    try:
+        if path is not None:
+            return ox.features_from_xml(path, polygon=polygon, tags=OSM_TAGS)
+        return ox.features_from_polygon(polygon, tags=OSM_TAGS)
+    except InsufficientResponseError:
+        return None
+
+
+def facilities_from_osm(
+    prefecture_name_or_polygon: str | Prefecture | shapely.Geometry | None,
+    *,
+    path: str | Path | None = None,
+) -> pd.DataFrame:
+    """Health facilities mapped in OpenStreetMap, as a facility table (``source="osm"``).
+
+    Parameters
+    ----------
+    prefecture_name_or_polygon
+        A prefecture (name, adcode or :class:`~gridplan.inputs.boundaries.Prefecture`;
+        its outline is used) or a WGS-84 (Multi)Polygon.  May be None when
+        ``path`` is given: the whole extract is read.
+    path
+        A recorded OSM XML extract (``.osm``).  Without it the Overpass API is
+        queried through osmnx (needs the network).
+
+    Queried tags: :data:`OSM_TAGS`; tag → type mapping: :func:`osm_type`.
+    Polygons (hospital campuses) become their representative point; a
+    feature named like an earlier one within :data:`OSM_DUPLICATE_M` metres
+    is the same facility mapped twice and is dropped (polygons are kept
+    before nodes).  ``beds`` comes from the ``beds`` tag; doctors and GPs are
+    unknown.  Ids are ``osm-node-123`` / ``osm-way-456``.
+
+    Raises
+    ------
+    GridPlanError
+        Code ``facilities.osm_unavailable`` when Overpass cannot be reached.
+    UploadError
+        Code ``upload.unreadable`` when the extract cannot be read.
+    """
+    if prefecture_name_or_polygon is None and path is None:
+        raise InputError("give a prefecture or polygon, or the path of an OSM extract")
+    polygon = (
+        _outline_polygon(prefecture_name_or_polygon)
+        if prefecture_name_or_polygon is not None
+        else None
+    )
+    try:
+        gdf = _osm_features(polygon, path)
+    except (OSError, ValueError, SyntaxError) as exc:
+        if path is None:
+            raise GridPlanError(
+                f"cannot query OpenStreetMap: {exc}",
+                code="facilities.osm_unavailable",
+                params={"detail": str(exc)[:200]},
+            ) from exc
+        fname = Path(path).name
+        raise UploadError(
+            f"cannot read {fname}: {exc}",
+            code="upload.unreadable",
+            params={"filename": fname, "detail": str(exc)[:200]},
+        ) from exc
+    except Exception as exc:  # requests/osmnx network and HTTP errors
+        if path is not None:
+            raise
+        raise GridPlanError(
+            f"cannot query OpenStreetMap: {exc}",
+            code="facilities.osm_unavailable",
+            params={"detail": str(exc)[:200]},
+        ) from exc
+    if gdf is None or len(gdf) == 0:
+        return empty_facilities()
+    gdf = gdf.reset_index()
+    gdf = gdf[gdf.geometry.notna() & ~gdf.geometry.is_empty]
+    # polygons first, so a campus polygon wins over a node inside it
+    rank = gdf["element"].map({"relation": 0, "way": 1, "node": 2}).fillna(3)
+    gdf = gdf.assign(_rank=rank.to_numpy()).sort_values(["_rank", "id"], kind="stable")
+    rows: list[dict[str, Any]] = []
+    for rec in gdf.to_dict("records"):
+        tags = {k: v for k, v in rec.items() if k not in ("geometry", "element", "id", "_rank")}
+        name = ""
+        for key in ("name", "name:zh", "name:zh-Hans", "official_name", "name:en"):
+            name = _clean_name(tags.get(key))
+            if name:
+                break
+        ftype = osm_type(tags, name)
+        if ftype is None:
+            continue
+        geom = rec["geometry"]
+        pt = geom if geom.geom_type == "Point" else geom.representative_point()
+        rows.append(
+            {
+                "facility_id": f"osm-{rec['element']}-{rec['id']}",
+                "name": name or "未命名医疗机构",
+                "named": bool(name),
+                "type": ftype,
+                "lon": pt.x,
+                "lat": pt.y,
+                "beds": _count(tags.get("beds")),
+            }
+        )
+    df = pd.DataFrame(rows)
+    if df.empty:
+        return empty_facilities()
+    if polygon is not None:
+        inside = shapely.intersects_xy(polygon, df["lon"].to_numpy(), df["lat"].to_numpy())
+        df = df[inside].reset_index(drop=True)
+    if len(df):
+        names = [n if named else "" for n, named in zip(df["name"], df["named"], strict=True)]
+        dups = _near_duplicates(
+            names, df["lon"].to_numpy(float), df["lat"].to_numpy(float), OSM_DUPLICATE_M
+        )
+        beds = df["beds"].to_numpy(float)
+        for i, j, _ in dups:
+            if np.isnan(beds[j]):
+                beds[j] = beds[i]
+        df["beds"] = beds
+        df = df.drop(index=[i for i, _, _ in dups]).reset_index(drop=True)
+    df["doctors"] = np.nan
+    df["gps"] = np.nan
+    df["source"] = "osm"
+    df["active"] = True
+    return _finish(df)

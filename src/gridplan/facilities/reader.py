@@ -1,0 +1,688 @@
+"""Health facilities: the points whose reach defines coverage.
+
+A *facility table* is a :class:`pandas.DataFrame` with the columns of
+:data:`FACILITY_COLUMNS`:
+
+``facility_id`` (str, unique), ``name``, ``type`` (a key of
+:data:`FACILITY_TYPES`), ``lon``, ``lat`` (WGS-84), ``beds``, ``doctors``,
+``gps`` (general practitioners; float, NaN when unknown), ``source``
+(``"uploaded"``, ``"osm"``, ``"illustrative"`` or ``"added"``) and ``active``
+(bool; inactive facilities are kept in the table but not used by the
+travel-time models).
+
+Three ways to get one:
+
+* :func:`read_facilities`: a planner's own CSV/Excel list (the real network).
+  Bad rows are listed back in :attr:`FacilityReport.rejected` with their
+  spreadsheet row number and a Chinese/English reason; good rows load.
+* :func:`illustrative_facilities`: the embedded default network for offline
+  use, placed by a documented rule from the population surface.  It is a
+  model (示意), never the real network.
+* :func:`facilities_from_osm`: health facilities mapped in OpenStreetMap
+  (online with osmnx, or from a recorded ``.osm`` extract).
+
+:func:`facility_xy` gives the metric coordinates of the active facilities for
+the travel-time models; :func:`add_facility` and :func:`set_active` are the
+dashboard's editing helpers.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import shapely
+from numpy.typing import NDArray
+from pyproj import Transformer
+
+from gridplan.errors import FacilitiesError, InputError, UploadError
+from gridplan.facilities.types import FACILITY_TYPES, _finish, normalise_type
+from gridplan.i18n import t
+from gridplan.inputs import crs as gcrs
+from gridplan.inputs.boundaries import Prefecture, load_prefecture_outline
+from gridplan.inputs.files import LoadReport
+from gridplan.inputs.tables import read_table_upload
+from gridplan.inputs.vector import parse_datum
+
+_REJECTED_COLUMNS = ["row", "name", "code", "reason_zh", "reason_en"]
+
+
+@dataclass
+class FacilityReport:
+    """What :func:`read_facilities` found and did.
+
+    Attributes
+    ----------
+    filename : str
+        Name of the uploaded file.
+    n_rows : int
+        Data rows in the file (blank rows not counted).
+    n_loaded : int
+        Facilities loaded.
+    rejected : pandas.DataFrame
+        One row per rejected data row: ``row`` (spreadsheet row number, the
+        header being row 1), ``name``, ``code`` (reason key, see
+        ``facilities.row.*`` in :data:`gridplan.i18n.MESSAGES`), ``reason_zh``
+        and ``reason_en``.
+    datum : str
+        Declared datum of the coordinates (``wgs84``, ``gcj02``, ``bd09``);
+        a per-row ``datum``/``坐标系`` column overrides it row by row.
+    encoding : str or None
+        Text encoding of a CSV.
+    columns : dict
+        Which column of the file was read for each field, e.g.
+        ``{"name": "机构名称", "lon": "经度"}``.
+    notes : list of str
+        English notes on what was assumed or changed.
+    """
+
+    filename: str
+    n_rows: int
+    n_loaded: int
+    rejected: pd.DataFrame
+    datum: str
+    encoding: str | None
+    columns: dict[str, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    load_report: LoadReport | None = None
+
+    @property
+    def n_rejected(self) -> int:
+        return len(self.rejected)
+
+
+# --------------------------------------------------------------------------------------
+# reading uploads
+
+#: Accepted column names per field (compared without case, spaces, ``_``/``-``
+#: and bracketed units such as ``床位数（张）``).
+COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
+    "facility_id": ("facility_id", "id", "编号", "机构编号", "机构编码", "机构代码", "代码"),
+    "name": (
+        "name",
+        "facility",
+        "facility_name",
+        "名称",
+        "机构名称",
+        "医疗机构名称",
+        "单位名称",
+        "机构",
+        "医院名称",
+        "医院",
+        "站点名称",
+        "候选点名称",
+    ),
+    "type": (
+        "type",
+        "facility_type",
+        "category",
+        "类型",
+        "机构类型",
+        "机构类别",
+        "类别",
+        "医疗机构类别",
+        "机构级别",
+    ),
+    "lon": ("lon", "lng", "long", "longitude", "经度"),
+    "lat": ("lat", "latitude", "纬度"),
+    "lonlat": ("经纬度", "坐标", "location", "lnglat", "lonlat"),
+    "beds": ("beds", "bed", "床位", "床位数", "编制床位", "实有床位", "开放床位"),
+    "doctors": ("doctors", "doctor", "医生", "医生数", "执业医师", "执业医师数", "医师"),
+    "gps": (
+        "gps",
+        "gp",
+        "general_practitioners",
+        "全科医生",
+        "全科医生数",
+        "全科医师",
+    ),
+    "datum": ("datum", "坐标系", "坐标系统", "坐标类型", "坐标偏移"),
+    "active": ("active", "启用", "是否启用", "在用"),
+}
+_REQUIRED_LABELS = {"name": "名称/name", "type": "类型/type", "lon": "经度/lon", "lat": "纬度/lat"}
+
+#: Two rows of the same name closer than this are duplicates.
+DUPLICATE_DISTANCE_M = 50.0
+#: Tolerance around the prefecture outline when checking uploaded rows.
+OUTLINE_BUFFER_M = 500.0
+
+# Lon/lat boxes used to diagnose coordinates: China's extent (as in GCJ-02).
+_CHINA_LON = (72.004, 137.8347)
+_CHINA_LAT = (0.8293, 55.8271)
+
+
+def _column_key(name: object) -> str:
+    text = unicodedata.normalize("NFKC", str(name)).lower()
+    text = re.sub(r"\(.*?\)|\[.*?\]", "", text)
+    return re.sub(r"[\s_\-:/]+", "", text)
+
+
+def _map_columns(columns: Iterable[object]) -> dict[str, str]:
+    keyed: dict[str, object] = {}
+    for col in columns:
+        keyed.setdefault(_column_key(col), col)
+    found: dict[str, str] = {}
+    for fld, aliases in COLUMN_ALIASES.items():
+        for alias in aliases:
+            col = keyed.get(_column_key(alias))
+            if col is not None and col not in found.values():
+                found[fld] = str(col)
+                break
+    return found
+
+
+_DMS = re.compile(
+    r"^(?P<sign>[+-])?(?P<d>\d+(?:\.\d+)?)[°度]\s*(?:(?P<m>\d+(?:\.\d+)?)['′’分]\s*)?"
+    r"(?:(?P<s>\d+(?:\.\d+)?)(?:\"|″|”|''|′′|秒)?)?$"
+)
+
+
+def _parse_coordinate(value: object) -> tuple[float | None, bool]:
+    """``(value, ok)``: ``(None, True)`` if blank, ``(None, False)`` if not a number.
+
+    Accepts numbers, numeric text (full-width digits too), a trailing degree
+    sign, hemisphere letters (E/N, 东经/北纬) and degrees-minutes-seconds.
+    """
+    if value is None:
+        return None, True
+    if isinstance(value, int | float | np.integer | np.floating):
+        f = float(value)
+        return (None, True) if math.isnan(f) else (f, True)
+    text = unicodedata.normalize("NFKC", str(value)).strip()
+    if not text:
+        return None, True
+    text = re.sub(r"^(东经|北纬|[EN])\s*|\s*[EN]$", "", text, flags=re.IGNORECASE).strip()
+    text = text.replace(" ", "")
+    try:
+        return float(text.rstrip("°度")), True
+    except ValueError:
+        pass
+    m = _DMS.match(text)
+    if m is None:
+        return None, False
+    deg = float(m["d"]) + float(m["m"] or 0) / 60.0 + float(m["s"] or 0) / 3600.0
+    return (-deg if m["sign"] == "-" else deg), True
+
+
+def _parse_datum_value(value: object, default: gcrs.Datum) -> gcrs.Datum | None:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return default
+    text = str(value).strip()
+    if not text:
+        return default
+    for candidate in (text, re.sub(r"坐标系?|经纬度|坐标", "", text)):
+        try:
+            return parse_datum(candidate)
+        except UploadError:
+            continue
+    return None
+
+
+_TRUE = {"1", "true", "yes", "y", "t", "是", "启用", "在用", "正常", "开业", "营业"}
+_FALSE = {"0", "false", "no", "n", "f", "否", "停用", "关闭", "停业", "注销"}
+
+
+def _parse_active(value: object) -> bool:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return True
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    key = unicodedata.normalize("NFKC", str(value)).strip().lower()
+    return key not in _FALSE
+
+
+_COUNT_FIELDS = ("beds", "doctors", "gps")
+
+
+def _count(value: object) -> float:
+    """A non-negative count (beds, doctors…) from a cell or tag; NaN if there is none.
+
+    ``"1,200"``, ``"600张"`` and full-width digits are read; anything else is NaN.
+    """
+    if value is None or isinstance(value, bool):
+        return np.nan
+    if isinstance(value, int | float | np.integer | np.floating):
+        f = float(value)
+        return f if f >= 0 else np.nan
+    text = unicodedata.normalize("NFKC", str(value)).replace(",", "").strip()
+    m = re.match(r"^(\d+(?:\.\d+)?)\s*[张床人名个]?$", text)
+    return float(m.group(1)) if m else np.nan
+
+
+def _is_blank(value: object) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, float) and math.isnan(value):
+        return True
+    return isinstance(value, str) and not value.strip()
+
+
+def _clean_name(value: object) -> str:
+    return "" if _is_blank(value) else " ".join(str(value).split())
+
+
+def _name_key(name: str) -> str:
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", name))
+
+
+def _raw_bytes(data: bytes | str | Path) -> bytes | None:
+    if isinstance(data, bytes | bytearray | memoryview):
+        return bytes(data)
+    try:
+        return Path(data).read_bytes()
+    except (OSError, ValueError):
+        return None
+
+
+def _sheet_rows(
+    data: bytes | str | Path, report: LoadReport, n_rows: int
+) -> tuple[NDArray[np.int64], bool]:
+    """Spreadsheet row number (header = 1) of each data row, and whether it is exact.
+
+    :func:`gridplan.inputs.tables.read_table_upload` drops blank rows, so the rows are
+    re-counted from the file itself; if that count disagrees, the data rows
+    are numbered from 2 as if nothing was dropped.
+    """
+    fallback = np.arange(2, n_rows + 2, dtype=np.int64)
+    raw = _raw_bytes(data)
+    if raw is None:
+        return fallback, False
+    rows: list[int] = []
+    try:
+        if report.driver == "Excel" and raw.startswith(b"PK"):
+            import openpyxl
+
+            sheet = None
+            for note in report.notes:
+                m = re.search(r"read sheet '(.+)'$", note)
+                if m:
+                    sheet = m.group(1)
+            book = openpyxl.load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
+            try:
+                ws = book[sheet] if sheet else book.worksheets[0]
+                for i, cells in enumerate(ws.iter_rows(values_only=True), start=1):
+                    if any(c is not None and c != "" for c in cells):
+                        rows.append(i)
+            finally:
+                book.close()
+        elif report.driver == "CSV" and report.encoding:
+            from gridplan.inputs.tables import _guess_separator
+
+            codec = "utf-8-sig" if report.encoding.upper() == "UTF-8" else report.encoding
+            text = raw.decode(codec)
+            reader = csv.reader(io.StringIO(text), delimiter=_guess_separator(text))
+            for i, record in enumerate(reader, start=1):
+                if any(cell != "" for cell in record):
+                    rows.append(i)
+        else:
+            return fallback, False
+    except Exception:  # any surprise: keep the simple numbering
+        return fallback, False
+    data_rows = np.asarray(rows[1:], dtype=np.int64)
+    if len(data_rows) != n_rows:
+        return fallback, False
+    return data_rows, True
+
+
+def _reject(rows: list[dict[str, Any]], row: int, name: str, code: str, **params: Any) -> None:
+    key = f"facilities.row.{code}"
+    rows.append(
+        {
+            "row": int(row),
+            "name": name,
+            "code": code,
+            "reason_zh": t(key, "zh", **params),
+            "reason_en": t(key, "en", **params),
+        }
+    )
+
+
+def _fmt(x: float) -> str:
+    return f"{x:.6g}"
+
+
+def _buffered_outline(outline: shapely.Geometry) -> shapely.Geometry:
+    minx, miny, maxx, maxy = outline.bounds
+    metric = gcrs.metric_crs_for((minx, miny, maxx, maxy))
+    to_m = Transformer.from_crs("EPSG:4326", metric, always_xy=True)
+    to_ll = Transformer.from_crs(metric, "EPSG:4326", always_xy=True)
+    poly_m = shapely.transform(outline, lambda xy: np.column_stack(to_m.transform(*xy.T)))
+    back = shapely.buffer(poly_m, OUTLINE_BUFFER_M)
+    return shapely.transform(back, lambda xy: np.column_stack(to_ll.transform(*xy.T)))
+
+
+def _resolve_outline(
+    outline: shapely.Geometry | str | Prefecture | None,
+) -> shapely.Geometry | None:
+    if outline is None:
+        return None
+    if isinstance(outline, str | Prefecture):
+        return load_prefecture_outline(outline)
+    return outline
+
+
+def _metric_xy(
+    lon: NDArray[np.float64], lat: NDArray[np.float64], crs: str | None = None
+) -> NDArray[np.float64]:
+    if crs is None:
+        crs = gcrs.metric_crs_for(
+            (float(lon.min()), float(lat.min()), float(lon.max()), float(lat.max()))
+        )
+    tr = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
+    x, y = tr.transform(lon, lat)
+    return np.column_stack([np.asarray(x, dtype=float), np.asarray(y, dtype=float)])
+
+
+def _near_duplicates(
+    names: list[str], lon: NDArray[np.float64], lat: NDArray[np.float64], radius_m: float
+) -> list[tuple[int, int, float]]:
+    """``(i, j, metres)`` for each item ``i`` that repeats an earlier item ``j`` (same name)."""
+    if not names:
+        return []
+    xy = _metric_xy(lon, lat)
+    groups: dict[str, list[int]] = {}
+    for i, n in enumerate(names):
+        if n:
+            groups.setdefault(_name_key(n), []).append(i)
+    out: list[tuple[int, int, float]] = []
+    for members in groups.values():
+        kept: list[int] = []
+        for i in members:
+            hit = None
+            for j in kept:
+                d = float(np.hypot(*(xy[i] - xy[j])))
+                if d < radius_m:
+                    hit = (i, j, d)
+                    break
+            if hit is None:
+                kept.append(i)
+            else:
+                out.append(hit)
+    return out
+
+
+def read_facilities(
+    data: bytes | str | Path,
+    filename: str | None = None,
+    *,
+    datum: str = "wgs84",
+    prefecture_outline: shapely.Geometry | str | Prefecture | None = None,
+    default_type: str | None = None,
+) -> tuple[pd.DataFrame, FacilityReport]:
+    """Read a planner's facility list (CSV or Excel).
+
+    Parameters
+    ----------
+    data : bytes, str or Path
+        The uploaded file's content or a path to it (read with
+        :func:`gridplan.inputs.tables.read_table_upload`: encoding detection, first
+        non-empty sheet).
+    filename : str, optional
+        The user's file name.
+    datum : str
+        Datum of the coordinates: ``"wgs84"`` (GPS, Tianditu), ``"gcj02"``
+        (Amap/Tencent) or ``"bd09"`` (Baidu); aliases as
+        :func:`gridplan.inputs.vector.parse_datum`.  A ``datum``/``坐标系`` column
+        overrides it per row.  Everything is converted to WGS-84.
+    prefecture_outline : shapely geometry, str or Prefecture, optional
+        If given (a WGS-84 outline, or a prefecture name/adcode), rows more
+        than :data:`OUTLINE_BUFFER_M` outside it are rejected.
+    default_type : str, optional
+        The type of rows without one (a list of candidate sites need not
+        say); without it the type column is required.
+
+    Columns are matched by name, ignoring case, spaces and bracketed units:
+    name/名称/机构名称, type/类型/机构类别, lon/lng/经度/longitude,
+    lat/纬度/latitude (or one ``经纬度`` column "lon,lat"), and optionally
+    facility_id/编号, beds/床位/床位数, doctors/医生/执业医师,
+    gps/全科医生, datum/坐标系, active/启用 (see :data:`COLUMN_ALIASES`).
+    Types accept aliases (:func:`normalise_type`).
+
+    Rows are rejected, with the first reason that applies, when they repeat an
+    earlier row exactly, lack a name or a type, have an unknown type, lack
+    coordinates, have non-numeric coordinates or an unknown datum, have
+    longitude and latitude apparently swapped (经纬度可能颠倒: reported, never
+    silently fixed), coordinates out of range or outside China, lie outside
+    the prefecture, or repeat an earlier row's name within
+    :data:`DUPLICATE_DISTANCE_M` metres.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The facility table (``source="uploaded"``).
+    FacilityReport
+        With the rejected rows.
+
+    Raises
+    ------
+    FacilitiesError
+        (an :class:`~gridplan.errors.InputError`) with code
+        ``facilities.missing_columns`` or ``facilities.no_valid_rows``.
+    UploadError
+        From :func:`~gridplan.inputs.tables.read_table_upload` (format, encoding, size),
+        or ``upload.bad_datum`` for an unknown ``datum``.
+    """
+    default_datum = parse_datum(datum)
+    frame, load = read_table_upload(data, filename)
+    name = load.filename
+    cols = _map_columns(frame.columns)
+    fallback_type = None
+    if default_type is not None:
+        fallback_type = normalise_type(default_type)
+        if fallback_type is None:
+            raise InputError(f"unknown default facility type {default_type!r}")
+    required = ("name",) if fallback_type is not None else ("name", "type")
+    missing = [f for f in required if f not in cols]
+    if not ({"lon", "lat"} <= set(cols) or "lonlat" in cols):
+        missing += [f for f in ("lon", "lat") if f not in cols]
+    if missing:
+        found = ", ".join(str(c) for c in frame.columns)
+        missing_text = "、".join(_REQUIRED_LABELS[f] for f in missing)
+        raise FacilitiesError(
+            f"the facility table lacks required columns {missing} (found: {found})",
+            code="facilities.missing_columns",
+            params={"missing": missing_text, "columns": found},
+        )
+    n = len(frame)
+    rownum, exact = _sheet_rows(data, load, n)
+    notes = list(load.notes)
+    if not exact and load.n_dropped:
+        notes.append("blank rows were dropped; row numbers counted without them")
+
+    outline = _resolve_outline(prefecture_outline)
+    zone = _buffered_outline(outline) if outline is not None else None
+
+    hashes = pd.util.hash_pandas_object(frame.astype(str), index=False).to_numpy()
+    first_seen: dict[int, int] = {}
+    rejected: list[dict[str, Any]] = []
+    good: list[dict[str, Any]] = []
+    for i in range(n):
+        rec = frame.iloc[i]
+        row = int(rownum[i])
+        fname = _clean_name(rec[cols["name"]])
+        h = int(hashes[i])
+        if h in first_seen:
+            _reject(rejected, row, fname, "duplicate_row", first=first_seen[h])
+            continue
+        first_seen[h] = row
+        if not fname:
+            _reject(rejected, row, fname, "missing_name")
+            continue
+        raw_type = rec[cols["type"]] if "type" in cols else None
+        if _is_blank(raw_type) and fallback_type is not None:
+            raw_type = fallback_type
+        if _is_blank(raw_type):
+            _reject(rejected, row, fname, "missing_type")
+            continue
+        ftype = normalise_type(raw_type)
+        if ftype is None:
+            _reject(
+                rejected,
+                row,
+                fname,
+                "unknown_type",
+                value=str(raw_type).strip(),
+                accepted="、".join(FACILITY_TYPES),
+            )
+            continue
+        if "lon" in cols and "lat" in cols:
+            raw_lon, raw_lat = rec[cols["lon"]], rec[cols["lat"]]
+        else:
+            pair = "" if _is_blank(rec[cols["lonlat"]]) else str(rec[cols["lonlat"]])
+            parts = re.split(r"[,，;；\s]+", unicodedata.normalize("NFKC", pair).strip())
+            parts = [p for p in parts if p]
+            raw_lon, raw_lat = [*parts, None, None][:2] if len(parts) <= 2 else (pair, None)
+        lon, ok_lon = _parse_coordinate(raw_lon)
+        lat, ok_lat = _parse_coordinate(raw_lat)
+        if not (ok_lon and ok_lat):
+            bad = raw_lon if not ok_lon else raw_lat
+            _reject(rejected, row, fname, "non_numeric", value=str(bad).strip())
+            continue
+        if lon is None or lat is None:
+            _reject(rejected, row, fname, "missing_coordinates")
+            continue
+        row_datum = (
+            _parse_datum_value(rec[cols["datum"]], default_datum)
+            if "datum" in cols
+            else (default_datum)
+        )
+        if row_datum is None:
+            _reject(rejected, row, fname, "bad_datum", value=str(rec[cols["datum"]]).strip())
+            continue
+        in_cn = bool(gcrs.in_china(lon, lat))
+        if not in_cn and bool(gcrs.in_china(lat, lon)):
+            _reject(rejected, row, fname, "swapped", lon=_fmt(lon), lat=_fmt(lat))
+            continue
+        if not (abs(lon) <= 180 and abs(lat) <= 90):
+            _reject(rejected, row, fname, "out_of_range", lon=_fmt(lon), lat=_fmt(lat))
+            continue
+        if not in_cn:
+            _reject(rejected, row, fname, "not_in_china", lon=_fmt(lon), lat=_fmt(lat))
+            continue
+        values = {f: _count(rec[cols[f]]) if f in cols else np.nan for f in _COUNT_FIELDS}
+        fid = ""
+        if "facility_id" in cols and not _is_blank(rec[cols["facility_id"]]):
+            fid = str(rec[cols["facility_id"]]).strip()
+        good.append(
+            {
+                "row": row,
+                "facility_id": fid,
+                "name": fname,
+                "type": ftype,
+                "raw_lon": lon,
+                "raw_lat": lat,
+                "datum": row_datum,
+                "active": _parse_active(rec[cols["active"]]) if "active" in cols else True,
+                **values,
+            }
+        )
+
+    table = pd.DataFrame(good)
+    if len(table):
+        table["lon"] = np.nan
+        table["lat"] = np.nan
+        for d in gcrs.DATUMS:
+            sel = (table["datum"] == d).to_numpy()
+            if sel.any():
+                wlon, wlat = gcrs.to_wgs84(
+                    table.loc[sel, "raw_lon"].to_numpy(float),
+                    table.loc[sel, "raw_lat"].to_numpy(float),
+                    d,
+                )
+                table.loc[sel, "lon"] = wlon
+                table.loc[sel, "lat"] = wlat
+        if zone is not None:
+            inside = shapely.contains_xy(zone, table["lon"].to_numpy(), table["lat"].to_numpy())
+            for rec in table[~inside].itertuples():
+                _reject(
+                    rejected,
+                    rec.row,
+                    rec.name,
+                    "outside_prefecture",
+                    lon=f"{rec.lon:.5f}",
+                    lat=f"{rec.lat:.5f}",
+                )
+            table = table[inside].reset_index(drop=True)
+    if len(table):
+        dups = _near_duplicates(
+            list(table["name"]),
+            table["lon"].to_numpy(float),
+            table["lat"].to_numpy(float),
+            DUPLICATE_DISTANCE_M,
+        )
+        drop = []
+        row_of = table["row"].to_numpy(np.int64)
+        name_of = table["name"].to_numpy(object)
+        for i, j, dist in dups:
+            _reject(
+                rejected,
+                int(row_of[i]),
+                str(name_of[i]),
+                "near_duplicate",
+                first=int(row_of[j]),
+                dist=f"{dist:.0f}",
+                limit=f"{DUPLICATE_DISTANCE_M:.0f}",
+            )
+            drop.append(i)
+        table = table.drop(index=drop).reset_index(drop=True)
+
+    rejected_df = pd.DataFrame(rejected, columns=_REJECTED_COLUMNS)
+    rejected_df = rejected_df.sort_values("row", kind="stable").reset_index(drop=True)
+    rejected_df["row"] = rejected_df["row"].astype(np.int64)
+    n_converted = int((table["datum"] != "wgs84").sum()) if len(table) else 0
+    if n_converted:
+        notes.append(f"{n_converted} rows converted from GCJ-02/BD-09 to WGS-84")
+    used = set(cols.values())
+    ignored = [str(c) for c in frame.columns if str(c) not in used]
+    if ignored:
+        notes.append("columns not used: " + ", ".join(ignored))
+    report = FacilityReport(
+        filename=name,
+        n_rows=n,
+        n_loaded=len(table),
+        rejected=rejected_df,
+        datum=default_datum,
+        encoding=load.encoding,
+        columns={k: v for k, v in cols.items()},
+        notes=notes,
+        load_report=load,
+    )
+    if not len(table):
+        rows_text = ", ".join(str(r) for r in rejected_df["row"].head(20))
+        if len(rejected_df) > 20:
+            rows_text += ", …"
+        raise FacilitiesError(
+            f"no usable row in {name}: all {n} rows were rejected",
+            code="facilities.no_valid_rows",
+            params={"filename": name, "n_rows": n, "rows": rows_text},
+            report=report,
+        )
+    table["facility_id"] = _unique_ids(list(table["facility_id"]), list(table["row"]), notes)
+    table["source"] = "uploaded"
+    return _finish(table), report
+
+
+def _unique_ids(ids: list[str], rows: list[int], notes: list[str]) -> list[str]:
+    out: list[str] = []
+    seen: set[str] = set()
+    renamed = 0
+    for fid, row in zip(ids, rows, strict=True):
+        base = fid or f"U{row:04d}"
+        new, k = base, 2
+        while new in seen:
+            new, k = f"{base}-{k}", k + 1
+        renamed += new != base
+        seen.add(new)
+        out.append(new)
+    if renamed:
+        notes.append(f"{renamed} repeated facility ids were made unique with a suffix")
+    return out

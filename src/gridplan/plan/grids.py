@@ -1,0 +1,203 @@
+"""Grid plans: which unit belongs to which grid, validation, dissolve and statistics.
+
+A :class:`GridPlan` is a list of :class:`Grid` objects, each listing the codes
+of its units.  Codes are county-level adcodes (6 digits, functional zones
+included) or township codes (9 digits).  A township not listed itself belongs
+to the grid of its county (or functional zone), so a county-level preset works
+unchanged when a township layer is loaded, and a planner can move single
+townships.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from gridplan import settings
+from gridplan.errors import InputError, PresetError
+from gridplan.plan.units import UnitSet
+
+PRESET_IDS = ("shijiazhuang", "chuxiong", "ganzhou", "rizhao", "zhengzhou")
+
+
+@dataclass
+class Grid:
+    """One grid (网格), served by one medical group or county medical community."""
+
+    grid_id: str
+    name: str
+    lead_hospital: str = ""
+    members: list[str] = field(default_factory=list)
+    units: list[str] = field(default_factory=list)
+    kind: str = "county_medical_community"
+    note: str = ""
+
+
+@dataclass
+class Network:
+    """A cross-grid network (e.g. a prefecture-wide TCM alliance); does not own units."""
+
+    network_id: str
+    name: str
+    lead_hospital: str = ""
+    units: list[str] = field(default_factory=list)
+    kind: str = "alliance"
+    note: str = ""
+
+
+@dataclass
+class GridPlan:
+    """A grid plan of one prefecture."""
+
+    plan_id: str
+    name: dict[str, str]
+    prefecture: str
+    grids: list[Grid]
+    networks: list[Network] = field(default_factory=list)
+    seed: dict[str, str] = field(default_factory=dict)
+    seed_quote: str = ""
+    notes: list[str] = field(default_factory=list)
+
+    # --- construction ---------------------------------------------------------
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> GridPlan:
+        """Build a plan from its JSON form (as in ``data/geo/presets``)."""
+        problems = [f"missing key {k!r}" for k in ("id", "prefecture", "grids") if k not in d]
+        if problems:
+            raise PresetError(
+                "malformed plan",
+                code="preset",
+                params={"detail": "; ".join(problems)},
+                problems=problems,
+            )
+        grid_keys = set(Grid.__dataclass_fields__)
+        net_keys = set(Network.__dataclass_fields__)
+        name = d.get("name", d["id"])
+        return cls(
+            plan_id=str(d["id"]),
+            name=name if isinstance(name, dict) else {"zh": str(name), "en": str(name)},
+            prefecture=str(d["prefecture"]),
+            grids=[Grid(**{k: v for k, v in g.items() if k in grid_keys}) for g in d["grids"]],
+            networks=[
+                Network(**{k: v for k, v in n.items() if k in net_keys})
+                for n in d.get("networks", [])
+            ],
+            seed=dict(d.get("seed", {})),
+            seed_quote=str(d.get("seed_quote", "")),
+            notes=list(d.get("notes", [])),
+        )
+
+    @classmethod
+    def from_preset(cls, preset_id: str) -> GridPlan:
+        """Load a preset from ``data/geo/presets/<preset_id>.json``."""
+        path = settings.data_dir() / "presets" / f"{preset_id}.json"
+        if not path.is_file():
+            raise PresetError(
+                f"unknown preset {preset_id!r}; available: {', '.join(list_presets())}",
+                code="preset",
+                params={"detail": f"unknown preset {preset_id}"},
+            )
+        return cls.from_dict(json.loads(path.read_text(encoding="utf-8")))
+
+    @classmethod
+    def one_grid_per_unit(cls, unit_set: UnitSet) -> GridPlan:
+        """A starting plan: every county-level unit (zones included) its own grid."""
+        u = unit_set.units
+        top = u[u["level"].isin(["county", "zone"])]
+        grids = [
+            Grid(grid_id=r.unit_id, name=f"{r.name}网格", units=[r.unit_id], kind="starting_plan")
+            for r in top.itertuples()
+        ]
+        p = unit_set.prefecture
+        return cls(
+            plan_id=f"per-unit-{p.adcode}",
+            name={"zh": f"{p.name}：每个县级单位一个网格", "en": f"{p.name}: one grid per unit"},
+            prefecture=p.adcode,
+            grids=grids,
+            notes=["起始方案：每个县级单位一个网格（非种子文件内容）。"],
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-serialisable form (round-trips through :meth:`from_dict`)."""
+        return {
+            "id": self.plan_id,
+            "name": self.name,
+            "prefecture": self.prefecture,
+            "seed": self.seed,
+            "seed_quote": self.seed_quote,
+            "notes": self.notes,
+            "grids": [asdict(g) for g in self.grids],
+            "networks": [asdict(n) for n in self.networks],
+        }
+
+    # --- queries and edits ---------------------------------------------------------
+    def grid(self, grid_id: str) -> Grid:
+        for g in self.grids:
+            if g.grid_id == grid_id:
+                return g
+        raise InputError(f"no grid {grid_id!r} in plan {self.plan_id}")
+
+    def listed(self) -> dict[str, list[str]]:
+        """Unit code → grids that list it explicitly (more than one is a conflict)."""
+        out: dict[str, list[str]] = {}
+        for g in self.grids:
+            for u in g.units:
+                out.setdefault(str(u), []).append(g.grid_id)
+        return out
+
+    def reassign(self, changes: dict[str, str]) -> GridPlan:
+        """A copy of the plan with each unit in ``changes`` moved to the given grid.
+
+        The unit is removed from every grid that lists it and listed in its new
+        grid; an empty grid id leaves it unassigned.
+        """
+        new = copy.deepcopy(self)
+        known = {g.grid_id for g in new.grids}
+        bad = sorted({gid for gid in changes.values() if gid and gid not in known})
+        if bad:
+            raise InputError("unknown grid ids", problems=[f"unknown grid {b!r}" for b in bad])
+        for g in new.grids:
+            g.units = [u for u in g.units if u not in changes]
+        for unit, gid in changes.items():
+            if gid:
+                new.grid(gid).units.append(unit)
+        return new
+
+    def add_grid(self, name: str, lead_hospital: str = "", grid_id: str | None = None) -> GridPlan:
+        """A copy with a new, empty grid."""
+        new = copy.deepcopy(self)
+        existing = {g.grid_id for g in new.grids}
+        gid = grid_id or next(f"new-{i}" for i in range(1, 10_000) if f"new-{i}" not in existing)
+        if gid in existing:
+            raise InputError(f"grid id {gid!r} already exists")
+        new.grids.append(Grid(grid_id=gid, name=name, lead_hospital=lead_hospital, kind="custom"))
+        return new
+
+
+def list_presets() -> list[str]:
+    """Preset ids available in ``data/geo/presets``."""
+    return sorted(p.stem for p in (settings.data_dir() / "presets").glob("*.json"))
+
+
+def preset_prefecture(preset_id: str) -> str:
+    """The prefecture adcode a preset is for."""
+    return GridPlan.from_preset(preset_id).prefecture
+
+
+# --- assignment -------------------------------------------------------------------------
+def resolve_assignment(plan: GridPlan, units: pd.DataFrame) -> pd.Series:
+    """Grid id of every unit (``None`` where unassigned).
+
+    A unit listed by a grid belongs to it; a township that is not listed
+    belongs to the grid of its county or zone.  Where a unit is listed twice,
+    the first grid wins here and :func:`validate_plan` reports the conflict.
+    """
+    listed = plan.listed()
+    own = units["unit_id"].map(lambda u: listed.get(str(u), [None])[0])
+    parent = units["county_adcode"].map(lambda c: listed.get(str(c), [None])[0] if c else None)
+    is_township = units["level"] == "township"
+    return own.where(own.notna() | ~is_township, parent).rename("grid_id")

@@ -1,0 +1,103 @@
+"""Grid statistics, population balance and dissolved grid polygons."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from gridplan.plan.grids import GridPlan, resolve_assignment
+from gridplan.plan.population import combine_sources
+from gridplan.plan.units import UnitSet
+
+
+# --- dissolve and statistics ---------------------------------------------------------
+def grid_statistics(
+    plan: GridPlan, unit_set: UnitSet, assignment: pd.Series | None = None
+) -> pd.DataFrame:
+    """Per-grid statistics.
+
+    Columns: ``grid_id``, ``name``, ``lead_hospital``, ``n_units``, ``units``
+    (codes), ``population`` (functional zones included), ``population_source``,
+    ``area_km2`` (drawn units), ``density`` (residents per km²),
+    ``undrawn_units`` (names of units without a polygon).
+    """
+    u = unit_set.units
+    assignment = resolve_assignment(plan, u) if assignment is None else assignment
+    rows = []
+    for g in plan.grids:
+        m = u[(assignment == g.grid_id).to_numpy()]
+        pop = float(m["population"].sum(min_count=1)) if len(m) else np.nan
+        area = float(m["area_km2"].sum()) if m["has_geometry"].any() else 0.0
+        rows.append(
+            {
+                "grid_id": g.grid_id,
+                "name": g.name,
+                "lead_hospital": g.lead_hospital,
+                "n_units": len(m),
+                "units": list(m["unit_id"]),
+                "population": pop,
+                "population_source": combine_sources(m["population_source"]),
+                "area_km2": area,
+                "density": pop / area if area > 0 else np.nan,
+                "undrawn_units": list(m.loc[~m["has_geometry"], "name"]),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def population_balance(stats: pd.DataFrame) -> dict[str, float]:
+    """Balance of grid populations: ``max_min_ratio`` and coefficient of variation ``cv``.
+
+    Grids without population are left out.  ``cv`` uses the population
+    standard deviation (ddof=0).
+    """
+    pop = stats["population"].dropna().to_numpy(dtype=float)
+    pop = pop[pop > 0]
+    if len(pop) == 0:
+        return {
+            "n_grids": 0,
+            "max": np.nan,
+            "min": np.nan,
+            "mean": np.nan,
+            "max_min_ratio": np.nan,
+            "cv": np.nan,
+        }
+    return {
+        "n_grids": len(pop),
+        "max": float(pop.max()),
+        "min": float(pop.min()),
+        "mean": float(pop.mean()),
+        "max_min_ratio": float(pop.max() / pop.min()),
+        "cv": float(pop.std(ddof=0) / pop.mean()),
+    }
+
+
+def dissolve_grids(
+    plan: GridPlan, unit_set: UnitSet, assignment: pd.Series | None = None
+) -> gpd.GeoDataFrame:
+    """Grid polygons (WGS-84) with the statistics of :func:`grid_statistics`.
+
+    A grid made only of undrawn units (functional zones without townships)
+    has an empty geometry.
+    """
+    u = unit_set.units
+    assignment = resolve_assignment(plan, u) if assignment is None else assignment
+    stats = grid_statistics(plan, unit_set, assignment)
+    geoms = []
+    for g in plan.grids:
+        m = u[(assignment == g.grid_id).to_numpy() & u["has_geometry"].to_numpy()]
+        geom = shapely.union_all(m.geometry.to_numpy()) if len(m) else shapely.Polygon()
+        geoms.append(shapely.make_valid(geom) if not geom.is_valid else geom)
+    return gpd.GeoDataFrame(stats, geometry=geoms, crs="EPSG:4326")
+
+
+def write_plan_json(plan: GridPlan, path: str | Path) -> None:
+    """Save a plan in the preset JSON format."""
+    Path(path).write_text(
+        json.dumps(plan.to_dict(), ensure_ascii=False, indent=1), encoding="utf-8"
+    )

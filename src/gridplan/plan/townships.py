@@ -1,0 +1,280 @@
+"""Township (乡镇/街道) layers: columns, county matching and the reference list.
+
+A planner's township layer (read by :mod:`gridplan.inputs`) is matched
+
+1. to its county: by the 6-digit prefix of its statistical code where codes
+   exist, else by location (the county polygon it overlaps most);
+2. to the reference township list in ``data/geo/townships_2020.csv`` (NBS 2020
+   codes): by 9-digit code, else by name.  A reference match decides the
+   administering unit, so townships administered by a functional zone
+   (宋营镇 → 高新区) belong to the zone even though they lie inside a district.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from gridplan.errors import InputError
+from gridplan.inputs.boundaries import Prefecture
+from gridplan.inputs.crs import metric_crs_of
+from gridplan.plan.population import normalise_name
+from gridplan.settings import data_dir
+
+NAME_COLUMN_HINTS = (
+    "name",
+    "xzqmc",
+    "xzmc",
+    "zldwmc",
+    "乡镇名称",
+    "乡镇街道",
+    "乡镇",
+    "街道",
+    "名称",
+    "name_2020",
+)
+CODE_COLUMN_HINTS = (
+    "code",
+    "code9",
+    "xzqdm",
+    "xzdm",
+    "zldwdm",
+    "adcode",
+    "乡镇代码",
+    "行政代码",
+    "区划代码",
+    "代码",
+)
+_CODE_RE = re.compile(r"^\d{9}(\d{3})?$")
+_TOWNSHIP_SUFFIX = re.compile(r"(?:街道|镇|乡|办事处|地区|街道办)$")
+
+
+@functools.cache
+def _reference_cached() -> pd.DataFrame:
+    return pd.read_csv(data_dir() / "townships_2020.csv", dtype=str, keep_default_na=False)
+
+
+def reference_townships(prefecture_adcode: str | None = None) -> pd.DataFrame:
+    """Reference township list (``county_adcode``, ``code9``, ``name_2020``, ``name_2022``,
+    ``administered_by``, ``source``), optionally for one prefecture."""
+    ref = _reference_cached().copy()
+    if prefecture_adcode:
+        ref = ref[ref["county_adcode"].str[:4] == prefecture_adcode[:4]]
+    return ref.reset_index(drop=True)
+
+
+@dataclass
+class TownshipReport:
+    """What matching a township layer found (English notes; counts for the UI)."""
+
+    n_features: int = 0
+    name_column: str | None = None
+    code_column: str | None = None
+    n_county_by_code: int = 0
+    n_county_by_location: int = 0
+    n_reference_matched: int = 0
+    n_merged_parts: int = 0
+    outside: list[str] = field(default_factory=list)
+    not_in_reference: list[str] = field(default_factory=list)
+    reference_missing: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def _pick_column(gdf: pd.DataFrame, hints: tuple[str, ...]) -> str | None:
+    lowered = {str(c).lower(): str(c) for c in gdf.columns if c != "geometry"}
+    for h in hints:
+        if h in lowered:
+            return lowered[h]
+    return None
+
+
+def _detect_code_column(gdf: pd.DataFrame) -> str | None:
+    for col in gdf.columns:
+        if col == "geometry":
+            continue
+        vals = gdf[col].dropna().astype(str).str.strip().str.replace(r"\.0$", "", regex=True)
+        if len(vals) and vals.str.match(_CODE_RE).mean() >= 0.8:
+            return str(col)
+    return _pick_column(gdf, CODE_COLUMN_HINTS)
+
+
+def _detect_name_column(gdf: pd.DataFrame) -> str | None:
+    best: str | None = None
+    best_share = 0.0
+    for col in gdf.columns:
+        if col == "geometry" or gdf[col].dtype.kind in "iufb":
+            continue
+        vals = gdf[col].dropna().astype(str).map(normalise_name)
+        share = vals.str.contains(_TOWNSHIP_SUFFIX).mean() if len(vals) else 0.0
+        if share > best_share:
+            best, best_share = str(col), float(share)
+    if best_share >= 0.5:
+        return best
+    return _pick_column(gdf, NAME_COLUMN_HINTS) or best
+
+
+def _clean_code(value: object) -> str:
+    s = re.sub(r"\.0$", "", str(value).strip()) if value is not None else ""
+    return s if s.isdigit() else ""
+
+
+def locate_in_counties(
+    geoms: gpd.GeoSeries, counties: gpd.GeoDataFrame, metric_crs: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """County adcode that each geometry overlaps most, and that overlap's share of its area."""
+    g = geoms.to_crs(metric_crs).to_numpy()
+    c = counties.to_crs(metric_crs)
+    c_geoms = c.geometry.to_numpy()
+    codes = c["adcode"].to_numpy()
+    tree = shapely.STRtree(c_geoms)
+    pairs = tree.query(g, predicate="intersects")
+    best = np.full(len(g), None, dtype=object)
+    share = np.zeros(len(g))
+    if pairs.size:
+        inter = shapely.area(shapely.intersection(g[pairs[0]], c_geoms[pairs[1]]))
+        areas = shapely.area(g)
+        for gi, ci, a in zip(pairs[0], pairs[1], inter, strict=True):
+            s = a / areas[gi] if areas[gi] > 0 else 0.0
+            if s > share[gi]:
+                share[gi], best[gi] = s, codes[ci]
+    return best, share
+
+
+def prepare_townships(
+    layer: gpd.GeoDataFrame,
+    prefecture: Prefecture,
+    counties: gpd.GeoDataFrame,
+    zone_codes: list[str] | tuple[str, ...] = (),
+) -> tuple[gpd.GeoDataFrame, TownshipReport]:
+    """Match an uploaded township layer to counties and to the reference list.
+
+    Parameters
+    ----------
+    layer
+        Polygons in EPSG:4326 (as :func:`gridplan.inputs.vector.read_vector_upload` returns).
+    prefecture
+        The prefecture being planned.
+    counties
+        Its county polygons (``adcode``, ``geometry``), WGS-84.
+    zone_codes
+        Functional-zone codes of the prefecture (census rows without polygons).
+
+    Returns
+    -------
+    (geopandas.GeoDataFrame, TownshipReport)
+        One row per township: ``unit_id``, ``name``, ``county_adcode``
+        (administering county or zone; None outside the prefecture),
+        ``located_county`` (the polygon it lies in), ``ref_matched``,
+        ``inside_prefecture``, ``geometry`` (WGS-84).
+    """
+    rep = TownshipReport(n_features=len(layer))
+    if layer.empty:
+        raise InputError(
+            "the township layer has no features",
+            code="upload.empty",
+            params={"filename": "township layer"},
+        )
+    if layer.crs is None:
+        raise InputError(
+            "the township layer has no CRS",
+            code="upload.no_crs",
+            params={"filename": "township layer"},
+        )
+    layer = layer.to_crs(4326)
+    rep.code_column = _detect_code_column(layer)
+    rep.name_column = _detect_name_column(layer)
+    if rep.name_column is None and rep.code_column is None:
+        cols = ", ".join(str(c) for c in layer.columns if c != "geometry")
+        raise InputError(
+            f"the township layer has neither a name nor a code column (columns: {cols})",
+            code="township.no_columns",
+            params={"columns": cols},
+        )
+    metric = metric_crs_of(counties)
+    codes = (
+        layer[rep.code_column].map(_clean_code)
+        if rep.code_column
+        else pd.Series([""] * len(layer), index=layer.index)
+    )
+    names = (
+        layer[rep.name_column].map(normalise_name)
+        if rep.name_column
+        else pd.Series([""] * len(layer), index=layer.index)
+    )
+    located, share = locate_in_counties(layer.geometry, counties, metric)
+    county_codes = set(counties["adcode"]) | set(zone_codes)
+    ref = reference_townships(prefecture.adcode)
+    ref_rows: list[Any] = list(ref.itertuples())
+    ref_by_code: dict[str, Any] = {str(row.code9): row for row in ref_rows}
+    ref_by_name: dict[str, list[Any]] = {}
+    for row in ref_rows:
+        for nm in {row.name_2020, row.name_2022} - {""}:
+            ref_by_name.setdefault(normalise_name(nm), []).append(row)
+
+    rows = []
+    for i, (code, name_raw, loc, sh) in enumerate(zip(codes, names, located, share, strict=True)):
+        name = str(name_raw)
+        county = None
+        if code and code[:6] in county_codes:
+            county = code[:6]
+            rep.n_county_by_code += 1
+        elif loc is not None and sh >= 0.5:
+            county = str(loc)
+            rep.n_county_by_location += 1
+        r = ref_by_code.get(code[:9]) if len(code) >= 9 else None
+        if r is None and name in ref_by_name:
+            cands = ref_by_name[name]
+            local = [c for c in cands if county and c.county_adcode == county]
+            r = local[0] if len(local) == 1 else (cands[0] if len(cands) == 1 else None)
+        inside = bool(sh >= 0.5) or (county is not None and loc is not None)
+        if r is not None and inside:
+            county = r.county_adcode
+            rep.n_reference_matched += 1
+            unit_id = str(r.code9)
+        elif len(code) >= 9:
+            unit_id = code[:9]
+        else:
+            unit_id = f"{county or 'X'}-T{i + 1:03d}"
+        if not inside:
+            county = None
+            rep.outside.append(name or unit_id)
+        elif r is None:
+            rep.not_in_reference.append(name or unit_id)
+        rows.append(
+            {
+                "unit_id": unit_id,
+                "name": name or (r.name_2020 if r is not None else unit_id),
+                "county_adcode": county,
+                "located_county": loc,
+                "ref_matched": r is not None,
+                "inside_prefecture": inside,
+            }
+        )
+    out = gpd.GeoDataFrame(rows, geometry=list(layer.geometry), crs="EPSG:4326")
+    n_before = len(out)
+    if out["unit_id"].duplicated().any():
+        # one township drawn as several features: merge them into one unit
+        geoms = out.groupby("unit_id", sort=False).geometry.apply(
+            lambda s: shapely.union_all(s.to_numpy())
+        )
+        out = out.drop_duplicates("unit_id").set_index("unit_id")
+        out = out.set_geometry(geoms.reindex(out.index).to_numpy(), crs="EPSG:4326").reset_index()
+        rep.n_merged_parts = n_before - len(out)
+        rep.notes.append(
+            f"{rep.n_merged_parts} features shared a code with another and were merged"
+        )
+    present = set(out["unit_id"])
+    counties_present = set(out["county_adcode"].dropna())
+    rep.reference_missing = [
+        str(row.name_2020)
+        for row in ref_rows
+        if row.code9 not in present and row.county_adcode in counties_present
+    ]
+    return out, rep

@@ -1,0 +1,197 @@
+"""Checking a plan: every unit in exactly one grid, contiguity, lead hospitals."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import shapely
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
+from gridplan import settings
+from gridplan.i18n import Lang, t
+from gridplan.plan.grids import GridPlan, resolve_assignment
+from gridplan.plan.units import UnitSet
+
+
+# --- validation ---------------------------------------------------------------------------
+@dataclass
+class Problem:
+    """One thing wrong with a plan, in both languages."""
+
+    kind: str
+    severity: str  # "error" or "warning"
+    grid_id: str | None
+    units: list[str]
+    message_zh: str
+    message_en: str
+
+    def message(self, lang: Lang = "zh") -> str:
+        return self.message_zh if lang == "zh" else self.message_en
+
+
+def _problem(
+    kind: str, severity: str, grid_id: str | None, unit_ids: list[str], **params: Any
+) -> Problem:
+    code = f"problem.{kind}"
+    return Problem(
+        kind, severity, grid_id, unit_ids, t(code, "zh", **params), t(code, "en", **params)
+    )
+
+
+def unit_adjacency(unit_set: UnitSet) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs (i, j) of unit row positions whose polygons touch (within a tolerance).
+
+    Measured in the unit set's metric CRS; the tolerance
+    (:data:`gridplan.settings.adjacency_tolerance_m`) absorbs the small gaps of
+    simplified boundary data.
+    """
+    u = unit_set.units
+    has = u["has_geometry"].to_numpy()
+    idx = np.flatnonzero(has)
+    geoms = u.geometry.iloc[idx].to_crs(unit_set.metric_crs).to_numpy()
+    tree = shapely.STRtree(geoms)
+    a, b = tree.query(geoms, predicate="dwithin", distance=settings.adjacency_tolerance_m)
+    keep = a < b
+    return idx[a[keep]], idx[b[keep]]
+
+
+def grid_components(
+    unit_set: UnitSet, assignment: pd.Series, adjacency: tuple[np.ndarray, np.ndarray] | None = None
+) -> dict[str, list[list[int]]]:
+    """Connected parts of each grid, as lists of unit row positions (drawn units only)."""
+    ia, ib = adjacency if adjacency is not None else unit_adjacency(unit_set)
+    gids = assignment.to_numpy()
+    same = np.array(
+        [gids[i] is not None and gids[i] == gids[j] for i, j in zip(ia, ib, strict=True)],
+        dtype=bool,
+    )
+    n = len(gids)
+    graph = coo_matrix((np.ones(same.sum()), (ia[same], ib[same])), shape=(n, n))
+    _, labels = connected_components(graph, directed=False)
+    drawn = unit_set.units["has_geometry"].to_numpy()
+    parts: dict[str, dict[int, list[int]]] = {}
+    for i in np.flatnonzero(drawn):
+        gid = gids[i]
+        if gid is not None:
+            parts.setdefault(str(gid), {}).setdefault(int(labels[i]), []).append(int(i))
+    return {g: sorted(p.values(), key=len, reverse=True) for g, p in parts.items()}
+
+
+def validate_plan(
+    plan: GridPlan,
+    unit_set: UnitSet,
+    assignment: pd.Series | None = None,
+    adjacency: tuple[np.ndarray, np.ndarray] | None = None,
+) -> list[Problem]:
+    """Every problem of a plan, reported together.
+
+    Checks: units outside the prefecture, units in no grid, units in two
+    grids, grid members that are not units of this prefecture, grids that are
+    not contiguous (naming each part), grids without a lead hospital, and
+    empty grids.
+    """
+    u = unit_set.units
+    assignment = resolve_assignment(plan, u) if assignment is None else assignment
+    names = dict(zip(u["unit_id"], u["name"], strict=True))
+    grid_names = {g.grid_id: g.name for g in plan.grids}
+    problems: list[Problem] = []
+    prefix = unit_set.prefecture.prefix
+
+    outside = u[~u["inside_prefecture"]]
+    if len(outside):
+        problems.append(
+            _problem(
+                "outside",
+                "error",
+                None,
+                list(outside["unit_id"]),
+                units="、".join(outside["name"]),
+                n=len(outside),
+            )
+        )
+    known = set(u["unit_id"]) | set(u["county_adcode"].dropna())
+    foreign = sorted({c for c in plan.listed() if c not in known})
+    if foreign:
+        out_pref = [c for c in foreign if not c.startswith(prefix)]
+        unknown = [c for c in foreign if c.startswith(prefix)]
+        if out_pref:
+            problems.append(
+                _problem(
+                    "outside_listed",
+                    "error",
+                    None,
+                    out_pref,
+                    units="、".join(out_pref),
+                    n=len(out_pref),
+                )
+            )
+        if unknown:
+            problems.append(
+                _problem(
+                    "unknown_units",
+                    "warning",
+                    None,
+                    unknown,
+                    units="、".join(unknown),
+                    n=len(unknown),
+                )
+            )
+    unassigned = u[assignment.isna() & u["inside_prefecture"]]
+    if len(unassigned):
+        problems.append(
+            _problem(
+                "unassigned",
+                "error",
+                None,
+                list(unassigned["unit_id"]),
+                units="、".join(unassigned["name"]),
+                n=len(unassigned),
+            )
+        )
+    for code, gids in plan.listed().items():
+        if len(gids) > 1:
+            problems.append(
+                _problem(
+                    "duplicate",
+                    "error",
+                    gids[0],
+                    [code],
+                    unit=names.get(code, code),
+                    grids="、".join(grid_names[g] for g in gids),
+                )
+            )
+    comps = grid_components(unit_set, assignment, adjacency)
+    for g in plan.grids:
+        parts = comps.get(g.grid_id, [])
+        if len(parts) > 1:
+            desc = "；".join(
+                f"{k + 1}: " + "、".join(str(u["name"].iat[i]) for i in part)
+                for k, part in enumerate(parts)
+            )
+            problems.append(
+                _problem(
+                    "not_contiguous",
+                    "error",
+                    g.grid_id,
+                    [str(u["unit_id"].iat[i]) for p in parts for i in p],
+                    grid=g.name,
+                    n=len(parts),
+                    parts=desc,
+                )
+            )
+    no_lead = [g.name for g in plan.grids if not g.lead_hospital.strip()]
+    if no_lead:
+        problems.append(
+            _problem("no_lead", "warning", None, [], grids="、".join(no_lead), n=len(no_lead))
+        )
+    used = set(assignment.dropna())
+    empty = [g.name for g in plan.grids if g.grid_id not in used]
+    if empty:
+        problems.append(
+            _problem("empty_grid", "warning", None, [], grids="、".join(empty), n=len(empty))
+        )
+    return problems

@@ -1,0 +1,3 @@
+"""Stage 7b, regions: balanced contiguous grid proposals around lead hospitals, and plan
+comparison.
+"""

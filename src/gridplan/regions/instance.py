@@ -1,0 +1,449 @@
+"""A grid-proposal instance and its result type; evaluating an assignment."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import shapely
+from numpy.typing import NDArray
+from pyproj import Transformer
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
+from gridplan.errors import InputError
+from gridplan.plan.grids import GridPlan
+from gridplan.plan.units import UnitSet
+from gridplan.plan.validate import unit_adjacency
+from gridplan.regions.costs import (
+    CostModel,
+    Hospital,
+    HospitalLike,
+    MatrixCost,
+    StraightLineCost,
+    _fill_free_costs,
+    _to_metric,
+    default_zone_anchors,
+    unit_points,
+)
+
+_REL = 1e-9  # relative slack when checking population bounds
+
+
+# --- result types -------------------------------------------------------------------------
+@dataclass
+class Proposal:
+    """A proposed grid plan with how it was found and how good it is.
+
+    Attributes
+    ----------
+    plan
+        The grids, as a :class:`~gridplan.plan.grids.GridPlan` (kind ``"proposal"``).
+    assignment
+        Grid id of every row of ``unit_set.units`` (None: outside the prefecture).
+    hospitals
+        Lead hospital of each grid, in grid order.
+    root_units
+        The unit holding each lead hospital, in grid order.
+    method, status
+        ``exact`` (HiGHS) or ``heuristic``; status ``optimal``,
+        ``time_limit`` (exact, stopped with a gap), ``local_optimum``.
+    tolerance, bounds
+        The requested ``X`` and the population bounds ``(1 ∓ X) · P / k``.
+    bounds_met
+        Whether every grid is within the bounds.  When False, the plan is the
+        best-balanced one found and ``best_tolerance`` is its largest deviation.
+    objective_person_minutes, mean_minutes
+        Population-weighted travel time to the lead hospital: the sum over
+        assessed residents, and its mean.
+    balance
+        ``max``, ``min``, ``mean``, ``max_min_ratio``, ``cv``, ``max_deviation``
+        (largest ``|pop − mean| / mean``).
+    gap
+        Relative MIP gap when exact, else None.
+    """
+
+    plan: GridPlan
+    assignment: pd.Series
+    hospitals: list[Hospital]
+    root_units: list[str]
+    method: str
+    status: str
+    tolerance: float
+    bounds: tuple[float, float]
+    bounds_met: bool
+    objective_person_minutes: float
+    mean_minutes: float
+    balance: dict[str, float]
+    contiguous: bool
+    solve_seconds: float
+    gap: float | None
+    best_tolerance: float | None = None
+    best_tolerance_proven: bool = False
+    free_units: list[str] = field(default_factory=list)
+    not_assessed_population: float = 0.0
+    bridges: list[tuple[str, str]] = field(default_factory=list)
+    cost_model: str = ""
+    notes: list[str] = field(default_factory=list)
+    grid_table: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    @property
+    def hospitals_by_grid(self) -> dict[str, Hospital]:
+        """Grid id → lead hospital (pass to :func:`compare_plans`)."""
+        return {g.grid_id: h for g, h in zip(self.plan.grids, self.hospitals, strict=True)}
+
+    def summary(self) -> dict[str, Any]:
+        """The headline figures in one flat dict."""
+        return {
+            "method": self.method,
+            "status": self.status,
+            "k": len(self.plan.grids),
+            "tolerance": self.tolerance,
+            "bounds_met": self.bounds_met,
+            "best_tolerance": self.best_tolerance,
+            "mean_minutes": self.mean_minutes,
+            "objective_person_minutes": self.objective_person_minutes,
+            "max_min_ratio": self.balance["max_min_ratio"],
+            "cv": self.balance["cv"],
+            "max_deviation": self.balance["max_deviation"],
+            "contiguous": self.contiguous,
+            "gap": self.gap,
+            "solve_seconds": self.solve_seconds,
+        }
+
+
+# --- the instance ------------------------------------------------------------------------
+@dataclass
+class _Instance:
+    rows: NDArray[np.int64]  # positions in unit_set.units of the active units
+    ids: list[str]
+    names: list[str]
+    pop: NDArray[np.float64]
+    cost: NDArray[np.float64]  # active units × k, minutes (finite)
+    assessed: NDArray[np.bool_]
+    drawn: NDArray[np.bool_]
+    nbrs: list[list[int]]
+    edges: NDArray[np.int64]  # (E, 2), active positions, i < j
+    roots: list[int]
+    mean: float
+    lo: float
+    hi: float
+
+    @property
+    def m(self) -> int:
+        return len(self.ids)
+
+    @property
+    def k(self) -> int:
+        return len(self.roots)
+
+    def with_tolerance(self, x: float) -> _Instance:
+        return replace(self, lo=self.mean * (1 - x), hi=self.mean * (1 + x))
+
+
+def _viol(x: float, lo: float, hi: float) -> float:
+    return max(0.0, x - hi) + max(0.0, lo - x)
+
+
+def _evaluate(inst: _Instance, assign: NDArray[np.int64]) -> tuple[float, float]:
+    """Balance violation (persons outside the bounds) and person-minutes."""
+    gp = np.bincount(assign, weights=inst.pop, minlength=inst.k)
+    v = sum(_viol(float(p), inst.lo, inst.hi) for p in gp)
+    c = float((inst.pop * inst.cost[np.arange(inst.m), assign]).sum())
+    return v, c
+
+
+def _grid_pops(inst: _Instance, assign: NDArray[np.int64]) -> NDArray[np.float64]:
+    return np.bincount(assign, weights=inst.pop, minlength=inst.k).astype(np.float64)
+
+
+def _max_deviation(inst: _Instance, assign: NDArray[np.int64]) -> float:
+    gp = _grid_pops(inst, assign)
+    return float(np.abs(gp - inst.mean).max() / inst.mean) if inst.mean > 0 else 0.0
+
+
+# --- instance building ---------------------------------------------------------------------
+def _normalise_hospitals(hospitals: Sequence[HospitalLike]) -> list[Hospital]:
+    out: list[Hospital] = []
+    problems: list[str] = []
+    for i, h in enumerate(hospitals, 1):
+        if isinstance(h, Hospital):
+            hh = h
+        elif len(h) == 2:
+            hh = Hospital(f"牵头医院 {i}", float(h[0]), float(h[1]))
+        elif len(h) == 3:
+            hh = Hospital(str(h[0]), float(h[1]), float(h[2]))
+        else:
+            raise InputError(f"hospital {i}: expected (lon, lat) or (name, lon, lat), got {h!r}")
+        if not (-180 <= hh.lon <= 180 and -90 <= hh.lat <= 90):
+            problems.append(f"{hh.name}: ({hh.lon}, {hh.lat})")
+        out.append(hh)
+    if problems:
+        raise InputError(
+            "hospital coordinates are not WGS-84 longitude/latitude",
+            code="regions.bad_hospital",
+            params={"hospitals": "、".join(problems)},
+            problems=problems,
+        )
+    return out
+
+
+def _locate(
+    unit_set: UnitSet, active_rows: NDArray[np.int64], hospitals: Sequence[Hospital]
+) -> tuple[list[int], list[str]]:
+    """Row of the drawn active unit holding each hospital (nearest if none holds it)."""
+    u = unit_set.units
+    drawn_rows = active_rows[u["has_geometry"].to_numpy(dtype=bool)[active_rows]]
+    geoms = u.geometry.iloc[drawn_rows].to_crs(unit_set.metric_crs).to_numpy()
+    tree = shapely.STRtree(geoms)
+    hx, hy = _to_metric(unit_set).transform(
+        np.array([h.lon for h in hospitals]), np.array([h.lat for h in hospitals])
+    )
+    notes: list[str] = []
+    out: list[int] = []
+    names = u["name"].astype(str).to_numpy()
+    for h, x, y in zip(hospitals, np.atleast_1d(hx), np.atleast_1d(hy), strict=True):
+        pt = shapely.Point(float(x), float(y))
+        hit = tree.query(pt, predicate="intersects")
+        if len(hit):
+            out.append(int(drawn_rows[int(hit[0])]))
+            continue
+        near = int(tree.nearest(pt))
+        row = int(drawn_rows[near])
+        dist = float(shapely.distance(geoms[near], pt))
+        notes.append(
+            f"{h.name} 不在任何单元内，归入最近的单元 {names[row]}（{dist / 1000:.1f} km）"
+        )
+        out.append(row)
+    return out, notes
+
+
+def _bridges(
+    unit_set: UnitSet,
+    rows: NDArray[np.int64],
+    drawn: NDArray[np.bool_],
+    edges: list[tuple[int, int]],
+    roots: list[int],
+) -> list[tuple[int, int]]:
+    """Extra edges joining parts of the adjacency graph that hold no root to the nearest part."""
+    m = len(rows)
+    idx = np.flatnonzero(drawn)
+    geoms = unit_set.units.geometry.iloc[rows[idx]].to_crs(unit_set.metric_crs).to_numpy()
+    added: list[tuple[int, int]] = []
+    while True:
+        all_e = edges + added
+        ea = np.array([e[0] for e in all_e], dtype=np.int64)
+        eb = np.array([e[1] for e in all_e], dtype=np.int64)
+        graph = coo_matrix((np.ones(len(ea)), (ea, eb)), shape=(m, m))
+        _, lab = connected_components(graph, directed=False)
+        rooted = {int(lab[r]) for r in roots}
+        orphan = [int(lab[i]) for i in idx if int(lab[i]) not in rooted]
+        if not orphan:
+            return added
+        comp = orphan[0]
+        inside = lab[idx] == comp
+        tree = shapely.STRtree(geoms[~inside])
+        best: tuple[float, int, int] | None = None
+        for p in np.flatnonzero(inside):
+            q = int(tree.nearest(geoms[p]))
+            d = float(shapely.distance(geoms[p], geoms[~inside][q]))
+            if best is None or d < best[0]:
+                best = (d, int(idx[p]), int(idx[~inside][q]))
+        assert best is not None
+        added.append((min(best[1], best[2]), max(best[1], best[2])))
+
+
+def _cost_matrix(
+    unit_set: UnitSet,
+    hospitals: list[Hospital],
+    cost: CostModel | NDArray[np.float64] | pd.DataFrame | None,
+) -> tuple[NDArray[np.float64], str]:
+    n = len(unit_set.units)
+    if cost is None:
+        cost = StraightLineCost()
+    if isinstance(cost, pd.DataFrame):
+        cost = MatrixCost(cost)
+    if isinstance(cost, np.ndarray):
+        arr = np.asarray(cost, dtype=np.float64)
+        if arr.shape != (n, len(hospitals)):
+            raise InputError(
+                f"cost matrix must have shape (units, hospitals) = {(n, len(hospitals))}, "
+                f"got {arr.shape}",
+                code="regions.cost_shape",
+                params={
+                    "expected": f"{n} × {len(hospitals)}",
+                    "got": " × ".join(map(str, arr.shape)),
+                },
+            )
+        return arr.copy(), "matrix"
+    return np.asarray(cost.unit_minutes(unit_set, hospitals), dtype=np.float64), cost.name
+
+
+def _choose_seeds(
+    unit_set: UnitSet,
+    active_rows: NDArray[np.int64],
+    k: int,
+    cost: CostModel | NDArray[np.float64] | pd.DataFrame | None,
+) -> list[Hospital]:
+    """k hospital sites at unit points by a population-weighted p-median (greedy + swaps)."""
+    if isinstance(cost, np.ndarray | pd.DataFrame):
+        raise InputError(
+            "a precomputed cost matrix needs the hospitals; give their locations, not only k",
+            code="regions.seeds_need_model",
+        )
+    model: CostModel = cost if cost is not None else StraightLineCost()
+    if isinstance(model, StraightLineCost) and model.cell_mean:
+        model = replace(model, cell_mean=False)  # candidates × cells would be slow
+    u = unit_set.units
+    drawn = u["has_geometry"].to_numpy(dtype=bool)
+    cand_rows = active_rows[drawn[active_rows]]
+    if k > len(cand_rows):
+        raise InputError(
+            f"{k} grids but only {len(cand_rows)} drawn units",
+            code="regions.k",
+            params={"k": k, "n": len(cand_rows)},
+        )
+    pts = unit_points(unit_set, getattr(model, "surface", None))[cand_rows]
+    back = Transformer.from_crs(unit_set.metric_crs, "EPSG:4326", always_xy=True)
+    lon, lat = back.transform(pts[:, 0], pts[:, 1])
+    names = u["name"].astype(str).to_numpy()
+    cands = [
+        Hospital(f"待定（{names[r]}）", float(x), float(y))
+        for r, x, y in zip(cand_rows, np.atleast_1d(lon), np.atleast_1d(lat), strict=True)
+    ]
+    d = np.asarray(model.unit_minutes(unit_set, cands), dtype=np.float64)[cand_rows]
+    d = np.where(np.isfinite(d), d, np.nanmax(np.where(np.isfinite(d), d, 0)) * 10 + 1)
+    w = u["population"].fillna(0).to_numpy(dtype=float)[cand_rows]
+    chosen: list[int] = []
+    best = np.full(len(cand_rows), np.inf)
+    for _ in range(k):  # greedy add
+        tot = (w[:, None] * np.minimum(best[:, None], d)).sum(axis=0)
+        tot[chosen] = np.inf
+        c = int(np.argmin(tot))
+        chosen.append(c)
+        best = np.minimum(best, d[:, c])
+    improved = True
+    while improved:  # vertex substitution (Teitz & Bart)
+        improved = False
+        cur = (w * d[:, chosen].min(axis=1)).sum()
+        for pos in range(k):
+            rest = [c for i, c in enumerate(chosen) if i != pos]
+            base = d[:, rest].min(axis=1) if rest else np.full(len(w), np.inf)
+            tot = (w[:, None] * np.minimum(base[:, None], d)).sum(axis=0)
+            tot[chosen] = np.inf
+            c = int(np.argmin(tot))
+            if tot[c] < cur * (1 - 1e-12):
+                chosen[pos] = c
+                cur = tot[c]
+                improved = True
+    return [cands[c] for c in chosen]
+
+
+def _build_instance(
+    unit_set: UnitSet,
+    hospitals: list[Hospital],
+    tolerance: float,
+    cost: CostModel | NDArray[np.float64] | pd.DataFrame | None,
+    zone_anchors: Mapping[str, Sequence[str]] | None,
+) -> tuple[_Instance, NDArray[np.float64], list[str], list[tuple[int, int]], str]:
+    u = unit_set.units
+    k = len(hospitals)
+    active_rows = np.flatnonzero(u["inside_prefecture"].to_numpy(dtype=bool)).astype(np.int64)
+    notes: list[str] = []
+    root_rows, loc_notes = _locate(unit_set, active_rows, hospitals)
+    notes += loc_notes
+    dup = pd.Series(root_rows).duplicated(keep=False)
+    if dup.any():
+        names = u["name"].astype(str).to_numpy()
+        shared = sorted({names[r] for r, d in zip(root_rows, dup, strict=True) if d})
+        raise InputError(
+            "two lead hospitals lie in the same unit; each grid needs its own unit",
+            code="regions.shared_unit",
+            params={"units": "、".join(shared)},
+            problems=[
+                f"{h.name} → {names[r]}"
+                for h, r, d in zip(hospitals, root_rows, dup, strict=True)
+                if d
+            ],
+        )
+    minutes, model_name = _cost_matrix(unit_set, hospitals, cost)
+    anchors = default_zone_anchors(unit_set) if zone_anchors is None else zone_anchors
+    minutes = _fill_free_costs(unit_set, minutes, anchors)
+    pos = np.full(len(u), -1, dtype=np.int64)
+    pos[active_rows] = np.arange(len(active_rows))
+    drawn = u["has_geometry"].to_numpy(dtype=bool)[active_rows]
+    sub = minutes[active_rows]
+    missing = drawn & np.isnan(sub).any(axis=1)
+    if missing.any():
+        names_missing = list(u["name"].astype(str).to_numpy()[active_rows[missing]][:20])
+        raise InputError(
+            "the travel-time model gives no minutes for some drawn units",
+            code="regions.cost_missing",
+            params={"n": int(missing.sum()), "units": "、".join(names_missing)},
+            problems=names_missing,
+        )
+    pop_raw = u["population"].to_numpy(dtype=float)[active_rows]
+    if np.isnan(pop_raw).any():
+        nan_names = u["name"].astype(str).to_numpy()[active_rows[np.isnan(pop_raw)]]
+        notes.append("以下单元没有人口数，按 0 计：" + "、".join(nan_names[:20]))
+    pop = np.nan_to_num(pop_raw, nan=0.0)
+    assessed = np.asarray(np.isfinite(sub).all(axis=1), dtype=bool)
+    # unknown minutes (a free unit without anchors) cost nothing; unreachable: a penalty
+    finite = sub[np.isfinite(sub)]
+    penalty = (float(finite.max()) if finite.size else 1.0) * 10 + 600.0
+    if np.isinf(sub).any():
+        notes.append(f"部分单元到部分医院不可达，按 {penalty:.0f} 分钟惩罚计")
+    sub = np.where(np.isnan(sub), 0.0, np.where(np.isinf(sub), penalty, sub))
+    ia, ib = unit_adjacency(unit_set)
+    keep = (pos[ia] >= 0) & (pos[ib] >= 0)
+    edges = [(int(pos[a]), int(pos[b])) for a, b in zip(ia[keep], ib[keep], strict=True)]
+    roots = [int(pos[r]) for r in root_rows]
+    bridges = _bridges(unit_set, active_rows, drawn, edges, roots)
+    all_edges = np.array(edges + bridges, dtype=np.int64).reshape(-1, 2)
+    nbrs: list[list[int]] = [[] for _ in range(len(active_rows))]
+    for a, b in all_edges:
+        nbrs[int(a)].append(int(b))
+        nbrs[int(b)].append(int(a))
+    mean = float(pop.sum()) / k
+    inst = _Instance(
+        rows=active_rows,
+        ids=list(u["unit_id"].astype(str).to_numpy()[active_rows]),
+        names=list(u["name"].astype(str).to_numpy()[active_rows]),
+        pop=pop,
+        cost=sub,
+        assessed=assessed,
+        drawn=drawn,
+        nbrs=nbrs,
+        edges=all_edges,
+        roots=roots,
+        mean=mean,
+        lo=mean * (1 - tolerance),
+        hi=mean * (1 + tolerance),
+    )
+    return inst, minutes, notes, bridges, model_name
+
+
+def _balance(pops: NDArray[np.float64], mean: float) -> dict[str, float]:
+    if len(pops) == 0 or mean <= 0:
+        nan = math.nan
+        return {
+            "max": nan,
+            "min": nan,
+            "mean": nan,
+            "max_min_ratio": nan,
+            "cv": nan,
+            "max_deviation": nan,
+        }
+    mx, mn = float(pops.max()), float(pops.min())
+    return {
+        "max": mx,
+        "min": mn,
+        "mean": float(mean),
+        "max_min_ratio": mx / mn if mn > 0 else math.inf,
+        "cv": float(pops.std(ddof=0) / pops.mean()) if pops.mean() > 0 else math.nan,
+        "max_deviation": float(np.abs(pops - mean).max() / mean),
+    }

@@ -1,0 +1,828 @@
+"""The 15-minute coverage map as a PNG: coverage or minutes, facilities, legend, footer."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from matplotlib.backends.backend_agg import RendererAgg
+from matplotlib.collections import LineCollection, PatchCollection
+from matplotlib.colors import to_rgb
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import PathPatch, Rectangle
+
+from gridplan import __version__, settings
+from gridplan.errors import InputError
+from gridplan.facilities.table import facility_mask
+from gridplan.facilities.types import FACILITY_TYPES, type_label
+from gridplan.i18n import Lang
+from gridplan.plan.grids import GridPlan, resolve_assignment
+from gridplan.plan.population import provenance_label
+from gridplan.plan.stats import dissolve_grids
+from gridplan.plan.units import UnitSet
+from gridplan.report.draw import (
+    _boundary_segments,
+    _check_image_size,
+    _close_gaps,
+    _draw_footer,
+    _draw_grid_outlines,
+    _draw_labels,
+    _draw_prefecture_outline,
+    _draw_scale_and_north,
+    _draw_title,
+    _KeyLayout,
+    _map_axes,
+    _new_figure,
+    _padded_bounds,
+    _png_bytes,
+    _text_width_in,
+    _to_path,
+    _transformer,
+    _wrap,
+)
+from gridplan.report.fonts import _Fonts, _fonts
+from gridplan.report.style import (
+    _MAX_RASTER_PX,
+    FACILITY_STYLES,
+    MINUTES_STEP,
+    MINUTES_VMAX,
+    coverage_colors,
+    format_population,
+    minutes_colors,
+)
+from gridplan.report.texts import _FACILITY_SOURCES, _MODELS, _MODES, _POP_METHODS, _ct, _tx
+from gridplan.report.webmap import minute_bands
+from gridplan.surface.grid import SURFACE_METHODS, PopulationSurface
+from gridplan.travel.base import TravelTimes
+
+
+@dataclass(frozen=True)
+class MapKeyRow:
+    """One row of the coverage map's legend.
+
+    ``kind`` is ``"patch"`` (a filled swatch), ``"marker"`` (a facility
+    symbol), ``"line"`` (an outline) or ``"note"`` (text only).
+    """
+
+    label: str
+    kind: str = "patch"
+    color: str = ""
+    edge: str = "#3a3a3a"
+    marker: str = ""
+    size: float = 0.0
+    key: str = ""
+
+
+def _fmt_share(value: Any) -> str:
+    v = float(value) if value is not None else math.nan
+    return "—" if math.isnan(v) else f"{v:.1%}"
+
+
+def _fmt_minutes(value: Any) -> str:
+    v = float(value) if value is not None else math.nan
+    if math.isnan(v):
+        return "—"
+    return "∞" if math.isinf(v) else f"{v:.1f}"
+
+
+def _fmt_threshold(threshold_min: float) -> str:
+    return f"{float(threshold_min):g}"
+
+
+def coverage_legend_entries(
+    summary: dict[str, float], threshold_min: float, lang: Lang = "zh"
+) -> list[MapKeyRow]:
+    """Legend rows of the coverage layer, from a summary such as ``kpi_tables(...).summary``.
+
+    Two swatches (``key`` ``covered`` / ``uncovered``), e.g. ``覆盖 45.2%（1,234,567 人）``
+    and ``未覆盖 54.8%（1,496,000 人）``, then notes: the threshold, the
+    residents assessed and the mean, median and 90th-percentile travel times.
+    Shares are of the residents assessed (``summary["population"]``).
+    """
+    colors = coverage_colors()
+    pop = float(summary.get("population", math.nan))
+    covered = float(summary.get("covered", math.nan))
+    share = float(summary.get("share", math.nan))
+    if math.isnan(share) and pop > 0:
+        share = covered / pop
+    t = _fmt_threshold(threshold_min)
+    rows = [
+        MapKeyRow(
+            _ct(
+                "covered",
+                lang,
+                share=_fmt_share(share),
+                pop=format_population(None if math.isnan(covered) else covered, lang),
+            ),
+            color=colors["covered"],
+            key="covered",
+        ),
+        MapKeyRow(
+            _ct(
+                "uncovered",
+                lang,
+                share=_fmt_share(1.0 - share),
+                pop=format_population(None if math.isnan(pop - covered) else pop - covered, lang),
+            ),
+            color=colors["uncovered"],
+            key="uncovered",
+        ),
+        MapKeyRow(_ct("threshold", lang, t=t), kind="note", key="threshold"),
+        MapKeyRow(
+            _ct("assessed", lang, pop=format_population(None if math.isnan(pop) else pop, lang)),
+            kind="note",
+            key="assessed",
+        ),
+    ]
+    for key in ("mean", "median", "p90"):
+        value = summary.get(f"{key}_minutes")
+        if value is not None:
+            rows.append(MapKeyRow(_ct(key, lang, v=_fmt_minutes(value)), kind="note", key=key))
+    return rows
+
+
+def minutes_legend_entries(
+    lang: Lang = "zh",
+    summary: dict[str, float] | None = None,
+    threshold_min: float | None = None,
+) -> list[MapKeyRow]:
+    """Legend rows of the travel-time layer: the web map's 5-minute classes to 60 min, grey beyond.
+
+    With a ``summary`` and ``threshold_min``, a last note gives the coverage at
+    the threshold (``15 分钟内覆盖 45.2%（1,234,567 人）``).
+    """
+    edges = minute_bands(MINUTES_VMAX, MINUTES_STEP)
+    colors = minutes_colors()
+    rows = [
+        MapKeyRow(_ct("band", lang, a=float(b - MINUTES_STEP), b=float(b)), color=c, key=f"band{k}")
+        for k, (b, c) in enumerate(zip(edges, colors, strict=False))
+    ]
+    rows.append(MapKeyRow(_ct("beyond", lang, v=MINUTES_VMAX), color=colors[-1], key="beyond"))
+    if summary is not None and threshold_min is not None:
+        covered = float(summary.get("covered", math.nan))
+        rows.append(
+            MapKeyRow(
+                _ct(
+                    "within",
+                    lang,
+                    t=_fmt_threshold(threshold_min),
+                    share=_fmt_share(summary.get("share", math.nan)),
+                    pop=format_population(None if math.isnan(covered) else covered, lang),
+                ),
+                kind="note",
+                key="within",
+            )
+        )
+    return rows
+
+
+def _drawable_facilities(facilities: pd.DataFrame | None) -> pd.DataFrame:
+    """The rows drawn on the map: active, with finite coordinates."""
+    if facilities is None or len(facilities) == 0:
+        return pd.DataFrame(columns=["type", "source", "lon", "lat"])
+    return facilities[facility_mask(facilities)].reset_index(drop=True)
+
+
+def facility_legend_entries(facilities: pd.DataFrame | None, lang: Lang = "zh") -> list[MapKeyRow]:
+    """One row per facility type present (symbol, type label in ``lang``, count), in type order.
+
+    Only active rows with coordinates count: those are the ones drawn.
+    """
+    df = _drawable_facilities(facilities)
+    counts = df["type"].astype(str).value_counts()
+    order = [*FACILITY_TYPES, *sorted(set(counts.index) - set(FACILITY_TYPES))]
+    rows = []
+    for ftype in order:
+        n = int(counts.get(ftype, 0))
+        if n == 0:
+            continue
+        marker, face, edge, size = FACILITY_STYLES.get(ftype, FACILITY_STYLES["其他"])
+        rows.append(
+            MapKeyRow(
+                _ct("fac_row", lang, label=type_label(ftype, lang), n=f"{n:,}"),
+                kind="marker",
+                color=face,
+                edge=edge,
+                marker=marker,
+                size=size,
+                key=ftype,
+            )
+        )
+    return rows
+
+
+def _model_text(provenance: dict[str, Any] | None, lang: Lang) -> tuple[str, str]:
+    """Model name and other parameters, e.g. ``直线距离 × 绕行系数 1.3`` and ``，步行 4.8 km/h``."""
+    if not provenance:
+        return _ct("model_unknown", lang), ""
+    prov = dict(provenance)
+    model = str(prov.pop("model", "") or "")
+    name = _MODELS.get(model, {}).get(lang, model) or _ct("model_unknown", lang)
+    sep = "，" if lang == "zh" else ", "
+    parts: list[str] = []
+    detour = prov.pop("detour", None)
+    if detour is not None:
+        name += f" {float(detour):g}"
+    mode = prov.pop("mode", None)
+    speed = prov.pop("speed_kmh", None)
+    if mode is not None or speed is not None:
+        mode_txt = _MODES.get(str(mode), {}).get(lang, str(mode)) if mode is not None else ""
+        speed_txt = f"{float(speed):g} km/h" if speed is not None else ""
+        parts.append(" ".join(p for p in (mode_txt, speed_txt) if p))
+    cutoff = prov.pop("cutoff_min", None)
+    if cutoff is not None and math.isfinite(float(cutoff)):
+        parts.append(
+            f"上限 {float(cutoff):g} 分钟" if lang == "zh" else f"cutoff {float(cutoff):g} min"
+        )
+    parts += [f"{k}={v}" for k, v in prov.items() if v is not None and v != ""]
+    return name, (sep + sep.join(parts)) if parts else ""
+
+
+def coverage_footer_lines(
+    unit_set: UnitSet,
+    surface: PopulationSurface,
+    *,
+    facilities: pd.DataFrame | None = None,
+    provenance: dict[str, Any] | None = None,
+    threshold_min: float = 15.0,
+    summary: dict[str, float] | None = None,
+    lang: Lang = "zh",
+) -> list[str]:
+    """Footer of the coverage map: where every layer comes from.
+
+    Lines: the boundary source and projection (as on the grid map); the
+    population surface's provenance (``模型估算`` for the census model), its
+    method and cell size; the facilities' count and provenance (``示意网络，
+    非真实位置`` for the illustrative network); the travel-time model and
+    its parameters (``provenance``: ``model``, ``mode``, ``speed_kmh``,
+    ``detour``, ``cutoff_min``, any other key as ``key=value``) with the
+    threshold; the residents of functional zones without a polygon, not
+    assessed (``summary["not_assessed_population"]`` when given, else
+    ``surface.unplaced``); and the GridPlan version.
+    """
+    lines = [_tx("boundary", lang, crs=surface.grid.crs or unit_set.metric_crs)]
+    method = _POP_METHODS.get(surface.method, {}).get(lang) or SURFACE_METHODS.get(
+        surface.method, {}
+    ).get(lang, surface.method)
+    lines.append(
+        _ct(
+            "pop_line",
+            lang,
+            prov=provenance_label(surface.source, lang),
+            method=method,
+            cell=f"{surface.grid.cell_m:g}",
+        )
+    )
+    if facilities is None:
+        lines.append(_ct("fac_none", lang))
+    else:
+        df = _drawable_facilities(facilities)
+        counts = df["source"].astype(str).value_counts()
+        labels = {s: _FACILITY_SOURCES.get(s, {}).get(lang, s) for s in counts.index if s != "None"}
+        if len(labels) == 1:
+            parts = next(iter(labels.values()))
+        else:
+            sep = "；" if lang == "zh" else "; "
+            parts = sep.join(
+                _ct("fac_part", lang, label=labels[s], n=f"{int(counts[s]):,}")
+                for s in sorted(labels, key=lambda s: (-int(counts[s]), s))
+            ) or ("—")
+        lines.append(_ct("fac_line", lang, n=f"{len(df):,}", parts=parts))
+    model, params = _model_text(provenance, lang)
+    lines.append(
+        _ct("model_line", lang, model=model, params=params, t=_fmt_threshold(threshold_min))
+    )
+    not_assessed = (summary or {}).get("not_assessed_population")
+    if not_assessed is None:
+        not_assessed = float(sum(surface.unplaced.values()))
+    if surface.unplaced or not_assessed > 0:
+        names = dict(
+            zip(unit_set.units["unit_id"].astype(str), unit_set.units["name"], strict=True)
+        )
+        items = [str(names.get(uid, uid)) for uid in surface.unplaced]
+        sep = "、" if lang == "zh" else ", "
+        lead = (sep.join(items) + ("，" if lang == "zh" else ": ")) if items else ""
+        lines.append(
+            _ct("not_assessed", lang, items=lead, pop=format_population(not_assessed, lang))
+        )
+    lines.append(_tx("made", lang, version=__version__))
+    return lines
+
+
+def _summary_of(
+    surface: PopulationSurface, minutes: np.ndarray, threshold_min: float
+) -> dict[str, float]:
+    """KPIs over all units, as :func:`gridplan.access.coverage.kpi_tables` computes them."""
+    from gridplan.access.coverage import CoverageIndex
+
+    times = TravelTimes(
+        grid=surface.grid,
+        minutes=np.asarray(minutes, dtype=np.float32),
+        nearest=np.full(surface.grid.shape, -1, dtype=np.int32),
+        model="given",
+    )
+    return CoverageIndex.build(surface, times).summary(threshold_min)
+
+
+def _block_classes(
+    cls: np.ndarray, weight: np.ndarray, factor: float, n_classes: int
+) -> np.ndarray:
+    """Aggregate a class raster by ``factor`` (≥ 1, need not be whole) in each direction.
+
+    Output pixel ``(i, j)`` covers cells ``[i·factor, (i+1)·factor)`` (by
+    their centres) and takes the class holding most residents there.
+    ``cls`` holds 0 (nothing to draw) or 1..``n_classes``; a pixel is 0 when
+    none of its cells has residents.  One ``bincount`` over the populated
+    cells, so every cell counts (unlike nearest-neighbour resampling).
+    """
+    nrows, ncols = cls.shape
+    br, bc = math.ceil(nrows / factor - 1e-9), math.ceil(ncols / factor - 1e-9)
+    rows, cols = np.nonzero(cls > 0)
+    bi = np.minimum(((rows + 0.5) / factor).astype(np.int64), br - 1)
+    bj = np.minimum(((cols + 0.5) / factor).astype(np.int64), bc - 1)
+    key = (bi * bc + bj) * (n_classes + 1) + cls[rows, cols].astype(np.int64)
+    w = weight[rows, cols].astype(np.float64)
+    sums = np.bincount(key, weights=w, minlength=br * bc * (n_classes + 1))
+    sums = sums.reshape(br * bc, n_classes + 1)
+    best = np.argmax(sums[:, 1:], axis=1) + 1
+    out = np.where(sums[:, 1:].sum(axis=1) > 0, best, 0)
+    return out.reshape(br, bc).astype(np.uint8)
+
+
+def _class_raster(
+    surface: PopulationSurface, minutes: np.ndarray, threshold_min: float, layer: str
+) -> tuple[np.ndarray, list[str]]:
+    """Per-cell class (0: unpopulated, drawn transparent) and the colours of classes 1…n."""
+    populated = surface.population > 0
+    m = np.asarray(minutes, dtype=np.float32)
+    if layer == "coverage":
+        colors = coverage_colors()
+        covered = m <= np.float32(threshold_min)
+        cls = np.where(populated, np.where(covered, 1, 2), 0)
+        return cls.astype(np.uint8), [colors["covered"], colors["uncovered"]]
+    edges = minute_bands(MINUTES_VMAX, MINUTES_STEP)
+    band = np.searchsorted(edges, m, side="left") + 1  # beyond / inf / nan -> len + 1
+    cls = np.where(populated, band, 0)
+    return cls.astype(np.uint8), minutes_colors()
+
+
+def _rgba_image(cls: np.ndarray, colors: list[str]) -> np.ndarray:
+    palette = np.zeros((len(colors) + 1, 4), dtype=np.uint8)
+    for i, c in enumerate(colors, start=1):
+        palette[i, :3] = np.round(np.array(to_rgb(c)) * 255).astype(np.uint8)
+        palette[i, 3] = 255
+    return palette[cls]
+
+
+def _key_layout(
+    renderer: RendererAgg,
+    fonts: _Fonts,
+    sections: list[tuple[str, list[MapKeyRow]]],
+    aspect: float,
+    width: float,
+    dpi: float,
+    footer: list[str],
+) -> _KeyLayout:
+    """Side legend (map left) when it fits, else the legend sections as columns below the map."""
+    margin = 0.35
+    fs = 8.5
+    row_h = fs * 1.85 / 72
+    head_h = 0.3
+    gap = 0.16
+    prop, bold = fonts.prop(fs), fonts.prop(fs + 1, True)
+    widths = [
+        max(
+            [_text_width_in(renderer, head, bold, dpi)]
+            + [0.32 + _text_width_in(renderer, r.label, prop, dpi) for r in rows]
+        )
+        for head, rows in sections
+    ]
+    col_w = max(widths, default=1.0) + 0.25
+    footer_fs = 7.5
+    usable = width - 2 * margin
+    footer_lines = [
+        ln for line in footer for ln in _wrap(renderer, line, fonts.prop(footer_fs), dpi, usable)
+    ]
+    footer_h = 0.3 + len(footer_lines) * footer_fs * 1.55 / 72
+    title_h = 0.85
+    section_h = [head_h + len(rows) * row_h for _, rows in sections]
+    max_map_h = 1.25 * width
+
+    side_map_w = usable - col_w - 0.2
+    if side_map_w >= 0.55 * usable:
+        map_h = max(min(side_map_w * aspect, max_map_h), 0.5 * side_map_w)
+        legend_h = sum(section_h) + gap * max(len(sections) - 1, 0)
+        if legend_h <= max(map_h, 0.9 * max_map_h):
+            body_h = max(map_h, legend_h)
+            height = title_h + body_h + footer_h + 0.15
+            return _KeyLayout(
+                width=width,
+                height=height,
+                map_box=(margin, footer_h + 0.15 + (body_h - map_h), side_map_w, map_h),
+                legend_origin=(margin + side_map_w + 0.25, height - title_h),
+                side=True,
+                col_w=col_w,
+                fs=fs,
+                row_h=row_h,
+                head_h=head_h,
+                gap=gap,
+                footer_lines=footer_lines,
+                footer_fs=footer_fs,
+                title_y=height - 0.25,
+            )
+    map_h = min(usable * aspect, max_map_h * 0.8)
+    legend_h = max(section_h, default=0.0) + 0.1
+    height = title_h + map_h + 0.2 + legend_h + footer_h
+    map_y = footer_h + legend_h + 0.2
+    return _KeyLayout(
+        width=width,
+        height=height,
+        map_box=(margin, map_y, usable, map_h),
+        legend_origin=(margin, map_y - 0.15),
+        side=False,
+        col_w=usable / max(len(sections), 1),
+        fs=fs,
+        row_h=row_h,
+        head_h=head_h,
+        gap=gap,
+        footer_lines=footer_lines,
+        footer_fs=footer_fs,
+        title_y=height - 0.25,
+    )
+
+
+def _draw_key(
+    fig: Figure,
+    fonts: _Fonts,
+    sections: list[tuple[str, list[MapKeyRow]]],
+    layout: _KeyLayout,
+) -> None:
+    inch = fig.dpi_scale_trans
+    x0, y0 = layout.legend_origin
+    prop, note_prop = fonts.prop(layout.fs), fonts.prop(layout.fs - 0.5)
+    y = y0
+    for i, (head, rows) in enumerate(sections):
+        x = x0 if layout.side else x0 + i * layout.col_w
+        if not layout.side:
+            y = y0
+        fig.text(
+            x,
+            y,
+            head,
+            transform=inch,
+            fontproperties=fonts.prop(layout.fs + 1, True),
+            va="top",
+            ha="left",
+            color="#1a1a1a",
+            parse_math=False,
+        )
+        y -= layout.head_h
+        for r in rows:
+            yc = y - layout.row_h / 2
+            sw_h = layout.row_h * 0.62
+            if r.kind == "patch":
+                fig.add_artist(
+                    Rectangle(
+                        (x, yc - sw_h / 2),
+                        0.24,
+                        sw_h,
+                        transform=inch,
+                        facecolor=r.color,
+                        edgecolor=r.edge,
+                        linewidth=0.6,
+                    )
+                )
+            elif r.kind == "marker":
+                fig.add_artist(
+                    Line2D(
+                        [x + 0.12],
+                        [yc],
+                        transform=inch,
+                        marker=r.marker,
+                        markersize=r.size,
+                        markerfacecolor=r.color,
+                        markeredgecolor=r.edge,
+                        markeredgewidth=0.5 if r.size >= 3 else 0.35,
+                        linestyle="none",
+                    )
+                )
+            elif r.kind == "line":
+                fig.add_artist(
+                    Line2D(
+                        [x, x + 0.24],
+                        [yc, yc],
+                        transform=inch,
+                        color=r.color,
+                        linewidth=r.size,
+                        solid_capstyle="butt",
+                    )
+                )
+            fig.text(
+                x + 0.32,
+                yc,
+                r.label,
+                transform=inch,
+                fontproperties=note_prop if r.kind == "note" else prop,
+                va="center",
+                ha="left",
+                color="#555555" if r.kind == "note" else "#1a1a1a",
+                parse_math=False,
+            )
+            y -= layout.row_h
+        y -= layout.gap
+
+
+def _coverage_subtitle(
+    renderer: RendererAgg,
+    fonts: _Fonts,
+    plan: GridPlan | None,
+    provenance: dict[str, Any] | None,
+    summary: dict[str, float],
+    surface: PopulationSurface,
+    t: str,
+    lang: Lang,
+    width_in: float,
+    dpi: float,
+) -> str:
+    """``方案 · 步行 4.8 km/h · 已评估常住人口 … · 15 分钟覆盖率 …``, shortened to fit one line."""
+    prov = provenance or {}
+    mode, speed = prov.get("mode"), prov.get("speed_kmh")
+    travel = " ".join(
+        p
+        for p in (
+            _MODES.get(str(mode), {}).get(lang, str(mode)) if mode is not None else "",
+            f"{float(speed):g} km/h" if speed is not None else "",
+        )
+        if p
+    )
+    pop = float(summary.get("population", math.nan))
+    parts = {
+        "plan": _ct(
+            "sub_plan", lang, name=plan.name.get(lang) or plan.name.get("zh") or plan.plan_id
+        )
+        if plan is not None
+        else "",
+        "travel": travel,
+        "pop": _ct(
+            "sub_pop",
+            lang,
+            pop=format_population(None if math.isnan(pop) else pop, lang),
+            prov=provenance_label(surface.source, lang),
+        ),
+        "share": _ct("sub_share", lang, t=t, share=_fmt_share(summary.get("share", math.nan))),
+    }
+    prop = fonts.prop(9)
+    for drop in ((), ("plan",), ("plan", "pop"), ("plan", "pop", "travel")):
+        text = " · ".join(v for k, v in parts.items() if v and k not in drop)
+        if _text_width_in(renderer, text, prop, dpi) <= width_in:
+            break
+    return text
+
+
+def _marker_scale(xy: np.ndarray, metres_per_inch: float) -> float:
+    """Shrink the facility symbols (to half) where facilities crowd: by their spacing on the map.
+
+    The factor is the lower-quartile distance to the nearest other facility,
+    in points, over 6 pt, clipped to [0.5, 1].
+    """
+    if len(xy) < 2:
+        return 1.0
+    from scipy.spatial import cKDTree
+
+    d, _ = cKDTree(xy).query(xy, k=2)
+    spacing_pt = float(np.percentile(d[:, 1], 25)) / metres_per_inch * 72
+    return float(np.clip(spacing_pt / 6.0, 0.5, 1.0))
+
+
+def render_coverage_map_png(
+    unit_set: UnitSet,
+    surface: PopulationSurface,
+    minutes: np.ndarray,
+    threshold_min: float,
+    *,
+    plan: GridPlan | None = None,
+    facilities: pd.DataFrame | None = None,
+    layer: str = "coverage",
+    lang: Lang = "zh",
+    title: str | None = None,
+    summary: dict[str, float] | None = None,
+    provenance: dict[str, Any] | None = None,
+    dpi: int = 150,
+    width_in: float = 10,
+) -> bytes:
+    """A PNG map of travel-time coverage (15-minute health-service circle) for reports.
+
+    ``minutes`` is a ``float32`` array of ``surface.grid.shape`` (minutes to
+    the nearest facility, ``inf`` where unreachable), drawn in the grid's
+    metric CRS.  ``layer="coverage"`` colours populated cells green when
+    ``minutes <= threshold_min`` and red otherwise; ``layer="minutes"`` draws
+    the web map's 5-minute classes to 60 minutes, grey beyond or unreachable
+    (same colours as the dashboard's overlay on white).  Unpopulated cells
+    are transparent.  Unit borders (thin), the grids of ``plan`` (dissolved,
+    labelled) and the prefecture outline are drawn on top, then the active
+    ``facilities`` as small symbols per type.
+
+    The legend gives, for the coverage layer, the covered and uncovered
+    shares and residents and the travel-time statistics from ``summary``
+    (``kpi_tables(...).summary``; computed from ``surface`` and ``minutes``
+    when omitted), or the travel-time classes; then the facility types with
+    their counts and the boundary lines.  The footer
+    (:func:`coverage_footer_lines`) says where the boundaries, population,
+    facilities and travel times come from (``provenance``: the model and
+    its parameters, e.g. ``{"model": "straight", "mode": "walk",
+    "speed_kmh": 4.8, "detour": 1.3}``).  Same fonts, scale bar and north arrow
+    as :func:`render_grid_map_png`.
+
+    A grid wider than the drawn map (or than 2,000 cells) is aggregated to
+    about the output resolution first: each block takes the class holding
+    most of its residents.
+
+    Raises
+    ------
+    CJKFontMissingError
+        When no CJK font is installed (code ``report.no_cjk_font``).
+    InputError
+        For a bad image size (as :func:`render_grid_map_png`), an unknown
+        ``layer`` (``report.coverage_layer``), ``minutes`` not of the grid's
+        shape (``report.coverage_shape``) or a threshold that is not a
+        positive number of minutes (``report.coverage_threshold``).
+    """
+    _check_image_size(dpi, width_in)
+    if layer not in ("coverage", "minutes"):
+        raise InputError(
+            f"layer must be 'coverage' or 'minutes', got {layer!r}",
+            code="report.coverage_layer",
+            params={"layer": layer},
+        )
+    minutes = np.asarray(minutes)
+    grid = surface.grid
+    if minutes.shape != grid.shape:
+        raise InputError(
+            f"minutes has shape {minutes.shape}, the population grid {grid.shape}",
+            code="report.coverage_shape",
+            params={"shape": str(minutes.shape), "grid": str(grid.shape)},
+        )
+    try:
+        threshold = float(threshold_min)
+    except (TypeError, ValueError):
+        threshold = math.nan
+    if not (math.isfinite(threshold) and threshold > 0):
+        raise InputError(
+            f"threshold must be a positive number of minutes, got {threshold_min!r}",
+            code="report.coverage_threshold",
+            params={"threshold": threshold_min},
+        )
+    fonts = _fonts()
+    summary = dict(summary) if summary is not None else _summary_of(surface, minutes, threshold)
+    u = unit_set.units
+    metric = grid.crs
+    drawn_mask = u["has_geometry"].to_numpy()
+    drawn_m = u[drawn_mask].to_crs(metric)
+    bounds = _padded_bounds(drawn_m)
+    minx, miny, maxx, maxy = bounds
+    aspect = (maxy - miny) / (maxx - minx)
+
+    fac = _drawable_facilities(facilities)
+    t = _fmt_threshold(threshold)
+    sections: list[tuple[str, list[MapKeyRow]]] = []
+    if layer == "coverage":
+        sections.append(
+            (_ct("head_coverage", lang, t=t), coverage_legend_entries(summary, threshold, lang))
+        )
+    else:
+        sections.append(
+            (_ct("head_minutes", lang), minutes_legend_entries(lang, summary, threshold))
+        )
+    fac_rows = facility_legend_entries(fac, lang)
+    if fac_rows:
+        illustrative = bool((fac["source"].astype(str) == "illustrative").all())
+        head = "head_facilities_ill" if illustrative else "head_facilities"
+        sections.append((_ct(head, lang, n=f"{len(fac):,}"), fac_rows))
+    line_rows = []
+    if plan is not None:
+        line_rows.append(
+            MapKeyRow(_ct("line_grid", lang), kind="line", color="#3a3a3a", size=1.1, key="grid")
+        )
+    line_rows += [
+        MapKeyRow(_ct("line_unit", lang), kind="line", color="#8a8a8a", size=0.5, key="unit"),
+        MapKeyRow(_ct("line_pref", lang), kind="line", color="#111111", size=2.0, key="pref"),
+    ]
+    sections.append((_ct("head_lines", lang), line_rows))
+    footer = coverage_footer_lines(
+        unit_set,
+        surface,
+        facilities=facilities,
+        provenance=provenance,
+        threshold_min=threshold,
+        summary=summary,
+        lang=lang,
+    )
+
+    fig, renderer = _new_figure(width_in, dpi)
+    layout = _key_layout(renderer, fonts, sections, aspect, width_in, float(dpi), footer)
+    fig.set_size_inches(layout.width, layout.height)
+
+    # --- title
+    pref = unit_set.prefecture.name
+    if title is None:
+        title = _ct(f"title_{layer}", lang, pref=pref, t=t)
+    subtitle = _coverage_subtitle(
+        renderer, fonts, plan, provenance, summary, surface, t, lang, layout.width - 0.7, float(dpi)
+    )
+    _draw_title(fig, fonts, layout, title, subtitle)
+
+    # --- the map axes, limits filling the box at equal aspect
+    ax, scale, xlim, ylim = _map_axes(fig, layout, bounds)
+
+    # land: white inside the prefecture, light grey outside
+    patches, fills = [], []
+    for geom, ins in zip(drawn_m.geometry, drawn_m["inside_prefecture"], strict=True):
+        path = _to_path(geom)
+        if path is not None:
+            patches.append(PathPatch(path))
+            fills.append("#ffffff" if ins else "#eeeeee")
+    ax.add_collection(
+        PatchCollection(patches, facecolors=fills, edgecolors="none", linewidths=0, zorder=0.5)
+    )
+
+    # the cells, aggregated to the output resolution when finer
+    cls, colors = _class_raster(surface, minutes, threshold, layer)
+    image_px = (grid.ncols * grid.cell_m / scale) * dpi  # drawn width of the grid, pixels
+    factor = grid.ncols / max(min(image_px, _MAX_RASTER_PX), 1.0)
+    if factor > 1.0:
+        cls = _block_classes(cls, surface.population, factor, len(colors))
+    else:
+        factor = 1.0
+    left, top = grid.x0, grid.y0
+    right = left + cls.shape[1] * factor * grid.cell_m
+    bottom = top - cls.shape[0] * factor * grid.cell_m
+    ax.imshow(
+        _rgba_image(cls, colors),
+        extent=(left, right, bottom, top),
+        origin="upper",
+        interpolation="nearest",
+        zorder=1,
+    )
+    ax.set_xlim(*xlim)
+    ax.set_ylim(*ylim)
+
+    # unit borders, grid outlines, prefecture outline
+    tol = settings.adjacency_tolerance_m / 2
+    ax.add_collection(
+        LineCollection(
+            [s for g in drawn_m.geometry for s in _boundary_segments(g)],
+            colors="#8a8a8a",
+            linewidths=0.5,
+            zorder=2,
+        )
+    )
+    outline_geoms: list[Any] = []
+    if plan is not None:
+        assignment = resolve_assignment(plan, u)
+        grid_m = dissolve_grids(plan, unit_set, assignment).to_crs(metric)
+        outline_geoms = [_close_gaps(g, tol) for g in grid_m.geometry]
+        _draw_grid_outlines(ax, outline_geoms)
+    _draw_prefecture_outline(ax, drawn_m, tol)
+
+    # facilities, largest symbols first so small ones stay visible on top
+    if len(fac):
+        fx, fy = _transformer("EPSG:4326", metric).transform(
+            fac["lon"].to_numpy(float), fac["lat"].to_numpy(float)
+        )
+        xy = np.column_stack([np.asarray(fx, dtype=float), np.asarray(fy, dtype=float)])
+        f = _marker_scale(xy, scale)
+        # legend symbols shrink less, so that they stay legible
+        lf = max(f, 0.75)
+        sections = [
+            (head, [replace(r, size=r.size * lf) if r.kind == "marker" else r for r in rows])
+            for head, rows in sections
+        ]
+        types = fac["type"].astype(str).to_numpy()
+        present = sorted(
+            set(types), key=lambda ty: -FACILITY_STYLES.get(ty, FACILITY_STYLES["其他"])[3]
+        )
+        for ftype in present:
+            marker, face, edge, size = FACILITY_STYLES.get(ftype, FACILITY_STYLES["其他"])
+            sel = types == ftype
+            ax.scatter(
+                xy[sel, 0],
+                xy[sel, 1],
+                s=(size * f) ** 2,
+                marker=marker,
+                c=face,
+                edgecolors=edge,
+                linewidths=0.5 * f,
+                zorder=5,
+            )
+
+    obstacles = _draw_scale_and_north(ax, renderer, fonts, lang, metric, scale, layout)
+    if plan is not None:
+        _draw_labels(ax, renderer, fonts, plan, outline_geoms, obstacles)
+    _draw_key(fig, fonts, sections, layout)
+
+    _draw_footer(fig, fonts, layout)
+    return _png_bytes(fig, dpi)

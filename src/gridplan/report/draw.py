@@ -1,0 +1,601 @@
+"""Drawing helpers shared by the PNG maps: geometry, text layout, figure, title, footer, scale bar,
+north arrow.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import math
+import unicodedata
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import shapely
+from matplotlib import patheffects as pe
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
+from matplotlib.collections import LineCollection
+from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
+from matplotlib.patches import Polygon, Rectangle
+from matplotlib.path import Path as MplPath
+from shapely.geometry.polygon import orient
+
+from gridplan import __version__
+from gridplan.errors import InputError
+from gridplan.i18n import Lang
+from gridplan.plan.grids import GridPlan
+from gridplan.report.fonts import _Fonts
+from gridplan.report.style import nice_scale_length
+from gridplan.report.texts import _tx
+
+_ADMIN_CHARS = "县市区州旗盟镇乡"
+_KIND_SUFFIXES = ("紧密型", "县域医共体", "医共体", "医疗集团", "医联体", "网格")
+
+# --- geometry helpers --------------------------------------------------------------------
+
+
+def _polygons(geom: Any) -> list[shapely.Polygon]:
+    if geom is None or geom.is_empty:
+        return []
+    return [p for p in shapely.get_parts(geom) if isinstance(p, shapely.Polygon) and not p.is_empty]
+
+
+def _to_path(geom: Any) -> MplPath | None:
+    """A compound matplotlib path of (multi)polygon rings, holes oriented for nonzero fill."""
+    verts: list[np.ndarray] = []
+    codes: list[np.ndarray] = []
+    for poly in _polygons(geom):
+        poly = orient(poly, 1.0)
+        for ring in (poly.exterior, *poly.interiors):
+            xy = np.asarray(ring.coords)[:, :2]
+            if len(xy) < 3:
+                continue
+            c = np.full(len(xy), MplPath.LINETO, dtype=np.uint8)
+            c[0] = MplPath.MOVETO
+            c[-1] = MplPath.CLOSEPOLY
+            verts.append(xy)
+            codes.append(c)
+    if not verts:
+        return None
+    return MplPath(np.concatenate(verts), np.concatenate(codes))
+
+
+def _boundary_segments(geom: Any) -> list[np.ndarray]:
+    out = []
+    for poly in _polygons(geom):
+        for ring in (poly.exterior, *poly.interiors):
+            out.append(np.asarray(ring.coords)[:, :2])
+    return out
+
+
+def _largest_part(geom: Any) -> shapely.Polygon | None:
+    parts = _polygons(geom)
+    return max(parts, key=lambda p: p.area) if parts else None
+
+
+def _close_gaps(geom: Any, tol: float) -> Any:
+    """Morphological closing: removes the slivers that simplified borders leave inside a union."""
+    if geom is None or geom.is_empty or tol <= 0:
+        return geom
+    return geom.buffer(tol, join_style="mitre").buffer(-tol, join_style="mitre")
+
+
+@functools.cache
+def _transformer(src: str, dst: str) -> Any:
+    """A cached ``pyproj.Transformer`` (building one takes ~0.2 s; they are thread-safe)."""
+    from pyproj import Transformer
+
+    return Transformer.from_crs(src, dst, always_xy=True)
+
+
+def _true_north_angle(metric_crs: str, x: float, y: float) -> float:
+    """Angle (radians, counter-clockwise from grid up) of true north at a metric point."""
+    to_ll = _transformer(metric_crs, "EPSG:4326")
+    to_m = _transformer("EPSG:4326", metric_crs)
+    lon, lat = to_ll.transform(x, y)
+    x2, y2 = to_m.transform(lon, lat + 0.05)
+    return float(math.atan2(-(x2 - x), y2 - y))
+
+
+# --- text layout helpers -------------------------------------------------------------------
+
+
+def _text_width_in(renderer: RendererAgg, text: str, prop: FontProperties, dpi: float) -> float:
+    w, _, _ = renderer.get_text_width_height_descent(text, prop, ismath=False)
+    return float(w) / dpi
+
+
+def _wrap(
+    renderer: RendererAgg, text: str, prop: FontProperties, dpi: float, width_in: float
+) -> list[str]:
+    """Wrap mixed Chinese/Latin text to a width: CJK may break anywhere, Latin at spaces."""
+    if text.strip() and _text_width_in(renderer, text, prop, dpi) <= width_in:
+        return [text.rstrip()]  # fits: one measurement instead of one per token
+    lines: list[str] = []
+    current = ""
+    tokens: list[str] = []
+    word = ""
+    for ch in text:
+        wide = unicodedata.east_asian_width(ch) in ("W", "F")
+        if wide or ch == " ":
+            if word:
+                tokens.append(word)
+                word = ""
+            tokens.append(ch)
+        else:
+            word += ch
+    if word:
+        tokens.append(word)
+    for tok in tokens:
+        trial = current + tok
+        if current and _text_width_in(renderer, trial, prop, dpi) > width_in:
+            lines.append(current.rstrip())
+            current = tok.lstrip() if tok == " " else tok
+        else:
+            current = trial
+    if current.strip():
+        lines.append(current.rstrip())
+    return lines
+
+
+def _overlaps(bb: Any, others: list[Any]) -> bool:
+    return any(bb.overlaps(o) for o in others)
+
+
+# --- the map ------------------------------------------------------------------------------
+
+
+@dataclass
+class _Layout:
+    width: float
+    height: float
+    map_box: tuple[float, float, float, float]  # x, y, w, h in inches
+    legend_origin: tuple[float, float]  # top-left of the legend block, inches
+    legend_cols: int
+    legend_col_w: float
+    legend_rows: int
+    legend_fs: float
+    row_h: float
+    shown: int  # number of legend entries shown before the "more" row
+    footer_lines: list[str]
+    footer_fs: float
+    title_y: float
+
+
+def _check_image_size(dpi: int, width_in: float) -> None:
+    """The image-size checks shared by the PNG maps."""
+    if dpi <= 0 or width_in <= 0 or width_in * dpi > 12_000:
+        raise InputError(f"bad image size: width_in={width_in!r}, dpi={dpi!r}")
+    if width_in < 6:
+        raise InputError(f"width_in must be at least 6 inches for a legible map, got {width_in!r}")
+
+
+def _padded_bounds(drawn_m: Any) -> tuple[float, float, float, float]:
+    """Bounds of the drawn units, padded by 4 % of the longer side."""
+    if len(drawn_m) == 0:
+        raise InputError("no unit of this prefecture has a polygon to draw")
+    minx, miny, maxx, maxy = (float(v) for v in drawn_m.total_bounds)
+    pad = 0.04 * max(maxx - minx, maxy - miny)
+    return minx - pad, miny - pad, maxx + pad, maxy + pad
+
+
+def _new_figure(width_in: float, dpi: int) -> tuple[Figure, RendererAgg]:
+    fig = Figure(figsize=(width_in, width_in), dpi=dpi, facecolor="white")
+    canvas = FigureCanvasAgg(fig)
+    return fig, canvas.get_renderer()
+
+
+def _draw_title(
+    fig: Figure, fonts: _Fonts, layout: _Layout | _KeyLayout, title: str, subtitle: str
+) -> None:
+    inch = fig.dpi_scale_trans
+    fig.text(
+        0.35,
+        layout.title_y,
+        title,
+        transform=inch,
+        fontproperties=fonts.prop(15, True),
+        va="top",
+        ha="left",
+        color="#1a1a1a",
+        parse_math=False,
+    )
+    fig.text(
+        0.35,
+        layout.title_y - 0.36,
+        subtitle,
+        transform=inch,
+        fontproperties=fonts.prop(9),
+        va="top",
+        ha="left",
+        color="#555555",
+        parse_math=False,
+    )
+
+
+def _map_axes(
+    fig: Figure, layout: _Layout | _KeyLayout, bounds: tuple[float, float, float, float]
+) -> tuple[Axes, float, tuple[float, float], tuple[float, float]]:
+    """The map axes in ``layout.map_box``, limits filling the box at equal aspect.
+
+    Returns the axes, the scale (metres per inch) and the x and y limits.
+    """
+    minx, miny, maxx, maxy = bounds
+    W, H = layout.width, layout.height  # noqa: N806
+    bx, by, bw, bh = layout.map_box
+    ax = fig.add_axes((bx / W, by / H, bw / W, bh / H))
+    scale = max((maxx - minx) / bw, (maxy - miny) / bh)  # metres per inch
+    cx, cy = (minx + maxx) / 2, (miny + maxy) / 2
+    xlim = (cx - scale * bw / 2, cx + scale * bw / 2)
+    ylim = (cy - scale * bh / 2, cy + scale * bh / 2)
+    ax.set_xlim(*xlim)
+    ax.set_ylim(*ylim)
+    ax.set_aspect("equal", adjustable="box")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    for spine in ax.spines.values():
+        spine.set_edgecolor("#666666")
+        spine.set_linewidth(0.8)
+    ax.set_facecolor("#f4f6f8")
+    return ax, scale, xlim, ylim
+
+
+def _draw_grid_outlines(ax: Axes, outline_geoms: list[Any]) -> None:
+    ax.add_collection(
+        LineCollection(
+            [s for g in outline_geoms for s in _boundary_segments(g)],
+            colors="#3a3a3a",
+            linewidths=1.1,
+            zorder=3,
+            capstyle="round",
+            joinstyle="round",
+        )
+    )
+
+
+def _draw_prefecture_outline(ax: Axes, drawn_m: Any, tol: float) -> None:
+    pref = _close_gaps(
+        shapely.union_all(drawn_m.loc[drawn_m["inside_prefecture"]].geometry.to_numpy()), tol
+    )
+    ax.add_collection(
+        LineCollection(
+            _boundary_segments(pref), colors="#111111", linewidths=2.0, zorder=4, joinstyle="round"
+        )
+    )
+
+
+def _draw_scale_and_north(
+    ax: Axes,
+    renderer: RendererAgg,
+    fonts: _Fonts,
+    lang: Lang,
+    metric: str,
+    scale: float,
+    layout: _Layout | _KeyLayout,
+) -> list[Any]:
+    """The scale bar and north arrow; their extents, for the labels to avoid."""
+    return [
+        _draw_scale_bar(ax, renderer, fonts, lang, scale * layout.map_box[2], scale),
+        _draw_north_arrow(ax, renderer, fonts, lang, metric, scale),
+    ]
+
+
+def _draw_footer(fig: Figure, fonts: _Fonts, layout: _Layout | _KeyLayout) -> None:
+    fy = 0.22 + (len(layout.footer_lines) - 1) * layout.footer_fs * 1.55 / 72
+    for line in layout.footer_lines:
+        fig.text(
+            0.35,
+            fy,
+            line,
+            transform=fig.dpi_scale_trans,
+            fontproperties=fonts.prop(layout.footer_fs),
+            va="bottom",
+            ha="left",
+            color="#444444",
+            parse_math=False,
+        )
+        fy -= layout.footer_fs * 1.55 / 72
+
+
+def _png_bytes(fig: Figure, dpi: int) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(
+        buf,
+        format="png",
+        dpi=dpi,
+        facecolor="white",
+        metadata={"Software": f"GridPlan {__version__} (matplotlib)"},
+    )
+    return buf.getvalue()
+
+
+def _draw_scale_bar(
+    ax: Axes, renderer: RendererAgg, fonts: _Fonts, lang: Lang, extent_m: float, m_per_in: float
+) -> Any:
+    """A segmented scale bar in the lower left; returns its display bounding box."""
+    length = nice_scale_length(extent_m)
+    mantissa = round(length / 10 ** math.floor(math.log10(length)))
+    n_seg = 5 if mantissa in (1, 5) else 4
+    seg = length / n_seg
+    x0, _ = ax.get_xlim()
+    y0, _ = ax.get_ylim()
+    bx = x0 + 0.35 * m_per_in
+    by = y0 + 0.3 * m_per_in
+    h = 0.06 * m_per_in
+    for i in range(n_seg):
+        ax.add_patch(
+            Rectangle(
+                (bx + i * seg, by),
+                seg,
+                h,
+                facecolor="#111111" if i % 2 == 0 else "white",
+                edgecolor="#111111",
+                linewidth=0.7,
+                zorder=8,
+            )
+        )
+    prop = fonts.prop(7.5)
+    div = 1000.0 if length >= 1000 else 1.0
+    texts = []
+    for value in (0.0, length / 2, length):
+        texts.append(
+            ax.text(
+                bx + value,
+                by + h + 0.05 * m_per_in,
+                f"{value / div:g}",
+                ha="center",
+                va="bottom",
+                fontproperties=prop,
+                color="#111111",
+                zorder=8,
+                parse_math=False,
+            )
+        )
+    unit = ("公里" if lang == "zh" else "km") if length >= 1000 else ("米" if lang == "zh" else "m")
+    texts.append(
+        ax.text(
+            bx + length + 0.08 * m_per_in,
+            by + h / 2,
+            unit,
+            ha="left",
+            va="center",
+            fontproperties=prop,
+            color="#111111",
+            zorder=8,
+            parse_math=False,
+        )
+    )
+    bbs = [t.get_window_extent(renderer) for t in texts]
+    right = max(bb.x1 for bb in bbs)
+    to_data = ax.transData.inverted()
+    rx, _ = to_data.transform((right, 0))
+    pad = 0.08 * m_per_in
+    ax.add_patch(
+        Rectangle(
+            (bx - pad - 0.05 * m_per_in, by - pad),
+            (rx - bx) + 2 * pad + 0.05 * m_per_in,
+            h + 0.3 * m_per_in,
+            facecolor="white",
+            edgecolor="none",
+            alpha=0.8,
+            zorder=7,
+        )
+    )
+    from matplotlib.transforms import Bbox
+
+    return Bbox.union([*bbs, Bbox(ax.transData.transform([(bx, by), (bx + length, by + h)]))])
+
+
+def _draw_north_arrow(
+    ax: Axes, renderer: RendererAgg, fonts: _Fonts, lang: Lang, metric_crs: str, m_per_in: float
+) -> Any:
+    """A north arrow (true north) in the upper right; returns its display bounding box."""
+    _, x1 = ax.get_xlim()
+    _, y1 = ax.get_ylim()
+    cx = x1 - 0.45 * m_per_in
+    cy = y1 - 0.62 * m_per_in
+    angle = _true_north_angle(metric_crs, cx, cy)
+    size = 0.28 * m_per_in  # half the arrow length
+    c, s = math.cos(angle), math.sin(angle)
+
+    def rot(px: float, py: float) -> tuple[float, float]:
+        return cx + px * c - py * s, cy + px * s + py * c
+
+    tip, left, right, base = (
+        rot(0, size),
+        rot(-0.4 * size, -size),
+        rot(0.4 * size, -size),
+        rot(0, -0.55 * size),
+    )
+    west = Polygon(
+        [tip, left, base],
+        closed=True,
+        facecolor="white",
+        edgecolor="#111111",
+        linewidth=0.8,
+        zorder=8,
+    )
+    east = Polygon(
+        [tip, base, right],
+        closed=True,
+        facecolor="#111111",
+        edgecolor="#111111",
+        linewidth=0.8,
+        zorder=8,
+    )
+    ax.add_patch(
+        Rectangle(
+            (cx - 0.22 * m_per_in, cy - size - 0.08 * m_per_in),
+            0.44 * m_per_in,
+            2 * size + 0.38 * m_per_in,
+            facecolor="white",
+            edgecolor="none",
+            alpha=0.8,
+            zorder=7,
+        )
+    )
+    ax.add_patch(west)
+    ax.add_patch(east)
+    lx, ly = rot(0, size + 0.17 * m_per_in)
+    label = ax.text(
+        lx,
+        ly,
+        _tx("north", lang),
+        ha="center",
+        va="center",
+        fontproperties=fonts.prop(10, True),
+        color="#111111",
+        zorder=8,
+        parse_math=False,
+        path_effects=[pe.withStroke(linewidth=2.5, foreground="white")],
+    )
+    from matplotlib.transforms import Bbox
+
+    return Bbox.union(
+        [
+            label.get_window_extent(renderer),
+            west.get_window_extent(renderer),
+            east.get_window_extent(renderer),
+        ]
+    ).expanded(1.2, 1.1)
+
+
+@dataclass
+class _KeyLayout:
+    width: float
+    height: float
+    map_box: tuple[float, float, float, float]
+    legend_origin: tuple[float, float]
+    side: bool
+    col_w: float
+    fs: float
+    row_h: float
+    head_h: float
+    gap: float
+    footer_lines: list[str]
+    footer_fs: float
+    title_y: float
+
+
+def _split_name(name: str) -> str:
+    """A grid name on two lines: before its kind (…医疗集团) or after the place name (…县)."""
+    if " " in name.strip():
+        spaces = [i for i, ch in enumerate(name) if ch == " "]
+        k = min(spaces, key=lambda i: abs(i - len(name) / 2))
+        return name[:k] + "\n" + name[k + 1 :]
+    found = [k for k in (name.find(sfx) for sfx in _KIND_SUFFIXES) if k >= 2]
+    if found:
+        k = min(found)
+        return name[:k] + "\n" + name[k:]
+    for k in range(2, len(name) - 2):
+        if name[k - 1] in _ADMIN_CHARS:
+            return name[:k] + "\n" + name[k:]
+    k = len(name) // 2
+    return name[:k] + "\n" + name[k:]
+
+
+def _label_point(part: shapely.Polygon) -> shapely.Point:
+    """A point well inside a polygon: its pole of inaccessibility, else ``point_on_surface``."""
+    from shapely.ops import polylabel
+
+    minx, miny, maxx, maxy = part.bounds
+    try:
+        pt = polylabel(part, tolerance=max(maxx - minx, maxy - miny) / 200)
+        if part.contains(pt):
+            return pt
+    except (ValueError, shapely.errors.GEOSException):
+        pass
+    return part.point_on_surface()
+
+
+def _draw_labels(
+    ax: Axes,
+    renderer: RendererAgg,
+    fonts: _Fonts,
+    plan: GridPlan,
+    outline_geoms: list[Any],
+    obstacles: list[Any],
+) -> None:
+    """Grid names inside each grid's largest part; colliding labels move aside with a leader."""
+    n_grids = len(plan.grids)
+    fs = 8.0 if n_grids <= 30 else 7.0 if n_grids <= 60 else 6.0
+    prop = fonts.prop(fs, bold=True)
+    halo: list[pe.AbstractPathEffect] = [pe.withStroke(linewidth=2.6, foreground="white")]
+    to_px = ax.transData
+    items = []
+    for g, geom in zip(plan.grids, outline_geoms, strict=True):
+        part = _largest_part(geom)
+        if part is None:
+            continue
+        pt = _label_point(part)
+        (x0, _), (x1, _) = to_px.transform([(part.bounds[0], 0), (part.bounds[2], 0)])
+        items.append((part.area, g.name, pt.x, pt.y, abs(x1 - x0)))
+    items.sort(key=lambda it: -it[0])
+    placed: list[Any] = list(obstacles)
+    ax_bb = ax.get_window_extent(renderer)
+    # offsets (points) tried in order when a label collides
+    radii = (0.0, 18.0, 28.0, 40.0, 54.0, 70.0, 90.0)
+    angles = np.deg2rad([90, 270, 0, 180, 45, 135, 225, 315, 60, 120, 240, 300])
+    common: dict[str, Any] = {
+        "ha": "center",
+        "va": "center",
+        "fontproperties": prop,
+        "color": "#111111",
+        "zorder": 6,
+        "parse_math": False,
+        "annotation_clip": False,
+        "linespacing": 1.05,
+    }
+    for _, name, x, y, width_px in items:
+        text = name
+        one_line_px = _text_width_in(renderer, name, prop, 1.0)
+        if len(name) >= 6 and (len(name) >= 10 or one_line_px > 0.6 * width_px):
+            text = _split_name(name)
+        ax_x, ax_y = to_px.transform((x, y))
+        best = None
+        for r in radii:
+            for a in angles if r > 0 else [0.0]:
+                dx, dy = r * math.cos(a), r * math.sin(a)
+                txt = ax.annotate(
+                    text, xy=(x, y), xytext=(dx, dy), textcoords="offset points", **common
+                )
+                bb = txt.get_window_extent(renderer).expanded(1.06, 1.12)
+                inside = (
+                    bb.x0 >= ax_bb.x0
+                    and bb.x1 <= ax_bb.x1
+                    and bb.y0 >= ax_bb.y0
+                    and bb.y1 <= ax_bb.y1
+                )
+                # a moved label must leave its anchor (dot and leader) visible
+                clear = r == 0 or not bb.expanded(1.15, 1.3).contains(ax_x, ax_y)
+                if inside and clear and not _overlaps(bb, placed):
+                    best = (txt, bb, r)
+                    break
+                txt.remove()
+            if best is not None:
+                break
+        if best is None:  # nowhere free: keep it at its point
+            txt = ax.annotate(text, xy=(x, y), **common)
+            best = (txt, txt.get_window_extent(renderer), 0.0)
+        txt, bb, r = best
+        txt.set_path_effects(halo)
+        if r > 0:
+            ax.annotate(
+                "",
+                xy=(x, y),
+                xytext=txt.get_position(),
+                textcoords="offset points",
+                arrowprops={
+                    "arrowstyle": "-",
+                    "color": "#222222",
+                    "lw": 0.7,
+                    "shrinkA": 0,
+                    "shrinkB": 0,
+                },
+                zorder=5,
+            )
+            ax.plot([x], [y], marker="o", markersize=2.2, color="#222222", zorder=5)
+        placed.append(bb)

@@ -1,0 +1,228 @@
+"""Colours, legends and number formats shared by the maps."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from matplotlib import colormaps
+from matplotlib.colors import to_hex, to_rgb
+
+from gridplan.errors import InputError
+from gridplan.i18n import Lang
+from gridplan.plan.grids import GridPlan, resolve_assignment
+from gridplan.plan.population import combine_sources, provenance_label
+from gridplan.plan.stats import grid_statistics
+from gridplan.plan.units import UnitSet
+from gridplan.report.webmap import band_colors, minute_bands
+
+# --- colours, legend, scale -----------------------------------------------------------------
+
+UNASSIGNED_COLOR = "#d4d4d4"
+
+
+def _lighten(color: Any, amount: float) -> str:
+    r, g, b = to_rgb(color)
+    return to_hex((r + (1 - r) * amount, g + (1 - g) * amount, b + (1 - b) * amount))
+
+
+def _base_palette() -> list[str]:
+    tab20 = [to_hex(c) for c in colormaps["tab20"].colors]  # type: ignore[attr-defined]
+    tab20b = [to_hex(c) for c in colormaps["tab20b"].colors]  # type: ignore[attr-defined]
+    tab20c = [to_hex(c) for c in colormaps["tab20c"].colors]  # type: ignore[attr-defined]
+    # strong tab20 colours first, then their light partners, then tab20b/tab20c by shade
+    out = tab20[0::2] + tab20[1::2]
+    for cmap in (tab20b, tab20c):
+        out += [cmap[i + k] for k in (1, 2) for i in range(0, 20, 4)]
+    return [c for i, c in enumerate(out) if c not in out[:i] and c != "#7f7f7f"]
+
+
+def grid_palette(n: int) -> list[str]:
+    """``n`` fill colours (hex), the same for the same position in every plan.
+
+    A qualitative palette (matplotlib tab20 reordered so neighbours in the list
+    differ in hue, then tab20b/tab20c), lightened so labels stay readable;
+    it repeats after 48 colours.
+    """
+    base = _base_palette()
+    return [_lighten(base[i % len(base)], 0.4) for i in range(n)]
+
+
+def grid_colors(plan: GridPlan) -> dict[str, str]:
+    """Fill colour of each grid, keyed by grid id, in plan order (see :func:`grid_palette`)."""
+    return dict(zip((g.grid_id for g in plan.grids), grid_palette(len(plan.grids)), strict=True))
+
+
+def format_population(value: float | None, lang: Lang = "zh") -> str:
+    """``1,364,247``; ``无数据``/``no data`` when missing."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return provenance_label("none", lang)
+    return f"{round(float(value)):,}"
+
+
+@dataclass(frozen=True)
+class LegendEntry:
+    """One legend row of the grid map.  ``grid_id`` is ``""`` for unassigned units.
+
+    ``drawn`` is False for a grid whose units have no polygon (functional
+    zones only) or that has no units: it is in the legend but not on the map.
+    """
+
+    grid_id: str
+    name: str
+    population: float | None
+    population_source: str
+    provenance: str
+    color: str
+    label: str
+    n_units: int = 0
+    drawn: bool = True
+
+
+def legend_entries(
+    plan: GridPlan,
+    unit_set: UnitSet,
+    assignment: pd.Series | None = None,
+    lang: Lang = "zh",
+    *,
+    stats: pd.DataFrame | None = None,
+) -> list[LegendEntry]:
+    """Legend rows: each grid's name and population (from :func:`grid_statistics`) with provenance.
+
+    E.g. ``长安医疗集团 1,364,247（2020年人口普查）``.  A grid with units but
+    no polygon says so (``…（2020年人口普查；未绘制）``, the footer says why), an empty grid
+    reads ``名称（无单元）``.  Units inside the prefecture that belong to no
+    grid get a last row (``grid_id == ""``).
+    """
+    u = unit_set.units
+    assignment = resolve_assignment(plan, u) if assignment is None else assignment
+    stats = grid_statistics(plan, unit_set, assignment) if stats is None else stats
+    colors = grid_colors(plan)
+    has_geom = u["has_geometry"].to_numpy()
+    gids = assignment.to_numpy()
+    drawn_gids = {str(g) for g in gids[has_geom] if not _missing(g)}
+    rows: list[tuple[str, str, float, str, str, int, bool]] = [
+        (
+            str(gid),
+            str(name),
+            float(pop),
+            str(src),
+            colors[str(gid)],
+            int(n),
+            str(gid) in drawn_gids,
+        )
+        for gid, name, pop, src, n in zip(
+            stats["grid_id"],
+            stats["name"],
+            stats["population"],
+            stats["population_source"],
+            stats["n_units"],
+            strict=True,
+        )
+    ]
+    free_mask = (
+        np.array([_missing(g) for g in gids], dtype=bool) & u["inside_prefecture"].to_numpy()
+    )
+    if free_mask.any():
+        free = u[free_mask]
+        name = "未分配网格的单元" if lang == "zh" else "Units in no grid"
+        pop = float(free["population"].sum(min_count=1))
+        src = combine_sources(free["population_source"])
+        drawn = bool(free["has_geometry"].any())
+        rows.append(("", name, pop, src, UNASSIGNED_COLOR, len(free), drawn))
+    out = []
+    for gid, name, pop, src, color, n, drawn in rows:
+        population = None if math.isnan(pop) else pop
+        prov = provenance_label(src, lang)
+        figure = format_population(population, lang)
+        if n == 0:
+            label = f"{name}（无单元）" if lang == "zh" else f"{name} (no units)"
+        elif population is None:
+            label = f"{name} {figure}"
+        elif lang == "zh":
+            label = f"{name} {figure}（{prov}{'' if drawn else '；未绘制'}）"
+        else:
+            label = f"{name} {figure} ({prov}{'' if drawn else '; not drawn'})"
+        out.append(LegendEntry(gid, name, population, src, prov, color, label, n, drawn))
+    return out
+
+
+def nice_scale_length(extent_m: float, fraction: float = 0.25) -> float:
+    """A round scale-bar length in metres, near ``fraction`` of ``extent_m``.
+
+    The length is 1, 2 or 5 × 10ⁿ metres, whichever is nearest the target
+    ``extent_m * fraction`` on a log scale: a 200 km wide map gets a 50 km
+    bar, a 120 km one 20 km (target 30 km), a 3 km one 1 km (target 750 m).
+    """
+    if not math.isfinite(extent_m) or extent_m <= 0:
+        raise InputError(f"map extent must be a positive length in metres, got {extent_m!r}")
+    target = extent_m * fraction
+    exp = math.floor(math.log10(target))
+    candidates = [m * 10.0**e for e in (exp - 1, exp, exp + 1) for m in (1.0, 2.0, 5.0)]
+    best = min(candidates, key=lambda c: (abs(math.log(c / target)), c))
+    return float(f"{best:.6g}")
+
+
+def _format_length(metres: float, lang: Lang) -> str:
+    if metres >= 1000:
+        km = metres / 1000
+        s = f"{km:g}"
+        return f"{s} 公里" if lang == "zh" else f"{s} km"
+    return f"{metres:g} 米" if lang == "zh" else f"{metres:g} m"
+
+
+# --- coverage map (15-minute health-service circle) ----------------------------------------
+
+#: The web map's coverage colours (RGBA of :func:`gridplan.report.webmap.coverage_image`).
+COVERAGE_WEB_RGBA: dict[str, tuple[int, int, int, int]] = {
+    "covered": (46, 160, 67, 150),
+    "uncovered": (214, 39, 40, 170),
+}
+#: Opacity and "beyond / unreachable" grey of :func:`gridplan.report.webmap.minutes_image`.
+MINUTES_WEB_ALPHA = 190
+MINUTES_BEYOND_RGB = (120, 120, 120)
+#: Travel-time classes of the "minutes" layer, as on the web map.
+MINUTES_VMAX = 60.0
+MINUTES_STEP = 5.0
+
+#: Facility symbols per type: marker, face colour, edge colour, size (points).
+#: Black or white with a contrasting edge, so they read on green/red and on viridis.
+FACILITY_STYLES: dict[str, tuple[str, str, str, float]] = {
+    "三级医院": ("P", "#111111", "#ffffff", 8.5),
+    "二级医院": ("P", "#ffffff", "#111111", 7.5),
+    "社区卫生服务中心": ("o", "#111111", "#ffffff", 5.0),
+    "乡镇卫生院": ("D", "#111111", "#ffffff", 4.4),
+    "社区卫生服务站": ("o", "#4d4d4d", "#ffffff", 3.4),
+    "村卫生室": ("o", "#ffffff", "#111111", 3.0),
+    "其他": ("s", "#8c8c8c", "#111111", 3.4),
+}
+
+#: Image size (pixels) above which the cells are aggregated before drawing.
+_MAX_RASTER_PX = 2000
+
+
+def _over_white(rgb: Sequence[int], alpha: int) -> str:
+    """The colour an RGBA overlay shows on white: the printed map looks like the web map."""
+    a = alpha / 255
+    r, g, b = ((a * c + (1 - a) * 255) / 255 for c in rgb[:3])
+    return to_hex((r, g, b))
+
+
+def coverage_colors() -> dict[str, str]:
+    """Covered / uncovered colours (hex) of the coverage layer, as the web map shows them."""
+    return {k: _over_white(v[:3], v[3]) for k, v in COVERAGE_WEB_RGBA.items()}
+
+
+def minutes_colors() -> list[str]:
+    """Colours (hex) of the 5-minute classes up to 60 min, then the grey of beyond/unreachable."""
+    n = len(minute_bands(MINUTES_VMAX, MINUTES_STEP))
+    out = [_over_white(c, MINUTES_WEB_ALPHA) for c in band_colors(n).tolist()]
+    return [*out, _over_white(MINUTES_BEYOND_RGB, MINUTES_WEB_ALPHA)]
+
+
+def _missing(x: Any) -> bool:
+    return x is None or (isinstance(x, float) and math.isnan(x))

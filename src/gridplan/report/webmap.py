@@ -1,0 +1,174 @@
+"""Cell-grid arrays as images for web maps (WGS-84 bounds) and reports.
+
+Web maps draw an image between lon/lat bounds, so a grid in a Gauss-Krüger
+CRS is warped to EPSG:4326 first (nearest neighbour: categories and
+thresholds must not blur), at a display resolution capped at ``max_px``.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from affine import Affine
+from matplotlib import colormaps
+from numpy.typing import NDArray
+from PIL import Image
+from pyproj import Transformer
+from rasterio.crs import CRS
+from rasterio.warp import Resampling, reproject
+
+from gridplan.surface.grid import CellGrid
+
+
+@dataclass(frozen=True)
+class WebImage:
+    """A PNG (as a data URL) and its WGS-84 bounds [west, south, east, north]."""
+
+    data_url: str
+    bounds: tuple[float, float, float, float]
+    width: int
+    height: int
+
+
+@dataclass(frozen=True)
+class WarpPlan:
+    """Where each display pixel takes its value from (computed once per grid)."""
+
+    src_index: NDArray[np.int64]  # flat index into the grid, -1 outside
+    bounds: tuple[float, float, float, float]
+    width: int
+    height: int
+
+
+def warp_plan(grid: CellGrid, max_px: int = 1200) -> WarpPlan:
+    """Nearest-neighbour lookup from a Web-Mercator display raster into ``grid``.
+
+    Web maps stretch an image linearly in Web Mercator between its corners,
+    so the display raster is built in EPSG:3857 and its bounds are given in
+    lon/lat.  Warping a flat index array once lets every later image (slider
+    moves) be a single fancy-indexing step.
+    """
+    to_merc = Transformer.from_crs(grid.crs, 3857, always_xy=True)
+    minx, miny, maxx, maxy = to_merc.transform_bounds(*grid.bounds)
+    res = max(maxx - minx, maxy - miny) / max_px
+    width, height = math.ceil((maxx - minx) / res), math.ceil((maxy - miny) / res)
+    transform = Affine(res, 0.0, minx, 0.0, -res, maxy)
+    src = np.arange(grid.nrows * grid.ncols, dtype=np.float64).reshape(grid.shape)
+    dst = np.full((height, width), -1.0, dtype=np.float64)
+    reproject(
+        src,
+        dst,
+        src_transform=grid.transform,
+        src_crs=CRS.from_user_input(grid.crs),
+        dst_transform=transform,
+        dst_crs=CRS.from_epsg(3857),
+        resampling=Resampling.nearest,
+        src_nodata=None,
+        dst_nodata=-1.0,
+    )
+    to_ll = Transformer.from_crs(3857, 4326, always_xy=True)
+    west, south = to_ll.transform(minx, maxy - height * res)
+    east, north = to_ll.transform(minx + width * res, maxy)
+    return WarpPlan(dst.astype(np.int64), (west, south, east, north), width, height)
+
+
+def _png_data_url(rgba: NDArray[np.uint8]) -> str:
+    buf = io.BytesIO()
+    Image.fromarray(rgba, mode="RGBA").save(buf, format="PNG", compress_level=1)
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _palette_png_data_url(index: NDArray[np.uint8], palette: NDArray[np.uint8]) -> str:
+    """A paletted PNG: far smaller and faster than RGBA for a few classes."""
+    img = Image.fromarray(index, mode="P")
+    img.putpalette(palette[:, :3].reshape(-1).tolist())
+    buf = io.BytesIO()
+    img.save(buf, format="PNG", transparency=bytes(palette[:, 3].tolist()), compress_level=1)
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _sample(
+    plan: WarpPlan, values: NDArray[np.generic]
+) -> tuple[NDArray[np.generic], NDArray[np.bool_]]:
+    flat = values.reshape(-1)
+    ok = plan.src_index >= 0
+    out = flat[np.clip(plan.src_index, 0, None)]
+    return out, ok
+
+
+def minute_bands(vmax: float = 60.0, step: float = 5.0) -> NDArray[np.float64]:
+    """Upper edges of the travel-time classes drawn on maps (5, 10, … ``vmax`` minutes)."""
+    return np.arange(step, vmax + step / 2, step)
+
+
+def band_colors(n: int, cmap: str = "viridis_r") -> NDArray[np.uint8]:
+    """RGB colours of ``n`` travel-time classes."""
+    return (colormaps[cmap]((np.arange(n) + 0.5) / n)[:, :3] * 255).astype(np.uint8)
+
+
+def minutes_image(
+    plan: WarpPlan,
+    minutes: NDArray[np.float32],
+    populated: NDArray[np.bool_],
+    *,
+    vmax: float = 60.0,
+    step: float = 5.0,
+    cmap: str = "viridis_r",
+    alpha: int = 190,
+) -> WebImage:
+    """Travel time of populated cells in ``step``-minute classes (transparent elsewhere).
+
+    Class ``k`` holds times in ``((k-1)·step, k·step]``; times above ``vmax``
+    or unreachable are grey.
+    """
+    edges = minute_bands(vmax, step)
+    m, ok = _sample(plan, minutes)
+    p, _ = _sample(plan, populated)
+    show = ok & p.astype(bool)
+    cls = np.searchsorted(edges, m, side="left") + 1  # 1..len(edges); beyond -> len+1
+    index = np.where(show, cls, 0).astype(np.uint8)
+    palette = np.zeros((len(edges) + 2, 4), dtype=np.uint8)
+    palette[1 : len(edges) + 1, :3] = band_colors(len(edges), cmap)
+    palette[1:, 3] = alpha
+    palette[len(edges) + 1] = (120, 120, 120, alpha)
+    return WebImage(_palette_png_data_url(index, palette), plan.bounds, plan.width, plan.height)
+
+
+def coverage_image(
+    plan: WarpPlan,
+    covered: NDArray[np.bool_],
+    populated: NDArray[np.bool_],
+    *,
+    covered_rgba: tuple[int, int, int, int] = (46, 160, 67, 150),
+    uncovered_rgba: tuple[int, int, int, int] = (214, 39, 40, 170),
+) -> WebImage:
+    """Covered (green) and uncovered (red) populated cells."""
+    c, ok = _sample(plan, covered)
+    p, _ = _sample(plan, populated)
+    pop = ok & p.astype(bool)
+    index = np.where(pop, np.where(c.astype(bool), 1, 2), 0).astype(np.uint8)
+    palette = np.array([(0, 0, 0, 0), covered_rgba, uncovered_rgba], dtype=np.uint8)
+    return WebImage(_palette_png_data_url(index, palette), plan.bounds, plan.width, plan.height)
+
+
+def coverage_change_image(
+    plan: WarpPlan,
+    covered_before: NDArray[np.bool_],
+    covered_after: NDArray[np.bool_],
+    populated: NDArray[np.bool_],
+) -> WebImage:
+    """Populated cells covered before (pale green), newly covered (blue), still uncovered (red)."""
+    b, ok = _sample(plan, covered_before)
+    a, _ = _sample(plan, covered_after)
+    p, _ = _sample(plan, populated)
+    pop = ok & p.astype(bool)
+    b, a = b.astype(bool), a.astype(bool)
+    index = np.where(pop, np.where(b, 1, np.where(a, 2, 3)), 0).astype(np.uint8)
+    palette = np.array(
+        [(0, 0, 0, 0), (46, 160, 67, 90), (31, 119, 180, 220), (214, 39, 40, 160)], dtype=np.uint8
+    )
+    return WebImage(_palette_png_data_url(index, palette), plan.bounds, plan.width, plan.height)

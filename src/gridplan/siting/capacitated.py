@@ -1,0 +1,541 @@
+"""Capacitated MCLP and p-median with fractional assignment."""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+from numpy.typing import ArrayLike
+
+from gridplan.siting._checks import FloatArray, IntArray, _Problems
+from gridplan.siting.demand import _FLOW_EPS, DEFAULT_MAX_DEMAND, Candidates, Demand
+from gridplan.siting.mclp import _add_row
+from gridplan.siting.models import (
+    DEFAULT_GAP,
+    DEFAULT_TIME_LIMIT_S,
+    Method,
+    _from_surface_common,
+    _Inputs,
+    _inputs,
+    _Siting,
+    _threshold,
+)
+from gridplan.siting.target import _fallback
+from gridplan.solvers.greedy import GreedySolution, _greedy
+from gridplan.solvers.highs import _Mip, _MipResult, _solve_mip
+from gridplan.surface.grid import PopulationSurface
+from gridplan.travel.base import TravelTimeModel
+
+if TYPE_CHECKING:
+    pass
+
+# --- capacitated ----------------------------------------------------------------------
+
+
+def _capacities(capacity: Any, m: int, problems: _Problems) -> FloatArray:
+    try:
+        c = np.asarray(capacity, dtype=np.float64)
+    except (TypeError, ValueError):
+        c = np.array(np.nan)
+    if c.ndim == 0:
+        c = np.full(m, float(c))
+    if c.shape != (m,) or np.isnan(c).any() or (c <= 0).any():
+        problems.add(
+            "optimize.capacity",
+            f"capacity must be a positive number or one per candidate ({m}), got "
+            f"{np.asarray(capacity).shape if hasattr(capacity, '__len__') else capacity!r}",
+            m=m,
+        )
+        return np.full(m, np.inf)
+    return c
+
+
+class _Capacitated(_Siting):
+    """Shared by the capacitated models: pair variables, capacity rows, LP evaluation."""
+
+    def __init__(self, inputs: _Inputs, capacity: FloatArray, **kw: Any) -> None:
+        super().__init__(inputs, **kw)
+        self.capacity = capacity
+        self.flows = pd.DataFrame(columns=["demand", "candidate", "residents"])
+        self.load: FloatArray = np.zeros(inputs.cost.n_candidates)
+
+    # subclasses define the pairs (i, j, d), fallback per demand, objective coefficients
+    def _pairs(self) -> tuple[IntArray, IntArray, FloatArray]:
+        raise NotImplementedError
+
+    def _fallback_cost(self) -> FloatArray | None:
+        return None
+
+    def _model(self, fixed_sites: IntArray | None) -> tuple[_Mip, IntArray, IntArray]:
+        """Columns: y (new candidates), x (pairs), u (fallback; p-median only)."""
+        inp = self._in
+        w = self.weights
+        n_new = len(inp.new)
+        pi, pj, pd_ = self._pairs()
+        local = np.full(inp.cost.n_candidates, -1, dtype=np.int64)
+        local[inp.new] = np.arange(n_new)
+        pl = local[pj]
+        n_p = len(pi)
+        fb = self._fallback_cost()
+        dem = np.unique(pi)
+        r_of = np.full(inp.cost.n_demand, -1, dtype=np.int64)
+        r_of[dem] = np.arange(len(dem))
+        n_d = len(dem)
+        u_dem = dem[np.isfinite(fb[dem])] if fb is not None else np.zeros(0, np.int64)
+        n_u = len(u_dem)
+        x0, u0 = n_new, n_new + n_p
+        n_col = n_new + n_p + n_u
+        ar = np.arange(n_p)
+        # assignment rows
+        rows = [r_of[pi], r_of[u_dem]]
+        cols = [x0 + ar, u0 + np.arange(n_u)]
+        vals = [np.ones(n_p), np.ones(n_u)]
+        if fb is None:  # coverage: Σ x ≤ 1
+            rlo, rhi = np.full(n_d, -np.inf), np.ones(n_d)
+        else:  # median: Σ x + u = 1
+            rlo, rhi = np.ones(n_d), np.ones(n_d)
+        # capacity rows, one per column with pairs
+        cand_used = np.unique(pj)
+        c_of = np.full(inp.cost.n_candidates, -1, dtype=np.int64)
+        c_of[cand_used] = n_d + np.arange(len(cand_used))
+        rows.append(c_of[pj])
+        cols.append(x0 + ar)
+        vals.append(w[pi])
+        is_new = local[cand_used] >= 0
+        cap = self.capacity[cand_used]
+        rows.append(c_of[cand_used[is_new]])
+        cols.append(local[cand_used[is_new]])
+        vals.append(-cap[is_new])
+        cap_hi = np.where(is_new, 0.0, cap)
+        # linking rows x_ij ≤ y_j for new columns
+        lk = np.flatnonzero(pl >= 0)
+        base = n_d + len(cand_used)
+        rows += [base + np.arange(len(lk)), base + np.arange(len(lk))]
+        cols += [x0 + lk, pl[lk]]
+        vals += [np.ones(len(lk)), -np.ones(len(lk))]
+        row_lower = np.concatenate(
+            [rlo, np.full(len(cand_used), -np.inf), np.full(len(lk), -np.inf)]
+        )
+        row_upper = np.concatenate([rhi, cap_hi, np.zeros(len(lk))])
+        lower = np.zeros(n_col)
+        upper = np.ones(n_col)
+        integer = np.concatenate([np.ones(n_new, bool), np.zeros(n_p + n_u, bool)])
+        if fixed_sites is not None:
+            y = np.zeros(n_new)
+            y[local[fixed_sites]] = 1.0
+            lower[:n_new] = upper[:n_new] = y
+            integer[:] = False
+        if fb is None:
+            cost = np.concatenate([np.zeros(n_new), w[pi], np.zeros(n_u)])
+            offset = 0.0
+        else:
+            cost = np.concatenate([np.zeros(n_new), w[pi] * pd_, w[u_dem] * fb[u_dem]])
+            no_pairs = np.ones(inp.cost.n_demand, dtype=bool)
+            no_pairs[dem] = False
+            no_pairs &= w > 0
+            offset = float((w[no_pairs] * fb[no_pairs]).sum())
+        mip = _Mip(
+            cost=cost,
+            lower=lower,
+            upper=upper,
+            integer=integer,
+            row=np.concatenate(rows).astype(np.int64),
+            col=np.concatenate(cols).astype(np.int64),
+            val=np.concatenate(vals).astype(np.float64),
+            row_lower=row_lower,
+            row_upper=row_upper,
+            maximize=self.maximize,
+            offset=offset,
+        )
+        if fixed_sites is None:
+            _add_row(mip, np.arange(n_new), np.ones(n_new), self.k, self.k)
+        return mip, pi, pj
+
+    def evaluate_sites(
+        self, sites: ArrayLike, *, time_limit: float = DEFAULT_TIME_LIMIT_S
+    ) -> tuple[float, _MipResult]:
+        """The best assignment to ``sites`` (plus existing): an LP with the sites fixed."""
+        s = np.asarray(sites, dtype=np.int64)
+        mip, _, _ = self._model(s)
+        res = _solve_mip(mip, time_limit=time_limit, gap=0.0)
+        return res.objective, res
+
+    def _set_flows(self, x: FloatArray, sites: IntArray) -> None:
+        n_new = len(self._in.new)
+        pi, pj, _ = self._pairs()
+        xs = x[n_new : n_new + len(pi)]
+        keep = xs > _FLOW_EPS
+        res = self.weights[pi[keep]] * xs[keep]
+        self.flows = pd.DataFrame({"demand": pi[keep], "candidate": pj[keep], "residents": res})
+        self.load = np.bincount(pj[keep], weights=res, minlength=self._in.cost.n_candidates).astype(
+            np.float64
+        )
+        self.sites = np.sort(sites)
+
+    def _solve_cap(
+        self,
+        method: str,
+        time_limit: float,
+        gap: float,
+        warm_start: bool,
+        lazy: bool,
+        verbose: bool,
+    ) -> None:
+        problems = _Problems()
+        self._check_run(method, time_limit, gap, problems)
+        problems.raise_if_any()
+        t0 = time.perf_counter()
+        self.method = method
+        tg = time.perf_counter()
+        sites = self._greedy_sites(lazy)
+        obj, res_g = self.evaluate_sites(sites, time_limit=time_limit)
+        self.greedy = GreedySolution(
+            sites=sites,
+            gains=np.zeros(len(sites)),
+            objective=obj,
+            seconds=time.perf_counter() - tg,
+            lazy=lazy,
+        )
+        if method == "greedy":
+            self.status = "greedy" if res_g.x is not None else res_g.status
+            if res_g.x is not None:
+                self._set_flows(res_g.x, sites)
+                self.objective = obj
+            self.bound = self.gap = math.nan
+            self.seconds = time.perf_counter() - t0
+            return
+        mip, _, _ = self._model(None)
+        start = None
+        if warm_start and res_g.x is not None:
+            start = res_g.x.copy()
+        res = _solve_mip(mip, time_limit=time_limit, gap=gap, start=start, verbose=verbose)
+        n_new = len(self._in.new)
+        self._finish(res, res.x[:n_new] if res.x is not None else None)
+        if res.x is not None:
+            # re-evaluate the rounded sites exactly (removes integrality-tolerance noise)
+            obj, res_f = self.evaluate_sites(self.sites, time_limit=time_limit)
+            if res_f.x is not None:
+                self._set_flows(res_f.x, self.sites)
+                self.objective = obj
+        else:
+            self.objective = math.nan
+        self.seconds = time.perf_counter() - t0
+
+    def _greedy_sites(self, lazy: bool) -> IntArray:
+        raise NotImplementedError
+
+
+class CapacitatedMCLP(_Capacitated):
+    """Maximal covering with capacities: a site serves at most ``capacity`` residents within T.
+
+    Residents of a demand point may split between sites (fractional
+    assignment; see the module doc).  Existing columns are open with their
+    capacity; demand already within T of a ``baseline_minutes`` facility is
+    covered and left out.  Results: ``sites``, ``objective`` (residents
+    served within T by the matrix's sites, existing ones included),
+    ``covered`` (plus the baseline-covered), ``coverage``, ``flows``
+    (demand, candidate, residents), ``load`` (residents per candidate),
+    ``bound``, ``gap``, ``seconds``, ``status``, ``greedy``.
+
+    Greedy: add the site with the most residual residents within T, capped
+    by its capacity, serving them nearest first (lazy evaluation is exact:
+    the capped gains only shrink); the greedy sites are then assigned
+    optimally by an LP.
+    """
+
+    kind = "capacitated_mclp"
+
+    def __init__(
+        self, inputs: _Inputs, threshold_min: float, capacity: FloatArray, **kw: Any
+    ) -> None:
+        super().__init__(inputs, capacity, **kw)
+        self.threshold_min = float(threshold_min)
+        self._covered0 = inputs.user_base <= self.threshold_min
+        self.covered = math.nan
+        self.coverage = math.nan
+
+    @classmethod
+    def from_cost_matrix(
+        cls,
+        cost_matrix: Any,
+        weights: ArrayLike,
+        threshold_min: float,
+        k: int,
+        capacity: float | ArrayLike,
+        *,
+        existing: ArrayLike | None = None,
+        baseline_minutes: ArrayLike | None = None,
+        name: str | None = None,
+        demand: Demand | None = None,
+        candidates: Candidates | None = None,
+    ) -> CapacitatedMCLP:
+        problems = _Problems()
+        inp = _inputs(cost_matrix, weights, k, existing, baseline_minutes, problems)
+        _threshold(threshold_min, inp.cost.max_minutes if inp else None, problems)
+        cap = _capacities(capacity, inp.cost.n_candidates if inp else 0, problems)
+        problems.raise_if_any()
+        assert inp is not None
+        return cls(inp, threshold_min, cap, name=name, demand=demand, candidates=candidates)
+
+    @classmethod
+    def from_surface(
+        cls,
+        surface: PopulationSurface,
+        candidates: Candidates,
+        k: int,
+        threshold_min: float,
+        capacity: float,
+        *,
+        model: TravelTimeModel | None = None,
+        existing_xy: ArrayLike | None = None,
+        max_demand: int | None = DEFAULT_MAX_DEMAND,
+        exclusions: Any = None,
+    ) -> CapacitatedMCLP:
+        demand, cand, cm, ex = _from_surface_common(
+            surface, candidates, model, existing_xy, threshold_min, max_demand, exclusions
+        )
+        return cls.from_cost_matrix(
+            cm,
+            demand.weights,
+            threshold_min,
+            k,
+            capacity,
+            existing=ex,
+            demand=demand,
+            candidates=cand,
+        )
+
+    def _pairs(self) -> tuple[IntArray, IntArray, FloatArray]:
+        if "pairs" not in self.__dict__:
+            cm = self._in.cost
+            keep = (cm.minutes <= self.threshold_min) & ~self._covered0[cm.demand]
+            keep &= self.weights[cm.demand] > 0
+            self.__dict__["pairs"] = (
+                cm.demand[keep].astype(np.int64),
+                cm.candidate[keep].astype(np.int64),
+                cm.minutes[keep],
+            )
+        out: tuple[IntArray, IntArray, FloatArray] = self.__dict__["pairs"]
+        return out
+
+    def _greedy_sites(self, lazy: bool) -> IntArray:
+        inp = self._in
+        pi, pj, pd_ = self._pairs()
+        order = np.lexsort((pd_, pj))
+        pi, pj, pd_ = pi[order], pj[order], pd_[order]
+        m = inp.cost.n_candidates
+        indptr = np.searchsorted(pj, np.arange(m + 1)).astype(np.int64)
+        resid = self.weights.copy()
+
+        def serve(j: int) -> None:
+            d = pi[indptr[j] : indptr[j + 1]]
+            left = self.capacity[j]
+            for i in d:  # nearest first
+                if left <= 0:
+                    break
+                take = min(left, resid[i])
+                resid[i] -= take
+                left -= take
+
+        for j in inp.existing:
+            serve(int(j))
+        new = inp.new
+
+        def gain(jl: int) -> float:
+            j = new[jl]
+            return float(min(self.capacity[j], resid[pi[indptr[j] : indptr[j + 1]]].sum()))
+
+        local, _, _ = _greedy(len(new), self.k, gain, lambda jl: serve(int(new[jl])), lazy=lazy)
+        return np.asarray(new[np.asarray(local, dtype=np.int64)], dtype=np.int64)
+
+    def _set_coverage(self) -> None:
+        base = float(self.weights[self._covered0].sum())
+        self.covered = base + (self.objective if math.isfinite(self.objective) else 0.0)
+        self.coverage = self.covered / self.total_weight
+
+    def solve(
+        self,
+        method: Method = "exact",
+        *,
+        time_limit: float = DEFAULT_TIME_LIMIT_S,
+        gap: float = DEFAULT_GAP,
+        warm_start: bool = True,
+        lazy: bool = True,
+        verbose: bool = False,
+    ) -> CapacitatedMCLP:
+        self._solve_cap(method, time_limit, gap, warm_start, lazy, verbose)
+        self._set_coverage()
+        return self
+
+    def summary(self) -> dict[str, Any]:
+        out = super().summary()
+        out.update(covered=self.covered, coverage=self.coverage, threshold_min=self.threshold_min)
+        return out
+
+
+class CapacitatedPMedian(_Capacitated):
+    """p-median with capacities: a site serves at most ``capacity`` residents.
+
+    Fractional assignment (see the module doc); existing columns are open
+    with their capacity; ``baseline_minutes`` and ``unreachable_minutes``
+    are uncapacitated fallbacks.  Without a fallback (complete matrix, no
+    baseline) too little capacity makes the problem ``infeasible``.
+    Results as :class:`PMedian` plus ``flows`` and ``load``.
+
+    Greedy (a heuristic): add the site whose capacity-capped saving
+    (fractional knapsack of Σ residents × minutes saved against the current
+    nearest open site) is largest; the sites are then assigned optimally by
+    an LP.
+    """
+
+    kind = "capacitated_p_median"
+    maximize = False
+
+    def __init__(
+        self,
+        inputs: _Inputs,
+        capacity: FloatArray,
+        unreachable_minutes: float | None = None,
+        **kw: Any,
+    ) -> None:
+        super().__init__(inputs, capacity, **kw)
+        self.unreachable_minutes = unreachable_minutes
+        self._b = _fallback(inputs, unreachable_minutes, inputs.user_base)
+        self.mean_minutes = math.nan
+
+    @classmethod
+    def from_cost_matrix(
+        cls,
+        cost_matrix: Any,
+        weights: ArrayLike,
+        k: int,
+        capacity: float | ArrayLike,
+        *,
+        existing: ArrayLike | None = None,
+        baseline_minutes: ArrayLike | None = None,
+        max_minutes: float | None = None,
+        unreachable_minutes: float | None = None,
+        name: str | None = None,
+        demand: Demand | None = None,
+        candidates: Candidates | None = None,
+    ) -> CapacitatedPMedian:
+        problems = _Problems()
+        inp = _inputs(cost_matrix, weights, k, existing, baseline_minutes, problems, max_minutes)
+        cap = _capacities(capacity, inp.cost.n_candidates if inp else 0, problems)
+        if unreachable_minutes is not None:
+            problems.number("unreachable_minutes", unreachable_minutes, code="optimize.unreachable")
+        if inp is not None and not problems:
+            b = _fallback(inp, unreachable_minutes, inp.user_base)
+            has = np.zeros(inp.cost.n_demand, dtype=bool)
+            has[inp.cost.demand] = True
+            stuck = int(np.count_nonzero(~np.isfinite(b) & ~has & (inp.weights > 0)))
+            if stuck:
+                problems.add(
+                    "optimize.unreachable_demand",
+                    f"{stuck} demand point(s) reach no candidate: give unreachable_minutes",
+                    n=stuck,
+                )
+        problems.raise_if_any()
+        assert inp is not None
+        return cls(inp, cap, unreachable_minutes, name=name, demand=demand, candidates=candidates)
+
+    @classmethod
+    def from_surface(
+        cls,
+        surface: PopulationSurface,
+        candidates: Candidates,
+        k: int,
+        capacity: float,
+        *,
+        max_minutes: float = 60.0,
+        model: TravelTimeModel | None = None,
+        existing_xy: ArrayLike | None = None,
+        max_demand: int | None = DEFAULT_MAX_DEMAND,
+        exclusions: Any = None,
+        unreachable_minutes: float | None = None,
+    ) -> CapacitatedPMedian:
+        demand, cand, cm, ex = _from_surface_common(
+            surface, candidates, model, existing_xy, max_minutes, max_demand, exclusions
+        )
+        return cls.from_cost_matrix(
+            cm,
+            demand.weights,
+            k,
+            capacity,
+            existing=ex,
+            unreachable_minutes=unreachable_minutes,
+            demand=demand,
+            candidates=cand,
+        )
+
+    def _fallback_cost(self) -> FloatArray | None:
+        return self._b
+
+    def _pairs(self) -> tuple[IntArray, IntArray, FloatArray]:
+        if "pairs" not in self.__dict__:
+            cm = self._in.cost
+            keep = (cm.minutes < self._b[cm.demand]) & (self.weights[cm.demand] > 0)
+            self.__dict__["pairs"] = (
+                cm.demand[keep].astype(np.int64),
+                cm.candidate[keep].astype(np.int64),
+                cm.minutes[keep],
+            )
+        out: tuple[IntArray, IntArray, FloatArray] = self.__dict__["pairs"]
+        return out
+
+    def _greedy_sites(self, lazy: bool) -> IntArray:
+        inp = self._in
+        pi, pj, pd_ = self._pairs()
+        order = np.argsort(pj, kind="stable")
+        pi, pj, pd_ = pi[order], pj[order], pd_[order]
+        m = inp.cost.n_candidates
+        indptr = np.searchsorted(pj, np.arange(m + 1)).astype(np.int64)
+        finite = self._b[np.isfinite(self._b)]
+        big = max(
+            float(pd_.max()) if len(pd_) else 0.0, float(finite.max()) if len(finite) else 0.0
+        )
+        cur = np.where(np.isfinite(self._b), self._b, big + 1.0)
+        w = self.weights
+
+        def open_(j: int) -> None:
+            d = pi[indptr[j] : indptr[j + 1]]
+            np.minimum.at(cur, d, pd_[indptr[j] : indptr[j + 1]])
+
+        for j in inp.existing:
+            open_(int(j))
+        new = inp.new
+
+        def gain(jl: int) -> float:
+            j = new[jl]
+            d = pi[indptr[j] : indptr[j + 1]]
+            save = np.maximum(cur[d] - pd_[indptr[j] : indptr[j + 1]], 0.0)
+            o = np.argsort(-save, kind="stable")
+            amount = w[d][o]
+            before = np.concatenate([[0.0], np.cumsum(amount)[:-1]])
+            take = np.clip(self.capacity[j] - before, 0.0, amount)
+            return float((take * save[o]).sum())
+
+        local, _, _ = _greedy(len(new), self.k, gain, lambda jl: open_(int(new[jl])), lazy=lazy)
+        return np.asarray(new[np.asarray(local, dtype=np.int64)], dtype=np.int64)
+
+    def solve(
+        self,
+        method: Method = "exact",
+        *,
+        time_limit: float = DEFAULT_TIME_LIMIT_S,
+        gap: float = DEFAULT_GAP,
+        warm_start: bool = True,
+        lazy: bool = True,
+        verbose: bool = False,
+    ) -> CapacitatedPMedian:
+        self._solve_cap(method, time_limit, gap, warm_start, lazy, verbose)
+        self.mean_minutes = self.objective / self.total_weight
+        return self
+
+    def summary(self) -> dict[str, Any]:
+        out = super().summary()
+        out.update(mean_minutes=self.mean_minutes)
+        return out

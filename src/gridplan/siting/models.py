@@ -1,0 +1,377 @@
+"""Where to put sub-centres (次中心): facility-location models on a population surface.
+
+Demand is the populated cells of a :class:`~gridplan.surface.grid.PopulationSurface`
+(aggregated to at most ``max_points`` blocks, :func:`demand_points`);
+candidates are sites (:class:`Candidates`: facility rows to upgrade, a user
+list, or a grid over the populated cells, minus exclusion areas); the cost is
+the travel minutes of every demand × candidate pair (:class:`CostMatrix`).
+
+Problems (spopt-like: ``from_cost_matrix(...)`` / ``from_surface(...)``,
+``solve(...)`` returns the problem, results are attributes):
+
+:class:`MCLP`
+    Choose ``k`` new sites maximising the residents newly covered within ``T``
+    minutes; existing facilities stay open and the residents they already
+    cover count as covered but not in the objective.
+:class:`PMedian`
+    Choose ``k`` new sites minimising the population-weighted minutes to the
+    nearest open facility (existing ones count as open).
+:class:`SetCoverTarget`
+    The fewest new sites bringing coverage within ``T`` to a share ``X`` of
+    all residents (partial set covering); an unreachable target is reported
+    as ``status == "infeasible"`` with :attr:`SetCoverTarget.max_coverage`.
+:class:`CapacitatedMCLP`, :class:`CapacitatedPMedian`
+    The same with a site serving at most ``C`` residents.
+:class:`KMeansSiting`
+    Population-weighted k-means centres snapped to distinct candidates (no
+    cost matrix; a quick geometric baseline).
+
+Every problem has a greedy heuristic (``solve(method="greedy")``: lazy
+evaluation of marginal gains, CELF) and an exact mixed-integer program solved
+by HiGHS (``highspy``; ``method="exact"``, the default) with a time limit,
+warm-started with the greedy solution.  Results: ``sites`` (candidate
+indices), ``objective``, ``bound`` (HiGHS's dual bound), ``gap`` (HiGHS's
+``mip_gap``: ``|objective − bound| / |objective|``; 0 when proven optimal to
+HiGHS's absolute tolerance), ``seconds`` (wall time of ``solve``, model
+building included) and ``status`` (``optimal``, ``time_limit`` (a solution
+with a gap), ``infeasible``, ``greedy``, ...).  ``objective`` is recomputed
+from the chosen sites, not taken from the solver.
+
+Formulations
+------------
+``i`` demand point (weight ``w_i`` residents), ``j`` candidate, ``d_ij``
+minutes, ``y_j ∈ {0, 1}`` a new site at ``j``, ``N_i = {j : d_ij ≤ T}``.
+Existing facilities are columns of the matrix forced open (``existing``) or a
+per-demand ``baseline_minutes`` (minutes to the nearest existing facility,
+e.g. :attr:`gridplan.access.coverage.CoverageIndex.minutes`); in the uncapacitated
+models both reduce to ``b_i`` = minutes to the nearest existing facility.
+
+* MCLP: ``max Σ w_i (1 − u_i)`` s.t. ``u_i + Σ_{j∈N_i} y_j ≥ 1``,
+  ``Σ y_j = k``, ``u_i ≥ 0`` (the uncovered share; continuous, integral at
+  every optimum), over the demand with ``b_i > T``.  Demand points with the
+  same ``N_i`` are merged into one row (weights summed).  This covering form
+  has the LP relaxation of the textbook ``z_i ≤ Σ y_j`` but HiGHS's dual
+  simplex solves it 10–50× faster on large overlapping instances, provided
+  HiGHS's presolve is off (it turns the model back into the slow form).
+* p-median, radius formulation (García, Labbé & Marín 2011): for demand
+  ``i`` with distinct pair times ``D_1 < … < D_L`` below ``b_i`` and
+  ``D_{L+1} = b_i``: ``min Σ_i w_i (D_1 + Σ_l (D_{l+1} − D_l) z_il)`` s.t.
+  ``z_il + Σ_{j: d_ij ≤ D_l} y_j ≥ 1``, ``Σ y_j = k``, ``z ≥ 0``.  Same LP
+  bound as the classic ``x_ij ≤ y_j`` model, covering rows again (5–10×
+  faster), and rows with the same candidate set merged across demand points.
+  With a cost *cutoff* (a sparse matrix of the pairs within
+  ``max_minutes``) a resident with no open site among its pairs costs
+  ``unreachable_minutes`` (default: the cutoff; a sparse matrix without
+  ``max_minutes``: its largest time), so the model minimises travel time
+  *truncated at the cutoff*: exact when every resident reaches an open site
+  within it (``unserved == 0``), a lower bound otherwise.  A complete dense
+  matrix needs no penalty.
+* set cover target: ``min Σ y_j`` s.t. ``u_i + Σ_{j∈N_i} y_j ≥ 1``,
+  ``Σ w_i u_i ≤ (coverable) − (X·W − covered by existing)``.
+* capacitated MCLP: ``max Σ w_i x_ij`` over pairs within ``T`` s.t.
+  ``Σ_j x_ij ≤ 1``, ``Σ_i w_i x_ij ≤ C_j y_j``, ``x_ij ≤ y_j``,
+  ``Σ y_j = k``; existing columns are open with their capacity.
+* capacitated p-median: ``min Σ w_i d_ij x_ij + Σ w_i b_i u_i`` s.t.
+  ``Σ_j x_ij + u_i = 1``, ``Σ_i w_i x_ij ≤ C_j y_j``, ``x_ij ≤ y_j``,
+  ``Σ y_j = k`` (``u_i`` only where ``b_i`` is finite).
+
+In both capacitated models the assignment ``x_ij ∈ [0, 1]`` is *fractional*:
+a demand point's residents may split between sites.  Demand points are
+already aggregates of many cells, and single-sourcing (binary ``x``) would
+make the MIP orders of magnitude harder; so the answer is the fractional
+(transportation) optimum, at most the single-source one for p-median.
+``baseline_minutes`` stays uncapacitated there.
+
+Sizes and speed
+---------------
+MCLP and set covering only need the pairs within ``T``: pass a sparse matrix
+(:func:`cost_matrix_straight` with ``max_minutes=T``); the model goes to
+HiGHS as CSC arrays through ``passModel`` (no per-variable Python objects),
+so 20,000 demand points × 2,000 candidates with ~270,000 pairs within T
+build in ~0.1 s.  On that Shijiazhuang instance (``benchmarks/
+bench_optimize.py``, k = 10) the exact MCLP takes 0.4 s (e-bike 15 min),
+4 s (drive 10 min) and ~20 s (drive 15 min, gap 0.1 %); greedy ~0.02 s.
+p-median needs all pairs or a cutoff with the penalty above (5,000 × 500
+within 30 min driving: ~5 s).  Partial set covering with a hundred or more
+sites, and the capacitated models beyond a few thousand demand points × a
+few hundred candidates, may stop at the time limit: the answer then comes
+with its ``gap`` (status ``time_limit``).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
+
+import numpy as np
+import pandas as pd
+from numpy.typing import ArrayLike, NDArray
+
+from gridplan.errors import InputError
+from gridplan.siting._checks import FloatArray, IntArray, _Problems, _weights, _xy
+from gridplan.siting.costs import CostMatrix, cost_matrix_model
+from gridplan.siting.demand import Candidates, Demand, demand_points
+from gridplan.solvers.greedy import GreedySolution
+from gridplan.solvers.highs import _MipResult
+from gridplan.surface.grid import PopulationSurface
+from gridplan.travel.base import TravelTimeModel
+from gridplan.travel.straight import StraightLineModel
+
+if TYPE_CHECKING:
+    pass
+
+Method = Literal["exact", "greedy"]
+
+#: Default time limit of an exact solve (seconds).
+DEFAULT_TIME_LIMIT_S = 60.0
+#: Default relative optimality gap at which HiGHS stops (its own default).
+DEFAULT_GAP = 1e-4
+
+
+# --- problems -----------------------------------------------------------------------
+
+
+@dataclass
+class _Inputs:
+    cost: CostMatrix
+    weights: FloatArray
+    k: int
+    existing: IntArray
+    is_existing: NDArray[np.bool_]
+    new: IntArray  # columns that may become new sites
+    base: FloatArray  # minutes to the nearest existing facility (uncapacitated)
+    user_base: FloatArray  # baseline_minutes alone
+
+
+def _inputs(
+    cost: Any,
+    weights: ArrayLike,
+    k: int | None,
+    existing: ArrayLike | None,
+    baseline_minutes: ArrayLike | None,
+    problems: _Problems,
+    max_minutes: float | None = None,
+) -> _Inputs | None:
+    cm: CostMatrix | None = None
+    try:
+        cm = CostMatrix.coerce(cost, max_minutes)
+    except InputError as err:
+        details = err.params.get("problems")
+        if err.code != "optimize.invalid" or not isinstance(details, list):
+            raise
+        for text, detail in zip(err.problems, details, strict=True):
+            params = dict(detail)
+            problems.add(params.pop("code"), text, **params)
+    n = cm.n_demand if cm is not None else None
+    if n is None and len(getattr(cost, "shape", ())) == 2:
+        n = int(cost.shape[0])  # the matrix is unusable, but its shape is known
+    w = _weights(weights, n, problems)
+    m = cm.n_candidates if cm is not None else 0
+    ex = np.zeros(0, dtype=np.int64)
+    if existing is not None:
+        raw = np.asarray(existing)
+        if raw.dtype == bool and raw.ndim == 1 and len(raw) == m:
+            ex = np.flatnonzero(raw)
+        elif raw.size == 0:
+            ex = np.zeros(0, dtype=np.int64)
+        elif raw.dtype.kind not in "iu" or raw.ndim != 1:
+            problems.add(
+                "optimize.existing",
+                "existing must be candidate indices or a boolean mask over the candidates",
+                n=int(raw.size),
+                m=m,
+            )
+        else:
+            ex = raw.astype(np.int64)
+            bad = (ex < 0) | (ex >= m)
+            if bad.any() or len(np.unique(ex)) != len(ex):
+                problems.add(
+                    "optimize.existing",
+                    f"existing: indices must be distinct and in 0..{m - 1}",
+                    n=int(raw.size),
+                    m=m,
+                )
+    ub = np.full(len(w), np.inf)
+    if baseline_minutes is not None:
+        b = np.asarray(baseline_minutes, dtype=np.float64)
+        if b.shape != (len(w),):
+            problems.add(
+                "optimize.baseline",
+                f"baseline_minutes has shape {b.shape}, expected ({len(w)},)",
+                shape=tuple(b.shape),
+                expected=len(w),
+            )
+        elif np.any(b < 0) or np.isnan(b).any():
+            problems.add(
+                "optimize.baseline",
+                "baseline_minutes must be 0 or more (inf: no facility reachable)",
+                shape=tuple(b.shape),
+                expected=len(w),
+            )
+        else:
+            ub = b.copy()
+    kk = k
+    if k is not None and cm is not None:
+        n_new = m - len(np.unique(ex[(ex >= 0) & (ex < m)]))
+        kk = problems.integer("k", k, 0, n_new, code="optimize.k")
+    if problems or cm is None:
+        return None
+    is_ex = np.zeros(m, dtype=bool)
+    is_ex[ex] = True
+    ex_min, _ = cm.nearest(ex)
+    return _Inputs(
+        cost=cm,
+        weights=w,
+        k=0 if kk is None else kk,
+        existing=np.sort(ex),
+        is_existing=is_ex,
+        new=np.flatnonzero(~is_ex),
+        base=np.minimum(ub, ex_min),
+        user_base=ub,
+    )
+
+
+def _threshold(value: Any, cm_cap: float | None, problems: _Problems) -> float | None:
+    t = problems.number("threshold_min", value, code="optimize.threshold")
+    if t is not None and cm_cap is not None and t > cm_cap:
+        problems.add(
+            "optimize.threshold_cutoff",
+            f"threshold_min {t:g} is above the cost matrix's cutoff {cm_cap:g}: "
+            "pairs between the two are missing",
+            threshold=t,
+            cutoff=cm_cap,
+        )
+    return t
+
+
+class _Siting:
+    """Shared state and results of every siting problem."""
+
+    maximize: ClassVar[bool] = True
+    kind: ClassVar[str] = ""
+
+    def __init__(
+        self,
+        inputs: _Inputs,
+        *,
+        demand: Demand | None = None,
+        candidates: Candidates | None = None,
+        name: str | None = None,
+    ) -> None:
+        self._in = inputs
+        self.name = name or self.kind
+        self.demand = demand
+        self.candidates = candidates
+        self.k = inputs.k
+        self.sites: IntArray = np.zeros(0, dtype=np.int64)
+        self.objective = math.nan
+        self.bound = math.nan
+        self.gap = math.nan
+        self.seconds = math.nan
+        self.status = "not_solved"
+        self.method = ""
+        self.greedy: GreedySolution | None = None
+
+    # shared inputs
+    @property
+    def cost(self) -> CostMatrix:
+        return self._in.cost
+
+    @property
+    def weights(self) -> FloatArray:
+        return self._in.weights
+
+    @property
+    def existing(self) -> IntArray:
+        return self._in.existing
+
+    @property
+    def total_weight(self) -> float:
+        return float(self._in.weights.sum())
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "problem": self.kind,
+            "method": self.method,
+            "status": self.status,
+            "k": len(self.sites),
+            "objective": self.objective,
+            "bound": self.bound,
+            "gap": self.gap,
+            "seconds": self.seconds,
+        }
+
+    def sites_table(self) -> pd.DataFrame:
+        """The chosen sites: candidate index, id, metric x/y and WGS-84 lon/lat when known."""
+        return _sites_table(self.sites, self.candidates)
+
+    def _check_run(self, method: str, time_limit: float, gap: float, problems: _Problems) -> None:
+        if method not in ("exact", "greedy"):
+            problems.add(
+                "optimize.method",
+                f"method must be exact or greedy, got {method!r}",
+                value=method,
+                allowed=["exact", "greedy"],
+            )
+        problems.number("time_limit", time_limit, code="optimize.time_limit", allow_inf=True)
+        problems.number("gap", gap, low_inclusive=True, high=1.0, code="optimize.gap")
+
+    def _finish(self, res: _MipResult, y: FloatArray | None) -> None:
+        self.status = res.status
+        self.bound = res.bound
+        self.gap = res.gap
+        if y is not None:
+            self.sites = np.sort(self._in.new[np.flatnonzero(y > 0.5)])
+
+
+def _sites_table(sites: IntArray, candidates: Candidates | None) -> pd.DataFrame:
+    out = pd.DataFrame({"candidate": sites})
+    if candidates is not None:
+        inside = sites < len(candidates)
+        idx = sites[inside]
+        out["id"] = None
+        out.loc[inside, "id"] = [candidates.ids[i] for i in idx]
+        for col in ("x", "y", "lon", "lat"):
+            out[col] = np.nan
+        if len(idx):
+            sel = candidates.take(idx)
+            lon, lat = sel.lonlat()
+            out.loc[inside, "x"] = sel.xy[:, 0]
+            out.loc[inside, "y"] = sel.xy[:, 1]
+            out.loc[inside, "lon"] = lon
+            out.loc[inside, "lat"] = lat
+    return out
+
+
+def _from_surface_common(
+    surface: PopulationSurface,
+    candidates: Candidates,
+    model: TravelTimeModel | None,
+    existing_xy: ArrayLike | None,
+    max_minutes: float | None,
+    max_demand: int | None,
+    exclusions: Any,
+) -> tuple[Demand, Candidates, CostMatrix, IntArray]:
+    """Demand points, the kept candidates and the matrix (existing facilities appended)."""
+    problems = _Problems()
+    if candidates.crs != surface.grid.crs:
+        problems.add(
+            "optimize.crs",
+            f"candidates are in {candidates.crs}, the surface in {surface.grid.crs}",
+            crs=candidates.crs,
+            expected=surface.grid.crs,
+        )
+    ex_xy = _xy("existing_xy", existing_xy if existing_xy is not None else [], problems)
+    problems.raise_if_any()
+    if exclusions is not None:
+        candidates = candidates.excluding(exclusions)
+    if len(candidates) == 0:
+        problems.add("optimize.no_candidates", "no candidate left (all excluded or none given)")
+        problems.raise_if_any()
+    demand = demand_points(surface, max_demand)
+    xy = np.vstack([candidates.xy, ex_xy])
+    m = model if model is not None else StraightLineModel()
+    cm = cost_matrix_model(m, surface.grid, demand, xy, max_minutes)
+    existing = np.arange(len(candidates), len(xy), dtype=np.int64)
+    return demand, candidates, cm, existing

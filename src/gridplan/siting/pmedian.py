@@ -1,0 +1,314 @@
+"""p-median: the radius formulation."""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import scipy.sparse as sp
+from numpy.typing import ArrayLike
+
+from gridplan.siting._checks import FloatArray, IntArray, _Problems
+from gridplan.siting.demand import DEFAULT_MAX_DEMAND, Candidates, Demand
+from gridplan.siting.mclp import _add_row
+from gridplan.siting.models import (
+    DEFAULT_GAP,
+    DEFAULT_TIME_LIMIT_S,
+    Method,
+    _from_surface_common,
+    _Inputs,
+    _inputs,
+    _Siting,
+)
+from gridplan.siting.target import _fallback
+from gridplan.solvers.greedy import GreedySolution, _greedy
+from gridplan.solvers.highs import _Mip, _solve_mip
+from gridplan.surface.grid import PopulationSurface
+from gridplan.travel.base import TravelTimeModel
+
+if TYPE_CHECKING:
+    pass
+
+
+def _radius_rows(inp: _Inputs, b: FloatArray) -> tuple[sp.csr_matrix, FloatArray, float]:
+    """Covering rows of the radius formulation of the p-median (García, Labbé, Marín 2011).
+
+    For demand point ``i`` with distinct pair times ``D_1 < … < D_L`` (below
+    its fallback ``b_i``) and ``D_{L+1} = b_i``, its minutes are ``D_1 +
+    Σ_l (D_{l+1} − D_l)·z_il`` with ``z_il ≥ 1 − Σ_{j: d_ij ≤ D_l} y_j``: one
+    covering row per level (none for the last when ``b_i`` is infinite).  Rows
+    with the same candidate set are merged (their costs summed): neighbouring
+    demand points share their nearest candidates.  Sets are compared by two
+    independent random 64-bit hashes plus their size.
+
+    Returns the set matrix (rows × new candidates), each row's cost and the
+    constant (``Σ w_i D_1`` and the fallback of demand with no pair).
+    """
+    cm = inp.cost
+    w = inp.weights
+    n_new = len(inp.new)
+    local = np.full(cm.n_candidates, -1, dtype=np.int64)
+    local[inp.new] = np.arange(n_new)
+    keep = (cm.minutes < b[cm.demand]) & (local[cm.candidate] >= 0) & (w[cm.demand] > 0)
+    d = cm.demand[keep].astype(np.int64)
+    c = local[cm.candidate[keep]]
+    m = cm.minutes[keep]
+    order = np.lexsort((c, m, d))
+    d, c, m = d[order], c[order], m[order]
+    has = np.zeros(cm.n_demand, dtype=bool)
+    has[d] = True
+    lone = ~has & (w > 0)
+    offset = float((w[lone] * b[lone]).sum())
+    if len(d) == 0:
+        return sp.csr_matrix((0, n_new)), np.zeros(0), offset
+    first = np.concatenate([[True], d[1:] != d[:-1]])
+    offset += float((w[d[first]] * m[first]).sum())
+    # a level ends at the last pair of a run of equal minutes within a demand point
+    same_next = np.concatenate([(d[1:] == d[:-1]), [False]])
+    ends = np.flatnonzero(~(same_next & np.concatenate([m[1:] == m[:-1], [False]])))
+    nxt = np.where(same_next[ends], m[np.minimum(ends + 1, len(m) - 1)], b[d[ends]])
+    ends, nxt = ends[np.isfinite(nxt)], nxt[np.isfinite(nxt)]
+    row_cost = w[d[ends]] * (nxt - m[ends])
+    starts = np.searchsorted(d, d[ends], side="left")
+    size = ends - starts + 1
+    rng = np.random.default_rng(20_240_601)
+    keys = np.empty((len(ends), 3), dtype=np.uint64)
+    for col in range(2):
+        h = rng.integers(0, np.iinfo(np.uint64).max, n_new, dtype=np.uint64, endpoint=True)
+        with np.errstate(over="ignore"):
+            cum = np.cumsum(h[c], dtype=np.uint64)
+            before = np.where(starts > 0, cum[np.maximum(starts - 1, 0)], np.uint64(0))
+            keys[:, col] = cum[ends] - before
+    keys[:, 2] = size.astype(np.uint64)
+    _, rep, inverse = np.unique(keys, axis=0, return_index=True, return_inverse=True)
+    cost = np.bincount(inverse.ravel(), weights=row_cost, minlength=len(rep)).astype(np.float64)
+    r_start, r_size = starts[rep], size[rep]
+    indptr = np.concatenate([[0], np.cumsum(r_size)])
+    within = np.arange(int(indptr[-1])) - np.repeat(indptr[:-1], r_size)
+    indices = c[np.repeat(r_start, r_size) + within]
+    sets = sp.csr_matrix((np.ones(len(indices)), indices, indptr), shape=(len(rep), n_new))
+    return sets, cost, offset
+
+
+class PMedian(_Siting):
+    """p-median: ``k`` new sites minimising population-weighted minutes to the nearest open site.
+
+    Existing facilities count as open.  Results: ``sites``, ``objective``
+    (Σ residents × minutes, the penalty included for unserved residents),
+    ``mean_minutes`` (objective / residents), ``unserved`` (residents with no
+    open facility within the matrix: charged ``unreachable_minutes``),
+    ``assignment`` (per demand point, the open candidate used, -1 for an
+    existing ``baseline_minutes`` facility or unserved), ``bound``, ``gap``,
+    ``seconds``, ``status``, ``greedy``.
+    """
+
+    kind = "p_median"
+    maximize = False
+
+    def __init__(self, inputs: _Inputs, unreachable_minutes: float | None = None, **kw: Any):
+        super().__init__(inputs, **kw)
+        self.unreachable_minutes = unreachable_minutes
+        self._b = _fallback(inputs, unreachable_minutes, inputs.base)
+        self.mean_minutes = math.nan
+        self.unserved = math.nan
+        self.assignment: IntArray = np.zeros(0, dtype=np.int64)
+
+    @classmethod
+    def from_cost_matrix(
+        cls,
+        cost_matrix: Any,
+        weights: ArrayLike,
+        k: int,
+        *,
+        existing: ArrayLike | None = None,
+        baseline_minutes: ArrayLike | None = None,
+        max_minutes: float | None = None,
+        unreachable_minutes: float | None = None,
+        name: str | None = None,
+        demand: Demand | None = None,
+        candidates: Candidates | None = None,
+    ) -> PMedian:
+        """``max_minutes`` cuts the matrix; ``unreachable_minutes`` (default: the cutoff)
+        is charged to a resident with no open candidate within it."""
+        problems = _Problems()
+        inp = _inputs(cost_matrix, weights, k, existing, baseline_minutes, problems, max_minutes)
+        if unreachable_minutes is not None:
+            problems.number("unreachable_minutes", unreachable_minutes, code="optimize.unreachable")
+        if inp is not None and not problems:
+            b = _fallback(inp, unreachable_minutes, inp.base)
+            cm = inp.cost
+            has = np.zeros(cm.n_demand, dtype=bool)
+            has[cm.demand[~inp.is_existing[cm.candidate]]] = True
+            stuck = int(np.count_nonzero(~np.isfinite(b) & ~has & (inp.weights > 0)))
+            if stuck:
+                problems.add(
+                    "optimize.unreachable_demand",
+                    f"{stuck} demand point(s) reach no candidate: give unreachable_minutes",
+                    n=stuck,
+                )
+            elif inp.k == 0 and not np.isfinite(b[inp.weights > 0]).all():
+                problems.add(
+                    "optimize.unreachable_demand",
+                    "with k = 0 some residents reach no facility: give unreachable_minutes",
+                    n=int(np.count_nonzero(~np.isfinite(b))),
+                )
+        problems.raise_if_any()
+        assert inp is not None
+        return cls(inp, unreachable_minutes, name=name, demand=demand, candidates=candidates)
+
+    @classmethod
+    def from_surface(
+        cls,
+        surface: PopulationSurface,
+        candidates: Candidates,
+        k: int,
+        *,
+        max_minutes: float = 60.0,
+        model: TravelTimeModel | None = None,
+        existing_xy: ArrayLike | None = None,
+        max_demand: int | None = DEFAULT_MAX_DEMAND,
+        exclusions: Any = None,
+        unreachable_minutes: float | None = None,
+    ) -> PMedian:
+        """From a surface, with pairs within ``max_minutes`` (the cutoff; see the module doc)."""
+        demand, cand, cm, ex = _from_surface_common(
+            surface, candidates, model, existing_xy, max_minutes, max_demand, exclusions
+        )
+        return cls.from_cost_matrix(
+            cm,
+            demand.weights,
+            k,
+            existing=ex,
+            unreachable_minutes=unreachable_minutes,
+            demand=demand,
+            candidates=cand,
+        )
+
+    def _costs(self, sites: IntArray) -> tuple[FloatArray, IntArray]:
+        """Minutes charged per demand point and the open column used (-1: fallback)."""
+        inp = self._in
+        best, which = inp.cost.nearest(np.concatenate([sites, inp.existing]))
+        fallback = _fallback(inp, self.unreachable_minutes, inp.user_base)
+        use = best <= fallback
+        return np.minimum(best, fallback), np.where(use & np.isfinite(best), which, -1)
+
+    def evaluate(self, sites: ArrayLike) -> float:
+        """Σ residents × minutes with ``sites`` (and the existing facilities) open."""
+        cost, _ = self._costs(np.asarray(sites, dtype=np.int64))
+        w = self.weights
+        pos = w > 0
+        return float((w[pos] * cost[pos]).sum())
+
+    def _set_result(self, sites: IntArray) -> None:
+        self.sites = np.sort(sites)
+        cost, which = self._costs(self.sites)
+        w = self.weights
+        pos = w > 0
+        self.objective = float((w[pos] * cost[pos]).sum())
+        self.mean_minutes = self.objective / self.total_weight
+        self.assignment = which
+        by_baseline = self._in.user_base <= cost
+        self.unserved = float(w[(which < 0) & ~by_baseline].sum())
+
+    def run_greedy(self, k: int | None = None, *, lazy: bool = True) -> GreedySolution:
+        t0 = time.perf_counter()
+        kk = self.k if k is None else k
+        inp = self._in
+        cm = inp.cost
+        indptr, dem, mins = cm.by_candidate()
+        finite = self._b[np.isfinite(self._b)]
+        big = max(
+            float(cm.minutes.max()) if cm.n_pairs else 0.0,
+            float(finite.max()) if len(finite) else 0.0,
+        )
+        # an unreached resident saves "big + 1 − d": reaching people first, then nearer
+        cur = np.where(np.isfinite(self._b), self._b, big + 1.0)
+        w = self.weights
+        new = inp.new
+
+        def gain(jl: int) -> float:
+            j = new[jl]
+            d = dem[indptr[j] : indptr[j + 1]]
+            return float((w[d] * np.maximum(cur[d] - mins[indptr[j] : indptr[j + 1]], 0.0)).sum())
+
+        def commit(jl: int) -> None:
+            j = new[jl]
+            d = dem[indptr[j] : indptr[j + 1]]
+            np.minimum.at(cur, d, mins[indptr[j] : indptr[j + 1]])
+
+        local, gains, evals = _greedy(len(new), kk, gain, commit, lazy=lazy)
+        sites = new[np.asarray(local, dtype=np.int64)]
+        return GreedySolution(
+            sites=sites,
+            gains=np.asarray(gains),
+            objective=self.evaluate(sites),
+            seconds=time.perf_counter() - t0,
+            lazy=lazy,
+            evaluations=evals,
+        )
+
+    def _mip(self) -> tuple[_Mip, sp.csr_matrix]:
+        """The radius formulation (see :func:`_radius_rows`): columns y then z."""
+        n_new = len(self._in.new)
+        sets, row_cost, offset = _radius_rows(self._in, self._b)
+        a = sets.tocoo()
+        n_u = sets.shape[0]
+        n_col = n_new + n_u
+        mip = _Mip(
+            cost=np.concatenate([np.zeros(n_new), row_cost]),
+            lower=np.zeros(n_col),
+            upper=np.concatenate([np.ones(n_new), np.full(n_u, np.inf)]),
+            integer=np.concatenate([np.ones(n_new, bool), np.zeros(n_u, bool)]),
+            row=np.concatenate([a.row, np.arange(n_u)]).astype(np.int64),
+            col=np.concatenate([a.col, n_new + np.arange(n_u)]).astype(np.int64),
+            val=np.ones(a.nnz + n_u),
+            row_lower=np.ones(n_u),
+            row_upper=np.full(n_u, np.inf),
+            maximize=False,
+            offset=offset,
+        )
+        _add_row(mip, np.arange(n_new), np.ones(n_new), self.k, self.k)
+        return mip, sets
+
+    def solve(
+        self,
+        method: Method = "exact",
+        *,
+        time_limit: float = DEFAULT_TIME_LIMIT_S,
+        gap: float = DEFAULT_GAP,
+        warm_start: bool = True,
+        lazy: bool = True,
+        verbose: bool = False,
+    ) -> PMedian:
+        problems = _Problems()
+        self._check_run(method, time_limit, gap, problems)
+        problems.raise_if_any()
+        t0 = time.perf_counter()
+        self.greedy = self.run_greedy(lazy=lazy)
+        self.method = method
+        if method == "greedy":
+            self._set_result(self.greedy.sites)
+            self.status, self.bound, self.gap = "greedy", math.nan, math.nan
+            self.seconds = time.perf_counter() - t0
+            return self
+        mip, sets = self._mip()
+        n_new = len(self._in.new)
+        start = None
+        if warm_start:
+            y = np.zeros(n_new)
+            y[np.searchsorted(self._in.new, self.greedy.sites)] = 1.0
+            start = np.concatenate([y, 1.0 - np.minimum(sets @ y, 1.0)])
+        res = _solve_mip(
+            mip, time_limit=time_limit, gap=gap, start=start, verbose=verbose, presolve=False
+        )
+        self._finish(res, res.x[:n_new] if res.x is not None else None)
+        self._set_result(self.sites if res.x is not None else self.greedy.sites)
+        self.seconds = time.perf_counter() - t0
+        return self
+
+    def summary(self) -> dict[str, Any]:
+        out = super().summary()
+        out.update(mean_minutes=self.mean_minutes, unserved=self.unserved)
+        return out

@@ -1,0 +1,231 @@
+"""The fewest new sites reaching a target coverage share (partial set covering)."""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from gridplan.siting._checks import FloatArray, IntArray, _Problems
+from gridplan.siting.demand import DEFAULT_MAX_DEMAND, Candidates, Demand
+from gridplan.siting.mclp import (
+    _add_row,
+    _cover,
+    _cover_greedy,
+    _cover_mip,
+    _cover_start,
+    _drop_redundant,
+)
+from gridplan.siting.models import (
+    DEFAULT_GAP,
+    DEFAULT_TIME_LIMIT_S,
+    Method,
+    _from_surface_common,
+    _Inputs,
+    _inputs,
+    _Siting,
+    _threshold,
+)
+from gridplan.solvers.greedy import GreedySolution
+from gridplan.solvers.highs import _solve_mip
+from gridplan.surface.grid import PopulationSurface
+from gridplan.travel.base import TravelTimeModel
+
+if TYPE_CHECKING:
+    pass
+
+
+class SetCoverTarget(_Siting):
+    """The fewest new sites bringing coverage within T to ``target`` of all residents.
+
+    ``target`` is a share (0.9, 0.95, 1.0) of all residents (``weights``
+    sum), those covered by existing facilities included.  Results:
+    ``sites``, ``objective`` (number of new sites), ``covered``,
+    ``coverage``, and ``max_coverage`` (the share all candidates together
+    reach).  A target above ``max_coverage`` gives ``status ==
+    "infeasible"`` and no sites; :meth:`message` explains it in zh/en.
+    """
+
+    kind = "set_cover_target"
+    maximize = False
+
+    def __init__(self, inputs: _Inputs, threshold_min: float, target: float, **kw: Any) -> None:
+        super().__init__(inputs, **kw)
+        self.threshold_min = float(threshold_min)
+        self.target = float(target)
+        self._cov = _cover(inputs, self.threshold_min)
+        total = self.total_weight
+        base = float(inputs.weights[self._cov.covered0].sum())
+        self.max_coverage = (base + float(self._cov.group_w.sum())) / total
+        self._need = self.target * total - base
+        self.covered = math.nan
+        self.coverage = math.nan
+
+    @classmethod
+    def from_cost_matrix(
+        cls,
+        cost_matrix: Any,
+        weights: ArrayLike,
+        threshold_min: float,
+        target: float,
+        *,
+        existing: ArrayLike | None = None,
+        baseline_minutes: ArrayLike | None = None,
+        name: str | None = None,
+        demand: Demand | None = None,
+        candidates: Candidates | None = None,
+    ) -> SetCoverTarget:
+        problems = _Problems()
+        inp = _inputs(cost_matrix, weights, None, existing, baseline_minutes, problems)
+        _threshold(threshold_min, inp.cost.max_minutes if inp else None, problems)
+        problems.number("target", target, high=1.0, code="optimize.target")
+        problems.raise_if_any()
+        assert inp is not None
+        return cls(inp, threshold_min, target, name=name, demand=demand, candidates=candidates)
+
+    @classmethod
+    def from_surface(
+        cls,
+        surface: PopulationSurface,
+        candidates: Candidates,
+        target: float,
+        threshold_min: float,
+        *,
+        model: TravelTimeModel | None = None,
+        existing_xy: ArrayLike | None = None,
+        max_demand: int | None = DEFAULT_MAX_DEMAND,
+        exclusions: Any = None,
+    ) -> SetCoverTarget:
+        demand, cand, cm, ex = _from_surface_common(
+            surface, candidates, model, existing_xy, threshold_min, max_demand, exclusions
+        )
+        return cls.from_cost_matrix(
+            cm, demand.weights, threshold_min, target, existing=ex, demand=demand, candidates=cand
+        )
+
+    @property
+    def feasible(self) -> bool:
+        return self.max_coverage >= self.target * (1 - 1e-12)
+
+    def message(self, lang: Literal["zh", "en"] = "zh") -> str:
+        """Why the target cannot be reached (empty when it can)."""
+        if self.feasible:
+            return ""
+        from gridplan.i18n import t
+
+        return t(
+            "optimize.target_infeasible",
+            lang,
+            target=self.target * 100,
+            max_coverage=self.max_coverage * 100,
+            threshold=self.threshold_min,
+        )
+
+    def covered_by(self, sites: ArrayLike) -> float:
+        s = np.asarray(sites, dtype=np.int64)
+        best, _ = self._in.cost.nearest(s)
+        return float(self.weights[(best <= self.threshold_min) | self._cov.covered0].sum())
+
+    def _set_result(self, sites: IntArray) -> None:
+        self.sites = np.sort(sites)
+        self.objective = float(len(sites))
+        self.covered = self.covered_by(self.sites)
+        self.coverage = self.covered / self.total_weight
+
+    def solve(
+        self,
+        method: Method = "exact",
+        *,
+        time_limit: float = DEFAULT_TIME_LIMIT_S,
+        gap: float = DEFAULT_GAP,
+        warm_start: bool = True,
+        lazy: bool = True,
+        polish: bool = True,
+        verbose: bool = False,
+    ) -> SetCoverTarget:
+        """Greedy (sites added until the target is met; with ``polish``, sites
+        that became redundant dropped, latest first) or exact (HiGHS, warm-started).
+        ``self.greedy`` holds the (polished) greedy answer."""
+        problems = _Problems()
+        self._check_run(method, time_limit, gap, problems)
+        problems.raise_if_any()
+        t0 = time.perf_counter()
+        self.method = method
+        n_new = len(self._in.new)
+        if not self.feasible:
+            self.status = "infeasible"
+            self.sites = np.zeros(0, dtype=np.int64)
+            self.objective = self.bound = self.gap = math.nan
+            self.covered = self.covered_by(self._in.new)
+            self.coverage = self.max_coverage
+            self.seconds = time.perf_counter() - t0
+            return self
+        tol = 1e-9 * self.total_weight
+        local, gains, evals = _cover_greedy(
+            self._cov, n_new, n_new, lazy=lazy, need=self._need - tol
+        )
+        if polish:
+            local = _drop_redundant(self._cov, n_new, local, self._need - tol)
+        sites = self._in.new[np.asarray(local, dtype=np.int64)]
+        self.greedy = GreedySolution(
+            sites=sites,
+            gains=np.asarray(gains[: len(local)]),
+            objective=float(len(sites)),
+            seconds=time.perf_counter() - t0,
+            lazy=lazy,
+            evaluations=evals,
+        )
+        if method == "greedy" or self._need <= tol:
+            self._set_result(sites)
+            self.status = "greedy" if method == "greedy" else "optimal"
+            self.bound = math.nan if method == "greedy" else self.objective
+            self.gap = math.nan if method == "greedy" else 0.0
+            self.seconds = time.perf_counter() - t0
+            return self
+        mip, n_g = _cover_mip(self._cov, n_new)
+        mip.maximize = False
+        mip.cost[:n_new] = 1.0
+        # uncovered residents at most (coverable − need); weights scaled so that the
+        # smallest group weighs at least ~1 (HiGHS's feasibility tolerances are absolute)
+        wmin = float(self._cov.group_w[self._cov.group_w > 0].min())
+        scale = 1.0 / wmin if wmin < 1.0 else 1.0
+        slack = float(self._cov.group_w.sum()) - self._need + tol
+        _add_row(mip, n_new + np.arange(n_g), self._cov.group_w * scale, -np.inf, slack * scale)
+        start = _cover_start(self._cov, n_new, local) if warm_start else None
+        res = _solve_mip(
+            mip, time_limit=time_limit, gap=gap, start=start, verbose=verbose, presolve=False
+        )
+        self._finish(res, res.x[:n_new] if res.x is not None else None)
+        self._set_result(self.sites if res.x is not None else sites)
+        self.seconds = time.perf_counter() - t0
+        return self
+
+    def summary(self) -> dict[str, Any]:
+        out = super().summary()
+        out.update(
+            covered=self.covered,
+            coverage=self.coverage,
+            target=self.target,
+            max_coverage=self.max_coverage,
+        )
+        return out
+
+
+# --- p-median -------------------------------------------------------------------------
+
+
+def _fallback(inp: _Inputs, unreachable_minutes: float | None, base: FloatArray) -> FloatArray:
+    """Per demand, the minutes charged without an open candidate among its pairs."""
+    cm = inp.cost
+    if unreachable_minutes is not None:
+        pen = float(unreachable_minutes)
+    elif math.isfinite(cm.max_minutes):
+        pen = cm.max_minutes
+    elif cm.complete:
+        pen = math.inf
+    else:
+        pen = float(cm.minutes.max()) if cm.n_pairs else math.inf
+    return np.minimum(base, pen)

@@ -1,0 +1,3 @@
+"""Stage 3, surface: the cell grid and the population on it (census spread, rasters, points,
+polygons, WorldPop).
+"""

@@ -1,0 +1,223 @@
+"""Population from settlement points (CSV/Excel: lon, lat, population)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from gridplan.errors import UploadError
+from gridplan.inputs.crs import in_china, to_wgs84
+from gridplan.inputs.tables import read_table_upload
+from gridplan.inputs.vector import parse_datum
+from gridplan.plan.units import UnitSet
+from gridplan.surface._common import (
+    _LAT_NAMES,
+    _LON_NAMES,
+    _POP_NAMES,
+    _find_column,
+    _grid_and_index,
+    _locate_in_units,
+    _numbers,
+    _transformer,
+    _unit_ids,
+    _zone_note,
+)
+from gridplan.surface.grid import (
+    PopulationSurface,
+)
+from gridplan.surface.report import BadRow, SurfaceReport
+
+# --------------------------------------------------------------------------------------
+# points
+
+
+def surface_from_points(
+    table_df_or_path: pd.DataFrame | bytes | str | Path,
+    unit_set: UnitSet,
+    cell_m: float = 100,
+    *,
+    datum: str = "wgs84",
+    filename: str | None = None,
+    encoding: str | None = None,
+    max_mb: float | None = None,
+    lon_column: str | None = None,
+    lat_column: str | None = None,
+    population_column: str | None = None,
+) -> tuple[PopulationSurface, SurfaceReport]:
+    """A population surface from points with a population (residential compounds, villages).
+
+    Parameters
+    ----------
+    table_df_or_path
+        A DataFrame, or a CSV/Excel file's content or path (read with
+        :func:`gridplan.inputs.tables.read_table_upload`: UTF-8/GBK/GB18030 detected).
+        Columns are found by name: longitude ``lon``/``lng``/``经度``/``x``,
+        latitude ``lat``/``纬度``/``y``, population ``常住人口``/``population``/
+        ``pop``/``人口``/``户籍人口``... (resident population preferred); or
+        given with ``lon_column``, ``lat_column``, ``population_column``.
+    unit_set, cell_m
+        The planning units and the cell size in metres.
+    datum
+        Datum of the coordinates: ``"wgs84"``, ``"gcj02"`` (Amap, Tencent) or
+        ``"bd09"`` (Baidu); aliases accepted as in :func:`gridplan.inputs.vector.parse_datum`.
+    filename, encoding, max_mb
+        Passed to :func:`gridplan.inputs.tables.read_table_upload`.
+
+    Returns
+    -------
+    PopulationSurface
+        Each point's population in the cell holding it; ``source="uploaded"``.
+        A point inside a unit whose cell's centre is outside every unit (on the
+        prefecture's edge) keeps its people: that cell is given the point's unit.
+    SurfaceReport
+        Bad rows with spreadsheet row numbers and reasons; points outside the
+        units dropped and counted (``outside_rows``).
+
+    Raises
+    ------
+    UploadError
+        ``points.no_columns`` when a coordinate or population column is
+        missing; ``points.no_valid_rows`` when no row is usable; the codes of
+        :func:`gridplan.inputs.tables.read_table_upload`; ``upload.bad_datum``.
+    """
+    datum_key = parse_datum(datum)
+    notes: list[str] = []
+    if isinstance(table_df_or_path, pd.DataFrame):
+        frame = table_df_or_path.reset_index(drop=True)
+        name = filename or "table"
+    else:
+        frame, load = read_table_upload(
+            table_df_or_path, filename, encoding=encoding, max_mb=max_mb
+        )
+        name = load.filename
+        notes += load.notes
+        if load.n_dropped:
+            notes.append(
+                f"{load.n_dropped} blank row(s) were skipped; row numbers below the first "
+                "blank row count only non-blank rows"
+            )
+    columns = list(frame.columns)
+    picked: dict[str, Any] = {}
+    missing: list[str] = []
+    for key, given, names in (
+        ("lon", lon_column, _LON_NAMES),
+        ("lat", lat_column, _LAT_NAMES),
+        ("population", population_column, _POP_NAMES),
+    ):
+        if given is not None:
+            col = given if given in columns else None
+            others: list[Any] = []
+        else:
+            col, others = _find_column(columns, names)
+        if col is None:
+            missing.append(given or key)
+        else:
+            picked[key] = col
+            if others:
+                notes.append(f"used column '{col}' for {key}; also found {others}")
+    if missing:
+        shown = ", ".join(map(str, columns))
+        raise UploadError(
+            f"{name}: no column for {', '.join(missing)}; columns found: {shown}",
+            code="points.no_columns",
+            params={"missing": ", ".join(missing), "columns": shown},
+        )
+
+    n = len(frame)
+    rows = np.arange(n) + 2  # spreadsheet rows: the header is row 1
+    lon, lon_missing, lon_bad = _numbers(frame[picked["lon"]])
+    lat, lat_missing, lat_bad = _numbers(frame[picked["lat"]])
+    pop, pop_missing, pop_bad = _numbers(frame[picked["population"]])
+    bad: list[BadRow] = []
+    usable = np.ones(n, dtype=bool)
+
+    def flag(mask: NDArray[np.bool_], code: str, **cols: NDArray[Any]) -> None:
+        for i in np.flatnonzero(mask):
+            params = {k: _fmt(v[i]) for k, v in cols.items()}
+            bad.append(BadRow(int(rows[i]), f"popsurface.row.{code}", params))
+        usable[mask] = False
+
+    raw_lon = frame[picked["lon"]].to_numpy(dtype=object)
+    raw_lat = frame[picked["lat"]].to_numpy(dtype=object)
+    raw_pop = frame[picked["population"]].to_numpy(dtype=object)
+    flag(lon_missing | lat_missing, "missing_coordinates")
+    flag(lon_bad | lat_bad, "non_numeric_coordinates", lon=raw_lon, lat=raw_lat)
+    with np.errstate(invalid="ignore"):
+        swapped = in_china(lat, lon) & ~in_china(lon, lat)
+        out_of_range = ((np.abs(lon) > 180) | (np.abs(lat) > 90)) & ~swapped
+    flag(out_of_range, "bad_coordinates", lon=lon, lat=lat)
+    flag(swapped, "swapped_coordinates", lon=lon, lat=lat)
+    coord_ok = usable.copy()
+    flag(pop_missing, "missing_population")
+    flag(pop_bad, "bad_population", value=raw_pop)
+    with np.errstate(invalid="ignore"):
+        flag(pop < 0, "negative_population", value=pop)
+    bad.sort(key=lambda b: b.row)
+    n_foreign = int((coord_ok & ~in_china(lon, lat)).sum())
+    if n_foreign:
+        notes.append(
+            f"{n_foreign} point(s) lie outside China: check the coordinate columns and datum"
+        )
+    if not usable.any():
+        problems = [b.text("en") for b in bad[:10]]
+        raise UploadError(
+            f"{name}: no usable row among {n}",
+            code="points.no_valid_rows",
+            params={"filename": name, "n": n},
+            problems=problems,
+        )
+
+    grid, index = _grid_and_index(unit_set, cell_m)
+    sel = np.flatnonzero(usable)
+    wlon, wlat = to_wgs84(lon[sel], lat[sel], datum_key)
+    if datum_key != "wgs84":
+        notes.append(f"coordinates converted from {datum_key.upper()} to WGS-84")
+    x, y = _transformer("EPSG:4326", grid.crs).transform(wlon, wlat)
+    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    unit = _locate_in_units(unit_set, grid.crs, x, y)
+    r, c, on_grid = grid.cell_of(x, y)
+    inside = (unit >= 0) & on_grid
+    p = pop[sel]
+    flat = r[inside] * grid.ncols + c[inside]
+    population = np.bincount(flat, weights=p[inside], minlength=grid.nrows * grid.ncols)
+    index = index.copy()
+    flat_index = index.reshape(-1)
+    orphan = flat_index[flat] < 0
+    if orphan.any():
+        flat_index[flat[orphan]] = unit[inside][orphan]
+        notes.append(
+            f"{int(orphan.sum())} point(s) inside a unit fell in edge cells whose centre is "
+            "outside every unit; those cells were given the point's unit"
+        )
+    notes += _zone_note(unit_set)
+    surface = PopulationSurface(
+        grid=grid,
+        population=population.reshape(grid.shape).astype(np.float32),
+        unit_index=index,
+        unit_ids=_unit_ids(unit_set),
+        source="uploaded",
+        method=f"population points {name} ({datum_key}), summed per cell",
+    )
+    input_total = float(p.sum())
+    report = SurfaceReport(
+        kind="points",
+        input_total=input_total,
+        kept_total=surface.total,
+        dropped_population=float(p[~inside].sum()),
+        n_input=len(sel),
+        n_outside=int((~inside).sum()),
+        outside_rows=[int(v) for v in rows[sel][~inside]],
+        bad_rows=bad,
+        notes=notes,
+    )
+    return surface, report
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float | np.floating):
+        return f"{float(value):g}"
+    return str(value)

@@ -1,0 +1,80 @@
+"""Travel-time models behind one interface.
+
+Every model turns a :class:`~gridplan.surface.grid.CellGrid`, a mask of the cells
+that matter and the facilities' metric coordinates into a
+:class:`TravelTimes` surface: minutes from each cell to its nearest facility,
+and which facility that is.  Coverage then only thresholds these minutes, so a
+slider never recomputes travel times.
+
+Models
+------
+``straight``
+    Straight-line distance × detour factor at a speed per mode
+    (:class:`StraightLineModel`).
+``raster``
+    AccessMod-style friction surface with multi-source cost distance
+    (:mod:`gridplan.travel.costdistance`).
+``network``
+    Road-network shortest paths with off-road legs (:mod:`gridplan.travel.network`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+import numpy as np
+from numpy.typing import NDArray
+
+from gridplan.errors import InputError
+from gridplan.surface.grid import CellGrid
+
+Mode = Literal["walk", "ebike", "drive"]
+
+
+@dataclass
+class TravelTimes:
+    """Minutes from each cell to its nearest facility.
+
+    ``minutes`` is ``float32`` of the grid's shape, ``inf`` where no facility is
+    reachable (or beyond the model's cutoff) and for cells outside the mask;
+    ``nearest`` is the index of that facility (-1 where none).
+    """
+
+    grid: CellGrid
+    minutes: NDArray[np.float32]
+    nearest: NDArray[np.int32]
+    model: str
+    params: dict[str, Any] = field(default_factory=dict)
+    cutoff_min: float = float("inf")
+
+
+class TravelTimeModel(Protocol):
+    """What every travel-time model provides."""
+
+    @property
+    def name(self) -> str: ...
+
+    def travel_times(
+        self, grid: CellGrid, mask: NDArray[np.bool_], facilities_xy: NDArray[np.float64]
+    ) -> TravelTimes: ...
+
+
+def speed_m_per_min(speed_kmh: float) -> float:
+    if not 0.5 <= speed_kmh <= 150:
+        raise InputError(
+            f"speed must be between 0.5 and 150 km/h, got {speed_kmh}",
+            code="traveltime.speed",
+            params={"speed": speed_kmh},
+        )
+    return speed_kmh * 1000.0 / 60.0
+
+
+def check_detour(detour: float) -> None:
+    """Raise ``traveltime.detour`` unless the detour factor is between 1.0 and 3.0."""
+    if not 1.0 <= detour <= 3.0:
+        raise InputError(
+            f"detour factor must be between 1.0 and 3.0, got {detour}",
+            code="traveltime.detour",
+            params={"detour": detour},
+        )

@@ -1,0 +1,427 @@
+"""The friction surface of the raster model: speeds from land cover, roads and slope (Tobler)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+import rasterio.features
+from numpy.typing import ArrayLike, NDArray
+
+from gridplan._validate import Problems, positive
+from gridplan.errors import InputError
+from gridplan.surface.grid import CellGrid
+from gridplan.travel.modes import MODE_SPEEDS_KMH
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+
+Engine = Literal["buckets", "scipy"]
+ToblerRule = Literal["round_trip", "uphill"]
+
+MODES = ("walk", "ebike", "drive")
+ENGINES = ("buckets", "scipy")
+TOBLER_RULES = ("round_trip", "uphill")
+
+#: Off-road speed (km/h) of each mode where no land cover is given.  Off the
+#: mapped roads everybody moves on foot or close to it, as in AccessMod's
+#: motorised scenarios where land cover classes keep the WALKING mode:
+#: ``walk`` is the project's walking standard (15 min ≈ 1,200 m, see
+#: :data:`gridplan.travel.modes.MODE_SPEED_SOURCES`); ``drive`` is walking to
+#: the nearest mapped road; ``ebike`` 6 km/h is riding slowly or pushing on
+#: unmapped tracks (assumed).
+OFFROAD_SPEEDS_KMH: dict[str, float] = {
+    "walk": MODE_SPEEDS_KMH["walk"],
+    "ebike": 6.0,
+    "drive": MODE_SPEEDS_KMH["walk"],
+}
+
+#: Walking speeds (km/h) per ESA WorldCover class.  The vegetation classes
+#: follow the examples of the AccessMod 5 manual (travelling scenario table:
+#: urban/built-up 5, low dense vegetation 4, medium dense 3, dense 2, bare
+#: soil 5 km/h); built-up and bare are set to the project's 4.8 km/h walking
+#: standard so that towns match the straight-line model.  Snow, wetland,
+#: mangrove and moss values are assumed.  0 (no data) and 80 (permanent water)
+#: are barriers, as AccessMod treats no-data and zero-speed cells.
+_WALK_LANDCOVER: dict[int, float] = {
+    0: 0.0,  # no data: barrier
+    10: 2.0,  # tree cover: dense vegetation (AccessMod 2)
+    20: 3.0,  # shrubland: medium dense vegetation (AccessMod 3)
+    30: 4.0,  # grassland: low dense vegetation (AccessMod 4)
+    40: 4.0,  # cropland: low dense vegetation, field tracks (AccessMod 4)
+    50: 4.8,  # built-up (AccessMod 5; project walking standard)
+    60: 4.8,  # bare / sparse vegetation (AccessMod bare soil 5; walking standard)
+    70: 1.5,  # snow and ice (assumed)
+    80: 0.0,  # permanent water bodies: barrier
+    90: 1.0,  # herbaceous wetland (assumed)
+    95: 1.0,  # mangroves (assumed)
+    100: 3.0,  # moss and lichen (assumed)
+}
+
+#: Off-road speeds (km/h) per ESA WorldCover class and mode.  ``drive`` uses
+#: the walking table (off the mapped roads the patient walks); ``ebike`` rides
+#: a little faster than walking on open flat classes with unmapped lanes and
+#: field tracks (built-up 8, cropland and bare 6, grassland 5: assumed) and
+#: pushes elsewhere.
+LANDCOVER_SPEEDS_KMH: dict[str, dict[int, float]] = {
+    "walk": dict(_WALK_LANDCOVER),
+    "ebike": _WALK_LANDCOVER | {30: 5.0, 40: 6.0, 50: 8.0, 60: 6.0},
+    "drive": dict(_WALK_LANDCOVER),
+}
+
+_LINKS = ("motorway", "trunk", "primary", "secondary", "tertiary")
+_WALKABLE = (
+    "trunk",
+    "trunk_link",
+    "primary",
+    "primary_link",
+    "secondary",
+    "secondary_link",
+    "tertiary",
+    "tertiary_link",
+    "unclassified",
+    "residential",
+    "road",
+    "living_street",
+    "service",
+    "track",
+    "path",
+    "footway",
+    "pedestrian",
+    "steps",
+    "cycleway",
+    "bridleway",
+)
+
+#: Speeds (km/h) per OSM ``highway`` class and mode.  A class missing from a
+#: mode's table does not raise the speed of its cells in that mode (motorways
+#: for walking and e-bikes: pedestrians and e-bikes are banned from Chinese
+#: expressways; footways for cars).  Such roads are not barriers either: at
+#: 100 m cells a road line would also block the underpasses and bridges that
+#: cross it.
+#:
+#: ``drive``: average planning speeds including junctions, well below the
+#: design speeds of JTG B01-2014 (assumed; motorway 80, trunk 60, primary 50,
+#: secondary 40, tertiary 30, residential/unclassified 20 as briefed; links
+#: about half their road).  ``walk``: the 4.8 km/h walking standard on every
+#: walkable class.  ``ebike``: 18 km/h on main roads and cycleways, 15 on
+#: minor roads (the 15–20 km/h usual for e-bikes, under the 25 km/h cap of
+#: GB 17761-2018), slower on service roads, tracks and paths (assumed).
+ROAD_SPEEDS_KMH: dict[str, dict[str, float]] = {
+    "drive": {
+        "motorway": 80.0,
+        "motorway_link": 40.0,
+        "trunk": 60.0,
+        "trunk_link": 30.0,
+        "primary": 50.0,
+        "primary_link": 25.0,
+        "secondary": 40.0,
+        "secondary_link": 20.0,
+        "tertiary": 30.0,
+        "tertiary_link": 15.0,
+        "unclassified": 20.0,
+        "residential": 20.0,
+        "road": 20.0,
+        "living_street": 10.0,
+        "service": 10.0,
+        "track": 10.0,
+    },
+    "walk": {cls: MODE_SPEEDS_KMH["walk"] for cls in _WALKABLE},
+    "ebike": {
+        **{c: 18.0 for c in ("trunk", "primary", "secondary", "cycleway")},
+        **{f"{c}_link": 15.0 for c in _LINKS if c != "motorway"},
+        **{c: 15.0 for c in ("tertiary", "unclassified", "residential", "road")},
+        **{c: 10.0 for c in ("living_street", "service", "track")},
+        "path": 8.0,
+    },
+}
+
+#: Tobler's hiking function at flat ground (km/h): 6·exp(−3.5·0.05) ≈ 5.04.
+TOBLER_FLAT_KMH = float(6.0 * np.exp(-3.5 * np.abs(0.0 + 0.05)))
+
+
+# --- validation ---------------------------------------------------------------------
+
+
+class _Problems(Problems):
+    """Collects every problem of one call, raised together as one InputError."""
+
+    def __init__(self) -> None:
+        super().__init__("costdistance.invalid", "cannot compute raster travel times")
+
+    def merge(self, err: InputError) -> None:
+        """Take over the problems of an InputError raised by another check."""
+        details = err.params.get("problems")
+        if err.code != self.code or not isinstance(details, list):
+            raise err
+        for text, detail in zip(err.problems, details, strict=True):
+            params = dict(detail)
+            self.add(params.pop("code"), text, **params)
+
+    def speeds(self, name: str, values: Any) -> None:
+        v = np.asarray(values)
+        if v.dtype.kind not in "fiu":
+            v = v.astype(np.float64)
+        n_bad = int(np.count_nonzero(~np.isfinite(v)))
+        n_neg = int(np.count_nonzero(v < 0))
+        if n_bad:
+            self.add(
+                "costdistance.nonfinite_speed",
+                f"{name}: {n_bad} speed(s) are not finite numbers",
+                name=name,
+                n=n_bad,
+            )
+        if n_neg:
+            self.add(
+                "costdistance.negative_speed",
+                f"{name}: {n_neg} speed(s) are negative",
+                name=name,
+                n=n_neg,
+            )
+
+    def cutoff(self, cutoff_min: float) -> None:
+        c = float(cutoff_min)
+        if math.isnan(c) or c <= 0:
+            self.add(
+                "costdistance.cutoff",
+                f"cutoff must be more than 0 minutes, got {cutoff_min}",
+                cutoff=cutoff_min,
+            )
+
+    def choice(self, code: str, name: str, value: Any, allowed: Sequence[str]) -> None:
+        if value not in allowed:
+            self.add(
+                code,
+                f"{name} must be one of {', '.join(allowed)}, got {value!r}",
+                value=value,
+                allowed=list(allowed),
+            )
+
+
+# --- speed surface ------------------------------------------------------------------
+
+
+def tobler_factor(slope: ArrayLike, rule: ToblerRule = "round_trip") -> NDArray[np.float64]:
+    """Walking speed on a slope relative to flat ground, by Tobler's hiking function.
+
+    Tobler (1993): ``W(S) = 6·exp(−3.5·|S + 0.05|)`` km/h for the slope ``S``
+    (rise over run) in the direction of travel; ``W(0) = 6·e^(−0.175) ≈ 5.04``.
+    A cell's speed cannot depend on the direction of travel, so ``slope`` is
+    the slope *magnitude* (steepest gradient) and ``rule`` picks the direction:
+
+    ``round_trip`` (default)
+        The harmonic mean of the uphill and downhill speeds, i.e. the mean
+        time of crossing the cell once up and once down:
+        ``2 / (W(0)/W(S) + W(0)/W(−S))``.  Never above 1; 10 % gives
+        ``2 / (e^0.35 + 1) ≈ 0.827``.
+    ``uphill``
+        Always climbing: ``W(S)/W(0) = e^(−3.5·S)``; 10 % gives
+        ``e^(−0.35) ≈ 0.705``.  Conservative.
+
+    (Downhill alone, ``W(−S)/W(0)``, is above 1 up to 10 % and exactly 1 at
+    10 %: Tobler's fastest walk is 5 % downhill.)  Slopes that are not finite
+    (no DEM data) give 1.
+    """
+    problems = _Problems()
+    problems.choice("costdistance.tobler", "tobler", rule, TOBLER_RULES)
+    problems.raise_if_any()
+    s = np.abs(np.asarray(slope, dtype=np.float64))
+    up = _tobler_kmh(s) / TOBLER_FLAT_KMH
+    f = up if rule == "uphill" else 2.0 / (1.0 / up + TOBLER_FLAT_KMH / _tobler_kmh(-s))
+    return np.where(np.isfinite(f), f, 1.0)
+
+
+def _tobler_kmh(slope: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Tobler's hiking function (km/h) for the signed slope in the direction of travel."""
+    return 6.0 * np.exp(-3.5 * np.abs(slope + 0.05))
+
+
+def slope_magnitude(dem: ArrayLike, cell_m: float) -> NDArray[np.float64]:
+    """Steepest slope (rise over run) of each cell: ``|∇h|`` with ``numpy.gradient``.
+
+    Central differences inside, one-sided at the edges; cells next to a
+    non-finite elevation get a non-finite slope (treated as flat by
+    :func:`tobler_factor`).
+    """
+    h = np.asarray(dem, dtype=np.float64)
+    grads = [
+        np.gradient(h, float(cell_m), axis=ax) if h.shape[ax] > 1 else np.zeros_like(h)
+        for ax in (0, 1)
+    ]
+    return np.hypot(grads[0], grads[1])
+
+
+def _road_speed_of(value: Any, table: Mapping[str, float]) -> float:
+    """Speed of an OSM ``highway`` value (a string, or a list as osmnx merges them)."""
+    if isinstance(value, str):
+        return float(table.get(value, 0.0))
+    if isinstance(value, (list, tuple, set, np.ndarray)):
+        return max((_road_speed_of(v, table) for v in value), default=0.0)
+    return 0.0
+
+
+def rasterize_roads(
+    grid: CellGrid,
+    roads: gpd.GeoDataFrame,
+    speeds: Mapping[str, float],
+    *,
+    column: str = "highway",
+) -> NDArray[np.float32]:
+    """Road speed (km/h) per cell, 0 where no road of a class in ``speeds`` touches it.
+
+    Lines are burnt with ``all_touched=True`` (every cell a line crosses gets
+    its speed) in increasing speed, so a cell crossed by several roads keeps
+    the fastest.  Classes missing from ``speeds`` are ignored.
+    """
+    out = np.zeros(grid.shape, dtype=np.float32)
+    if len(roads) == 0:
+        return out
+    geoms = roads.geometry.to_crs(grid.crs) if roads.crs is not None else roads.geometry
+    v = np.array([_road_speed_of(h, speeds) for h in roads[column]], dtype=np.float64)
+    ok = (v > 0) & geoms.notna().to_numpy() & ~geoms.is_empty.to_numpy()
+    idx = np.flatnonzero(ok)
+    if len(idx) == 0:
+        return out
+    idx = idx[np.argsort(v[idx], kind="stable")]
+    shapes = [(geoms.iat[i], float(v[i])) for i in idx]
+    return rasterio.features.rasterize(
+        shapes,
+        out_shape=grid.shape,
+        transform=grid.transform,
+        fill=0.0,
+        all_touched=True,
+        dtype="float32",
+    )
+
+
+def speed_surface(
+    grid: CellGrid,
+    *,
+    mode: str = "walk",
+    landcover: ArrayLike | None = None,
+    landcover_speeds: Mapping[int, float] | None = None,
+    roads: gpd.GeoDataFrame | None = None,
+    road_speeds: Mapping[str, float] | None = None,
+    dem: ArrayLike | None = None,
+    base_speed_kmh: float | None = None,
+    tobler: ToblerRule = "round_trip",
+    highway_column: str = "highway",
+) -> NDArray[np.float32]:
+    """Travel speed (km/h) per cell of ``grid`` for ``mode``; 0 marks a barrier.
+
+    Parameters
+    ----------
+    mode
+        ``walk``, ``ebike`` or ``drive``: picks the default tables.
+    landcover
+        Integer class per cell (ESA WorldCover codes for the default tables).
+        Without it every cell gets ``base_speed_kmh``.
+    landcover_speeds
+        Class → km/h; replaces (does not amend) :data:`LANDCOVER_SPEEDS_KMH`
+        ``[mode]``, so that another classification cannot silently inherit
+        ESA meanings (amend with ``LANDCOVER_SPEEDS_KMH[mode] | {...}``).
+        Every class present in ``landcover`` must have a speed.
+    roads
+        OSM lines (any CRS, reprojected) with a ``highway`` column (a string,
+        or a list of strings as osmnx gives for merged edges: the fastest
+        counts).  Burnt onto the grid (:func:`rasterize_roads`); a cell takes
+        the faster of its road and off-road speed, so roads also bridge water.
+    road_speeds
+        ``highway`` class → km/h; replaces :data:`ROAD_SPEEDS_KMH` ``[mode]``.
+    dem
+        Elevation (m) per cell.  Walking-type cells are scaled by
+        :func:`tobler_factor` of :func:`slope_magnitude`: every off-road cell
+        in every mode (off the roads people walk), and road cells in ``walk``
+        mode.  Road cells of ``ebike`` and ``drive`` are not scaled (motor;
+        AccessMod leaves MOTORIZED classes uncorrected too).
+    base_speed_kmh
+        Off-road speed without land cover; default :data:`OFFROAD_SPEEDS_KMH`.
+    tobler
+        ``round_trip`` or ``uphill``, see :func:`tobler_factor`.
+
+    Raises
+    ------
+    InputError
+        ``costdistance.invalid`` listing every problem at once (shapes,
+        negative or non-finite speeds, unknown mode or land cover classes,
+        roads without CRS or ``highway`` column).
+    """
+    problems = _Problems()
+    problems.choice("costdistance.mode", "mode", mode, MODES)
+    problems.choice("costdistance.tobler", "tobler", tobler, TOBLER_RULES)
+    known_mode = mode if mode in MODES else "walk"
+    base = OFFROAD_SPEEDS_KMH[known_mode] if base_speed_kmh is None else base_speed_kmh
+    if not positive(base):
+        problems.add(
+            "costdistance.base_speed",
+            f"base speed must be a positive number of km/h, got {base!r}",
+            speed=base,
+        )
+        base = OFFROAD_SPEEDS_KMH[known_mode]
+    lc: NDArray[Any] | None = None
+    lc_table = dict(
+        LANDCOVER_SPEEDS_KMH[known_mode] if landcover_speeds is None else landcover_speeds
+    )
+    problems.speeds("landcover_speeds", list(lc_table.values()))
+    if landcover is not None and problems.shape("landcover", landcover, grid.shape):
+        lc = np.asarray(landcover)
+        if not np.issubdtype(lc.dtype, np.integer):
+            problems.add(
+                "costdistance.landcover_dtype",
+                f"landcover must hold integer classes, got {lc.dtype}",
+                dtype=str(lc.dtype),
+            )
+            lc = None
+        else:
+            keys = np.array(sorted(lc_table), dtype=np.int64)
+            pos = np.searchsorted(keys, lc).clip(0, max(len(keys) - 1, 0))
+            unknown = lc[keys[pos] != lc] if len(keys) else lc.ravel()
+            missing = [int(c) for c in np.unique(unknown)]
+            if missing:
+                problems.add(
+                    "costdistance.landcover_classes",
+                    f"land cover classes without a speed: {missing}",
+                    classes=missing,
+                )
+    rd_table = dict(ROAD_SPEEDS_KMH[known_mode] if road_speeds is None else road_speeds)
+    problems.speeds("road_speeds", list(rd_table.values()))
+    if roads is not None:
+        if highway_column not in roads.columns:
+            problems.add(
+                "costdistance.roads_column",
+                f"roads have no {highway_column!r} column (columns: {list(roads.columns)})",
+                column=highway_column,
+                columns=[str(c) for c in roads.columns],
+            )
+        if roads.crs is None and len(roads):
+            problems.add(
+                "costdistance.roads_crs",
+                "roads have no coordinate reference system",
+            )
+    elev: NDArray[np.float64] | None = None
+    if dem is not None and problems.shape("dem", dem, grid.shape):
+        elev = np.asarray(dem, dtype=np.float64)
+    problems.raise_if_any()
+
+    # off-road speed
+    if lc is None:
+        speed = np.full(grid.shape, base, dtype=np.float64)
+    else:
+        keys = np.array(sorted(lc_table), dtype=np.int64)
+        vals = np.array([lc_table[int(k)] for k in keys], dtype=np.float64)
+        speed = vals[np.searchsorted(keys, lc.astype(np.int64))]
+    walking = np.ones(grid.shape, dtype=bool)
+    # roads
+    if roads is not None and len(roads):
+        road = rasterize_roads(grid, roads, rd_table, column=highway_column).astype(np.float64)
+        on_road = road > speed
+        speed = np.where(on_road, road, speed)
+        if known_mode != "walk":
+            walking = ~on_road
+    # slope
+    if elev is not None:
+        factor = tobler_factor(slope_magnitude(elev, grid.cell_m), tobler)
+        speed = np.where(walking, speed * factor, speed)
+    return speed.astype(np.float32)

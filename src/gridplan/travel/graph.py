@@ -1,0 +1,434 @@
+"""The road network as a sparse graph in the grid's metric CRS: snapping, multi-source Dijkstra."""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import scipy.sparse as sp
+import shapely
+from numpy.typing import NDArray
+from pyproj import CRS, Transformer
+from scipy.sparse.csgraph import dijkstra
+from scipy.spatial import cKDTree
+
+from gridplan.errors import InputError
+from gridplan.travel.roadspeeds import ROAD_SPEEDS_KMH, _both, edge_speed_kmh
+
+if TYPE_CHECKING:
+    import networkx as nx
+
+DEFAULT_DENSIFY_M = 50.0
+_EPS_MIN = 1e-9  # minutes: tolerance of the cutoff test on float sums
+
+# --------------------------------------------------------------------------- sparse graph
+
+
+@dataclass(frozen=True)
+class RoadGraph:
+    """A road network ready for shortest paths, in one metric CRS and one mode.
+
+    ``matrix`` is the *reversed* travel graph in CSR form, ``(n + 1) × (n + 1)``:
+    ``matrix[b, a]`` is the minutes of travel from node ``a`` to node ``b``;
+    row and column ``n`` are the (empty) super-source.  Nodes ``0 .. n_graph_nodes
+    - 1`` are the graph's own nodes in ``node_ids`` order, the rest are points
+    inserted along the roads every ``densify_m`` metres at most.
+    """
+
+    mode: str
+    crs: str
+    matrix: sp.csr_matrix
+    xy: NDArray[np.float64]
+    node_ids: list[Any]
+    snappable: NDArray[np.int64]
+    n_segments: int
+    road_km: float
+    densify_m: float | None
+    tree: cKDTree | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def n_nodes(self) -> int:
+        return int(self.xy.shape[0])
+
+    @property
+    def n_graph_nodes(self) -> int:
+        return len(self.node_ids)
+
+    @property
+    def source(self) -> int:
+        """Index of the super-source row/column."""
+        return self.n_nodes
+
+    def snap(
+        self, xy: NDArray[np.float64], k: int, max_m: float
+    ) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
+        """The ``k`` nearest usable nodes of each point within ``max_m``.
+
+        Returns distances (``inf`` where none) and node indices (-1 there), both
+        of shape ``(len(xy), k)``.
+        """
+        pts = np.asarray(xy, dtype=float).reshape(-1, 2)
+        dist = np.full((len(pts), k), np.inf)
+        node = np.full((len(pts), k), -1, dtype=np.int64)
+        if len(pts) == 0 or self.tree is None or len(self.snappable) == 0:
+            return dist, node
+        tree = self.tree
+        kk = min(k, len(self.snappable))
+        # the k-d tree's bound is strict; a point exactly max_m away still joins
+        d, i = tree.query(pts, k=kk, distance_upper_bound=max_m + 1e-6, workers=-1)
+        d = np.asarray(d, dtype=float).reshape(len(pts), kk)
+        i = np.asarray(i, dtype=np.int64).reshape(len(pts), kk)
+        ok = np.isfinite(d)
+        dist[:, :kk] = d
+        node[:, :kk] = np.where(ok, self.snappable[np.clip(i, 0, len(self.snappable) - 1)], -1)
+        return dist, node
+
+    def minutes_from_nodes(
+        self,
+        facility_nodes: NDArray[np.int64],
+        facility_legs_min: NDArray[np.float64],
+        facility_index: NDArray[np.int64],
+        cutoff_min: float = math.inf,
+    ) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
+        """Minutes from every node to its nearest facility, and that facility.
+
+        Facility ``facility_index[j]`` is reached from node ``facility_nodes[j]``
+        after ``facility_legs_min[j]`` more minutes (its off-road leg; one
+        facility may have several entries).  Returns ``(minutes, facility)`` of
+        length ``n_nodes``: ``inf`` / -1 where no facility is within
+        ``cutoff_min``.  Exact: one Dijkstra from a super-source whose edge to
+        each facility node weighs that leg.
+        """
+        n = self.n_nodes
+        nodes = np.asarray(facility_nodes, dtype=np.int64).ravel()
+        legs = np.asarray(facility_legs_min, dtype=float).ravel()
+        fac = np.asarray(facility_index, dtype=np.int64).ravel()
+        ok = (nodes >= 0) & (nodes < n) & np.isfinite(legs)
+        nodes, legs, fac = nodes[ok], legs[ok], fac[ok]
+        minutes = np.full(n, np.inf)
+        label = np.full(n, -1, dtype=np.int64)
+        if len(nodes) == 0:
+            return minutes, label
+        # one super-source edge per node: the smallest leg (ties: lowest facility)
+        order = np.lexsort((fac, legs, nodes))
+        nodes, legs, fac = nodes[order], legs[order], fac[order]
+        first = np.ones(len(nodes), dtype=bool)
+        first[1:] = nodes[1:] != nodes[:-1]
+        nodes, legs, fac = nodes[first], legs[first], fac[first]
+        base = self.matrix
+        indptr = base.indptr.copy()
+        indptr[-1] = indptr[-2] + len(nodes)
+        mat = sp.csr_matrix(
+            (
+                np.concatenate([base.data, legs]),
+                np.concatenate([base.indices, nodes.astype(base.indices.dtype)]),
+                indptr,
+            ),
+            shape=base.shape,
+        )
+        limit = (
+            cutoff_min + _EPS_MIN * max(1.0, cutoff_min) if math.isfinite(cutoff_min) else np.inf
+        )
+        dist, pred = dijkstra(
+            mat, directed=True, indices=self.source, return_predecessors=True, limit=limit
+        )
+        dist = np.asarray(dist, dtype=float)[:n]
+        pred = np.asarray(pred, dtype=np.int64)[:n]
+        reached = np.isfinite(dist)
+        # pointer jumping up the predecessor tree to the node hung on the super-source
+        idx = np.arange(n, dtype=np.int64)
+        anc = np.where(reached & (pred >= 0) & (pred != self.source), pred, idx)
+        while True:
+            nxt = anc[anc]
+            if np.array_equal(nxt, anc):
+                break
+            anc = nxt
+        fac_of_node = np.full(n, -1, dtype=np.int64)
+        fac_of_node[nodes] = fac
+        minutes[reached] = dist[reached]
+        label[reached] = fac_of_node[anc[reached]]
+        return minutes, label
+
+
+def _points_reached(
+    node_minutes: NDArray[np.float64],
+    starts: NDArray[np.int64],
+    node_sorted: NDArray[np.int64],
+    pt_sorted: NDArray[np.int64],
+    leg_sorted: NDArray[np.float64],
+) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+    """The points joined to reached nodes and their best minutes (node + off-road leg)."""
+    reached = np.flatnonzero(np.isfinite(node_minutes))
+    cnt = starts[reached + 1] - starts[reached]
+    total = int(cnt.sum())
+    if total == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0)
+    offset = np.repeat(starts[reached] - (np.cumsum(cnt) - cnt), cnt)
+    idx = offset + np.arange(total)
+    return _best_per_point(pt_sorted[idx], node_minutes[node_sorted[idx]] + leg_sorted[idx])
+
+
+def _best_per_point(
+    pts: NDArray[np.int64], mins: NDArray[np.float64]
+) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+    """The smallest minutes of each point among its entries, sorted by point."""
+    order = np.lexsort((mins, pts))
+    pts, mins = pts[order], mins[order]
+    first = np.ones(len(pts), dtype=bool)
+    first[1:] = pts[1:] != pts[:-1]
+    return pts[first], mins[first]
+
+
+def _with_direct_walk(
+    pts: NDArray[np.int64],
+    mins: NDArray[np.float64],
+    tree: cKDTree,
+    points_xy: NDArray[np.float64],
+    fac: NDArray[np.float64],
+    node_dist: NDArray[np.float64],
+    mpm: float,
+    limit: float,
+) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+    """Add the straight walk to the facility where it is allowed and quicker.
+
+    As in :meth:`NetworkModel.travel_times`: a point may walk straight to a
+    facility no farther than its own network node (or from off the network).
+    """
+    near = np.asarray(tree.query_ball_point(fac, limit / mpm + 1e-6), dtype=np.int64)
+    if len(near) == 0:
+        return pts, mins
+    d = np.hypot(points_xy[near, 0] - fac[0], points_xy[near, 1] - fac[1])
+    allowed = d <= node_dist[near]
+    near, direct = near[allowed], d[allowed] * mpm
+    if len(near) == 0:
+        return pts, mins
+    return _best_per_point(np.concatenate([pts, near]), np.concatenate([mins, direct]))
+
+
+@functools.lru_cache(maxsize=16)
+def _transformer(src: str, dst: str) -> Transformer:
+    """pyproj transformers are slow to create (~0.2 s); reuse them."""
+    return Transformer.from_crs(src, dst, always_xy=True)
+
+
+def _geometry(value: Any) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        try:
+            return shapely.from_wkt(value)
+        except shapely.errors.ShapelyError:
+            return None
+    return value if isinstance(value, shapely.LineString) else None
+
+
+def build_road_graph(
+    graph: nx.Graph,
+    mode: str,
+    crs: str,
+    *,
+    densify_m: float | None = DEFAULT_DENSIFY_M,
+    speeds_kmh: Mapping[str, float] | None = None,
+) -> RoadGraph:
+    """The sparse travel graph of ``graph`` for ``mode`` in the metric ``crs``.
+
+    See the module docstring, step 1.  Edge ``length`` (metres) is used when
+    present, else the projected length of the edge's geometry (or of the
+    straight line between its nodes).
+    """
+    problems: list[str] = []
+    if mode not in ROAD_SPEEDS_KMH:
+        problems.append(_both(f"未知出行方式 {mode!r}", f"unknown mode {mode!r}"))
+    if densify_m is not None and not (math.isfinite(densify_m) and densify_m >= 1.0):
+        problems.append(
+            _both(f"加密间距须 ≥ 1 米：{densify_m}", f"densify_m must be ≥ 1 m, got {densify_m}")
+        )
+    if graph.number_of_nodes() == 0:
+        problems.append(_both("道路网络没有节点", "the road graph has no nodes"))
+    node_ids = list(graph.nodes)
+    xs = np.array([_float(graph.nodes[n].get("x")) for n in node_ids], dtype=float)
+    ys = np.array([_float(graph.nodes[n].get("y")) for n in node_ids], dtype=float)
+    bad = [node_ids[i] for i in np.flatnonzero(~(np.isfinite(xs) & np.isfinite(ys)))]
+    if bad:
+        problems.append(
+            _both(
+                f"{len(bad)} 个节点缺少坐标 x/y：{bad[:5]}",
+                f"{len(bad)} nodes lack x/y coordinates: {bad[:5]}",
+            )
+        )
+    graph_crs = graph.graph.get("crs", "EPSG:4326")
+    try:
+        if not CRS.from_user_input(crs).is_projected:
+            problems.append(
+                _both(f"格网坐标系 {crs} 不是投影坐标系（米）", f"grid CRS {crs} is not metric")
+            )
+        transformer = _transformer(str(graph_crs), str(crs))
+    except Exception as exc:  # pyproj raises CRSError / ProjError
+        problems.append(_both(f"坐标系无效：{exc}", f"invalid CRS: {exc}"))
+    if problems:
+        raise InputError("invalid road network", code="network.invalid", problems=problems)
+
+    px, py = transformer.transform(xs, ys)
+    node_xy = np.column_stack([np.asarray(px, dtype=float), np.asarray(py, dtype=float)])
+    index = {n: i for i, n in enumerate(node_ids)}
+
+    # 1. usable directed edges
+    us: list[int] = []
+    vs: list[int] = []
+    kmh: list[float] = []
+    lengths: list[float] = []
+    geoms: list[Any] = []
+    walkable: list[bool] = []
+    memo: dict[tuple[str, str], tuple[float | None, bool]] = {}  # few distinct tag pairs
+    for u, v, data in graph.edges(data=True):
+        tags = (repr(data.get("highway")), repr(data.get("maxspeed")))
+        hit = memo.get(tags)
+        if hit is None:
+            s_mode = edge_speed_kmh(data, mode, speeds_kmh)
+            hit = (s_mode, mode == "walk" or edge_speed_kmh(data, "walk") is not None)
+            memo[tags] = hit
+        s, can_walk = hit
+        if s is None:
+            continue
+        us.append(index[u])
+        vs.append(index[v])
+        kmh.append(s)
+        walkable.append(can_walk)
+        lengths.append(_float(data.get("length")))
+        geoms.append(_geometry(data.get("geometry")))
+    u_a = np.asarray(us, dtype=np.int64)
+    v_a = np.asarray(vs, dtype=np.int64)
+    speed = np.asarray(kmh, dtype=float)
+    length = np.asarray(lengths, dtype=float)
+    geom = np.asarray(geoms, dtype=object) if geoms else np.empty(0, dtype=object)
+    has_geom = np.array([g is not None for g in geom], dtype=bool)
+    if has_geom.any():
+        geom[has_geom] = shapely.transform(
+            geom[has_geom],
+            lambda c: np.column_stack(transformer.transform(c[:, 0], c[:, 1])),
+        )
+    # midpoints: the same for an edge and its reverse twin
+    mid = (node_xy[u_a] + node_xy[v_a]) / 2.0 if len(u_a) else np.empty((0, 2))
+    if has_geom.any():
+        mid[has_geom] = shapely.get_coordinates(
+            shapely.line_interpolate_point(geom[has_geom], 0.5, normalized=True)
+        )
+    proj_len = np.linalg.norm(node_xy[v_a] - node_xy[u_a], axis=1) if len(u_a) else np.empty(0)
+    if has_geom.any():
+        proj_len[has_geom] = shapely.length(geom[has_geom])
+    missing = ~np.isfinite(length)
+    length[missing] = proj_len[missing]
+    if (length < 0).any():
+        raise InputError(
+            "invalid road network",
+            code="network.invalid",
+            problems=[_both("有路段长度为负数", "some edges have a negative length")],
+        )
+
+    # 2. road pieces: an edge and its reverse twin are one piece
+    lo = np.minimum(u_a, v_a)
+    hi = np.maximum(u_a, v_a)
+    key = np.column_stack([lo, hi, np.round(mid, 1)]) if len(u_a) else np.empty((0, 4))
+    _, first_idx, piece = np.unique(key, axis=0, return_index=True, return_inverse=True)
+    piece = piece.ravel()
+    n_pieces = len(first_idx)
+    rep = first_idx  # representative edge of each piece: its direction is "forward"
+    a, b = u_a[rep], v_a[rep]
+    minutes = length / (speed * 1000.0 / 60.0)
+    directed = bool(graph.is_directed()) and mode == "drive"
+    forward = (u_a == a[piece]) | (u_a == v_a)  # loops count as two-way
+    w_fwd = np.full(n_pieces, np.inf)
+    w_bwd = np.full(n_pieces, np.inf)
+    if directed:
+        np.minimum.at(w_fwd, piece[forward], minutes[forward])
+        np.minimum.at(w_bwd, piece[~forward], minutes[~forward])
+        loop = a == b
+        w_bwd[loop] = np.minimum(w_bwd[loop], w_fwd[loop])
+    else:
+        np.minimum.at(w_fwd, piece, minutes)
+        w_bwd = w_fwd.copy()
+    # cells and facilities join only roads a pedestrian may use (not motorways)
+    piece_walkable = np.zeros(n_pieces, dtype=bool)
+    np.logical_or.at(piece_walkable, piece, np.asarray(walkable, dtype=bool))
+    piece_len = np.full(n_pieces, np.inf)
+    np.minimum.at(piece_len, piece, length)
+    road_km = float(piece_len.sum()) / 1000.0 if n_pieces else 0.0
+
+    # 3. densify: nseg segments per piece, interior nodes appended after the graph's
+    if densify_m is None or n_pieces == 0:
+        nseg = np.ones(n_pieces, dtype=np.int64)
+    else:
+        nseg = np.maximum(1, np.ceil(piece_len / densify_m - 1e-9)).astype(np.int64)
+    n_int = nseg - 1
+    n0 = len(node_ids)
+    int_start = n0 + np.concatenate([[0], np.cumsum(n_int)[:-1]]).astype(np.int64)
+    total_int = int(n_int.sum())
+    int_xy = np.empty((total_int, 2))
+    if total_int:
+        p_of_int = np.repeat(np.arange(n_pieces), n_int)
+        j = np.arange(total_int) - np.repeat(int_start - n0, n_int) + 1  # 1 .. nseg-1
+        frac = j / nseg[p_of_int]
+        rep_geom = geom[rep] if len(geom) else np.empty(0, dtype=object)
+        curved = has_geom[rep][p_of_int]
+        xa, xb = node_xy[a[p_of_int]], node_xy[b[p_of_int]]
+        int_xy[:] = xa + (xb - xa) * frac[:, None]
+        if curved.any():
+            pts = shapely.line_interpolate_point(
+                rep_geom[p_of_int[curved]], frac[curved], normalized=True
+            )
+            int_xy[curved] = shapely.get_coordinates(pts)
+    xy = np.vstack([node_xy, int_xy])
+
+    total_seg = int(nseg.sum())
+    p_of_seg = np.repeat(np.arange(n_pieces), nseg)
+    k = np.arange(total_seg) - np.repeat(np.cumsum(nseg) - nseg, nseg)
+
+    def chain(pos: NDArray[np.int64]) -> NDArray[np.int64]:
+        out = int_start[p_of_seg] + pos - 1
+        out = np.where(pos == 0, a[p_of_seg], out)
+        return np.where(pos == nseg[p_of_seg], b[p_of_seg], out)
+
+    s_from, s_to = chain(k), chain(k + 1)
+    wf = (w_fwd / nseg)[p_of_seg]
+    wb = (w_bwd / nseg)[p_of_seg]
+    # reversed graph: travel a -> b is matrix[b, a]
+    okf, okb = np.isfinite(wf), np.isfinite(wb)
+    rows = np.concatenate([s_to[okf], s_from[okb]])
+    cols = np.concatenate([s_from[okf], s_to[okb]])
+    data = np.concatenate([wf[okf], wb[okb]])
+    order = np.lexsort((data, cols, rows))
+    rows, cols, data = rows[order], cols[order], data[order]
+    keep = np.ones(len(rows), dtype=bool)
+    keep[1:] = (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])
+    rows, cols, data = rows[keep], cols[keep], data[keep]
+    n = len(xy)
+    matrix = sp.csr_matrix((data, (rows, cols)), shape=(n + 1, n + 1))
+    matrix.sort_indices()
+    used = np.zeros(n, dtype=bool)
+    joins = piece_walkable[p_of_seg]
+    used[s_from[joins]] = True
+    used[s_to[joins]] = True
+    snappable = np.flatnonzero(used).astype(np.int64)
+    return RoadGraph(
+        mode=mode,
+        crs=crs,
+        matrix=matrix,
+        xy=xy,
+        node_ids=node_ids,
+        snappable=snappable,
+        n_segments=len(data),
+        road_km=road_km,
+        densify_m=densify_m,
+        tree=cKDTree(xy[snappable]) if len(snappable) else None,
+    )
+
+
+def _float(value: Any) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return math.nan

@@ -1,0 +1,485 @@
+"""Road-network travel time (model ``network``).
+
+Minutes from every cell of a :class:`~gridplan.surface.grid.CellGrid` to its
+nearest facility along an OpenStreetMap road network, for walking, e-bike or
+car.  Same interface as the other models (:mod:`gridplan.travel.base`):
+``NetworkModel(graph, mode=...).travel_times(grid, mask, facilities_xy)``.
+
+Roads
+-----
+:func:`load_roads` reads an OSM XML file (``.osm``, ``.osm.bz2``), a GraphML
+file written by OSMnx (``.graphml``) or an ``.osm.pbf`` extract (Geofabrik's
+China/Hebei files): pyosmium (a dependency) copies its ``highway`` ways and
+their nodes to OSM XML, read as above; without pyosmium (or pyrosm) a PBF is
+refused with the ``osmium`` command that converts it.  Online, it can download the roads inside
+a polygon with OSMnx (not exercised by the tests, which run offline).  Only
+ways tagged ``highway`` are kept: OSM XML files also hold buildings, land use
+and so on, which OSMnx would otherwise turn into "edges".
+
+Speeds
+------
+:data:`ROAD_SPEEDS_KMH` gives the speed of each OSM ``highway`` class per
+mode; a class missing from a mode's table cannot be used in that mode (no
+walking or e-bike on motorways, no car on footways).  These are planning
+assumptions, not measurements; see the table's comment for their basis.
+
+* ``highway`` lists (OSMnx merges ways when simplifying): the edge is usable
+  only if every listed class is, at the slowest listed speed (conservative).
+* Classes OSM does not define (typos, local tags) are treated like ``road``
+  (OSM's "unknown class"); closed classes (``construction``, ``proposed``,
+  ``abandoned`` ...) are never used.  An edge without ``highway`` (a
+  hand-built graph) is a ``road``.
+* ``maxspeed`` (car only): when parseable (``"60"``, ``"60 km/h"``,
+  ``"30 mph"``, lists) the speed is ``min(class speed, maxspeed)``.  The class
+  speeds are average operating speeds, below the usual posted limits, so a
+  posted limit can only lower them (a 30 km/h school zone on a primary road);
+  it never raises them.
+* One-way streets (car only): the direction of travel comes from the graph's
+  directed edges, as OSMnx builds them (a two-way street has edges both ways,
+  a ``oneway=yes`` street only one, ``oneway=-1`` the reverse one).  Walking
+  and e-bikes ignore ``oneway`` and use every usable edge both ways.  An
+  undirected networkx graph is two-way everywhere.
+
+Algorithm
+---------
+1. :func:`build_road_graph` (once per graph, mode and CRS; cached in the
+   model): node coordinates are projected from the graph's CRS (OSMnx:
+   EPSG:4326) to the grid's metric CRS.  Each road piece (a two-way street's
+   pair of opposite edges counts once) is cut into segments of at most
+   ``densify_m`` metres along its geometry, so that cells can join a road
+   anywhere, not only at intersections 500 m apart.  Segment weight =
+   ``length_m / speed`` in minutes, the edge's ``length`` (OSMnx: great-circle
+   metres) split evenly.  The graph is stored *reversed* (an edge ``a -> b``
+   of travel becomes ``b -> a``) as a scipy CSR matrix with one spare row and
+   column for a virtual super-source.
+2. Off-road legs: a cell centre joins the network at its nearest usable node
+   (k-d tree over the projected nodes) and walks there in a straight line:
+   ``distance × offroad_detour / offroad_speed``.  A facility joins the
+   network the same way with its own leg.  Joining nodes lie on roads the
+   mode may use *and* a pedestrian may walk onto: nobody walks from a field
+   onto a motorway, so a car joins motorways only where their ramps meet
+   ordinary roads.  Nothing farther than ``max_snap_m`` from every joining
+   node joins the network.
+3. One single-source Dijkstra from the super-source, whose edge to each
+   facility's node weighs that facility's off-road minutes
+   (``scipy.sparse.csgraph.dijkstra`` with ``limit=cutoff``): on the reversed
+   graph this gives, for every node, the exact minimum over facilities of
+   (travel from the node to the facility's node + the facility's leg).  The
+   facility reached is recovered from the predecessor tree (pointer jumping
+   up to the super-source).  scipy's multi-source ``min_only`` mode would
+   start every facility at zero and ignore the legs.
+4. Cell minutes = node minutes + the cell's own leg.
+5. Direct walk (``direct_walk``, default on): a cell may instead walk straight
+   to its straight-line nearest facility (``distance × offroad_detour /
+   offroad_speed``, the ``StraightLineModel`` at walking speed) when that
+   facility is no farther than the cell's network node, or when the cell has
+   no node within ``max_snap_m``; it keeps the smaller time.  So cells far
+   from every road still get a time (the honest fallback: walking), and a
+   cell beside a facility in the middle of a large block does not detour to a
+   road and back, while elsewhere the network decides: letting every cell
+   walk straight across blocks at the 1.3 average detour would beat the
+   street grid on diagonals and turn the model back into the straight-line
+   one.
+6. Times above ``cutoff_min`` are ``inf`` (a time exactly at the cutoff is
+   kept), ``nearest`` is -1 there.
+
+Limits: cells join the nearest node, not the nearest point of an edge, so the
+joining error is up to ``densify_m / 2`` along the road; turn costs, traffic
+lights, congestion and elevation are not modelled; speeds are class averages;
+isolated road fragments (data errors) are joined like any road, so a cell whose
+nearest node is on a fragment gets no network time (``snap_k > 1`` lets it try
+several nodes); drivers never walk the last stretch, so next to a one-way
+street a car can be slower than walking.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import scipy.sparse as sp
+from numpy.typing import NDArray
+from pyproj import CRS
+from scipy.sparse.csgraph import dijkstra
+from scipy.spatial import cKDTree
+
+from gridplan.errors import InputError
+from gridplan.surface.grid import CellGrid
+from gridplan.travel.base import TravelTimes
+from gridplan.travel.graph import (
+    _EPS_MIN,
+    DEFAULT_DENSIFY_M,
+    RoadGraph,
+    _points_reached,
+    _with_direct_walk,
+    build_road_graph,
+)
+from gridplan.travel.modes import DEFAULT_DETOUR, MODE_SPEEDS_KMH
+from gridplan.travel.roadspeeds import NETWORK_MODES, ROAD_SPEEDS_KMH, _both
+
+if TYPE_CHECKING:
+    pass
+
+DEFAULT_CUTOFF_MIN = 60.0
+DEFAULT_MAX_SNAP_M = 2000.0
+
+
+# --------------------------------------------------------------------------- model
+
+
+@dataclass
+class NetworkModel:
+    """Travel time along a road network (model ``network``).
+
+    Parameters
+    ----------
+    graph
+        A networkx graph as :func:`load_roads` returns (OSMnx conventions:
+        node ``x``/``y`` in ``graph.graph["crs"]``, default EPSG:4326; edge
+        ``length`` in metres, ``highway``, ``maxspeed``, optional ``geometry``).
+    mode
+        ``walk``, ``ebike`` or ``drive`` (speeds: :data:`ROAD_SPEEDS_KMH`).
+    cutoff_min
+        Times above this are ``inf``; a time equal to it is kept.
+    offroad_speed_kmh, offroad_detour
+        Walking legs between a cell or facility and the network (and the
+        direct walk): ``straight distance × offroad_detour / offroad_speed``.
+        The default detour, 1.3, is the straight-line model's.
+    max_snap_m
+        Nothing farther than this from every usable node joins the network.
+    densify_m
+        Longest road segment between two joining points (``None``: join only
+        at the graph's own nodes).
+    snap_k
+        Number of nearest nodes a cell or facility may join (the best is kept).
+    direct_walk
+        Let a cell walk straight to its straight-line nearest facility when
+        that facility is no farther than the cell's network node (or the cell
+        is off the network); see the module docstring, step 5.
+    speeds_kmh
+        Overrides of ``ROAD_SPEEDS_KMH[mode]`` (class → km/h).
+    """
+
+    graph: Any
+    mode: str = "walk"
+    cutoff_min: float = DEFAULT_CUTOFF_MIN
+    offroad_speed_kmh: float = MODE_SPEEDS_KMH["walk"]
+    max_snap_m: float = DEFAULT_MAX_SNAP_M
+    offroad_detour: float = DEFAULT_DETOUR
+    densify_m: float | None = DEFAULT_DENSIFY_M
+    snap_k: int = 1
+    direct_walk: bool = True
+    speeds_kmh: Mapping[str, float] | None = None
+    name: str = "network"
+    _cache: dict[tuple[Any, ...], RoadGraph] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+
+    def __post_init__(self) -> None:
+        problems = self._parameter_problems()
+        if problems:
+            raise InputError(
+                "invalid road-network model parameters", code="network.invalid", problems=problems
+            )
+
+    def _parameter_problems(self) -> list[str]:
+        p: list[str] = []
+        if self.mode not in NETWORK_MODES:
+            p.append(
+                _both(
+                    f"出行方式须为 {'/'.join(NETWORK_MODES)}，当前为 {self.mode!r}",
+                    f"mode must be one of {', '.join(NETWORK_MODES)}, got {self.mode!r}",
+                )
+            )
+        if not (isinstance(self.cutoff_min, (int, float)) and self.cutoff_min > 0):
+            p.append(
+                _both(
+                    f"时间上限须大于 0 分钟：{self.cutoff_min}",
+                    f"cutoff_min must be > 0, got {self.cutoff_min}",
+                )
+            )
+        if not (
+            isinstance(self.offroad_speed_kmh, (int, float))
+            and 0.5 <= self.offroad_speed_kmh <= 150
+        ):
+            p.append(
+                _both(
+                    f"步行接驳速度须在 0.5–150 km/h 之间：{self.offroad_speed_kmh}",
+                    f"offroad_speed_kmh must be between 0.5 and 150, got {self.offroad_speed_kmh}",
+                )
+            )
+        if not (
+            isinstance(self.offroad_detour, (int, float)) and 1.0 <= self.offroad_detour <= 3.0
+        ):
+            p.append(
+                _both(
+                    f"接驳绕行系数须在 1.0–3.0 之间：{self.offroad_detour}",
+                    f"offroad_detour must be between 1.0 and 3.0, got {self.offroad_detour}",
+                )
+            )
+        if not (isinstance(self.max_snap_m, (int, float)) and self.max_snap_m >= 0):
+            p.append(
+                _both(
+                    f"最大接驳距离须 ≥ 0 米：{self.max_snap_m}",
+                    f"max_snap_m must be ≥ 0, got {self.max_snap_m}",
+                )
+            )
+        if self.densify_m is not None and not (
+            isinstance(self.densify_m, (int, float))
+            and math.isfinite(self.densify_m)
+            and self.densify_m >= 1.0
+        ):
+            p.append(
+                _both(
+                    f"加密间距须 ≥ 1 米或为空：{self.densify_m}",
+                    f"densify_m must be ≥ 1 m or None, got {self.densify_m}",
+                )
+            )
+        if not (isinstance(self.snap_k, int) and 1 <= self.snap_k <= 16):
+            p.append(
+                _both(
+                    f"接驳候选节点数须为 1–16：{self.snap_k}",
+                    f"snap_k must be an integer from 1 to 16, got {self.snap_k}",
+                )
+            )
+        for cls, kmh in (self.speeds_kmh or {}).items():
+            if not (isinstance(kmh, (int, float)) and 0.5 <= kmh <= 150):
+                p.append(
+                    _both(
+                        f"道路等级 {cls} 的速度须在 0.5–150 km/h 之间：{kmh}",
+                        f"speed of class {cls} must be between 0.5 and 150 km/h, got {kmh}",
+                    )
+                )
+        if not hasattr(self.graph, "nodes") or not hasattr(self.graph, "edges"):
+            p.append(_both("graph 不是 networkx 图", "graph is not a networkx graph"))
+        elif self.graph.number_of_edges() == 0:
+            p.append(_both("道路网络没有路段", "the road graph has no edges"))
+        return p
+
+    @property
+    def minutes_per_offroad_metre(self) -> float:
+        return self.offroad_detour / (self.offroad_speed_kmh * 1000.0 / 60.0)
+
+    def road_graph(self, crs: str) -> RoadGraph:
+        """The sparse graph in ``crs`` (built once per CRS and setting, then cached)."""
+        speeds = tuple(sorted((self.speeds_kmh or {}).items()))
+        key = (str(crs), self.mode, self.densify_m, speeds)
+        rg = self._cache.get(key)
+        if rg is None:
+            rg = build_road_graph(
+                self.graph, self.mode, crs, densify_m=self.densify_m, speeds_kmh=self.speeds_kmh
+            )
+            self._cache[key] = rg
+        return rg
+
+    def _input_problems(
+        self, grid: CellGrid, mask: NDArray[np.bool_], facilities_xy: NDArray[np.float64]
+    ) -> list[str]:
+        p = self._parameter_problems()
+        shape = np.shape(mask)
+        if shape != grid.shape:
+            p.append(
+                _both(
+                    f"掩膜形状 {shape} 与格网 {grid.shape} 不一致",
+                    f"mask shape {shape} differs from the grid's {grid.shape}",
+                )
+            )
+        xy = np.asarray(facilities_xy, dtype=float)
+        if xy.size and (xy.ndim != 2 or xy.shape[1] != 2):
+            p.append(
+                _both(
+                    f"机构坐标须为 (n, 2) 数组，当前形状 {xy.shape}",
+                    f"facilities_xy must be an (n, 2) array, got shape {xy.shape}",
+                )
+            )
+        elif xy.size and not np.isfinite(xy).all():
+            bad = np.flatnonzero(~np.isfinite(xy.reshape(-1, 2)).all(axis=1)).tolist()
+            p.append(
+                _both(
+                    f"{len(bad)} 个机构坐标无效（NaN/inf）：第 {bad[:10]} 个",
+                    f"{len(bad)} facilities have NaN/inf coordinates: rows {bad[:10]}",
+                )
+            )
+        try:
+            if not CRS.from_user_input(grid.crs).is_projected:
+                p.append(
+                    _both(
+                        f"格网坐标系 {grid.crs} 不是投影坐标系（米）",
+                        f"grid CRS {grid.crs} is not metric",
+                    )
+                )
+        except Exception as exc:  # pyproj CRSError
+            p.append(_both(f"格网坐标系无效：{exc}", f"invalid grid CRS: {exc}"))
+        return p
+
+    def pair_minutes(
+        self,
+        crs: str,
+        points_xy: NDArray[np.float64],
+        facilities_xy: NDArray[np.float64],
+        max_minutes: float | None = None,
+        *,
+        max_batch_cells: int = 20_000_000,
+    ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]:
+        """Minutes from every point to *every* facility within ``max_minutes``, as pairs.
+
+        The same journeys as :meth:`travel_times` (snapping, off-road legs,
+        direct walk), per facility instead of to the nearest one: the
+        smallest pair time of a point equals its :meth:`travel_times` minutes.
+        ``max_minutes`` defaults to (and is capped by) ``cutoff_min``.  One
+        Dijkstra per facility with the cutoff, in batches whose dense result
+        holds at most ``max_batch_cells`` numbers; each facility then reads
+        only the points snapped to the nodes it reaches.  Returns ``(point,
+        facility, minutes)`` arrays sorted by facility, then point.
+        """
+        pts = np.asarray(points_xy, dtype=float).reshape(-1, 2)
+        fac_xy = np.asarray(facilities_xy, dtype=float).reshape(-1, 2)
+        cap = float(self.cutoff_min)
+        if max_minutes is not None:
+            cap = min(cap, float(max_minutes))
+        tol = _EPS_MIN * max(1.0, cap) if math.isfinite(cap) else 0.0
+        empty = np.zeros(0, dtype=np.int64)
+        if len(pts) == 0 or len(fac_xy) == 0:
+            return empty, empty, np.zeros(0)
+        rg = self.road_graph(crs)
+        mpm = self.minutes_per_offroad_metre
+        k = self.snap_k
+        n = rg.n_nodes
+        f_dist, f_node = rg.snap(fac_xy, k, self.max_snap_m)
+        p_dist, p_node = rg.snap(pts, k, self.max_snap_m)
+        # points by the node they join (a point joins up to k nodes)
+        flat = p_node.ravel()
+        ok = flat >= 0
+        by_node = np.argsort(flat[ok], kind="stable")
+        node_sorted = flat[ok][by_node]
+        pt_sorted = np.repeat(np.arange(len(pts)), k)[ok][by_node]
+        leg_sorted = (p_dist.ravel()[ok] * mpm)[by_node]
+        starts = np.searchsorted(node_sorted, np.arange(n + 1))
+        core = rg.matrix[:n, :n].tocsr()
+        point_tree = cKDTree(pts) if self.direct_walk else None
+        limit = cap + tol if math.isfinite(cap) else np.inf
+        batch = max(1, min(len(fac_xy), max_batch_cells // max(n, 1)))
+        out_p: list[NDArray[np.int64]] = []
+        out_f: list[NDArray[np.int64]] = []
+        out_m: list[NDArray[np.float64]] = []
+        for b0 in range(0, len(fac_xy), batch):
+            ids = np.arange(b0, min(b0 + batch, len(fac_xy)))
+            dist = self._facility_dijkstra(core, f_node[ids], f_dist[ids] * mpm, limit)
+            for row, j in enumerate(ids):
+                p_i, m_i = _points_reached(dist[row], starts, node_sorted, pt_sorted, leg_sorted)
+                if point_tree is not None:
+                    p_i, m_i = _with_direct_walk(
+                        p_i, m_i, point_tree, pts, fac_xy[j], p_dist[:, 0], mpm, cap + tol
+                    )
+                keep = m_i <= cap + tol
+                out_p.append(p_i[keep])
+                out_f.append(np.full(int(keep.sum()), j, dtype=np.int64))
+                out_m.append(m_i[keep])
+        return np.concatenate(out_p), np.concatenate(out_f), np.concatenate(out_m)
+
+    @staticmethod
+    def _facility_dijkstra(
+        core: sp.csr_matrix, nodes: NDArray[np.int64], legs: NDArray[np.float64], limit: float
+    ) -> NDArray[np.float64]:
+        """Minutes from every node to each facility (rows), one super-source per facility."""
+        n = core.shape[0]
+        b = len(nodes)
+        valid = nodes >= 0
+        counts = valid.sum(axis=1)
+        indptr = np.concatenate([core.indptr, core.indptr[-1] + np.cumsum(counts)])
+        mat = sp.csr_matrix(
+            (
+                np.concatenate([core.data, legs[valid]]),
+                np.concatenate([core.indices, nodes[valid].astype(core.indices.dtype)]),
+                indptr,
+            ),
+            shape=(n + b, n + b),
+        )
+        dist = dijkstra(mat, directed=True, indices=np.arange(n, n + b), limit=limit)
+        return np.asarray(dist, dtype=float).reshape(b, n + b)[:, :n]
+
+    def travel_times(
+        self, grid: CellGrid, mask: NDArray[np.bool_], facilities_xy: NDArray[np.float64]
+    ) -> TravelTimes:
+        """Minutes from each masked cell centre to its nearest facility (metric ``grid.crs``)."""
+        problems = self._input_problems(grid, mask, facilities_xy)
+        if problems:
+            raise InputError(
+                "invalid input for road-network travel time",
+                code="network.invalid",
+                problems=problems,
+            )
+        rg = self.road_graph(grid.crs)
+        fac_xy = np.asarray(facilities_xy, dtype=float).reshape(-1, 2)
+        mpm = self.minutes_per_offroad_metre
+        cutoff = float(self.cutoff_min)
+        tol = _EPS_MIN * max(1.0, cutoff) if math.isfinite(cutoff) else 0.0
+        k = self.snap_k
+
+        # facilities onto the network
+        f_dist, f_node = rg.snap(fac_xy, k, self.max_snap_m)
+        node_min, node_fac = rg.minutes_from_nodes(
+            f_node.ravel(),
+            (f_dist * mpm).ravel(),
+            np.repeat(np.arange(len(fac_xy)), k),
+            cutoff,
+        )
+
+        # cells onto the network
+        rows, cols = np.nonzero(np.asarray(mask, dtype=bool))
+        cx, cy = grid.centres(rows, cols)
+        cell_xy = np.column_stack([cx, cy])
+        c_dist, c_node = rg.snap(cell_xy, k, self.max_snap_m)
+        safe = np.clip(c_node, 0, None)
+        via = np.where(c_node >= 0, node_min[safe] + c_dist * mpm, np.inf)
+        best = np.argmin(via, axis=1) if len(cell_xy) else np.zeros(0, dtype=np.int64)
+        r_idx = np.arange(len(cell_xy))
+        minutes = via[r_idx, best]
+        nearest = np.where(np.isfinite(minutes), node_fac[safe[r_idx, best]], -1)
+        unsnapped = int((c_node[:, 0] < 0).sum()) if len(cell_xy) else 0
+
+        n_direct = 0
+        if self.direct_walk and len(fac_xy) and len(cell_xy):
+            d, i = cKDTree(fac_xy).query(cell_xy, k=1, workers=-1)
+            d = np.asarray(d, dtype=float)
+            direct = d * mpm
+            # c_dist[:, 0] is the distance to the nearest node, inf off the network
+            use = (d <= c_dist[:, 0]) & (direct < minutes)
+            n_direct = int(use.sum())
+            minutes = np.where(use, direct, minutes)
+            nearest = np.where(use, np.asarray(i, dtype=np.int64), nearest)
+        beyond = ~(minutes <= cutoff + tol)
+        minutes = np.where(beyond, np.inf, minutes)
+        nearest = np.where(beyond, -1, nearest)
+
+        out_min = np.full(grid.shape, np.inf, dtype=np.float32)
+        out_near = np.full(grid.shape, -1, dtype=np.int32)
+        out_min[rows, cols] = minutes.astype(np.float32)
+        out_near[rows, cols] = nearest.astype(np.int32)
+        return TravelTimes(
+            grid=grid,
+            minutes=out_min,
+            nearest=out_near,
+            model=self.name,
+            params={
+                "mode": self.mode,
+                "cutoff_min": cutoff,
+                "offroad_speed_kmh": self.offroad_speed_kmh,
+                "offroad_detour": self.offroad_detour,
+                "max_snap_m": self.max_snap_m,
+                "densify_m": self.densify_m,
+                "snap_k": self.snap_k,
+                "direct_walk": self.direct_walk,
+                "speeds_kmh": dict(ROAD_SPEEDS_KMH[self.mode], **(self.speeds_kmh or {})),
+                "road_km": round(rg.road_km, 3),
+                "n_nodes": rg.n_nodes,
+                "n_segments": rg.n_segments,
+                "facilities_off_network": int((f_node[:, 0] < 0).sum()) if len(fac_xy) else 0,
+                "cells_off_network": unsnapped,
+                "cells_direct_walk": n_direct,
+            },
+            cutoff_min=cutoff,
+        )
