@@ -1,4 +1,4 @@
-"""Siting study (gridplan.siting.study): candidates, solve, full-surface evaluation, accept sites."""
+"""Siting study (gridplan.siting.study): candidates, solve, full-surface evaluation, accepting."""
 
 from __future__ import annotations
 
