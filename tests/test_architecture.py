@@ -1,4 +1,12 @@
-"""The library stays a plain library: no UI imports inside src/gridplan."""
+"""The library layout: a plain library, one package per pipeline stage, no import against the flow.
+
+The stages run in this order: inputs → plan → surface → facilities → travel →
+access → siting / regions → report.  A stage may import the stages before it
+and the base modules (errors, settings, _validate, _types, i18n, solvers);
+never a later stage, nor its sibling at the same rank, nor the faces that sit
+on top (cli, workflow).  Base modules import no stage.  Every import counts:
+module-level, inside functions and under ``TYPE_CHECKING``.
+"""
 
 import ast
 import subprocess
@@ -7,26 +15,108 @@ from pathlib import Path
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "gridplan"
 FORBIDDEN = {"streamlit", "pydeck"}
+STAGES = (
+    ("inputs",),
+    ("plan",),
+    ("surface",),
+    ("facilities",),
+    ("travel",),
+    ("access",),
+    ("siting", "regions"),
+    ("report",),
+)
+RANK = {name: i for i, group in enumerate(STAGES) for name in group}
+BASE = {"errors", "settings", "_validate", "_types", "i18n", "solvers"}
+FOUNDATION = {"errors", "settings", "_validate", "_types", "i18n"}  # what solvers may use
+FACES = {"cli", "workflow", "__main__"}
+
+
+def _part(module: str) -> str:
+    """The top-level part of ``gridplan.<part>...`` (``""`` for ``gridplan`` itself)."""
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else ""
+
+
+def _imports(py: Path) -> list[str]:
+    out = []
+    for node in ast.walk(ast.parse(py.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            out += [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            if node.module == "gridplan":
+                out += [f"gridplan.{a.name}" for a in node.names]
+            else:
+                out.append(node.module)
+    return out
+
+
+def _module_of(py: Path) -> str:
+    return ".".join(py.relative_to(SRC.parent).with_suffix("").parts)
+
+
+def _violation(me: str, them: str) -> str | None:
+    if (
+        them == me
+        or me in FACES
+        or me in ("", "__init__")
+        or them not in RANK | dict.fromkeys(BASE | FACES)
+    ):
+        return None
+    if them in FACES:
+        return "imports a face (cli/workflow)"
+    if me in BASE:
+        if them in FOUNDATION or (them in BASE and me != "solvers"):
+            return None
+        return "a base module imports a stage"
+    if them in BASE:
+        return None
+    if RANK[them] >= RANK[me]:
+        return "imports a later stage" if RANK[them] > RANK[me] else "imports a sibling stage"
+    return None
 
 
 def test_no_ui_import_in_source():
     offenders = []
     for py in SRC.rglob("*.py"):
-        for node in ast.walk(ast.parse(py.read_text(encoding="utf-8"))):
-            names = []
-            if isinstance(node, ast.Import):
-                names = [a.name for a in node.names]
-            elif isinstance(node, ast.ImportFrom) and node.module:
-                names = [node.module]
-            offenders += [f"{py.name}: {n}" for n in names if n.split(".")[0] in FORBIDDEN]
+        offenders += [f"{py.name}: {m}" for m in _imports(py) if m.split(".")[0] in FORBIDDEN]
     assert offenders == []
 
 
-def test_importing_every_module_loads_no_streamlit():
+def test_every_stage_is_a_package_in_the_source_tree():
+    packages = {p.parent.name for p in SRC.glob("*/__init__.py")}
+    assert packages >= set(RANK) | {"solvers", "i18n"}
+    loose = {p.stem for p in SRC.glob("*.py")}
+    assert loose <= FACES | BASE | {"__init__"}, loose - (FACES | BASE | {"__init__"})
+
+
+def test_no_stage_imports_against_the_pipeline():
+    offenders = []
+    for py in SRC.rglob("*.py"):
+        me = _part(_module_of(py))
+        for mod in _imports(py):
+            if not mod.startswith("gridplan"):
+                continue
+            why = _violation(me, _part(mod))
+            if why:
+                offenders.append(f"{py.relative_to(SRC)} → {mod}: {why}")
+    assert offenders == []
+
+
+def test_the_layering_rule_catches_a_backward_import():
+    assert _violation("travel", "siting") == "imports a later stage"
+    assert _violation("siting", "regions") == "imports a sibling stage"
+    assert _violation("errors", "facilities") == "a base module imports a stage"
+    assert _violation("solvers", "siting") == "a base module imports a stage"
+    assert _violation("plan", "cli") == "imports a face (cli/workflow)"
+    assert _violation("report", "inputs") is None
+    assert _violation("cli", "report") is None
+
+
+def test_importing_every_module_loads_no_streamlit_and_has_no_cycle():
     code = (
         "import sys, pkgutil, importlib, gridplan\n"
-        "for m in pkgutil.iter_modules(gridplan.__path__):\n"
-        "    if m.name != '__main__': importlib.import_module('gridplan.' + m.name)\n"
+        "for m in pkgutil.walk_packages(gridplan.__path__, 'gridplan.'):\n"
+        "    if not m.name.endswith('__main__'): importlib.import_module(m.name)\n"
         "bad = [m for m in sys.modules if m.split('.')[0] in ('streamlit', 'pydeck')]\n"
         "print(','.join(bad)); sys.exit(1 if bad else 0)\n"
     )

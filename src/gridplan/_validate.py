@@ -1,28 +1,42 @@
-"""Shared input-validation helpers: collect every problem of a call, raise them as one error.
+"""The one problem collector: check every input of a call, report every problem in one error.
 
-A module's checks add each problem with its own code (``"capacity.shape"``, …)
-to a :class:`Problems`; :meth:`Problems.raise_if_any` then raises one
-:class:`~gridplan.errors.InputError` with the module's code (``"capacity.invalid"``)
-whose ``params["problems"]`` lists each problem's code and parameters, so the
-dashboard can render them one by one (see :mod:`gridplan.i18n`).
+A call makes a :class:`Problems` with its error code (``"capacity.invalid"``)
+and the start of its message, adds each problem it finds with a code of its
+own (``"capacity.threshold"``) and parameters, and finally calls
+:meth:`Problems.raise_if_any`: one :class:`~gridplan.errors.InputError` whose
+``params["problems"]`` lists each problem's code and parameters, so the
+dashboard and the CLI render them one by one in the planner's language
+(:func:`gridplan.i18n.error_text`).
+
+The generic checks (:meth:`Problems.shape`, :meth:`Problems.number`,
+:meth:`Problems.integer`, :meth:`Problems.choice`, :meth:`Problems.points`)
+name their problems ``"<scope>.<check>"`` (``"optimize.number"``,
+``"capacity.xy_shape"``); a scope without its own text for a check falls back
+to the common ``"check.<check>"`` text of the catalogue.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from gridplan.errors import InputError
 
 
 class Problems:
-    """Collects every problem of one call, raised together as one InputError.
+    """Collects every problem of one call, raised together as one :class:`InputError`.
 
-    ``code`` is the code of the error raised (``"<module>.invalid"``) and
-    ``message`` the start of its text, e.g.
-    ``Problems("capacity.invalid", "cannot run the capacity-aware accessibility analysis")``.
+    Parameters
+    ----------
+    code
+        Code of the error raised, ``"<scope>.invalid"``; the scope prefixes
+        the codes of the generic checks.
+    message
+        Start of the error's English text, e.g. ``"cannot run the siting study"``.
     """
 
     def __init__(self, code: str, message: str) -> None:
@@ -35,25 +49,56 @@ class Problems:
         """The module part of :attr:`code` (``"capacity"`` for ``"capacity.invalid"``)."""
         return self.code.partition(".")[0]
 
+    @property
+    def codes(self) -> list[str]:
+        return [c for c, _, _ in self.items]
+
+    def __bool__(self) -> bool:
+        return bool(self.items)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
     def add(self, code: str, text: str, **params: Any) -> None:
+        """One problem: its code, its English text and the parameters its translations use."""
         self.items.append((code, text, params))
 
-    def raise_if_any(self) -> None:
-        if not self.items:
-            return
-        raise InputError(
+    def error(self) -> InputError:
+        """The collected problems as one error (also when there are none)."""
+        return InputError(
             f"{self.message} ({len(self.items)} problem(s))",
             code=self.code,
             params={
                 "n": len(self.items),
-                "codes": [c for c, _, _ in self.items],
+                "codes": self.codes,
                 "problems": [{"code": c, **p} for c, _, p in self.items],
             },
             problems=[t for _, t, _ in self.items],
         )
 
-    def shape(self, name: str, arr: Any, expected: tuple[int, int]) -> bool:
-        """Whether ``arr`` has the grid's shape ``expected``; a ``<scope>.shape`` problem if not."""
+    def raise_if_any(self) -> None:
+        if self.items:
+            raise self.error()
+
+    def merge(self, err: InputError) -> None:
+        """Take over the problems of an error raised by another check.
+
+        An error that lists its problems (raised by a :class:`Problems`)
+        contributes each of them; any other error contributes itself, with
+        its code and parameters.
+        """
+        details = err.params.get("problems")
+        if isinstance(details, list) and len(details) == len(err.problems):
+            for text, detail in zip(err.problems, details, strict=True):
+                params = dict(detail)
+                self.add(str(params.pop("code", err.code)), text, **params)
+        else:
+            self.add(err.code, str(err), **err.params)
+
+    # --- generic checks ------------------------------------------------------------
+
+    def shape(self, name: str, arr: Any, expected: tuple[int, ...]) -> bool:
+        """Whether ``arr`` has the shape ``expected``; a ``<scope>.shape`` problem if not."""
         shape = tuple(np.shape(arr))
         if shape != tuple(expected):
             self.add(
@@ -66,13 +111,115 @@ class Problems:
             return False
         return True
 
+    def number(
+        self,
+        name: str,
+        value: Any,
+        *,
+        low: float = 0.0,
+        high: float = math.inf,
+        low_inclusive: bool = False,
+        allow_inf: bool = False,
+        code: str | None = None,
+    ) -> float | None:
+        """``value`` as a float in (low, high] (or [low, high]), else a problem and ``None``."""
+        v = as_float(value)
+        ok = v is not None and (allow_inf or math.isfinite(v))
+        ok = ok and v is not None and (v >= low if low_inclusive else v > low) and v <= high
+        if not ok:
+            lo = "[" if low_inclusive else "("
+            self.add(
+                code or f"{self.scope}.number",
+                f"{name} must be a number in {lo}{low:g}, {high:g}], got {value!r}",
+                name=name,
+                value=repr(value),
+                low=low,
+                high=high,
+            )
+            return None
+        return v
 
-def positive(value: Any) -> bool:
-    """Whether ``value`` is a finite number above 0 (not a bool)."""
-    if isinstance(value, (bool, np.bool_)):
+    def integer(
+        self, name: str, value: Any, low: int, high: int, code: str | None = None
+    ) -> int | None:
+        """``value`` as a whole number in [low, high] (not a bool), else a problem and ``None``."""
+        ok = isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+        if not ok or not low <= int(value) <= high:
+            self.add(
+                code or f"{self.scope}.integer",
+                f"{name} must be a whole number from {low} to {high}, got {value!r}",
+                name=name,
+                value=repr(value),
+                low=low,
+                high=high,
+            )
+            return None
+        return int(value)
+
+    def choice(self, code: str, name: str, value: Any, allowed: Sequence[str]) -> bool:
+        """Whether ``value`` is one of ``allowed``; a ``code`` problem if not."""
+        if value in allowed:
+            return True
+        self.add(
+            code,
+            f"{name} must be one of {', '.join(allowed)}, got {value!r}",
+            name=name,
+            value=value,
+            allowed=list(allowed),
+        )
         return False
+
+    def points(self, name: str, xy: ArrayLike) -> NDArray[np.float64] | None:
+        """``xy`` as an ``(n, 2)`` float array of finite coordinates, else problems and ``None``.
+
+        Problems: ``<scope>.xy_shape`` (not numbers, or not pairs) and
+        ``<scope>.xy_nonfinite`` (rows without finite coordinates, listed).
+        """
+        try:
+            a = np.asarray(xy, dtype=np.float64)
+        except (TypeError, ValueError):
+            self.add(
+                f"{self.scope}.xy_shape",
+                f"{name} must be (x, y) pairs of numbers",
+                name=name,
+                shape=None,
+            )
+            return None
+        if a.size == 0:
+            a = a.reshape(0, 2)
+        if a.ndim != 2 or a.shape[1] != 2:
+            self.add(
+                f"{self.scope}.xy_shape",
+                f"{name} must be (x, y) pairs, got shape {a.shape}",
+                name=name,
+                shape=tuple(a.shape),
+            )
+            return None
+        bad = np.flatnonzero(~np.isfinite(a).all(axis=1))
+        if len(bad):
+            self.add(
+                f"{self.scope}.xy_nonfinite",
+                f"{name}: {len(bad)} point(s) without finite coordinates: rows {bad[:10].tolist()}",
+                name=name,
+                n=len(bad),
+                indices=bad[:10].tolist(),
+            )
+            return None
+        return a
+
+
+def as_float(value: Any) -> float | None:
+    """``value`` as a float, ``None`` for bools, NaN and what is not a number."""
+    if isinstance(value, (bool, np.bool_)):
+        return None
     try:
         v = float(value)
     except (TypeError, ValueError):
-        return False
-    return math.isfinite(v) and v > 0
+        return None
+    return None if math.isnan(v) else v
+
+
+def positive(value: Any) -> bool:
+    """Whether ``value`` is a finite number above 0 (not a bool)."""
+    v = as_float(value)
+    return v is not None and math.isfinite(v) and v > 0

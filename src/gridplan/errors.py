@@ -11,10 +11,7 @@ once, every problem in one message.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from gridplan.facilities.reader import FacilityReport
+from typing import Any
 
 
 class GridPlanError(Exception):
@@ -67,11 +64,15 @@ class PresetError(GridPlanError):
 
 
 class FacilitiesError(InputError):
-    """A facility table that cannot be used; ``report`` lists the rejected rows if any."""
+    """A facility table that cannot be used.
+
+    ``report`` is the :class:`gridplan.facilities.reader.FacilityReport` of the
+    rows that were rejected, if any.
+    """
 
     code = "facilities"
 
-    def __init__(self, message: str, *, report: FacilityReport | None = None, **kw: Any) -> None:
+    def __init__(self, message: str, *, report: Any = None, **kw: Any) -> None:
         super().__init__(message, **kw)
         self.report = report
 

@@ -5,24 +5,17 @@ from __future__ import annotations
 import contextlib
 import math
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import rasterio
 import rasterio.features
 import rasterio.warp
 import rasterio.windows
 from affine import Affine
-from numpy.typing import NDArray
 from rasterio.io import MemoryFile
 
 from gridplan.errors import UploadError
-from gridplan.surface._common import _bounds_text, _short
-from gridplan.surface.grid import (
-    CellGrid,
-)
 
 _MB = 1024 * 1024
 
@@ -106,72 +99,10 @@ def _pixel_window(
     return r0, r1, c0, c1
 
 
-@dataclass
-class _RasterWindow:
-    values: NDArray[np.float64]  # nodata as NaN
-    transform: Affine
-    crs: Any
-    name: str
-    notes: list[str]
+def _bounds_text(bounds: tuple[float, float, float, float]) -> str:
+    return "{:.3f}, {:.3f}, {:.3f}, {:.3f}".format(*bounds)
 
 
-def _read_window(
-    ds: Any, name: str, grid: CellGrid, band: int, negative_code: str, pad: int = 2
-) -> _RasterWindow:
-    """Check a raster (CRS, China, overlap, negatives) and read the part over ``grid``."""
-    if ds.crs is None:
-        raise _raster_error("no_crs", name)
-    if not 1 <= band <= ds.count:
-        raise _raster_error("unreadable", name, detail=f"no band {band}")
-    try:
-        wgs = rasterio.warp.transform_bounds(ds.crs, "EPSG:4326", *ds.bounds, densify_pts=21)
-        local = rasterio.warp.transform_bounds(grid.crs, ds.crs, *grid.bounds, densify_pts=51)
-    except Exception as exc:  # PROJ/GDAL errors for exotic or broken CRSs
-        raise _raster_error("unreadable", name, detail=_short(exc)) from exc
-    if not (
-        np.all(np.isfinite(wgs))
-        and wgs[0] <= 137.8347
-        and wgs[2] >= 72.004
-        and wgs[1] <= 55.8271
-        and wgs[3] >= 0.8293
-    ):
-        raise _raster_error("not_in_china", name, bounds=_bounds_text(wgs))
-    win = _pixel_window(ds.transform, ds.width, ds.height, local, pad)
-    if win is None:
-        raise _raster_error("no_overlap", name)
-    r0, r1, c0, c1 = win
-    n_pixels = (r1 - r0) * (c1 - c0)
-    if n_pixels > MAX_WINDOW_PIXELS:
-        raise _raster_error(
-            "window_too_large",
-            name,
-            pixels=f"{n_pixels:,}",
-            limit=f"{MAX_WINDOW_PIXELS:,}",
-        )
-    window = rasterio.windows.Window(c0, r0, c1 - c0, r1 - r0)
-    notes: list[str] = []
-    if ds.count > 1:
-        notes.append(f"{name} has {ds.count} bands; band {band} was used")
-    try:
-        masked = ds.read(band, window=window, masked=True)
-    except (rasterio.errors.RasterioError, OSError, ValueError) as exc:
-        raise _raster_error("unreadable", name, detail=_short(exc)) from exc
-    values = np.ma.filled(masked.astype(np.float64), np.nan)
-    scale, offset = ds.scales[band - 1], ds.offsets[band - 1]
-    if (scale, offset) != (1.0, 0.0):
-        values = values * scale + offset
-        notes.append(f"applied the band's scale {scale:g} and offset {offset:g}")
-    n_nodata = int(np.count_nonzero(~np.isfinite(values)))
-    if n_nodata:
-        notes.append(f"{n_nodata:,} nodata pixels of {name} count as 0")
-    with np.errstate(invalid="ignore"):
-        negative = values < 0
-    if negative.any():
-        raise _raster_error(
-            "negative",
-            name,
-            code=negative_code,
-            n=int(negative.sum()),
-            min=f"{float(np.nanmin(values)):g}",
-        )
-    return _RasterWindow(values, ds.transform @ Affine.translation(c0, r0), ds.crs, name, notes)
+def _short(detail: object) -> str:
+    text = " ".join(str(detail).split())
+    return text if len(text) <= 200 else text[:197] + "..."

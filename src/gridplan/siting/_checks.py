@@ -6,15 +6,13 @@ import math
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import ArrayLike
 
+from gridplan._types import FloatArray
 from gridplan.errors import InputError
 
 if TYPE_CHECKING:
     pass
-
-IntArray = NDArray[np.int64]
-FloatArray = NDArray[np.float64]
 
 
 # --- validation ---------------------------------------------------------------------

@@ -11,7 +11,8 @@ import scipy.sparse as sp
 from numpy.typing import ArrayLike, NDArray
 from scipy.spatial import cKDTree
 
-from gridplan.siting._checks import FloatArray, IntArray, _Problems, _xy
+from gridplan._types import FloatArray, IntArray
+from gridplan.siting._checks import _Problems, _xy
 from gridplan.siting.demand import Demand
 from gridplan.surface.grid import CellGrid
 from gridplan.travel.base import TravelTimeModel

@@ -12,7 +12,8 @@ import shapely
 from numpy.typing import ArrayLike, NDArray
 from pyproj import CRS, Transformer
 
-from gridplan.siting._checks import FloatArray, IntArray, _Problems, _xy
+from gridplan._types import FloatArray, IntArray
+from gridplan.siting._checks import _Problems, _xy
 from gridplan.surface.grid import CellGrid, PopulationSurface
 
 if TYPE_CHECKING:

@@ -11,7 +11,8 @@ import pandas as pd
 from numpy.typing import ArrayLike
 from scipy.spatial import cKDTree
 
-from gridplan.siting._checks import FloatArray, IntArray, _Problems, _weights, _xy
+from gridplan._types import FloatArray, IntArray
+from gridplan.siting._checks import _Problems, _weights, _xy
 from gridplan.siting.demand import DEFAULT_MAX_DEMAND, Candidates, Demand, demand_points
 from gridplan.siting.models import _sites_table
 from gridplan.surface.grid import PopulationSurface

@@ -13,7 +13,8 @@ import pandas as pd
 import scipy.sparse as sp
 from numpy.typing import ArrayLike, NDArray
 
-from gridplan.siting._checks import FloatArray, IntArray, _Problems
+from gridplan._types import FloatArray, IntArray
+from gridplan.siting._checks import _Problems
 from gridplan.siting.demand import DEFAULT_MAX_DEMAND, Candidates, Demand
 from gridplan.siting.models import (
     DEFAULT_GAP,

@@ -108,8 +108,9 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
+from gridplan._types import FloatArray, IntArray
 from gridplan.errors import InputError
-from gridplan.siting._checks import FloatArray, IntArray, _Problems, _weights, _xy
+from gridplan.siting._checks import _Problems, _weights, _xy
 from gridplan.siting.costs import CostMatrix, cost_matrix_model
 from gridplan.siting.demand import Candidates, Demand, demand_points
 from gridplan.solvers.greedy import GreedySolution

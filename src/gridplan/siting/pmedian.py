@@ -10,7 +10,8 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import ArrayLike
 
-from gridplan.siting._checks import FloatArray, IntArray, _Problems
+from gridplan._types import FloatArray, IntArray
+from gridplan.siting._checks import _Problems
 from gridplan.siting.demand import DEFAULT_MAX_DEMAND, Candidates, Demand
 from gridplan.siting.mclp import _add_row
 from gridplan.siting.models import (

@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 from numpy.typing import ArrayLike
 
-from gridplan.siting._checks import FloatArray, IntArray, _Problems
+from gridplan._types import FloatArray, IntArray
+from gridplan.siting._checks import _Problems
 from gridplan.siting.demand import DEFAULT_MAX_DEMAND, Candidates, Demand
 from gridplan.siting.mclp import (
     _add_row,

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from gridplan.siting._checks import FloatArray, IntArray
+from gridplan._types import FloatArray, IntArray
 
 if TYPE_CHECKING:
     pass

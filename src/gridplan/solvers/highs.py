@@ -11,8 +11,8 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
 
+from gridplan._types import FloatArray, IntArray
 from gridplan.errors import InputError
-from gridplan.siting._checks import FloatArray, IntArray
 
 if TYPE_CHECKING:
     import highspy

@@ -15,6 +15,7 @@ from pyproj import Transformer
 
 from gridplan import settings
 from gridplan.errors import InputError
+from gridplan.inputs.raster import _short
 from gridplan.plan.units import UnitSet
 from gridplan.surface.grid import (
     CellGrid,
@@ -49,15 +50,6 @@ def _limit_mb(max_mb: float | None) -> float:
     if not limit > 0:
         raise InputError(f"max_mb must be positive, got {max_mb!r}")
     return limit
-
-
-def _bounds_text(bounds: tuple[float, float, float, float]) -> str:
-    return "{:.3f}, {:.3f}, {:.3f}, {:.3f}".format(*bounds)
-
-
-def _short(detail: object) -> str:
-    text = " ".join(str(detail).split())
-    return text if len(text) <= 200 else text[:197] + "..."
 
 
 def _warning_notes(caught: list[warnings.WarningMessage]) -> list[str]:

@@ -19,7 +19,7 @@ from rasterio.enums import Resampling
 from gridplan import settings
 from gridplan.errors import InputError, UploadError
 from gridplan.inputs.crs import geoms_to_wgs84
-from gridplan.inputs.raster import WARP_MEM_LIMIT_MB, _open_raster, _read_window
+from gridplan.inputs.raster import WARP_MEM_LIMIT_MB, _open_raster
 from gridplan.inputs.vector import parse_datum, read_vector_upload
 from gridplan.plan.units import UnitSet
 from gridplan.surface._common import (
@@ -37,6 +37,7 @@ from gridplan.surface.grid import (
     PopulationSurface,
 )
 from gridplan.surface.points import _fmt
+from gridplan.surface.raster import _read_window
 from gridplan.surface.report import BadRow, SurfaceReport
 
 # --------------------------------------------------------------------------------------

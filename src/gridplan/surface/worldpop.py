@@ -22,9 +22,8 @@ import rasterio.windows
 from affine import Affine
 
 from gridplan.errors import DownloadError, InputError
-from gridplan.inputs.raster import _MB, _pixel_window, _raster_error
+from gridplan.inputs.raster import _MB, _pixel_window, _raster_error, _short
 from gridplan.plan.units import UnitSet
-from gridplan.surface._common import _short
 
 #: Default size cap of :func:`download_worldpop`, in MB.  WorldPop's whole-China
 #: 100 m rasters are several GB (unconstrained) or hundreds of MB (constrained).

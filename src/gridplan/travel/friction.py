@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
@@ -188,15 +188,6 @@ class _Problems(Problems):
                 "costdistance.cutoff",
                 f"cutoff must be more than 0 minutes, got {cutoff_min}",
                 cutoff=cutoff_min,
-            )
-
-    def choice(self, code: str, name: str, value: Any, allowed: Sequence[str]) -> None:
-        if value not in allowed:
-            self.add(
-                code,
-                f"{name} must be one of {', '.join(allowed)}, got {value!r}",
-                value=value,
-                allowed=list(allowed),
             )
 
 

@@ -1,0 +1,47 @@
+"""Texts of plan validation and townships (gridplan.plan), in Chinese and English."""
+
+from gridplan.i18n.catalogue import Catalogue
+
+MESSAGES: Catalogue = {
+    "township.no_columns": {
+        "zh": "乡镇图层既没有名称列也没有代码列，无法识别乡镇。现有列：{columns}",
+        "en": "The township layer has neither a name nor a code column. Columns: {columns}",
+    },
+    # --- plan validation (gridplan.plan.validate.validate_plan) ---------------------------
+    "problem.outside": {
+        "zh": "{n} 个单元不在本地级市范围内：{units}",
+        "en": "{n} units lie outside the prefecture: {units}",
+    },
+    "problem.outside_listed": {
+        "zh": "方案中列出的 {n} 个单元代码不属于本地级市：{units}",
+        "en": "{n} unit codes listed in the plan are not in this prefecture: {units}",
+    },
+    "problem.unknown_units": {
+        "zh": "方案中列出的 {n} 个单元代码在当前数据中不存在：{units}",
+        "en": "{n} unit codes listed in the plan are not in the current data: {units}",
+    },
+    "problem.unassigned": {
+        "zh": "{n} 个单元未分配到任何网格：{units}",
+        "en": "{n} units belong to no grid: {units}",
+    },
+    "problem.duplicate": {
+        "zh": "单元“{unit}”同时属于多个网格：{grids}",
+        "en": "Unit '{unit}' is in more than one grid: {grids}",
+    },
+    "problem.not_contiguous": {
+        "zh": "网格“{grid}”不连续，分为 {n} 块：{parts}",
+        "en": "Grid '{grid}' is not contiguous; it has {n} parts: {parts}",
+    },
+    "problem.no_lead": {
+        "zh": "{n} 个网格没有牵头医院：{grids}",
+        "en": "{n} grids have no lead hospital: {grids}",
+    },
+    "problem.empty_grid": {
+        "zh": "{n} 个网格没有任何单元：{grids}",
+        "en": "{n} grids have no units: {grids}",
+    },
+    "preset": {
+        "zh": "预设方案错误：{detail}",
+        "en": "Preset error: {detail}",
+    },
+}
