@@ -5,21 +5,19 @@ the coverage metric on the page shows the new value (Streamlit fragment rerun,
 re-threshold, new coverage image, new tables).  Shijiazhuang, 100 m cells,
 the illustrative facility network (示意), straight-line walking model.
 
-Run: ``.venv/bin/python benchmarks/bench_access_ui.py [--moves N]``.
+Run: ``.venv/bin/python -m benchmarks.bench_access_ui [--moves N]``.
 """
 
 from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
 
-from e2e_support import browser_page, dashboard_server, wait_for_app_idle, wait_for_map  # noqa: E402
+from tests.e2e_support import browser_page, dashboard_server, wait_for_app_idle, wait_for_map  # noqa: E402
 
 METRIC_JS = """() => {
   const m = document.querySelector('[data-testid="stMetricValue"]');

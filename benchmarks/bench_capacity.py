@@ -14,7 +14,7 @@ no staff) and :func:`~gridplan.access.g2sfca.g2sfca` (supply 1 per facility,
 (``tracemalloc``, numpy included) of each step, measured in a second run, and
 the process's peak resident set at the end.
 
-Run: ``.venv/bin/python benchmarks/bench_capacity.py [--models straight,raster]
+Run: ``.venv/bin/python -m benchmarks.bench_capacity [--models straight,raster]
 [--minutes 15,30]``.
 """
 

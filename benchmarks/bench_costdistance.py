@@ -1,6 +1,6 @@
 """Raster travel time (gridplan.travel.costdistance) on Shijiazhuang at 100 m vs scikit-image.
 
-Run: ``.venv/bin/python benchmarks/bench_costdistance.py [--repeat N] [--facilities K]``.
+Run: ``.venv/bin/python -m benchmarks.bench_costdistance [--repeat N] [--facilities K]``.
 Prints a Markdown table.
 
 * Population: the census surface of Shijiazhuang (130100) at 100 m; K (450)

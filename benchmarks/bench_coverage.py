@@ -5,7 +5,7 @@ coverage index + every KPI table), a slider re-threshold (minutes), a speed /
 detour slider (straight-line model: a rescale), a growth slider, and the peak
 resident memory of the process.  Facilities: the illustrative network (示意).
 
-Run: ``.venv/bin/python benchmarks/bench_coverage.py [--models straight,raster,network]``
+Run: ``.venv/bin/python -m benchmarks.bench_coverage [--models straight,raster,network]``
 (one model per run gives each its own peak memory).  ``network`` is a 1 km
 street lattice over the prefecture's extent, not the real roads (no OSM
 download here); its cold time includes building the sparse graph.

@@ -5,7 +5,7 @@
 * switching preset on the grids page (Shijiazhuang → one grid per unit and back);
 * switching prefecture (Shijiazhuang → Chuxiong: new boundaries, census, preset).
 
-Run: ``.venv/bin/python benchmarks/bench_dashboard.py [--repeat N]``.  Prints a
+Run: ``.venv/bin/python -m benchmarks.bench_dashboard [--repeat N]``.  Prints a
 Markdown table for the README.
 """
 
@@ -13,14 +13,12 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
 
-from e2e_support import browser_page, dashboard_server, wait_for_app_idle, wait_for_map  # noqa: E402
+from tests.e2e_support import browser_page, dashboard_server, wait_for_app_idle, wait_for_map  # noqa: E402
 
 
 def choose(page, label: str, option: str) -> None:  # type: ignore[no-untyped-def]

@@ -1,6 +1,6 @@
 """Library timings behind the grid page: load units, resolve, validate, dissolve, statistics.
 
-Run: ``.venv/bin/python benchmarks/bench_grids.py``.  Prints a Markdown table.
+Run: ``.venv/bin/python -m benchmarks.bench_grids``.  Prints a Markdown table.
 The township case uses the synthetic test layer (66 townships cut from the real
 county polygons; illustrative, see tests/synthetic.py).
 """
@@ -8,13 +8,11 @@ county polygons; illustrative, see tests/synthetic.py).
 from __future__ import annotations
 
 import statistics
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
 
 
 def timeit(fn: Callable[[], object], repeat: int = 5) -> tuple[float, float]:
@@ -40,7 +38,7 @@ def main() -> None:
     boundaries.load_county_boundaries("130100")
     first_load_ms = (time.perf_counter() - t0) * 1000
 
-    from synthetic import shijiazhuang_townships
+    from tests.synthetic import shijiazhuang_townships
 
     tws = shijiazhuang_townships().to_crs(4326)
     plan = GridPlan.from_preset("shijiazhuang")

@@ -1,6 +1,6 @@
 """Timings of the road-network travel-time model (gridplan.travel.network).
 
-Run: ``.venv/bin/python benchmarks/bench_network.py [--scale]``.  Prints Markdown.
+Run: ``.venv/bin/python -m benchmarks.bench_network [--scale]``.  Prints Markdown.
 
 1. The test fixture ``tests/data/roads_sample.osm``: a synthetic 5 × 5 km
    street grid near Shijiazhuang (not real roads), on a 50 m cell grid with

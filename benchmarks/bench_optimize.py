@@ -19,7 +19,7 @@ ratio is spopt's seconds (building its PuLP model + CBC) over ours (the
 ``solve`` call, model building included).  The cost matrix (shared by both)
 is timed separately.
 
-Run: ``.venv/bin/python benchmarks/bench_optimize.py`` (about 10 minutes, most
+Run: ``.venv/bin/python -m benchmarks.bench_optimize`` (about 10 minutes, most
 of it spopt building its model); ``--no-spopt`` for the HiGHS rows only.
 """
 

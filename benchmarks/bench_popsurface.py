@@ -1,6 +1,6 @@
 """Population surfaces for Shijiazhuang at 100 m: seconds and peak memory per method.
 
-Run: ``.venv/bin/python benchmarks/bench_popsurface.py [--cell 100] [--repeat 3]``.
+Run: ``.venv/bin/python -m benchmarks.bench_popsurface [--cell 100] [--repeat 3]``.
 Prints a Markdown table.  All inputs are synthetic and written to a temporary
 folder: a WorldPop-like count raster over the whole prefecture (3 arc-seconds,
 ~0.00083°, ≈ 100 m; EPSG:4326; nodata -99999), 50,000 random points as a CSV,
@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import resource
 import statistics
-import sys
 import tempfile
 import time
 import tracemalloc
@@ -29,7 +28,6 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
 
 
 def measure(fn: Callable[[], object], repeat: int) -> tuple[float, float]:
@@ -83,13 +81,13 @@ def main() -> None:
     warnings.simplefilter("ignore")
 
     import pandas as pd
-    from synthetic import shijiazhuang_townships
 
     from gridplan.plan.units import build_units
     from gridplan.surface.grid import census_surface, grid_for_units
     from gridplan.surface.points import surface_from_points
     from gridplan.surface.polygons import surface_from_polygons
     from gridplan.surface.raster import surface_from_raster
+    from tests.synthetic import shijiazhuang_townships
 
     us = build_units("130100")
     grid = grid_for_units(us, args.cell)

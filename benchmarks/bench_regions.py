@@ -1,6 +1,6 @@
 """Grid proposals for Shijiazhuang: time, method, balance, travel time against the preset.
 
-Run: ``.venv/bin/python benchmarks/bench_regions.py [--tolerance 0.3] [--time-limit 60]``.
+Run: ``.venv/bin/python -m benchmarks.bench_regions [--tolerance 0.3] [--time-limit 60]``.
 Prints a Markdown table.
 
 * County level: the 22 county-level polygons plus 2 functional zones without
@@ -26,13 +26,11 @@ Prints a Markdown table.
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
 
 URBAN = {
     "新华区": "石家庄市第二医院",
@@ -50,7 +48,6 @@ def main() -> None:
     args = ap.parse_args()
 
     from pyproj import Transformer
-    from synthetic import shijiazhuang_townships
 
     from gridplan.plan.grids import GridPlan
     from gridplan.plan.units import build_units
@@ -58,6 +55,7 @@ def main() -> None:
     from gridplan.regions.costs import Hospital, StraightLineCost, unit_points
     from gridplan.regions.propose import propose_grids
     from gridplan.surface.grid import census_surface
+    from tests.synthetic import shijiazhuang_townships
 
     county = build_units("130100")
     township = build_units("130100", townships=shijiazhuang_townships().to_crs(4326))

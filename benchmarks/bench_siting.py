@@ -7,7 +7,7 @@ candidates, cost matrix, solve, travel times after, KPIs per grid before and
 after, the coverage-versus-k curve.  ``solve`` is the location model alone
 (on ≤ 20,000 aggregated demand points); ``total`` the whole study.
 
-Run: ``.venv/bin/python benchmarks/bench_siting.py`` (about a minute).
+Run: ``.venv/bin/python -m benchmarks.bench_siting`` (about a minute).
 """
 
 from __future__ import annotations

@@ -27,6 +27,6 @@ REQ=requirements.txt; [ $DEV = 1 ] && REQ=requirements-dev.txt
 stamp=.venv/.gridplan-$(cat requirements.txt requirements-dev.txt pyproject.toml | sha256sum | cut -c1-16)-$DEV
 if [ ! -f "$stamp" ]; then
   .venv/bin/python -m pip install -q --upgrade pip
-  .venv/bin/python -m pip install -q -r "$REQ" -e .
+  .venv/bin/python -m pip install -q -r "$REQ"
   touch "$stamp"
 fi

@@ -6,7 +6,8 @@ import re
 from pathlib import Path
 
 import pytest
-from e2e_support import (
+
+from tests.e2e_support import (
     browser_page,
     chromium_path,
     dashboard_server,

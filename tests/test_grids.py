@@ -3,13 +3,13 @@ import json
 import numpy as np
 import pytest
 import shapely
-from synthetic import toy_unit_set
 
 from gridplan.errors import InputError, PresetError
 from gridplan.plan.grids import GridPlan, list_presets, resolve_assignment
 from gridplan.plan.stats import dissolve_grids, grid_statistics, population_balance
 from gridplan.plan.units import UnitSet, build_units
 from gridplan.plan.validate import validate_plan
+from tests.synthetic import toy_unit_set
 
 
 @pytest.fixture(scope="module")

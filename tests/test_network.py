@@ -679,13 +679,13 @@ def test_siting_study_on_the_road_network_is_the_best_by_enumeration(roads, to_m
     import itertools
 
     import shapely
-    from synthetic import toy_unit_set
 
     from gridplan.facilities.table import add_facility
     from gridplan.facilities.types import empty_facilities
     from gridplan.plan.grids import GridPlan
     from gridplan.siting.study import SitingSettings, run_siting
     from gridplan.surface.grid import census_surface
+    from tests.synthetic import toy_unit_set
 
     grid = fixture_grid(roads, to_metric, cell_m=100.0)
     x0, y1 = grid.x0, grid.y0

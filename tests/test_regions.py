@@ -10,7 +10,6 @@ import pandas as pd
 import pytest
 import shapely
 from pyproj import Transformer
-from synthetic import toy_unit_set
 
 from gridplan.errors import InputError
 from gridplan.i18n import error_text
@@ -27,6 +26,7 @@ from gridplan.regions.costs import (
 )
 from gridplan.regions.propose import propose_grids
 from gridplan.surface.grid import census_surface
+from tests.synthetic import toy_unit_set
 
 highspy = pytest.importorskip("highspy")
 

@@ -10,7 +10,6 @@ import pandas as pd
 import pytest
 import shapely
 from pyproj import Transformer
-from synthetic import toy_unit_set
 
 from gridplan.access.coverage import CoverageIndex
 from gridplan.errors import InputError
@@ -21,6 +20,7 @@ from gridplan.plan.grids import GridPlan
 from gridplan.siting.study import SitingSettings, accept_sites, combine_times, run_siting
 from gridplan.surface.grid import census_surface
 from gridplan.travel.straight import StraightLineModel
+from tests.synthetic import toy_unit_set
 
 TO_LONLAT = Transformer.from_crs(4547, 4326, always_xy=True)
 X0, Y0 = 500_000.0, 4_200_000.0

@@ -1,0 +1,1 @@
+"""GridPlan tests: unit tests per stage, AppTests of every page, Playwright end-to-end flows."""
