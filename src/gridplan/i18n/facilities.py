@@ -84,4 +84,21 @@ MESSAGES: Catalogue = {
         "zh": "新增机构需要填写名称、经度和纬度。",
         "en": "A new facility needs a name, a longitude and a latitude.",
     },
+    # --- where a facility table's rows come from (column ``source``) ---------------------
+    "facilities.source.illustrative": {
+        "zh": "示意网络，非真实位置",
+        "en": "illustrative network, not real locations",
+    },
+    "facilities.source.uploaded": {
+        "zh": "规划人员上传的机构清单",
+        "en": "facility list uploaded by the planner",
+    },
+    "facilities.source.osm": {
+        "zh": "OpenStreetMap（© OpenStreetMap 贡献者）",
+        "en": "OpenStreetMap (© OpenStreetMap contributors)",
+    },
+    "facilities.source.added": {
+        "zh": "规划新增（拟建位置）",
+        "en": "added in planning (proposed sites)",
+    },
 }

@@ -44,4 +44,8 @@ MESSAGES: Catalogue = {
         "zh": "预设方案错误：{detail}",
         "en": "Preset error: {detail}",
     },
+    # --- list separators (texts that join names or clauses: plan, report) -----------------
+    "sep.enum": {"zh": "、", "en": ", "},
+    "sep.comma": {"zh": "，", "en": ", "},
+    "sep.clause": {"zh": "；", "en": "; "},
 }

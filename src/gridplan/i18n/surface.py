@@ -120,4 +120,9 @@ MESSAGES: Catalogue = {
         "zh": "{n} 行数据无法使用，已跳过：",
         "en": "{n} rows could not be used and were skipped:",
     },
+    # --- how a population surface was made (PopulationSurface.method) --------------------
+    "surface.method.census_uniform": {
+        "zh": "2020年普查人口在各单元内均匀分布",
+        "en": "2020 census totals spread uniformly over each unit",
+    },
 }

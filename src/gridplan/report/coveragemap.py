@@ -19,7 +19,7 @@ from gridplan import __version__, settings
 from gridplan.errors import InputError
 from gridplan.facilities.table import facility_mask
 from gridplan.facilities.types import FACILITY_TYPES, type_label
-from gridplan.i18n import Lang
+from gridplan.i18n import Lang, label, t
 from gridplan.plan.grids import GridPlan, resolve_assignment
 from gridplan.plan.population import provenance_label
 from gridplan.plan.stats import dissolve_grids
@@ -54,9 +54,8 @@ from gridplan.report.style import (
     format_population,
     minutes_colors,
 )
-from gridplan.report.texts import _FACILITY_SOURCES, _MODELS, _MODES, _POP_METHODS, _ct, _tx
 from gridplan.report.webmap import minute_bands
-from gridplan.surface.grid import SURFACE_METHODS, PopulationSurface
+from gridplan.surface.grid import PopulationSurface
 from gridplan.travel.base import TravelTimes
 
 
@@ -109,11 +108,11 @@ def coverage_legend_entries(
     share = float(summary.get("share", math.nan))
     if math.isnan(share) and pop > 0:
         share = covered / pop
-    t = _fmt_threshold(threshold_min)
+    minutes_text = _fmt_threshold(threshold_min)
     rows = [
         MapKeyRow(
-            _ct(
-                "covered",
+            t(
+                "report.cov.covered",
                 lang,
                 share=_fmt_share(share),
                 pop=format_population(None if math.isnan(covered) else covered, lang),
@@ -122,8 +121,8 @@ def coverage_legend_entries(
             key="covered",
         ),
         MapKeyRow(
-            _ct(
-                "uncovered",
+            t(
+                "report.cov.uncovered",
                 lang,
                 share=_fmt_share(1.0 - share),
                 pop=format_population(None if math.isnan(pop - covered) else pop - covered, lang),
@@ -131,9 +130,13 @@ def coverage_legend_entries(
             color=colors["uncovered"],
             key="uncovered",
         ),
-        MapKeyRow(_ct("threshold", lang, t=t), kind="note", key="threshold"),
+        MapKeyRow(t("report.cov.threshold", lang, t=minutes_text), kind="note", key="threshold"),
         MapKeyRow(
-            _ct("assessed", lang, pop=format_population(None if math.isnan(pop) else pop, lang)),
+            t(
+                "report.cov.assessed",
+                lang,
+                pop=format_population(None if math.isnan(pop) else pop, lang),
+            ),
             kind="note",
             key="assessed",
         ),
@@ -141,7 +144,9 @@ def coverage_legend_entries(
     for key in ("mean", "median", "p90"):
         value = summary.get(f"{key}_minutes")
         if value is not None:
-            rows.append(MapKeyRow(_ct(key, lang, v=_fmt_minutes(value)), kind="note", key=key))
+            rows.append(
+                MapKeyRow(t(f"report.cov.{key}", lang, v=_fmt_minutes(value)), kind="note", key=key)
+            )
     return rows
 
 
@@ -158,16 +163,22 @@ def minutes_legend_entries(
     edges = minute_bands(MINUTES_VMAX, MINUTES_STEP)
     colors = minutes_colors()
     rows = [
-        MapKeyRow(_ct("band", lang, a=float(b - MINUTES_STEP), b=float(b)), color=c, key=f"band{k}")
+        MapKeyRow(
+            t("report.cov.band", lang, a=float(b - MINUTES_STEP), b=float(b)),
+            color=c,
+            key=f"band{k}",
+        )
         for k, (b, c) in enumerate(zip(edges, colors, strict=False))
     ]
-    rows.append(MapKeyRow(_ct("beyond", lang, v=MINUTES_VMAX), color=colors[-1], key="beyond"))
+    rows.append(
+        MapKeyRow(t("report.cov.beyond", lang, v=MINUTES_VMAX), color=colors[-1], key="beyond")
+    )
     if summary is not None and threshold_min is not None:
         covered = float(summary.get("covered", math.nan))
         rows.append(
             MapKeyRow(
-                _ct(
-                    "within",
+                t(
+                    "report.cov.within",
                     lang,
                     t=_fmt_threshold(threshold_min),
                     share=_fmt_share(summary.get("share", math.nan)),
@@ -203,7 +214,7 @@ def facility_legend_entries(facilities: pd.DataFrame | None, lang: Lang = "zh") 
         marker, face, edge, size = FACILITY_STYLES.get(ftype, FACILITY_STYLES["其他"])
         rows.append(
             MapKeyRow(
-                _ct("fac_row", lang, label=type_label(ftype, lang), n=f"{n:,}"),
+                t("report.cov.fac_row", lang, label=type_label(ftype, lang), n=f"{n:,}"),
                 kind="marker",
                 color=face,
                 edge=edge,
@@ -215,14 +226,20 @@ def facility_legend_entries(facilities: pd.DataFrame | None, lang: Lang = "zh") 
     return rows
 
 
+def _travel_text(mode: Any, speed: Any, lang: Lang) -> str:
+    """The mode and speed of a travel-time model, e.g. ``步行 4.8 km/h``."""
+    mode_txt = label("report.mode", str(mode), lang) if mode is not None else ""
+    speed_txt = f"{float(speed):g} km/h" if speed is not None else ""
+    return " ".join(p for p in (mode_txt, speed_txt) if p)
+
+
 def _model_text(provenance: dict[str, Any] | None, lang: Lang) -> tuple[str, str]:
     """Model name and other parameters, e.g. ``直线距离 × 绕行系数 1.3`` and ``，步行 4.8 km/h``."""
     if not provenance:
-        return _ct("model_unknown", lang), ""
+        return t("report.cov.model_unknown", lang), ""
     prov = dict(provenance)
     model = str(prov.pop("model", "") or "")
-    name = _MODELS.get(model, {}).get(lang, model) or _ct("model_unknown", lang)
-    sep = "，" if lang == "zh" else ", "
+    name = label("report.model", model, lang) if model else t("report.cov.model_unknown", lang)
     parts: list[str] = []
     detour = prov.pop("detour", None)
     if detour is not None:
@@ -230,15 +247,12 @@ def _model_text(provenance: dict[str, Any] | None, lang: Lang) -> tuple[str, str
     mode = prov.pop("mode", None)
     speed = prov.pop("speed_kmh", None)
     if mode is not None or speed is not None:
-        mode_txt = _MODES.get(str(mode), {}).get(lang, str(mode)) if mode is not None else ""
-        speed_txt = f"{float(speed):g} km/h" if speed is not None else ""
-        parts.append(" ".join(p for p in (mode_txt, speed_txt) if p))
+        parts.append(_travel_text(mode, speed, lang))
     cutoff = prov.pop("cutoff_min", None)
     if cutoff is not None and math.isfinite(float(cutoff)):
-        parts.append(
-            f"上限 {float(cutoff):g} 分钟" if lang == "zh" else f"cutoff {float(cutoff):g} min"
-        )
+        parts.append(t("report.cov.cutoff", lang, v=float(cutoff)))
     parts += [f"{k}={v}" for k, v in prov.items() if v is not None and v != ""]
+    sep = t("sep.comma", lang)
     return name, (sep + sep.join(parts)) if parts else ""
 
 
@@ -264,13 +278,11 @@ def coverage_footer_lines(
     assessed (``summary["not_assessed_population"]`` when given, else
     ``surface.unplaced``); and the GridPlan version.
     """
-    lines = [_tx("boundary", lang, crs=surface.grid.crs or unit_set.metric_crs)]
-    method = _POP_METHODS.get(surface.method, {}).get(lang) or SURFACE_METHODS.get(
-        surface.method, {}
-    ).get(lang, surface.method)
+    lines = [t("report.map.boundary", lang, crs=surface.grid.crs or unit_set.metric_crs)]
+    method = label("surface.method", surface.method, lang)
     lines.append(
-        _ct(
-            "pop_line",
+        t(
+            "report.cov.pop_line",
             lang,
             prov=provenance_label(surface.source, lang),
             method=method,
@@ -278,23 +290,28 @@ def coverage_footer_lines(
         )
     )
     if facilities is None:
-        lines.append(_ct("fac_none", lang))
+        lines.append(t("report.cov.fac_none", lang))
     else:
         df = _drawable_facilities(facilities)
         counts = df["source"].astype(str).value_counts()
-        labels = {s: _FACILITY_SOURCES.get(s, {}).get(lang, s) for s in counts.index if s != "None"}
+        labels = {s: label("facilities.source", s, lang) for s in counts.index if s != "None"}
         if len(labels) == 1:
             parts = next(iter(labels.values()))
         else:
-            sep = "；" if lang == "zh" else "; "
-            parts = sep.join(
-                _ct("fac_part", lang, label=labels[s], n=f"{int(counts[s]):,}")
+            parts = t("sep.clause", lang).join(
+                t("report.cov.fac_part", lang, label=labels[s], n=f"{int(counts[s]):,}")
                 for s in sorted(labels, key=lambda s: (-int(counts[s]), s))
             ) or ("—")
-        lines.append(_ct("fac_line", lang, n=f"{len(df):,}", parts=parts))
+        lines.append(t("report.cov.fac_line", lang, n=f"{len(df):,}", parts=parts))
     model, params = _model_text(provenance, lang)
     lines.append(
-        _ct("model_line", lang, model=model, params=params, t=_fmt_threshold(threshold_min))
+        t(
+            "report.cov.model_line",
+            lang,
+            model=model,
+            params=params,
+            t=_fmt_threshold(threshold_min),
+        )
     )
     not_assessed = (summary or {}).get("not_assessed_population")
     if not_assessed is None:
@@ -304,12 +321,17 @@ def coverage_footer_lines(
             zip(unit_set.units["unit_id"].astype(str), unit_set.units["name"], strict=True)
         )
         items = [str(names.get(uid, uid)) for uid in surface.unplaced]
-        sep = "、" if lang == "zh" else ", "
-        lead = (sep.join(items) + ("，" if lang == "zh" else ": ")) if items else ""
+        units = t("sep.enum", lang).join(items)
+        lead = t("report.cov.not_assessed_units", lang, units=units) if items else ""
         lines.append(
-            _ct("not_assessed", lang, items=lead, pop=format_population(not_assessed, lang))
+            t(
+                "report.cov.not_assessed",
+                lang,
+                items=lead,
+                pop=format_population(not_assessed, lang),
+            )
         )
-    lines.append(_tx("made", lang, version=__version__))
+    lines.append(t("report.map.made", lang, version=__version__))
     return lines
 
 
@@ -543,7 +565,7 @@ def _coverage_subtitle(
     provenance: dict[str, Any] | None,
     summary: dict[str, float],
     surface: PopulationSurface,
-    t: str,
+    minutes_text: str,
     lang: Lang,
     width_in: float,
     dpi: float,
@@ -551,29 +573,29 @@ def _coverage_subtitle(
     """``方案 · 步行 4.8 km/h · 已评估常住人口 … · 15 分钟覆盖率 …``, shortened to fit one line."""
     prov = provenance or {}
     mode, speed = prov.get("mode"), prov.get("speed_kmh")
-    travel = " ".join(
-        p
-        for p in (
-            _MODES.get(str(mode), {}).get(lang, str(mode)) if mode is not None else "",
-            f"{float(speed):g} km/h" if speed is not None else "",
-        )
-        if p
-    )
+    travel = _travel_text(mode, speed, lang)
     pop = float(summary.get("population", math.nan))
     parts = {
-        "plan": _ct(
-            "sub_plan", lang, name=plan.name.get(lang) or plan.name.get("zh") or plan.plan_id
+        "plan": t(
+            "report.cov.sub_plan",
+            lang,
+            name=plan.name.get(lang) or plan.name.get("zh") or plan.plan_id,
         )
         if plan is not None
         else "",
         "travel": travel,
-        "pop": _ct(
-            "sub_pop",
+        "pop": t(
+            "report.cov.sub_pop",
             lang,
             pop=format_population(None if math.isnan(pop) else pop, lang),
             prov=provenance_label(surface.source, lang),
         ),
-        "share": _ct("sub_share", lang, t=t, share=_fmt_share(summary.get("share", math.nan))),
+        "share": t(
+            "report.cov.sub_share",
+            lang,
+            t=minutes_text,
+            share=_fmt_share(summary.get("share", math.nan)),
+        ),
     }
     prop = fonts.prop(9)
     for drop in ((), ("plan",), ("plan", "pop"), ("plan", "pop", "travel")):
@@ -687,31 +709,40 @@ def render_coverage_map_png(
     aspect = (maxy - miny) / (maxx - minx)
 
     fac = _drawable_facilities(facilities)
-    t = _fmt_threshold(threshold)
+    minutes_text = _fmt_threshold(threshold)
     sections: list[tuple[str, list[MapKeyRow]]] = []
     if layer == "coverage":
         sections.append(
-            (_ct("head_coverage", lang, t=t), coverage_legend_entries(summary, threshold, lang))
+            (
+                t("report.cov.head_coverage", lang, t=minutes_text),
+                coverage_legend_entries(summary, threshold, lang),
+            )
         )
     else:
         sections.append(
-            (_ct("head_minutes", lang), minutes_legend_entries(lang, summary, threshold))
+            (t("report.cov.head_minutes", lang), minutes_legend_entries(lang, summary, threshold))
         )
     fac_rows = facility_legend_entries(fac, lang)
     if fac_rows:
         illustrative = bool((fac["source"].astype(str) == "illustrative").all())
         head = "head_facilities_ill" if illustrative else "head_facilities"
-        sections.append((_ct(head, lang, n=f"{len(fac):,}"), fac_rows))
+        sections.append((t(f"report.cov.{head}", lang, n=f"{len(fac):,}"), fac_rows))
     line_rows = []
     if plan is not None:
         line_rows.append(
-            MapKeyRow(_ct("line_grid", lang), kind="line", color="#3a3a3a", size=1.1, key="grid")
+            MapKeyRow(
+                t("report.cov.line_grid", lang), kind="line", color="#3a3a3a", size=1.1, key="grid"
+            )
         )
     line_rows += [
-        MapKeyRow(_ct("line_unit", lang), kind="line", color="#8a8a8a", size=0.5, key="unit"),
-        MapKeyRow(_ct("line_pref", lang), kind="line", color="#111111", size=2.0, key="pref"),
+        MapKeyRow(
+            t("report.cov.line_unit", lang), kind="line", color="#8a8a8a", size=0.5, key="unit"
+        ),
+        MapKeyRow(
+            t("report.cov.line_pref", lang), kind="line", color="#111111", size=2.0, key="pref"
+        ),
     ]
-    sections.append((_ct("head_lines", lang), line_rows))
+    sections.append((t("report.cov.head_lines", lang), line_rows))
     footer = coverage_footer_lines(
         unit_set,
         surface,
@@ -729,9 +760,18 @@ def render_coverage_map_png(
     # --- title
     pref = unit_set.prefecture.name
     if title is None:
-        title = _ct(f"title_{layer}", lang, pref=pref, t=t)
+        title = t(f"report.cov.title_{layer}", lang, pref=pref, t=minutes_text)
     subtitle = _coverage_subtitle(
-        renderer, fonts, plan, provenance, summary, surface, t, lang, layout.width - 0.7, float(dpi)
+        renderer,
+        fonts,
+        plan,
+        provenance,
+        summary,
+        surface,
+        minutes_text,
+        lang,
+        layout.width - 0.7,
+        float(dpi),
     )
     _draw_title(fig, fonts, layout, title, subtitle)
 

@@ -25,11 +25,10 @@ from shapely.geometry.polygon import orient
 
 from gridplan import __version__
 from gridplan.errors import InputError
-from gridplan.i18n import Lang
+from gridplan.i18n import Lang, t
 from gridplan.plan.grids import GridPlan
 from gridplan.report.fonts import _Fonts
 from gridplan.report.style import nice_scale_length
-from gridplan.report.texts import _tx
 
 _ADMIN_CHARS = "县市区州旗盟镇乡"
 _KIND_SUFFIXES = ("紧密型", "县域医共体", "医共体", "医疗集团", "医联体", "网格")
@@ -354,7 +353,7 @@ def _draw_scale_bar(
                 parse_math=False,
             )
         )
-    unit = ("公里" if lang == "zh" else "km") if length >= 1000 else ("米" if lang == "zh" else "m")
+    unit = t("report.map.unit_km" if length >= 1000 else "report.map.unit_m", lang)
     texts.append(
         ax.text(
             bx + length + 0.08 * m_per_in,
@@ -368,7 +367,7 @@ def _draw_scale_bar(
             parse_math=False,
         )
     )
-    bbs = [t.get_window_extent(renderer) for t in texts]
+    bbs = [txt.get_window_extent(renderer) for txt in texts]
     right = max(bb.x1 for bb in bbs)
     to_data = ax.transData.inverted()
     rx, _ = to_data.transform((right, 0))
@@ -443,7 +442,7 @@ def _draw_north_arrow(
     label = ax.text(
         lx,
         ly,
-        _tx("north", lang),
+        t("report.map.north", lang),
         ha="center",
         va="center",
         fontproperties=fonts.prop(10, True),

@@ -15,15 +15,17 @@ shows Chinese correctly).  Every population figure carries its provenance
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
+import numpy as np
 import pandas as pd
 from matplotlib.backends.backend_agg import RendererAgg
 from matplotlib.collections import PatchCollection
 from matplotlib.figure import Figure
 from matplotlib.patches import PathPatch, Rectangle
 
-from gridplan import settings
-from gridplan.i18n import Lang
+from gridplan import __version__, settings
+from gridplan.i18n import Lang, label, t
 from gridplan.plan.grids import GridPlan, resolve_assignment
 from gridplan.plan.population import combine_sources, provenance_label
 from gridplan.plan.stats import dissolve_grids
@@ -50,11 +52,11 @@ from gridplan.report.fonts import _Fonts, _fonts
 from gridplan.report.style import (
     UNASSIGNED_COLOR,
     LegendEntry,
+    _missing,
     format_population,
     grid_colors,
     legend_entries,
 )
-from gridplan.report.texts import _footer_lines, _tx
 
 
 def render_grid_map_png(
@@ -113,16 +115,16 @@ def render_grid_map_png(
     title = (
         title if title is not None else plan.name.get(lang) or plan.name.get("zh") or plan.plan_id
     )
-    subtitle = _tx(
-        "subtitle",
+    subtitle = t(
+        "report.grid.subtitle",
         lang,
         n_grids=len(plan.grids),
         n_units=len(inside),
-        pop=format_population(None if math.isnan(total_pop) else total_pop, lang)
-        + (
-            f"（{provenance_label(_sources_of(inside), lang)}）"
-            if lang == "zh"
-            else f" ({provenance_label(_sources_of(inside), lang)})"
+        pop=t(
+            "report.grid.population_of",
+            lang,
+            pop=format_population(None if math.isnan(total_pop) else total_pop, lang),
+            prov=provenance_label(_sources_of(inside), lang),
         ),
     )
     layout = _layout(
@@ -172,6 +174,64 @@ def render_grid_map_png(
 
 def _sources_of(units: pd.DataFrame) -> str:
     return combine_sources(units["population_source"])
+
+
+# --- footer -------------------------------------------------------------------------------
+
+
+def _source_note(sources: Sequence[str], lang: Lang) -> str:
+    """What each provenance among ``sources`` means, e.g. ``2020年人口普查（第七次…）``."""
+    keys = sorted({p for s in sources for p in str(s).split("+") if p})
+    notes = [label("report.source", k, lang) for k in keys]
+    return t("sep.clause", lang).join(notes) or t("report.source.none", lang)
+
+
+def _undrawn_notes(
+    plan: GridPlan, unit_set: UnitSet, assignment: pd.Series, lang: Lang
+) -> list[str]:
+    """One note per unit without a polygon: the grid its residents are counted in, if any."""
+    u = unit_set.units
+    names = {g.grid_id: g.name for g in plan.grids}
+    gids = assignment.to_numpy()
+    items = []
+    for i in np.flatnonzero(~u["has_geometry"].to_numpy()):
+        unit = str(u["name"].iat[i])
+        gid = gids[i]
+        if _missing(gid):
+            items.append(t("report.grid.undrawn_item_free", lang, unit=unit))
+        else:
+            grid = names.get(str(gid), str(gid))
+            items.append(t("report.grid.undrawn_item", lang, unit=unit, grid=grid))
+    return items
+
+
+def _footer_lines(
+    plan: GridPlan, unit_set: UnitSet, assignment: pd.Series, lang: Lang
+) -> list[str]:
+    """The grid map's footer: boundary source, population provenance, undrawn units, plan source."""
+    u = unit_set.units
+    inside = u[u["inside_prefecture"].to_numpy()]
+    sources = _source_note(list(inside["population_source"]), lang)
+    lines = [
+        t("report.map.boundary", lang, crs=unit_set.metric_crs),
+        t("report.grid.population", lang, sources=sources),
+    ]
+    items = _undrawn_notes(plan, unit_set, assignment, lang)
+    if items:
+        lines.append(t("report.grid.undrawn", lang, items=t("sep.clause", lang).join(items)))
+    seed = plan.seed or {}
+    if seed.get("title"):
+        lines.append(
+            t(
+                "report.grid.seed",
+                lang,
+                issuer=seed.get("issuer", ""),
+                title=seed["title"],
+                date=seed.get("date", ""),
+            )
+        )
+    lines.append(t("report.map.made", lang, version=__version__))
+    return lines
 
 
 def _layout(
@@ -266,7 +326,7 @@ def _draw_legend(
     fig.text(
         x0,
         y0,
-        _tx("legend_title", lang),
+        t("report.grid.legend_title", lang),
         transform=inch,
         fontproperties=fonts.prop(layout.legend_fs + 1, True),
         va="top",
@@ -311,7 +371,7 @@ def _draw_legend(
         fig.text(
             x0 + col * layout.legend_col_w + 0.32,
             top - row * layout.row_h - layout.row_h / 2,
-            _tx("more", lang, n=len(entries) - layout.shown),
+            t("report.grid.more", lang, n=len(entries) - layout.shown),
             transform=inch,
             fontproperties=prop,
             va="center",
