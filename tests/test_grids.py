@@ -140,11 +140,18 @@ def test_all_problems_reported_together():
         ["outside_listed", "unassigned", "duplicate", "not_contiguous", "no_lead"]
     )
     nc = next(p for p in problems if p.kind == "not_contiguous")
-    assert "U990100" in nc.message_zh and "U990120" in nc.message_zh and "2 块" in nc.message_zh
+    assert (
+        "U990100" in nc.message("zh")
+        and "U990120" in nc.message("zh")
+        and "2 块" in nc.message("zh")
+    )
     un = next(p for p in problems if p.kind == "unassigned")
     assert un.units == ["990121"]
     dup = next(p for p in problems if p.kind == "duplicate")
-    assert "A" in dup.message_en and "B" in dup.message_en
+    assert "A" in dup.message("en") and "B" in dup.message("en")
+    # names are joined with the language's separator; the parts of a grid are numbered
+    assert dup.message("zh").endswith("A、B") and dup.message("en").endswith("A, B")
+    assert nc.message("zh").count("；") == 1 and "1: " in nc.message("en")
 
 
 def test_diagonal_neighbours_within_tolerance_count_as_touching():
@@ -228,7 +235,7 @@ def test_township_layer_builds_grids_from_townships(sjz_townships):
         for p in validate_plan(plan, us)
         if p.kind == "not_contiguous" and p.grid_id == "sjz-changan"
     ]
-    assert nc and "郄马镇" in nc[0].message_zh
+    assert nc and "郄马镇" in nc[0].message("zh")
 
 
 def test_moving_one_township_overrides_its_county(sjz_townships):

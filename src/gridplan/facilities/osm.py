@@ -13,6 +13,7 @@ import shapely
 from gridplan.errors import GridPlanError, InputError, UploadError
 from gridplan.facilities.reader import _clean_name, _count, _is_blank, _near_duplicates
 from gridplan.facilities.types import _NAME_PATTERNS, _finish, _type_key, empty_facilities
+from gridplan.i18n import t
 from gridplan.inputs.boundaries import Prefecture, load_prefecture_outline
 
 # --------------------------------------------------------------------------------------
@@ -175,6 +176,7 @@ def facilities_from_osm(
     rank = gdf["element"].map({"relation": 0, "way": 1, "node": 2}).fillna(3)
     gdf = gdf.assign(_rank=rank.to_numpy()).sort_values(["_rank", "id"], kind="stable")
     rows: list[dict[str, Any]] = []
+    unnamed = t("facilities.unnamed", "zh")  # a name in the table: data, in Chinese
     for rec in gdf.to_dict("records"):
         tags = {k: v for k, v in rec.items() if k not in ("geometry", "element", "id", "_rank")}
         name = ""
@@ -190,7 +192,7 @@ def facilities_from_osm(
         rows.append(
             {
                 "facility_id": f"osm-{rec['element']}-{rec['id']}",
-                "name": name or "未命名医疗机构",
+                "name": name or unnamed,
                 "named": bool(name),
                 "type": ftype,
                 "lon": pt.x,

@@ -33,7 +33,7 @@ import io
 import math
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -44,16 +44,17 @@ import shapely
 from numpy.typing import NDArray
 from pyproj import Transformer
 
+from gridplan._validate import Problems
 from gridplan.errors import FacilitiesError, InputError, UploadError
 from gridplan.facilities.types import FACILITY_TYPES, _finish, normalise_type
-from gridplan.i18n import t
+from gridplan.i18n import Lang, t
 from gridplan.inputs import crs as gcrs
 from gridplan.inputs.boundaries import Prefecture, load_prefecture_outline
 from gridplan.inputs.files import LoadReport
 from gridplan.inputs.tables import read_table_upload
 from gridplan.inputs.vector import parse_datum
 
-_REJECTED_COLUMNS = ["row", "name", "code", "reason_zh", "reason_en"]
+_REJECTED_COLUMNS = ["row", "name", "code", "params"]
 
 
 @dataclass
@@ -71,8 +72,9 @@ class FacilityReport:
     rejected : pandas.DataFrame
         One row per rejected data row: ``row`` (spreadsheet row number, the
         header being row 1), ``name``, ``code`` (reason key, see
-        ``facilities.row.*`` in :data:`gridplan.i18n.MESSAGES`), ``reason_zh``
-        and ``reason_en``.
+        ``facilities.row.*`` in :data:`gridplan.i18n.MESSAGES`) and ``params``
+        (the reason's parameters, a dict).  :func:`rejection_table` gives the
+        reasons as text in the planner's language.
     datum : str
         Declared datum of the coordinates (``wgs84``, ``gcj02``, ``bd09``);
         a per-row ``datum``/``坐标系`` column overrides it row by row.
@@ -98,6 +100,26 @@ class FacilityReport:
     @property
     def n_rejected(self) -> int:
         return len(self.rejected)
+
+    def rejection_table(self, lang: Lang = "zh") -> pd.DataFrame:
+        """The rejected rows with their reason in ``lang`` (see :func:`rejection_table`)."""
+        return rejection_table(self.rejected, lang)
+
+
+def rejection_reason(code: str, params: Mapping[str, Any], lang: Lang = "zh") -> str:
+    """Why a row was rejected, in ``lang``: the text ``facilities.row.<code>``."""
+    return t(f"facilities.row.{code}", lang, **params)
+
+
+def rejection_table(rejected: pd.DataFrame, lang: Lang = "zh") -> pd.DataFrame:
+    """``row``, ``name`` and ``reason`` (in ``lang``) of :attr:`FacilityReport.rejected` rows."""
+    reasons = [
+        rejection_reason(str(code), params, lang)
+        for code, params in zip(rejected["code"], rejected["params"], strict=True)
+    ]
+    return pd.DataFrame(
+        {"row": rejected["row"].to_numpy(), "name": rejected["name"].to_numpy(), "reason": reasons}
+    )
 
 
 # --------------------------------------------------------------------------------------
@@ -148,7 +170,6 @@ COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
     "datum": ("datum", "坐标系", "坐标系统", "坐标类型", "坐标偏移"),
     "active": ("active", "启用", "是否启用", "在用"),
 }
-_REQUIRED_LABELS = {"name": "名称/name", "type": "类型/type", "lon": "经度/lon", "lat": "纬度/lat"}
 
 #: Two rows of the same name closer than this are duplicates.
 DUPLICATE_DISTANCE_M = 50.0
@@ -334,16 +355,7 @@ def _sheet_rows(
 
 
 def _reject(rows: list[dict[str, Any]], row: int, name: str, code: str, **params: Any) -> None:
-    key = f"facilities.row.{code}"
-    rows.append(
-        {
-            "row": int(row),
-            "name": name,
-            "code": code,
-            "reason_zh": t(key, "zh", **params),
-            "reason_en": t(key, "en", **params),
-        }
-    )
+    rows.append({"row": int(row), "name": name, "code": code, "params": params})
 
 
 def _fmt(x: float) -> str:
@@ -485,13 +497,7 @@ def read_facilities(
     if not ({"lon", "lat"} <= set(cols) or "lonlat" in cols):
         missing += [f for f in ("lon", "lat") if f not in cols]
     if missing:
-        found = ", ".join(str(c) for c in frame.columns)
-        missing_text = "、".join(_REQUIRED_LABELS[f] for f in missing)
-        raise FacilitiesError(
-            f"the facility table lacks required columns {missing} (found: {found})",
-            code="facilities.missing_columns",
-            params={"missing": missing_text, "columns": found},
-        )
+        raise _missing_columns(missing, list(frame.columns))
     n = len(frame)
     rownum, exact = _sheet_rows(data, load, n)
     notes = list(load.notes)
@@ -669,6 +675,22 @@ def read_facilities(
     table["facility_id"] = _unique_ids(list(table["facility_id"]), list(table["row"]), notes)
     table["source"] = "uploaded"
     return _finish(table), report
+
+
+def _missing_columns(missing: list[str], columns: list[Any]) -> FacilitiesError:
+    """One error listing every required column that is missing, with names it may have."""
+    problems = Problems("facilities.missing_columns", "the facility table lacks required columns")
+    for fld in missing:
+        aliases = " / ".join(COLUMN_ALIASES[fld][:4])
+        problems.add(f"facilities.missing_column.{fld}", f"no {fld} column", aliases=aliases)
+    err = problems.error()
+    found = ", ".join(str(c) for c in columns)
+    return FacilitiesError(
+        f"{problems.message} (found: {found})",
+        code=err.code,
+        params={**err.params, "columns": found},
+        problems=err.problems,
+    )
 
 
 def _unique_ids(ids: list[str], rows: list[int], notes: list[str]) -> list[str]:

@@ -3,10 +3,35 @@
 from gridplan.i18n.catalogue import Catalogue
 
 MESSAGES: Catalogue = {
+    # --- facility types (gridplan.facilities.types.type_label) ----------------------------
+    "facilities.type.三级医院": {"zh": "三级医院", "en": "Tertiary hospital"},
+    "facilities.type.二级医院": {"zh": "二级医院", "en": "Secondary hospital"},
+    "facilities.type.医疗次中心": {"zh": "医疗次中心", "en": "Medical sub-centre"},
+    "facilities.type.社区卫生服务中心": {"zh": "社区卫生服务中心", "en": "Community health centre"},
+    "facilities.type.社区卫生服务站": {"zh": "社区卫生服务站", "en": "Community health station"},
+    "facilities.type.乡镇卫生院": {"zh": "乡镇卫生院", "en": "Township health centre"},
+    "facilities.type.村卫生室": {"zh": "村卫生室", "en": "Village clinic"},
+    "facilities.type.其他": {"zh": "其他", "en": "Other"},
     # --- facilities (gridplan.facilities) ------------------------------------------
     "facilities.missing_columns": {
-        "zh": "机构表缺少必需的列：{missing}。现有列：{columns}",
-        "en": "The facility table lacks required columns: {missing}. Columns found: {columns}",
+        "zh": "机构表缺少必需的列（现有列：{columns}）：",
+        "en": "The facility table lacks required columns (columns found: {columns}):",
+    },
+    "facilities.missing_column.name": {
+        "zh": "机构名称（列名如 {aliases}）",
+        "en": "facility name (a column named e.g. {aliases})",
+    },
+    "facilities.missing_column.type": {
+        "zh": "机构类型（列名如 {aliases}）",
+        "en": "facility type (a column named e.g. {aliases})",
+    },
+    "facilities.missing_column.lon": {
+        "zh": "经度（列名如 {aliases}）",
+        "en": "longitude (a column named e.g. {aliases})",
+    },
+    "facilities.missing_column.lat": {
+        "zh": "纬度（列名如 {aliases}）",
+        "en": "latitude (a column named e.g. {aliases})",
     },
     "facilities.no_valid_rows": {
         "zh": "机构表 {filename} 中没有可用的行：共 {n_rows} 行均未通过检查（第 {rows} 行），请查看被拒绝行的原因。",
@@ -80,6 +105,7 @@ MESSAGES: Catalogue = {
         "zh": "与第 {first} 行重复：名称相同且相距 {dist} 米（不足 {limit} 米）",
         "en": "Duplicate of row {first}: same name, {dist} m apart (under {limit} m)",
     },
+    "facilities.unnamed": {"zh": "未命名医疗机构", "en": "Unnamed health facility"},
     "facility.add_missing": {
         "zh": "新增机构需要填写名称、经度和纬度。",
         "en": "A new facility needs a name, a longitude and a latitude.",

@@ -108,6 +108,7 @@ MESSAGES: Catalogue = {
         "zh": "不是面要素（多边形）",
         "en": "Not a polygon",
     },
+    "popsurface.bad_row": {"zh": "第 {row} 行：{reason}", "en": "Row {row}: {reason}"},
     "popsurface.summary": {
         "zh": "人口格网：保留 {kept} 人（输入 {input} 人）；{dropped} 人位于本地级市各单元之外，已舍弃（{n_outside} 处）。",
         "en": "Population surface: {kept} people kept of {input}; {dropped} outside the prefecture's units were dropped ({n_outside} items).",

@@ -19,6 +19,7 @@ import pandas as pd
 
 from gridplan import settings
 from gridplan.errors import InputError, PresetError
+from gridplan.i18n import LANGS, t
 from gridplan.plan.units import UnitSet
 
 PRESET_IDS = ("shijiazhuang", "chuxiong", "ganzhou", "rizhao", "zhengzhou")
@@ -108,17 +109,23 @@ class GridPlan:
         """A starting plan: every county-level unit (zones included) its own grid."""
         u = unit_set.units
         top = u[u["level"].isin(["county", "zone"])]
+        # grid names and notes are plan data, in Chinese like the presets'
         grids = [
-            Grid(grid_id=r.unit_id, name=f"{r.name}网格", units=[r.unit_id], kind="starting_plan")
+            Grid(
+                grid_id=r.unit_id,
+                name=t("plan.per_unit.grid", "zh", unit=r.name),
+                units=[r.unit_id],
+                kind="starting_plan",
+            )
             for r in top.itertuples()
         ]
         p = unit_set.prefecture
         return cls(
             plan_id=f"per-unit-{p.adcode}",
-            name={"zh": f"{p.name}：每个县级单位一个网格", "en": f"{p.name}: one grid per unit"},
+            name={lang: t("plan.per_unit.name", lang, prefecture=p.name) for lang in LANGS},
             prefecture=p.adcode,
             grids=grids,
-            notes=["起始方案：每个县级单位一个网格（非种子文件内容）。"],
+            notes=[t("plan.per_unit.note", "zh")],
         )
 
     def to_dict(self) -> dict[str, Any]:

@@ -176,17 +176,9 @@ def prepare_townships(
     """
     rep = TownshipReport(n_features=len(layer))
     if layer.empty:
-        raise InputError(
-            "the township layer has no features",
-            code="upload.empty",
-            params={"filename": "township layer"},
-        )
+        raise InputError("the township layer has no features", code="township.empty")
     if layer.crs is None:
-        raise InputError(
-            "the township layer has no CRS",
-            code="upload.no_crs",
-            params={"filename": "township layer"},
-        )
+        raise InputError("the township layer has no CRS", code="township.no_crs")
     layer = layer.to_crs(4326)
     rep.code_column = _detect_code_column(layer)
     rep.name_column = _detect_name_column(layer)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -20,26 +20,46 @@ from gridplan.plan.units import UnitSet
 # --- validation ---------------------------------------------------------------------------
 @dataclass
 class Problem:
-    """One thing wrong with a plan, in both languages."""
+    """One thing wrong with a plan: its kind and the parameters of its text.
+
+    The text is ``problem.<kind>`` in :data:`gridplan.i18n.MESSAGES`, rendered
+    in the caller's language by :meth:`message`.  A list parameter (unit or
+    grid names) is joined with the language's list separator; a list of lists
+    (the parts of a grid) is numbered part by part.
+    """
 
     kind: str
     severity: str  # "error" or "warning"
     grid_id: str | None
     units: list[str]
-    message_zh: str
-    message_en: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def code(self) -> str:
+        return f"problem.{self.kind}"
 
     def message(self, lang: Lang = "zh") -> str:
-        return self.message_zh if lang == "zh" else self.message_en
+        return t(self.code, lang, **_joined(self.params, lang))
+
+
+def _joined(params: dict[str, Any], lang: Lang) -> dict[str, Any]:
+    """``params`` with lists of names joined in ``lang`` (``A、B`` / ``A, B``)."""
+    enum, clause = t("sep.enum", lang), t("sep.clause", lang)
+    out = dict(params)
+    for key, value in params.items():
+        if isinstance(value, list) and value and isinstance(value[0], list):
+            out[key] = clause.join(
+                f"{k + 1}: " + enum.join(map(str, part)) for k, part in enumerate(value)
+            )
+        elif isinstance(value, list):
+            out[key] = enum.join(map(str, value))
+    return out
 
 
 def _problem(
     kind: str, severity: str, grid_id: str | None, unit_ids: list[str], **params: Any
 ) -> Problem:
-    code = f"problem.{kind}"
-    return Problem(
-        kind, severity, grid_id, unit_ids, t(code, "zh", **params), t(code, "en", **params)
-    )
+    return Problem(kind, severity, grid_id, unit_ids, params)
 
 
 def unit_adjacency(unit_set: UnitSet) -> tuple[np.ndarray, np.ndarray]:
@@ -109,7 +129,7 @@ def validate_plan(
                 "error",
                 None,
                 list(outside["unit_id"]),
-                units="、".join(outside["name"]),
+                units=list(outside["name"]),
                 n=len(outside),
             )
         )
@@ -125,7 +145,7 @@ def validate_plan(
                     "error",
                     None,
                     out_pref,
-                    units="、".join(out_pref),
+                    units=out_pref,
                     n=len(out_pref),
                 )
             )
@@ -136,7 +156,7 @@ def validate_plan(
                     "warning",
                     None,
                     unknown,
-                    units="、".join(unknown),
+                    units=unknown,
                     n=len(unknown),
                 )
             )
@@ -148,7 +168,7 @@ def validate_plan(
                 "error",
                 None,
                 list(unassigned["unit_id"]),
-                units="、".join(unassigned["name"]),
+                units=list(unassigned["name"]),
                 n=len(unassigned),
             )
         )
@@ -161,17 +181,14 @@ def validate_plan(
                     gids[0],
                     [code],
                     unit=names.get(code, code),
-                    grids="、".join(grid_names[g] for g in gids),
+                    grids=[grid_names[g] for g in gids],
                 )
             )
     comps = grid_components(unit_set, assignment, adjacency)
     for g in plan.grids:
         parts = comps.get(g.grid_id, [])
         if len(parts) > 1:
-            desc = "；".join(
-                f"{k + 1}: " + "、".join(str(u["name"].iat[i]) for i in part)
-                for k, part in enumerate(parts)
-            )
+            names_of_parts = [[str(u["name"].iat[i]) for i in part] for part in parts]
             problems.append(
                 _problem(
                     "not_contiguous",
@@ -180,18 +197,14 @@ def validate_plan(
                     [str(u["unit_id"].iat[i]) for p in parts for i in p],
                     grid=g.name,
                     n=len(parts),
-                    parts=desc,
+                    parts=names_of_parts,
                 )
             )
     no_lead = [g.name for g in plan.grids if not g.lead_hospital.strip()]
     if no_lead:
-        problems.append(
-            _problem("no_lead", "warning", None, [], grids="、".join(no_lead), n=len(no_lead))
-        )
+        problems.append(_problem("no_lead", "warning", None, [], grids=no_lead, n=len(no_lead)))
     used = set(assignment.dropna())
     empty = [g.name for g in plan.grids if g.grid_id not in used]
     if empty:
-        problems.append(
-            _problem("empty_grid", "warning", None, [], grids="、".join(empty), n=len(empty))
-        )
+        problems.append(_problem("empty_grid", "warning", None, [], grids=empty, n=len(empty)))
     return problems
