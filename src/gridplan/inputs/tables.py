@@ -14,14 +14,11 @@ import pandas as pd
 from gridplan.inputs.archive import _check_zip_members
 from gridplan.inputs.encodings import _decode_text, _display_encoding
 from gridplan.inputs.files import (
-    _MB,
     LoadReport,
     _empty,
-    _limit_mb,
-    _open_source,
+    _open_upload,
     _sniff,
     _suffix,
-    _too_large,
     _unknown_table_format,
     _unreadable,
     _warning_notes,
@@ -156,13 +153,8 @@ def read_table_upload(
         ``upload.unreadable``, ``upload.encoding``, ``upload.bad_encoding`` or
         ``upload.empty``.
     """
-    limit = _limit_mb(max_mb)
-    source = _open_source(data, filename)
+    source, limit = _open_upload(data, filename, max_mb)
     name = source.filename
-    if source.size > limit * _MB:
-        raise _too_large(source.size, limit, name)
-    if source.size == 0:
-        raise _empty(name)
 
     kind = _sniff(source.head())
     ext = _suffix(name)
@@ -203,7 +195,7 @@ def read_table_upload(
             driver = "CSV"
         else:
             raise _unknown_table_format(name, kind.removeprefix("other:"))
-    notes.extend(_warning_notes(caught, "reader warning"))
+    notes.extend(_warning_notes(caught))
 
     frame, n_blank, tidy_notes = _tidy_table(frame)
     notes.extend(tidy_notes)

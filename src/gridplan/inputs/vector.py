@@ -48,16 +48,13 @@ from gridplan.inputs import crs as gcrs
 from gridplan.inputs.archive import _check_zip_members, _extract_groups, _zip_groups
 from gridplan.inputs.encodings import _decode_text, _display_encoding, _shapefile_encoding, _sidecar
 from gridplan.inputs.files import (
-    _MB,
     LoadReport,
     _empty,
     _encoding_error,
-    _limit_mb,
-    _open_source,
+    _open_upload,
     _sniff,
     _Source,
     _suffix,
-    _too_large,
     _unknown_format,
     _unreadable,
     _warning_notes,
@@ -163,11 +160,7 @@ def _layer_from_zip(source: _Source, folder: Path, limit_mb: float) -> _Layer:
                 missing = [
                     f"{first.display_stem}{e}" for e in (".shx", ".dbf") if e not in first.members
                 ]
-                raise UploadError(
-                    f"incomplete Shapefile in {filename}: {', '.join(missing)} missing",
-                    code="upload.zip_incomplete",
-                    params={"missing": ", ".join(missing)},
-                )
+                raise _incomplete(missing, filename)
             wanted = complete
             kind = ".shp"
         elif gpkg:
@@ -431,7 +424,7 @@ def _read_layer(layer: _Layer, codec: str | None, filename: str) -> tuple[pd.Dat
             raise _encoding_error(filename) from exc
         except Exception as exc:
             raise _unreadable(filename, str(exc) or type(exc).__name__) from exc
-    return frame, _warning_notes(caught, "reader warning")
+    return frame, _warning_notes(caught)
 
 
 def read_vector_upload(
@@ -494,13 +487,8 @@ def read_vector_upload(
     ('GBK', 'EPSG:4547')
     """
     datum_name = parse_datum(datum)
-    limit = _limit_mb(max_mb)
-    source = _open_source(data, filename)
+    source, limit = _open_upload(data, filename, max_mb)
     name = source.filename
-    if source.size > limit * _MB:
-        raise _too_large(source.size, limit, name)
-    if source.size == 0:
-        raise _empty(name)
 
     notes: list[str] = []
     encoding_used: str | None = None

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import re
-import warnings
 from typing import Any
 
 import numpy as np
@@ -13,9 +12,6 @@ import shapely
 from numpy.typing import NDArray
 from pyproj import Transformer
 
-from gridplan import settings
-from gridplan.errors import InputError
-from gridplan.inputs.raster import _short
 from gridplan.plan.units import UnitSet
 from gridplan.surface.grid import (
     CellGrid,
@@ -43,19 +39,6 @@ _LABEL_NAMES = ("name", "名称", "xzqmc", "乡镇", "乡镇名称", "街道", "
 
 # --------------------------------------------------------------------------------------
 # small helpers
-
-
-def _limit_mb(max_mb: float | None) -> float:
-    limit = settings.max_upload_mb if max_mb is None else float(max_mb)
-    if not limit > 0:
-        raise InputError(f"max_mb must be positive, got {max_mb!r}")
-    return limit
-
-
-def _warning_notes(caught: list[warnings.WarningMessage]) -> list[str]:
-    skip = (DeprecationWarning, PendingDeprecationWarning, FutureWarning)
-    texts = dict.fromkeys(_short(w.message) for w in caught if not issubclass(w.category, skip))
-    return [f"reader warning: {text}" for text in texts]
 
 
 @functools.lru_cache(maxsize=32)

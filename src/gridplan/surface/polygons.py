@@ -19,17 +19,16 @@ from rasterio.enums import Resampling
 from gridplan import settings
 from gridplan.errors import InputError, UploadError
 from gridplan.inputs.crs import geoms_to_wgs84
+from gridplan.inputs.files import _limit_mb, _warning_notes
 from gridplan.inputs.raster import WARP_MEM_LIMIT_MB, _open_raster
 from gridplan.inputs.vector import parse_datum, read_vector_upload
 from gridplan.plan.units import UnitSet
 from gridplan.surface._common import (
     _grid_and_index,
     _label_of,
-    _limit_mb,
     _locate_in_units,
     _numbers,
     _unit_ids,
-    _warning_notes,
     _zone_note,
 )
 from gridplan.surface.grid import (

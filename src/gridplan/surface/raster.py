@@ -59,6 +59,7 @@ from numpy.typing import NDArray
 from rasterio.enums import Resampling
 
 from gridplan.errors import InputError
+from gridplan.inputs.files import _limit_mb, _short, _warning_notes
 from gridplan.inputs.raster import (
     MAX_WINDOW_PIXELS,
     WARP_MEM_LIMIT_MB,
@@ -66,15 +67,12 @@ from gridplan.inputs.raster import (
     _open_raster,
     _pixel_window,
     _raster_error,
-    _short,
 )
 from gridplan.plan.units import UnitSet
 from gridplan.surface._common import (
     _grid_and_index,
-    _limit_mb,
     _transformer,
     _unit_ids,
-    _warning_notes,
     _zone_note,
 )
 from gridplan.surface.grid import (
