@@ -42,7 +42,6 @@ import numpy as np
 import pandas as pd
 import shapely
 from numpy.typing import NDArray
-from pyproj import Transformer
 
 from gridplan._validate import Problems
 from gridplan.errors import FacilitiesError, InputError, UploadError
@@ -365,8 +364,8 @@ def _fmt(x: float) -> str:
 def _buffered_outline(outline: shapely.Geometry) -> shapely.Geometry:
     minx, miny, maxx, maxy = outline.bounds
     metric = gcrs.metric_crs_for((minx, miny, maxx, maxy))
-    to_m = Transformer.from_crs("EPSG:4326", metric, always_xy=True)
-    to_ll = Transformer.from_crs(metric, "EPSG:4326", always_xy=True)
+    to_m = gcrs.transformer("EPSG:4326", metric)
+    to_ll = gcrs.transformer(metric, "EPSG:4326")
     poly_m = shapely.transform(outline, lambda xy: np.column_stack(to_m.transform(*xy.T)))
     back = shapely.buffer(poly_m, OUTLINE_BUFFER_M)
     return shapely.transform(back, lambda xy: np.column_stack(to_ll.transform(*xy.T)))
@@ -389,8 +388,7 @@ def _metric_xy(
         crs = gcrs.metric_crs_for(
             (float(lon.min()), float(lat.min()), float(lon.max()), float(lat.max()))
         )
-    tr = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
-    x, y = tr.transform(lon, lat)
+    x, y = gcrs.transformer("EPSG:4326", crs).transform(lon, lat)
     return np.column_stack([np.asarray(x, dtype=float), np.asarray(y, dtype=float)])
 
 

@@ -15,13 +15,15 @@ to well under a millimetre, so WGS-84 → GCJ-02 → WGS-84 round trips exactly.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
-from typing import Literal
+from typing import Any, Literal
 
 import geopandas as gpd
 import numpy as np
 import shapely
 from numpy.typing import ArrayLike, NDArray
+from pyproj import Transformer
 
 from gridplan.errors import InputError
 
@@ -179,6 +181,26 @@ def gdf_to_datum(gdf: gpd.GeoDataFrame, datum: Datum) -> gpd.GeoDataFrame:
     out = gdf.copy()
     out = out.set_geometry(geoms_from_wgs84(out.geometry.values, datum), crs=gdf.crs)
     return out
+
+
+@functools.lru_cache(maxsize=64)
+def _cached_transformer(src: str | int, dst: str | int) -> Transformer:
+    return Transformer.from_crs(src, dst, always_xy=True)
+
+
+def transformer(src: Any, dst: Any) -> Transformer:
+    """An always-xy :class:`pyproj.Transformer` from ``src`` to ``dst``, cached.
+
+    The CRSs may be strings (``"EPSG:4326"``), EPSG codes or CRS objects of
+    pyproj or rasterio.  Building a transformer takes up to ~0.2 s, so each
+    pair is built once; pyproj's transformers are thread-safe (pyproj >= 3.1),
+    so the dashboard's sessions share them.
+    """
+
+    def key(crs: Any) -> str | int:
+        return crs if isinstance(crs, str | int) else str(crs.to_wkt())
+
+    return _cached_transformer(key(src), key(dst))
 
 
 def gauss_kruger_epsg(central_meridian: float) -> int:

@@ -20,6 +20,7 @@ from gridplan.errors import InputError
 from gridplan.facilities.table import facility_mask
 from gridplan.facilities.types import FACILITY_TYPES, type_label
 from gridplan.i18n import Lang, label, t
+from gridplan.inputs.crs import transformer
 from gridplan.plan.grids import GridPlan, resolve_assignment
 from gridplan.plan.population import provenance_label
 from gridplan.plan.stats import dissolve_grids
@@ -41,7 +42,6 @@ from gridplan.report.draw import (
     _png_bytes,
     _text_width_in,
     _to_path,
-    _transformer,
     _wrap,
 )
 from gridplan.report.fonts import _Fonts, _fonts
@@ -830,7 +830,7 @@ def render_coverage_map_png(
 
     # facilities, largest symbols first so small ones stay visible on top
     if len(fac):
-        fx, fy = _transformer("EPSG:4326", metric).transform(
+        fx, fy = transformer("EPSG:4326", metric).transform(
             fac["lon"].to_numpy(float), fac["lat"].to_numpy(float)
         )
         xy = np.column_stack([np.asarray(fx, dtype=float), np.asarray(fy, dtype=float)])

@@ -4,7 +4,6 @@ north arrow.
 
 from __future__ import annotations
 
-import functools
 import io
 import math
 import unicodedata
@@ -26,6 +25,7 @@ from shapely.geometry.polygon import orient
 from gridplan import __version__
 from gridplan.errors import InputError
 from gridplan.i18n import Lang, t
+from gridplan.inputs.crs import transformer
 from gridplan.plan.grids import GridPlan
 from gridplan.report.fonts import _Fonts
 from gridplan.report.style import nice_scale_length
@@ -82,18 +82,10 @@ def _close_gaps(geom: Any, tol: float) -> Any:
     return geom.buffer(tol, join_style="mitre").buffer(-tol, join_style="mitre")
 
 
-@functools.cache
-def _transformer(src: str, dst: str) -> Any:
-    """A cached ``pyproj.Transformer`` (building one takes ~0.2 s; they are thread-safe)."""
-    from pyproj import Transformer
-
-    return Transformer.from_crs(src, dst, always_xy=True)
-
-
 def _true_north_angle(metric_crs: str, x: float, y: float) -> float:
     """Angle (radians, counter-clockwise from grid up) of true north at a metric point."""
-    to_ll = _transformer(metric_crs, "EPSG:4326")
-    to_m = _transformer("EPSG:4326", metric_crs)
+    to_ll = transformer(metric_crs, "EPSG:4326")
+    to_m = transformer("EPSG:4326", metric_crs)
     lon, lat = to_ll.transform(x, y)
     x2, y2 = to_m.transform(lon, lat + 0.05)
     return float(math.atan2(-(x2 - x), y2 - y))

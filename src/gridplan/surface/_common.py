@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import re
 from typing import Any
 
@@ -10,7 +9,6 @@ import numpy as np
 import pandas as pd
 import shapely
 from numpy.typing import NDArray
-from pyproj import Transformer
 
 from gridplan.plan.units import UnitSet
 from gridplan.surface.grid import (
@@ -39,20 +37,6 @@ _LABEL_NAMES = ("name", "名称", "xzqmc", "乡镇", "乡镇名称", "街道", "
 
 # --------------------------------------------------------------------------------------
 # small helpers
-
-
-@functools.lru_cache(maxsize=32)
-def _cached_transformer(src: str, dst: str) -> Transformer:
-    return Transformer.from_crs(src, dst, always_xy=True)
-
-
-def _transformer(src: Any, dst: Any) -> Transformer:
-    """An always-xy pyproj transformer between two CRSs (rasterio/pyproj objects or strings)."""
-
-    def key(crs: Any) -> str:
-        return crs if isinstance(crs, str) else crs.to_wkt()
-
-    return _cached_transformer(key(src), key(dst))
 
 
 def _grid_and_index(unit_set: UnitSet, cell_m: float) -> tuple[CellGrid, NDArray[np.int32]]:

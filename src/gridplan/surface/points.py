@@ -10,7 +10,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from gridplan.errors import UploadError
-from gridplan.inputs.crs import in_china, to_wgs84
+from gridplan.inputs.crs import in_china, to_wgs84, transformer
 from gridplan.inputs.tables import read_table_upload
 from gridplan.inputs.vector import parse_datum
 from gridplan.plan.units import UnitSet
@@ -22,7 +22,6 @@ from gridplan.surface._common import (
     _grid_and_index,
     _locate_in_units,
     _numbers,
-    _transformer,
     _unit_ids,
     _zone_note,
 )
@@ -176,7 +175,7 @@ def surface_from_points(
     wlon, wlat = to_wgs84(lon[sel], lat[sel], datum_key)
     if datum_key != "wgs84":
         notes.append(f"coordinates converted from {datum_key.upper()} to WGS-84")
-    x, y = _transformer("EPSG:4326", grid.crs).transform(wlon, wlat)
+    x, y = transformer("EPSG:4326", grid.crs).transform(wlon, wlat)
     x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
     unit = _locate_in_units(unit_set, grid.crs, x, y)
     r, c, on_grid = grid.cell_of(x, y)

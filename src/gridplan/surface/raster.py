@@ -59,6 +59,7 @@ from numpy.typing import NDArray
 from rasterio.enums import Resampling
 
 from gridplan.errors import InputError
+from gridplan.inputs.crs import transformer
 from gridplan.inputs.files import _limit_mb, _short, _warning_notes
 from gridplan.inputs.raster import (
     MAX_WINDOW_PIXELS,
@@ -71,7 +72,6 @@ from gridplan.inputs.raster import (
 from gridplan.plan.units import UnitSet
 from gridplan.surface._common import (
     _grid_and_index,
-    _transformer,
     _unit_ids,
     _zone_note,
 )
@@ -115,7 +115,7 @@ def _footprint_share(win: _RasterWindow, grid: CellGrid) -> NDArray[np.float64]:
     shape = win.values.shape
     minx, miny, maxx, maxy = grid.bounds
     box = shapely.segmentize(shapely.box(minx, miny, maxx, maxy), (maxx - minx + maxy - miny) / 200)
-    to_src = _transformer(grid.crs, win.crs)
+    to_src = transformer(grid.crs, win.crs)
     ring = np.asarray(box.exterior.coords)
     sx, sy = to_src.transform(ring[:, 0], ring[:, 1])
     poly = shapely.make_valid(shapely.Polygon(np.column_stack([sx, sy])))
@@ -142,7 +142,7 @@ def _pixel_area(win: _RasterWindow, crs: str) -> NDArray[np.float64]:
     h, w = win.values.shape
     rows = np.arange(h, dtype=np.float64)
     col = np.full(h, w / 2.0)
-    to_dst = _transformer(win.crs, crs)
+    to_dst = transformer(win.crs, crs)
     xs, ys = [], []
     for dc, dr in ((0, 0), (1, 0), (1, 1), (0, 1)):
         x, y = _xy(win.transform, col + dc, rows + dr)
