@@ -78,20 +78,36 @@ def wgs84_to_gcj02(lon: ArrayLike, lat: ArrayLike) -> tuple[FloatArray, FloatArr
     return np.where(inside, lon_a + dlon, lon_a), np.where(inside, lat_a + dlat, lat_a)
 
 
+def _invert(
+    forward: Callable[[FloatArray, FloatArray], tuple[FloatArray, FloatArray]],
+    x: FloatArray,
+    y: FloatArray,
+    start: tuple[FloatArray, FloatArray],
+    tol_deg: float,
+    max_iter: int,
+) -> tuple[FloatArray, FloatArray]:
+    """Solve ``forward(u, v) == (x, y)`` by fixed-point iteration from ``start``.
+
+    Both offsets are small and smooth, so subtracting the residual converges
+    in a few steps to well under a millimetre.
+    """
+    u, v = start
+    for _ in range(max_iter):
+        fx, fy = forward(u, v)
+        ex, ey = fx - x, fy - y
+        u -= ex
+        v -= ey
+        if np.all(np.abs(ex) < tol_deg) and np.all(np.abs(ey) < tol_deg):
+            break
+    return u, v
+
+
 def gcj02_to_wgs84(
     lon: ArrayLike, lat: ArrayLike, *, tol_deg: float = 1e-10, max_iter: int = 30
 ) -> tuple[FloatArray, FloatArray]:
     """Invert GCJ-02 to WGS-84 by fixed-point iteration (sub-millimetre)."""
     glon, glat = _as_arrays(lon, lat)
-    wlon, wlat = glon.copy(), glat.copy()
-    for _ in range(max_iter):
-        flon, flat = wgs84_to_gcj02(wlon, wlat)
-        elon, elat = flon - glon, flat - glat
-        wlon -= elon
-        wlat -= elat
-        if np.all(np.abs(elon) < tol_deg) and np.all(np.abs(elat) < tol_deg):
-            break
-    return wlon, wlat
+    return _invert(wgs84_to_gcj02, glon, glat, (glon.copy(), glat.copy()), tol_deg, max_iter)
 
 
 def gcj02_to_bd09(lon: ArrayLike, lat: ArrayLike) -> tuple[FloatArray, FloatArray]:
@@ -118,45 +134,49 @@ def bd09_to_gcj02(
     y = by - 0.006
     z = np.sqrt(x * x + y * y) - 0.00002 * np.sin(y * _X_PI)
     theta = np.arctan2(y, x) - 0.000003 * np.cos(x * _X_PI)
-    gx, gy = z * np.cos(theta), z * np.sin(theta)
-    for _ in range(max_iter):
-        fx, fy = gcj02_to_bd09(gx, gy)
-        ex, ey = fx - bx, fy - by
-        gx -= ex
-        gy -= ey
-        if np.all(np.abs(ex) < tol_deg) and np.all(np.abs(ey) < tol_deg):
-            break
+    start = (z * np.cos(theta), z * np.sin(theta))
+    gx, gy = _invert(gcj02_to_bd09, bx, by, start, tol_deg, max_iter)
     inside = in_china(bx, by)
     return np.where(inside, gx, bx), np.where(inside, gy, by)
 
 
+def _bd09_to_wgs84(lon: ArrayLike, lat: ArrayLike) -> tuple[FloatArray, FloatArray]:
+    return gcj02_to_wgs84(*bd09_to_gcj02(lon, lat))
+
+
+def _wgs84_to_bd09(lon: ArrayLike, lat: ArrayLike) -> tuple[FloatArray, FloatArray]:
+    return gcj02_to_bd09(*wgs84_to_gcj02(lon, lat))
+
+
+_Shift = Callable[[ArrayLike, ArrayLike], tuple[FloatArray, FloatArray]]
+
+#: Per datum: its conversion to WGS-84 and back.
+_SHIFTS: dict[Datum, tuple[_Shift, _Shift]] = {
+    "wgs84": (_as_arrays, _as_arrays),
+    "gcj02": (gcj02_to_wgs84, wgs84_to_gcj02),
+    "bd09": (_bd09_to_wgs84, _wgs84_to_bd09),
+}
+
+
+def _shift(datum: Datum, to_wgs: bool) -> _Shift:
+    if datum not in _SHIFTS:
+        raise InputError(f"unknown datum {datum!r}; expected one of {', '.join(DATUMS)}")
+    return _SHIFTS[datum][0 if to_wgs else 1]
+
+
 def to_wgs84(lon: ArrayLike, lat: ArrayLike, datum: Datum) -> tuple[FloatArray, FloatArray]:
     """Convert coordinates declared in ``datum`` to WGS-84."""
-    if datum == "wgs84":
-        return _as_arrays(lon, lat)
-    if datum == "gcj02":
-        return gcj02_to_wgs84(lon, lat)
-    if datum == "bd09":
-        return gcj02_to_wgs84(*bd09_to_gcj02(lon, lat))
-    raise InputError(f"unknown datum {datum!r}; expected one of {', '.join(DATUMS)}")
+    return _shift(datum, to_wgs=True)(lon, lat)
 
 
 def from_wgs84(lon: ArrayLike, lat: ArrayLike, datum: Datum) -> tuple[FloatArray, FloatArray]:
     """Convert WGS-84 coordinates to ``datum`` (for Amap/Baidu display)."""
-    if datum == "wgs84":
-        return _as_arrays(lon, lat)
-    if datum == "gcj02":
-        return wgs84_to_gcj02(lon, lat)
-    if datum == "bd09":
-        return gcj02_to_bd09(*wgs84_to_gcj02(lon, lat))
-    raise InputError(f"unknown datum {datum!r}; expected one of {', '.join(DATUMS)}")
+    return _shift(datum, to_wgs=False)(lon, lat)
 
 
-def _transform_geoms(
-    geoms: ArrayLike, func: Callable[..., tuple[FloatArray, FloatArray]]
-) -> NDArray[np.object_]:
+def _transform_geoms(geoms: ArrayLike, shift: _Shift) -> NDArray[np.object_]:
     def xy(coords: FloatArray) -> FloatArray:
-        lon, lat = func(coords[:, 0], coords[:, 1])
+        lon, lat = shift(coords[:, 0], coords[:, 1])
         return np.column_stack([lon, lat])
 
     return shapely.transform(np.asarray(geoms, dtype=object), xy)
@@ -166,14 +186,14 @@ def geoms_to_wgs84(geoms: ArrayLike, datum: Datum) -> NDArray[np.object_]:
     """Convert shapely geometries whose lon/lat are in ``datum`` to WGS-84."""
     if datum == "wgs84":
         return np.asarray(geoms, dtype=object)
-    return _transform_geoms(geoms, lambda x, y: to_wgs84(x, y, datum))
+    return _transform_geoms(geoms, _shift(datum, to_wgs=True))
 
 
 def geoms_from_wgs84(geoms: ArrayLike, datum: Datum) -> NDArray[np.object_]:
     """Convert shapely WGS-84 geometries to ``datum`` lon/lat."""
     if datum == "wgs84":
         return np.asarray(geoms, dtype=object)
-    return _transform_geoms(geoms, lambda x, y: from_wgs84(x, y, datum))
+    return _transform_geoms(geoms, _shift(datum, to_wgs=False))
 
 
 def gdf_to_datum(gdf: gpd.GeoDataFrame, datum: Datum) -> gpd.GeoDataFrame:
