@@ -175,10 +175,6 @@ DUPLICATE_DISTANCE_M = 50.0
 #: Tolerance around the prefecture outline when checking uploaded rows.
 OUTLINE_BUFFER_M = 500.0
 
-# Lon/lat boxes used to diagnose coordinates: China's extent (as in GCJ-02).
-_CHINA_LON = (72.004, 137.8347)
-_CHINA_LAT = (0.8293, 55.8271)
-
 
 def _column_key(name: object) -> str:
     text = unicodedata.normalize("NFKC", str(name)).lower()

@@ -37,11 +37,25 @@ _X_PI = np.pi * 3000.0 / 180.0
 FloatArray = NDArray[np.float64]
 
 
+#: The lon/lat rectangle (west, south, east, north) where GCJ-02 applies: "in China".
+CHINA_BOUNDS = (72.004, 0.8293, 137.8347, 55.8271)
+
+
 def in_china(lon: ArrayLike, lat: ArrayLike) -> NDArray[np.bool_]:
     """Return True where a point lies in the rectangle where GCJ-02 applies."""
     lon_a = np.asarray(lon, dtype=float)
     lat_a = np.asarray(lat, dtype=float)
-    return (lon_a >= 72.004) & (lon_a <= 137.8347) & (lat_a >= 0.8293) & (lat_a <= 55.8271)
+    west, south, east, north = CHINA_BOUNDS
+    return (lon_a >= west) & (lon_a <= east) & (lat_a >= south) & (lat_a <= north)
+
+
+def overlaps_china(bounds: ArrayLike) -> bool:
+    """Whether a WGS-84 extent (west, south, east, north) reaches into :data:`CHINA_BOUNDS`."""
+    b = np.asarray(bounds, dtype=float)
+    west, south, east, north = CHINA_BOUNDS
+    return bool(
+        np.all(np.isfinite(b)) and b[0] <= east and b[2] >= west and b[1] <= north and b[3] >= south
+    )
 
 
 def _gcj_delta(lon: FloatArray, lat: FloatArray) -> tuple[FloatArray, FloatArray]:

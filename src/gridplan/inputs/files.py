@@ -5,7 +5,7 @@ from __future__ import annotations
 import codecs
 import io
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -82,6 +82,11 @@ def _short(detail: object) -> str:
     """An error detail on one line, at most 200 characters."""
     text = " ".join(str(detail).split())
     return text if len(text) <= 200 else text[:197] + "..."
+
+
+def _bounds_text(bounds: Sequence[float]) -> str:
+    """An extent (minx, miny, maxx, maxy) for a message: ``116.3000, 39.8000, …``."""
+    return ", ".join(f"{float(b):.4f}" for b in bounds)
 
 
 def _too_large(

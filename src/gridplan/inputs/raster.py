@@ -91,7 +91,3 @@ def _pixel_window(
     if c0 >= c1 or r0 >= r1:
         return None
     return r0, r1, c0, c1
-
-
-def _bounds_text(bounds: tuple[float, float, float, float]) -> str:
-    return "{:.3f}, {:.3f}, {:.3f}, {:.3f}".format(*bounds)

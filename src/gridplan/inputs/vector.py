@@ -49,6 +49,7 @@ from gridplan.inputs.archive import _check_zip_members, _extract_groups, _zip_gr
 from gridplan.inputs.encodings import _decode_text, _display_encoding, _shapefile_encoding, _sidecar
 from gridplan.inputs.files import (
     LoadReport,
+    _bounds_text,
     _empty,
     _encoding_error,
     _open_upload,
@@ -328,10 +329,6 @@ def _crs_label(value: CRS) -> str:
     if epsg is not None:
         return f"EPSG:{epsg}"
     return value.name or value.to_string()
-
-
-def _bounds_text(bounds: Sequence[float]) -> str:
-    return ", ".join(f"{b:.4f}" for b in bounds)
 
 
 def _looks_like_china_lonlat(bounds: Sequence[float]) -> bool:

@@ -59,12 +59,11 @@ from numpy.typing import NDArray
 from rasterio.enums import Resampling
 
 from gridplan.errors import InputError
-from gridplan.inputs.crs import transformer
-from gridplan.inputs.files import _limit_mb, _short, _warning_notes
+from gridplan.inputs.crs import overlaps_china, transformer
+from gridplan.inputs.files import _bounds_text, _limit_mb, _short, _warning_notes
 from gridplan.inputs.raster import (
     MAX_WINDOW_PIXELS,
     WARP_MEM_LIMIT_MB,
-    _bounds_text,
     _open_raster,
     _pixel_window,
     _raster_error,
@@ -342,13 +341,7 @@ def _read_window(
         local = rasterio.warp.transform_bounds(grid.crs, ds.crs, *grid.bounds, densify_pts=51)
     except Exception as exc:  # PROJ/GDAL errors for exotic or broken CRSs
         raise _raster_error("unreadable", name, detail=_short(exc)) from exc
-    if not (
-        np.all(np.isfinite(wgs))
-        and wgs[0] <= 137.8347
-        and wgs[2] >= 72.004
-        and wgs[1] <= 55.8271
-        and wgs[3] >= 0.8293
-    ):
+    if not overlaps_china(wgs):
         raise _raster_error("not_in_china", name, bounds=_bounds_text(wgs))
     win = _pixel_window(ds.transform, ds.width, ds.height, local, pad)
     if win is None:
