@@ -49,6 +49,7 @@ from gridplan.facilities.types import FACILITY_TYPES, _finish, normalise_type
 from gridplan.i18n import Lang, t
 from gridplan.inputs import crs as gcrs
 from gridplan.inputs.boundaries import Prefecture, load_prefecture_outline
+from gridplan.inputs.columns import cell_text, find_columns
 from gridplan.inputs.files import LoadReport
 from gridplan.inputs.tables import read_table_upload
 from gridplan.inputs.vector import parse_datum
@@ -176,23 +177,14 @@ DUPLICATE_DISTANCE_M = 50.0
 OUTLINE_BUFFER_M = 500.0
 
 
-def _column_key(name: object) -> str:
-    text = unicodedata.normalize("NFKC", str(name)).lower()
-    text = re.sub(r"\(.*?\)|\[.*?\]", "", text)
-    return re.sub(r"[\s_\-:/]+", "", text)
-
-
 def _map_columns(columns: Iterable[object]) -> dict[str, str]:
-    keyed: dict[str, object] = {}
-    for col in columns:
-        keyed.setdefault(_column_key(col), col)
+    """The column read for each field of :data:`COLUMN_ALIASES`; a column serves one field."""
+    columns = list(columns)
     found: dict[str, str] = {}
     for fld, aliases in COLUMN_ALIASES.items():
-        for alias in aliases:
-            col = keyed.get(_column_key(alias))
-            if col is not None and col not in found.values():
-                found[fld] = str(col)
-                break
+        free = [c for c in find_columns(columns, aliases) if str(c) not in found.values()]
+        if free:
+            found[fld] = str(free[0])
     return found
 
 
@@ -353,8 +345,13 @@ def _reject(rows: list[dict[str, Any]], row: int, name: str, code: str, **params
     rows.append({"row": int(row), "name": name, "code": code, "params": params})
 
 
-def _fmt(x: float) -> str:
-    return f"{x:.6g}"
+def _lonlat_problem(lon: float, lat: float) -> str | None:
+    """The rejection code of a coordinate pair that is no place in China, or None."""
+    masks = gcrs.lonlat_problems(lon, lat)
+    for code, hit in zip(("swapped", "out_of_range", "not_in_china"), masks, strict=True):
+        if bool(hit):
+            return code
+    return None
 
 
 def _buffered_outline(outline: shapely.Geometry) -> shapely.Geometry:
@@ -558,15 +555,9 @@ def read_facilities(
         if row_datum is None:
             _reject(rejected, row, fname, "bad_datum", value=str(rec[cols["datum"]]).strip())
             continue
-        in_cn = bool(gcrs.in_china(lon, lat))
-        if not in_cn and bool(gcrs.in_china(lat, lon)):
-            _reject(rejected, row, fname, "swapped", lon=_fmt(lon), lat=_fmt(lat))
-            continue
-        if not (abs(lon) <= 180 and abs(lat) <= 90):
-            _reject(rejected, row, fname, "out_of_range", lon=_fmt(lon), lat=_fmt(lat))
-            continue
-        if not in_cn:
-            _reject(rejected, row, fname, "not_in_china", lon=_fmt(lon), lat=_fmt(lat))
+        problem = _lonlat_problem(lon, lat)
+        if problem is not None:
+            _reject(rejected, row, fname, problem, lon=cell_text(lon), lat=cell_text(lat))
             continue
         values = {f: _count(rec[cols[f]]) if f in cols else np.nan for f in _COUNT_FIELDS}
         fid = ""

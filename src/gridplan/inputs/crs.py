@@ -58,6 +58,26 @@ def overlaps_china(bounds: ArrayLike) -> bool:
     )
 
 
+def lonlat_problems(
+    lon: ArrayLike, lat: ArrayLike
+) -> tuple[NDArray[np.bool_], NDArray[np.bool_], NDArray[np.bool_]]:
+    """Why longitudes/latitudes are not a place in China: swapped, out of range, elsewhere.
+
+    The three masks exclude each other and apply in that order: a pair that
+    lies in China once swapped is ``swapped`` (reported, never silently
+    fixed), else beyond ±180°/±90° is ``out_of_range`` (projected metres?),
+    else outside :data:`CHINA_BOUNDS` is ``elsewhere``.
+    """
+    lon_a = np.asarray(lon, dtype=float)
+    lat_a = np.asarray(lat, dtype=float)
+    inside = in_china(lon_a, lat_a)
+    swapped = ~inside & in_china(lat_a, lon_a)
+    with np.errstate(invalid="ignore"):
+        beyond = (np.abs(lon_a) > 180) | (np.abs(lat_a) > 90)
+    out_of_range = ~swapped & beyond
+    return swapped, out_of_range, ~inside & ~swapped & ~out_of_range
+
+
 def _gcj_delta(lon: FloatArray, lat: FloatArray) -> tuple[FloatArray, FloatArray]:
     x = lon - 105.0
     y = lat - 35.0

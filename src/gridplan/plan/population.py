@@ -24,6 +24,7 @@ import pandas as pd
 
 from gridplan.errors import InputError
 from gridplan.i18n import Lang, label
+from gridplan.inputs.columns import find_column
 from gridplan.settings import data_dir
 
 Provenance = Literal["census2020", "uploaded", "modelled", "none"]
@@ -85,11 +86,8 @@ def normalise_name(name: object) -> str:
 
 
 def _find_column(columns: list[str], wanted: tuple[str, ...]) -> str | None:
-    lowered = {str(c).strip().lower(): c for c in columns}
-    for w in wanted:
-        if w.lower() in lowered:
-            return str(lowered[w.lower()])
-    return None
+    col, _ = find_column(columns, wanted)
+    return None if col is None else str(col)
 
 
 def parse_population_table(df: pd.DataFrame) -> pd.DataFrame:

@@ -24,6 +24,7 @@ import shapely
 
 from gridplan.errors import InputError
 from gridplan.inputs.boundaries import Prefecture
+from gridplan.inputs.columns import find_column
 from gridplan.inputs.crs import metric_crs_of
 from gridplan.plan.population import normalise_name
 from gridplan.settings import data_dir
@@ -88,11 +89,8 @@ class TownshipReport:
 
 
 def _pick_column(gdf: pd.DataFrame, hints: tuple[str, ...]) -> str | None:
-    lowered = {str(c).lower(): str(c) for c in gdf.columns if c != "geometry"}
-    for h in hints:
-        if h in lowered:
-            return lowered[h]
-    return None
+    col, _ = find_column([c for c in gdf.columns if c != "geometry"], hints)
+    return None if col is None else str(col)
 
 
 def _detect_code_column(gdf: pd.DataFrame) -> str | None:

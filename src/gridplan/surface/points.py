@@ -10,28 +10,32 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from gridplan.errors import UploadError
-from gridplan.inputs.crs import in_china, to_wgs84, transformer
+from gridplan.inputs.columns import cell_text, column_numbers, find_column
+from gridplan.inputs.crs import lonlat_problems, to_wgs84, transformer
 from gridplan.inputs.tables import read_table_upload
 from gridplan.inputs.vector import parse_datum
 from gridplan.plan.units import UnitSet
-from gridplan.surface._common import (
-    _LAT_NAMES,
-    _LON_NAMES,
-    _POP_NAMES,
-    _find_column,
-    _grid_and_index,
-    _locate_in_units,
-    _numbers,
-    _unit_ids,
-    _zone_note,
-)
 from gridplan.surface.grid import (
     PopulationSurface,
 )
 from gridplan.surface.report import BadRow, SurfaceReport
+from gridplan.surface.unitgrid import _grid_and_index, _locate_in_units, _unit_ids, _zone_note
 
-# --------------------------------------------------------------------------------------
-# points
+_LON_NAMES = ("lon", "lng", "long", "longitude", "经度", "x", "东经", "wgs84lon", "gcj02lon")
+_LAT_NAMES = ("lat", "latitude", "纬度", "y", "北纬", "wgs84lat", "gcj02lat")
+#: Population columns in order of preference (resident population first).
+_POP_NAMES = (
+    "常住人口",
+    "population",
+    "pop",
+    "人口",
+    "人口数",
+    "总人口",
+    "居住人口",
+    "户籍人口",
+    "人数",
+    "pop2020",
+)
 
 
 def surface_from_points(
@@ -111,7 +115,7 @@ def surface_from_points(
             col = given if given in columns else None
             others: list[Any] = []
         else:
-            col, others = _find_column(columns, names)
+            col, others = find_column(columns, names)
         if col is None:
             missing.append(given or key)
         else:
@@ -128,15 +132,15 @@ def surface_from_points(
 
     n = len(frame)
     rows = np.arange(n) + 2  # spreadsheet rows: the header is row 1
-    lon, lon_missing, lon_bad = _numbers(frame[picked["lon"]])
-    lat, lat_missing, lat_bad = _numbers(frame[picked["lat"]])
-    pop, pop_missing, pop_bad = _numbers(frame[picked["population"]])
+    lon, lon_missing, lon_bad = column_numbers(frame[picked["lon"]])
+    lat, lat_missing, lat_bad = column_numbers(frame[picked["lat"]])
+    pop, pop_missing, pop_bad = column_numbers(frame[picked["population"]])
     bad: list[BadRow] = []
     usable = np.ones(n, dtype=bool)
 
     def flag(mask: NDArray[np.bool_], code: str, **cols: NDArray[Any]) -> None:
         for i in np.flatnonzero(mask):
-            params = {k: _fmt(v[i]) for k, v in cols.items()}
+            params = {k: cell_text(v[i]) for k, v in cols.items()}
             bad.append(BadRow(int(rows[i]), f"popsurface.row.{code}", params))
         usable[mask] = False
 
@@ -145,9 +149,7 @@ def surface_from_points(
     raw_pop = frame[picked["population"]].to_numpy(dtype=object)
     flag(lon_missing | lat_missing, "missing_coordinates")
     flag(lon_bad | lat_bad, "non_numeric_coordinates", lon=raw_lon, lat=raw_lat)
-    with np.errstate(invalid="ignore"):
-        swapped = in_china(lat, lon) & ~in_china(lon, lat)
-        out_of_range = ((np.abs(lon) > 180) | (np.abs(lat) > 90)) & ~swapped
+    swapped, out_of_range, elsewhere = lonlat_problems(lon, lat)
     flag(out_of_range, "bad_coordinates", lon=lon, lat=lat)
     flag(swapped, "swapped_coordinates", lon=lon, lat=lat)
     coord_ok = usable.copy()
@@ -156,7 +158,7 @@ def surface_from_points(
     with np.errstate(invalid="ignore"):
         flag(pop < 0, "negative_population", value=pop)
     bad.sort(key=lambda b: b.row)
-    n_foreign = int((coord_ok & ~in_china(lon, lat)).sum())
+    n_foreign = int((coord_ok & elsewhere).sum())
     if n_foreign:
         notes.append(
             f"{n_foreign} point(s) lie outside China: check the coordinate columns and datum"
@@ -214,9 +216,3 @@ def surface_from_points(
         notes=notes,
     )
     return surface, report
-
-
-def _fmt(value: Any) -> str:
-    if isinstance(value, float | np.floating):
-        return f"{float(value):g}"
-    return str(value)

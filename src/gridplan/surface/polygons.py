@@ -8,6 +8,7 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import rasterio
 import rasterio.features
 import rasterio.warp
@@ -18,26 +19,31 @@ from rasterio.enums import Resampling
 
 from gridplan import settings
 from gridplan.errors import InputError, UploadError
+from gridplan.inputs.columns import cell_text, column_numbers, find_column
 from gridplan.inputs.crs import geoms_to_wgs84
 from gridplan.inputs.files import _limit_mb, _warning_notes
 from gridplan.inputs.raster import WARP_MEM_LIMIT_MB, _open_raster
 from gridplan.inputs.vector import parse_datum, read_vector_upload
 from gridplan.plan.units import UnitSet
-from gridplan.surface._common import (
-    _grid_and_index,
-    _label_of,
-    _locate_in_units,
-    _numbers,
-    _unit_ids,
-    _zone_note,
-)
 from gridplan.surface.grid import (
     CellGrid,
     PopulationSurface,
 )
-from gridplan.surface.points import _fmt
 from gridplan.surface.raster import _read_window
 from gridplan.surface.report import BadRow, SurfaceReport
+from gridplan.surface.unitgrid import _grid_and_index, _locate_in_units, _unit_ids, _zone_note
+
+#: Columns that name a polygon in notes, in order of preference.
+_LABEL_NAMES = ("name", "名称", "xzqmc", "乡镇", "乡镇名称", "街道", "单位", "unit_id", "code")
+
+
+def _label_of(frame: pd.DataFrame) -> list[str]:
+    """A name for each row of ``frame`` (its name column, else ``#<row>``), for notes."""
+    col, _ = find_column(list(frame.columns), _LABEL_NAMES)
+    if col is None:
+        return [f"#{i + 1}" for i in range(len(frame))]
+    return [str(v) if pd.notna(v) else f"#{i + 1}" for i, v in enumerate(frame[col])]
+
 
 # --------------------------------------------------------------------------------------
 # weights
@@ -190,7 +196,7 @@ def surface_from_polygons(
 
     n = len(gdf)
     labels = _label_of(gdf)
-    pop, pop_missing, pop_bad = _numbers(gdf[population_column])
+    pop, pop_missing, pop_bad = column_numbers(gdf[population_column])
     geoms = gdf.geometry.to_numpy()
     bad: list[BadRow] = []
     usable = np.ones(n, dtype=bool)
@@ -211,7 +217,7 @@ def surface_from_polygons(
         negative = pop < 0
     for i in np.flatnonzero(negative):
         bad.append(
-            BadRow(int(i) + 1, "popsurface.row.negative_population", {"value": _fmt(pop[i])})
+            BadRow(int(i) + 1, "popsurface.row.negative_population", {"value": cell_text(pop[i])})
         )
     usable &= ~(pop_missing | pop_bad | negative)
     if "unit_id" in gdf.columns:

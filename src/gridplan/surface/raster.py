@@ -69,16 +69,12 @@ from gridplan.inputs.raster import (
     _raster_error,
 )
 from gridplan.plan.units import UnitSet
-from gridplan.surface._common import (
-    _grid_and_index,
-    _unit_ids,
-    _zone_note,
-)
 from gridplan.surface.grid import (
     CellGrid,
     PopulationSurface,
 )
 from gridplan.surface.report import SurfaceReport
+from gridplan.surface.unitgrid import _grid_and_index, _unit_ids, _zone_note
 
 # --------------------------------------------------------------------------------------
 # rasters
