@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import copy
 import json
-from dataclasses import asdict, dataclass, field
-from typing import Any
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any, TypeVar
 
 import pandas as pd
 
@@ -21,6 +21,8 @@ from gridplan import settings
 from gridplan.errors import InputError, PresetError
 from gridplan.i18n import LANGS, t
 from gridplan.plan.units import UnitSet
+
+_T = TypeVar("_T")
 
 PRESET_IDS = ("shijiazhuang", "chuxiong", "ganzhou", "rizhao", "zhengzhou")
 
@@ -75,18 +77,13 @@ class GridPlan:
                 params={"detail": "; ".join(problems)},
                 problems=problems,
             )
-        grid_keys = set(Grid.__dataclass_fields__)
-        net_keys = set(Network.__dataclass_fields__)
         name = d.get("name", d["id"])
         return cls(
             plan_id=str(d["id"]),
-            name=name if isinstance(name, dict) else {"zh": str(name), "en": str(name)},
+            name=name if isinstance(name, dict) else dict.fromkeys(LANGS, str(name)),
             prefecture=str(d["prefecture"]),
-            grids=[Grid(**{k: v for k, v in g.items() if k in grid_keys}) for g in d["grids"]],
-            networks=[
-                Network(**{k: v for k, v in n.items() if k in net_keys})
-                for n in d.get("networks", [])
-            ],
+            grids=[_from_fields(Grid, g) for g in d["grids"]],
+            networks=[_from_fields(Network, n) for n in d.get("networks", [])],
             seed=dict(d.get("seed", {})),
             seed_quote=str(d.get("seed_quote", "")),
             notes=list(d.get("notes", [])),
@@ -142,6 +139,10 @@ class GridPlan:
         }
 
     # --- queries and edits ---------------------------------------------------------
+    @property
+    def grid_ids(self) -> set[str]:
+        return {g.grid_id for g in self.grids}
+
     def grid(self, grid_id: str) -> Grid:
         for g in self.grids:
             if g.grid_id == grid_id:
@@ -163,8 +164,7 @@ class GridPlan:
         grid; an empty grid id leaves it unassigned.
         """
         new = copy.deepcopy(self)
-        known = {g.grid_id for g in new.grids}
-        bad = sorted({gid for gid in changes.values() if gid and gid not in known})
+        bad = sorted({gid for gid in changes.values() if gid and gid not in new.grid_ids})
         if bad:
             raise InputError("unknown grid ids", problems=[f"unknown grid {b!r}" for b in bad])
         for g in new.grids:
@@ -177,12 +177,18 @@ class GridPlan:
     def add_grid(self, name: str, lead_hospital: str = "", grid_id: str | None = None) -> GridPlan:
         """A copy with a new, empty grid."""
         new = copy.deepcopy(self)
-        existing = {g.grid_id for g in new.grids}
+        existing = new.grid_ids
         gid = grid_id or next(f"new-{i}" for i in range(1, 10_000) if f"new-{i}" not in existing)
         if gid in existing:
             raise InputError(f"grid id {gid!r} already exists")
         new.grids.append(Grid(grid_id=gid, name=name, lead_hospital=lead_hospital, kind="custom"))
         return new
+
+
+def _from_fields(cls: type[_T], d: dict[str, Any]) -> _T:
+    """A ``cls`` dataclass from the keys of ``d`` that are its fields (others are ignored)."""
+    names = {f.name for f in fields(cls)}  # type: ignore[arg-type]
+    return cls(**{k: v for k, v in d.items() if k in names})
 
 
 def list_presets() -> list[str]:
