@@ -344,10 +344,7 @@ def test_missing_columns_error():
         read_facilities(df.to_csv(index=False).encode(), "f.csv")
     exc = info.value
     assert isinstance(exc, FacilitiesError) and exc.code == "facilities.missing_columns"
-    assert exc.params["codes"] == [
-        "facilities.missing_column.lon",
-        "facilities.missing_column.lat",
-    ]
+    assert exc.params["codes"] == ["missing_column.lon", "missing_column.lat"]
     zh, en = error_text(exc, "zh"), error_text(exc, "en")
     assert "经度" in zh and "纬度" in zh and "longitude" in en and "latitude" in en
     assert "机构名称" in zh and "机构名称" in en  # the columns that were found

@@ -88,6 +88,8 @@ def test_unknown_or_malformed_preset():
     with pytest.raises(PresetError) as e:
         GridPlan.from_dict({"name": "x"})
     assert "id" in str(e.value) and "grids" in str(e.value)  # all problems in one message
+    assert e.value.code == "preset.malformed"
+    assert e.value.params["codes"] == ["preset.missing_key"] * 3
 
 
 # --- validation on a toy prefecture: a 3x2 block of 10 km squares -------------------------
@@ -243,3 +245,18 @@ def test_moving_one_township_overrides_its_county(sjz_townships):
     plan = GridPlan.from_preset("shijiazhuang").reassign({"130102001": "sjz-xinhua"})
     a = resolve_assignment(plan, us.units).set_axis(us.units["unit_id"])
     assert a["130102001"] == "sjz-xinhua" and a["130102002"] == "sjz-changan"
+
+
+def test_unusable_township_layer_reports_every_problem(sjz_townships):
+    from gridplan.i18n import error_text
+
+    blank = sjz_townships[["geometry"]].assign(v=1.5).set_crs(None, allow_override=True)
+    with pytest.raises(InputError) as e:
+        build_units("130100", townships=blank)
+    assert e.value.code == "township.invalid"
+    assert e.value.params["codes"] == ["township.no_crs", "township.no_columns"]
+    zh = error_text(e.value, "zh")
+    assert zh.count("•") == 2 and "乡镇图层" in zh and "{" not in zh
+    with pytest.raises(InputError) as e:
+        build_units("130100", townships=sjz_townships.iloc[:0])
+    assert e.value.params["codes"] == ["township.empty"]

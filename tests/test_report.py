@@ -138,10 +138,14 @@ def test_png_chuxiong_english_without_warnings(chuxiong):
 
 def test_png_bad_size_rejected(sjz):
     plan, us = sjz
-    with pytest.raises(InputError):
+    with pytest.raises(InputError) as err:
         render_grid_map_png(plan, us, dpi=0)
-    with pytest.raises(InputError):
+    assert err.value.code == "report.invalid"
+    assert err.value.params["codes"] == ["report.image_size"]
+    with pytest.raises(InputError) as err:
         render_grid_map_png(plan, us, width_in=2)
+    assert err.value.params["codes"] == ["report.map_width"]
+    assert "6" in error_text(err.value, "zh") and "{" not in error_text(err.value, "en")
 
 
 def test_png_with_townships_and_unassigned_units(sjz_townships):

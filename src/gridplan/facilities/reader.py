@@ -43,13 +43,12 @@ import pandas as pd
 import shapely
 from numpy.typing import NDArray
 
-from gridplan._validate import Problems
 from gridplan.errors import FacilitiesError, InputError, UploadError
 from gridplan.facilities.types import FACILITY_TYPES, _finish, normalise_type
 from gridplan.i18n import Lang, t
 from gridplan.inputs import crs as gcrs
 from gridplan.inputs.boundaries import Prefecture, load_prefecture_outline
-from gridplan.inputs.columns import cell_text, find_columns
+from gridplan.inputs.columns import cell_text, find_columns, missing_columns_error
 from gridplan.inputs.files import LoadReport
 from gridplan.inputs.tables import read_table_upload
 from gridplan.inputs.vector import parse_datum
@@ -488,7 +487,8 @@ def read_facilities(
     if not ({"lon", "lat"} <= set(cols) or "lonlat" in cols):
         missing += [f for f in ("lon", "lat") if f not in cols]
     if missing:
-        raise _missing_columns(missing, list(frame.columns))
+        needed = {f: COLUMN_ALIASES[f] for f in missing}
+        raise missing_columns_error("facilities", needed, frame.columns, FacilitiesError)
     n = len(frame)
     rownum, exact = _sheet_rows(data, load, n)
     notes = list(load.notes)
@@ -660,22 +660,6 @@ def read_facilities(
     table["facility_id"] = _unique_ids(list(table["facility_id"]), list(table["row"]), notes)
     table["source"] = "uploaded"
     return _finish(table), report
-
-
-def _missing_columns(missing: list[str], columns: list[Any]) -> FacilitiesError:
-    """One error listing every required column that is missing, with names it may have."""
-    problems = Problems("facilities.missing_columns", "the facility table lacks required columns")
-    for fld in missing:
-        aliases = " / ".join(COLUMN_ALIASES[fld][:4])
-        problems.add(f"facilities.missing_column.{fld}", f"no {fld} column", aliases=aliases)
-    err = problems.error()
-    found = ", ".join(str(c) for c in columns)
-    return FacilitiesError(
-        f"{problems.message} (found: {found})",
-        code=err.code,
-        params={**err.params, "columns": found},
-        problems=err.problems,
-    )
 
 
 def _unique_ids(ids: list[str], rows: list[int], notes: list[str]) -> list[str]:

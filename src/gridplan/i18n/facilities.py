@@ -17,22 +17,6 @@ MESSAGES: Catalogue = {
         "zh": "机构表缺少必需的列（现有列：{columns}）：",
         "en": "The facility table lacks required columns (columns found: {columns}):",
     },
-    "facilities.missing_column.name": {
-        "zh": "机构名称（列名如 {aliases}）",
-        "en": "facility name (a column named e.g. {aliases})",
-    },
-    "facilities.missing_column.type": {
-        "zh": "机构类型（列名如 {aliases}）",
-        "en": "facility type (a column named e.g. {aliases})",
-    },
-    "facilities.missing_column.lon": {
-        "zh": "经度（列名如 {aliases}）",
-        "en": "longitude (a column named e.g. {aliases})",
-    },
-    "facilities.missing_column.lat": {
-        "zh": "纬度（列名如 {aliases}）",
-        "en": "latitude (a column named e.g. {aliases})",
-    },
     "facilities.no_valid_rows": {
         "zh": "机构表 {filename} 中没有可用的行：共 {n_rows} 行均未通过检查（第 {rows} 行），请查看被拒绝行的原因。",
         "en": "No usable row in the facility table {filename}: all {n_rows} rows were rejected (rows {rows}); see the reasons listed.",

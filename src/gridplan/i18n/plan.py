@@ -18,6 +18,10 @@ MESSAGES: Catalogue = {
         "zh": "起始方案：每个县级单位一个网格（非种子文件内容）。",
         "en": "Starting plan: one grid per county-level unit (not from a seed document).",
     },
+    "township.invalid": {
+        "zh": "无法使用乡镇图层（{n} 个问题）：",
+        "en": "The township layer cannot be used ({n} problem(s)):",
+    },
     "township.empty": {
         "zh": "乡镇图层是空的（没有任何要素）。",
         "en": "The township layer is empty (no features).",
@@ -67,6 +71,11 @@ MESSAGES: Catalogue = {
         "zh": "预设方案错误：{detail}",
         "en": "Preset error: {detail}",
     },
+    "preset.malformed": {
+        "zh": "方案文件格式错误（{n} 个问题）：",
+        "en": "Malformed plan file ({n} problem(s)):",
+    },
+    "preset.missing_key": {"zh": "缺少字段“{key}”", "en": "missing key '{key}'"},
     # --- list separators (texts that join names or clauses: plan, report) -----------------
     "sep.enum": {"zh": "、", "en": ", "},
     "sep.comma": {"zh": "，", "en": ", "},

@@ -12,9 +12,22 @@ MESSAGES: Catalogue = {
         "fonts-noto-cjk (Debian/Ubuntu: sudo apt-get install fonts-noto-cjk) or point "
         "the {env} environment variable to a CJK font file (.ttc/.otf/.ttf).",
     },
+    "report.invalid": {
+        "zh": "无法绘制地图（{n} 个问题）：",
+        "en": "The map cannot be drawn ({n} problem(s)):",
+    },
+    "report.image_size": {
+        "zh": "图片尺寸无效：宽 {width_in} 英寸、{dpi} dpi（宽度须大于 0 且不超过 12,000 像素）。",
+        "en": "Bad image size: {width_in} inches at {dpi} dpi (the width must be above 0 and "
+        "at most 12,000 pixels).",
+    },
+    "report.map_width": {
+        "zh": "地图宽度须至少 6 英寸才能看清，当前为 {width_in} 英寸。",
+        "en": "The map must be at least 6 inches wide to be legible, got {width_in}.",
+    },
     "report.coverage_layer": {
-        "zh": "覆盖地图图层无效：{layer}，应为 coverage（覆盖 / 未覆盖）或 minutes（出行时间）。",
-        "en": "Unknown coverage map layer {layer}; use coverage or minutes.",
+        "zh": "覆盖地图图层无效：{value}，应为 coverage（覆盖 / 未覆盖）或 minutes（出行时间）。",
+        "en": "Unknown coverage map layer {value}; use coverage or minutes.",
     },
     "report.coverage_shape": {
         "zh": "出行时间栅格的大小 {shape} 与人口格网 {grid} 不一致，无法绘制覆盖地图。",
@@ -22,8 +35,8 @@ MESSAGES: Catalogue = {
         "the coverage map cannot be drawn.",
     },
     "report.coverage_threshold": {
-        "zh": "覆盖时间阈值无效：{threshold}，应为大于 0 的分钟数。",
-        "en": "Invalid coverage threshold {threshold}; give a positive number of minutes.",
+        "zh": "覆盖时间阈值无效：{value}，应为大于 0 的分钟数。",
+        "en": "Invalid coverage threshold {value}; give a positive number of minutes.",
     },
     # --- both PNG maps (gridplan.report.draw) --------------------------------------------
     "report.map.north": {"zh": "北", "en": "N"},

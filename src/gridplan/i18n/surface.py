@@ -16,13 +16,17 @@ MESSAGES: Catalogue = {
         "zh": "权重数组的形状 {shape} 与格网 {expected} 不一致。",
         "en": "The weight array has shape {shape}, the grid {expected}.",
     },
-    "points.no_columns": {
-        "zh": "人口点表格缺少列：{missing}。需要经度（lon / lng / 经度）、纬度（lat / 纬度）和人口（population / 人口 / 常住人口）列。现有列：{columns}",
-        "en": "The population point table lacks columns: {missing}. It needs longitude (lon / lng / 经度), latitude (lat / 纬度) and population (population / 人口 / 常住人口). Columns found: {columns}",
+    "points.missing_columns": {
+        "zh": "人口点表格缺少必需的列（现有列：{columns}）：",
+        "en": "The population point table lacks required columns (columns found: {columns}):",
     },
     "points.no_valid_rows": {
         "zh": "人口点表格 {filename} 的 {n} 行中没有可用的行，请查看各行的问题。",
         "en": "None of the {n} rows of the population point table {filename} is usable; see the problems listed.",
+    },
+    "polygons.invalid": {
+        "zh": "无法使用人口面图层（{n} 个问题）：",
+        "en": "The population polygon layer cannot be used ({n} problem(s)):",
     },
     "polygons.no_crs": {
         "zh": "人口面图层没有坐标系信息。",

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
+
+from gridplan._validate import Problems
+from gridplan.errors import InputError
 
 _BRACKETED = re.compile(r"[(\[【].*?[)\]】]")
 _SEPARATORS = re.compile(r"[\s_\-:/]+")
@@ -65,3 +68,40 @@ def cell_text(value: Any) -> str:
     if isinstance(value, float | np.floating):
         return f"{float(value):g}"
     return str(value)
+
+
+def missing_columns_error(
+    scope: str,
+    missing: Mapping[str, Sequence[str]],
+    columns: Iterable[Any],
+    error: type[InputError] = InputError,
+) -> InputError:
+    """One error for every required column a table lacks.
+
+    Code ``<scope>.missing_columns`` (its text names the columns found, param
+    ``columns``); one problem ``missing_column.<field>`` per missing field,
+    with a few of the names that column may have (param ``aliases``).
+
+    Parameters
+    ----------
+    scope
+        The reader, e.g. ``"facilities"``.
+    missing
+        Each missing field and the column names accepted for it.
+    columns
+        The table's columns.
+    error
+        The class of the error (an :class:`~gridplan.errors.InputError`).
+    """
+    problems = Problems(f"{scope}.missing_columns", "the table lacks required columns")
+    for field, names in missing.items():
+        aliases = " / ".join(str(n) for n in names[:4])
+        problems.add(f"missing_column.{field}", f"no {field} column", aliases=aliases)
+    err = problems.error()
+    found = ", ".join(str(c) for c in columns)
+    return error(
+        f"{problems.message} (found: {found})",
+        code=err.code,
+        params={**err.params, "columns": found},
+        problems=err.problems,
+    )

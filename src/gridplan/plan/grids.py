@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 import pandas as pd
 
 from gridplan import settings
+from gridplan._validate import Problems
 from gridplan.errors import InputError, PresetError
 from gridplan.i18n import LANGS, t
 from gridplan.plan.units import UnitSet
@@ -69,13 +70,14 @@ class GridPlan:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> GridPlan:
         """Build a plan from its JSON form (as in ``data/geo/presets``)."""
-        problems = [f"missing key {k!r}" for k in ("id", "prefecture", "grids") if k not in d]
+        problems = Problems("preset.malformed", "malformed plan")
+        for key in ("id", "prefecture", "grids"):
+            if key not in d:
+                problems.add("preset.missing_key", f"missing key {key!r}", key=key)
         if problems:
+            err = problems.error()
             raise PresetError(
-                "malformed plan",
-                code="preset",
-                params={"detail": "; ".join(problems)},
-                problems=problems,
+                problems.message, code=err.code, params=err.params, problems=err.problems
             )
         name = d.get("name", d["id"])
         return cls(

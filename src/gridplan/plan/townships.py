@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from gridplan.errors import InputError
+from gridplan._validate import Problems
 from gridplan.inputs.boundaries import Prefecture
 from gridplan.inputs.columns import find_column
 from gridplan.inputs.crs import metric_crs_of
@@ -123,6 +123,26 @@ def _clean_code(value: object) -> str:
     return s if s.isdigit() else ""
 
 
+def _check_layer(layer: gpd.GeoDataFrame) -> tuple[str | None, str | None]:
+    """The layer's code and name columns, once it has features, a CRS and one of the two."""
+    problems = Problems("township.invalid", "cannot use the township layer")
+    if layer.empty:
+        problems.add("township.empty", "the township layer has no features")
+        problems.raise_if_any()
+    if layer.crs is None:
+        problems.add("township.no_crs", "the township layer has no CRS")
+    code_column, name_column = _detect_code_column(layer), _detect_name_column(layer)
+    if name_column is None and code_column is None:
+        cols = ", ".join(str(c) for c in layer.columns if c != "geometry")
+        problems.add(
+            "township.no_columns",
+            f"the township layer has neither a name nor a code column (columns: {cols})",
+            columns=cols,
+        )
+    problems.raise_if_any()
+    return code_column, name_column
+
+
 def locate_in_counties(
     geoms: gpd.GeoSeries, counties: gpd.GeoDataFrame, metric_crs: str
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -173,20 +193,8 @@ def prepare_townships(
         ``inside_prefecture``, ``geometry`` (WGS-84).
     """
     rep = TownshipReport(n_features=len(layer))
-    if layer.empty:
-        raise InputError("the township layer has no features", code="township.empty")
-    if layer.crs is None:
-        raise InputError("the township layer has no CRS", code="township.no_crs")
+    rep.code_column, rep.name_column = _check_layer(layer)
     layer = layer.to_crs(4326)
-    rep.code_column = _detect_code_column(layer)
-    rep.name_column = _detect_name_column(layer)
-    if rep.name_column is None and rep.code_column is None:
-        cols = ", ".join(str(c) for c in layer.columns if c != "geometry")
-        raise InputError(
-            f"the township layer has neither a name nor a code column (columns: {cols})",
-            code="township.no_columns",
-            params={"columns": cols},
-        )
     metric = metric_crs_of(counties)
     codes = (
         layer[rep.code_column].map(_clean_code)

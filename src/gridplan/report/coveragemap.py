@@ -16,8 +16,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from gridplan import __version__
-from gridplan._validate import as_float
-from gridplan.errors import InputError
+from gridplan._validate import Problems
 from gridplan.facilities.table import facility_mask
 from gridplan.facilities.types import FACILITY_TYPES, type_label
 from gridplan.i18n import Lang, label, t
@@ -618,14 +617,14 @@ def render_coverage_map_png(
     CJKFontMissingError
         When no CJK font is installed (code ``report.no_cjk_font``).
     InputError
-        For a bad image size (as :func:`render_grid_map_png`), an unknown
-        ``layer`` (``report.coverage_layer``), ``minutes`` not of the grid's
-        shape (``report.coverage_shape``) or a threshold that is not a
-        positive number of minutes (``report.coverage_threshold``).
+        ``report.invalid``, listing every problem: a bad image size (as
+        :func:`render_grid_map_png`), an unknown ``layer``
+        (``report.coverage_layer``), ``minutes`` not of the grid's shape
+        (``report.coverage_shape``) or a threshold that is not a positive
+        number of minutes (``report.coverage_threshold``).
     """
-    _check_image_size(dpi, width_in)
     minutes = np.asarray(minutes)
-    threshold = _checked_inputs(layer, minutes, surface.grid, threshold_min)
+    threshold = _checked_inputs(layer, minutes, surface.grid, threshold_min, dpi, width_in)
     fonts = _fonts()
     summary = dict(summary) if summary is not None else _summary_of(surface, minutes, threshold)
     metric = surface.grid.crs
@@ -682,27 +681,28 @@ def render_coverage_map_png(
     return _png_bytes(fig, dpi)
 
 
-def _checked_inputs(layer: str, minutes: np.ndarray, grid: CellGrid, threshold_min: Any) -> float:
-    """The threshold in minutes, after checking the layer, the raster's shape and the threshold."""
-    if layer not in ("coverage", "minutes"):
-        raise InputError(
-            f"layer must be 'coverage' or 'minutes', got {layer!r}",
-            code="report.coverage_layer",
-            params={"layer": layer},
-        )
+def _checked_inputs(
+    layer: str,
+    minutes: np.ndarray,
+    grid: CellGrid,
+    threshold_min: Any,
+    dpi: int,
+    width_in: float,
+) -> float:
+    """The threshold in minutes, once the image size, layer, raster and threshold are checked."""
+    problems = Problems("report.invalid", "cannot draw the coverage map")
+    _check_image_size(problems, dpi, width_in)
+    problems.choice("report.coverage_layer", "layer", layer, ("coverage", "minutes"))
     if minutes.shape != grid.shape:
-        raise InputError(
+        problems.add(
+            "report.coverage_shape",
             f"minutes has shape {minutes.shape}, the population grid {grid.shape}",
-            code="report.coverage_shape",
-            params={"shape": str(minutes.shape), "grid": str(grid.shape)},
+            shape=str(minutes.shape),
+            grid=str(grid.shape),
         )
-    threshold = as_float(threshold_min)
-    if threshold is None or not (math.isfinite(threshold) and threshold > 0):
-        raise InputError(
-            f"threshold must be a positive number of minutes, got {threshold_min!r}",
-            code="report.coverage_threshold",
-            params={"threshold": threshold_min},
-        )
+    threshold = problems.number("threshold_min", threshold_min, code="report.coverage_threshold")
+    problems.raise_if_any()
+    assert threshold is not None  # else a problem was raised
     return threshold
 
 

@@ -22,6 +22,7 @@ from matplotlib.path import Path as MplPath
 from shapely.geometry.polygon import orient
 
 from gridplan import __version__, settings
+from gridplan._validate import Problems
 from gridplan.errors import InputError
 from gridplan.i18n import Lang
 from gridplan.plan.grids import GridPlan
@@ -208,12 +209,21 @@ def _frame_below(page: _Page, aspect: float, legend_h: float) -> _Frame:
     )
 
 
-def _check_image_size(dpi: int, width_in: float) -> None:
+def _check_image_size(problems: Problems, dpi: int, width_in: float) -> None:
     """The image-size checks shared by the PNG maps."""
     if dpi <= 0 or width_in <= 0 or width_in * dpi > 12_000:
-        raise InputError(f"bad image size: width_in={width_in!r}, dpi={dpi!r}")
-    if width_in < 6:
-        raise InputError(f"width_in must be at least 6 inches for a legible map, got {width_in!r}")
+        problems.add(
+            "report.image_size",
+            f"bad image size: width_in={width_in!r}, dpi={dpi!r}",
+            width_in=width_in,
+            dpi=dpi,
+        )
+    elif width_in < 6:
+        problems.add(
+            "report.map_width",
+            f"width_in must be at least 6 inches for a legible map, got {width_in!r}",
+            width_in=width_in,
+        )
 
 
 def _padded_bounds(drawn_m: Any) -> tuple[float, float, float, float]:

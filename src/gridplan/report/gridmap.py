@@ -25,6 +25,7 @@ from matplotlib.backends.backend_agg import RendererAgg
 from matplotlib.figure import Figure
 
 from gridplan import __version__
+from gridplan._validate import Problems
 from gridplan.i18n import Lang, label, t
 from gridplan.plan.grids import GridPlan, resolve_assignment
 from gridplan.plan.population import combine_sources, provenance_label
@@ -95,10 +96,13 @@ def render_grid_map_png(
     CJKFontMissingError
         When no CJK font is installed (code ``report.no_cjk_font``).
     InputError
-        For a non-positive ``dpi``, ``width_in`` under 6 inches, or an image over
-        12,000 pixels wide.
+        ``report.invalid`` with the problem ``report.image_size`` (a
+        non-positive ``dpi`` or ``width_in``, or an image over 12,000 pixels
+        wide) or ``report.map_width`` (``width_in`` under 6 inches).
     """
-    _check_image_size(dpi, width_in)
+    problems = Problems("report.invalid", "cannot draw the grid map")
+    _check_image_size(problems, dpi, width_in)
+    problems.raise_if_any()
     fonts = _fonts()
     u = unit_set.units
     assignment = resolve_assignment(plan, u) if assignment is None else assignment

@@ -10,7 +10,12 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from gridplan.errors import UploadError
-from gridplan.inputs.columns import cell_text, column_numbers, find_column
+from gridplan.inputs.columns import (
+    cell_text,
+    column_numbers,
+    find_column,
+    missing_columns_error,
+)
 from gridplan.inputs.crs import lonlat_problems, to_wgs84, transformer
 from gridplan.inputs.tables import read_table_upload
 from gridplan.inputs.vector import parse_datum
@@ -83,9 +88,10 @@ def surface_from_points(
     Raises
     ------
     UploadError
-        ``points.no_columns`` when a coordinate or population column is
-        missing; ``points.no_valid_rows`` when no row is usable; the codes of
-        :func:`gridplan.inputs.tables.read_table_upload`; ``upload.bad_datum``.
+        ``points.missing_columns`` when a coordinate or population column is
+        missing (one problem per column); ``points.no_valid_rows`` when no
+        row is usable; the codes of :func:`gridplan.inputs.tables.read_table_upload`;
+        ``upload.bad_datum``.
     """
     datum_key = parse_datum(datum)
     notes: list[str] = []
@@ -103,33 +109,11 @@ def surface_from_points(
                 f"{load.n_dropped} blank row(s) were skipped; row numbers below the first "
                 "blank row count only non-blank rows"
             )
-    columns = list(frame.columns)
-    picked: dict[str, Any] = {}
-    missing: list[str] = []
-    for key, given, names in (
-        ("lon", lon_column, _LON_NAMES),
-        ("lat", lat_column, _LAT_NAMES),
-        ("population", population_column, _POP_NAMES),
-    ):
-        if given is not None:
-            col = given if given in columns else None
-            others: list[Any] = []
-        else:
-            col, others = find_column(columns, names)
-        if col is None:
-            missing.append(given or key)
-        else:
-            picked[key] = col
-            if others:
-                notes.append(f"used column '{col}' for {key}; also found {others}")
-    if missing:
-        shown = ", ".join(map(str, columns))
-        raise UploadError(
-            f"{name}: no column for {', '.join(missing)}; columns found: {shown}",
-            code="points.no_columns",
-            params={"missing": ", ".join(missing), "columns": shown},
-        )
-
+    picked, column_notes = _pick_columns(
+        list(frame.columns),
+        {"lon": lon_column, "lat": lat_column, "population": population_column},
+    )
+    notes += column_notes
     n = len(frame)
     rows = np.arange(n) + 2  # spreadsheet rows: the header is row 1
     lon, lon_missing, lon_bad = column_numbers(frame[picked["lon"]])
@@ -216,3 +200,31 @@ def surface_from_points(
         notes=notes,
     )
     return surface, report
+
+
+def _pick_columns(
+    columns: list[Any], given: dict[str, str | None]
+) -> tuple[dict[str, Any], list[str]]:
+    """The column read for lon, lat and population: the one given, else found by its name.
+
+    Raises ``points.missing_columns`` listing every field without a column.
+    """
+    names = {"lon": _LON_NAMES, "lat": _LAT_NAMES, "population": _POP_NAMES}
+    picked: dict[str, Any] = {}
+    notes: list[str] = []
+    missing: dict[str, tuple[str, ...]] = {}
+    for key, wanted in given.items():
+        others: list[Any] = []
+        if wanted is not None:
+            col = wanted if wanted in columns else None
+        else:
+            col, others = find_column(columns, names[key])
+        if col is None:
+            missing[key] = (wanted,) if wanted is not None else names[key]
+            continue
+        picked[key] = col
+        if others:
+            notes.append(f"used column '{col}' for {key}; also found {others}")
+    if missing:
+        raise missing_columns_error("points", missing, columns, UploadError)
+    return picked, notes

@@ -18,6 +18,7 @@ from numpy.typing import NDArray
 from rasterio.enums import Resampling
 
 from gridplan import settings
+from gridplan._validate import Problems
 from gridplan.errors import InputError, UploadError
 from gridplan.inputs.columns import cell_text, column_numbers, find_column
 from gridplan.inputs.crs import geoms_to_wgs84
@@ -102,6 +103,24 @@ def _weights_on_grid(
 # polygons
 
 
+def _check_layer(gdf: gpd.GeoDataFrame, population_column: str) -> None:
+    """A usable layer: a CRS, features and the population column (all problems at once)."""
+    problems = Problems("polygons.invalid", "cannot use the population polygon layer")
+    if gdf.crs is None:
+        problems.add("polygons.no_crs", "the polygon layer has no CRS")
+    if len(gdf) == 0:
+        problems.add("polygons.empty", "the polygon layer is empty")
+    if population_column not in gdf.columns:
+        shown = ", ".join(str(c) for c in gdf.columns if c != gdf.geometry.name)
+        problems.add(
+            "polygons.no_column",
+            f"no column {population_column!r}; columns: {shown}",
+            column=population_column,
+            columns=shown,
+        )
+    problems.raise_if_any()
+
+
 def surface_from_polygons(
     polygons_gdf: gpd.GeoDataFrame | bytes | str | Path,
     unit_set: UnitSet,
@@ -155,12 +174,13 @@ def surface_from_polygons(
 
     Raises
     ------
+    InputError
+        ``polygons.invalid`` listing the problems ``polygons.no_crs``,
+        ``polygons.empty`` and ``polygons.no_column`` of the layer;
+        ``weights.shape`` when an array does not have the grid's shape.
     UploadError
-        ``polygons.no_crs``, ``polygons.empty``, ``polygons.no_column``,
         ``polygons.no_valid_rows``, ``weights.*`` and ``raster.*`` codes for
         the weight raster, and those of :func:`gridplan.inputs.vector.read_vector_upload`.
-    InputError
-        ``weights.shape`` when an array does not have the grid's shape.
     """
     notes: list[str] = []
     datum_key = parse_datum(datum)
@@ -173,17 +193,7 @@ def surface_from_polygons(
     else:
         gdf, load = read_vector_upload(polygons_gdf, datum=datum_key, max_mb=max_mb)
         notes += load.notes
-    if gdf.crs is None:
-        raise UploadError("the polygon layer has no CRS", code="polygons.no_crs", params={})
-    if len(gdf) == 0:
-        raise UploadError("the polygon layer is empty", code="polygons.empty", params={})
-    if population_column not in gdf.columns:
-        shown = ", ".join(str(c) for c in gdf.columns if c != gdf.geometry.name)
-        raise UploadError(
-            f"no column {population_column!r}; columns: {shown}",
-            code="polygons.no_column",
-            params={"column": population_column, "columns": shown},
-        )
+    _check_layer(gdf, population_column)
     gdf = gdf.reset_index(drop=True)
     grid, index = _grid_and_index(unit_set, cell_m)
     w_grid: NDArray[np.float64] | None = None
