@@ -234,7 +234,7 @@ def _parse_datum_value(value: object, default: gcrs.Datum) -> gcrs.Datum | None:
     return None
 
 
-_TRUE = {"1", "true", "yes", "y", "t", "是", "启用", "在用", "正常", "开业", "营业"}
+#: Values that switch a facility off; anything else (blank included) leaves it active.
 _FALSE = {"0", "false", "no", "n", "f", "否", "停用", "关闭", "停业", "注销"}
 
 

@@ -44,8 +44,6 @@ SUBCENTRES: tuple[str, ...] = ("医疗次中心",)
 #: Hospital-level care: hospitals and sub-centres (what a sub-centre's catchment counts).
 SECONDARY_CARE: tuple[str, ...] = HOSPITALS + SUBCENTRES
 
-SOURCES: tuple[str, ...] = ("uploaded", "osm", "illustrative", "added")
-
 FACILITY_COLUMNS: list[str] = [
     "facility_id",
     "name",

@@ -25,8 +25,6 @@ from gridplan.plan.units import UnitSet
 
 _T = TypeVar("_T")
 
-PRESET_IDS = ("shijiazhuang", "chuxiong", "ganzhou", "rizhao", "zhengzhou")
-
 
 @dataclass
 class Grid:

@@ -76,12 +76,6 @@ def warp_plan(grid: CellGrid, max_px: int = 1200) -> WarpPlan:
     return WarpPlan(dst.astype(np.int64), (west, south, east, north), width, height)
 
 
-def _png_data_url(rgba: NDArray[np.uint8]) -> str:
-    buf = io.BytesIO()
-    Image.fromarray(rgba, mode="RGBA").save(buf, format="PNG", compress_level=1)
-    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
-
-
 def _palette_png_data_url(index: NDArray[np.uint8], palette: NDArray[np.uint8]) -> str:
     """A paletted PNG: far smaller and faster than RGBA for a few classes."""
     img = Image.fromarray(index, mode="P")
