@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import codecs
+import contextlib
 import io
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -198,6 +199,20 @@ def _sniff(head: bytes) -> str:
     if b"\x00" in head:
         return "other:binary data"
     return "text"
+
+
+@contextlib.contextmanager
+def _warnings_as_notes() -> Iterator[list[str]]:
+    """Record the warnings of a reader: they become report notes instead of noise.
+
+    GDAL, pyogrio and openpyxl warn about odd rings, unsupported field types
+    or styles on real-world uploads.  The list given is filled when the block ends.
+    """
+    notes: list[str] = []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        yield notes
+    notes.extend(_warning_notes(caught))
 
 
 def _warning_notes(caught: Iterable[warnings.WarningMessage]) -> list[str]:
