@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -56,12 +57,6 @@ def _joined(params: dict[str, Any], lang: Lang) -> dict[str, Any]:
     return out
 
 
-def _problem(
-    kind: str, severity: str, grid_id: str | None, unit_ids: list[str], **params: Any
-) -> Problem:
-    return Problem(kind, severity, grid_id, unit_ids, params)
-
-
 def unit_adjacency(unit_set: UnitSet) -> tuple[np.ndarray, np.ndarray]:
     """Pairs (i, j) of unit row positions whose polygons touch (within a tolerance).
 
@@ -114,97 +109,87 @@ def validate_plan(
     not contiguous (naming each part), grids without a lead hospital, and
     empty grids.
     """
-    u = unit_set.units
-    assignment = resolve_assignment(plan, u) if assignment is None else assignment
-    names = dict(zip(u["unit_id"], u["name"], strict=True))
-    grid_names = {g.grid_id: g.name for g in plan.grids}
-    problems: list[Problem] = []
-    prefix = unit_set.prefecture.prefix
+    assignment = resolve_assignment(plan, unit_set.units) if assignment is None else assignment
+    return [
+        *_unit_problems(plan, unit_set, assignment),
+        *_listed_twice(plan, unit_set),
+        *_not_contiguous(plan, unit_set, assignment, adjacency),
+        *_grid_problems(plan, assignment),
+    ]
 
+
+def _listing(
+    kind: str, severity: str, unit_ids: Iterable[str], names: Iterable[str], key: str = "units"
+) -> list[Problem]:
+    """One problem naming every unit (or grid) in ``names``; none when there is none."""
+    listed = [str(n) for n in names]
+    if not listed:
+        return []
+    return [Problem(kind, severity, None, list(unit_ids), {key: listed, "n": len(listed)})]
+
+
+def _unit_problems(plan: GridPlan, unit_set: UnitSet, assignment: pd.Series) -> list[Problem]:
+    """Units outside the prefecture, listed codes that are not its units, units in no grid."""
+    u = unit_set.units
     outside = u[~u["inside_prefecture"]]
-    if len(outside):
-        problems.append(
-            _problem(
-                "outside",
-                "error",
-                None,
-                list(outside["unit_id"]),
-                units=list(outside["name"]),
-                n=len(outside),
-            )
-        )
     known = set(u["unit_id"]) | set(u["county_adcode"].dropna())
     foreign = sorted({c for c in plan.listed() if c not in known})
-    if foreign:
-        out_pref = [c for c in foreign if not c.startswith(prefix)]
-        unknown = [c for c in foreign if c.startswith(prefix)]
-        if out_pref:
-            problems.append(
-                _problem(
-                    "outside_listed",
-                    "error",
-                    None,
-                    out_pref,
-                    units=out_pref,
-                    n=len(out_pref),
-                )
-            )
-        if unknown:
-            problems.append(
-                _problem(
-                    "unknown_units",
-                    "warning",
-                    None,
-                    unknown,
-                    units=unknown,
-                    n=len(unknown),
-                )
-            )
+    prefix = unit_set.prefecture.prefix
+    other_prefecture = [c for c in foreign if not c.startswith(prefix)]
+    unknown = [c for c in foreign if c.startswith(prefix)]
     unassigned = u[assignment.isna() & u["inside_prefecture"]]
-    if len(unassigned):
-        problems.append(
-            _problem(
-                "unassigned",
-                "error",
-                None,
-                list(unassigned["unit_id"]),
-                units=list(unassigned["name"]),
-                n=len(unassigned),
-            )
+    return [
+        *_listing("outside", "error", outside["unit_id"], outside["name"]),
+        *_listing("outside_listed", "error", other_prefecture, other_prefecture),
+        *_listing("unknown_units", "warning", unknown, unknown),
+        *_listing("unassigned", "error", unassigned["unit_id"], unassigned["name"]),
+    ]
+
+
+def _listed_twice(plan: GridPlan, unit_set: UnitSet) -> list[Problem]:
+    """One problem per unit that more than one grid lists."""
+    u = unit_set.units
+    names = dict(zip(u["unit_id"], u["name"], strict=True))
+    grid_names = {g.grid_id: g.name for g in plan.grids}
+    return [
+        Problem(
+            "duplicate",
+            "error",
+            gids[0],
+            [code],
+            {"unit": names.get(code, code), "grids": [grid_names[g] for g in gids]},
         )
-    for code, gids in plan.listed().items():
-        if len(gids) > 1:
-            problems.append(
-                _problem(
-                    "duplicate",
-                    "error",
-                    gids[0],
-                    [code],
-                    unit=names.get(code, code),
-                    grids=[grid_names[g] for g in gids],
-                )
-            )
+        for code, gids in plan.listed().items()
+        if len(gids) > 1
+    ]
+
+
+def _not_contiguous(
+    plan: GridPlan,
+    unit_set: UnitSet,
+    assignment: pd.Series,
+    adjacency: tuple[np.ndarray, np.ndarray] | None,
+) -> list[Problem]:
+    """One problem per grid in several parts, naming the units of each part."""
+    u = unit_set.units
     comps = grid_components(unit_set, assignment, adjacency)
+    out = []
     for g in plan.grids:
         parts = comps.get(g.grid_id, [])
         if len(parts) > 1:
             names_of_parts = [[str(u["name"].iat[i]) for i in part] for part in parts]
-            problems.append(
-                _problem(
-                    "not_contiguous",
-                    "error",
-                    g.grid_id,
-                    [str(u["unit_id"].iat[i]) for p in parts for i in p],
-                    grid=g.name,
-                    n=len(parts),
-                    parts=names_of_parts,
-                )
-            )
+            unit_ids = [str(u["unit_id"].iat[i]) for p in parts for i in p]
+            params = {"grid": g.name, "n": len(parts), "parts": names_of_parts}
+            out.append(Problem("not_contiguous", "error", g.grid_id, unit_ids, params))
+    return out
+
+
+def _grid_problems(plan: GridPlan, assignment: pd.Series) -> list[Problem]:
+    """Grids without a lead hospital, grids without units."""
     no_lead = [g.name for g in plan.grids if not g.lead_hospital.strip()]
-    if no_lead:
-        problems.append(_problem("no_lead", "warning", None, [], grids=no_lead, n=len(no_lead)))
     used = set(assignment.dropna())
     empty = [g.name for g in plan.grids if g.grid_id not in used]
-    if empty:
-        problems.append(_problem("empty_grid", "warning", None, [], grids=empty, n=len(empty)))
-    return problems
+    return [
+        *_listing("no_lead", "warning", [], no_lead, key="grids"),
+        *_listing("empty_grid", "warning", [], empty, key="grids"),
+    ]
