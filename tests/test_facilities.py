@@ -26,6 +26,7 @@ from gridplan.facilities.types import (
     PRIMARY_CARE,
     SECONDARY_CARE,
     normalise_type,
+    type_label,
 )
 from gridplan.i18n import MESSAGES, error_text
 from gridplan.inputs import crs as gcrs
@@ -105,7 +106,10 @@ def test_type_groups_and_labels():
         "村卫生室",
         "其他",
     ]
-    assert FACILITY_TYPES["乡镇卫生院"] == "Township health centre"
+    assert type_label("乡镇卫生院", "en") == "Township health centre"
+    assert type_label("乡镇卫生院", "zh") == "乡镇卫生院" and type_label("药店", "en") == "药店"
+    # every type's English label is accepted as that type
+    assert all(normalise_type(type_label(ty, "en")) == ty for ty in FACILITY_TYPES)
     assert set(PRIMARY_CARE) == {
         "社区卫生服务中心", "社区卫生服务站", "乡镇卫生院", "村卫生室", "医疗次中心"
     }  # fmt: skip
@@ -288,13 +292,16 @@ def bad_frame() -> pd.DataFrame:
 def check_rejections(df: pd.DataFrame, report) -> None:
     assert list(df["name"]) == ["示例人民医院", "示例卫生室"]
     rej = report.rejected
-    assert list(rej.columns) == ["row", "name", "code", "reason_zh", "reason_en"]
+    assert list(rej.columns) == ["row", "name", "code", "params"]
     assert list(rej["row"]) == sorted(EXPECTED_REJECTIONS)
-    for rec in rej.itertuples():
+    zh, en = report.rejection_table("zh"), report.rejection_table("en")
+    assert list(zh.columns) == ["row", "name", "reason"] and list(zh["row"]) == list(rej["row"])
+    for rec, reason_zh, reason_en in zip(rej.itertuples(), zh["reason"], en["reason"], strict=True):
         code, fragment = EXPECTED_REJECTIONS[rec.row]
         assert rec.code == code
-        assert fragment in rec.reason_zh, (rec.row, rec.reason_zh)
-        assert rec.reason_en and not has_cjk(rec.reason_en.split("'")[0]), rec.reason_en
+        assert fragment in reason_zh, (rec.row, reason_zh)
+        assert reason_en and not has_cjk(reason_en.split("'")[0]), reason_en
+        assert "{" not in reason_zh + reason_en
         assert rec.name == BAD_ROWS[rec.row - 2][0]
     assert report.n_rows == len(BAD_ROWS)
     assert report.n_loaded == 2
@@ -336,11 +343,12 @@ def test_missing_columns_error():
     with pytest.raises(InputError) as info:
         read_facilities(df.to_csv(index=False).encode(), "f.csv")
     exc = info.value
-    assert exc.code == "facilities.missing_columns"
-    zh = check_messages(exc)
-    assert "经度" in zh and "纬度" in zh
-    assert "机构名称" in zh  # the columns that were found
-    assert "名称/name" not in exc.params["missing"]
+    assert isinstance(exc, FacilitiesError) and exc.code == "facilities.missing_columns"
+    assert exc.params["codes"] == ["missing_column.lon", "missing_column.lat"]
+    zh, en = error_text(exc, "zh"), error_text(exc, "en")
+    assert "经度" in zh and "纬度" in zh and "longitude" in en and "latitude" in en
+    assert "机构名称" in zh and "机构名称" in en  # the columns that were found
+    assert "{" not in zh + en and zh.count("•") == en.count("•") == 2  # one line per column
 
 
 def test_no_valid_rows_error(sjz_outline):

@@ -88,6 +88,8 @@ def test_unknown_or_malformed_preset():
     with pytest.raises(PresetError) as e:
         GridPlan.from_dict({"name": "x"})
     assert "id" in str(e.value) and "grids" in str(e.value)  # all problems in one message
+    assert e.value.code == "preset.malformed"
+    assert e.value.params["codes"] == ["preset.missing_key"] * 3
 
 
 # --- validation on a toy prefecture: a 3x2 block of 10 km squares -------------------------
@@ -140,11 +142,18 @@ def test_all_problems_reported_together():
         ["outside_listed", "unassigned", "duplicate", "not_contiguous", "no_lead"]
     )
     nc = next(p for p in problems if p.kind == "not_contiguous")
-    assert "U990100" in nc.message_zh and "U990120" in nc.message_zh and "2 块" in nc.message_zh
+    assert (
+        "U990100" in nc.message("zh")
+        and "U990120" in nc.message("zh")
+        and "2 块" in nc.message("zh")
+    )
     un = next(p for p in problems if p.kind == "unassigned")
     assert un.units == ["990121"]
     dup = next(p for p in problems if p.kind == "duplicate")
-    assert "A" in dup.message_en and "B" in dup.message_en
+    assert "A" in dup.message("en") and "B" in dup.message("en")
+    # names are joined with the language's separator; the parts of a grid are numbered
+    assert dup.message("zh").endswith("A、B") and dup.message("en").endswith("A, B")
+    assert nc.message("zh").count("；") == 1 and "1: " in nc.message("en")
 
 
 def test_diagonal_neighbours_within_tolerance_count_as_touching():
@@ -228,7 +237,7 @@ def test_township_layer_builds_grids_from_townships(sjz_townships):
         for p in validate_plan(plan, us)
         if p.kind == "not_contiguous" and p.grid_id == "sjz-changan"
     ]
-    assert nc and "郄马镇" in nc[0].message_zh
+    assert nc and "郄马镇" in nc[0].message("zh")
 
 
 def test_moving_one_township_overrides_its_county(sjz_townships):
@@ -236,3 +245,18 @@ def test_moving_one_township_overrides_its_county(sjz_townships):
     plan = GridPlan.from_preset("shijiazhuang").reassign({"130102001": "sjz-xinhua"})
     a = resolve_assignment(plan, us.units).set_axis(us.units["unit_id"])
     assert a["130102001"] == "sjz-xinhua" and a["130102002"] == "sjz-changan"
+
+
+def test_unusable_township_layer_reports_every_problem(sjz_townships):
+    from gridplan.i18n import error_text
+
+    blank = sjz_townships[["geometry"]].assign(v=1.5).set_crs(None, allow_override=True)
+    with pytest.raises(InputError) as e:
+        build_units("130100", townships=blank)
+    assert e.value.code == "township.invalid"
+    assert e.value.params["codes"] == ["township.no_crs", "township.no_columns"]
+    zh = error_text(e.value, "zh")
+    assert zh.count("•") == 2 and "乡镇图层" in zh and "{" not in zh
+    with pytest.raises(InputError) as e:
+        build_units("130100", townships=sjz_townships.iloc[:0])
+    assert e.value.params["codes"] == ["township.empty"]

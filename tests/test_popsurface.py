@@ -104,6 +104,24 @@ def check_error(exc: BaseException, code: str) -> str:
     return zh
 
 
+def check_problems(exc: BaseException, code: str, problem_codes: list[str]) -> str:
+    """An error collecting problems: its code, each problem's code and texts, rendered."""
+    assert isinstance(exc, GridPlanError)
+    assert exc.code == code and code in MESSAGES
+    assert exc.params["codes"] == problem_codes
+    for detail in exc.params["problems"]:
+        params = {k: v for k, v in detail.items() if k != "code"}
+        for lang in ("zh", "en"):
+            template = MESSAGES[detail["code"]][lang]
+            fields = {f for _, f, _, _ in string.Formatter().parse(template) if f}
+            assert {f.split(":")[0] for f in fields} == set(params), (lang, params)
+    zh, en = error_text(exc, "zh"), error_text(exc, "en")
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in zh), zh
+    assert zh != en and "{" not in zh and "{" not in en
+    assert zh.count("•") == en.count("•") == len(problem_codes)
+    return zh
+
+
 @pytest.fixture(scope="module")
 def central_tif(tmp_path_factory):
     """114.3-114.7E, 37.9-38.2N at 0.001°: the city, wholly inside the units."""
@@ -418,7 +436,8 @@ def test_points_bad_rows_are_listed_with_row_numbers(us, tmp_path):
 def test_points_errors(us):
     with pytest.raises(UploadError) as e:
         surface_from_points(pd.DataFrame({"经度": [114.5], "纬度": [38.0]}), us, 1000)
-    assert "人口" in check_error(e.value, "points.no_columns")
+    zh = check_problems(e.value, "points.missing_columns", ["missing_column.population"])
+    assert "人口" in zh and "经度" in zh  # the missing column, the columns found
     with pytest.raises(UploadError) as e:
         surface_from_points(pd.DataFrame({"x": ["a"], "y": [38.0], "pop": [1]}), us, 1000)
     check_error(e.value, "points.no_valid_rows")
@@ -488,9 +507,9 @@ def test_township_totals_spread_uniformly(us, townships, sjz_township_zip):
     tw_zip = townships.to_crs(4326).assign(POP=townships["人口"].to_numpy())
     z, _ = surface_from_polygons(tw_zip, us, 500, population_column="POP")
     assert z.total == pytest.approx(s.total, rel=1e-5)
-    with pytest.raises(UploadError) as e:
+    with pytest.raises(InputError) as e:
         surface_from_polygons(sjz_township_zip, us, 500, population_column="人口")
-    assert "XZQMC" in check_error(e.value, "polygons.no_column")
+    assert "XZQMC" in check_problems(e.value, "polygons.invalid", ["polygons.no_column"])
 
 
 def test_weight_raster_puts_people_where_the_weight_is(us, townships, tmp_path):
@@ -582,13 +601,20 @@ def test_polygons_outside_tiny_and_bad(us, townships):
 
 
 def test_polygon_errors(us, townships):
-    with pytest.raises(UploadError) as e:
+    with pytest.raises(InputError) as e:
         surface_from_polygons(townships.set_crs(None, allow_override=True), us, 1000,
                               population_column="人口")  # fmt: skip
-    check_error(e.value, "polygons.no_crs")
-    with pytest.raises(UploadError) as e:
+    check_problems(e.value, "polygons.invalid", ["polygons.no_crs"])
+    with pytest.raises(InputError) as e:
         surface_from_polygons(townships.iloc[:0], us, 1000, population_column="人口")
-    check_error(e.value, "polygons.empty")
+    check_problems(e.value, "polygons.invalid", ["polygons.empty"])
+    # every problem of the layer at once
+    with pytest.raises(InputError) as e:
+        surface_from_polygons(townships.iloc[:0].set_crs(None, allow_override=True), us, 1000,
+                              population_column="POP")  # fmt: skip
+    check_problems(
+        e.value, "polygons.invalid", ["polygons.no_crs", "polygons.empty", "polygons.no_column"]
+    )
     with pytest.raises(UploadError) as e:
         surface_from_polygons(townships.assign(人口=-1.0), us, 1000, population_column="人口")
     check_error(e.value, "polygons.no_valid_rows")

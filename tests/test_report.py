@@ -17,7 +17,7 @@ import pytest
 from PIL import Image
 
 from gridplan.errors import CJKFontMissingError, GridPlanError, InputError
-from gridplan.i18n import MESSAGES, error_text
+from gridplan.i18n import MESSAGES, error_text, t
 from gridplan.plan.grids import GridPlan, resolve_assignment
 from gridplan.plan.stats import grid_statistics
 from gridplan.plan.units import build_units
@@ -138,10 +138,14 @@ def test_png_chuxiong_english_without_warnings(chuxiong):
 
 def test_png_bad_size_rejected(sjz):
     plan, us = sjz
-    with pytest.raises(InputError):
+    with pytest.raises(InputError) as err:
         render_grid_map_png(plan, us, dpi=0)
-    with pytest.raises(InputError):
+    assert err.value.code == "report.invalid"
+    assert err.value.params["codes"] == ["report.image_size"]
+    with pytest.raises(InputError) as err:
         render_grid_map_png(plan, us, width_in=2)
+    assert err.value.params["codes"] == ["report.map_width"]
+    assert "6" in error_text(err.value, "zh") and "{" not in error_text(err.value, "en")
 
 
 def test_png_with_townships_and_unassigned_units(sjz_townships):
@@ -260,7 +264,7 @@ def test_csv_one_row_per_unit_with_bom(sjz):
     assert data.startswith(b"\xef\xbb\xbf")
     rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
     assert len(rows) == len(us.units) == 24
-    assert list(rows[0]) == [v["zh"] for v in CSV_COLUMNS.values()]
+    assert list(rows[0]) == [t(f"report.csv.{c}", "zh") for c in CSV_COLUMNS]
     assert sum(int(r["常住人口"]) for r in rows) == SJZ_TOTAL
     assert {r["单元代码"] for r in rows} == set(us.units["unit_id"])
     zone = next(r for r in rows if r["单元代码"] == "130171")

@@ -334,16 +334,32 @@ def test_bad_input_is_explained(rizhao, kw, code):
     minutes_arg, threshold = args.pop("minutes"), args.pop("threshold_min")
     with pytest.raises(InputError) as err:
         render_coverage_map_png(units, surface, minutes_arg, threshold, **args)
-    assert err.value.code == code
+    assert err.value.code == "report.invalid" and err.value.params["codes"] == [code]
     assert set(MESSAGES[code]) == {"zh", "en"}
     for lang in ("zh", "en"):
         text = error_text(err.value, lang)
-        assert "{" not in text and text != code
+        assert "{" not in text and text.count("•") == 1
 
 
 def test_bad_image_size(rizhao):
     units, surface, _, minutes, _, _ = rizhao
-    with pytest.raises(InputError):
+    with pytest.raises(InputError) as err:
         render_coverage_map_png(units, surface, minutes, 15, width_in=4)
-    with pytest.raises(InputError):
+    assert err.value.params["codes"] == ["report.map_width"]
+    with pytest.raises(InputError) as err:
         render_coverage_map_png(units, surface, minutes, 15, dpi=0)
+    assert err.value.params["codes"] == ["report.image_size"]
+
+
+def test_every_bad_input_is_reported_at_once(rizhao):
+    units, surface, _, minutes, _, _ = rizhao
+    with pytest.raises(InputError) as err:
+        render_coverage_map_png(units, surface, minutes[:3], 0, layer="heat", width_in=4)
+    assert err.value.params["codes"] == [
+        "report.map_width",
+        "report.coverage_layer",
+        "report.coverage_shape",
+        "report.coverage_threshold",
+    ]
+    zh = error_text(err.value, "zh")
+    assert zh.count("•") == 4 and "heat" in zh and "{" not in zh

@@ -20,7 +20,7 @@ from gridplan.access.g2sfca import g2sfca
 from gridplan.access.standards import grid_standards
 from gridplan.errors import GridPlanError, InputError
 from gridplan.facilities.osm import facilities_from_osm
-from gridplan.facilities.reader import read_facilities
+from gridplan.facilities.reader import read_facilities, rejection_table
 from gridplan.facilities.table import add_facility
 from gridplan.facilities.types import CENTRES, FACILITY_TYPES, type_label
 from gridplan.i18n import error_text
@@ -82,8 +82,7 @@ def facility_panel() -> None:
         rejected = st.session_state.get("fac_rejected")
         if rejected is not None and len(rejected):
             st.warning(tr("facility_rejected", n=len(rejected)))
-            col = "reason_zh" if lang() == "zh" else "reason_en"
-            st.dataframe(rejected[["row", "name", col]], hide_index=True)
+            st.dataframe(rejection_table(rejected, lang()), hide_index=True)
         df = access.facility_table(sel)
         table = pd.DataFrame(
             {

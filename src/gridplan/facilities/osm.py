@@ -13,6 +13,7 @@ import shapely
 from gridplan.errors import GridPlanError, InputError, UploadError
 from gridplan.facilities.reader import _clean_name, _count, _is_blank, _near_duplicates
 from gridplan.facilities.types import _NAME_PATTERNS, _finish, _type_key, empty_facilities
+from gridplan.i18n import t
 from gridplan.inputs.boundaries import Prefecture, load_prefecture_outline
 
 # --------------------------------------------------------------------------------------
@@ -37,6 +38,8 @@ OSM_EXCLUDED_HEALTHCARE = frozenset(
         "no",
     }
 )
+#: Tags read for a facility's name, in order of preference.
+_NAME_TAGS = ("name", "name:zh", "name:zh-Hans", "official_name", "name:en")
 #: Same name closer than this: one facility mapped twice (e.g. node + campus polygon).
 OSM_DUPLICATE_M = 300.0
 
@@ -144,15 +147,30 @@ def facilities_from_osm(
         if prefecture_name_or_polygon is not None
         else None
     )
+    gdf = _query(polygon, path)
+    if gdf is None or len(gdf) == 0:
+        return empty_facilities()
+    df = pd.DataFrame(_facility_rows(gdf))
+    if df.empty:
+        return empty_facilities()
+    if polygon is not None:
+        inside = shapely.intersects_xy(polygon, df["lon"].to_numpy(), df["lat"].to_numpy())
+        df = df[inside].reset_index(drop=True)
+    df = _drop_mapped_twice(df)
+    df["doctors"] = np.nan
+    df["gps"] = np.nan
+    df["source"] = "osm"
+    df["active"] = True
+    return _finish(df)
+
+
+def _query(polygon: shapely.Geometry | None, path: str | Path | None) -> Any:
+    """The raw features, from the extract or Overpass, with the errors a planner can act on."""
     try:
-        gdf = _osm_features(polygon, path)
+        return _osm_features(polygon, path)
     except (OSError, ValueError, SyntaxError) as exc:
         if path is None:
-            raise GridPlanError(
-                f"cannot query OpenStreetMap: {exc}",
-                code="facilities.osm_unavailable",
-                params={"detail": str(exc)[:200]},
-            ) from exc
+            raise _unavailable(exc) from exc
         fname = Path(path).name
         raise UploadError(
             f"cannot read {fname}: {exc}",
@@ -162,26 +180,31 @@ def facilities_from_osm(
     except Exception as exc:  # requests/osmnx network and HTTP errors
         if path is not None:
             raise
-        raise GridPlanError(
-            f"cannot query OpenStreetMap: {exc}",
-            code="facilities.osm_unavailable",
-            params={"detail": str(exc)[:200]},
-        ) from exc
-    if gdf is None or len(gdf) == 0:
-        return empty_facilities()
+        raise _unavailable(exc) from exc
+
+
+def _unavailable(exc: Exception) -> GridPlanError:
+    return GridPlanError(
+        f"cannot query OpenStreetMap: {exc}",
+        code="facilities.osm_unavailable",
+        params={"detail": str(exc)[:200]},
+    )
+
+
+def _facility_rows(gdf: Any) -> list[dict[str, Any]]:
+    """One record per health facility among the features: polygons (campuses) first."""
     gdf = gdf.reset_index()
     gdf = gdf[gdf.geometry.notna() & ~gdf.geometry.is_empty]
-    # polygons first, so a campus polygon wins over a node inside it
     rank = gdf["element"].map({"relation": 0, "way": 1, "node": 2}).fillna(3)
     gdf = gdf.assign(_rank=rank.to_numpy()).sort_values(["_rank", "id"], kind="stable")
     rows: list[dict[str, Any]] = []
+    unnamed = t("facilities.unnamed", "zh")  # a name in the table: data, in Chinese
     for rec in gdf.to_dict("records"):
         tags = {k: v for k, v in rec.items() if k not in ("geometry", "element", "id", "_rank")}
-        name = ""
-        for key in ("name", "name:zh", "name:zh-Hans", "official_name", "name:en"):
-            name = _clean_name(tags.get(key))
-            if name:
-                break
+        name = next(
+            (n for n in (_clean_name(tags.get(k)) for k in _NAME_TAGS) if n),
+            "",
+        )
         ftype = osm_type(tags, name)
         if ftype is None:
             continue
@@ -190,7 +213,7 @@ def facilities_from_osm(
         rows.append(
             {
                 "facility_id": f"osm-{rec['element']}-{rec['id']}",
-                "name": name or "未命名医疗机构",
+                "name": name or unnamed,
                 "named": bool(name),
                 "type": ftype,
                 "lon": pt.x,
@@ -198,25 +221,21 @@ def facilities_from_osm(
                 "beds": _count(tags.get("beds")),
             }
         )
-    df = pd.DataFrame(rows)
-    if df.empty:
-        return empty_facilities()
-    if polygon is not None:
-        inside = shapely.intersects_xy(polygon, df["lon"].to_numpy(), df["lat"].to_numpy())
-        df = df[inside].reset_index(drop=True)
-    if len(df):
-        names = [n if named else "" for n, named in zip(df["name"], df["named"], strict=True)]
-        dups = _near_duplicates(
-            names, df["lon"].to_numpy(float), df["lat"].to_numpy(float), OSM_DUPLICATE_M
-        )
-        beds = df["beds"].to_numpy(float)
-        for i, j, _ in dups:
-            if np.isnan(beds[j]):
-                beds[j] = beds[i]
-        df["beds"] = beds
-        df = df.drop(index=[i for i, _, _ in dups]).reset_index(drop=True)
-    df["doctors"] = np.nan
-    df["gps"] = np.nan
-    df["source"] = "osm"
-    df["active"] = True
-    return _finish(df)
+    return rows
+
+
+def _drop_mapped_twice(df: pd.DataFrame) -> pd.DataFrame:
+    """A facility named like an earlier one within :data:`OSM_DUPLICATE_M` is dropped; the
+    earlier one (a polygon, mapped first) takes its bed count if it had none."""
+    if not len(df):
+        return df
+    names = [n if named else "" for n, named in zip(df["name"], df["named"], strict=True)]
+    dups = _near_duplicates(
+        names, df["lon"].to_numpy(float), df["lat"].to_numpy(float), OSM_DUPLICATE_M
+    )
+    beds = df["beds"].to_numpy(float)
+    for i, j, _ in dups:
+        if np.isnan(beds[j]):
+            beds[j] = beds[i]
+    df["beds"] = beds
+    return df.drop(index=[i for i, _, _ in dups]).reset_index(drop=True)

@@ -33,7 +33,7 @@ import io
 import math
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,18 +42,19 @@ import numpy as np
 import pandas as pd
 import shapely
 from numpy.typing import NDArray
-from pyproj import Transformer
 
-from gridplan.errors import FacilitiesError, InputError, UploadError
+from gridplan._validate import Problems
+from gridplan.errors import FacilitiesError, UploadError
 from gridplan.facilities.types import FACILITY_TYPES, _finish, normalise_type
-from gridplan.i18n import t
+from gridplan.i18n import Lang, t
 from gridplan.inputs import crs as gcrs
 from gridplan.inputs.boundaries import Prefecture, load_prefecture_outline
+from gridplan.inputs.columns import cell_text, find_columns, missing_columns_error
 from gridplan.inputs.files import LoadReport
 from gridplan.inputs.tables import read_table_upload
 from gridplan.inputs.vector import parse_datum
 
-_REJECTED_COLUMNS = ["row", "name", "code", "reason_zh", "reason_en"]
+_REJECTED_COLUMNS = ["row", "name", "code", "params"]
 
 
 @dataclass
@@ -71,8 +72,9 @@ class FacilityReport:
     rejected : pandas.DataFrame
         One row per rejected data row: ``row`` (spreadsheet row number, the
         header being row 1), ``name``, ``code`` (reason key, see
-        ``facilities.row.*`` in :data:`gridplan.i18n.MESSAGES`), ``reason_zh``
-        and ``reason_en``.
+        ``facilities.row.*`` in :data:`gridplan.i18n.MESSAGES`) and ``params``
+        (the reason's parameters, a dict).  :func:`rejection_table` gives the
+        reasons as text in the planner's language.
     datum : str
         Declared datum of the coordinates (``wgs84``, ``gcj02``, ``bd09``);
         a per-row ``datum``/``坐标系`` column overrides it row by row.
@@ -98,6 +100,26 @@ class FacilityReport:
     @property
     def n_rejected(self) -> int:
         return len(self.rejected)
+
+    def rejection_table(self, lang: Lang = "zh") -> pd.DataFrame:
+        """The rejected rows with their reason in ``lang`` (see :func:`rejection_table`)."""
+        return rejection_table(self.rejected, lang)
+
+
+def rejection_reason(code: str, params: Mapping[str, Any], lang: Lang = "zh") -> str:
+    """Why a row was rejected, in ``lang``: the text ``facilities.row.<code>``."""
+    return t(f"facilities.row.{code}", lang, **params)
+
+
+def rejection_table(rejected: pd.DataFrame, lang: Lang = "zh") -> pd.DataFrame:
+    """``row``, ``name`` and ``reason`` (in ``lang``) of :attr:`FacilityReport.rejected` rows."""
+    reasons = [
+        rejection_reason(str(code), params, lang)
+        for code, params in zip(rejected["code"], rejected["params"], strict=True)
+    ]
+    return pd.DataFrame(
+        {"row": rejected["row"].to_numpy(), "name": rejected["name"].to_numpy(), "reason": reasons}
+    )
 
 
 # --------------------------------------------------------------------------------------
@@ -148,35 +170,21 @@ COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
     "datum": ("datum", "坐标系", "坐标系统", "坐标类型", "坐标偏移"),
     "active": ("active", "启用", "是否启用", "在用"),
 }
-_REQUIRED_LABELS = {"name": "名称/name", "type": "类型/type", "lon": "经度/lon", "lat": "纬度/lat"}
 
 #: Two rows of the same name closer than this are duplicates.
 DUPLICATE_DISTANCE_M = 50.0
 #: Tolerance around the prefecture outline when checking uploaded rows.
 OUTLINE_BUFFER_M = 500.0
 
-# Lon/lat boxes used to diagnose coordinates: China's extent (as in GCJ-02).
-_CHINA_LON = (72.004, 137.8347)
-_CHINA_LAT = (0.8293, 55.8271)
-
-
-def _column_key(name: object) -> str:
-    text = unicodedata.normalize("NFKC", str(name)).lower()
-    text = re.sub(r"\(.*?\)|\[.*?\]", "", text)
-    return re.sub(r"[\s_\-:/]+", "", text)
-
 
 def _map_columns(columns: Iterable[object]) -> dict[str, str]:
-    keyed: dict[str, object] = {}
-    for col in columns:
-        keyed.setdefault(_column_key(col), col)
+    """The column read for each field of :data:`COLUMN_ALIASES`; a column serves one field."""
+    columns = list(columns)
     found: dict[str, str] = {}
     for fld, aliases in COLUMN_ALIASES.items():
-        for alias in aliases:
-            col = keyed.get(_column_key(alias))
-            if col is not None and col not in found.values():
-                found[fld] = str(col)
-                break
+        free = [c for c in find_columns(columns, aliases) if str(c) not in found.values()]
+        if free:
+            found[fld] = str(free[0])
     return found
 
 
@@ -227,7 +235,7 @@ def _parse_datum_value(value: object, default: gcrs.Datum) -> gcrs.Datum | None:
     return None
 
 
-_TRUE = {"1", "true", "yes", "y", "t", "是", "启用", "在用", "正常", "开业", "营业"}
+#: Values that switch a facility off; anything else (blank included) leaves it active.
 _FALSE = {"0", "false", "no", "n", "f", "否", "停用", "关闭", "停业", "注销"}
 
 
@@ -334,27 +342,23 @@ def _sheet_rows(
 
 
 def _reject(rows: list[dict[str, Any]], row: int, name: str, code: str, **params: Any) -> None:
-    key = f"facilities.row.{code}"
-    rows.append(
-        {
-            "row": int(row),
-            "name": name,
-            "code": code,
-            "reason_zh": t(key, "zh", **params),
-            "reason_en": t(key, "en", **params),
-        }
-    )
+    rows.append({"row": int(row), "name": name, "code": code, "params": params})
 
 
-def _fmt(x: float) -> str:
-    return f"{x:.6g}"
+def _lonlat_problem(lon: float, lat: float) -> str | None:
+    """The rejection code of a coordinate pair that is no place in China, or None."""
+    masks = gcrs.lonlat_problems(lon, lat)
+    for code, hit in zip(("swapped", "out_of_range", "not_in_china"), masks, strict=True):
+        if bool(hit):
+            return code
+    return None
 
 
 def _buffered_outline(outline: shapely.Geometry) -> shapely.Geometry:
     minx, miny, maxx, maxy = outline.bounds
     metric = gcrs.metric_crs_for((minx, miny, maxx, maxy))
-    to_m = Transformer.from_crs("EPSG:4326", metric, always_xy=True)
-    to_ll = Transformer.from_crs(metric, "EPSG:4326", always_xy=True)
+    to_m = gcrs.transformer("EPSG:4326", metric)
+    to_ll = gcrs.transformer(metric, "EPSG:4326")
     poly_m = shapely.transform(outline, lambda xy: np.column_stack(to_m.transform(*xy.T)))
     back = shapely.buffer(poly_m, OUTLINE_BUFFER_M)
     return shapely.transform(back, lambda xy: np.column_stack(to_ll.transform(*xy.T)))
@@ -377,8 +381,7 @@ def _metric_xy(
         crs = gcrs.metric_crs_for(
             (float(lon.min()), float(lat.min()), float(lon.max()), float(lat.max()))
         )
-    tr = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
-    x, y = tr.transform(lon, lat)
+    x, y = gcrs.transformer("EPSG:4326", crs).transform(lon, lat)
     return np.column_stack([np.asarray(x, dtype=float), np.asarray(y, dtype=float)])
 
 
@@ -471,169 +474,21 @@ def read_facilities(
         From :func:`~gridplan.inputs.tables.read_table_upload` (format, encoding, size),
         or ``upload.bad_datum`` for an unknown ``datum``.
     """
-    default_datum = parse_datum(datum)
+    default_datum, fallback_type = _checked_arguments(datum, default_type)
     frame, load = read_table_upload(data, filename)
-    name = load.filename
-    cols = _map_columns(frame.columns)
-    fallback_type = None
-    if default_type is not None:
-        fallback_type = normalise_type(default_type)
-        if fallback_type is None:
-            raise InputError(f"unknown default facility type {default_type!r}")
-    required = ("name",) if fallback_type is not None else ("name", "type")
-    missing = [f for f in required if f not in cols]
-    if not ({"lon", "lat"} <= set(cols) or "lonlat" in cols):
-        missing += [f for f in ("lon", "lat") if f not in cols]
-    if missing:
-        found = ", ".join(str(c) for c in frame.columns)
-        missing_text = "、".join(_REQUIRED_LABELS[f] for f in missing)
-        raise FacilitiesError(
-            f"the facility table lacks required columns {missing} (found: {found})",
-            code="facilities.missing_columns",
-            params={"missing": missing_text, "columns": found},
-        )
-    n = len(frame)
-    rownum, exact = _sheet_rows(data, load, n)
+    cols = _required_columns(frame, fallback_type is not None)
+    rownum, exact = _sheet_rows(data, load, len(frame))
     notes = list(load.notes)
     if not exact and load.n_dropped:
         notes.append("blank rows were dropped; row numbers counted without them")
 
-    outline = _resolve_outline(prefecture_outline)
-    zone = _buffered_outline(outline) if outline is not None else None
-
-    hashes = pd.util.hash_pandas_object(frame.astype(str), index=False).to_numpy()
-    first_seen: dict[int, int] = {}
     rejected: list[dict[str, Any]] = []
-    good: list[dict[str, Any]] = []
-    for i in range(n):
-        rec = frame.iloc[i]
-        row = int(rownum[i])
-        fname = _clean_name(rec[cols["name"]])
-        h = int(hashes[i])
-        if h in first_seen:
-            _reject(rejected, row, fname, "duplicate_row", first=first_seen[h])
-            continue
-        first_seen[h] = row
-        if not fname:
-            _reject(rejected, row, fname, "missing_name")
-            continue
-        raw_type = rec[cols["type"]] if "type" in cols else None
-        if _is_blank(raw_type) and fallback_type is not None:
-            raw_type = fallback_type
-        if _is_blank(raw_type):
-            _reject(rejected, row, fname, "missing_type")
-            continue
-        ftype = normalise_type(raw_type)
-        if ftype is None:
-            _reject(
-                rejected,
-                row,
-                fname,
-                "unknown_type",
-                value=str(raw_type).strip(),
-                accepted="、".join(FACILITY_TYPES),
-            )
-            continue
-        if "lon" in cols and "lat" in cols:
-            raw_lon, raw_lat = rec[cols["lon"]], rec[cols["lat"]]
-        else:
-            pair = "" if _is_blank(rec[cols["lonlat"]]) else str(rec[cols["lonlat"]])
-            parts = re.split(r"[,，;；\s]+", unicodedata.normalize("NFKC", pair).strip())
-            parts = [p for p in parts if p]
-            raw_lon, raw_lat = [*parts, None, None][:2] if len(parts) <= 2 else (pair, None)
-        lon, ok_lon = _parse_coordinate(raw_lon)
-        lat, ok_lat = _parse_coordinate(raw_lat)
-        if not (ok_lon and ok_lat):
-            bad = raw_lon if not ok_lon else raw_lat
-            _reject(rejected, row, fname, "non_numeric", value=str(bad).strip())
-            continue
-        if lon is None or lat is None:
-            _reject(rejected, row, fname, "missing_coordinates")
-            continue
-        row_datum = (
-            _parse_datum_value(rec[cols["datum"]], default_datum)
-            if "datum" in cols
-            else (default_datum)
-        )
-        if row_datum is None:
-            _reject(rejected, row, fname, "bad_datum", value=str(rec[cols["datum"]]).strip())
-            continue
-        in_cn = bool(gcrs.in_china(lon, lat))
-        if not in_cn and bool(gcrs.in_china(lat, lon)):
-            _reject(rejected, row, fname, "swapped", lon=_fmt(lon), lat=_fmt(lat))
-            continue
-        if not (abs(lon) <= 180 and abs(lat) <= 90):
-            _reject(rejected, row, fname, "out_of_range", lon=_fmt(lon), lat=_fmt(lat))
-            continue
-        if not in_cn:
-            _reject(rejected, row, fname, "not_in_china", lon=_fmt(lon), lat=_fmt(lat))
-            continue
-        values = {f: _count(rec[cols[f]]) if f in cols else np.nan for f in _COUNT_FIELDS}
-        fid = ""
-        if "facility_id" in cols and not _is_blank(rec[cols["facility_id"]]):
-            fid = str(rec[cols["facility_id"]]).strip()
-        good.append(
-            {
-                "row": row,
-                "facility_id": fid,
-                "name": fname,
-                "type": ftype,
-                "raw_lon": lon,
-                "raw_lat": lat,
-                "datum": row_datum,
-                "active": _parse_active(rec[cols["active"]]) if "active" in cols else True,
-                **values,
-            }
-        )
-
-    table = pd.DataFrame(good)
-    if len(table):
-        table["lon"] = np.nan
-        table["lat"] = np.nan
-        for d in gcrs.DATUMS:
-            sel = (table["datum"] == d).to_numpy()
-            if sel.any():
-                wlon, wlat = gcrs.to_wgs84(
-                    table.loc[sel, "raw_lon"].to_numpy(float),
-                    table.loc[sel, "raw_lat"].to_numpy(float),
-                    d,
-                )
-                table.loc[sel, "lon"] = wlon
-                table.loc[sel, "lat"] = wlat
-        if zone is not None:
-            inside = shapely.contains_xy(zone, table["lon"].to_numpy(), table["lat"].to_numpy())
-            for rec in table[~inside].itertuples():
-                _reject(
-                    rejected,
-                    rec.row,
-                    rec.name,
-                    "outside_prefecture",
-                    lon=f"{rec.lon:.5f}",
-                    lat=f"{rec.lat:.5f}",
-                )
-            table = table[inside].reset_index(drop=True)
-    if len(table):
-        dups = _near_duplicates(
-            list(table["name"]),
-            table["lon"].to_numpy(float),
-            table["lat"].to_numpy(float),
-            DUPLICATE_DISTANCE_M,
-        )
-        drop = []
-        row_of = table["row"].to_numpy(np.int64)
-        name_of = table["name"].to_numpy(object)
-        for i, j, dist in dups:
-            _reject(
-                rejected,
-                int(row_of[i]),
-                str(name_of[i]),
-                "near_duplicate",
-                first=int(row_of[j]),
-                dist=f"{dist:.0f}",
-                limit=f"{DUPLICATE_DISTANCE_M:.0f}",
-            )
-            drop.append(i)
-        table = table.drop(index=drop).reset_index(drop=True)
+    good = _read_rows(frame, cols, rownum, fallback_type, default_datum, rejected)
+    table = _in_wgs84(pd.DataFrame(good))
+    outline = _resolve_outline(prefecture_outline)
+    if outline is not None:
+        table = _drop_outside(table, _buffered_outline(outline), rejected)
+    table = _drop_near_duplicates(table, rejected)
 
     rejected_df = pd.DataFrame(rejected, columns=_REJECTED_COLUMNS)
     rejected_df = rejected_df.sort_values("row", kind="stable").reset_index(drop=True)
@@ -646,29 +501,219 @@ def read_facilities(
     if ignored:
         notes.append("columns not used: " + ", ".join(ignored))
     report = FacilityReport(
-        filename=name,
-        n_rows=n,
+        filename=load.filename,
+        n_rows=len(frame),
         n_loaded=len(table),
         rejected=rejected_df,
         datum=default_datum,
         encoding=load.encoding,
-        columns={k: v for k, v in cols.items()},
+        columns=dict(cols),
         notes=notes,
         load_report=load,
     )
     if not len(table):
-        rows_text = ", ".join(str(r) for r in rejected_df["row"].head(20))
-        if len(rejected_df) > 20:
-            rows_text += ", …"
-        raise FacilitiesError(
-            f"no usable row in {name}: all {n} rows were rejected",
-            code="facilities.no_valid_rows",
-            params={"filename": name, "n_rows": n, "rows": rows_text},
-            report=report,
-        )
+        raise _no_valid_rows(report)
+    # the report shares ``notes``: the renaming note below reaches it too
     table["facility_id"] = _unique_ids(list(table["facility_id"]), list(table["row"]), notes)
     table["source"] = "uploaded"
     return _finish(table), report
+
+
+def _checked_arguments(datum: str, default_type: str | None) -> tuple[gcrs.Datum, str | None]:
+    """The declared datum and the type of rows without one (both checked at once)."""
+    problems = Problems("facilities.invalid", "cannot read the facility table")
+    default_datum: gcrs.Datum = "wgs84"
+    try:
+        default_datum = parse_datum(datum)
+    except UploadError as exc:
+        problems.merge(exc)
+    fallback_type = None
+    if default_type is not None:
+        fallback_type = normalise_type(default_type)
+        if fallback_type is None:
+            problems.add(
+                "facilities.unknown_type",
+                f"unknown default facility type {default_type!r}",
+                value=str(default_type),
+                accepted="、".join(FACILITY_TYPES),
+            )
+    problems.raise_if_any()
+    return default_datum, fallback_type
+
+
+def _required_columns(frame: pd.DataFrame, has_default_type: bool) -> dict[str, str]:
+    """The column of each field; a name, a type (unless defaulted) and coordinates are required."""
+    cols = _map_columns(frame.columns)
+    required = ("name",) if has_default_type else ("name", "type")
+    missing = [f for f in required if f not in cols]
+    if not ({"lon", "lat"} <= set(cols) or "lonlat" in cols):
+        missing += [f for f in ("lon", "lat") if f not in cols]
+    if missing:
+        needed = {f: COLUMN_ALIASES[f] for f in missing}
+        raise missing_columns_error("facilities", needed, frame.columns, FacilitiesError)
+    return cols
+
+
+def _read_rows(
+    frame: pd.DataFrame,
+    cols: dict[str, str],
+    rownum: NDArray[np.int64],
+    fallback_type: str | None,
+    default_datum: gcrs.Datum,
+    rejected: list[dict[str, Any]],
+) -> list[dict[str, Any]]:
+    """The rows that pass every check, as records; the others go to ``rejected`` with a reason.
+
+    A row identical to an earlier one is a duplicate whatever else it holds.
+    """
+    hashes = pd.util.hash_pandas_object(frame.astype(str), index=False).to_numpy()
+    first_seen: dict[int, int] = {}
+    good: list[dict[str, Any]] = []
+    for i in range(len(frame)):
+        rec = frame.iloc[i]
+        row = int(rownum[i])
+        fname = _clean_name(rec[cols["name"]])
+        h = int(hashes[i])
+        if h in first_seen:
+            _reject(rejected, row, fname, "duplicate_row", first=first_seen[h])
+            continue
+        first_seen[h] = row
+        record, reason, params = _parse_row(rec, cols, fname, fallback_type, default_datum)
+        if record is None:
+            _reject(rejected, row, fname, reason, **params)
+        else:
+            good.append({"row": row, **record})
+    return good
+
+
+def _parse_row(
+    rec: pd.Series,
+    cols: dict[str, str],
+    fname: str,
+    fallback_type: str | None,
+    default_datum: gcrs.Datum,
+) -> tuple[dict[str, Any] | None, str, dict[str, Any]]:
+    """One row as a record, or None with the first reason it cannot be used and its params."""
+    if not fname:
+        return None, "missing_name", {}
+    raw_type = rec[cols["type"]] if "type" in cols else None
+    if _is_blank(raw_type) and fallback_type is not None:
+        raw_type = fallback_type
+    if _is_blank(raw_type):
+        return None, "missing_type", {}
+    ftype = normalise_type(raw_type)
+    if ftype is None:
+        accepted = "、".join(FACILITY_TYPES)
+        return None, "unknown_type", {"value": str(raw_type).strip(), "accepted": accepted}
+    raw_lon, raw_lat = _raw_lonlat(rec, cols)
+    lon, ok_lon = _parse_coordinate(raw_lon)
+    lat, ok_lat = _parse_coordinate(raw_lat)
+    if not (ok_lon and ok_lat):
+        return None, "non_numeric", {"value": str(raw_lon if not ok_lon else raw_lat).strip()}
+    if lon is None or lat is None:
+        return None, "missing_coordinates", {}
+    row_datum = (
+        _parse_datum_value(rec[cols["datum"]], default_datum) if "datum" in cols else default_datum
+    )
+    if row_datum is None:
+        return None, "bad_datum", {"value": str(rec[cols["datum"]]).strip()}
+    problem = _lonlat_problem(lon, lat)
+    if problem is not None:
+        return None, problem, {"lon": cell_text(lon), "lat": cell_text(lat)}
+    fid = ""
+    if "facility_id" in cols and not _is_blank(rec[cols["facility_id"]]):
+        fid = str(rec[cols["facility_id"]]).strip()
+    record = {
+        "facility_id": fid,
+        "name": fname,
+        "type": ftype,
+        "raw_lon": lon,
+        "raw_lat": lat,
+        "datum": row_datum,
+        "active": _parse_active(rec[cols["active"]]) if "active" in cols else True,
+        **{f: _count(rec[cols[f]]) if f in cols else np.nan for f in _COUNT_FIELDS},
+    }
+    return record, "", {}
+
+
+def _raw_lonlat(rec: pd.Series, cols: dict[str, str]) -> tuple[Any, Any]:
+    """A row's longitude and latitude as written: two columns, or one ``lon,lat`` column."""
+    if "lon" in cols and "lat" in cols:
+        return rec[cols["lon"]], rec[cols["lat"]]
+    pair = "" if _is_blank(rec[cols["lonlat"]]) else str(rec[cols["lonlat"]])
+    parts = [p for p in re.split(r"[,，;；\s]+", unicodedata.normalize("NFKC", pair).strip()) if p]
+    if len(parts) > 2:
+        return pair, None
+    lon, lat = [*parts, None, None][:2]
+    return lon, lat
+
+
+def _in_wgs84(table: pd.DataFrame) -> pd.DataFrame:
+    """``lon``/``lat`` in WGS-84 from each row's raw coordinates and datum."""
+    if not len(table):
+        return table
+    table["lon"] = np.nan
+    table["lat"] = np.nan
+    for d in gcrs.DATUMS:
+        sel = (table["datum"] == d).to_numpy()
+        if sel.any():
+            wlon, wlat = gcrs.to_wgs84(
+                table.loc[sel, "raw_lon"].to_numpy(float),
+                table.loc[sel, "raw_lat"].to_numpy(float),
+                d,
+            )
+            table.loc[sel, "lon"] = wlon
+            table.loc[sel, "lat"] = wlat
+    return table
+
+
+def _drop_outside(
+    table: pd.DataFrame, zone: shapely.Geometry, rejected: list[dict[str, Any]]
+) -> pd.DataFrame:
+    """The rows inside ``zone`` (the buffered prefecture); the others are rejected."""
+    if not len(table):
+        return table
+    inside = shapely.contains_xy(zone, table["lon"].to_numpy(), table["lat"].to_numpy())
+    for rec in table[~inside].itertuples():
+        lon, lat = f"{rec.lon:.5f}", f"{rec.lat:.5f}"
+        _reject(rejected, int(rec.row), str(rec.name), "outside_prefecture", lon=lon, lat=lat)
+    return table[inside].reset_index(drop=True)
+
+
+def _drop_near_duplicates(table: pd.DataFrame, rejected: list[dict[str, Any]]) -> pd.DataFrame:
+    """A row named like an earlier one within :data:`DUPLICATE_DISTANCE_M` is rejected."""
+    if not len(table):
+        return table
+    dups = _near_duplicates(
+        list(table["name"]),
+        table["lon"].to_numpy(float),
+        table["lat"].to_numpy(float),
+        DUPLICATE_DISTANCE_M,
+    )
+    row_of = table["row"].to_numpy(np.int64)
+    name_of = table["name"].to_numpy(object)
+    for i, j, dist in dups:
+        _reject(
+            rejected,
+            int(row_of[i]),
+            str(name_of[i]),
+            "near_duplicate",
+            first=int(row_of[j]),
+            dist=f"{dist:.0f}",
+            limit=f"{DUPLICATE_DISTANCE_M:.0f}",
+        )
+    return table.drop(index=[i for i, _, _ in dups]).reset_index(drop=True)
+
+
+def _no_valid_rows(report: FacilityReport) -> FacilitiesError:
+    rows = report.rejected["row"]
+    rows_text = ", ".join(str(r) for r in rows.head(20)) + (", …" if len(rows) > 20 else "")
+    return FacilitiesError(
+        f"no usable row in {report.filename}: all {report.n_rows} rows were rejected",
+        code="facilities.no_valid_rows",
+        params={"filename": report.filename, "n_rows": report.n_rows, "rows": rows_text},
+        report=report,
+    )
 
 
 def _unique_ids(ids: list[str], rows: list[int], notes: list[str]) -> list[str]:

@@ -8,20 +8,23 @@ import unicodedata
 
 import pandas as pd
 
+from gridplan.i18n import Lang, label, t
+
 # --------------------------------------------------------------------------------------
 # types
 
-#: Facility types (Chinese, as stored) and their English labels.
-FACILITY_TYPES: dict[str, str] = {
-    "三级医院": "Tertiary hospital",
-    "二级医院": "Secondary hospital",
-    "医疗次中心": "Medical sub-centre",
-    "社区卫生服务中心": "Community health centre",
-    "社区卫生服务站": "Community health station",
-    "乡镇卫生院": "Township health centre",
-    "村卫生室": "Village clinic",
-    "其他": "Other",
-}
+#: Facility types, as stored (Chinese), in display order; their labels are the
+#: texts ``facilities.type.<type>`` (:func:`type_label`).
+FACILITY_TYPES: tuple[str, ...] = (
+    "三级医院",
+    "二级医院",
+    "医疗次中心",
+    "社区卫生服务中心",
+    "社区卫生服务站",
+    "乡镇卫生院",
+    "村卫生室",
+    "其他",
+)
 #: Primary-care facilities: the ones the 15-minute health-service circle counts.
 PRIMARY_CARE: tuple[str, ...] = (
     "社区卫生服务中心",
@@ -40,8 +43,6 @@ HOSPITALS: tuple[str, ...] = ("三级医院", "二级医院")
 SUBCENTRES: tuple[str, ...] = ("医疗次中心",)
 #: Hospital-level care: hospitals and sub-centres (what a sub-centre's catchment counts).
 SECONDARY_CARE: tuple[str, ...] = HOSPITALS + SUBCENTRES
-
-SOURCES: tuple[str, ...] = ("uploaded", "osm", "illustrative", "added")
 
 FACILITY_COLUMNS: list[str] = [
     "facility_id",
@@ -197,7 +198,7 @@ def _type_key(value: object) -> str:
 
 _TYPE_ALIASES: dict[str, str] = {}
 for _canonical, _aliases in _TYPE_ALIASES_RAW.items():
-    for _alias in (_canonical, FACILITY_TYPES[_canonical], *_aliases):
+    for _alias in (_canonical, t(f"facilities.type.{_canonical}", "en"), *_aliases):
         _TYPE_ALIASES[_type_key(_alias)] = _canonical
 
 
@@ -224,11 +225,9 @@ def normalise_type(value: object) -> str | None:
     return None
 
 
-def type_label(facility_type: str, lang: str = "zh") -> str:
-    """Display label of a facility type in ``lang`` (``"zh"`` or ``"en"``)."""
-    if lang == "en":
-        return FACILITY_TYPES.get(facility_type, facility_type)
-    return facility_type
+def type_label(facility_type: str, lang: Lang = "zh") -> str:
+    """Display label of a facility type in ``lang``; a value that is no type shows as given."""
+    return label("facilities.type", facility_type, lang)
 
 
 def empty_facilities() -> pd.DataFrame:

@@ -29,7 +29,7 @@ from gridplan.i18n import (
 )
 from gridplan.i18n.catalogue import LANGS, Catalogue, Lang, merge
 
-__all__ = ["LANGS", "MESSAGES", "Catalogue", "Lang", "error_text", "t", "text_of"]
+__all__ = ["LANGS", "MESSAGES", "Catalogue", "Lang", "error_text", "label", "t", "text_of"]
 
 #: Every text of the library, one catalogue per pipeline stage.
 MESSAGES: Catalogue = merge(
@@ -64,6 +64,16 @@ def t(code: str, lang: Lang = "zh", **params: Any) -> str:
         return template.format(**params)
     except (KeyError, IndexError, ValueError):
         return template
+
+
+def label(kind: str, key: str, lang: Lang = "zh") -> str:
+    """The display label of ``key`` among the labels ``kind``, in ``lang``; ``key`` if it has none.
+
+    ``label("population.source", "census2020")`` is ``"2020年人口普查"``;
+    a key the catalogue does not know (a planner's own value) shows as it is.
+    """
+    code = f"{kind}.{key}"
+    return t(code, lang) if code in MESSAGES else str(key)
 
 
 def error_text(exc: BaseException, lang: Lang = "zh") -> str:

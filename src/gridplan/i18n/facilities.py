@@ -3,10 +3,19 @@
 from gridplan.i18n.catalogue import Catalogue
 
 MESSAGES: Catalogue = {
+    # --- facility types (gridplan.facilities.types.type_label) ----------------------------
+    "facilities.type.三级医院": {"zh": "三级医院", "en": "Tertiary hospital"},
+    "facilities.type.二级医院": {"zh": "二级医院", "en": "Secondary hospital"},
+    "facilities.type.医疗次中心": {"zh": "医疗次中心", "en": "Medical sub-centre"},
+    "facilities.type.社区卫生服务中心": {"zh": "社区卫生服务中心", "en": "Community health centre"},
+    "facilities.type.社区卫生服务站": {"zh": "社区卫生服务站", "en": "Community health station"},
+    "facilities.type.乡镇卫生院": {"zh": "乡镇卫生院", "en": "Township health centre"},
+    "facilities.type.村卫生室": {"zh": "村卫生室", "en": "Village clinic"},
+    "facilities.type.其他": {"zh": "其他", "en": "Other"},
     # --- facilities (gridplan.facilities) ------------------------------------------
     "facilities.missing_columns": {
-        "zh": "机构表缺少必需的列：{missing}。现有列：{columns}",
-        "en": "The facility table lacks required columns: {missing}. Columns found: {columns}",
+        "zh": "机构表缺少必需的列（现有列：{columns}）：",
+        "en": "The facility table lacks required columns (columns found: {columns}):",
     },
     "facilities.no_valid_rows": {
         "zh": "机构表 {filename} 中没有可用的行：共 {n_rows} 行均未通过检查（第 {rows} 行），请查看被拒绝行的原因。",
@@ -80,8 +89,26 @@ MESSAGES: Catalogue = {
         "zh": "与第 {first} 行重复：名称相同且相距 {dist} 米（不足 {limit} 米）",
         "en": "Duplicate of row {first}: same name, {dist} m apart (under {limit} m)",
     },
+    "facilities.unnamed": {"zh": "未命名医疗机构", "en": "Unnamed health facility"},
     "facility.add_missing": {
         "zh": "新增机构需要填写名称、经度和纬度。",
         "en": "A new facility needs a name, a longitude and a latitude.",
+    },
+    # --- where a facility table's rows come from (column ``source``) ---------------------
+    "facilities.source.illustrative": {
+        "zh": "示意网络，非真实位置",
+        "en": "illustrative network, not real locations",
+    },
+    "facilities.source.uploaded": {
+        "zh": "规划人员上传的机构清单",
+        "en": "facility list uploaded by the planner",
+    },
+    "facilities.source.osm": {
+        "zh": "OpenStreetMap（© OpenStreetMap 贡献者）",
+        "en": "OpenStreetMap (© OpenStreetMap contributors)",
+    },
+    "facilities.source.added": {
+        "zh": "规划新增（拟建位置）",
+        "en": "added in planning (proposed sites)",
     },
 }

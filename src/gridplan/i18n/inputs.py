@@ -67,6 +67,27 @@ MESSAGES: Catalogue = {
         "en": "Unrecognised table format: {filename}. Upload a CSV (.csv/.txt) "
         "or an Excel (.xlsx) file.",
     },
+    # --- required columns a table lacks (gridplan.inputs.columns.missing_columns_error) -----
+    "missing_column.name": {
+        "zh": "名称（列名如 {aliases}）",
+        "en": "name (a column named e.g. {aliases})",
+    },
+    "missing_column.type": {
+        "zh": "类型（列名如 {aliases}）",
+        "en": "type (a column named e.g. {aliases})",
+    },
+    "missing_column.lon": {
+        "zh": "经度（列名如 {aliases}）",
+        "en": "longitude (a column named e.g. {aliases})",
+    },
+    "missing_column.lat": {
+        "zh": "纬度（列名如 {aliases}）",
+        "en": "latitude (a column named e.g. {aliases})",
+    },
+    "missing_column.population": {
+        "zh": "人口（列名如 {aliases}）",
+        "en": "population (a column named e.g. {aliases})",
+    },
     # --- tables (population uploads) ---------------------------------------------
     "table.missing_key": {
         "zh": "表格缺少标识列：需要行政区划代码（adcode / 代码）或名称（name / 名称）列之一。现有列：{columns}",

@@ -3,6 +3,33 @@
 from gridplan.i18n.catalogue import Catalogue
 
 MESSAGES: Catalogue = {
+    # --- population provenance (gridplan.plan.population.provenance_label) ---------------
+    "population.source.census2020": {"zh": "2020年人口普查", "en": "census 2020"},
+    "population.source.uploaded": {"zh": "上传数据", "en": "uploaded"},
+    "population.source.modelled": {"zh": "模型估算", "en": "modelled"},
+    "population.source.none": {"zh": "无数据", "en": "no data"},
+    # --- starting plan (gridplan.plan.grids.GridPlan.one_grid_per_unit) -------------------
+    "plan.per_unit.name": {
+        "zh": "{prefecture}：每个县级单位一个网格",
+        "en": "{prefecture}: one grid per unit",
+    },
+    "plan.per_unit.grid": {"zh": "{unit}网格", "en": "{unit} grid"},
+    "plan.per_unit.note": {
+        "zh": "起始方案：每个县级单位一个网格（非种子文件内容）。",
+        "en": "Starting plan: one grid per county-level unit (not from a seed document).",
+    },
+    "township.invalid": {
+        "zh": "无法使用乡镇图层（{n} 个问题）：",
+        "en": "The township layer cannot be used ({n} problem(s)):",
+    },
+    "township.empty": {
+        "zh": "乡镇图层是空的（没有任何要素）。",
+        "en": "The township layer is empty (no features).",
+    },
+    "township.no_crs": {
+        "zh": "乡镇图层没有坐标系信息，无法确定其位置。",
+        "en": "The township layer has no coordinate reference system.",
+    },
     "township.no_columns": {
         "zh": "乡镇图层既没有名称列也没有代码列，无法识别乡镇。现有列：{columns}",
         "en": "The township layer has neither a name nor a code column. Columns: {columns}",
@@ -44,4 +71,13 @@ MESSAGES: Catalogue = {
         "zh": "预设方案错误：{detail}",
         "en": "Preset error: {detail}",
     },
+    "preset.malformed": {
+        "zh": "方案文件格式错误（{n} 个问题）：",
+        "en": "Malformed plan file ({n} problem(s)):",
+    },
+    "preset.missing_key": {"zh": "缺少字段“{key}”", "en": "missing key '{key}'"},
+    # --- list separators (texts that join names or clauses: plan, report) -----------------
+    "sep.enum": {"zh": "、", "en": ", "},
+    "sep.comma": {"zh": "，", "en": ", "},
+    "sep.clause": {"zh": "；", "en": "; "},
 }

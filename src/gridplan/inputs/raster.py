@@ -16,8 +16,7 @@ from affine import Affine
 from rasterio.io import MemoryFile
 
 from gridplan.errors import UploadError
-
-_MB = 1024 * 1024
+from gridplan.inputs.files import _check_size, _short
 
 #: Largest raster window read into memory, in pixels (float64: 8 bytes each).
 MAX_WINDOW_PIXELS = 250_000_000
@@ -43,12 +42,7 @@ def _open_raster(
         if not path.is_file():
             raise _raster_error("unreadable", name, detail="file not found")
         size = path.stat().st_size
-    if size > limit_mb * _MB:
-        raise UploadError(
-            f"{name} is too large: {size / _MB:.1f} MB, over the {limit_mb:g} MB limit",
-            code="raster.too_large",
-            params={"filename": name, "size_mb": size / _MB, "limit_mb": limit_mb},
-        )
+    _check_size(size, limit_mb, name, code="raster.too_large", filename=name)
     if size == 0:
         raise _raster_error("unreadable", name, detail="empty file")
     with contextlib.ExitStack() as stack:
@@ -97,12 +91,3 @@ def _pixel_window(
     if c0 >= c1 or r0 >= r1:
         return None
     return r0, r1, c0, c1
-
-
-def _bounds_text(bounds: tuple[float, float, float, float]) -> str:
-    return "{:.3f}, {:.3f}, {:.3f}, {:.3f}".format(*bounds)
-
-
-def _short(detail: object) -> str:
-    text = " ".join(str(detail).split())
-    return text if len(text) <= 200 else text[:197] + "..."

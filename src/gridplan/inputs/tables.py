@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import re
-import warnings
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -14,17 +13,15 @@ import pandas as pd
 from gridplan.inputs.archive import _check_zip_members
 from gridplan.inputs.encodings import _decode_text, _display_encoding
 from gridplan.inputs.files import (
-    _MB,
     LoadReport,
     _empty,
-    _limit_mb,
-    _open_source,
+    _open_upload,
     _sniff,
+    _Source,
     _suffix,
-    _too_large,
     _unknown_table_format,
     _unreadable,
-    _warning_notes,
+    _warnings_as_notes,
 )
 
 _TABLE_TEXT_EXTS = {".csv", ".txt", ".tsv"}
@@ -156,54 +153,12 @@ def read_table_upload(
         ``upload.unreadable``, ``upload.encoding``, ``upload.bad_encoding`` or
         ``upload.empty``.
     """
-    limit = _limit_mb(max_mb)
-    source = _open_source(data, filename)
+    source, limit = _open_upload(data, filename, max_mb)
     name = source.filename
-    if source.size > limit * _MB:
-        raise _too_large(source.size, limit, name)
-    if source.size == 0:
-        raise _empty(name)
 
-    kind = _sniff(source.head())
-    ext = _suffix(name)
-    notes: list[str] = []
-    encoding_used: str | None = None
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        if kind == "zip":
-            try:
-                with zipfile.ZipFile(source.zip_handle()) as zf:
-                    infos = zf.infolist()
-                    members = {info.filename for info in infos}
-            except (zipfile.BadZipFile, OSError, ValueError) as exc:
-                raise _unreadable(name, f"corrupt zip/xlsx container ({exc})") from exc
-            if "xl/workbook.xml" not in members:
-                raise _unknown_table_format(name, "a zip archive, not a workbook")
-            _check_zip_members(infos, limit, name)
-            frame, excel_notes = _read_excel(source.zip_handle(), name, "openpyxl")
-            notes.extend(excel_notes)
-            driver = "Excel"
-        elif kind == "ole2":
-            frame, excel_notes = _read_excel(source.zip_handle(), name, None)
-            notes.extend(excel_notes)
-            driver = "Excel"
-        elif kind == "text" and (ext in _TABLE_TEXT_EXTS | _TABLE_EXCEL_EXTS or ext == ""):
-            text, codec, note = _decode_text(source.read_bytes(), encoding, name)
-            encoding_used = _display_encoding(codec)
-            if note:
-                notes.append(f"CSV: {note}")
-            if "\x00" in text:
-                raise _unknown_table_format(name, "binary data")
-            if ext in _TABLE_EXCEL_EXTS:
-                # Many Chinese systems export delimited text (or HTML) named .xls.
-                if text.lstrip()[:1] == "<":
-                    raise _unreadable(name, "HTML/XML text, not an Excel workbook")
-                notes.append(f"{name} is delimited text, not a workbook; read as CSV")
-            frame = _read_csv(text, name)
-            driver = "CSV"
-        else:
-            raise _unknown_table_format(name, kind.removeprefix("other:"))
-    notes.extend(_warning_notes(caught, "reader warning"))
+    with _warnings_as_notes() as reader_notes:
+        frame, driver, encoding_used, notes = _read_table(source, limit, encoding)
+    notes += reader_notes
 
     frame, n_blank, tidy_notes = _tidy_table(frame)
     notes.extend(tidy_notes)
@@ -221,3 +176,42 @@ def read_table_upload(
         notes=notes,
     )
     return frame, report
+
+
+def _read_table(
+    source: _Source, limit: float, encoding: str | None
+) -> tuple[pd.DataFrame, str, str | None, list[str]]:
+    """The table as read (driver ``Excel`` or ``CSV``), the text encoding used, notes.
+
+    The format comes from the content: a zip holding ``xl/workbook.xml`` is
+    an .xlsx, an OLE2 file an old .xls, text a CSV (also when named .xls:
+    many Chinese systems export delimited text under that name).
+    """
+    name = source.filename
+    kind = _sniff(source.head())
+    ext = _suffix(name)
+    if kind == "zip":
+        try:
+            with zipfile.ZipFile(source.zip_handle()) as zf:
+                infos = zf.infolist()
+        except (zipfile.BadZipFile, OSError, ValueError) as exc:
+            raise _unreadable(name, f"corrupt zip/xlsx container ({exc})") from exc
+        if "xl/workbook.xml" not in {info.filename for info in infos}:
+            raise _unknown_table_format(name, "a zip archive, not a workbook")
+        _check_zip_members(infos, limit, name)
+        frame, notes = _read_excel(source.zip_handle(), name, "openpyxl")
+        return frame, "Excel", None, notes
+    if kind == "ole2":
+        frame, notes = _read_excel(source.zip_handle(), name, None)
+        return frame, "Excel", None, notes
+    if kind != "text" or ext not in _TABLE_TEXT_EXTS | _TABLE_EXCEL_EXTS | {""}:
+        raise _unknown_table_format(name, kind.removeprefix("other:"))
+    text, codec, note = _decode_text(source.read_bytes(), encoding, name)
+    notes = [f"CSV: {note}"] if note else []
+    if "\x00" in text:
+        raise _unknown_table_format(name, "binary data")
+    if ext in _TABLE_EXCEL_EXTS:
+        if text.lstrip()[:1] == "<":
+            raise _unreadable(name, "HTML/XML text, not an Excel workbook")
+        notes.append(f"{name} is delimited text, not a workbook; read as CSV")
+    return _read_csv(text, name), "CSV", _display_encoding(codec), notes

@@ -48,19 +48,17 @@ from gridplan.inputs import crs as gcrs
 from gridplan.inputs.archive import _check_zip_members, _extract_groups, _zip_groups
 from gridplan.inputs.encodings import _decode_text, _display_encoding, _shapefile_encoding, _sidecar
 from gridplan.inputs.files import (
-    _MB,
     LoadReport,
+    _bounds_text,
     _empty,
     _encoding_error,
-    _limit_mb,
-    _open_source,
+    _open_upload,
     _sniff,
     _Source,
     _suffix,
-    _too_large,
     _unknown_format,
     _unreadable,
-    _warning_notes,
+    _warnings_as_notes,
 )
 
 _DATUM_ALIASES: dict[str, gcrs.Datum] = {
@@ -163,11 +161,7 @@ def _layer_from_zip(source: _Source, folder: Path, limit_mb: float) -> _Layer:
                 missing = [
                     f"{first.display_stem}{e}" for e in (".shx", ".dbf") if e not in first.members
                 ]
-                raise UploadError(
-                    f"incomplete Shapefile in {filename}: {', '.join(missing)} missing",
-                    code="upload.zip_incomplete",
-                    params={"missing": ", ".join(missing)},
-                )
+                raise _incomplete(missing, filename)
             wanted = complete
             kind = ".shp"
         elif gpkg:
@@ -337,10 +331,6 @@ def _crs_label(value: CRS) -> str:
     return value.name or value.to_string()
 
 
-def _bounds_text(bounds: Sequence[float]) -> str:
-    return ", ".join(f"{b:.4f}" for b in bounds)
-
-
 def _looks_like_china_lonlat(bounds: Sequence[float]) -> bool:
     minx, miny, maxx, maxy = (float(b) for b in bounds)
     if not np.all(np.isfinite([minx, miny, maxx, maxy])):
@@ -421,17 +411,14 @@ def _read_layer(layer: _Layer, codec: str | None, filename: str) -> tuple[pd.Dat
         kwargs["layer"] = layer.layer
     if codec is not None:
         kwargs["encoding"] = codec
-    with warnings.catch_warnings(record=True) as caught:
-        # GDAL/pyogrio warnings (odd rings, unsupported field types...) are expected on
-        # real-world uploads: they become notes in the report instead of noise.
-        warnings.simplefilter("always")
+    with _warnings_as_notes() as notes:
         try:
             frame = pyogrio.read_dataframe(layer.path, **kwargs)
         except UnicodeDecodeError as exc:
             raise _encoding_error(filename) from exc
         except Exception as exc:
             raise _unreadable(filename, str(exc) or type(exc).__name__) from exc
-    return frame, _warning_notes(caught, "reader warning")
+    return frame, notes
 
 
 def read_vector_upload(
@@ -494,56 +481,90 @@ def read_vector_upload(
     ('GBK', 'EPSG:4547')
     """
     datum_name = parse_datum(datum)
-    limit = _limit_mb(max_mb)
-    source = _open_source(data, filename)
+    source, limit = _open_upload(data, filename, max_mb)
     name = source.filename
-    if source.size > limit * _MB:
-        raise _too_large(source.size, limit, name)
-    if source.size == 0:
-        raise _empty(name)
+    frame, driver, encoding_used, notes = _read_frame(source, limit, encoding)
+    n_read = len(frame)
+    attrs, kept, geom_notes = _polygons_of(frame, name)
+    out, source_label, crs_notes = _in_wgs84(attrs, kept, frame.crs, datum_name, name)
+    out, n_repaired, n_lost, repair_notes = _repaired(out, name)
+    report = LoadReport(
+        filename=name,
+        driver=driver,
+        source_crs=source_label,
+        encoding=encoding_used,
+        datum=datum_name,
+        n_features=len(out),
+        n_repaired=n_repaired,
+        n_dropped=n_read - len(kept) + n_lost,
+        notes=notes + geom_notes + crs_notes + repair_notes,
+    )
+    return _stringify_attributes(out), report
 
-    notes: list[str] = []
-    encoding_used: str | None = None
+
+def _read_frame(
+    source: _Source, limit: float, encoding: str | None
+) -> tuple[pd.DataFrame, str, str | None, list[str]]:
+    """The layer's features as read, its driver, the text encoding used, and notes.
+
+    Archives are unpacked into a private temporary folder that is removed
+    once the layer is read.
+    """
     with tempfile.TemporaryDirectory(prefix="gridplan-upload-") as tmp:
         folder = Path(tmp)
         layer = _locate_layer(source, folder, limit)
-        notes.extend(layer.notes)
-        codec: str | None = None
-        if layer.driver == "ESRI Shapefile":
-            codec, note = _shapefile_encoding(layer.path, encoding, name)
-            encoding_used = _display_encoding(codec)
-            if note:
-                notes.append(note)
-        elif layer.driver == "GeoJSON":
-            raw = layer.path.read_bytes()
-            text, text_codec, note = _decode_text(raw, encoding, name)
-            encoding_used = _display_encoding(text_codec)
-            if note:
-                notes.append(f"GeoJSON: {note}")
-            if text_codec != "utf-8" or raw.startswith(codecs.BOM_UTF8):
-                layer.path = folder / "upload-utf8.geojson"
-                layer.path.write_text(text, encoding="utf-8")
-            del raw, text
-        frame, read_notes = _read_layer(layer, codec, name)
-    notes.extend(read_notes)
+        codec, encoding_used, notes = _layer_encoding(layer, encoding, source.filename, folder)
+        frame, read_notes = _read_layer(layer, codec, source.filename)
+    if len(frame) == 0:
+        raise _empty(source.filename)
+    return frame, layer.driver, encoding_used, layer.notes + notes + read_notes
 
-    n_read = len(frame)
-    if n_read == 0:
-        raise _empty(name)
+
+def _layer_encoding(
+    layer: _Layer, encoding: str | None, name: str, folder: Path
+) -> tuple[str | None, str | None, list[str]]:
+    """The codec to read the layer with (None: pyogrio's own), the encoding to report, notes.
+
+    A GeoJSON not in UTF-8 (or with a byte-order mark) is rewritten as plain
+    UTF-8 next to the original, which GDAL reads reliably.
+    """
+    if layer.driver == "ESRI Shapefile":
+        codec, note = _shapefile_encoding(layer.path, encoding, name)
+        return codec, _display_encoding(codec), [note] if note else []
+    if layer.driver != "GeoJSON":
+        return None, None, []
+    raw = layer.path.read_bytes()
+    text, text_codec, note = _decode_text(raw, encoding, name)
+    if text_codec != "utf-8" or raw.startswith(codecs.BOM_UTF8):
+        layer.path = folder / "upload-utf8.geojson"
+        layer.path.write_text(text, encoding="utf-8")
+    return None, _display_encoding(text_codec), [f"GeoJSON: {note}"] if note else []
+
+
+def _polygons_of(
+    frame: pd.DataFrame, name: str
+) -> tuple[pd.DataFrame, NDArray[np.object_], list[str]]:
+    """The attributes and polygons of the features that have a polygon, and notes."""
     if not isinstance(frame, gpd.GeoDataFrame):
         raise _no_polygons(name)
-
-    geoms, keep, geom_notes = _keep_polygons(np.asarray(frame.geometry.values, dtype=object))
-    notes.extend(geom_notes)
+    geoms, keep, notes = _keep_polygons(np.asarray(frame.geometry.values, dtype=object))
     if not keep.any():
         raise _no_polygons(name)
     attrs = pd.DataFrame(frame.drop(columns=frame.geometry.name)).loc[keep].reset_index(drop=True)
-    kept = geoms[keep]
+    return attrs, geoms[keep], notes
 
-    # --- coordinate system ---------------------------------------------------------
-    src_crs = frame.crs
-    if src_crs is None:
-        bounds = shapely.total_bounds(kept)
+
+def _in_wgs84(
+    attrs: pd.DataFrame, geoms: NDArray[np.object_], crs: Any, datum: gcrs.Datum, name: str
+) -> tuple[gpd.GeoDataFrame, str, list[str]]:
+    """The layer in EPSG:4326 (its datum shifted to WGS-84), the source CRS's label, notes.
+
+    A layer without a CRS is taken as longitude/latitude (CGCS2000) when its
+    coordinates look like it; after conversion it must lie in China.
+    """
+    notes: list[str] = []
+    if crs is None:
+        bounds = shapely.total_bounds(geoms)
         if not _looks_like_china_lonlat(bounds):
             raise UploadError(
                 f"{name} has no coordinate reference system (no .prj) and its coordinates "
@@ -551,28 +572,25 @@ def read_vector_upload(
                 code="upload.no_crs",
                 params={"filename": name},
             )
-        assumed = "EPSG:4490" if datum_name == "wgs84" else "EPSG:4326"
-        src_crs = CRS.from_user_input(assumed)
-        source_label = assumed
+        assumed = "EPSG:4490" if datum == "wgs84" else "EPSG:4326"
+        crs, source_label = CRS.from_user_input(assumed), assumed
         notes.append(
             f"no CRS (.prj) given; coordinates look like longitude/latitude in China, "
             f"assumed {'CGCS2000 ' if assumed == 'EPSG:4490' else ''}{assumed}"
         )
     else:
-        source_label = _crs_label(src_crs)
-    out = gpd.GeoDataFrame(attrs, geometry=gpd.GeoSeries(kept, crs=src_crs), crs=src_crs)
+        source_label = _crs_label(crs)
+    out = gpd.GeoDataFrame(attrs, geometry=gpd.GeoSeries(geoms, crs=crs), crs=crs)
     if not CRS.from_user_input(out.crs).equals(CRS.from_epsg(4326)):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # inf from out-of-domain points
             out = out.to_crs(4326)
         notes.append(f"reprojected from {source_label} to EPSG:4326")
-
-    if datum_name != "wgs84":
-        shifted = gcrs.geoms_to_wgs84(np.asarray(out.geometry.values, dtype=object), datum_name)
+    if datum != "wgs84":
+        shifted = gcrs.geoms_to_wgs84(np.asarray(out.geometry.values, dtype=object), datum)
         out = out.set_geometry(gpd.GeoSeries(shifted, index=out.index, crs=4326))
-        label = {"gcj02": "GCJ-02 (Amap/Tencent)", "bd09": "BD-09 (Baidu)"}[datum_name]
+        label = {"gcj02": "GCJ-02 (Amap/Tencent)", "bd09": "BD-09 (Baidu)"}[datum]
         notes.append(f"converted coordinates from {label} to WGS-84")
-
     bounds = out.total_bounds
     if not _looks_like_china_lonlat(bounds):
         text = _bounds_text(bounds)
@@ -582,37 +600,26 @@ def read_vector_upload(
             code="upload.not_in_china",
             params={"filename": name, "bounds": text},
         )
+    return out, source_label, notes
 
-    # --- validity ---------------------------------------------------------------------
+
+def _repaired(out: gpd.GeoDataFrame, name: str) -> tuple[gpd.GeoDataFrame, int, int, list[str]]:
+    """Invalid polygons repaired, those empty after repair dropped: the layer, counts, notes."""
     fixed, n_repaired, alive = _repair(np.asarray(out.geometry.values, dtype=object))
-    n_dropped = n_read - len(out)
+    notes = []
     if n_repaired:
         notes.append(
             f"repaired {n_repaired} invalid polygon(s) (self-intersecting or bow-tie rings) "
             "with shapely.make_valid"
         )
     out = out.set_geometry(gpd.GeoSeries(fixed, index=out.index, crs=4326))
-    if not alive.all():
-        n_lost = int((~alive).sum())
+    n_lost = int((~alive).sum())
+    if n_lost:
         notes.append(f"dropped {n_lost} polygon(s) that were empty after repair")
-        n_dropped += n_lost
         out = out.loc[alive].reset_index(drop=True)
         if len(out) == 0:
             raise _no_polygons(name)
-
-    out = _stringify_attributes(out.reset_index(drop=True))
-    report = LoadReport(
-        filename=name,
-        driver=layer.driver,
-        source_crs=source_label,
-        encoding=encoding_used,
-        datum=datum_name,
-        n_features=len(out),
-        n_repaired=n_repaired,
-        n_dropped=n_dropped,
-        notes=notes,
-    )
-    return out, report
+    return out.reset_index(drop=True), n_repaired, n_lost, notes
 
 
 def _no_polygons(filename: str) -> UploadError:

@@ -12,16 +12,18 @@ from __future__ import annotations
 
 import copy
 import json
-from dataclasses import asdict, dataclass, field
-from typing import Any
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any, TypeVar
 
 import pandas as pd
 
 from gridplan import settings
+from gridplan._validate import Problems
 from gridplan.errors import InputError, PresetError
+from gridplan.i18n import LANGS, t
 from gridplan.plan.units import UnitSet
 
-PRESET_IDS = ("shijiazhuang", "chuxiong", "ganzhou", "rizhao", "zhengzhou")
+_T = TypeVar("_T")
 
 
 @dataclass
@@ -66,26 +68,22 @@ class GridPlan:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> GridPlan:
         """Build a plan from its JSON form (as in ``data/geo/presets``)."""
-        problems = [f"missing key {k!r}" for k in ("id", "prefecture", "grids") if k not in d]
+        problems = Problems("preset.malformed", "malformed plan")
+        for key in ("id", "prefecture", "grids"):
+            if key not in d:
+                problems.add("preset.missing_key", f"missing key {key!r}", key=key)
         if problems:
+            err = problems.error()
             raise PresetError(
-                "malformed plan",
-                code="preset",
-                params={"detail": "; ".join(problems)},
-                problems=problems,
+                problems.message, code=err.code, params=err.params, problems=err.problems
             )
-        grid_keys = set(Grid.__dataclass_fields__)
-        net_keys = set(Network.__dataclass_fields__)
         name = d.get("name", d["id"])
         return cls(
             plan_id=str(d["id"]),
-            name=name if isinstance(name, dict) else {"zh": str(name), "en": str(name)},
+            name=name if isinstance(name, dict) else dict.fromkeys(LANGS, str(name)),
             prefecture=str(d["prefecture"]),
-            grids=[Grid(**{k: v for k, v in g.items() if k in grid_keys}) for g in d["grids"]],
-            networks=[
-                Network(**{k: v for k, v in n.items() if k in net_keys})
-                for n in d.get("networks", [])
-            ],
+            grids=[_from_fields(Grid, g) for g in d["grids"]],
+            networks=[_from_fields(Network, n) for n in d.get("networks", [])],
             seed=dict(d.get("seed", {})),
             seed_quote=str(d.get("seed_quote", "")),
             notes=list(d.get("notes", [])),
@@ -108,17 +106,23 @@ class GridPlan:
         """A starting plan: every county-level unit (zones included) its own grid."""
         u = unit_set.units
         top = u[u["level"].isin(["county", "zone"])]
+        # grid names and notes are plan data, in Chinese like the presets'
         grids = [
-            Grid(grid_id=r.unit_id, name=f"{r.name}网格", units=[r.unit_id], kind="starting_plan")
+            Grid(
+                grid_id=r.unit_id,
+                name=t("plan.per_unit.grid", "zh", unit=r.name),
+                units=[r.unit_id],
+                kind="starting_plan",
+            )
             for r in top.itertuples()
         ]
         p = unit_set.prefecture
         return cls(
             plan_id=f"per-unit-{p.adcode}",
-            name={"zh": f"{p.name}：每个县级单位一个网格", "en": f"{p.name}: one grid per unit"},
+            name={lang: t("plan.per_unit.name", lang, prefecture=p.name) for lang in LANGS},
             prefecture=p.adcode,
             grids=grids,
-            notes=["起始方案：每个县级单位一个网格（非种子文件内容）。"],
+            notes=[t("plan.per_unit.note", "zh")],
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -135,6 +139,10 @@ class GridPlan:
         }
 
     # --- queries and edits ---------------------------------------------------------
+    @property
+    def grid_ids(self) -> set[str]:
+        return {g.grid_id for g in self.grids}
+
     def grid(self, grid_id: str) -> Grid:
         for g in self.grids:
             if g.grid_id == grid_id:
@@ -156,8 +164,7 @@ class GridPlan:
         grid; an empty grid id leaves it unassigned.
         """
         new = copy.deepcopy(self)
-        known = {g.grid_id for g in new.grids}
-        bad = sorted({gid for gid in changes.values() if gid and gid not in known})
+        bad = sorted({gid for gid in changes.values() if gid and gid not in new.grid_ids})
         if bad:
             raise InputError("unknown grid ids", problems=[f"unknown grid {b!r}" for b in bad])
         for g in new.grids:
@@ -170,12 +177,18 @@ class GridPlan:
     def add_grid(self, name: str, lead_hospital: str = "", grid_id: str | None = None) -> GridPlan:
         """A copy with a new, empty grid."""
         new = copy.deepcopy(self)
-        existing = {g.grid_id for g in new.grids}
+        existing = new.grid_ids
         gid = grid_id or next(f"new-{i}" for i in range(1, 10_000) if f"new-{i}" not in existing)
         if gid in existing:
             raise InputError(f"grid id {gid!r} already exists")
         new.grids.append(Grid(grid_id=gid, name=name, lead_hospital=lead_hospital, kind="custom"))
         return new
+
+
+def _from_fields(cls: type[_T], d: dict[str, Any]) -> _T:
+    """A ``cls`` dataclass from the keys of ``d`` that are its fields (others are ignored)."""
+    names = {f.name for f in fields(cls)}  # type: ignore[arg-type]
+    return cls(**{k: v for k, v in d.items() if k in names})
 
 
 def list_presets() -> list[str]:

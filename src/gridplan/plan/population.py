@@ -23,26 +23,25 @@ import numpy as np
 import pandas as pd
 
 from gridplan.errors import InputError
+from gridplan.i18n import Lang, label
+from gridplan.inputs.columns import find_column
 from gridplan.settings import data_dir
 
 Provenance = Literal["census2020", "uploaded", "modelled", "none"]
-
-PROVENANCE_LABELS: dict[str, dict[str, str]] = {
-    "census2020": {"zh": "2020年人口普查", "en": "census 2020"},
-    "uploaded": {"zh": "上传数据", "en": "uploaded"},
-    "modelled": {"zh": "模型估算", "en": "modelled"},
-    "none": {"zh": "无数据", "en": "no data"},
-}
 
 KEY_COLUMNS = ("adcode", "code", "code9", "区划代码", "行政区划代码", "代码", "统计用区划代码")
 NAME_COLUMNS = ("name", "名称", "单位", "乡镇", "街道", "乡镇街道", "区县", "地区", "行政区")
 POP_COLUMNS = ("population", "pop", "pop_2020", "人口", "常住人口", "人口数", "总人口")
 
 
-def provenance_label(source: str, lang: str = "zh") -> str:
-    """Human label of a provenance key, e.g. ``census2020`` → ``2020年人口普查``."""
+def provenance_label(source: str, lang: Lang = "zh") -> str:
+    """Human label of a provenance key, e.g. ``census2020`` → ``2020年人口普查``.
+
+    The labels are the texts ``population.source.<key>``; a combined source
+    (``census2020+modelled``) lists each part.
+    """
     parts = [p for p in str(source).split("+") if p]
-    return " + ".join(PROVENANCE_LABELS.get(p, {}).get(lang, p) for p in parts) or source
+    return " + ".join(label("population.source", p, lang) for p in parts) or source
 
 
 def combine_sources(values: Iterable[object]) -> str:
@@ -87,11 +86,8 @@ def normalise_name(name: object) -> str:
 
 
 def _find_column(columns: list[str], wanted: tuple[str, ...]) -> str | None:
-    lowered = {str(c).strip().lower(): c for c in columns}
-    for w in wanted:
-        if w.lower() in lowered:
-            return str(lowered[w.lower()])
-    return None
+    col, _ = find_column(columns, wanted)
+    return None if col is None else str(col)
 
 
 def parse_population_table(df: pd.DataFrame) -> pd.DataFrame:

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -94,10 +91,3 @@ def dissolve_grids(
         geom = shapely.union_all(m.geometry.to_numpy()) if len(m) else shapely.Polygon()
         geoms.append(shapely.make_valid(geom) if not geom.is_valid else geom)
     return gpd.GeoDataFrame(stats, geometry=geoms, crs="EPSG:4326")
-
-
-def write_plan_json(plan: GridPlan, path: str | Path) -> None:
-    """Save a plan in the preset JSON format."""
-    Path(path).write_text(
-        json.dumps(plan.to_dict(), ensure_ascii=False, indent=1), encoding="utf-8"
-    )

@@ -22,8 +22,9 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from gridplan.errors import InputError
+from gridplan._validate import Problems
 from gridplan.inputs.boundaries import Prefecture
+from gridplan.inputs.columns import find_column
 from gridplan.inputs.crs import metric_crs_of
 from gridplan.plan.population import normalise_name
 from gridplan.settings import data_dir
@@ -88,11 +89,8 @@ class TownshipReport:
 
 
 def _pick_column(gdf: pd.DataFrame, hints: tuple[str, ...]) -> str | None:
-    lowered = {str(c).lower(): str(c) for c in gdf.columns if c != "geometry"}
-    for h in hints:
-        if h in lowered:
-            return lowered[h]
-    return None
+    col, _ = find_column([c for c in gdf.columns if c != "geometry"], hints)
+    return None if col is None else str(col)
 
 
 def _detect_code_column(gdf: pd.DataFrame) -> str | None:
@@ -123,6 +121,26 @@ def _detect_name_column(gdf: pd.DataFrame) -> str | None:
 def _clean_code(value: object) -> str:
     s = re.sub(r"\.0$", "", str(value).strip()) if value is not None else ""
     return s if s.isdigit() else ""
+
+
+def _check_layer(layer: gpd.GeoDataFrame) -> tuple[str | None, str | None]:
+    """The layer's code and name columns, once it has features, a CRS and one of the two."""
+    problems = Problems("township.invalid", "cannot use the township layer")
+    if layer.empty:
+        problems.add("township.empty", "the township layer has no features")
+        problems.raise_if_any()
+    if layer.crs is None:
+        problems.add("township.no_crs", "the township layer has no CRS")
+    code_column, name_column = _detect_code_column(layer), _detect_name_column(layer)
+    if name_column is None and code_column is None:
+        cols = ", ".join(str(c) for c in layer.columns if c != "geometry")
+        problems.add(
+            "township.no_columns",
+            f"the township layer has neither a name nor a code column (columns: {cols})",
+            columns=cols,
+        )
+    problems.raise_if_any()
+    return code_column, name_column
 
 
 def locate_in_counties(
@@ -175,106 +193,121 @@ def prepare_townships(
         ``inside_prefecture``, ``geometry`` (WGS-84).
     """
     rep = TownshipReport(n_features=len(layer))
-    if layer.empty:
-        raise InputError(
-            "the township layer has no features",
-            code="upload.empty",
-            params={"filename": "township layer"},
-        )
-    if layer.crs is None:
-        raise InputError(
-            "the township layer has no CRS",
-            code="upload.no_crs",
-            params={"filename": "township layer"},
-        )
+    rep.code_column, rep.name_column = _check_layer(layer)
     layer = layer.to_crs(4326)
-    rep.code_column = _detect_code_column(layer)
-    rep.name_column = _detect_name_column(layer)
-    if rep.name_column is None and rep.code_column is None:
-        cols = ", ".join(str(c) for c in layer.columns if c != "geometry")
-        raise InputError(
-            f"the township layer has neither a name nor a code column (columns: {cols})",
-            code="township.no_columns",
-            params={"columns": cols},
-        )
-    metric = metric_crs_of(counties)
-    codes = (
-        layer[rep.code_column].map(_clean_code)
-        if rep.code_column
-        else pd.Series([""] * len(layer), index=layer.index)
-    )
-    names = (
-        layer[rep.name_column].map(normalise_name)
-        if rep.name_column
-        else pd.Series([""] * len(layer), index=layer.index)
-    )
-    located, share = locate_in_counties(layer.geometry, counties, metric)
+    codes = _column_values(layer, rep.code_column, _clean_code)
+    names = _column_values(layer, rep.name_column, normalise_name)
+    located, share = locate_in_counties(layer.geometry, counties, metric_crs_of(counties))
     county_codes = set(counties["adcode"]) | set(zone_codes)
-    ref = reference_townships(prefecture.adcode)
-    ref_rows: list[Any] = list(ref.itertuples())
-    ref_by_code: dict[str, Any] = {str(row.code9): row for row in ref_rows}
-    ref_by_name: dict[str, list[Any]] = {}
-    for row in ref_rows:
-        for nm in {row.name_2020, row.name_2022} - {""}:
-            ref_by_name.setdefault(normalise_name(nm), []).append(row)
-
-    rows = []
-    for i, (code, name_raw, loc, sh) in enumerate(zip(codes, names, located, share, strict=True)):
-        name = str(name_raw)
-        county = None
-        if code and code[:6] in county_codes:
-            county = code[:6]
-            rep.n_county_by_code += 1
-        elif loc is not None and sh >= 0.5:
-            county = str(loc)
-            rep.n_county_by_location += 1
-        r = ref_by_code.get(code[:9]) if len(code) >= 9 else None
-        if r is None and name in ref_by_name:
-            cands = ref_by_name[name]
-            local = [c for c in cands if county and c.county_adcode == county]
-            r = local[0] if len(local) == 1 else (cands[0] if len(cands) == 1 else None)
-        inside = bool(sh >= 0.5) or (county is not None and loc is not None)
-        if r is not None and inside:
-            county = r.county_adcode
-            rep.n_reference_matched += 1
-            unit_id = str(r.code9)
-        elif len(code) >= 9:
-            unit_id = code[:9]
-        else:
-            unit_id = f"{county or 'X'}-T{i + 1:03d}"
-        if not inside:
-            county = None
-            rep.outside.append(name or unit_id)
-        elif r is None:
-            rep.not_in_reference.append(name or unit_id)
-        rows.append(
-            {
-                "unit_id": unit_id,
-                "name": name or (r.name_2020 if r is not None else unit_id),
-                "county_adcode": county,
-                "located_county": loc,
-                "ref_matched": r is not None,
-                "inside_prefecture": inside,
-            }
-        )
+    ref = _Reference.of(prefecture)
+    rows = [
+        _match_township(i, str(code), str(name), loc, float(sh), county_codes, ref, rep)
+        for i, (code, name, loc, sh) in enumerate(zip(codes, names, located, share, strict=True))
+    ]
     out = gpd.GeoDataFrame(rows, geometry=list(layer.geometry), crs="EPSG:4326")
-    n_before = len(out)
-    if out["unit_id"].duplicated().any():
-        # one township drawn as several features: merge them into one unit
-        geoms = out.groupby("unit_id", sort=False).geometry.apply(
-            lambda s: shapely.union_all(s.to_numpy())
-        )
-        out = out.drop_duplicates("unit_id").set_index("unit_id")
-        out = out.set_geometry(geoms.reindex(out.index).to_numpy(), crs="EPSG:4326").reset_index()
-        rep.n_merged_parts = n_before - len(out)
-        rep.notes.append(
-            f"{rep.n_merged_parts} features shared a code with another and were merged"
-        )
+    out = _merge_parts(out, rep)
     present = set(out["unit_id"])
     counties_present = set(out["county_adcode"].dropna())
     rep.reference_missing = [
         str(row.name_2020)
-        for row in ref_rows
+        for row in ref.rows
         if row.code9 not in present and row.county_adcode in counties_present
     ]
     return out, rep
+
+
+def _column_values(layer: pd.DataFrame, column: str | None, clean: Any) -> pd.Series:
+    """The cleaned values of ``column``, or empty strings when the layer has none."""
+    if column is None:
+        return pd.Series([""] * len(layer), index=layer.index)
+    return layer[column].map(clean)
+
+
+@dataclass
+class _Reference:
+    """The reference townships of a prefecture, by 9-digit code and by (either year's) name."""
+
+    rows: list[Any]
+    by_code: dict[str, Any]
+    by_name: dict[str, list[Any]]
+
+    @classmethod
+    def of(cls, prefecture: Prefecture) -> _Reference:
+        rows: list[Any] = list(reference_townships(prefecture.adcode).itertuples())
+        by_name: dict[str, list[Any]] = {}
+        for row in rows:
+            for nm in {row.name_2020, row.name_2022} - {""}:
+                by_name.setdefault(normalise_name(nm), []).append(row)
+        return cls(rows, {str(row.code9): row for row in rows}, by_name)
+
+    def match(self, code: str, name: str, county: str | None) -> Any:
+        """The reference row of a township: by code, else by a name unique (in its county)."""
+        row = self.by_code.get(code[:9]) if len(code) >= 9 else None
+        if row is None and name in self.by_name:
+            cands = self.by_name[name]
+            local = [c for c in cands if county and c.county_adcode == county]
+            row = local[0] if len(local) == 1 else (cands[0] if len(cands) == 1 else None)
+        return row
+
+
+def _match_township(
+    i: int,
+    code: str,
+    name: str,
+    located: Any,
+    share: float,
+    county_codes: set[str],
+    ref: _Reference,
+    rep: TownshipReport,
+) -> dict[str, Any]:
+    """One township's unit: its code, name, administering county and reference match.
+
+    The county comes from the code's prefix, else from the county polygon
+    holding at least half its area; a reference match then decides the
+    administering unit (a functional zone may administer a district's township).
+    """
+    county = None
+    if code and code[:6] in county_codes:
+        county = code[:6]
+        rep.n_county_by_code += 1
+    elif located is not None and share >= 0.5:
+        county = str(located)
+        rep.n_county_by_location += 1
+    r = ref.match(code, name, county)
+    inside = bool(share >= 0.5) or (county is not None and located is not None)
+    if r is not None and inside:
+        county = r.county_adcode
+        rep.n_reference_matched += 1
+        unit_id = str(r.code9)
+    elif len(code) >= 9:
+        unit_id = code[:9]
+    else:
+        unit_id = f"{county or 'X'}-T{i + 1:03d}"
+    if not inside:
+        county = None
+        rep.outside.append(name or unit_id)
+    elif r is None:
+        rep.not_in_reference.append(name or unit_id)
+    return {
+        "unit_id": unit_id,
+        "name": name or (r.name_2020 if r is not None else unit_id),
+        "county_adcode": county,
+        "located_county": located,
+        "ref_matched": r is not None,
+        "inside_prefecture": inside,
+    }
+
+
+def _merge_parts(out: gpd.GeoDataFrame, rep: TownshipReport) -> gpd.GeoDataFrame:
+    """One township drawn as several features (one code): one unit, its parts united."""
+    if not out["unit_id"].duplicated().any():
+        return out
+    n_before = len(out)
+    geoms = out.groupby("unit_id", sort=False).geometry.apply(
+        lambda s: shapely.union_all(s.to_numpy())
+    )
+    out = out.drop_duplicates("unit_id").set_index("unit_id")
+    out = out.set_geometry(geoms.reindex(out.index).to_numpy(), crs="EPSG:4326").reset_index()
+    rep.n_merged_parts = n_before - len(out)
+    rep.notes.append(f"{rep.n_merged_parts} features shared a code with another and were merged")
+    return out

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -20,26 +21,40 @@ from gridplan.plan.units import UnitSet
 # --- validation ---------------------------------------------------------------------------
 @dataclass
 class Problem:
-    """One thing wrong with a plan, in both languages."""
+    """One thing wrong with a plan: its kind and the parameters of its text.
+
+    The text is ``problem.<kind>`` in :data:`gridplan.i18n.MESSAGES`, rendered
+    in the caller's language by :meth:`message`.  A list parameter (unit or
+    grid names) is joined with the language's list separator; a list of lists
+    (the parts of a grid) is numbered part by part.
+    """
 
     kind: str
     severity: str  # "error" or "warning"
     grid_id: str | None
     units: list[str]
-    message_zh: str
-    message_en: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def code(self) -> str:
+        return f"problem.{self.kind}"
 
     def message(self, lang: Lang = "zh") -> str:
-        return self.message_zh if lang == "zh" else self.message_en
+        return t(self.code, lang, **_joined(self.params, lang))
 
 
-def _problem(
-    kind: str, severity: str, grid_id: str | None, unit_ids: list[str], **params: Any
-) -> Problem:
-    code = f"problem.{kind}"
-    return Problem(
-        kind, severity, grid_id, unit_ids, t(code, "zh", **params), t(code, "en", **params)
-    )
+def _joined(params: dict[str, Any], lang: Lang) -> dict[str, Any]:
+    """``params`` with lists of names joined in ``lang`` (``A、B`` / ``A, B``)."""
+    enum, clause = t("sep.enum", lang), t("sep.clause", lang)
+    out = dict(params)
+    for key, value in params.items():
+        if isinstance(value, list) and value and isinstance(value[0], list):
+            out[key] = clause.join(
+                f"{k + 1}: " + enum.join(map(str, part)) for k, part in enumerate(value)
+            )
+        elif isinstance(value, list):
+            out[key] = enum.join(map(str, value))
+    return out
 
 
 def unit_adjacency(unit_set: UnitSet) -> tuple[np.ndarray, np.ndarray]:
@@ -94,104 +109,87 @@ def validate_plan(
     not contiguous (naming each part), grids without a lead hospital, and
     empty grids.
     """
-    u = unit_set.units
-    assignment = resolve_assignment(plan, u) if assignment is None else assignment
-    names = dict(zip(u["unit_id"], u["name"], strict=True))
-    grid_names = {g.grid_id: g.name for g in plan.grids}
-    problems: list[Problem] = []
-    prefix = unit_set.prefecture.prefix
+    assignment = resolve_assignment(plan, unit_set.units) if assignment is None else assignment
+    return [
+        *_unit_problems(plan, unit_set, assignment),
+        *_listed_twice(plan, unit_set),
+        *_not_contiguous(plan, unit_set, assignment, adjacency),
+        *_grid_problems(plan, assignment),
+    ]
 
+
+def _listing(
+    kind: str, severity: str, unit_ids: Iterable[str], names: Iterable[str], key: str = "units"
+) -> list[Problem]:
+    """One problem naming every unit (or grid) in ``names``; none when there is none."""
+    listed = [str(n) for n in names]
+    if not listed:
+        return []
+    return [Problem(kind, severity, None, list(unit_ids), {key: listed, "n": len(listed)})]
+
+
+def _unit_problems(plan: GridPlan, unit_set: UnitSet, assignment: pd.Series) -> list[Problem]:
+    """Units outside the prefecture, listed codes that are not its units, units in no grid."""
+    u = unit_set.units
     outside = u[~u["inside_prefecture"]]
-    if len(outside):
-        problems.append(
-            _problem(
-                "outside",
-                "error",
-                None,
-                list(outside["unit_id"]),
-                units="、".join(outside["name"]),
-                n=len(outside),
-            )
-        )
     known = set(u["unit_id"]) | set(u["county_adcode"].dropna())
     foreign = sorted({c for c in plan.listed() if c not in known})
-    if foreign:
-        out_pref = [c for c in foreign if not c.startswith(prefix)]
-        unknown = [c for c in foreign if c.startswith(prefix)]
-        if out_pref:
-            problems.append(
-                _problem(
-                    "outside_listed",
-                    "error",
-                    None,
-                    out_pref,
-                    units="、".join(out_pref),
-                    n=len(out_pref),
-                )
-            )
-        if unknown:
-            problems.append(
-                _problem(
-                    "unknown_units",
-                    "warning",
-                    None,
-                    unknown,
-                    units="、".join(unknown),
-                    n=len(unknown),
-                )
-            )
+    prefix = unit_set.prefecture.prefix
+    other_prefecture = [c for c in foreign if not c.startswith(prefix)]
+    unknown = [c for c in foreign if c.startswith(prefix)]
     unassigned = u[assignment.isna() & u["inside_prefecture"]]
-    if len(unassigned):
-        problems.append(
-            _problem(
-                "unassigned",
-                "error",
-                None,
-                list(unassigned["unit_id"]),
-                units="、".join(unassigned["name"]),
-                n=len(unassigned),
-            )
+    return [
+        *_listing("outside", "error", outside["unit_id"], outside["name"]),
+        *_listing("outside_listed", "error", other_prefecture, other_prefecture),
+        *_listing("unknown_units", "warning", unknown, unknown),
+        *_listing("unassigned", "error", unassigned["unit_id"], unassigned["name"]),
+    ]
+
+
+def _listed_twice(plan: GridPlan, unit_set: UnitSet) -> list[Problem]:
+    """One problem per unit that more than one grid lists."""
+    u = unit_set.units
+    names = dict(zip(u["unit_id"], u["name"], strict=True))
+    grid_names = {g.grid_id: g.name for g in plan.grids}
+    return [
+        Problem(
+            "duplicate",
+            "error",
+            gids[0],
+            [code],
+            {"unit": names.get(code, code), "grids": [grid_names[g] for g in gids]},
         )
-    for code, gids in plan.listed().items():
-        if len(gids) > 1:
-            problems.append(
-                _problem(
-                    "duplicate",
-                    "error",
-                    gids[0],
-                    [code],
-                    unit=names.get(code, code),
-                    grids="、".join(grid_names[g] for g in gids),
-                )
-            )
+        for code, gids in plan.listed().items()
+        if len(gids) > 1
+    ]
+
+
+def _not_contiguous(
+    plan: GridPlan,
+    unit_set: UnitSet,
+    assignment: pd.Series,
+    adjacency: tuple[np.ndarray, np.ndarray] | None,
+) -> list[Problem]:
+    """One problem per grid in several parts, naming the units of each part."""
+    u = unit_set.units
     comps = grid_components(unit_set, assignment, adjacency)
+    out = []
     for g in plan.grids:
         parts = comps.get(g.grid_id, [])
         if len(parts) > 1:
-            desc = "；".join(
-                f"{k + 1}: " + "、".join(str(u["name"].iat[i]) for i in part)
-                for k, part in enumerate(parts)
-            )
-            problems.append(
-                _problem(
-                    "not_contiguous",
-                    "error",
-                    g.grid_id,
-                    [str(u["unit_id"].iat[i]) for p in parts for i in p],
-                    grid=g.name,
-                    n=len(parts),
-                    parts=desc,
-                )
-            )
+            names_of_parts = [[str(u["name"].iat[i]) for i in part] for part in parts]
+            unit_ids = [str(u["unit_id"].iat[i]) for p in parts for i in p]
+            params = {"grid": g.name, "n": len(parts), "parts": names_of_parts}
+            out.append(Problem("not_contiguous", "error", g.grid_id, unit_ids, params))
+    return out
+
+
+def _grid_problems(plan: GridPlan, assignment: pd.Series) -> list[Problem]:
+    """Grids without a lead hospital, grids without units."""
     no_lead = [g.name for g in plan.grids if not g.lead_hospital.strip()]
-    if no_lead:
-        problems.append(
-            _problem("no_lead", "warning", None, [], grids="、".join(no_lead), n=len(no_lead))
-        )
     used = set(assignment.dropna())
     empty = [g.name for g in plan.grids if g.grid_id not in used]
-    if empty:
-        problems.append(
-            _problem("empty_grid", "warning", None, [], grids="、".join(empty), n=len(empty))
-        )
-    return problems
+    return [
+        *_listing("no_lead", "warning", [], no_lead, key="grids"),
+        *_listing("empty_grid", "warning", [], empty, key="grids"),
+    ]

@@ -8,43 +8,48 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import RendererAgg
-from matplotlib.collections import LineCollection, PatchCollection
+from matplotlib.collections import LineCollection
 from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib.patches import PathPatch, Rectangle
 
-from gridplan import __version__, settings
-from gridplan.errors import InputError
+from gridplan import __version__
+from gridplan._validate import Problems
 from gridplan.facilities.table import facility_mask
 from gridplan.facilities.types import FACILITY_TYPES, type_label
-from gridplan.i18n import Lang
+from gridplan.i18n import Lang, label, t
+from gridplan.inputs.crs import transformer
 from gridplan.plan.grids import GridPlan, resolve_assignment
 from gridplan.plan.population import provenance_label
 from gridplan.plan.stats import dissolve_grids
 from gridplan.plan.units import UnitSet
 from gridplan.report.draw import (
+    _LABEL_DX,
+    _SWATCH_W,
     _boundary_segments,
     _check_image_size,
-    _close_gaps,
     _draw_footer,
-    _draw_grid_outlines,
-    _draw_labels,
-    _draw_prefecture_outline,
-    _draw_scale_and_north,
+    _draw_heading,
+    _draw_outlines,
+    _draw_row_label,
+    _draw_swatch,
     _draw_title,
-    _KeyLayout,
+    _draw_units,
+    _drawn_units,
+    _Frame,
+    _frame_below,
+    _frame_beside,
     _map_axes,
     _new_figure,
-    _padded_bounds,
+    _page,
+    _plan_name,
     _png_bytes,
     _text_width_in,
-    _to_path,
-    _transformer,
-    _wrap,
 )
 from gridplan.report.fonts import _Fonts, _fonts
+from gridplan.report.furniture import _draw_furniture
 from gridplan.report.style import (
     _MAX_RASTER_PX,
     FACILITY_STYLES,
@@ -54,9 +59,8 @@ from gridplan.report.style import (
     format_population,
     minutes_colors,
 )
-from gridplan.report.texts import _FACILITY_SOURCES, _MODELS, _MODES, _POP_METHODS, _ct, _tx
 from gridplan.report.webmap import minute_bands
-from gridplan.surface.grid import SURFACE_METHODS, PopulationSurface
+from gridplan.surface.grid import CellGrid, PopulationSurface
 from gridplan.travel.base import TravelTimes
 
 
@@ -109,11 +113,11 @@ def coverage_legend_entries(
     share = float(summary.get("share", math.nan))
     if math.isnan(share) and pop > 0:
         share = covered / pop
-    t = _fmt_threshold(threshold_min)
+    minutes_text = _fmt_threshold(threshold_min)
     rows = [
         MapKeyRow(
-            _ct(
-                "covered",
+            t(
+                "report.cov.covered",
                 lang,
                 share=_fmt_share(share),
                 pop=format_population(None if math.isnan(covered) else covered, lang),
@@ -122,8 +126,8 @@ def coverage_legend_entries(
             key="covered",
         ),
         MapKeyRow(
-            _ct(
-                "uncovered",
+            t(
+                "report.cov.uncovered",
                 lang,
                 share=_fmt_share(1.0 - share),
                 pop=format_population(None if math.isnan(pop - covered) else pop - covered, lang),
@@ -131,9 +135,13 @@ def coverage_legend_entries(
             color=colors["uncovered"],
             key="uncovered",
         ),
-        MapKeyRow(_ct("threshold", lang, t=t), kind="note", key="threshold"),
+        MapKeyRow(t("report.cov.threshold", lang, t=minutes_text), kind="note", key="threshold"),
         MapKeyRow(
-            _ct("assessed", lang, pop=format_population(None if math.isnan(pop) else pop, lang)),
+            t(
+                "report.cov.assessed",
+                lang,
+                pop=format_population(None if math.isnan(pop) else pop, lang),
+            ),
             kind="note",
             key="assessed",
         ),
@@ -141,7 +149,9 @@ def coverage_legend_entries(
     for key in ("mean", "median", "p90"):
         value = summary.get(f"{key}_minutes")
         if value is not None:
-            rows.append(MapKeyRow(_ct(key, lang, v=_fmt_minutes(value)), kind="note", key=key))
+            rows.append(
+                MapKeyRow(t(f"report.cov.{key}", lang, v=_fmt_minutes(value)), kind="note", key=key)
+            )
     return rows
 
 
@@ -158,16 +168,22 @@ def minutes_legend_entries(
     edges = minute_bands(MINUTES_VMAX, MINUTES_STEP)
     colors = minutes_colors()
     rows = [
-        MapKeyRow(_ct("band", lang, a=float(b - MINUTES_STEP), b=float(b)), color=c, key=f"band{k}")
+        MapKeyRow(
+            t("report.cov.band", lang, a=float(b - MINUTES_STEP), b=float(b)),
+            color=c,
+            key=f"band{k}",
+        )
         for k, (b, c) in enumerate(zip(edges, colors, strict=False))
     ]
-    rows.append(MapKeyRow(_ct("beyond", lang, v=MINUTES_VMAX), color=colors[-1], key="beyond"))
+    rows.append(
+        MapKeyRow(t("report.cov.beyond", lang, v=MINUTES_VMAX), color=colors[-1], key="beyond")
+    )
     if summary is not None and threshold_min is not None:
         covered = float(summary.get("covered", math.nan))
         rows.append(
             MapKeyRow(
-                _ct(
-                    "within",
+                t(
+                    "report.cov.within",
                     lang,
                     t=_fmt_threshold(threshold_min),
                     share=_fmt_share(summary.get("share", math.nan)),
@@ -203,7 +219,7 @@ def facility_legend_entries(facilities: pd.DataFrame | None, lang: Lang = "zh") 
         marker, face, edge, size = FACILITY_STYLES.get(ftype, FACILITY_STYLES["其他"])
         rows.append(
             MapKeyRow(
-                _ct("fac_row", lang, label=type_label(ftype, lang), n=f"{n:,}"),
+                t("report.cov.fac_row", lang, label=type_label(ftype, lang), n=f"{n:,}"),
                 kind="marker",
                 color=face,
                 edge=edge,
@@ -215,14 +231,20 @@ def facility_legend_entries(facilities: pd.DataFrame | None, lang: Lang = "zh") 
     return rows
 
 
+def _travel_text(mode: Any, speed: Any, lang: Lang) -> str:
+    """The mode and speed of a travel-time model, e.g. ``步行 4.8 km/h``."""
+    mode_txt = label("report.mode", str(mode), lang) if mode is not None else ""
+    speed_txt = f"{float(speed):g} km/h" if speed is not None else ""
+    return " ".join(p for p in (mode_txt, speed_txt) if p)
+
+
 def _model_text(provenance: dict[str, Any] | None, lang: Lang) -> tuple[str, str]:
     """Model name and other parameters, e.g. ``直线距离 × 绕行系数 1.3`` and ``，步行 4.8 km/h``."""
     if not provenance:
-        return _ct("model_unknown", lang), ""
+        return t("report.cov.model_unknown", lang), ""
     prov = dict(provenance)
     model = str(prov.pop("model", "") or "")
-    name = _MODELS.get(model, {}).get(lang, model) or _ct("model_unknown", lang)
-    sep = "，" if lang == "zh" else ", "
+    name = label("report.model", model, lang) if model else t("report.cov.model_unknown", lang)
     parts: list[str] = []
     detour = prov.pop("detour", None)
     if detour is not None:
@@ -230,15 +252,12 @@ def _model_text(provenance: dict[str, Any] | None, lang: Lang) -> tuple[str, str
     mode = prov.pop("mode", None)
     speed = prov.pop("speed_kmh", None)
     if mode is not None or speed is not None:
-        mode_txt = _MODES.get(str(mode), {}).get(lang, str(mode)) if mode is not None else ""
-        speed_txt = f"{float(speed):g} km/h" if speed is not None else ""
-        parts.append(" ".join(p for p in (mode_txt, speed_txt) if p))
+        parts.append(_travel_text(mode, speed, lang))
     cutoff = prov.pop("cutoff_min", None)
     if cutoff is not None and math.isfinite(float(cutoff)):
-        parts.append(
-            f"上限 {float(cutoff):g} 分钟" if lang == "zh" else f"cutoff {float(cutoff):g} min"
-        )
+        parts.append(t("report.cov.cutoff", lang, v=float(cutoff)))
     parts += [f"{k}={v}" for k, v in prov.items() if v is not None and v != ""]
+    sep = t("sep.comma", lang)
     return name, (sep + sep.join(parts)) if parts else ""
 
 
@@ -264,13 +283,11 @@ def coverage_footer_lines(
     assessed (``summary["not_assessed_population"]`` when given, else
     ``surface.unplaced``); and the GridPlan version.
     """
-    lines = [_tx("boundary", lang, crs=surface.grid.crs or unit_set.metric_crs)]
-    method = _POP_METHODS.get(surface.method, {}).get(lang) or SURFACE_METHODS.get(
-        surface.method, {}
-    ).get(lang, surface.method)
+    lines = [t("report.map.boundary", lang, crs=surface.grid.crs or unit_set.metric_crs)]
+    method = label("surface.method", surface.method, lang)
     lines.append(
-        _ct(
-            "pop_line",
+        t(
+            "report.cov.pop_line",
             lang,
             prov=provenance_label(surface.source, lang),
             method=method,
@@ -278,23 +295,28 @@ def coverage_footer_lines(
         )
     )
     if facilities is None:
-        lines.append(_ct("fac_none", lang))
+        lines.append(t("report.cov.fac_none", lang))
     else:
         df = _drawable_facilities(facilities)
         counts = df["source"].astype(str).value_counts()
-        labels = {s: _FACILITY_SOURCES.get(s, {}).get(lang, s) for s in counts.index if s != "None"}
+        labels = {s: label("facilities.source", s, lang) for s in counts.index if s != "None"}
         if len(labels) == 1:
             parts = next(iter(labels.values()))
         else:
-            sep = "；" if lang == "zh" else "; "
-            parts = sep.join(
-                _ct("fac_part", lang, label=labels[s], n=f"{int(counts[s]):,}")
+            parts = t("sep.clause", lang).join(
+                t("report.cov.fac_part", lang, label=labels[s], n=f"{int(counts[s]):,}")
                 for s in sorted(labels, key=lambda s: (-int(counts[s]), s))
             ) or ("—")
-        lines.append(_ct("fac_line", lang, n=f"{len(df):,}", parts=parts))
+        lines.append(t("report.cov.fac_line", lang, n=f"{len(df):,}", parts=parts))
     model, params = _model_text(provenance, lang)
     lines.append(
-        _ct("model_line", lang, model=model, params=params, t=_fmt_threshold(threshold_min))
+        t(
+            "report.cov.model_line",
+            lang,
+            model=model,
+            params=params,
+            t=_fmt_threshold(threshold_min),
+        )
     )
     not_assessed = (summary or {}).get("not_assessed_population")
     if not_assessed is None:
@@ -304,12 +326,17 @@ def coverage_footer_lines(
             zip(unit_set.units["unit_id"].astype(str), unit_set.units["name"], strict=True)
         )
         items = [str(names.get(uid, uid)) for uid in surface.unplaced]
-        sep = "、" if lang == "zh" else ", "
-        lead = (sep.join(items) + ("，" if lang == "zh" else ": ")) if items else ""
+        units = t("sep.enum", lang).join(items)
+        lead = t("report.cov.not_assessed_units", lang, units=units) if items else ""
         lines.append(
-            _ct("not_assessed", lang, items=lead, pop=format_population(not_assessed, lang))
+            t(
+                "report.cov.not_assessed",
+                lang,
+                items=lead,
+                pop=format_population(not_assessed, lang),
+            )
         )
-    lines.append(_tx("made", lang, version=__version__))
+    lines.append(t("report.map.made", lang, version=__version__))
     return lines
 
 
@@ -378,6 +405,17 @@ def _rgba_image(cls: np.ndarray, colors: list[str]) -> np.ndarray:
     return palette[cls]
 
 
+@dataclass
+class _SectionKey:
+    """The coverage legend's sections: column width, font size and vertical spacing."""
+
+    col_w: float
+    fs: float
+    row_h: float
+    head_h: float
+    gap: float
+
+
 def _key_layout(
     renderer: RendererAgg,
     fonts: _Fonts,
@@ -386,154 +424,87 @@ def _key_layout(
     width: float,
     dpi: float,
     footer: list[str],
-) -> _KeyLayout:
+) -> tuple[_Frame, _SectionKey]:
     """Side legend (map left) when it fits, else the legend sections as columns below the map."""
-    margin = 0.35
-    fs = 8.5
+    fs, head_h, gap = 8.5, 0.3, 0.16
     row_h = fs * 1.85 / 72
-    head_h = 0.3
-    gap = 0.16
     prop, bold = fonts.prop(fs), fonts.prop(fs + 1, True)
     widths = [
         max(
             [_text_width_in(renderer, head, bold, dpi)]
-            + [0.32 + _text_width_in(renderer, r.label, prop, dpi) for r in rows]
+            + [_LABEL_DX + _text_width_in(renderer, r.label, prop, dpi) for r in rows]
         )
         for head, rows in sections
     ]
     col_w = max(widths, default=1.0) + 0.25
-    footer_fs = 7.5
-    usable = width - 2 * margin
-    footer_lines = [
-        ln for line in footer for ln in _wrap(renderer, line, fonts.prop(footer_fs), dpi, usable)
-    ]
-    footer_h = 0.3 + len(footer_lines) * footer_fs * 1.55 / 72
-    title_h = 0.85
     section_h = [head_h + len(rows) * row_h for _, rows in sections]
-    max_map_h = 1.25 * width
-
-    side_map_w = usable - col_w - 0.2
-    if side_map_w >= 0.55 * usable:
-        map_h = max(min(side_map_w * aspect, max_map_h), 0.5 * side_map_w)
-        legend_h = sum(section_h) + gap * max(len(sections) - 1, 0)
-        if legend_h <= max(map_h, 0.9 * max_map_h):
-            body_h = max(map_h, legend_h)
-            height = title_h + body_h + footer_h + 0.15
-            return _KeyLayout(
-                width=width,
-                height=height,
-                map_box=(margin, footer_h + 0.15 + (body_h - map_h), side_map_w, map_h),
-                legend_origin=(margin + side_map_w + 0.25, height - title_h),
-                side=True,
-                col_w=col_w,
-                fs=fs,
-                row_h=row_h,
-                head_h=head_h,
-                gap=gap,
-                footer_lines=footer_lines,
-                footer_fs=footer_fs,
-                title_y=height - 0.25,
-            )
-    map_h = min(usable * aspect, max_map_h * 0.8)
-    legend_h = max(section_h, default=0.0) + 0.1
-    height = title_h + map_h + 0.2 + legend_h + footer_h
-    map_y = footer_h + legend_h + 0.2
-    return _KeyLayout(
-        width=width,
-        height=height,
-        map_box=(margin, map_y, usable, map_h),
-        legend_origin=(margin, map_y - 0.15),
-        side=False,
-        col_w=usable / max(len(sections), 1),
-        fs=fs,
-        row_h=row_h,
-        head_h=head_h,
-        gap=gap,
-        footer_lines=footer_lines,
-        footer_fs=footer_fs,
-        title_y=height - 0.25,
-    )
+    page = _page(renderer, fonts, footer, width, dpi)
+    stacked_h = sum(section_h) + gap * max(len(sections) - 1, 0)
+    frame = _frame_beside(page, aspect, col_w, stacked_h)
+    if frame is not None:
+        return frame, _SectionKey(col_w, fs, row_h, head_h, gap)
+    frame = _frame_below(page, aspect, max(section_h, default=0.0) + 0.1)
+    return frame, _SectionKey(page.usable / max(len(sections), 1), fs, row_h, head_h, gap)
 
 
 def _draw_key(
     fig: Figure,
     fonts: _Fonts,
     sections: list[tuple[str, list[MapKeyRow]]],
-    layout: _KeyLayout,
+    frame: _Frame,
+    key: _SectionKey,
 ) -> None:
-    inch = fig.dpi_scale_trans
-    x0, y0 = layout.legend_origin
-    prop, note_prop = fonts.prop(layout.fs), fonts.prop(layout.fs - 0.5)
+    """The legend sections, stacked beside the map or side by side below it."""
+    x0, y0 = frame.legend_origin
+    prop, note_prop = fonts.prop(key.fs), fonts.prop(key.fs - 0.5)
     y = y0
     for i, (head, rows) in enumerate(sections):
-        x = x0 if layout.side else x0 + i * layout.col_w
-        if not layout.side:
+        x = x0 if frame.side else x0 + i * key.col_w
+        if not frame.side:
             y = y0
-        fig.text(
-            x,
-            y,
-            head,
-            transform=inch,
-            fontproperties=fonts.prop(layout.fs + 1, True),
-            va="top",
-            ha="left",
-            color="#1a1a1a",
-            parse_math=False,
-        )
-        y -= layout.head_h
+        _draw_heading(fig, fonts, x, y, head, key.fs)
+        y -= key.head_h
         for r in rows:
-            yc = y - layout.row_h / 2
-            sw_h = layout.row_h * 0.62
-            if r.kind == "patch":
-                fig.add_artist(
-                    Rectangle(
-                        (x, yc - sw_h / 2),
-                        0.24,
-                        sw_h,
-                        transform=inch,
-                        facecolor=r.color,
-                        edgecolor=r.edge,
-                        linewidth=0.6,
-                    )
-                )
-            elif r.kind == "marker":
-                fig.add_artist(
-                    Line2D(
-                        [x + 0.12],
-                        [yc],
-                        transform=inch,
-                        marker=r.marker,
-                        markersize=r.size,
-                        markerfacecolor=r.color,
-                        markeredgecolor=r.edge,
-                        markeredgewidth=0.5 if r.size >= 3 else 0.35,
-                        linestyle="none",
-                    )
-                )
-            elif r.kind == "line":
-                fig.add_artist(
-                    Line2D(
-                        [x, x + 0.24],
-                        [yc, yc],
-                        transform=inch,
-                        color=r.color,
-                        linewidth=r.size,
-                        solid_capstyle="butt",
-                    )
-                )
-            fig.text(
-                x + 0.32,
-                yc,
-                r.label,
+            yc = y - key.row_h / 2
+            _draw_symbol(fig, x, yc, key.row_h, r)
+            if r.kind == "note":
+                _draw_row_label(fig, x, yc, r.label, note_prop, color="#555555")
+            else:
+                _draw_row_label(fig, x, yc, r.label, prop)
+            y -= key.row_h
+        y -= key.gap
+
+
+def _draw_symbol(fig: Figure, x: float, yc: float, row_h: float, row: MapKeyRow) -> None:
+    """A legend row's symbol: a swatch, a facility marker or a line (notes have none)."""
+    inch = fig.dpi_scale_trans
+    if row.kind == "patch":
+        _draw_swatch(fig, x, yc, row_h, row.color, row.edge)
+    elif row.kind == "marker":
+        fig.add_artist(
+            Line2D(
+                [x + 0.12],
+                [yc],
                 transform=inch,
-                fontproperties=note_prop if r.kind == "note" else prop,
-                va="center",
-                ha="left",
-                color="#555555" if r.kind == "note" else "#1a1a1a",
-                parse_math=False,
+                marker=row.marker,
+                markersize=row.size,
+                markerfacecolor=row.color,
+                markeredgecolor=row.edge,
+                markeredgewidth=0.5 if row.size >= 3 else 0.35,
+                linestyle="none",
             )
-            y -= layout.row_h
-        y -= layout.gap
+        )
+    elif row.kind == "line":
+        fig.add_artist(
+            Line2D(
+                [x, x + _SWATCH_W],
+                [yc, yc],
+                transform=inch,
+                color=row.color,
+                linewidth=row.size,
+                solid_capstyle="butt",
+            )
+        )
 
 
 def _coverage_subtitle(
@@ -543,7 +514,7 @@ def _coverage_subtitle(
     provenance: dict[str, Any] | None,
     summary: dict[str, float],
     surface: PopulationSurface,
-    t: str,
+    minutes_text: str,
     lang: Lang,
     width_in: float,
     dpi: float,
@@ -551,29 +522,29 @@ def _coverage_subtitle(
     """``方案 · 步行 4.8 km/h · 已评估常住人口 … · 15 分钟覆盖率 …``, shortened to fit one line."""
     prov = provenance or {}
     mode, speed = prov.get("mode"), prov.get("speed_kmh")
-    travel = " ".join(
-        p
-        for p in (
-            _MODES.get(str(mode), {}).get(lang, str(mode)) if mode is not None else "",
-            f"{float(speed):g} km/h" if speed is not None else "",
-        )
-        if p
-    )
+    travel = _travel_text(mode, speed, lang)
     pop = float(summary.get("population", math.nan))
     parts = {
-        "plan": _ct(
-            "sub_plan", lang, name=plan.name.get(lang) or plan.name.get("zh") or plan.plan_id
+        "plan": t(
+            "report.cov.sub_plan",
+            lang,
+            name=_plan_name(plan, lang),
         )
         if plan is not None
         else "",
         "travel": travel,
-        "pop": _ct(
-            "sub_pop",
+        "pop": t(
+            "report.cov.sub_pop",
             lang,
             pop=format_population(None if math.isnan(pop) else pop, lang),
             prov=provenance_label(surface.source, lang),
         ),
-        "share": _ct("sub_share", lang, t=t, share=_fmt_share(summary.get("share", math.nan))),
+        "share": t(
+            "report.cov.sub_share",
+            lang,
+            t=minutes_text,
+            share=_fmt_share(summary.get("share", math.nan)),
+        ),
     }
     prop = fonts.prop(9)
     for drop in ((), ("plan",), ("plan", "pop"), ("plan", "pop", "travel")):
@@ -646,72 +617,20 @@ def render_coverage_map_png(
     CJKFontMissingError
         When no CJK font is installed (code ``report.no_cjk_font``).
     InputError
-        For a bad image size (as :func:`render_grid_map_png`), an unknown
-        ``layer`` (``report.coverage_layer``), ``minutes`` not of the grid's
-        shape (``report.coverage_shape``) or a threshold that is not a
-        positive number of minutes (``report.coverage_threshold``).
+        ``report.invalid``, listing every problem: a bad image size (as
+        :func:`render_grid_map_png`), an unknown ``layer``
+        (``report.coverage_layer``), ``minutes`` not of the grid's shape
+        (``report.coverage_shape``) or a threshold that is not a positive
+        number of minutes (``report.coverage_threshold``).
     """
-    _check_image_size(dpi, width_in)
-    if layer not in ("coverage", "minutes"):
-        raise InputError(
-            f"layer must be 'coverage' or 'minutes', got {layer!r}",
-            code="report.coverage_layer",
-            params={"layer": layer},
-        )
     minutes = np.asarray(minutes)
-    grid = surface.grid
-    if minutes.shape != grid.shape:
-        raise InputError(
-            f"minutes has shape {minutes.shape}, the population grid {grid.shape}",
-            code="report.coverage_shape",
-            params={"shape": str(minutes.shape), "grid": str(grid.shape)},
-        )
-    try:
-        threshold = float(threshold_min)
-    except (TypeError, ValueError):
-        threshold = math.nan
-    if not (math.isfinite(threshold) and threshold > 0):
-        raise InputError(
-            f"threshold must be a positive number of minutes, got {threshold_min!r}",
-            code="report.coverage_threshold",
-            params={"threshold": threshold_min},
-        )
+    threshold = _checked_inputs(layer, minutes, surface.grid, threshold_min, dpi, width_in)
     fonts = _fonts()
     summary = dict(summary) if summary is not None else _summary_of(surface, minutes, threshold)
-    u = unit_set.units
-    metric = grid.crs
-    drawn_mask = u["has_geometry"].to_numpy()
-    drawn_m = u[drawn_mask].to_crs(metric)
-    bounds = _padded_bounds(drawn_m)
-    minx, miny, maxx, maxy = bounds
-    aspect = (maxy - miny) / (maxx - minx)
-
+    metric = surface.grid.crs
+    drawn_m, bounds, aspect = _drawn_units(unit_set, metric)
     fac = _drawable_facilities(facilities)
-    t = _fmt_threshold(threshold)
-    sections: list[tuple[str, list[MapKeyRow]]] = []
-    if layer == "coverage":
-        sections.append(
-            (_ct("head_coverage", lang, t=t), coverage_legend_entries(summary, threshold, lang))
-        )
-    else:
-        sections.append(
-            (_ct("head_minutes", lang), minutes_legend_entries(lang, summary, threshold))
-        )
-    fac_rows = facility_legend_entries(fac, lang)
-    if fac_rows:
-        illustrative = bool((fac["source"].astype(str) == "illustrative").all())
-        head = "head_facilities_ill" if illustrative else "head_facilities"
-        sections.append((_ct(head, lang, n=f"{len(fac):,}"), fac_rows))
-    line_rows = []
-    if plan is not None:
-        line_rows.append(
-            MapKeyRow(_ct("line_grid", lang), kind="line", color="#3a3a3a", size=1.1, key="grid")
-        )
-    line_rows += [
-        MapKeyRow(_ct("line_unit", lang), kind="line", color="#8a8a8a", size=0.5, key="unit"),
-        MapKeyRow(_ct("line_pref", lang), kind="line", color="#111111", size=2.0, key="pref"),
-    ]
-    sections.append((_ct("head_lines", lang), line_rows))
+    sections = _key_sections(layer, summary, threshold, fac, plan is not None, lang)
     footer = coverage_footer_lines(
         unit_set,
         surface,
@@ -723,33 +642,114 @@ def render_coverage_map_png(
     )
 
     fig, renderer = _new_figure(width_in, dpi)
-    layout = _key_layout(renderer, fonts, sections, aspect, width_in, float(dpi), footer)
-    fig.set_size_inches(layout.width, layout.height)
-
-    # --- title
-    pref = unit_set.prefecture.name
+    frame, key = _key_layout(renderer, fonts, sections, aspect, width_in, float(dpi), footer)
+    fig.set_size_inches(frame.width, frame.height)
+    minutes_text = _fmt_threshold(threshold)
     if title is None:
-        title = _ct(f"title_{layer}", lang, pref=pref, t=t)
+        title = t(f"report.cov.title_{layer}", lang, pref=unit_set.prefecture.name, t=minutes_text)
     subtitle = _coverage_subtitle(
-        renderer, fonts, plan, provenance, summary, surface, t, lang, layout.width - 0.7, float(dpi)
+        renderer,
+        fonts,
+        plan,
+        provenance,
+        summary,
+        surface,
+        minutes_text,
+        lang,
+        frame.width - 0.7,
+        float(dpi),
     )
-    _draw_title(fig, fonts, layout, title, subtitle)
+    _draw_title(fig, fonts, frame, title, subtitle)
 
-    # --- the map axes, limits filling the box at equal aspect
-    ax, scale, xlim, ylim = _map_axes(fig, layout, bounds)
-
+    ax, scale, xlim, ylim = _map_axes(fig, frame, bounds)
     # land: white inside the prefecture, light grey outside
-    patches, fills = [], []
-    for geom, ins in zip(drawn_m.geometry, drawn_m["inside_prefecture"], strict=True):
-        path = _to_path(geom)
-        if path is not None:
-            patches.append(PathPatch(path))
-            fills.append("#ffffff" if ins else "#eeeeee")
-    ax.add_collection(
-        PatchCollection(patches, facecolors=fills, edgecolors="none", linewidths=0, zorder=0.5)
-    )
+    fills = ["#ffffff" if ins else "#eeeeee" for ins in drawn_m["inside_prefecture"]]
+    _draw_units(ax, drawn_m.geometry, fills, edgecolors="none", linewidths=0, zorder=0.5)
+    _draw_cells(ax, surface, minutes, threshold, layer, scale, dpi)
+    ax.set_xlim(*xlim)
+    ax.set_ylim(*ylim)
+    _draw_unit_borders(ax, drawn_m)
+    grid_geoms = None
+    if plan is not None:
+        assignment = resolve_assignment(plan, unit_set.units)
+        grid_geoms = dissolve_grids(plan, unit_set, assignment).to_crs(metric).geometry
+    outline_geoms = _draw_outlines(ax, grid_geoms, drawn_m)
+    sections = _draw_facilities(ax, fac, metric, scale, sections)
+    _draw_furniture(ax, renderer, fonts, lang, frame, scale, metric, plan, outline_geoms)
+    _draw_key(fig, fonts, sections, frame, key)
+    _draw_footer(fig, fonts, frame)
+    return _png_bytes(fig, dpi)
 
-    # the cells, aggregated to the output resolution when finer
+
+def _checked_inputs(
+    layer: str,
+    minutes: np.ndarray,
+    grid: CellGrid,
+    threshold_min: Any,
+    dpi: int,
+    width_in: float,
+) -> float:
+    """The threshold in minutes, once the image size, layer, raster and threshold are checked."""
+    problems = Problems("report.invalid", "cannot draw the coverage map")
+    _check_image_size(problems, dpi, width_in)
+    problems.choice("report.coverage_layer", "layer", layer, ("coverage", "minutes"))
+    if minutes.shape != grid.shape:
+        problems.add(
+            "report.coverage_shape",
+            f"minutes has shape {minutes.shape}, the population grid {grid.shape}",
+            shape=str(minutes.shape),
+            grid=str(grid.shape),
+        )
+    threshold = problems.number("threshold_min", threshold_min, code="report.coverage_threshold")
+    problems.raise_if_any()
+    assert threshold is not None  # else a problem was raised
+    return threshold
+
+
+def _key_sections(
+    layer: str,
+    summary: dict[str, float],
+    threshold: float,
+    fac: pd.DataFrame,
+    with_grids: bool,
+    lang: Lang,
+) -> list[tuple[str, list[MapKeyRow]]]:
+    """The legend: the layer's classes, the facility types, the boundary lines."""
+    if layer == "coverage":
+        head = t("report.cov.head_coverage", lang, t=_fmt_threshold(threshold))
+        sections = [(head, coverage_legend_entries(summary, threshold, lang))]
+    else:
+        head = t("report.cov.head_minutes", lang)
+        sections = [(head, minutes_legend_entries(lang, summary, threshold))]
+    fac_rows = facility_legend_entries(fac, lang)
+    if fac_rows:
+        illustrative = bool((fac["source"].astype(str) == "illustrative").all())
+        head = "head_facilities_ill" if illustrative else "head_facilities"
+        sections.append((t(f"report.cov.{head}", lang, n=f"{len(fac):,}"), fac_rows))
+    lines = [("grid", "#3a3a3a", 1.1)] if with_grids else []
+    lines += [("unit", "#8a8a8a", 0.5), ("pref", "#111111", 2.0)]
+    line_rows = [
+        MapKeyRow(t(f"report.cov.line_{k}", lang), kind="line", color=c, size=w, key=k)
+        for k, c, w in lines
+    ]
+    sections.append((t("report.cov.head_lines", lang), line_rows))
+    return sections
+
+
+def _draw_cells(
+    ax: Axes,
+    surface: PopulationSurface,
+    minutes: np.ndarray,
+    threshold: float,
+    layer: str,
+    scale: float,
+    dpi: int,
+) -> None:
+    """The populated cells in their class colours, aggregated to the output resolution when finer.
+
+    ``scale`` is the map's metres per inch.
+    """
+    grid = surface.grid
     cls, colors = _class_raster(surface, minutes, threshold, layer)
     image_px = (grid.ncols * grid.cell_m / scale) * dpi  # drawn width of the grid, pixels
     factor = grid.ncols / max(min(image_px, _MAX_RASTER_PX), 1.0)
@@ -767,11 +767,9 @@ def render_coverage_map_png(
         interpolation="nearest",
         zorder=1,
     )
-    ax.set_xlim(*xlim)
-    ax.set_ylim(*ylim)
 
-    # unit borders, grid outlines, prefecture outline
-    tol = settings.adjacency_tolerance_m / 2
+
+def _draw_unit_borders(ax: Axes, drawn_m: Any) -> None:
     ax.add_collection(
         LineCollection(
             [s for g in drawn_m.geometry for s in _boundary_segments(g)],
@@ -780,49 +778,49 @@ def render_coverage_map_png(
             zorder=2,
         )
     )
-    outline_geoms: list[Any] = []
-    if plan is not None:
-        assignment = resolve_assignment(plan, u)
-        grid_m = dissolve_grids(plan, unit_set, assignment).to_crs(metric)
-        outline_geoms = [_close_gaps(g, tol) for g in grid_m.geometry]
-        _draw_grid_outlines(ax, outline_geoms)
-    _draw_prefecture_outline(ax, drawn_m, tol)
 
-    # facilities, largest symbols first so small ones stay visible on top
-    if len(fac):
-        fx, fy = _transformer("EPSG:4326", metric).transform(
-            fac["lon"].to_numpy(float), fac["lat"].to_numpy(float)
+
+def _draw_facilities(
+    ax: Axes,
+    fac: pd.DataFrame,
+    metric: str,
+    scale: float,
+    sections: list[tuple[str, list[MapKeyRow]]],
+) -> list[tuple[str, list[MapKeyRow]]]:
+    """The facilities as symbols per type; the legend with its symbols scaled to match.
+
+    Symbols shrink where facilities crowd (:func:`_marker_scale`), the legend's
+    less so that they stay legible.  The largest symbols are drawn first so
+    that small ones stay visible on top.
+    """
+    if not len(fac):
+        return sections
+    fx, fy = transformer("EPSG:4326", metric).transform(
+        fac["lon"].to_numpy(float), fac["lat"].to_numpy(float)
+    )
+    xy = np.column_stack([np.asarray(fx, dtype=float), np.asarray(fy, dtype=float)])
+    f = _marker_scale(xy, scale)
+    types = fac["type"].astype(str).to_numpy()
+    for ftype in sorted(set(types), key=lambda ty: -_facility_style(ty)[3]):
+        marker, face, edge, size = _facility_style(ftype)
+        sel = types == ftype
+        ax.scatter(
+            xy[sel, 0],
+            xy[sel, 1],
+            s=(size * f) ** 2,
+            marker=marker,
+            c=face,
+            edgecolors=edge,
+            linewidths=0.5 * f,
+            zorder=5,
         )
-        xy = np.column_stack([np.asarray(fx, dtype=float), np.asarray(fy, dtype=float)])
-        f = _marker_scale(xy, scale)
-        # legend symbols shrink less, so that they stay legible
-        lf = max(f, 0.75)
-        sections = [
-            (head, [replace(r, size=r.size * lf) if r.kind == "marker" else r for r in rows])
-            for head, rows in sections
-        ]
-        types = fac["type"].astype(str).to_numpy()
-        present = sorted(
-            set(types), key=lambda ty: -FACILITY_STYLES.get(ty, FACILITY_STYLES["其他"])[3]
-        )
-        for ftype in present:
-            marker, face, edge, size = FACILITY_STYLES.get(ftype, FACILITY_STYLES["其他"])
-            sel = types == ftype
-            ax.scatter(
-                xy[sel, 0],
-                xy[sel, 1],
-                s=(size * f) ** 2,
-                marker=marker,
-                c=face,
-                edgecolors=edge,
-                linewidths=0.5 * f,
-                zorder=5,
-            )
+    lf = max(f, 0.75)
+    return [
+        (head, [replace(r, size=r.size * lf) if r.kind == "marker" else r for r in rows])
+        for head, rows in sections
+    ]
 
-    obstacles = _draw_scale_and_north(ax, renderer, fonts, lang, metric, scale, layout)
-    if plan is not None:
-        _draw_labels(ax, renderer, fonts, plan, outline_geoms, obstacles)
-    _draw_key(fig, fonts, sections, layout)
 
-    _draw_footer(fig, fonts, layout)
-    return _png_bytes(fig, dpi)
+def _facility_style(facility_type: str) -> tuple[str, str, str, float]:
+    """Marker, face colour, edge colour and size of a facility type's symbol."""
+    return FACILITY_STYLES.get(facility_type, FACILITY_STYLES["其他"])

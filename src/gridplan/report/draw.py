@@ -1,38 +1,33 @@
-"""Drawing helpers shared by the PNG maps: geometry, text layout, figure, title, footer, scale bar,
-north arrow.
+"""Drawing helpers shared by the PNG maps: geometry, text, page layout, figure, title, legend
+rows, unit polygons and outlines, footer.
 """
 
 from __future__ import annotations
 
-import functools
 import io
-import math
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import shapely
-from matplotlib import patheffects as pe
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
-from matplotlib.collections import LineCollection
+from matplotlib.collections import LineCollection, PatchCollection
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
-from matplotlib.patches import Polygon, Rectangle
+from matplotlib.patches import PathPatch, Rectangle
 from matplotlib.path import Path as MplPath
 from shapely.geometry.polygon import orient
 
-from gridplan import __version__
+from gridplan import __version__, settings
+from gridplan._validate import Problems
 from gridplan.errors import InputError
 from gridplan.i18n import Lang
 from gridplan.plan.grids import GridPlan
+from gridplan.plan.units import UnitSet
 from gridplan.report.fonts import _Fonts
-from gridplan.report.style import nice_scale_length
-from gridplan.report.texts import _tx
-
-_ADMIN_CHARS = "县市区州旗盟镇乡"
-_KIND_SUFFIXES = ("紧密型", "县域医共体", "医共体", "医疗集团", "医联体", "网格")
 
 # --- geometry helpers --------------------------------------------------------------------
 
@@ -83,23 +78,6 @@ def _close_gaps(geom: Any, tol: float) -> Any:
     return geom.buffer(tol, join_style="mitre").buffer(-tol, join_style="mitre")
 
 
-@functools.cache
-def _transformer(src: str, dst: str) -> Any:
-    """A cached ``pyproj.Transformer`` (building one takes ~0.2 s; they are thread-safe)."""
-    from pyproj import Transformer
-
-    return Transformer.from_crs(src, dst, always_xy=True)
-
-
-def _true_north_angle(metric_crs: str, x: float, y: float) -> float:
-    """Angle (radians, counter-clockwise from grid up) of true north at a metric point."""
-    to_ll = _transformer(metric_crs, "EPSG:4326")
-    to_m = _transformer("EPSG:4326", metric_crs)
-    lon, lat = to_ll.transform(x, y)
-    x2, y2 = to_m.transform(lon, lat + 0.05)
-    return float(math.atan2(-(x2 - x), y2 - y))
-
-
 # --- text layout helpers -------------------------------------------------------------------
 
 
@@ -148,29 +126,104 @@ def _overlaps(bb: Any, others: list[Any]) -> bool:
 # --- the map ------------------------------------------------------------------------------
 
 
+#: Page margins, title block height and footer font size (inches, points), both maps.
+_MARGIN = 0.35
+_TITLE_H = 0.85
+_FOOTER_FS = 7.5
+#: Legend rows: swatch width and the label's offset from the swatch's left edge (inches).
+_SWATCH_W = 0.24
+_LABEL_DX = 0.32
+
+
 @dataclass
-class _Layout:
+class _Page:
+    """What both maps' layouts start from: the usable width and the wrapped footer."""
+
+    width: float
+    usable: float
+    footer_lines: list[str]
+    footer_h: float
+    max_map_h: float
+
+
+@dataclass
+class _Frame:
+    """Where the parts of a map go on the page, in inches from its lower left corner."""
+
     width: float
     height: float
-    map_box: tuple[float, float, float, float]  # x, y, w, h in inches
-    legend_origin: tuple[float, float]  # top-left of the legend block, inches
-    legend_cols: int
-    legend_col_w: float
-    legend_rows: int
-    legend_fs: float
-    row_h: float
-    shown: int  # number of legend entries shown before the "more" row
+    map_box: tuple[float, float, float, float]  # x, y, w, h
+    legend_origin: tuple[float, float]  # top-left of the legend block
+    side: bool  # legend beside the map, else below it
     footer_lines: list[str]
     footer_fs: float
     title_y: float
 
 
-def _check_image_size(dpi: int, width_in: float) -> None:
+def _page(
+    renderer: RendererAgg, fonts: _Fonts, footer: list[str], width: float, dpi: float
+) -> _Page:
+    usable = width - 2 * _MARGIN
+    prop = fonts.prop(_FOOTER_FS)
+    lines = [ln for line in footer for ln in _wrap(renderer, line, prop, dpi, usable)]
+    footer_h = 0.3 + len(lines) * _FOOTER_FS * 1.55 / 72
+    return _Page(width, usable, lines, footer_h, 1.25 * width)
+
+
+def _frame_beside(page: _Page, aspect: float, col_w: float, legend_h: float) -> _Frame | None:
+    """The map on the left, the legend (``col_w`` wide) on its right; None if it does not fit."""
+    map_w = page.usable - col_w - 0.2
+    if map_w < 0.55 * page.usable:
+        return None
+    map_h = max(min(map_w * aspect, page.max_map_h), 0.5 * map_w)
+    if legend_h > max(map_h, 0.9 * page.max_map_h):
+        return None
+    body_h = max(map_h, legend_h)
+    height = _TITLE_H + body_h + page.footer_h + 0.15
+    return _Frame(
+        width=page.width,
+        height=height,
+        map_box=(_MARGIN, page.footer_h + 0.15 + (body_h - map_h), map_w, map_h),
+        legend_origin=(_MARGIN + map_w + 0.25, height - _TITLE_H),
+        side=True,
+        footer_lines=page.footer_lines,
+        footer_fs=_FOOTER_FS,
+        title_y=height - 0.25,
+    )
+
+
+def _frame_below(page: _Page, aspect: float, legend_h: float) -> _Frame:
+    """The map across the page, the legend (``legend_h`` high) below it."""
+    map_h = min(page.usable * aspect, page.max_map_h * 0.8)
+    height = _TITLE_H + map_h + 0.2 + legend_h + page.footer_h
+    map_y = page.footer_h + legend_h + 0.2
+    return _Frame(
+        width=page.width,
+        height=height,
+        map_box=(_MARGIN, map_y, page.usable, map_h),
+        legend_origin=(_MARGIN, map_y - 0.15),
+        side=False,
+        footer_lines=page.footer_lines,
+        footer_fs=_FOOTER_FS,
+        title_y=height - 0.25,
+    )
+
+
+def _check_image_size(problems: Problems, dpi: int, width_in: float) -> None:
     """The image-size checks shared by the PNG maps."""
     if dpi <= 0 or width_in <= 0 or width_in * dpi > 12_000:
-        raise InputError(f"bad image size: width_in={width_in!r}, dpi={dpi!r}")
-    if width_in < 6:
-        raise InputError(f"width_in must be at least 6 inches for a legible map, got {width_in!r}")
+        problems.add(
+            "report.image_size",
+            f"bad image size: width_in={width_in!r}, dpi={dpi!r}",
+            width_in=width_in,
+            dpi=dpi,
+        )
+    elif width_in < 6:
+        problems.add(
+            "report.map_width",
+            f"width_in must be at least 6 inches for a legible map, got {width_in!r}",
+            width_in=width_in,
+        )
 
 
 def _padded_bounds(drawn_m: Any) -> tuple[float, float, float, float]:
@@ -188,13 +241,11 @@ def _new_figure(width_in: float, dpi: int) -> tuple[Figure, RendererAgg]:
     return fig, canvas.get_renderer()
 
 
-def _draw_title(
-    fig: Figure, fonts: _Fonts, layout: _Layout | _KeyLayout, title: str, subtitle: str
-) -> None:
+def _draw_title(fig: Figure, fonts: _Fonts, frame: _Frame, title: str, subtitle: str) -> None:
     inch = fig.dpi_scale_trans
     fig.text(
         0.35,
-        layout.title_y,
+        frame.title_y,
         title,
         transform=inch,
         fontproperties=fonts.prop(15, True),
@@ -205,7 +256,7 @@ def _draw_title(
     )
     fig.text(
         0.35,
-        layout.title_y - 0.36,
+        frame.title_y - 0.36,
         subtitle,
         transform=inch,
         fontproperties=fonts.prop(9),
@@ -217,15 +268,15 @@ def _draw_title(
 
 
 def _map_axes(
-    fig: Figure, layout: _Layout | _KeyLayout, bounds: tuple[float, float, float, float]
+    fig: Figure, frame: _Frame, bounds: tuple[float, float, float, float]
 ) -> tuple[Axes, float, tuple[float, float], tuple[float, float]]:
-    """The map axes in ``layout.map_box``, limits filling the box at equal aspect.
+    """The map axes in ``frame.map_box``, limits filling the box at equal aspect.
 
     Returns the axes, the scale (metres per inch) and the x and y limits.
     """
     minx, miny, maxx, maxy = bounds
-    W, H = layout.width, layout.height  # noqa: N806
-    bx, by, bw, bh = layout.map_box
+    W, H = frame.width, frame.height  # noqa: N806
+    bx, by, bw, bh = frame.map_box
     ax = fig.add_axes((bx / W, by / H, bw / W, bh / H))
     scale = max((maxx - minx) / bw, (maxy - miny) / bh)  # metres per inch
     cx, cy = (minx + maxx) / 2, (miny + maxy) / 2
@@ -267,37 +318,131 @@ def _draw_prefecture_outline(ax: Axes, drawn_m: Any, tol: float) -> None:
     )
 
 
-def _draw_scale_and_north(
-    ax: Axes,
-    renderer: RendererAgg,
-    fonts: _Fonts,
-    lang: Lang,
-    metric: str,
-    scale: float,
-    layout: _Layout | _KeyLayout,
-) -> list[Any]:
-    """The scale bar and north arrow; their extents, for the labels to avoid."""
-    return [
-        _draw_scale_bar(ax, renderer, fonts, lang, scale * layout.map_box[2], scale),
-        _draw_north_arrow(ax, renderer, fonts, lang, metric, scale),
-    ]
-
-
-def _draw_footer(fig: Figure, fonts: _Fonts, layout: _Layout | _KeyLayout) -> None:
-    fy = 0.22 + (len(layout.footer_lines) - 1) * layout.footer_fs * 1.55 / 72
-    for line in layout.footer_lines:
+def _draw_footer(fig: Figure, fonts: _Fonts, frame: _Frame) -> None:
+    fy = 0.22 + (len(frame.footer_lines) - 1) * frame.footer_fs * 1.55 / 72
+    for line in frame.footer_lines:
         fig.text(
             0.35,
             fy,
             line,
             transform=fig.dpi_scale_trans,
-            fontproperties=fonts.prop(layout.footer_fs),
+            fontproperties=fonts.prop(frame.footer_fs),
             va="bottom",
             ha="left",
             color="#444444",
             parse_math=False,
         )
-        fy -= layout.footer_fs * 1.55 / 72
+        fy -= frame.footer_fs * 1.55 / 72
+
+
+# --- legend rows ---------------------------------------------------------------------------
+
+
+def _draw_heading(fig: Figure, fonts: _Fonts, x: float, y: float, text: str, fs: float) -> None:
+    """A legend heading in bold, its top at ``y`` (inches)."""
+    fig.text(
+        x,
+        y,
+        text,
+        transform=fig.dpi_scale_trans,
+        fontproperties=fonts.prop(fs + 1, True),
+        va="top",
+        ha="left",
+        color="#1a1a1a",
+        parse_math=False,
+    )
+
+
+def _draw_swatch(
+    fig: Figure, x: float, yc: float, row_h: float, face: str, edge: str, linestyle: str = "-"
+) -> None:
+    """A legend row's colour swatch, centred on ``yc``."""
+    sw_h = row_h * 0.62
+    fig.add_artist(
+        Rectangle(
+            (x, yc - sw_h / 2),
+            _SWATCH_W,
+            sw_h,
+            transform=fig.dpi_scale_trans,
+            facecolor=face,
+            edgecolor=edge,
+            linewidth=0.6,
+            linestyle=linestyle,
+        )
+    )
+
+
+def _draw_row_label(
+    fig: Figure, x: float, yc: float, text: str, prop: FontProperties, color: str = "#1a1a1a"
+) -> None:
+    """A legend row's text, right of the symbol of the row starting at ``x``."""
+    fig.text(
+        x + _LABEL_DX,
+        yc,
+        text,
+        transform=fig.dpi_scale_trans,
+        fontproperties=prop,
+        va="center",
+        ha="left",
+        color=color,
+        parse_math=False,
+    )
+
+
+# --- the map body --------------------------------------------------------------------------
+
+
+def _plan_name(plan: GridPlan, lang: Lang) -> str:
+    return plan.name.get(lang) or plan.name.get("zh") or plan.plan_id
+
+
+def _drawn_units(
+    unit_set: UnitSet, crs: str
+) -> tuple[Any, tuple[float, float, float, float], float]:
+    """The units with a polygon in ``crs``, the padded map bounds and their aspect (h / w)."""
+    u = unit_set.units
+    drawn_m = u[u["has_geometry"].to_numpy()].to_crs(crs)
+    bounds = _padded_bounds(drawn_m)
+    minx, miny, maxx, maxy = bounds
+    return drawn_m, bounds, (maxy - miny) / (maxx - minx)
+
+
+def _draw_units(
+    ax: Axes,
+    geoms: Iterable[Any],
+    fills: Iterable[str],
+    *,
+    edgecolors: str,
+    linewidths: float,
+    zorder: float,
+) -> None:
+    """The unit polygons, each filled with its colour."""
+    patches, colors = [], []
+    for geom, fill in zip(geoms, fills, strict=True):
+        path = _to_path(geom)
+        if path is not None:
+            patches.append(PathPatch(path))
+            colors.append(fill)
+    ax.add_collection(
+        PatchCollection(
+            patches, facecolors=colors, edgecolors=edgecolors, linewidths=linewidths, zorder=zorder
+        )
+    )
+
+
+def _draw_outlines(ax: Axes, grid_geoms: Iterable[Any] | None, drawn_m: Any) -> list[Any]:
+    """The grids' outlines (if given) and the prefecture's; the grid outlines, for the labels.
+
+    Outlines are closed morphologically first: the borders of simplified
+    boundary data leave slivers inside a union.
+    """
+    tol = settings.adjacency_tolerance_m / 2
+    outline_geoms: list[Any] = []
+    if grid_geoms is not None:
+        outline_geoms = [_close_gaps(g, tol) for g in grid_geoms]
+        _draw_grid_outlines(ax, outline_geoms)
+    _draw_prefecture_outline(ax, drawn_m, tol)
+    return outline_geoms
 
 
 def _png_bytes(fig: Figure, dpi: int) -> bytes:
@@ -310,292 +455,3 @@ def _png_bytes(fig: Figure, dpi: int) -> bytes:
         metadata={"Software": f"GridPlan {__version__} (matplotlib)"},
     )
     return buf.getvalue()
-
-
-def _draw_scale_bar(
-    ax: Axes, renderer: RendererAgg, fonts: _Fonts, lang: Lang, extent_m: float, m_per_in: float
-) -> Any:
-    """A segmented scale bar in the lower left; returns its display bounding box."""
-    length = nice_scale_length(extent_m)
-    mantissa = round(length / 10 ** math.floor(math.log10(length)))
-    n_seg = 5 if mantissa in (1, 5) else 4
-    seg = length / n_seg
-    x0, _ = ax.get_xlim()
-    y0, _ = ax.get_ylim()
-    bx = x0 + 0.35 * m_per_in
-    by = y0 + 0.3 * m_per_in
-    h = 0.06 * m_per_in
-    for i in range(n_seg):
-        ax.add_patch(
-            Rectangle(
-                (bx + i * seg, by),
-                seg,
-                h,
-                facecolor="#111111" if i % 2 == 0 else "white",
-                edgecolor="#111111",
-                linewidth=0.7,
-                zorder=8,
-            )
-        )
-    prop = fonts.prop(7.5)
-    div = 1000.0 if length >= 1000 else 1.0
-    texts = []
-    for value in (0.0, length / 2, length):
-        texts.append(
-            ax.text(
-                bx + value,
-                by + h + 0.05 * m_per_in,
-                f"{value / div:g}",
-                ha="center",
-                va="bottom",
-                fontproperties=prop,
-                color="#111111",
-                zorder=8,
-                parse_math=False,
-            )
-        )
-    unit = ("公里" if lang == "zh" else "km") if length >= 1000 else ("米" if lang == "zh" else "m")
-    texts.append(
-        ax.text(
-            bx + length + 0.08 * m_per_in,
-            by + h / 2,
-            unit,
-            ha="left",
-            va="center",
-            fontproperties=prop,
-            color="#111111",
-            zorder=8,
-            parse_math=False,
-        )
-    )
-    bbs = [t.get_window_extent(renderer) for t in texts]
-    right = max(bb.x1 for bb in bbs)
-    to_data = ax.transData.inverted()
-    rx, _ = to_data.transform((right, 0))
-    pad = 0.08 * m_per_in
-    ax.add_patch(
-        Rectangle(
-            (bx - pad - 0.05 * m_per_in, by - pad),
-            (rx - bx) + 2 * pad + 0.05 * m_per_in,
-            h + 0.3 * m_per_in,
-            facecolor="white",
-            edgecolor="none",
-            alpha=0.8,
-            zorder=7,
-        )
-    )
-    from matplotlib.transforms import Bbox
-
-    return Bbox.union([*bbs, Bbox(ax.transData.transform([(bx, by), (bx + length, by + h)]))])
-
-
-def _draw_north_arrow(
-    ax: Axes, renderer: RendererAgg, fonts: _Fonts, lang: Lang, metric_crs: str, m_per_in: float
-) -> Any:
-    """A north arrow (true north) in the upper right; returns its display bounding box."""
-    _, x1 = ax.get_xlim()
-    _, y1 = ax.get_ylim()
-    cx = x1 - 0.45 * m_per_in
-    cy = y1 - 0.62 * m_per_in
-    angle = _true_north_angle(metric_crs, cx, cy)
-    size = 0.28 * m_per_in  # half the arrow length
-    c, s = math.cos(angle), math.sin(angle)
-
-    def rot(px: float, py: float) -> tuple[float, float]:
-        return cx + px * c - py * s, cy + px * s + py * c
-
-    tip, left, right, base = (
-        rot(0, size),
-        rot(-0.4 * size, -size),
-        rot(0.4 * size, -size),
-        rot(0, -0.55 * size),
-    )
-    west = Polygon(
-        [tip, left, base],
-        closed=True,
-        facecolor="white",
-        edgecolor="#111111",
-        linewidth=0.8,
-        zorder=8,
-    )
-    east = Polygon(
-        [tip, base, right],
-        closed=True,
-        facecolor="#111111",
-        edgecolor="#111111",
-        linewidth=0.8,
-        zorder=8,
-    )
-    ax.add_patch(
-        Rectangle(
-            (cx - 0.22 * m_per_in, cy - size - 0.08 * m_per_in),
-            0.44 * m_per_in,
-            2 * size + 0.38 * m_per_in,
-            facecolor="white",
-            edgecolor="none",
-            alpha=0.8,
-            zorder=7,
-        )
-    )
-    ax.add_patch(west)
-    ax.add_patch(east)
-    lx, ly = rot(0, size + 0.17 * m_per_in)
-    label = ax.text(
-        lx,
-        ly,
-        _tx("north", lang),
-        ha="center",
-        va="center",
-        fontproperties=fonts.prop(10, True),
-        color="#111111",
-        zorder=8,
-        parse_math=False,
-        path_effects=[pe.withStroke(linewidth=2.5, foreground="white")],
-    )
-    from matplotlib.transforms import Bbox
-
-    return Bbox.union(
-        [
-            label.get_window_extent(renderer),
-            west.get_window_extent(renderer),
-            east.get_window_extent(renderer),
-        ]
-    ).expanded(1.2, 1.1)
-
-
-@dataclass
-class _KeyLayout:
-    width: float
-    height: float
-    map_box: tuple[float, float, float, float]
-    legend_origin: tuple[float, float]
-    side: bool
-    col_w: float
-    fs: float
-    row_h: float
-    head_h: float
-    gap: float
-    footer_lines: list[str]
-    footer_fs: float
-    title_y: float
-
-
-def _split_name(name: str) -> str:
-    """A grid name on two lines: before its kind (…医疗集团) or after the place name (…县)."""
-    if " " in name.strip():
-        spaces = [i for i, ch in enumerate(name) if ch == " "]
-        k = min(spaces, key=lambda i: abs(i - len(name) / 2))
-        return name[:k] + "\n" + name[k + 1 :]
-    found = [k for k in (name.find(sfx) for sfx in _KIND_SUFFIXES) if k >= 2]
-    if found:
-        k = min(found)
-        return name[:k] + "\n" + name[k:]
-    for k in range(2, len(name) - 2):
-        if name[k - 1] in _ADMIN_CHARS:
-            return name[:k] + "\n" + name[k:]
-    k = len(name) // 2
-    return name[:k] + "\n" + name[k:]
-
-
-def _label_point(part: shapely.Polygon) -> shapely.Point:
-    """A point well inside a polygon: its pole of inaccessibility, else ``point_on_surface``."""
-    from shapely.ops import polylabel
-
-    minx, miny, maxx, maxy = part.bounds
-    try:
-        pt = polylabel(part, tolerance=max(maxx - minx, maxy - miny) / 200)
-        if part.contains(pt):
-            return pt
-    except (ValueError, shapely.errors.GEOSException):
-        pass
-    return part.point_on_surface()
-
-
-def _draw_labels(
-    ax: Axes,
-    renderer: RendererAgg,
-    fonts: _Fonts,
-    plan: GridPlan,
-    outline_geoms: list[Any],
-    obstacles: list[Any],
-) -> None:
-    """Grid names inside each grid's largest part; colliding labels move aside with a leader."""
-    n_grids = len(plan.grids)
-    fs = 8.0 if n_grids <= 30 else 7.0 if n_grids <= 60 else 6.0
-    prop = fonts.prop(fs, bold=True)
-    halo: list[pe.AbstractPathEffect] = [pe.withStroke(linewidth=2.6, foreground="white")]
-    to_px = ax.transData
-    items = []
-    for g, geom in zip(plan.grids, outline_geoms, strict=True):
-        part = _largest_part(geom)
-        if part is None:
-            continue
-        pt = _label_point(part)
-        (x0, _), (x1, _) = to_px.transform([(part.bounds[0], 0), (part.bounds[2], 0)])
-        items.append((part.area, g.name, pt.x, pt.y, abs(x1 - x0)))
-    items.sort(key=lambda it: -it[0])
-    placed: list[Any] = list(obstacles)
-    ax_bb = ax.get_window_extent(renderer)
-    # offsets (points) tried in order when a label collides
-    radii = (0.0, 18.0, 28.0, 40.0, 54.0, 70.0, 90.0)
-    angles = np.deg2rad([90, 270, 0, 180, 45, 135, 225, 315, 60, 120, 240, 300])
-    common: dict[str, Any] = {
-        "ha": "center",
-        "va": "center",
-        "fontproperties": prop,
-        "color": "#111111",
-        "zorder": 6,
-        "parse_math": False,
-        "annotation_clip": False,
-        "linespacing": 1.05,
-    }
-    for _, name, x, y, width_px in items:
-        text = name
-        one_line_px = _text_width_in(renderer, name, prop, 1.0)
-        if len(name) >= 6 and (len(name) >= 10 or one_line_px > 0.6 * width_px):
-            text = _split_name(name)
-        ax_x, ax_y = to_px.transform((x, y))
-        best = None
-        for r in radii:
-            for a in angles if r > 0 else [0.0]:
-                dx, dy = r * math.cos(a), r * math.sin(a)
-                txt = ax.annotate(
-                    text, xy=(x, y), xytext=(dx, dy), textcoords="offset points", **common
-                )
-                bb = txt.get_window_extent(renderer).expanded(1.06, 1.12)
-                inside = (
-                    bb.x0 >= ax_bb.x0
-                    and bb.x1 <= ax_bb.x1
-                    and bb.y0 >= ax_bb.y0
-                    and bb.y1 <= ax_bb.y1
-                )
-                # a moved label must leave its anchor (dot and leader) visible
-                clear = r == 0 or not bb.expanded(1.15, 1.3).contains(ax_x, ax_y)
-                if inside and clear and not _overlaps(bb, placed):
-                    best = (txt, bb, r)
-                    break
-                txt.remove()
-            if best is not None:
-                break
-        if best is None:  # nowhere free: keep it at its point
-            txt = ax.annotate(text, xy=(x, y), **common)
-            best = (txt, txt.get_window_extent(renderer), 0.0)
-        txt, bb, r = best
-        txt.set_path_effects(halo)
-        if r > 0:
-            ax.annotate(
-                "",
-                xy=(x, y),
-                xytext=txt.get_position(),
-                textcoords="offset points",
-                arrowprops={
-                    "arrowstyle": "-",
-                    "color": "#222222",
-                    "lw": 0.7,
-                    "shrinkA": 0,
-                    "shrinkB": 0,
-                },
-                zorder=5,
-            )
-            ax.plot([x], [y], marker="o", markersize=2.2, color="#222222", zorder=5)
-        placed.append(bb)

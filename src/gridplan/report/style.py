@@ -13,7 +13,7 @@ from matplotlib import colormaps
 from matplotlib.colors import to_hex, to_rgb
 
 from gridplan.errors import InputError
-from gridplan.i18n import Lang
+from gridplan.i18n import Lang, t
 from gridplan.plan.grids import GridPlan, resolve_assignment
 from gridplan.plan.population import combine_sources, provenance_label
 from gridplan.plan.stats import grid_statistics
@@ -129,7 +129,7 @@ def legend_entries(
     )
     if free_mask.any():
         free = u[free_mask]
-        name = "未分配网格的单元" if lang == "zh" else "Units in no grid"
+        name = t("report.grid.unassigned", lang)
         pop = float(free["population"].sum(min_count=1))
         src = combine_sources(free["population_source"])
         drawn = bool(free["has_geometry"].any())
@@ -140,13 +140,12 @@ def legend_entries(
         prov = provenance_label(src, lang)
         figure = format_population(population, lang)
         if n == 0:
-            label = f"{name}（无单元）" if lang == "zh" else f"{name} (no units)"
+            label = t("report.grid.legend_empty", lang, name=name)
         elif population is None:
             label = f"{name} {figure}"
-        elif lang == "zh":
-            label = f"{name} {figure}（{prov}{'' if drawn else '；未绘制'}）"
         else:
-            label = f"{name} {figure} ({prov}{'' if drawn else '; not drawn'})"
+            row = "report.grid.legend_row" if drawn else "report.grid.legend_row_undrawn"
+            label = t(row, lang, name=name, figure=figure, prov=prov)
         out.append(LegendEntry(gid, name, population, src, prov, color, label, n, drawn))
     return out
 
@@ -165,14 +164,6 @@ def nice_scale_length(extent_m: float, fraction: float = 0.25) -> float:
     candidates = [m * 10.0**e for e in (exp - 1, exp, exp + 1) for m in (1.0, 2.0, 5.0)]
     best = min(candidates, key=lambda c: (abs(math.log(c / target)), c))
     return float(f"{best:.6g}")
-
-
-def _format_length(metres: float, lang: Lang) -> str:
-    if metres >= 1000:
-        km = metres / 1000
-        s = f"{km:g}"
-        return f"{s} 公里" if lang == "zh" else f"{s} km"
-    return f"{metres:g} 米" if lang == "zh" else f"{metres:g} m"
 
 
 # --- coverage map (15-minute health-service circle) ----------------------------------------

@@ -17,10 +17,10 @@ from affine import Affine
 from matplotlib import colormaps
 from numpy.typing import NDArray
 from PIL import Image
-from pyproj import Transformer
 from rasterio.crs import CRS
 from rasterio.warp import Resampling, reproject
 
+from gridplan.inputs.crs import transformer
 from gridplan.surface.grid import CellGrid
 
 
@@ -52,7 +52,7 @@ def warp_plan(grid: CellGrid, max_px: int = 1200) -> WarpPlan:
     lon/lat.  Warping a flat index array once lets every later image (slider
     moves) be a single fancy-indexing step.
     """
-    to_merc = Transformer.from_crs(grid.crs, 3857, always_xy=True)
+    to_merc = transformer(grid.crs, 3857)
     minx, miny, maxx, maxy = to_merc.transform_bounds(*grid.bounds)
     res = max(maxx - minx, maxy - miny) / max_px
     width, height = math.ceil((maxx - minx) / res), math.ceil((maxy - miny) / res)
@@ -70,16 +70,10 @@ def warp_plan(grid: CellGrid, max_px: int = 1200) -> WarpPlan:
         src_nodata=None,
         dst_nodata=-1.0,
     )
-    to_ll = Transformer.from_crs(3857, 4326, always_xy=True)
+    to_ll = transformer(3857, 4326)
     west, south = to_ll.transform(minx, maxy - height * res)
     east, north = to_ll.transform(minx + width * res, maxy)
     return WarpPlan(dst.astype(np.int64), (west, south, east, north), width, height)
-
-
-def _png_data_url(rgba: NDArray[np.uint8]) -> str:
-    buf = io.BytesIO()
-    Image.fromarray(rgba, mode="RGBA").save(buf, format="PNG", compress_level=1)
-    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 
 def _palette_png_data_url(index: NDArray[np.uint8], palette: NDArray[np.uint8]) -> str:

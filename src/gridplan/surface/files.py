@@ -35,7 +35,7 @@ def surface_from_file(
     try:
         return surface_from_points(p, unit_set, cell_m, datum=datum)
     except InputError as exc:
-        if exc.code != "points.no_columns":
+        if exc.code != "points.missing_columns":
             raise
     table, _ = read_table_upload(p)
     townships = unit_set.units[unit_set.units["level"] == "township"]

@@ -28,13 +28,6 @@ MIN_CELL_M = 50.0
 MAX_CELL_M = 1000.0
 DEFAULT_CELL_M = 100.0
 
-SURFACE_METHODS = {
-    "census_uniform": {
-        "zh": "普查人口在各单元内均匀分布（模型估算）",
-        "en": "census totals spread uniformly over each unit's cells (modelled)",
-    },
-}
-
 
 @dataclass(frozen=True)
 class CellGrid:
@@ -125,7 +118,9 @@ class PopulationSurface:
     source
         Provenance key: ``modelled`` (default), ``uploaded``.
     method
-        Key of :data:`SURFACE_METHODS` or a short English description.
+        A method code whose text is ``surface.method.<code>`` in
+        :data:`gridplan.i18n.MESSAGES` (``census_uniform``), or a short
+        English description.
     unplaced
         Residents of units with no cell (functional zones without polygon),
         by unit code: counted in totals, not on the map.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -10,29 +11,35 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from gridplan.errors import UploadError
-from gridplan.inputs.crs import in_china, to_wgs84
+from gridplan.inputs.columns import (
+    cell_text,
+    column_numbers,
+    find_column,
+    missing_columns_error,
+)
+from gridplan.inputs.crs import lonlat_problems, to_wgs84, transformer
 from gridplan.inputs.tables import read_table_upload
 from gridplan.inputs.vector import parse_datum
 from gridplan.plan.units import UnitSet
-from gridplan.surface._common import (
-    _LAT_NAMES,
-    _LON_NAMES,
-    _POP_NAMES,
-    _find_column,
-    _grid_and_index,
-    _locate_in_units,
-    _numbers,
-    _transformer,
-    _unit_ids,
-    _zone_note,
-)
-from gridplan.surface.grid import (
-    PopulationSurface,
-)
+from gridplan.surface.grid import CellGrid, PopulationSurface
 from gridplan.surface.report import BadRow, SurfaceReport
+from gridplan.surface.unitgrid import _grid_and_index, _locate_in_units, _unit_ids, _zone_note
 
-# --------------------------------------------------------------------------------------
-# points
+_LON_NAMES = ("lon", "lng", "long", "longitude", "经度", "x", "东经", "wgs84lon", "gcj02lon")
+_LAT_NAMES = ("lat", "latitude", "纬度", "y", "北纬", "wgs84lat", "gcj02lat")
+#: Population columns in order of preference (resident population first).
+_POP_NAMES = (
+    "常住人口",
+    "population",
+    "pop",
+    "人口",
+    "人口数",
+    "总人口",
+    "居住人口",
+    "户籍人口",
+    "人数",
+    "pop2020",
+)
 
 
 def surface_from_points(
@@ -80,144 +87,187 @@ def surface_from_points(
     Raises
     ------
     UploadError
-        ``points.no_columns`` when a coordinate or population column is
-        missing; ``points.no_valid_rows`` when no row is usable; the codes of
-        :func:`gridplan.inputs.tables.read_table_upload`; ``upload.bad_datum``.
+        ``points.missing_columns`` when a coordinate or population column is
+        missing (one problem per column); ``points.no_valid_rows`` when no
+        row is usable; the codes of :func:`gridplan.inputs.tables.read_table_upload`;
+        ``upload.bad_datum``.
     """
     datum_key = parse_datum(datum)
-    notes: list[str] = []
-    if isinstance(table_df_or_path, pd.DataFrame):
-        frame = table_df_or_path.reset_index(drop=True)
-        name = filename or "table"
-    else:
-        frame, load = read_table_upload(
-            table_df_or_path, filename, encoding=encoding, max_mb=max_mb
-        )
-        name = load.filename
-        notes += load.notes
-        if load.n_dropped:
-            notes.append(
-                f"{load.n_dropped} blank row(s) were skipped; row numbers below the first "
-                "blank row count only non-blank rows"
-            )
-    columns = list(frame.columns)
-    picked: dict[str, Any] = {}
-    missing: list[str] = []
-    for key, given, names in (
-        ("lon", lon_column, _LON_NAMES),
-        ("lat", lat_column, _LAT_NAMES),
-        ("population", population_column, _POP_NAMES),
-    ):
-        if given is not None:
-            col = given if given in columns else None
-            others: list[Any] = []
-        else:
-            col, others = _find_column(columns, names)
-        if col is None:
-            missing.append(given or key)
-        else:
-            picked[key] = col
-            if others:
-                notes.append(f"used column '{col}' for {key}; also found {others}")
-    if missing:
-        shown = ", ".join(map(str, columns))
+    frame, name, notes = _read_points(table_df_or_path, filename, encoding, max_mb)
+    picked, column_notes = _pick_columns(
+        list(frame.columns),
+        {"lon": lon_column, "lat": lat_column, "population": population_column},
+    )
+    notes += column_notes
+    pts = _checked_points(frame, picked)
+    notes += pts.notes
+    if not pts.usable.any():
         raise UploadError(
-            f"{name}: no column for {', '.join(missing)}; columns found: {shown}",
-            code="points.no_columns",
-            params={"missing": ", ".join(missing), "columns": shown},
+            f"{name}: no usable row among {len(frame)}",
+            code="points.no_valid_rows",
+            params={"filename": name, "n": len(frame)},
+            problems=[b.text("en") for b in pts.bad[:10]],
         )
 
+    grid, index = _grid_and_index(unit_set, cell_m)
+    sel = np.flatnonzero(pts.usable)
+    wlon, wlat = to_wgs84(pts.lon[sel], pts.lat[sel], datum_key)
+    if datum_key != "wgs84":
+        notes.append(f"coordinates converted from {datum_key.upper()} to WGS-84")
+    x, y = transformer("EPSG:4326", grid.crs).transform(wlon, wlat)
+    p = pts.population[sel]
+    population, index, inside, grid_notes = _sum_on_grid(
+        unit_set, grid, index, np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64), p
+    )
+    notes += grid_notes + _zone_note(unit_set)
+    surface = PopulationSurface(
+        grid=grid,
+        population=population,
+        unit_index=index,
+        unit_ids=_unit_ids(unit_set),
+        source="uploaded",
+        method=f"population points {name} ({datum_key}), summed per cell",
+    )
+    report = SurfaceReport(
+        kind="points",
+        input_total=float(p.sum()),
+        kept_total=surface.total,
+        dropped_population=float(p[~inside].sum()),
+        n_input=len(sel),
+        n_outside=int((~inside).sum()),
+        outside_rows=[int(v) for v in pts.rows[sel][~inside]],
+        bad_rows=pts.bad,
+        notes=notes,
+    )
+    return surface, report
+
+
+def _read_points(
+    table_df_or_path: pd.DataFrame | bytes | str | Path,
+    filename: str | None,
+    encoding: str | None,
+    max_mb: float | None,
+) -> tuple[pd.DataFrame, str, list[str]]:
+    """The table of points, the name messages use, and notes on reading it."""
+    if isinstance(table_df_or_path, pd.DataFrame):
+        return table_df_or_path.reset_index(drop=True), filename or "table", []
+    frame, load = read_table_upload(table_df_or_path, filename, encoding=encoding, max_mb=max_mb)
+    notes = list(load.notes)
+    if load.n_dropped:
+        notes.append(
+            f"{load.n_dropped} blank row(s) were skipped; row numbers below the first "
+            "blank row count only non-blank rows"
+        )
+    return frame, load.filename, notes
+
+
+@dataclass
+class _Points:
+    """The points' numbers, which rows can be used and why the others cannot."""
+
+    rows: NDArray[np.int64]  # spreadsheet rows: the header is row 1
+    lon: NDArray[np.float64]
+    lat: NDArray[np.float64]
+    population: NDArray[np.float64]
+    usable: NDArray[np.bool_]
+    bad: list[BadRow]
+    notes: list[str]
+
+
+def _checked_points(frame: pd.DataFrame, picked: dict[str, Any]) -> _Points:
+    """Every row checked: coordinates present, numbers, lon/lat in range and not swapped,
+    population present, a number and not negative (a row gets each problem it has)."""
     n = len(frame)
-    rows = np.arange(n) + 2  # spreadsheet rows: the header is row 1
-    lon, lon_missing, lon_bad = _numbers(frame[picked["lon"]])
-    lat, lat_missing, lat_bad = _numbers(frame[picked["lat"]])
-    pop, pop_missing, pop_bad = _numbers(frame[picked["population"]])
+    rows = np.arange(n) + 2
+    lon, lon_missing, lon_bad = column_numbers(frame[picked["lon"]])
+    lat, lat_missing, lat_bad = column_numbers(frame[picked["lat"]])
+    pop, pop_missing, pop_bad = column_numbers(frame[picked["population"]])
     bad: list[BadRow] = []
     usable = np.ones(n, dtype=bool)
 
     def flag(mask: NDArray[np.bool_], code: str, **cols: NDArray[Any]) -> None:
         for i in np.flatnonzero(mask):
-            params = {k: _fmt(v[i]) for k, v in cols.items()}
+            params = {k: cell_text(v[i]) for k, v in cols.items()}
             bad.append(BadRow(int(rows[i]), f"popsurface.row.{code}", params))
         usable[mask] = False
 
     raw_lon = frame[picked["lon"]].to_numpy(dtype=object)
     raw_lat = frame[picked["lat"]].to_numpy(dtype=object)
-    raw_pop = frame[picked["population"]].to_numpy(dtype=object)
     flag(lon_missing | lat_missing, "missing_coordinates")
     flag(lon_bad | lat_bad, "non_numeric_coordinates", lon=raw_lon, lat=raw_lat)
-    with np.errstate(invalid="ignore"):
-        swapped = in_china(lat, lon) & ~in_china(lon, lat)
-        out_of_range = ((np.abs(lon) > 180) | (np.abs(lat) > 90)) & ~swapped
+    swapped, out_of_range, elsewhere = lonlat_problems(lon, lat)
     flag(out_of_range, "bad_coordinates", lon=lon, lat=lat)
     flag(swapped, "swapped_coordinates", lon=lon, lat=lat)
     coord_ok = usable.copy()
     flag(pop_missing, "missing_population")
-    flag(pop_bad, "bad_population", value=raw_pop)
+    flag(pop_bad, "bad_population", value=frame[picked["population"]].to_numpy(dtype=object))
     with np.errstate(invalid="ignore"):
         flag(pop < 0, "negative_population", value=pop)
     bad.sort(key=lambda b: b.row)
-    n_foreign = int((coord_ok & ~in_china(lon, lat)).sum())
+    notes = []
+    n_foreign = int((coord_ok & elsewhere).sum())
     if n_foreign:
         notes.append(
             f"{n_foreign} point(s) lie outside China: check the coordinate columns and datum"
         )
-    if not usable.any():
-        problems = [b.text("en") for b in bad[:10]]
-        raise UploadError(
-            f"{name}: no usable row among {n}",
-            code="points.no_valid_rows",
-            params={"filename": name, "n": n},
-            problems=problems,
-        )
+    return _Points(rows, lon, lat, pop, usable, bad, notes)
 
-    grid, index = _grid_and_index(unit_set, cell_m)
-    sel = np.flatnonzero(usable)
-    wlon, wlat = to_wgs84(lon[sel], lat[sel], datum_key)
-    if datum_key != "wgs84":
-        notes.append(f"coordinates converted from {datum_key.upper()} to WGS-84")
-    x, y = _transformer("EPSG:4326", grid.crs).transform(wlon, wlat)
-    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+
+def _sum_on_grid(
+    unit_set: UnitSet,
+    grid: CellGrid,
+    index: NDArray[np.int32],
+    x: NDArray[np.float64],
+    y: NDArray[np.float64],
+    pop: NDArray[np.float64],
+) -> tuple[NDArray[np.float32], NDArray[np.int32], NDArray[np.bool_], list[str]]:
+    """Each point's population in its cell: population per cell, unit index, points kept, notes.
+
+    Only points in a unit count.  A point in a unit whose cell's centre lies
+    outside every unit (on the prefecture's edge) keeps its people: that
+    cell is given the point's unit.
+    """
     unit = _locate_in_units(unit_set, grid.crs, x, y)
     r, c, on_grid = grid.cell_of(x, y)
     inside = (unit >= 0) & on_grid
-    p = pop[sel]
     flat = r[inside] * grid.ncols + c[inside]
-    population = np.bincount(flat, weights=p[inside], minlength=grid.nrows * grid.ncols)
+    population = np.bincount(flat, weights=pop[inside], minlength=grid.nrows * grid.ncols)
     index = index.copy()
     flat_index = index.reshape(-1)
     orphan = flat_index[flat] < 0
+    notes = []
     if orphan.any():
         flat_index[flat[orphan]] = unit[inside][orphan]
         notes.append(
             f"{int(orphan.sum())} point(s) inside a unit fell in edge cells whose centre is "
             "outside every unit; those cells were given the point's unit"
         )
-    notes += _zone_note(unit_set)
-    surface = PopulationSurface(
-        grid=grid,
-        population=population.reshape(grid.shape).astype(np.float32),
-        unit_index=index,
-        unit_ids=_unit_ids(unit_set),
-        source="uploaded",
-        method=f"population points {name} ({datum_key}), summed per cell",
-    )
-    input_total = float(p.sum())
-    report = SurfaceReport(
-        kind="points",
-        input_total=input_total,
-        kept_total=surface.total,
-        dropped_population=float(p[~inside].sum()),
-        n_input=len(sel),
-        n_outside=int((~inside).sum()),
-        outside_rows=[int(v) for v in rows[sel][~inside]],
-        bad_rows=bad,
-        notes=notes,
-    )
-    return surface, report
+    return population.reshape(grid.shape).astype(np.float32), index, inside, notes
 
 
-def _fmt(value: Any) -> str:
-    if isinstance(value, float | np.floating):
-        return f"{float(value):g}"
-    return str(value)
+def _pick_columns(
+    columns: list[Any], given: dict[str, str | None]
+) -> tuple[dict[str, Any], list[str]]:
+    """The column read for lon, lat and population: the one given, else found by its name.
+
+    Raises ``points.missing_columns`` listing every field without a column.
+    """
+    names = {"lon": _LON_NAMES, "lat": _LAT_NAMES, "population": _POP_NAMES}
+    picked: dict[str, Any] = {}
+    notes: list[str] = []
+    missing: dict[str, tuple[str, ...]] = {}
+    for key, wanted in given.items():
+        others: list[Any] = []
+        if wanted is not None:
+            col = wanted if wanted in columns else None
+        else:
+            col, others = find_column(columns, names[key])
+        if col is None:
+            missing[key] = (wanted,) if wanted is not None else names[key]
+            continue
+        picked[key] = col
+        if others:
+            notes.append(f"used column '{col}' for {key}; also found {others}")
+    if missing:
+        raise missing_columns_error("points", missing, columns, UploadError)
+    return picked, notes

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import warnings
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import rasterio
 import rasterio.features
 import rasterio.warp
@@ -17,40 +18,51 @@ from numpy.typing import NDArray
 from rasterio.enums import Resampling
 
 from gridplan import settings
+from gridplan._validate import Problems
 from gridplan.errors import InputError, UploadError
-from gridplan.inputs.crs import geoms_to_wgs84
+from gridplan.inputs import crs as gcrs
+from gridplan.inputs.columns import cell_text, column_numbers, find_column
+from gridplan.inputs.files import _limit_mb, _warnings_as_notes
 from gridplan.inputs.raster import WARP_MEM_LIMIT_MB, _open_raster
 from gridplan.inputs.vector import parse_datum, read_vector_upload
 from gridplan.plan.units import UnitSet
-from gridplan.surface._common import (
-    _grid_and_index,
-    _label_of,
-    _limit_mb,
-    _locate_in_units,
-    _numbers,
-    _unit_ids,
-    _warning_notes,
-    _zone_note,
-)
 from gridplan.surface.grid import (
     CellGrid,
     PopulationSurface,
 )
-from gridplan.surface.points import _fmt
 from gridplan.surface.raster import _read_window
 from gridplan.surface.report import BadRow, SurfaceReport
+from gridplan.surface.unitgrid import _grid_and_index, _locate_in_units, _unit_ids, _zone_note
+
+#: Columns that name a polygon in notes, in order of preference.
+_LABEL_NAMES = ("name", "名称", "xzqmc", "乡镇", "乡镇名称", "街道", "单位", "unit_id", "code")
+
+
+def _label_of(frame: pd.DataFrame) -> list[str]:
+    """A name for each row of ``frame`` (its name column, else ``#<row>``), for notes."""
+    col, _ = find_column(list(frame.columns), _LABEL_NAMES)
+    if col is None:
+        return [f"#{i + 1}" for i in range(len(frame))]
+    return [str(v) if pd.notna(v) else f"#{i + 1}" for i, v in enumerate(frame[col])]
+
 
 # --------------------------------------------------------------------------------------
 # weights
 
 
 def _weights_on_grid(
-    weights: bytes | str | Path | NDArray[Any],
+    weights: bytes | str | Path | NDArray[Any] | None,
     grid: CellGrid,
-    *,
     max_mb: float | None,
-    filename: str | None,
-) -> tuple[NDArray[np.float64], str, list[str]]:
+    name: str | None,
+) -> tuple[NDArray[np.float64] | None, str | None, list[str]]:
+    """The weights on the grid (None without weights), their name, notes.
+
+    An array must have the grid's shape; a raster file is averaged onto the
+    cells.  The name defaults to the file's stem (``weights`` for an array).
+    """
+    if weights is None:
+        return None, name, []
     if isinstance(weights, np.ndarray):
         if weights.shape != grid.shape:
             raise InputError(
@@ -65,17 +77,16 @@ def _weights_on_grid(
                 f"weights have {int((w < 0).sum())} negative values",
                 code="weights.negative",
                 params={
-                    "filename": filename or "weights",
+                    "filename": name or "weights",
                     "n": int((w < 0).sum()),
                     "min": f"{float(w.min()):g}",
                 },
             )
-        return w, filename or "weights", []
+        return w, name or "weights", []
     limit = _limit_mb(max_mb)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        with _open_raster(weights, filename, limit) as (ds, name):
-            win = _read_window(ds, name, grid, 1, negative_code="weights")
+    with _warnings_as_notes() as reader_notes:
+        with _open_raster(weights, name, limit) as (ds, shown):
+            win = _read_window(ds, shown, grid, 1, negative_code="weights")
         dst = np.full(grid.shape, np.nan, dtype=np.float64)
         rasterio.warp.reproject(
             win.values,
@@ -89,12 +100,30 @@ def _weights_on_grid(
             resampling=Resampling.average,
             warp_mem_limit=WARP_MEM_LIMIT_MB,
         )
-    notes = list(win.notes) + _warning_notes(caught)
-    return np.nan_to_num(dst, nan=0.0), Path(name).stem, notes
+    notes = list(win.notes) + reader_notes
+    return np.nan_to_num(dst, nan=0.0), name or Path(shown).stem, notes
 
 
 # --------------------------------------------------------------------------------------
 # polygons
+
+
+def _check_layer(gdf: gpd.GeoDataFrame, population_column: str) -> None:
+    """A usable layer: a CRS, features and the population column (all problems at once)."""
+    problems = Problems("polygons.invalid", "cannot use the population polygon layer")
+    if gdf.crs is None:
+        problems.add("polygons.no_crs", "the polygon layer has no CRS")
+    if len(gdf) == 0:
+        problems.add("polygons.empty", "the polygon layer is empty")
+    if population_column not in gdf.columns:
+        shown = ", ".join(str(c) for c in gdf.columns if c != gdf.geometry.name)
+        problems.add(
+            "polygons.no_column",
+            f"no column {population_column!r}; columns: {shown}",
+            column=population_column,
+            columns=shown,
+        )
+    problems.raise_if_any()
 
 
 def surface_from_polygons(
@@ -150,70 +179,118 @@ def surface_from_polygons(
 
     Raises
     ------
+    InputError
+        ``polygons.invalid`` listing the problems ``polygons.no_crs``,
+        ``polygons.empty`` and ``polygons.no_column`` of the layer;
+        ``weights.shape`` when an array does not have the grid's shape.
     UploadError
-        ``polygons.no_crs``, ``polygons.empty``, ``polygons.no_column``,
         ``polygons.no_valid_rows``, ``weights.*`` and ``raster.*`` codes for
         the weight raster, and those of :func:`gridplan.inputs.vector.read_vector_upload`.
-    InputError
-        ``weights.shape`` when an array does not have the grid's shape.
     """
-    notes: list[str] = []
     datum_key = parse_datum(datum)
-    if isinstance(polygons_gdf, gpd.GeoDataFrame):
-        gdf = polygons_gdf
-        if datum_key != "wgs84" and gdf.crs is not None and gdf.crs.is_geographic:
-            gdf = gdf.to_crs(4326)
-            gdf = gdf.set_geometry(geoms_to_wgs84(gdf.geometry.to_numpy(), datum_key), crs=4326)
-            notes.append(f"polygons converted from {datum_key.upper()} to WGS-84")
-    else:
-        gdf, load = read_vector_upload(polygons_gdf, datum=datum_key, max_mb=max_mb)
-        notes += load.notes
-    if gdf.crs is None:
-        raise UploadError("the polygon layer has no CRS", code="polygons.no_crs", params={})
-    if len(gdf) == 0:
-        raise UploadError("the polygon layer is empty", code="polygons.empty", params={})
-    if population_column not in gdf.columns:
-        shown = ", ".join(str(c) for c in gdf.columns if c != gdf.geometry.name)
-        raise UploadError(
-            f"no column {population_column!r}; columns: {shown}",
-            code="polygons.no_column",
-            params={"column": population_column, "columns": shown},
-        )
+    gdf, notes = _read_polygons(polygons_gdf, datum_key, max_mb)
+    _check_layer(gdf, population_column)
     gdf = gdf.reset_index(drop=True)
     grid, index = _grid_and_index(unit_set, cell_m)
-    w_grid: NDArray[np.float64] | None = None
-    if weights is not None:
-        w_grid, stem, w_notes = _weights_on_grid(
-            weights, grid, max_mb=max_mb, filename=weights_name
-        )
-        weights_name = weights_name or stem
-        notes += w_notes
+    w_grid, weights_name, w_notes = _weights_on_grid(weights, grid, max_mb, weights_name)
+    notes += w_notes
 
+    zone_ids = set(map(str, unit_set.zones_without_polygon["unit_id"]))
+    checked = _checked_polygons(gdf, population_column, zone_ids)
+    if not checked.usable.any() and not checked.unplaced:
+        raise UploadError(
+            f"no usable polygon among {len(gdf)}",
+            code="polygons.no_valid_rows",
+            params={"n": len(gdf)},
+            problems=[b.text("en") for b in checked.bad[:10]],
+        )
+    sel = np.flatnonzero(checked.usable)
+    metric = gpd.GeoSeries(gdf.geometry.to_numpy()[sel], crs=gdf.crs).to_crs(grid.crs).to_numpy()
+    invalid = ~shapely.is_valid(metric)
+    if invalid.any():  # a polygon valid in lon/lat may self-intersect once projected
+        metric[invalid] = shapely.make_valid(metric[invalid])
+        notes.append(f"repaired {int(invalid.sum())} invalid polygon(s)")
+    p = checked.population[sel]
+    spread = _spread(unit_set, grid, index, metric, p, w_grid)
+    notes += spread.notes
+    fallback, outcome_notes = _outcome(_label_of(gdf), sel, spread)
+    notes += outcome_notes + _zone_note(unit_set)
+    dropped = ~spread.kept
+    surface = PopulationSurface(
+        grid=grid,
+        population=spread.population,
+        unit_index=spread.unit_index,
+        unit_ids=_unit_ids(unit_set),
+        source=f"{provenance}+modelled",
+        method="uniform" if w_grid is None else f"weighted by {weights_name}",
+        unplaced=checked.unplaced,
+    )
+    report = SurfaceReport(
+        kind="polygons",
+        input_total=float(p.sum()) + float(sum(checked.unplaced.values())),
+        kept_total=surface.total,
+        dropped_population=float(p[dropped].sum()),
+        n_input=len(sel) + len(checked.unplaced),
+        n_outside=int(dropped.sum()),
+        outside_rows=[int(sel[j]) + 1 for j in np.flatnonzero(dropped)],
+        bad_rows=checked.bad,
+        fallback_uniform=fallback,
+        notes=notes,
+    )
+    return surface, report
+
+
+def _read_polygons(
+    polygons_gdf: gpd.GeoDataFrame | bytes | str | Path, datum: gcrs.Datum, max_mb: float | None
+) -> tuple[gpd.GeoDataFrame, list[str]]:
+    """The polygon layer (a file read, or lon/lat of a web-map datum shifted to WGS-84), notes."""
+    if not isinstance(polygons_gdf, gpd.GeoDataFrame):
+        gdf, load = read_vector_upload(polygons_gdf, datum=datum, max_mb=max_mb)
+        return gdf, list(load.notes)
+    gdf = polygons_gdf
+    if datum == "wgs84" or gdf.crs is None or not gdf.crs.is_geographic:
+        return gdf, []
+    gdf = gdf.to_crs(4326)
+    gdf = gdf.set_geometry(gcrs.geoms_to_wgs84(gdf.geometry.to_numpy(), datum), crs=4326)
+    return gdf, [f"polygons converted from {datum.upper()} to WGS-84"]
+
+
+@dataclass
+class _Polygons:
+    """The polygons' totals, which can be spread, why the others cannot, and the totals of
+    functional zones without a polygon (counted, not drawn)."""
+
+    population: NDArray[np.float64]
+    usable: NDArray[np.bool_]
+    bad: list[BadRow]
+    unplaced: dict[str, float]
+
+
+def _checked_polygons(
+    gdf: gpd.GeoDataFrame, population_column: str, zone_ids: set[str]
+) -> _Polygons:
+    """Every feature checked: a population (a number, not negative) and a polygon.
+
+    A feature without geometry that is a functional zone of the units (by
+    ``unit_id``) keeps its total as unplaced; any other is a bad row.
+    """
     n = len(gdf)
-    labels = _label_of(gdf)
-    pop, pop_missing, pop_bad = _numbers(gdf[population_column])
+    pop, pop_missing, pop_bad = column_numbers(gdf[population_column])
     geoms = gdf.geometry.to_numpy()
     bad: list[BadRow] = []
     usable = np.ones(n, dtype=bool)
     unplaced: dict[str, float] = {}
-    zone_ids = set(map(str, unit_set.zones_without_polygon["unit_id"]))
     no_geom = shapely.is_missing(geoms) | shapely.is_empty(geoms)
     for i in np.flatnonzero(pop_missing):
         bad.append(BadRow(int(i) + 1, "popsurface.row.missing_population"))
+    raw = gdf[population_column]
     for i in np.flatnonzero(pop_bad):
-        bad.append(
-            BadRow(
-                int(i) + 1,
-                "popsurface.row.bad_population",
-                {"value": str(gdf[population_column].iat[i])},
-            )
-        )
+        bad.append(BadRow(int(i) + 1, "popsurface.row.bad_population", {"value": str(raw.iat[i])}))
     with np.errstate(invalid="ignore"):
         negative = pop < 0
     for i in np.flatnonzero(negative):
-        bad.append(
-            BadRow(int(i) + 1, "popsurface.row.negative_population", {"value": _fmt(pop[i])})
-        )
+        value = {"value": cell_text(pop[i])}
+        bad.append(BadRow(int(i) + 1, "popsurface.row.negative_population", value))
     usable &= ~(pop_missing | pop_bad | negative)
     if "unit_id" in gdf.columns:
         for i in np.flatnonzero(no_geom & usable):
@@ -223,66 +300,49 @@ def surface_from_polygons(
     for i in np.flatnonzero(no_geom & usable):
         bad.append(BadRow(int(i) + 1, "popsurface.row.no_geometry"))
     usable &= ~no_geom
-    types = shapely.get_type_id(geoms)
-    not_poly = usable & ~np.isin(types, (3, 6))
+    not_poly = usable & ~np.isin(shapely.get_type_id(geoms), (3, 6))
     for i in np.flatnonzero(not_poly):
         bad.append(BadRow(int(i) + 1, "popsurface.row.not_polygon"))
     usable &= ~not_poly
     bad.sort(key=lambda b: b.row)
-    if not usable.any() and not unplaced:
-        raise UploadError(
-            f"no usable polygon among {n}",
-            code="polygons.no_valid_rows",
-            params={"n": n},
-            problems=[b.text("en") for b in bad[:10]],
-        )
+    return _Polygons(pop, usable, bad, unplaced)
 
-    sel = np.flatnonzero(usable)
-    metric = gpd.GeoSeries(geoms[sel], crs=gdf.crs).to_crs(grid.crs).to_numpy()
-    invalid = ~shapely.is_valid(metric)
-    if invalid.any():
-        metric[invalid] = shapely.make_valid(metric[invalid])
-        notes.append(f"repaired {int(invalid.sum())} invalid polygon(s)")
-    k = len(sel)
-    if k:
-        poly_index = rasterio.features.rasterize(
-            [(g, j) for j, g in enumerate(metric)],
-            out_shape=grid.shape,
-            transform=grid.transform,
-            fill=-1,
-            dtype="int32",
-        ).reshape(-1)
-    else:
-        poly_index = np.full(grid.nrows * grid.ncols, -1, dtype=np.int32)
+
+@dataclass
+class _Spread:
+    """The polygons' totals on the grid."""
+
+    population: NDArray[np.float32]
+    unit_index: NDArray[np.int32]
+    kept: NDArray[np.bool_]  # per polygon: its total is on the grid
+    zero_weight: NDArray[np.bool_]  # per polygon: spread uniformly, all its weights being 0
+    notes: list[str]
+
+
+def _spread(
+    unit_set: UnitSet,
+    grid: CellGrid,
+    index: NDArray[np.int32],
+    metric: NDArray[np.object_],
+    pop: NDArray[np.float64],
+    w_grid: NDArray[np.float64] | None,
+) -> _Spread:
+    """Each polygon's total over its cells in units (by weight), or in its point's cell if tiny.
+
+    A polygon counts as inside when at least ``1 - outside_tolerance_share``
+    of its cells lie in units; where polygons overlap, the later one holds
+    the shared cells.
+    """
+    k = len(metric)
+    poly_index = _polygon_cells(metric, grid)
     uidx = index.reshape(-1).copy()
-    in_units = uidx >= 0
     has_poly = poly_index >= 0
     n_cells = np.bincount(poly_index[has_poly], minlength=k)
-    cell_sel = has_poly & in_units
+    cell_sel = has_poly & (uidx >= 0)
     n_in = np.bincount(poly_index[cell_sel], minlength=k)
-    p = pop[sel]
     population = np.zeros(grid.nrows * grid.ncols, dtype=np.float64)
-
-    # polygons too small to hold a cell centre: their representative point's cell
-    tiny = np.flatnonzero(n_cells == 0)
-    tiny_ok = np.zeros(k, dtype=bool)
-    if len(tiny):
-        rep = shapely.point_on_surface(metric[tiny])
-        rx, ry = shapely.get_x(rep), shapely.get_y(rep)
-        unit = _locate_in_units(unit_set, grid.crs, rx, ry)
-        r, c, ok = grid.cell_of(rx, ry)
-        for j, u_pos, rr, cc, good in zip(tiny, unit, r, c, ok, strict=True):
-            if u_pos < 0 or not good:
-                continue
-            flat = rr * grid.ncols + cc
-            population[flat] += p[j]
-            if uidx[flat] < 0:
-                uidx[flat] = u_pos
-            tiny_ok[j] = True
-        notes.append(
-            f"{len(tiny)} polygon(s) too small to hold a cell centre: their population went "
-            "to the cell holding their representative point"
-        )
+    notes: list[str] = []
+    tiny_ok = _place_tiny(unit_set, grid, metric, pop, n_cells, population, uidx, notes)
 
     share_in = np.divide(n_in, n_cells, out=np.zeros(k), where=n_cells > 0)
     spread = (n_cells > 0) & (share_in >= 1.0 - settings.outside_tolerance_share) & (n_in > 0)
@@ -295,52 +355,102 @@ def surface_from_polygons(
     cell_poly = np.where(cell_sel, poly_index, -1)
     cell_poly = np.where((cell_poly >= 0) & spread[np.clip(cell_poly, 0, None)], cell_poly, -1)
     active = cell_poly >= 0
-    w_cell = np.ones(active.sum(), dtype=np.float64)
-    fallback: list[str] = []
-    if w_grid is not None:
-        w_cell = w_grid.reshape(-1)[active]
-        wsum = np.bincount(cell_poly[active], weights=w_cell, minlength=k)
-        zero = spread & (wsum <= 0)
-        if zero.any():
-            w_cell = np.where(zero[cell_poly[active]], 1.0, w_cell)
-            fallback = [labels[sel[j]] for j in np.flatnonzero(zero)]
-            notes.append(
-                f"{len(fallback)} polygon(s) have zero weight in every cell and were spread "
-                "uniformly: " + ", ".join(fallback[:10])
-            )
+    w_cell, zero = _cell_weights(w_grid, cell_poly, active, spread, k)
     wsum = np.bincount(cell_poly[active], weights=w_cell, minlength=k)
     cp = cell_poly[active]
-    population[active] += p[cp] * w_cell / wsum[cp]
+    population[active] += pop[cp] * w_cell / wsum[cp]
+    return _Spread(
+        population.reshape(grid.shape).astype(np.float32),
+        uidx.reshape(grid.shape).astype(np.int32),
+        spread | tiny_ok,
+        zero,
+        notes,
+    )
 
-    kept_poly = spread | tiny_ok
-    dropped_poly = ~kept_poly
-    surface = PopulationSurface(
-        grid=grid,
-        population=population.reshape(grid.shape).astype(np.float32),
-        unit_index=uidx.reshape(grid.shape).astype(np.int32),
-        unit_ids=_unit_ids(unit_set),
-        source=f"{provenance}+modelled",
-        method="uniform" if w_grid is None else f"weighted by {weights_name}",
-        unplaced=unplaced,
-    )
-    if dropped_poly.any():
-        names = [labels[sel[j]] for j in np.flatnonzero(dropped_poly)]
+
+def _outcome(
+    labels: list[str], sel: NDArray[np.intp], spread: _Spread
+) -> tuple[list[str], list[str]]:
+    """The polygons spread uniformly for want of weight, and notes naming them and the dropped."""
+    fallback = [labels[sel[j]] for j in np.flatnonzero(spread.zero_weight)]
+    notes = []
+    if fallback:
         notes.append(
-            f"{len(names)} polygon(s) lie outside the units and were dropped: "
-            + ", ".join(names[:10])
+            f"{len(fallback)} polygon(s) have zero weight in every cell and were spread "
+            "uniformly: " + ", ".join(fallback[:10])
         )
-    notes += _zone_note(unit_set)
-    input_total = float(p.sum()) + float(sum(unplaced.values()))
-    report = SurfaceReport(
-        kind="polygons",
-        input_total=input_total,
-        kept_total=surface.total,
-        dropped_population=float(p[dropped_poly].sum()),
-        n_input=k + len(unplaced),
-        n_outside=int(dropped_poly.sum()),
-        outside_rows=[int(sel[j]) + 1 for j in np.flatnonzero(dropped_poly)],
-        bad_rows=bad,
-        fallback_uniform=fallback,
-        notes=notes,
+    dropped = [labels[sel[j]] for j in np.flatnonzero(~spread.kept)]
+    if dropped:
+        notes.append(
+            f"{len(dropped)} polygon(s) lie outside the units and were dropped: "
+            + ", ".join(dropped[:10])
+        )
+    return fallback, notes
+
+
+def _polygon_cells(metric: NDArray[np.object_], grid: CellGrid) -> NDArray[np.int32]:
+    """Per cell (flat), the position of the polygon holding its centre (the last one), or -1."""
+    if not len(metric):
+        return np.full(grid.nrows * grid.ncols, -1, dtype=np.int32)
+    cells: NDArray[np.int32] = rasterio.features.rasterize(
+        [(g, j) for j, g in enumerate(metric)],
+        out_shape=grid.shape,
+        transform=grid.transform,
+        fill=-1,
+        dtype="int32",
+    ).reshape(-1)
+    return cells
+
+
+def _place_tiny(
+    unit_set: UnitSet,
+    grid: CellGrid,
+    metric: NDArray[np.object_],
+    pop: NDArray[np.float64],
+    n_cells: NDArray[np.int64],
+    population: NDArray[np.float64],
+    uidx: NDArray[np.int32],
+    notes: list[str],
+) -> NDArray[np.bool_]:
+    """Polygons too small to hold a cell centre: their total in their representative point's
+    cell (adding to ``population``, giving the cell a unit if it had none).  Which were placed."""
+    tiny = np.flatnonzero(n_cells == 0)
+    placed = np.zeros(len(metric), dtype=bool)
+    if not len(tiny):
+        return placed
+    rep = shapely.point_on_surface(metric[tiny])
+    rx, ry = shapely.get_x(rep), shapely.get_y(rep)
+    unit = _locate_in_units(unit_set, grid.crs, rx, ry)
+    r, c, ok = grid.cell_of(rx, ry)
+    for j, u_pos, rr, cc, good in zip(tiny, unit, r, c, ok, strict=True):
+        if u_pos < 0 or not good:
+            continue
+        flat = rr * grid.ncols + cc
+        population[flat] += pop[j]
+        if uidx[flat] < 0:
+            uidx[flat] = u_pos
+        placed[j] = True
+    notes.append(
+        f"{len(tiny)} polygon(s) too small to hold a cell centre: their population went "
+        "to the cell holding their representative point"
     )
-    return surface, report
+    return placed
+
+
+def _cell_weights(
+    w_grid: NDArray[np.float64] | None,
+    cell_poly: NDArray[np.int32],
+    active: NDArray[np.bool_],
+    spread: NDArray[np.bool_],
+    k: int,
+) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
+    """The weight of each active cell (1 without weights) and the polygons whose weights are
+    all 0, which are spread uniformly instead."""
+    if w_grid is None:
+        return np.ones(active.sum(), dtype=np.float64), np.zeros(k, dtype=bool)
+    w_cell = w_grid.reshape(-1)[active]
+    wsum = np.bincount(cell_poly[active], weights=w_cell, minlength=k)
+    zero = spread & (wsum <= 0)
+    if zero.any():
+        w_cell = np.where(zero[cell_poly[active]], 1.0, w_cell)
+    return w_cell, zero

@@ -43,7 +43,6 @@ the people, ``average`` 0.4-2 %.  Totals are exact either way.
 from __future__ import annotations
 
 import math
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -59,29 +58,22 @@ from numpy.typing import NDArray
 from rasterio.enums import Resampling
 
 from gridplan.errors import InputError
+from gridplan.inputs.crs import overlaps_china, transformer
+from gridplan.inputs.files import _bounds_text, _limit_mb, _short, _warnings_as_notes
 from gridplan.inputs.raster import (
     MAX_WINDOW_PIXELS,
     WARP_MEM_LIMIT_MB,
-    _bounds_text,
     _open_raster,
     _pixel_window,
     _raster_error,
-    _short,
 )
 from gridplan.plan.units import UnitSet
-from gridplan.surface._common import (
-    _grid_and_index,
-    _limit_mb,
-    _transformer,
-    _unit_ids,
-    _warning_notes,
-    _zone_note,
-)
 from gridplan.surface.grid import (
     CellGrid,
     PopulationSurface,
 )
 from gridplan.surface.report import SurfaceReport
+from gridplan.surface.unitgrid import _grid_and_index, _unit_ids, _zone_note
 
 # --------------------------------------------------------------------------------------
 # rasters
@@ -117,7 +109,7 @@ def _footprint_share(win: _RasterWindow, grid: CellGrid) -> NDArray[np.float64]:
     shape = win.values.shape
     minx, miny, maxx, maxy = grid.bounds
     box = shapely.segmentize(shapely.box(minx, miny, maxx, maxy), (maxx - minx + maxy - miny) / 200)
-    to_src = _transformer(grid.crs, win.crs)
+    to_src = transformer(grid.crs, win.crs)
     ring = np.asarray(box.exterior.coords)
     sx, sy = to_src.transform(ring[:, 0], ring[:, 1])
     poly = shapely.make_valid(shapely.Polygon(np.column_stack([sx, sy])))
@@ -144,7 +136,7 @@ def _pixel_area(win: _RasterWindow, crs: str) -> NDArray[np.float64]:
     h, w = win.values.shape
     rows = np.arange(h, dtype=np.float64)
     col = np.full(h, w / 2.0)
-    to_dst = _transformer(win.crs, crs)
+    to_dst = transformer(win.crs, crs)
     xs, ys = [], []
     for dc, dr in ((0, 0), (1, 0), (1, 1), (0, 1)):
         x, y = _xy(win.transform, col + dc, rows + dr)
@@ -273,53 +265,64 @@ def surface_from_raster(
     """
     limit = _limit_mb(max_mb)
     grid, index = _grid_and_index(unit_set, cell_m)
-    method: Literal["sum", "average"] = resampling or ("sum" if GDAL_HAS_SUM else "average")
-    if method not in ("sum", "average"):
-        raise InputError(f"resampling must be 'sum' or 'average', got {resampling!r}")
-    if method == "sum" and not GDAL_HAS_SUM:
-        raise InputError(f"GDAL {rasterio.__gdal_version__} has no 'sum' resampling (needs 3.1)")
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
+    method = _resampling_method(resampling)
+    with _warnings_as_notes() as reader_notes:
         with _open_raster(path_or_bytes, filename, limit) as (ds, name):
             win = _read_window(ds, name, grid, band, negative_code="raster")
         counts, raw, target = _resample_counts(win, grid, method)
     inside = index >= 0
-    population = np.where(inside, counts, 0.0).astype(np.float32)
     surface = PopulationSurface(
         grid=grid,
-        population=population,
+        population=np.where(inside, counts, 0.0).astype(np.float32),
         unit_index=index,
         unit_ids=_unit_ids(unit_set),
         source="uploaded",
         method=f"population raster {name}, resampled by {method}",
     )
-    kept = surface.total
-    outside_cells = (~inside) & (counts > 0)
-    notes = list(win.notes)
-    notes += _warning_notes(caught)
     factor = target / raw if raw > 0 else 1.0
-    notes.append(
+    notes = [
+        *win.notes,
+        *reader_notes,
+        *_resampling_notes(method, raw, target, float(np.nansum(win.values))),
+        *_zone_note(unit_set),
+    ]
+    report = SurfaceReport(
+        kind="raster",
+        input_total=target,
+        kept_total=surface.total,
+        dropped_population=float(counts[~inside].sum()) if raw > 0 else target,
+        n_input=int(np.count_nonzero(np.nan_to_num(win.values) > 0)),
+        n_outside=int(((~inside) & (counts > 0)).sum()),
+        correction_factor=factor,
+        notes=notes,
+    )
+    return surface, report
+
+
+def _resampling_method(resampling: str | None) -> Literal["sum", "average"]:
+    """The resampling asked for, or the default: ``sum`` where GDAL has it."""
+    if not resampling:
+        return "sum" if GDAL_HAS_SUM else "average"
+    if resampling not in ("sum", "average"):
+        raise InputError(f"resampling must be 'sum' or 'average', got {resampling!r}")
+    if resampling == "sum" and not GDAL_HAS_SUM:
+        raise InputError(f"GDAL {rasterio.__gdal_version__} has no 'sum' resampling (needs 3.1)")
+    return "sum" if resampling == "sum" else "average"
+
+
+def _resampling_notes(method: str, raw: float, target: float, window_total: float) -> list[str]:
+    """How far GDAL's total was from the raster's and how it was corrected; what was not used."""
+    factor = target / raw if raw > 0 else 1.0
+    notes = [
         f"GDAL '{method}' resampling gave {raw:,.1f} people for {target:,.1f} over the grid's "
         f"extent; rescaled by {factor:.8f}"
-    )
-    window_total = float(np.nansum(win.values))
+    ]
     if window_total > target * (1 + 1e-9) + 1e-6:
         notes.append(
             f"{window_total - target:,.1f} people of the pixels read lie outside the "
             "prefecture's extent and were not used"
         )
-    notes += _zone_note(unit_set)
-    report = SurfaceReport(
-        kind="raster",
-        input_total=target,
-        kept_total=kept,
-        dropped_population=float(counts[~inside].sum()) if raw > 0 else target,
-        n_input=int(np.count_nonzero(np.nan_to_num(win.values) > 0)),
-        n_outside=int(outside_cells.sum()),
-        correction_factor=factor,
-        notes=notes,
-    )
-    return surface, report
+    return notes
 
 
 @dataclass
@@ -344,13 +347,7 @@ def _read_window(
         local = rasterio.warp.transform_bounds(grid.crs, ds.crs, *grid.bounds, densify_pts=51)
     except Exception as exc:  # PROJ/GDAL errors for exotic or broken CRSs
         raise _raster_error("unreadable", name, detail=_short(exc)) from exc
-    if not (
-        np.all(np.isfinite(wgs))
-        and wgs[0] <= 137.8347
-        and wgs[2] >= 72.004
-        and wgs[1] <= 55.8271
-        and wgs[3] >= 0.8293
-    ):
+    if not overlaps_china(wgs):
         raise _raster_error("not_in_china", name, bounds=_bounds_text(wgs))
     win = _pixel_window(ds.transform, ds.width, ds.height, local, pad)
     if win is None:

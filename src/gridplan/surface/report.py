@@ -25,7 +25,7 @@ class BadRow:
 
     def text(self, lang: Lang = "zh") -> str:
         reason = t(self.code, lang, **self.params)
-        return f"第 {self.row} 行：{reason}" if lang == "zh" else f"Row {self.row}: {reason}"
+        return t("popsurface.bad_row", lang, row=self.row, reason=reason)
 
 
 @dataclass
@@ -93,7 +93,7 @@ class SurfaceReport:
                     "popsurface.fallback_uniform",
                     lang,
                     n=len(self.fallback_uniform),
-                    names="、".join(self.fallback_uniform[:10]),
+                    names=t("sep.enum", lang).join(self.fallback_uniform[:10]),
                 )
             )
         if self.bad_rows:

@@ -22,7 +22,8 @@ import rasterio.windows
 from affine import Affine
 
 from gridplan.errors import DownloadError, InputError
-from gridplan.inputs.raster import _MB, _pixel_window, _raster_error, _short
+from gridplan.inputs.files import _MB, _short
+from gridplan.inputs.raster import _pixel_window, _raster_error
 from gridplan.plan.units import UnitSet
 
 #: Default size cap of :func:`download_worldpop`, in MB.  WorldPop's whole-China
