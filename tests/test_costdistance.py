@@ -17,8 +17,9 @@ from gridplan.i18n import MESSAGES, error_text
 from gridplan.surface.grid import CellGrid
 from gridplan.travel.base import TravelTimeModel
 from gridplan.travel.costdistance import cost_distance
-from gridplan.travel.friction import LANDCOVER_SPEEDS_KMH, speed_surface, tobler_factor
+from gridplan.travel.friction import speed_surface, tobler_factor
 from gridplan.travel.raster import RasterModel
+from gridplan.travel.speeds import LANDCOVER_SPEEDS_KMH
 
 CELL = 100.0
 ENGINES = ["buckets", "scipy"]
@@ -239,9 +240,10 @@ def test_landcover_table():
         ("drive", "residential", 20.0),
         ("walk", "primary", 4.8),
         ("walk", "motorway", 4.0),  # no walking on expressways: cropland speed stays
-        ("ebike", "primary", 18.0),
-        ("drive", ["residential", "primary"], 50.0),  # osmnx lists: fastest counts
-        ("drive", "proposed", 4.0),  # unknown class ignored
+        ("ebike", "primary", 15.0),
+        ("drive", ["residential", "primary"], 20.0),  # osmnx lists: the slowest counts
+        ("drive", "proposed", 4.0),  # closed class ignored
+        ("drive", "some_local_tag", 20.0),  # unknown class: like "road"
     ],
 )
 def test_roads_raise_speed_along_the_road(mode, cls, expected):

@@ -23,7 +23,7 @@ from gridplan.surface.grid import CellGrid, PopulationSurface
 from gridplan.travel.graph import build_road_graph
 from gridplan.travel.network import NetworkModel
 from gridplan.travel.roads import load_roads
-from gridplan.travel.roadspeeds import ROAD_SPEEDS_KMH, edge_speed_kmh, parse_maxspeed
+from gridplan.travel.speeds import ROAD_SPEEDS_KMH, edge_speed_kmh, parse_maxspeed
 
 DATA = Path(__file__).parent / "data"
 FIXTURE = DATA / "roads_sample.osm"

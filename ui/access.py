@@ -29,8 +29,8 @@ from gridplan.surface.layers import raster_on_grid
 from gridplan.surface.worldpop import fetch_worldpop
 from gridplan.travel.base import TravelTimeModel, TravelTimes, speed_m_per_min
 from gridplan.travel.models import make_model
-from gridplan.travel.modes import DEFAULT_DETOUR
 from gridplan.travel.roads import load_roads
+from gridplan.travel.speeds import DEFAULT_DETOUR
 from gridplan.travel.straight import StraightLineModel
 from ui import state
 from ui.texts import lang, tr

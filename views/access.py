@@ -27,7 +27,7 @@ from gridplan.i18n import error_text
 from gridplan.inputs.boundaries import load_prefecture_outline
 from gridplan.report.coveragemap import render_coverage_map_png
 from gridplan.report.webmap import coverage_image, minute_bands, minutes_image
-from gridplan.travel.modes import MODE_SPEED_SOURCES, MODE_SPEEDS_KMH
+from gridplan.travel.speeds import MODE_SPEED_SOURCES, MODE_SPEEDS_KMH
 from ui import access, state
 from ui.mapview import fitted_deck, image_layer, outline_layer
 from ui.texts import lang, tr

@@ -16,8 +16,8 @@ from gridplan.errors import InputError
 from gridplan.surface.grid import CellGrid
 from gridplan.travel.costdistance import cost_distance
 from gridplan.travel.friction import speed_surface as raster_speed_surface
-from gridplan.travel.modes import DEFAULT_DETOUR, MODE_SPEEDS_KMH
 from gridplan.travel.raster import RasterModel
+from gridplan.travel.speeds import DEFAULT_DETOUR, MODE_SPEEDS_KMH
 
 ReachModel = Literal["straight", "raster", "network"]
 REACH_MODELS: tuple[str, ...] = ("straight", "raster", "network")
@@ -266,7 +266,7 @@ def facility_reach(
         are rows of this array.
     model
         ``straight``: straight line × ``detour`` at ``speed_kmh`` (default
-        :data:`~gridplan.travel.modes.MODE_SPEEDS_KMH` ``["walk"]``), the same
+        :data:`~gridplan.travel.speeds.MODE_SPEEDS_KMH` ``["walk"]``), the same
         minutes as :class:`~gridplan.travel.straight.StraightLineModel`.  Found with
         a k-d tree of the masked cell centres
         (``cKDTree.sparse_distance_matrix`` with radius ``max_minutes ×

@@ -18,7 +18,7 @@ from gridplan.plan.townships import reference_townships
 from gridplan.plan.units import UnitSet
 from gridplan.surface.grid import PopulationSurface
 from gridplan.travel.base import check_detour, speed_m_per_min
-from gridplan.travel.modes import DEFAULT_DETOUR, MODE_SPEEDS_KMH
+from gridplan.travel.speeds import DEFAULT_DETOUR, MODE_SPEEDS_KMH
 
 _LOCATION_RE = re.compile(r"WGS-84\s+(-?\d+(?:\.\d+)?),\s*(-?\d+(?:\.\d+)?)")
 _LEGAL_PARENT_RE = re.compile(r"legally in ([^)）\s]+)")

@@ -17,8 +17,8 @@ from gridplan.siting.demand import Demand
 from gridplan.surface.grid import CellGrid
 from gridplan.travel.base import TravelTimeModel
 from gridplan.travel.costdistance import cost_distance
-from gridplan.travel.modes import DEFAULT_DETOUR, MODE_SPEEDS_KMH
 from gridplan.travel.raster import RasterModel
+from gridplan.travel.speeds import DEFAULT_DETOUR, MODE_SPEEDS_KMH
 from gridplan.travel.straight import StraightLineModel
 
 if TYPE_CHECKING:
@@ -255,7 +255,7 @@ def cost_matrix_straight(
     """Straight-line minutes (distance × ``detour`` / ``speed``) of demand × candidate pairs.
 
     ``speed`` is km/h or a mode (``walk``, ``ebike``, ``drive``: the
-    :data:`~gridplan.travel.modes.MODE_SPEEDS_KMH`).  With ``max_minutes`` only
+    :data:`~gridplan.travel.speeds.MODE_SPEEDS_KMH`).  With ``max_minutes`` only
     the pairs within it are found (k-d trees, ``sparse_distance_matrix``);
     without it the matrix is dense (at most :data:`MAX_DENSE_PAIRS` pairs).
     The minutes are those of :class:`~gridplan.travel.straight.StraightLineModel`.

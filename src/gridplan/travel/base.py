@@ -21,15 +21,13 @@ Models
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
 
 from gridplan.errors import InputError
 from gridplan.surface.grid import CellGrid
-
-Mode = Literal["walk", "ebike", "drive"]
 
 
 @dataclass

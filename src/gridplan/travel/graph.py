@@ -17,7 +17,7 @@ from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
 
 from gridplan.errors import InputError
-from gridplan.travel.roadspeeds import ROAD_SPEEDS_KMH, _both, edge_speed_kmh
+from gridplan.travel.speeds import ROAD_SPEEDS_KMH, edge_speed_kmh
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -425,6 +425,10 @@ def build_road_graph(
         densify_m=densify_m,
         tree=cKDTree(xy[snappable]) if len(snappable) else None,
     )
+
+
+def _both(zh: str, en: str) -> str:
+    return f"{zh} / {en}"
 
 
 def _float(value: Any) -> float:

@@ -9,7 +9,7 @@ from numpy.typing import NDArray
 
 from gridplan.errors import InputError
 from gridplan.travel.base import TravelTimeModel
-from gridplan.travel.modes import DEFAULT_DETOUR, MODE_SPEEDS_KMH
+from gridplan.travel.speeds import DEFAULT_DETOUR, MODE_SPEEDS_KMH
 from gridplan.travel.straight import StraightLineModel
 
 

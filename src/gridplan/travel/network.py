@@ -18,22 +18,15 @@ and so on, which OSMnx would otherwise turn into "edges".
 
 Speeds
 ------
-:data:`ROAD_SPEEDS_KMH` gives the speed of each OSM ``highway`` class per
-mode; a class missing from a mode's table cannot be used in that mode (no
-walking or e-bike on motorways, no car on footways).  These are planning
-assumptions, not measurements; see the table's comment for their basis.
+:data:`~gridplan.travel.speeds.ROAD_SPEEDS_KMH` gives the speed of each OSM
+``highway`` class per mode; a class missing from a mode's table cannot be
+used in that mode (no walking or e-bike on motorways, no car on footways).
+These are planning assumptions, not measurements; see the table's comment for
+their basis.  Each edge's speed follows
+:func:`~gridplan.travel.speeds.road_speed_kmh` (lists of classes, unknown and
+closed classes, ``maxspeed`` for cars), the rules the raster model applies to
+its road lines too.
 
-* ``highway`` lists (OSMnx merges ways when simplifying): the edge is usable
-  only if every listed class is, at the slowest listed speed (conservative).
-* Classes OSM does not define (typos, local tags) are treated like ``road``
-  (OSM's "unknown class"); closed classes (``construction``, ``proposed``,
-  ``abandoned`` ...) are never used.  An edge without ``highway`` (a
-  hand-built graph) is a ``road``.
-* ``maxspeed`` (car only): when parseable (``"60"``, ``"60 km/h"``,
-  ``"30 mph"``, lists) the speed is ``min(class speed, maxspeed)``.  The class
-  speeds are average operating speeds, below the usual posted limits, so a
-  posted limit can only lower them (a 30 km/h school zone on a primary road);
-  it never raises them.
 * One-way streets (car only): the direction of travel comes from the graph's
   directed edges, as OSMnx builds them (a two-way street has edges both ways,
   a ``oneway=yes`` street only one, ``oneway=-1`` the reverse one).  Walking
@@ -113,12 +106,12 @@ from gridplan.travel.graph import (
     _EPS_MIN,
     DEFAULT_DENSIFY_M,
     RoadGraph,
+    _both,
     _points_reached,
     _with_direct_walk,
     build_road_graph,
 )
-from gridplan.travel.modes import DEFAULT_DETOUR, MODE_SPEEDS_KMH
-from gridplan.travel.roadspeeds import NETWORK_MODES, ROAD_SPEEDS_KMH, _both
+from gridplan.travel.speeds import DEFAULT_DETOUR, MODE_SPEEDS_KMH, MODES, ROAD_SPEEDS_KMH
 
 if TYPE_CHECKING:
     pass
@@ -141,7 +134,7 @@ class NetworkModel:
         node ``x``/``y`` in ``graph.graph["crs"]``, default EPSG:4326; edge
         ``length`` in metres, ``highway``, ``maxspeed``, optional ``geometry``).
     mode
-        ``walk``, ``ebike`` or ``drive`` (speeds: :data:`ROAD_SPEEDS_KMH`).
+        ``walk``, ``ebike`` or ``drive`` (speeds: :data:`~gridplan.travel.speeds.ROAD_SPEEDS_KMH`).
     cutoff_min
         Times above this are ``inf``; a time equal to it is kept.
     offroad_speed_kmh, offroad_detour
@@ -187,11 +180,11 @@ class NetworkModel:
 
     def _parameter_problems(self) -> list[str]:
         p: list[str] = []
-        if self.mode not in NETWORK_MODES:
+        if self.mode not in MODES:
             p.append(
                 _both(
-                    f"出行方式须为 {'/'.join(NETWORK_MODES)}，当前为 {self.mode!r}",
-                    f"mode must be one of {', '.join(NETWORK_MODES)}, got {self.mode!r}",
+                    f"出行方式须为 {'/'.join(MODES)}，当前为 {self.mode!r}",
+                    f"mode must be one of {', '.join(MODES)}, got {self.mode!r}",
                 )
             )
         if not (isinstance(self.cutoff_min, (int, float)) and self.cutoff_min > 0):

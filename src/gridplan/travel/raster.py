@@ -12,18 +12,17 @@ from numpy.typing import NDArray
 from gridplan._validate import positive
 from gridplan.errors import InputError
 from gridplan.surface.grid import CellGrid
-from gridplan.travel.base import Mode, TravelTimes
+from gridplan.travel.base import TravelTimes
 from gridplan.travel.costdistance import cost_distance
 from gridplan.travel.friction import (
     ENGINES,
-    MODES,
-    OFFROAD_SPEEDS_KMH,
     TOBLER_RULES,
     Engine,
     ToblerRule,
     _Problems,
     speed_surface,
 )
+from gridplan.travel.speeds import MODES, OFFROAD_SPEEDS_KMH, Mode
 
 if TYPE_CHECKING:
     import geopandas as gpd

@@ -10,7 +10,7 @@ from scipy.spatial import cKDTree
 
 from gridplan.surface.grid import CellGrid
 from gridplan.travel.base import TravelTimes, check_detour, speed_m_per_min
-from gridplan.travel.modes import DEFAULT_DETOUR, MODE_SPEEDS_KMH
+from gridplan.travel.speeds import DEFAULT_DETOUR, MODE_SPEEDS_KMH
 
 
 @dataclass
