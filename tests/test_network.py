@@ -595,7 +595,7 @@ def fixture_grid(roads, to_metric, cell_m=50.0) -> CellGrid:
 @pytest.mark.parametrize(
     ("mode", "snap_k", "direct"), [("walk", 1, True), ("drive", 3, True), ("ebike", 2, False)]
 )
-def test_pair_minutes_best_pair_is_the_travel_time(roads, to_metric, mode, snap_k, direct):
+def test_pairs_best_pair_is_the_travel_time(roads, to_metric, mode, snap_k, direct):
     model = NetworkModel(roads, mode=mode, cutoff_min=20, snap_k=snap_k, direct_walk=direct)
     grid = fixture_grid(roads, to_metric)
     rng = np.random.default_rng(1)
@@ -608,8 +608,13 @@ def test_pair_minutes_best_pair_is_the_travel_time(roads, to_metric, mode, snap_
     r, c = np.nonzero(mask)
     x, y = grid.centres(r, c)
     # a small batch forces several Dijkstra batches
-    p, f, m = model.pair_minutes(CRS, np.column_stack([x, y]), fac, 20, max_batch_cells=10_000)
+    pairs = model.pairs(grid, np.column_stack([x, y]), fac, 20, max_batch_cells=10_000)
+    p, f, m = pairs.point, pairs.facility, pairs.minutes
     assert np.bincount(p).max() > 1  # some cells reach several facilities
+    # sorted by facility, then minutes (as float32), then point
+    key = np.lexsort((p, m.astype(np.float32), f))
+    assert np.array_equal(key, np.arange(len(p)))
+    assert pairs.n_points == len(r) and pairs.n_facilities == len(fac)
     best = np.full(len(r), np.inf)
     np.minimum.at(best, p, m)
     ref = tt.minutes[r, c].astype(float)
@@ -624,16 +629,18 @@ def test_pair_minutes_best_pair_is_the_travel_time(roads, to_metric, mode, snap_
         assert np.array_equal(np.isfinite(mine), np.isfinite(one))
         np.testing.assert_allclose(mine[np.isfinite(one)], one[np.isfinite(one)], atol=1e-4)
     # a lower max_minutes keeps exactly the pairs within it
-    p2, _, m2 = model.pair_minutes(CRS, np.column_stack([x, y]), fac, 5)
-    assert m2.max() <= 5 + 1e-6 and len(p2) == int((m <= 5 + 1e-9).sum())
+    five = model.pairs(grid, np.column_stack([x, y]), fac, 5)
+    assert five.max_minutes == 5
+    assert five.minutes.max() <= 5 + 1e-6 and five.n_pairs == int((m <= 5 + 1e-9).sum())
 
 
-def test_pair_minutes_one_way_street_is_directed():
+def test_pairs_one_way_street_is_directed():
     g = square(oneway_ab=True)
     model = NetworkModel(g, mode="drive", max_snap_m=10, direct_walk=False, densify_m=None)
     a, b = np.array([[X0, Y0]]), np.array([[X0 + 800, Y0]])
-    _, _, ab = model.pair_minutes(CRS, a, b)  # from A to a facility at B: the one-way, 800 m
-    _, _, ba = model.pair_minutes(CRS, b, a)  # from B to A: round the block, 2,400 m
+    grid = cell_at(X0, Y0)
+    ab = model.pairs(grid, a, b, math.inf).minutes  # from A to a facility at B: the one-way
+    ba = model.pairs(grid, b, a, math.inf).minutes  # from B to A: round the block, 2,400 m
     assert ba[0] == pytest.approx(3 * ab[0], rel=1e-6)
 
 
@@ -661,7 +668,7 @@ def test_capacity_reach_and_siting_matrix_use_the_network(roads, to_metric):
     # siting: the fast matrix equals one travel_times run per candidate
     demand = demand_points(surface, None)
 
-    class PerCandidate:  # hides pair_minutes: the generic path of cost_matrix_model
+    class PerCandidate:  # has no pairs: the generic path of cost_matrix_model
         name = "per-candidate"
 
         def travel_times(self, g, m, xy):
@@ -705,7 +712,7 @@ def test_siting_study_on_the_road_network_is_the_best_by_enumeration(roads, to_m
     ex = np.array([to_metric.transform(*to_lonlat.transform(x0 + 300, y0 + 300))])
     cand = study.candidates.xy
 
-    # one travel_times run per site, combined per pair (independent of pair_minutes)
+    # one travel_times run per site, combined per pair (independent of pairs)
     base = model.travel_times(surface.grid, mask, ex).minutes
     each = [
         model.travel_times(surface.grid, mask, cand[j : j + 1]).minutes for j in range(len(cand))

@@ -12,8 +12,9 @@ from numpy.typing import ArrayLike, NDArray
 from gridplan.access._checks import _Problems
 from gridplan.access.capacity import _check_surface
 from gridplan.access.coverage import gaussian_weight
-from gridplan.access.reach import CHUNK_PAIRS, Reach, _bincount
+from gridplan.access.reach import Reach, _bincount
 from gridplan.surface.grid import CellGrid, PopulationSurface
+from gridplan.travel.pairs import CHUNK_PAIRS
 
 # --- Gaussian 2SFCA -----------------------------------------------------------------
 

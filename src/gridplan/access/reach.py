@@ -9,21 +9,18 @@ from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.spatial import cKDTree
 
 from gridplan.access._checks import _Problems
 from gridplan.errors import InputError
 from gridplan.surface.grid import CellGrid
-from gridplan.travel.costdistance import cost_distance
 from gridplan.travel.friction import speed_surface as raster_speed_surface
-from gridplan.travel.raster import RasterModel
+from gridplan.travel.pairs import Pairs
+from gridplan.travel.raster import RasterModel, SourceCells, raster_pairs
 from gridplan.travel.speeds import DEFAULT_DETOUR, MODE_SPEEDS_KMH
+from gridplan.travel.straight import StraightLineModel
 
 ReachModel = Literal["straight", "raster", "network"]
 REACH_MODELS: tuple[str, ...] = ("straight", "raster", "network")
-
-#: Pairs produced per chunk when building a reach (bounds the temporaries).
-CHUNK_PAIRS = 4_000_000
 
 
 def _bincount(
@@ -120,6 +117,41 @@ class Reach:
         out = np.full(self.grid.nrows * self.grid.ncols, np.inf, dtype=np.float32)
         np.minimum.at(out, self.cell, self.minutes)
         return out.reshape(self.grid.shape)
+
+    @classmethod
+    def from_pairs(
+        cls,
+        grid: CellGrid,
+        mask: NDArray[np.bool_],
+        cells: NDArray[np.signedinteger[Any]],
+        pairs: Pairs,
+        model: str,
+    ) -> Reach:
+        """A reach from a travel-time model's pairs of the masked cells.
+
+        ``cells`` is the flat cell index of each point of ``pairs``, in
+        increasing order (``numpy.flatnonzero(mask)``), so that the pairs'
+        order (facility, minutes, point) is the reach's (facility, minutes,
+        cell).  Pairs whose minutes round to more than ``float32(max_minutes)``
+        (possible for the network's ``float64`` minutes) are left out.
+        """
+        minutes = pairs.minutes.astype(np.float32, copy=False)
+        point, facility = pairs.point, pairs.facility
+        keep = minutes <= np.float32(pairs.max_minutes)
+        if not keep.all():
+            point, facility, minutes = point[keep], facility[keep], minutes[keep]
+        params = {**pairs.params, "max_minutes": pairs.max_minutes}
+        return cls(
+            grid,
+            mask,
+            cells[point],
+            facility.astype(np.int32, copy=False),
+            minutes,
+            pairs.n_facilities,
+            pairs.max_minutes,
+            model,
+            params,
+        )
 
     @classmethod
     def from_arrays(
@@ -282,7 +314,7 @@ def facility_reach(
         and are listed in ``params``.
         ``network``: the road network of ``network`` (a
         :class:`~gridplan.travel.network.NetworkModel`), the journeys of its
-        ``travel_times`` per facility (:meth:`~gridplan.travel.network.NetworkModel.pair_minutes`:
+        ``travel_times`` per facility (:meth:`~gridplan.travel.network.NetworkModel.pairs`:
         one Dijkstra per facility with the cutoff); ``max_minutes`` is capped
         by the model's ``cutoff_min``.
     speed_kmh, detour
@@ -316,44 +348,39 @@ def facility_reach(
     xy = _facility_points(p, facilities_xy)
     t = p.minutes("max_minutes", max_minutes)
     speed: NDArray[np.float32] | None = None
-    mpm = 0.0
     if model == "straight":
         v = MODE_SPEEDS_KMH["walk"] if speed_kmh is None else speed_kmh
-        mpm = _straight_minutes_per_metre(p, v, detour)
+        _straight_minutes_per_metre(p, v, detour)
     elif model == "raster":
         speed = _raster_speeds(p, grid, speed_surface, speed_kmh, mode)
-    elif model == "network" and not hasattr(network, "pair_minutes"):
+    elif model == "network" and not hasattr(network, "pairs"):
         p.add("capacity.network", "the network model needs network=NetworkModel(...)")
     p.raise_if_any()
     assert mk is not None and xy is not None and t is not None
 
-    if model == "straight":
-        cell, fac, mins = _straight_pairs(grid, mk, xy, mpm, t)
-        params: dict[str, Any] = {
-            "speed_kmh": MODE_SPEEDS_KMH["walk"] if speed_kmh is None else float(speed_kmh),
-            "detour": float(detour),
-            "radius_m": t / mpm,
-        }
-    elif model == "network":
-        cell, fac, mins = _network_pairs(grid, mk, xy, network, t)
-        params = {"mode": network.mode, "cutoff_min": float(network.cutoff_min)}
-        t = min(t, float(network.cutoff_min))
-    else:
+    cells = np.flatnonzero(mk).astype(_cell_dtype(grid))
+    if model == "raster":
         assert speed is not None
-        cell, fac, mins, params = _raster_pairs(grid, mk, xy, speed, t)
-        params["mode"] = mode
-    params["max_minutes"] = t
-    return Reach(
-        grid,
-        mk,
-        cell,
-        fac,
-        mins,
-        len(xy),
-        t,
-        model,
-        params,
-    )
+        sources = SourceCells.locate(grid, speed, xy)
+        found = raster_pairs(speed, grid.cell_m, mk, sources.rc, t)
+        pairs = Pairs(
+            found.point,
+            sources.used[found.facility].astype(np.int32),
+            found.minutes,
+            found.n_points,
+            len(xy),
+            t,
+            {**found.params, **sources.params(), "mode": mode},
+        )
+        return Reach.from_pairs(grid, mk, cells, pairs, model)
+    rows, cols = np.divmod(cells, grid.ncols)
+    points = np.column_stack(grid.centres(rows, cols))
+    if model == "straight":
+        v = MODE_SPEEDS_KMH["walk"] if speed_kmh is None else float(speed_kmh)
+        pairs = StraightLineModel(v, float(detour)).pairs(grid, points, xy, t)
+    else:
+        pairs = network.pairs(grid, points, xy, t)
+    return Reach.from_pairs(grid, mk, cells, pairs, model)
 
 
 def _facility_points(p: _Problems, facilities_xy: ArrayLike) -> NDArray[np.float64] | None:
@@ -452,143 +479,3 @@ def _raster_speeds(
             n=n_neg,
         )
     return None if n_bad or n_neg else s.astype(np.float32)
-
-
-def _time_cell_order(cell: NDArray[Any], mins: NDArray[np.float32]) -> NDArray[np.intp]:
-    """Order of pairs by (minutes, cell): one sort of a unique 64-bit key.
-
-    Minutes are ≥ 0, and the bits of non-negative float32 numbers sort like the
-    numbers; cell indices fit 32 bits (grids have fewer than 2³¹ cells in
-    practice; larger ones fall back to ``lexsort``).
-    """
-    if len(cell) and int(cell.max()) >= 2**32:
-        return np.lexsort((cell, mins))
-    key = (mins + np.float32(0.0)).view(np.uint32).astype(np.uint64) << np.uint64(32)
-    key |= cell.astype(np.uint64)
-    return np.argsort(key)
-
-
-def _sort_pairs(
-    cell: NDArray[Any], fac: NDArray[np.int64], mins: NDArray[np.float32], n_fac: int
-) -> tuple[NDArray[Any], NDArray[np.int64], NDArray[np.float32]]:
-    """Pairs of facilities ``0..n_fac-1`` sorted by (facility, minutes, cell)."""
-    order = _time_cell_order(cell, mins)
-    # stable sort of the facility on top: a radix sort for small integer types
-    small = np.int16 if n_fac < 2**15 else np.int32
-    order = order[np.argsort(fac[order].astype(small), kind="stable")]
-    return cell[order], fac[order], mins[order]
-
-
-def _concat(
-    parts: list[tuple[NDArray[Any], NDArray[Any], NDArray[Any]]],
-    cell_dtype: type[np.signedinteger[Any]],
-) -> tuple[NDArray[Any], NDArray[np.int32], NDArray[np.float32]]:
-    """One array each of cells, facilities and minutes, in their final dtypes."""
-    if not parts:
-        return np.zeros(0, cell_dtype), np.zeros(0, np.int32), np.zeros(0, np.float32)
-    cell = np.concatenate([q[0] for q in parts]).astype(cell_dtype, copy=False)
-    fac = np.concatenate([q[1] for q in parts]).astype(np.int32, copy=False)
-    mins = np.concatenate([q[2] for q in parts]).astype(np.float32, copy=False)
-    return cell, fac, mins
-
-
-#: Most facilities per k-d tree query chunk (their local index sorts as int16).
-_MAX_CHUNK_FACILITIES = 2**15 - 1
-
-
-def _straight_pairs(
-    grid: CellGrid,
-    mask: NDArray[np.bool_],
-    xy: NDArray[np.float64],
-    mpm: float,
-    max_minutes: float,
-) -> tuple[NDArray[Any], NDArray[np.int32], NDArray[np.float32]]:
-    """Pairs of the straight model: a k-d tree of the masked cell centres, chunks of facilities."""
-    cell_dtype = _cell_dtype(grid)
-    rows, cols = np.nonzero(mask)
-    if len(rows) == 0 or len(xy) == 0:
-        return _concat([], cell_dtype)
-    flat = (rows.astype(np.int64) * grid.ncols + cols).astype(cell_dtype)
-    x, y = grid.centres(rows, cols)
-    tree = cKDTree(np.column_stack([x, y]))
-    del x, y, rows, cols
-    radius = max_minutes / mpm
-    # slightly wider than exact: the float32 minutes decide (≤ max_minutes)
-    query_r = radius * (1 + 1e-6) + 1e-6
-    per_facility = math.pi * (radius / grid.cell_m + 1) ** 2
-    chunk = min(_MAX_CHUNK_FACILITIES, max(1, int(CHUNK_PAIRS // per_facility)))
-    mpm32 = np.float32(mpm)
-    limit = np.float32(max_minutes)
-    parts = []
-    for start in range(0, len(xy), chunk):
-        part = xy[start : start + chunk]
-        sdm = cKDTree(part).sparse_distance_matrix(tree, query_r, output_type="ndarray")
-        # StraightLineModel: float32 distance × float32 minutes per metre
-        mins = sdm["v"].astype(np.float32) * mpm32
-        keep = mins <= limit
-        cell, fac, mins = _sort_pairs(flat[sdm["j"][keep]], sdm["i"][keep], mins[keep], len(part))
-        del sdm, keep
-        parts.append((cell, (fac + start).astype(np.int32), mins))
-    return _concat(parts, cell_dtype)
-
-
-def _network_pairs(
-    grid: CellGrid, mask: NDArray[np.bool_], xy: NDArray[np.float64], network: Any, t: float
-) -> tuple[NDArray[Any], NDArray[np.int32], NDArray[np.float32]]:
-    """Pairs of the road-network model (its per-facility journeys, cutoff ``t``)."""
-    cell_dtype = _cell_dtype(grid)
-    rows, cols = np.nonzero(mask)
-    if len(rows) == 0 or len(xy) == 0:
-        return _concat([], cell_dtype)
-    x, y = grid.centres(rows, cols)
-    pt, fac, mins = network.pair_minutes(grid.crs, np.column_stack([x, y]), xy, t)
-    flat = (rows.astype(np.int64) * grid.ncols + cols).astype(cell_dtype)
-    mins32 = mins.astype(np.float32)
-    keep = mins32 <= np.float32(min(t, float(network.cutoff_min)))
-    cell, fac_s, mins_s = _sort_pairs(flat[pt[keep]], fac[keep], mins32[keep], len(xy))
-    return _concat([(cell, fac_s, mins_s)], cell_dtype)
-
-
-def _raster_pairs(
-    grid: CellGrid,
-    mask: NDArray[np.bool_],
-    xy: NDArray[np.float64],
-    speed: NDArray[np.float32],
-    max_minutes: float,
-) -> tuple[NDArray[Any], NDArray[np.int32], NDArray[np.float32], dict[str, Any]]:
-    """Pairs of the raster model: one windowed cost-distance run per facility."""
-    cell_dtype = _cell_dtype(grid)
-    rows, cols, inside = grid.cell_of(xy[:, 0], xy[:, 1])
-    on_barrier = np.zeros(len(xy), dtype=bool)
-    on_barrier[inside] = speed[rows[inside], cols[inside]] <= 0
-    used = np.flatnonzero(inside & ~on_barrier)
-    vmax = float(speed.max()) if speed.size else 0.0
-    # no path within the cutoff goes farther than cutoff × fastest speed (centre to centre)
-    reach_m = max_minutes * vmax * 1000.0 / 60.0
-    rad = math.ceil(reach_m / grid.cell_m) + 1
-    nr, nc = grid.shape
-    parts = []
-    settled = 0
-    for j in used:
-        r, c = int(rows[j]), int(cols[j])
-        r0, r1 = max(0, r - rad), min(nr, r + rad + 1)
-        c0, c1 = max(0, c - rad), min(nc, c + rad + 1)
-        res = cost_distance(speed[r0:r1, c0:c1], grid.cell_m, [[r - r0, c - c0]], max_minutes)
-        settled += res.settled
-        ok = np.isfinite(res.minutes)
-        ok &= mask[r0:r1, c0:c1]
-        lr, lc = np.nonzero(ok)
-        cell = ((lr.astype(np.int64) + r0) * nc + (lc + c0)).astype(cell_dtype)
-        mins = res.minutes[lr, lc]
-        order = _time_cell_order(cell, mins)
-        parts.append((cell[order], np.full(len(cell), j, dtype=np.int32), mins[order]))
-    cell_a, fac_a, mins_a = _concat(parts, cell_dtype)
-    params = {
-        "window_cells": 2 * rad + 1,
-        "max_speed_kmh": vmax,
-        "settled": settled,
-        "facilities_used": len(used),
-        "facilities_outside": np.flatnonzero(~inside).tolist(),
-        "facilities_on_barrier": np.flatnonzero(on_barrier).tolist(),
-    }
-    return cell_a, fac_a, mins_a, params

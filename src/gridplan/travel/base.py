@@ -28,6 +28,7 @@ from numpy.typing import NDArray
 
 from gridplan.errors import InputError
 from gridplan.surface.grid import CellGrid
+from gridplan.travel.pairs import Pairs
 
 
 @dataclass
@@ -48,7 +49,13 @@ class TravelTimes:
 
 
 class TravelTimeModel(Protocol):
-    """What every travel-time model provides."""
+    """What every travel-time model provides.
+
+    ``travel_times``: minutes from each cell to its nearest facility.
+    ``pairs``: minutes from each point to *every* facility within a time
+    (:mod:`gridplan.travel.pairs`), for capacity analyses and siting; a model
+    without it is served by :func:`gridplan.travel.pairs.pairs_from_travel_times`.
+    """
 
     @property
     def name(self) -> str: ...
@@ -56,6 +63,14 @@ class TravelTimeModel(Protocol):
     def travel_times(
         self, grid: CellGrid, mask: NDArray[np.bool_], facilities_xy: NDArray[np.float64]
     ) -> TravelTimes: ...
+
+    def pairs(
+        self,
+        grid: CellGrid,
+        points_xy: NDArray[np.float64],
+        facilities_xy: NDArray[np.float64],
+        max_minutes: float,
+    ) -> Pairs: ...
 
 
 def speed_m_per_min(speed_kmh: float) -> float:

@@ -111,6 +111,7 @@ from gridplan.travel.graph import (
     _with_direct_walk,
     build_road_graph,
 )
+from gridplan.travel.pairs import Pairs, time_point_order
 from gridplan.travel.speeds import DEFAULT_DETOUR, MODE_SPEEDS_KMH, MODES, ROAD_SPEEDS_KMH
 
 if TYPE_CHECKING:
@@ -308,36 +309,35 @@ class NetworkModel:
             p.append(_both(f"格网坐标系无效：{exc}", f"invalid grid CRS: {exc}"))
         return p
 
-    def pair_minutes(
+    def pairs(
         self,
-        crs: str,
+        grid: CellGrid,
         points_xy: NDArray[np.float64],
         facilities_xy: NDArray[np.float64],
-        max_minutes: float | None = None,
+        max_minutes: float,
         *,
         max_batch_cells: int = 20_000_000,
-    ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]:
-        """Minutes from every point to *every* facility within ``max_minutes``, as pairs.
+    ) -> Pairs:
+        """Minutes from every point to *every* facility within ``max_minutes`` (``grid.crs``).
 
         The same journeys as :meth:`travel_times` (snapping, off-road legs,
         direct walk), per facility instead of to the nearest one: the
         smallest pair time of a point equals its :meth:`travel_times` minutes.
-        ``max_minutes`` defaults to (and is capped by) ``cutoff_min``.  One
-        Dijkstra per facility with the cutoff, in batches whose dense result
-        holds at most ``max_batch_cells`` numbers; each facility then reads
-        only the points snapped to the nodes it reaches.  Returns ``(point,
-        facility, minutes)`` arrays sorted by facility, then point.
+        ``max_minutes`` is capped by ``cutoff_min``; a pair is kept, as in
+        :meth:`travel_times`, when its minutes are at most the cap (with the
+        cutoff's tolerance for float sums).  One Dijkstra per facility with
+        the cutoff, in batches whose dense result holds at most
+        ``max_batch_cells`` numbers; each facility then reads only the points
+        snapped to the nodes it reaches.  Minutes are ``float64``.
         """
         pts = np.asarray(points_xy, dtype=float).reshape(-1, 2)
         fac_xy = np.asarray(facilities_xy, dtype=float).reshape(-1, 2)
-        cap = float(self.cutoff_min)
-        if max_minutes is not None:
-            cap = min(cap, float(max_minutes))
+        cap = min(float(self.cutoff_min), float(max_minutes))
         tol = _EPS_MIN * max(1.0, cap) if math.isfinite(cap) else 0.0
-        empty = np.zeros(0, dtype=np.int64)
+        params = {"mode": self.mode, "cutoff_min": float(self.cutoff_min)}
         if len(pts) == 0 or len(fac_xy) == 0:
-            return empty, empty, np.zeros(0)
-        rg = self.road_graph(crs)
+            return Pairs.concat([], len(pts), len(fac_xy), cap, params=params)
+        rg = self.road_graph(grid.crs)
         mpm = self.minutes_per_offroad_metre
         k = self.snap_k
         n = rg.n_nodes
@@ -355,9 +355,7 @@ class NetworkModel:
         point_tree = cKDTree(pts) if self.direct_walk else None
         limit = cap + tol if math.isfinite(cap) else np.inf
         batch = max(1, min(len(fac_xy), max_batch_cells // max(n, 1)))
-        out_p: list[NDArray[np.int64]] = []
-        out_f: list[NDArray[np.int64]] = []
-        out_m: list[NDArray[np.float64]] = []
+        parts = []
         for b0 in range(0, len(fac_xy), batch):
             ids = np.arange(b0, min(b0 + batch, len(fac_xy)))
             dist = self._facility_dijkstra(core, f_node[ids], f_dist[ids] * mpm, limit)
@@ -367,11 +365,12 @@ class NetworkModel:
                     p_i, m_i = _with_direct_walk(
                         p_i, m_i, point_tree, pts, fac_xy[j], p_dist[:, 0], mpm, cap + tol
                     )
-                keep = m_i <= cap + tol
-                out_p.append(p_i[keep])
-                out_f.append(np.full(int(keep.sum()), j, dtype=np.int64))
-                out_m.append(m_i[keep])
-        return np.concatenate(out_p), np.concatenate(out_f), np.concatenate(out_m)
+                keep = np.flatnonzero(m_i <= cap + tol)
+                order = keep[time_point_order(p_i[keep], m_i[keep])]
+                parts.append((p_i[order], np.full(len(order), j, dtype=np.int32), m_i[order]))
+        return Pairs.concat(
+            parts, len(pts), len(fac_xy), cap, minutes_dtype=np.float64, params=params
+        )
 
     @staticmethod
     def _facility_dijkstra(
