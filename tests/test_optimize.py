@@ -737,7 +737,9 @@ def test_every_problem_in_one_input_error():
     assert set(e.value.params["codes"]) == {"optimize.method", "optimize.gap"}
     with pytest.raises(InputError) as e:
         cost_matrix_straight(np.zeros((3, 2)), np.zeros((2, 3)), speed=500, detour=0.5)
-    assert {"optimize.xy_shape", "optimize.number"} <= set(e.value.params["codes"])
+    assert {"optimize.xy_shape", "traveltime.speed", "traveltime.detour"} <= set(
+        e.value.params["codes"]
+    )
     with pytest.raises(InputError) as e:
         PMedian.from_cost_matrix(np.ones((2, 2)), [1, 1], 0)  # nothing open, no fallback
     assert e.value.params["codes"] == ["optimize.unreachable_demand"]

@@ -141,3 +141,40 @@ def test_the_table_rules():
     # a car's ramps are slower than their road
     for road in ("motorway", "trunk", "primary", "secondary", "tertiary"):
         assert ROAD_SPEEDS_KMH["drive"][f"{road}_link"] < ROAD_SPEEDS_KMH["drive"][road]
+
+
+# --- one check of a speed and a detour factor ----------------------------------------
+
+
+def test_one_speed_and_detour_check_for_every_caller():
+    from gridplan._validate import Problems
+    from gridplan.access.reach import facility_reach
+    from gridplan.errors import InputError
+    from gridplan.i18n import error_text
+    from gridplan.regions.costs import StraightLineCost
+    from gridplan.siting.costs import cost_matrix_straight
+    from gridplan.travel.speeds import check_speed_detour, minutes_per_metre
+    from gridplan.travel.straight import StraightLineModel
+
+    p = Problems("x.invalid", "x")
+    assert check_speed_detour(p, "walk", 1.3) == 1.3 / 80.0 and not p
+    assert check_speed_detour(p, 15.0, 1.0) == 1.0 / 250.0 and not p
+    assert check_speed_detour(p, 500, 0.5) is None
+    assert p.codes == ["traveltime.speed", "traveltime.detour"]
+    p = Problems("x.invalid", "x")
+    assert check_speed_detour(p, "bike", float("nan")) is None
+    assert p.codes == ["traveltime.mode", "traveltime.detour"]
+
+    bad = {"speed_kmh": 500.0, "detour": 0.5}
+    raising = [
+        lambda: minutes_per_metre(bad["speed_kmh"], bad["detour"]),
+        lambda: StraightLineModel(**bad),
+        lambda: StraightLineCost(**bad),
+        lambda: cost_matrix_straight(np.zeros((1, 2)), np.zeros((1, 2)), 500.0, 0.5),
+        lambda: facility_reach(GRID, np.ones(GRID.shape), np.zeros((1, 2)), max_minutes=5, **bad),
+    ]
+    for call in raising:
+        with pytest.raises(InputError) as e:
+            call()
+        assert {"traveltime.speed", "traveltime.detour"} <= set(e.value.params["codes"])
+        assert "1.0–3.0" in error_text(e.value, "zh")

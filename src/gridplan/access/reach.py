@@ -16,7 +16,7 @@ from gridplan.surface.grid import CellGrid
 from gridplan.travel.friction import speed_surface as raster_speed_surface
 from gridplan.travel.pairs import Pairs
 from gridplan.travel.raster import RasterModel, SourceCells, raster_pairs
-from gridplan.travel.speeds import DEFAULT_DETOUR, MODE_SPEEDS_KMH
+from gridplan.travel.speeds import DEFAULT_DETOUR, MODE_SPEEDS_KMH, check_speed_detour
 from gridplan.travel.straight import StraightLineModel
 
 ReachModel = Literal["straight", "raster", "network"]
@@ -350,7 +350,7 @@ def facility_reach(
     speed: NDArray[np.float32] | None = None
     if model == "straight":
         v = MODE_SPEEDS_KMH["walk"] if speed_kmh is None else speed_kmh
-        _straight_minutes_per_metre(p, v, detour)
+        check_speed_detour(p, v, detour)
     elif model == "raster":
         speed = _raster_speeds(p, grid, speed_surface, speed_kmh, mode)
     elif model == "network" and not hasattr(network, "pairs"):
@@ -408,35 +408,6 @@ def _facility_points(p: _Problems, facilities_xy: ArrayLike) -> NDArray[np.float
         )
         return None
     return xy
-
-
-def _straight_minutes_per_metre(p: _Problems, speed_kmh: Any, detour: Any) -> float:
-    """``detour / speed`` in minutes per metre, with the straight model's ranges."""
-    try:
-        v = float(speed_kmh)
-    except (TypeError, ValueError):
-        v = math.nan
-    try:
-        d = float(detour)
-    except (TypeError, ValueError):
-        d = math.nan
-    ok = True
-    if not 0.5 <= v <= 150:
-        p.add(
-            "traveltime.speed",
-            f"speed must be between 0.5 and 150 km/h, got {speed_kmh!r}",
-            speed=speed_kmh,
-        )
-        ok = False
-    if not 1.0 <= d <= 3.0:
-        p.add(
-            "traveltime.detour",
-            f"detour factor must be between 1.0 and 3.0, got {detour!r}",
-            detour=detour,
-        )
-        ok = False
-    # the same float arithmetic as StraightLineModel.minutes_per_metre
-    return d / (v * 1000.0 / 60.0) if ok else 0.0
 
 
 def _raster_speeds(

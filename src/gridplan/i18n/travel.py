@@ -3,6 +3,15 @@
 from gridplan.i18n.catalogue import Catalogue
 
 MESSAGES: Catalogue = {
+    # --- speeds and detour factors (gridplan.travel.speeds.check_speed_detour) ----------
+    "traveltime.invalid": {
+        "zh": "速度或绕行系数无效：",
+        "en": "Invalid speed or detour factor:",
+    },
+    "traveltime.mode": {
+        "zh": "出行方式须为 {allowed} 之一，当前为 {value}。",
+        "en": "The travel mode must be one of {allowed}, got {value}.",
+    },
     "traveltime.speed": {
         "zh": "速度须在 0.5–150 km/h 之间，当前为 {speed}。",
         "en": "Speed must be between 0.5 and 150 km/h, got {speed}.",

@@ -11,13 +11,13 @@ import scipy.sparse as sp
 from numpy.typing import ArrayLike, NDArray
 
 from gridplan._types import FloatArray, IntArray
-from gridplan.siting._checks import _Problems, _xy
+from gridplan._validate import Problems
 from gridplan.siting.demand import Demand
 from gridplan.surface.grid import CellGrid
 from gridplan.travel.base import TravelTimeModel
 from gridplan.travel.pairs import Pairs, pairs_from_travel_times
 from gridplan.travel.raster import RasterModel, raster_pairs
-from gridplan.travel.speeds import DEFAULT_DETOUR, MODE_SPEEDS_KMH
+from gridplan.travel.speeds import DEFAULT_DETOUR, check_speed_detour
 from gridplan.travel.straight import StraightLineModel, straight_pairs
 
 if TYPE_CHECKING:
@@ -70,7 +70,7 @@ class CostMatrix:
         d = np.asarray(demand, dtype=np.int64).ravel()
         c = np.asarray(candidate, dtype=np.int64).ravel()
         m = np.asarray(minutes, dtype=np.float64).ravel()
-        problems = _Problems()
+        problems = _problems()
         if not len(d) == len(c) == len(m):
             problems.add(
                 "optimize.shape",
@@ -139,7 +139,7 @@ class CostMatrix:
     def from_dense(cls, minutes: ArrayLike, max_minutes: float | None = None) -> CostMatrix:
         """From a dense ``(n_demand, n_candidates)`` array; ``inf`` is unreachable."""
         a = np.asarray(minutes, dtype=np.float64)
-        problems = _Problems()
+        problems = _problems()
         if a.ndim != 2:
             problems.add(
                 "optimize.shape",
@@ -234,7 +234,11 @@ class CostMatrix:
         return best, which
 
 
-def _check_minutes(m: FloatArray, problems: _Problems) -> None:
+def _problems() -> Problems:
+    return Problems("optimize.invalid", "cannot set up the siting problem")
+
+
+def _check_minutes(m: FloatArray, problems: Problems) -> None:
     n_nan = int(np.count_nonzero(np.isnan(m)))
     n_neg = int(np.count_nonzero(m < 0))
     if n_nan:
@@ -247,26 +251,11 @@ def _check_minutes(m: FloatArray, problems: _Problems) -> None:
         problems.add("optimize.minutes_negative", f"{n_neg} travel time(s) are negative", n=n_neg)
 
 
-def _cutoff(max_minutes: float | None, problems: _Problems) -> float:
+def _cutoff(max_minutes: float | None, problems: Problems) -> float:
     if max_minutes is None:
         return math.inf
     v = problems.number("max_minutes", max_minutes, allow_inf=True, code="optimize.cutoff")
     return math.inf if v is None else v
-
-
-def _speed_m_per_min(speed: float | str, problems: _Problems) -> float | None:
-    if isinstance(speed, str):
-        if speed not in MODE_SPEEDS_KMH:
-            problems.add(
-                "optimize.mode",
-                f"mode must be one of {', '.join(MODE_SPEEDS_KMH)}, got {speed!r}",
-                value=speed,
-                allowed=list(MODE_SPEEDS_KMH),
-            )
-            return None
-        speed = MODE_SPEEDS_KMH[speed]
-    v = problems.number("speed (km/h)", speed, low=0.5, high=150.0, low_inclusive=True)
-    return None if v is None else v * 1000.0 / 60.0
 
 
 def cost_matrix_straight(
@@ -285,22 +274,22 @@ def cost_matrix_straight(
     The minutes are those of :class:`~gridplan.travel.straight.StraightLineModel`,
     bit for bit (:func:`~gridplan.travel.straight.straight_pairs`).
     """
-    problems = _Problems()
-    d_xy = _xy("demand_xy", demand_xy, problems)
-    c_xy = _xy("cand_xy", cand_xy, problems)
-    mpm = _speed_m_per_min(speed, problems)
-    det = problems.number("detour", detour, low=1.0, high=3.0, low_inclusive=True)
+    problems = _problems()
+    d_xy = problems.points("demand_xy", demand_xy)
+    c_xy = problems.points("cand_xy", cand_xy)
+    per_m = check_speed_detour(problems, speed, detour)
     cap = _cutoff(max_minutes, problems)
-    if math.isinf(cap) and len(d_xy) * len(c_xy) > MAX_DENSE_PAIRS:
+    n_pairs = 0 if d_xy is None or c_xy is None else len(d_xy) * len(c_xy)
+    if math.isinf(cap) and n_pairs > MAX_DENSE_PAIRS:
         problems.add(
             "optimize.too_large",
-            f"{len(d_xy)}×{len(c_xy)} pairs are too many for a dense matrix: give max_minutes",
-            n=len(d_xy) * len(c_xy),
+            f"{n_pairs} pairs are too many for a dense matrix: give max_minutes",
+            n=n_pairs,
             limit=MAX_DENSE_PAIRS,
         )
     problems.raise_if_any()
-    assert mpm is not None and det is not None
-    pairs = straight_pairs(d_xy, c_xy, det / mpm, cap)
+    assert d_xy is not None and c_xy is not None and per_m is not None
+    pairs = straight_pairs(d_xy, c_xy, per_m, cap)
     return CostMatrix.from_travel_pairs(pairs)
 
 
@@ -324,7 +313,7 @@ def cost_matrix_raster(
     cost model (mean of both cells' costs), so candidate → demand equals
     demand → candidate.  Candidates on a barrier reach only their own cell.
     """
-    problems = _Problems()
+    problems = _problems()
     speed = np.asarray(speed_surface, dtype=np.float64)
     if speed.shape != grid.shape:
         problems.add(
@@ -343,7 +332,7 @@ def cost_matrix_raster(
     )
 
 
-def _rc(name: str, rc: ArrayLike, grid: CellGrid, problems: _Problems) -> IntArray:
+def _rc(name: str, rc: ArrayLike, grid: CellGrid, problems: Problems) -> IntArray:
     a = np.asarray(rc)
     if a.size == 0:
         a = a.reshape(0, 2)
@@ -388,9 +377,10 @@ def cost_matrix_model(
     (:func:`~gridplan.travel.pairs.pairs_from_travel_times`), slow for many
     candidates.
     """
-    problems = _Problems()
-    c_xy = _xy("cand_xy", cand_xy, problems)
+    problems = _problems()
+    c_xy = problems.points("cand_xy", cand_xy)
     problems.raise_if_any()
+    assert c_xy is not None
     if isinstance(model, StraightLineModel):
         return cost_matrix_straight(demand.xy, c_xy, model.speed_kmh, model.detour, max_minutes)
     d_rc = demand.cells(grid)

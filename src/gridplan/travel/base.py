@@ -26,7 +26,6 @@ from typing import Any, Protocol
 import numpy as np
 from numpy.typing import NDArray
 
-from gridplan.errors import InputError
 from gridplan.surface.grid import CellGrid
 from gridplan.travel.pairs import Pairs
 
@@ -71,23 +70,3 @@ class TravelTimeModel(Protocol):
         facilities_xy: NDArray[np.float64],
         max_minutes: float,
     ) -> Pairs: ...
-
-
-def speed_m_per_min(speed_kmh: float) -> float:
-    if not 0.5 <= speed_kmh <= 150:
-        raise InputError(
-            f"speed must be between 0.5 and 150 km/h, got {speed_kmh}",
-            code="traveltime.speed",
-            params={"speed": speed_kmh},
-        )
-    return speed_kmh * 1000.0 / 60.0
-
-
-def check_detour(detour: float) -> None:
-    """Raise ``traveltime.detour`` unless the detour factor is between 1.0 and 3.0."""
-    if not 1.0 <= detour <= 3.0:
-        raise InputError(
-            f"detour factor must be between 1.0 and 3.0, got {detour}",
-            code="traveltime.detour",
-            params={"detour": detour},
-        )

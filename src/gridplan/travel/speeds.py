@@ -25,6 +25,7 @@ import re
 from collections.abc import Mapping
 from typing import Any, Literal
 
+from gridplan._validate import Problems, as_float
 from gridplan.errors import InputError
 
 Mode = Literal["walk", "ebike", "drive"]
@@ -59,9 +60,65 @@ _WALK = MODE_SPEEDS_KMH["walk"]
 _EBIKE = MODE_SPEEDS_KMH["ebike"]
 
 
+#: Speeds (km/h) and detour factors a model accepts.
+SPEED_RANGE_KMH = (0.5, 150.0)
+DETOUR_RANGE = (1.0, 3.0)
+
+
 def metres_per_minute(speed_kmh: float) -> float:
     """A speed in km/h as metres per minute."""
     return speed_kmh * 1000.0 / 60.0
+
+
+def check_speed_detour(problems: Problems, speed: Any, detour: Any) -> float | None:
+    """Minutes per straight-line metre, ``detour / speed``, or ``None`` after adding problems.
+
+    ``speed`` is km/h or a mode (``walk``, ``ebike``, ``drive``: its
+    :data:`MODE_SPEEDS_KMH`).  Problems: ``traveltime.mode`` (an unknown
+    mode), ``traveltime.speed`` (not a number from 0.5 to 150 km/h) and
+    ``traveltime.detour`` (not a number from 1.0 to 3.0).  The one check of
+    a speed and a detour factor: the straight-line model, the capacity
+    reach, the siting and region cost matrices all use it.
+    """
+    kmh = speed
+    if isinstance(speed, str):
+        if not problems.choice("traveltime.mode", "mode", speed, MODES):
+            kmh = None
+        else:
+            kmh = MODE_SPEEDS_KMH[speed]
+    v = as_float(kmh)
+    d = as_float(detour)
+    ok = True
+    if kmh is not None and (v is None or not SPEED_RANGE_KMH[0] <= v <= SPEED_RANGE_KMH[1]):
+        problems.add(
+            "traveltime.speed",
+            f"speed must be between 0.5 and 150 km/h, got {speed!r}",
+            speed=speed,
+        )
+        ok = False
+    if d is None or not DETOUR_RANGE[0] <= d <= DETOUR_RANGE[1]:
+        problems.add(
+            "traveltime.detour",
+            f"detour factor must be between 1.0 and 3.0, got {detour!r}",
+            detour=detour,
+        )
+        ok = False
+    if not ok or v is None or d is None:
+        return None
+    return d / metres_per_minute(v)
+
+
+def minutes_per_metre(speed: Any, detour: Any = 1.0) -> float:
+    """Minutes per straight-line metre, ``detour / speed``; raises on a bad speed or detour.
+
+    :func:`check_speed_detour`, raised as one
+    :class:`~gridplan.errors.InputError` ``traveltime.invalid``.
+    """
+    problems = Problems("traveltime.invalid", "invalid speed or detour factor")
+    mpm = check_speed_detour(problems, speed, detour)
+    problems.raise_if_any()
+    assert mpm is not None
+    return mpm
 
 
 # --- speed per road class -----------------------------------------------------------

@@ -11,9 +11,14 @@ from numpy.typing import NDArray
 from scipy.spatial import cKDTree
 
 from gridplan.surface.grid import CellGrid
-from gridplan.travel.base import TravelTimes, check_detour, speed_m_per_min
+from gridplan.travel.base import TravelTimes
 from gridplan.travel.pairs import CHUNK_PAIRS, Pairs, sort_pairs
-from gridplan.travel.speeds import DEFAULT_DETOUR, MODE_SPEEDS_KMH
+from gridplan.travel.speeds import (
+    DEFAULT_DETOUR,
+    MODE_SPEEDS_KMH,
+    metres_per_minute,
+    minutes_per_metre,
+)
 
 
 @dataclass
@@ -30,12 +35,11 @@ class StraightLineModel:
     name: str = "straight"
 
     def __post_init__(self) -> None:
-        speed_m_per_min(self.speed_kmh)
-        check_detour(self.detour)
+        minutes_per_metre(self.speed_kmh, self.detour)  # raises traveltime.invalid
 
     @property
     def minutes_per_metre(self) -> float:
-        return self.detour / speed_m_per_min(self.speed_kmh)
+        return self.detour / metres_per_minute(self.speed_kmh)
 
     def distances(
         self, grid: CellGrid, mask: NDArray[np.bool_], facilities_xy: NDArray[np.float64]
