@@ -445,11 +445,14 @@ def test_speed_surface_reports_every_problem_at_once():
         "costdistance.mode",
         "costdistance.landcover_classes",
         "costdistance.shape",
-        "costdistance.negative_speed",
+        "traveltime.road_speed",  # road speeds amend the table, from 0.5 to 150 km/h
         "costdistance.roads_column",
         "costdistance.roads_crs",
     }
     assert e.value.params["problems"][1]["classes"] == [99]
+    with pytest.raises(InputError) as e:
+        speed_surface(g, landcover=np.full(g.shape, 40), landcover_speeds={40: -1.0})
+    assert codes(e) == {"costdistance.negative_speed"}
 
 
 def test_model_reports_bad_parameters_and_missing_facilities():

@@ -539,8 +539,45 @@ def test_all_parameter_problems_in_one_error():
     err = e.value
     assert err.code == "network.invalid"
     assert len(err.problems) == 4
+    assert err.params["codes"] == [
+        "network.mode",
+        "network.cutoff",
+        "traveltime.detour",
+        "network.integer",  # snap_k: the generic whole-number check
+    ]
     text = _zh(err)
-    assert "出行方式" in text and "时间上限" in text and "绕行系数" in text
+    assert "出行方式" in text and "时间上限" in text and "绕行系数" in text and "snap_k" in text
+    _renders_in_both_languages(err)
+
+
+def _renders_in_both_languages(err: InputError) -> None:
+    from gridplan.i18n import t, text_of
+
+    for problem in err.params["problems"]:
+        params = dict(problem)
+        code = params.pop("code")
+        assert text_of(code) is not None, code
+        for lang in ("zh", "en"):
+            assert "{" not in t(code, lang, **params), (code, lang)
+
+
+def test_every_travel_problem_code_has_chinese_and_english_text():
+    import re
+    import string
+
+    from gridplan.i18n import MESSAGES
+
+    package = Path(__file__).resolve().parents[1] / "src/gridplan"
+    src = "".join(p.read_text(encoding="utf-8") for p in sorted(package.rglob("*.py")))
+    used = set(re.findall(r'"((?:network|traveltime)\.[a-z_]+)"', src))
+    assert {"network.invalid", "traveltime.speed", "network.crs_not_metric"} <= used
+    for code in used:
+        assert set(MESSAGES[code]) == {"zh", "en"}, code
+        fields = [
+            {f for _, f, _, _ in string.Formatter().parse(MESSAGES[code][lang]) if f}
+            for lang in ("zh", "en")
+        ]
+        assert fields[0] == fields[1], code
 
 
 def test_all_input_problems_in_one_error():
@@ -549,11 +586,21 @@ def test_all_input_problems_in_one_error():
     with pytest.raises(InputError) as e:
         model.travel_times(grid, np.ones((3, 3), bool), np.array([[X0, np.nan]]))
     assert e.value.code == "network.invalid"
-    assert len(e.value.problems) == 2
+    assert e.value.params["codes"] == ["network.shape", "network.xy_nonfinite"]
+    _renders_in_both_languages(e.value)
     geo = CellGrid(crs="EPSG:4326", x0=114.0, y0=38.0, cell_m=100.0, nrows=1, ncols=1)
     with pytest.raises(InputError) as e:
         model.travel_times(geo, np.ones((1, 1), bool), np.array([[114.0, 38.0]]))
     assert "not metric" in str(e.value)
+    assert e.value.params["codes"] == ["network.crs_not_metric"]
+    assert "不是投影坐标系" in _zh(e.value)
+    with pytest.raises(InputError) as e:
+        build_road_graph(square(), "bike", "EPSG:4326", densify_m=0.5)
+    assert e.value.params["codes"] == ["network.mode", "network.densify", "network.crs_not_metric"]
+    _renders_in_both_languages(e.value)
+    with pytest.raises(InputError) as e:
+        NetworkModel(square(), speeds_kmh={"primary": 0.0})
+    assert e.value.params["codes"] == ["traveltime.road_speed"]
 
 
 def test_pbf_extract_loads_the_same_roads_as_its_xml(tmp_path, roads):

@@ -67,8 +67,8 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
-from gridplan._validate import positive
-from gridplan.access._checks import _Problems
+from gridplan._validate import Problems, positive
+from gridplan.access._checks import capacity_problems, check_minutes, check_values
 from gridplan.access.reach import Reach, _bincount
 from gridplan.surface.grid import CellGrid, PopulationSurface
 
@@ -153,7 +153,7 @@ def facility_capacity(
         ``capacity_source`` (a key of :data:`CAPACITY_SOURCES`), on the
         table's index.
     """
-    p = _Problems()
+    p = capacity_problems()
     n = len(facilities)
     cap = np.full(n, np.nan)
     source = np.full(n, "", dtype=object)
@@ -252,7 +252,7 @@ def facility_supply(
     error unless ``missing`` gives the value to use (e.g. ``1.0``, or the
     median of the known ones: say which in the report).
     """
-    p = _Problems()
+    p = capacity_problems()
     n = len(facilities)
     if column is None:
         return np.ones(n)
@@ -283,7 +283,7 @@ def facility_supply(
                 ids=ids.tolist(),
             )
         v = np.where(gap, 0.0 if isinstance(missing, str) else float(missing), v)
-    checked = p.values(column, v, n)
+    checked = check_values(p, column, v, n)
     p.raise_if_any()
     assert checked is not None
     return checked
@@ -377,7 +377,7 @@ class CapacityResult:
         )
 
 
-def _check_surface(p: _Problems, surface: PopulationSurface, reach: Reach) -> bool:
+def _check_surface(p: Problems, surface: PopulationSurface, reach: Reach) -> bool:
     if surface.grid != reach.grid:
         p.add(
             "capacity.grid_mismatch",
@@ -389,7 +389,7 @@ def _check_surface(p: _Problems, surface: PopulationSurface, reach: Reach) -> bo
     return True
 
 
-def _check_order(p: _Problems, order: ArrayLike, n: int) -> NDArray[np.int64] | None:
+def _check_order(p: Problems, order: ArrayLike, n: int) -> NDArray[np.int64] | None:
     o = np.asarray(order)
     if o.size == 0:
         o = o.reshape(0)
@@ -441,17 +441,17 @@ def capacity_coverage(
     (``not_assessed_population``).  Sequential over the facilities (each
     sees what the previous ones left), vectorised over each one's cells.
     """
-    p = _Problems()
+    p = capacity_problems()
     grid_ok = _check_surface(p, surface, reach)
     n = reach.n_facilities
-    cap = p.values("capacity", capacity, n, allow_inf=True)
+    cap = check_values(p, "capacity", capacity, n, allow_inf=True)
     o = None if order is None else _check_order(p, order, n)
     t = reach.max_minutes
     if max_minutes is not None:
-        t = p.minutes("max_minutes", max_minutes, upper=reach.max_minutes) or math.nan
+        t = check_minutes(p, "max_minutes", max_minutes, upper=reach.max_minutes) or math.nan
     zone = None
     if zone_minutes is not None:
-        zone = p.minutes("zone_minutes", zone_minutes)
+        zone = check_minutes(p, "zone_minutes", zone_minutes)
     p.raise_if_any()
     assert cap is not None and grid_ok
     if o is None:

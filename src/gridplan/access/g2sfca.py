@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
-from gridplan.access._checks import _Problems
+from gridplan.access._checks import capacity_problems, check_minutes, check_values
 from gridplan.access.capacity import _check_surface
 from gridplan.access.coverage import gaussian_weight
 from gridplan.access.reach import Reach, _bincount
@@ -79,10 +79,10 @@ def g2sfca(
     residents in its catchment, ``Σ_i P_i A_i = Σ_j S_j`` (2SFCA conserves
     supply).  ``d0`` must not exceed the reach's ``max_minutes``.
     """
-    p = _Problems()
+    p = capacity_problems()
     grid_ok = _check_surface(p, surface, reach)
-    s = p.values("supply", supply, reach.n_facilities)
-    d = p.minutes("d0", d0, upper=reach.max_minutes)
+    s = check_values(p, "supply", supply, reach.n_facilities)
+    d = check_minutes(p, "d0", d0, upper=reach.max_minutes)
     p.raise_if_any()
     assert s is not None and d is not None and grid_ok
     n = reach.n_facilities

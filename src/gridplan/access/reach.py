@@ -10,9 +10,11 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from gridplan.access._checks import _Problems
+from gridplan._validate import Problems
+from gridplan.access._checks import capacity_problems, check_minutes
 from gridplan.errors import InputError
 from gridplan.surface.grid import CellGrid
+from gridplan.travel.friction import check_speed_raster
 from gridplan.travel.friction import speed_surface as raster_speed_surface
 from gridplan.travel.pairs import Pairs
 from gridplan.travel.raster import RasterModel, SourceCells, raster_pairs
@@ -93,8 +95,8 @@ class Reach:
 
     def within(self, max_minutes: float) -> Reach:
         """The pairs within ``max_minutes`` (at most :attr:`max_minutes`), same order."""
-        p = _Problems()
-        t = p.minutes("max_minutes", max_minutes, upper=self.max_minutes)
+        p = capacity_problems()
+        t = check_minutes(p, "max_minutes", max_minutes, upper=self.max_minutes)
         p.raise_if_any()
         assert t is not None
         if t >= self.max_minutes:
@@ -174,7 +176,7 @@ class Reach:
         on cells outside ``mask`` (default: every cell) are dropped.  Pairs
         may come in any order; each (cell, facility) at most once.
         """
-        p = _Problems()
+        p = capacity_problems()
         size = grid.nrows * grid.ncols
         c = np.asarray(cell)
         f = np.asarray(facility)
@@ -334,7 +336,7 @@ def facility_reach(
     Memory: pairs = Σ over facilities of the masked cells each reaches, 12
     bytes a pair (see the module's docstring for sizes).
     """
-    p = _Problems()
+    p = capacity_problems()
     if model not in REACH_MODELS:
         p.add(
             "capacity.model",
@@ -346,7 +348,7 @@ def facility_reach(
     if p.shape("mask", mask, grid.shape):
         mk = np.asarray(mask, dtype=bool)
     xy = _facility_points(p, facilities_xy)
-    t = p.minutes("max_minutes", max_minutes)
+    t = check_minutes(p, "max_minutes", max_minutes)
     speed: NDArray[np.float32] | None = None
     if model == "straight":
         v = MODE_SPEEDS_KMH["walk"] if speed_kmh is None else speed_kmh
@@ -383,7 +385,7 @@ def facility_reach(
     return Reach.from_pairs(grid, mk, cells, pairs, model)
 
 
-def _facility_points(p: _Problems, facilities_xy: ArrayLike) -> NDArray[np.float64] | None:
+def _facility_points(p: Problems, facilities_xy: ArrayLike) -> NDArray[np.float64] | None:
     try:
         xy = np.asarray(facilities_xy, dtype=np.float64)
     except (TypeError, ValueError):
@@ -411,7 +413,7 @@ def _facility_points(p: _Problems, facilities_xy: ArrayLike) -> NDArray[np.float
 
 
 def _raster_speeds(
-    p: _Problems,
+    p: Problems,
     grid: CellGrid,
     speed_surface: ArrayLike | RasterModel | None,
     speed_kmh: float | None,
@@ -428,25 +430,4 @@ def _raster_speeds(
     if not p.shape("speed_surface", speed_surface, grid.shape):
         return None
     s = np.asarray(speed_surface)
-    if not np.issubdtype(s.dtype, np.number) or np.issubdtype(s.dtype, np.complexfloating):
-        p.add(
-            "costdistance.speed_dtype", f"speed must be numeric, got {s.dtype}", dtype=str(s.dtype)
-        )
-        return None
-    n_bad = int(np.count_nonzero(~np.isfinite(s)))
-    n_neg = int(np.count_nonzero(s < 0))
-    if n_bad:
-        p.add(
-            "costdistance.nonfinite_speed",
-            f"speed_surface: {n_bad} speed(s) are not finite numbers",
-            name="speed_surface",
-            n=n_bad,
-        )
-    if n_neg:
-        p.add(
-            "costdistance.negative_speed",
-            f"speed_surface: {n_neg} speed(s) are negative",
-            name="speed_surface",
-            n=n_neg,
-        )
-    return None if n_bad or n_neg else s.astype(np.float32)
+    return s.astype(np.float32) if check_speed_raster(p, "speed_surface", s) else None

@@ -26,8 +26,10 @@ from typing import Any, Protocol
 import numpy as np
 from numpy.typing import NDArray
 
+from gridplan._validate import Problems, as_float
 from gridplan.surface.grid import CellGrid
 from gridplan.travel.pairs import Pairs
+from gridplan.travel.speeds import MODES
 
 
 @dataclass
@@ -70,3 +72,21 @@ class TravelTimeModel(Protocol):
         facilities_xy: NDArray[np.float64],
         max_minutes: float,
     ) -> Pairs: ...
+
+
+def check_mode(problems: Problems, mode: Any) -> bool:
+    """Whether ``mode`` is ``walk``, ``ebike`` or ``drive``; a ``<scope>.mode`` problem if not."""
+    return problems.choice(f"{problems.scope}.mode", "mode", mode, MODES)
+
+
+def check_cutoff(problems: Problems, cutoff_min: Any) -> float | None:
+    """``cutoff_min`` as minutes above 0 (``inf``: none), else a ``<scope>.cutoff`` problem."""
+    c = as_float(cutoff_min)
+    if c is None or c <= 0:
+        problems.add(
+            f"{problems.scope}.cutoff",
+            f"cutoff must be more than 0 minutes, got {cutoff_min}",
+            cutoff=cutoff_min,
+        )
+        return None
+    return c

@@ -59,7 +59,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from gridplan.travel.friction import ENGINES, Engine, _Problems
+from gridplan.travel.base import check_cutoff
+from gridplan.travel.friction import ENGINES, Engine, check_speed_raster, raster_problems
 
 if TYPE_CHECKING:
     pass
@@ -111,7 +112,7 @@ class CostDistance:
 def _check_cost_inputs(
     speed: NDArray[Any], cell_m: float, rc: NDArray[Any], cutoff_min: float, engine: str
 ) -> None:
-    problems = _Problems()
+    problems = raster_problems()
     if speed.ndim != 2 or speed.size == 0:
         problems.add(
             "costdistance.shape",
@@ -120,21 +121,13 @@ def _check_cost_inputs(
             shape=tuple(speed.shape),
             expected=None,
         )
-    elif not np.issubdtype(speed.dtype, np.number) or np.issubdtype(
-        speed.dtype, np.complexfloating
-    ):
-        problems.add(
-            "costdistance.speed_dtype",
-            f"speed must be numeric, got {speed.dtype}",
-            dtype=str(speed.dtype),
-        )
     else:
-        problems.speeds("speed", speed)
+        check_speed_raster(problems, "speed", speed)
     if not (math.isfinite(float(cell_m)) and float(cell_m) > 0):
         problems.add(
             "costdistance.cell_size", f"cell size must be positive, got {cell_m}", cell_m=cell_m
         )
-    problems.cutoff(cutoff_min)
+    check_cutoff(problems, cutoff_min)
     problems.choice("costdistance.engine", "engine", engine, ENGINES)
     if rc.ndim != 2 or rc.shape[1] != 2:
         problems.add(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -11,12 +10,13 @@ import rasterio.features
 from numpy.typing import ArrayLike, NDArray
 
 from gridplan._validate import Problems, positive
-from gridplan.errors import InputError
 from gridplan.surface.grid import CellGrid
+from gridplan.travel.base import check_mode
 from gridplan.travel.speeds import (
     LANDCOVER_SPEEDS_KMH,
     MODES,
     OFFROAD_SPEEDS_KMH,
+    check_road_speeds,
     road_speed_kmh,
     road_table,
 )
@@ -37,50 +37,52 @@ TOBLER_FLAT_KMH = float(6.0 * np.exp(-3.5 * np.abs(0.0 + 0.05)))
 # --- validation ---------------------------------------------------------------------
 
 
-class _Problems(Problems):
-    """Collects every problem of one call, raised together as one InputError."""
+def raster_problems() -> Problems:
+    """The collector of the raster model's checks: one ``costdistance.invalid`` error."""
+    return Problems("costdistance.invalid", "cannot compute raster travel times")
 
-    def __init__(self) -> None:
-        super().__init__("costdistance.invalid", "cannot compute raster travel times")
 
-    def merge(self, err: InputError) -> None:
-        """Take over the problems of an InputError raised by another check."""
-        details = err.params.get("problems")
-        if err.code != self.code or not isinstance(details, list):
-            raise err
-        for text, detail in zip(err.problems, details, strict=True):
-            params = dict(detail)
-            self.add(params.pop("code"), text, **params)
+def check_speed_values(problems: Problems, name: str, values: Any) -> bool:
+    """Whether every speed in ``values`` is a finite number ≥ 0 (0: a barrier).
 
-    def speeds(self, name: str, values: Any) -> None:
-        v = np.asarray(values)
-        if v.dtype.kind not in "fiu":
-            v = v.astype(np.float64)
-        n_bad = int(np.count_nonzero(~np.isfinite(v)))
-        n_neg = int(np.count_nonzero(v < 0))
-        if n_bad:
-            self.add(
-                "costdistance.nonfinite_speed",
-                f"{name}: {n_bad} speed(s) are not finite numbers",
-                name=name,
-                n=n_bad,
-            )
-        if n_neg:
-            self.add(
-                "costdistance.negative_speed",
-                f"{name}: {n_neg} speed(s) are negative",
-                name=name,
-                n=n_neg,
-            )
+    Problems ``costdistance.nonfinite_speed`` and ``costdistance.negative_speed``,
+    with the count of each.
+    """
+    v = np.asarray(values)
+    if v.dtype.kind not in "fiu":
+        v = v.astype(np.float64)
+    n_bad = int(np.count_nonzero(~np.isfinite(v)))
+    n_neg = int(np.count_nonzero(v < 0))
+    if n_bad:
+        problems.add(
+            "costdistance.nonfinite_speed",
+            f"{name}: {n_bad} speed(s) are not finite numbers",
+            name=name,
+            n=n_bad,
+        )
+    if n_neg:
+        problems.add(
+            "costdistance.negative_speed",
+            f"{name}: {n_neg} speed(s) are negative",
+            name=name,
+            n=n_neg,
+        )
+    return not (n_bad or n_neg)
 
-    def cutoff(self, cutoff_min: float) -> None:
-        c = float(cutoff_min)
-        if math.isnan(c) or c <= 0:
-            self.add(
-                "costdistance.cutoff",
-                f"cutoff must be more than 0 minutes, got {cutoff_min}",
-                cutoff=cutoff_min,
-            )
+
+def check_speed_raster(problems: Problems, name: str, speed: NDArray[Any]) -> bool:
+    """Whether ``speed`` holds numbers (not complex), each finite and ≥ 0.
+
+    Problems ``costdistance.speed_dtype``, else those of :func:`check_speed_values`.
+    """
+    if not np.issubdtype(speed.dtype, np.number) or np.issubdtype(speed.dtype, np.complexfloating):
+        problems.add(
+            "costdistance.speed_dtype",
+            f"{name} must be numeric, got {speed.dtype}",
+            dtype=str(speed.dtype),
+        )
+        return False
+    return check_speed_values(problems, name, speed)
 
 
 # --- speed surface ------------------------------------------------------------------
@@ -107,7 +109,7 @@ def tobler_factor(slope: ArrayLike, rule: ToblerRule = "round_trip") -> NDArray[
     10 %: Tobler's fastest walk is 5 % downhill.)  Slopes that are not finite
     (no DEM data) give 1.
     """
-    problems = _Problems()
+    problems = raster_problems()
     problems.choice("costdistance.tobler", "tobler", rule, TOBLER_RULES)
     problems.raise_if_any()
     s = np.abs(np.asarray(slope, dtype=np.float64))
@@ -257,11 +259,12 @@ def speed_surface(
     ------
     InputError
         ``costdistance.invalid`` listing every problem at once (shapes,
-        negative or non-finite speeds, unknown mode or land cover classes,
-        roads without CRS or ``highway`` column).
+        negative or non-finite speeds, road speeds outside 0.5–150 km/h,
+        unknown mode or land cover classes, roads without CRS or
+        ``highway`` column).
     """
-    problems = _Problems()
-    problems.choice("costdistance.mode", "mode", mode, MODES)
+    problems = raster_problems()
+    check_mode(problems, mode)
     problems.choice("costdistance.tobler", "tobler", tobler, TOBLER_RULES)
     known_mode = mode if mode in MODES else "walk"
     base = OFFROAD_SPEEDS_KMH[known_mode] if base_speed_kmh is None else base_speed_kmh
@@ -276,7 +279,7 @@ def speed_surface(
     lc_table = dict(
         LANDCOVER_SPEEDS_KMH[known_mode] if landcover_speeds is None else landcover_speeds
     )
-    problems.speeds("landcover_speeds", list(lc_table.values()))
+    check_speed_values(problems, "landcover_speeds", list(lc_table.values()))
     if landcover is not None and problems.shape("landcover", landcover, grid.shape):
         lc = np.asarray(landcover)
         if not np.issubdtype(lc.dtype, np.integer):
@@ -297,8 +300,8 @@ def speed_surface(
                     f"land cover classes without a speed: {missing}",
                     classes=missing,
                 )
+    check_road_speeds(problems, road_speeds)
     rd_table = road_table(known_mode, road_speeds)
-    problems.speeds("road_speeds", list(rd_table.values()))
     if roads is not None:
         if highway_column not in roads.columns:
             problems.add(

@@ -16,8 +16,9 @@ from pyproj import CRS, Transformer
 from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
 
-from gridplan.errors import InputError
-from gridplan.travel.speeds import ROAD_SPEEDS_KMH, edge_speed_kmh
+from gridplan._validate import Problems, as_float
+from gridplan.travel.base import check_mode
+from gridplan.travel.speeds import edge_speed_kmh
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -226,6 +227,31 @@ def _geometry(value: Any) -> Any:
     return value if isinstance(value, shapely.LineString) else None
 
 
+def check_densify(problems: Problems, densify_m: Any) -> None:
+    """A ``network.densify`` problem unless ``densify_m`` is a finite length of 1 m or more."""
+    v = as_float(densify_m)
+    if v is None or not math.isfinite(v) or v < 1.0:
+        problems.add(
+            "network.densify",
+            f"densify_m must be ≥ 1 m or None, got {densify_m}",
+            value=densify_m,
+        )
+
+
+def check_metric_crs(problems: Problems, crs: Any) -> None:
+    """A ``network.crs_not_metric`` problem unless ``crs`` is projected (metres).
+
+    ``network.crs_invalid`` if pyproj cannot read it.
+    """
+    try:
+        projected = CRS.from_user_input(crs).is_projected
+    except Exception as exc:  # pyproj CRSError
+        problems.add("network.crs_invalid", f"invalid CRS: {exc}", detail=str(exc))
+        return
+    if not projected:
+        problems.add("network.crs_not_metric", f"grid CRS {crs} is not metric", crs=str(crs))
+
+
 def build_road_graph(
     graph: nx.Graph,
     mode: str,
@@ -240,37 +266,32 @@ def build_road_graph(
     present, else the projected length of the edge's geometry (or of the
     straight line between its nodes).
     """
-    problems: list[str] = []
-    if mode not in ROAD_SPEEDS_KMH:
-        problems.append(_both(f"未知出行方式 {mode!r}", f"unknown mode {mode!r}"))
-    if densify_m is not None and not (math.isfinite(densify_m) and densify_m >= 1.0):
-        problems.append(
-            _both(f"加密间距须 ≥ 1 米：{densify_m}", f"densify_m must be ≥ 1 m, got {densify_m}")
-        )
+    problems = Problems("network.invalid", "invalid road network")
+    check_mode(problems, mode)
+    if densify_m is not None:
+        check_densify(problems, densify_m)
     if graph.number_of_nodes() == 0:
-        problems.append(_both("道路网络没有节点", "the road graph has no nodes"))
+        problems.add("network.no_nodes", "the road graph has no nodes")
     node_ids = list(graph.nodes)
     xs = np.array([_float(graph.nodes[n].get("x")) for n in node_ids], dtype=float)
     ys = np.array([_float(graph.nodes[n].get("y")) for n in node_ids], dtype=float)
     bad = [node_ids[i] for i in np.flatnonzero(~(np.isfinite(xs) & np.isfinite(ys)))]
     if bad:
-        problems.append(
-            _both(
-                f"{len(bad)} 个节点缺少坐标 x/y：{bad[:5]}",
-                f"{len(bad)} nodes lack x/y coordinates: {bad[:5]}",
-            )
+        problems.add(
+            "network.node_xy",
+            f"{len(bad)} nodes lack x/y coordinates: {bad[:5]}",
+            n=len(bad),
+            nodes=[str(b) for b in bad[:5]],
         )
-    graph_crs = graph.graph.get("crs", "EPSG:4326")
+    check_metric_crs(problems, crs)
+    transformer = None
     try:
-        if not CRS.from_user_input(crs).is_projected:
-            problems.append(
-                _both(f"格网坐标系 {crs} 不是投影坐标系（米）", f"grid CRS {crs} is not metric")
-            )
-        transformer = _transformer(str(graph_crs), str(crs))
+        transformer = _transformer(str(graph.graph.get("crs", "EPSG:4326")), str(crs))
     except Exception as exc:  # pyproj raises CRSError / ProjError
-        problems.append(_both(f"坐标系无效：{exc}", f"invalid CRS: {exc}"))
-    if problems:
-        raise InputError("invalid road network", code="network.invalid", problems=problems)
+        if "network.crs_invalid" not in problems.codes:  # the graph's CRS, not the grid's
+            problems.add("network.crs_invalid", f"invalid CRS: {exc}", detail=str(exc))
+    problems.raise_if_any()
+    assert transformer is not None
 
     px, py = transformer.transform(xs, ys)
     node_xy = np.column_stack([np.asarray(px, dtype=float), np.asarray(py, dtype=float)])
@@ -323,11 +344,12 @@ def build_road_graph(
     missing = ~np.isfinite(length)
     length[missing] = proj_len[missing]
     if (length < 0).any():
-        raise InputError(
-            "invalid road network",
-            code="network.invalid",
-            problems=[_both("有路段长度为负数", "some edges have a negative length")],
+        problems.add(
+            "network.negative_length",
+            f"{int((length < 0).sum())} edge(s) have a negative length",
+            n=int((length < 0).sum()),
         )
+        problems.raise_if_any()
 
     # 2. road pieces: an edge and its reverse twin are one piece
     lo = np.minimum(u_a, v_a)
@@ -425,10 +447,6 @@ def build_road_graph(
         densify_m=densify_m,
         tree=cKDTree(xy[snappable]) if len(snappable) else None,
     )
-
-
-def _both(zh: str, en: str) -> str:
-    return f"{zh} / {en}"
 
 
 def _float(value: Any) -> float:

@@ -90,32 +90,36 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
-from pyproj import CRS
 from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
 
-from gridplan.errors import InputError
+from gridplan._validate import Problems
 from gridplan.surface.grid import CellGrid
-from gridplan.travel.base import TravelTimes
+from gridplan.travel.base import TravelTimes, check_cutoff, check_mode
 from gridplan.travel.graph import (
     _EPS_MIN,
     DEFAULT_DENSIFY_M,
     RoadGraph,
-    _both,
     _points_reached,
     _with_direct_walk,
     build_road_graph,
+    check_densify,
+    check_metric_crs,
 )
 from gridplan.travel.pairs import Pairs, time_point_order
-from gridplan.travel.speeds import DEFAULT_DETOUR, MODE_SPEEDS_KMH, MODES, ROAD_SPEEDS_KMH
-
-if TYPE_CHECKING:
-    pass
+from gridplan.travel.speeds import (
+    DEFAULT_DETOUR,
+    MODE_SPEEDS_KMH,
+    ROAD_SPEEDS_KMH,
+    check_road_speeds,
+    check_speed_detour,
+    metres_per_minute,
+)
 
 DEFAULT_CUTOFF_MIN = 60.0
 DEFAULT_MAX_SNAP_M = 2000.0
@@ -173,89 +177,28 @@ class NetworkModel:
     )
 
     def __post_init__(self) -> None:
-        problems = self._parameter_problems()
-        if problems:
-            raise InputError(
-                "invalid road-network model parameters", code="network.invalid", problems=problems
-            )
+        problems = Problems("network.invalid", "invalid road-network model parameters")
+        self._check_parameters(problems)
+        problems.raise_if_any()
 
-    def _parameter_problems(self) -> list[str]:
-        p: list[str] = []
-        if self.mode not in MODES:
-            p.append(
-                _both(
-                    f"出行方式须为 {'/'.join(MODES)}，当前为 {self.mode!r}",
-                    f"mode must be one of {', '.join(MODES)}, got {self.mode!r}",
-                )
-            )
-        if not (isinstance(self.cutoff_min, (int, float)) and self.cutoff_min > 0):
-            p.append(
-                _both(
-                    f"时间上限须大于 0 分钟：{self.cutoff_min}",
-                    f"cutoff_min must be > 0, got {self.cutoff_min}",
-                )
-            )
-        if not (
-            isinstance(self.offroad_speed_kmh, (int, float))
-            and 0.5 <= self.offroad_speed_kmh <= 150
-        ):
-            p.append(
-                _both(
-                    f"步行接驳速度须在 0.5–150 km/h 之间：{self.offroad_speed_kmh}",
-                    f"offroad_speed_kmh must be between 0.5 and 150, got {self.offroad_speed_kmh}",
-                )
-            )
-        if not (
-            isinstance(self.offroad_detour, (int, float)) and 1.0 <= self.offroad_detour <= 3.0
-        ):
-            p.append(
-                _both(
-                    f"接驳绕行系数须在 1.0–3.0 之间：{self.offroad_detour}",
-                    f"offroad_detour must be between 1.0 and 3.0, got {self.offroad_detour}",
-                )
-            )
-        if not (isinstance(self.max_snap_m, (int, float)) and self.max_snap_m >= 0):
-            p.append(
-                _both(
-                    f"最大接驳距离须 ≥ 0 米：{self.max_snap_m}",
-                    f"max_snap_m must be ≥ 0, got {self.max_snap_m}",
-                )
-            )
-        if self.densify_m is not None and not (
-            isinstance(self.densify_m, (int, float))
-            and math.isfinite(self.densify_m)
-            and self.densify_m >= 1.0
-        ):
-            p.append(
-                _both(
-                    f"加密间距须 ≥ 1 米或为空：{self.densify_m}",
-                    f"densify_m must be ≥ 1 m or None, got {self.densify_m}",
-                )
-            )
-        if not (isinstance(self.snap_k, int) and 1 <= self.snap_k <= 16):
-            p.append(
-                _both(
-                    f"接驳候选节点数须为 1–16：{self.snap_k}",
-                    f"snap_k must be an integer from 1 to 16, got {self.snap_k}",
-                )
-            )
-        for cls, kmh in (self.speeds_kmh or {}).items():
-            if not (isinstance(kmh, (int, float)) and 0.5 <= kmh <= 150):
-                p.append(
-                    _both(
-                        f"道路等级 {cls} 的速度须在 0.5–150 km/h 之间：{kmh}",
-                        f"speed of class {cls} must be between 0.5 and 150 km/h, got {kmh}",
-                    )
-                )
+    def _check_parameters(self, problems: Problems) -> None:
+        """Every problem of the model's parameters and graph, added to ``problems``."""
+        check_mode(problems, self.mode)
+        check_cutoff(problems, self.cutoff_min)
+        check_speed_detour(problems, self.offroad_speed_kmh, self.offroad_detour)
+        problems.number("max_snap_m", self.max_snap_m, low_inclusive=True, allow_inf=True)
+        if self.densify_m is not None:
+            check_densify(problems, self.densify_m)
+        problems.integer("snap_k", self.snap_k, 1, 16)
+        check_road_speeds(problems, self.speeds_kmh)
         if not hasattr(self.graph, "nodes") or not hasattr(self.graph, "edges"):
-            p.append(_both("graph 不是 networkx 图", "graph is not a networkx graph"))
+            problems.add("network.not_a_graph", "graph is not a networkx graph")
         elif self.graph.number_of_edges() == 0:
-            p.append(_both("道路网络没有路段", "the road graph has no edges"))
-        return p
+            problems.add("network.no_edges", "the road graph has no edges")
 
     @property
     def minutes_per_offroad_metre(self) -> float:
-        return self.offroad_detour / (self.offroad_speed_kmh * 1000.0 / 60.0)
+        return self.offroad_detour / metres_per_minute(self.offroad_speed_kmh)
 
     def road_graph(self, crs: str) -> RoadGraph:
         """The sparse graph in ``crs`` (built once per CRS and setting, then cached)."""
@@ -268,46 +211,6 @@ class NetworkModel:
             )
             self._cache[key] = rg
         return rg
-
-    def _input_problems(
-        self, grid: CellGrid, mask: NDArray[np.bool_], facilities_xy: NDArray[np.float64]
-    ) -> list[str]:
-        p = self._parameter_problems()
-        shape = np.shape(mask)
-        if shape != grid.shape:
-            p.append(
-                _both(
-                    f"掩膜形状 {shape} 与格网 {grid.shape} 不一致",
-                    f"mask shape {shape} differs from the grid's {grid.shape}",
-                )
-            )
-        xy = np.asarray(facilities_xy, dtype=float)
-        if xy.size and (xy.ndim != 2 or xy.shape[1] != 2):
-            p.append(
-                _both(
-                    f"机构坐标须为 (n, 2) 数组，当前形状 {xy.shape}",
-                    f"facilities_xy must be an (n, 2) array, got shape {xy.shape}",
-                )
-            )
-        elif xy.size and not np.isfinite(xy).all():
-            bad = np.flatnonzero(~np.isfinite(xy.reshape(-1, 2)).all(axis=1)).tolist()
-            p.append(
-                _both(
-                    f"{len(bad)} 个机构坐标无效（NaN/inf）：第 {bad[:10]} 个",
-                    f"{len(bad)} facilities have NaN/inf coordinates: rows {bad[:10]}",
-                )
-            )
-        try:
-            if not CRS.from_user_input(grid.crs).is_projected:
-                p.append(
-                    _both(
-                        f"格网坐标系 {grid.crs} 不是投影坐标系（米）",
-                        f"grid CRS {grid.crs} is not metric",
-                    )
-                )
-        except Exception as exc:  # pyproj CRSError
-            p.append(_both(f"格网坐标系无效：{exc}", f"invalid grid CRS: {exc}"))
-        return p
 
     def pairs(
         self,
@@ -397,13 +300,12 @@ class NetworkModel:
         self, grid: CellGrid, mask: NDArray[np.bool_], facilities_xy: NDArray[np.float64]
     ) -> TravelTimes:
         """Minutes from each masked cell centre to its nearest facility (metric ``grid.crs``)."""
-        problems = self._input_problems(grid, mask, facilities_xy)
-        if problems:
-            raise InputError(
-                "invalid input for road-network travel time",
-                code="network.invalid",
-                problems=problems,
-            )
+        problems = Problems("network.invalid", "invalid input for road-network travel time")
+        self._check_parameters(problems)
+        problems.shape("mask", mask, grid.shape)
+        problems.points("facilities_xy", facilities_xy)
+        check_metric_crs(problems, grid.crs)
+        problems.raise_if_any()
         rg = self.road_graph(grid.crs)
         fac_xy = np.asarray(facilities_xy, dtype=float).reshape(-1, 2)
         mpm = self.minutes_per_offroad_metre

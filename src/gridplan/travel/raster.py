@@ -13,18 +13,18 @@ from numpy.typing import ArrayLike, NDArray
 from gridplan._validate import positive
 from gridplan.errors import InputError
 from gridplan.surface.grid import CellGrid
-from gridplan.travel.base import TravelTimes
+from gridplan.travel.base import TravelTimes, check_cutoff, check_mode
 from gridplan.travel.costdistance import cost_distance
 from gridplan.travel.friction import (
     ENGINES,
     TOBLER_RULES,
     Engine,
     ToblerRule,
-    _Problems,
+    raster_problems,
     speed_surface,
 )
 from gridplan.travel.pairs import Pairs, point_dtype, time_point_order
-from gridplan.travel.speeds import MODES, OFFROAD_SPEEDS_KMH, Mode, metres_per_minute
+from gridplan.travel.speeds import OFFROAD_SPEEDS_KMH, Mode, metres_per_minute
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -65,11 +65,11 @@ class RasterModel:
     )
 
     def __post_init__(self) -> None:
-        problems = _Problems()
-        problems.choice("costdistance.mode", "mode", self.mode, MODES)
+        problems = raster_problems()
+        check_mode(problems, self.mode)
         problems.choice("costdistance.tobler", "tobler", self.tobler, TOBLER_RULES)
         problems.choice("costdistance.engine", "engine", self.engine, ENGINES)
-        problems.cutoff(self.cutoff_min)
+        check_cutoff(problems, self.cutoff_min)
         if self.speed_kmh is not None and not positive(self.speed_kmh):
             problems.add(
                 "costdistance.base_speed",
@@ -104,7 +104,7 @@ class RasterModel:
         Travel may cross any passable cell; ``mask`` only selects the cells
         answered (the others are ``inf`` / -1).
         """
-        problems = _Problems()
+        problems = raster_problems()
         problems.shape("mask", mask, grid.shape)
         xy = np.asarray(facilities_xy, dtype=np.float64)
         if xy.size == 0:

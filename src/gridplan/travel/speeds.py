@@ -26,7 +26,6 @@ from collections.abc import Mapping
 from typing import Any, Literal
 
 from gridplan._validate import Problems, as_float
-from gridplan.errors import InputError
 
 Mode = Literal["walk", "ebike", "drive"]
 MODES: tuple[Mode, ...] = ("walk", "ebike", "drive")
@@ -106,6 +105,26 @@ def check_speed_detour(problems: Problems, speed: Any, detour: Any) -> float | N
     if not ok or v is None or d is None:
         return None
     return d / metres_per_minute(v)
+
+
+def check_road_speeds(problems: Problems, overrides: Mapping[str, Any] | None) -> bool:
+    """Whether every class → km/h of ``overrides`` is a speed from 0.5 to 150 km/h.
+
+    One ``traveltime.road_speed`` problem per class that is not; the check of
+    both models' amendments to :data:`ROAD_SPEEDS_KMH`.
+    """
+    ok = True
+    for cls, kmh in (overrides or {}).items():
+        v = as_float(kmh)
+        if v is None or not SPEED_RANGE_KMH[0] <= v <= SPEED_RANGE_KMH[1]:
+            problems.add(
+                "traveltime.road_speed",
+                f"speed of class {cls} must be between 0.5 and 150 km/h, got {kmh!r}",
+                cls=str(cls),
+                speed=kmh,
+            )
+            ok = False
+    return ok
 
 
 def minutes_per_metre(speed: Any, detour: Any = 1.0) -> float:
@@ -366,11 +385,8 @@ def edge_speed_kmh(
     :func:`road_speed_kmh` of its ``highway`` and ``maxspeed``, with
     ``speeds_kmh`` amending ``ROAD_SPEEDS_KMH[mode]`` (:func:`road_table`).
     """
-    if mode not in ROAD_SPEEDS_KMH:
-        raise InputError(
-            f"unknown mode {mode!r}; expected one of {', '.join(MODES)}",
-            code="network.invalid",
-            problems=[f"未知出行方式 {mode!r} / unknown mode {mode!r}"],
-        )
+    problems = Problems("network.invalid", "invalid road network")
+    problems.choice("network.mode", "mode", mode, MODES)
+    problems.raise_if_any()
     table = road_table(mode, speeds_kmh)
     return road_speed_kmh(attrs.get("highway"), mode, table, attrs.get("maxspeed"))
