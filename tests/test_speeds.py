@@ -126,6 +126,16 @@ def test_limits_and_class_lists_are_read_alike(highway, maxspeed, kmh):
         assert network == pytest.approx(ROAD_M / metres_per_minute(kmh), rel=1e-6)
 
 
+def test_every_mode_speed_names_its_source_in_both_languages():
+    from gridplan.i18n import MESSAGES, t
+    from gridplan.travel.speeds import MODE_SPEEDS_KMH
+
+    for mode, kmh in MODE_SPEEDS_KMH.items():
+        assert set(MESSAGES[f"speed_source.{mode}"]) == {"zh", "en"}
+        for lang in ("zh", "en"):
+            assert f"{kmh:g} km/h" in t(f"speed_source.{mode}", lang)
+
+
 def test_the_table_rules():
     # walking and e-bikes never on motorways or expressway ramps; cars never on footways
     for mode in ("walk", "ebike"):

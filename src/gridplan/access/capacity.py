@@ -100,22 +100,9 @@ DEFAULT_RESIDENTS_BY_TYPE: dict[str, float] = {
 #: 2 GPs per 10,000, seed 004, would give 5,000.)
 RESIDENTS_PER_GP: float = 10_000 / 4.8
 
-#: Labels of the rules :func:`facility_capacity` uses (``capacity_source``).
-CAPACITY_SOURCES: dict[str, dict[str, str]] = {
-    "column": {"zh": "表中给出的服务能力", "en": "capacity given in the table"},
-    "gps": {
-        "zh": "全科医生数 × 每名全科医生服务人口（日照：每万人 4.8 名全科医生）",
-        "en": "GPs × residents per GP (Rizhao: 4.8 GPs per 10,000 residents)",
-    },
-    "doctors": {
-        "zh": "医生数 × 每名医生服务人口（给定参数）",
-        "en": "doctors × residents per doctor (given ratio)",
-    },
-    "type_default": {
-        "zh": "按机构类型的假定服务人口（假定值）",
-        "en": "assumed residents per facility of its type (assumed)",
-    },
-}
+#: The rules :func:`facility_capacity` uses, in order (``capacity_source``); the
+#: label of each is the text ``capacity_source.<rule>`` of :mod:`gridplan.i18n.access`.
+CAPACITY_RULES: tuple[str, ...] = ("column", "gps", "doctors", "type_default")
 
 
 # --- capacities and supply ----------------------------------------------------------
@@ -150,7 +137,8 @@ def facility_capacity(
     -------
     pandas.DataFrame
         ``facility_id`` (if the table has it), ``capacity`` (float) and
-        ``capacity_source`` (a key of :data:`CAPACITY_SOURCES`), on the
+        ``capacity_source`` (one of :data:`CAPACITY_RULES`; label:
+        ``gridplan.i18n.t(f"capacity_source.{rule}", lang)``), on the
         table's index.
     """
     p = capacity_problems()

@@ -3,6 +3,19 @@
 from gridplan.i18n.catalogue import Catalogue
 
 MESSAGES: Catalogue = {
+    # --- the default speed of each mode and its source (gridplan.travel.speeds) ---------
+    "speed_source.walk": {
+        "zh": "步行 4.8 km/h：15 分钟约 1,200 m 的常见换算（r5 默认 3.6，OSMnx 示例 4.5）",
+        "en": "walk 4.8 km/h: 15 min ≈ 1,200 m, a common Chinese reading (r5 3.6, OSMnx 4.5)",
+    },
+    "speed_source.ebike": {
+        "zh": "电动自行车 15 km/h（常用 15–20 km/h 的下限；GB 17761 限速 25 km/h）",
+        "en": "e-bike 15 km/h (low end of the usual 15–20 km/h; GB 17761 caps at 25 km/h)",
+    },
+    "speed_source.drive": {
+        "zh": "驾车 30 km/h：农村道路常用 30–40 km/h 的下限（未核实）",
+        "en": "car 30 km/h: low end of the 30–40 km/h used for rural roads (unverified)",
+    },
     # --- speeds and detour factors (gridplan.travel.speeds.check_speed_detour) ----------
     "traveltime.invalid": {
         "zh": "速度或绕行系数无效：",
