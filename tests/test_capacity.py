@@ -552,7 +552,7 @@ def test_facility_reach_reports_every_problem_at_once():
     codes = set(e.value.params["codes"])
     assert codes == {
         "capacity.shape",
-        "capacity.facilities_nonfinite",
+        "capacity.xy_nonfinite",
         "capacity.threshold",
         "traveltime.speed",
         "traveltime.detour",

@@ -12,7 +12,7 @@ from numpy.typing import ArrayLike, NDArray
 from gridplan.access._checks import capacity_problems, check_minutes, check_values
 from gridplan.access.capacity import _check_surface
 from gridplan.access.coverage import gaussian_weight
-from gridplan.access.reach import Reach, _bincount
+from gridplan.access.reach import Reach, unit_sums
 from gridplan.surface.grid import CellGrid, PopulationSurface
 from gridplan.travel.pairs import CHUNK_PAIRS
 
@@ -106,13 +106,10 @@ def g2sfca(
         acc += np.bincount(reach.cell[k], weights=w * r0[reach.facility[k]], minlength=size)
     del weight
     mask = reach.mask.ravel()
-    uidx = surface.unit_index.ravel()
-    sel = mask & (uidx >= 0)
-    n_units = len(surface.unit_ids)
     pa = pop * acc
-    pop_u = _bincount(uidx[sel], pop[sel], n_units)
-    pa_u = _bincount(uidx[sel], pa[sel], n_units)
-    by_unit = np.full(n_units, np.nan)
+    pop_u = unit_sums(surface, pop, mask)
+    pa_u = unit_sums(surface, pa, mask)
+    by_unit = np.full(len(surface.unit_ids), np.nan)
     np.divide(pa_u, pop_u, out=by_unit, where=pop_u > 0)
     total_pop = float(pop[mask].sum())
     return G2sfcaResult(

@@ -10,14 +10,14 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from gridplan._validate import Problems
+from gridplan._validate import Problems, as_float
 from gridplan.access._checks import capacity_problems, check_minutes
 from gridplan.errors import InputError
-from gridplan.surface.grid import CellGrid
+from gridplan.surface.grid import CellGrid, PopulationSurface
 from gridplan.travel.friction import check_speed_raster
 from gridplan.travel.friction import speed_surface as raster_speed_surface
-from gridplan.travel.pairs import Pairs
-from gridplan.travel.raster import RasterModel, SourceCells, raster_pairs
+from gridplan.travel.pairs import Pairs, sort_pairs
+from gridplan.travel.raster import RasterModel, raster_facility_pairs
 from gridplan.travel.speeds import DEFAULT_DETOUR, MODE_SPEEDS_KMH, check_speed_detour
 from gridplan.travel.straight import StraightLineModel
 
@@ -25,10 +25,16 @@ ReachModel = Literal["straight", "raster", "network"]
 REACH_MODELS: tuple[str, ...] = ("straight", "raster", "network")
 
 
-def _bincount(
-    index: NDArray[np.integer[Any]], weights: NDArray[np.float64], n: int
+def unit_sums(
+    surface: PopulationSurface,
+    values: NDArray[np.float64],
+    where: NDArray[np.bool_] | None = None,
 ) -> NDArray[np.float64]:
-    return np.bincount(index, weights=weights, minlength=n).astype(np.float64)
+    """The sum of per-cell ``values`` (flat) over each unit's cells (``where`` only, if given)."""
+    unit = surface.unit_index.ravel()
+    sel = unit >= 0 if where is None else where & (unit >= 0)
+    n = len(surface.unit_ids)
+    return np.bincount(unit[sel], weights=values[sel], minlength=n).astype(np.float64)
 
 
 def _cell_dtype(grid: CellGrid) -> type[np.signedinteger[Any]]:
@@ -177,66 +183,12 @@ class Reach:
         may come in any order; each (cell, facility) at most once.
         """
         p = capacity_problems()
-        size = grid.nrows * grid.ncols
-        c = np.asarray(cell)
-        f = np.asarray(facility)
-        m = np.asarray(minutes, dtype=np.float64) if np.size(minutes) else np.zeros(0)
-        c, f, m = c.ravel(), f.ravel(), m.ravel()
-        try:
-            n_fac = int(n_facilities)
-        except (TypeError, ValueError):
-            n_fac = -1
-        if n_fac < 0 or isinstance(n_facilities, (bool, np.bool_)):
-            p.add(
-                "capacity.n_facilities",
-                f"n_facilities must be a whole number ≥ 0, got {n_facilities!r}",
-                value=n_facilities,
-            )
-        if not (len(c) == len(f) == len(m)):
-            p.add(
-                "capacity.pairs_length",
-                f"cell, facility and minutes must have one value per pair, got lengths "
-                f"{len(c)}, {len(f)}, {len(m)}",
-                lengths=[len(c), len(f), len(m)],
-            )
-        for name, arr in (("cell", c), ("facility", f)):
-            if len(arr) and not np.issubdtype(arr.dtype, np.integer):
-                p.add(
-                    "capacity.pairs_index",
-                    f"{name} must hold integer indices, got {arr.dtype}",
-                    name=name,
-                    dtype=str(arr.dtype),
-                )
-        if np.issubdtype(c.dtype, np.integer) and len(c):
-            bad = int(np.count_nonzero((c < 0) | (c >= size)))
-            if bad:
-                p.add(
-                    "capacity.pairs_cell",
-                    f"{bad} cell index(es) outside the {grid.nrows}×{grid.ncols} grid",
-                    n=bad,
-                    size=size,
-                )
-        if np.issubdtype(f.dtype, np.integer) and len(f) and n_fac >= 0:
-            bad = int(np.count_nonzero((f < 0) | (f >= n_fac)))
-            if bad:
-                p.add(
-                    "capacity.pairs_facility",
-                    f"{bad} facility index(es) outside 0..{n_fac - 1}",
-                    n=bad,
-                    n_facilities=n_fac,
-                )
-        bad = int(np.count_nonzero(~np.isfinite(m) | (m < 0)))
-        if bad:
-            p.add(
-                "capacity.pairs_minutes",
-                f"{bad} travel time(s) are negative or not finite",
-                n=bad,
-            )
-        try:
-            mx = float(max_minutes)
-        except (TypeError, ValueError):
-            mx = math.nan
-        if math.isnan(mx) or mx <= 0:
+        c = np.asarray(cell).ravel()
+        f = np.asarray(facility).ravel()
+        m = np.asarray(minutes, dtype=np.float64).ravel() if np.size(minutes) else np.zeros(0)
+        n_fac = _check_pair_arrays(p, grid, c, f, m, n_facilities)
+        mx = as_float(max_minutes)
+        if mx is None or mx <= 0:
             p.add(
                 "capacity.threshold",
                 f"max_minutes must be a number of minutes above 0, got {max_minutes!r}",
@@ -247,19 +199,16 @@ class Reach:
         if mask is not None and p.shape("mask", mask, grid.shape):
             mk = np.asarray(mask, dtype=bool)
         p.raise_if_any()
+        assert mx is not None
         c = c.astype(np.int64)
-        f = f.astype(np.int64)
         keep = (m <= mx) & mk.ravel()[c]
-        c, f, m32 = c[keep], f[keep], m[keep].astype(np.float32)
-        order = np.lexsort((c, m32, f))
-        c, f, m32 = c[order], f[order], m32[order]
-        key = f * size + c
-        dup = np.unique(key).size != key.size
-        if dup:
+        c, f, m32 = sort_pairs(c[keep], f[keep].astype(np.int64), m[keep].astype(np.float32), n_fac)
+        n_dup = len(c) - np.unique(f * (grid.nrows * grid.ncols) + c).size
+        if n_dup:
             p.add(
                 "capacity.pairs_duplicate",
                 "some (cell, facility) pairs are given more than once",
-                n=int(key.size - np.unique(key).size),
+                n=n_dup,
             )
             p.raise_if_any()
         return cls(
@@ -273,6 +222,65 @@ class Reach:
             model,
             dict(params or {}),
         )
+
+
+def _check_pair_arrays(
+    p: Problems,
+    grid: CellGrid,
+    cell: NDArray[Any],
+    facility: NDArray[Any],
+    minutes: NDArray[np.float64],
+    n_facilities: Any,
+) -> int:
+    """Problems of given pairs (lengths, index types and ranges, times); the facility count."""
+    size = grid.nrows * grid.ncols
+    try:
+        n_fac = int(n_facilities)
+    except (TypeError, ValueError):
+        n_fac = -1
+    if n_fac < 0 or isinstance(n_facilities, (bool, np.bool_)):
+        p.add(
+            "capacity.n_facilities",
+            f"n_facilities must be a whole number ≥ 0, got {n_facilities!r}",
+            value=n_facilities,
+        )
+    if not (len(cell) == len(facility) == len(minutes)):
+        p.add(
+            "capacity.pairs_length",
+            f"cell, facility and minutes must have one value per pair, got lengths "
+            f"{len(cell)}, {len(facility)}, {len(minutes)}",
+            lengths=[len(cell), len(facility), len(minutes)],
+        )
+    for name, arr in (("cell", cell), ("facility", facility)):
+        if len(arr) and not np.issubdtype(arr.dtype, np.integer):
+            p.add(
+                "capacity.pairs_index",
+                f"{name} must hold integer indices, got {arr.dtype}",
+                name=name,
+                dtype=str(arr.dtype),
+            )
+    if np.issubdtype(cell.dtype, np.integer) and len(cell):
+        bad = int(np.count_nonzero((cell < 0) | (cell >= size)))
+        if bad:
+            p.add(
+                "capacity.pairs_cell",
+                f"{bad} cell index(es) outside the {grid.nrows}×{grid.ncols} grid",
+                n=bad,
+                size=size,
+            )
+    if np.issubdtype(facility.dtype, np.integer) and len(facility) and n_fac >= 0:
+        bad = int(np.count_nonzero((facility < 0) | (facility >= n_fac)))
+        if bad:
+            p.add(
+                "capacity.pairs_facility",
+                f"{bad} facility index(es) outside 0..{n_fac - 1}",
+                n=bad,
+                n_facilities=n_fac,
+            )
+    bad = int(np.count_nonzero(~np.isfinite(minutes) | (minutes < 0)))
+    if bad:
+        p.add("capacity.pairs_minutes", f"{bad} travel time(s) are negative or not finite", n=bad)
+    return n_fac
 
 
 def facility_reach(
@@ -337,21 +345,13 @@ def facility_reach(
     bytes a pair (see the module's docstring for sizes).
     """
     p = capacity_problems()
-    if model not in REACH_MODELS:
-        p.add(
-            "capacity.model",
-            f"model must be one of {', '.join(REACH_MODELS)}, got {model!r}",
-            value=model,
-            allowed=list(REACH_MODELS),
-        )
-    mk: NDArray[np.bool_] | None = None
-    if p.shape("mask", mask, grid.shape):
-        mk = np.asarray(mask, dtype=bool)
-    xy = _facility_points(p, facilities_xy)
+    p.choice("capacity.model", "model", model, REACH_MODELS)
+    mk = np.asarray(mask, dtype=bool) if p.shape("mask", mask, grid.shape) else None
+    xy = p.points("facilities_xy", facilities_xy)
     t = check_minutes(p, "max_minutes", max_minutes)
     speed: NDArray[np.float32] | None = None
+    v = MODE_SPEEDS_KMH["walk"] if speed_kmh is None else speed_kmh
     if model == "straight":
-        v = MODE_SPEEDS_KMH["walk"] if speed_kmh is None else speed_kmh
         check_speed_detour(p, v, detour)
     elif model == "raster":
         speed = _raster_speeds(p, grid, speed_surface, speed_kmh, mode)
@@ -363,53 +363,13 @@ def facility_reach(
     cells = np.flatnonzero(mk).astype(_cell_dtype(grid))
     if model == "raster":
         assert speed is not None
-        sources = SourceCells.locate(grid, speed, xy)
-        found = raster_pairs(speed, grid.cell_m, mk, sources.rc, t)
-        pairs = Pairs(
-            found.point,
-            sources.used[found.facility].astype(np.int32),
-            found.minutes,
-            found.n_points,
-            len(xy),
-            t,
-            {**found.params, **sources.params(), "mode": mode},
-        )
-        return Reach.from_pairs(grid, mk, cells, pairs, model)
-    rows, cols = np.divmod(cells, grid.ncols)
-    points = np.column_stack(grid.centres(rows, cols))
-    if model == "straight":
-        v = MODE_SPEEDS_KMH["walk"] if speed_kmh is None else float(speed_kmh)
-        pairs = StraightLineModel(v, float(detour)).pairs(grid, points, xy, t)
+        pairs = raster_facility_pairs(grid, speed, mk, xy, t)
+        pairs.params["mode"] = mode
     else:
-        pairs = network.pairs(grid, points, xy, t)
+        points = np.column_stack(grid.centres(*np.divmod(cells, grid.ncols)))
+        travel = StraightLineModel(float(v), float(detour)) if model == "straight" else network
+        pairs = travel.pairs(grid, points, xy, t)
     return Reach.from_pairs(grid, mk, cells, pairs, model)
-
-
-def _facility_points(p: Problems, facilities_xy: ArrayLike) -> NDArray[np.float64] | None:
-    try:
-        xy = np.asarray(facilities_xy, dtype=np.float64)
-    except (TypeError, ValueError):
-        p.add("capacity.facilities_shape", "facilities must be (x, y) pairs of numbers", shape=None)
-        return None
-    if xy.size == 0:
-        xy = xy.reshape(0, 2)
-    if xy.ndim != 2 or xy.shape[1] != 2:
-        p.add(
-            "capacity.facilities_shape",
-            f"facilities must be (x, y) pairs, got shape {xy.shape}",
-            shape=tuple(xy.shape),
-        )
-        return None
-    bad = np.flatnonzero(~np.isfinite(xy).all(axis=1))
-    if len(bad):
-        p.add(
-            "capacity.facilities_nonfinite",
-            f"{len(bad)} facility coordinate(s) are not finite numbers: rows {bad[:10].tolist()}",
-            n=len(bad),
-            indices=bad.tolist(),
-        )
-        return None
-    return xy
 
 
 def _raster_speeds(

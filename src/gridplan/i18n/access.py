@@ -137,13 +137,13 @@ MESSAGES: Catalogue = {
         "zh": "出行时间模型须为 {allowed} 之一，当前为 {value}。",
         "en": "The travel-time model must be one of {allowed}, got {value}.",
     },
-    "capacity.facilities_shape": {
-        "zh": "机构坐标须为 (x, y) 数值坐标对，当前形状为 {shape}。",
-        "en": "Facility coordinates must be (x, y) pairs of numbers, got shape {shape}.",
+    "capacity.xy_shape": {
+        "zh": "机构坐标须为 (x, y) 数值坐标对。",
+        "en": "Facility coordinates must be (x, y) pairs of numbers.",
     },
-    "capacity.facilities_nonfinite": {
-        "zh": "{n} 个机构的坐标不是有效数值。",
-        "en": "{n} facility coordinate(s) are not valid numbers.",
+    "capacity.xy_nonfinite": {
+        "zh": "{n} 个机构的坐标不是有效数值（第 {indices} 行）。",
+        "en": "{n} facility coordinate(s) are not valid numbers (rows {indices}).",
     },
     "capacity.ratio": {
         "zh": "{name} 须为正数，当前为 {value}。",

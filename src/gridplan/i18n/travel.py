@@ -21,6 +21,10 @@ MESSAGES: Catalogue = {
         "zh": "速度或绕行系数无效：",
         "en": "Invalid speed or detour factor:",
     },
+    "traveltime.model": {
+        "zh": "出行时间模型须为 {allowed} 之一，当前为 {value}。",
+        "en": "The travel-time model must be one of {allowed}, got {value}.",
+    },
     "traveltime.mode": {
         "zh": "出行方式须为 {allowed} 之一，当前为 {value}。",
         "en": "The travel mode must be one of {allowed}, got {value}.",

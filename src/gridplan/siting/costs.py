@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 import numpy as np
 import scipy.sparse as sp
@@ -19,9 +19,6 @@ from gridplan.travel.pairs import Pairs, pairs_from_travel_times
 from gridplan.travel.raster import RasterModel, raster_pairs
 from gridplan.travel.speeds import DEFAULT_DETOUR, check_speed_detour
 from gridplan.travel.straight import StraightLineModel, straight_pairs
-
-if TYPE_CHECKING:
-    pass
 
 #: Largest dense matrix built without a cutoff (pairs).
 MAX_DENSE_PAIRS = 50_000_000

@@ -54,16 +54,13 @@ import itertools
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from gridplan.travel.base import check_cutoff
 from gridplan.travel.friction import ENGINES, Engine, check_speed_raster, raster_problems
-
-if TYPE_CHECKING:
-    pass
 
 _SQRT2 = math.sqrt(2.0)
 # neighbour order: NW, N, NE, W, E, SW, S, SE (row-major, so a cell's

@@ -275,69 +275,80 @@ def speed_surface(
             speed=base,
         )
         base = OFFROAD_SPEEDS_KMH[known_mode]
-    lc: NDArray[Any] | None = None
     lc_table = dict(
         LANDCOVER_SPEEDS_KMH[known_mode] if landcover_speeds is None else landcover_speeds
     )
     check_speed_values(problems, "landcover_speeds", list(lc_table.values()))
-    if landcover is not None and problems.shape("landcover", landcover, grid.shape):
-        lc = np.asarray(landcover)
-        if not np.issubdtype(lc.dtype, np.integer):
-            problems.add(
-                "costdistance.landcover_dtype",
-                f"landcover must hold integer classes, got {lc.dtype}",
-                dtype=str(lc.dtype),
-            )
-            lc = None
-        else:
-            keys = np.array(sorted(lc_table), dtype=np.int64)
-            pos = np.searchsorted(keys, lc).clip(0, max(len(keys) - 1, 0))
-            unknown = lc[keys[pos] != lc] if len(keys) else lc.ravel()
-            missing = [int(c) for c in np.unique(unknown)]
-            if missing:
-                problems.add(
-                    "costdistance.landcover_classes",
-                    f"land cover classes without a speed: {missing}",
-                    classes=missing,
-                )
+    lc = _checked_landcover(problems, grid, landcover, lc_table)
     check_road_speeds(problems, road_speeds)
-    rd_table = road_table(known_mode, road_speeds)
     if roads is not None:
-        if highway_column not in roads.columns:
-            problems.add(
-                "costdistance.roads_column",
-                f"roads have no {highway_column!r} column (columns: {list(roads.columns)})",
-                column=highway_column,
-                columns=[str(c) for c in roads.columns],
-            )
-        if roads.crs is None and len(roads):
-            problems.add(
-                "costdistance.roads_crs",
-                "roads have no coordinate reference system",
-            )
+        _check_roads(problems, roads, highway_column)
     elev: NDArray[np.float64] | None = None
     if dem is not None and problems.shape("dem", dem, grid.shape):
         elev = np.asarray(dem, dtype=np.float64)
     problems.raise_if_any()
 
-    # off-road speed
-    if lc is None:
-        speed = np.full(grid.shape, base, dtype=np.float64)
-    else:
-        keys = np.array(sorted(lc_table), dtype=np.int64)
-        vals = np.array([lc_table[int(k)] for k in keys], dtype=np.float64)
-        speed = vals[np.searchsorted(keys, lc.astype(np.int64))]
+    speed = _offroad_speeds(grid, base, lc, lc_table)
     walking = np.ones(grid.shape, dtype=bool)
-    # roads
     if roads is not None and len(roads):
-        line_speeds = road_speeds_of(roads, known_mode, rd_table, column=highway_column)
+        table = road_table(known_mode, road_speeds)
+        line_speeds = road_speeds_of(roads, known_mode, table, column=highway_column)
         road = rasterize_roads(grid, roads, line_speeds).astype(np.float64)
         on_road = road > speed
         speed = np.where(on_road, road, speed)
-        if known_mode != "walk":
+        if known_mode != "walk":  # motor traffic on the road: no walking there
             walking = ~on_road
-    # slope
     if elev is not None:
         factor = tobler_factor(slope_magnitude(elev, grid.cell_m), tobler)
         speed = np.where(walking, speed * factor, speed)
     return speed.astype(np.float32)
+
+
+def _checked_landcover(
+    problems: Problems, grid: CellGrid, landcover: ArrayLike | None, table: Mapping[int, float]
+) -> NDArray[Any] | None:
+    """The land cover classes on ``grid``, if given, integer and each with a speed in ``table``."""
+    if landcover is None or not problems.shape("landcover", landcover, grid.shape):
+        return None
+    lc = np.asarray(landcover)
+    if not np.issubdtype(lc.dtype, np.integer):
+        problems.add(
+            "costdistance.landcover_dtype",
+            f"landcover must hold integer classes, got {lc.dtype}",
+            dtype=str(lc.dtype),
+        )
+        return None
+    keys = np.array(sorted(table), dtype=np.int64)
+    pos = np.searchsorted(keys, lc).clip(0, max(len(keys) - 1, 0))
+    unknown = lc[keys[pos] != lc] if len(keys) else lc.ravel()
+    missing = [int(c) for c in np.unique(unknown)]
+    if missing:
+        problems.add(
+            "costdistance.landcover_classes",
+            f"land cover classes without a speed: {missing}",
+            classes=missing,
+        )
+    return lc
+
+
+def _check_roads(problems: Problems, roads: gpd.GeoDataFrame, highway_column: str) -> None:
+    if highway_column not in roads.columns:
+        problems.add(
+            "costdistance.roads_column",
+            f"roads have no {highway_column!r} column (columns: {list(roads.columns)})",
+            column=highway_column,
+            columns=[str(c) for c in roads.columns],
+        )
+    if roads.crs is None and len(roads):
+        problems.add("costdistance.roads_crs", "roads have no coordinate reference system")
+
+
+def _offroad_speeds(
+    grid: CellGrid, base: float, lc: NDArray[Any] | None, table: Mapping[int, float]
+) -> NDArray[np.float64]:
+    """Speed off the roads: ``base`` everywhere, or the speed of each cell's land cover class."""
+    if lc is None:
+        return np.full(grid.shape, base, dtype=np.float64)
+    keys = np.array(sorted(table), dtype=np.int64)
+    vals = np.array([table[int(k)] for k in keys], dtype=np.float64)
+    return vals[np.searchsorted(keys, lc.astype(np.int64))]

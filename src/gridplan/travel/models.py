@@ -50,4 +50,8 @@ def make_model(
                 code="access.no_roads",
             )
         return NetworkModel(roads, mode=mode, cutoff_min=cutoff_min)
-    raise InputError(f"unknown travel-time model {name!r}: use straight, raster or network")
+    raise InputError(
+        f"unknown travel-time model {name!r}: use straight, raster or network",
+        code="traveltime.model",
+        params={"value": name, "allowed": ["straight", "raster", "network"]},
+    )

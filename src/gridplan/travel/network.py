@@ -87,7 +87,6 @@ street a car can be slower than walking.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -102,7 +101,6 @@ from gridplan._validate import Problems
 from gridplan.surface.grid import CellGrid
 from gridplan.travel.base import TravelTimes, check_cutoff, check_mode
 from gridplan.travel.graph import (
-    _EPS_MIN,
     DEFAULT_DENSIFY_M,
     RoadGraph,
     _points_reached,
@@ -110,6 +108,7 @@ from gridplan.travel.graph import (
     build_road_graph,
     check_densify,
     check_metric_crs,
+    cutoff_limit,
 )
 from gridplan.travel.pairs import Pairs, time_point_order
 from gridplan.travel.speeds import (
@@ -236,7 +235,7 @@ class NetworkModel:
         pts = np.asarray(points_xy, dtype=float).reshape(-1, 2)
         fac_xy = np.asarray(facilities_xy, dtype=float).reshape(-1, 2)
         cap = min(float(self.cutoff_min), float(max_minutes))
-        tol = _EPS_MIN * max(1.0, cap) if math.isfinite(cap) else 0.0
+        limit = cutoff_limit(cap)
         params = {"mode": self.mode, "cutoff_min": float(self.cutoff_min)}
         if len(pts) == 0 or len(fac_xy) == 0:
             return Pairs.concat([], len(pts), len(fac_xy), cap, params=params)
@@ -256,7 +255,6 @@ class NetworkModel:
         starts = np.searchsorted(node_sorted, np.arange(n + 1))
         core = rg.matrix[:n, :n].tocsr()
         point_tree = cKDTree(pts) if self.direct_walk else None
-        limit = cap + tol if math.isfinite(cap) else np.inf
         batch = max(1, min(len(fac_xy), max_batch_cells // max(n, 1)))
         parts = []
         for b0 in range(0, len(fac_xy), batch):
@@ -266,9 +264,9 @@ class NetworkModel:
                 p_i, m_i = _points_reached(dist[row], starts, node_sorted, pt_sorted, leg_sorted)
                 if point_tree is not None:
                     p_i, m_i = _with_direct_walk(
-                        p_i, m_i, point_tree, pts, fac_xy[j], p_dist[:, 0], mpm, cap + tol
+                        p_i, m_i, point_tree, pts, fac_xy[j], p_dist[:, 0], mpm, limit
                     )
-                keep = np.flatnonzero(m_i <= cap + tol)
+                keep = np.flatnonzero(m_i <= limit)
                 order = keep[time_point_order(p_i[keep], m_i[keep])]
                 parts.append((p_i[order], np.full(len(order), j, dtype=np.int32), m_i[order]))
         return Pairs.concat(
@@ -310,7 +308,6 @@ class NetworkModel:
         fac_xy = np.asarray(facilities_xy, dtype=float).reshape(-1, 2)
         mpm = self.minutes_per_offroad_metre
         cutoff = float(self.cutoff_min)
-        tol = _EPS_MIN * max(1.0, cutoff) if math.isfinite(cutoff) else 0.0
         k = self.snap_k
 
         # facilities onto the network
@@ -345,7 +342,7 @@ class NetworkModel:
             n_direct = int(use.sum())
             minutes = np.where(use, direct, minutes)
             nearest = np.where(use, np.asarray(i, dtype=np.int64), nearest)
-        beyond = ~(minutes <= cutoff + tol)
+        beyond = ~(minutes <= cutoff_limit(cutoff))
         minutes = np.where(beyond, np.inf, minutes)
         nearest = np.where(beyond, -1, nearest)
 

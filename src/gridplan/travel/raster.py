@@ -192,24 +192,12 @@ class RasterModel:
         cap = min(float(self.cutoff_min), float(max_minutes))
         pts = np.asarray(points_xy, dtype=np.float64).reshape(-1, 2)
         rows, cols, inside = grid.cell_of(pts[:, 0], pts[:, 1])
-        sources = SourceCells.locate(grid, speed, facilities_xy)
-        found = raster_pairs(
-            speed,
-            grid.cell_m,
-            np.column_stack([rows[inside], cols[inside]]),
-            sources.rc,
-            cap,
-            engine=self.engine,
-        )
-        point = np.flatnonzero(inside)[found.point]
+        rc = np.column_stack([rows[inside], cols[inside]])
+        found = raster_facility_pairs(grid, speed, rc, facilities_xy, cap, engine=self.engine)
+        point = np.flatnonzero(inside)[found.point].astype(found.point.dtype)
+        params = {**found.params, "mode": self.mode}
         return Pairs(
-            point.astype(found.point.dtype),
-            sources.used[found.facility].astype(np.int32),
-            found.minutes,
-            len(pts),
-            len(sources.outside),
-            cap,
-            {**found.params, "mode": self.mode, **sources.params()},
+            point, found.facility, found.minutes, len(pts), found.n_facilities, cap, params
         )
 
 
@@ -247,6 +235,34 @@ class SourceCells:
             "facilities_outside": np.flatnonzero(self.outside).tolist(),
             "facilities_on_barrier": np.flatnonzero(self.on_barrier).tolist(),
         }
+
+
+def raster_facility_pairs(
+    grid: CellGrid,
+    speed_kmh: NDArray[np.floating[Any]],
+    points: NDArray[np.integer[Any]] | NDArray[np.bool_],
+    facilities_xy: ArrayLike,
+    max_minutes: float,
+    *,
+    engine: Engine = "buckets",
+) -> Pairs:
+    """:func:`raster_pairs` from the facilities' coordinates, facility indices kept.
+
+    As :meth:`RasterModel.travel_times`, facilities outside the grid or on a
+    barrier reach nobody; they are listed in ``params``
+    (:meth:`SourceCells.params`).
+    """
+    sources = SourceCells.locate(grid, speed_kmh, facilities_xy)
+    found = raster_pairs(speed_kmh, grid.cell_m, points, sources.rc, max_minutes, engine=engine)
+    return Pairs(
+        found.point,
+        sources.used[found.facility].astype(np.int32),
+        found.minutes,
+        found.n_points,
+        len(sources.outside),
+        found.max_minutes,
+        {**found.params, **sources.params()},
+    )
 
 
 def raster_pairs(
