@@ -157,14 +157,12 @@ def scale_rows() -> list[tuple[str, str, float, float, str]]:
         cells = np.column_stack([cx, cy])
         found: list[int] = []
         med, best = timeit(
-            lambda m=model, c=cells, out=found: out.append(
-                len(m.pair_minutes(CRS, c, fac, 15.0)[0])
-            ),
+            lambda m=model, c=cells, out=found: out.append(m.pairs(grid, c, fac, 15.0).n_pairs),
             repeat=1,
         )
         rows.append(
             (
-                "synthetic 120 km grid: pair_minutes ≤ 15 min, 100 m, 200 facilities",
+                "synthetic 120 km grid: pairs ≤ 15 min, 100 m, 200 facilities",
                 mode,
                 med,
                 best,

@@ -552,7 +552,7 @@ def test_facility_reach_reports_every_problem_at_once():
     codes = set(e.value.params["codes"])
     assert codes == {
         "capacity.shape",
-        "capacity.facilities_nonfinite",
+        "capacity.xy_nonfinite",
         "capacity.threshold",
         "traveltime.speed",
         "traveltime.detour",
@@ -622,6 +622,18 @@ def test_facility_capacity_rules_in_order():
         "column",
     ]
     assert round(RESIDENTS_PER_GP, 2) == 2083.33
+
+
+def test_every_capacity_rule_has_a_label_in_both_languages():
+    from gridplan.access.capacity import CAPACITY_RULES
+    from gridplan.i18n import t
+
+    out = facility_capacity(facilities_table(), column="capacity", residents_per_doctor=1500)
+    assert set(out["capacity_source"]) == set(CAPACITY_RULES)
+    for rule in CAPACITY_RULES:
+        assert set(MESSAGES[f"capacity_source.{rule}"]) == {"zh", "en"}
+    assert t("capacity_source.gps", "zh").startswith("全科医生数")
+    assert t("capacity_source.gps", "en").startswith("GPs")
 
 
 def test_facility_capacity_defaults_by_type_and_missing_hospital():

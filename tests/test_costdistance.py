@@ -17,8 +17,9 @@ from gridplan.i18n import MESSAGES, error_text
 from gridplan.surface.grid import CellGrid
 from gridplan.travel.base import TravelTimeModel
 from gridplan.travel.costdistance import cost_distance
-from gridplan.travel.friction import LANDCOVER_SPEEDS_KMH, speed_surface, tobler_factor
+from gridplan.travel.friction import speed_surface, tobler_factor
 from gridplan.travel.raster import RasterModel
+from gridplan.travel.speeds import LANDCOVER_SPEEDS_KMH
 
 CELL = 100.0
 ENGINES = ["buckets", "scipy"]
@@ -239,9 +240,10 @@ def test_landcover_table():
         ("drive", "residential", 20.0),
         ("walk", "primary", 4.8),
         ("walk", "motorway", 4.0),  # no walking on expressways: cropland speed stays
-        ("ebike", "primary", 18.0),
-        ("drive", ["residential", "primary"], 50.0),  # osmnx lists: fastest counts
-        ("drive", "proposed", 4.0),  # unknown class ignored
+        ("ebike", "primary", 15.0),
+        ("drive", ["residential", "primary"], 20.0),  # osmnx lists: the slowest counts
+        ("drive", "proposed", 4.0),  # closed class ignored
+        ("drive", "some_local_tag", 20.0),  # unknown class: like "road"
     ],
 )
 def test_roads_raise_speed_along_the_road(mode, cls, expected):
@@ -443,11 +445,14 @@ def test_speed_surface_reports_every_problem_at_once():
         "costdistance.mode",
         "costdistance.landcover_classes",
         "costdistance.shape",
-        "costdistance.negative_speed",
+        "traveltime.road_speed",  # road speeds amend the table, from 0.5 to 150 km/h
         "costdistance.roads_column",
         "costdistance.roads_crs",
     }
     assert e.value.params["problems"][1]["classes"] == [99]
+    with pytest.raises(InputError) as e:
+        speed_surface(g, landcover=np.full(g.shape, 40), landcover_speeds={40: -1.0})
+    assert codes(e) == {"costdistance.negative_speed"}
 
 
 def test_model_reports_bad_parameters_and_missing_facilities():
@@ -498,3 +503,70 @@ def test_every_error_code_has_chinese_and_english_text():
     # each collected problem is rendered in Chinese too, with its value
     assert text.startswith("无法计算栅格出行时间") and "时间上限" in text and "-1" in text
     assert "cutoff" in error_text(e.value, "en")
+
+
+# --- pairs: every (point, facility) within a time ------------------------------------
+
+
+def _pair_case():
+    g = small_grid(30)
+    rng = np.random.default_rng(3)
+    lc = rng.choice([10, 30, 40, 50], size=g.shape)
+    lc[12, :] = 80  # a river ...
+    lc[12, 20] = 50  # ... with one ford
+    rc = [(3, 4), (25, 25), (12, 5), (20, 8)]  # the third stands in the river
+    xy = np.vstack([facility_xy(g, rc), [[g.x0 - 500.0, g.y0]]])  # the last: outside
+    rows, cols = np.nonzero(rng.random(g.shape) < 0.6)
+    points = np.column_stack(g.centres(rows, cols))
+    return g, lc, xy, rows, cols, points
+
+
+@pytest.mark.parametrize("model_name", ["straight", "raster"])
+def test_pairs_best_is_the_travel_time_and_each_slice_one_facility(model_name):
+    from gridplan.travel.pairs import pairs_from_travel_times
+    from gridplan.travel.straight import StraightLineModel
+
+    g, lc, xy, rows, cols, points = _pair_case()
+    model = (
+        StraightLineModel(4.8, 1.3)
+        if model_name == "straight"
+        else RasterModel(landcover=lc, cutoff_min=30.0)
+    )
+    pairs = model.pairs(g, points, xy, 12.0)
+    assert pairs.n_points == len(points) and pairs.n_facilities == len(xy)
+    assert (pairs.minutes <= np.float32(12.0)).all() and pairs.minutes.dtype == np.float32
+    key = np.lexsort((pairs.point, pairs.minutes, pairs.facility))
+    assert np.array_equal(key, np.arange(pairs.n_pairs))  # sorted (facility, minutes, point)
+    mask = np.zeros(g.shape, bool)
+    mask[rows, cols] = True
+    tt = model.travel_times(g, mask, xy).minutes[rows, cols]
+    best = np.full(len(points), np.inf, dtype=np.float32)
+    np.minimum.at(best, pairs.point, pairs.minutes)
+    assert np.array_equal(best, np.where(tt <= 12.0, tt, np.inf))  # bit for bit
+    used = [0, 1, 2, 3, 4]
+    if model_name == "raster":  # facilities in the river or off the grid reach nobody
+        assert pairs.params["facilities_on_barrier"] == [2]
+        assert pairs.params["facilities_outside"] == [4]
+        used = [0, 1, 3]
+        assert np.isin(pairs.facility, used).all()
+    # the generic path (one travel_times run per facility) finds the same pairs
+    generic = pairs_from_travel_times(model, g, np.column_stack([rows, cols]), xy[used], 12.0)
+    assert np.array_equal(pairs.point, generic.point)
+    assert np.array_equal(pairs.facility, np.array(used)[generic.facility])
+    assert np.array_equal(pairs.minutes, generic.minutes)
+
+
+def test_raster_pairs_read_the_cell_of_each_point():
+    from gridplan.travel.raster import raster_pairs
+
+    speed = np.full((20, 20), 4.8)
+    speed[:, 9] = 0.0  # a wall ...
+    speed[15, 9] = 4.8  # ... with a gap
+    # two points share cell (2, 12); one point on the wall reaches nothing
+    points = np.array([[2, 12], [5, 5], [2, 12], [4, 9]])
+    pairs = raster_pairs(speed, CELL, points, np.array([[2, 2]]), 60.0)
+    full = cost_distance(speed, CELL, [(2, 2)], 60.0).minutes
+    assert sorted(pairs.point.tolist()) == [0, 1, 2]
+    for p, m in zip(pairs.point, pairs.minutes, strict=True):
+        assert m == full[tuple(points[p])]
+    assert pairs.params["settled"] == int(np.isfinite(full).sum())

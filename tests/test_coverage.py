@@ -127,3 +127,26 @@ def test_summary_counts_unplaced_zone_population_separately():
     out = ix.summary(15)
     assert out["population"] == 100 and out["not_assessed_population"] == 50
     assert isinstance(pd.Series(out), pd.Series)
+
+
+def test_travel_times_on_another_grid_are_refused_in_both_languages():
+    from gridplan.errors import InputError
+    from gridplan.i18n import error_text
+
+    _, t = toy([[1.0, 2.0]], [[1, 1]], [[0, 0]])
+    other, _ = toy([[1.0, 2.0, 3.0]], [[1, 1, 1]], [[0, 0, 0]])
+    with pytest.raises(InputError) as e:
+        CoverageIndex.build(other, t)
+    assert e.value.code == "capacity.grid_mismatch" and isinstance(e.value, ValueError)
+    assert "同一格网" in error_text(e.value, "zh")
+
+
+def test_unknown_travel_time_model_is_named():
+    from gridplan.errors import InputError
+    from gridplan.i18n import error_text
+    from gridplan.travel.models import make_model
+
+    with pytest.raises(InputError) as e:
+        make_model("taxi")
+    assert e.value.code == "traveltime.model"
+    assert "taxi" in error_text(e.value, "zh") and "straight" in error_text(e.value, "en")

@@ -23,7 +23,7 @@ from gridplan.surface.grid import CellGrid, PopulationSurface
 from gridplan.travel.graph import build_road_graph
 from gridplan.travel.network import NetworkModel
 from gridplan.travel.roads import load_roads
-from gridplan.travel.roadspeeds import ROAD_SPEEDS_KMH, edge_speed_kmh, parse_maxspeed
+from gridplan.travel.speeds import ROAD_SPEEDS_KMH, edge_speed_kmh, parse_maxspeed
 
 DATA = Path(__file__).parent / "data"
 FIXTURE = DATA / "roads_sample.osm"
@@ -539,8 +539,45 @@ def test_all_parameter_problems_in_one_error():
     err = e.value
     assert err.code == "network.invalid"
     assert len(err.problems) == 4
+    assert err.params["codes"] == [
+        "network.mode",
+        "network.cutoff",
+        "traveltime.detour",
+        "network.integer",  # snap_k: the generic whole-number check
+    ]
     text = _zh(err)
-    assert "出行方式" in text and "时间上限" in text and "绕行系数" in text
+    assert "出行方式" in text and "时间上限" in text and "绕行系数" in text and "snap_k" in text
+    _renders_in_both_languages(err)
+
+
+def _renders_in_both_languages(err: InputError) -> None:
+    from gridplan.i18n import t, text_of
+
+    for problem in err.params["problems"]:
+        params = dict(problem)
+        code = params.pop("code")
+        assert text_of(code) is not None, code
+        for lang in ("zh", "en"):
+            assert "{" not in t(code, lang, **params), (code, lang)
+
+
+def test_every_travel_problem_code_has_chinese_and_english_text():
+    import re
+    import string
+
+    from gridplan.i18n import MESSAGES
+
+    package = Path(__file__).resolve().parents[1] / "src/gridplan"
+    src = "".join(p.read_text(encoding="utf-8") for p in sorted(package.rglob("*.py")))
+    used = set(re.findall(r'"((?:network|traveltime)\.[a-z_]+)"', src))
+    assert {"network.invalid", "traveltime.speed", "network.crs_not_metric"} <= used
+    for code in used:
+        assert set(MESSAGES[code]) == {"zh", "en"}, code
+        fields = [
+            {f for _, f, _, _ in string.Formatter().parse(MESSAGES[code][lang]) if f}
+            for lang in ("zh", "en")
+        ]
+        assert fields[0] == fields[1], code
 
 
 def test_all_input_problems_in_one_error():
@@ -549,11 +586,21 @@ def test_all_input_problems_in_one_error():
     with pytest.raises(InputError) as e:
         model.travel_times(grid, np.ones((3, 3), bool), np.array([[X0, np.nan]]))
     assert e.value.code == "network.invalid"
-    assert len(e.value.problems) == 2
+    assert e.value.params["codes"] == ["network.shape", "network.xy_nonfinite"]
+    _renders_in_both_languages(e.value)
     geo = CellGrid(crs="EPSG:4326", x0=114.0, y0=38.0, cell_m=100.0, nrows=1, ncols=1)
     with pytest.raises(InputError) as e:
         model.travel_times(geo, np.ones((1, 1), bool), np.array([[114.0, 38.0]]))
     assert "not metric" in str(e.value)
+    assert e.value.params["codes"] == ["network.crs_not_metric"]
+    assert "不是投影坐标系" in _zh(e.value)
+    with pytest.raises(InputError) as e:
+        build_road_graph(square(), "bike", "EPSG:4326", densify_m=0.5)
+    assert e.value.params["codes"] == ["network.mode", "network.densify", "network.crs_not_metric"]
+    _renders_in_both_languages(e.value)
+    with pytest.raises(InputError) as e:
+        NetworkModel(square(), speeds_kmh={"primary": 0.0})
+    assert e.value.params["codes"] == ["traveltime.road_speed"]
 
 
 def test_pbf_extract_loads_the_same_roads_as_its_xml(tmp_path, roads):
@@ -595,7 +642,7 @@ def fixture_grid(roads, to_metric, cell_m=50.0) -> CellGrid:
 @pytest.mark.parametrize(
     ("mode", "snap_k", "direct"), [("walk", 1, True), ("drive", 3, True), ("ebike", 2, False)]
 )
-def test_pair_minutes_best_pair_is_the_travel_time(roads, to_metric, mode, snap_k, direct):
+def test_pairs_best_pair_is_the_travel_time(roads, to_metric, mode, snap_k, direct):
     model = NetworkModel(roads, mode=mode, cutoff_min=20, snap_k=snap_k, direct_walk=direct)
     grid = fixture_grid(roads, to_metric)
     rng = np.random.default_rng(1)
@@ -608,8 +655,13 @@ def test_pair_minutes_best_pair_is_the_travel_time(roads, to_metric, mode, snap_
     r, c = np.nonzero(mask)
     x, y = grid.centres(r, c)
     # a small batch forces several Dijkstra batches
-    p, f, m = model.pair_minutes(CRS, np.column_stack([x, y]), fac, 20, max_batch_cells=10_000)
+    pairs = model.pairs(grid, np.column_stack([x, y]), fac, 20, max_batch_cells=10_000)
+    p, f, m = pairs.point, pairs.facility, pairs.minutes
     assert np.bincount(p).max() > 1  # some cells reach several facilities
+    # sorted by facility, then minutes (as float32), then point
+    key = np.lexsort((p, m.astype(np.float32), f))
+    assert np.array_equal(key, np.arange(len(p)))
+    assert pairs.n_points == len(r) and pairs.n_facilities == len(fac)
     best = np.full(len(r), np.inf)
     np.minimum.at(best, p, m)
     ref = tt.minutes[r, c].astype(float)
@@ -624,16 +676,18 @@ def test_pair_minutes_best_pair_is_the_travel_time(roads, to_metric, mode, snap_
         assert np.array_equal(np.isfinite(mine), np.isfinite(one))
         np.testing.assert_allclose(mine[np.isfinite(one)], one[np.isfinite(one)], atol=1e-4)
     # a lower max_minutes keeps exactly the pairs within it
-    p2, _, m2 = model.pair_minutes(CRS, np.column_stack([x, y]), fac, 5)
-    assert m2.max() <= 5 + 1e-6 and len(p2) == int((m <= 5 + 1e-9).sum())
+    five = model.pairs(grid, np.column_stack([x, y]), fac, 5)
+    assert five.max_minutes == 5
+    assert five.minutes.max() <= 5 + 1e-6 and five.n_pairs == int((m <= 5 + 1e-9).sum())
 
 
-def test_pair_minutes_one_way_street_is_directed():
+def test_pairs_one_way_street_is_directed():
     g = square(oneway_ab=True)
     model = NetworkModel(g, mode="drive", max_snap_m=10, direct_walk=False, densify_m=None)
     a, b = np.array([[X0, Y0]]), np.array([[X0 + 800, Y0]])
-    _, _, ab = model.pair_minutes(CRS, a, b)  # from A to a facility at B: the one-way, 800 m
-    _, _, ba = model.pair_minutes(CRS, b, a)  # from B to A: round the block, 2,400 m
+    grid = cell_at(X0, Y0)
+    ab = model.pairs(grid, a, b, math.inf).minutes  # from A to a facility at B: the one-way
+    ba = model.pairs(grid, b, a, math.inf).minutes  # from B to A: round the block, 2,400 m
     assert ba[0] == pytest.approx(3 * ab[0], rel=1e-6)
 
 
@@ -661,7 +715,7 @@ def test_capacity_reach_and_siting_matrix_use_the_network(roads, to_metric):
     # siting: the fast matrix equals one travel_times run per candidate
     demand = demand_points(surface, None)
 
-    class PerCandidate:  # hides pair_minutes: the generic path of cost_matrix_model
+    class PerCandidate:  # has no pairs: the generic path of cost_matrix_model
         name = "per-candidate"
 
         def travel_times(self, g, m, xy):
@@ -705,7 +759,7 @@ def test_siting_study_on_the_road_network_is_the_best_by_enumeration(roads, to_m
     ex = np.array([to_metric.transform(*to_lonlat.transform(x0 + 300, y0 + 300))])
     cand = study.candidates.xy
 
-    # one travel_times run per site, combined per pair (independent of pair_minutes)
+    # one travel_times run per site, combined per pair (independent of pairs)
     base = model.travel_times(surface.grid, mask, ex).minutes
     each = [
         model.travel_times(surface.grid, mask, cand[j : j + 1]).minutes for j in range(len(cand))

@@ -501,6 +501,16 @@ def test_cost_matrix_straight_matches_model():
     assert dense.complete
     direct = np.hypot(*(d_xy[:, None] - c_xy[None]).transpose(2, 0, 1)) * model.minutes_per_metre
     assert np.allclose(dense.to_dense(), direct)
+    # the model's own arithmetic: float32 distance × float32 minutes per metre
+    grid = CellGrid(crs=CRS, x0=0.0, y0=5000.0, cell_m=100.0, nrows=50, ncols=50)
+    rc = np.column_stack(grid.cell_of(d_xy[:, 0], d_xy[:, 1])[:2])
+    centres = np.column_stack(grid.centres(rc[:, 0], rc[:, 1]))
+    mask = np.zeros(grid.shape, bool)
+    mask[rc[:, 0], rc[:, 1]] = True
+    for j in (0, 7):
+        tt = model.travel_times(grid, mask, c_xy[j : j + 1]).minutes[rc[:, 0], rc[:, 1]]
+        col = cost_matrix_straight(centres, c_xy, 15.0, 1.2).to_dense()[:, j]
+        assert np.array_equal(col, tt.astype(np.float64))
     sparse = cost_matrix_straight(d_xy, c_xy, 15.0, 1.2, max_minutes=6.0)
     want = np.where(direct <= 6.0, direct, np.inf)
     assert np.allclose(sparse.to_dense(), want)
@@ -558,7 +568,8 @@ def test_cost_matrix_model_generic_path():
 
     generic = cost_matrix_model(Wrapped(), grid, dem, c_xy, 20.0)
     fast = cost_matrix_model(StraightLineModel(), grid, dem, c_xy, 20.0)
-    assert np.allclose(generic.to_dense(), fast.to_dense(), rtol=1e-6)
+    # the straight model's pairs are its travel_times minutes, bit for bit
+    assert np.array_equal(generic.to_dense(), fast.to_dense())
 
 
 # --- demand, candidates, surfaces ----------------------------------------------------------
@@ -726,7 +737,9 @@ def test_every_problem_in_one_input_error():
     assert set(e.value.params["codes"]) == {"optimize.method", "optimize.gap"}
     with pytest.raises(InputError) as e:
         cost_matrix_straight(np.zeros((3, 2)), np.zeros((2, 3)), speed=500, detour=0.5)
-    assert {"optimize.xy_shape", "optimize.number"} <= set(e.value.params["codes"])
+    assert {"optimize.xy_shape", "traveltime.speed", "traveltime.detour"} <= set(
+        e.value.params["codes"]
+    )
     with pytest.raises(InputError) as e:
         PMedian.from_cost_matrix(np.ones((2, 2)), [1, 1], 0)  # nothing open, no fallback
     assert e.value.params["codes"] == ["optimize.unreachable_demand"]

@@ -2,7 +2,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gridplan.access.standards import STANDARDS, grid_standards
+from gridplan.access.standards import STANDARDS, grid_standards, standard_label, standard_source
+from gridplan.i18n import MESSAGES
 from gridplan.plan.grids import GridPlan
 from gridplan.plan.units import build_units
 from gridplan.surface.grid import census_surface
@@ -26,7 +27,14 @@ def facility_rows(points):
 
 def test_every_standard_names_its_seed():
     assert {s.seed for s in STANDARDS} <= {"002", "004"}
-    assert all(s.seed_zh for s in STANDARDS)
+    for s in STANDARDS:  # a name and the seed's words, in both languages
+        for code in (f"standard.{s.key}", f"standard.{s.key}.seed"):
+            assert set(MESSAGES[code]) == {"zh", "en"}, code
+        assert standard_source(s.key, "zh").startswith(f"seed {s.seed}：")
+        assert standard_source(s.key, "en").startswith(f"seed {s.seed}: ")
+    assert standard_label("coverage_15", "zh") == "15分钟可达覆盖率"
+    assert standard_label("coverage_15", "en") == "Share within 15 minutes"
+    assert "日照市" in standard_source("coverage_15", "zh")
 
 
 def test_standards_per_grid_from_facility_data(rizhao):
@@ -39,6 +47,7 @@ def test_standards_per_grid_from_facility_data(rizhao):
         + [("村卫生室", donggang.x, donggang.y + 0.001, np.nan, np.nan)]
     )
     out = grid_standards(plan, us, surface, fac, pd.Series([1.0, 0.5, 0.9, 0.2, 0.0]))
+    assert not any(c.endswith(("_zh", "_en")) for c in out.columns)  # labels: standard_label
     dg = out[out["grid_id"] == "371102"].set_index("standard")
     assert dg.loc["residents_per_centre", "value"] == pytest.approx(pop / 2)
     assert dg.loc["residents_per_centre", "status"] == "above"  # > 100,000 per centre

@@ -27,10 +27,10 @@ from gridplan.surface.files import surface_from_file
 from gridplan.surface.grid import PopulationSurface, census_surface
 from gridplan.surface.layers import raster_on_grid
 from gridplan.surface.worldpop import fetch_worldpop
-from gridplan.travel.base import TravelTimeModel, TravelTimes, speed_m_per_min
+from gridplan.travel.base import TravelTimeModel, TravelTimes
 from gridplan.travel.models import make_model
-from gridplan.travel.modes import DEFAULT_DETOUR
 from gridplan.travel.roads import load_roads
+from gridplan.travel.speeds import DEFAULT_DETOUR, minutes_per_metre
 from gridplan.travel.straight import StraightLineModel
 from ui import state
 from ui.texts import lang, tr
@@ -297,7 +297,7 @@ def provenance_caption(pop_source: str, n: int, fac_sources: pd.Series) -> str:
 
 def straight_scale(speed_kmh: float, detour: float) -> float:
     """Minutes per metre of straight-line distance."""
-    return detour / speed_m_per_min(speed_kmh)
+    return minutes_per_metre(speed_kmh, detour)
 
 
 def population_panel(sel: state.Selection) -> None:

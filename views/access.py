@@ -17,17 +17,17 @@ from gridplan.access.coverage import (
     uncovered_hotspots,
 )
 from gridplan.access.g2sfca import g2sfca
-from gridplan.access.standards import grid_standards
+from gridplan.access.standards import grid_standards, standard_label, standard_source
 from gridplan.errors import GridPlanError, InputError
 from gridplan.facilities.osm import facilities_from_osm
 from gridplan.facilities.reader import read_facilities, rejection_table
 from gridplan.facilities.table import add_facility
 from gridplan.facilities.types import CENTRES, FACILITY_TYPES, type_label
-from gridplan.i18n import error_text
+from gridplan.i18n import error_text, t
 from gridplan.inputs.boundaries import load_prefecture_outline
 from gridplan.report.coveragemap import render_coverage_map_png
 from gridplan.report.webmap import coverage_image, minute_bands, minutes_image
-from gridplan.travel.modes import MODE_SPEED_SOURCES, MODE_SPEEDS_KMH
+from gridplan.travel.speeds import MODE_SPEEDS_KMH
 from ui import access, state
 from ui.mapview import fitted_deck, image_layer, outline_layer
 from ui.texts import lang, tr
@@ -182,7 +182,7 @@ def what_if() -> None:
         tr("detour"), 1.0, 2.0, 1.3, 0.05, key="acc_detour", disabled=model != "straight"
     )
     growth = s4.slider(tr("growth"), -20, 50, 0, key="acc_growth")
-    st.caption(MODE_SPEED_SOURCES[mode][lang()] + " · " + tr(f"model_note_{model}"))
+    st.caption(t(f"speed_source.{mode}", lang()) + " · " + tr(f"model_note_{model}"))
     try:
         computed = access.compute(model, key, digest, xy, mode, speed, roads_path)
     except GridPlanError as exc:
@@ -300,13 +300,13 @@ def what_if() -> None:
             pd.DataFrame(
                 {
                     tr("col_grid"): std["name"],
-                    tr("std_name"): std["label_zh" if lang() == "zh" else "label_en"],
+                    tr("std_name"): std["standard"].map(lambda k: standard_label(k, lang())),
                     tr("std_value"): std["value"].round(3),
                     tr("std_target"): [
                         fmt_target(lo, hi) for lo, hi in zip(std["low"], std["high"], strict=True)
                     ],
                     tr("std_status"): std["status"].map(lambda x: tr(f"status_{x}")),
-                    tr("std_seed"): "seed " + std["seed"] + "：" + std["seed_zh"],
+                    tr("std_seed"): std["standard"].map(lambda k: standard_source(k, lang())),
                 }
             ),
             hide_index=True,
@@ -352,7 +352,7 @@ def capacity_panel(minutes: float, speed: float, detour: float, plain_share: flo
     c1.metric(tr("cap_share"), f"{result.share:.1%}", f"{(result.share - plain_share) * 100:+.1f}")
     c2.metric(tr("cap_full"), f"{int(result.full.sum())} / {len(used)}")
     c3.metric(tr("g2sfca_mean"), f"{g.mean * 10_000:.2f}")
-    rules = sorted(set(caps["capacity_source"]))
+    rules = [t(f"capacity_source.{r}", lang()) for r in sorted(set(caps["capacity_source"]))]
     st.caption(tr("cap_note", rules="、".join(rules), supply=supply_col or tr("per_facility")))
     names = dict(zip(units.units["unit_id"], units.units["name"], strict=True))
     table = result.unit_table().merge(g.unit_table(), on="unit_id", suffixes=("", "_g"))

@@ -17,7 +17,7 @@ from gridplan.regions.propose import propose_grids
 from gridplan.report.style import grid_colors
 from gridplan.report.webmap import coverage_change_image
 from gridplan.siting.study import LEVELS, SitingSettings, SitingStudy, accept_sites
-from gridplan.travel.modes import MODE_SPEEDS_KMH
+from gridplan.travel.speeds import MODE_SPEEDS_KMH
 from ui import access, state
 from ui import siting as ui_siting
 from ui.mapview import build_deck, fitted_deck, image_layer, outline_layer

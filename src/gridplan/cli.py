@@ -35,7 +35,7 @@ from gridplan.surface.grid import PopulationSurface, census_surface
 from gridplan.surface.layers import raster_on_grid
 from gridplan.travel.base import TravelTimeModel, TravelTimes
 from gridplan.travel.models import make_model
-from gridplan.travel.modes import DEFAULT_DETOUR, MODE_SPEEDS_KMH
+from gridplan.travel.speeds import DEFAULT_DETOUR, MODE_SPEEDS_KMH
 
 
 def _num(x: Any) -> Any:

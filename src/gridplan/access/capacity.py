@@ -59,17 +59,17 @@ together in one :class:`~gridplan.errors.InputError` with code
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
-from gridplan._validate import positive
-from gridplan.access._checks import _Problems
-from gridplan.access.reach import Reach, _bincount
+from gridplan._validate import Problems, positive
+from gridplan.access._checks import capacity_problems, check_minutes, check_values
+from gridplan.access.reach import Reach, unit_sums
 from gridplan.surface.grid import CellGrid, PopulationSurface
 
 #: Residents one facility of each primary-care type is assumed to serve when
@@ -100,22 +100,9 @@ DEFAULT_RESIDENTS_BY_TYPE: dict[str, float] = {
 #: 2 GPs per 10,000, seed 004, would give 5,000.)
 RESIDENTS_PER_GP: float = 10_000 / 4.8
 
-#: Labels of the rules :func:`facility_capacity` uses (``capacity_source``).
-CAPACITY_SOURCES: dict[str, dict[str, str]] = {
-    "column": {"zh": "表中给出的服务能力", "en": "capacity given in the table"},
-    "gps": {
-        "zh": "全科医生数 × 每名全科医生服务人口（日照：每万人 4.8 名全科医生）",
-        "en": "GPs × residents per GP (Rizhao: 4.8 GPs per 10,000 residents)",
-    },
-    "doctors": {
-        "zh": "医生数 × 每名医生服务人口（给定参数）",
-        "en": "doctors × residents per doctor (given ratio)",
-    },
-    "type_default": {
-        "zh": "按机构类型的假定服务人口（假定值）",
-        "en": "assumed residents per facility of its type (assumed)",
-    },
-}
+#: The rules :func:`facility_capacity` uses, in order (``capacity_source``); the
+#: label of each is the text ``capacity_source.<rule>`` of :mod:`gridplan.i18n.access`.
+CAPACITY_RULES: tuple[str, ...] = ("column", "gps", "doctors", "type_default")
 
 
 # --- capacities and supply ----------------------------------------------------------
@@ -150,20 +137,65 @@ def facility_capacity(
     -------
     pandas.DataFrame
         ``facility_id`` (if the table has it), ``capacity`` (float) and
-        ``capacity_source`` (a key of :data:`CAPACITY_SOURCES`), on the
+        ``capacity_source`` (one of :data:`CAPACITY_RULES`; label:
+        ``gridplan.i18n.t(f"capacity_source.{rule}", lang)``), on the
         table's index.
     """
-    p = _Problems()
+    p = capacity_problems()
     n = len(facilities)
+    defaults = DEFAULT_RESIDENTS_BY_TYPE if type_defaults is None else type_defaults
+    _check_rule_figures(p, residents_per_gp, residents_per_doctor, defaults)
     cap = np.full(n, np.nan)
     source = np.full(n, "", dtype=object)
-    defaults = DEFAULT_RESIDENTS_BY_TYPE if type_defaults is None else type_defaults
 
-    def numbers(name: str) -> NDArray[np.float64]:
-        if name not in facilities.columns:
-            return np.full(n, np.nan)
-        return np.asarray(pd.to_numeric(facilities[name], errors="coerce"), dtype=np.float64)
+    def first_rule(rule: str, values: NDArray[np.float64], usable: NDArray[np.bool_]) -> None:
+        use = np.isnan(cap) & usable  # rows an earlier rule did not cover
+        cap[use], source[use] = values[use], rule
 
+    if column is not None and _has_column(p, facilities, column):
+        given = _numbers(facilities, column)
+        neg = given < 0
+        if neg.any():
+            p.add(
+                "capacity.negative",
+                f"{column}: {int(neg.sum())} value(s) are negative",
+                name=column,
+                n=int(neg.sum()),
+            )
+        first_rule("column", given, np.isfinite(given) & ~neg)
+    for rule, ratio in (("gps", residents_per_gp), ("doctors", residents_per_doctor)):
+        if ratio is not None and positive(ratio):
+            count = _numbers(facilities, rule)
+            first_rule(rule, count * float(ratio), np.isfinite(count) & (count > 0))
+    types = facilities["type"].astype(str).to_numpy() if "type" in facilities else np.full(n, "")
+    by_type = np.array([defaults.get(str(ty), np.nan) for ty in types], dtype=np.float64)
+    first_rule("type_default", by_type, np.isfinite(by_type))
+    missing = np.flatnonzero(np.isnan(cap))
+    if len(missing):
+        ids = _facility_ids(facilities, missing)
+        kinds = sorted({str(ty) for ty in types[missing]})
+        p.add(
+            "capacity.no_capacity",
+            f"{len(missing)} facilit(y/ies) have no capacity, staff count or default for their "
+            f"type ({', '.join(kinds)}): {', '.join(ids[:10].tolist())}",
+            n=len(missing),
+            types=kinds,
+            ids=ids.tolist(),
+        )
+    p.raise_if_any()
+    out = pd.DataFrame({"capacity": cap, "capacity_source": source}, index=facilities.index)
+    if "facility_id" in facilities:
+        out.insert(0, "facility_id", facilities["facility_id"].to_numpy())
+    return out
+
+
+def _check_rule_figures(
+    p: Problems,
+    residents_per_gp: float | None,
+    residents_per_doctor: float | None,
+    defaults: Mapping[str, float],
+) -> None:
+    """Problems of the ratios (positive) and the per-type defaults (finite, ≥ 0)."""
     ratios = {"residents_per_gp": residents_per_gp, "residents_per_doctor": residents_per_doctor}
     for name, ratio in ratios.items():
         if ratio is not None and not positive(ratio):
@@ -181,62 +213,34 @@ def facility_capacity(
             name="type_defaults",
             n=len(bad_defaults),
         )
-    if column is not None:
-        if column not in facilities.columns:
-            p.add(
-                "capacity.column_missing",
-                f"the facility table has no {column!r} column (columns: "
-                f"{[str(c) for c in facilities.columns]})",
-                column=column,
-                columns=[str(c) for c in facilities.columns],
-            )
-        else:
-            given = numbers(column)
-            neg = given < 0
-            if neg.any():
-                p.add(
-                    "capacity.negative",
-                    f"{column}: {int(neg.sum())} value(s) are negative",
-                    name=column,
-                    n=int(neg.sum()),
-                )
-            use = np.isfinite(given) & ~neg
-            cap[use], source[use] = given[use], "column"
-    staff: Iterable[tuple[str, str, float | None]] = (
-        ("gps", "gps", residents_per_gp),
-        ("doctors", "doctors", residents_per_doctor),
+
+
+def _has_column(p: Problems, facilities: pd.DataFrame, column: str) -> bool:
+    """Whether the facility table has ``column``; a ``capacity.column_missing`` problem if not."""
+    if column in facilities.columns:
+        return True
+    columns = [str(c) for c in facilities.columns]
+    p.add(
+        "capacity.column_missing",
+        f"the facility table has no {column!r} column (columns: {columns})",
+        column=column,
+        columns=columns,
     )
-    for col, key, ratio in staff:
-        if ratio is None or not positive(ratio):
-            continue
-        count = numbers(col)
-        use = np.isnan(cap) & np.isfinite(count) & (count > 0)
-        cap[use], source[use] = count[use] * float(ratio), key
-    types = facilities["type"].astype(str).to_numpy() if "type" in facilities else np.full(n, "")
-    by_type = np.array([defaults.get(str(ty), np.nan) for ty in types], dtype=np.float64)
-    use = np.isnan(cap) & np.isfinite(by_type)
-    cap[use], source[use] = by_type[use], "type_default"
-    missing = np.flatnonzero(np.isnan(cap))
-    if len(missing):
-        ids = (
-            facilities["facility_id"].astype(str).to_numpy()[missing]
-            if "facility_id" in facilities
-            else missing.astype(str)
-        )
-        kinds = sorted({str(ty) for ty in types[missing]})
-        p.add(
-            "capacity.no_capacity",
-            f"{len(missing)} facilit(y/ies) have no capacity, staff count or default for their "
-            f"type ({', '.join(kinds)}): {', '.join(ids[:10].tolist())}",
-            n=len(missing),
-            types=kinds,
-            ids=ids.tolist(),
-        )
-    p.raise_if_any()
-    out = pd.DataFrame({"capacity": cap, "capacity_source": source}, index=facilities.index)
+    return False
+
+
+def _numbers(facilities: pd.DataFrame, column: str) -> NDArray[np.float64]:
+    """A column as numbers, NaN where not a number (all NaN without the column)."""
+    if column not in facilities.columns:
+        return np.full(len(facilities), np.nan)
+    return np.asarray(pd.to_numeric(facilities[column], errors="coerce"), dtype=np.float64)
+
+
+def _facility_ids(facilities: pd.DataFrame, rows: NDArray[np.int64]) -> NDArray[Any]:
+    """The ``facility_id`` of the given rows as text, or their positions without that column."""
     if "facility_id" in facilities:
-        out.insert(0, "facility_id", facilities["facility_id"].to_numpy())
-    return out
+        return facilities["facility_id"].astype(str).to_numpy()[rows]
+    return rows.astype(str)
 
 
 def facility_supply(
@@ -252,28 +256,17 @@ def facility_supply(
     error unless ``missing`` gives the value to use (e.g. ``1.0``, or the
     median of the known ones: say which in the report).
     """
-    p = _Problems()
+    p = capacity_problems()
     n = len(facilities)
     if column is None:
         return np.ones(n)
-    if column not in facilities.columns:
-        p.add(
-            "capacity.column_missing",
-            f"the facility table has no {column!r} column (columns: "
-            f"{[str(c) for c in facilities.columns]})",
-            column=column,
-            columns=[str(c) for c in facilities.columns],
-        )
+    if not _has_column(p, facilities, column):
         p.raise_if_any()
-    v = np.asarray(pd.to_numeric(facilities[column], errors="coerce"), dtype=np.float64)
+    v = _numbers(facilities, column)
     gap = ~np.isfinite(v)
     if gap.any():
         if isinstance(missing, str):
-            ids = (
-                facilities["facility_id"].astype(str).to_numpy()[gap]
-                if "facility_id" in facilities
-                else np.flatnonzero(gap).astype(str)
-            )
+            ids = _facility_ids(facilities, np.flatnonzero(gap))
             p.add(
                 "capacity.missing_supply",
                 f"{column}: {int(gap.sum())} facilit(y/ies) without a value: "
@@ -283,7 +276,7 @@ def facility_supply(
                 ids=ids.tolist(),
             )
         v = np.where(gap, 0.0 if isinstance(missing, str) else float(missing), v)
-    checked = p.values(column, v, n)
+    checked = check_values(p, column, v, n)
     p.raise_if_any()
     assert checked is not None
     return checked
@@ -377,7 +370,7 @@ class CapacityResult:
         )
 
 
-def _check_surface(p: _Problems, surface: PopulationSurface, reach: Reach) -> bool:
+def _check_surface(p: Problems, surface: PopulationSurface, reach: Reach) -> bool:
     if surface.grid != reach.grid:
         p.add(
             "capacity.grid_mismatch",
@@ -389,7 +382,7 @@ def _check_surface(p: _Problems, surface: PopulationSurface, reach: Reach) -> bo
     return True
 
 
-def _check_order(p: _Problems, order: ArrayLike, n: int) -> NDArray[np.int64] | None:
+def _check_order(p: Problems, order: ArrayLike, n: int) -> NDArray[np.int64] | None:
     o = np.asarray(order)
     if o.size == 0:
         o = o.reshape(0)
@@ -441,64 +434,35 @@ def capacity_coverage(
     (``not_assessed_population``).  Sequential over the facilities (each
     sees what the previous ones left), vectorised over each one's cells.
     """
-    p = _Problems()
+    p = capacity_problems()
     grid_ok = _check_surface(p, surface, reach)
     n = reach.n_facilities
-    cap = p.values("capacity", capacity, n, allow_inf=True)
+    cap = check_values(p, "capacity", capacity, n, allow_inf=True)
     o = None if order is None else _check_order(p, order, n)
     t = reach.max_minutes
     if max_minutes is not None:
-        t = p.minutes("max_minutes", max_minutes, upper=reach.max_minutes) or math.nan
+        t = check_minutes(p, "max_minutes", max_minutes, upper=reach.max_minutes) or math.nan
     zone = None
     if zone_minutes is not None:
-        zone = p.minutes("zone_minutes", zone_minutes)
+        zone = check_minutes(p, "zone_minutes", zone_minutes)
     p.raise_if_any()
     assert cap is not None and grid_ok
     if o is None:
         o = order_by(cap, descending=True)
     pairs = reach if max_minutes is None else reach.within(t)
-    indptr = pairs.indptr()
     pop = surface.population.ravel().astype(np.float64)
     remaining = pop.copy()
     covered = np.zeros(n)
     reachable = np.zeros(n)
     full = np.zeros(n, dtype=bool)
     catchment = np.full(n, np.nan, dtype=np.float32)
+    indptr = pairs.indptr()
     for j in o:
         a, b = indptr[j], indptr[j + 1]
-        cells = pairs.cell[a:b]
-        rem = remaining[cells]
-        cum = np.cumsum(rem)
-        total = float(cum[-1]) if len(cum) else 0.0
-        reachable[j] = total
-        capj = float(cap[j])
-        if total <= capj:
-            remaining[cells] = 0.0
-            covered[j] = total
-            full[j] = total >= capj
-            took = np.flatnonzero(rem > 0)
-            if len(took):
-                catchment[j] = pairs.minutes[a + took[-1]]
-            continue
-        mins = pairs.minutes[a:b]
-        key = mins if zone is None else np.floor(mins.astype(np.float64) / zone)
-        ends = np.flatnonzero(np.r_[key[1:] != key[:-1], True])  # last index of each zone
-        g = int(np.searchsorted(cum[ends], capj, side="right"))  # first zone over capacity
-        whole = int(ends[g - 1]) + 1 if g > 0 else 0
-        before = float(cum[whole - 1]) if whole > 0 else 0.0
-        stop = int(ends[g]) + 1
-        frac = min(max((capj - before) / (float(cum[stop - 1]) - before), 0.0), 1.0)
-        remaining[cells[:whole]] = 0.0
-        remaining[cells[whole:stop]] = rem[whole:stop] * (1.0 - frac)
-        covered[j] = capj
-        full[j] = True
-        took = np.flatnonzero(rem[: stop if frac > 0 else whole] > 0)
-        if len(took):
-            catchment[j] = mins[took[-1]]
+        covered[j], reachable[j], full[j], catchment[j] = _serve(
+            pairs.cell[a:b], pairs.minutes[a:b], remaining, float(cap[j]), zone
+        )
     covered_cell = pop - remaining
-    uidx = surface.unit_index.ravel()
-    inu = uidx >= 0
-    n_units = len(surface.unit_ids)
     return CapacityResult(
         grid=surface.grid,
         max_minutes=float(t),
@@ -511,10 +475,45 @@ def capacity_coverage(
         remaining=remaining.astype(np.float32).reshape(surface.grid.shape),
         covered_cells=covered_cell.astype(np.float32).reshape(surface.grid.shape),
         unit_ids=list(surface.unit_ids),
-        population_by_unit=_bincount(uidx[inu], pop[inu], n_units),
-        covered_by_unit=_bincount(uidx[inu], covered_cell[inu], n_units),
+        population_by_unit=unit_sums(surface, pop),
+        covered_by_unit=unit_sums(surface, covered_cell),
         total_population=float(pop.sum()),
         total_covered=float(covered_cell.sum()),
         not_assessed_population=float(sum(surface.unplaced.values())),
         zone_minutes=zone,
     )
+
+
+def _serve(
+    cells: NDArray[np.signedinteger[Any]],
+    minutes: NDArray[np.float32],
+    remaining: NDArray[np.float64],
+    capacity: float,
+    zone: float | None,
+) -> tuple[float, float, bool, float]:
+    """One facility takes the residents left in its ``cells``, nearest first, up to ``capacity``.
+
+    ``remaining`` (residents not yet covered, per flat cell) loses what it
+    takes.  The zone (cells at equal time, or in the same ``zone`` minutes)
+    where the capacity runs out loses the same share in every cell.  Returns
+    the residents covered, those reachable, whether the facility is full and
+    the minutes of the farthest cell it took residents from (NaN if none).
+    """
+    rem = remaining[cells]
+    cum = np.cumsum(rem)
+    total = float(cum[-1]) if len(cum) else 0.0
+    if total <= capacity:
+        remaining[cells] = 0.0
+        took = np.flatnonzero(rem > 0)
+        return total, total, total >= capacity, minutes[took[-1]] if len(took) else math.nan
+    key = minutes if zone is None else np.floor(minutes.astype(np.float64) / zone)
+    ends = np.flatnonzero(np.r_[key[1:] != key[:-1], True])  # last index of each zone
+    g = int(np.searchsorted(cum[ends], capacity, side="right"))  # first zone over capacity
+    whole = int(ends[g - 1]) + 1 if g > 0 else 0
+    before = float(cum[whole - 1]) if whole > 0 else 0.0
+    stop = int(ends[g]) + 1
+    frac = min(max((capacity - before) / (float(cum[stop - 1]) - before), 0.0), 1.0)
+    remaining[cells[:whole]] = 0.0
+    remaining[cells[whole:stop]] = rem[whole:stop] * (1.0 - frac)
+    took = np.flatnonzero(rem[: stop if frac > 0 else whole] > 0)
+    return capacity, total, True, minutes[took[-1]] if len(took) else math.nan

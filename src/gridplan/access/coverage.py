@@ -17,6 +17,7 @@ import pandas as pd
 from numpy.typing import NDArray
 from scipy import ndimage
 
+from gridplan.errors import InputError
 from gridplan.plan.grids import GridPlan, resolve_assignment
 from gridplan.plan.units import UnitSet
 from gridplan.surface.grid import PopulationSurface
@@ -70,7 +71,10 @@ class CoverageIndex:
     def build(cls, surface: PopulationSurface, times: TravelTimes) -> CoverageIndex:
         """Flatten the populated cells of ``surface`` with ``times`` (same grid)."""
         if times.grid != surface.grid:
-            raise ValueError("travel times and population surface are on different grids")
+            raise InputError(
+                "travel times and population surface are on different grids",
+                code="capacity.grid_mismatch",
+            )
         rows, cols = np.nonzero(surface.population > 0)
         return cls(
             rows=rows.astype(np.int32),

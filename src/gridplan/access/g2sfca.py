@@ -9,11 +9,12 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
-from gridplan.access._checks import _Problems
+from gridplan.access._checks import capacity_problems, check_minutes, check_values
 from gridplan.access.capacity import _check_surface
 from gridplan.access.coverage import gaussian_weight
-from gridplan.access.reach import CHUNK_PAIRS, Reach, _bincount
+from gridplan.access.reach import Reach, unit_sums
 from gridplan.surface.grid import CellGrid, PopulationSurface
+from gridplan.travel.pairs import CHUNK_PAIRS
 
 # --- Gaussian 2SFCA -----------------------------------------------------------------
 
@@ -78,10 +79,10 @@ def g2sfca(
     residents in its catchment, ``Σ_i P_i A_i = Σ_j S_j`` (2SFCA conserves
     supply).  ``d0`` must not exceed the reach's ``max_minutes``.
     """
-    p = _Problems()
+    p = capacity_problems()
     grid_ok = _check_surface(p, surface, reach)
-    s = p.values("supply", supply, reach.n_facilities)
-    d = p.minutes("d0", d0, upper=reach.max_minutes)
+    s = check_values(p, "supply", supply, reach.n_facilities)
+    d = check_minutes(p, "d0", d0, upper=reach.max_minutes)
     p.raise_if_any()
     assert s is not None and d is not None and grid_ok
     n = reach.n_facilities
@@ -105,13 +106,10 @@ def g2sfca(
         acc += np.bincount(reach.cell[k], weights=w * r0[reach.facility[k]], minlength=size)
     del weight
     mask = reach.mask.ravel()
-    uidx = surface.unit_index.ravel()
-    sel = mask & (uidx >= 0)
-    n_units = len(surface.unit_ids)
     pa = pop * acc
-    pop_u = _bincount(uidx[sel], pop[sel], n_units)
-    pa_u = _bincount(uidx[sel], pa[sel], n_units)
-    by_unit = np.full(n_units, np.nan)
+    pop_u = unit_sums(surface, pop, mask)
+    pa_u = unit_sums(surface, pa, mask)
+    by_unit = np.full(len(surface.unit_ids), np.nan)
     np.divide(pa_u, pop_u, out=by_unit, where=pop_u > 0)
     total_pop = float(pop[mask].sum())
     return G2sfcaResult(

@@ -9,27 +9,32 @@ from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.spatial import cKDTree
 
-from gridplan.access._checks import _Problems
+from gridplan._validate import Problems, as_float
+from gridplan.access._checks import capacity_problems, check_minutes
 from gridplan.errors import InputError
-from gridplan.surface.grid import CellGrid
-from gridplan.travel.costdistance import cost_distance
+from gridplan.surface.grid import CellGrid, PopulationSurface
+from gridplan.travel.friction import check_speed_raster
 from gridplan.travel.friction import speed_surface as raster_speed_surface
-from gridplan.travel.modes import DEFAULT_DETOUR, MODE_SPEEDS_KMH
-from gridplan.travel.raster import RasterModel
+from gridplan.travel.pairs import Pairs, sort_pairs
+from gridplan.travel.raster import RasterModel, raster_facility_pairs
+from gridplan.travel.speeds import DEFAULT_DETOUR, MODE_SPEEDS_KMH, check_speed_detour
+from gridplan.travel.straight import StraightLineModel
 
 ReachModel = Literal["straight", "raster", "network"]
 REACH_MODELS: tuple[str, ...] = ("straight", "raster", "network")
 
-#: Pairs produced per chunk when building a reach (bounds the temporaries).
-CHUNK_PAIRS = 4_000_000
 
-
-def _bincount(
-    index: NDArray[np.integer[Any]], weights: NDArray[np.float64], n: int
+def unit_sums(
+    surface: PopulationSurface,
+    values: NDArray[np.float64],
+    where: NDArray[np.bool_] | None = None,
 ) -> NDArray[np.float64]:
-    return np.bincount(index, weights=weights, minlength=n).astype(np.float64)
+    """The sum of per-cell ``values`` (flat) over each unit's cells (``where`` only, if given)."""
+    unit = surface.unit_index.ravel()
+    sel = unit >= 0 if where is None else where & (unit >= 0)
+    n = len(surface.unit_ids)
+    return np.bincount(unit[sel], weights=values[sel], minlength=n).astype(np.float64)
 
 
 def _cell_dtype(grid: CellGrid) -> type[np.signedinteger[Any]]:
@@ -96,8 +101,8 @@ class Reach:
 
     def within(self, max_minutes: float) -> Reach:
         """The pairs within ``max_minutes`` (at most :attr:`max_minutes`), same order."""
-        p = _Problems()
-        t = p.minutes("max_minutes", max_minutes, upper=self.max_minutes)
+        p = capacity_problems()
+        t = check_minutes(p, "max_minutes", max_minutes, upper=self.max_minutes)
         p.raise_if_any()
         assert t is not None
         if t >= self.max_minutes:
@@ -122,6 +127,41 @@ class Reach:
         return out.reshape(self.grid.shape)
 
     @classmethod
+    def from_pairs(
+        cls,
+        grid: CellGrid,
+        mask: NDArray[np.bool_],
+        cells: NDArray[np.signedinteger[Any]],
+        pairs: Pairs,
+        model: str,
+    ) -> Reach:
+        """A reach from a travel-time model's pairs of the masked cells.
+
+        ``cells`` is the flat cell index of each point of ``pairs``, in
+        increasing order (``numpy.flatnonzero(mask)``), so that the pairs'
+        order (facility, minutes, point) is the reach's (facility, minutes,
+        cell).  Pairs whose minutes round to more than ``float32(max_minutes)``
+        (possible for the network's ``float64`` minutes) are left out.
+        """
+        minutes = pairs.minutes.astype(np.float32, copy=False)
+        point, facility = pairs.point, pairs.facility
+        keep = minutes <= np.float32(pairs.max_minutes)
+        if not keep.all():
+            point, facility, minutes = point[keep], facility[keep], minutes[keep]
+        params = {**pairs.params, "max_minutes": pairs.max_minutes}
+        return cls(
+            grid,
+            mask,
+            cells[point],
+            facility.astype(np.int32, copy=False),
+            minutes,
+            pairs.n_facilities,
+            pairs.max_minutes,
+            model,
+            params,
+        )
+
+    @classmethod
     def from_arrays(
         cls,
         grid: CellGrid,
@@ -142,67 +182,13 @@ class Reach:
         on cells outside ``mask`` (default: every cell) are dropped.  Pairs
         may come in any order; each (cell, facility) at most once.
         """
-        p = _Problems()
-        size = grid.nrows * grid.ncols
-        c = np.asarray(cell)
-        f = np.asarray(facility)
-        m = np.asarray(minutes, dtype=np.float64) if np.size(minutes) else np.zeros(0)
-        c, f, m = c.ravel(), f.ravel(), m.ravel()
-        try:
-            n_fac = int(n_facilities)
-        except (TypeError, ValueError):
-            n_fac = -1
-        if n_fac < 0 or isinstance(n_facilities, (bool, np.bool_)):
-            p.add(
-                "capacity.n_facilities",
-                f"n_facilities must be a whole number ≥ 0, got {n_facilities!r}",
-                value=n_facilities,
-            )
-        if not (len(c) == len(f) == len(m)):
-            p.add(
-                "capacity.pairs_length",
-                f"cell, facility and minutes must have one value per pair, got lengths "
-                f"{len(c)}, {len(f)}, {len(m)}",
-                lengths=[len(c), len(f), len(m)],
-            )
-        for name, arr in (("cell", c), ("facility", f)):
-            if len(arr) and not np.issubdtype(arr.dtype, np.integer):
-                p.add(
-                    "capacity.pairs_index",
-                    f"{name} must hold integer indices, got {arr.dtype}",
-                    name=name,
-                    dtype=str(arr.dtype),
-                )
-        if np.issubdtype(c.dtype, np.integer) and len(c):
-            bad = int(np.count_nonzero((c < 0) | (c >= size)))
-            if bad:
-                p.add(
-                    "capacity.pairs_cell",
-                    f"{bad} cell index(es) outside the {grid.nrows}×{grid.ncols} grid",
-                    n=bad,
-                    size=size,
-                )
-        if np.issubdtype(f.dtype, np.integer) and len(f) and n_fac >= 0:
-            bad = int(np.count_nonzero((f < 0) | (f >= n_fac)))
-            if bad:
-                p.add(
-                    "capacity.pairs_facility",
-                    f"{bad} facility index(es) outside 0..{n_fac - 1}",
-                    n=bad,
-                    n_facilities=n_fac,
-                )
-        bad = int(np.count_nonzero(~np.isfinite(m) | (m < 0)))
-        if bad:
-            p.add(
-                "capacity.pairs_minutes",
-                f"{bad} travel time(s) are negative or not finite",
-                n=bad,
-            )
-        try:
-            mx = float(max_minutes)
-        except (TypeError, ValueError):
-            mx = math.nan
-        if math.isnan(mx) or mx <= 0:
+        p = capacity_problems()
+        c = np.asarray(cell).ravel()
+        f = np.asarray(facility).ravel()
+        m = np.asarray(minutes, dtype=np.float64).ravel() if np.size(minutes) else np.zeros(0)
+        n_fac = _check_pair_arrays(p, grid, c, f, m, n_facilities)
+        mx = as_float(max_minutes)
+        if mx is None or mx <= 0:
             p.add(
                 "capacity.threshold",
                 f"max_minutes must be a number of minutes above 0, got {max_minutes!r}",
@@ -213,19 +199,16 @@ class Reach:
         if mask is not None and p.shape("mask", mask, grid.shape):
             mk = np.asarray(mask, dtype=bool)
         p.raise_if_any()
+        assert mx is not None
         c = c.astype(np.int64)
-        f = f.astype(np.int64)
         keep = (m <= mx) & mk.ravel()[c]
-        c, f, m32 = c[keep], f[keep], m[keep].astype(np.float32)
-        order = np.lexsort((c, m32, f))
-        c, f, m32 = c[order], f[order], m32[order]
-        key = f * size + c
-        dup = np.unique(key).size != key.size
-        if dup:
+        c, f, m32 = sort_pairs(c[keep], f[keep].astype(np.int64), m[keep].astype(np.float32), n_fac)
+        n_dup = len(c) - np.unique(f * (grid.nrows * grid.ncols) + c).size
+        if n_dup:
             p.add(
                 "capacity.pairs_duplicate",
                 "some (cell, facility) pairs are given more than once",
-                n=int(key.size - np.unique(key).size),
+                n=n_dup,
             )
             p.raise_if_any()
         return cls(
@@ -239,6 +222,65 @@ class Reach:
             model,
             dict(params or {}),
         )
+
+
+def _check_pair_arrays(
+    p: Problems,
+    grid: CellGrid,
+    cell: NDArray[Any],
+    facility: NDArray[Any],
+    minutes: NDArray[np.float64],
+    n_facilities: Any,
+) -> int:
+    """Problems of given pairs (lengths, index types and ranges, times); the facility count."""
+    size = grid.nrows * grid.ncols
+    try:
+        n_fac = int(n_facilities)
+    except (TypeError, ValueError):
+        n_fac = -1
+    if n_fac < 0 or isinstance(n_facilities, (bool, np.bool_)):
+        p.add(
+            "capacity.n_facilities",
+            f"n_facilities must be a whole number ≥ 0, got {n_facilities!r}",
+            value=n_facilities,
+        )
+    if not (len(cell) == len(facility) == len(minutes)):
+        p.add(
+            "capacity.pairs_length",
+            f"cell, facility and minutes must have one value per pair, got lengths "
+            f"{len(cell)}, {len(facility)}, {len(minutes)}",
+            lengths=[len(cell), len(facility), len(minutes)],
+        )
+    for name, arr in (("cell", cell), ("facility", facility)):
+        if len(arr) and not np.issubdtype(arr.dtype, np.integer):
+            p.add(
+                "capacity.pairs_index",
+                f"{name} must hold integer indices, got {arr.dtype}",
+                name=name,
+                dtype=str(arr.dtype),
+            )
+    if np.issubdtype(cell.dtype, np.integer) and len(cell):
+        bad = int(np.count_nonzero((cell < 0) | (cell >= size)))
+        if bad:
+            p.add(
+                "capacity.pairs_cell",
+                f"{bad} cell index(es) outside the {grid.nrows}×{grid.ncols} grid",
+                n=bad,
+                size=size,
+            )
+    if np.issubdtype(facility.dtype, np.integer) and len(facility) and n_fac >= 0:
+        bad = int(np.count_nonzero((facility < 0) | (facility >= n_fac)))
+        if bad:
+            p.add(
+                "capacity.pairs_facility",
+                f"{bad} facility index(es) outside 0..{n_fac - 1}",
+                n=bad,
+                n_facilities=n_fac,
+            )
+    bad = int(np.count_nonzero(~np.isfinite(minutes) | (minutes < 0)))
+    if bad:
+        p.add("capacity.pairs_minutes", f"{bad} travel time(s) are negative or not finite", n=bad)
+    return n_fac
 
 
 def facility_reach(
@@ -266,7 +308,7 @@ def facility_reach(
         are rows of this array.
     model
         ``straight``: straight line × ``detour`` at ``speed_kmh`` (default
-        :data:`~gridplan.travel.modes.MODE_SPEEDS_KMH` ``["walk"]``), the same
+        :data:`~gridplan.travel.speeds.MODE_SPEEDS_KMH` ``["walk"]``), the same
         minutes as :class:`~gridplan.travel.straight.StraightLineModel`.  Found with
         a k-d tree of the masked cell centres
         (``cKDTree.sparse_distance_matrix`` with radius ``max_minutes ×
@@ -282,7 +324,7 @@ def facility_reach(
         and are listed in ``params``.
         ``network``: the road network of ``network`` (a
         :class:`~gridplan.travel.network.NetworkModel`), the journeys of its
-        ``travel_times`` per facility (:meth:`~gridplan.travel.network.NetworkModel.pair_minutes`:
+        ``travel_times`` per facility (:meth:`~gridplan.travel.network.NetworkModel.pairs`:
         one Dijkstra per facility with the cutoff); ``max_minutes`` is capped
         by the model's ``cutoff_min``.
     speed_kmh, detour
@@ -302,118 +344,36 @@ def facility_reach(
     Memory: pairs = Σ over facilities of the masked cells each reaches, 12
     bytes a pair (see the module's docstring for sizes).
     """
-    p = _Problems()
-    if model not in REACH_MODELS:
-        p.add(
-            "capacity.model",
-            f"model must be one of {', '.join(REACH_MODELS)}, got {model!r}",
-            value=model,
-            allowed=list(REACH_MODELS),
-        )
-    mk: NDArray[np.bool_] | None = None
-    if p.shape("mask", mask, grid.shape):
-        mk = np.asarray(mask, dtype=bool)
-    xy = _facility_points(p, facilities_xy)
-    t = p.minutes("max_minutes", max_minutes)
+    p = capacity_problems()
+    p.choice("capacity.model", "model", model, REACH_MODELS)
+    mk = np.asarray(mask, dtype=bool) if p.shape("mask", mask, grid.shape) else None
+    xy = p.points("facilities_xy", facilities_xy)
+    t = check_minutes(p, "max_minutes", max_minutes)
     speed: NDArray[np.float32] | None = None
-    mpm = 0.0
+    v = MODE_SPEEDS_KMH["walk"] if speed_kmh is None else speed_kmh
     if model == "straight":
-        v = MODE_SPEEDS_KMH["walk"] if speed_kmh is None else speed_kmh
-        mpm = _straight_minutes_per_metre(p, v, detour)
+        check_speed_detour(p, v, detour)
     elif model == "raster":
         speed = _raster_speeds(p, grid, speed_surface, speed_kmh, mode)
-    elif model == "network" and not hasattr(network, "pair_minutes"):
+    elif model == "network" and not hasattr(network, "pairs"):
         p.add("capacity.network", "the network model needs network=NetworkModel(...)")
     p.raise_if_any()
     assert mk is not None and xy is not None and t is not None
 
-    if model == "straight":
-        cell, fac, mins = _straight_pairs(grid, mk, xy, mpm, t)
-        params: dict[str, Any] = {
-            "speed_kmh": MODE_SPEEDS_KMH["walk"] if speed_kmh is None else float(speed_kmh),
-            "detour": float(detour),
-            "radius_m": t / mpm,
-        }
-    elif model == "network":
-        cell, fac, mins = _network_pairs(grid, mk, xy, network, t)
-        params = {"mode": network.mode, "cutoff_min": float(network.cutoff_min)}
-        t = min(t, float(network.cutoff_min))
-    else:
+    cells = np.flatnonzero(mk).astype(_cell_dtype(grid))
+    if model == "raster":
         assert speed is not None
-        cell, fac, mins, params = _raster_pairs(grid, mk, xy, speed, t)
-        params["mode"] = mode
-    params["max_minutes"] = t
-    return Reach(
-        grid,
-        mk,
-        cell,
-        fac,
-        mins,
-        len(xy),
-        t,
-        model,
-        params,
-    )
-
-
-def _facility_points(p: _Problems, facilities_xy: ArrayLike) -> NDArray[np.float64] | None:
-    try:
-        xy = np.asarray(facilities_xy, dtype=np.float64)
-    except (TypeError, ValueError):
-        p.add("capacity.facilities_shape", "facilities must be (x, y) pairs of numbers", shape=None)
-        return None
-    if xy.size == 0:
-        xy = xy.reshape(0, 2)
-    if xy.ndim != 2 or xy.shape[1] != 2:
-        p.add(
-            "capacity.facilities_shape",
-            f"facilities must be (x, y) pairs, got shape {xy.shape}",
-            shape=tuple(xy.shape),
-        )
-        return None
-    bad = np.flatnonzero(~np.isfinite(xy).all(axis=1))
-    if len(bad):
-        p.add(
-            "capacity.facilities_nonfinite",
-            f"{len(bad)} facility coordinate(s) are not finite numbers: rows {bad[:10].tolist()}",
-            n=len(bad),
-            indices=bad.tolist(),
-        )
-        return None
-    return xy
-
-
-def _straight_minutes_per_metre(p: _Problems, speed_kmh: Any, detour: Any) -> float:
-    """``detour / speed`` in minutes per metre, with the straight model's ranges."""
-    try:
-        v = float(speed_kmh)
-    except (TypeError, ValueError):
-        v = math.nan
-    try:
-        d = float(detour)
-    except (TypeError, ValueError):
-        d = math.nan
-    ok = True
-    if not 0.5 <= v <= 150:
-        p.add(
-            "traveltime.speed",
-            f"speed must be between 0.5 and 150 km/h, got {speed_kmh!r}",
-            speed=speed_kmh,
-        )
-        ok = False
-    if not 1.0 <= d <= 3.0:
-        p.add(
-            "traveltime.detour",
-            f"detour factor must be between 1.0 and 3.0, got {detour!r}",
-            detour=detour,
-        )
-        ok = False
-    # the same float arithmetic as StraightLineModel.minutes_per_metre
-    return d / (v * 1000.0 / 60.0) if ok else 0.0
+        pairs = raster_facility_pairs(grid, speed, mk, xy, t)
+        pairs.params["mode"] = mode
+    else:
+        points = np.column_stack(grid.centres(*np.divmod(cells, grid.ncols)))
+        travel = StraightLineModel(float(v), float(detour)) if model == "straight" else network
+        pairs = travel.pairs(grid, points, xy, t)
+    return Reach.from_pairs(grid, mk, cells, pairs, model)
 
 
 def _raster_speeds(
-    p: _Problems,
+    p: Problems,
     grid: CellGrid,
     speed_surface: ArrayLike | RasterModel | None,
     speed_kmh: float | None,
@@ -430,165 +390,4 @@ def _raster_speeds(
     if not p.shape("speed_surface", speed_surface, grid.shape):
         return None
     s = np.asarray(speed_surface)
-    if not np.issubdtype(s.dtype, np.number) or np.issubdtype(s.dtype, np.complexfloating):
-        p.add(
-            "costdistance.speed_dtype", f"speed must be numeric, got {s.dtype}", dtype=str(s.dtype)
-        )
-        return None
-    n_bad = int(np.count_nonzero(~np.isfinite(s)))
-    n_neg = int(np.count_nonzero(s < 0))
-    if n_bad:
-        p.add(
-            "costdistance.nonfinite_speed",
-            f"speed_surface: {n_bad} speed(s) are not finite numbers",
-            name="speed_surface",
-            n=n_bad,
-        )
-    if n_neg:
-        p.add(
-            "costdistance.negative_speed",
-            f"speed_surface: {n_neg} speed(s) are negative",
-            name="speed_surface",
-            n=n_neg,
-        )
-    return None if n_bad or n_neg else s.astype(np.float32)
-
-
-def _time_cell_order(cell: NDArray[Any], mins: NDArray[np.float32]) -> NDArray[np.intp]:
-    """Order of pairs by (minutes, cell): one sort of a unique 64-bit key.
-
-    Minutes are ≥ 0, and the bits of non-negative float32 numbers sort like the
-    numbers; cell indices fit 32 bits (grids have fewer than 2³¹ cells in
-    practice; larger ones fall back to ``lexsort``).
-    """
-    if len(cell) and int(cell.max()) >= 2**32:
-        return np.lexsort((cell, mins))
-    key = (mins + np.float32(0.0)).view(np.uint32).astype(np.uint64) << np.uint64(32)
-    key |= cell.astype(np.uint64)
-    return np.argsort(key)
-
-
-def _sort_pairs(
-    cell: NDArray[Any], fac: NDArray[np.int64], mins: NDArray[np.float32], n_fac: int
-) -> tuple[NDArray[Any], NDArray[np.int64], NDArray[np.float32]]:
-    """Pairs of facilities ``0..n_fac-1`` sorted by (facility, minutes, cell)."""
-    order = _time_cell_order(cell, mins)
-    # stable sort of the facility on top: a radix sort for small integer types
-    small = np.int16 if n_fac < 2**15 else np.int32
-    order = order[np.argsort(fac[order].astype(small), kind="stable")]
-    return cell[order], fac[order], mins[order]
-
-
-def _concat(
-    parts: list[tuple[NDArray[Any], NDArray[Any], NDArray[Any]]],
-    cell_dtype: type[np.signedinteger[Any]],
-) -> tuple[NDArray[Any], NDArray[np.int32], NDArray[np.float32]]:
-    """One array each of cells, facilities and minutes, in their final dtypes."""
-    if not parts:
-        return np.zeros(0, cell_dtype), np.zeros(0, np.int32), np.zeros(0, np.float32)
-    cell = np.concatenate([q[0] for q in parts]).astype(cell_dtype, copy=False)
-    fac = np.concatenate([q[1] for q in parts]).astype(np.int32, copy=False)
-    mins = np.concatenate([q[2] for q in parts]).astype(np.float32, copy=False)
-    return cell, fac, mins
-
-
-#: Most facilities per k-d tree query chunk (their local index sorts as int16).
-_MAX_CHUNK_FACILITIES = 2**15 - 1
-
-
-def _straight_pairs(
-    grid: CellGrid,
-    mask: NDArray[np.bool_],
-    xy: NDArray[np.float64],
-    mpm: float,
-    max_minutes: float,
-) -> tuple[NDArray[Any], NDArray[np.int32], NDArray[np.float32]]:
-    """Pairs of the straight model: a k-d tree of the masked cell centres, chunks of facilities."""
-    cell_dtype = _cell_dtype(grid)
-    rows, cols = np.nonzero(mask)
-    if len(rows) == 0 or len(xy) == 0:
-        return _concat([], cell_dtype)
-    flat = (rows.astype(np.int64) * grid.ncols + cols).astype(cell_dtype)
-    x, y = grid.centres(rows, cols)
-    tree = cKDTree(np.column_stack([x, y]))
-    del x, y, rows, cols
-    radius = max_minutes / mpm
-    # slightly wider than exact: the float32 minutes decide (≤ max_minutes)
-    query_r = radius * (1 + 1e-6) + 1e-6
-    per_facility = math.pi * (radius / grid.cell_m + 1) ** 2
-    chunk = min(_MAX_CHUNK_FACILITIES, max(1, int(CHUNK_PAIRS // per_facility)))
-    mpm32 = np.float32(mpm)
-    limit = np.float32(max_minutes)
-    parts = []
-    for start in range(0, len(xy), chunk):
-        part = xy[start : start + chunk]
-        sdm = cKDTree(part).sparse_distance_matrix(tree, query_r, output_type="ndarray")
-        # StraightLineModel: float32 distance × float32 minutes per metre
-        mins = sdm["v"].astype(np.float32) * mpm32
-        keep = mins <= limit
-        cell, fac, mins = _sort_pairs(flat[sdm["j"][keep]], sdm["i"][keep], mins[keep], len(part))
-        del sdm, keep
-        parts.append((cell, (fac + start).astype(np.int32), mins))
-    return _concat(parts, cell_dtype)
-
-
-def _network_pairs(
-    grid: CellGrid, mask: NDArray[np.bool_], xy: NDArray[np.float64], network: Any, t: float
-) -> tuple[NDArray[Any], NDArray[np.int32], NDArray[np.float32]]:
-    """Pairs of the road-network model (its per-facility journeys, cutoff ``t``)."""
-    cell_dtype = _cell_dtype(grid)
-    rows, cols = np.nonzero(mask)
-    if len(rows) == 0 or len(xy) == 0:
-        return _concat([], cell_dtype)
-    x, y = grid.centres(rows, cols)
-    pt, fac, mins = network.pair_minutes(grid.crs, np.column_stack([x, y]), xy, t)
-    flat = (rows.astype(np.int64) * grid.ncols + cols).astype(cell_dtype)
-    mins32 = mins.astype(np.float32)
-    keep = mins32 <= np.float32(min(t, float(network.cutoff_min)))
-    cell, fac_s, mins_s = _sort_pairs(flat[pt[keep]], fac[keep], mins32[keep], len(xy))
-    return _concat([(cell, fac_s, mins_s)], cell_dtype)
-
-
-def _raster_pairs(
-    grid: CellGrid,
-    mask: NDArray[np.bool_],
-    xy: NDArray[np.float64],
-    speed: NDArray[np.float32],
-    max_minutes: float,
-) -> tuple[NDArray[Any], NDArray[np.int32], NDArray[np.float32], dict[str, Any]]:
-    """Pairs of the raster model: one windowed cost-distance run per facility."""
-    cell_dtype = _cell_dtype(grid)
-    rows, cols, inside = grid.cell_of(xy[:, 0], xy[:, 1])
-    on_barrier = np.zeros(len(xy), dtype=bool)
-    on_barrier[inside] = speed[rows[inside], cols[inside]] <= 0
-    used = np.flatnonzero(inside & ~on_barrier)
-    vmax = float(speed.max()) if speed.size else 0.0
-    # no path within the cutoff goes farther than cutoff × fastest speed (centre to centre)
-    reach_m = max_minutes * vmax * 1000.0 / 60.0
-    rad = math.ceil(reach_m / grid.cell_m) + 1
-    nr, nc = grid.shape
-    parts = []
-    settled = 0
-    for j in used:
-        r, c = int(rows[j]), int(cols[j])
-        r0, r1 = max(0, r - rad), min(nr, r + rad + 1)
-        c0, c1 = max(0, c - rad), min(nc, c + rad + 1)
-        res = cost_distance(speed[r0:r1, c0:c1], grid.cell_m, [[r - r0, c - c0]], max_minutes)
-        settled += res.settled
-        ok = np.isfinite(res.minutes)
-        ok &= mask[r0:r1, c0:c1]
-        lr, lc = np.nonzero(ok)
-        cell = ((lr.astype(np.int64) + r0) * nc + (lc + c0)).astype(cell_dtype)
-        mins = res.minutes[lr, lc]
-        order = _time_cell_order(cell, mins)
-        parts.append((cell[order], np.full(len(cell), j, dtype=np.int32), mins[order]))
-    cell_a, fac_a, mins_a = _concat(parts, cell_dtype)
-    params = {
-        "window_cells": 2 * rad + 1,
-        "max_speed_kmh": vmax,
-        "settled": settled,
-        "facilities_used": len(used),
-        "facilities_outside": np.flatnonzero(~inside).tolist(),
-        "facilities_on_barrier": np.flatnonzero(on_barrier).tolist(),
-    }
-    return cell_a, fac_a, mins_a, params
+    return s.astype(np.float32) if check_speed_raster(p, "speed_surface", s) else None

@@ -15,6 +15,7 @@ from pyproj import Transformer
 
 from gridplan.access.coverage import plan_groups
 from gridplan.facilities.types import CENTRES, PRIMARY_CARE
+from gridplan.i18n import Lang, t
 from gridplan.plan.grids import GridPlan
 from gridplan.plan.units import UnitSet
 from gridplan.surface.grid import PopulationSurface
@@ -22,31 +23,38 @@ from gridplan.surface.grid import PopulationSurface
 
 @dataclass(frozen=True)
 class Standard:
+    """A target of a seed document: ``low``/``high`` bounds (``None``: none).
+
+    Its name and the seed's words are the texts ``standard.<key>`` and
+    ``standard.<key>.seed`` of :mod:`gridplan.i18n.access`
+    (:func:`standard_label`, :func:`standard_source`).
+    """
+
     key: str
-    zh: str
-    en: str
     low: float | None
     high: float | None
     seed: str
-    seed_zh: str
 
 
 STANDARDS: tuple[Standard, ...] = (
-    Standard("coverage_15", "15分钟可达覆盖率", "Share within 15 minutes", 1.0, None, "002",
-             "日照市：到2025年全面建成15分钟健康服务圈"),
-    Standard("residents_per_centre", "每个社区卫生服务中心/乡镇卫生院服务人口",
-             "Residents per community/township centre", 30_000, 100_000, "004",
-             "郑州市：每个街道或每3–10万居民设置1所社区卫生服务中心"),
-    Standard("centres_per_township", "每个乡镇（街道）的中心数", "Centres per township",
-             1.0, None, "004", "郑州市：每个乡镇办好1所标准化乡镇卫生院"),
-    Standard("beds_per_1000", "基层医疗机构每千人口床位", "Primary-care beds per 1,000",
-             1.2, None, "004", "郑州市：基层医疗卫生机构千人口床位数达1.2张以上"),
-    Standard("gps_per_10000", "每万居民全科医生数", "GPs per 10,000 residents", 2.0, None, "004",
-             "郑州市：每万名居民拥有2名以上全科医生"),
-    Standard("gps_per_10000_rizhao", "每万居民全科医生数（日照目标）",
-             "GPs per 10,000 residents (Rizhao target)", 4.8, None, "002",
-             "日照市：每万居民4.8名全科医生"),
-)  # fmt: skip
+    Standard("coverage_15", 1.0, None, "002"),
+    Standard("residents_per_centre", 30_000, 100_000, "004"),
+    Standard("centres_per_township", 1.0, None, "004"),
+    Standard("beds_per_1000", 1.2, None, "004"),
+    Standard("gps_per_10000", 2.0, None, "004"),
+    Standard("gps_per_10000_rizhao", 4.8, None, "002"),
+)
+_BY_KEY = {s.key: s for s in STANDARDS}
+
+
+def standard_label(key: str, lang: Lang = "zh") -> str:
+    """The name of standard ``key`` in ``lang``."""
+    return t(f"standard.{key}", lang)
+
+
+def standard_source(key: str, lang: Lang = "zh") -> str:
+    """The seed document of standard ``key`` and its words, in ``lang``."""
+    return t("standard.source", lang, seed=_BY_KEY[key].seed, quote=t(f"standard.{key}.seed", lang))
 
 
 def facility_grids(
@@ -79,6 +87,9 @@ def grid_standards(
     share_15: pd.Series,
 ) -> pd.DataFrame:
     """One row per grid and standard: ``value``, ``low``, ``high``, ``status``, ``seed``.
+
+    ``standard`` is the standard's key: name it with :func:`standard_label`
+    and :func:`standard_source` in the reader's language.
 
     ``share_15`` is the per-grid share covered within 15 minutes (in plan
     order), e.g. ``kpi_tables(...).by_grid["share"]`` at 15 minutes.
@@ -119,7 +130,7 @@ def grid_standards(
         for std in STANDARDS:
             v = float(values[std.key][i])
             rows.append({"grid_id": gid, "name": plan.grids[i].name, "standard": std.key,
-                         "label_zh": std.zh, "label_en": std.en, "value": v, "low": std.low,
-                         "high": std.high, "status": "below" if v == np.inf else _status(v, std),
-                         "seed": std.seed, "seed_zh": std.seed_zh})  # fmt: skip
+                         "value": v, "low": std.low, "high": std.high,
+                         "status": "below" if v == np.inf else _status(v, std),
+                         "seed": std.seed})  # fmt: skip
     return pd.DataFrame(rows)

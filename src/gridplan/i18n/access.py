@@ -3,6 +3,70 @@
 from gridplan.i18n.catalogue import Catalogue
 
 MESSAGES: Catalogue = {
+    # --- the seeds' standards (gridplan.access.standards) -------------------------------
+    "standard.source": {"zh": "seed {seed}：{quote}", "en": "seed {seed}: {quote}"},
+    "standard.coverage_15": {"zh": "15分钟可达覆盖率", "en": "Share within 15 minutes"},
+    "standard.coverage_15.seed": {
+        "zh": "日照市：到2025年全面建成15分钟健康服务圈",
+        "en": "Rizhao: a complete 15-minute health service circle by 2025",
+    },
+    "standard.residents_per_centre": {
+        "zh": "每个社区卫生服务中心/乡镇卫生院服务人口",
+        "en": "Residents per community/township centre",
+    },
+    "standard.residents_per_centre.seed": {
+        "zh": "郑州市：每个街道或每3–10万居民设置1所社区卫生服务中心",
+        "en": "Zhengzhou: one community health centre per street or per 30,000–100,000 residents",
+    },
+    "standard.centres_per_township": {
+        "zh": "每个乡镇（街道）的中心数",
+        "en": "Centres per township",
+    },
+    "standard.centres_per_township.seed": {
+        "zh": "郑州市：每个乡镇办好1所标准化乡镇卫生院",
+        "en": "Zhengzhou: one standardised township health centre in every township",
+    },
+    "standard.beds_per_1000": {
+        "zh": "基层医疗机构每千人口床位",
+        "en": "Primary-care beds per 1,000",
+    },
+    "standard.beds_per_1000.seed": {
+        "zh": "郑州市：基层医疗卫生机构千人口床位数达1.2张以上",
+        "en": "Zhengzhou: more than 1.2 primary-care beds per 1,000 residents",
+    },
+    "standard.gps_per_10000": {
+        "zh": "每万居民全科医生数",
+        "en": "GPs per 10,000 residents",
+    },
+    "standard.gps_per_10000.seed": {
+        "zh": "郑州市：每万名居民拥有2名以上全科医生",
+        "en": "Zhengzhou: more than 2 GPs per 10,000 residents",
+    },
+    "standard.gps_per_10000_rizhao": {
+        "zh": "每万居民全科医生数（日照目标）",
+        "en": "GPs per 10,000 residents (Rizhao target)",
+    },
+    "standard.gps_per_10000_rizhao.seed": {
+        "zh": "日照市：每万居民4.8名全科医生",
+        "en": "Rizhao: 4.8 GPs per 10,000 residents",
+    },
+    # --- the rules of facility capacities (gridplan.access.capacity.CAPACITY_RULES) ------
+    "capacity_source.column": {
+        "zh": "表中给出的服务能力",
+        "en": "capacity given in the table",
+    },
+    "capacity_source.gps": {
+        "zh": "全科医生数 × 每名全科医生服务人口（日照：每万人 4.8 名全科医生）",
+        "en": "GPs × residents per GP (Rizhao: 4.8 GPs per 10,000 residents)",
+    },
+    "capacity_source.doctors": {
+        "zh": "医生数 × 每名医生服务人口（给定参数）",
+        "en": "doctors × residents per doctor (given ratio)",
+    },
+    "capacity_source.type_default": {
+        "zh": "按机构类型的假定服务人口（假定值）",
+        "en": "assumed residents per facility of its type (assumed)",
+    },
     # --- capacity-aware accessibility (gridplan.access.capacity) ----------------------------
     # "capacity.invalid" is raised; the others render its params["problems"] one by one.
     "capacity.network": {
@@ -73,13 +137,13 @@ MESSAGES: Catalogue = {
         "zh": "出行时间模型须为 {allowed} 之一，当前为 {value}。",
         "en": "The travel-time model must be one of {allowed}, got {value}.",
     },
-    "capacity.facilities_shape": {
-        "zh": "机构坐标须为 (x, y) 数值坐标对，当前形状为 {shape}。",
-        "en": "Facility coordinates must be (x, y) pairs of numbers, got shape {shape}.",
+    "capacity.xy_shape": {
+        "zh": "机构坐标须为 (x, y) 数值坐标对。",
+        "en": "Facility coordinates must be (x, y) pairs of numbers.",
     },
-    "capacity.facilities_nonfinite": {
-        "zh": "{n} 个机构的坐标不是有效数值。",
-        "en": "{n} facility coordinate(s) are not valid numbers.",
+    "capacity.xy_nonfinite": {
+        "zh": "{n} 个机构的坐标不是有效数值（第 {indices} 行）。",
+        "en": "{n} facility coordinate(s) are not valid numbers (rows {indices}).",
     },
     "capacity.ratio": {
         "zh": "{name} 须为正数，当前为 {value}。",

@@ -3,6 +3,32 @@
 from gridplan.i18n.catalogue import Catalogue
 
 MESSAGES: Catalogue = {
+    # --- the default speed of each mode and its source (gridplan.travel.speeds) ---------
+    "speed_source.walk": {
+        "zh": "步行 4.8 km/h：15 分钟约 1,200 m 的常见换算（r5 默认 3.6，OSMnx 示例 4.5）",
+        "en": "walk 4.8 km/h: 15 min ≈ 1,200 m, a common Chinese reading (r5 3.6, OSMnx 4.5)",
+    },
+    "speed_source.ebike": {
+        "zh": "电动自行车 15 km/h（常用 15–20 km/h 的下限；GB 17761 限速 25 km/h）",
+        "en": "e-bike 15 km/h (low end of the usual 15–20 km/h; GB 17761 caps at 25 km/h)",
+    },
+    "speed_source.drive": {
+        "zh": "驾车 30 km/h：农村道路常用 30–40 km/h 的下限（未核实）",
+        "en": "car 30 km/h: low end of the 30–40 km/h used for rural roads (unverified)",
+    },
+    # --- speeds and detour factors (gridplan.travel.speeds.check_speed_detour) ----------
+    "traveltime.invalid": {
+        "zh": "速度或绕行系数无效：",
+        "en": "Invalid speed or detour factor:",
+    },
+    "traveltime.model": {
+        "zh": "出行时间模型须为 {allowed} 之一，当前为 {value}。",
+        "en": "The travel-time model must be one of {allowed}, got {value}.",
+    },
+    "traveltime.mode": {
+        "zh": "出行方式须为 {allowed} 之一，当前为 {value}。",
+        "en": "The travel mode must be one of {allowed}, got {value}.",
+    },
     "traveltime.speed": {
         "zh": "速度须在 0.5–150 km/h 之间，当前为 {speed}。",
         "en": "Speed must be between 0.5 and 150 km/h, got {speed}.",
@@ -10,6 +36,10 @@ MESSAGES: Catalogue = {
     "traveltime.detour": {
         "zh": "绕行系数须在 1.0–3.0 之间，当前为 {detour}。",
         "en": "Detour factor must be between 1.0 and 3.0, got {detour}.",
+    },
+    "traveltime.road_speed": {
+        "zh": "道路等级 {cls} 的速度须在 0.5–150 km/h 之间，当前为 {speed}。",
+        "en": "The speed of road class {cls} must be between 0.5 and 150 km/h, got {speed}.",
     },
     # --- raster travel time (gridplan.travel.costdistance) ---------------------------------
     # "costdistance.invalid" is raised; the others render its params["problems"] one by one.
@@ -130,6 +160,46 @@ MESSAGES: Catalogue = {
     "network.invalid": {
         "zh": "道路网络通行时间的输入有误：",
         "en": "Invalid input for road-network travel time:",
+    },
+    "network.mode": {
+        "zh": "出行方式须为 {allowed} 之一，当前为 {value}。",
+        "en": "The travel mode must be one of {allowed}, got {value}.",
+    },
+    "network.cutoff": {
+        "zh": "时间上限须大于 0 分钟，当前为 {cutoff}。",
+        "en": "The cutoff must be more than 0 minutes, got {cutoff}.",
+    },
+    "network.densify": {
+        "zh": "道路加密间距须不小于 1 米（或不加密），当前为 {value}。",
+        "en": "The densification step must be at least 1 m (or none), got {value}.",
+    },
+    "network.not_a_graph": {
+        "zh": "道路网络不是 networkx 图。",
+        "en": "The road network is not a networkx graph.",
+    },
+    "network.no_edges": {
+        "zh": "道路网络没有路段。",
+        "en": "The road network has no edges.",
+    },
+    "network.no_nodes": {
+        "zh": "道路网络没有节点。",
+        "en": "The road network has no nodes.",
+    },
+    "network.node_xy": {
+        "zh": "{n} 个道路节点缺少坐标 x/y：{nodes}",
+        "en": "{n} road node(s) lack x/y coordinates: {nodes}",
+    },
+    "network.crs_not_metric": {
+        "zh": "格网坐标系 {crs} 不是投影坐标系（米）。",
+        "en": "The grid CRS {crs} is not metric.",
+    },
+    "network.crs_invalid": {
+        "zh": "坐标系无效：{detail}",
+        "en": "Invalid coordinate reference system: {detail}",
+    },
+    "network.negative_length": {
+        "zh": "{n} 个路段长度为负数。",
+        "en": "{n} edge(s) have a negative length.",
     },
     "access.no_roads": {
         "zh": "道路网络模型需要先上传道路文件（.osm 或 .graphml）。",

@@ -17,8 +17,12 @@ from gridplan.errors import InputError
 from gridplan.plan.townships import reference_townships
 from gridplan.plan.units import UnitSet
 from gridplan.surface.grid import PopulationSurface
-from gridplan.travel.base import check_detour, speed_m_per_min
-from gridplan.travel.modes import DEFAULT_DETOUR, MODE_SPEEDS_KMH
+from gridplan.travel.speeds import (
+    DEFAULT_DETOUR,
+    MODE_SPEEDS_KMH,
+    metres_per_minute,
+    minutes_per_metre,
+)
 
 _LOCATION_RE = re.compile(r"WGS-84\s+(-?\d+(?:\.\d+)?),\s*(-?\d+(?:\.\d+)?)")
 _LEGAL_PARENT_RE = re.compile(r"legally in ([^)）\s]+)")
@@ -123,8 +127,7 @@ class StraightLineCost:
     name: str = "straight"
 
     def __post_init__(self) -> None:
-        speed_m_per_min(self.speed_kmh)
-        check_detour(self.detour)
+        minutes_per_metre(self.speed_kmh, self.detour)  # raises traveltime.invalid
         if self.cell_mean and self.surface is None:
             raise InputError("cell_mean needs a population surface")
 
@@ -147,7 +150,7 @@ class StraightLineCost:
                 dj = np.hypot(x - hx[j], y - hy[j])
                 s = np.bincount(row, weights=w * dj, minlength=len(pts))
                 d[has, j] = s[has] / wsum[has]
-        return np.asarray(d * self.detour / speed_m_per_min(self.speed_kmh), dtype=np.float64)
+        return np.asarray(d * self.detour / metres_per_minute(self.speed_kmh), dtype=np.float64)
 
 
 @dataclass

@@ -18,7 +18,7 @@ Travel time
 -----------
 The default (:class:`StraightLineCost`) is the straight line between a unit's
 point and the hospital, × detour 1.3, at 30 km/h (car on rural roads, see
-:data:`gridplan.travel.modes.MODE_SPEED_SOURCES`).  A unit's point is its
+:data:`gridplan.travel.speeds.MODE_SPEEDS_KMH`).  A unit's point is its
 population-weighted centroid when a :class:`~gridplan.surface.grid.PopulationSurface`
 is given, otherwise its representative point (always inside the polygon).
 Other models plug in through :class:`MatrixCost` (a unit × hospital table of

@@ -4,25 +4,21 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 import numpy as np
 import scipy.sparse as sp
 from numpy.typing import ArrayLike, NDArray
-from scipy.spatial import cKDTree
 
 from gridplan._types import FloatArray, IntArray
-from gridplan.siting._checks import _Problems, _xy
+from gridplan._validate import Problems
 from gridplan.siting.demand import Demand
 from gridplan.surface.grid import CellGrid
 from gridplan.travel.base import TravelTimeModel
-from gridplan.travel.costdistance import cost_distance
-from gridplan.travel.modes import DEFAULT_DETOUR, MODE_SPEEDS_KMH
-from gridplan.travel.raster import RasterModel
-from gridplan.travel.straight import StraightLineModel
-
-if TYPE_CHECKING:
-    pass
+from gridplan.travel.pairs import Pairs, pairs_from_travel_times
+from gridplan.travel.raster import RasterModel, raster_pairs
+from gridplan.travel.speeds import DEFAULT_DETOUR, check_speed_detour
+from gridplan.travel.straight import StraightLineModel, straight_pairs
 
 #: Largest dense matrix built without a cutoff (pairs).
 MAX_DENSE_PAIRS = 50_000_000
@@ -71,7 +67,7 @@ class CostMatrix:
         d = np.asarray(demand, dtype=np.int64).ravel()
         c = np.asarray(candidate, dtype=np.int64).ravel()
         m = np.asarray(minutes, dtype=np.float64).ravel()
-        problems = _Problems()
+        problems = _problems()
         if not len(d) == len(c) == len(m):
             problems.add(
                 "optimize.shape",
@@ -112,10 +108,35 @@ class CostMatrix:
         )
 
     @classmethod
+    def from_travel_pairs(cls, pairs: Pairs, max_minutes: float | None = None) -> CostMatrix:
+        """From a travel-time model's pairs (demand points × candidates as facilities).
+
+        The pairs are the model's own (valid, one per demand and candidate,
+        sorted by candidate), so they need no checks; those with minutes
+        above ``max_minutes`` (default: the pairs') are dropped.
+        """
+        cap = pairs.max_minutes if max_minutes is None else float(max_minutes)
+        m = pairs.minutes.astype(np.float64)
+        d, c = pairs.point, pairs.facility
+        keep = m <= cap
+        if not keep.all():
+            d, c, m = d[keep], c[keep], m[keep]
+        # a stable sort by demand of pairs sorted by candidate: sorted by (demand, candidate)
+        order = np.argsort(d, kind="stable")
+        return cls(
+            n_demand=pairs.n_points,
+            n_candidates=pairs.n_facilities,
+            demand=d[order].astype(np.int32),
+            candidate=c[order].astype(np.int32),
+            minutes=m[order],
+            max_minutes=cap,
+        )
+
+    @classmethod
     def from_dense(cls, minutes: ArrayLike, max_minutes: float | None = None) -> CostMatrix:
         """From a dense ``(n_demand, n_candidates)`` array; ``inf`` is unreachable."""
         a = np.asarray(minutes, dtype=np.float64)
-        problems = _Problems()
+        problems = _problems()
         if a.ndim != 2:
             problems.add(
                 "optimize.shape",
@@ -210,7 +231,11 @@ class CostMatrix:
         return best, which
 
 
-def _check_minutes(m: FloatArray, problems: _Problems) -> None:
+def _problems() -> Problems:
+    return Problems("optimize.invalid", "cannot set up the siting problem")
+
+
+def _check_minutes(m: FloatArray, problems: Problems) -> None:
     n_nan = int(np.count_nonzero(np.isnan(m)))
     n_neg = int(np.count_nonzero(m < 0))
     if n_nan:
@@ -223,26 +248,11 @@ def _check_minutes(m: FloatArray, problems: _Problems) -> None:
         problems.add("optimize.minutes_negative", f"{n_neg} travel time(s) are negative", n=n_neg)
 
 
-def _cutoff(max_minutes: float | None, problems: _Problems) -> float:
+def _cutoff(max_minutes: float | None, problems: Problems) -> float:
     if max_minutes is None:
         return math.inf
     v = problems.number("max_minutes", max_minutes, allow_inf=True, code="optimize.cutoff")
     return math.inf if v is None else v
-
-
-def _speed_m_per_min(speed: float | str, problems: _Problems) -> float | None:
-    if isinstance(speed, str):
-        if speed not in MODE_SPEEDS_KMH:
-            problems.add(
-                "optimize.mode",
-                f"mode must be one of {', '.join(MODE_SPEEDS_KMH)}, got {speed!r}",
-                value=speed,
-                allowed=list(MODE_SPEEDS_KMH),
-            )
-            return None
-        speed = MODE_SPEEDS_KMH[speed]
-    v = problems.number("speed (km/h)", speed, low=0.5, high=150.0, low_inclusive=True)
-    return None if v is None else v * 1000.0 / 60.0
 
 
 def cost_matrix_straight(
@@ -255,36 +265,29 @@ def cost_matrix_straight(
     """Straight-line minutes (distance × ``detour`` / ``speed``) of demand × candidate pairs.
 
     ``speed`` is km/h or a mode (``walk``, ``ebike``, ``drive``: the
-    :data:`~gridplan.travel.modes.MODE_SPEEDS_KMH`).  With ``max_minutes`` only
+    :data:`~gridplan.travel.speeds.MODE_SPEEDS_KMH`).  With ``max_minutes`` only
     the pairs within it are found (k-d trees, ``sparse_distance_matrix``);
     without it the matrix is dense (at most :data:`MAX_DENSE_PAIRS` pairs).
-    The minutes are those of :class:`~gridplan.travel.straight.StraightLineModel`.
+    The minutes are those of :class:`~gridplan.travel.straight.StraightLineModel`,
+    bit for bit (:func:`~gridplan.travel.straight.straight_pairs`).
     """
-    problems = _Problems()
-    d_xy = _xy("demand_xy", demand_xy, problems)
-    c_xy = _xy("cand_xy", cand_xy, problems)
-    mpm = _speed_m_per_min(speed, problems)
-    det = problems.number("detour", detour, low=1.0, high=3.0, low_inclusive=True)
+    problems = _problems()
+    d_xy = problems.points("demand_xy", demand_xy)
+    c_xy = problems.points("cand_xy", cand_xy)
+    per_m = check_speed_detour(problems, speed, detour)
     cap = _cutoff(max_minutes, problems)
-    if math.isinf(cap) and len(d_xy) * len(c_xy) > MAX_DENSE_PAIRS:
+    n_pairs = 0 if d_xy is None or c_xy is None else len(d_xy) * len(c_xy)
+    if math.isinf(cap) and n_pairs > MAX_DENSE_PAIRS:
         problems.add(
             "optimize.too_large",
-            f"{len(d_xy)}×{len(c_xy)} pairs are too many for a dense matrix: give max_minutes",
-            n=len(d_xy) * len(c_xy),
+            f"{n_pairs} pairs are too many for a dense matrix: give max_minutes",
+            n=n_pairs,
             limit=MAX_DENSE_PAIRS,
         )
     problems.raise_if_any()
-    assert mpm is not None and det is not None
-    per_m = det / mpm
-    if math.isinf(cap):
-        diff = d_xy[:, None, :] - c_xy[None, :, :]
-        dist = np.sqrt((diff**2).sum(axis=2))
-        return CostMatrix.from_dense(dist * per_m)
-    radius = cap / per_m * (1 + 1e-9)
-    pairs = cKDTree(d_xy).sparse_distance_matrix(cKDTree(c_xy), radius, output_type="ndarray")
-    return CostMatrix.from_pairs(
-        len(d_xy), len(c_xy), pairs["i"], pairs["j"], pairs["v"] * per_m, max_minutes=cap
-    )
+    assert d_xy is not None and c_xy is not None and per_m is not None
+    pairs = straight_pairs(d_xy, c_xy, per_m, cap)
+    return CostMatrix.from_travel_pairs(pairs)
 
 
 def cost_matrix_raster(
@@ -302,11 +305,12 @@ def cost_matrix_raster(
     cutoff, on the window of cells the fastest speed can reach within it (so
     a run costs the reachable area, not the grid): fine for hundreds of
     candidates, slow for many thousands (use the straight-line matrix there,
-    or a coarser candidate grid).  Travel is symmetric in this cost model
-    (mean of both cells' costs), so candidate → demand equals demand →
-    candidate.  Candidates on a barrier reach only their own cell.
+    or a coarser candidate grid); see
+    :func:`~gridplan.travel.raster.raster_pairs`.  Travel is symmetric in this
+    cost model (mean of both cells' costs), so candidate → demand equals
+    demand → candidate.  Candidates on a barrier reach only their own cell.
     """
-    problems = _Problems()
+    problems = _problems()
     speed = np.asarray(speed_surface, dtype=np.float64)
     if speed.shape != grid.shape:
         problems.add(
@@ -320,47 +324,12 @@ def cost_matrix_raster(
     cap = problems.number("max_minutes", max_minutes, allow_inf=True, code="optimize.cutoff")
     problems.raise_if_any()
     assert cap is not None
-    finite = speed[np.isfinite(speed)]
-    vmax = float(finite.max()) if finite.size else 0.0
-    if vmax <= 0 or math.isinf(cap):
-        reach = max(grid.nrows, grid.ncols)
-    else:
-        reach = math.ceil(vmax * 1000.0 / 60.0 * cap / grid.cell_m) + 2
-    # demand cells in a lookup grid: several demand points may share a cell
-    order = np.lexsort((d_rc[:, 1], d_rc[:, 0]))
-    flat = d_rc[order, 0] * grid.ncols + d_rc[order, 1]
-    rows_out: list[IntArray] = []
-    cols_out: list[IntArray] = []
-    mins_out: list[FloatArray] = []
-    for j, (r, c) in enumerate(c_rc):
-        r0, r1 = max(0, r - reach), min(grid.nrows, r + reach + 1)
-        c0, c1 = max(0, c - reach), min(grid.ncols, c + reach + 1)
-        res = cost_distance(
-            speed[r0:r1, c0:c1], grid.cell_m, [[r - r0, c - c0]], cap, engine=engine
-        )
-        lo = np.searchsorted(flat, r0 * grid.ncols, side="left")
-        hi = np.searchsorted(flat, (r1 - 1) * grid.ncols + grid.ncols, side="left")
-        idx = order[lo:hi]
-        rr, cc = d_rc[idx, 0], d_rc[idx, 1]
-        inside = (cc >= c0) & (cc < c1)
-        idx, rr, cc = idx[inside], rr[inside], cc[inside]
-        m = res.minutes[rr - r0, cc - c0].astype(np.float64)
-        ok = np.isfinite(m)
-        rows_out.append(idx[ok])
-        cols_out.append(np.full(int(ok.sum()), j, dtype=np.int64))
-        mins_out.append(m[ok])
-    cat = np.concatenate
-    return CostMatrix.from_pairs(
-        len(d_rc),
-        len(c_rc),
-        cat(rows_out) if rows_out else np.zeros(0, np.int64),
-        cat(cols_out) if cols_out else np.zeros(0, np.int64),
-        cat(mins_out) if mins_out else np.zeros(0),
-        max_minutes=cap,
+    return CostMatrix.from_travel_pairs(
+        raster_pairs(speed, grid.cell_m, d_rc, c_rc, cap, engine=engine)
     )
 
 
-def _rc(name: str, rc: ArrayLike, grid: CellGrid, problems: _Problems) -> IntArray:
+def _rc(name: str, rc: ArrayLike, grid: CellGrid, problems: Problems) -> IntArray:
     a = np.asarray(rc)
     if a.size == 0:
         a = a.reshape(0, 2)
@@ -396,14 +365,19 @@ def cost_matrix_model(
     :class:`~gridplan.travel.straight.StraightLineModel` and
     :class:`~gridplan.travel.raster.RasterModel` use the fast
     :func:`cost_matrix_straight` / :func:`cost_matrix_raster` (the raster
-    cutoff is the smaller of ``max_minutes`` and the model's); the road network
-    (:class:`~gridplan.travel.network.NetworkModel`) its ``pair_minutes`` from the
-    demand points (one Dijkstra per candidate with the cutoff); any other
-    model runs ``travel_times`` once per candidate, slow for many candidates.
+    cutoff is the smaller of ``max_minutes`` and the model's, on the demand
+    points' representative cells); any other model its ``pairs`` from the
+    demand points (the road network,
+    :meth:`~gridplan.travel.network.NetworkModel.pairs`: one Dijkstra per
+    candidate with the cutoff); a model without ``pairs`` runs
+    ``travel_times`` once per candidate
+    (:func:`~gridplan.travel.pairs.pairs_from_travel_times`), slow for many
+    candidates.
     """
-    problems = _Problems()
-    c_xy = _xy("cand_xy", cand_xy, problems)
+    problems = _problems()
+    c_xy = problems.points("cand_xy", cand_xy)
     problems.raise_if_any()
+    assert c_xy is not None
     if isinstance(model, StraightLineModel):
         return cost_matrix_straight(demand.xy, c_xy, model.speed_kmh, model.detour, max_minutes)
     d_rc = demand.cells(grid)
@@ -426,28 +400,8 @@ def cost_matrix_model(
             cap,
             engine=model.engine,
         )
-    if hasattr(model, "pair_minutes"):  # the road network: one Dijkstra per candidate
-        cap = min(float(getattr(model, "cutoff_min", math.inf)),
-                  math.inf if max_minutes is None else float(max_minutes))  # fmt: skip
-        pi, pj, pm = model.pair_minutes(grid.crs, demand.xy, c_xy, cap)
-        return CostMatrix.from_pairs(
-            len(demand.xy), len(c_xy), pi, pj, pm, max_minutes=cap if math.isfinite(cap) else None
-        )
-    mask = np.zeros(grid.shape, dtype=bool)
-    mask[d_rc[:, 0], d_rc[:, 1]] = True
-    rows, cols, mins = [], [], []
-    for j in range(len(c_xy)):
-        tt = model.travel_times(grid, mask, c_xy[j : j + 1])
-        m = tt.minutes[d_rc[:, 0], d_rc[:, 1]].astype(np.float64)
-        ok = np.flatnonzero(np.isfinite(m))
-        rows.append(ok)
-        cols.append(np.full(len(ok), j))
-        mins.append(m[ok])
-    return CostMatrix.from_pairs(
-        len(d_rc),
-        len(c_xy),
-        np.concatenate(rows) if rows else np.zeros(0, np.int64),
-        np.concatenate(cols) if cols else np.zeros(0, np.int64),
-        np.concatenate(mins) if mins else np.zeros(0),
-        max_minutes=max_minutes,
-    )
+    cap = math.inf if max_minutes is None else float(max_minutes)
+    if hasattr(model, "pairs"):  # the road network: one Dijkstra per candidate
+        return CostMatrix.from_travel_pairs(model.pairs(grid, demand.xy, c_xy, cap))
+    pairs = pairs_from_travel_times(model, grid, d_rc, c_xy, cap)
+    return CostMatrix.from_travel_pairs(pairs, max_minutes=cap)

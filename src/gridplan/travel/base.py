@@ -21,15 +21,15 @@ Models
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
 
-from gridplan.errors import InputError
+from gridplan._validate import Problems, as_float
 from gridplan.surface.grid import CellGrid
-
-Mode = Literal["walk", "ebike", "drive"]
+from gridplan.travel.pairs import Pairs
+from gridplan.travel.speeds import MODES
 
 
 @dataclass
@@ -50,7 +50,13 @@ class TravelTimes:
 
 
 class TravelTimeModel(Protocol):
-    """What every travel-time model provides."""
+    """What every travel-time model provides.
+
+    ``travel_times``: minutes from each cell to its nearest facility.
+    ``pairs``: minutes from each point to *every* facility within a time
+    (:mod:`gridplan.travel.pairs`), for capacity analyses and siting; a model
+    without it is served by :func:`gridplan.travel.pairs.pairs_from_travel_times`.
+    """
 
     @property
     def name(self) -> str: ...
@@ -59,22 +65,28 @@ class TravelTimeModel(Protocol):
         self, grid: CellGrid, mask: NDArray[np.bool_], facilities_xy: NDArray[np.float64]
     ) -> TravelTimes: ...
 
+    def pairs(
+        self,
+        grid: CellGrid,
+        points_xy: NDArray[np.float64],
+        facilities_xy: NDArray[np.float64],
+        max_minutes: float,
+    ) -> Pairs: ...
 
-def speed_m_per_min(speed_kmh: float) -> float:
-    if not 0.5 <= speed_kmh <= 150:
-        raise InputError(
-            f"speed must be between 0.5 and 150 km/h, got {speed_kmh}",
-            code="traveltime.speed",
-            params={"speed": speed_kmh},
+
+def check_mode(problems: Problems, mode: Any) -> bool:
+    """Whether ``mode`` is ``walk``, ``ebike`` or ``drive``; a ``<scope>.mode`` problem if not."""
+    return problems.choice(f"{problems.scope}.mode", "mode", mode, MODES)
+
+
+def check_cutoff(problems: Problems, cutoff_min: Any) -> float | None:
+    """``cutoff_min`` as minutes above 0 (``inf``: none), else a ``<scope>.cutoff`` problem."""
+    c = as_float(cutoff_min)
+    if c is None or c <= 0:
+        problems.add(
+            f"{problems.scope}.cutoff",
+            f"cutoff must be more than 0 minutes, got {cutoff_min}",
+            cutoff=cutoff_min,
         )
-    return speed_kmh * 1000.0 / 60.0
-
-
-def check_detour(detour: float) -> None:
-    """Raise ``traveltime.detour`` unless the detour factor is between 1.0 and 3.0."""
-    if not 1.0 <= detour <= 3.0:
-        raise InputError(
-            f"detour factor must be between 1.0 and 3.0, got {detour}",
-            code="traveltime.detour",
-            params={"detour": detour},
-        )
+        return None
+    return c

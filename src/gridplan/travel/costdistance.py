@@ -54,15 +54,13 @@ import itertools
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from gridplan.travel.friction import ENGINES, Engine, _Problems
-
-if TYPE_CHECKING:
-    pass
+from gridplan.travel.base import check_cutoff
+from gridplan.travel.friction import ENGINES, Engine, check_speed_raster, raster_problems
 
 _SQRT2 = math.sqrt(2.0)
 # neighbour order: NW, N, NE, W, E, SW, S, SE (row-major, so a cell's
@@ -111,7 +109,7 @@ class CostDistance:
 def _check_cost_inputs(
     speed: NDArray[Any], cell_m: float, rc: NDArray[Any], cutoff_min: float, engine: str
 ) -> None:
-    problems = _Problems()
+    problems = raster_problems()
     if speed.ndim != 2 or speed.size == 0:
         problems.add(
             "costdistance.shape",
@@ -120,21 +118,13 @@ def _check_cost_inputs(
             shape=tuple(speed.shape),
             expected=None,
         )
-    elif not np.issubdtype(speed.dtype, np.number) or np.issubdtype(
-        speed.dtype, np.complexfloating
-    ):
-        problems.add(
-            "costdistance.speed_dtype",
-            f"speed must be numeric, got {speed.dtype}",
-            dtype=str(speed.dtype),
-        )
     else:
-        problems.speeds("speed", speed)
+        check_speed_raster(problems, "speed", speed)
     if not (math.isfinite(float(cell_m)) and float(cell_m) > 0):
         problems.add(
             "costdistance.cell_size", f"cell size must be positive, got {cell_m}", cell_m=cell_m
         )
-    problems.cutoff(cutoff_min)
+    check_cutoff(problems, cutoff_min)
     problems.choice("costdistance.engine", "engine", engine, ENGINES)
     if rc.ndim != 2 or rc.shape[1] != 2:
         problems.add(

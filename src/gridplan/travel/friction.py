@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -11,9 +10,16 @@ import rasterio.features
 from numpy.typing import ArrayLike, NDArray
 
 from gridplan._validate import Problems, positive
-from gridplan.errors import InputError
 from gridplan.surface.grid import CellGrid
-from gridplan.travel.modes import MODE_SPEEDS_KMH
+from gridplan.travel.base import check_mode
+from gridplan.travel.speeds import (
+    LANDCOVER_SPEEDS_KMH,
+    MODES,
+    OFFROAD_SPEEDS_KMH,
+    check_road_speeds,
+    road_speed_kmh,
+    road_table,
+)
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -21,122 +27,8 @@ if TYPE_CHECKING:
 Engine = Literal["buckets", "scipy"]
 ToblerRule = Literal["round_trip", "uphill"]
 
-MODES = ("walk", "ebike", "drive")
 ENGINES = ("buckets", "scipy")
 TOBLER_RULES = ("round_trip", "uphill")
-
-#: Off-road speed (km/h) of each mode where no land cover is given.  Off the
-#: mapped roads everybody moves on foot or close to it, as in AccessMod's
-#: motorised scenarios where land cover classes keep the WALKING mode:
-#: ``walk`` is the project's walking standard (15 min ≈ 1,200 m, see
-#: :data:`gridplan.travel.modes.MODE_SPEED_SOURCES`); ``drive`` is walking to
-#: the nearest mapped road; ``ebike`` 6 km/h is riding slowly or pushing on
-#: unmapped tracks (assumed).
-OFFROAD_SPEEDS_KMH: dict[str, float] = {
-    "walk": MODE_SPEEDS_KMH["walk"],
-    "ebike": 6.0,
-    "drive": MODE_SPEEDS_KMH["walk"],
-}
-
-#: Walking speeds (km/h) per ESA WorldCover class.  The vegetation classes
-#: follow the examples of the AccessMod 5 manual (travelling scenario table:
-#: urban/built-up 5, low dense vegetation 4, medium dense 3, dense 2, bare
-#: soil 5 km/h); built-up and bare are set to the project's 4.8 km/h walking
-#: standard so that towns match the straight-line model.  Snow, wetland,
-#: mangrove and moss values are assumed.  0 (no data) and 80 (permanent water)
-#: are barriers, as AccessMod treats no-data and zero-speed cells.
-_WALK_LANDCOVER: dict[int, float] = {
-    0: 0.0,  # no data: barrier
-    10: 2.0,  # tree cover: dense vegetation (AccessMod 2)
-    20: 3.0,  # shrubland: medium dense vegetation (AccessMod 3)
-    30: 4.0,  # grassland: low dense vegetation (AccessMod 4)
-    40: 4.0,  # cropland: low dense vegetation, field tracks (AccessMod 4)
-    50: 4.8,  # built-up (AccessMod 5; project walking standard)
-    60: 4.8,  # bare / sparse vegetation (AccessMod bare soil 5; walking standard)
-    70: 1.5,  # snow and ice (assumed)
-    80: 0.0,  # permanent water bodies: barrier
-    90: 1.0,  # herbaceous wetland (assumed)
-    95: 1.0,  # mangroves (assumed)
-    100: 3.0,  # moss and lichen (assumed)
-}
-
-#: Off-road speeds (km/h) per ESA WorldCover class and mode.  ``drive`` uses
-#: the walking table (off the mapped roads the patient walks); ``ebike`` rides
-#: a little faster than walking on open flat classes with unmapped lanes and
-#: field tracks (built-up 8, cropland and bare 6, grassland 5: assumed) and
-#: pushes elsewhere.
-LANDCOVER_SPEEDS_KMH: dict[str, dict[int, float]] = {
-    "walk": dict(_WALK_LANDCOVER),
-    "ebike": _WALK_LANDCOVER | {30: 5.0, 40: 6.0, 50: 8.0, 60: 6.0},
-    "drive": dict(_WALK_LANDCOVER),
-}
-
-_LINKS = ("motorway", "trunk", "primary", "secondary", "tertiary")
-_WALKABLE = (
-    "trunk",
-    "trunk_link",
-    "primary",
-    "primary_link",
-    "secondary",
-    "secondary_link",
-    "tertiary",
-    "tertiary_link",
-    "unclassified",
-    "residential",
-    "road",
-    "living_street",
-    "service",
-    "track",
-    "path",
-    "footway",
-    "pedestrian",
-    "steps",
-    "cycleway",
-    "bridleway",
-)
-
-#: Speeds (km/h) per OSM ``highway`` class and mode.  A class missing from a
-#: mode's table does not raise the speed of its cells in that mode (motorways
-#: for walking and e-bikes: pedestrians and e-bikes are banned from Chinese
-#: expressways; footways for cars).  Such roads are not barriers either: at
-#: 100 m cells a road line would also block the underpasses and bridges that
-#: cross it.
-#:
-#: ``drive``: average planning speeds including junctions, well below the
-#: design speeds of JTG B01-2014 (assumed; motorway 80, trunk 60, primary 50,
-#: secondary 40, tertiary 30, residential/unclassified 20 as briefed; links
-#: about half their road).  ``walk``: the 4.8 km/h walking standard on every
-#: walkable class.  ``ebike``: 18 km/h on main roads and cycleways, 15 on
-#: minor roads (the 15–20 km/h usual for e-bikes, under the 25 km/h cap of
-#: GB 17761-2018), slower on service roads, tracks and paths (assumed).
-ROAD_SPEEDS_KMH: dict[str, dict[str, float]] = {
-    "drive": {
-        "motorway": 80.0,
-        "motorway_link": 40.0,
-        "trunk": 60.0,
-        "trunk_link": 30.0,
-        "primary": 50.0,
-        "primary_link": 25.0,
-        "secondary": 40.0,
-        "secondary_link": 20.0,
-        "tertiary": 30.0,
-        "tertiary_link": 15.0,
-        "unclassified": 20.0,
-        "residential": 20.0,
-        "road": 20.0,
-        "living_street": 10.0,
-        "service": 10.0,
-        "track": 10.0,
-    },
-    "walk": {cls: MODE_SPEEDS_KMH["walk"] for cls in _WALKABLE},
-    "ebike": {
-        **{c: 18.0 for c in ("trunk", "primary", "secondary", "cycleway")},
-        **{f"{c}_link": 15.0 for c in _LINKS if c != "motorway"},
-        **{c: 15.0 for c in ("tertiary", "unclassified", "residential", "road")},
-        **{c: 10.0 for c in ("living_street", "service", "track")},
-        "path": 8.0,
-    },
-}
 
 #: Tobler's hiking function at flat ground (km/h): 6·exp(−3.5·0.05) ≈ 5.04.
 TOBLER_FLAT_KMH = float(6.0 * np.exp(-3.5 * np.abs(0.0 + 0.05)))
@@ -145,50 +37,52 @@ TOBLER_FLAT_KMH = float(6.0 * np.exp(-3.5 * np.abs(0.0 + 0.05)))
 # --- validation ---------------------------------------------------------------------
 
 
-class _Problems(Problems):
-    """Collects every problem of one call, raised together as one InputError."""
+def raster_problems() -> Problems:
+    """The collector of the raster model's checks: one ``costdistance.invalid`` error."""
+    return Problems("costdistance.invalid", "cannot compute raster travel times")
 
-    def __init__(self) -> None:
-        super().__init__("costdistance.invalid", "cannot compute raster travel times")
 
-    def merge(self, err: InputError) -> None:
-        """Take over the problems of an InputError raised by another check."""
-        details = err.params.get("problems")
-        if err.code != self.code or not isinstance(details, list):
-            raise err
-        for text, detail in zip(err.problems, details, strict=True):
-            params = dict(detail)
-            self.add(params.pop("code"), text, **params)
+def check_speed_values(problems: Problems, name: str, values: Any) -> bool:
+    """Whether every speed in ``values`` is a finite number ≥ 0 (0: a barrier).
 
-    def speeds(self, name: str, values: Any) -> None:
-        v = np.asarray(values)
-        if v.dtype.kind not in "fiu":
-            v = v.astype(np.float64)
-        n_bad = int(np.count_nonzero(~np.isfinite(v)))
-        n_neg = int(np.count_nonzero(v < 0))
-        if n_bad:
-            self.add(
-                "costdistance.nonfinite_speed",
-                f"{name}: {n_bad} speed(s) are not finite numbers",
-                name=name,
-                n=n_bad,
-            )
-        if n_neg:
-            self.add(
-                "costdistance.negative_speed",
-                f"{name}: {n_neg} speed(s) are negative",
-                name=name,
-                n=n_neg,
-            )
+    Problems ``costdistance.nonfinite_speed`` and ``costdistance.negative_speed``,
+    with the count of each.
+    """
+    v = np.asarray(values)
+    if v.dtype.kind not in "fiu":
+        v = v.astype(np.float64)
+    n_bad = int(np.count_nonzero(~np.isfinite(v)))
+    n_neg = int(np.count_nonzero(v < 0))
+    if n_bad:
+        problems.add(
+            "costdistance.nonfinite_speed",
+            f"{name}: {n_bad} speed(s) are not finite numbers",
+            name=name,
+            n=n_bad,
+        )
+    if n_neg:
+        problems.add(
+            "costdistance.negative_speed",
+            f"{name}: {n_neg} speed(s) are negative",
+            name=name,
+            n=n_neg,
+        )
+    return not (n_bad or n_neg)
 
-    def cutoff(self, cutoff_min: float) -> None:
-        c = float(cutoff_min)
-        if math.isnan(c) or c <= 0:
-            self.add(
-                "costdistance.cutoff",
-                f"cutoff must be more than 0 minutes, got {cutoff_min}",
-                cutoff=cutoff_min,
-            )
+
+def check_speed_raster(problems: Problems, name: str, speed: NDArray[Any]) -> bool:
+    """Whether ``speed`` holds numbers (not complex), each finite and ≥ 0.
+
+    Problems ``costdistance.speed_dtype``, else those of :func:`check_speed_values`.
+    """
+    if not np.issubdtype(speed.dtype, np.number) or np.issubdtype(speed.dtype, np.complexfloating):
+        problems.add(
+            "costdistance.speed_dtype",
+            f"{name} must be numeric, got {speed.dtype}",
+            dtype=str(speed.dtype),
+        )
+        return False
+    return check_speed_values(problems, name, speed)
 
 
 # --- speed surface ------------------------------------------------------------------
@@ -215,7 +109,7 @@ def tobler_factor(slope: ArrayLike, rule: ToblerRule = "round_trip") -> NDArray[
     10 %: Tobler's fastest walk is 5 % downhill.)  Slopes that are not finite
     (no DEM data) give 1.
     """
-    problems = _Problems()
+    problems = raster_problems()
     problems.choice("costdistance.tobler", "tobler", rule, TOBLER_RULES)
     problems.raise_if_any()
     s = np.abs(np.asarray(slope, dtype=np.float64))
@@ -244,33 +138,50 @@ def slope_magnitude(dem: ArrayLike, cell_m: float) -> NDArray[np.float64]:
     return np.hypot(grads[0], grads[1])
 
 
-def _road_speed_of(value: Any, table: Mapping[str, float]) -> float:
-    """Speed of an OSM ``highway`` value (a string, or a list as osmnx merges them)."""
-    if isinstance(value, str):
-        return float(table.get(value, 0.0))
-    if isinstance(value, (list, tuple, set, np.ndarray)):
-        return max((_road_speed_of(v, table) for v in value), default=0.0)
-    return 0.0
+def road_speeds_of(
+    roads: gpd.GeoDataFrame,
+    mode: str,
+    table: Mapping[str, float],
+    *,
+    column: str = "highway",
+    maxspeed_column: str = "maxspeed",
+) -> NDArray[np.float64]:
+    """Speed (km/h) of each road line in ``mode``, 0 where the road is closed to it.
+
+    The rules of :func:`gridplan.travel.speeds.road_speed_kmh`, as the network
+    model applies them to its edges (``maxspeed`` when the column exists).
+    """
+    posted = roads[maxspeed_column] if maxspeed_column in roads.columns else None
+    memo: dict[tuple[str, str], float] = {}  # few distinct (class, limit) pairs
+    out = np.zeros(len(roads), dtype=np.float64)
+    for i, highway in enumerate(roads[column]):
+        limit = None if posted is None else posted.iat[i]
+        key = (repr(highway), repr(limit))
+        speed = memo.get(key)
+        if speed is None:
+            speed = road_speed_kmh(highway, mode, table, limit) or 0.0
+            memo[key] = speed
+        out[i] = speed
+    return out
 
 
 def rasterize_roads(
     grid: CellGrid,
     roads: gpd.GeoDataFrame,
-    speeds: Mapping[str, float],
-    *,
-    column: str = "highway",
+    speeds_kmh: NDArray[np.float64],
 ) -> NDArray[np.float32]:
-    """Road speed (km/h) per cell, 0 where no road of a class in ``speeds`` touches it.
+    """Road speed (km/h) per cell, 0 where no road open to the mode touches it.
 
-    Lines are burnt with ``all_touched=True`` (every cell a line crosses gets
-    its speed) in increasing speed, so a cell crossed by several roads keeps
-    the fastest.  Classes missing from ``speeds`` are ignored.
+    ``speeds_kmh`` is the speed of each line (:func:`road_speeds_of`; 0:
+    closed).  Lines are burnt with ``all_touched=True`` (every cell a line
+    crosses gets its speed) in increasing speed, so a cell crossed by several
+    roads keeps the fastest.
     """
     out = np.zeros(grid.shape, dtype=np.float32)
     if len(roads) == 0:
         return out
     geoms = roads.geometry.to_crs(grid.crs) if roads.crs is not None else roads.geometry
-    v = np.array([_road_speed_of(h, speeds) for h in roads[column]], dtype=np.float64)
+    v = np.asarray(speeds_kmh, dtype=np.float64)
     ok = (v > 0) & geoms.notna().to_numpy() & ~geoms.is_empty.to_numpy()
     idx = np.flatnonzero(ok)
     if len(idx) == 0:
@@ -310,17 +221,28 @@ def speed_surface(
         Integer class per cell (ESA WorldCover codes for the default tables).
         Without it every cell gets ``base_speed_kmh``.
     landcover_speeds
-        Class → km/h; replaces (does not amend) :data:`LANDCOVER_SPEEDS_KMH`
+        Class → km/h; replaces (does not amend)
+        :data:`~gridplan.travel.speeds.LANDCOVER_SPEEDS_KMH`
         ``[mode]``, so that another classification cannot silently inherit
         ESA meanings (amend with ``LANDCOVER_SPEEDS_KMH[mode] | {...}``).
         Every class present in ``landcover`` must have a speed.
     roads
         OSM lines (any CRS, reprojected) with a ``highway`` column (a string,
-        or a list of strings as osmnx gives for merged edges: the fastest
-        counts).  Burnt onto the grid (:func:`rasterize_roads`); a cell takes
-        the faster of its road and off-road speed, so roads also bridge water.
+        or a list of strings as osmnx gives for merged edges) and optionally
+        ``maxspeed``.  Each line's speed follows the network model's rules
+        (:func:`gridplan.travel.speeds.road_speed_kmh`: lists at the slowest
+        class, unknown classes as ``road``, closed classes and classes closed
+        to the mode not used, ``maxspeed`` lowering car speeds), so both
+        models drive the same road at the same speed.  Burnt onto the grid
+        (:func:`rasterize_roads`); a cell takes the faster of its road and
+        off-road speed, so roads also bridge water.  A road closed to the mode
+        does not raise the speed of its cells, and is no barrier either: at
+        100 m cells a road line would also block the underpasses and bridges
+        that cross it.
     road_speeds
-        ``highway`` class → km/h; replaces :data:`ROAD_SPEEDS_KMH` ``[mode]``.
+        ``highway`` class → km/h; amends
+        :data:`~gridplan.travel.speeds.ROAD_SPEEDS_KMH` ``[mode]`` as the
+        network model's ``speeds_kmh`` does (a new class opens it).
     dem
         Elevation (m) per cell.  Walking-type cells are scaled by
         :func:`tobler_factor` of :func:`slope_magnitude`: every off-road cell
@@ -328,7 +250,8 @@ def speed_surface(
         mode.  Road cells of ``ebike`` and ``drive`` are not scaled (motor;
         AccessMod leaves MOTORIZED classes uncorrected too).
     base_speed_kmh
-        Off-road speed without land cover; default :data:`OFFROAD_SPEEDS_KMH`.
+        Off-road speed without land cover; default
+        :data:`~gridplan.travel.speeds.OFFROAD_SPEEDS_KMH`.
     tobler
         ``round_trip`` or ``uphill``, see :func:`tobler_factor`.
 
@@ -336,11 +259,12 @@ def speed_surface(
     ------
     InputError
         ``costdistance.invalid`` listing every problem at once (shapes,
-        negative or non-finite speeds, unknown mode or land cover classes,
-        roads without CRS or ``highway`` column).
+        negative or non-finite speeds, road speeds outside 0.5–150 km/h,
+        unknown mode or land cover classes, roads without CRS or
+        ``highway`` column).
     """
-    problems = _Problems()
-    problems.choice("costdistance.mode", "mode", mode, MODES)
+    problems = raster_problems()
+    check_mode(problems, mode)
     problems.choice("costdistance.tobler", "tobler", tobler, TOBLER_RULES)
     known_mode = mode if mode in MODES else "walk"
     base = OFFROAD_SPEEDS_KMH[known_mode] if base_speed_kmh is None else base_speed_kmh
@@ -351,68 +275,80 @@ def speed_surface(
             speed=base,
         )
         base = OFFROAD_SPEEDS_KMH[known_mode]
-    lc: NDArray[Any] | None = None
     lc_table = dict(
         LANDCOVER_SPEEDS_KMH[known_mode] if landcover_speeds is None else landcover_speeds
     )
-    problems.speeds("landcover_speeds", list(lc_table.values()))
-    if landcover is not None and problems.shape("landcover", landcover, grid.shape):
-        lc = np.asarray(landcover)
-        if not np.issubdtype(lc.dtype, np.integer):
-            problems.add(
-                "costdistance.landcover_dtype",
-                f"landcover must hold integer classes, got {lc.dtype}",
-                dtype=str(lc.dtype),
-            )
-            lc = None
-        else:
-            keys = np.array(sorted(lc_table), dtype=np.int64)
-            pos = np.searchsorted(keys, lc).clip(0, max(len(keys) - 1, 0))
-            unknown = lc[keys[pos] != lc] if len(keys) else lc.ravel()
-            missing = [int(c) for c in np.unique(unknown)]
-            if missing:
-                problems.add(
-                    "costdistance.landcover_classes",
-                    f"land cover classes without a speed: {missing}",
-                    classes=missing,
-                )
-    rd_table = dict(ROAD_SPEEDS_KMH[known_mode] if road_speeds is None else road_speeds)
-    problems.speeds("road_speeds", list(rd_table.values()))
+    check_speed_values(problems, "landcover_speeds", list(lc_table.values()))
+    lc = _checked_landcover(problems, grid, landcover, lc_table)
+    check_road_speeds(problems, road_speeds)
     if roads is not None:
-        if highway_column not in roads.columns:
-            problems.add(
-                "costdistance.roads_column",
-                f"roads have no {highway_column!r} column (columns: {list(roads.columns)})",
-                column=highway_column,
-                columns=[str(c) for c in roads.columns],
-            )
-        if roads.crs is None and len(roads):
-            problems.add(
-                "costdistance.roads_crs",
-                "roads have no coordinate reference system",
-            )
+        _check_roads(problems, roads, highway_column)
     elev: NDArray[np.float64] | None = None
     if dem is not None and problems.shape("dem", dem, grid.shape):
         elev = np.asarray(dem, dtype=np.float64)
     problems.raise_if_any()
 
-    # off-road speed
-    if lc is None:
-        speed = np.full(grid.shape, base, dtype=np.float64)
-    else:
-        keys = np.array(sorted(lc_table), dtype=np.int64)
-        vals = np.array([lc_table[int(k)] for k in keys], dtype=np.float64)
-        speed = vals[np.searchsorted(keys, lc.astype(np.int64))]
+    speed = _offroad_speeds(grid, base, lc, lc_table)
     walking = np.ones(grid.shape, dtype=bool)
-    # roads
     if roads is not None and len(roads):
-        road = rasterize_roads(grid, roads, rd_table, column=highway_column).astype(np.float64)
+        table = road_table(known_mode, road_speeds)
+        line_speeds = road_speeds_of(roads, known_mode, table, column=highway_column)
+        road = rasterize_roads(grid, roads, line_speeds).astype(np.float64)
         on_road = road > speed
         speed = np.where(on_road, road, speed)
-        if known_mode != "walk":
+        if known_mode != "walk":  # motor traffic on the road: no walking there
             walking = ~on_road
-    # slope
     if elev is not None:
         factor = tobler_factor(slope_magnitude(elev, grid.cell_m), tobler)
         speed = np.where(walking, speed * factor, speed)
     return speed.astype(np.float32)
+
+
+def _checked_landcover(
+    problems: Problems, grid: CellGrid, landcover: ArrayLike | None, table: Mapping[int, float]
+) -> NDArray[Any] | None:
+    """The land cover classes on ``grid``, if given, integer and each with a speed in ``table``."""
+    if landcover is None or not problems.shape("landcover", landcover, grid.shape):
+        return None
+    lc = np.asarray(landcover)
+    if not np.issubdtype(lc.dtype, np.integer):
+        problems.add(
+            "costdistance.landcover_dtype",
+            f"landcover must hold integer classes, got {lc.dtype}",
+            dtype=str(lc.dtype),
+        )
+        return None
+    keys = np.array(sorted(table), dtype=np.int64)
+    pos = np.searchsorted(keys, lc).clip(0, max(len(keys) - 1, 0))
+    unknown = lc[keys[pos] != lc] if len(keys) else lc.ravel()
+    missing = [int(c) for c in np.unique(unknown)]
+    if missing:
+        problems.add(
+            "costdistance.landcover_classes",
+            f"land cover classes without a speed: {missing}",
+            classes=missing,
+        )
+    return lc
+
+
+def _check_roads(problems: Problems, roads: gpd.GeoDataFrame, highway_column: str) -> None:
+    if highway_column not in roads.columns:
+        problems.add(
+            "costdistance.roads_column",
+            f"roads have no {highway_column!r} column (columns: {list(roads.columns)})",
+            column=highway_column,
+            columns=[str(c) for c in roads.columns],
+        )
+    if roads.crs is None and len(roads):
+        problems.add("costdistance.roads_crs", "roads have no coordinate reference system")
+
+
+def _offroad_speeds(
+    grid: CellGrid, base: float, lc: NDArray[Any] | None, table: Mapping[int, float]
+) -> NDArray[np.float64]:
+    """Speed off the roads: ``base`` everywhere, or the speed of each cell's land cover class."""
+    if lc is None:
+        return np.full(grid.shape, base, dtype=np.float64)
+    keys = np.array(sorted(table), dtype=np.int64)
+    vals = np.array([table[int(k)] for k in keys], dtype=np.float64)
+    return vals[np.searchsorted(keys, lc.astype(np.int64))]

@@ -16,14 +16,24 @@ from pyproj import CRS, Transformer
 from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
 
-from gridplan.errors import InputError
-from gridplan.travel.roadspeeds import ROAD_SPEEDS_KMH, _both, edge_speed_kmh
+from gridplan._validate import Problems, as_float
+from gridplan.travel.base import check_mode
+from gridplan.travel.speeds import edge_speed_kmh
 
 if TYPE_CHECKING:
     import networkx as nx
 
 DEFAULT_DENSIFY_M = 50.0
 _EPS_MIN = 1e-9  # minutes: tolerance of the cutoff test on float sums
+
+
+def cutoff_limit(cutoff_min: float) -> float:
+    """The most minutes counted as within ``cutoff_min``: a sum of floats may overshoot it.
+
+    A time equal to the cutoff is kept, up to 1e-9 relative (``inf``: no cutoff).
+    """
+    return cutoff_min + _EPS_MIN * max(1.0, cutoff_min) if math.isfinite(cutoff_min) else math.inf
+
 
 # --------------------------------------------------------------------------- sparse graph
 
@@ -130,9 +140,7 @@ class RoadGraph:
             ),
             shape=base.shape,
         )
-        limit = (
-            cutoff_min + _EPS_MIN * max(1.0, cutoff_min) if math.isfinite(cutoff_min) else np.inf
-        )
+        limit = cutoff_limit(cutoff_min)
         dist, pred = dijkstra(
             mat, directed=True, indices=self.source, return_predecessors=True, limit=limit
         )
@@ -226,6 +234,31 @@ def _geometry(value: Any) -> Any:
     return value if isinstance(value, shapely.LineString) else None
 
 
+def check_densify(problems: Problems, densify_m: Any) -> None:
+    """A ``network.densify`` problem unless ``densify_m`` is a finite length of 1 m or more."""
+    v = as_float(densify_m)
+    if v is None or not math.isfinite(v) or v < 1.0:
+        problems.add(
+            "network.densify",
+            f"densify_m must be ≥ 1 m or None, got {densify_m}",
+            value=densify_m,
+        )
+
+
+def check_metric_crs(problems: Problems, crs: Any) -> None:
+    """A ``network.crs_not_metric`` problem unless ``crs`` is projected (metres).
+
+    ``network.crs_invalid`` if pyproj cannot read it.
+    """
+    try:
+        projected = CRS.from_user_input(crs).is_projected
+    except Exception as exc:  # pyproj CRSError
+        problems.add("network.crs_invalid", f"invalid CRS: {exc}", detail=str(exc))
+        return
+    if not projected:
+        problems.add("network.crs_not_metric", f"grid CRS {crs} is not metric", crs=str(crs))
+
+
 def build_road_graph(
     graph: nx.Graph,
     mode: str,
@@ -240,43 +273,111 @@ def build_road_graph(
     present, else the projected length of the edge's geometry (or of the
     straight line between its nodes).
     """
-    problems: list[str] = []
-    if mode not in ROAD_SPEEDS_KMH:
-        problems.append(_both(f"未知出行方式 {mode!r}", f"unknown mode {mode!r}"))
-    if densify_m is not None and not (math.isfinite(densify_m) and densify_m >= 1.0):
-        problems.append(
-            _both(f"加密间距须 ≥ 1 米：{densify_m}", f"densify_m must be ≥ 1 m, got {densify_m}")
-        )
+    node_ids, node_xy, transformer = _nodes_in_crs(graph, mode, crs, densify_m)
+    edges = _usable_edges(graph, mode, speeds_kmh, node_ids, transformer)
+    mid = edges.measure(node_xy)
+    pieces = _Pieces.of(edges, mid, directed=bool(graph.is_directed()) and mode == "drive")
+    xy, nseg, int_start = _densify(pieces, node_xy, densify_m)
+    matrix, snappable, n_segments = _segment_graph(pieces, nseg, int_start, len(xy))
+    return RoadGraph(
+        mode=mode,
+        crs=crs,
+        matrix=matrix,
+        xy=xy,
+        node_ids=node_ids,
+        snappable=snappable,
+        n_segments=n_segments,
+        road_km=float(pieces.length.sum()) / 1000.0 if pieces.n else 0.0,
+        densify_m=densify_m,
+        tree=cKDTree(xy[snappable]) if len(snappable) else None,
+    )
+
+
+def _nodes_in_crs(
+    graph: nx.Graph, mode: str, crs: str, densify_m: float | None
+) -> tuple[list[Any], NDArray[np.float64], Transformer]:
+    """The graph's node ids and their coordinates in ``crs``, after checking every input."""
+    problems = Problems("network.invalid", "invalid road network")
+    check_mode(problems, mode)
+    if densify_m is not None:
+        check_densify(problems, densify_m)
     if graph.number_of_nodes() == 0:
-        problems.append(_both("道路网络没有节点", "the road graph has no nodes"))
+        problems.add("network.no_nodes", "the road graph has no nodes")
     node_ids = list(graph.nodes)
     xs = np.array([_float(graph.nodes[n].get("x")) for n in node_ids], dtype=float)
     ys = np.array([_float(graph.nodes[n].get("y")) for n in node_ids], dtype=float)
     bad = [node_ids[i] for i in np.flatnonzero(~(np.isfinite(xs) & np.isfinite(ys)))]
     if bad:
-        problems.append(
-            _both(
-                f"{len(bad)} 个节点缺少坐标 x/y：{bad[:5]}",
-                f"{len(bad)} nodes lack x/y coordinates: {bad[:5]}",
-            )
+        problems.add(
+            "network.node_xy",
+            f"{len(bad)} nodes lack x/y coordinates: {bad[:5]}",
+            n=len(bad),
+            nodes=[str(b) for b in bad[:5]],
         )
-    graph_crs = graph.graph.get("crs", "EPSG:4326")
+    check_metric_crs(problems, crs)
+    transformer = None
     try:
-        if not CRS.from_user_input(crs).is_projected:
-            problems.append(
-                _both(f"格网坐标系 {crs} 不是投影坐标系（米）", f"grid CRS {crs} is not metric")
-            )
-        transformer = _transformer(str(graph_crs), str(crs))
+        transformer = _transformer(str(graph.graph.get("crs", "EPSG:4326")), str(crs))
     except Exception as exc:  # pyproj raises CRSError / ProjError
-        problems.append(_both(f"坐标系无效：{exc}", f"invalid CRS: {exc}"))
-    if problems:
-        raise InputError("invalid road network", code="network.invalid", problems=problems)
-
+        if "network.crs_invalid" not in problems.codes:  # the graph's CRS, not the grid's
+            problems.add("network.crs_invalid", f"invalid CRS: {exc}", detail=str(exc))
+    problems.raise_if_any()
+    assert transformer is not None
     px, py = transformer.transform(xs, ys)
     node_xy = np.column_stack([np.asarray(px, dtype=float), np.asarray(py, dtype=float)])
-    index = {n: i for i, n in enumerate(node_ids)}
+    return node_ids, node_xy, transformer
 
-    # 1. usable directed edges
+
+@dataclass
+class _Edges:
+    """The graph's directed edges usable in the mode (node indices, km/h, metres, geometry)."""
+
+    u: NDArray[np.int64]
+    v: NDArray[np.int64]
+    speed: NDArray[np.float64]
+    length: NDArray[np.float64]
+    geom: NDArray[np.object_]  # projected LineString, None for a straight edge
+    walkable: NDArray[np.bool_]
+
+    @property
+    def has_geom(self) -> NDArray[np.bool_]:
+        return np.array([g is not None for g in self.geom], dtype=bool)
+
+    def measure(self, node_xy: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Each edge's midpoint; missing lengths filled with the projected length.
+
+        The midpoint is the same for an edge and its reverse twin.  Raises
+        ``network.invalid`` (``network.negative_length``) for negative lengths.
+        """
+        u, v, has_geom = self.u, self.v, self.has_geom
+        mid = (node_xy[u] + node_xy[v]) / 2.0 if len(u) else np.empty((0, 2))
+        proj_len = np.linalg.norm(node_xy[v] - node_xy[u], axis=1) if len(u) else np.empty(0)
+        if has_geom.any():
+            mid[has_geom] = shapely.get_coordinates(
+                shapely.line_interpolate_point(self.geom[has_geom], 0.5, normalized=True)
+            )
+            proj_len[has_geom] = shapely.length(self.geom[has_geom])
+        missing = ~np.isfinite(self.length)
+        self.length[missing] = proj_len[missing]
+        negative = int((self.length < 0).sum())
+        if negative:
+            problems = Problems("network.invalid", "invalid road network")
+            problems.add(
+                "network.negative_length", f"{negative} edge(s) have a negative length", n=negative
+            )
+            problems.raise_if_any()
+        return mid
+
+
+def _usable_edges(
+    graph: nx.Graph,
+    mode: str,
+    speeds_kmh: Mapping[str, float] | None,
+    node_ids: list[Any],
+    transformer: Transformer,
+) -> _Edges:
+    """The edges open to ``mode`` (:func:`~gridplan.travel.speeds.edge_speed_kmh`), projected."""
+    index = {n: i for i, n in enumerate(node_ids)}
     us: list[int] = []
     vs: list[int] = []
     kmh: list[float] = []
@@ -300,71 +401,93 @@ def build_road_graph(
         walkable.append(can_walk)
         lengths.append(_float(data.get("length")))
         geoms.append(_geometry(data.get("geometry")))
-    u_a = np.asarray(us, dtype=np.int64)
-    v_a = np.asarray(vs, dtype=np.int64)
-    speed = np.asarray(kmh, dtype=float)
-    length = np.asarray(lengths, dtype=float)
     geom = np.asarray(geoms, dtype=object) if geoms else np.empty(0, dtype=object)
-    has_geom = np.array([g is not None for g in geom], dtype=bool)
+    edges = _Edges(
+        np.asarray(us, dtype=np.int64),
+        np.asarray(vs, dtype=np.int64),
+        np.asarray(kmh, dtype=float),
+        np.asarray(lengths, dtype=float),
+        geom,
+        np.asarray(walkable, dtype=bool),
+    )
+    has_geom = edges.has_geom
     if has_geom.any():
         geom[has_geom] = shapely.transform(
             geom[has_geom],
             lambda c: np.column_stack(transformer.transform(c[:, 0], c[:, 1])),
         )
-    # midpoints: the same for an edge and its reverse twin
-    mid = (node_xy[u_a] + node_xy[v_a]) / 2.0 if len(u_a) else np.empty((0, 2))
-    if has_geom.any():
-        mid[has_geom] = shapely.get_coordinates(
-            shapely.line_interpolate_point(geom[has_geom], 0.5, normalized=True)
-        )
-    proj_len = np.linalg.norm(node_xy[v_a] - node_xy[u_a], axis=1) if len(u_a) else np.empty(0)
-    if has_geom.any():
-        proj_len[has_geom] = shapely.length(geom[has_geom])
-    missing = ~np.isfinite(length)
-    length[missing] = proj_len[missing]
-    if (length < 0).any():
-        raise InputError(
-            "invalid road network",
-            code="network.invalid",
-            problems=[_both("有路段长度为负数", "some edges have a negative length")],
-        )
+    return edges
 
-    # 2. road pieces: an edge and its reverse twin are one piece
-    lo = np.minimum(u_a, v_a)
-    hi = np.maximum(u_a, v_a)
-    key = np.column_stack([lo, hi, np.round(mid, 1)]) if len(u_a) else np.empty((0, 4))
-    _, first_idx, piece = np.unique(key, axis=0, return_index=True, return_inverse=True)
-    piece = piece.ravel()
-    n_pieces = len(first_idx)
-    rep = first_idx  # representative edge of each piece: its direction is "forward"
-    a, b = u_a[rep], v_a[rep]
-    minutes = length / (speed * 1000.0 / 60.0)
-    directed = bool(graph.is_directed()) and mode == "drive"
-    forward = (u_a == a[piece]) | (u_a == v_a)  # loops count as two-way
-    w_fwd = np.full(n_pieces, np.inf)
-    w_bwd = np.full(n_pieces, np.inf)
-    if directed:
-        np.minimum.at(w_fwd, piece[forward], minutes[forward])
-        np.minimum.at(w_bwd, piece[~forward], minutes[~forward])
-        loop = a == b
-        w_bwd[loop] = np.minimum(w_bwd[loop], w_fwd[loop])
-    else:
-        np.minimum.at(w_fwd, piece, minutes)
-        w_bwd = w_fwd.copy()
-    # cells and facilities join only roads a pedestrian may use (not motorways)
-    piece_walkable = np.zeros(n_pieces, dtype=bool)
-    np.logical_or.at(piece_walkable, piece, np.asarray(walkable, dtype=bool))
-    piece_len = np.full(n_pieces, np.inf)
-    np.minimum.at(piece_len, piece, length)
-    road_km = float(piece_len.sum()) / 1000.0 if n_pieces else 0.0
 
-    # 3. densify: nseg segments per piece, interior nodes appended after the graph's
+@dataclass
+class _Pieces:
+    """Road pieces: an edge and its reverse twin are one piece, from ``a`` to ``b``.
+
+    ``w_fwd``/``w_bwd``: minutes of the piece forward and backward (``inf``:
+    one-way); ``walkable``: a pedestrian may use it, so cells and facilities
+    may join it; ``geom``/``curved``: the geometry of its representative edge.
+    """
+
+    a: NDArray[np.int64]
+    b: NDArray[np.int64]
+    w_fwd: NDArray[np.float64]
+    w_bwd: NDArray[np.float64]
+    walkable: NDArray[np.bool_]
+    length: NDArray[np.float64]
+    geom: NDArray[np.object_]
+    curved: NDArray[np.bool_]
+
+    @property
+    def n(self) -> int:
+        return len(self.a)
+
+    @classmethod
+    def of(cls, edges: _Edges, mid: NDArray[np.float64], *, directed: bool) -> _Pieces:
+        """Pieces of the usable edges; ``directed``: one-way streets keep their direction."""
+        u, v = edges.u, edges.v
+        lo, hi = np.minimum(u, v), np.maximum(u, v)
+        key = np.column_stack([lo, hi, np.round(mid, 1)]) if len(u) else np.empty((0, 4))
+        _, rep, piece = np.unique(key, axis=0, return_index=True, return_inverse=True)
+        piece = piece.ravel()
+        n = len(rep)  # rep: the representative edge of each piece, its direction "forward"
+        a, b = u[rep], v[rep]
+        minutes = edges.length / (edges.speed * 1000.0 / 60.0)
+        forward = (u == a[piece]) | (u == v)  # loops count as two-way
+        w_fwd = np.full(n, np.inf)
+        w_bwd = np.full(n, np.inf)
+        if directed:
+            np.minimum.at(w_fwd, piece[forward], minutes[forward])
+            np.minimum.at(w_bwd, piece[~forward], minutes[~forward])
+            loop = a == b
+            w_bwd[loop] = np.minimum(w_bwd[loop], w_fwd[loop])
+        else:
+            np.minimum.at(w_fwd, piece, minutes)
+            w_bwd = w_fwd.copy()
+        # cells and facilities join only roads a pedestrian may use (not motorways)
+        walkable = np.zeros(n, dtype=bool)
+        np.logical_or.at(walkable, piece, edges.walkable)
+        length = np.full(n, np.inf)
+        np.minimum.at(length, piece, edges.length)
+        geom = edges.geom[rep] if len(edges.geom) else np.empty(0, dtype=object)
+        return cls(a, b, w_fwd, w_bwd, walkable, length, geom, edges.has_geom[rep])
+
+
+def _densify(
+    pieces: _Pieces, node_xy: NDArray[np.float64], densify_m: float | None
+) -> tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.int64]]:
+    """Every node's coordinates, with the points cutting each piece into ``nseg`` segments.
+
+    Returns the coordinates (the graph's nodes, then each piece's interior
+    points along its geometry), ``nseg`` and the index of each piece's first
+    interior point.
+    """
+    n_pieces = pieces.n
     if densify_m is None or n_pieces == 0:
         nseg = np.ones(n_pieces, dtype=np.int64)
     else:
-        nseg = np.maximum(1, np.ceil(piece_len / densify_m - 1e-9)).astype(np.int64)
+        nseg = np.maximum(1, np.ceil(pieces.length / densify_m - 1e-9)).astype(np.int64)
     n_int = nseg - 1
-    n0 = len(node_ids)
+    n0 = len(node_xy)
     int_start = n0 + np.concatenate([[0], np.cumsum(n_int)[:-1]]).astype(np.int64)
     total_int = int(n_int.sum())
     int_xy = np.empty((total_int, 2))
@@ -372,29 +495,33 @@ def build_road_graph(
         p_of_int = np.repeat(np.arange(n_pieces), n_int)
         j = np.arange(total_int) - np.repeat(int_start - n0, n_int) + 1  # 1 .. nseg-1
         frac = j / nseg[p_of_int]
-        rep_geom = geom[rep] if len(geom) else np.empty(0, dtype=object)
-        curved = has_geom[rep][p_of_int]
-        xa, xb = node_xy[a[p_of_int]], node_xy[b[p_of_int]]
+        curved = pieces.curved[p_of_int]
+        xa, xb = node_xy[pieces.a[p_of_int]], node_xy[pieces.b[p_of_int]]
         int_xy[:] = xa + (xb - xa) * frac[:, None]
         if curved.any():
             pts = shapely.line_interpolate_point(
-                rep_geom[p_of_int[curved]], frac[curved], normalized=True
+                pieces.geom[p_of_int[curved]], frac[curved], normalized=True
             )
             int_xy[curved] = shapely.get_coordinates(pts)
-    xy = np.vstack([node_xy, int_xy])
+    return np.vstack([node_xy, int_xy]), nseg, int_start
 
+
+def _segment_graph(
+    pieces: _Pieces, nseg: NDArray[np.int64], int_start: NDArray[np.int64], n: int
+) -> tuple[sp.csr_matrix, NDArray[np.int64], int]:
+    """The reversed travel graph of the segments, the joining nodes and the number of arcs."""
     total_seg = int(nseg.sum())
-    p_of_seg = np.repeat(np.arange(n_pieces), nseg)
+    p_of_seg = np.repeat(np.arange(pieces.n), nseg)
     k = np.arange(total_seg) - np.repeat(np.cumsum(nseg) - nseg, nseg)
 
     def chain(pos: NDArray[np.int64]) -> NDArray[np.int64]:
         out = int_start[p_of_seg] + pos - 1
-        out = np.where(pos == 0, a[p_of_seg], out)
-        return np.where(pos == nseg[p_of_seg], b[p_of_seg], out)
+        out = np.where(pos == 0, pieces.a[p_of_seg], out)
+        return np.where(pos == nseg[p_of_seg], pieces.b[p_of_seg], out)
 
     s_from, s_to = chain(k), chain(k + 1)
-    wf = (w_fwd / nseg)[p_of_seg]
-    wb = (w_bwd / nseg)[p_of_seg]
+    wf = (pieces.w_fwd / nseg)[p_of_seg]
+    wb = (pieces.w_bwd / nseg)[p_of_seg]
     # reversed graph: travel a -> b is matrix[b, a]
     okf, okb = np.isfinite(wf), np.isfinite(wb)
     rows = np.concatenate([s_to[okf], s_from[okb]])
@@ -405,26 +532,13 @@ def build_road_graph(
     keep = np.ones(len(rows), dtype=bool)
     keep[1:] = (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])
     rows, cols, data = rows[keep], cols[keep], data[keep]
-    n = len(xy)
     matrix = sp.csr_matrix((data, (rows, cols)), shape=(n + 1, n + 1))
     matrix.sort_indices()
     used = np.zeros(n, dtype=bool)
-    joins = piece_walkable[p_of_seg]
+    joins = pieces.walkable[p_of_seg]
     used[s_from[joins]] = True
     used[s_to[joins]] = True
-    snappable = np.flatnonzero(used).astype(np.int64)
-    return RoadGraph(
-        mode=mode,
-        crs=crs,
-        matrix=matrix,
-        xy=xy,
-        node_ids=node_ids,
-        snappable=snappable,
-        n_segments=len(data),
-        road_km=road_km,
-        densify_m=densify_m,
-        tree=cKDTree(xy[snappable]) if len(snappable) else None,
-    )
+    return matrix, np.flatnonzero(used).astype(np.int64), len(data)
 
 
 def _float(value: Any) -> float:

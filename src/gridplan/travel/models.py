@@ -9,7 +9,7 @@ from numpy.typing import NDArray
 
 from gridplan.errors import InputError
 from gridplan.travel.base import TravelTimeModel
-from gridplan.travel.modes import DEFAULT_DETOUR, MODE_SPEEDS_KMH
+from gridplan.travel.speeds import DEFAULT_DETOUR, MODE_SPEEDS_KMH
 from gridplan.travel.straight import StraightLineModel
 
 
@@ -50,4 +50,8 @@ def make_model(
                 code="access.no_roads",
             )
         return NetworkModel(roads, mode=mode, cutoff_min=cutoff_min)
-    raise InputError(f"unknown travel-time model {name!r}: use straight, raster or network")
+    raise InputError(
+        f"unknown travel-time model {name!r}: use straight, raster or network",
+        code="traveltime.model",
+        params={"value": name, "allowed": ["straight", "raster", "network"]},
+    )

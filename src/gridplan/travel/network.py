@@ -18,22 +18,15 @@ and so on, which OSMnx would otherwise turn into "edges".
 
 Speeds
 ------
-:data:`ROAD_SPEEDS_KMH` gives the speed of each OSM ``highway`` class per
-mode; a class missing from a mode's table cannot be used in that mode (no
-walking or e-bike on motorways, no car on footways).  These are planning
-assumptions, not measurements; see the table's comment for their basis.
+:data:`~gridplan.travel.speeds.ROAD_SPEEDS_KMH` gives the speed of each OSM
+``highway`` class per mode; a class missing from a mode's table cannot be
+used in that mode (no walking or e-bike on motorways, no car on footways).
+These are planning assumptions, not measurements; see the table's comment for
+their basis.  Each edge's speed follows
+:func:`~gridplan.travel.speeds.road_speed_kmh` (lists of classes, unknown and
+closed classes, ``maxspeed`` for cars), the rules the raster model applies to
+its road lines too.
 
-* ``highway`` lists (OSMnx merges ways when simplifying): the edge is usable
-  only if every listed class is, at the slowest listed speed (conservative).
-* Classes OSM does not define (typos, local tags) are treated like ``road``
-  (OSM's "unknown class"); closed classes (``construction``, ``proposed``,
-  ``abandoned`` ...) are never used.  An edge without ``highway`` (a
-  hand-built graph) is a ``road``.
-* ``maxspeed`` (car only): when parseable (``"60"``, ``"60 km/h"``,
-  ``"30 mph"``, lists) the speed is ``min(class speed, maxspeed)``.  The class
-  speeds are average operating speeds, below the usual posted limits, so a
-  posted limit can only lower them (a 30 km/h school zone on a primary road);
-  it never raises them.
 * One-way streets (car only): the direction of travel comes from the graph's
   directed edges, as OSMnx builds them (a two-way street has edges both ways,
   a ``oneway=yes`` street only one, ``oneway=-1`` the reverse one).  Walking
@@ -94,34 +87,38 @@ street a car can be slower than walking.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
-from pyproj import CRS
 from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
 
-from gridplan.errors import InputError
+from gridplan._validate import Problems
 from gridplan.surface.grid import CellGrid
-from gridplan.travel.base import TravelTimes
+from gridplan.travel.base import TravelTimes, check_cutoff, check_mode
 from gridplan.travel.graph import (
-    _EPS_MIN,
     DEFAULT_DENSIFY_M,
     RoadGraph,
     _points_reached,
     _with_direct_walk,
     build_road_graph,
+    check_densify,
+    check_metric_crs,
+    cutoff_limit,
 )
-from gridplan.travel.modes import DEFAULT_DETOUR, MODE_SPEEDS_KMH
-from gridplan.travel.roadspeeds import NETWORK_MODES, ROAD_SPEEDS_KMH, _both
-
-if TYPE_CHECKING:
-    pass
+from gridplan.travel.pairs import Pairs, time_point_order
+from gridplan.travel.speeds import (
+    DEFAULT_DETOUR,
+    MODE_SPEEDS_KMH,
+    ROAD_SPEEDS_KMH,
+    check_road_speeds,
+    check_speed_detour,
+    metres_per_minute,
+)
 
 DEFAULT_CUTOFF_MIN = 60.0
 DEFAULT_MAX_SNAP_M = 2000.0
@@ -141,7 +138,7 @@ class NetworkModel:
         node ``x``/``y`` in ``graph.graph["crs"]``, default EPSG:4326; edge
         ``length`` in metres, ``highway``, ``maxspeed``, optional ``geometry``).
     mode
-        ``walk``, ``ebike`` or ``drive`` (speeds: :data:`ROAD_SPEEDS_KMH`).
+        ``walk``, ``ebike`` or ``drive`` (speeds: :data:`~gridplan.travel.speeds.ROAD_SPEEDS_KMH`).
     cutoff_min
         Times above this are ``inf``; a time equal to it is kept.
     offroad_speed_kmh, offroad_detour
@@ -179,89 +176,28 @@ class NetworkModel:
     )
 
     def __post_init__(self) -> None:
-        problems = self._parameter_problems()
-        if problems:
-            raise InputError(
-                "invalid road-network model parameters", code="network.invalid", problems=problems
-            )
+        problems = Problems("network.invalid", "invalid road-network model parameters")
+        self._check_parameters(problems)
+        problems.raise_if_any()
 
-    def _parameter_problems(self) -> list[str]:
-        p: list[str] = []
-        if self.mode not in NETWORK_MODES:
-            p.append(
-                _both(
-                    f"出行方式须为 {'/'.join(NETWORK_MODES)}，当前为 {self.mode!r}",
-                    f"mode must be one of {', '.join(NETWORK_MODES)}, got {self.mode!r}",
-                )
-            )
-        if not (isinstance(self.cutoff_min, (int, float)) and self.cutoff_min > 0):
-            p.append(
-                _both(
-                    f"时间上限须大于 0 分钟：{self.cutoff_min}",
-                    f"cutoff_min must be > 0, got {self.cutoff_min}",
-                )
-            )
-        if not (
-            isinstance(self.offroad_speed_kmh, (int, float))
-            and 0.5 <= self.offroad_speed_kmh <= 150
-        ):
-            p.append(
-                _both(
-                    f"步行接驳速度须在 0.5–150 km/h 之间：{self.offroad_speed_kmh}",
-                    f"offroad_speed_kmh must be between 0.5 and 150, got {self.offroad_speed_kmh}",
-                )
-            )
-        if not (
-            isinstance(self.offroad_detour, (int, float)) and 1.0 <= self.offroad_detour <= 3.0
-        ):
-            p.append(
-                _both(
-                    f"接驳绕行系数须在 1.0–3.0 之间：{self.offroad_detour}",
-                    f"offroad_detour must be between 1.0 and 3.0, got {self.offroad_detour}",
-                )
-            )
-        if not (isinstance(self.max_snap_m, (int, float)) and self.max_snap_m >= 0):
-            p.append(
-                _both(
-                    f"最大接驳距离须 ≥ 0 米：{self.max_snap_m}",
-                    f"max_snap_m must be ≥ 0, got {self.max_snap_m}",
-                )
-            )
-        if self.densify_m is not None and not (
-            isinstance(self.densify_m, (int, float))
-            and math.isfinite(self.densify_m)
-            and self.densify_m >= 1.0
-        ):
-            p.append(
-                _both(
-                    f"加密间距须 ≥ 1 米或为空：{self.densify_m}",
-                    f"densify_m must be ≥ 1 m or None, got {self.densify_m}",
-                )
-            )
-        if not (isinstance(self.snap_k, int) and 1 <= self.snap_k <= 16):
-            p.append(
-                _both(
-                    f"接驳候选节点数须为 1–16：{self.snap_k}",
-                    f"snap_k must be an integer from 1 to 16, got {self.snap_k}",
-                )
-            )
-        for cls, kmh in (self.speeds_kmh or {}).items():
-            if not (isinstance(kmh, (int, float)) and 0.5 <= kmh <= 150):
-                p.append(
-                    _both(
-                        f"道路等级 {cls} 的速度须在 0.5–150 km/h 之间：{kmh}",
-                        f"speed of class {cls} must be between 0.5 and 150 km/h, got {kmh}",
-                    )
-                )
+    def _check_parameters(self, problems: Problems) -> None:
+        """Every problem of the model's parameters and graph, added to ``problems``."""
+        check_mode(problems, self.mode)
+        check_cutoff(problems, self.cutoff_min)
+        check_speed_detour(problems, self.offroad_speed_kmh, self.offroad_detour)
+        problems.number("max_snap_m", self.max_snap_m, low_inclusive=True, allow_inf=True)
+        if self.densify_m is not None:
+            check_densify(problems, self.densify_m)
+        problems.integer("snap_k", self.snap_k, 1, 16)
+        check_road_speeds(problems, self.speeds_kmh)
         if not hasattr(self.graph, "nodes") or not hasattr(self.graph, "edges"):
-            p.append(_both("graph 不是 networkx 图", "graph is not a networkx graph"))
+            problems.add("network.not_a_graph", "graph is not a networkx graph")
         elif self.graph.number_of_edges() == 0:
-            p.append(_both("道路网络没有路段", "the road graph has no edges"))
-        return p
+            problems.add("network.no_edges", "the road graph has no edges")
 
     @property
     def minutes_per_offroad_metre(self) -> float:
-        return self.offroad_detour / (self.offroad_speed_kmh * 1000.0 / 60.0)
+        return self.offroad_detour / metres_per_minute(self.offroad_speed_kmh)
 
     def road_graph(self, crs: str) -> RoadGraph:
         """The sparse graph in ``crs`` (built once per CRS and setting, then cached)."""
@@ -275,76 +211,35 @@ class NetworkModel:
             self._cache[key] = rg
         return rg
 
-    def _input_problems(
-        self, grid: CellGrid, mask: NDArray[np.bool_], facilities_xy: NDArray[np.float64]
-    ) -> list[str]:
-        p = self._parameter_problems()
-        shape = np.shape(mask)
-        if shape != grid.shape:
-            p.append(
-                _both(
-                    f"掩膜形状 {shape} 与格网 {grid.shape} 不一致",
-                    f"mask shape {shape} differs from the grid's {grid.shape}",
-                )
-            )
-        xy = np.asarray(facilities_xy, dtype=float)
-        if xy.size and (xy.ndim != 2 or xy.shape[1] != 2):
-            p.append(
-                _both(
-                    f"机构坐标须为 (n, 2) 数组，当前形状 {xy.shape}",
-                    f"facilities_xy must be an (n, 2) array, got shape {xy.shape}",
-                )
-            )
-        elif xy.size and not np.isfinite(xy).all():
-            bad = np.flatnonzero(~np.isfinite(xy.reshape(-1, 2)).all(axis=1)).tolist()
-            p.append(
-                _both(
-                    f"{len(bad)} 个机构坐标无效（NaN/inf）：第 {bad[:10]} 个",
-                    f"{len(bad)} facilities have NaN/inf coordinates: rows {bad[:10]}",
-                )
-            )
-        try:
-            if not CRS.from_user_input(grid.crs).is_projected:
-                p.append(
-                    _both(
-                        f"格网坐标系 {grid.crs} 不是投影坐标系（米）",
-                        f"grid CRS {grid.crs} is not metric",
-                    )
-                )
-        except Exception as exc:  # pyproj CRSError
-            p.append(_both(f"格网坐标系无效：{exc}", f"invalid grid CRS: {exc}"))
-        return p
-
-    def pair_minutes(
+    def pairs(
         self,
-        crs: str,
+        grid: CellGrid,
         points_xy: NDArray[np.float64],
         facilities_xy: NDArray[np.float64],
-        max_minutes: float | None = None,
+        max_minutes: float,
         *,
         max_batch_cells: int = 20_000_000,
-    ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]:
-        """Minutes from every point to *every* facility within ``max_minutes``, as pairs.
+    ) -> Pairs:
+        """Minutes from every point to *every* facility within ``max_minutes`` (``grid.crs``).
 
         The same journeys as :meth:`travel_times` (snapping, off-road legs,
         direct walk), per facility instead of to the nearest one: the
         smallest pair time of a point equals its :meth:`travel_times` minutes.
-        ``max_minutes`` defaults to (and is capped by) ``cutoff_min``.  One
-        Dijkstra per facility with the cutoff, in batches whose dense result
-        holds at most ``max_batch_cells`` numbers; each facility then reads
-        only the points snapped to the nodes it reaches.  Returns ``(point,
-        facility, minutes)`` arrays sorted by facility, then point.
+        ``max_minutes`` is capped by ``cutoff_min``; a pair is kept, as in
+        :meth:`travel_times`, when its minutes are at most the cap (with the
+        cutoff's tolerance for float sums).  One Dijkstra per facility with
+        the cutoff, in batches whose dense result holds at most
+        ``max_batch_cells`` numbers; each facility then reads only the points
+        snapped to the nodes it reaches.  Minutes are ``float64``.
         """
         pts = np.asarray(points_xy, dtype=float).reshape(-1, 2)
         fac_xy = np.asarray(facilities_xy, dtype=float).reshape(-1, 2)
-        cap = float(self.cutoff_min)
-        if max_minutes is not None:
-            cap = min(cap, float(max_minutes))
-        tol = _EPS_MIN * max(1.0, cap) if math.isfinite(cap) else 0.0
-        empty = np.zeros(0, dtype=np.int64)
+        cap = min(float(self.cutoff_min), float(max_minutes))
+        limit = cutoff_limit(cap)
+        params = {"mode": self.mode, "cutoff_min": float(self.cutoff_min)}
         if len(pts) == 0 or len(fac_xy) == 0:
-            return empty, empty, np.zeros(0)
-        rg = self.road_graph(crs)
+            return Pairs.concat([], len(pts), len(fac_xy), cap, params=params)
+        rg = self.road_graph(grid.crs)
         mpm = self.minutes_per_offroad_metre
         k = self.snap_k
         n = rg.n_nodes
@@ -360,11 +255,8 @@ class NetworkModel:
         starts = np.searchsorted(node_sorted, np.arange(n + 1))
         core = rg.matrix[:n, :n].tocsr()
         point_tree = cKDTree(pts) if self.direct_walk else None
-        limit = cap + tol if math.isfinite(cap) else np.inf
         batch = max(1, min(len(fac_xy), max_batch_cells // max(n, 1)))
-        out_p: list[NDArray[np.int64]] = []
-        out_f: list[NDArray[np.int64]] = []
-        out_m: list[NDArray[np.float64]] = []
+        parts = []
         for b0 in range(0, len(fac_xy), batch):
             ids = np.arange(b0, min(b0 + batch, len(fac_xy)))
             dist = self._facility_dijkstra(core, f_node[ids], f_dist[ids] * mpm, limit)
@@ -372,13 +264,14 @@ class NetworkModel:
                 p_i, m_i = _points_reached(dist[row], starts, node_sorted, pt_sorted, leg_sorted)
                 if point_tree is not None:
                     p_i, m_i = _with_direct_walk(
-                        p_i, m_i, point_tree, pts, fac_xy[j], p_dist[:, 0], mpm, cap + tol
+                        p_i, m_i, point_tree, pts, fac_xy[j], p_dist[:, 0], mpm, limit
                     )
-                keep = m_i <= cap + tol
-                out_p.append(p_i[keep])
-                out_f.append(np.full(int(keep.sum()), j, dtype=np.int64))
-                out_m.append(m_i[keep])
-        return np.concatenate(out_p), np.concatenate(out_f), np.concatenate(out_m)
+                keep = np.flatnonzero(m_i <= limit)
+                order = keep[time_point_order(p_i[keep], m_i[keep])]
+                parts.append((p_i[order], np.full(len(order), j, dtype=np.int32), m_i[order]))
+        return Pairs.concat(
+            parts, len(pts), len(fac_xy), cap, minutes_dtype=np.float64, params=params
+        )
 
     @staticmethod
     def _facility_dijkstra(
@@ -405,18 +298,16 @@ class NetworkModel:
         self, grid: CellGrid, mask: NDArray[np.bool_], facilities_xy: NDArray[np.float64]
     ) -> TravelTimes:
         """Minutes from each masked cell centre to its nearest facility (metric ``grid.crs``)."""
-        problems = self._input_problems(grid, mask, facilities_xy)
-        if problems:
-            raise InputError(
-                "invalid input for road-network travel time",
-                code="network.invalid",
-                problems=problems,
-            )
+        problems = Problems("network.invalid", "invalid input for road-network travel time")
+        self._check_parameters(problems)
+        problems.shape("mask", mask, grid.shape)
+        problems.points("facilities_xy", facilities_xy)
+        check_metric_crs(problems, grid.crs)
+        problems.raise_if_any()
         rg = self.road_graph(grid.crs)
         fac_xy = np.asarray(facilities_xy, dtype=float).reshape(-1, 2)
         mpm = self.minutes_per_offroad_metre
         cutoff = float(self.cutoff_min)
-        tol = _EPS_MIN * max(1.0, cutoff) if math.isfinite(cutoff) else 0.0
         k = self.snap_k
 
         # facilities onto the network
@@ -451,7 +342,7 @@ class NetworkModel:
             n_direct = int(use.sum())
             minutes = np.where(use, direct, minutes)
             nearest = np.where(use, np.asarray(i, dtype=np.int64), nearest)
-        beyond = ~(minutes <= cutoff + tol)
+        beyond = ~(minutes <= cutoff_limit(cutoff))
         minutes = np.where(beyond, np.inf, minutes)
         nearest = np.where(beyond, -1, nearest)
 
