@@ -8,9 +8,9 @@ from typing import Literal
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.sparse import csc_matrix
 
 from gridplan.regions.instance import _REL, _Instance, _max_deviation
+from gridplan.solvers.highs import Mip, solve_mip
 
 
 # --- exact: MILP with HiGHS ------------------------------------------------------------
@@ -21,14 +21,6 @@ class _MilpResult:
     objective: float
     gap: float | None
     t: float | None = None
-
-
-def _highs_available() -> bool:
-    try:
-        import highspy  # noqa: F401
-    except ImportError:
-        return False
-    return True
 
 
 def _reachable(inst: _Instance) -> NDArray[np.bool_]:
@@ -79,8 +71,6 @@ def _solve_milp(
     mip_gap: float,
     warm: NDArray[np.int64] | None = None,
 ) -> _MilpResult:
-    import highspy
-
     m, k = inst.m, inst.k
     drawn_idx = np.flatnonzero(inst.drawn)
     n_d = len(drawn_idx)
@@ -184,56 +174,34 @@ def _solve_milp(
     row_hi.append(np.where(free_row, np.inf, 0.0))
     base += n_d * k
 
-    mat = csc_matrix(
-        (np.concatenate(vv), (np.concatenate(rr), np.concatenate(cc))), shape=(base, n_col)
+    mip = Mip(
+        cost=cost,
+        lower=col_lo,
+        upper=col_hi,
+        integer=np.arange(n_col) < nx,
+        row=np.concatenate(rr),
+        col=np.concatenate(cc),
+        val=np.concatenate(vv),
+        row_lower=np.concatenate(row_lo),
+        row_upper=np.concatenate(row_hi),
+        maximize=False,
     )
-    mat.sum_duplicates()
-    lp = highspy.HighsLp()
-    lp.num_col_ = n_col
-    lp.num_row_ = base
-    lp.col_cost_ = cost
-    lp.col_lower_ = col_lo
-    lp.col_upper_ = col_hi
-    lp.row_lower_ = np.concatenate(row_lo)
-    lp.row_upper_ = np.concatenate(row_hi)
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.start_ = mat.indptr
-    lp.a_matrix_.index_ = mat.indices
-    lp.a_matrix_.value_ = mat.data
-    integrality = [highspy.HighsVarType.kInteger] * nx + [highspy.HighsVarType.kContinuous] * (
-        n_col - nx
-    )
-    lp.integrality_ = integrality
-
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
-    h.setOptionValue("time_limit", max(float(time_limit), 0.05))
-    h.setOptionValue("mip_rel_gap", float(mip_gap))
-    h.setOptionValue("random_seed", 0)
-    h.passModel(lp)
+    start = None
     if warm is not None:
         arc_index = {(int(a), int(b)): i for i, (a, b) in enumerate(zip(tail, head, strict=True))}
-        val = np.zeros(n_col)
-        val[np.arange(m) * k + warm] = 1.0
+        start = np.zeros(n_col)
+        start[np.arange(m) * k + warm] = 1.0
         for col, flow in _tree_flows(inst, warm, arc_index).items():
-            val[nx + col] = flow
+            start[nx + col] = flow
         if mode == "balance":
-            val[tcol] = _max_deviation(inst, warm)
-        sol = highspy.HighsSolution()
-        sol.col_value = list(val)
-        h.setSolution(sol)
-    h.run()
-    status = h.getModelStatus()
-    info = h.getInfo()
-    ms = highspy.HighsModelStatus
-    if status == ms.kInfeasible:
+            start[tcol] = _max_deviation(inst, warm)
+    res = solve_mip(mip, time_limit=max(float(time_limit), 0.05), gap=mip_gap, start=start)
+    if res.highs_status == "kInfeasible":
         return _MilpResult("infeasible", None, math.nan, None)
-    has_solution = info.primal_solution_status == highspy.SolutionStatus.kSolutionStatusFeasible
-    if not has_solution:
+    if res.x is None:
         return _MilpResult("no_solution", None, math.nan, None)
-    x = np.asarray(h.getSolution().col_value)[:nx].reshape(m, k)
-    assign = x.argmax(axis=1).astype(np.int64)
-    st = "optimal" if status == ms.kOptimal else "time_limit"
-    gap = 0.0 if st == "optimal" else float(info.mip_gap)
-    tval = float(np.asarray(h.getSolution().col_value)[tcol]) if mode == "balance" else None
-    return _MilpResult(st, assign, float(info.objective_function_value), gap, tval)
+    assign = res.x[:nx].reshape(m, k).argmax(axis=1).astype(np.int64)
+    st = "optimal" if res.highs_status == "kOptimal" else "time_limit"
+    gap = 0.0 if st == "optimal" else res.gap
+    tval = float(res.x[tcol]) if mode == "balance" else None
+    return _MilpResult(st, assign, res.objective, gap, tval)

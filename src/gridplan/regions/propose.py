@@ -106,8 +106,9 @@ from gridplan.regions.instance import (
     _max_deviation,
     _normalise_hospitals,
 )
-from gridplan.regions.milp import _highs_available, _solve_milp
+from gridplan.regions.milp import _solve_milp
 from gridplan.regions.search import _Search
+from gridplan.solvers.highs import highs_available
 
 #: ``auto`` solves exactly when (drawn units × grids) is at most this.
 EXACT_MAX_PAIRS = 1500
@@ -172,7 +173,7 @@ def propose_grids(
         )
     if method not in ("auto", "exact", "heuristic"):
         raise InputError(f"unknown method {method!r}; use auto, exact or heuristic")
-    if method == "exact" and not _highs_available():
+    if method == "exact" and not highs_available():
         raise InputError("the exact method needs highspy", code="regions.no_solver")
     u = unit_set.units
     active_rows = np.flatnonzero(u["inside_prefecture"].to_numpy(dtype=bool)).astype(np.int64)
@@ -208,7 +209,7 @@ def propose_grids(
     used, status, gap = "heuristic", "local_optimum", None
     best_tol: float | None = None
     proven = False
-    exact_ok = _highs_available() and (
+    exact_ok = highs_available() and (
         method == "exact"
         or (method == "auto" and int(inst.drawn.sum()) * inst.k <= EXACT_MAX_PAIRS)
     )

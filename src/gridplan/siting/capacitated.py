@@ -26,7 +26,7 @@ from gridplan.siting.models import (
 )
 from gridplan.siting.target import _fallback
 from gridplan.solvers.greedy import GreedySolution, _greedy
-from gridplan.solvers.highs import _Mip, _MipResult, _solve_mip
+from gridplan.solvers.highs import Mip, MipResult, solve_mip
 from gridplan.surface.grid import PopulationSurface
 from gridplan.travel.base import TravelTimeModel
 
@@ -70,7 +70,7 @@ class _Capacitated(_Siting):
     def _fallback_cost(self) -> FloatArray | None:
         return None
 
-    def _model(self, fixed_sites: IntArray | None) -> tuple[_Mip, IntArray, IntArray]:
+    def _model(self, fixed_sites: IntArray | None) -> tuple[Mip, IntArray, IntArray]:
         """Columns: y (new candidates), x (pairs), u (fallback; p-median only)."""
         inp = self._in
         w = self.weights
@@ -138,7 +138,7 @@ class _Capacitated(_Siting):
             no_pairs[dem] = False
             no_pairs &= w > 0
             offset = float((w[no_pairs] * fb[no_pairs]).sum())
-        mip = _Mip(
+        mip = Mip(
             cost=cost,
             lower=lower,
             upper=upper,
@@ -157,11 +157,11 @@ class _Capacitated(_Siting):
 
     def evaluate_sites(
         self, sites: ArrayLike, *, time_limit: float = DEFAULT_TIME_LIMIT_S
-    ) -> tuple[float, _MipResult]:
+    ) -> tuple[float, MipResult]:
         """The best assignment to ``sites`` (plus existing): an LP with the sites fixed."""
         s = np.asarray(sites, dtype=np.int64)
         mip, _, _ = self._model(s)
-        res = _solve_mip(mip, time_limit=time_limit, gap=0.0)
+        res = solve_mip(mip, time_limit=time_limit, gap=0.0)
         return res.objective, res
 
     def _set_flows(self, x: FloatArray, sites: IntArray) -> None:
@@ -212,7 +212,7 @@ class _Capacitated(_Siting):
         start = None
         if warm_start and res_g.x is not None:
             start = res_g.x.copy()
-        res = _solve_mip(mip, time_limit=time_limit, gap=gap, start=start, verbose=verbose)
+        res = solve_mip(mip, time_limit=time_limit, gap=gap, start=start, verbose=verbose)
         n_new = len(self._in.new)
         self._finish(res, res.x[:n_new] if res.x is not None else None)
         if res.x is not None:

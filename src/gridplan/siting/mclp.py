@@ -27,7 +27,7 @@ from gridplan.siting.models import (
     _threshold,
 )
 from gridplan.solvers.greedy import GreedySolution, _greedy
-from gridplan.solvers.highs import _Mip, _solve_mip
+from gridplan.solvers.highs import Mip, solve_mip
 from gridplan.surface.grid import PopulationSurface
 from gridplan.travel.base import TravelTimeModel
 
@@ -120,7 +120,7 @@ def _cover_greedy(
     return _greedy(n_new, k, gain, commit, lazy=lazy, stop=stop)
 
 
-def _cover_mip(cov: _Cover, n_new: int) -> tuple[_Mip, int]:
+def _cover_mip(cov: _Cover, n_new: int) -> tuple[Mip, int]:
     """Covering rows ``u_g + Σ_{j∈N_g} y_j ≥ 1``; columns y (n_new, binary) then u (groups).
 
     ``u_g`` is the uncovered share of group ``g`` (``z_g = 1 − u_g``).  This
@@ -136,7 +136,7 @@ def _cover_mip(cov: _Cover, n_new: int) -> tuple[_Mip, int]:
     val = np.ones(a.nnz + n_g)
     n_col = n_new + n_g
     return (
-        _Mip(
+        Mip(
             cost=np.zeros(n_col),
             lower=np.zeros(n_col),
             upper=np.concatenate([np.ones(n_new), np.full(n_g, np.inf)]),
@@ -152,7 +152,7 @@ def _cover_mip(cov: _Cover, n_new: int) -> tuple[_Mip, int]:
     )
 
 
-def _add_row(mip: _Mip, cols: IntArray, vals: FloatArray, lo: float, hi: float) -> None:
+def _add_row(mip: Mip, cols: IntArray, vals: FloatArray, lo: float, hi: float) -> None:
     r = len(mip.row_lower)
     mip.row = np.concatenate([mip.row, np.full(len(cols), r, dtype=np.int64)])
     mip.col = np.concatenate([mip.col, cols.astype(np.int64)])
@@ -380,7 +380,7 @@ class MCLP(_Siting):
         mip.offset = float(self._cov.group_w.sum())
         _add_row(mip, np.arange(n_new), np.ones(n_new), self.k, self.k)
         start = _cover_start(self._cov, n_new, local) if warm_start else None
-        res = _solve_mip(
+        res = solve_mip(
             mip, time_limit=time_limit, gap=gap, start=start, verbose=verbose, presolve=False
         )
         self._finish(res, res.x[:n_new] if res.x is not None else None)

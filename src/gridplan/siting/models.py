@@ -114,7 +114,7 @@ from gridplan.siting._checks import _Problems, _weights, _xy
 from gridplan.siting.costs import CostMatrix, cost_matrix_model
 from gridplan.siting.demand import Candidates, Demand, demand_points
 from gridplan.solvers.greedy import GreedySolution
-from gridplan.solvers.highs import _MipResult
+from gridplan.solvers.highs import MipResult
 from gridplan.surface.grid import PopulationSurface
 from gridplan.travel.base import TravelTimeModel
 from gridplan.travel.straight import StraightLineModel
@@ -318,7 +318,7 @@ class _Siting:
         problems.number("time_limit", time_limit, code="optimize.time_limit", allow_inf=True)
         problems.number("gap", gap, low_inclusive=True, high=1.0, code="optimize.gap")
 
-    def _finish(self, res: _MipResult, y: FloatArray | None) -> None:
+    def _finish(self, res: MipResult, y: FloatArray | None) -> None:
         self.status = res.status
         self.bound = res.bound
         self.gap = res.gap

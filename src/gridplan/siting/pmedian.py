@@ -25,7 +25,7 @@ from gridplan.siting.models import (
 )
 from gridplan.siting.target import _fallback
 from gridplan.solvers.greedy import GreedySolution, _greedy
-from gridplan.solvers.highs import _Mip, _solve_mip
+from gridplan.solvers.highs import Mip, solve_mip
 from gridplan.surface.grid import PopulationSurface
 from gridplan.travel.base import TravelTimeModel
 
@@ -250,14 +250,14 @@ class PMedian(_Siting):
             evaluations=evals,
         )
 
-    def _mip(self) -> tuple[_Mip, sp.csr_matrix]:
+    def _mip(self) -> tuple[Mip, sp.csr_matrix]:
         """The radius formulation (see :func:`_radius_rows`): columns y then z."""
         n_new = len(self._in.new)
         sets, row_cost, offset = _radius_rows(self._in, self._b)
         a = sets.tocoo()
         n_u = sets.shape[0]
         n_col = n_new + n_u
-        mip = _Mip(
+        mip = Mip(
             cost=np.concatenate([np.zeros(n_new), row_cost]),
             lower=np.zeros(n_col),
             upper=np.concatenate([np.ones(n_new), np.full(n_u, np.inf)]),
@@ -301,7 +301,7 @@ class PMedian(_Siting):
             y = np.zeros(n_new)
             y[np.searchsorted(self._in.new, self.greedy.sites)] = 1.0
             start = np.concatenate([y, 1.0 - np.minimum(sets @ y, 1.0)])
-        res = _solve_mip(
+        res = solve_mip(
             mip, time_limit=time_limit, gap=gap, start=start, verbose=verbose, presolve=False
         )
         self._finish(res, res.x[:n_new] if res.x is not None else None)

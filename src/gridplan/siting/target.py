@@ -31,7 +31,7 @@ from gridplan.siting.models import (
     _threshold,
 )
 from gridplan.solvers.greedy import GreedySolution
-from gridplan.solvers.highs import _solve_mip
+from gridplan.solvers.highs import solve_mip
 from gridplan.surface.grid import PopulationSurface
 from gridplan.travel.base import TravelTimeModel
 
@@ -196,7 +196,7 @@ class SetCoverTarget(_Siting):
         slack = float(self._cov.group_w.sum()) - self._need + tol
         _add_row(mip, n_new + np.arange(n_g), self._cov.group_w * scale, -np.inf, slack * scale)
         start = _cover_start(self._cov, n_new, local) if warm_start else None
-        res = _solve_mip(
+        res = solve_mip(
             mip, time_limit=time_limit, gap=gap, start=start, verbose=verbose, presolve=False
         )
         self._finish(res, res.x[:n_new] if res.x is not None else None)
