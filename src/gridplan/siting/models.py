@@ -101,6 +101,7 @@ with its ``gap`` (status ``time_limit``).
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
@@ -114,7 +115,7 @@ from gridplan.siting._checks import _Problems, _weights, _xy
 from gridplan.siting.costs import CostMatrix, cost_matrix_model
 from gridplan.siting.demand import Candidates, Demand, demand_points
 from gridplan.solvers.greedy import GreedySolution
-from gridplan.solvers.highs import MipResult
+from gridplan.solvers.highs import Mip, MipResult, solve_mip
 from gridplan.surface.grid import PopulationSurface
 from gridplan.travel.base import TravelTimeModel
 from gridplan.travel.straight import StraightLineModel
@@ -233,6 +234,20 @@ def _inputs(
     )
 
 
+def _fallback(inp: _Inputs, unreachable_minutes: float | None, base: FloatArray) -> FloatArray:
+    """Per demand, the minutes charged without an open candidate among its pairs."""
+    cm = inp.cost
+    if unreachable_minutes is not None:
+        pen = float(unreachable_minutes)
+    elif math.isfinite(cm.max_minutes):
+        pen = cm.max_minutes
+    elif cm.complete:
+        pen = math.inf
+    else:
+        pen = float(cm.minutes.max()) if cm.n_pairs else math.inf
+    return np.minimum(base, pen)
+
+
 def _threshold(value: Any, cm_cap: float | None, problems: _Problems) -> float | None:
     t = problems.number("threshold_min", value, code="optimize.threshold")
     if t is not None and cm_cap is not None and t > cm_cap:
@@ -317,6 +332,44 @@ class _Siting:
             )
         problems.number("time_limit", time_limit, code="optimize.time_limit", allow_inf=True)
         problems.number("gap", gap, low_inclusive=True, high=1.0, code="optimize.gap")
+
+    def _begin(self, method: str, time_limit: float, gap: float) -> float:
+        """Check the solve's settings (one error listing every problem); the start time."""
+        problems = _Problems()
+        self._check_run(method, time_limit, gap, problems)
+        problems.raise_if_any()
+        self.method = method
+        return time.perf_counter()
+
+    def _set_result(self, sites: IntArray) -> None:
+        """Take ``sites`` as the answer and evaluate it (each model its own figures)."""
+        raise NotImplementedError
+
+    def _answer_greedy(self, sites: IntArray, t0: float) -> None:
+        """The heuristic ``sites`` are the answer (no bound)."""
+        self._set_result(sites)
+        self.status, self.bound, self.gap = "greedy", math.nan, math.nan
+        self.seconds = time.perf_counter() - t0
+
+    def _answer_exact(
+        self,
+        mip: Mip,
+        start: FloatArray | None,
+        fallback: IntArray,
+        t0: float,
+        time_limit: float,
+        gap: float,
+        verbose: bool,
+        *,
+        presolve: bool = True,
+    ) -> None:
+        """Solve ``mip`` (site columns first) and take its sites, or ``fallback`` without any."""
+        res = solve_mip(
+            mip, time_limit=time_limit, gap=gap, start=start, verbose=verbose, presolve=presolve
+        )
+        self._finish(res, res.x[: len(self._in.new)] if res.x is not None else None)
+        self._set_result(self.sites if res.x is not None else fallback)
+        self.seconds = time.perf_counter() - t0
 
     def _finish(self, res: MipResult, y: FloatArray | None) -> None:
         self.status = res.status

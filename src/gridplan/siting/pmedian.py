@@ -12,20 +12,20 @@ from numpy.typing import ArrayLike
 
 from gridplan._types import FloatArray, IntArray
 from gridplan.siting._checks import _Problems
+from gridplan.siting.cover import cover_start, covering_model
 from gridplan.siting.demand import DEFAULT_MAX_DEMAND, Candidates, Demand
-from gridplan.siting.mclp import _add_row
 from gridplan.siting.models import (
     DEFAULT_GAP,
     DEFAULT_TIME_LIMIT_S,
     Method,
+    _fallback,
     _from_surface_common,
     _Inputs,
     _inputs,
     _Siting,
 )
-from gridplan.siting.target import _fallback
 from gridplan.solvers.greedy import GreedySolution, _greedy
-from gridplan.solvers.highs import Mip, solve_mip
+from gridplan.solvers.highs import Mip
 from gridplan.surface.grid import PopulationSurface
 from gridplan.travel.base import TravelTimeModel
 
@@ -252,26 +252,10 @@ class PMedian(_Siting):
 
     def _mip(self) -> tuple[Mip, sp.csr_matrix]:
         """The radius formulation (see :func:`_radius_rows`): columns y then z."""
-        n_new = len(self._in.new)
         sets, row_cost, offset = _radius_rows(self._in, self._b)
-        a = sets.tocoo()
-        n_u = sets.shape[0]
-        n_col = n_new + n_u
-        mip = Mip(
-            cost=np.concatenate([np.zeros(n_new), row_cost]),
-            lower=np.zeros(n_col),
-            upper=np.concatenate([np.ones(n_new), np.full(n_u, np.inf)]),
-            integer=np.concatenate([np.ones(n_new, bool), np.zeros(n_u, bool)]),
-            row=np.concatenate([a.row, np.arange(n_u)]).astype(np.int64),
-            col=np.concatenate([a.col, n_new + np.arange(n_u)]).astype(np.int64),
-            val=np.ones(a.nnz + n_u),
-            row_lower=np.ones(n_u),
-            row_upper=np.full(n_u, np.inf),
-            maximize=False,
-            offset=offset,
-        )
-        _add_row(mip, np.arange(n_new), np.ones(n_new), self.k, self.k)
-        return mip, sets
+        model = covering_model(sets, site_cost=0.0, uncovered_cost=row_cost)
+        model.cardinality(0, len(self._in.new), self.k)
+        return model.build(maximize=False, offset=offset), sets
 
     def solve(
         self,
@@ -283,30 +267,17 @@ class PMedian(_Siting):
         lazy: bool = True,
         verbose: bool = False,
     ) -> PMedian:
-        problems = _Problems()
-        self._check_run(method, time_limit, gap, problems)
-        problems.raise_if_any()
-        t0 = time.perf_counter()
+        t0 = self._begin(method, time_limit, gap)
         self.greedy = self.run_greedy(lazy=lazy)
-        self.method = method
         if method == "greedy":
-            self._set_result(self.greedy.sites)
-            self.status, self.bound, self.gap = "greedy", math.nan, math.nan
-            self.seconds = time.perf_counter() - t0
+            self._answer_greedy(self.greedy.sites, t0)
             return self
         mip, sets = self._mip()
-        n_new = len(self._in.new)
-        start = None
-        if warm_start:
-            y = np.zeros(n_new)
-            y[np.searchsorted(self._in.new, self.greedy.sites)] = 1.0
-            start = np.concatenate([y, 1.0 - np.minimum(sets @ y, 1.0)])
-        res = solve_mip(
-            mip, time_limit=time_limit, gap=gap, start=start, verbose=verbose, presolve=False
+        local = np.searchsorted(self._in.new, self.greedy.sites)
+        start = cover_start(sets, local) if warm_start else None
+        self._answer_exact(
+            mip, start, self.greedy.sites, t0, time_limit, gap, verbose, presolve=False
         )
-        self._finish(res, res.x[:n_new] if res.x is not None else None)
-        self._set_result(self.sites if res.x is not None else self.greedy.sites)
-        self.seconds = time.perf_counter() - t0
         return self
 
     def summary(self) -> dict[str, Any]:
