@@ -437,7 +437,7 @@ def test_lazy_greedy_equals_plain_greedy(seed):
         q = PMedian.from_cost_matrix(np.round(d), w, k)
         assert q.run_greedy(lazy=True).sites.tolist() == q.run_greedy(lazy=False).sites.tolist()
         c = CapacitatedMCLP.from_cost_matrix(np.round(d), w, 7.0, k, 20.0)
-        assert c._greedy_sites(True).tolist() == c._greedy_sites(False).tolist()
+        assert c._greedy_run(True).sites.tolist() == c._greedy_run(False).sites.tolist()
 
 
 def test_greedy_curve_and_sites_needed():

@@ -30,6 +30,7 @@ from gridplan.regions.costs import (
     default_zone_anchors,
     unit_points,
 )
+from gridplan.solvers.greedy import greedy
 
 _REL = 1e-9  # relative slack when checking population bounds
 
@@ -318,16 +319,32 @@ def _choose_seeds(
     d = np.asarray(model.unit_minutes(unit_set, cands), dtype=np.float64)[cand_rows]
     d = np.where(np.isfinite(d), d, np.nanmax(np.where(np.isfinite(d), d, 0)) * 10 + 1)
     w = u["population"].fillna(0).to_numpy(dtype=float)[cand_rows]
-    chosen: list[int] = []
-    best = np.full(len(cand_rows), np.inf)
-    for _ in range(k):  # greedy add
-        tot = (w[:, None] * np.minimum(best[:, None], d)).sum(axis=0)
-        tot[chosen] = np.inf
-        c = int(np.argmin(tot))
-        chosen.append(c)
-        best = np.minimum(best, d[:, c])
+    chosen = _vertex_substitution(d, w, _greedy_median(d, w, k))
+    return [cands[c] for c in chosen]
+
+
+def _greedy_median(d: NDArray[np.float64], w: NDArray[np.float64], k: int) -> list[int]:
+    """Greedy p-median over the dense minutes ``d`` (points × candidates), lazily evaluated."""
+    # before any site is open, every point is one minute beyond its farthest candidate
+    cur = np.full(len(w), float(d.max(initial=0.0)) + 1.0)
+
+    def saving(c: int) -> float:
+        return float((w * np.maximum(cur - d[:, c], 0.0)).sum())
+
+    def open_site(c: int) -> None:
+        np.minimum(cur, d[:, c], out=cur)
+
+    return [int(c) for c in greedy(d.shape[1], k, saving, open_site).sites]
+
+
+def _vertex_substitution(
+    d: NDArray[np.float64], w: NDArray[np.float64], chosen: list[int]
+) -> list[int]:
+    """Swap sites for better ones until none improves (Teitz & Bart)."""
+    chosen = list(chosen)
+    k = len(chosen)
     improved = True
-    while improved:  # vertex substitution (Teitz & Bart)
+    while improved:
         improved = False
         cur = (w * d[:, chosen].min(axis=1)).sum()
         for pos in range(k):
@@ -340,7 +357,7 @@ def _choose_seeds(
                 chosen[pos] = c
                 cur = tot[c]
                 improved = True
-    return [cands[c] for c in chosen]
+    return chosen
 
 
 def _build_instance(

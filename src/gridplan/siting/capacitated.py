@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import time
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -22,9 +23,10 @@ from gridplan.siting.models import (
     _Inputs,
     _inputs,
     _Siting,
+    _start_minutes,
     _threshold,
 )
-from gridplan.solvers.greedy import GreedySolution, _greedy
+from gridplan.solvers.greedy import GreedySolution, greedy
 from gridplan.solvers.highs import Mip, MipResult, solve_mip
 from gridplan.solvers.mip import MipBuilder
 from gridplan.surface.grid import PopulationSurface
@@ -163,16 +165,11 @@ class _Capacitated(_Siting):
         verbose: bool,
     ) -> None:
         t0 = self._begin(method, time_limit, gap)
-        tg = time.perf_counter()
-        sites = self._greedy_sites(lazy)
+        run = self._greedy_run(lazy)
+        sites = self._in.new[run.sites]
+        # the greedy's objective is that of the best assignment to its sites
         obj, res_g = self.evaluate_sites(sites, time_limit=time_limit)
-        self.greedy = GreedySolution(
-            sites=sites,
-            gains=np.zeros(len(sites)),
-            objective=obj,
-            seconds=time.perf_counter() - tg,
-            lazy=lazy,
-        )
+        self.greedy = replace(run, sites=sites, objective=obj, seconds=time.perf_counter() - t0)
         if method == "greedy":
             self.status = "greedy" if res_g.x is not None else res_g.status
             if res_g.x is not None:
@@ -198,7 +195,8 @@ class _Capacitated(_Siting):
             self.objective = math.nan
         self.seconds = time.perf_counter() - t0
 
-    def _greedy_sites(self, lazy: bool) -> IntArray:
+    def _greedy_run(self, lazy: bool) -> GreedySolution:
+        """The greedy over the new candidates (local indices)."""
         raise NotImplementedError
 
 
@@ -295,7 +293,7 @@ class CapacitatedMCLP(_Capacitated):
         out: tuple[IntArray, IntArray, FloatArray] = self.__dict__["pairs"]
         return out
 
-    def _greedy_sites(self, lazy: bool) -> IntArray:
+    def _greedy_run(self, lazy: bool) -> GreedySolution:
         inp = self._in
         pi, pj, pd_ = self._pairs()
         order = np.lexsort((pd_, pj))
@@ -322,8 +320,7 @@ class CapacitatedMCLP(_Capacitated):
             j = new[jl]
             return float(min(self.capacity[j], resid[pi[indptr[j] : indptr[j + 1]]].sum()))
 
-        local, _, _ = _greedy(len(new), self.k, gain, lambda jl: serve(int(new[jl])), lazy=lazy)
-        return np.asarray(new[np.asarray(local, dtype=np.int64)], dtype=np.int64)
+        return greedy(len(new), self.k, gain, lambda jl: serve(int(new[jl])), lazy=lazy)
 
     def _set_coverage(self) -> None:
         base = float(self.weights[self._covered0].sum())
@@ -460,18 +457,14 @@ class CapacitatedPMedian(_Capacitated):
         out: tuple[IntArray, IntArray, FloatArray] = self.__dict__["pairs"]
         return out
 
-    def _greedy_sites(self, lazy: bool) -> IntArray:
+    def _greedy_run(self, lazy: bool) -> GreedySolution:
         inp = self._in
         pi, pj, pd_ = self._pairs()
         order = np.argsort(pj, kind="stable")
         pi, pj, pd_ = pi[order], pj[order], pd_[order]
         m = inp.cost.n_candidates
         indptr = np.searchsorted(pj, np.arange(m + 1)).astype(np.int64)
-        finite = self._b[np.isfinite(self._b)]
-        big = max(
-            float(pd_.max()) if len(pd_) else 0.0, float(finite.max()) if len(finite) else 0.0
-        )
-        cur = np.where(np.isfinite(self._b), self._b, big + 1.0)
+        cur = _start_minutes(self._b, float(pd_.max()) if len(pd_) else 0.0)
         w = self.weights
 
         def open_(j: int) -> None:
@@ -492,8 +485,7 @@ class CapacitatedPMedian(_Capacitated):
             take = np.clip(self.capacity[j] - before, 0.0, amount)
             return float((take * save[o]).sum())
 
-        local, _, _ = _greedy(len(new), self.k, gain, lambda jl: open_(int(new[jl])), lazy=lazy)
-        return np.asarray(new[np.asarray(local, dtype=np.int64)], dtype=np.int64)
+        return greedy(len(new), self.k, gain, lambda jl: open_(int(new[jl])), lazy=lazy)
 
     def solve(
         self,

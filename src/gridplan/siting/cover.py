@@ -21,7 +21,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from gridplan._types import FloatArray, IntArray
 from gridplan.siting.models import _Inputs
-from gridplan.solvers.greedy import _greedy
+from gridplan.solvers.greedy import GreedySolution, greedy
 from gridplan.solvers.mip import MipBuilder
 
 
@@ -81,8 +81,11 @@ def _cover_greedy(
     *,
     lazy: bool,
     need: float | None = None,
-) -> tuple[list[int], list[float], int]:
-    """Greedy (CELF) maximal coverage over the groups; stops early once ``need`` is met."""
+) -> GreedySolution:
+    """Greedy (CELF) maximal coverage over the groups; stops early once ``need`` is met.
+
+    Sites are local indices into the new candidates.
+    """
     unc = np.ones(len(cov.group_w), dtype=np.float64)
     w = cov.group_w
     indptr, indices = cov.a_t.indptr, cov.a_t.indices
@@ -105,7 +108,7 @@ def _cover_greedy(
             return state["covered"] >= target
 
         stop = reached
-    return _greedy(n_new, k, gain, commit, lazy=lazy, stop=stop)
+    return greedy(n_new, k, gain, commit, lazy=lazy, stop=stop)
 
 
 def covering_model(

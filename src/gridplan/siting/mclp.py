@@ -130,16 +130,8 @@ class MCLP(_Siting):
         """Greedy sites (CELF with ``lazy``), without touching the results."""
         t0 = time.perf_counter()
         kk = self.k if k is None else k
-        local, gains, evals = _cover_greedy(self._cov, len(self._in.new), kk, lazy=lazy)
-        sites = self._in.new[np.asarray(local, dtype=np.int64)]
-        return GreedySolution(
-            sites=sites,
-            gains=np.asarray(gains, dtype=np.float64),
-            objective=self.evaluate(sites),
-            seconds=time.perf_counter() - t0,
-            lazy=lazy,
-            evaluations=evals,
-        )
+        run = _cover_greedy(self._cov, len(self._in.new), kk, lazy=lazy)
+        return self._greedy_answer(run, t0, self.evaluate)
 
     def solve(
         self,

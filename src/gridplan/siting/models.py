@@ -102,7 +102,8 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import numpy as np
@@ -248,6 +249,14 @@ def _fallback(inp: _Inputs, unreachable_minutes: float | None, base: FloatArray)
     return np.minimum(base, pen)
 
 
+def _start_minutes(fallback: FloatArray, pair_max: float) -> FloatArray:
+    """Minutes each demand point starts from in a savings greedy: its fallback, or, when it
+    has none, one minute more than any time, so that reaching people comes first."""
+    finite = fallback[np.isfinite(fallback)]
+    big = max(pair_max, float(finite.max()) if len(finite) else 0.0)
+    return np.where(np.isfinite(fallback), fallback, big + 1.0)
+
+
 def _threshold(value: Any, cm_cap: float | None, problems: _Problems) -> float | None:
     t = problems.number("threshold_min", value, code="optimize.threshold")
     if t is not None and cm_cap is not None and t > cm_cap:
@@ -340,6 +349,16 @@ class _Siting:
         problems.raise_if_any()
         self.method = method
         return time.perf_counter()
+
+    def _greedy_answer(
+        self, run: GreedySolution, t0: float, objective: Callable[[IntArray], float]
+    ) -> GreedySolution:
+        """``run`` (over the new candidates) with candidate columns as sites, their
+        ``objective`` and the wall time since ``t0``."""
+        sites = self._in.new[run.sites]
+        return replace(
+            run, sites=sites, objective=objective(sites), seconds=time.perf_counter() - t0
+        )
 
     def _set_result(self, sites: IntArray) -> None:
         """Take ``sites`` as the answer and evaluate it (each model its own figures)."""

@@ -23,8 +23,9 @@ from gridplan.siting.models import (
     _Inputs,
     _inputs,
     _Siting,
+    _start_minutes,
 )
-from gridplan.solvers.greedy import GreedySolution, _greedy
+from gridplan.solvers.greedy import GreedySolution, greedy
 from gridplan.solvers.highs import Mip
 from gridplan.surface.grid import PopulationSurface
 from gridplan.travel.base import TravelTimeModel
@@ -219,13 +220,7 @@ class PMedian(_Siting):
         inp = self._in
         cm = inp.cost
         indptr, dem, mins = cm.by_candidate()
-        finite = self._b[np.isfinite(self._b)]
-        big = max(
-            float(cm.minutes.max()) if cm.n_pairs else 0.0,
-            float(finite.max()) if len(finite) else 0.0,
-        )
-        # an unreached resident saves "big + 1 − d": reaching people first, then nearer
-        cur = np.where(np.isfinite(self._b), self._b, big + 1.0)
+        cur = _start_minutes(self._b, float(cm.minutes.max()) if cm.n_pairs else 0.0)
         w = self.weights
         new = inp.new
 
@@ -239,16 +234,8 @@ class PMedian(_Siting):
             d = dem[indptr[j] : indptr[j + 1]]
             np.minimum.at(cur, d, mins[indptr[j] : indptr[j + 1]])
 
-        local, gains, evals = _greedy(len(new), kk, gain, commit, lazy=lazy)
-        sites = new[np.asarray(local, dtype=np.int64)]
-        return GreedySolution(
-            sites=sites,
-            gains=np.asarray(gains),
-            objective=self.evaluate(sites),
-            seconds=time.perf_counter() - t0,
-            lazy=lazy,
-            evaluations=evals,
-        )
+        run = greedy(len(new), kk, gain, commit, lazy=lazy)
+        return self._greedy_answer(run, t0, self.evaluate)
 
     def _mip(self) -> tuple[Mip, sp.csr_matrix]:
         """The radius formulation (see :func:`_radius_rows`): columns y then z."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import time
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
@@ -29,7 +30,6 @@ from gridplan.siting.models import (
     _Siting,
     _threshold,
 )
-from gridplan.solvers.greedy import GreedySolution
 from gridplan.surface.grid import PopulationSurface
 from gridplan.travel.base import TravelTimeModel
 
@@ -159,20 +159,13 @@ class SetCoverTarget(_Siting):
             self.seconds = time.perf_counter() - t0
             return self
         tol = 1e-9 * self.total_weight
-        local, gains, evals = _cover_greedy(
-            self._cov, n_new, n_new, lazy=lazy, need=self._need - tol
-        )
+        run = _cover_greedy(self._cov, n_new, n_new, lazy=lazy, need=self._need - tol)
+        local = run.sites.tolist()
         if polish:
             local = _drop_redundant(self._cov, n_new, local, self._need - tol)
-        sites = self._in.new[np.asarray(local, dtype=np.int64)]
-        self.greedy = GreedySolution(
-            sites=sites,
-            gains=np.asarray(gains[: len(local)]),
-            objective=float(len(sites)),
-            seconds=time.perf_counter() - t0,
-            lazy=lazy,
-            evaluations=evals,
-        )
+        kept = replace(run, sites=np.asarray(local, dtype=np.int64), gains=run.gains[: len(local)])
+        self.greedy = self._greedy_answer(kept, t0, len)
+        sites = self.greedy.sites
         if method == "greedy" or self._need <= tol:
             self._set_result(sites)
             self.status = "greedy" if method == "greedy" else "optimal"
