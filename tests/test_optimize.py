@@ -473,6 +473,26 @@ def test_greedy_method_and_swap_polish():
 # --- k-means ----------------------------------------------------------------------------
 
 
+def test_weighted_kmeans_is_reproducible_and_keeps_only_clusters_with_members():
+    from gridplan.solvers.kmeans import weighted_kmeans
+
+    rng = np.random.default_rng(5)
+    xy = rng.uniform(0, 10_000, (400, 2)) + np.array([500_000.0, 4_200_000.0])
+    w = rng.uniform(1, 50, 400)
+    a = weighted_kmeans(xy, w, 7, seed=[3, 1])
+    b = weighted_kmeans(xy, w, 7, seed=[3, 1])
+    assert np.array_equal(a.centres, b.centres) and np.array_equal(a.labels, b.labels)
+    assert a.weights.sum() == pytest.approx(w.sum()) and len(a.nonempty()) == 7
+    # a centre is the weighted mean of its members
+    for c in range(7):
+        mine = a.labels == c
+        assert np.allclose(a.centres[c], np.average(xy[mine], axis=0, weights=w[mine]))
+    same = weighted_kmeans(np.zeros((5, 2)), np.ones(5), 3).nonempty()  # points that coincide
+    assert len(same) == 1 and (same.labels == 0).all() and same.weights.tolist() == [5.0]
+    every = weighted_kmeans(xy[:4], w[:4], 9)  # more clusters than points: one each
+    assert np.array_equal(every.centres, xy[:4]) and every.labels.tolist() == [0, 1, 2, 3]
+
+
 def test_kmeans_deterministic_and_distinct():
     rng = np.random.default_rng(5)
     d_xy = np.vstack([rng.normal(c, 300, (200, 2)) for c in ((0, 0), (5000, 0), (0, 5000))])
