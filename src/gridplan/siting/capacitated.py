@@ -12,7 +12,8 @@ import pandas as pd
 from numpy.typing import ArrayLike
 
 from gridplan._types import FloatArray, IntArray
-from gridplan.siting._checks import _Problems
+from gridplan._validate import Problems
+from gridplan.siting._checks import siting_problems
 from gridplan.siting.demand import _FLOW_EPS, DEFAULT_MAX_DEMAND, Candidates, Demand
 from gridplan.siting.models import (
     DEFAULT_GAP,
@@ -38,7 +39,7 @@ if TYPE_CHECKING:
 # --- capacitated ----------------------------------------------------------------------
 
 
-def _capacities(capacity: Any, m: int, problems: _Problems) -> FloatArray:
+def _capacities(capacity: Any, m: int, problems: Problems) -> FloatArray:
     try:
         c = np.asarray(capacity, dtype=np.float64)
     except (TypeError, ValueError):
@@ -244,7 +245,7 @@ class CapacitatedMCLP(_Capacitated):
         demand: Demand | None = None,
         candidates: Candidates | None = None,
     ) -> CapacitatedMCLP:
-        problems = _Problems()
+        problems = siting_problems()
         inp = _inputs(cost_matrix, weights, k, existing, baseline_minutes, problems)
         _threshold(threshold_min, inp.cost.max_minutes if inp else None, problems)
         cap = _capacities(capacity, inp.cost.n_candidates if inp else 0, problems)
@@ -393,7 +394,7 @@ class CapacitatedPMedian(_Capacitated):
         demand: Demand | None = None,
         candidates: Candidates | None = None,
     ) -> CapacitatedPMedian:
-        problems = _Problems()
+        problems = siting_problems()
         inp = _inputs(cost_matrix, weights, k, existing, baseline_minutes, problems, max_minutes)
         cap = _capacities(capacity, inp.cost.n_candidates if inp else 0, problems)
         if unreachable_minutes is not None:

@@ -12,7 +12,8 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.spatial import cKDTree
 
 from gridplan._types import FloatArray, IntArray
-from gridplan.siting._checks import _Problems, _xy
+from gridplan._validate import Problems
+from gridplan.siting._checks import _xy, siting_problems
 from gridplan.siting.demand import Demand
 from gridplan.surface.grid import CellGrid
 from gridplan.travel.base import TravelTimeModel
@@ -71,7 +72,7 @@ class CostMatrix:
         d = np.asarray(demand, dtype=np.int64).ravel()
         c = np.asarray(candidate, dtype=np.int64).ravel()
         m = np.asarray(minutes, dtype=np.float64).ravel()
-        problems = _Problems()
+        problems = siting_problems()
         if not len(d) == len(c) == len(m):
             problems.add(
                 "optimize.shape",
@@ -115,7 +116,7 @@ class CostMatrix:
     def from_dense(cls, minutes: ArrayLike, max_minutes: float | None = None) -> CostMatrix:
         """From a dense ``(n_demand, n_candidates)`` array; ``inf`` is unreachable."""
         a = np.asarray(minutes, dtype=np.float64)
-        problems = _Problems()
+        problems = siting_problems()
         if a.ndim != 2:
             problems.add(
                 "optimize.shape",
@@ -210,7 +211,7 @@ class CostMatrix:
         return best, which
 
 
-def _check_minutes(m: FloatArray, problems: _Problems) -> None:
+def _check_minutes(m: FloatArray, problems: Problems) -> None:
     n_nan = int(np.count_nonzero(np.isnan(m)))
     n_neg = int(np.count_nonzero(m < 0))
     if n_nan:
@@ -223,14 +224,14 @@ def _check_minutes(m: FloatArray, problems: _Problems) -> None:
         problems.add("optimize.minutes_negative", f"{n_neg} travel time(s) are negative", n=n_neg)
 
 
-def _cutoff(max_minutes: float | None, problems: _Problems) -> float:
+def _cutoff(max_minutes: float | None, problems: Problems) -> float:
     if max_minutes is None:
         return math.inf
     v = problems.number("max_minutes", max_minutes, allow_inf=True, code="optimize.cutoff")
     return math.inf if v is None else v
 
 
-def _speed_m_per_min(speed: float | str, problems: _Problems) -> float | None:
+def _speed_m_per_min(speed: float | str, problems: Problems) -> float | None:
     if isinstance(speed, str):
         if speed not in MODE_SPEEDS_KMH:
             problems.add(
@@ -260,7 +261,7 @@ def cost_matrix_straight(
     without it the matrix is dense (at most :data:`MAX_DENSE_PAIRS` pairs).
     The minutes are those of :class:`~gridplan.travel.straight.StraightLineModel`.
     """
-    problems = _Problems()
+    problems = siting_problems()
     d_xy = _xy("demand_xy", demand_xy, problems)
     c_xy = _xy("cand_xy", cand_xy, problems)
     mpm = _speed_m_per_min(speed, problems)
@@ -306,7 +307,7 @@ def cost_matrix_raster(
     (mean of both cells' costs), so candidate → demand equals demand →
     candidate.  Candidates on a barrier reach only their own cell.
     """
-    problems = _Problems()
+    problems = siting_problems()
     speed = np.asarray(speed_surface, dtype=np.float64)
     if speed.shape != grid.shape:
         problems.add(
@@ -360,7 +361,7 @@ def cost_matrix_raster(
     )
 
 
-def _rc(name: str, rc: ArrayLike, grid: CellGrid, problems: _Problems) -> IntArray:
+def _rc(name: str, rc: ArrayLike, grid: CellGrid, problems: Problems) -> IntArray:
     a = np.asarray(rc)
     if a.size == 0:
         a = a.reshape(0, 2)
@@ -401,7 +402,7 @@ def cost_matrix_model(
     demand points (one Dijkstra per candidate with the cutoff); any other
     model runs ``travel_times`` once per candidate, slow for many candidates.
     """
-    problems = _Problems()
+    problems = siting_problems()
     c_xy = _xy("cand_xy", cand_xy, problems)
     problems.raise_if_any()
     if isinstance(model, StraightLineModel):

@@ -12,7 +12,7 @@ from numpy.typing import ArrayLike
 from scipy.spatial import cKDTree
 
 from gridplan._types import FloatArray, IntArray
-from gridplan.siting._checks import _Problems, _weights, _xy
+from gridplan.siting._checks import _weights, _xy, siting_problems
 from gridplan.siting.demand import DEFAULT_MAX_DEMAND, Candidates, Demand, demand_points
 from gridplan.siting.models import _sites_table
 from gridplan.solvers.kmeans import weighted_kmeans
@@ -82,7 +82,7 @@ class KMeansSiting:
         seed: int = 0,
         n_init: int = 4,
     ) -> KMeansSiting:
-        problems = _Problems()
+        problems = siting_problems()
         d = _xy("demand_xy", demand_xy, problems)
         c = _xy("candidates_xy", candidates_xy, problems)
         w = _weights(weights, len(d), problems)

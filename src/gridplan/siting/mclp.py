@@ -11,7 +11,7 @@ import pandas as pd
 from numpy.typing import ArrayLike
 
 from gridplan._types import IntArray
-from gridplan.siting._checks import _Problems
+from gridplan.siting._checks import siting_problems
 from gridplan.siting.cover import _cover, _cover_greedy, _cover_swap, cover_start, covering_model
 from gridplan.siting.demand import DEFAULT_MAX_DEMAND, Candidates, Demand
 from gridplan.siting.models import (
@@ -73,7 +73,7 @@ class MCLP(_Siting):
         sites); ``baseline_minutes``: per demand point, minutes to the nearest
         existing facility outside the matrix.
         """
-        problems = _Problems()
+        problems = siting_problems()
         inp = _inputs(cost_matrix, weights, k, existing, baseline_minutes, problems)
         _threshold(threshold_min, inp.cost.max_minutes if inp else None, problems)
         problems.raise_if_any()
@@ -202,7 +202,7 @@ def coverage_curve(
     ``gap_exact``).  :func:`sites_needed` reads off the k reaching a share;
     :class:`SetCoverTarget` answers that exactly.
     """
-    problems = _Problems()
+    problems = siting_problems()
     n_new = len(problem._in.new)
     kk = problems.integer("k_max", k_max, 0, n_new, code="optimize.k")
     problems.raise_if_any()

@@ -111,8 +111,9 @@ import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
 from gridplan._types import FloatArray, IntArray
+from gridplan._validate import Problems
 from gridplan.errors import InputError
-from gridplan.siting._checks import _Problems, _weights, _xy
+from gridplan.siting._checks import _weights, _xy, siting_problems
 from gridplan.siting.costs import CostMatrix, cost_matrix_model
 from gridplan.siting.demand import Candidates, Demand, demand_points
 from gridplan.solvers.greedy import GreedySolution
@@ -153,19 +154,16 @@ def _inputs(
     k: int | None,
     existing: ArrayLike | None,
     baseline_minutes: ArrayLike | None,
-    problems: _Problems,
+    problems: Problems,
     max_minutes: float | None = None,
 ) -> _Inputs | None:
     cm: CostMatrix | None = None
     try:
         cm = CostMatrix.coerce(cost, max_minutes)
     except InputError as err:
-        details = err.params.get("problems")
-        if err.code != "optimize.invalid" or not isinstance(details, list):
+        if err.code != "optimize.invalid":
             raise
-        for text, detail in zip(err.problems, details, strict=True):
-            params = dict(detail)
-            problems.add(params.pop("code"), text, **params)
+        problems.merge(err)  # reported with the other inputs' problems
     n = cm.n_demand if cm is not None else None
     if n is None and len(getattr(cost, "shape", ())) == 2:
         n = int(cost.shape[0])  # the matrix is unusable, but its shape is known
@@ -257,7 +255,7 @@ def _start_minutes(fallback: FloatArray, pair_max: float) -> FloatArray:
     return np.where(np.isfinite(fallback), fallback, big + 1.0)
 
 
-def _threshold(value: Any, cm_cap: float | None, problems: _Problems) -> float | None:
+def _threshold(value: Any, cm_cap: float | None, problems: Problems) -> float | None:
     t = problems.number("threshold_min", value, code="optimize.threshold")
     if t is not None and cm_cap is not None and t > cm_cap:
         problems.add(
@@ -331,7 +329,7 @@ class _Siting:
         """The chosen sites: candidate index, id, metric x/y and WGS-84 lon/lat when known."""
         return _sites_table(self.sites, self.candidates)
 
-    def _check_run(self, method: str, time_limit: float, gap: float, problems: _Problems) -> None:
+    def _check_run(self, method: str, time_limit: float, gap: float, problems: Problems) -> None:
         if method not in ("exact", "greedy"):
             problems.add(
                 "optimize.method",
@@ -344,7 +342,7 @@ class _Siting:
 
     def _begin(self, method: str, time_limit: float, gap: float) -> float:
         """Check the solve's settings (one error listing every problem); the start time."""
-        problems = _Problems()
+        problems = siting_problems()
         self._check_run(method, time_limit, gap, problems)
         problems.raise_if_any()
         self.method = method
@@ -427,7 +425,7 @@ def _from_surface_common(
     exclusions: Any,
 ) -> tuple[Demand, Candidates, CostMatrix, IntArray]:
     """Demand points, the kept candidates and the matrix (existing facilities appended)."""
-    problems = _Problems()
+    problems = siting_problems()
     if candidates.crs != surface.grid.crs:
         problems.add(
             "optimize.crs",

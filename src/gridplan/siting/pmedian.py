@@ -11,7 +11,7 @@ import scipy.sparse as sp
 from numpy.typing import ArrayLike
 
 from gridplan._types import FloatArray, IntArray
-from gridplan.siting._checks import _Problems
+from gridplan.siting._checks import siting_problems
 from gridplan.siting.cover import cover_start, covering_model
 from gridplan.siting.demand import DEFAULT_MAX_DEMAND, Candidates, Demand
 from gridplan.siting.models import (
@@ -134,7 +134,7 @@ class PMedian(_Siting):
     ) -> PMedian:
         """``max_minutes`` cuts the matrix; ``unreachable_minutes`` (default: the cutoff)
         is charged to a resident with no open candidate within it."""
-        problems = _Problems()
+        problems = siting_problems()
         inp = _inputs(cost_matrix, weights, k, existing, baseline_minutes, problems, max_minutes)
         if unreachable_minutes is not None:
             problems.number("unreachable_minutes", unreachable_minutes, code="optimize.unreachable")

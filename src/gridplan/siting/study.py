@@ -115,75 +115,59 @@ class SitingSettings:
     pmedian_cutoff_min: float = 60.0
 
 
-#: Chinese names of the settings, for the messages.
-_NAMES_ZH = {
-    "method": "方法", "level": "新站点层级", "candidates": "候选点来源", "solver": "求解方式",
-    "k": "新增站点数 k", "minutes": "覆盖时间（分钟）", "target": "目标覆盖率",
-    "capacity": "每站服务人口上限", "time_limit_s": "求解时间上限（秒）", "gap": "最优性差距",
-    "max_demand": "需求点数上限", "grid_spacing_m": "候选网格间距（米）",
-    "curve_k_max": "曲线最大 k", "pmedian_cutoff_min": "p-中位时间上限（分钟）",
-}  # fmt: skip
+#: The settings chosen from a list, and their choices.
+_CHOICES: dict[str, tuple[str, ...]] = {
+    "method": METHODS,
+    "level": tuple(LEVELS),
+    "candidates": CANDIDATE_SOURCES,
+    "solver": SOLVERS,
+}
+#: The numeric settings and their ranges (both ends allowed); ``_WHOLE`` ones are integers.
+_NUMBERS: dict[str, tuple[float, float]] = {
+    "k": (1, 500),
+    "minutes": (1, 180),
+    "target": (0.01, 1.0),
+    "capacity": (1, 1e8),
+    "time_limit_s": (0.1, 3600),
+    "gap": (0, 0.5),
+    "max_demand": (100, 200_000),
+    "grid_spacing_m": (50, 50_000),
+    "curve_k_max": (0, 200),
+    "pmedian_cutoff_min": (1, 600),
+}
+_WHOLE = frozenset({"k", "max_demand", "curve_k_max"})
 
 
-def _choice(problems: Problems, name: str, value: Any, allowed: tuple[str, ...]) -> None:
-    if value not in allowed:
-        problems.add(
-            "siting.choice",
-            f"{name} must be one of {', '.join(allowed)}, got {value!r}",
-            name=name,
-            name_zh=_NAMES_ZH.get(name, name),
-            value=str(value),
-            allowed=", ".join(allowed),
-        )
-
-
-def _range(
-    problems: Problems, name: str, value: Any, low: float, high: float, *, integer: bool = False
-) -> None:
-    ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
-    ok = ok and math.isfinite(float(value)) and low <= float(value) <= high
-    if ok and integer:
-        ok = float(value).is_integer()
-    if not ok:
-        problems.add(
-            "siting.range",
-            f"{name} must be {'a whole number' if integer else 'a number'} "
-            f"from {low:g} to {high:g}, got {value!r}",
-            name=name,
-            name_zh=_NAMES_ZH.get(name, name),
-            value=str(value),
-            low=f"{low:g}",
-            high=f"{high:g}",
-        )
+def _applies(name: str, s: SitingSettings) -> bool:
+    """Whether the setting ``name`` matters for ``s`` (k not for a target, ...)."""
+    if name == "k":
+        return s.method != "target"
+    if name == "target":
+        return s.method == "target"
+    if name == "capacity":
+        return s.capacity is not None
+    return True
 
 
 def check_settings(settings: SitingSettings) -> None:
     """Raise one ``siting.invalid`` error listing every problem of ``settings``."""
     problems = Problems("siting.invalid", "cannot run the siting study")
     s = settings
-    _choice(problems, "method", s.method, METHODS)
-    _choice(problems, "level", s.level, tuple(LEVELS))
-    _choice(problems, "candidates", s.candidates, CANDIDATE_SOURCES)
-    _choice(problems, "solver", s.solver, SOLVERS)
-    if s.method != "target":
-        _range(problems, "k", s.k, 1, 500, integer=True)
-    _range(problems, "minutes", s.minutes, 1, 180)
-    if s.method == "target":
-        _range(problems, "target", s.target, 0.01, 1.0)
-    if s.capacity is not None:
-        _range(problems, "capacity", s.capacity, 1, 1e8)
-        if s.method not in ("mclp", "pmedian"):
-            problems.add(
-                "siting.capacity_method",
-                f"a capacity applies to mclp and pmedian, not {s.method}",
-                method=str(s.method),
-            )
-    _range(problems, "time_limit_s", s.time_limit_s, 0.1, 3600)
-    _range(problems, "gap", s.gap, 0, 0.5)
-    _range(problems, "max_demand", s.max_demand, 100, 200_000, integer=True)
-    _range(problems, "grid_spacing_m", s.grid_spacing_m, 50, 50_000)
-    _range(problems, "curve_k_max", s.curve_k_max, 0, 200, integer=True)
-    _range(problems, "pmedian_cutoff_min", s.pmedian_cutoff_min, 1, 600)
+    for name, allowed in _CHOICES.items():
+        problems.choice(f"siting.{name}", name, getattr(s, name), allowed)
+    checked = {name: v for name, v in _NUMBERS.items() if _applies(name, s)}
+    for name, (low, high) in checked.items():
+        value, code = getattr(s, name), f"siting.{name}"
+        if name in _WHOLE:
+            problems.integer(name, value, int(low), int(high), code=code)
+        else:
+            problems.number(name, value, low=low, high=high, low_inclusive=True, code=code)
+    if s.capacity is not None and s.method not in ("mclp", "pmedian"):
+        problems.add(
+            "siting.capacity_method",
+            f"a capacity applies to mclp and pmedian, not {s.method}",
+            method=str(s.method),
+        )
     if s.candidates == "centres" and s.level == "primary":
         problems.add(
             "siting.centres_primary",

@@ -11,7 +11,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from gridplan._types import IntArray
-from gridplan.siting._checks import _Problems
+from gridplan.siting._checks import siting_problems
 from gridplan.siting.cover import (
     _cover,
     _cover_greedy,
@@ -77,7 +77,7 @@ class SetCoverTarget(_Siting):
         demand: Demand | None = None,
         candidates: Candidates | None = None,
     ) -> SetCoverTarget:
-        problems = _Problems()
+        problems = siting_problems()
         inp = _inputs(cost_matrix, weights, None, existing, baseline_minutes, problems)
         _threshold(threshold_min, inp.cost.max_minutes if inp else None, problems)
         problems.number("target", target, high=1.0, code="optimize.target")
