@@ -13,7 +13,7 @@ import shapely
 from numpy.typing import NDArray
 from pyproj import Transformer
 
-from gridplan.errors import InputError
+from gridplan._validate import Problems
 from gridplan.plan.townships import reference_townships
 from gridplan.plan.units import UnitSet
 from gridplan.surface.grid import PopulationSurface
@@ -27,6 +27,11 @@ _LEGAL_PARENT_RE = re.compile(r"legally in ([^)）\s]+)")
 DEFAULT_SPEED_KMH = MODE_SPEEDS_KMH["drive"]
 #: The balance slider's range in the UI (the library accepts 0 ≤ X < 1).
 TOLERANCE_SLIDER = (0.05, 0.5)
+
+
+def regions_problems() -> Problems:
+    """The collector of a grid proposal's input problems (error ``regions.invalid``)."""
+    return Problems("regions.invalid", "cannot propose grids")
 
 
 # --- hospitals and travel-time models -------------------------------------------------
@@ -126,7 +131,9 @@ class StraightLineCost:
         speed_m_per_min(self.speed_kmh)
         check_detour(self.detour)
         if self.cell_mean and self.surface is None:
-            raise InputError("cell_mean needs a population surface")
+            problems = regions_problems()
+            problems.add("regions.cell_mean", "cell_mean needs a population surface")
+            problems.raise_if_any()
 
     def unit_minutes(self, unit_set: UnitSet, hospitals: Sequence[Hospital]) -> NDArray[np.float64]:
         pts = unit_points(unit_set, self.surface)
