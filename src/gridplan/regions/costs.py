@@ -25,8 +25,6 @@ _LEGAL_PARENT_RE = re.compile(r"legally in ([^)）\s]+)")
 
 #: Default speed (km/h) of the straight-line travel-time model: driving.
 DEFAULT_SPEED_KMH = MODE_SPEEDS_KMH["drive"]
-#: The balance slider's range in the UI (the library accepts 0 ≤ X < 1).
-TOLERANCE_SLIDER = (0.05, 0.5)
 
 
 def regions_problems() -> Problems:
@@ -106,6 +104,14 @@ def unit_points(unit_set: UnitSet, surface: PopulationSurface | None = None) -> 
         out[ok, 0] = cx[ok] / wsum[ok]
         out[ok, 1] = cy[ok] / wsum[ok]
     return out
+
+
+def unit_lonlat(unit_set: UnitSet, surface: PopulationSurface | None = None) -> NDArray[np.float64]:
+    """:func:`unit_points` as WGS-84 longitude, latitude (array units × 2)."""
+    pts = unit_points(unit_set, surface)
+    back = Transformer.from_crs(unit_set.metric_crs, "EPSG:4326", always_xy=True)
+    lon, lat = back.transform(pts[:, 0], pts[:, 1])
+    return np.column_stack([np.atleast_1d(lon), np.atleast_1d(lat)]).astype(np.float64)
 
 
 @dataclass
@@ -206,9 +212,13 @@ def default_zone_anchors(unit_set: UnitSet) -> dict[str, list[str]]:
 
 
 def _fill_free_costs(
-    unit_set: UnitSet, minutes: NDArray[np.float64], anchors: Mapping[str, Sequence[str]]
+    unit_set: UnitSet,
+    minutes: NDArray[np.float64],
+    zone_anchors: Mapping[str, Sequence[str]] | None,
 ) -> NDArray[np.float64]:
-    """Rows of undrawn units with unknown minutes: the mean over their anchors' rows."""
+    """Rows of undrawn units with unknown minutes: the mean over their anchors' rows
+    (``zone_anchors``, default :func:`default_zone_anchors`)."""
+    anchors = default_zone_anchors(unit_set) if zone_anchors is None else zone_anchors
     u = unit_set.units
     out = minutes.copy()
     ids = u["unit_id"].astype(str).to_numpy()

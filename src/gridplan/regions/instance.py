@@ -11,7 +11,6 @@ import numpy as np
 import pandas as pd
 import shapely
 from numpy.typing import NDArray
-from pyproj import Transformer
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
@@ -28,9 +27,8 @@ from gridplan.regions.costs import (
     StraightLineCost,
     _fill_free_costs,
     _to_metric,
-    default_zone_anchors,
     regions_problems,
-    unit_points,
+    unit_lonlat,
 )
 from gridplan.solvers.greedy import greedy
 
@@ -349,13 +347,11 @@ def _choose_seeds(
     model: CostModel = given if given is not None else StraightLineCost()
     if isinstance(model, StraightLineCost) and model.cell_mean:
         model = replace(model, cell_mean=False)  # candidates × cells would be slow
-    pts = unit_points(unit_set, getattr(model, "surface", None))[cand_rows]
-    back = Transformer.from_crs(unit_set.metric_crs, "EPSG:4326", always_xy=True)
-    lon, lat = back.transform(pts[:, 0], pts[:, 1])
+    lonlat = unit_lonlat(unit_set, getattr(model, "surface", None))
     names = u["name"].astype(str).to_numpy()
     cands = [
-        Hospital(t("regions.seed_hospital", "zh", unit=names[r]), float(x), float(y))
-        for r, x, y in zip(cand_rows, np.atleast_1d(lon), np.atleast_1d(lat), strict=True)
+        Hospital(t("regions.seed_hospital", "zh", unit=names[r]), *map(float, lonlat[r]))
+        for r in cand_rows
     ]
     d = np.asarray(model.unit_minutes(unit_set, cands), dtype=np.float64)[cand_rows]
     d = np.where(np.isfinite(d), d, np.nanmax(np.where(np.isfinite(d), d, 0)) * 10 + 1)
@@ -428,8 +424,7 @@ def _active_minutes(
     for each drawn active unit the model gives no minutes for (at most 20 listed)."""
     u = unit_set.units
     minutes, model_name = _cost_matrix(unit_set, hospitals, cost)
-    anchors = default_zone_anchors(unit_set) if zone_anchors is None else zone_anchors
-    minutes = _fill_free_costs(unit_set, minutes, anchors)
+    minutes = _fill_free_costs(unit_set, minutes, zone_anchors)
     sub = minutes[active_rows]
     drawn = u["has_geometry"].to_numpy(dtype=bool)[active_rows]
     missing = drawn & np.isnan(sub).any(axis=1)

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
-from numpy.typing import ArrayLike
+from numpy.typing import ArrayLike, NDArray
 
 from gridplan._types import FloatArray, IntArray
 from gridplan._validate import Problems
@@ -32,9 +33,6 @@ from gridplan.solvers.highs import Mip, MipResult, solve_mip
 from gridplan.solvers.mip import MipBuilder
 from gridplan.surface.grid import PopulationSurface
 from gridplan.travel.base import TravelTimeModel
-
-if TYPE_CHECKING:
-    pass
 
 # --- capacitated ----------------------------------------------------------------------
 
@@ -67,8 +65,34 @@ class _Capacitated(_Siting):
         self.load: FloatArray = np.zeros(inputs.cost.n_candidates)
 
     # subclasses define the pairs (i, j, d), fallback per demand, objective coefficients
-    def _pairs(self) -> tuple[IntArray, IntArray, FloatArray]:
+    def _keep_pairs(self) -> NDArray[np.bool_]:
+        """Which pairs of the cost matrix are assignment variables (each model its own)."""
         raise NotImplementedError
+
+    @functools.cached_property
+    def _pair_arrays(self) -> tuple[IntArray, IntArray, FloatArray]:
+        cm = self._in.cost
+        keep = self._keep_pairs()
+        return (
+            cm.demand[keep].astype(np.int64),
+            cm.candidate[keep].astype(np.int64),
+            cm.minutes[keep],
+        )
+
+    def _pairs(self) -> tuple[IntArray, IntArray, FloatArray]:
+        """The assignment pairs: demand, candidate, minutes (computed once)."""
+        return self._pair_arrays
+
+    def _pairs_by_candidate(
+        self, nearest_first: bool
+    ) -> tuple[IntArray, IntArray, FloatArray, IntArray]:
+        """The pairs sorted by candidate (then by minutes with ``nearest_first``) and the
+        start of each candidate's run (``indptr``, one more than the candidates)."""
+        pi, pj, pd_ = self._pairs()
+        order = np.lexsort((pd_, pj)) if nearest_first else np.argsort(pj, kind="stable")
+        pi, pj, pd_ = pi[order], pj[order], pd_[order]
+        indptr = np.searchsorted(pj, np.arange(self._in.cost.n_candidates + 1)).astype(np.int64)
+        return pi, pj, pd_, indptr
 
     def _fallback_cost(self) -> FloatArray | None:
         return None
@@ -281,26 +305,14 @@ class CapacitatedMCLP(_Capacitated):
             candidates=cand,
         )
 
-    def _pairs(self) -> tuple[IntArray, IntArray, FloatArray]:
-        if "pairs" not in self.__dict__:
-            cm = self._in.cost
-            keep = (cm.minutes <= self.threshold_min) & ~self._covered0[cm.demand]
-            keep &= self.weights[cm.demand] > 0
-            self.__dict__["pairs"] = (
-                cm.demand[keep].astype(np.int64),
-                cm.candidate[keep].astype(np.int64),
-                cm.minutes[keep],
-            )
-        out: tuple[IntArray, IntArray, FloatArray] = self.__dict__["pairs"]
-        return out
+    def _keep_pairs(self) -> NDArray[np.bool_]:
+        cm = self._in.cost
+        keep = (cm.minutes <= self.threshold_min) & ~self._covered0[cm.demand]
+        return np.asarray(keep & (self.weights[cm.demand] > 0), dtype=bool)
 
     def _greedy_run(self, lazy: bool) -> GreedySolution:
         inp = self._in
-        pi, pj, pd_ = self._pairs()
-        order = np.lexsort((pd_, pj))
-        pi, pj, pd_ = pi[order], pj[order], pd_[order]
-        m = inp.cost.n_candidates
-        indptr = np.searchsorted(pj, np.arange(m + 1)).astype(np.int64)
+        pi, _, _, indptr = self._pairs_by_candidate(nearest_first=True)
         resid = self.weights.copy()
 
         def serve(j: int) -> None:
@@ -446,25 +458,13 @@ class CapacitatedPMedian(_Capacitated):
     def _fallback_cost(self) -> FloatArray | None:
         return self._b
 
-    def _pairs(self) -> tuple[IntArray, IntArray, FloatArray]:
-        if "pairs" not in self.__dict__:
-            cm = self._in.cost
-            keep = (cm.minutes < self._b[cm.demand]) & (self.weights[cm.demand] > 0)
-            self.__dict__["pairs"] = (
-                cm.demand[keep].astype(np.int64),
-                cm.candidate[keep].astype(np.int64),
-                cm.minutes[keep],
-            )
-        out: tuple[IntArray, IntArray, FloatArray] = self.__dict__["pairs"]
-        return out
+    def _keep_pairs(self) -> NDArray[np.bool_]:
+        cm = self._in.cost
+        return np.asarray((cm.minutes < self._b[cm.demand]) & (self.weights[cm.demand] > 0))
 
     def _greedy_run(self, lazy: bool) -> GreedySolution:
         inp = self._in
-        pi, pj, pd_ = self._pairs()
-        order = np.argsort(pj, kind="stable")
-        pi, pj, pd_ = pi[order], pj[order], pd_[order]
-        m = inp.cost.n_candidates
-        indptr = np.searchsorted(pj, np.arange(m + 1)).astype(np.int64)
+        pi, _, pd_, indptr = self._pairs_by_candidate(nearest_first=False)
         cur = _start_minutes(self._b, float(pd_.max()) if len(pd_) else 0.0)
         w = self.weights
 

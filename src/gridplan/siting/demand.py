@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -15,9 +15,6 @@ from pyproj import CRS, Transformer
 from gridplan._types import FloatArray, IntArray
 from gridplan.siting._checks import _xy, siting_problems
 from gridplan.surface.grid import CellGrid, PopulationSurface
-
-if TYPE_CHECKING:
-    pass
 
 #: Default number of demand points :func:`demand_points` aggregates a surface to.
 DEFAULT_MAX_DEMAND = 20_000

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -17,9 +17,6 @@ from gridplan.siting.demand import DEFAULT_MAX_DEMAND, Candidates, Demand, deman
 from gridplan.siting.models import _sites_table
 from gridplan.solvers.kmeans import weighted_kmeans
 from gridplan.surface.grid import PopulationSurface
-
-if TYPE_CHECKING:
-    pass
 
 # --- k-means ----------------------------------------------------------------------------
 

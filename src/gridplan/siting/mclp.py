@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import math
 import time
-from typing import TYPE_CHECKING, Any
+from dataclasses import replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -27,9 +28,6 @@ from gridplan.siting.models import (
 from gridplan.solvers.greedy import GreedySolution
 from gridplan.surface.grid import PopulationSurface
 from gridplan.travel.base import TravelTimeModel
-
-if TYPE_CHECKING:
-    pass
 
 
 class MCLP(_Siting):
@@ -222,7 +220,7 @@ def coverage_curve(
     if exact:
         cov, cov_gap = [], []
         for k in range(kk + 1):
-            p = MCLP(_with_k(problem._in, k), problem.threshold_min)
+            p = MCLP(replace(problem._in, k=k), problem.threshold_min)
             p.solve(time_limit=time_limit, gap=gap)
             cov.append(p.covered)
             cov_gap.append(p.gap)
@@ -237,16 +235,3 @@ def sites_needed(curve: pd.DataFrame, target: float, column: str | None = None) 
     col = column or ("coverage_exact" if "coverage_exact" in curve else "coverage_greedy")
     hit = np.flatnonzero(curve[col].to_numpy() >= target - 1e-12)
     return int(curve["k"].to_numpy()[hit[0]]) if len(hit) else None
-
-
-def _with_k(inp: _Inputs, k: int) -> _Inputs:
-    return _Inputs(
-        cost=inp.cost,
-        weights=inp.weights,
-        k=k,
-        existing=inp.existing,
-        is_existing=inp.is_existing,
-        new=inp.new,
-        base=inp.base,
-        user_base=inp.user_base,
-    )

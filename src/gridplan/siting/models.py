@@ -104,7 +104,7 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 import pandas as pd
@@ -121,9 +121,6 @@ from gridplan.solvers.highs import Mip, MipResult, solve_mip
 from gridplan.surface.grid import PopulationSurface
 from gridplan.travel.base import TravelTimeModel
 from gridplan.travel.straight import StraightLineModel
-
-if TYPE_CHECKING:
-    pass
 
 Method = Literal["exact", "greedy"]
 

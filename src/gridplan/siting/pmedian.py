@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -29,9 +29,6 @@ from gridplan.solvers.greedy import GreedySolution, greedy
 from gridplan.solvers.highs import Mip
 from gridplan.surface.grid import PopulationSurface
 from gridplan.travel.base import TravelTimeModel
-
-if TYPE_CHECKING:
-    pass
 
 
 def _radius_rows(inp: _Inputs, b: FloatArray) -> tuple[sp.csr_matrix, FloatArray, float]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -32,9 +32,6 @@ from gridplan.siting.models import (
 )
 from gridplan.surface.grid import PopulationSurface
 from gridplan.travel.base import TravelTimeModel
-
-if TYPE_CHECKING:
-    pass
 
 
 class SetCoverTarget(_Siting):
