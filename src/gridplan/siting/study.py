@@ -424,27 +424,64 @@ def _candidates(
     return cands, dict(zip(ids, candidate_list["name"].astype(str), strict=True))
 
 
-def _existing_xy(
-    facilities: pd.DataFrame, level: str, crs: str
-) -> tuple[NDArray[np.float64], pd.DataFrame]:
-    types = LEVELS[level]
-    mask = facility_mask(facilities, types)
-    return facility_xy(facilities, crs, types), facilities[mask].reset_index(drop=True)
+@dataclass
+class _Setup:
+    """What a study solves on: its settings, surface, candidates (and the names of upgrade
+    candidates), travel-time model, existing facilities of the level and exclusion areas."""
+
+    settings: SitingSettings
+    surface: PopulationSurface
+    candidates: Candidates
+    names: dict[str, str]
+    model: TravelTimeModel
+    existing_xy: NDArray[np.float64]
+    n_existing: int
+    exclusions: Any
+
+    def demand_options(self, timed: bool = True) -> dict[str, Any]:
+        """``from_surface`` options: demand aggregation, exclusions and (``timed``) travel."""
+        out: dict[str, Any] = {"max_demand": self.settings.max_demand}
+        out["exclusions"] = self.exclusions
+        if timed:
+            out.update(model=self.model, existing_xy=self.existing_xy)
+        return out
 
 
-def _build_problem(
-    s: SitingSettings,
+def _setup(
+    settings: SitingSettings,
     surface: PopulationSurface,
-    cands: Candidates,
+    facilities: pd.DataFrame,
     model: TravelTimeModel,
-    ex_xy: NDArray[np.float64],
+    candidate_list: pd.DataFrame | None,
     exclusions: Any,
-) -> Any:
-    common: dict[str, Any] = {"max_demand": s.max_demand, "exclusions": exclusions}
-    timed: dict[str, Any] = {"model": model, "existing_xy": ex_xy, **common}
+    before: TravelTimes | None,
+) -> _Setup:
+    """The study's inputs; one ``siting.invalid`` error listing every problem with them."""
+    problems = Problems("siting.invalid", "cannot run the siting study")
+    cands, names = _candidates(settings, surface, facilities, candidate_list, problems)
+    if cands is not None and len(cands) == 0:
+        problems.add(
+            "siting.no_candidates",
+            f"no candidate sites from {settings.candidates}",
+            source=settings.candidates,
+        )
+    if before is not None and before.grid != surface.grid:
+        problems.add("siting.grid", "the given travel times are not on the surface's grid")
+    problems.raise_if_any()
+    assert cands is not None
+    types = LEVELS[settings.level]
+    existing_xy = facility_xy(facilities, surface.grid.crs, types)
+    n_existing = int(facility_mask(facilities, types).sum())
+    return _Setup(settings, surface, cands, names, model, existing_xy, n_existing, exclusions)
+
+
+def _build_problem(setup: _Setup) -> Any:
+    """The location model of the settings' method (capacitated with a capacity)."""
+    s, surface, cands = setup.settings, setup.surface, setup.candidates
+    timed = setup.demand_options()
     cutoff = max(s.pmedian_cutoff_min, s.minutes)
     if s.method == "kmeans":
-        return KMeansSiting.from_surface(surface, cands, s.k, **common)
+        return KMeansSiting.from_surface(surface, cands, s.k, **setup.demand_options(False))
     if s.method == "target":
         return SetCoverTarget.from_surface(surface, cands, s.target, s.minutes, **timed)
     if s.method == "mclp" and s.capacity is not None:
@@ -465,24 +502,15 @@ def _solve(problem: Any, s: SitingSettings) -> None:
     problem.solve(method=s.solver, time_limit=s.time_limit_s, gap=s.gap)
 
 
-def _coverage_curve(
-    problem: Any,
-    s: SitingSettings,
-    surface: PopulationSurface,
-    cands: Candidates,
-    model: TravelTimeModel,
-    ex_xy: NDArray[np.float64],
-    exclusions: Any,
-) -> pd.DataFrame:
+def _coverage_curve(problem: Any, setup: _Setup) -> pd.DataFrame:
     """Greedy coverage for k = 0…K at ``minutes`` (reusing the problem's matrix when it can)."""
+    s = setup.settings
     cost = getattr(problem, "cost", None)
     if cost is not None and (cost.max_minutes is None or cost.max_minutes >= s.minutes):
         base = MCLP.from_cost_matrix(cost, problem.weights, s.minutes, 0, existing=problem.existing)
     else:
-        base = MCLP.from_surface(
-            surface, cands, 0, s.minutes, model=model, existing_xy=ex_xy,
-            max_demand=s.max_demand, exclusions=exclusions,
-        )  # fmt: skip
+        options = setup.demand_options()
+        base = MCLP.from_surface(setup.surface, setup.candidates, 0, s.minutes, **options)
     k_max = min(s.curve_k_max, len(base._in.new))
     return base.coverage_curve(k_max)
 
@@ -547,15 +575,19 @@ def _text_or_none(value: Any) -> str | None:
 
 def _sites_frame(
     problem: Any,
-    names: dict[str, str],
-    surface: PopulationSurface,
+    table: pd.DataFrame,
+    setup: _Setup,
     units: UnitSet,
     plan: GridPlan,
-    served: NDArray[np.float64],
-    newly: NDArray[np.float64],
+    before: TravelTimes,
+    after: TravelTimes,
 ) -> pd.DataFrame:
-    table = problem.sites_table().reset_index(drop=True)
+    """One row per site: candidate, name, location, unit and grid, residents served."""
+    surface = setup.surface
+    table = table.reset_index(drop=True)
     xy = table[["x", "y"]].to_numpy(float)
+    n_ex = len(setup.existing_xy)
+    served, newly = _served(surface, before, after, n_ex, len(xy), setup.settings.minutes)
     unit_ids, unit_names = _site_units(xy, surface, units)
     assignment = resolve_assignment(plan, units.units)
     grid_of = dict(zip(units.units["unit_id"], assignment, strict=True))
@@ -563,7 +595,7 @@ def _sites_frame(
         {
             "site": np.arange(len(table)),
             "candidate_id": table["id"].astype(str),
-            "name": [names.get(str(i)) for i in table["id"]],
+            "name": [setup.names.get(str(i)) for i in table["id"]],
             "lon": table["lon"].to_numpy(float),
             "lat": table["lat"].to_numpy(float),
             "x": xy[:, 0],
@@ -630,48 +662,23 @@ def run_siting(
     """
     t0 = time.perf_counter()
     check_settings(settings)
-    s = settings
-    problems = Problems("siting.invalid", "cannot run the siting study")
-    cands, names = _candidates(s, surface, facilities, candidate_list, problems)
-    if cands is not None and len(cands) == 0:
-        problems.add(
-            "siting.no_candidates",
-            f"no candidate sites from {s.candidates}",
-            source=s.candidates,
-        )
-    if before is not None and before.grid != surface.grid:
-        problems.add("siting.grid", "the given travel times are not on the surface's grid")
-    problems.raise_if_any()
-    assert cands is not None
-    ex_xy, existing = _existing_xy(facilities, s.level, surface.grid.crs)
-    problem = _build_problem(s, surface, cands, model, ex_xy, exclusions)
-    _solve(problem, s)
+    setup = _setup(settings, surface, facilities, model, candidate_list, exclusions, before)
+    problem = _build_problem(setup)
+    _solve(problem, settings)
     notes: list[str] = []
-    if s.method == "target" and not problem.feasible:
+    if settings.method == "target" and not problem.feasible:
         notes.append(problem.message("en"))
-    curve = _coverage_curve(problem, s, surface, cands, model, ex_xy, exclusions)
-    mask = surface.populated()
-    if before is None:
-        before = model.travel_times(surface.grid, mask, ex_xy)
+    curve = _coverage_curve(problem, setup)
     table = problem.sites_table()
-    site_xy = table[["x", "y"]].to_numpy(float)
-    if len(site_xy):
-        added = model.travel_times(surface.grid, mask, site_xy)
-        after = combine_times(before, added, len(ex_xy))
-    else:
-        after = before
-    served, newly = _served(surface, before, after, len(ex_xy), len(site_xy), s.minutes)
-    sites = _sites_frame(problem, names, surface, units, plan, served, newly)
-    idx_before = CoverageIndex.build(surface, before)
-    idx_after = CoverageIndex.build(surface, after)
-    kb = kpi_tables(idx_before, plan, units, s.minutes)
-    ka = kpi_tables(idx_after, plan, units, s.minutes)
+    before, after = _times_before_after(setup, table, before)
+    kb = kpi_tables(CoverageIndex.build(surface, before), plan, units, settings.minutes)
+    ka = kpi_tables(CoverageIndex.build(surface, after), plan, units, settings.minutes)
     return SitingStudy(
-        settings=s,
+        settings=settings,
         problem=problem,
-        sites=sites,
-        candidates=problem.candidates if problem.candidates is not None else cands,
-        n_existing=len(existing),
+        sites=_sites_frame(problem, table, setup, units, plan, before, after),
+        candidates=problem.candidates if problem.candidates is not None else setup.candidates,
+        n_existing=setup.n_existing,
         population=float(kb.summary["population"]),
         covered_before=float(kb.summary["covered"]),
         covered_after=float(ka.summary["covered"]),
@@ -688,6 +695,21 @@ def run_siting(
         population_source=surface.source,
         notes=notes,
     )
+
+
+def _times_before_after(
+    setup: _Setup, table: pd.DataFrame, before: TravelTimes | None
+) -> tuple[TravelTimes, TravelTimes]:
+    """Travel times to the existing facilities (unless given), and with the sites added."""
+    grid, model = setup.surface.grid, setup.model
+    mask = setup.surface.populated()
+    if before is None:
+        before = model.travel_times(grid, mask, setup.existing_xy)
+    site_xy = table[["x", "y"]].to_numpy(float)
+    if not len(site_xy):
+        return before, before
+    added = model.travel_times(grid, mask, site_xy)
+    return before, combine_times(before, added, len(setup.existing_xy))
 
 
 # --- accepting sites into the facility table --------------------------------------------
