@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -130,7 +132,41 @@ def illustrative_facilities(
         raise InputError(f"per_residents must be positive, got {per_residents!r}")
     if station_per_residents is not None and not station_per_residents > 0:
         raise InputError(f"station_per_residents must be positive, got {station_per_residents!r}")
-    grid = surface.grid
+    info = unit_set.units.set_index("unit_id")
+    rows: list[dict[str, Any]] = []
+    # per county: (residents served, x, y, county name) of the best centre's second cell
+    county_best: dict[str, tuple[float, float, float, str]] = {}
+    for u, ucells in _cells_by_unit(surface):
+        uid = surface.unit_ids[u]
+        uname, level, county, county_name = _unit_meta(info, uid)
+        urban = is_urban_unit(uname, level)
+        weights = surface.population.ravel()[ucells].astype(np.float64)
+        total = float(weights.sum())
+        n_centres = max(1, math.ceil(total / per_residents))
+        n_points = n_centres
+        if urban and station_per_residents is not None:
+            n_points = max(n_centres, math.ceil(total / station_per_residents))
+        ucells, weights = _sample(ucells, weights, n_points, [seed, u])
+        r, c = np.divmod(ucells, surface.grid.ncols)
+        xy = np.column_stack(surface.grid.centres(r, c))
+        placed = _place(xy, weights, n_centres, n_points, [seed, u])
+        unit_rows, centres = _unit_rows(uid, uname, urban, placed)
+        rows += unit_rows
+        for j in centres:
+            best = county_best.get(county)
+            if best is None or placed.served[j] > best[0]:
+                alt = placed.alt[j]
+                county_best[county] = (float(placed.served[j]), alt[0], alt[1], county_name)
+    rows += [
+        {"facility_id": f"ILL-{county}-H", "name": f"示意医院 {cname}", "type": "二级医院",
+         "x": hx, "y": hy}
+        for county, (_, hx, hy, cname) in county_best.items()
+    ]  # fmt: skip
+    return _as_table(rows, surface.grid.crs)
+
+
+def _cells_by_unit(surface: PopulationSurface) -> Iterator[tuple[int, NDArray[np.int64]]]:
+    """Each unit with populated cells, and those cells (flat indices, in raster order)."""
     pop = surface.population.ravel()
     uidx = surface.unit_index.ravel()
     cells = np.flatnonzero((pop > 0) & (uidx >= 0))
@@ -140,89 +176,107 @@ def illustrative_facilities(
     n_units = len(surface.unit_ids)
     starts = np.searchsorted(cell_unit, np.arange(n_units))
     ends = np.searchsorted(cell_unit, np.arange(n_units), side="right")
-
-    info = unit_set.units.set_index("unit_id")
-    rows: list[dict[str, Any]] = []
-    # per county: (residents served, x, y) of the best centre's neighbour cell
-    county_best: dict[str, tuple[float, float, float, str]] = {}
     for u in range(n_units):
-        if ends[u] == starts[u]:
-            continue
-        uid = surface.unit_ids[u]
-        if uid in info.index:
-            meta = info.loc[uid]
-            uname, level = str(meta["name"]), str(meta["level"])
-            county = str(meta["county_adcode"])
-            county_name = str(meta["county_name"])
-        else:
-            uname, level, county, county_name = uid, "county", uid, uid
-        ucells = cells[starts[u] : ends[u]]
-        weights = pop[ucells].astype(np.float64)
-        total = float(weights.sum())
-        urban = is_urban_unit(uname, level)
-        n_centres = max(1, math.ceil(total / per_residents))
-        n_points = n_centres
-        if urban and station_per_residents is not None:
-            n_points = max(n_centres, math.ceil(total / station_per_residents))
-        n_sample = min(MAX_KMEANS_CELLS, max(MIN_KMEANS_CELLS, KMEANS_CELLS_PER_POINT * n_points))
-        if len(ucells) > n_sample:
-            rng = np.random.default_rng([seed, u])
-            pick = np.sort(rng.choice(len(ucells), n_sample, replace=False))
-            ucells = ucells[pick]
-            weights = weights[pick]
-            weights *= total / weights.sum()
-        r, c = np.divmod(ucells, grid.ncols)
-        x, y = grid.centres(r, c)
-        xy = np.column_stack([x, y])
-        points = _kmeans(xy, weights, n_points, [seed, u])
-        first, second = _snap(xy, points.labels, points.centres)
-        pts, alt = xy[first], xy[second]
-        is_centre = np.ones(len(pts), dtype=bool)
-        served = points.weights.copy()
-        n_centres = min(n_centres, len(pts))
-        if len(pts) > n_centres:
-            groups = _kmeans(pts, points.weights, n_centres, [seed, u, 1])
-            heads, _ = _snap(pts, groups.labels, groups.centres)
-            is_centre[:] = False
-            is_centre[heads] = True
-            served = np.zeros(len(pts))
-            served[heads] = groups.weights
-        ctype = "社区卫生服务中心" if urban else "乡镇卫生院"
-        for kind, mask, ftype, label in (
-            ("C", is_centre, ctype, "示意中心"),
-            ("S", ~is_centre, "社区卫生服务站", "示意服务站"),
-        ):
-            sel = np.flatnonzero(mask)
-            sel = sel[np.lexsort((pts[sel, 0], -pts[sel, 1]))]  # north to south, west to east
-            width = 2 if kind == "C" else 3
-            for k, j in enumerate(sel, start=1):
-                rows.append(
-                    {
-                        "facility_id": f"ILL-{uid}-{kind}{k:0{width}d}",
-                        "name": f"{label} {uname}-{k:0{width}d}",
-                        "type": ftype,
-                        "x": pts[j, 0],
-                        "y": pts[j, 1],
-                    }
-                )
-                if kind == "C":
-                    best = county_best.get(county)
-                    if best is None or served[j] > best[0]:
-                        county_best[county] = (float(served[j]), alt[j, 0], alt[j, 1], county_name)
-    for county, (_, hx, hy, cname) in county_best.items():
-        rows.append(
-            {
-                "facility_id": f"ILL-{county}-H",
-                "name": f"示意医院 {cname}",
-                "type": "二级医院",
-                "x": hx,
-                "y": hy,
-            }
-        )
+        if ends[u] > starts[u]:
+            yield u, cells[starts[u] : ends[u]]
+
+
+def _unit_meta(info: pd.DataFrame, uid: str) -> tuple[str, str, str, str]:
+    """Name, level, county code and county name of a unit (the id itself when unknown)."""
+    if uid not in info.index:
+        return uid, "county", uid, uid
+    meta = info.loc[uid]
+    return (
+        str(meta["name"]),
+        str(meta["level"]),
+        str(meta["county_adcode"]),
+        str(meta["county_name"]),
+    )
+
+
+def _sample(
+    cells: NDArray[np.int64], weights: NDArray[np.float64], n_points: int, seed: list[int]
+) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+    """A seeded sample of the cells for k-means (weights scaled up to the unit's total)."""
+    n_sample = min(MAX_KMEANS_CELLS, max(MIN_KMEANS_CELLS, KMEANS_CELLS_PER_POINT * n_points))
+    if len(cells) <= n_sample:
+        return cells, weights
+    total = float(weights.sum())
+    pick = np.sort(np.random.default_rng(seed).choice(len(cells), n_sample, replace=False))
+    picked = weights[pick]
+    return cells[pick], picked * (total / picked.sum())
+
+
+@dataclass
+class _Placed:
+    """A unit's points: cell, the cell next to it, whether a centre, residents it serves."""
+
+    pts: NDArray[np.float64]
+    alt: NDArray[np.float64]
+    is_centre: NDArray[np.bool_]
+    served: NDArray[np.float64]
+
+
+def _place(
+    xy: NDArray[np.float64],
+    weights: NDArray[np.float64],
+    n_centres: int,
+    n_points: int,
+    seed: list[int],
+) -> _Placed:
+    """Points at k-means centres snapped to cells; with more points than centres, a second
+    k-means groups them and the point nearest each group's centre is the centre."""
+    points = _kmeans(xy, weights, n_points, seed)
+    first, second = _snap(xy, points.labels, points.centres)
+    pts = xy[first]
+    placed = _Placed(pts, xy[second], np.ones(len(pts), dtype=bool), points.weights.copy())
+    if len(pts) > min(n_centres, len(pts)):
+        groups = _kmeans(pts, points.weights, n_centres, [*seed, 1])
+        heads, _ = _snap(pts, groups.labels, groups.centres)
+        placed.is_centre[:] = False
+        placed.is_centre[heads] = True
+        placed.served = np.zeros(len(pts))
+        placed.served[heads] = groups.weights
+    return placed
+
+
+def _unit_rows(
+    uid: str, uname: str, urban: bool, placed: _Placed
+) -> tuple[list[dict[str, Any]], list[int]]:
+    """The unit's facility rows, numbered north to south, west to east, and its centres in
+    that order."""
+    ctype = "社区卫生服务中心" if urban else "乡镇卫生院"
+    pts = placed.pts
+    rows: list[dict[str, Any]] = []
+    centres: list[int] = []
+    for kind, mask, ftype, label in (
+        ("C", placed.is_centre, ctype, "示意中心"),
+        ("S", ~placed.is_centre, "社区卫生服务站", "示意服务站"),
+    ):
+        sel = np.flatnonzero(mask)
+        sel = sel[np.lexsort((pts[sel, 0], -pts[sel, 1]))]
+        width = 2 if kind == "C" else 3
+        for k, j in enumerate(sel, start=1):
+            rows.append(
+                {
+                    "facility_id": f"ILL-{uid}-{kind}{k:0{width}d}",
+                    "name": f"{label} {uname}-{k:0{width}d}",
+                    "type": ftype,
+                    "x": pts[j, 0],
+                    "y": pts[j, 1],
+                }
+            )
+        if kind == "C":
+            centres = [int(j) for j in sel]
+    return rows, centres
+
+
+def _as_table(rows: list[dict[str, Any]], crs: str) -> pd.DataFrame:
+    """The facility table of the rows (metric x/y to WGS-84; no beds, doctors or GPs)."""
     if not rows:
         return empty_facilities()
     df = pd.DataFrame(rows)
-    tr = Transformer.from_crs(grid.crs, "EPSG:4326", always_xy=True)
+    tr = Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
     lon, lat = tr.transform(df["x"].to_numpy(), df["y"].to_numpy())
     df["lon"] = np.round(np.asarray(lon, dtype=float), 7)
     df["lat"] = np.round(np.asarray(lat, dtype=float), 7)
