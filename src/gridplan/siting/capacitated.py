@@ -110,8 +110,7 @@ class _Capacitated(_Siting):
         w = self.weights
         n_new = len(inp.new)
         pi, pj, pd_ = self._pairs()
-        local = np.full(inp.cost.n_candidates, -1, dtype=np.int64)
-        local[inp.new] = np.arange(n_new)
+        local = inp.local()
         fb = self._fallback_cost()
         dem = np.unique(pi)
         u_dem = dem[np.isfinite(fb[dem])] if fb is not None else np.zeros(0, np.int64)

@@ -43,8 +43,7 @@ class _Cover:
 def _cover(inp: _Inputs, t: float) -> _Cover:
     cm = inp.cost
     covered0 = inp.base <= t
-    local = np.full(cm.n_candidates, -1, dtype=np.int64)
-    local[inp.new] = np.arange(len(inp.new))
+    local = inp.local()
     keep = (cm.minutes <= t) & (local[cm.candidate] >= 0) & ~covered0[cm.demand]
     d, c = cm.demand[keep].astype(np.int64), local[cm.candidate[keep]]
     # pairs are sorted by (demand, candidate): group identical candidate sets

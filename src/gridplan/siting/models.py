@@ -144,6 +144,64 @@ class _Inputs:
     base: FloatArray  # minutes to the nearest existing facility (uncapacitated)
     user_base: FloatArray  # baseline_minutes alone
 
+    def local(self) -> IntArray:
+        """Per candidate column, its index among the new candidates (-1: an existing one)."""
+        out = np.full(self.cost.n_candidates, -1, dtype=np.int64)
+        out[self.new] = np.arange(len(self.new))
+        return out
+
+
+def _existing(existing: ArrayLike | None, m: int, problems: Problems) -> IntArray:
+    """The existing facilities' columns: indices or a boolean mask over the ``m`` candidates."""
+    if existing is None:
+        return np.zeros(0, dtype=np.int64)
+    raw = np.asarray(existing)
+    if raw.dtype == bool and raw.ndim == 1 and len(raw) == m:
+        return np.flatnonzero(raw)
+    if raw.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    if raw.dtype.kind not in "iu" or raw.ndim != 1:
+        problems.add(
+            "optimize.existing",
+            "existing must be candidate indices or a boolean mask over the candidates",
+            n=int(raw.size),
+            m=m,
+        )
+        return np.zeros(0, dtype=np.int64)
+    ex = raw.astype(np.int64)
+    if ((ex < 0) | (ex >= m)).any() or len(np.unique(ex)) != len(ex):
+        problems.add(
+            "optimize.existing",
+            f"existing: indices must be distinct and in 0..{m - 1}",
+            n=int(raw.size),
+            m=m,
+        )
+    return ex
+
+
+def _baseline(baseline_minutes: ArrayLike | None, n: int, problems: Problems) -> FloatArray:
+    """Per demand point, minutes to the nearest existing facility outside the matrix."""
+    if baseline_minutes is None:
+        return np.full(n, np.inf)
+    b = np.asarray(baseline_minutes, dtype=np.float64)
+    if b.shape != (n,):
+        problems.add(
+            "optimize.baseline",
+            f"baseline_minutes has shape {b.shape}, expected ({n},)",
+            shape=tuple(b.shape),
+            expected=n,
+        )
+    elif np.any(b < 0) or np.isnan(b).any():
+        problems.add(
+            "optimize.baseline",
+            "baseline_minutes must be 0 or more (inf: no facility reachable)",
+            shape=tuple(b.shape),
+            expected=n,
+        )
+    else:
+        return b.copy()
+    return np.full(n, np.inf)
+
 
 def _inputs(
     cost: Any,
@@ -154,6 +212,7 @@ def _inputs(
     problems: Problems,
     max_minutes: float | None = None,
 ) -> _Inputs | None:
+    """The checked inputs of a location model (None after problems, all in ``problems``)."""
     cm: CostMatrix | None = None
     try:
         cm = CostMatrix.coerce(cost, max_minutes)
@@ -166,49 +225,8 @@ def _inputs(
         n = int(cost.shape[0])  # the matrix is unusable, but its shape is known
     w = _weights(weights, n, problems)
     m = cm.n_candidates if cm is not None else 0
-    ex = np.zeros(0, dtype=np.int64)
-    if existing is not None:
-        raw = np.asarray(existing)
-        if raw.dtype == bool and raw.ndim == 1 and len(raw) == m:
-            ex = np.flatnonzero(raw)
-        elif raw.size == 0:
-            ex = np.zeros(0, dtype=np.int64)
-        elif raw.dtype.kind not in "iu" or raw.ndim != 1:
-            problems.add(
-                "optimize.existing",
-                "existing must be candidate indices or a boolean mask over the candidates",
-                n=int(raw.size),
-                m=m,
-            )
-        else:
-            ex = raw.astype(np.int64)
-            bad = (ex < 0) | (ex >= m)
-            if bad.any() or len(np.unique(ex)) != len(ex):
-                problems.add(
-                    "optimize.existing",
-                    f"existing: indices must be distinct and in 0..{m - 1}",
-                    n=int(raw.size),
-                    m=m,
-                )
-    ub = np.full(len(w), np.inf)
-    if baseline_minutes is not None:
-        b = np.asarray(baseline_minutes, dtype=np.float64)
-        if b.shape != (len(w),):
-            problems.add(
-                "optimize.baseline",
-                f"baseline_minutes has shape {b.shape}, expected ({len(w)},)",
-                shape=tuple(b.shape),
-                expected=len(w),
-            )
-        elif np.any(b < 0) or np.isnan(b).any():
-            problems.add(
-                "optimize.baseline",
-                "baseline_minutes must be 0 or more (inf: no facility reachable)",
-                shape=tuple(b.shape),
-                expected=len(w),
-            )
-        else:
-            ub = b.copy()
+    ex = _existing(existing, m, problems)
+    ub = _baseline(baseline_minutes, len(w), problems)
     kk = k
     if k is not None and cm is not None:
         n_new = m - len(np.unique(ex[(ex >= 0) & (ex < m)]))

@@ -48,8 +48,7 @@ def _radius_rows(inp: _Inputs, b: FloatArray) -> tuple[sp.csr_matrix, FloatArray
     cm = inp.cost
     w = inp.weights
     n_new = len(inp.new)
-    local = np.full(cm.n_candidates, -1, dtype=np.int64)
-    local[inp.new] = np.arange(n_new)
+    local = inp.local()
     keep = (cm.minutes < b[cm.demand]) & (local[cm.candidate] >= 0) & (w[cm.demand] > 0)
     d = cm.demand[keep].astype(np.int64)
     c = local[cm.candidate[keep]]
