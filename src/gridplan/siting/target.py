@@ -5,12 +5,13 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import replace
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
 
 from gridplan._types import IntArray
+from gridplan.i18n import Lang, t
 from gridplan.siting._checks import siting_problems
 from gridplan.siting.cover import (
     _cover,
@@ -106,12 +107,10 @@ class SetCoverTarget(_Siting):
     def feasible(self) -> bool:
         return self.max_coverage >= self.target * (1 - 1e-12)
 
-    def message(self, lang: Literal["zh", "en"] = "zh") -> str:
+    def message(self, lang: Lang = "zh") -> str:
         """Why the target cannot be reached (empty when it can)."""
         if self.feasible:
             return ""
-        from gridplan.i18n import t
-
         return t(
             "optimize.target_infeasible",
             lang,
