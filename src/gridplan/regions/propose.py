@@ -166,6 +166,20 @@ def propose_grids(
         takes; default :func:`default_zone_anchors`.
     seed
         Random seed of the heuristic (results are reproducible).
+
+    Returns
+    -------
+    Proposal
+        The plan, how it was found and how good it is; ``notes`` are its
+        remarks (:meth:`Proposal.note_texts` in either language).
+
+    Raises
+    ------
+    InputError
+        ``regions.invalid``, listing every problem with the settings and the
+        hospitals (``regions.tolerance``, ``regions.method``,
+        ``regions.bad_hospital`` ...), then with the units (``regions.shared_unit``,
+        ``regions.cost_missing`` ...).
     """
     t0 = time.perf_counter()
     hosp, seeded, notes = _lead_hospitals(unit_set, hospitals, tolerance, method, cost)
