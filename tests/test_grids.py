@@ -151,9 +151,10 @@ def test_all_problems_reported_together():
     assert un.units == ["990121"]
     dup = next(p for p in problems if p.kind == "duplicate")
     assert "A" in dup.message("en") and "B" in dup.message("en")
-    # names are joined with the language's separator; the parts of a grid are numbered
-    assert dup.message("zh").endswith("A、B") and dup.message("en").endswith("A, B")
-    assert nc.message("zh").count("；") == 1 and "1: " in nc.message("en")
+    # Chinese names keep the Chinese list marks in both languages; a grid's parts are numbered
+    assert dup.message("zh").endswith("A、B") and dup.message("en").endswith("A、B")
+    assert nc.message("zh").count("；") == 1 and nc.message("en").count("；") == 1
+    assert "1: " in nc.message("en")
 
 
 def test_diagonal_neighbours_within_tolerance_count_as_touching():

@@ -257,13 +257,14 @@ def test_zero_tolerance_is_reported_infeasible_with_best_balance(roots):
     assert exact.best_tolerance == pytest.approx(best_dev, rel=1e-6)
     assert exact.balance["max_deviation"] == pytest.approx(best_dev, rel=1e-6)
     assert "未满足" in exact.plan.name["zh"] and "not met" in exact.plan.name["en"]
-    assert any("不存在" in n for n in exact.notes)
+    assert any("不存在" in n for n in exact.note_texts("zh"))
+    assert any("proven by the solver" in n for n in exact.note_texts("en"))
     _check_plan(exact, us)
 
     heur = propose_grids(us, hosp, 0.0, cost=cost, method="heuristic", zone_anchors=anchors)
     assert not heur.bounds_met and heur.best_tolerance is not None
     assert heur.best_tolerance >= best_dev - 1e-9 and not heur.best_tolerance_proven
-    assert any("启发式" in n for n in heur.notes)
+    assert any("启发式" in n for n in heur.note_texts("zh"))
 
 
 def test_zone_is_free_unit_counted_for_balance_and_placed_by_its_anchor():
@@ -327,21 +328,35 @@ def test_matrix_cost_table_and_seed_choice():
 
 def test_bad_inputs_are_reported():
     us = _toy()
+
+    def codes(e: pytest.ExceptionInfo[InputError]) -> list[str]:
+        assert e.value.code == "regions.invalid"
+        return list(e.value.params["codes"])
+
     with pytest.raises(InputError) as e:
         propose_grids(us, [_hospital(0, "A"), _hospital(0, "B")], 0.2)
-    assert e.value.code == "regions.shared_unit" and "U990100" in error_text(e.value, "zh")
+    assert codes(e) == ["regions.shared_unit"] * 2 and "U990100" in error_text(e.value, "zh")
     with pytest.raises(InputError) as e:
         propose_grids(us, [_hospital(0, "A")], 1.5)
-    assert e.value.code == "regions.tolerance"
+    assert codes(e) == ["regions.tolerance"]
     with pytest.raises(InputError) as e:
         propose_grids(us, [_hospital(0, "A"), _hospital(5, "B")], 0.2, cost=np.zeros((3, 2)))
-    assert e.value.code == "regions.cost_shape"
+    assert codes(e) == ["regions.cost_shape"]
     with pytest.raises(InputError) as e:
         propose_grids(us, [(500.0, 38.0)], 0.2)
-    assert e.value.code == "regions.bad_hospital"
+    assert codes(e) == ["regions.bad_hospital"]
     with pytest.raises(InputError) as e:
         propose_grids(us, 2, 0.2, cost=np.zeros((17, 2)))
-    assert e.value.code == "regions.seeds_need_model"
+    assert codes(e) == ["regions.seeds_need_model"]
+    # every problem of the settings in one error, each in both languages
+    with pytest.raises(InputError) as e:
+        propose_grids(us, [(500.0, 38.0), (1.0,)], -0.1, method="magic")  # type: ignore[arg-type]
+    assert codes(e) == [
+        "regions.tolerance", "regions.method", "regions.bad_hospital", "regions.hospital"
+    ]  # fmt: skip
+    zh, en = error_text(e.value, "zh"), error_text(e.value, "en")
+    assert zh.startswith("无法生成网格方案") and "must" not in zh
+    assert en.startswith("Cannot propose grids") and "须" not in en
 
 
 def test_compare_plans_on_toy_counts_moves_and_reads_locations_from_notes():
@@ -521,4 +536,5 @@ def test_hospital_outside_every_unit_goes_to_the_nearest():
     lon, lat = TO_WGS.transform(X0 - 3000, Y0 + 5000)  # 3 km west of cell 0
     prop = propose_grids(us, [Hospital("A", lon, lat), _hospital(15, "B")], 0.3)
     assert prop.root_units[0] == "990100"
-    assert any("最近的单元" in n for n in prop.notes)
+    assert any("最近的单元" in n for n in prop.note_texts("zh"))
+    assert any("nearest" in n for n in prop.note_texts("en"))

@@ -497,7 +497,7 @@ with tab_grids:
                     best=proposal.best_tolerance or float("nan"),
                 )
             )
-        for note in proposal.notes:
+        for note in proposal.note_texts(lang()):
             st.caption(note)
         cmp = compare_plans(plan, proposal.plan, units)
         summary = cmp.summary

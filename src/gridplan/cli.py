@@ -172,7 +172,7 @@ def cmd_propose_grids(args: argparse.Namespace) -> dict[str, Any]:
         "balance": {k: _num(float(v)) for k, v in proposal.balance.items()},
         "contiguous": bool(proposal.contiguous),
         "cost_model": proposal.cost_model,
-        "notes": proposal.notes,
+        "notes": proposal.note_texts(args.lang),
     }
     summary = comparison.summary
     out["comparison"] = {

@@ -80,4 +80,7 @@ MESSAGES: Catalogue = {
     "sep.enum": {"zh": "、", "en": ", "},
     "sep.comma": {"zh": "，", "en": ", "},
     "sep.clause": {"zh": "；", "en": "; "},
+    # lists of Chinese place names keep the Chinese marks in both languages (they are names)
+    "sep.names": {"zh": "、", "en": "、"},
+    "sep.name_groups": {"zh": "；", "en": "；"},
 }

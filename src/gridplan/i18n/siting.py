@@ -4,18 +4,11 @@ from gridplan.i18n.catalogue import Catalogue
 
 MESSAGES: Catalogue = {
     # --- sub-centre siting (gridplan.siting.models) ---------------------------------------
-    # "optimize.invalid" is raised; the others render its params["problems"] one by one.
+    # "optimize.invalid" is raised; the others render its params["problems"] one by one
+    # (the generic checks without a text here use the "check.*" texts of i18n.common).
     "optimize.invalid": {
         "zh": "无法建立选址问题：输入有 {n} 处问题。",
         "en": "Cannot set up the siting problem: {n} problem(s) with the inputs.",
-    },
-    "optimize.number": {
-        "zh": "{name} 须为 {low} 到 {high} 之间的数，当前为 {value}。",
-        "en": "{name} must be a number from {low} to {high}, got {value}.",
-    },
-    "optimize.integer": {
-        "zh": "{name} 须为 {low} 到 {high} 之间的整数，当前为 {value}。",
-        "en": "{name} must be a whole number from {low} to {high}, got {value}.",
     },
     "optimize.k": {
         "zh": "{name}（新增站点数）须为 {low} 到 {high} 之间的整数（不超过可选候选点数），当前为 {value}。",
@@ -89,10 +82,6 @@ MESSAGES: Catalogue = {
         "zh": "{name} 须为 (x, y) 坐标对，当前形状为 {shape}。",
         "en": "{name} must be (x, y) pairs, got shape {shape}.",
     },
-    "optimize.xy_nonfinite": {
-        "zh": "{name} 中有 {n} 个点没有有效坐标。",
-        "en": "{name}: {n} point(s) without finite coordinates.",
-    },
     "optimize.too_large": {
         "zh": "{n} 个出行对过多，无法生成完整矩阵（上限 {limit}）：请设定时间上限 max_minutes。",
         "en": "{n} pairs are too many for a full matrix (limit {limit}): give max_minutes.",
@@ -146,13 +135,62 @@ MESSAGES: Catalogue = {
         "zh": "无法进行选址分析：设置或输入有 {n} 处问题。",
         "en": "Cannot run the siting study: {n} problem(s) with the settings or inputs.",
     },
-    "siting.choice": {
-        "zh": "{name_zh}（{name}）须为以下之一：{allowed}；当前为 {value}。",
-        "en": "{name} must be one of {allowed}, got {value}.",
+    # one text per setting of SitingSettings, for the generic checks (choice, number, integer)
+    "siting.method": {
+        "zh": "方法（method）须为以下之一：{allowed}；当前为 {value}。",
+        "en": "method must be one of {allowed}, got {value}.",
     },
-    "siting.range": {
-        "zh": "{name_zh}须在 {low} 到 {high} 之间，当前为 {value}。",
-        "en": "{name} must be from {low} to {high}, got {value}.",
+    "siting.level": {
+        "zh": "新站点层级（level）须为以下之一：{allowed}；当前为 {value}。",
+        "en": "level must be one of {allowed}, got {value}.",
+    },
+    "siting.candidates": {
+        "zh": "候选点来源（candidates）须为以下之一：{allowed}；当前为 {value}。",
+        "en": "candidates must be one of {allowed}, got {value}.",
+    },
+    "siting.solver": {
+        "zh": "求解方式（solver）须为以下之一：{allowed}；当前为 {value}。",
+        "en": "solver must be one of {allowed}, got {value}.",
+    },
+    "siting.k": {
+        "zh": "新增站点数 k 须为 {low} 到 {high} 之间的整数，当前为 {value}。",
+        "en": "k must be a whole number from {low} to {high}, got {value}.",
+    },
+    "siting.minutes": {
+        "zh": "覆盖时间（分钟）须在 {low:g} 到 {high:g} 之间，当前为 {value}。",
+        "en": "minutes must be from {low:g} to {high:g}, got {value}.",
+    },
+    "siting.target": {
+        "zh": "目标覆盖率须在 {low:g} 到 {high:g} 之间，当前为 {value}。",
+        "en": "target must be from {low:g} to {high:g}, got {value}.",
+    },
+    "siting.capacity": {
+        "zh": "每站服务人口上限须在 {low:g} 到 {high:g} 之间，当前为 {value}。",
+        "en": "capacity must be from {low:g} to {high:g}, got {value}.",
+    },
+    "siting.time_limit_s": {
+        "zh": "求解时间上限（秒）须在 {low:g} 到 {high:g} 之间，当前为 {value}。",
+        "en": "time_limit_s must be from {low:g} to {high:g}, got {value}.",
+    },
+    "siting.gap": {
+        "zh": "最优性差距须在 {low:g} 到 {high:g} 之间，当前为 {value}。",
+        "en": "gap must be from {low:g} to {high:g}, got {value}.",
+    },
+    "siting.max_demand": {
+        "zh": "需求点数上限须为 {low} 到 {high} 之间的整数，当前为 {value}。",
+        "en": "max_demand must be a whole number from {low} to {high}, got {value}.",
+    },
+    "siting.grid_spacing_m": {
+        "zh": "候选网格间距（米）须在 {low:g} 到 {high:g} 之间，当前为 {value}。",
+        "en": "grid_spacing_m must be from {low:g} to {high:g}, got {value}.",
+    },
+    "siting.curve_k_max": {
+        "zh": "曲线最大 k 须为 {low} 到 {high} 之间的整数，当前为 {value}。",
+        "en": "curve_k_max must be a whole number from {low} to {high}, got {value}.",
+    },
+    "siting.pmedian_cutoff_min": {
+        "zh": "p-中位时间上限（分钟）须在 {low:g} 到 {high:g} 之间，当前为 {value}。",
+        "en": "pmedian_cutoff_min must be from {low:g} to {high:g}, got {value}.",
     },
     "siting.capacity_method": {
         "zh": "服务能力上限只适用于最大覆盖（MCLP）和 p-中位模型，不适用于 {method}。",

@@ -44,8 +44,8 @@ class Problem:
 
 
 def _joined(params: dict[str, Any], lang: Lang) -> dict[str, Any]:
-    """``params`` with lists of names joined in ``lang`` (``A、B`` / ``A, B``)."""
-    enum, clause = t("sep.enum", lang), t("sep.clause", lang)
+    """``params`` with lists of unit and grid names joined (``A、B``; groups ``1: A、B；2: C``)."""
+    enum, clause = t("sep.names", lang), t("sep.name_groups", lang)
     out = dict(params)
     for key, value in params.items():
         if isinstance(value, list) and value and isinstance(value[0], list):

@@ -10,7 +10,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
-from pyproj import Transformer
 from scipy.optimize import linear_sum_assignment
 
 from gridplan.plan.grids import GridPlan, resolve_assignment
@@ -21,8 +20,7 @@ from gridplan.regions.costs import (
     Hospital,
     StraightLineCost,
     _fill_free_costs,
-    default_zone_anchors,
-    unit_points,
+    unit_lonlat,
 )
 from gridplan.regions.instance import _balance
 
@@ -80,8 +78,7 @@ def plan_travel_minutes(
     model: CostModel = cost if cost is not None else StraightLineCost()
     u = unit_set.units
     assignment = resolve_assignment(plan, u)
-    pts = unit_points(unit_set, getattr(model, "surface", None))
-    back = Transformer.from_crs(unit_set.metric_crs, "EPSG:4326", always_xy=True)
+    lonlat = unit_lonlat(unit_set, getattr(model, "surface", None))
     pop = u["population"].fillna(0).to_numpy(dtype=float)
     drawn = u["has_geometry"].to_numpy(dtype=bool)
     hosp: list[Hospital] = []
@@ -106,11 +103,9 @@ def plan_travel_minutes(
             hosp.append(Hospital(hname, math.nan, math.nan))
             continue
         r = int(sel[np.argmax(pop[sel])])
-        lon, lat = back.transform(pts[r, 0], pts[r, 1])
-        hosp.append(Hospital(hname, float(lon), float(lat)))
+        hosp.append(Hospital(hname, float(lonlat[r, 0]), float(lonlat[r, 1])))
     minutes = np.asarray(model.unit_minutes(unit_set, hosp), dtype=np.float64)
-    anchors = default_zone_anchors(unit_set) if zone_anchors is None else zone_anchors
-    minutes = _fill_free_costs(unit_set, minutes, anchors)
+    minutes = _fill_free_costs(unit_set, minutes, zone_anchors)
     col = {g.grid_id: i for i, g in enumerate(plan.grids)}
     out = np.full(len(u), np.nan)
     for r, gid in enumerate(assignment):

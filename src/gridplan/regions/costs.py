@@ -13,7 +13,7 @@ import shapely
 from numpy.typing import NDArray
 from pyproj import Transformer
 
-from gridplan.errors import InputError
+from gridplan._validate import Problems
 from gridplan.plan.townships import reference_townships
 from gridplan.plan.units import UnitSet
 from gridplan.surface.grid import PopulationSurface
@@ -29,8 +29,11 @@ _LEGAL_PARENT_RE = re.compile(r"legally in ([^)）\s]+)")
 
 #: Default speed (km/h) of the straight-line travel-time model: driving.
 DEFAULT_SPEED_KMH = MODE_SPEEDS_KMH["drive"]
-#: The balance slider's range in the UI (the library accepts 0 ≤ X < 1).
-TOLERANCE_SLIDER = (0.05, 0.5)
+
+
+def regions_problems() -> Problems:
+    """The collector of a grid proposal's input problems (error ``regions.invalid``)."""
+    return Problems("regions.invalid", "cannot propose grids")
 
 
 # --- hospitals and travel-time models -------------------------------------------------
@@ -107,6 +110,14 @@ def unit_points(unit_set: UnitSet, surface: PopulationSurface | None = None) -> 
     return out
 
 
+def unit_lonlat(unit_set: UnitSet, surface: PopulationSurface | None = None) -> NDArray[np.float64]:
+    """:func:`unit_points` as WGS-84 longitude, latitude (array units × 2)."""
+    pts = unit_points(unit_set, surface)
+    back = Transformer.from_crs(unit_set.metric_crs, "EPSG:4326", always_xy=True)
+    lon, lat = back.transform(pts[:, 0], pts[:, 1])
+    return np.column_stack([np.atleast_1d(lon), np.atleast_1d(lat)]).astype(np.float64)
+
+
 @dataclass
 class StraightLineCost:
     """Straight line × detour at a constant speed, from each unit's point.
@@ -129,7 +140,9 @@ class StraightLineCost:
     def __post_init__(self) -> None:
         minutes_per_metre(self.speed_kmh, self.detour)  # raises traveltime.invalid
         if self.cell_mean and self.surface is None:
-            raise InputError("cell_mean needs a population surface")
+            problems = regions_problems()
+            problems.add("regions.cell_mean", "cell_mean needs a population surface")
+            problems.raise_if_any()
 
     def unit_minutes(self, unit_set: UnitSet, hospitals: Sequence[Hospital]) -> NDArray[np.float64]:
         pts = unit_points(unit_set, self.surface)
@@ -202,9 +215,13 @@ def default_zone_anchors(unit_set: UnitSet) -> dict[str, list[str]]:
 
 
 def _fill_free_costs(
-    unit_set: UnitSet, minutes: NDArray[np.float64], anchors: Mapping[str, Sequence[str]]
+    unit_set: UnitSet,
+    minutes: NDArray[np.float64],
+    zone_anchors: Mapping[str, Sequence[str]] | None,
 ) -> NDArray[np.float64]:
-    """Rows of undrawn units with unknown minutes: the mean over their anchors' rows."""
+    """Rows of undrawn units with unknown minutes: the mean over their anchors' rows
+    (``zone_anchors``, default :func:`default_zone_anchors`)."""
+    anchors = default_zone_anchors(unit_set) if zone_anchors is None else zone_anchors
     u = unit_set.units
     out = minutes.copy()
     ids = u["unit_id"].astype(str).to_numpy()

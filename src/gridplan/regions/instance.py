@@ -11,11 +11,11 @@ import numpy as np
 import pandas as pd
 import shapely
 from numpy.typing import NDArray
-from pyproj import Transformer
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from gridplan.errors import InputError
+from gridplan._validate import Problems
+from gridplan.i18n import Lang, t
 from gridplan.plan.grids import GridPlan
 from gridplan.plan.units import UnitSet
 from gridplan.plan.validate import unit_adjacency
@@ -27,14 +27,36 @@ from gridplan.regions.costs import (
     StraightLineCost,
     _fill_free_costs,
     _to_metric,
-    default_zone_anchors,
-    unit_points,
+    regions_problems,
+    unit_lonlat,
 )
+from gridplan.solvers.greedy import greedy
 
 _REL = 1e-9  # relative slack when checking population bounds
 
 
 # --- result types -------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Note:
+    """A remark on a proposal: a catalogue code and its parameters (lists are joined)."""
+
+    code: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def text(self, lang: Lang = "zh") -> str:
+        """The remark in ``lang``."""
+        sep = t("regions.separator", lang)
+        params = {
+            k: sep.join(map(str, v)) if isinstance(v, list) else v for k, v in self.params.items()
+        }
+        return t(self.code, lang, **params)
+
+
+def default_hospital_name(i: int) -> str:
+    """The name of the ``i``-th lead hospital given without one (1-based)."""
+    return t("regions.default_hospital", "zh", i=i)
+
+
 @dataclass
 class Proposal:
     """A proposed grid plan with how it was found and how good it is.
@@ -88,8 +110,12 @@ class Proposal:
     not_assessed_population: float = 0.0
     bridges: list[tuple[str, str]] = field(default_factory=list)
     cost_model: str = ""
-    notes: list[str] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
     grid_table: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    def note_texts(self, lang: Lang = "zh") -> list[str]:
+        """The remarks (seed hospitals, bridges, bounds not met...) in ``lang``."""
+        return [n.text(lang) for n in self.notes]
 
     @property
     def hospitals_by_grid(self) -> dict[str, Hospital]:
@@ -167,34 +193,43 @@ def _max_deviation(inst: _Instance, assign: NDArray[np.int64]) -> float:
 
 
 # --- instance building ---------------------------------------------------------------------
-def _normalise_hospitals(hospitals: Sequence[HospitalLike]) -> list[Hospital]:
+def _normalise_hospitals(hospitals: Sequence[HospitalLike], problems: Problems) -> list[Hospital]:
+    """The lead hospitals as :class:`Hospital`; problems for malformed ones or coordinates
+    that are not WGS-84."""
     out: list[Hospital] = []
-    problems: list[str] = []
     for i, h in enumerate(hospitals, 1):
-        if isinstance(h, Hospital):
-            hh = h
-        elif len(h) == 2:
-            hh = Hospital(f"牵头医院 {i}", float(h[0]), float(h[1]))
-        elif len(h) == 3:
-            hh = Hospital(str(h[0]), float(h[1]), float(h[2]))
-        else:
-            raise InputError(f"hospital {i}: expected (lon, lat) or (name, lon, lat), got {h!r}")
+        try:
+            if isinstance(h, Hospital):
+                hh = h
+            elif len(h) == 2:
+                hh = Hospital(default_hospital_name(i), float(h[0]), float(h[1]))
+            elif len(h) == 3:
+                hh = Hospital(str(h[0]), float(h[1]), float(h[2]))
+            else:
+                raise ValueError(h)
+        except (TypeError, ValueError):
+            problems.add(
+                "regions.hospital",
+                f"hospital {i}: expected (lon, lat) or (name, lon, lat), got {h!r}",
+                row=i,
+                value=repr(h),
+            )
+            continue
         if not (-180 <= hh.lon <= 180 and -90 <= hh.lat <= 90):
-            problems.append(f"{hh.name}: ({hh.lon}, {hh.lat})")
+            problems.add(
+                "regions.bad_hospital",
+                f"{hh.name}: ({hh.lon}, {hh.lat}) is not a WGS-84 longitude/latitude",
+                hospital=hh.name,
+                lon=hh.lon,
+                lat=hh.lat,
+            )
         out.append(hh)
-    if problems:
-        raise InputError(
-            "hospital coordinates are not WGS-84 longitude/latitude",
-            code="regions.bad_hospital",
-            params={"hospitals": "、".join(problems)},
-            problems=problems,
-        )
     return out
 
 
 def _locate(
     unit_set: UnitSet, active_rows: NDArray[np.int64], hospitals: Sequence[Hospital]
-) -> tuple[list[int], list[str]]:
+) -> tuple[list[int], list[Note]]:
     """Row of the drawn active unit holding each hospital (nearest if none holds it)."""
     u = unit_set.units
     drawn_rows = active_rows[u["has_geometry"].to_numpy(dtype=bool)[active_rows]]
@@ -203,7 +238,7 @@ def _locate(
     hx, hy = _to_metric(unit_set).transform(
         np.array([h.lon for h in hospitals]), np.array([h.lat for h in hospitals])
     )
-    notes: list[str] = []
+    notes: list[Note] = []
     out: list[int] = []
     names = u["name"].astype(str).to_numpy()
     for h, x, y in zip(hospitals, np.atleast_1d(hx), np.atleast_1d(hy), strict=True):
@@ -216,7 +251,10 @@ def _locate(
         row = int(drawn_rows[near])
         dist = float(shapely.distance(geoms[near], pt))
         notes.append(
-            f"{h.name} 不在任何单元内，归入最近的单元 {names[row]}（{dist / 1000:.1f} km）"
+            Note(
+                "regions.note.outside_unit",
+                {"hospital": h.name, "unit": names[row], "km": dist / 1000},
+            )
         )
         out.append(row)
     return out, notes
@@ -262,6 +300,7 @@ def _cost_matrix(
     hospitals: list[Hospital],
     cost: CostModel | NDArray[np.float64] | pd.DataFrame | None,
 ) -> tuple[NDArray[np.float64], str]:
+    """Minutes of every unit (rows of ``unit_set.units``) to each hospital, and the model's name."""
     n = len(unit_set.units)
     if cost is None:
         cost = StraightLineCost()
@@ -270,15 +309,15 @@ def _cost_matrix(
     if isinstance(cost, np.ndarray):
         arr = np.asarray(cost, dtype=np.float64)
         if arr.shape != (n, len(hospitals)):
-            raise InputError(
+            problems = regions_problems()
+            problems.add(
+                "regions.cost_shape",
                 f"cost matrix must have shape (units, hospitals) = {(n, len(hospitals))}, "
                 f"got {arr.shape}",
-                code="regions.cost_shape",
-                params={
-                    "expected": f"{n} × {len(hospitals)}",
-                    "got": " × ".join(map(str, arr.shape)),
-                },
+                expected=f"{n} × {len(hospitals)}",
+                got=" × ".join(map(str, arr.shape)),
             )
+            problems.raise_if_any()
         return arr.copy(), "matrix"
     return np.asarray(cost.unit_minutes(unit_set, hospitals), dtype=np.float64), cost.name
 
@@ -290,44 +329,59 @@ def _choose_seeds(
     cost: CostModel | NDArray[np.float64] | pd.DataFrame | None,
 ) -> list[Hospital]:
     """k hospital sites at unit points by a population-weighted p-median (greedy + swaps)."""
-    if isinstance(cost, np.ndarray | pd.DataFrame):
-        raise InputError(
-            "a precomputed cost matrix needs the hospitals; give their locations, not only k",
-            code="regions.seeds_need_model",
-        )
-    model: CostModel = cost if cost is not None else StraightLineCost()
-    if isinstance(model, StraightLineCost) and model.cell_mean:
-        model = replace(model, cell_mean=False)  # candidates × cells would be slow
+    problems = regions_problems()
     u = unit_set.units
     drawn = u["has_geometry"].to_numpy(dtype=bool)
     cand_rows = active_rows[drawn[active_rows]]
-    if k > len(cand_rows):
-        raise InputError(
-            f"{k} grids but only {len(cand_rows)} drawn units",
-            code="regions.k",
-            params={"k": k, "n": len(cand_rows)},
+    if isinstance(cost, np.ndarray | pd.DataFrame):
+        problems.add(
+            "regions.seeds_need_model",
+            "a precomputed cost matrix needs the hospitals; give their locations, not only k",
         )
-    pts = unit_points(unit_set, getattr(model, "surface", None))[cand_rows]
-    back = Transformer.from_crs(unit_set.metric_crs, "EPSG:4326", always_xy=True)
-    lon, lat = back.transform(pts[:, 0], pts[:, 1])
+    if k > len(cand_rows):
+        problems.add(
+            "regions.k", f"{k} grids but only {len(cand_rows)} drawn units", k=k, n=len(cand_rows)
+        )
+    problems.raise_if_any()
+    given = None if isinstance(cost, np.ndarray | pd.DataFrame) else cost
+    model: CostModel = given if given is not None else StraightLineCost()
+    if isinstance(model, StraightLineCost) and model.cell_mean:
+        model = replace(model, cell_mean=False)  # candidates × cells would be slow
+    lonlat = unit_lonlat(unit_set, getattr(model, "surface", None))
     names = u["name"].astype(str).to_numpy()
     cands = [
-        Hospital(f"待定（{names[r]}）", float(x), float(y))
-        for r, x, y in zip(cand_rows, np.atleast_1d(lon), np.atleast_1d(lat), strict=True)
+        Hospital(t("regions.seed_hospital", "zh", unit=names[r]), *map(float, lonlat[r]))
+        for r in cand_rows
     ]
     d = np.asarray(model.unit_minutes(unit_set, cands), dtype=np.float64)[cand_rows]
     d = np.where(np.isfinite(d), d, np.nanmax(np.where(np.isfinite(d), d, 0)) * 10 + 1)
     w = u["population"].fillna(0).to_numpy(dtype=float)[cand_rows]
-    chosen: list[int] = []
-    best = np.full(len(cand_rows), np.inf)
-    for _ in range(k):  # greedy add
-        tot = (w[:, None] * np.minimum(best[:, None], d)).sum(axis=0)
-        tot[chosen] = np.inf
-        c = int(np.argmin(tot))
-        chosen.append(c)
-        best = np.minimum(best, d[:, c])
+    chosen = _vertex_substitution(d, w, _greedy_median(d, w, k))
+    return [cands[c] for c in chosen]
+
+
+def _greedy_median(d: NDArray[np.float64], w: NDArray[np.float64], k: int) -> list[int]:
+    """Greedy p-median over the dense minutes ``d`` (points × candidates), lazily evaluated."""
+    # before any site is open, every point is one minute beyond its farthest candidate
+    cur = np.full(len(w), float(d.max(initial=0.0)) + 1.0)
+
+    def saving(c: int) -> float:
+        return float((w * np.maximum(cur - d[:, c], 0.0)).sum())
+
+    def open_site(c: int) -> None:
+        np.minimum(cur, d[:, c], out=cur)
+
+    return [int(c) for c in greedy(d.shape[1], k, saving, open_site).sites]
+
+
+def _vertex_substitution(
+    d: NDArray[np.float64], w: NDArray[np.float64], chosen: list[int]
+) -> list[int]:
+    """Swap sites for better ones until none improves (Teitz & Bart)."""
+    chosen = list(chosen)
+    k = len(chosen)
     improved = True
-    while improved:  # vertex substitution (Teitz & Bart)
+    while improved:
         improved = False
         cur = (w * d[:, chosen].min(axis=1)).sum()
         for pos in range(k):
@@ -340,7 +394,77 @@ def _choose_seeds(
                 chosen[pos] = c
                 cur = tot[c]
                 improved = True
-    return [cands[c] for c in chosen]
+    return chosen
+
+
+def _check_roots(unit_set: UnitSet, hospitals: list[Hospital], root_rows: list[int]) -> None:
+    """One lead hospital per unit: a ``regions.shared_unit`` problem for each that shares."""
+    problems = regions_problems()
+    names = unit_set.units["name"].astype(str).to_numpy()
+    shared = pd.Series(root_rows).duplicated(keep=False).to_numpy()
+    for h, r, dup in zip(hospitals, root_rows, shared, strict=True):
+        if dup:
+            problems.add(
+                "regions.shared_unit",
+                f"{h.name} → {names[r]}: two lead hospitals lie in the same unit",
+                hospital=h.name,
+                unit=names[r],
+            )
+    problems.raise_if_any()
+
+
+def _active_minutes(
+    unit_set: UnitSet,
+    hospitals: list[Hospital],
+    active_rows: NDArray[np.int64],
+    cost: CostModel | NDArray[np.float64] | pd.DataFrame | None,
+    zone_anchors: Mapping[str, Sequence[str]] | None,
+) -> tuple[NDArray[np.float64], NDArray[np.float64], str]:
+    """Minutes of all units (free units from their anchors) and of the active ones; a problem
+    for each drawn active unit the model gives no minutes for (at most 20 listed)."""
+    u = unit_set.units
+    minutes, model_name = _cost_matrix(unit_set, hospitals, cost)
+    minutes = _fill_free_costs(unit_set, minutes, zone_anchors)
+    sub = minutes[active_rows]
+    drawn = u["has_geometry"].to_numpy(dtype=bool)[active_rows]
+    missing = drawn & np.isnan(sub).any(axis=1)
+    problems = regions_problems()
+    for name in u["name"].astype(str).to_numpy()[active_rows[missing]][:20]:
+        problems.add(
+            "regions.cost_missing", f"the travel-time model gives no minutes for {name}", unit=name
+        )
+    problems.raise_if_any()
+    return minutes, sub, model_name
+
+
+def _penalised(sub: NDArray[np.float64], notes: list[Note]) -> NDArray[np.float64]:
+    """Unknown minutes (a free unit without anchors) cost nothing; unreachable: a penalty."""
+    finite = sub[np.isfinite(sub)]
+    penalty = (float(finite.max()) if finite.size else 1.0) * 10 + 600.0
+    if np.isinf(sub).any():
+        notes.append(Note("regions.note.unreachable", {"penalty": penalty}))
+    return np.where(np.isnan(sub), 0.0, np.where(np.isinf(sub), penalty, sub))
+
+
+def _graph(
+    unit_set: UnitSet,
+    active_rows: NDArray[np.int64],
+    drawn: NDArray[np.bool_],
+    roots: list[int],
+) -> tuple[NDArray[np.int64], list[list[int]], list[tuple[int, int]]]:
+    """Edges between active units (bridges to islands included), neighbour lists, bridges."""
+    pos = np.full(len(unit_set.units), -1, dtype=np.int64)
+    pos[active_rows] = np.arange(len(active_rows))
+    ia, ib = unit_adjacency(unit_set)
+    keep = (pos[ia] >= 0) & (pos[ib] >= 0)
+    edges = [(int(pos[a]), int(pos[b])) for a, b in zip(ia[keep], ib[keep], strict=True)]
+    bridges = _bridges(unit_set, active_rows, drawn, edges, roots)
+    all_edges = np.array(edges + bridges, dtype=np.int64).reshape(-1, 2)
+    nbrs: list[list[int]] = [[] for _ in range(len(active_rows))]
+    for a, b in all_edges:
+        nbrs[int(a)].append(int(b))
+        nbrs[int(b)].append(int(a))
+    return all_edges, nbrs, bridges
 
 
 def _build_instance(
@@ -349,82 +473,42 @@ def _build_instance(
     tolerance: float,
     cost: CostModel | NDArray[np.float64] | pd.DataFrame | None,
     zone_anchors: Mapping[str, Sequence[str]] | None,
-) -> tuple[_Instance, NDArray[np.float64], list[str], list[tuple[int, int]], str]:
+) -> tuple[_Instance, list[Note], list[tuple[int, int]], str]:
+    """The instance of the active units (inside the prefecture), its notes, bridges, model."""
     u = unit_set.units
-    k = len(hospitals)
     active_rows = np.flatnonzero(u["inside_prefecture"].to_numpy(dtype=bool)).astype(np.int64)
-    notes: list[str] = []
-    root_rows, loc_notes = _locate(unit_set, active_rows, hospitals)
-    notes += loc_notes
-    dup = pd.Series(root_rows).duplicated(keep=False)
-    if dup.any():
-        names = u["name"].astype(str).to_numpy()
-        shared = sorted({names[r] for r, d in zip(root_rows, dup, strict=True) if d})
-        raise InputError(
-            "two lead hospitals lie in the same unit; each grid needs its own unit",
-            code="regions.shared_unit",
-            params={"units": "、".join(shared)},
-            problems=[
-                f"{h.name} → {names[r]}"
-                for h, r, d in zip(hospitals, root_rows, dup, strict=True)
-                if d
-            ],
-        )
-    minutes, model_name = _cost_matrix(unit_set, hospitals, cost)
-    anchors = default_zone_anchors(unit_set) if zone_anchors is None else zone_anchors
-    minutes = _fill_free_costs(unit_set, minutes, anchors)
-    pos = np.full(len(u), -1, dtype=np.int64)
-    pos[active_rows] = np.arange(len(active_rows))
-    drawn = u["has_geometry"].to_numpy(dtype=bool)[active_rows]
-    sub = minutes[active_rows]
-    missing = drawn & np.isnan(sub).any(axis=1)
-    if missing.any():
-        names_missing = list(u["name"].astype(str).to_numpy()[active_rows[missing]][:20])
-        raise InputError(
-            "the travel-time model gives no minutes for some drawn units",
-            code="regions.cost_missing",
-            params={"n": int(missing.sum()), "units": "、".join(names_missing)},
-            problems=names_missing,
-        )
+    root_rows, notes = _locate(unit_set, active_rows, hospitals)
+    _check_roots(unit_set, hospitals, root_rows)
+    _, sub, model_name = _active_minutes(unit_set, hospitals, active_rows, cost, zone_anchors)
+    names = u["name"].astype(str).to_numpy()[active_rows]
     pop_raw = u["population"].to_numpy(dtype=float)[active_rows]
     if np.isnan(pop_raw).any():
-        nan_names = u["name"].astype(str).to_numpy()[active_rows[np.isnan(pop_raw)]]
-        notes.append("以下单元没有人口数，按 0 计：" + "、".join(nan_names[:20]))
+        notes.append(
+            Note("regions.note.no_population", {"units": list(names[np.isnan(pop_raw)][:20])})
+        )
     pop = np.nan_to_num(pop_raw, nan=0.0)
     assessed = np.asarray(np.isfinite(sub).all(axis=1), dtype=bool)
-    # unknown minutes (a free unit without anchors) cost nothing; unreachable: a penalty
-    finite = sub[np.isfinite(sub)]
-    penalty = (float(finite.max()) if finite.size else 1.0) * 10 + 600.0
-    if np.isinf(sub).any():
-        notes.append(f"部分单元到部分医院不可达，按 {penalty:.0f} 分钟惩罚计")
-    sub = np.where(np.isnan(sub), 0.0, np.where(np.isinf(sub), penalty, sub))
-    ia, ib = unit_adjacency(unit_set)
-    keep = (pos[ia] >= 0) & (pos[ib] >= 0)
-    edges = [(int(pos[a]), int(pos[b])) for a, b in zip(ia[keep], ib[keep], strict=True)]
-    roots = [int(pos[r]) for r in root_rows]
-    bridges = _bridges(unit_set, active_rows, drawn, edges, roots)
-    all_edges = np.array(edges + bridges, dtype=np.int64).reshape(-1, 2)
-    nbrs: list[list[int]] = [[] for _ in range(len(active_rows))]
-    for a, b in all_edges:
-        nbrs[int(a)].append(int(b))
-        nbrs[int(b)].append(int(a))
-    mean = float(pop.sum()) / k
+    sub = _penalised(sub, notes)
+    drawn = u["has_geometry"].to_numpy(dtype=bool)[active_rows]
+    roots = [int(np.searchsorted(active_rows, r)) for r in root_rows]
+    edges, nbrs, bridges = _graph(unit_set, active_rows, drawn, roots)
+    mean = float(pop.sum()) / len(hospitals)
     inst = _Instance(
         rows=active_rows,
         ids=list(u["unit_id"].astype(str).to_numpy()[active_rows]),
-        names=list(u["name"].astype(str).to_numpy()[active_rows]),
+        names=list(names),
         pop=pop,
         cost=sub,
         assessed=assessed,
         drawn=drawn,
         nbrs=nbrs,
-        edges=all_edges,
+        edges=edges,
         roots=roots,
         mean=mean,
         lo=mean * (1 - tolerance),
         hi=mean * (1 + tolerance),
     )
-    return inst, minutes, notes, bridges, model_name
+    return inst, notes, bridges, model_name
 
 
 def _balance(pops: NDArray[np.float64], mean: float) -> dict[str, float]:

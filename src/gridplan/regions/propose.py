@@ -82,20 +82,22 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from gridplan.errors import InputError
-from gridplan.i18n import t
+from gridplan._validate import as_float
+from gridplan.i18n import LANGS, t
 from gridplan.plan.grids import Grid, GridPlan
 from gridplan.plan.units import UnitSet
 from gridplan.plan.validate import grid_components
-from gridplan.regions.costs import CostModel, Hospital, HospitalLike
+from gridplan.regions.costs import CostModel, Hospital, HospitalLike, regions_problems
 from gridplan.regions.instance import (
     _REL,
+    Note,
     Proposal,
     _balance,
     _build_instance,
@@ -105,9 +107,11 @@ from gridplan.regions.instance import (
     _Instance,
     _max_deviation,
     _normalise_hospitals,
+    default_hospital_name,
 )
-from gridplan.regions.milp import _highs_available, _solve_milp
+from gridplan.regions.milp import _solve_milp
 from gridplan.regions.search import _Search
+from gridplan.solvers.highs import highs_available
 
 #: ``auto`` solves exactly when (drawn units × grids) is at most this.
 EXACT_MAX_PAIRS = 1500
@@ -115,6 +119,7 @@ EXACT_MAX_PAIRS = 1500
 PROPOSAL_KIND = "proposal"
 
 Method = Literal["auto", "exact", "heuristic"]
+METHODS: tuple[str, ...] = ("auto", "exact", "heuristic")
 
 
 # --- the public entry point ----------------------------------------------------------------
@@ -161,109 +166,281 @@ def propose_grids(
         takes; default :func:`default_zone_anchors`.
     seed
         Random seed of the heuristic (results are reproducible).
+
+    Returns
+    -------
+    Proposal
+        The plan, how it was found and how good it is; ``notes`` are its
+        remarks (:meth:`Proposal.note_texts` in either language).
+
+    Raises
+    ------
+    InputError
+        ``regions.invalid``, listing every problem with the settings and the
+        hospitals (``regions.tolerance``, ``regions.method``,
+        ``regions.bad_hospital`` ...), then with the units (``regions.shared_unit``,
+        ``regions.cost_missing`` ...).
     """
     t0 = time.perf_counter()
-    deadline = t0 + float(time_limit_s)
-    if not 0.0 <= float(tolerance) < 1.0:
-        raise InputError(
-            f"balance tolerance must be between 0 and 1, got {tolerance}",
-            code="regions.tolerance",
-            params={"tolerance": tolerance},
-        )
-    if method not in ("auto", "exact", "heuristic"):
-        raise InputError(f"unknown method {method!r}; use auto, exact or heuristic")
-    if method == "exact" and not _highs_available():
-        raise InputError("the exact method needs highspy", code="regions.no_solver")
-    u = unit_set.units
-    active_rows = np.flatnonzero(u["inside_prefecture"].to_numpy(dtype=bool)).astype(np.int64)
-    notes: list[str] = []
-    if isinstance(hospitals, int | np.integer):
-        k = int(hospitals)
-        if k < 1:
-            raise InputError(
-                f"need at least one grid, got {k}", code="regions.k", params={"k": k, "n": len(u)}
-            )
-        hosp = _choose_seeds(unit_set, active_rows, k, cost)
-        chosen_seeds = True
-        notes.append("牵头医院位置由 p-中位模型在单元代表点中选出（待定），请替换为实际医院。")
-    else:
-        hosp = _normalise_hospitals(hospitals)
-        chosen_seeds = False
-        if not hosp:
-            raise InputError(
-                "need at least one lead hospital", code="regions.k", params={"k": 0, "n": len(u)}
-            )
-    inst, _minutes, inst_notes, bridges, model_name = _build_instance(
+    hosp, seeded, notes = _lead_hospitals(unit_set, hospitals, tolerance, method, cost)
+    inst, inst_notes, bridges, model_name = _build_instance(
         unit_set, hosp, float(tolerance), cost, zone_anchors
     )
     notes += inst_notes
-
-    # heuristic (always: it is the fallback and the warm start)
-    share = 0.8 if method == "heuristic" else 0.2
-    h_deadline = min(deadline, time.perf_counter() + max(float(time_limit_s) * share, 0.5))
-    search = _Search(inst, seed)
-    h_assign = search.run(heuristic_rounds, h_deadline)
-    h_viol, _ = _evaluate(inst, h_assign)
-    chosen = h_assign
-    used, status, gap = "heuristic", "local_optimum", None
-    best_tol: float | None = None
-    proven = False
-    exact_ok = _highs_available() and (
-        method == "exact"
-        or (method == "auto" and int(inst.drawn.sum()) * inst.k <= EXACT_MAX_PAIRS)
-    )
-    if exact_ok:
-        warm = h_assign if h_viol <= search.eps_p else None
-        r = _solve_milp(inst, "cost", deadline - time.perf_counter(), mip_gap, warm)
-        if r.status in ("optimal", "time_limit") and r.assign is not None:
-            chosen, used, status, gap = r.assign, "exact", r.status, r.gap
-        elif r.status == "infeasible":
-            notes.append(t("regions.infeasible", "zh", tolerance=f"{tolerance:.0%}"))
-            rb = _solve_milp(inst, "balance", deadline - time.perf_counter(), mip_gap, h_assign)
-            if rb.assign is not None:
-                t_star = _max_deviation(inst, rb.assign)
-                best_tol, proven = t_star, rb.status == "optimal"
-                wide = inst.with_tolerance(t_star * (1 + 1e-7) + 1e-12)
-                r2 = _solve_milp(wide, "cost", deadline - time.perf_counter(), mip_gap, rb.assign)
-                if r2.assign is not None:
-                    chosen, status, gap = r2.assign, r2.status, r2.gap
-                else:
-                    chosen, status, gap = rb.assign, rb.status, rb.gap
-                used = "exact"
-            else:
-                notes.append("精确求解在时限内未找到最均衡方案，改用启发式结果。")
-        else:
-            notes.append("精确求解在时限内未找到可行方案，改用启发式结果。")
-    if used == "heuristic" and h_viol > search.eps_p:
-        # best balance found: polish travel time within the tolerance it achieves
-        best_tol = _max_deviation(inst, h_assign)
-        wide = inst.with_tolerance(best_tol * (1 + 1e-7) + 1e-12)
-        polish = _Search(wide, seed)
-        chosen = polish.run(
-            max(heuristic_rounds // 3, 1),
-            time.perf_counter() + max(float(time_limit_s) * 0.1, 0.2),
-            h_assign,
-        )
-        best_tol = _max_deviation(inst, chosen)
-        notes.append(t("regions.infeasible_heuristic", "zh", tolerance=f"{tolerance:.0%}"))
-    elapsed = time.perf_counter() - t0
+    budget = _Budget(float(time_limit_s), t0 + float(time_limit_s))
+    sol = _solve(inst, method, float(tolerance), budget, mip_gap, heuristic_rounds, seed, notes)
+    if bridges:
+        pairs = [f"{inst.names[a]}—{inst.names[b]}" for a, b in bridges]
+        notes.append(Note("regions.note.bridges", {"pairs": pairs}))
+    if not inst.drawn.all():
+        free = [inst.names[i] for i in np.flatnonzero(~inst.drawn)]
+        notes.append(Note("regions.note.free_units", {"units": free}))
     return _assemble(
         unit_set,
         inst,
         hosp,
-        root_names=[inst.ids[r] for r in inst.roots],
-        assign=chosen,
+        sol,
         tolerance=float(tolerance),
-        method=used,
-        status=status,
-        gap=gap,
-        elapsed=elapsed,
-        best_tol=best_tol,
-        proven=proven,
+        elapsed=time.perf_counter() - t0,
         bridges=bridges,
         model_name=model_name,
         notes=notes,
-        chosen_seeds=chosen_seeds,
+        seeded=seeded,
+    )
+
+
+def _lead_hospitals(
+    unit_set: UnitSet,
+    hospitals: int | Sequence[HospitalLike],
+    tolerance: float,
+    method: str,
+    cost: CostModel | NDArray[np.float64] | pd.DataFrame | None,
+) -> tuple[list[Hospital], bool, list[Note]]:
+    """Check the settings (one ``regions.invalid`` error listing every problem); the lead
+    hospitals, whether they were chosen here (only ``k`` given), and a note if so."""
+    problems = regions_problems()
+    tol = as_float(tolerance)
+    if tol is None or not 0.0 <= tol < 1.0:
+        problems.add(
+            "regions.tolerance",
+            f"balance tolerance must be between 0 and 1, got {tolerance}",
+            tolerance=tolerance,
+        )
+    problems.choice("regions.method", "method", method, METHODS)
+    if method == "exact" and not highs_available():
+        problems.add("regions.no_solver", "the exact method needs highspy")
+    n_units = len(unit_set.units)
+    if isinstance(hospitals, int | np.integer):
+        if hospitals < 1:
+            problems.add(
+                "regions.k", f"need at least one grid, got {hospitals}", k=int(hospitals), n=n_units
+            )
+        problems.raise_if_any()
+        active = unit_set.units["inside_prefecture"].to_numpy(dtype=bool)
+        rows = np.flatnonzero(active).astype(np.int64)
+        return (
+            _choose_seeds(unit_set, rows, int(hospitals), cost),
+            True,
+            [Note("regions.note.seeds")],
+        )
+    hosp = _normalise_hospitals(hospitals, problems)
+    if not hospitals:
+        problems.add("regions.k", "need at least one lead hospital", k=0, n=n_units)
+    problems.raise_if_any()
+    return hosp, False, []
+
+
+@dataclass
+class _Budget:
+    """The solve's time: its length (seconds) and its deadline (``perf_counter`` time)."""
+
+    seconds: float
+    deadline: float
+
+    def left(self) -> float:
+        return self.deadline - time.perf_counter()
+
+
+@dataclass
+class _Solution:
+    """The chosen plan and how it was found (see :class:`Proposal`)."""
+
+    assign: NDArray[np.int64]
+    method: str = "heuristic"
+    status: str = "local_optimum"
+    gap: float | None = None
+    best_tolerance: float | None = None
+    proven: bool = False
+
+
+def _solve(
+    inst: _Instance,
+    method: str,
+    tolerance: float,
+    budget: _Budget,
+    mip_gap: float,
+    rounds: int,
+    seed: int,
+    notes: list[Note],
+) -> _Solution:
+    """The heuristic (the fallback and the warm start), then the exact programme if it applies."""
+    share = 0.8 if method == "heuristic" else 0.2
+    h_deadline = min(budget.deadline, time.perf_counter() + max(budget.seconds * share, 0.5))
+    search = _Search(inst, seed)
+    h_assign = search.run(rounds, h_deadline)
+    h_feasible = _evaluate(inst, h_assign)[0] <= search.eps_p
+    exact_ok = highs_available() and (
+        method == "exact"
+        or (method == "auto" and int(inst.drawn.sum()) * inst.k <= EXACT_MAX_PAIRS)
+    )
+    sol = (
+        _solve_exact(inst, h_assign, h_feasible, tolerance, budget, mip_gap, notes)
+        if exact_ok
+        else None
+    )
+    if sol is not None:
+        return sol
+    if h_feasible:
+        return _Solution(h_assign)
+    return _best_balance_heuristic(inst, h_assign, tolerance, budget, rounds, seed, notes)
+
+
+def _solve_exact(
+    inst: _Instance,
+    h_assign: NDArray[np.int64],
+    h_feasible: bool,
+    tolerance: float,
+    budget: _Budget,
+    mip_gap: float,
+    notes: list[Note],
+) -> _Solution | None:
+    """The cost MILP; if the bounds are infeasible, the most balanced plan (balance MILP)
+    then its best travel time within the balance reached.  None: no plan found in time."""
+    r = _solve_milp(inst, "cost", budget.left(), mip_gap, h_assign if h_feasible else None)
+    if r.status in ("optimal", "time_limit") and r.assign is not None:
+        return _Solution(r.assign, "exact", r.status, r.gap)
+    if r.status != "infeasible":
+        notes.append(Note("regions.note.no_feasible_plan"))
+        return None
+    notes.append(Note("regions.infeasible", {"tolerance": f"{tolerance:.0%}"}))
+    rb = _solve_milp(inst, "balance", budget.left(), mip_gap, h_assign)
+    if rb.assign is None:
+        notes.append(Note("regions.note.no_balanced_plan"))
+        return None
+    t_star = _max_deviation(inst, rb.assign)
+    wide = inst.with_tolerance(t_star * (1 + 1e-7) + 1e-12)
+    r2 = _solve_milp(wide, "cost", budget.left(), mip_gap, rb.assign)
+    best = r2 if r2.assign is not None else rb
+    assert best.assign is not None
+    return _Solution(best.assign, "exact", best.status, best.gap, t_star, rb.status == "optimal")
+
+
+def _best_balance_heuristic(
+    inst: _Instance,
+    h_assign: NDArray[np.int64],
+    tolerance: float,
+    budget: _Budget,
+    rounds: int,
+    seed: int,
+    notes: list[Note],
+) -> _Solution:
+    """The heuristic's best balance, its travel time polished within the balance it reaches."""
+    wide = inst.with_tolerance(_max_deviation(inst, h_assign) * (1 + 1e-7) + 1e-12)
+    polish = _Search(wide, seed)
+    deadline = time.perf_counter() + max(budget.seconds * 0.1, 0.2)
+    chosen = polish.run(max(rounds // 3, 1), deadline, h_assign)
+    notes.append(Note("regions.infeasible_heuristic", {"tolerance": f"{tolerance:.0%}"}))
+    return _Solution(chosen, best_tolerance=_max_deviation(inst, chosen))
+
+
+def _proposed_grids(
+    inst: _Instance, hosp: list[Hospital], assign: NDArray[np.int64], seeded: bool
+) -> list[Grid]:
+    """One grid per lead hospital, named after it (numbered when it has no name of its own)."""
+    grids: list[Grid] = []
+    for g, h in enumerate(hosp):
+        numbered = seeded or h.name == default_hospital_name(g + 1)
+        name = (
+            t("regions.grid_numbered", "zh", i=g + 1)
+            if numbered
+            else t("regions.grid_of", "zh", hospital=h.name)
+        )
+        note = t("regions.grid_note", "zh", lon=h.lon, lat=h.lat, unit=inst.names[inst.roots[g]])
+        grids.append(
+            Grid(
+                grid_id=f"proposal-{g + 1}",
+                name=name,
+                lead_hospital=h.name,
+                units=[inst.ids[i] for i in np.flatnonzero(assign == g)],
+                kind=PROPOSAL_KIND,
+                note=note,
+            )
+        )
+    return grids
+
+
+def _grid_table(
+    inst: _Instance, grids: list[Grid], hosp: list[Hospital], assign: NDArray[np.int64]
+) -> pd.DataFrame:
+    """Per grid: its units, residents, deviation from the mean, mean minutes, within bounds."""
+    pops = _grid_pops(inst, assign)
+    minutes = inst.pop * inst.cost[np.arange(inst.m), assign]
+    rows = []
+    for g, grid in enumerate(grids):
+        sel = assign == g
+        sel_a = sel & inst.assessed
+        pg = float(inst.pop[sel_a].sum())
+        rows.append(
+            {
+                "grid_id": grid.grid_id,
+                "name": grid.name,
+                "lead_hospital": hosp[g].name,
+                "root_unit": inst.names[inst.roots[g]],
+                "n_units": int(sel.sum()),
+                "population": float(pops[g]),
+                "deviation": float(pops[g] / inst.mean - 1) if inst.mean > 0 else math.nan,
+                "mean_minutes": float(minutes[sel_a].sum() / pg) if pg > 0 else math.nan,
+                "within_bounds": bool(_within(inst, float(pops[g]))),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _within(inst: _Instance, pop: float) -> bool:
+    return inst.lo * (1 - _REL) <= pop <= inst.hi * (1 + _REL)
+
+
+def _proposed_plan(
+    unit_set: UnitSet,
+    grids: list[Grid],
+    sol: _Solution,
+    tolerance: float,
+    met: bool,
+    max_deviation: float,
+    model_name: str,
+    mean_minutes: float,
+    notes: list[Note],
+) -> GridPlan:
+    """The proposal as a plan: its name in both languages, its notes (in Chinese)."""
+    pref = unit_set.prefecture
+    name_code = "regions.plan_name" if met else "regions.plan_name_unmet"
+    labels = {"prefecture": pref.name, "k": len(grids), "tolerance": tolerance}
+    method = t(f"regions.method.{sol.method}", "zh")
+    outcome = {"method": method, "status": sol.status, "tolerance": tolerance}
+    plan_notes = [
+        t("regions.plan_note", "zh"),
+        t("regions.plan_method_met", "zh", **outcome)
+        if met
+        else t("regions.plan_method_unmet", "zh", best=max_deviation, **outcome),
+        t("regions.plan_travel", "zh", model=model_name, minutes=mean_minutes),
+        *(n.text("zh") for n in notes),
+    ]
+    return GridPlan(
+        plan_id=f"proposal-{pref.adcode}-k{len(grids)}",
+        name={lang: t(name_code, lang, **labels) for lang in LANGS},
+        prefecture=pref.adcode,
+        grids=grids,
+        notes=plan_notes,
     )
 
 
@@ -271,139 +448,55 @@ def _assemble(
     unit_set: UnitSet,
     inst: _Instance,
     hosp: list[Hospital],
+    sol: _Solution,
     *,
-    root_names: list[str],
-    assign: NDArray[np.int64],
     tolerance: float,
-    method: str,
-    status: str,
-    gap: float | None,
     elapsed: float,
-    best_tol: float | None,
-    proven: bool,
     bridges: list[tuple[int, int]],
     model_name: str,
-    notes: list[str],
-    chosen_seeds: bool,
+    notes: list[Note],
+    seeded: bool,
 ) -> Proposal:
+    """The :class:`Proposal` of the plan ``sol``: its grids, plan, balance and travel time."""
     u = unit_set.units
-    k = inst.k
-    pref = unit_set.prefecture
-    names = inst.names
-    gids = [f"proposal-{g + 1}" for g in range(k)]
-    grids: list[Grid] = []
-    for g, h in enumerate(hosp):
-        members = [inst.ids[i] for i in np.flatnonzero(assign == g)]
-        gname = (
-            f"方案网格 {g + 1}"
-            if chosen_seeds or h.name.startswith("牵头医院 ")
-            else f"{h.name}网格"
-        )
-        grids.append(
-            Grid(
-                grid_id=gids[g],
-                name=gname,
-                lead_hospital=h.name,
-                units=members,
-                kind=PROPOSAL_KIND,
-                note=(
-                    "GridPlan proposal（自动生成的方案）；"
-                    f"牵头医院位置 WGS-84 {h.lon:.6f}, {h.lat:.6f}"
-                    f"（位于 {names[inst.roots[g]]}）"
-                ),
-            )
-        )
+    assign = sol.assign
+    grids = _proposed_grids(inst, hosp, assign, seeded)
     assignment = pd.Series([None] * len(u), index=u.index, name="grid_id", dtype=object)
-    assignment.iloc[inst.rows] = [gids[g] for g in assign]
+    assignment.iloc[inst.rows] = [grids[g].grid_id for g in assign]
     pops = _grid_pops(inst, assign)
     bal = _balance(pops, inst.mean)
-    met = bool(((pops >= inst.lo * (1 - _REL)) & (pops <= inst.hi * (1 + _REL))).all())
-    if not met and best_tol is None:
-        best_tol = bal["max_deviation"]
+    met = all(_within(inst, float(p)) for p in pops)
     comps = grid_components(unit_set, assignment)
-    contiguous = all(len(comps.get(gid, [])) <= 1 for gid in gids)
-    w = inst.pop * inst.cost[np.arange(inst.m), assign]
-    w_ass = np.where(inst.assessed, w, 0.0)
-    obj = float(w_ass.sum())
+    minutes = np.where(inst.assessed, inst.pop * inst.cost[np.arange(inst.m), assign], 0.0)
+    obj = float(minutes.sum())
     pa = float(inst.pop[inst.assessed].sum())
-    free = [inst.ids[i] for i in np.flatnonzero(~inst.drawn)]
-    bridge_names = [(names[a], names[b]) for a, b in bridges]
-    if bridge_names:
-        notes.append(
-            "以下单元与有牵头医院的部分不相邻，经最近的单元连接（网格不连片）："
-            + "；".join(f"{a}—{b}" for a, b in bridge_names)
-        )
-    if free:
-        notes.append(
-            "无边界的功能区（"
-            + "、".join(names[i] for i in np.flatnonzero(~inst.drawn))
-            + "）不参与连片判断，按出行时间和人口均衡分配到网格。"
-        )
-    ptot = float(inst.pop.sum())
-    rows = []
-    for g in range(k):
-        sel = assign == g
-        sel_a = sel & inst.assessed
-        pg = float(inst.pop[sel_a].sum())
-        rows.append(
-            {
-                "grid_id": gids[g],
-                "name": grids[g].name,
-                "lead_hospital": hosp[g].name,
-                "root_unit": names[inst.roots[g]],
-                "n_units": int(sel.sum()),
-                "population": float(pops[g]),
-                "deviation": float(pops[g] / inst.mean - 1) if inst.mean > 0 else math.nan,
-                "mean_minutes": float(w[sel_a].sum() / pg) if pg > 0 else math.nan,
-                "within_bounds": bool(inst.lo * (1 - _REL) <= pops[g] <= inst.hi * (1 + _REL)),
-            }
-        )
-    flag = "" if met else "（未满足均衡要求）"
-    method_zh = (
-        "精确（HiGHS 混合整数规划）" if method == "exact" else "启发式（区域生长 + 局部搜索）"
+    mean_minutes = obj / pa if pa > 0 else math.nan
+    plan = _proposed_plan(
+        unit_set, grids, sol, tolerance, met, bal["max_deviation"], model_name, mean_minutes, notes
     )
-    plan = GridPlan(
-        plan_id=f"proposal-{pref.adcode}-k{k}",
-        name={
-            "zh": f"{pref.name}：{k} 个网格方案（人口均衡 ±{tolerance:.0%}）{flag}",
-            "en": f"{pref.name}: proposal of {k} grids (balance ±{tolerance:.0%})"
-            + ("" if met else " (bounds not met)"),
-        },
-        prefecture=pref.adcode,
-        grids=grids,
-        notes=[
-            "GridPlan proposal：由 gridplan.regions 自动生成的网格方案，"
-            "供编辑参考，非政策文件内容。",
-            f"方法：{method_zh}，"
-            f"状态 {status}；人口均衡要求 ±{tolerance:.0%}，"
-            + ("已满足。" if met else f"未满足，最好做到 ±{bal['max_deviation']:.1%}。"),
-            f"出行时间模型：{model_name}；"
-            f"人口加权平均出行时间 {obj / pa if pa > 0 else math.nan:.1f} 分钟。",
-            *notes,
-        ],
-    )
+    best_tol = sol.best_tolerance if sol.best_tolerance is not None else bal["max_deviation"]
     return Proposal(
         plan=plan,
         assignment=assignment,
         hospitals=list(hosp),
-        root_units=root_names,
-        method=method,
-        status=status,
+        root_units=[inst.ids[r] for r in inst.roots],
+        method=sol.method,
+        status=sol.status,
         tolerance=tolerance,
         bounds=(inst.lo, inst.hi),
         bounds_met=met,
         objective_person_minutes=obj,
-        mean_minutes=obj / pa if pa > 0 else math.nan,
+        mean_minutes=mean_minutes,
         balance=bal,
-        contiguous=contiguous,
+        contiguous=all(len(comps.get(g.grid_id, [])) <= 1 for g in grids),
         solve_seconds=elapsed,
-        gap=gap,
+        gap=sol.gap,
         best_tolerance=None if met else best_tol,
-        best_tolerance_proven=proven and not met,
-        free_units=free,
-        not_assessed_population=ptot - pa,
-        bridges=bridge_names,
+        best_tolerance_proven=sol.proven and not met,
+        free_units=[inst.ids[i] for i in np.flatnonzero(~inst.drawn)],
+        not_assessed_population=float(inst.pop.sum()) - pa,
+        bridges=[(inst.names[a], inst.names[b]) for a, b in bridges],
         cost_model=model_name,
         notes=notes,
-        grid_table=pd.DataFrame(rows),
+        grid_table=_grid_table(inst, grids, hosp, assign),
     )

@@ -71,26 +71,28 @@ class _Search:
             gp[g] += inst.pop[i]
         return a
 
-    def connected(
-        self, a: NDArray[np.int64], g: int, size: int, remove: int = -1, add: int = -1
-    ) -> bool:
-        """Whether grid g stays connected with ``remove`` taken out and ``add`` put in."""
+    def _reached(self, a: NDArray[np.int64], g: int, skip: int = -1, extra: int = -1) -> set[int]:
+        """Members of grid g (and ``extra``) reachable from its root without passing ``skip``."""
         inst = self.inst
         root = inst.roots[g]
-        if root == remove:
-            return False
-        expected = size - (remove >= 0) + (add >= 0)
         seen = {root}
         stack = [root]
         while stack:
             v = stack.pop()
             for n in inst.nbrs[v]:
-                if n in seen or n == remove:
-                    continue
-                if a[n] == g or n == add:
+                if n != skip and n not in seen and (a[n] == g or n == extra):
                     seen.add(n)
                     stack.append(n)
-        return len(seen) == expected
+        return seen
+
+    def connected(
+        self, a: NDArray[np.int64], g: int, size: int, remove: int = -1, add: int = -1
+    ) -> bool:
+        """Whether grid g stays connected with ``remove`` taken out and ``add`` put in."""
+        if self.inst.roots[g] == remove:
+            return False
+        expected = size - (remove >= 0) + (add >= 0)
+        return len(self._reached(a, g, skip=remove, extra=add)) == expected
 
     def _better(self, dv: float, dc: float) -> bool:
         if math.isinf(self.lam):
@@ -102,17 +104,8 @@ class _Search:
 
     def cut_set(self, a: NDArray[np.int64], g: int, i: int) -> NDArray[np.int64]:
         """Unit i and the members of grid g that lose their link to the root without it."""
-        inst = self.inst
-        root = inst.roots[g]
-        seen = {root}
-        stack = [root]
-        while stack:
-            v = stack.pop()
-            for n in inst.nbrs[v]:
-                if n != i and n not in seen and a[n] == g:
-                    seen.add(n)
-                    stack.append(n)
-        members = np.flatnonzero((a == g) & inst.drawn)
+        seen = self._reached(a, g, skip=i)
+        members = np.flatnonzero((a == g) & self.inst.drawn)
         if len(seen) == len(members) - 1:
             return np.array([i], dtype=np.int64)
         return np.array([v for v in members if v not in seen], dtype=np.int64)

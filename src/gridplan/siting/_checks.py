@@ -1,102 +1,26 @@
-"""Input checks of the siting models."""
+"""Input checks of the siting models, on the one collector :class:`gridplan._validate.Problems`.
+
+Every location model reports its input problems as one ``optimize.invalid``
+error (:func:`siting_problems`); the checks of this module are those the
+generic ones of :class:`~gridplan._validate.Problems` do not cover.
+"""
 
 from __future__ import annotations
-
-import math
-from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import ArrayLike
 
 from gridplan._types import FloatArray
-from gridplan.errors import InputError
-
-if TYPE_CHECKING:
-    pass
+from gridplan._validate import Problems
 
 
-# --- validation ---------------------------------------------------------------------
+def siting_problems() -> Problems:
+    """The collector of a location model's input problems (error ``optimize.invalid``)."""
+    return Problems("optimize.invalid", "cannot set up the siting problem")
 
 
-class _Problems:
-    """Collects every problem of one call, raised together as one InputError."""
-
-    def __init__(self) -> None:
-        self.items: list[tuple[str, str, dict[str, Any]]] = []
-
-    def add(self, code: str, text: str, **params: Any) -> None:
-        self.items.append((code, text, params))
-
-    def __bool__(self) -> bool:
-        return bool(self.items)
-
-    def raise_if_any(self) -> None:
-        if not self.items:
-            return
-        raise InputError(
-            f"cannot set up the siting problem ({len(self.items)} problem(s))",
-            code="optimize.invalid",
-            params={
-                "n": len(self.items),
-                "codes": [c for c, _, _ in self.items],
-                "problems": [{"code": c, **p} for c, _, p in self.items],
-            },
-            problems=[t for _, t, _ in self.items],
-        )
-
-    def number(
-        self,
-        name: str,
-        value: Any,
-        *,
-        low: float = 0.0,
-        high: float = math.inf,
-        low_inclusive: bool = False,
-        allow_inf: bool = False,
-        code: str = "optimize.number",
-    ) -> float | None:
-        """``value`` as a float in (low, high] (or [low, high]), else a problem."""
-        ok = not isinstance(value, (bool, np.bool_))
-        v = math.nan
-        if ok:
-            try:
-                v = float(value)
-            except (TypeError, ValueError):
-                ok = False
-        if ok:
-            ok = not math.isnan(v) and (allow_inf or math.isfinite(v))
-            ok = ok and (v >= low if low_inclusive else v > low) and v <= high
-        if not ok:
-            lo = "[" if low_inclusive else "("
-            self.add(
-                code,
-                f"{name} must be a number in {lo}{low:g}, {high:g}], got {value!r}",
-                name=name,
-                value=repr(value),
-                low=low,
-                high=high,
-            )
-            return None
-        return v
-
-    def integer(
-        self, name: str, value: Any, low: int, high: int, code: str = "optimize.integer"
-    ) -> int | None:
-        ok = isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
-        if not ok or not low <= int(value) <= high:
-            self.add(
-                code,
-                f"{name} must be a whole number from {low} to {high}, got {value!r}",
-                name=name,
-                value=repr(value),
-                low=low,
-                high=high,
-            )
-            return None
-        return int(value)
-
-
-def _weights(weights: ArrayLike, n: int | None, problems: _Problems) -> FloatArray:
+def _weights(weights: ArrayLike, n: int | None, problems: Problems) -> FloatArray:
+    """Demand weights: 1-D, ``n`` of them (when known), finite, not negative, not all 0."""
     try:
         w = np.asarray(weights, dtype=np.float64)
     except (TypeError, ValueError):
@@ -131,24 +55,17 @@ def _weights(weights: ArrayLike, n: int | None, problems: _Problems) -> FloatArr
     return w
 
 
-def _xy(name: str, xy: ArrayLike, problems: _Problems) -> FloatArray:
-    a = np.asarray(xy, dtype=np.float64)
-    if a.size == 0:
-        a = a.reshape(0, 2)
-    if a.ndim != 2 or a.shape[1] != 2:
-        problems.add(
-            "optimize.xy_shape",
-            f"{name} must be (x, y) pairs, got shape {a.shape}",
-            name=name,
-            shape=tuple(a.shape),
-        )
+def _xy(name: str, xy: ArrayLike, problems: Problems) -> FloatArray:
+    """``xy`` as ``(n, 2)`` points (:meth:`Problems.points`).
+
+    With a problem, the pairs as given (or none when they are not pairs of
+    numbers), so that the checks that follow still see how many there are.
+    """
+    a = problems.points(name, xy)
+    if a is not None:
+        return a
+    try:
+        raw = np.asarray(xy, dtype=np.float64)
+    except (TypeError, ValueError):
         return np.zeros((0, 2))
-    bad = int(np.count_nonzero(~np.isfinite(a).all(axis=1)))
-    if bad:
-        problems.add(
-            "optimize.xy_nonfinite",
-            f"{name}: {bad} point(s) without finite coordinates",
-            name=name,
-            n=bad,
-        )
-    return a
+    return raw if raw.ndim == 2 and raw.shape[1] == 2 else np.zeros((0, 2))

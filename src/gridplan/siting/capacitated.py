@@ -2,41 +2,42 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import time
-from typing import TYPE_CHECKING, Any
+from dataclasses import replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
-from numpy.typing import ArrayLike
+from numpy.typing import ArrayLike, NDArray
 
 from gridplan._types import FloatArray, IntArray
-from gridplan.siting._checks import _Problems
+from gridplan._validate import Problems
+from gridplan.siting._checks import siting_problems
 from gridplan.siting.demand import _FLOW_EPS, DEFAULT_MAX_DEMAND, Candidates, Demand
-from gridplan.siting.mclp import _add_row
 from gridplan.siting.models import (
     DEFAULT_GAP,
     DEFAULT_TIME_LIMIT_S,
     Method,
+    _fallback,
     _from_surface_common,
     _Inputs,
     _inputs,
     _Siting,
+    _start_minutes,
     _threshold,
 )
-from gridplan.siting.target import _fallback
-from gridplan.solvers.greedy import GreedySolution, _greedy
-from gridplan.solvers.highs import _Mip, _MipResult, _solve_mip
+from gridplan.solvers.greedy import GreedySolution, greedy
+from gridplan.solvers.highs import Mip, MipResult, solve_mip
+from gridplan.solvers.mip import MipBuilder
 from gridplan.surface.grid import PopulationSurface
 from gridplan.travel.base import TravelTimeModel
-
-if TYPE_CHECKING:
-    pass
 
 # --- capacitated ----------------------------------------------------------------------
 
 
-def _capacities(capacity: Any, m: int, problems: _Problems) -> FloatArray:
+def _capacities(capacity: Any, m: int, problems: Problems) -> FloatArray:
     try:
         c = np.asarray(capacity, dtype=np.float64)
     except (TypeError, ValueError):
@@ -64,104 +65,106 @@ class _Capacitated(_Siting):
         self.load: FloatArray = np.zeros(inputs.cost.n_candidates)
 
     # subclasses define the pairs (i, j, d), fallback per demand, objective coefficients
-    def _pairs(self) -> tuple[IntArray, IntArray, FloatArray]:
+    def _keep_pairs(self) -> NDArray[np.bool_]:
+        """Which pairs of the cost matrix are assignment variables (each model its own)."""
         raise NotImplementedError
+
+    @functools.cached_property
+    def _pair_arrays(self) -> tuple[IntArray, IntArray, FloatArray]:
+        cm = self._in.cost
+        keep = self._keep_pairs()
+        return (
+            cm.demand[keep].astype(np.int64),
+            cm.candidate[keep].astype(np.int64),
+            cm.minutes[keep],
+        )
+
+    def _pairs(self) -> tuple[IntArray, IntArray, FloatArray]:
+        """The assignment pairs: demand, candidate, minutes (computed once)."""
+        return self._pair_arrays
+
+    def _pairs_by_candidate(
+        self, nearest_first: bool
+    ) -> tuple[IntArray, IntArray, FloatArray, IntArray]:
+        """The pairs sorted by candidate (then by minutes with ``nearest_first``) and the
+        start of each candidate's run (``indptr``, one more than the candidates)."""
+        pi, pj, pd_ = self._pairs()
+        order = np.lexsort((pd_, pj)) if nearest_first else np.argsort(pj, kind="stable")
+        pi, pj, pd_ = pi[order], pj[order], pd_[order]
+        indptr = np.searchsorted(pj, np.arange(self._in.cost.n_candidates + 1)).astype(np.int64)
+        return pi, pj, pd_, indptr
 
     def _fallback_cost(self) -> FloatArray | None:
         return None
 
-    def _model(self, fixed_sites: IntArray | None) -> tuple[_Mip, IntArray, IntArray]:
-        """Columns: y (new candidates), x (pairs), u (fallback; p-median only)."""
+    def _model(self, fixed_sites: IntArray | None) -> Mip:
+        """Columns y (new candidates), x (pairs), u (fallback; p-median only).
+
+        Rows: one assignment row per demand point with pairs (``Σ_j x_ij ≤ 1``;
+        p-median ``Σ_j x_ij + u_i = 1``), one capacity row per candidate with
+        pairs (``Σ_i w_i x_ij ≤ C_j y_j``, or ``≤ C_j`` when it exists), the
+        links ``x_ij ≤ y_j`` and ``Σ y_j = k``.  With ``fixed_sites`` the
+        ``y`` are fixed to those sites (an LP: the best assignment to them).
+        """
         inp = self._in
         w = self.weights
         n_new = len(inp.new)
         pi, pj, pd_ = self._pairs()
-        local = np.full(inp.cost.n_candidates, -1, dtype=np.int64)
-        local[inp.new] = np.arange(n_new)
-        pl = local[pj]
-        n_p = len(pi)
+        local = inp.local()
         fb = self._fallback_cost()
         dem = np.unique(pi)
+        u_dem = dem[np.isfinite(fb[dem])] if fb is not None else np.zeros(0, np.int64)
+        model = MipBuilder()
+        if fixed_sites is None:
+            y = model.columns(n_new, integer=True)
+        else:
+            y_fixed = np.zeros(n_new)
+            y_fixed[local[fixed_sites]] = 1.0
+            y = model.columns(n_new, lower=y_fixed, upper=y_fixed)
+        x = model.columns(len(pi), cost=w[pi] if fb is None else w[pi] * pd_)
+        u = model.columns(len(u_dem), cost=0.0 if fb is None else w[u_dem] * fb[u_dem])
+        # assignment rows; coverage: Σ x ≤ 1, median: Σ x + u = 1
         r_of = np.full(inp.cost.n_demand, -1, dtype=np.int64)
         r_of[dem] = np.arange(len(dem))
-        n_d = len(dem)
-        u_dem = dem[np.isfinite(fb[dem])] if fb is not None else np.zeros(0, np.int64)
-        n_u = len(u_dem)
-        x0, u0 = n_new, n_new + n_p
-        n_col = n_new + n_p + n_u
-        ar = np.arange(n_p)
-        # assignment rows
-        rows = [r_of[pi], r_of[u_dem]]
-        cols = [x0 + ar, u0 + np.arange(n_u)]
-        vals = [np.ones(n_p), np.ones(n_u)]
-        if fb is None:  # coverage: Σ x ≤ 1
-            rlo, rhi = np.full(n_d, -np.inf), np.ones(n_d)
-        else:  # median: Σ x + u = 1
-            rlo, rhi = np.ones(n_d), np.ones(n_d)
-        # capacity rows, one per column with pairs
+        x_all = x + np.arange(len(pi))
+        model.rows(
+            len(dem),
+            -np.inf if fb is None else 1.0,
+            1.0,
+            (r_of[pi], x_all, 1.0),
+            (r_of[u_dem], u + np.arange(len(u_dem)), 1.0),
+        )
+        # capacity rows, one per candidate with pairs
         cand_used = np.unique(pj)
         c_of = np.full(inp.cost.n_candidates, -1, dtype=np.int64)
-        c_of[cand_used] = n_d + np.arange(len(cand_used))
-        rows.append(c_of[pj])
-        cols.append(x0 + ar)
-        vals.append(w[pi])
+        c_of[cand_used] = np.arange(len(cand_used))
         is_new = local[cand_used] >= 0
         cap = self.capacity[cand_used]
-        rows.append(c_of[cand_used[is_new]])
-        cols.append(local[cand_used[is_new]])
-        vals.append(-cap[is_new])
-        cap_hi = np.where(is_new, 0.0, cap)
-        # linking rows x_ij ≤ y_j for new columns
-        lk = np.flatnonzero(pl >= 0)
-        base = n_d + len(cand_used)
-        rows += [base + np.arange(len(lk)), base + np.arange(len(lk))]
-        cols += [x0 + lk, pl[lk]]
-        vals += [np.ones(len(lk)), -np.ones(len(lk))]
-        row_lower = np.concatenate(
-            [rlo, np.full(len(cand_used), -np.inf), np.full(len(lk), -np.inf)]
+        model.rows(
+            len(cand_used),
+            -np.inf,
+            np.where(is_new, 0.0, cap),
+            (c_of[pj], x_all, w[pi]),
+            (c_of[cand_used[is_new]], y + local[cand_used[is_new]], -cap[is_new]),
         )
-        row_upper = np.concatenate([rhi, cap_hi, np.zeros(len(lk))])
-        lower = np.zeros(n_col)
-        upper = np.ones(n_col)
-        integer = np.concatenate([np.ones(n_new, bool), np.zeros(n_p + n_u, bool)])
-        if fixed_sites is not None:
-            y = np.zeros(n_new)
-            y[local[fixed_sites]] = 1.0
-            lower[:n_new] = upper[:n_new] = y
-            integer[:] = False
-        if fb is None:
-            cost = np.concatenate([np.zeros(n_new), w[pi], np.zeros(n_u)])
-            offset = 0.0
-        else:
-            cost = np.concatenate([np.zeros(n_new), w[pi] * pd_, w[u_dem] * fb[u_dem]])
+        linked = np.flatnonzero(local[pj] >= 0)
+        model.link_rows(x_all[linked], y + local[pj][linked])
+        if fixed_sites is None:
+            model.cardinality(y, n_new, self.k)
+        offset = 0.0
+        if fb is not None:
             no_pairs = np.ones(inp.cost.n_demand, dtype=bool)
             no_pairs[dem] = False
             no_pairs &= w > 0
             offset = float((w[no_pairs] * fb[no_pairs]).sum())
-        mip = _Mip(
-            cost=cost,
-            lower=lower,
-            upper=upper,
-            integer=integer,
-            row=np.concatenate(rows).astype(np.int64),
-            col=np.concatenate(cols).astype(np.int64),
-            val=np.concatenate(vals).astype(np.float64),
-            row_lower=row_lower,
-            row_upper=row_upper,
-            maximize=self.maximize,
-            offset=offset,
-        )
-        if fixed_sites is None:
-            _add_row(mip, np.arange(n_new), np.ones(n_new), self.k, self.k)
-        return mip, pi, pj
+        return model.build(maximize=self.maximize, offset=offset)
 
     def evaluate_sites(
         self, sites: ArrayLike, *, time_limit: float = DEFAULT_TIME_LIMIT_S
-    ) -> tuple[float, _MipResult]:
+    ) -> tuple[float, MipResult]:
         """The best assignment to ``sites`` (plus existing): an LP with the sites fixed."""
         s = np.asarray(sites, dtype=np.int64)
-        mip, _, _ = self._model(s)
-        res = _solve_mip(mip, time_limit=time_limit, gap=0.0)
+        res = solve_mip(self._model(s), time_limit=time_limit, gap=0.0)
         return res.objective, res
 
     def _set_flows(self, x: FloatArray, sites: IntArray) -> None:
@@ -185,21 +188,12 @@ class _Capacitated(_Siting):
         lazy: bool,
         verbose: bool,
     ) -> None:
-        problems = _Problems()
-        self._check_run(method, time_limit, gap, problems)
-        problems.raise_if_any()
-        t0 = time.perf_counter()
-        self.method = method
-        tg = time.perf_counter()
-        sites = self._greedy_sites(lazy)
+        t0 = self._begin(method, time_limit, gap)
+        run = self._greedy_run(lazy)
+        sites = self._in.new[run.sites]
+        # the greedy's objective is that of the best assignment to its sites
         obj, res_g = self.evaluate_sites(sites, time_limit=time_limit)
-        self.greedy = GreedySolution(
-            sites=sites,
-            gains=np.zeros(len(sites)),
-            objective=obj,
-            seconds=time.perf_counter() - tg,
-            lazy=lazy,
-        )
+        self.greedy = replace(run, sites=sites, objective=obj, seconds=time.perf_counter() - t0)
         if method == "greedy":
             self.status = "greedy" if res_g.x is not None else res_g.status
             if res_g.x is not None:
@@ -208,11 +202,11 @@ class _Capacitated(_Siting):
             self.bound = self.gap = math.nan
             self.seconds = time.perf_counter() - t0
             return
-        mip, _, _ = self._model(None)
+        mip = self._model(None)
         start = None
         if warm_start and res_g.x is not None:
             start = res_g.x.copy()
-        res = _solve_mip(mip, time_limit=time_limit, gap=gap, start=start, verbose=verbose)
+        res = solve_mip(mip, time_limit=time_limit, gap=gap, start=start, verbose=verbose)
         n_new = len(self._in.new)
         self._finish(res, res.x[:n_new] if res.x is not None else None)
         if res.x is not None:
@@ -225,7 +219,8 @@ class _Capacitated(_Siting):
             self.objective = math.nan
         self.seconds = time.perf_counter() - t0
 
-    def _greedy_sites(self, lazy: bool) -> IntArray:
+    def _greedy_run(self, lazy: bool) -> GreedySolution:
+        """The greedy over the new candidates (local indices)."""
         raise NotImplementedError
 
 
@@ -273,7 +268,7 @@ class CapacitatedMCLP(_Capacitated):
         demand: Demand | None = None,
         candidates: Candidates | None = None,
     ) -> CapacitatedMCLP:
-        problems = _Problems()
+        problems = siting_problems()
         inp = _inputs(cost_matrix, weights, k, existing, baseline_minutes, problems)
         _threshold(threshold_min, inp.cost.max_minutes if inp else None, problems)
         cap = _capacities(capacity, inp.cost.n_candidates if inp else 0, problems)
@@ -309,26 +304,14 @@ class CapacitatedMCLP(_Capacitated):
             candidates=cand,
         )
 
-    def _pairs(self) -> tuple[IntArray, IntArray, FloatArray]:
-        if "pairs" not in self.__dict__:
-            cm = self._in.cost
-            keep = (cm.minutes <= self.threshold_min) & ~self._covered0[cm.demand]
-            keep &= self.weights[cm.demand] > 0
-            self.__dict__["pairs"] = (
-                cm.demand[keep].astype(np.int64),
-                cm.candidate[keep].astype(np.int64),
-                cm.minutes[keep],
-            )
-        out: tuple[IntArray, IntArray, FloatArray] = self.__dict__["pairs"]
-        return out
+    def _keep_pairs(self) -> NDArray[np.bool_]:
+        cm = self._in.cost
+        keep = (cm.minutes <= self.threshold_min) & ~self._covered0[cm.demand]
+        return np.asarray(keep & (self.weights[cm.demand] > 0), dtype=bool)
 
-    def _greedy_sites(self, lazy: bool) -> IntArray:
+    def _greedy_run(self, lazy: bool) -> GreedySolution:
         inp = self._in
-        pi, pj, pd_ = self._pairs()
-        order = np.lexsort((pd_, pj))
-        pi, pj, pd_ = pi[order], pj[order], pd_[order]
-        m = inp.cost.n_candidates
-        indptr = np.searchsorted(pj, np.arange(m + 1)).astype(np.int64)
+        pi, _, _, indptr = self._pairs_by_candidate(nearest_first=True)
         resid = self.weights.copy()
 
         def serve(j: int) -> None:
@@ -349,8 +332,7 @@ class CapacitatedMCLP(_Capacitated):
             j = new[jl]
             return float(min(self.capacity[j], resid[pi[indptr[j] : indptr[j + 1]]].sum()))
 
-        local, _, _ = _greedy(len(new), self.k, gain, lambda jl: serve(int(new[jl])), lazy=lazy)
-        return np.asarray(new[np.asarray(local, dtype=np.int64)], dtype=np.int64)
+        return greedy(len(new), self.k, gain, lambda jl: serve(int(new[jl])), lazy=lazy)
 
     def _set_coverage(self) -> None:
         base = float(self.weights[self._covered0].sum())
@@ -423,7 +405,7 @@ class CapacitatedPMedian(_Capacitated):
         demand: Demand | None = None,
         candidates: Candidates | None = None,
     ) -> CapacitatedPMedian:
-        problems = _Problems()
+        problems = siting_problems()
         inp = _inputs(cost_matrix, weights, k, existing, baseline_minutes, problems, max_minutes)
         cap = _capacities(capacity, inp.cost.n_candidates if inp else 0, problems)
         if unreachable_minutes is not None:
@@ -475,30 +457,14 @@ class CapacitatedPMedian(_Capacitated):
     def _fallback_cost(self) -> FloatArray | None:
         return self._b
 
-    def _pairs(self) -> tuple[IntArray, IntArray, FloatArray]:
-        if "pairs" not in self.__dict__:
-            cm = self._in.cost
-            keep = (cm.minutes < self._b[cm.demand]) & (self.weights[cm.demand] > 0)
-            self.__dict__["pairs"] = (
-                cm.demand[keep].astype(np.int64),
-                cm.candidate[keep].astype(np.int64),
-                cm.minutes[keep],
-            )
-        out: tuple[IntArray, IntArray, FloatArray] = self.__dict__["pairs"]
-        return out
+    def _keep_pairs(self) -> NDArray[np.bool_]:
+        cm = self._in.cost
+        return np.asarray((cm.minutes < self._b[cm.demand]) & (self.weights[cm.demand] > 0))
 
-    def _greedy_sites(self, lazy: bool) -> IntArray:
+    def _greedy_run(self, lazy: bool) -> GreedySolution:
         inp = self._in
-        pi, pj, pd_ = self._pairs()
-        order = np.argsort(pj, kind="stable")
-        pi, pj, pd_ = pi[order], pj[order], pd_[order]
-        m = inp.cost.n_candidates
-        indptr = np.searchsorted(pj, np.arange(m + 1)).astype(np.int64)
-        finite = self._b[np.isfinite(self._b)]
-        big = max(
-            float(pd_.max()) if len(pd_) else 0.0, float(finite.max()) if len(finite) else 0.0
-        )
-        cur = np.where(np.isfinite(self._b), self._b, big + 1.0)
+        pi, _, pd_, indptr = self._pairs_by_candidate(nearest_first=False)
+        cur = _start_minutes(self._b, float(pd_.max()) if len(pd_) else 0.0)
         w = self.weights
 
         def open_(j: int) -> None:
@@ -519,8 +485,7 @@ class CapacitatedPMedian(_Capacitated):
             take = np.clip(self.capacity[j] - before, 0.0, amount)
             return float((take * save[o]).sum())
 
-        local, _, _ = _greedy(len(new), self.k, gain, lambda jl: open_(int(new[jl])), lazy=lazy)
-        return np.asarray(new[np.asarray(local, dtype=np.int64)], dtype=np.int64)
+        return greedy(len(new), self.k, gain, lambda jl: open_(int(new[jl])), lazy=lazy)
 
     def solve(
         self,

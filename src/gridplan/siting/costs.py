@@ -12,6 +12,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from gridplan._types import FloatArray, IntArray
 from gridplan._validate import Problems
+from gridplan.siting._checks import siting_problems
 from gridplan.siting.demand import Demand
 from gridplan.surface.grid import CellGrid
 from gridplan.travel.base import TravelTimeModel
@@ -67,7 +68,7 @@ class CostMatrix:
         d = np.asarray(demand, dtype=np.int64).ravel()
         c = np.asarray(candidate, dtype=np.int64).ravel()
         m = np.asarray(minutes, dtype=np.float64).ravel()
-        problems = _problems()
+        problems = siting_problems()
         if not len(d) == len(c) == len(m):
             problems.add(
                 "optimize.shape",
@@ -136,7 +137,7 @@ class CostMatrix:
     def from_dense(cls, minutes: ArrayLike, max_minutes: float | None = None) -> CostMatrix:
         """From a dense ``(n_demand, n_candidates)`` array; ``inf`` is unreachable."""
         a = np.asarray(minutes, dtype=np.float64)
-        problems = _problems()
+        problems = siting_problems()
         if a.ndim != 2:
             problems.add(
                 "optimize.shape",
@@ -231,10 +232,6 @@ class CostMatrix:
         return best, which
 
 
-def _problems() -> Problems:
-    return Problems("optimize.invalid", "cannot set up the siting problem")
-
-
 def _check_minutes(m: FloatArray, problems: Problems) -> None:
     n_nan = int(np.count_nonzero(np.isnan(m)))
     n_neg = int(np.count_nonzero(m < 0))
@@ -271,7 +268,7 @@ def cost_matrix_straight(
     The minutes are those of :class:`~gridplan.travel.straight.StraightLineModel`,
     bit for bit (:func:`~gridplan.travel.straight.straight_pairs`).
     """
-    problems = _problems()
+    problems = siting_problems()
     d_xy = problems.points("demand_xy", demand_xy)
     c_xy = problems.points("cand_xy", cand_xy)
     per_m = check_speed_detour(problems, speed, detour)
@@ -310,7 +307,7 @@ def cost_matrix_raster(
     cost model (mean of both cells' costs), so candidate → demand equals
     demand → candidate.  Candidates on a barrier reach only their own cell.
     """
-    problems = _problems()
+    problems = siting_problems()
     speed = np.asarray(speed_surface, dtype=np.float64)
     if speed.shape != grid.shape:
         problems.add(
@@ -374,7 +371,7 @@ def cost_matrix_model(
     (:func:`~gridplan.travel.pairs.pairs_from_travel_times`), slow for many
     candidates.
     """
-    problems = _problems()
+    problems = siting_problems()
     c_xy = problems.points("cand_xy", cand_xy)
     problems.raise_if_any()
     assert c_xy is not None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -13,11 +13,8 @@ from numpy.typing import ArrayLike, NDArray
 from pyproj import CRS, Transformer
 
 from gridplan._types import FloatArray, IntArray
-from gridplan.siting._checks import _Problems, _xy
+from gridplan.siting._checks import _xy, siting_problems
 from gridplan.surface.grid import CellGrid, PopulationSurface
-
-if TYPE_CHECKING:
-    pass
 
 #: Default number of demand points :func:`demand_points` aggregates a surface to.
 DEFAULT_MAX_DEMAND = 20_000
@@ -103,7 +100,7 @@ class Demand:
             return self.rc
         r, c, inside = grid.cell_of(self.xy[:, 0], self.xy[:, 1])
         if not inside.all():
-            problems = _Problems()
+            problems = siting_problems()
             n_out = int((~inside).sum())
             problems.add(
                 "optimize.rc_outside",
@@ -130,7 +127,7 @@ def demand_points(
     residents excepted: they have no cell).  ``max_points=None`` and no
     ``block_m``: one point per populated cell.
     """
-    problems = _Problems()
+    problems = siting_problems()
     if max_points is not None:
         problems.integer("max_points", max_points, 1, 10**8)
     if block_m is not None:
@@ -174,7 +171,7 @@ class Candidates:
     source: str = "user"
 
     def __post_init__(self) -> None:
-        problems = _Problems()
+        problems = siting_problems()
         self.xy = _xy("candidates", self.xy, problems)
         if len(self.ids) != len(self.xy):
             problems.add(
@@ -237,7 +234,7 @@ def _geometries(areas: Any, default_crs: str) -> tuple[NDArray[np.object_], str]
     geoms = np.asarray([g for g in areas if g is not None and not g.is_empty], dtype=object)
     bad = [type(g).__name__ for g in geoms if not isinstance(g, shapely.Geometry)]
     if bad:
-        problems = _Problems()
+        problems = siting_problems()
         problems.add(
             "optimize.areas",
             f"exclusion areas must be shapely geometries, got {bad[:5]}",
@@ -270,7 +267,7 @@ def candidates_from_lonlat(
     """A user's list of WGS-84 points as candidates (ids default to ``U0001``...)."""
     lo = np.asarray(lon, dtype=np.float64).ravel()
     la = np.asarray(lat, dtype=np.float64).ravel()
-    problems = _Problems()
+    problems = siting_problems()
     if len(lo) != len(la):
         problems.add(
             "optimize.xy_shape",
@@ -300,7 +297,7 @@ def candidate_grid(
     ``max_candidates`` (the block size giving at most that many).  Ids are
     ``G<row>_<col>`` of the cell.
     """
-    problems = _Problems()
+    problems = siting_problems()
     given = [v is not None for v in (spacing_m, every, max_candidates)]
     if sum(given) != 1:
         problems.add(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -12,13 +12,11 @@ from numpy.typing import ArrayLike
 from scipy.spatial import cKDTree
 
 from gridplan._types import FloatArray, IntArray
-from gridplan.siting._checks import _Problems, _weights, _xy
+from gridplan.siting._checks import _weights, _xy, siting_problems
 from gridplan.siting.demand import DEFAULT_MAX_DEMAND, Candidates, Demand, demand_points
 from gridplan.siting.models import _sites_table
+from gridplan.solvers.kmeans import weighted_kmeans
 from gridplan.surface.grid import PopulationSurface
-
-if TYPE_CHECKING:
-    pass
 
 # --- k-means ----------------------------------------------------------------------------
 
@@ -26,7 +24,8 @@ if TYPE_CHECKING:
 class KMeansSiting:
     """Population-weighted k-means centres snapped to distinct candidates.
 
-    scikit-learn's ``KMeans`` with ``sample_weight`` (``n_init`` seeded
+    Weighted k-means (:func:`gridplan.solvers.kmeans.weighted_kmeans`:
+    scikit-learn's ``KMeans`` with ``sample_weight``, ``n_init`` seeded
     restarts, ``random_state=seed``: deterministic) on the demand points;
     centres are taken in order of their cluster's residents and each snaps
     to the nearest candidate not yet taken, so the ``k`` sites are distinct.
@@ -80,7 +79,7 @@ class KMeansSiting:
         seed: int = 0,
         n_init: int = 4,
     ) -> KMeansSiting:
-        problems = _Problems()
+        problems = siting_problems()
         d = _xy("demand_xy", demand_xy, problems)
         c = _xy("candidates_xy", candidates_xy, problems)
         w = _weights(weights, len(d), problems)
@@ -111,17 +110,12 @@ class KMeansSiting:
         return out
 
     def solve(self) -> KMeansSiting:
-        from sklearn.cluster import KMeans
-
         t0 = time.perf_counter()
         pos = self.weights > 0
-        xy, w = self.demand_xy[pos], self.weights[pos]
-        origin = xy.mean(axis=0)
-        km = KMeans(n_clusters=self.k, n_init=self.n_init, random_state=self.seed)
-        km.fit(xy - origin, sample_weight=w)
-        centres = km.cluster_centers_ + origin
-        labels_pos = km.labels_.astype(np.int64)
-        cw = np.bincount(labels_pos, weights=w, minlength=self.k)
+        clusters = weighted_kmeans(
+            self.demand_xy[pos], self.weights[pos], self.k, seed=self.seed, n_init=self.n_init
+        )
+        centres, cw = clusters.centres, clusters.weights
         tree = cKDTree(self.candidates_xy)
         nq = min(len(self.candidates_xy), self.k)
         taken = np.zeros(len(self.candidates_xy), dtype=bool)
@@ -135,10 +129,10 @@ class KMeansSiting:
                     break
         self.centres = centres
         self.labels = np.full(len(self.weights), -1, dtype=np.int64)
-        self.labels[pos] = labels_pos
-        self.cluster_weight = cw.astype(np.float64)
+        self.labels[pos] = clusters.labels
+        self.cluster_weight = cw
         self.sites = sites
-        self.inertia = float(km.inertia_)
+        self.inertia = clusters.inertia
         dist, _ = cKDTree(self.candidates_xy[sites]).query(self.demand_xy)
         self.objective = float((self.weights * dist).sum())
         self.status = "heuristic"

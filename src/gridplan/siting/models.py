@@ -101,26 +101,26 @@ with its ``gap`` (status ``time_limit``).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
 from gridplan._types import FloatArray, IntArray
+from gridplan._validate import Problems
 from gridplan.errors import InputError
-from gridplan.siting._checks import _Problems, _weights, _xy
+from gridplan.siting._checks import _weights, _xy, siting_problems
 from gridplan.siting.costs import CostMatrix, cost_matrix_model
 from gridplan.siting.demand import Candidates, Demand, demand_points
 from gridplan.solvers.greedy import GreedySolution
-from gridplan.solvers.highs import _MipResult
+from gridplan.solvers.highs import Mip, MipResult, solve_mip
 from gridplan.surface.grid import PopulationSurface
 from gridplan.travel.base import TravelTimeModel
 from gridplan.travel.straight import StraightLineModel
-
-if TYPE_CHECKING:
-    pass
 
 Method = Literal["exact", "greedy"]
 
@@ -144,6 +144,64 @@ class _Inputs:
     base: FloatArray  # minutes to the nearest existing facility (uncapacitated)
     user_base: FloatArray  # baseline_minutes alone
 
+    def local(self) -> IntArray:
+        """Per candidate column, its index among the new candidates (-1: an existing one)."""
+        out = np.full(self.cost.n_candidates, -1, dtype=np.int64)
+        out[self.new] = np.arange(len(self.new))
+        return out
+
+
+def _existing(existing: ArrayLike | None, m: int, problems: Problems) -> IntArray:
+    """The existing facilities' columns: indices or a boolean mask over the ``m`` candidates."""
+    if existing is None:
+        return np.zeros(0, dtype=np.int64)
+    raw = np.asarray(existing)
+    if raw.dtype == bool and raw.ndim == 1 and len(raw) == m:
+        return np.flatnonzero(raw)
+    if raw.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    if raw.dtype.kind not in "iu" or raw.ndim != 1:
+        problems.add(
+            "optimize.existing",
+            "existing must be candidate indices or a boolean mask over the candidates",
+            n=int(raw.size),
+            m=m,
+        )
+        return np.zeros(0, dtype=np.int64)
+    ex = raw.astype(np.int64)
+    if ((ex < 0) | (ex >= m)).any() or len(np.unique(ex)) != len(ex):
+        problems.add(
+            "optimize.existing",
+            f"existing: indices must be distinct and in 0..{m - 1}",
+            n=int(raw.size),
+            m=m,
+        )
+    return ex
+
+
+def _baseline(baseline_minutes: ArrayLike | None, n: int, problems: Problems) -> FloatArray:
+    """Per demand point, minutes to the nearest existing facility outside the matrix."""
+    if baseline_minutes is None:
+        return np.full(n, np.inf)
+    b = np.asarray(baseline_minutes, dtype=np.float64)
+    if b.shape != (n,):
+        problems.add(
+            "optimize.baseline",
+            f"baseline_minutes has shape {b.shape}, expected ({n},)",
+            shape=tuple(b.shape),
+            expected=n,
+        )
+    elif np.any(b < 0) or np.isnan(b).any():
+        problems.add(
+            "optimize.baseline",
+            "baseline_minutes must be 0 or more (inf: no facility reachable)",
+            shape=tuple(b.shape),
+            expected=n,
+        )
+    else:
+        return b.copy()
+    return np.full(n, np.inf)
+
 
 def _inputs(
     cost: Any,
@@ -151,67 +209,24 @@ def _inputs(
     k: int | None,
     existing: ArrayLike | None,
     baseline_minutes: ArrayLike | None,
-    problems: _Problems,
+    problems: Problems,
     max_minutes: float | None = None,
 ) -> _Inputs | None:
+    """The checked inputs of a location model (None after problems, all in ``problems``)."""
     cm: CostMatrix | None = None
     try:
         cm = CostMatrix.coerce(cost, max_minutes)
     except InputError as err:
-        details = err.params.get("problems")
-        if err.code != "optimize.invalid" or not isinstance(details, list):
+        if err.code != "optimize.invalid":
             raise
-        for text, detail in zip(err.problems, details, strict=True):
-            params = dict(detail)
-            problems.add(params.pop("code"), text, **params)
+        problems.merge(err)  # reported with the other inputs' problems
     n = cm.n_demand if cm is not None else None
     if n is None and len(getattr(cost, "shape", ())) == 2:
         n = int(cost.shape[0])  # the matrix is unusable, but its shape is known
     w = _weights(weights, n, problems)
     m = cm.n_candidates if cm is not None else 0
-    ex = np.zeros(0, dtype=np.int64)
-    if existing is not None:
-        raw = np.asarray(existing)
-        if raw.dtype == bool and raw.ndim == 1 and len(raw) == m:
-            ex = np.flatnonzero(raw)
-        elif raw.size == 0:
-            ex = np.zeros(0, dtype=np.int64)
-        elif raw.dtype.kind not in "iu" or raw.ndim != 1:
-            problems.add(
-                "optimize.existing",
-                "existing must be candidate indices or a boolean mask over the candidates",
-                n=int(raw.size),
-                m=m,
-            )
-        else:
-            ex = raw.astype(np.int64)
-            bad = (ex < 0) | (ex >= m)
-            if bad.any() or len(np.unique(ex)) != len(ex):
-                problems.add(
-                    "optimize.existing",
-                    f"existing: indices must be distinct and in 0..{m - 1}",
-                    n=int(raw.size),
-                    m=m,
-                )
-    ub = np.full(len(w), np.inf)
-    if baseline_minutes is not None:
-        b = np.asarray(baseline_minutes, dtype=np.float64)
-        if b.shape != (len(w),):
-            problems.add(
-                "optimize.baseline",
-                f"baseline_minutes has shape {b.shape}, expected ({len(w)},)",
-                shape=tuple(b.shape),
-                expected=len(w),
-            )
-        elif np.any(b < 0) or np.isnan(b).any():
-            problems.add(
-                "optimize.baseline",
-                "baseline_minutes must be 0 or more (inf: no facility reachable)",
-                shape=tuple(b.shape),
-                expected=len(w),
-            )
-        else:
-            ub = b.copy()
+    ex = _existing(existing, m, problems)
+    ub = _baseline(baseline_minutes, len(w), problems)
     kk = k
     if k is not None and cm is not None:
         n_new = m - len(np.unique(ex[(ex >= 0) & (ex < m)]))
@@ -233,7 +248,29 @@ def _inputs(
     )
 
 
-def _threshold(value: Any, cm_cap: float | None, problems: _Problems) -> float | None:
+def _fallback(inp: _Inputs, unreachable_minutes: float | None, base: FloatArray) -> FloatArray:
+    """Per demand, the minutes charged without an open candidate among its pairs."""
+    cm = inp.cost
+    if unreachable_minutes is not None:
+        pen = float(unreachable_minutes)
+    elif math.isfinite(cm.max_minutes):
+        pen = cm.max_minutes
+    elif cm.complete:
+        pen = math.inf
+    else:
+        pen = float(cm.minutes.max()) if cm.n_pairs else math.inf
+    return np.minimum(base, pen)
+
+
+def _start_minutes(fallback: FloatArray, pair_max: float) -> FloatArray:
+    """Minutes each demand point starts from in a savings greedy: its fallback, or, when it
+    has none, one minute more than any time, so that reaching people comes first."""
+    finite = fallback[np.isfinite(fallback)]
+    big = max(pair_max, float(finite.max()) if len(finite) else 0.0)
+    return np.where(np.isfinite(fallback), fallback, big + 1.0)
+
+
+def _threshold(value: Any, cm_cap: float | None, problems: Problems) -> float | None:
     t = problems.number("threshold_min", value, code="optimize.threshold")
     if t is not None and cm_cap is not None and t > cm_cap:
         problems.add(
@@ -307,7 +344,7 @@ class _Siting:
         """The chosen sites: candidate index, id, metric x/y and WGS-84 lon/lat when known."""
         return _sites_table(self.sites, self.candidates)
 
-    def _check_run(self, method: str, time_limit: float, gap: float, problems: _Problems) -> None:
+    def _check_run(self, method: str, time_limit: float, gap: float, problems: Problems) -> None:
         if method not in ("exact", "greedy"):
             problems.add(
                 "optimize.method",
@@ -318,7 +355,55 @@ class _Siting:
         problems.number("time_limit", time_limit, code="optimize.time_limit", allow_inf=True)
         problems.number("gap", gap, low_inclusive=True, high=1.0, code="optimize.gap")
 
-    def _finish(self, res: _MipResult, y: FloatArray | None) -> None:
+    def _begin(self, method: str, time_limit: float, gap: float) -> float:
+        """Check the solve's settings (one error listing every problem); the start time."""
+        problems = siting_problems()
+        self._check_run(method, time_limit, gap, problems)
+        problems.raise_if_any()
+        self.method = method
+        return time.perf_counter()
+
+    def _greedy_answer(
+        self, run: GreedySolution, t0: float, objective: Callable[[IntArray], float]
+    ) -> GreedySolution:
+        """``run`` (over the new candidates) with candidate columns as sites, their
+        ``objective`` and the wall time since ``t0``."""
+        sites = self._in.new[run.sites]
+        return replace(
+            run, sites=sites, objective=objective(sites), seconds=time.perf_counter() - t0
+        )
+
+    def _set_result(self, sites: IntArray) -> None:
+        """Take ``sites`` as the answer and evaluate it (each model its own figures)."""
+        raise NotImplementedError
+
+    def _answer_greedy(self, sites: IntArray, t0: float) -> None:
+        """The heuristic ``sites`` are the answer (no bound)."""
+        self._set_result(sites)
+        self.status, self.bound, self.gap = "greedy", math.nan, math.nan
+        self.seconds = time.perf_counter() - t0
+
+    def _answer_exact(
+        self,
+        mip: Mip,
+        start: FloatArray | None,
+        fallback: IntArray,
+        t0: float,
+        time_limit: float,
+        gap: float,
+        verbose: bool,
+        *,
+        presolve: bool = True,
+    ) -> None:
+        """Solve ``mip`` (site columns first) and take its sites, or ``fallback`` without any."""
+        res = solve_mip(
+            mip, time_limit=time_limit, gap=gap, start=start, verbose=verbose, presolve=presolve
+        )
+        self._finish(res, res.x[: len(self._in.new)] if res.x is not None else None)
+        self._set_result(self.sites if res.x is not None else fallback)
+        self.seconds = time.perf_counter() - t0
+
+    def _finish(self, res: MipResult, y: FloatArray | None) -> None:
         self.status = res.status
         self.bound = res.bound
         self.gap = res.gap
@@ -355,7 +440,7 @@ def _from_surface_common(
     exclusions: Any,
 ) -> tuple[Demand, Candidates, CostMatrix, IntArray]:
     """Demand points, the kept candidates and the matrix (existing facilities appended)."""
-    problems = _Problems()
+    problems = siting_problems()
     if candidates.crs != surface.grid.crs:
         problems.add(
             "optimize.crs",

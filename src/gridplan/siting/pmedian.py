@@ -4,33 +4,31 @@ from __future__ import annotations
 
 import math
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 from numpy.typing import ArrayLike
 
 from gridplan._types import FloatArray, IntArray
-from gridplan.siting._checks import _Problems
+from gridplan.siting._checks import siting_problems
+from gridplan.siting.cover import cover_start, covering_model
 from gridplan.siting.demand import DEFAULT_MAX_DEMAND, Candidates, Demand
-from gridplan.siting.mclp import _add_row
 from gridplan.siting.models import (
     DEFAULT_GAP,
     DEFAULT_TIME_LIMIT_S,
     Method,
+    _fallback,
     _from_surface_common,
     _Inputs,
     _inputs,
     _Siting,
+    _start_minutes,
 )
-from gridplan.siting.target import _fallback
-from gridplan.solvers.greedy import GreedySolution, _greedy
-from gridplan.solvers.highs import _Mip, _solve_mip
+from gridplan.solvers.greedy import GreedySolution, greedy
+from gridplan.solvers.highs import Mip
 from gridplan.surface.grid import PopulationSurface
 from gridplan.travel.base import TravelTimeModel
-
-if TYPE_CHECKING:
-    pass
 
 
 def _radius_rows(inp: _Inputs, b: FloatArray) -> tuple[sp.csr_matrix, FloatArray, float]:
@@ -50,8 +48,7 @@ def _radius_rows(inp: _Inputs, b: FloatArray) -> tuple[sp.csr_matrix, FloatArray
     cm = inp.cost
     w = inp.weights
     n_new = len(inp.new)
-    local = np.full(cm.n_candidates, -1, dtype=np.int64)
-    local[inp.new] = np.arange(n_new)
+    local = inp.local()
     keep = (cm.minutes < b[cm.demand]) & (local[cm.candidate] >= 0) & (w[cm.demand] > 0)
     d = cm.demand[keep].astype(np.int64)
     c = local[cm.candidate[keep]]
@@ -133,7 +130,7 @@ class PMedian(_Siting):
     ) -> PMedian:
         """``max_minutes`` cuts the matrix; ``unreachable_minutes`` (default: the cutoff)
         is charged to a resident with no open candidate within it."""
-        problems = _Problems()
+        problems = siting_problems()
         inp = _inputs(cost_matrix, weights, k, existing, baseline_minutes, problems, max_minutes)
         if unreachable_minutes is not None:
             problems.number("unreachable_minutes", unreachable_minutes, code="optimize.unreachable")
@@ -219,13 +216,7 @@ class PMedian(_Siting):
         inp = self._in
         cm = inp.cost
         indptr, dem, mins = cm.by_candidate()
-        finite = self._b[np.isfinite(self._b)]
-        big = max(
-            float(cm.minutes.max()) if cm.n_pairs else 0.0,
-            float(finite.max()) if len(finite) else 0.0,
-        )
-        # an unreached resident saves "big + 1 − d": reaching people first, then nearer
-        cur = np.where(np.isfinite(self._b), self._b, big + 1.0)
+        cur = _start_minutes(self._b, float(cm.minutes.max()) if cm.n_pairs else 0.0)
         w = self.weights
         new = inp.new
 
@@ -239,39 +230,15 @@ class PMedian(_Siting):
             d = dem[indptr[j] : indptr[j + 1]]
             np.minimum.at(cur, d, mins[indptr[j] : indptr[j + 1]])
 
-        local, gains, evals = _greedy(len(new), kk, gain, commit, lazy=lazy)
-        sites = new[np.asarray(local, dtype=np.int64)]
-        return GreedySolution(
-            sites=sites,
-            gains=np.asarray(gains),
-            objective=self.evaluate(sites),
-            seconds=time.perf_counter() - t0,
-            lazy=lazy,
-            evaluations=evals,
-        )
+        run = greedy(len(new), kk, gain, commit, lazy=lazy)
+        return self._greedy_answer(run, t0, self.evaluate)
 
-    def _mip(self) -> tuple[_Mip, sp.csr_matrix]:
+    def _mip(self) -> tuple[Mip, sp.csr_matrix]:
         """The radius formulation (see :func:`_radius_rows`): columns y then z."""
-        n_new = len(self._in.new)
         sets, row_cost, offset = _radius_rows(self._in, self._b)
-        a = sets.tocoo()
-        n_u = sets.shape[0]
-        n_col = n_new + n_u
-        mip = _Mip(
-            cost=np.concatenate([np.zeros(n_new), row_cost]),
-            lower=np.zeros(n_col),
-            upper=np.concatenate([np.ones(n_new), np.full(n_u, np.inf)]),
-            integer=np.concatenate([np.ones(n_new, bool), np.zeros(n_u, bool)]),
-            row=np.concatenate([a.row, np.arange(n_u)]).astype(np.int64),
-            col=np.concatenate([a.col, n_new + np.arange(n_u)]).astype(np.int64),
-            val=np.ones(a.nnz + n_u),
-            row_lower=np.ones(n_u),
-            row_upper=np.full(n_u, np.inf),
-            maximize=False,
-            offset=offset,
-        )
-        _add_row(mip, np.arange(n_new), np.ones(n_new), self.k, self.k)
-        return mip, sets
+        model = covering_model(sets, site_cost=0.0, uncovered_cost=row_cost)
+        model.cardinality(0, len(self._in.new), self.k)
+        return model.build(maximize=False, offset=offset), sets
 
     def solve(
         self,
@@ -283,30 +250,17 @@ class PMedian(_Siting):
         lazy: bool = True,
         verbose: bool = False,
     ) -> PMedian:
-        problems = _Problems()
-        self._check_run(method, time_limit, gap, problems)
-        problems.raise_if_any()
-        t0 = time.perf_counter()
+        t0 = self._begin(method, time_limit, gap)
         self.greedy = self.run_greedy(lazy=lazy)
-        self.method = method
         if method == "greedy":
-            self._set_result(self.greedy.sites)
-            self.status, self.bound, self.gap = "greedy", math.nan, math.nan
-            self.seconds = time.perf_counter() - t0
+            self._answer_greedy(self.greedy.sites, t0)
             return self
         mip, sets = self._mip()
-        n_new = len(self._in.new)
-        start = None
-        if warm_start:
-            y = np.zeros(n_new)
-            y[np.searchsorted(self._in.new, self.greedy.sites)] = 1.0
-            start = np.concatenate([y, 1.0 - np.minimum(sets @ y, 1.0)])
-        res = _solve_mip(
-            mip, time_limit=time_limit, gap=gap, start=start, verbose=verbose, presolve=False
+        local = np.searchsorted(self._in.new, self.greedy.sites)
+        start = cover_start(sets, local) if warm_start else None
+        self._answer_exact(
+            mip, start, self.greedy.sites, t0, time_limit, gap, verbose, presolve=False
         )
-        self._finish(res, res.x[:n_new] if res.x is not None else None)
-        self._set_result(self.sites if res.x is not None else self.greedy.sites)
-        self.seconds = time.perf_counter() - t0
         return self
 
     def summary(self) -> dict[str, Any]:

@@ -115,75 +115,59 @@ class SitingSettings:
     pmedian_cutoff_min: float = 60.0
 
 
-#: Chinese names of the settings, for the messages.
-_NAMES_ZH = {
-    "method": "方法", "level": "新站点层级", "candidates": "候选点来源", "solver": "求解方式",
-    "k": "新增站点数 k", "minutes": "覆盖时间（分钟）", "target": "目标覆盖率",
-    "capacity": "每站服务人口上限", "time_limit_s": "求解时间上限（秒）", "gap": "最优性差距",
-    "max_demand": "需求点数上限", "grid_spacing_m": "候选网格间距（米）",
-    "curve_k_max": "曲线最大 k", "pmedian_cutoff_min": "p-中位时间上限（分钟）",
-}  # fmt: skip
+#: The settings chosen from a list, and their choices.
+_CHOICES: dict[str, tuple[str, ...]] = {
+    "method": METHODS,
+    "level": tuple(LEVELS),
+    "candidates": CANDIDATE_SOURCES,
+    "solver": SOLVERS,
+}
+#: The numeric settings and their ranges (both ends allowed); ``_WHOLE`` ones are integers.
+_NUMBERS: dict[str, tuple[float, float]] = {
+    "k": (1, 500),
+    "minutes": (1, 180),
+    "target": (0.01, 1.0),
+    "capacity": (1, 1e8),
+    "time_limit_s": (0.1, 3600),
+    "gap": (0, 0.5),
+    "max_demand": (100, 200_000),
+    "grid_spacing_m": (50, 50_000),
+    "curve_k_max": (0, 200),
+    "pmedian_cutoff_min": (1, 600),
+}
+_WHOLE = frozenset({"k", "max_demand", "curve_k_max"})
 
 
-def _choice(problems: Problems, name: str, value: Any, allowed: tuple[str, ...]) -> None:
-    if value not in allowed:
-        problems.add(
-            "siting.choice",
-            f"{name} must be one of {', '.join(allowed)}, got {value!r}",
-            name=name,
-            name_zh=_NAMES_ZH.get(name, name),
-            value=str(value),
-            allowed=", ".join(allowed),
-        )
-
-
-def _range(
-    problems: Problems, name: str, value: Any, low: float, high: float, *, integer: bool = False
-) -> None:
-    ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
-    ok = ok and math.isfinite(float(value)) and low <= float(value) <= high
-    if ok and integer:
-        ok = float(value).is_integer()
-    if not ok:
-        problems.add(
-            "siting.range",
-            f"{name} must be {'a whole number' if integer else 'a number'} "
-            f"from {low:g} to {high:g}, got {value!r}",
-            name=name,
-            name_zh=_NAMES_ZH.get(name, name),
-            value=str(value),
-            low=f"{low:g}",
-            high=f"{high:g}",
-        )
+def _applies(name: str, s: SitingSettings) -> bool:
+    """Whether the setting ``name`` matters for ``s`` (k not for a target, ...)."""
+    if name == "k":
+        return s.method != "target"
+    if name == "target":
+        return s.method == "target"
+    if name == "capacity":
+        return s.capacity is not None
+    return True
 
 
 def check_settings(settings: SitingSettings) -> None:
     """Raise one ``siting.invalid`` error listing every problem of ``settings``."""
     problems = Problems("siting.invalid", "cannot run the siting study")
     s = settings
-    _choice(problems, "method", s.method, METHODS)
-    _choice(problems, "level", s.level, tuple(LEVELS))
-    _choice(problems, "candidates", s.candidates, CANDIDATE_SOURCES)
-    _choice(problems, "solver", s.solver, SOLVERS)
-    if s.method != "target":
-        _range(problems, "k", s.k, 1, 500, integer=True)
-    _range(problems, "minutes", s.minutes, 1, 180)
-    if s.method == "target":
-        _range(problems, "target", s.target, 0.01, 1.0)
-    if s.capacity is not None:
-        _range(problems, "capacity", s.capacity, 1, 1e8)
-        if s.method not in ("mclp", "pmedian"):
-            problems.add(
-                "siting.capacity_method",
-                f"a capacity applies to mclp and pmedian, not {s.method}",
-                method=str(s.method),
-            )
-    _range(problems, "time_limit_s", s.time_limit_s, 0.1, 3600)
-    _range(problems, "gap", s.gap, 0, 0.5)
-    _range(problems, "max_demand", s.max_demand, 100, 200_000, integer=True)
-    _range(problems, "grid_spacing_m", s.grid_spacing_m, 50, 50_000)
-    _range(problems, "curve_k_max", s.curve_k_max, 0, 200, integer=True)
-    _range(problems, "pmedian_cutoff_min", s.pmedian_cutoff_min, 1, 600)
+    for name, allowed in _CHOICES.items():
+        problems.choice(f"siting.{name}", name, getattr(s, name), allowed)
+    checked = {name: v for name, v in _NUMBERS.items() if _applies(name, s)}
+    for name, (low, high) in checked.items():
+        value, code = getattr(s, name), f"siting.{name}"
+        if name in _WHOLE:
+            problems.integer(name, value, int(low), int(high), code=code)
+        else:
+            problems.number(name, value, low=low, high=high, low_inclusive=True, code=code)
+    if s.capacity is not None and s.method not in ("mclp", "pmedian"):
+        problems.add(
+            "siting.capacity_method",
+            f"a capacity applies to mclp and pmedian, not {s.method}",
+            method=str(s.method),
+        )
     if s.candidates == "centres" and s.level == "primary":
         problems.add(
             "siting.centres_primary",
@@ -440,27 +424,64 @@ def _candidates(
     return cands, dict(zip(ids, candidate_list["name"].astype(str), strict=True))
 
 
-def _existing_xy(
-    facilities: pd.DataFrame, level: str, crs: str
-) -> tuple[NDArray[np.float64], pd.DataFrame]:
-    types = LEVELS[level]
-    mask = facility_mask(facilities, types)
-    return facility_xy(facilities, crs, types), facilities[mask].reset_index(drop=True)
+@dataclass
+class _Setup:
+    """What a study solves on: its settings, surface, candidates (and the names of upgrade
+    candidates), travel-time model, existing facilities of the level and exclusion areas."""
+
+    settings: SitingSettings
+    surface: PopulationSurface
+    candidates: Candidates
+    names: dict[str, str]
+    model: TravelTimeModel
+    existing_xy: NDArray[np.float64]
+    n_existing: int
+    exclusions: Any
+
+    def demand_options(self, timed: bool = True) -> dict[str, Any]:
+        """``from_surface`` options: demand aggregation, exclusions and (``timed``) travel."""
+        out: dict[str, Any] = {"max_demand": self.settings.max_demand}
+        out["exclusions"] = self.exclusions
+        if timed:
+            out.update(model=self.model, existing_xy=self.existing_xy)
+        return out
 
 
-def _build_problem(
-    s: SitingSettings,
+def _setup(
+    settings: SitingSettings,
     surface: PopulationSurface,
-    cands: Candidates,
+    facilities: pd.DataFrame,
     model: TravelTimeModel,
-    ex_xy: NDArray[np.float64],
+    candidate_list: pd.DataFrame | None,
     exclusions: Any,
-) -> Any:
-    common: dict[str, Any] = {"max_demand": s.max_demand, "exclusions": exclusions}
-    timed: dict[str, Any] = {"model": model, "existing_xy": ex_xy, **common}
+    before: TravelTimes | None,
+) -> _Setup:
+    """The study's inputs; one ``siting.invalid`` error listing every problem with them."""
+    problems = Problems("siting.invalid", "cannot run the siting study")
+    cands, names = _candidates(settings, surface, facilities, candidate_list, problems)
+    if cands is not None and len(cands) == 0:
+        problems.add(
+            "siting.no_candidates",
+            f"no candidate sites from {settings.candidates}",
+            source=settings.candidates,
+        )
+    if before is not None and before.grid != surface.grid:
+        problems.add("siting.grid", "the given travel times are not on the surface's grid")
+    problems.raise_if_any()
+    assert cands is not None
+    types = LEVELS[settings.level]
+    existing_xy = facility_xy(facilities, surface.grid.crs, types)
+    n_existing = int(facility_mask(facilities, types).sum())
+    return _Setup(settings, surface, cands, names, model, existing_xy, n_existing, exclusions)
+
+
+def _build_problem(setup: _Setup) -> Any:
+    """The location model of the settings' method (capacitated with a capacity)."""
+    s, surface, cands = setup.settings, setup.surface, setup.candidates
+    timed = setup.demand_options()
     cutoff = max(s.pmedian_cutoff_min, s.minutes)
     if s.method == "kmeans":
-        return KMeansSiting.from_surface(surface, cands, s.k, **common)
+        return KMeansSiting.from_surface(surface, cands, s.k, **setup.demand_options(False))
     if s.method == "target":
         return SetCoverTarget.from_surface(surface, cands, s.target, s.minutes, **timed)
     if s.method == "mclp" and s.capacity is not None:
@@ -481,24 +502,15 @@ def _solve(problem: Any, s: SitingSettings) -> None:
     problem.solve(method=s.solver, time_limit=s.time_limit_s, gap=s.gap)
 
 
-def _coverage_curve(
-    problem: Any,
-    s: SitingSettings,
-    surface: PopulationSurface,
-    cands: Candidates,
-    model: TravelTimeModel,
-    ex_xy: NDArray[np.float64],
-    exclusions: Any,
-) -> pd.DataFrame:
+def _coverage_curve(problem: Any, setup: _Setup) -> pd.DataFrame:
     """Greedy coverage for k = 0…K at ``minutes`` (reusing the problem's matrix when it can)."""
+    s = setup.settings
     cost = getattr(problem, "cost", None)
     if cost is not None and (cost.max_minutes is None or cost.max_minutes >= s.minutes):
         base = MCLP.from_cost_matrix(cost, problem.weights, s.minutes, 0, existing=problem.existing)
     else:
-        base = MCLP.from_surface(
-            surface, cands, 0, s.minutes, model=model, existing_xy=ex_xy,
-            max_demand=s.max_demand, exclusions=exclusions,
-        )  # fmt: skip
+        options = setup.demand_options()
+        base = MCLP.from_surface(setup.surface, setup.candidates, 0, s.minutes, **options)
     k_max = min(s.curve_k_max, len(base._in.new))
     return base.coverage_curve(k_max)
 
@@ -563,15 +575,19 @@ def _text_or_none(value: Any) -> str | None:
 
 def _sites_frame(
     problem: Any,
-    names: dict[str, str],
-    surface: PopulationSurface,
+    table: pd.DataFrame,
+    setup: _Setup,
     units: UnitSet,
     plan: GridPlan,
-    served: NDArray[np.float64],
-    newly: NDArray[np.float64],
+    before: TravelTimes,
+    after: TravelTimes,
 ) -> pd.DataFrame:
-    table = problem.sites_table().reset_index(drop=True)
+    """One row per site: candidate, name, location, unit and grid, residents served."""
+    surface = setup.surface
+    table = table.reset_index(drop=True)
     xy = table[["x", "y"]].to_numpy(float)
+    n_ex = len(setup.existing_xy)
+    served, newly = _served(surface, before, after, n_ex, len(xy), setup.settings.minutes)
     unit_ids, unit_names = _site_units(xy, surface, units)
     assignment = resolve_assignment(plan, units.units)
     grid_of = dict(zip(units.units["unit_id"], assignment, strict=True))
@@ -579,7 +595,7 @@ def _sites_frame(
         {
             "site": np.arange(len(table)),
             "candidate_id": table["id"].astype(str),
-            "name": [names.get(str(i)) for i in table["id"]],
+            "name": [setup.names.get(str(i)) for i in table["id"]],
             "lon": table["lon"].to_numpy(float),
             "lat": table["lat"].to_numpy(float),
             "x": xy[:, 0],
@@ -646,48 +662,23 @@ def run_siting(
     """
     t0 = time.perf_counter()
     check_settings(settings)
-    s = settings
-    problems = Problems("siting.invalid", "cannot run the siting study")
-    cands, names = _candidates(s, surface, facilities, candidate_list, problems)
-    if cands is not None and len(cands) == 0:
-        problems.add(
-            "siting.no_candidates",
-            f"no candidate sites from {s.candidates}",
-            source=s.candidates,
-        )
-    if before is not None and before.grid != surface.grid:
-        problems.add("siting.grid", "the given travel times are not on the surface's grid")
-    problems.raise_if_any()
-    assert cands is not None
-    ex_xy, existing = _existing_xy(facilities, s.level, surface.grid.crs)
-    problem = _build_problem(s, surface, cands, model, ex_xy, exclusions)
-    _solve(problem, s)
+    setup = _setup(settings, surface, facilities, model, candidate_list, exclusions, before)
+    problem = _build_problem(setup)
+    _solve(problem, settings)
     notes: list[str] = []
-    if s.method == "target" and not problem.feasible:
+    if settings.method == "target" and not problem.feasible:
         notes.append(problem.message("en"))
-    curve = _coverage_curve(problem, s, surface, cands, model, ex_xy, exclusions)
-    mask = surface.populated()
-    if before is None:
-        before = model.travel_times(surface.grid, mask, ex_xy)
+    curve = _coverage_curve(problem, setup)
     table = problem.sites_table()
-    site_xy = table[["x", "y"]].to_numpy(float)
-    if len(site_xy):
-        added = model.travel_times(surface.grid, mask, site_xy)
-        after = combine_times(before, added, len(ex_xy))
-    else:
-        after = before
-    served, newly = _served(surface, before, after, len(ex_xy), len(site_xy), s.minutes)
-    sites = _sites_frame(problem, names, surface, units, plan, served, newly)
-    idx_before = CoverageIndex.build(surface, before)
-    idx_after = CoverageIndex.build(surface, after)
-    kb = kpi_tables(idx_before, plan, units, s.minutes)
-    ka = kpi_tables(idx_after, plan, units, s.minutes)
+    before, after = _times_before_after(setup, table, before)
+    kb = kpi_tables(CoverageIndex.build(surface, before), plan, units, settings.minutes)
+    ka = kpi_tables(CoverageIndex.build(surface, after), plan, units, settings.minutes)
     return SitingStudy(
-        settings=s,
+        settings=settings,
         problem=problem,
-        sites=sites,
-        candidates=problem.candidates if problem.candidates is not None else cands,
-        n_existing=len(existing),
+        sites=_sites_frame(problem, table, setup, units, plan, before, after),
+        candidates=problem.candidates if problem.candidates is not None else setup.candidates,
+        n_existing=setup.n_existing,
         population=float(kb.summary["population"]),
         covered_before=float(kb.summary["covered"]),
         covered_after=float(ka.summary["covered"]),
@@ -704,6 +695,21 @@ def run_siting(
         population_source=surface.source,
         notes=notes,
     )
+
+
+def _times_before_after(
+    setup: _Setup, table: pd.DataFrame, before: TravelTimes | None
+) -> tuple[TravelTimes, TravelTimes]:
+    """Travel times to the existing facilities (unless given), and with the sites added."""
+    grid, model = setup.surface.grid, setup.model
+    mask = setup.surface.populated()
+    if before is None:
+        before = model.travel_times(grid, mask, setup.existing_xy)
+    site_xy = table[["x", "y"]].to_numpy(float)
+    if not len(site_xy):
+        return before, before
+    added = model.travel_times(grid, mask, site_xy)
+    return before, combine_times(before, added, len(setup.existing_xy))
 
 
 # --- accepting sites into the facility table --------------------------------------------

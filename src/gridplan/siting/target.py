@@ -4,22 +4,23 @@ from __future__ import annotations
 
 import math
 import time
-from typing import TYPE_CHECKING, Any, Literal
+from dataclasses import replace
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
 
-from gridplan._types import FloatArray, IntArray
-from gridplan.siting._checks import _Problems
-from gridplan.siting.demand import DEFAULT_MAX_DEMAND, Candidates, Demand
-from gridplan.siting.mclp import (
-    _add_row,
+from gridplan._types import IntArray
+from gridplan.i18n import Lang, t
+from gridplan.siting._checks import siting_problems
+from gridplan.siting.cover import (
     _cover,
     _cover_greedy,
-    _cover_mip,
-    _cover_start,
     _drop_redundant,
+    cover_start,
+    covering_model,
 )
+from gridplan.siting.demand import DEFAULT_MAX_DEMAND, Candidates, Demand
 from gridplan.siting.models import (
     DEFAULT_GAP,
     DEFAULT_TIME_LIMIT_S,
@@ -30,13 +31,8 @@ from gridplan.siting.models import (
     _Siting,
     _threshold,
 )
-from gridplan.solvers.greedy import GreedySolution
-from gridplan.solvers.highs import _solve_mip
 from gridplan.surface.grid import PopulationSurface
 from gridplan.travel.base import TravelTimeModel
-
-if TYPE_CHECKING:
-    pass
 
 
 class SetCoverTarget(_Siting):
@@ -79,7 +75,7 @@ class SetCoverTarget(_Siting):
         demand: Demand | None = None,
         candidates: Candidates | None = None,
     ) -> SetCoverTarget:
-        problems = _Problems()
+        problems = siting_problems()
         inp = _inputs(cost_matrix, weights, None, existing, baseline_minutes, problems)
         _threshold(threshold_min, inp.cost.max_minutes if inp else None, problems)
         problems.number("target", target, high=1.0, code="optimize.target")
@@ -111,12 +107,10 @@ class SetCoverTarget(_Siting):
     def feasible(self) -> bool:
         return self.max_coverage >= self.target * (1 - 1e-12)
 
-    def message(self, lang: Literal["zh", "en"] = "zh") -> str:
+    def message(self, lang: Lang = "zh") -> str:
         """Why the target cannot be reached (empty when it can)."""
         if self.feasible:
             return ""
-        from gridplan.i18n import t
-
         return t(
             "optimize.target_infeasible",
             lang,
@@ -150,11 +144,7 @@ class SetCoverTarget(_Siting):
         """Greedy (sites added until the target is met; with ``polish``, sites
         that became redundant dropped, latest first) or exact (HiGHS, warm-started).
         ``self.greedy`` holds the (polished) greedy answer."""
-        problems = _Problems()
-        self._check_run(method, time_limit, gap, problems)
-        problems.raise_if_any()
-        t0 = time.perf_counter()
-        self.method = method
+        t0 = self._begin(method, time_limit, gap)
         n_new = len(self._in.new)
         if not self.feasible:
             self.status = "infeasible"
@@ -165,20 +155,13 @@ class SetCoverTarget(_Siting):
             self.seconds = time.perf_counter() - t0
             return self
         tol = 1e-9 * self.total_weight
-        local, gains, evals = _cover_greedy(
-            self._cov, n_new, n_new, lazy=lazy, need=self._need - tol
-        )
+        run = _cover_greedy(self._cov, n_new, n_new, lazy=lazy, need=self._need - tol)
+        local = run.sites.tolist()
         if polish:
             local = _drop_redundant(self._cov, n_new, local, self._need - tol)
-        sites = self._in.new[np.asarray(local, dtype=np.int64)]
-        self.greedy = GreedySolution(
-            sites=sites,
-            gains=np.asarray(gains[: len(local)]),
-            objective=float(len(sites)),
-            seconds=time.perf_counter() - t0,
-            lazy=lazy,
-            evaluations=evals,
-        )
+        kept = replace(run, sites=np.asarray(local, dtype=np.int64), gains=run.gains[: len(local)])
+        self.greedy = self._greedy_answer(kept, t0, len)
+        sites = self.greedy.sites
         if method == "greedy" or self._need <= tol:
             self._set_result(sites)
             self.status = "greedy" if method == "greedy" else "optimal"
@@ -186,22 +169,17 @@ class SetCoverTarget(_Siting):
             self.gap = math.nan if method == "greedy" else 0.0
             self.seconds = time.perf_counter() - t0
             return self
-        mip, n_g = _cover_mip(self._cov, n_new)
-        mip.maximize = False
-        mip.cost[:n_new] = 1.0
+        model = covering_model(self._cov.a, site_cost=1.0, uncovered_cost=0.0)
         # uncovered residents at most (coverable − need); weights scaled so that the
         # smallest group weighs at least ~1 (HiGHS's feasibility tolerances are absolute)
-        wmin = float(self._cov.group_w[self._cov.group_w > 0].min())
+        group_w = self._cov.group_w
+        wmin = float(group_w[group_w > 0].min())
         scale = 1.0 / wmin if wmin < 1.0 else 1.0
-        slack = float(self._cov.group_w.sum()) - self._need + tol
-        _add_row(mip, n_new + np.arange(n_g), self._cov.group_w * scale, -np.inf, slack * scale)
-        start = _cover_start(self._cov, n_new, local) if warm_start else None
-        res = _solve_mip(
-            mip, time_limit=time_limit, gap=gap, start=start, verbose=verbose, presolve=False
-        )
-        self._finish(res, res.x[:n_new] if res.x is not None else None)
-        self._set_result(self.sites if res.x is not None else sites)
-        self.seconds = time.perf_counter() - t0
+        slack = float(group_w.sum()) - self._need + tol
+        model.row(n_new + np.arange(len(group_w)), group_w * scale, -np.inf, slack * scale)
+        mip = model.build(maximize=False)
+        start = cover_start(self._cov.a, local) if warm_start else None
+        self._answer_exact(mip, start, sites, t0, time_limit, gap, verbose, presolve=False)
         return self
 
     def summary(self) -> dict[str, Any]:
@@ -213,20 +191,3 @@ class SetCoverTarget(_Siting):
             max_coverage=self.max_coverage,
         )
         return out
-
-
-# --- p-median -------------------------------------------------------------------------
-
-
-def _fallback(inp: _Inputs, unreachable_minutes: float | None, base: FloatArray) -> FloatArray:
-    """Per demand, the minutes charged without an open candidate among its pairs."""
-    cm = inp.cost
-    if unreachable_minutes is not None:
-        pen = float(unreachable_minutes)
-    elif math.isfinite(cm.max_minutes):
-        pen = cm.max_minutes
-    elif cm.complete:
-        pen = math.inf
-    else:
-        pen = float(cm.minutes.max()) if cm.n_pairs else math.inf
-    return np.minimum(base, pen)

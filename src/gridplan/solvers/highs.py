@@ -1,4 +1,12 @@
-"""The HiGHS adapter: a MIP in arrays, solved with a time limit and a warm start."""
+"""The HiGHS adapter: the one place that talks to ``highspy``.
+
+A model is a :class:`Mip` (columns with cost, bounds and integrality; rows as
+COO triplets with their bounds); :func:`solve_mip` hands it to HiGHS as CSC
+arrays through ``passModel`` (no per-variable Python objects), optionally
+warm-started, with a time limit and a relative gap, and returns a
+:class:`MipResult`.  The siting models (:mod:`gridplan.siting`) and the grid
+proposals (:mod:`gridplan.regions`) both solve through it.
+"""
 
 from __future__ import annotations
 
@@ -17,12 +25,26 @@ from gridplan.errors import InputError
 if TYPE_CHECKING:
     import highspy
 
-# --- HiGHS --------------------------------------------------------------------------
+__all__ = ["Mip", "MipResult", "highs_available", "solve_mip"]
 
 
 @dataclass
-class _Mip:
-    """A MIP in arrays: columns (cost, bounds, integrality) and rows as COO triplets."""
+class Mip:
+    """A mixed-integer programme in arrays.
+
+    Attributes
+    ----------
+    cost, lower, upper, integer
+        Per column: objective coefficient, bounds and whether it is integral.
+    row, col, val
+        The constraint matrix as COO triplets (duplicates are summed).
+    row_lower, row_upper
+        Per row: its bounds (``-inf``/``inf`` for a one-sided row).
+    maximize
+        The objective's sense.
+    offset
+        A constant added to the objective.
+    """
 
     cost: FloatArray
     lower: FloatArray
@@ -36,15 +58,33 @@ class _Mip:
     maximize: bool
     offset: float = 0.0
 
+    @property
+    def n_cols(self) -> int:
+        return len(self.cost)
+
+    @property
+    def n_rows(self) -> int:
+        return len(self.row_lower)
+
 
 @dataclass
-class _MipResult:
+class MipResult:
+    """What HiGHS answered.
+
+    ``status``: ``optimal``, ``infeasible``, ``time_limit``, ``unbounded``,
+    ... (``highs_status`` keeps HiGHS's own name, e.g. ``kInfeasible``);
+    ``x``: the column values of the best solution found (None without one);
+    ``objective``, ``bound`` (the dual bound), ``gap`` (HiGHS's
+    ``mip_gap``; 0 for an LP or a proven optimum): NaN without a solution.
+    """
+
     status: str
     objective: float
     bound: float
     gap: float
     x: FloatArray | None
     seconds: float
+    highs_status: str = ""
 
 
 _STATUS = {
@@ -59,6 +99,17 @@ _STATUS = {
     "kMemoryLimit": "memory_limit",
     "kModelEmpty": "optimal",
 }
+#: HiGHS's ``primal_solution_status`` of a feasible point (``kSolutionStatusFeasible``).
+_FEASIBLE = 2
+
+
+def highs_available() -> bool:
+    """Whether ``highspy`` can be imported."""
+    try:
+        import highspy  # noqa: F401
+    except ImportError:  # pragma: no cover - highspy is a dependency
+        return False
+    return True
 
 
 def _highs() -> highspy.Highs:
@@ -72,34 +123,19 @@ def _highs() -> highspy.Highs:
     return highspy.Highs()
 
 
-def _solve_mip(
-    mip: _Mip,
-    *,
-    time_limit: float,
-    gap: float,
-    start: FloatArray | None = None,
-    verbose: bool = False,
-    presolve: bool = True,
-) -> _MipResult:
-    """Solve ``mip`` with HiGHS (model passed as CSC arrays), optionally warm-started."""
+def _pass_model(h: highspy.Highs, mip: Mip) -> None:
+    """Hand ``mip`` to HiGHS as CSC arrays."""
     import highspy
 
-    t0 = time.perf_counter()
-    n_col, n_row = len(mip.cost), len(mip.row_lower)
-    a = sp.csc_matrix((mip.val, (mip.row, mip.col)), shape=(n_row, n_col))
+    a = sp.csc_matrix((mip.val, (mip.row, mip.col)), shape=(mip.n_rows, mip.n_cols))
     a.sum_duplicates()
-    h = _highs()
-    h.setOptionValue("output_flag", bool(verbose))
-    h.setOptionValue("time_limit", float(time_limit))
-    h.setOptionValue("mip_rel_gap", float(gap))
-    if not presolve:
-        h.setOptionValue("presolve", "off")
+    sense = highspy.ObjSense.kMaximize if mip.maximize else highspy.ObjSense.kMinimize
     h.passModel(
-        n_col,
-        n_row,
+        mip.n_cols,
+        mip.n_rows,
         int(a.nnz),
         int(highspy.MatrixFormat.kColwise),
-        int(highspy.ObjSense.kMaximize if mip.maximize else highspy.ObjSense.kMinimize),
+        int(sense),
         float(mip.offset),
         np.ascontiguousarray(mip.cost, dtype=np.float64),
         np.ascontiguousarray(mip.lower, dtype=np.float64),
@@ -111,15 +147,59 @@ def _solve_mip(
         a.data.astype(np.float64),
         mip.integer.astype(np.int32),
     )
+
+
+def _set_start(h: highspy.Highs, start: FloatArray) -> None:
+    import highspy
+
+    sol = highspy.HighsSolution()
+    sol.col_value = np.asarray(start, dtype=np.float64).tolist()
+    sol.value_valid = True
+    h.setSolution(sol)
+
+
+def solve_mip(
+    mip: Mip,
+    *,
+    time_limit: float,
+    gap: float,
+    start: FloatArray | None = None,
+    verbose: bool = False,
+    presolve: bool = True,
+) -> MipResult:
+    """Solve ``mip`` with HiGHS, optionally warm-started from the column values ``start``.
+
+    Parameters
+    ----------
+    mip
+        The model.
+    time_limit
+        Seconds HiGHS may take (``inf``: no limit).
+    gap
+        Relative optimality gap at which HiGHS stops (``mip_rel_gap``).
+    start
+        A feasible point to start from (one value per column), or None.
+    verbose
+        Let HiGHS print its log.
+    presolve
+        Run HiGHS's presolve (the covering models switch it off: it turns
+        them back into a slower form).
+    """
+    t0 = time.perf_counter()
+    h = _highs()
+    h.setOptionValue("output_flag", bool(verbose))
+    h.setOptionValue("time_limit", float(time_limit))
+    h.setOptionValue("mip_rel_gap", float(gap))
+    if not presolve:
+        h.setOptionValue("presolve", "off")
+    _pass_model(h, mip)
     if start is not None:
-        sol = highspy.HighsSolution()
-        sol.col_value = np.asarray(start, dtype=np.float64).tolist()
-        sol.value_valid = True
-        h.setSolution(sol)
+        _set_start(h, start)
     h.run()
-    status = _STATUS.get(h.getModelStatus().name, h.getModelStatus().name.lstrip("k").lower())
+    name = h.getModelStatus().name
+    status = _STATUS.get(name, name.lstrip("k").lower())
     info = h.getInfo()
-    has_x = int(info.primal_solution_status) == 2  # kSolutionStatusFeasible
+    has_x = int(info.primal_solution_status) == _FEASIBLE
     x = np.asarray(h.getSolution().col_value, dtype=np.float64) if has_x else None
     integral = bool(mip.integer.any())
     if x is None:
@@ -130,4 +210,4 @@ def _solve_mip(
         gap_out = float(info.mip_gap) if integral else 0.0
         if status == "optimal" and not math.isfinite(gap_out):
             gap_out = 0.0
-    return _MipResult(status, objective, bound, gap_out, x, time.perf_counter() - t0)
+    return MipResult(status, objective, bound, gap_out, x, time.perf_counter() - t0, name)

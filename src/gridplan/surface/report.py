@@ -93,7 +93,7 @@ class SurfaceReport:
                     "popsurface.fallback_uniform",
                     lang,
                     n=len(self.fallback_uniform),
-                    names=t("sep.enum", lang).join(self.fallback_uniform[:10]),
+                    names=t("sep.names", lang).join(self.fallback_uniform[:10]),
                 )
             )
         if self.bad_rows:
