@@ -6,48 +6,56 @@ with a stable ``code`` and parameters (:mod:`gridplan.errors`); the dashboard
 and the CLI render them with :func:`error_text` in the planner's language.
 Chinese is the default.  Labels the library puts in tables and maps (sources,
 models, facility types) are catalogue entries too.  The texts live in one
-module per pipeline stage (``gridplan.i18n.inputs`` ... ``gridplan.i18n.report``)
-and ``gridplan.i18n.common`` for the generic checks.  No UI dependency.
+TOML file per pipeline stage in this folder (``inputs.toml`` ... ``report.toml``)
+and ``common.toml`` for the generic checks (see :mod:`gridplan.i18n.catalogue`).
+No UI dependency.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from gridplan.errors import GridPlanError
-from gridplan.i18n import (
-    access,
-    common,
-    facilities,
-    inputs,
-    plan,
-    regions,
-    report,
-    siting,
-    surface,
-    travel,
+from gridplan.i18n.catalogue import LANGS, Catalogue, Lang, load_catalogue, merge
+
+__all__ = [
+    "CATALOGUES",
+    "LANGS",
+    "MESSAGES",
+    "Catalogue",
+    "Lang",
+    "error_text",
+    "label",
+    "t",
+    "text_of",
+]
+
+#: The catalogue files, in pipeline order: the generic checks, then one per stage.
+CATALOGUES: tuple[str, ...] = (
+    "common",
+    "inputs",
+    "plan",
+    "surface",
+    "facilities",
+    "travel",
+    "access",
+    "siting",
+    "regions",
+    "report",
 )
-from gridplan.i18n.catalogue import LANGS, Catalogue, Lang, merge
-
-__all__ = ["LANGS", "MESSAGES", "Catalogue", "Lang", "error_text", "label", "t", "text_of"]
-
-#: Every text of the library, one catalogue per pipeline stage.
+#: Every text of the library.
 MESSAGES: Catalogue = merge(
-    common.MESSAGES,
-    inputs.MESSAGES,
-    plan.MESSAGES,
-    surface.MESSAGES,
-    facilities.MESSAGES,
-    travel.MESSAGES,
-    access.MESSAGES,
-    siting.MESSAGES,
-    regions.MESSAGES,
-    report.MESSAGES,
+    load_catalogue(Path(__file__).with_name(f"{n}.toml")) for n in CATALOGUES
 )
 
 
 def text_of(code: str) -> dict[Lang, str] | None:
-    """The texts of ``code``; a generic check (``"<scope>.<check>"``) falls back to ``check.<check>``."""
+    """The texts of ``code``, or ``None``.
+
+    A generic check's problem (``"<scope>.<check>"``) without a text of its own
+    falls back to the common ``"check.<check>"`` text.
+    """
     entry = MESSAGES.get(code)
     if entry is None and "." in code:
         entry = MESSAGES.get("check." + code.partition(".")[2])
