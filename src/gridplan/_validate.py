@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from gridplan.errors import InputError
+from gridplan.errors import GridPlanError, InputError
 
 
 class Problems:
@@ -37,11 +37,16 @@ class Problems:
         the codes of the generic checks.
     message
         Start of the error's English text, e.g. ``"cannot run the siting study"``.
+    error_type
+        The class of the error raised (default :class:`~gridplan.errors.InputError`).
     """
 
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(
+        self, code: str, message: str, error_type: type[GridPlanError] = InputError
+    ) -> None:
         self.code = code
         self.message = message
+        self.error_type = error_type
         self.items: list[tuple[str, str, dict[str, Any]]] = []
 
     @property
@@ -63,15 +68,19 @@ class Problems:
         """One problem: its code, its English text and the parameters its translations use."""
         self.items.append((code, text, params))
 
-    def error(self) -> InputError:
-        """The collected problems as one error (also when there are none)."""
-        return InputError(
+    def error(self, **params: Any) -> GridPlanError:
+        """The collected problems as one error (also when there are none).
+
+        ``params`` are added to the error's own parameters (for its top-level text).
+        """
+        return self.error_type(
             f"{self.message} ({len(self.items)} problem(s))",
             code=self.code,
             params={
                 "n": len(self.items),
                 "codes": self.codes,
                 "problems": [{"code": c, **p} for c, _, p in self.items],
+                **params,
             },
             problems=[t for _, t, _ in self.items],
         )

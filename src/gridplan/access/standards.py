@@ -11,11 +11,11 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from pyproj import Transformer
 
 from gridplan.access.coverage import plan_groups
 from gridplan.facilities.types import CENTRES, PRIMARY_CARE
 from gridplan.i18n import Lang, t
+from gridplan.inputs.crs import transformer
 from gridplan.plan.grids import GridPlan
 from gridplan.plan.units import UnitSet
 from gridplan.surface.grid import PopulationSurface
@@ -61,7 +61,7 @@ def facility_grids(
     facilities: pd.DataFrame, surface: PopulationSurface, groups: np.ndarray
 ) -> np.ndarray:
     """Grid position of each facility (-1 outside every unit), from the cell it stands in."""
-    tf = Transformer.from_crs(4326, surface.grid.crs, always_xy=True)
+    tf = transformer(4326, surface.grid.crs)
     x, y = tf.transform(facilities["lon"].to_numpy(float), facilities["lat"].to_numpy(float))
     r, c, ok = surface.grid.cell_of(np.asarray(x), np.asarray(y))
     unit = np.full(len(facilities), -1, dtype=np.int64)

@@ -10,10 +10,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
-from pyproj import Transformer
 
 from gridplan.errors import InputError
 from gridplan.facilities.types import _finish, empty_facilities
+from gridplan.inputs.crs import transformer
 from gridplan.plan.units import UnitSet
 from gridplan.solvers.kmeans import Clusters, weighted_kmeans
 from gridplan.surface.grid import PopulationSurface
@@ -276,7 +276,7 @@ def _as_table(rows: list[dict[str, Any]], crs: str) -> pd.DataFrame:
     if not rows:
         return empty_facilities()
     df = pd.DataFrame(rows)
-    tr = Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
+    tr = transformer(crs, "EPSG:4326")
     lon, lat = tr.transform(df["x"].to_numpy(), df["y"].to_numpy())
     df["lon"] = np.round(np.asarray(lon, dtype=float), 7)
     df["lat"] = np.round(np.asarray(lat, dtype=float), 7)

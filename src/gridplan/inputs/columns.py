@@ -18,7 +18,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from gridplan._validate import Problems
-from gridplan.errors import InputError
+from gridplan.errors import GridPlanError, InputError
 
 _BRACKETED = re.compile(r"[(\[【].*?[)\]】]")
 _SEPARATORS = re.compile(r"[\s_\-:/]+")
@@ -75,7 +75,7 @@ def missing_columns_error(
     missing: Mapping[str, Sequence[str]],
     columns: Iterable[Any],
     error: type[InputError] = InputError,
-) -> InputError:
+) -> GridPlanError:
     """One error for every required column a table lacks.
 
     Code ``<scope>.missing_columns`` (its text names the columns found, param
@@ -93,15 +93,11 @@ def missing_columns_error(
     error
         The class of the error (an :class:`~gridplan.errors.InputError`).
     """
-    problems = Problems(f"{scope}.missing_columns", "the table lacks required columns")
+    found = ", ".join(str(c) for c in columns)
+    problems = Problems(
+        f"{scope}.missing_columns", f"the table lacks required columns (found: {found})", error
+    )
     for field, names in missing.items():
         aliases = " / ".join(str(n) for n in names[:4])
         problems.add(f"missing_column.{field}", f"no {field} column", aliases=aliases)
-    err = problems.error()
-    found = ", ".join(str(c) for c in columns)
-    return error(
-        f"{problems.message} (found: {found})",
-        code=err.code,
-        params={**err.params, "columns": found},
-        problems=err.problems,
-    )
+    return problems.error(columns=found)

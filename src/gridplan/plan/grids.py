@@ -68,15 +68,11 @@ class GridPlan:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> GridPlan:
         """Build a plan from its JSON form (as in ``data/geo/presets``)."""
-        problems = Problems("preset.malformed", "malformed plan")
+        problems = Problems("preset.malformed", "malformed plan", error_type=PresetError)
         for key in ("id", "prefecture", "grids"):
             if key not in d:
                 problems.add("preset.missing_key", f"missing key {key!r}", key=key)
-        if problems:
-            err = problems.error()
-            raise PresetError(
-                problems.message, code=err.code, params=err.params, problems=err.problems
-            )
+        problems.raise_if_any()
         name = d.get("name", d["id"])
         return cls(
             plan_id=str(d["id"]),

@@ -14,6 +14,7 @@ from numpy.typing import NDArray
 from pyproj import Transformer
 
 from gridplan._validate import Problems
+from gridplan.inputs.crs import transformer
 from gridplan.plan.townships import reference_townships
 from gridplan.plan.units import UnitSet
 from gridplan.surface.grid import PopulationSurface
@@ -61,7 +62,7 @@ class CostModel(Protocol):
 
 
 def _to_metric(unit_set: UnitSet) -> Transformer:
-    return Transformer.from_crs("EPSG:4326", unit_set.metric_crs, always_xy=True)
+    return transformer("EPSG:4326", unit_set.metric_crs)
 
 
 def _surface_cells(
@@ -75,7 +76,7 @@ def _surface_cells(
     w = surface.population[rows, cols].astype(np.float64)
     x, y = surface.grid.centres(rows, cols)
     if surface.grid.crs != unit_set.metric_crs:
-        tr = Transformer.from_crs(surface.grid.crs, unit_set.metric_crs, always_xy=True)
+        tr = transformer(surface.grid.crs, unit_set.metric_crs)
         x, y = (np.asarray(v, dtype=float) for v in tr.transform(x, y))
     pos = {uid: i for i, uid in enumerate(unit_set.units["unit_id"].astype(str))}
     to_row = np.array([pos.get(str(uid), -1) for uid in surface.unit_ids], dtype=np.int64)
@@ -113,7 +114,7 @@ def unit_points(unit_set: UnitSet, surface: PopulationSurface | None = None) -> 
 def unit_lonlat(unit_set: UnitSet, surface: PopulationSurface | None = None) -> NDArray[np.float64]:
     """:func:`unit_points` as WGS-84 longitude, latitude (array units × 2)."""
     pts = unit_points(unit_set, surface)
-    back = Transformer.from_crs(unit_set.metric_crs, "EPSG:4326", always_xy=True)
+    back = transformer(unit_set.metric_crs, "EPSG:4326")
     lon, lat = back.transform(pts[:, 0], pts[:, 1])
     return np.column_stack([np.atleast_1d(lon), np.atleast_1d(lat)]).astype(np.float64)
 

@@ -10,9 +10,10 @@ import numpy as np
 import pandas as pd
 import shapely
 from numpy.typing import ArrayLike, NDArray
-from pyproj import CRS, Transformer
+from pyproj import CRS
 
 from gridplan._types import FloatArray, IntArray
+from gridplan.inputs.crs import transformer
 from gridplan.siting._checks import _xy, siting_problems
 from gridplan.surface.grid import CellGrid, PopulationSurface
 
@@ -191,7 +192,7 @@ class Candidates:
 
     def lonlat(self) -> tuple[FloatArray, FloatArray]:
         """WGS-84 longitude and latitude of the candidates."""
-        tr = Transformer.from_crs(self.crs, "EPSG:4326", always_xy=True)
+        tr = transformer(self.crs, "EPSG:4326")
         lon, lat = tr.transform(self.xy[:, 0], self.xy[:, 1])
         return np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
 
@@ -209,7 +210,7 @@ class Candidates:
         geoms, src = _geometries(areas, areas_crs)
         if len(geoms) == 0 or len(self) == 0:
             return np.zeros(len(self), dtype=bool)
-        tr = Transformer.from_crs(src, self.crs, always_xy=True)
+        tr = transformer(src, self.crs)
 
         def project(coords: FloatArray) -> FloatArray:
             x, y = tr.transform(coords[:, 0], coords[:, 1])
@@ -276,7 +277,7 @@ def candidates_from_lonlat(
             shape=(len(lo), len(la)),
         )
     problems.raise_if_any()
-    tr = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
+    tr = transformer("EPSG:4326", crs)
     x, y = tr.transform(lo, la)
     names = list(ids) if ids is not None else [f"U{i + 1:04d}" for i in range(len(lo))]
     return Candidates(np.column_stack([x, y]), [str(s) for s in names], crs, "user")

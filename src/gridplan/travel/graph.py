@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -17,6 +16,7 @@ from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
 
 from gridplan._validate import Problems, as_float
+from gridplan.inputs.crs import transformer as crs_transformer
 from gridplan.travel.base import check_mode
 from gridplan.travel.speeds import edge_speed_kmh
 
@@ -217,12 +217,6 @@ def _with_direct_walk(
     return _best_per_point(np.concatenate([pts, near]), np.concatenate([mins, direct]))
 
 
-@functools.lru_cache(maxsize=16)
-def _transformer(src: str, dst: str) -> Transformer:
-    """pyproj transformers are slow to create (~0.2 s); reuse them."""
-    return Transformer.from_crs(src, dst, always_xy=True)
-
-
 def _geometry(value: Any) -> Any:
     if value is None:
         return None
@@ -317,7 +311,7 @@ def _nodes_in_crs(
     check_metric_crs(problems, crs)
     transformer = None
     try:
-        transformer = _transformer(str(graph.graph.get("crs", "EPSG:4326")), str(crs))
+        transformer = crs_transformer(str(graph.graph.get("crs", "EPSG:4326")), str(crs))
     except Exception as exc:  # pyproj raises CRSError / ProjError
         if "network.crs_invalid" not in problems.codes:  # the graph's CRS, not the grid's
             problems.add("network.crs_invalid", f"invalid CRS: {exc}", detail=str(exc))
