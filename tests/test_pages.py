@@ -162,12 +162,12 @@ def test_access_slider_changes_coverage_without_recomputing():
 
 
 def test_access_switching_a_facility_off_changes_coverage():
-    import ui.access as access_ui
+    from gridplan import workflow
 
     at = page("access").run()
     before = at.metric[1].value
     facilities = at.session_state["facilities"]["130100"]
-    prim = facilities["type"].isin(access_ui.TARGET_TYPES["primary"])
+    prim = facilities["type"].isin(workflow.TARGET_GROUPS["primary"])
     at.session_state["facilities"]["130100"] = facilities.assign(active=~prim)
     at.run()
     assert not at.exception

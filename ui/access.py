@@ -11,31 +11,26 @@ import pandas as pd
 import rasterio
 import rasterio.errors
 import streamlit as st
-from pyproj import Transformer
 
+from gridplan import workflow
 from gridplan.access.coverage import CoverageIndex
 from gridplan.access.reach import Reach, facility_reach
 from gridplan.errors import GridPlanError, UploadError
-from gridplan.facilities.illustrative import illustrative_facilities
-from gridplan.facilities.types import CENTRES, PRIMARY_CARE, SECONDARY_CARE
 from gridplan.i18n import error_text
 from gridplan.inputs.boundaries import load_prefecture_outline
 from gridplan.plan.grids import GridPlan, resolve_assignment
 from gridplan.plan.population import provenance_label
 from gridplan.report.webmap import WarpPlan, warp_plan
 from gridplan.surface.files import surface_from_file
-from gridplan.surface.grid import PopulationSurface, census_surface
-from gridplan.surface.layers import raster_on_grid
+from gridplan.surface.grid import PopulationSurface
 from gridplan.surface.worldpop import fetch_worldpop
 from gridplan.travel.base import TravelTimeModel, TravelTimes, speed_m_per_min
-from gridplan.travel.models import make_model
-from gridplan.travel.modes import DEFAULT_DETOUR
 from gridplan.travel.roads import load_roads
 from gridplan.travel.straight import StraightLineModel
+from gridplan.workflow import ModelSpec, SurfaceSpec, UnitsSource
 from ui import state
 from ui.texts import lang, tr
 
-MODELS = ["straight", "raster", "network"]
 #: Facility dot colours on the map, and the coloured glyph naming them in the caption.
 TYPE_COLORS = {
     "社区卫生服务中心": (31, 119, 180),
@@ -57,26 +52,12 @@ TYPE_DOTS = {
     "三级医院": "🔴",
     "其他": "⚫",
 }
-TARGET_TYPES = {"primary": PRIMARY_CARE, "centres": CENTRES, "hospitals": SECONDARY_CARE}
 
 
-@dataclass(frozen=True)
-class SurfaceKey:
-    prefecture: str
-    township_path: str | None
-    datum: str
-    population_path: str | None
-    cell_m: float
-    surface_path: str | None = None
-    surface_datum: str = "wgs84"
-
-
-def surface_key(sel: state.Selection, cell_m: float) -> SurfaceKey:
-    return SurfaceKey(
-        sel.prefecture,
-        st.session_state.get("township_path"),
-        st.session_state.get("township_datum", "wgs84"),
-        st.session_state.get("population_path"),
+def surface_key(sel: state.Selection, cell_m: float) -> SurfaceSpec:
+    """The population surface of this session at ``cell_m`` (uploaded, else modelled census)."""
+    return SurfaceSpec(
+        state.units_source(sel),
         float(cell_m),
         st.session_state.get("surface_path"),
         st.session_state.get("surface_datum", "wgs84"),
@@ -84,52 +65,31 @@ def surface_key(sel: state.Selection, cell_m: float) -> SurfaceKey:
 
 
 @st.cache_resource(show_spinner=False, max_entries=6)
-def load_surface(key: SurfaceKey) -> PopulationSurface:
-    units = state.load_units(key.prefecture, key.township_path, key.datum, key.population_path)
-    if key.surface_path:
-        return surface_from_file(key.surface_path, units, key.cell_m, datum=key.surface_datum)[0]
-    return census_surface(units, key.cell_m)
+def load_surface(key: SurfaceSpec) -> PopulationSurface:
+    return workflow.population_surface(state.load_units(key.units), key)
 
 
 @st.cache_resource(show_spinner=False, max_entries=6)
-def load_warp(key: SurfaceKey) -> WarpPlan:
+def load_warp(key: SurfaceSpec) -> WarpPlan:
     return warp_plan(load_surface(key).grid)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def default_facilities(prefecture: str, township_path: str | None, datum: str) -> pd.DataFrame:
-    """The illustrative network (示意), from a 500 m surface so it does not depend on the slider."""
-    units = state.load_units(prefecture, township_path, datum, None)
-    return illustrative_facilities(units, census_surface(units, 500.0))
+def default_facilities(source: UnitsSource) -> pd.DataFrame:
+    """The illustrative network (示意) of the units before any population table."""
+    return workflow.illustrative_network(state.load_units(source.without_population()))
 
 
 def facility_table(sel: state.Selection) -> pd.DataFrame:
     """The facilities being planned for this prefecture (session copy, editable)."""
     store: dict[str, pd.DataFrame] = st.session_state.setdefault("facilities", {})
     if sel.prefecture not in store:
-        store[sel.prefecture] = default_facilities(
-            sel.prefecture,
-            st.session_state.get("township_path"),
-            st.session_state.get("township_datum", "wgs84"),
-        ).copy()
+        store[sel.prefecture] = default_facilities(state.units_source(sel)).copy()
     return store[sel.prefecture]
 
 
 def set_facility_table(sel: state.Selection, df: pd.DataFrame) -> None:
     st.session_state.setdefault("facilities", {})[sel.prefecture] = df.reset_index(drop=True)
-
-
-def facilities_xy(df: pd.DataFrame, crs: str) -> np.ndarray:
-    tf = Transformer.from_crs(4326, crs, always_xy=True)
-    x, y = tf.transform(df["lon"].to_numpy(float), df["lat"].to_numpy(float))
-    return np.column_stack([x, y])
-
-
-def used_facilities(df: pd.DataFrame, target: str) -> pd.DataFrame:
-    """Active facilities of the target group."""
-    return df[df["active"].astype(bool) & df["type"].isin(TARGET_TYPES[target])].reset_index(
-        drop=True
-    )
 
 
 def facility_digest(
@@ -148,7 +108,7 @@ class Computed:
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
-def straight_index(key: SurfaceKey, digest: str, _xy: np.ndarray) -> Computed:
+def straight_index(key: SurfaceSpec, digest: str, _xy: np.ndarray) -> Computed:
     """Straight-line distances (the base surface; speed and detour only rescale)."""
     surface = load_surface(key)
     model = StraightLineModel()
@@ -158,20 +118,10 @@ def straight_index(key: SurfaceKey, digest: str, _xy: np.ndarray) -> Computed:
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
-def model_index(
-    key: SurfaceKey,
-    digest: str,
-    _xy: np.ndarray,
-    model: str,
-    mode: str,
-    speed_kmh: float,
-    roads_path: str | None,
-    landcover_path: str | None = None,
-    dem_path: str | None = None,
-) -> Computed:
-    """Travel times of the friction-raster or road-network model (cutoff 60 min, the slider max)."""
+def model_index(key: SurfaceSpec, digest: str, _xy: np.ndarray, spec: ModelSpec) -> Computed:
+    """Travel times of the friction-raster or road-network model (cutoff: the slider maximum)."""
     surface = load_surface(key)
-    tm = travel_model(surface.grid, model, mode, speed_kmh, roads_path, landcover_path, dem_path)
+    tm = travel_model(surface.grid, spec)
     times = tm.travel_times(surface.grid, surface.populated(), _xy)
     return Computed(times, CoverageIndex.build(surface, times), 1.0)
 
@@ -181,33 +131,23 @@ def load_network(path: str):  # type: ignore[no-untyped-def]
     return load_roads(path)
 
 
-def travel_model(  # type: ignore[no-untyped-def]
-    grid,
-    model: str,
-    mode: str,
-    speed_kmh: float,
-    roads_path: str | None,
-    landcover_path: str | None = None,
-    dem_path: str | None = None,
-    detour: float = DEFAULT_DETOUR,
-) -> TravelTimeModel:
-    """The chosen travel-time model with its inputs (cutoff 60 min, the slider maximum)."""
-    if model == "network" and roads_path:
-        return network_model(roads_path, mode)
-    layers = raster_layers(grid, landcover_path, dem_path) if model == "raster" else {}
-    return make_model(model, mode=mode, speed_kmh=speed_kmh, detour=detour, cutoff_min=60.0,
-                      **layers)  # fmt: skip
+def travel_model(grid, spec: ModelSpec) -> TravelTimeModel:  # type: ignore[no-untyped-def]
+    """The model of ``spec``; a road network is built once per file and mode."""
+    if spec.model == "network" and spec.roads_path:
+        return network_model(spec.roads_path, spec.mode)
+    return workflow.travel_model(grid, spec)
 
 
 @st.cache_resource(show_spinner=False, max_entries=3)
 def network_model(roads_path: str, mode: str) -> TravelTimeModel:
     """One road-network model per file and mode: it keeps its sparse graph between calls."""
-    return make_model("network", mode=mode, cutoff_min=60.0, roads=load_network(roads_path))
+    spec = ModelSpec("network", mode, roads_path=roads_path)
+    return workflow.travel_model(None, spec, roads=load_network(roads_path))
 
 
 def compute(
     model: str,
-    key: SurfaceKey,
+    key: SurfaceSpec,
     digest: str,
     xy: np.ndarray,
     mode: str,
@@ -217,22 +157,12 @@ def compute(
     if model == "straight":
         return straight_index(key, digest, xy)
     # raster/network times depend on speed: they are cached per speed value
-    return model_index(
-        key, digest, xy, model, mode, round(speed, 1), roads_path,
-        st.session_state.get("landcover_path"), st.session_state.get("dem_path"),
+    spec = ModelSpec(
+        model, mode, round(speed, 1), roads_path=roads_path,
+        landcover_path=st.session_state.get("landcover_path"),
+        dem_path=st.session_state.get("dem_path"),
     )  # fmt: skip
-
-
-def raster_layers(grid, landcover_path: str | None, dem_path: str | None) -> dict:  # type: ignore[no-untyped-def,type-arg]
-    """Land cover and DEM on the grid for the friction-raster model."""
-    layers = {}
-    if landcover_path:
-        lc = raster_on_grid(landcover_path, grid, resampling="nearest")
-        layers["landcover"] = np.where(np.isfinite(lc), lc, 0).astype(np.int32)
-    if dem_path:
-        dem = raster_on_grid(dem_path, grid, resampling="bilinear")
-        layers["dem"] = np.where(np.isfinite(dem), dem, np.nanmean(dem)).astype(np.float32)
-    return layers
+    return model_index(key, digest, xy, spec)
 
 
 def raster_inputs_panel(model: str) -> None:
@@ -342,7 +272,7 @@ def _outlines_json(prefecture: str, township_path: str | None, datum: str, plan_
     from gridplan.plan.grids import GridPlan
     from gridplan.plan.units import display_geometry
 
-    units = state.load_units(prefecture, township_path, datum, None)
+    units = state.load_units(UnitsSource(prefecture, township_path, datum))
     plan = GridPlan.from_dict(json.loads(plan_json))
     assignment = resolve_assignment(plan, units.units)
     shapes = units.units.assign(grid_id=assignment.to_numpy(), geometry=display_geometry(units))
@@ -364,7 +294,7 @@ def grid_outlines(sel: state.Selection, plan: GridPlan) -> dict:  # type: ignore
 
 @st.cache_resource(show_spinner=False, max_entries=4)
 def reach_for(
-    key: SurfaceKey,
+    key: SurfaceSpec,
     digest: str,
     _xy: np.ndarray,
     model: str,
@@ -378,7 +308,7 @@ def reach_for(
     surface = load_surface(key)
     network = None
     if model == "network":
-        network = travel_model(surface.grid, model, mode, speed, roads_path)
+        network = travel_model(surface.grid, ModelSpec(model, mode, speed, roads_path=roads_path))
     return facility_reach(
         surface.grid, surface.populated(), _xy, model=model,  # type: ignore[arg-type]
         speed_kmh=speed, detour=detour, max_minutes=minutes, mode=mode, network=network,

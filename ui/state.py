@@ -11,11 +11,11 @@ import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
+from gridplan import workflow
 from gridplan.inputs.boundaries import list_prefectures, resolve_prefecture
-from gridplan.inputs.tables import read_table_upload
-from gridplan.inputs.vector import read_vector_upload
 from gridplan.plan.grids import GridPlan, list_presets, preset_prefecture
-from gridplan.plan.units import UnitSet, build_units, display_geometry
+from gridplan.plan.units import UnitSet, display_geometry
+from gridplan.workflow import UnitsSource
 from ui.texts import tr
 
 DEFAULT_PREFECTURE = "130100"
@@ -35,21 +35,15 @@ def preset_index() -> dict[str, str]:
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
-def load_units(
-    prefecture: str, township_path: str | None, datum: str, population_path: str | None
-) -> UnitSet:
+def load_units(source: UnitsSource) -> UnitSet:
     """Planning units, cached on file paths (uploads are stored by content hash)."""
-    townships = read_vector_upload(Path(township_path), datum=datum)[0] if township_path else None
-    table = read_table_upload(Path(population_path))[0] if population_path else None
-    return build_units(prefecture, townships=townships, population_table=table)
+    return workflow.load_units(source)
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
-def load_display_geometry(
-    prefecture: str, township_path: str | None, datum: str, population_path: str | None
-) -> gpd.GeoSeries:
+def load_display_geometry(source: UnitsSource) -> gpd.GeoSeries:
     """Simplified unit polygons for the web map, cached with the units."""
-    return display_geometry(load_units(prefecture, township_path, datum, population_path))
+    return display_geometry(load_units(source))
 
 
 def save_upload(data: bytes, filename: str) -> Path:
@@ -137,22 +131,22 @@ def preset_label(preset_id: str) -> str:
     return plan.name.get(st.session_state.get("lang", "zh"), plan.name.get("zh", preset_id))
 
 
-def current_units(sel: Selection) -> UnitSet:
-    return load_units(
+def units_source(sel: Selection) -> UnitsSource:
+    """Where the units of the sidebar's prefecture come from (the uploads of this session)."""
+    return UnitsSource(
         sel.prefecture,
         st.session_state.get("township_path"),
         st.session_state.get("township_datum", "wgs84"),
         st.session_state.get("population_path"),
     )
+
+
+def current_units(sel: Selection) -> UnitSet:
+    return load_units(units_source(sel))
 
 
 def current_display_geometry(sel: Selection) -> gpd.GeoSeries:
-    return load_display_geometry(
-        sel.prefecture,
-        st.session_state.get("township_path"),
-        st.session_state.get("township_datum", "wgs84"),
-        st.session_state.get("population_path"),
-    )
+    return load_display_geometry(units_source(sel))
 
 
 def current_plan(sel: Selection, units: UnitSet) -> GridPlan:
@@ -165,9 +159,7 @@ def current_plan(sel: Selection, units: UnitSet) -> GridPlan:
 
 
 def original_plan(sel: Selection, units: UnitSet) -> GridPlan:
-    if sel.preset == PER_UNIT:
-        return GridPlan.one_grid_per_unit(units)
-    return GridPlan.from_preset(sel.preset)
+    return workflow.starting_plan(None if sel.preset == PER_UNIT else sel.preset, units)
 
 
 def set_plan(sel: Selection, plan: GridPlan) -> None:

@@ -7,6 +7,7 @@ import pandas as pd
 import pydeck as pdk
 import streamlit as st
 
+from gridplan import settings, workflow
 from gridplan.access.capacity import capacity_coverage, facility_capacity, facility_supply
 from gridplan.access.coverage import (
     KpiTables,
@@ -27,7 +28,7 @@ from gridplan.i18n import error_text
 from gridplan.inputs.boundaries import load_prefecture_outline
 from gridplan.report.coveragemap import render_coverage_map_png
 from gridplan.report.webmap import coverage_image, minute_bands, minutes_image
-from gridplan.travel.modes import MODE_SPEED_SOURCES, MODE_SPEEDS_KMH
+from gridplan.travel.modes import DEFAULT_DETOUR, MODE_SPEED_SOURCES, MODE_SPEEDS_KMH
 from ui import access, state
 from ui.mapview import fitted_deck, image_layer, outline_layer
 from ui.texts import lang, tr
@@ -41,21 +42,22 @@ st.caption(tr("access_intro"))
 # --- scenario controls (changing these recomputes travel times) --------------------------
 c1, c2, c3, c4 = st.columns(4)
 model = c1.selectbox(
-    tr("model"), access.MODELS, format_func=lambda m: tr(f"model_{m}"), key="acc_model"
+    tr("model"), workflow.MODELS, format_func=lambda m: tr(f"model_{m}"), key="acc_model"
 )
 mode = c2.selectbox(
     tr("mode"), list(MODE_SPEEDS_KMH), format_func=lambda m: tr(f"mode_{m}"), key="acc_mode"
 )
 target = c3.selectbox(
     tr("target"),
-    list(access.TARGET_TYPES),
+    list(workflow.TARGET_GROUPS),
     format_func=lambda t: tr(f"target_{t}"),
     key="acc_target",
 )
+CELL_SIZES = [50, 100, 200, 500, 1000]
 cell_m = c4.selectbox(
     tr("cell_size"),
-    [50, 100, 200, 500, 1000],
-    index=1,
+    CELL_SIZES,
+    index=CELL_SIZES.index(int(settings.cell_m)),
     key="acc_cell",
     format_func=lambda c: f"{c} m",
 )
@@ -163,8 +165,8 @@ access.population_panel(sel)
 key = access.surface_key(sel, cell_m)
 surface = access.load_surface(key)
 facilities = access.facility_table(sel)
-used = access.used_facilities(facilities, target)
-xy = access.facilities_xy(used, surface.grid.crs)
+used = workflow.used_facilities(facilities, target)
+xy = workflow.facilities_xy(used, surface.grid.crs)
 digest = access.facility_digest(used)
 roads_path = access.roads_panel(model, sel)
 access.raster_inputs_panel(model)
@@ -174,13 +176,14 @@ access.raster_inputs_panel(model)
 @st.fragment
 def what_if() -> None:
     s1, s2, s3, s4 = st.columns(4)
-    default_t = 30 if target == "hospitals" else 15
-    minutes = s1.slider(tr("minutes"), 5, 60, default_t, key=f"acc_minutes_{target}")
+    max_minutes = int(settings.model_cutoff_min)  # raster and network times stop there
+    default_t = int(workflow.default_minutes(target))
+    minutes = s1.slider(tr("minutes"), 5, max_minutes, default_t, key=f"acc_minutes_{target}")
     speed = s2.slider(
         tr("speed"), 1.0, 80.0, float(MODE_SPEEDS_KMH[mode]), 0.1, key=f"acc_speed_{mode}"
     )
     detour = s3.slider(
-        tr("detour"), 1.0, 2.0, 1.3, 0.05, key="acc_detour", disabled=model != "straight"
+        tr("detour"), 1.0, 2.0, DEFAULT_DETOUR, 0.05, key="acc_detour", disabled=model != "straight"
     )
     growth = s4.slider(tr("growth"), -20, 50, 0, key="acc_growth")
     st.caption(MODE_SPEED_SOURCES[mode][lang()] + " · " + tr(f"model_note_{model}"))
@@ -280,15 +283,15 @@ def what_if() -> None:
     d2.download_button(
         tr("dl_kpi_xlsx"), lambda: kpi_xlsx(tables, len(used)), f"coverage_{minutes}min.xlsx"
     )
-    settings = {"model": model, "mode": mode, "speed_kmh": speed}
+    model_settings = {"model": model, "mode": mode, "speed_kmh": speed}
     if model == "straight":
-        settings["detour"] = detour
+        model_settings["detour"] = detour
     ui_lang = lang()  # the PNG is drawn later, outside this run
     d3.download_button(
         tr("dl_png_map"),
         lambda: render_coverage_map_png(
             units, surface, minutes_grid, minutes, plan=plan, facilities=used,
-            layer=layer_choice, lang=ui_lang, summary=s, provenance=settings,
+            layer=layer_choice, lang=ui_lang, summary=s, provenance=model_settings,
         ),
         f"coverage_{minutes}min.png",
         "image/png",

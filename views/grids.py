@@ -15,6 +15,7 @@ from gridplan.plan.validate import validate_plan
 from gridplan.report.exports import grids_to_geojson, plan_to_csv
 from gridplan.report.gridmap import render_grid_map_png
 from gridplan.report.style import grid_colors
+from gridplan.workflow import UnitsSource
 from ui import state
 from ui.mapview import BASEMAPS, build_deck
 from ui.tables import assignment_changes, grid_option_labels, grid_stats_table, seed_block
@@ -73,7 +74,9 @@ def try_load(tw, datum: str, pop) -> None:  # type: ignore[no-untyped-def]
             new["population_path"] = str(path)
             report_lines.append(tr("upload_ok", name=pop.name, n=len(df)))
         units = state.load_units(
-            sel.prefecture, new["township_path"], new["township_datum"], new["population_path"]
+            UnitsSource(
+                sel.prefecture, new["township_path"], new["township_datum"], new["population_path"]
+            )
         )
     except Exception as exc:
         st.error(error_text(exc, lang()) + "\n\n" + tr("upload_failed"))

@@ -7,6 +7,7 @@ import pandas as pd
 import pydeck as pdk
 import streamlit as st
 
+from gridplan import settings, workflow
 from gridplan.errors import GridPlanError
 from gridplan.facilities.table import facility_mask
 from gridplan.facilities.types import HOSPITALS
@@ -18,6 +19,7 @@ from gridplan.report.style import grid_colors
 from gridplan.report.webmap import coverage_change_image
 from gridplan.siting.study import LEVELS, SitingSettings, SitingStudy, accept_sites
 from gridplan.travel.modes import MODE_SPEEDS_KMH
+from gridplan.workflow import ModelSpec, SurfaceSpec, UnitsSource
 from ui import access, state
 from ui import siting as ui_siting
 from ui.mapview import build_deck, fitted_deck, image_layer, outline_layer
@@ -31,16 +33,13 @@ st.caption(tr("siting_intro"))
 
 tab_sites, tab_grids = st.tabs([tr("tab_sites"), tr("tab_grids")])
 
-#: Defaults per level: coverage minutes, mode, candidate source.
-LEVEL_DEFAULTS = {"secondary": (30, "drive", "centres"), "primary": (15, "walk", "grid")}
-
-
-Asked = tuple[SitingSettings, ui_siting.ModelSpec, int, tuple[tuple[float, float, float], ...]]
+Asked = tuple[SitingSettings, ModelSpec, int, tuple[tuple[float, float, float], ...]]
 
 
 def siting_form(level: str) -> Asked | None:
     """The controls; returns the settings when the planner presses Run."""
-    minutes0, mode0, source0 = LEVEL_DEFAULTS[level]
+    defaults = workflow.LEVEL_DEFAULTS[level]
+    minutes0, mode0, source0 = int(defaults.minutes), defaults.mode, defaults.candidates
     sources = ["centres", "grid", "list"] if level == "secondary" else ["grid", "list"]
     with st.form(f"sit_form_{level}"):
         c1, c2, c3, c4 = st.columns(4)
@@ -51,7 +50,8 @@ def siting_form(level: str) -> Asked | None:
             key=f"sit_method_{level}",
         )
         k = c2.number_input(tr("sit_k"), 1, 50, 5, key=f"sit_k_{level}")
-        minutes = c3.slider(tr("sit_minutes"), 5, 60, minutes0, key=f"sit_minutes_{level}")
+        longest = int(settings.model_cutoff_min)
+        minutes = c3.slider(tr("sit_minutes"), 5, longest, minutes0, key=f"sit_minutes_{level}")
         modes = list(MODE_SPEEDS_KMH)
         mode = c4.selectbox(
             tr("mode"),
@@ -90,12 +90,12 @@ def siting_form(level: str) -> Asked | None:
             m1, m2, m3, m4 = st.columns(4)
             model = m1.selectbox(
                 tr("model"),
-                access.MODELS,
+                workflow.MODELS,
                 format_func=lambda m: tr(f"model_{m}"),
                 key=f"sit_model_{level}",
             )
             cells = [100, 200, 500, 1000]
-            cell0 = st.session_state.get("acc_cell", 100)
+            cell0 = st.session_state.get("acc_cell", int(settings.cell_m))
             cell = m2.selectbox(
                 tr("cell_size"),
                 cells,
@@ -137,7 +137,7 @@ def siting_form(level: str) -> Asked | None:
         elif not keep_upload(kind, up, str(datum), level):
             return None
     uses_capacity = method in ("mclp", "pmedian")  # a leftover capacity must not block the others
-    settings = SitingSettings(
+    asked = SitingSettings(
         method=str(method),
         k=int(k),
         minutes=float(minutes),
@@ -149,21 +149,19 @@ def siting_form(level: str) -> Asked | None:
         time_limit_s=float(limit),
         grid_spacing_m=float(spacing),
     )
-    spec = ui_siting.ModelSpec(
+    spec = ModelSpec(
         str(model),
         str(mode),
-        float(MODE_SPEEDS_KMH[str(mode)]),
-        1.3,
-        st.session_state.get("roads_path"),
-        st.session_state.get("landcover_path"),
-        st.session_state.get("dem_path"),
+        roads_path=st.session_state.get("roads_path"),
+        landcover_path=st.session_state.get("landcover_path"),
+        dem_path=st.session_state.get("dem_path"),
     )
     typed = circles.dropna(how="all")
     rings = tuple(
         (float(a), float(b), float(c))
         for a, b, c in typed[["lon", "lat", "radius_km"]].itertuples(index=False)
     )
-    return settings, spec, int(cell), rings
+    return asked, spec, int(cell), rings
 
 
 def keep_upload(kind: str, up, datum: str, level: str) -> bool:  # type: ignore[no-untyped-def]
@@ -183,8 +181,8 @@ def keep_upload(kind: str, up, datum: str, level: str) -> bool:  # type: ignore[
 
 
 def run_study(
-    settings: SitingSettings,
-    spec: ui_siting.ModelSpec,
+    asked: SitingSettings,
+    spec: ModelSpec,
     cell: int,
     circles: tuple[tuple[float, float, float], ...],
 ) -> None:
@@ -197,12 +195,12 @@ def run_study(
                 key,
                 access.facility_digest(facilities, ui_siting.STUDY_COLUMNS),
                 json.dumps(plan.to_dict(), ensure_ascii=False, sort_keys=True),
-                settings,
+                asked,
                 spec,
-                st.session_state.get(f"sit_cand_path_{settings.level}"),
-                st.session_state.get(f"sit_cand_datum_{settings.level}", "wgs84"),
-                st.session_state.get(f"sit_excl_path_{settings.level}"),
-                st.session_state.get(f"sit_excl_datum_{settings.level}", "wgs84"),
+                st.session_state.get(f"sit_cand_path_{asked.level}"),
+                st.session_state.get(f"sit_cand_datum_{asked.level}", "wgs84"),
+                st.session_state.get(f"sit_excl_path_{asked.level}"),
+                st.session_state.get(f"sit_excl_datum_{asked.level}", "wgs84"),
                 circles,
                 facilities,
             )
@@ -222,7 +220,7 @@ def fmt_gap(gap: float) -> str:
     return "—" if not np.isfinite(gap) else f"{gap:.2%}"
 
 
-def sites_map(study: SitingStudy, key: access.SurfaceKey) -> None:
+def sites_map(study: SitingStudy, key: SurfaceSpec) -> None:
     surface = access.load_surface(key)
     t = np.float32(study.settings.minutes)
     img = coverage_change_image(
@@ -432,7 +430,7 @@ def cached_proposal(  # type: ignore[no-untyped-def]
     balance: float,
     leads: tuple[tuple[str, float, float], ...] = (),
 ):
-    us = state.load_units(prefecture, township_path, datum, None)
+    us = state.load_units(UnitsSource(prefecture, township_path, datum))
     return propose_grids(us, list(leads) or k, tolerance=balance, time_limit_s=20.0)
 
 
@@ -463,9 +461,7 @@ with tab_grids:
         st.caption(tr("lead_picked", n=len(picked), src=origin))
     if run:
         rows = hospitals.set_index("facility_id").loc[picked]
-        leads = tuple(
-            (str(r["name"]), float(r["lon"]), float(r["lat"])) for _, r in rows.iterrows()
-        )
+        leads = tuple(workflow.lead_sites(rows))
         try:
             with st.spinner(tr("proposing")):
                 st.session_state["proposal"] = cached_proposal(
