@@ -1,12 +1,13 @@
 """AppTests: every page runs, in Chinese by default, and reacts to the planner's choices.
 
-The page files live in ``views/``, not ``pages/``: Streamlit runs any app with a
-sibling ``pages/`` folder in its legacy multipage mode, ignoring ``st.navigation``
-(``streamlit/runtime/scriptrunner/script_runner.py``, ``_mpa_v1``).  Sidebar
-choices are given through session state; the sidebar widgets themselves are
-driven in a real browser by tests/test_e2e.py.
+The page scripts live in ``pages/`` and run through ``app.py``'s
+``st.navigation`` (``ui.navigation`` keeps it in charge: AppTest, like a fresh
+server, starts each run in Streamlit's legacy ``pages/`` mode).  Pages are also
+run on their own, with the sidebar choices given through session state; the
+sidebar widgets themselves are driven in a real browser by tests/test_e2e.py.
 """
 
+import ast
 from pathlib import Path
 
 import pytest
@@ -25,7 +26,7 @@ def app(**state) -> AppTest:
 
 
 def page(name: str, **state) -> AppTest:
-    at = AppTest.from_file(f"../views/{name}.py", default_timeout=TIMEOUT)
+    at = AppTest.from_file(f"../pages/{name}.py", default_timeout=TIMEOUT)
     for k, v in state.items():
         at.session_state[k] = v
     return at
@@ -85,6 +86,50 @@ def test_sidebar_prefecture_change_selects_its_preset():
     at.selectbox(key="w_prefecture").set_value("532300").run()
     assert not at.exception
     assert at.session_state["preset"] == "chuxiong"
+
+
+def test_every_page_runs_under_app_py_with_the_sidebar():
+    # AppTest resets Streamlit's pages/ flag at every run, as a fresh server does: without
+    # the guard the page would run on its own, with no sidebar
+    at = app().run()
+    for name in ("grids", "access", "siting", "overview"):
+        at.switch_page(f"pages/{name}.py").run()
+        assert not at.exception, name
+        assert at.selectbox(key="w_prefecture").value == "130100", name
+        assert at.radio(key="w_lang").value == "zh", name
+    assert at.title[0].value == "GridPlan 医疗网格规划"
+
+
+def test_deep_link_keeps_the_sidebar_choice():
+    at = app(prefecture="532300").run()
+    at.switch_page("pages/grids.py").run()
+    assert not at.exception
+    assert at.session_state["preset"] == "chuxiong"
+    assert at.selectbox(key="w_prefecture").value == "532300"
+    assert "网格划分" in texts(at)
+
+
+def _first_call(script: Path) -> str:
+    """The function the first module-level statement after the imports calls."""
+    body = ast.parse(script.read_text(encoding="utf-8")).body
+    stmt = next(
+        s
+        for s in body
+        if not isinstance(s, (ast.Import, ast.ImportFrom))
+        and not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))
+    )
+    assert isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call), script.name
+    return ast.unparse(stmt.value.func)
+
+
+def test_every_script_first_keeps_navigation_in_charge():
+    from ui.navigation import PAGES
+
+    root = Path(__file__).resolve().parents[1]
+    scripts = sorted(p.relative_to(root).as_posix() for p in (root / "pages").glob("*.py"))
+    assert scripts == sorted(p.script for p in PAGES)
+    for script in [root / "app.py", *(root / s for s in scripts)]:
+        assert _first_call(script) == "navigation.keep_navigation_in_charge", script.name
 
 
 def test_overview_page():

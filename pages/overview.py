@@ -6,10 +6,11 @@ from gridplan.plan.grids import resolve_assignment
 from gridplan.plan.population import provenance_label
 from gridplan.plan.stats import grid_statistics, population_balance
 from gridplan.plan.validate import validate_plan
-from ui import state
+from ui import navigation, state
 from ui.tables import grid_stats_table, seed_block
 from ui.texts import lang, tr
 
+navigation.keep_navigation_in_charge()
 sel = state.selection()
 units = state.current_units(sel)
 plan = state.current_plan(sel, units)

@@ -16,11 +16,12 @@ from gridplan.report.exports import grids_to_geojson, plan_to_csv
 from gridplan.report.gridmap import render_grid_map_png
 from gridplan.report.style import grid_colors
 from gridplan.workflow import UnitsSource
-from ui import state
+from ui import navigation, state
 from ui.mapview import BASEMAPS, build_deck
 from ui.tables import assignment_changes, grid_option_labels, grid_stats_table, seed_block
 from ui.texts import lang, tr
 
+navigation.keep_navigation_in_charge()
 sel = state.selection()
 st.title(tr("page_grids"))
 

@@ -29,10 +29,11 @@ from gridplan.inputs.boundaries import load_prefecture_outline
 from gridplan.report.coveragemap import render_coverage_map_png
 from gridplan.report.webmap import coverage_image, minute_bands, minutes_image
 from gridplan.travel.modes import DEFAULT_DETOUR, MODE_SPEED_SOURCES, MODE_SPEEDS_KMH
-from ui import access, state
+from ui import access, navigation, state
 from ui.mapview import fitted_deck, image_layer, outline_layer
 from ui.texts import lang, tr
 
+navigation.keep_navigation_in_charge()
 sel = state.selection()
 units = state.current_units(sel)
 plan = state.current_plan(sel, units)

@@ -20,11 +20,12 @@ from gridplan.report.webmap import coverage_change_image
 from gridplan.siting.study import LEVELS, SitingSettings, SitingStudy, accept_sites
 from gridplan.travel.modes import MODE_SPEEDS_KMH
 from gridplan.workflow import ModelSpec, SurfaceSpec, UnitsSource
-from ui import access, state
+from ui import access, navigation, state
 from ui import siting as ui_siting
 from ui.mapview import build_deck, fitted_deck, image_layer, outline_layer
 from ui.texts import TEXTS, lang, tr
 
+navigation.keep_navigation_in_charge()
 sel = state.selection()
 units = state.current_units(sel)
 plan = state.current_plan(sel, units)
