@@ -6,9 +6,10 @@ page scripts in ``pages/`` run through ``st.navigation`` (``ui.navigation``).
 
 import streamlit as st
 
-from ui import navigation, state
+from ui import navigation
+from ui.sidebar import sidebar
 
 navigation.keep_navigation_in_charge()
 st.set_page_config(page_title="GridPlan", page_icon="🗺️", layout="wide")
-state.sidebar()
+sidebar()
 navigation.navigation().run()

@@ -132,6 +132,36 @@ def test_every_script_first_keeps_navigation_in_charge():
         assert _first_call(script) == "navigation.keep_navigation_in_charge", script.name
 
 
+def test_only_ui_state_touches_session_state():
+    root = Path(__file__).resolve().parents[1]
+    scripts = [root / "app.py", *(root / "pages").glob("*.py"), *(root / "ui").rglob("*.py")]
+    touching = [p.relative_to(root).as_posix() for p in scripts if "session_state" in p.read_text()]
+    assert touching == ["ui/state.py"]
+
+
+def _grid_editor_alone(preset: str) -> None:
+    from gridplan.plan.grids import GridPlan
+    from ui import state
+    from ui.panels.grids import grid_editor
+
+    sel = state.Selection("371100", preset)
+    grid_editor(sel, state.plan(sel, lambda: GridPlan.from_preset(preset)), lambda: None)
+
+
+def test_grid_editor_panel_on_its_own():
+    at = AppTest.from_function(_grid_editor_alone, args=("rizhao",), default_timeout=TIMEOUT)
+    at.run()
+    assert not at.exception
+    table = at.dataframe[0].value  # the grid editor, nothing else of the page
+    assert list(table.columns) == ["grid_id", "名称", "牵头医院", "成员单位"] and len(table) >= 2
+    at.text_input[0].set_value("东港新网格")
+    at.button[[b.label for b in at.button].index("新增网格")].click().run()
+    assert not at.exception
+    plan = at.session_state["plans"][("371100", "rizhao")]
+    assert plan.grids[-1].name == "东港新网格"
+    assert at.session_state["plan_version"] == 1
+
+
 def test_overview_page():
     at = page("overview").run()
     assert not at.exception
@@ -357,7 +387,7 @@ def test_siting_page_bad_input_says_why_and_keeps_the_last_answer():
     at.selectbox(key="sit_cell_secondary").set_value(1000)
     at.number_input(key="sit_k_secondary").set_value(2)
     run_siting_form(at)
-    kept = at.session_state["siting_study"][2]
+    kept = at.session_state["siting_study"].study
     assert kept.k == 2
     at.radio(key="sit_level").set_value("primary").run()
     at.selectbox(key="sit_src_primary").set_value("list")
@@ -366,7 +396,7 @@ def test_siting_page_bad_input_says_why_and_keeps_the_last_answer():
     assert not at.exception
     errors = "\n".join(str(e.value) for e in at.error)
     assert "无法进行选址分析" in errors and "尚未上传候选点表格" in errors
-    assert at.session_state["siting_study"][2] is kept  # nothing lost
+    assert at.session_state["siting_study"].study is kept  # nothing lost
     assert "上一次的结果属于另一层级" in texts(at)  # not shown as if it were this level's
     at.radio(key="sit_level").set_value("secondary").run()
     assert any("最大覆盖" in str(x.value) for x in at.success)  # the last answer is still there
@@ -377,7 +407,7 @@ def test_siting_page_typed_exclusion_circle_moves_the_sites_away():
     at.selectbox(key="sit_cell_secondary").set_value(1000)
     at.number_input(key="sit_k_secondary").set_value(1)
     run_siting_form(at)
-    first = at.session_state["siting_study"][2].sites.iloc[0]
+    first = at.session_state["siting_study"].study.sites.iloc[0]
     at.session_state["sit_circles_secondary"] = {
         "edited_rows": {},
         "added_rows": [{"lon": float(first["lon"]), "lat": float(first["lat"]), "radius_km": 2.0}],
@@ -385,7 +415,7 @@ def test_siting_page_typed_exclusion_circle_moves_the_sites_away():
     }
     run_siting_form(at)
     assert not at.exception
-    moved = at.session_state["siting_study"][2].sites.iloc[0]
+    moved = at.session_state["siting_study"].study.sites.iloc[0]
     assert moved["candidate_id"] != first["candidate_id"]
 
 

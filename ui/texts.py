@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import streamlit as st
+from ui import state
 
 TEXTS: dict[str, tuple[str, str]] = {
     "app_title": ("GridPlan 医疗网格规划", "GridPlan medical grid planning"),
@@ -443,7 +443,7 @@ TEXTS: dict[str, tuple[str, str]] = {
 
 def lang() -> str:
     """Current UI language (``zh`` by default)."""
-    return str(st.session_state.get("lang", "zh"))
+    return state.lang()
 
 
 def tr(key: str, **kw: object) -> str:

@@ -1,0 +1,343 @@
+"""The 15-minute page's what-if panel: sliders, coverage KPIs, the coverage map, analyses."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import pydeck as pdk
+import streamlit as st
+from numpy.typing import NDArray
+
+from gridplan import settings, workflow
+from gridplan.access.capacity import capacity_coverage, facility_capacity, facility_supply
+from gridplan.access.coverage import (
+    KpiTables,
+    catchments,
+    centre_standard_flag,
+    kpi_tables,
+    plan_groups,
+    uncovered_hotspots,
+)
+from gridplan.access.g2sfca import g2sfca
+from gridplan.access.standards import grid_standards
+from gridplan.errors import GridPlanError
+from gridplan.facilities.types import CENTRES, type_label
+from gridplan.plan.population import provenance_label
+from gridplan.report.coveragemap import render_coverage_map_png
+from gridplan.report.webmap import coverage_image, minute_bands, minutes_image
+from gridplan.surface.grid import PopulationSurface
+from gridplan.travel.base import speed_m_per_min
+from gridplan.travel.modes import DEFAULT_DETOUR, MODE_SPEED_SOURCES, MODE_SPEEDS_KMH
+from gridplan.workflow import ModelSpec, SurfaceSpec
+from ui import cache
+from ui.cache import CoverageKey, ReachKey
+from ui.mapview import fitted_deck, image_layer, outline_layer
+from ui.panels.common import show_error
+from ui.scenario import Scenario
+from ui.state import lang
+from ui.texts import tr
+
+#: Facility dot colours on the map, and the coloured glyph naming them in the caption.
+TYPE_COLORS = {
+    "社区卫生服务中心": (31, 119, 180),
+    "乡镇卫生院": (44, 160, 44),
+    "社区卫生服务站": (148, 103, 189),
+    "村卫生室": (140, 86, 75),
+    "二级医院": (214, 39, 40),
+    "医疗次中心": (255, 127, 14),
+    "三级医院": (120, 0, 0),
+    "其他": (90, 90, 90),
+}
+TYPE_DOTS = {
+    "社区卫生服务中心": "🔵",
+    "乡镇卫生院": "🟢",
+    "社区卫生服务站": "🟣",
+    "村卫生室": "🟤",
+    "二级医院": "🔴",
+    "医疗次中心": "🟠",
+    "三级医院": "🔴",
+    "其他": "⚫",
+}
+
+
+@dataclass(frozen=True)
+class CoverageInputs:
+    """What the what-if panel computes on: the scenario, the model's choices, the facilities.
+
+    Attributes
+    ----------
+    scenario
+        Units and plan of the sidebar's choice.
+    surface_key, surface
+        The population surface and its cache key.
+    facilities
+        The whole facility list (the standards read its beds and GPs).
+    used, xy, digest
+        The active facilities of the target group, their metric coordinates, their digest.
+    model, mode, target
+        The travel-time model, mode of travel and target group chosen.
+    roads_path, landcover_path, dem_path
+        Input files of the network and raster models.
+    """
+
+    scenario: Scenario
+    surface_key: SurfaceSpec
+    surface: PopulationSurface
+    facilities: pd.DataFrame
+    used: pd.DataFrame
+    xy: NDArray[np.float64]
+    digest: str
+    model: str
+    mode: str
+    target: str
+    roads_path: str | None = None
+    landcover_path: str | None = None
+    dem_path: str | None = None
+
+    def coverage_key(self, speed: float) -> CoverageKey:
+        """Straight line: one base for every speed; raster and network: cached per speed."""
+        if self.model == "straight":
+            return CoverageKey(self.surface_key, self.digest)
+        spec = ModelSpec(
+            self.model, self.mode, round(speed, 1), roads_path=self.roads_path,
+            landcover_path=self.landcover_path, dem_path=self.dem_path,
+        )  # fmt: skip
+        return CoverageKey(self.surface_key, self.digest, spec)
+
+    def reach_key(self, speed: float, detour: float, minutes: float) -> ReachKey:
+        spec = ModelSpec(self.model, self.mode, round(speed, 1), detour, self.roads_path)
+        return ReachKey(self.surface_key, self.digest, spec, minutes)
+
+
+def provenance_caption(pop_source: str, n: int, fac_sources: pd.Series) -> str:
+    """Where the population and the facilities come from, said plainly."""
+    pop = provenance_label(pop_source, lang())
+    fac = "、".join(tr(f"src_{x}") for x in sorted(set(fac_sources))) or "—"
+    return tr("provenance_line", pop=pop, n=n, fac=fac)
+
+
+def straight_scale(speed_kmh: float, detour: float) -> float:
+    """Minutes per metre of straight-line distance."""
+    return detour / speed_m_per_min(speed_kmh)
+
+
+@st.fragment
+def what_if(inp: CoverageInputs) -> None:
+    """Sliders and everything they change (a fragment: only this part reruns, the view stays)."""
+    sc, surface, used, model, mode, target = (
+        inp.scenario, inp.surface, inp.used, inp.model, inp.mode, inp.target,
+    )  # fmt: skip
+    units, plan = sc.units, sc.plan
+    s1, s2, s3, s4 = st.columns(4)
+    max_minutes = int(settings.model_cutoff_min)  # raster and network times stop there
+    default_t = int(workflow.default_minutes(target))
+    minutes = s1.slider(tr("minutes"), 5, max_minutes, default_t, key=f"acc_minutes_{target}")
+    speed = s2.slider(
+        tr("speed"), 1.0, 80.0, float(MODE_SPEEDS_KMH[mode]), 0.1, key=f"acc_speed_{mode}"
+    )
+    detour = s3.slider(
+        tr("detour"), 1.0, 2.0, DEFAULT_DETOUR, 0.05, key="acc_detour", disabled=model != "straight"
+    )
+    growth = s4.slider(tr("growth"), -20, 50, 0, key="acc_growth")
+    st.caption(MODE_SPEED_SOURCES[mode][lang()] + " · " + tr(f"model_note_{model}"))
+    try:
+        computed = cache.coverage(inp.coverage_key(speed), inp.xy)
+    except GridPlanError as exc:
+        show_error(exc)
+        return
+    scale = straight_scale(speed, detour) if model == "straight" else 1.0
+    index = computed.index.with_sliders(scale, 1 + growth / 100)
+    tables = kpi_tables(index, plan, units, minutes)
+    s = tables.summary
+    m1, m2, m3, m4, m5 = st.columns(5)
+    m1.metric(tr("covered_share"), f"{s['share']:.1%}")
+    m2.metric(tr("covered_pop"), f"{s['covered']:,.0f}")
+    m3.metric(tr("mean_minutes"), f"{s['mean_minutes']:.1f}")
+    m4.metric(tr("median_minutes"), f"{s['median_minutes']:.1f}")
+    m5.metric(tr("p90_minutes"), f"{s['p90_minutes']:.1f}")
+    st.caption(provenance_caption(surface.source, len(used), used["source"]))
+    if s["not_assessed_population"] > 0:
+        st.info(tr("not_assessed", pop=f"{s['not_assessed_population']:,.0f}"))
+
+    layer_choice = st.radio(
+        tr("layer"),
+        ["coverage", "minutes"],
+        horizontal=True,
+        format_func=lambda x: tr(f"layer_{x}"),
+        key="acc_layer",
+    )
+    warp = cache.load_warp(inp.surface_key)
+    populated = surface.population > 0
+    minutes_grid = computed.times.minutes * np.float32(index.time_scale)
+    if layer_choice == "minutes":
+        img = minutes_image(warp, minutes_grid, populated)
+    else:
+        img = coverage_image(warp, minutes_grid <= minutes, populated)
+    fac = used.assign(
+        type_label=used["type"].map(lambda t: type_label(t, lang())),
+        color=used["type"].map(lambda t: list(TYPE_COLORS.get(t, (90, 90, 90)))),
+    )
+    layers = [
+        image_layer(img, "surface"),
+        outline_layer(cache.grid_outlines(sc.plan_key()), "grid-outlines", [30, 30, 30, 230]),
+        pdk.Layer(
+            "ScatterplotLayer",
+            fac[["name", "type_label", "lon", "lat", "color"]],
+            id="facilities",
+            get_position=["lon", "lat"],
+            get_radius=3,
+            radius_units="'pixels'",
+            get_fill_color="color",
+            stroked=True,
+            get_line_color=[255, 255, 255, 200],
+            line_width_min_pixels=0.5,
+            pickable=True,
+        ),
+    ]
+    st.pydeck_chart(
+        fitted_deck(layers, img.bounds, "<b>{name}</b><br/>{type_label}"),
+        height=520,
+        key="access_map",
+    )
+    if layer_choice == "minutes":
+        edges = minute_bands()
+        legend = tr("legend_minutes", step=int(edges[0]), vmax=int(edges[-1]))
+    else:
+        legend = tr("legend_coverage", minutes=minutes)
+    types = sorted(set(used["type"]))
+    dots = "；".join(f"{TYPE_DOTS.get(t, '●')} {type_label(t, lang())}" for t in types)
+    st.caption(f"{legend} {dots}。" + provenance_caption(surface.source, len(used), used["source"]))
+
+    st.subheader(tr("kpi_by_grid"))
+    g = tables.by_grid
+    st.dataframe(
+        pd.DataFrame(
+            {
+                tr("col_grid"): g["name"],
+                tr("col_pop"): g["population"].round(0),
+                tr("covered_pop"): g["covered"].round(0),
+                tr("covered_share"): (g["share"] * 100).round(1),
+                tr("mean_minutes"): g["mean_minutes"].round(1),
+                tr("median_minutes"): g["median_minutes"].round(1),
+                tr("p90_minutes"): g["p90_minutes"].round(1),
+            }
+        ),
+        hide_index=True,
+        width="stretch",
+    )
+    with st.expander(tr("kpi_by_unit")):
+        st.dataframe(tables.by_unit.round(2), hide_index=True, width="stretch")
+    d1, d2, d3 = st.columns(3)
+    d1.download_button(
+        tr("dl_kpi_csv"),
+        lambda: kpi_csv(tables, len(used)),
+        f"coverage_{minutes}min.csv",
+        "text/csv",
+    )
+    d2.download_button(
+        tr("dl_kpi_xlsx"), lambda: kpi_xlsx(tables, len(used)), f"coverage_{minutes}min.xlsx"
+    )
+    model_settings: dict[str, object] = {"model": model, "mode": mode, "speed_kmh": speed}
+    if model == "straight":
+        model_settings["detour"] = detour
+    ui_lang = lang()  # the PNG is drawn later, outside this run
+    d3.download_button(
+        tr("dl_png_map"),
+        lambda: render_coverage_map_png(
+            units, surface, minutes_grid, minutes, plan=plan, facilities=used,
+            layer=layer_choice, lang=ui_lang, summary=s, provenance=model_settings,
+        ),
+        f"coverage_{minutes}min.png",
+        "image/png",
+    )  # fmt: skip
+    with st.expander(tr("standards")):
+        groups, _ = plan_groups(plan, units)
+        share15 = index.group_kpis(15, groups, len(plan.grids))["share"]
+        std = grid_standards(plan, units, surface, inp.facilities, share15)
+        st.dataframe(
+            pd.DataFrame(
+                {
+                    tr("col_grid"): std["name"],
+                    tr("std_name"): std["label_zh" if lang() == "zh" else "label_en"],
+                    tr("std_value"): std["value"].round(3),
+                    tr("std_target"): [
+                        fmt_target(lo, hi) for lo, hi in zip(std["low"], std["high"], strict=True)
+                    ],
+                    tr("std_status"): std["status"].map(lambda x: tr(f"status_{x}")),
+                    tr("std_seed"): "seed " + std["seed"] + "：" + std["seed_zh"],
+                }
+            ),
+            hide_index=True,
+            width="stretch",
+        )
+        st.caption(tr("standards_note"))
+    # the slower analyses run only when asked for, so the sliders stay quick
+    if st.toggle(tr("capacity_toggle"), key="acc_cap"):
+        capacity_panel(inp, minutes, speed, detour, s["share"])
+    if st.toggle(tr("hotspots"), key="acc_hot"):
+        hot = uncovered_hotspots(index, surface, minutes, list(units.units["name"]), top=10)
+        st.dataframe(hot[["population", "cells", "area_km2", "unit"]].round(1), hide_index=True)
+    if st.toggle(tr("catchments"), key="acc_catch"):
+        served = catchments(index, len(used), minutes)
+        flags = centre_standard_flag(served["served"].to_numpy())
+        std = [
+            tr(f"std_{f}") if t in CENTRES else "" for f, t in zip(flags, used["type"], strict=True)
+        ]
+        st.dataframe(
+            used[["name", "type"]].assign(
+                served=served["served"].round(0),
+                within=served["served_within"].round(0),
+                standard=std,
+            ),
+            hide_index=True,
+        )
+
+
+def capacity_panel(
+    inp: CoverageInputs, minutes: float, speed: float, detour: float, plain_share: float
+) -> None:
+    """AccessMod geographic coverage with capacities, and Gaussian 2SFCA, at the threshold."""
+    used, surface, units = inp.used, inp.surface, inp.scenario.units
+    try:
+        reach = cache.reach(inp.reach_key(speed, detour, minutes), inp.xy)
+        caps = facility_capacity(used)
+        result = capacity_coverage(surface, reach, caps["capacity"].to_numpy())
+        supply_col = "gps" if used["gps"].notna().all() and len(used) else None
+        g = g2sfca(surface, reach, facility_supply(used, supply_col), d0=minutes)
+    except GridPlanError as exc:
+        show_error(exc)
+        return
+    c1, c2, c3 = st.columns(3)
+    c1.metric(tr("cap_share"), f"{result.share:.1%}", f"{(result.share - plain_share) * 100:+.1f}")
+    c2.metric(tr("cap_full"), f"{int(result.full.sum())} / {len(used)}")
+    c3.metric(tr("g2sfca_mean"), f"{g.mean * 10_000:.2f}")
+    rules = sorted(set(caps["capacity_source"]))
+    st.caption(tr("cap_note", rules="、".join(rules), supply=supply_col or tr("per_facility")))
+    names = dict(zip(units.units["unit_id"], units.units["name"], strict=True))
+    table = result.unit_table().merge(g.unit_table(), on="unit_id", suffixes=("", "_g"))
+    table.insert(1, "name", table["unit_id"].map(names))
+    st.dataframe(table.round(3), hide_index=True, width="stretch")
+
+
+def fmt_target(low: float | None, high: float | None) -> str:
+    if low is not None and high is not None and np.isfinite(high):
+        return f"{low:,.0f}–{high:,.0f}"
+    return f"≥ {low:g}" if low is not None and np.isfinite(low) else "—"
+
+
+def kpi_csv(tables: KpiTables, n_facilities: int) -> bytes:
+    note = tr("provenance_access", n=n_facilities)
+    return (f"# {note}\n" + tables.by_grid.to_csv(index=False)).encode("utf-8-sig")
+
+
+def kpi_xlsx(tables: KpiTables, n_facilities: int) -> bytes:
+    buf = io.BytesIO()
+    with pd.ExcelWriter(buf) as w:
+        tables.by_grid.to_excel(w, sheet_name="by_grid", index=False)
+        tables.by_unit.to_excel(w, sheet_name="by_unit", index=False)
+        summary = {**tables.summary, "provenance": tr("provenance_access", n=n_facilities)}
+        pd.DataFrame([summary]).to_excel(w, sheet_name="summary", index=False)
+    return buf.getvalue()
