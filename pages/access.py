@@ -4,7 +4,7 @@ import streamlit as st
 
 from gridplan import settings, workflow
 from gridplan.travel.modes import MODE_SPEEDS_KMH
-from ui import cache, navigation, scenario, state
+from ui import cache, navigation, scenario, state, texts
 from ui.panels.coverage import CoverageInputs, what_if
 from ui.panels.facilities import facility_panel
 from ui.panels.inputs import population_panel, raster_inputs_panel, roads_panel
@@ -19,16 +19,12 @@ st.caption(tr("access_intro"))
 # --- scenario controls (changing these recomputes travel times) --------------------------
 CELL_SIZES = [50, 100, 200, 500, 1000]
 c1, c2, c3, c4 = st.columns(4)
-model = c1.selectbox(
-    tr("model"), workflow.MODELS, format_func=lambda m: tr(f"model_{m}"), key="acc_model"
-)
-mode = c2.selectbox(
-    tr("mode"), list(MODE_SPEEDS_KMH), format_func=lambda m: tr(f"mode_{m}"), key="acc_mode"
-)
+model = c1.selectbox(tr("model"), workflow.MODELS, format_func=texts.MODEL, key="acc_model")
+mode = c2.selectbox(tr("mode"), list(MODE_SPEEDS_KMH), format_func=texts.MODE, key="acc_mode")
 target = c3.selectbox(
     tr("target"),
     list(workflow.TARGET_GROUPS),
-    format_func=lambda t: tr(f"target_{t}"),
+    format_func=texts.TARGET,
     key="acc_target",
 )
 cell_m = c4.selectbox(

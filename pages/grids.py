@@ -10,7 +10,7 @@ from ui import navigation, scenario
 from ui.panels import grids as panels
 from ui.panels.common import metric_row, plan_check
 from ui.tables import grid_stats_table, seed_block
-from ui.texts import tr
+from ui.texts import join_list, tr
 
 navigation.keep_navigation_in_charge()
 sel = scenario.selection()
@@ -29,7 +29,7 @@ with left:
     panels.grid_map_panel(view)
     undrawn = [n for names in grids["undrawn_units"] for n in names]
     if undrawn:
-        st.info(tr("undrawn", names="、".join(undrawn)))
+        st.info(tr("undrawn", names=join_list(undrawn)))
 with right:
     st.subheader(tr("validation"))
     plan_check(validate_plan(sc.plan, sc.units, assignment))

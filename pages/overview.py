@@ -11,7 +11,7 @@ from ui.panels.common import metric_row, plan_check
 from ui.sidebar import preset_label
 from ui.state import lang
 from ui.tables import grid_stats_table, seed_block
-from ui.texts import tr
+from ui.texts import join_list, tr
 
 navigation.keep_navigation_in_charge()
 sc = scenario.current()
@@ -34,7 +34,7 @@ metric_row(
     ]
 )
 sources = sorted(set(units.units["population_source"]))
-st.caption(tr("pop_source_note", sources="、".join(provenance_label(s, lang()) for s in sources)))
+st.caption(tr("pop_source_note", sources=join_list(provenance_label(s, lang()) for s in sources)))
 if units.units["population_source"].eq("none").all():
     st.warning(tr("no_census"))
 

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ui import navigation, scenario
+from ui import navigation, scenario, texts
 from ui.panels.proposal import proposal_panel
 from ui.panels.siting import results, run_study, siting_form
 from ui.texts import tr
@@ -18,7 +18,7 @@ with tab_sites:
         tr("sit_level"),
         ["secondary", "primary"],
         horizontal=True,
-        format_func=lambda x: tr(f"sit_level_{x}"),
+        format_func=texts.SITING_LEVEL,
         key="sit_level",
     )
     asked = siting_form(sc.sel, str(level))

@@ -12,13 +12,15 @@ import pydeck as pdk
 import shapely
 from matplotlib.colors import to_rgb
 
+from gridplan.i18n import Lang
 from gridplan.inputs.crs import gdf_to_datum
 from gridplan.plan.population import provenance_label
+from ui.texts import BASEMAP, tr
 
 UNASSIGNED = (230, 230, 230)
 CJK_FONT = '"Noto Sans CJK SC", "Microsoft YaHei", "PingFang SC", sans-serif'
 
-BASEMAPS = ("none", "carto", "amap")
+BASEMAPS = BASEMAP.members
 CJK_FONT_PLAIN = "Noto Sans CJK SC, Microsoft YaHei, PingFang SC, sans-serif"
 AMAP_STYLE_URL = "/app/static/amap-style.json"
 AMAP_STYLE: dict[str, Any] = {  # written to static/amap-style.json (a test keeps them equal)
@@ -43,10 +45,11 @@ def _rgb(color: str) -> tuple[int, int, int]:
     return round(r * 255), round(g * 255), round(b * 255)
 
 
-def _fmt_pop(pop: float, source: str, lang: str) -> str:
+def _fmt_pop(pop: float, source: str, lang: Lang) -> str:
     if pop is None or not np.isfinite(pop):
         return provenance_label("none", lang)
-    return f"{pop:,.0f}（{provenance_label(source, lang)}）"
+    label = provenance_label(source, lang)
+    return tr("pop_with_source", lang=lang, pop=f"{pop:,.0f}", source=label)
 
 
 def _view(gdf: gpd.GeoDataFrame) -> pdk.ViewState:
@@ -63,7 +66,7 @@ def build_deck(
     grid_names: dict[str, str],
     colors: dict[str, str],
     *,
-    lang: str = "zh",
+    lang: Lang = "zh",
     basemap: str = "none",
     labels: bool = True,
 ) -> pdk.Deck:

@@ -23,7 +23,7 @@ import streamlit as st
 from streamlit.navigation.page import StreamlitPage
 from streamlit.runtime.pages_manager import PagesManager
 
-from ui.texts import tr
+from ui.texts import PAGE
 
 
 @dataclass(frozen=True)
@@ -32,28 +32,30 @@ class PageSpec:
 
     Attributes
     ----------
-    script
-        Path of the page script, relative to ``app.py``.
-    title
-        Text key of its title (:func:`ui.texts.tr`).
+    name
+        The page's name: its script is ``pages/<name>.py``, its title the text ``page_<name>``.
     icon
         Material icon of the navigation entry.
     url_path
         Its URL path; the default page has none (the app's root URL).
     """
 
-    script: str
-    title: str
+    name: str
     icon: str
     url_path: str | None = None
+
+    @property
+    def script(self) -> str:
+        """Path of the page script, relative to ``app.py``."""
+        return f"pages/{self.name}.py"
 
 
 #: The pages in navigation order; the first is the default (the root URL).
 PAGES: tuple[PageSpec, ...] = (
-    PageSpec("pages/overview.py", "page_overview", ":material/home:"),
-    PageSpec("pages/grids.py", "page_grids", ":material/map:", "grids"),
-    PageSpec("pages/access.py", "page_access", ":material/timer:", "access"),
-    PageSpec("pages/siting.py", "page_siting", ":material/hub:", "siting"),
+    PageSpec("overview", ":material/home:"),
+    PageSpec("grids", ":material/map:", "grids"),
+    PageSpec("access", ":material/timer:", "access"),
+    PageSpec("siting", ":material/hub:", "siting"),
 )
 
 
@@ -73,7 +75,7 @@ def navigation() -> StreamlitPage:
     pages = [
         st.Page(
             p.script,
-            title=tr(p.title),
+            title=PAGE(p.name),
             icon=p.icon,
             url_path=p.url_path,
             default=p.url_path is None,

@@ -25,7 +25,9 @@ def sidebar() -> Selection:
         format_func=LANGUAGE_NAMES.get,
     )
     prefs = cache.prefecture_options()
-    labels = {r.adcode: f"{r.name}（{r.province}）" for r in prefs.itertuples()}
+    labels = {
+        r.adcode: tr("name_province", name=r.name, province=r.province) for r in prefs.itertuples()
+    }
     pref = state.persistent(
         st.sidebar.selectbox,
         Key.PREFECTURE,

@@ -16,12 +16,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import pandas as pd
 import streamlit as st
 
-from gridplan.i18n import Lang
+from gridplan.i18n import LANGS, Lang
 from gridplan.plan.grids import GridPlan
 from gridplan.regions.instance import Proposal
 from gridplan.siting.study import SitingStudy
@@ -94,7 +94,8 @@ def _bump(key: Key) -> None:
 
 def lang() -> Lang:
     """Current UI language (``zh`` by default)."""
-    return "en" if _get(Key.LANG, DEFAULT_LANG) == "en" else "zh"
+    value = _get(Key.LANG, DEFAULT_LANG)
+    return cast(Lang, value) if value in LANGS else DEFAULT_LANG
 
 
 @dataclass(frozen=True)

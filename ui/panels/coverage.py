@@ -38,7 +38,16 @@ from ui.mapview import fitted_deck, image_layer, outline_layer
 from ui.panels.common import show_error
 from ui.scenario import Scenario
 from ui.state import lang
-from ui.texts import tr
+from ui.texts import (
+    CENTRE_STANDARD,
+    LAYER,
+    MODEL_NOTE,
+    SOURCE,
+    STANDARD_STATUS,
+    join_list,
+    lang_column,
+    tr,
+)
 
 #: Facility dot colours on the map, and the coloured glyph naming them in the caption.
 TYPE_COLORS = {
@@ -115,7 +124,7 @@ class CoverageInputs:
 def provenance_caption(pop_source: str, n: int, fac_sources: pd.Series) -> str:
     """Where the population and the facilities come from, said plainly."""
     pop = provenance_label(pop_source, lang())
-    fac = "、".join(tr(f"src_{x}") for x in sorted(set(fac_sources))) or "—"
+    fac = join_list(SOURCE(x) for x in sorted(set(fac_sources))) or "—"
     return tr("provenance_line", pop=pop, n=n, fac=fac)
 
 
@@ -142,7 +151,7 @@ def what_if(inp: CoverageInputs) -> None:
         tr("detour"), 1.0, 2.0, DEFAULT_DETOUR, 0.05, key="acc_detour", disabled=model != "straight"
     )
     growth = s4.slider(tr("growth"), -20, 50, 0, key="acc_growth")
-    st.caption(MODE_SPEED_SOURCES[mode][lang()] + " · " + tr(f"model_note_{model}"))
+    st.caption(MODE_SPEED_SOURCES[mode][lang()] + " · " + MODEL_NOTE(model))
     try:
         computed = cache.coverage(inp.coverage_key(speed), inp.xy)
     except GridPlanError as exc:
@@ -166,7 +175,7 @@ def what_if(inp: CoverageInputs) -> None:
         tr("layer"),
         ["coverage", "minutes"],
         horizontal=True,
-        format_func=lambda x: tr(f"layer_{x}"),
+        format_func=LAYER,
         key="acc_layer",
     )
     warp = cache.load_warp(inp.surface_key)
@@ -208,8 +217,9 @@ def what_if(inp: CoverageInputs) -> None:
     else:
         legend = tr("legend_coverage", minutes=minutes)
     types = sorted(set(used["type"]))
-    dots = "；".join(f"{TYPE_DOTS.get(t, '●')} {type_label(t, lang())}" for t in types)
-    st.caption(f"{legend} {dots}。" + provenance_caption(surface.source, len(used), used["source"]))
+    dots = tr("clause_sep").join(f"{TYPE_DOTS.get(t, '●')} {type_label(t, lang())}" for t in types)
+    provenance = provenance_caption(surface.source, len(used), used["source"])
+    st.caption(tr("legend_line", legend=legend, dots=dots) + provenance)
 
     st.subheader(tr("kpi_by_grid"))
     g = tables.by_grid
@@ -261,13 +271,16 @@ def what_if(inp: CoverageInputs) -> None:
             pd.DataFrame(
                 {
                     tr("col_grid"): std["name"],
-                    tr("std_name"): std["label_zh" if lang() == "zh" else "label_en"],
+                    tr("std_name"): std[lang_column("label")],
                     tr("std_value"): std["value"].round(3),
                     tr("std_target"): [
                         fmt_target(lo, hi) for lo, hi in zip(std["low"], std["high"], strict=True)
                     ],
-                    tr("std_status"): std["status"].map(lambda x: tr(f"status_{x}")),
-                    tr("std_seed"): "seed " + std["seed"] + "：" + std["seed_zh"],
+                    tr("std_status"): std["status"].map(STANDARD_STATUS),
+                    tr("std_seed"): [
+                        tr("seed_ref", seed=n, title=title)
+                        for n, title in zip(std["seed"], std["seed_zh"], strict=True)
+                    ],
                 }
             ),
             hide_index=True,
@@ -284,7 +297,8 @@ def what_if(inp: CoverageInputs) -> None:
         served = catchments(index, len(used), minutes)
         flags = centre_standard_flag(served["served"].to_numpy())
         std = [
-            tr(f"std_{f}") if t in CENTRES else "" for f, t in zip(flags, used["type"], strict=True)
+            CENTRE_STANDARD(f) if t in CENTRES else ""
+            for f, t in zip(flags, used["type"], strict=True)
         ]
         st.dataframe(
             used[["name", "type"]].assign(
@@ -315,7 +329,7 @@ def capacity_panel(
     c2.metric(tr("cap_full"), f"{int(result.full.sum())} / {len(used)}")
     c3.metric(tr("g2sfca_mean"), f"{g.mean * 10_000:.2f}")
     rules = sorted(set(caps["capacity_source"]))
-    st.caption(tr("cap_note", rules="、".join(rules), supply=supply_col or tr("per_facility")))
+    st.caption(tr("cap_note", rules=join_list(rules), supply=supply_col or tr("per_facility")))
     names = dict(zip(units.units["unit_id"], units.units["name"], strict=True))
     table = result.unit_table().merge(g.unit_table(), on="unit_id", suffixes=("", "_g"))
     table.insert(1, "name", table["unit_id"].map(names))

@@ -17,7 +17,7 @@ from gridplan.inputs.crs import DATUMS
 from ui import scenario, state
 from ui.panels.common import show_error
 from ui.state import Selection, lang
-from ui.texts import tr
+from ui.texts import DATUM, SOURCE, lang_column, tr
 
 
 def facility_panel(sel: Selection, prefecture: Prefecture) -> None:
@@ -27,7 +27,7 @@ def facility_panel(sel: Selection, prefecture: Prefecture) -> None:
             up = st.file_uploader(
                 tr("facility_upload"), type=["csv", "txt", "xlsx"], key="fac_file"
             )
-            datum = st.selectbox(tr("datum"), list(DATUMS), key="fac_datum")
+            datum = st.selectbox(tr("datum"), list(DATUMS), key="fac_datum", format_func=DATUM)
             osm = st.file_uploader(tr("osm_upload"), type=["osm", "xml"], key="osm_file")
             b1, b2, b3 = st.columns(3)
             load = b1.form_submit_button(tr("load"), type="primary")
@@ -41,8 +41,7 @@ def facility_panel(sel: Selection, prefecture: Prefecture) -> None:
         rejected = state.rejected_facilities()
         if rejected is not None and len(rejected):
             st.warning(tr("facility_rejected", n=len(rejected)))
-            col = "reason_zh" if lang() == "zh" else "reason_en"
-            st.dataframe(rejected[["row", "name", col]], hide_index=True)
+            st.dataframe(rejected[["row", "name", lang_column("reason")]], hide_index=True)
         df = scenario.facilities(sel)
         switches_editor(sel, df)
         add_facility_form(sel, df)
@@ -56,7 +55,7 @@ def switches_editor(sel: Selection, df: pd.DataFrame) -> None:
             tr("fac_active"): df["active"].astype(bool),
             tr("col_name"): df["name"],
             tr("fac_type"): df["type"].map(lambda t: type_label(t, lang())),
-            tr("fac_source"): df["source"].map(lambda x: tr(f"src_{x}")),
+            tr("fac_source"): df["source"].map(SOURCE),
         }
     )
     edited = st.data_editor(

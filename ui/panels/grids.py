@@ -22,19 +22,11 @@ from gridplan.report.exports import grids_to_geojson, plan_to_csv
 from gridplan.report.gridmap import render_grid_map_png
 from gridplan.workflow import UnitsSource
 from ui import cache, state
-from ui.mapview import BASEMAPS, build_deck
+from ui.mapview import build_deck
 from ui.panels.common import show_error
 from ui.state import Selection, lang
 from ui.tables import assignment_changes, grid_option_labels
-from ui.texts import tr
-
-#: How each offset datum is named in the upload form.
-DATUM_LABELS = {
-    "wgs84": "WGS-84 / CGCS2000",
-    "gcj02": "GCJ-02（高德/腾讯）",
-    "bd09": "BD-09（百度）",
-}
-
+from ui.texts import BASEMAP, DATUM, UNIT_LEVEL, join_list, tr
 
 # --- uploads ------------------------------------------------------------------------------
 
@@ -45,9 +37,7 @@ def uploads_panel(sel: Selection) -> None:
         township = st.file_uploader(
             tr("township_upload"), type=["geojson", "json", "zip", "gpkg"], key="tw_file"
         )
-        datum = st.selectbox(
-            tr("datum"), list(DATUMS), key="tw_datum", format_func=DATUM_LABELS.get
-        )
+        datum = st.selectbox(tr("datum"), list(DATUMS), key="tw_datum", format_func=DATUM)
         population = st.file_uploader(
             tr("population_upload"), type=["csv", "txt", "xlsx"], key="pop_file"
         )
@@ -105,7 +95,7 @@ def units_report(units: UnitSet, repaired: int) -> list[str]:
         )
         lines.extend(rep.notes + units.notes)
     if units.unmatched_population:
-        names = "、".join(units.unmatched_population[:20])
+        names = join_list(units.unmatched_population[:20])
         lines.append(t("table.unmatched", lang(), names=names))
     return lines
 
@@ -134,10 +124,10 @@ def grid_map_panel(view: PlanView, *, key: str = "grid_map", height: int = 560) 
     c1, c2 = st.columns([3, 1])
     basemap = c1.radio(
         tr("basemap"),
-        BASEMAPS,
+        BASEMAP.members,
         horizontal=True,
         key="basemap",
-        format_func=lambda b: tr(f"basemap_{b}"),
+        format_func=BASEMAP,
     )
     labels = c2.toggle(tr("show_labels"), value=True, key="map_labels")
     grid_map(view, key=key, height=height, basemap=str(basemap), labels=labels)
@@ -171,7 +161,7 @@ def assignment_editor(sel: Selection, view: PlanView) -> None:
             tr("move_unit"),
             list(u["unit_id"]),
             key="move_unit",
-            format_func=lambda x: f"{unit_names[x]}（{x}）",
+            format_func=lambda x: tr("name_code", name=unit_names[x], code=x),
         )
         target = c2.selectbox(
             tr("move_to"), list(grid_names), key="move_target", format_func=lambda g: grid_names[g]
@@ -183,7 +173,7 @@ def assignment_editor(sel: Selection, view: PlanView) -> None:
         {
             tr("col_code"): u["unit_id"],
             tr("col_unit"): u["name"],
-            tr("col_level"): u["level"].map(lambda x: tr(f"level_{x}")),
+            tr("col_level"): u["level"].map(UNIT_LEVEL),
             tr("col_county"): u["county_name"].fillna("—"),
             tr("col_pop"): u["population"].round(0),
             tr("col_source"): u["population_source"].map(lambda s: provenance_label(s, lang())),

@@ -16,7 +16,7 @@ from gridplan.travel.roads import load_roads
 from ui import cache, state
 from ui.panels.common import show_error
 from ui.state import Selection, UploadedFile, lang
-from ui.texts import tr
+from ui.texts import DATUM, tr
 
 
 def population_panel(sel: Selection) -> None:
@@ -26,7 +26,7 @@ def population_panel(sel: Selection) -> None:
             up = st.file_uploader(
                 tr("surface_upload"), type=["tif", "tiff", "csv", "xlsx"], key="srf_file"
             )
-            datum = st.selectbox(tr("datum"), list(DATUMS), key="srf_datum")
+            datum = st.selectbox(tr("datum"), list(DATUMS), key="srf_datum", format_func=DATUM)
             b1, b2, b3 = st.columns(3)
             load = b1.form_submit_button(tr("load"), type="primary")
             worldpop = b2.form_submit_button(tr("worldpop"))

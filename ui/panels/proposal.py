@@ -18,7 +18,7 @@ from ui.cache import ProposalKey
 from ui.panels.common import show_error
 from ui.panels.grids import PlanView, grid_map
 from ui.scenario import Scenario
-from ui.texts import tr
+from ui.texts import SOURCE, join_list, tr
 
 
 def lead_choices(sc: Scenario) -> pd.DataFrame:
@@ -44,7 +44,7 @@ def proposal_panel(sc: Scenario) -> None:
     run = c3.button(tr("propose"), type="primary", key="prop_run")
     if picked:
         chosen = hospitals[hospitals["facility_id"].isin(picked)]
-        origin = "、".join(tr(f"src_{x}") for x in sorted(set(chosen["source"])))
+        origin = join_list(SOURCE(x) for x in sorted(set(chosen["source"])))
         st.caption(tr("lead_picked", n=len(picked), src=origin))
     if run:
         leads = tuple(workflow.lead_sites(hospitals.set_index("facility_id").loc[picked]))

@@ -26,7 +26,17 @@ from ui.panels.common import show_error
 from ui.panels.coverage import provenance_caption
 from ui.scenario import Scenario
 from ui.state import HeldStudy, UploadedFile, lang
-from ui.texts import TEXTS, tr
+from ui.texts import (
+    DATUM,
+    MODE,
+    MODEL,
+    SITING_CANDIDATES,
+    SITING_LEVEL,
+    SITING_METHOD,
+    SITING_SOLVER,
+    SITING_STATUS,
+    tr,
+)
 
 #: The siting page's cell sizes (a finer grid would make the study slow).
 CELL_SIZES = [100, 200, 500, 1000]
@@ -54,7 +64,7 @@ def siting_form(sel: state.Selection, level: str) -> Asked | None:
         method = c1.selectbox(
             tr("sit_method"),
             ["mclp", "pmedian", "target", "kmeans"],
-            format_func=lambda m: tr(f"sit_method_{m}"),
+            format_func=SITING_METHOD,
             key=f"sit_method_{level}",
         )
         k = c2.number_input(tr("sit_k"), 1, 50, 5, key=f"sit_k_{level}")
@@ -65,7 +75,7 @@ def siting_form(sel: state.Selection, level: str) -> Asked | None:
             tr("mode"),
             modes,
             index=modes.index(mode0),
-            format_func=lambda m: tr(f"mode_{m}"),
+            format_func=MODE,
             key=f"sit_mode_{level}",
         )
         c5, c6, c7, c8 = st.columns(4)
@@ -73,7 +83,7 @@ def siting_form(sel: state.Selection, level: str) -> Asked | None:
             tr("sit_candidates"),
             sources,
             index=sources.index(source0),
-            format_func=lambda x: tr(f"sit_cand_{x}"),
+            format_func=SITING_CANDIDATES,
             key=f"sit_src_{level}",
         )
         target = c6.slider(
@@ -91,7 +101,7 @@ def siting_form(sel: state.Selection, level: str) -> Asked | None:
         solver = c8.radio(
             tr("sit_solver"),
             ["exact", "greedy"],
-            format_func=lambda x: tr(f"sit_solver_{x}"),
+            format_func=SITING_SOLVER,
             key=f"sit_solver_{level}",
         )
         with st.expander(tr("sit_more")):
@@ -99,7 +109,7 @@ def siting_form(sel: state.Selection, level: str) -> Asked | None:
             model = m1.selectbox(
                 tr("model"),
                 workflow.MODELS,
-                format_func=lambda m: tr(f"model_{m}"),
+                format_func=MODEL,
                 key=f"sit_model_{level}",
             )
             cell0 = state.coverage_cell_size(int(settings.cell_m))
@@ -123,7 +133,9 @@ def siting_form(sel: state.Selection, level: str) -> Asked | None:
                 type=["geojson", "json", "zip", "gpkg"],
                 key=f"sit_excl_file_{level}",
             )
-            datum = st.selectbox(tr("datum"), list(DATUMS), key=f"sit_datum_{level}")
+            datum = st.selectbox(
+                tr("datum"), list(DATUMS), key=f"sit_datum_{level}", format_func=DATUM
+            )
             st.caption(tr("sit_circles"))
             circles = st.data_editor(
                 pd.DataFrame({c: pd.Series(dtype=float) for c in ("lon", "lat", "radius_km")}),
@@ -208,10 +220,6 @@ def run_study(sc: Scenario, asked: Asked) -> None:
         show_error(exc)
         return
     state.keep_study(HeldStudy(sc.sel.prefecture, surface, study))
-
-
-def status_text(status: str) -> str:
-    return tr(f"sit_status_{status}") if f"sit_status_{status}" in TEXTS else status
 
 
 def fmt_gap(gap: float) -> str:
@@ -309,13 +317,13 @@ def results(sc: Scenario, level: str) -> None:
     study = held.study
     s = study.settings
     if s.level != level:
-        st.info(tr("sit_other_level", level=tr(f"sit_level_{s.level}")))
+        st.info(tr("sit_other_level", level=SITING_LEVEL(s.level)))
         return
     st.success(
         tr(
             "sit_done",
-            method=tr(f"sit_method_{s.method}"),
-            status=status_text(study.status),
+            method=SITING_METHOD(s.method),
+            status=SITING_STATUS.get(study.status),
             gap=fmt_gap(study.gap),
             solve=study.solve_seconds,
             secs=study.seconds,
