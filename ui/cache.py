@@ -12,8 +12,10 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from typing import Any, cast
 
 import geopandas as gpd
+import networkx as nx
 import numpy as np
 import pandas as pd
 import streamlit as st
@@ -21,7 +23,7 @@ from numpy.typing import NDArray
 
 from gridplan import workflow
 from gridplan.access.coverage import CoverageIndex
-from gridplan.access.reach import Reach, facility_reach
+from gridplan.access.reach import Reach, ReachModel, facility_reach
 from gridplan.inputs.boundaries import list_prefectures
 from gridplan.plan.grids import GridPlan, list_presets, preset_prefecture, resolve_assignment
 from gridplan.plan.units import UnitSet, display_geometry
@@ -151,13 +153,13 @@ def load_display_geometry(source: UnitsSource) -> gpd.GeoSeries:
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def grid_outlines(key: PlanKey) -> dict:  # type: ignore[type-arg]
+def grid_outlines(key: PlanKey) -> dict[str, Any]:
     """The plan's grid outlines (simplified) as GeoJSON for the raster maps."""
     units = load_units(key.units.without_population())
     assignment = resolve_assignment(key.plan(), units.units)
     shapes = units.units.assign(grid_id=assignment.to_numpy(), geometry=display_geometry(units))
     shapes = shapes[shapes["has_geometry"] & shapes["grid_id"].notna()]
-    return json.loads(shapes[["grid_id", "geometry"]].dissolve("grid_id").reset_index().to_json())  # type: ignore[no-any-return]
+    return json.loads(shapes[["grid_id", "geometry"]].dissolve("grid_id").reset_index().to_json())
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
@@ -201,7 +203,7 @@ def exclusion_areas(path: str, datum: str) -> gpd.GeoDataFrame:
 
 
 @st.cache_resource(show_spinner=False, max_entries=2)
-def load_network(path: str):  # type: ignore[no-untyped-def]
+def load_network(path: str) -> nx.MultiDiGraph:
     return load_roads(path)
 
 
@@ -245,7 +247,7 @@ def reach(key: ReachKey, _xy: NDArray[np.float64]) -> Reach:
     if spec.model == "network":
         network = travel_model(surface.grid, spec)
     return facility_reach(
-        surface.grid, surface.populated(), _xy, model=spec.model,  # type: ignore[arg-type]
+        surface.grid, surface.populated(), _xy, model=cast(ReachModel, spec.model),
         speed_kmh=spec.speed, detour=spec.detour, max_minutes=key.minutes, mode=spec.mode,
         network=network,
     )  # fmt: skip

@@ -26,7 +26,8 @@ def sidebar() -> Selection:
     )
     prefs = cache.prefecture_options()
     labels = {
-        r.adcode: tr("name_province", name=r.name, province=r.province) for r in prefs.itertuples()
+        str(r.adcode): tr("name_province", name=r.name, province=r.province)
+        for r in prefs.itertuples()
     }
     pref = state.persistent(
         st.sidebar.selectbox,

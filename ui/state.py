@@ -78,7 +78,7 @@ UPLOAD_KEYS: tuple[Key, ...] = (
 
 
 def _get(key: Key, default: T) -> T:
-    return st.session_state.get(key, default)  # type: ignore[no-any-return]
+    return st.session_state.get(key, default)
 
 
 def _set(key: Key, value: Any) -> None:
@@ -324,7 +324,8 @@ def edit_facilities(sel: Selection, table: pd.DataFrame) -> None:
 
 def forget_facilities(sel: Selection) -> None:
     """Back to the default (illustrative) network of this prefecture."""
-    _get(Key.FACILITIES, {}).pop(sel.prefecture, None)
+    store: dict[str, pd.DataFrame] = _get(Key.FACILITIES, {})
+    store.pop(sel.prefecture, None)
 
 
 def rejected_facilities() -> pd.DataFrame | None:

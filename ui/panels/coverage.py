@@ -296,7 +296,7 @@ def what_if(inp: CoverageInputs) -> None:
     if st.toggle(tr("catchments"), key="acc_catch"):
         served = catchments(index, len(used), minutes)
         flags = centre_standard_flag(served["served"].to_numpy())
-        std = [
+        meets = [
             CENTRE_STANDARD(f) if t in CENTRES else ""
             for f, t in zip(flags, used["type"], strict=True)
         ]
@@ -304,7 +304,7 @@ def what_if(inp: CoverageInputs) -> None:
             used[["name", "type"]].assign(
                 served=served["served"].round(0),
                 within=served["served_within"].round(0),
-                standard=std,
+                standard=meets,
             ),
             hide_index=True,
         )
