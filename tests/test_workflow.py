@@ -68,3 +68,17 @@ def test_exclusion_layer_alone_is_passed_as_read():
     assert len(both) == 2 and both.crs.to_epsg() == 4547
     with pytest.raises(ValueError):
         workflow.plan_and_units(None, None)
+
+
+def test_cli_choices_are_the_library_lists():
+    from gridplan.siting.study import CANDIDATE_SOURCES, METHODS, SOLVERS
+
+    parser = build_parser()
+    sub = next(a for a in parser._actions if a.dest == "command").choices
+    optimize = {a.dest: a for a in sub["optimize"]._actions}
+    assert tuple(optimize["method"].choices) == METHODS
+    assert tuple(optimize["candidate_source"].choices) == CANDIDATE_SOURCES
+    assert tuple(optimize["solver"].choices) == SOLVERS
+    assert tuple(optimize["model"].choices) == workflow.MODELS
+    coverage = {a.dest: a for a in sub["coverage"]._actions}
+    assert coverage["minutes"].default == workflow.LEVEL_DEFAULTS["primary"].minutes

@@ -374,69 +374,79 @@ def _c_stdout_to_stderr() -> Iterator[None]:
         os.close(saved)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="gridplan", description="GridPlan medical grid planning")
-    sub = p.add_subparsers(dest="command", required=True)
+def _common(sp: argparse.ArgumentParser) -> None:
+    """Units from files, output and language: every command has them."""
+    sp.add_argument("--township-file", help="township layer (GeoJSON, zipped Shapefile, GPKG)")
+    sp.add_argument(
+        "--datum",
+        default="wgs84",
+        choices=workflow.DATUMS,
+        help="offset datum of the township file's lon/lat (default wgs84)",
+    )
+    sp.add_argument("--population-file", help="population table (CSV or Excel)")
+    sp.add_argument("--json", action="store_true", help="print JSON (the default output)")
+    sp.add_argument("--lang", default="en", choices=["zh", "en"], help="language of messages")
 
-    def common(sp: argparse.ArgumentParser) -> None:
-        sp.add_argument("--township-file", help="township layer (GeoJSON, zipped Shapefile, GPKG)")
-        sp.add_argument(
-            "--datum",
-            default="wgs84",
-            choices=workflow.DATUMS,
-            help="offset datum of the township file's lon/lat (default wgs84)",
-        )
-        sp.add_argument("--population-file", help="population table (CSV or Excel)")
-        sp.add_argument("--json", action="store_true", help="print JSON (the default output)")
-        sp.add_argument("--lang", default="en", choices=["zh", "en"], help="language of messages")
 
-    def travel_options(sp: argparse.ArgumentParser) -> None:
-        """Model, speed, population and facility options shared by coverage and optimize."""
-        sp.add_argument("--model", choices=workflow.MODELS, default="straight")
-        sp.add_argument("--speed-kmh", type=float, default=None)
-        sp.add_argument("--detour", type=float, default=DEFAULT_DETOUR)
-        sp.add_argument("--cell-m", type=float, default=settings.cell_m)
-        sp.add_argument(
-            "--population",
-            help="population: GeoTIFF raster, CSV/Excel points (lon, lat, population) or a "
-            "table by unit; default: 2020 census spread uniformly per unit (modelled)",
-        )
-        sp.add_argument(
-            "--weights",
-            help="weight raster (built-up area, night lights) to spread the census totals by",
-        )
-        sp.add_argument(
-            "--landcover", help="land-cover raster (ESA WorldCover classes) for --model raster"
-        )
-        sp.add_argument(
-            "--dem", help="elevation raster (m) for --model raster: Tobler's hiking function"
-        )
-        sp.add_argument("--facilities", help="facility list (CSV/Excel: name, type, lon, lat)")
-        sp.add_argument("--facilities-datum", default="wgs84", choices=workflow.DATUMS)
-        sp.add_argument("--roads", help="roads for --model network (.osm, .osm.pbf, .graphml)")
+def _travel_options(sp: argparse.ArgumentParser) -> None:
+    """Model, speed, population and facility options shared by coverage and optimize."""
+    sp.add_argument("--model", choices=workflow.MODELS, default="straight")
+    sp.add_argument("--speed-kmh", type=float, default=None)
+    sp.add_argument("--detour", type=float, default=DEFAULT_DETOUR)
+    sp.add_argument("--cell-m", type=float, default=settings.cell_m)
+    sp.add_argument(
+        "--population",
+        help="population: GeoTIFF raster, CSV/Excel points (lon, lat, population) or a "
+        "table by unit; default: 2020 census spread uniformly per unit (modelled)",
+    )
+    sp.add_argument(
+        "--weights",
+        help="weight raster (built-up area, night lights) to spread the census totals by",
+    )
+    sp.add_argument(
+        "--landcover", help="land-cover raster (ESA WorldCover classes) for --model raster"
+    )
+    sp.add_argument(
+        "--dem", help="elevation raster (m) for --model raster: Tobler's hiking function"
+    )
+    sp.add_argument("--facilities", help="facility list (CSV/Excel: name, type, lon, lat)")
+    sp.add_argument("--facilities-datum", default="wgs84", choices=workflow.DATUMS)
+    sp.add_argument("--roads", help="roads for --model network (.osm, .osm.pbf, .graphml)")
 
-    def region_source(sp: argparse.ArgumentParser) -> None:
-        """Either ``--preset`` or ``--prefecture``, one of them required."""
-        src = sp.add_mutually_exclusive_group(required=True)
-        src.add_argument("--preset", choices=list_presets())
-        src.add_argument("--prefecture")
 
+def _region_source(sp: argparse.ArgumentParser) -> None:
+    """Either ``--preset`` or ``--prefecture``, one of them required."""
+    src = sp.add_mutually_exclusive_group(required=True)
+    src.add_argument("--preset", choices=list_presets())
+    src.add_argument("--prefecture")
+
+
+def _add_regions(sub: Any) -> None:
     r = sub.add_parser("regions", help="county-level units (or townships) of a prefecture")
     r.add_argument("--prefecture", required=True, help="name or adcode, e.g. 石家庄市 or 130100")
-    common(r)
+    _common(r)
+
+
+def _add_grids(sub: Any) -> None:
     g = sub.add_parser("grids", help="grids of a preset or a one-grid-per-unit plan")
-    region_source(g)
+    _region_source(g)
     g.add_argument("-o", "--output", help="write dissolved grids to FILE.geojson")
-    common(g)
+    _common(g)
+
+
+def _add_coverage(sub: Any) -> None:
     c = sub.add_parser("coverage", help="15-minute coverage of a plan")
-    region_source(c)
-    c.add_argument("--minutes", type=float, default=15.0)
+    _region_source(c)
+    c.add_argument("--minutes", type=float, default=workflow.default_minutes("primary"))
     c.add_argument("--mode", choices=workflow.MODES, default="walk")
-    travel_options(c)
+    _travel_options(c)
     c.add_argument("-o", "--output", help="FILE.tif: travel-time raster; FILE.geojson: catchments")
-    common(c)
+    _common(c)
+
+
+def _add_optimize(sub: Any) -> None:
     o = sub.add_parser("optimize", help="propose sub-centre or new-centre sites")
-    region_source(o)
+    _region_source(o)
     o.add_argument("--method", choices=["kmeans", "mclp", "pmedian", "target"], default="mclp")
     o.add_argument("--k", type=int, default=5, help="new sites (not for --method target)")
     o.add_argument(
@@ -467,11 +477,14 @@ def build_parser() -> argparse.ArgumentParser:
     o.add_argument("--gap", type=float, default=1e-3, help="relative optimality gap")
     o.add_argument("--max-demand", type=int, default=20_000, help="demand points (aggregated)")
     o.add_argument("--curve-k", type=int, default=20, help="largest k of the coverage curve")
-    travel_options(o)
+    _travel_options(o)
     o.add_argument("-o", "--output", help="FILE.geojson: catchments of the proposed sites")
-    common(o)
+    _common(o)
+
+
+def _add_propose_grids(sub: Any) -> None:
     pg = sub.add_parser("propose-grids", help="propose balanced contiguous grids")
-    region_source(pg)
+    _region_source(pg)
     pg.add_argument("--k", type=int, default=None, help="number of grids (sites chosen)")
     pg.add_argument(
         "--hospitals",
@@ -480,7 +493,14 @@ def build_parser() -> argparse.ArgumentParser:
     pg.add_argument("--facilities-datum", default="wgs84", choices=workflow.DATUMS)
     pg.add_argument("--balance", type=float, default=0.2, help="population within ±X of the mean")
     pg.add_argument("--time-limit", type=float, default=30.0, help="seconds for the exact solve")
-    common(pg)
+    _common(pg)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="gridplan", description="GridPlan medical grid planning")
+    sub = p.add_subparsers(dest="command", required=True)
+    for add in (_add_regions, _add_grids, _add_coverage, _add_optimize, _add_propose_grids):
+        add(sub)
     return p
 
 

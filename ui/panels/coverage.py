@@ -7,13 +7,13 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import pydeck as pdk
 import streamlit as st
 from numpy.typing import NDArray
 
 from gridplan import settings, workflow
 from gridplan.access.capacity import capacity_coverage, facility_capacity, facility_supply
 from gridplan.access.coverage import (
+    CoverageIndex,
     KpiTables,
     catchments,
     centre_standard_flag,
@@ -25,7 +25,6 @@ from gridplan.access.g2sfca import g2sfca
 from gridplan.access.standards import grid_standards
 from gridplan.errors import GridPlanError
 from gridplan.facilities.types import CENTRES, type_label
-from gridplan.plan.population import provenance_label
 from gridplan.report.coveragemap import render_coverage_map_png
 from gridplan.report.webmap import coverage_image, minute_bands, minutes_image
 from gridplan.surface.grid import PopulationSurface
@@ -34,15 +33,21 @@ from gridplan.travel.modes import DEFAULT_DETOUR, MODE_SPEED_SOURCES, MODE_SPEED
 from gridplan.workflow import ModelSpec, SurfaceSpec
 from ui import cache
 from ui.cache import CoverageKey, ReachKey
-from ui.mapview import fitted_deck, image_layer, outline_layer
-from ui.panels.common import show_error
+from ui.mapview import scatter_layer
+from ui.panels.common import (
+    csv_with_note,
+    grid_table,
+    metric_row,
+    provenance_caption,
+    raster_map,
+    show_error,
+)
 from ui.scenario import Scenario
 from ui.state import lang
 from ui.texts import (
     CENTRE_STANDARD,
     LAYER,
     MODEL_NOTE,
-    SOURCE,
     STANDARD_STATUS,
     join_list,
     lang_column,
@@ -121,213 +126,231 @@ class CoverageInputs:
         return ReachKey(self.surface_key, self.digest, spec, minutes)
 
 
-def provenance_caption(pop_source: str, n: int, fac_sources: pd.Series) -> str:
-    """Where the population and the facilities come from, said plainly."""
-    pop = provenance_label(pop_source, lang())
-    fac = join_list(SOURCE(x) for x in sorted(set(fac_sources))) or "—"
-    return tr("provenance_line", pop=pop, n=n, fac=fac)
-
-
 def straight_scale(speed_kmh: float, detour: float) -> float:
     """Minutes per metre of straight-line distance."""
     return detour / speed_m_per_min(speed_kmh)
 
 
+@dataclass(frozen=True)
+class Sliders:
+    """The what-if sliders: threshold, speed, detour and population growth."""
+
+    minutes: int
+    speed: float
+    detour: float
+    growth: int
+
+
+def sliders(inp: CoverageInputs) -> Sliders:
+    """The four what-if sliders; each mode and target keeps its own speed and threshold."""
+    s1, s2, s3, s4 = st.columns(4)
+    longest = int(settings.model_cutoff_min)  # raster and network times stop there
+    default_t = int(workflow.default_minutes(inp.target))
+    minutes = s1.slider(tr("minutes"), 5, longest, default_t, key=f"acc_minutes_{inp.target}")
+    speed = s2.slider(
+        tr("speed"), 1.0, 80.0, float(MODE_SPEEDS_KMH[inp.mode]), 0.1, key=f"acc_speed_{inp.mode}"
+    )
+    detour = s3.slider(
+        tr("detour"), 1.0, 2.0, DEFAULT_DETOUR, 0.05, key="acc_detour",
+        disabled=inp.model != "straight",
+    )  # fmt: skip
+    growth = s4.slider(tr("growth"), -20, 50, 0, key="acc_growth")
+    st.caption(MODE_SPEED_SOURCES[inp.mode][lang()] + " · " + MODEL_NOTE(inp.model))
+    return Sliders(int(minutes), float(speed), float(detour), int(growth))
+
+
 @st.fragment
 def what_if(inp: CoverageInputs) -> None:
     """Sliders and everything they change (a fragment: only this part reruns, the view stays)."""
-    sc, surface, used, model, mode, target = (
-        inp.scenario, inp.surface, inp.used, inp.model, inp.mode, inp.target,
-    )  # fmt: skip
-    units, plan = sc.units, sc.plan
-    s1, s2, s3, s4 = st.columns(4)
-    max_minutes = int(settings.model_cutoff_min)  # raster and network times stop there
-    default_t = int(workflow.default_minutes(target))
-    minutes = s1.slider(tr("minutes"), 5, max_minutes, default_t, key=f"acc_minutes_{target}")
-    speed = s2.slider(
-        tr("speed"), 1.0, 80.0, float(MODE_SPEEDS_KMH[mode]), 0.1, key=f"acc_speed_{mode}"
-    )
-    detour = s3.slider(
-        tr("detour"), 1.0, 2.0, DEFAULT_DETOUR, 0.05, key="acc_detour", disabled=model != "straight"
-    )
-    growth = s4.slider(tr("growth"), -20, 50, 0, key="acc_growth")
-    st.caption(MODE_SPEED_SOURCES[mode][lang()] + " · " + MODEL_NOTE(model))
+    sl = sliders(inp)
     try:
-        computed = cache.coverage(inp.coverage_key(speed), inp.xy)
+        computed = cache.coverage(inp.coverage_key(sl.speed), inp.xy)
     except GridPlanError as exc:
         show_error(exc)
         return
-    scale = straight_scale(speed, detour) if model == "straight" else 1.0
-    index = computed.index.with_sliders(scale, 1 + growth / 100)
-    tables = kpi_tables(index, plan, units, minutes)
-    s = tables.summary
-    m1, m2, m3, m4, m5 = st.columns(5)
-    m1.metric(tr("covered_share"), f"{s['share']:.1%}")
-    m2.metric(tr("covered_pop"), f"{s['covered']:,.0f}")
-    m3.metric(tr("mean_minutes"), f"{s['mean_minutes']:.1f}")
-    m4.metric(tr("median_minutes"), f"{s['median_minutes']:.1f}")
-    m5.metric(tr("p90_minutes"), f"{s['p90_minutes']:.1f}")
-    st.caption(provenance_caption(surface.source, len(used), used["source"]))
+    scale = straight_scale(sl.speed, sl.detour) if inp.model == "straight" else 1.0
+    index = computed.index.with_sliders(scale, 1 + sl.growth / 100)
+    tables = kpi_tables(index, inp.scenario.plan, inp.scenario.units, sl.minutes)
+    kpi_summary(inp, tables.summary)
+    minutes_grid = computed.times.minutes * np.float32(index.time_scale)
+    layer = coverage_map(inp, minutes_grid, sl.minutes)
+    st.subheader(tr("kpi_by_grid"))
+    kpi_by_grid(tables)
+    kpi_downloads(inp, tables, sl, layer, minutes_grid)
+    standards_panel(inp, index)
+    # the slower analyses run only when asked for, so the sliders stay quick
+    if st.toggle(tr("capacity_toggle"), key="acc_cap"):
+        capacity_panel(inp, sl, tables.summary["share"])
+    if st.toggle(tr("hotspots"), key="acc_hot"):
+        names = list(inp.scenario.units.units["name"])
+        hot = uncovered_hotspots(index, inp.surface, sl.minutes, names, top=10)
+        st.dataframe(hot[["population", "cells", "area_km2", "unit"]].round(1), hide_index=True)
+    if st.toggle(tr("catchments"), key="acc_catch"):
+        catchments_table(inp, index, sl.minutes)
+
+
+def kpi_summary(inp: CoverageInputs, s: dict[str, float]) -> None:
+    """The coverage KPIs of the whole plan, and where the figures come from."""
+    metric_row(
+        [
+            (tr("covered_share"), f"{s['share']:.1%}"),
+            (tr("covered_pop"), f"{s['covered']:,.0f}"),
+            (tr("mean_minutes"), f"{s['mean_minutes']:.1f}"),
+            (tr("median_minutes"), f"{s['median_minutes']:.1f}"),
+            (tr("p90_minutes"), f"{s['p90_minutes']:.1f}"),
+        ]
+    )
+    st.caption(provenance_caption(inp.surface.source, len(inp.used), inp.used["source"]))
     if s["not_assessed_population"] > 0:
         st.info(tr("not_assessed", pop=f"{s['not_assessed_population']:,.0f}"))
 
-    layer_choice = st.radio(
-        tr("layer"),
-        ["coverage", "minutes"],
-        horizontal=True,
-        format_func=LAYER,
-        key="acc_layer",
+
+def coverage_map(inp: CoverageInputs, minutes_grid: NDArray[np.float32], minutes: int) -> str:
+    """Covered cells or travel time, the grid outlines and the facilities; the layer shown."""
+    layer = st.radio(
+        tr("layer"), list(LAYER.members), horizontal=True, format_func=LAYER, key="acc_layer"
     )
     warp = cache.load_warp(inp.surface_key)
-    populated = surface.population > 0
-    minutes_grid = computed.times.minutes * np.float32(index.time_scale)
-    if layer_choice == "minutes":
+    populated = inp.surface.population > 0
+    if layer == "minutes":
         img = minutes_image(warp, minutes_grid, populated)
     else:
         img = coverage_image(warp, minutes_grid <= minutes, populated)
+    used = inp.used
     fac = used.assign(
         type_label=used["type"].map(lambda t: type_label(t, lang())),
         color=used["type"].map(lambda t: list(TYPE_COLORS.get(t, (90, 90, 90)))),
     )
-    layers = [
-        image_layer(img, "surface"),
-        outline_layer(cache.grid_outlines(sc.plan_key()), "grid-outlines", [30, 30, 30, 230]),
-        pdk.Layer(
-            "ScatterplotLayer",
-            fac[["name", "type_label", "lon", "lat", "color"]],
-            id="facilities",
-            get_position=["lon", "lat"],
-            get_radius=3,
-            radius_units="'pixels'",
-            get_fill_color="color",
-            stroked=True,
-            get_line_color=[255, 255, 255, 200],
-            line_width_min_pixels=0.5,
-            pickable=True,
-        ),
-    ]
-    st.pydeck_chart(
-        fitted_deck(layers, img.bounds, "<b>{name}</b><br/>{type_label}"),
-        height=520,
-        key="access_map",
-    )
-    if layer_choice == "minutes":
+    points = scatter_layer(
+        fac[["name", "type_label", "lon", "lat", "color"]], "facilities", radius=3,
+        fill="color", outline=[255, 255, 255, 200],
+    )  # fmt: skip
+    raster_map(
+        img, cache.grid_outlines(inp.scenario.plan_key()), [points],
+        tooltip="<b>{name}</b><br/>{type_label}", key="access_map", height=520,
+    )  # fmt: skip
+    if layer == "minutes":
         edges = minute_bands()
         legend = tr("legend_minutes", step=int(edges[0]), vmax=int(edges[-1]))
     else:
         legend = tr("legend_coverage", minutes=minutes)
     types = sorted(set(used["type"]))
     dots = tr("clause_sep").join(f"{TYPE_DOTS.get(t, '●')} {type_label(t, lang())}" for t in types)
-    provenance = provenance_caption(surface.source, len(used), used["source"])
+    provenance = provenance_caption(inp.surface.source, len(used), used["source"])
     st.caption(tr("legend_line", legend=legend, dots=dots) + provenance)
+    return str(layer)
 
-    st.subheader(tr("kpi_by_grid"))
+
+def kpi_by_grid(tables: KpiTables) -> None:
+    """Coverage per grid, and per unit in an expander."""
     g = tables.by_grid
-    st.dataframe(
-        pd.DataFrame(
-            {
-                tr("col_grid"): g["name"],
-                tr("col_pop"): g["population"].round(0),
-                tr("covered_pop"): g["covered"].round(0),
-                tr("covered_share"): (g["share"] * 100).round(1),
-                tr("mean_minutes"): g["mean_minutes"].round(1),
-                tr("median_minutes"): g["median_minutes"].round(1),
-                tr("p90_minutes"): g["p90_minutes"].round(1),
-            }
-        ),
-        hide_index=True,
-        width="stretch",
+    grid_table(
+        g,
+        {
+            tr("covered_pop"): g["covered"].round(0),
+            tr("covered_share"): (g["share"] * 100).round(1),
+            tr("mean_minutes"): g["mean_minutes"].round(1),
+            tr("median_minutes"): g["median_minutes"].round(1),
+            tr("p90_minutes"): g["p90_minutes"].round(1),
+        },
     )
     with st.expander(tr("kpi_by_unit")):
         st.dataframe(tables.by_unit.round(2), hide_index=True, width="stretch")
+
+
+def kpi_downloads(
+    inp: CoverageInputs,
+    tables: KpiTables,
+    sl: Sliders,
+    layer: str,
+    minutes_grid: NDArray[np.float32],
+) -> None:
+    """The KPIs as CSV and Excel, and the coverage map as a PNG for a report."""
+    sc, n_used, minutes = inp.scenario, len(inp.used), sl.minutes
+    stem = f"coverage_{minutes}min"
     d1, d2, d3 = st.columns(3)
-    d1.download_button(
-        tr("dl_kpi_csv"),
-        lambda: kpi_csv(tables, len(used)),
-        f"coverage_{minutes}min.csv",
-        "text/csv",
-    )
-    d2.download_button(
-        tr("dl_kpi_xlsx"), lambda: kpi_xlsx(tables, len(used)), f"coverage_{minutes}min.xlsx"
-    )
-    model_settings: dict[str, object] = {"model": model, "mode": mode, "speed_kmh": speed}
-    if model == "straight":
-        model_settings["detour"] = detour
+    d1.download_button(tr("dl_kpi_csv"), lambda: kpi_csv(tables, n_used), f"{stem}.csv", "text/csv")
+    d2.download_button(tr("dl_kpi_xlsx"), lambda: kpi_xlsx(tables, n_used), f"{stem}.xlsx")
+    model_settings: dict[str, object] = {
+        "model": inp.model,
+        "mode": inp.mode,
+        "speed_kmh": sl.speed,
+    }
+    if inp.model == "straight":
+        model_settings["detour"] = sl.detour
     ui_lang = lang()  # the PNG is drawn later, outside this run
     d3.download_button(
         tr("dl_png_map"),
         lambda: render_coverage_map_png(
-            units, surface, minutes_grid, minutes, plan=plan, facilities=used,
-            layer=layer_choice, lang=ui_lang, summary=s, provenance=model_settings,
+            sc.units, inp.surface, minutes_grid, minutes, plan=sc.plan, facilities=inp.used,
+            layer=layer, lang=ui_lang, summary=tables.summary, provenance=model_settings,
         ),
-        f"coverage_{minutes}min.png",
+        f"{stem}.png",
         "image/png",
     )  # fmt: skip
+
+
+def standards_panel(inp: CoverageInputs, index: CoverageIndex) -> None:
+    """Each grid against the seed documents' standards (coverage at 15 minutes, beds, GPs)."""
+    plan, units = inp.scenario.plan, inp.scenario.units
     with st.expander(tr("standards")):
         groups, _ = plan_groups(plan, units)
         share15 = index.group_kpis(15, groups, len(plan.grids))["share"]
-        std = grid_standards(plan, units, surface, inp.facilities, share15)
-        st.dataframe(
-            pd.DataFrame(
-                {
-                    tr("col_grid"): std["name"],
-                    tr("std_name"): std[lang_column("label")],
-                    tr("std_value"): std["value"].round(3),
-                    tr("std_target"): [
-                        fmt_target(lo, hi) for lo, hi in zip(std["low"], std["high"], strict=True)
-                    ],
-                    tr("std_status"): std["status"].map(STANDARD_STATUS),
-                    tr("std_seed"): [
-                        tr("seed_ref", seed=n, title=title)
-                        for n, title in zip(std["seed"], std["seed_zh"], strict=True)
-                    ],
-                }
-            ),
-            hide_index=True,
-            width="stretch",
-        )
-        st.caption(tr("standards_note"))
-    # the slower analyses run only when asked for, so the sliders stay quick
-    if st.toggle(tr("capacity_toggle"), key="acc_cap"):
-        capacity_panel(inp, minutes, speed, detour, s["share"])
-    if st.toggle(tr("hotspots"), key="acc_hot"):
-        hot = uncovered_hotspots(index, surface, minutes, list(units.units["name"]), top=10)
-        st.dataframe(hot[["population", "cells", "area_km2", "unit"]].round(1), hide_index=True)
-    if st.toggle(tr("catchments"), key="acc_catch"):
-        served = catchments(index, len(used), minutes)
-        flags = centre_standard_flag(served["served"].to_numpy())
-        meets = [
-            CENTRE_STANDARD(f) if t in CENTRES else ""
-            for f, t in zip(flags, used["type"], strict=True)
+        std = grid_standards(plan, units, inp.surface, inp.facilities, share15)
+        targets = [fmt_target(lo, hi) for lo, hi in zip(std["low"], std["high"], strict=True)]
+        seeds = [
+            tr("seed_ref", seed=n, title=title)
+            for n, title in zip(std["seed"], std["seed_zh"], strict=True)
         ]
-        st.dataframe(
-            used[["name", "type"]].assign(
-                served=served["served"].round(0),
-                within=served["served_within"].round(0),
-                standard=meets,
-            ),
-            hide_index=True,
-        )
+        table = {
+            tr("col_grid"): std["name"],
+            tr("std_name"): std[lang_column("label")],
+            tr("std_value"): std["value"].round(3),
+            tr("std_target"): targets,
+            tr("std_status"): std["status"].map(STANDARD_STATUS),
+            tr("std_seed"): seeds,
+        }
+        st.dataframe(pd.DataFrame(table), hide_index=True, width="stretch")
+        st.caption(tr("standards_note"))
 
 
-def capacity_panel(
-    inp: CoverageInputs, minutes: float, speed: float, detour: float, plain_share: float
-) -> None:
+def catchments_table(inp: CoverageInputs, index: CoverageIndex, minutes: int) -> None:
+    """Residents each facility serves; centres against the 30,000–100,000 standard."""
+    used = inp.used
+    served = catchments(index, len(used), minutes)
+    flags = centre_standard_flag(served["served"].to_numpy())
+    meets = [
+        CENTRE_STANDARD(f) if t in CENTRES else "" for f, t in zip(flags, used["type"], strict=True)
+    ]
+    st.dataframe(
+        used[["name", "type"]].assign(
+            served=served["served"].round(0),
+            within=served["served_within"].round(0),
+            standard=meets,
+        ),
+        hide_index=True,
+    )
+
+
+def capacity_panel(inp: CoverageInputs, sl: Sliders, plain_share: float) -> None:
     """AccessMod geographic coverage with capacities, and Gaussian 2SFCA, at the threshold."""
     used, surface, units = inp.used, inp.surface, inp.scenario.units
     try:
-        reach = cache.reach(inp.reach_key(speed, detour, minutes), inp.xy)
+        reach = cache.reach(inp.reach_key(sl.speed, sl.detour, sl.minutes), inp.xy)
         caps = facility_capacity(used)
         result = capacity_coverage(surface, reach, caps["capacity"].to_numpy())
         supply_col = "gps" if used["gps"].notna().all() and len(used) else None
-        g = g2sfca(surface, reach, facility_supply(used, supply_col), d0=minutes)
+        g = g2sfca(surface, reach, facility_supply(used, supply_col), d0=sl.minutes)
     except GridPlanError as exc:
         show_error(exc)
         return
-    c1, c2, c3 = st.columns(3)
-    c1.metric(tr("cap_share"), f"{result.share:.1%}", f"{(result.share - plain_share) * 100:+.1f}")
-    c2.metric(tr("cap_full"), f"{int(result.full.sum())} / {len(used)}")
-    c3.metric(tr("g2sfca_mean"), f"{g.mean * 10_000:.2f}")
+    metric_row(
+        [
+            (tr("cap_share"), f"{result.share:.1%}", f"{(result.share - plain_share) * 100:+.1f}"),
+            (tr("cap_full"), f"{int(result.full.sum())} / {len(used)}"),
+            (tr("g2sfca_mean"), f"{g.mean * 10_000:.2f}"),
+        ]
+    )
     rules = sorted(set(caps["capacity_source"]))
     st.caption(tr("cap_note", rules=join_list(rules), supply=supply_col or tr("per_facility")))
     names = dict(zip(units.units["unit_id"], units.units["name"], strict=True))
@@ -343,8 +366,7 @@ def fmt_target(low: float | None, high: float | None) -> str:
 
 
 def kpi_csv(tables: KpiTables, n_facilities: int) -> bytes:
-    note = tr("provenance_access", n=n_facilities)
-    return (f"# {note}\n" + tables.by_grid.to_csv(index=False)).encode("utf-8-sig")
+    return csv_with_note(tr("provenance_access", n=n_facilities), tables.by_grid)
 
 
 def kpi_xlsx(tables: KpiTables, n_facilities: int) -> bytes:

@@ -15,7 +15,7 @@ from gridplan.facilities.types import FACILITY_TYPES, type_label
 from gridplan.inputs.boundaries import Prefecture, load_prefecture_outline
 from gridplan.inputs.crs import DATUMS
 from ui import scenario, state
-from ui.panels.common import show_error
+from ui.panels.common import saved, show_error
 from ui.state import Selection, lang
 from ui.texts import DATUM, SOURCE, lang_column, tr
 
@@ -104,10 +104,10 @@ def load_facilities(
         if online:
             df = facilities_from_osm(prefecture)
         elif osm is not None:
-            path = state.save_upload(osm.getvalue(), osm.name)
+            path = saved(osm)
             df = facilities_from_osm(load_prefecture_outline(prefecture), path=path)
         elif up is not None:
-            path = state.save_upload(up.getvalue(), up.name)
+            path = saved(up)
             df, rep = read_facilities(path, datum=datum, prefecture_outline=prefecture)
             rejected = rep.rejected
         else:

@@ -23,7 +23,7 @@ from gridplan.report.gridmap import render_grid_map_png
 from gridplan.workflow import UnitsSource
 from ui import cache, state
 from ui.mapview import build_deck
-from ui.panels.common import show_error
+from ui.panels.common import saved, show_error
 from ui.state import Selection, lang
 from ui.tables import assignment_changes, grid_option_labels
 from ui.texts import BASEMAP, DATUM, UNIT_LEVEL, join_list, tr
@@ -61,15 +61,15 @@ def load_uploads(sel: Selection, township: Any, datum: str, population: Any) -> 
     repaired = 0
     try:
         if township is not None:
-            path = state.save_upload(township.getvalue(), township.name)
+            path = saved(township)
             gdf, rep = read_vector_upload(path, datum=datum)
-            source = UnitsSource(sel.prefecture, str(path), datum, source.population_path)
+            source = UnitsSource(sel.prefecture, path, datum, source.population_path)
             repaired = rep.n_repaired
             report.append(tr("upload_ok", name=township.name, n=len(gdf)))
         if population is not None:
-            path = state.save_upload(population.getvalue(), population.name)
+            path = saved(population)
             df, _ = read_table_upload(path)
-            source = UnitsSource(sel.prefecture, source.township_path, source.datum, str(path))
+            source = UnitsSource(sel.prefecture, source.township_path, source.datum, path)
             report.append(tr("upload_ok", name=population.name, n=len(df)))
         units = cache.load_units(source)
     except Exception as exc:

@@ -14,7 +14,7 @@ from gridplan.surface.files import surface_from_file
 from gridplan.surface.worldpop import fetch_worldpop
 from gridplan.travel.roads import load_roads
 from ui import cache, state
-from ui.panels.common import show_error
+from ui.panels.common import saved, show_error
 from ui.state import Selection, UploadedFile, lang
 from ui.texts import DATUM, tr
 
@@ -36,7 +36,7 @@ def population_panel(sel: Selection) -> None:
         path = None
         try:
             if load and up is not None:
-                path = str(state.save_upload(up.getvalue(), up.name))
+                path = saved(up)
             elif worldpop:
                 units = cache.load_units(state.units_source(sel))
                 with st.spinner(tr("worldpop_running")):
@@ -57,7 +57,7 @@ def roads_panel(model: str, sel: Selection | None = None) -> str | None:
         return state.roads_path()
     kinds = ["osm", "xml", "graphml", "pbf"]
     up = st.file_uploader(tr("roads_upload"), type=kinds, key="roads_file")
-    path = str(state.save_upload(up.getvalue(), up.name)) if up is not None else None
+    path = saved(up) if up is not None else None
     if sel is not None and st.button(tr("roads_online"), key="roads_online"):
         try:
             with st.spinner(tr("roads_downloading")):
@@ -89,7 +89,7 @@ def raster_inputs_panel(model: str) -> None:
             up = st.file_uploader(label, type=["tif", "tiff"], key=f"{kind}_file")
             if up is None:
                 continue
-            path = str(state.save_upload(up.getvalue(), up.name))
+            path = saved(up)
             try:
                 with rasterio.open(path) as src:
                     if src.crs is None:

@@ -17,13 +17,19 @@ from gridplan.facilities.table import facility_mask
 from gridplan.inputs.crs import DATUMS
 from gridplan.report.webmap import coverage_change_image
 from gridplan.siting.study import LEVELS, SitingSettings, SitingStudy, accept_sites
-from gridplan.travel.modes import MODE_SPEEDS_KMH
 from gridplan.workflow import ModelSpec
 from ui import cache, scenario, state
 from ui.cache import StudyKey
-from ui.mapview import fitted_deck, image_layer, outline_layer
-from ui.panels.common import show_error
-from ui.panels.coverage import provenance_caption
+from ui.mapview import outline_layer, scatter_layer
+from ui.panels.common import (
+    csv_with_note,
+    grid_table,
+    metric_row,
+    provenance_caption,
+    raster_map,
+    saved,
+    show_error,
+)
 from ui.scenario import Scenario
 from ui.state import HeldStudy, UploadedFile, lang
 from ui.texts import (
@@ -40,6 +46,12 @@ from ui.texts import (
 
 #: The siting page's cell sizes (a finer grid would make the study slow).
 CELL_SIZES = [100, 200, 500, 1000]
+#: Proposed sites, their catchments and the existing facilities on the map.
+SITE_RGBA = [255, 127, 14, 240]
+CATCHMENT_RGBA = [255, 127, 14, 255]
+EXISTING_RGBA = [20, 20, 20, 220]
+#: The methods in the order the form offers them.
+METHOD_ORDER = ["mclp", "pmedian", "target", "kmeans"]
 #: Candidate sources per level: upgrading existing centres makes sub-centres only.
 SOURCES = {"secondary": ["centres", "grid", "list"], "primary": ["grid", "list"]}
 
@@ -54,138 +66,159 @@ class Asked:
     circles: tuple[tuple[float, float, float], ...]
 
 
+@dataclass(frozen=True)
+class StudyControls:
+    """The form's first rows: the question."""
+
+    method: str
+    k: int
+    minutes: int
+    mode: str
+    candidates: str
+    target: float
+    capacity: float
+    solver: str
+
+
+@dataclass(frozen=True)
+class MoreControls:
+    """The form's expander: model, resolution, candidate grid, files and typed circles."""
+
+    model: str
+    cell_m: int
+    spacing_m: float
+    time_limit_s: float
+    candidates: Any
+    exclusions: Any
+    datum: str
+    circles: tuple[tuple[float, float, float], ...]
+
+
 def siting_form(sel: state.Selection, level: str) -> Asked | None:
     """The controls; returns the settings when the planner presses Run."""
-    defaults = workflow.LEVEL_DEFAULTS[level]
-    minutes0, mode0, source0 = int(defaults.minutes), defaults.mode, defaults.candidates
-    sources = SOURCES[level]
     with st.form(f"sit_form_{level}"):
-        c1, c2, c3, c4 = st.columns(4)
-        method = c1.selectbox(
-            tr("sit_method"),
-            ["mclp", "pmedian", "target", "kmeans"],
-            format_func=SITING_METHOD,
-            key=f"sit_method_{level}",
-        )
-        k = c2.number_input(tr("sit_k"), 1, 50, 5, key=f"sit_k_{level}")
-        longest = int(settings.model_cutoff_min)
-        minutes = c3.slider(tr("sit_minutes"), 5, longest, minutes0, key=f"sit_minutes_{level}")
-        modes = list(MODE_SPEEDS_KMH)
-        mode = c4.selectbox(
-            tr("mode"),
-            modes,
-            index=modes.index(mode0),
-            format_func=MODE,
-            key=f"sit_mode_{level}",
-        )
-        c5, c6, c7, c8 = st.columns(4)
-        source = c5.selectbox(
-            tr("sit_candidates"),
-            sources,
-            index=sources.index(source0),
-            format_func=SITING_CANDIDATES,
-            key=f"sit_src_{level}",
-        )
-        target = c6.slider(
-            tr("sit_target"),
-            0.5,
-            1.0,
-            0.9,
-            0.01,
-            key=f"sit_target_{level}",
-            help=tr("sit_target_note"),
-        )
-        capacity = c7.number_input(
-            tr("sit_capacity"), 0, 2_000_000, 0, 5_000, key=f"sit_cap_{level}"
-        )
-        solver = c8.radio(
-            tr("sit_solver"),
-            ["exact", "greedy"],
-            format_func=SITING_SOLVER,
-            key=f"sit_solver_{level}",
-        )
+        basics = study_controls(level)
         with st.expander(tr("sit_more")):
-            m1, m2, m3, m4 = st.columns(4)
-            model = m1.selectbox(
-                tr("model"),
-                workflow.MODELS,
-                format_func=MODEL,
-                key=f"sit_model_{level}",
-            )
-            cell0 = state.coverage_cell_size(int(settings.cell_m))
-            cell = m2.selectbox(
-                tr("cell_size"),
-                CELL_SIZES,
-                index=CELL_SIZES.index(cell0) if cell0 in CELL_SIZES else 0,
-                format_func=lambda c: f"{c} m",
-                key=f"sit_cell_{level}",
-            )
-            spacing = m3.selectbox(
-                tr("sit_spacing"), [500, 1000, 2000, 5000], index=2, key=f"sit_spacing_{level}"
-            )
-            limit = m4.number_input(tr("sit_time_limit"), 1, 600, 30, key=f"sit_limit_{level}")
-            u1, u2 = st.columns(2)
-            cand_file = u1.file_uploader(
-                tr("sit_cand_upload"), type=["csv", "txt", "xlsx"], key=f"sit_cand_file_{level}"
-            )
-            excl_file = u2.file_uploader(
-                tr("sit_excl_upload"),
-                type=["geojson", "json", "zip", "gpkg"],
-                key=f"sit_excl_file_{level}",
-            )
-            datum = st.selectbox(
-                tr("datum"), list(DATUMS), key=f"sit_datum_{level}", format_func=DATUM
-            )
-            st.caption(tr("sit_circles"))
-            circles = st.data_editor(
-                pd.DataFrame({c: pd.Series(dtype=float) for c in ("lon", "lat", "radius_km")}),
-                num_rows="dynamic",
-                key=f"sit_circles_{level}",
-                column_config={
-                    "lon": st.column_config.NumberColumn(tr("col_lon"), format="%.5f"),
-                    "lat": st.column_config.NumberColumn(tr("col_lat"), format="%.5f"),
-                    "radius_km": st.column_config.NumberColumn(tr("sit_radius"), format="%.1f"),
-                },
-            )
+            more = more_controls(level)
         run = st.form_submit_button(tr("sit_run"), type="primary")
     if not run:
         return None
-    for kind, up in (("cand", cand_file), ("excl", excl_file)):
+    for kind, up in (("cand", more.candidates), ("excl", more.exclusions)):
         if up is None:  # the planner removed the file (or never gave one): forget it
             state.set_siting_file(level, kind, None)
-        elif not keep_upload(sel, kind, up, str(datum), level):
+        elif not keep_upload(sel, kind, up, more.datum, level):
             return None
-    uses_capacity = method in ("mclp", "pmedian")  # a leftover capacity must not block the others
+    uses_capacity = basics.method in ("mclp", "pmedian")  # a leftover capacity must not block
     asked = SitingSettings(
-        method=str(method),
-        k=int(k),
-        minutes=float(minutes),
+        method=basics.method,
+        k=basics.k,
+        minutes=float(basics.minutes),
         level=level,
-        candidates=str(source),
-        target=float(target),
-        capacity=float(capacity) if capacity and uses_capacity else None,
-        solver=str(solver),
-        time_limit_s=float(limit),
-        grid_spacing_m=float(spacing),
+        candidates=basics.candidates,
+        target=basics.target,
+        capacity=basics.capacity if basics.capacity and uses_capacity else None,
+        solver=basics.solver,
+        time_limit_s=more.time_limit_s,
+        grid_spacing_m=more.spacing_m,
     )
     spec = ModelSpec(
-        str(model),
-        str(mode),
+        more.model,
+        basics.mode,
         roads_path=state.roads_path(),
         landcover_path=state.raster_path("landcover"),
         dem_path=state.raster_path("dem"),
     )
+    return Asked(asked, spec, more.cell_m, more.circles)
+
+
+def study_controls(level: str) -> StudyControls:
+    """Method, number of sites, coverage time and mode; candidates, target, capacity, solver."""
+    defaults = workflow.LEVEL_DEFAULTS[level]
+    c1, c2, c3, c4 = st.columns(4)
+    method = c1.selectbox(
+        tr("sit_method"), METHOD_ORDER, format_func=SITING_METHOD, key=f"sit_method_{level}"
+    )
+    k = c2.number_input(tr("sit_k"), 1, 50, 5, key=f"sit_k_{level}")
+    longest = int(settings.model_cutoff_min)
+    minutes = c3.slider(
+        tr("sit_minutes"), 5, longest, int(defaults.minutes), key=f"sit_minutes_{level}"
+    )
+    mode = c4.selectbox(
+        tr("mode"), workflow.MODES, index=workflow.MODES.index(defaults.mode), format_func=MODE,
+        key=f"sit_mode_{level}",
+    )  # fmt: skip
+    c5, c6, c7, c8 = st.columns(4)
+    sources = SOURCES[level]
+    source = c5.selectbox(
+        tr("sit_candidates"), sources, index=sources.index(defaults.candidates),
+        format_func=SITING_CANDIDATES, key=f"sit_src_{level}",
+    )  # fmt: skip
+    target = c6.slider(
+        tr("sit_target"), 0.5, 1.0, 0.9, 0.01, key=f"sit_target_{level}",
+        help=tr("sit_target_note"),
+    )  # fmt: skip
+    capacity = c7.number_input(tr("sit_capacity"), 0, 2_000_000, 0, 5_000, key=f"sit_cap_{level}")
+    solver = c8.radio(
+        tr("sit_solver"), SITING_SOLVER.members, format_func=SITING_SOLVER,
+        key=f"sit_solver_{level}",
+    )  # fmt: skip
+    return StudyControls(
+        str(method), int(k), int(minutes), str(mode), str(source), float(target),
+        float(capacity), str(solver),
+    )  # fmt: skip
+
+
+def more_controls(level: str) -> MoreControls:
+    """Model, cell size, candidate grid spacing, time limit; candidate list, exclusions."""
+    m1, m2, m3, m4 = st.columns(4)
+    model = m1.selectbox(tr("model"), workflow.MODELS, format_func=MODEL, key=f"sit_model_{level}")
+    cell0 = state.coverage_cell_size(int(settings.cell_m))
+    cell = m2.selectbox(
+        tr("cell_size"), CELL_SIZES, index=CELL_SIZES.index(cell0) if cell0 in CELL_SIZES else 0,
+        format_func=lambda c: f"{c} m", key=f"sit_cell_{level}",
+    )  # fmt: skip
+    spacing = m3.selectbox(
+        tr("sit_spacing"), [500, 1000, 2000, 5000], index=2, key=f"sit_spacing_{level}"
+    )
+    limit = m4.number_input(tr("sit_time_limit"), 1, 600, 30, key=f"sit_limit_{level}")
+    u1, u2 = st.columns(2)
+    cand_file = u1.file_uploader(
+        tr("sit_cand_upload"), type=["csv", "txt", "xlsx"], key=f"sit_cand_file_{level}"
+    )
+    excl_file = u2.file_uploader(
+        tr("sit_excl_upload"), type=["geojson", "json", "zip", "gpkg"],
+        key=f"sit_excl_file_{level}",
+    )  # fmt: skip
+    datum = st.selectbox(tr("datum"), list(DATUMS), key=f"sit_datum_{level}", format_func=DATUM)
+    st.caption(tr("sit_circles"))
+    return MoreControls(
+        str(model), int(cell), float(spacing), float(limit), cand_file, excl_file, str(datum),
+        circles_editor(level),
+    )  # fmt: skip
+
+
+def circles_editor(level: str) -> tuple[tuple[float, float, float], ...]:
+    """Exclusion circles typed in a table: ``(lon, lat, radius_km)`` per filled row."""
+    circles = st.data_editor(
+        pd.DataFrame({c: pd.Series(dtype=float) for c in ("lon", "lat", "radius_km")}),
+        num_rows="dynamic",
+        key=f"sit_circles_{level}",
+        column_config={
+            "lon": st.column_config.NumberColumn(tr("col_lon"), format="%.5f"),
+            "lat": st.column_config.NumberColumn(tr("col_lat"), format="%.5f"),
+            "radius_km": st.column_config.NumberColumn(tr("sit_radius"), format="%.1f"),
+        },
+    )
     typed = circles.dropna(how="all")
-    rings = tuple(
+    return tuple(
         (float(a), float(b), float(c))
         for a, b, c in typed[["lon", "lat", "radius_km"]].itertuples(index=False)
     )
-    return Asked(asked, spec, int(cell), rings)
 
 
 def keep_upload(sel: state.Selection, kind: str, up: Any, datum: str, level: str) -> bool:
     """Check an uploaded candidate list / exclusion layer; keep it only if it reads."""
-    path = str(state.save_upload(up.getvalue(), up.name))
+    path = saved(up)
     try:
         if kind == "cand":
             cache.candidate_list(path, datum, sel.prefecture, level)
@@ -227,6 +260,7 @@ def fmt_gap(gap: float) -> str:
 
 
 def sites_map(sc: Scenario, held: HeldStudy) -> None:
+    """Coverage before and after, the proposed sites (numbered) and their catchments."""
     study = held.study
     surface = cache.load_surface(held.surface)
     t = np.float32(study.settings.minutes)
@@ -243,34 +277,13 @@ def sites_map(sc: Scenario, held: HeldStudy) -> None:
         where=study.sites["unit_name"].fillna(""),
         served=study.sites["served_population"].round(0),
     )
+    catchments = json.loads(study.catchments().to_json())
     layers = [
-        image_layer(img, "change"),
-        outline_layer(cache.grid_outlines(sc.plan_key()), "grid-outlines", [30, 30, 30, 230]),
-        outline_layer(
-            json.loads(study.catchments().to_json()), "catchments", [255, 127, 14, 255], 2
-        ),
-        pdk.Layer(
-            "ScatterplotLayer",
-            existing[["name", "lon", "lat"]],
-            id="existing",
-            get_position=["lon", "lat"],
-            get_radius=3,
-            radius_units="'pixels'",
-            get_fill_color=[20, 20, 20, 220],
-            pickable=True,
-        ),
-        pdk.Layer(
-            "ScatterplotLayer",
-            sites[["label", "where", "served", "lon", "lat"]],
-            id="sites",
-            get_position=["lon", "lat"],
-            get_radius=9,
-            radius_units="'pixels'",
-            get_fill_color=[255, 127, 14, 240],
-            stroked=True,
-            get_line_color=[255, 255, 255, 255],
-            line_width_min_pixels=2,
-            pickable=True,
+        outline_layer(catchments, "catchments", CATCHMENT_RGBA, 2),
+        scatter_layer(existing[["name", "lon", "lat"]], "existing", radius=3, fill=EXISTING_RGBA),
+        scatter_layer(
+            sites[["label", "where", "served", "lon", "lat"]], "sites", radius=9, fill=SITE_RGBA,
+            outline=[255, 255, 255, 255], outline_px=2,
         ),
         pdk.Layer(
             "TextLayer",
@@ -282,13 +295,16 @@ def sites_map(sc: Scenario, held: HeldStudy) -> None:
             get_color=[0, 0, 0, 255],
             get_pixel_offset=[0, -16],
         ),
-    ]
-    deck = fitted_deck(layers, img.bounds, "<b>{label} {where}</b><br/>{served}")
-    st.pydeck_chart(deck, height=480, key="sites_map")
+    ]  # fmt: skip
+    raster_map(
+        img, cache.grid_outlines(sc.plan_key()), layers, image_id="change",
+        tooltip="<b>{label} {where}</b><br/>{served}", key="sites_map", height=480,
+    )  # fmt: skip
     st.caption(tr("sit_map_legend", minutes=int(study.settings.minutes)))
 
 
 def curve_chart(study: SitingStudy) -> None:
+    """Coverage against the number of new sites, with the target as a dashed line."""
     import altair as alt
 
     curve = study.curve.assign(share=study.curve["coverage_greedy"] * 100)
@@ -310,15 +326,50 @@ def curve_chart(study: SitingStudy) -> None:
 
 @st.fragment
 def results(sc: Scenario, level: str) -> None:
+    """The last answer of this level: summary, map, sites to accept, per grid, curve, downloads."""
     held = state.held_study()
     if held is None or held.prefecture != sc.sel.prefecture:
         st.info(tr("sit_none"))
         return
     study = held.study
-    s = study.settings
-    if s.level != level:
-        st.info(tr("sit_other_level", level=SITING_LEVEL(s.level)))
+    if study.settings.level != level:
+        st.info(tr("sit_other_level", level=SITING_LEVEL(study.settings.level)))
         return
+    facilities = scenario.facilities(sc.sel)
+    note = provenance_caption(study.population_source, study.n_existing, facilities["source"])
+    answer_summary(study)
+    cells = tr("sit_note", n=study.settings.max_demand, cell=int(held.surface.cell_m))
+    st.caption(note + " " + cells)
+    sites_map(sc, held)
+    st.subheader(tr("sit_sites"))
+    sites_editor(sc, study, facilities)
+    st.subheader(tr("sit_by_grid"))
+    g = study.by_grid()
+    grid_table(
+        g,
+        {
+            tr("sit_cov_before"): (g["share_before"] * 100).round(1),
+            tr("sit_cov_after"): (g["share_after"] * 100).round(1),
+            tr("sit_newly"): g["newly_covered"].round(0),
+            tr("mean_minutes"): g["mean_minutes_after"].round(1),
+            tr("sit_n_sites"): g["new_sites"],
+        },
+    )
+    st.subheader(tr("sit_curve"))
+    curve_chart(study)
+    d1, d2 = st.columns(2)
+    d1.download_button(tr("sit_dl_csv"), csv_with_note(note, study.sites), "sites.csv", "text/csv")
+    d2.download_button(
+        tr("sit_dl_geojson"),
+        lambda: study.catchments().to_json(drop_id=True, ensure_ascii=False),
+        "site_catchments.geojson",
+        "application/geo+json",
+    )
+
+
+def answer_summary(study: SitingStudy) -> None:
+    """How the study was solved, and coverage before and after the new sites."""
+    s = study.settings
     st.success(
         tr(
             "sit_done",
@@ -331,38 +382,35 @@ def results(sc: Scenario, level: str) -> None:
     )
     if s.method == "target" and not study.problem.feasible:
         st.warning(study.problem.message(lang()))
-    m1, m2, m3, m4 = st.columns(4)
-    m1.metric(tr("sit_cov_before"), f"{study.share_before:.1%}")
-    m2.metric(
-        tr("sit_cov_after"),
-        f"{study.share_after:.1%}",
-        f"{(study.share_after - study.share_before) * 100:+.1f}",
-    )
-    m3.metric(tr("sit_newly"), f"{study.covered_after - study.covered_before:,.0f}")
     need = study.sites_for_target
-    m4.metric(
-        tr("sit_for_target", target=s.target),
-        f"{need}" if need is not None else tr("sit_for_target_none"),
+    gain = (study.share_after - study.share_before) * 100
+    metric_row(
+        [
+            (tr("sit_cov_before"), f"{study.share_before:.1%}"),
+            (tr("sit_cov_after"), f"{study.share_after:.1%}", f"{gain:+.1f}"),
+            (tr("sit_newly"), f"{study.covered_after - study.covered_before:,.0f}"),
+            (
+                tr("sit_for_target", target=s.target),
+                f"{need}" if need is not None else tr("sit_for_target_none"),
+            ),
+        ]
     )
-    facilities = scenario.facilities(sc.sel)
-    st.caption(
-        provenance_caption(study.population_source, study.n_existing, facilities["source"])
-        + " "
-        + tr("sit_note", n=s.max_demand, cell=int(held.surface.cell_m))
-    )
-    sites_map(sc, held)
-    st.subheader(tr("sit_sites"))
+
+
+def sites_editor(sc: Scenario, study: SitingStudy, facilities: pd.DataFrame) -> None:
+    """The proposed sites with a tick each; the ticked ones join the facility list."""
+    sites = study.sites
     table = pd.DataFrame(
         {
             tr("sit_accept_col"): True,
-            tr("sit_site_no"): study.sites["site"] + 1,
-            tr("col_name"): study.sites["name"].fillna(study.sites["candidate_id"]),
-            tr("sit_unit"): study.sites["unit_name"],
-            tr("col_grid"): study.sites["grid_id"],
-            tr("sit_served"): study.sites["served_population"].round(0),
-            tr("sit_newly"): study.sites["newly_covered"].round(0),
-            "lon": study.sites["lon"].round(5),
-            "lat": study.sites["lat"].round(5),
+            tr("sit_site_no"): sites["site"] + 1,
+            tr("col_name"): sites["name"].fillna(sites["candidate_id"]),
+            tr("sit_unit"): sites["unit_name"],
+            tr("col_grid"): sites["grid_id"],
+            tr("sit_served"): sites["served_population"].round(0),
+            tr("sit_newly"): sites["newly_covered"].round(0),
+            "lon": sites["lon"].round(5),
+            "lat": sites["lat"].round(5),
         }
     )
     edited = st.data_editor(
@@ -380,32 +428,3 @@ def results(sc: Scenario, level: str) -> None:
             st.success(tr("sit_accepted", n=n))
         else:
             st.info(tr("sit_accepted_none"))
-    st.subheader(tr("sit_by_grid"))
-    g = study.by_grid()
-    st.dataframe(
-        pd.DataFrame(
-            {
-                tr("col_grid"): g["name"],
-                tr("col_pop"): g["population"].round(0),
-                tr("sit_cov_before"): (g["share_before"] * 100).round(1),
-                tr("sit_cov_after"): (g["share_after"] * 100).round(1),
-                tr("sit_newly"): g["newly_covered"].round(0),
-                tr("mean_minutes"): g["mean_minutes_after"].round(1),
-                tr("sit_n_sites"): g["new_sites"],
-            }
-        ),
-        hide_index=True,
-        width="stretch",
-    )
-    st.subheader(tr("sit_curve"))
-    curve_chart(study)
-    note = provenance_caption(study.population_source, study.n_existing, facilities["source"])
-    d1, d2 = st.columns(2)
-    csv = (f"# {note}\n" + study.sites.to_csv(index=False)).encode("utf-8-sig")
-    d1.download_button(tr("sit_dl_csv"), csv, "sites.csv", "text/csv")
-    d2.download_button(
-        tr("sit_dl_geojson"),
-        lambda: study.catchments().to_json(drop_id=True, ensure_ascii=False),
-        "site_catchments.geojson",
-        "application/geo+json",
-    )
