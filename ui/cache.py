@@ -12,31 +12,33 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import geopandas as gpd
-import networkx as nx
 import numpy as np
 import pandas as pd
 import streamlit as st
 from numpy.typing import NDArray
 
 from gridplan import workflow
-from gridplan.access.coverage import CoverageIndex
-from gridplan.access.reach import Reach, ReachModel, facility_reach
 from gridplan.inputs.boundaries import list_prefectures
 from gridplan.plan.grids import GridPlan, list_presets, preset_prefecture, resolve_assignment
 from gridplan.plan.units import UnitSet, display_geometry
-from gridplan.regions.instance import Proposal
-from gridplan.regions.propose import propose_grids
 from gridplan.report.webmap import WarpPlan, warp_plan
-from gridplan.siting.study import SitingSettings, SitingStudy, run_siting
 from gridplan.surface.grid import CellGrid, PopulationSurface
-from gridplan.travel.base import TravelTimeModel, TravelTimes
-from gridplan.travel.roads import load_roads
-from gridplan.travel.straight import StraightLineModel
 from gridplan.workflow import ModelSpec, SurfaceSpec, UnitsSource
 from ui.state import PER_UNIT, UploadedFile
+
+# The analyses below load scipy, the solvers and OSMnx: imported where they run, so the
+# first page a planner opens does not wait for them.
+if TYPE_CHECKING:
+    import networkx as nx
+
+    from gridplan.access.coverage import CoverageIndex
+    from gridplan.access.reach import Reach
+    from gridplan.regions.instance import Proposal
+    from gridplan.siting.study import SitingSettings, SitingStudy
+    from gridplan.travel.base import TravelTimeModel, TravelTimes
 
 #: What a siting study reads of the facility table (types and switches: existing, candidates).
 STUDY_COLUMNS = ("facility_id", "type", "active", "lon", "lat")
@@ -165,6 +167,8 @@ def grid_outlines(key: PlanKey) -> dict[str, Any]:
 @st.cache_resource(show_spinner=False, max_entries=8)
 def proposal(key: ProposalKey) -> Proposal:
     """Balanced contiguous grids (20 s for the exact solve: the planner is waiting)."""
+    from gridplan.regions.propose import propose_grids
+
     units = load_units(key.units.without_population())
     return propose_grids(units, list(key.leads) or key.k, tolerance=key.balance, time_limit_s=20.0)
 
@@ -204,6 +208,8 @@ def exclusion_areas(path: str, datum: str) -> gpd.GeoDataFrame:
 
 @st.cache_resource(show_spinner=False, max_entries=2)
 def load_network(path: str) -> nx.MultiDiGraph:
+    from gridplan.travel.roads import load_roads
+
     return load_roads(path)
 
 
@@ -228,6 +234,10 @@ def coverage(key: CoverageKey, _xy: NDArray[np.float64]) -> Computed:
     The straight line keeps metres (speed and detour only rescale them); the
     raster and network models compute minutes, cut off at the slider maximum.
     """
+    from gridplan.access.coverage import CoverageIndex
+    from gridplan.travel.base import TravelTimes
+    from gridplan.travel.straight import StraightLineModel
+
     surface = load_surface(key.surface)
     if key.model is None:
         dist, nearest = StraightLineModel().distances(surface.grid, surface.populated(), _xy)
@@ -241,6 +251,8 @@ def coverage(key: CoverageKey, _xy: NDArray[np.float64]) -> Computed:
 @st.cache_resource(show_spinner=False, max_entries=4)
 def reach(key: ReachKey, _xy: NDArray[np.float64]) -> Reach:
     """Every (cell, facility) pair within the minutes, for capacity and 2SFCA analyses."""
+    from gridplan.access.reach import ReachModel, facility_reach
+
     surface = load_surface(key.surface)
     spec = key.model
     network = None
@@ -259,6 +271,8 @@ def reach(key: ReachKey, _xy: NDArray[np.float64]) -> Reach:
 @st.cache_resource(show_spinner=False, max_entries=4)
 def study(key: StudyKey, _facilities: pd.DataFrame) -> SitingStudy:
     """Run (once per key) the siting study on the cached surface."""
+    from gridplan.siting.study import run_siting
+
     surface = load_surface(key.surface)
     units = load_units(key.surface.units)
     model = travel_model(surface.grid, key.model)

@@ -16,16 +16,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import pandas as pd
 import streamlit as st
 
 from gridplan.i18n import LANGS, Lang
 from gridplan.plan.grids import GridPlan
-from gridplan.regions.instance import Proposal
-from gridplan.siting.study import SitingStudy
 from gridplan.workflow import SurfaceSpec, UnitsSource
+
+if TYPE_CHECKING:
+    from gridplan.regions.instance import Proposal
+    from gridplan.siting.study import SitingStudy
 
 DEFAULT_PREFECTURE = "130100"
 DEFAULT_LANG: Lang = "zh"

@@ -15,7 +15,6 @@ from gridplan import workflow
 from gridplan.facilities.types import SOURCES
 from gridplan.i18n import LANGS, Catalogue, Lang
 from gridplan.inputs.crs import DATUMS
-from gridplan.siting.study import CANDIDATE_SOURCES, LEVELS, METHODS, SOLVERS
 from ui import state
 
 TEXTS: Catalogue = {
@@ -589,10 +588,12 @@ LAYER = Family("layer", ("coverage", "minutes"))
 UNIT_LEVEL = Family("level", ("county", "zone", "township"))
 STANDARD_STATUS = Family("status", ("met", "below", "above", "no_data"))
 CENTRE_STANDARD = Family("std", ("below", "within", "above"))
-SITING_LEVEL = Family("sit_level", tuple(LEVELS))
-SITING_METHOD = Family("sit_method", METHODS)
-SITING_CANDIDATES = Family("sit_cand", CANDIDATE_SOURCES)
-SITING_SOLVER = Family("sit_solver", SOLVERS)
+# the siting lists of gridplan.siting.study (a test keeps them equal; not imported here, as the
+# study's solvers would load with every page)
+SITING_LEVEL = Family("sit_level", ("primary", "secondary"))
+SITING_METHOD = Family("sit_method", ("kmeans", "mclp", "pmedian", "target"))
+SITING_CANDIDATES = Family("sit_cand", ("centres", "grid", "list"))
+SITING_SOLVER = Family("sit_solver", ("exact", "greedy"))
 SITING_STATUS = Family("sit_status", ("optimal", "time_limit", "greedy", "heuristic", "infeasible"))
 
 #: Every family, for the test that each of their keys has both languages.

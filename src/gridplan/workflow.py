@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
@@ -24,16 +24,16 @@ from numpy.typing import NDArray
 from pyproj import Transformer
 
 from gridplan import settings
-from gridplan.facilities.table import facility_mask
 from gridplan.facilities.types import CENTRES, PRIMARY_CARE, SECONDARY_CARE, SUBCENTRES
 from gridplan.inputs.boundaries import Prefecture
 from gridplan.inputs.crs import DATUMS
 from gridplan.plan.grids import GridPlan
 from gridplan.plan.units import UnitSet
 from gridplan.surface.grid import CellGrid, PopulationSurface, census_surface
-from gridplan.travel.base import TravelTimeModel
-from gridplan.travel.models import make_model
 from gridplan.travel.modes import DEFAULT_DETOUR, MODE_SPEEDS_KMH
+
+if TYPE_CHECKING:
+    from gridplan.travel.base import TravelTimeModel
 
 __all__ = [
     "DATUMS",
@@ -304,6 +304,8 @@ def candidate_list(
 
 def used_facilities(facilities: pd.DataFrame, target: str) -> pd.DataFrame:
     """The active, located facilities of a target group (:data:`TARGET_GROUPS`)."""
+    from gridplan.facilities.table import facility_mask
+
     mask = facility_mask(facilities, TARGET_GROUPS[target])
     return facilities[mask].reset_index(drop=True)
 
@@ -397,6 +399,8 @@ def travel_model(grid: CellGrid | None, spec: ModelSpec, *, roads: Any = None) -
         An already loaded road graph for the network model (the dashboard keeps
         one per file); by default ``spec.roads_path`` is loaded.
     """
+    from gridplan.travel.models import make_model  # scipy: only when a model is built
+
     if spec.model == "network" and roads is None and spec.roads_path:
         from gridplan.travel.roads import load_roads
 
