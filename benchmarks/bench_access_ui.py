@@ -13,11 +13,8 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-
-from tests.e2e_support import browser_page, dashboard_server, wait_for_app_idle, wait_for_map  # noqa: E402
+from tests.e2e_support import browser_page, dashboard_server, wait_for_app_idle, wait_for_map
 
 METRIC_JS = """() => {
   const m = document.querySelector('[data-testid="stMetricValue"]');

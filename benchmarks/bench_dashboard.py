@@ -14,14 +14,15 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
-from pathlib import Path
+from typing import TYPE_CHECKING
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.e2e_support import browser_page, dashboard_server, wait_for_app_idle, wait_for_map
 
-from tests.e2e_support import browser_page, dashboard_server, wait_for_app_idle, wait_for_map  # noqa: E402
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
 
 
-def choose(page, label: str, option: str) -> None:  # type: ignore[no-untyped-def]
+def choose(page: Page, label: str, option: str) -> None:
     import re
 
     box = page.locator('[data-testid="stSelectbox"]').filter(has_text=label).first
@@ -30,7 +31,7 @@ def choose(page, label: str, option: str) -> None:  # type: ignore[no-untyped-de
     page.get_by_role("option", name=re.compile(re.escape(option))).first.click()
 
 
-def timed_switch(page, label: str, option: str) -> float:  # type: ignore[no-untyped-def]
+def timed_switch(page: Page, label: str, option: str) -> float:
     t0 = time.perf_counter()
     choose(page, label, option)
     wait_for_app_idle(page)

@@ -17,6 +17,10 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
@@ -100,7 +104,7 @@ def dashboard_server(timeout: float = 90.0) -> Iterator[tuple[str, float]]:
 
 
 @contextlib.contextmanager
-def browser_page(width: int = 1500, height: int = 1100) -> Iterator[object]:
+def browser_page(width: int = 1500, height: int = 1100) -> Iterator[Page]:
     from playwright.sync_api import sync_playwright
 
     exe = chromium_path()
@@ -128,12 +132,12 @@ IDLE_JS = """() => {
 }"""
 
 
-def wait_for_app_idle(page, timeout_ms: int = 90_000) -> None:  # type: ignore[no-untyped-def]
+def wait_for_app_idle(page: Page, timeout_ms: int = 90_000) -> None:
     """Wait until Streamlit has finished running the script (idle for 0.4 s)."""
     page.evaluate("() => { window.__gpIdleSince = null; }")
     page.wait_for_function(IDLE_JS, timeout=timeout_ms, polling=100)
 
 
-def wait_for_map(page, timeout_ms: int = 60_000) -> None:  # type: ignore[no-untyped-def]
+def wait_for_map(page: Page, timeout_ms: int = 60_000) -> None:
     """Wait until the pydeck map's canvas is on the page."""
     page.wait_for_selector('[data-testid="stDeckGlJsonChart"] canvas', timeout=timeout_ms)

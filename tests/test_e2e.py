@@ -64,6 +64,27 @@ def test_cold_start_draws_the_shijiazhuang_grid_map(page):
     assert page.locator('[data-testid="stDeckGlJsonChart"] canvas').count() >= 1
 
 
+def test_deep_link_on_a_fresh_server_keeps_sidebar_and_navigation():
+    # the first session of a new server process opens /grids directly: Streamlit starts in
+    # its legacy pages/ mode then, which would run pages/grids.py without app.py
+    with dashboard_server() as (url, _), browser_page() as p:
+        p.goto(f"{url}/grids")
+        wait_for_app_idle(p)
+        wait_for_map(p)
+        assert p.url.rstrip("/").endswith("/grids")
+        assert p.get_by_role("heading", name="网格划分").first.is_visible()
+        sidebar = p.locator('[data-testid="stSidebar"]')
+        assert sidebar.locator('[data-testid="stSelectbox"]').filter(has_text="地级市").count() == 1
+        links = p.locator('[data-testid="stSidebarNav"] a').all_inner_texts()
+        assert [text.split()[-1] for text in links] == [
+            "概览", "网格划分", "15分钟健康服务圈", "次中心选址与网格建议",
+        ]  # fmt: skip
+        p.get_by_role("link", name=re.compile("15分钟健康服务圈")).click()
+        p.wait_for_selector('[data-testid="stMetricValue"]', timeout=180_000)
+        assert p.url.rstrip("/").endswith("/access")
+        assert sidebar.locator('[data-testid="stSelectbox"]').count() >= 2
+
+
 def test_sidebar_choice_is_kept_across_pages(page):
     choose(page, "地级市", "楚雄彝族自治州")
     assert page.get_by_text("楚雄彝族自治州").first.is_visible()

@@ -1,12 +1,13 @@
 """AppTests: every page runs, in Chinese by default, and reacts to the planner's choices.
 
-The page files live in ``views/``, not ``pages/``: Streamlit runs any app with a
-sibling ``pages/`` folder in its legacy multipage mode, ignoring ``st.navigation``
-(``streamlit/runtime/scriptrunner/script_runner.py``, ``_mpa_v1``).  Sidebar
-choices are given through session state; the sidebar widgets themselves are
-driven in a real browser by tests/test_e2e.py.
+The page scripts live in ``pages/`` and run through ``app.py``'s
+``st.navigation`` (``ui.navigation`` keeps it in charge: AppTest, like a fresh
+server, starts each run in Streamlit's legacy ``pages/`` mode).  Pages are also
+run on their own, with the sidebar choices given through session state; the
+sidebar widgets themselves are driven in a real browser by tests/test_e2e.py.
 """
 
+import ast
 from pathlib import Path
 
 import pytest
@@ -25,7 +26,7 @@ def app(**state) -> AppTest:
 
 
 def page(name: str, **state) -> AppTest:
-    at = AppTest.from_file(f"../views/{name}.py", default_timeout=TIMEOUT)
+    at = AppTest.from_file(f"../pages/{name}.py", default_timeout=TIMEOUT)
     for k, v in state.items():
         at.session_state[k] = v
     return at
@@ -85,6 +86,80 @@ def test_sidebar_prefecture_change_selects_its_preset():
     at.selectbox(key="w_prefecture").set_value("532300").run()
     assert not at.exception
     assert at.session_state["preset"] == "chuxiong"
+
+
+def test_every_page_runs_under_app_py_with_the_sidebar():
+    # AppTest resets Streamlit's pages/ flag at every run, as a fresh server does: without
+    # the guard the page would run on its own, with no sidebar
+    at = app().run()
+    for name in ("grids", "access", "siting", "overview"):
+        at.switch_page(f"pages/{name}.py").run()
+        assert not at.exception, name
+        assert at.selectbox(key="w_prefecture").value == "130100", name
+        assert at.radio(key="w_lang").value == "zh", name
+    assert at.title[0].value == "GridPlan 医疗网格规划"
+
+
+def test_deep_link_keeps_the_sidebar_choice():
+    at = app(prefecture="532300").run()
+    at.switch_page("pages/grids.py").run()
+    assert not at.exception
+    assert at.session_state["preset"] == "chuxiong"
+    assert at.selectbox(key="w_prefecture").value == "532300"
+    assert "网格划分" in texts(at)
+
+
+def _first_call(script: Path) -> str:
+    """The function the first module-level statement after the imports calls."""
+    body = ast.parse(script.read_text(encoding="utf-8")).body
+    stmt = next(
+        s
+        for s in body
+        if not isinstance(s, (ast.Import, ast.ImportFrom))
+        and not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))
+    )
+    assert isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call), script.name
+    return ast.unparse(stmt.value.func)
+
+
+def test_every_script_first_keeps_navigation_in_charge():
+    from ui.navigation import PAGES
+
+    root = Path(__file__).resolve().parents[1]
+    scripts = sorted(p.relative_to(root).as_posix() for p in (root / "pages").glob("*.py"))
+    assert scripts == sorted(p.script for p in PAGES)
+    for script in [root / "app.py", *(root / s for s in scripts)]:
+        assert _first_call(script) == "navigation.keep_navigation_in_charge", script.name
+
+
+def test_only_ui_state_touches_session_state():
+    root = Path(__file__).resolve().parents[1]
+    scripts = [root / "app.py", *(root / "pages").glob("*.py"), *(root / "ui").rglob("*.py")]
+    touching = [p.relative_to(root).as_posix() for p in scripts if "session_state" in p.read_text()]
+    assert touching == ["ui/state.py"]
+
+
+def _grid_editor_alone(preset: str) -> None:
+    from gridplan.plan.grids import GridPlan
+    from ui import state
+    from ui.panels.grids import grid_editor
+
+    sel = state.Selection("371100", preset)
+    grid_editor(sel, state.plan(sel, lambda: GridPlan.from_preset(preset)), lambda: None)
+
+
+def test_grid_editor_panel_on_its_own():
+    at = AppTest.from_function(_grid_editor_alone, args=("rizhao",), default_timeout=TIMEOUT)
+    at.run()
+    assert not at.exception
+    table = at.dataframe[0].value  # the grid editor, nothing else of the page
+    assert list(table.columns) == ["grid_id", "名称", "牵头医院", "成员单位"] and len(table) >= 2
+    at.text_input[0].set_value("东港新网格")
+    at.button[[b.label for b in at.button].index("新增网格")].click().run()
+    assert not at.exception
+    plan = at.session_state["plans"][("371100", "rizhao")]
+    assert plan.grids[-1].name == "东港新网格"
+    assert at.session_state["plan_version"] == 1
 
 
 def test_overview_page():
@@ -162,12 +237,12 @@ def test_access_slider_changes_coverage_without_recomputing():
 
 
 def test_access_switching_a_facility_off_changes_coverage():
-    import ui.access as access_ui
+    from gridplan import workflow
 
     at = page("access").run()
     before = at.metric[1].value
     facilities = at.session_state["facilities"]["130100"]
-    prim = facilities["type"].isin(access_ui.TARGET_TYPES["primary"])
+    prim = facilities["type"].isin(workflow.TARGET_GROUPS["primary"])
     at.session_state["facilities"]["130100"] = facilities.assign(active=~prim)
     at.run()
     assert not at.exception
@@ -312,7 +387,7 @@ def test_siting_page_bad_input_says_why_and_keeps_the_last_answer():
     at.selectbox(key="sit_cell_secondary").set_value(1000)
     at.number_input(key="sit_k_secondary").set_value(2)
     run_siting_form(at)
-    kept = at.session_state["siting_study"][2]
+    kept = at.session_state["siting_study"].study
     assert kept.k == 2
     at.radio(key="sit_level").set_value("primary").run()
     at.selectbox(key="sit_src_primary").set_value("list")
@@ -321,7 +396,7 @@ def test_siting_page_bad_input_says_why_and_keeps_the_last_answer():
     assert not at.exception
     errors = "\n".join(str(e.value) for e in at.error)
     assert "无法进行选址分析" in errors and "尚未上传候选点表格" in errors
-    assert at.session_state["siting_study"][2] is kept  # nothing lost
+    assert at.session_state["siting_study"].study is kept  # nothing lost
     assert "上一次的结果属于另一层级" in texts(at)  # not shown as if it were this level's
     at.radio(key="sit_level").set_value("secondary").run()
     assert any("最大覆盖" in str(x.value) for x in at.success)  # the last answer is still there
@@ -332,7 +407,7 @@ def test_siting_page_typed_exclusion_circle_moves_the_sites_away():
     at.selectbox(key="sit_cell_secondary").set_value(1000)
     at.number_input(key="sit_k_secondary").set_value(1)
     run_siting_form(at)
-    first = at.session_state["siting_study"][2].sites.iloc[0]
+    first = at.session_state["siting_study"].study.sites.iloc[0]
     at.session_state["sit_circles_secondary"] = {
         "edited_rows": {},
         "added_rows": [{"lon": float(first["lon"]), "lat": float(first["lat"]), "radius_km": 2.0}],
@@ -340,7 +415,7 @@ def test_siting_page_typed_exclusion_circle_moves_the_sites_away():
     }
     run_siting_form(at)
     assert not at.exception
-    moved = at.session_state["siting_study"][2].sites.iloc[0]
+    moved = at.session_state["siting_study"].study.sites.iloc[0]
     assert moved["candidate_id"] != first["candidate_id"]
 
 

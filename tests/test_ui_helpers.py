@@ -91,3 +91,95 @@ def test_served_amap_style_matches_the_code():
 
     served = Path(__file__).resolve().parents[1] / "static" / Path(AMAP_STYLE_URL).name
     assert json.loads(served.read_text(encoding="utf-8")) == AMAP_STYLE
+
+
+# --- texts ----------------------------------------------------------------------------------
+
+ROOT = __import__("pathlib").Path(__file__).resolve().parents[1]
+UI_FILES = [ROOT / "app.py", *(ROOT / "pages").glob("*.py"), *(ROOT / "ui").rglob("*.py")]
+
+
+def _calls(name: str):
+    import ast
+
+    for path in UI_FILES:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == name:
+                yield path, node
+
+
+def test_every_text_has_both_languages_with_the_same_fields():
+    import string
+
+    from ui.texts import TEXTS
+
+    def fields(template: str) -> set[str]:
+        return {f for _, f, _, _ in string.Formatter().parse(template) if f}
+
+    for key, entry in TEXTS.items():
+        assert set(entry) == {"zh", "en"} and entry["zh"] and entry["en"], key
+        assert fields(entry["zh"]) == fields(entry["en"]), key
+
+
+def test_every_key_of_every_family_exists():
+    from ui.texts import FAMILIES, TEXTS
+
+    missing = [f.key(m) for f in FAMILIES for m in f.members if f.key(m) not in TEXTS]
+    assert missing == []
+    assert len({f.prefix for f in FAMILIES}) == len(FAMILIES)
+
+
+def test_every_looked_up_text_exists_and_run_time_keys_go_through_families():
+    import ast
+
+    from ui.texts import TEXTS
+
+    unknown, computed = [], []
+    for path, call in _calls("tr"):
+        if path.name == "texts.py":
+            continue
+        key = call.args[0]
+        if isinstance(key, ast.Constant) and isinstance(key.value, str):
+            if key.value not in TEXTS:
+                unknown.append(f"{path.name}: {key.value}")
+        else:
+            computed.append(f"{path.name}:{call.lineno}")
+    assert unknown == [] and computed == []
+
+
+def test_no_inline_language_choice():
+    import ast
+
+    offenders = []
+    for path in UI_FILES:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.IfExp) and isinstance(node.test, ast.Compare):
+                consts = [c.value for c in ast.walk(node.test) if isinstance(c, ast.Constant)]
+                if {"zh", "en"} & set(consts):
+                    offenders.append(f"{path.name}:{node.lineno}")
+    assert offenders == []
+
+
+def test_families_follow_the_library_lists():
+    from gridplan import workflow
+    from gridplan.siting.study import CANDIDATE_SOURCES, LEVELS, METHODS, SOLVERS
+    from ui import texts
+    from ui.mapview import BASEMAPS
+
+    assert texts.MODEL.members == workflow.MODELS and texts.MODE.members == workflow.MODES
+    assert texts.TARGET.members == tuple(workflow.TARGET_GROUPS)
+    assert set(texts.SITING_LEVEL.members) == set(LEVELS)
+    assert (texts.SITING_METHOD.members, texts.SITING_CANDIDATES.members) == (
+        METHODS,
+        CANDIDATE_SOURCES,
+    )
+    assert texts.SITING_SOLVER.members == SOLVERS and texts.BASEMAP.members == BASEMAPS
+    assert texts.tr("model_straight", lang="en") == "Straight line × detour"
+    assert texts.SITING_STATUS.get("a_new_status") == "a_new_status"
+
+
+def test_every_page_has_a_title():
+    from ui.navigation import PAGES
+    from ui.texts import PAGE
+
+    assert tuple(p.name for p in PAGES) == PAGE.members

@@ -12,13 +12,19 @@ import pydeck as pdk
 import shapely
 from matplotlib.colors import to_rgb
 
+from gridplan.i18n import Lang
 from gridplan.inputs.crs import gdf_to_datum
 from gridplan.plan.population import provenance_label
+from ui.texts import BASEMAP, tr
 
 UNASSIGNED = (230, 230, 230)
 CJK_FONT = '"Noto Sans CJK SC", "Microsoft YaHei", "PingFang SC", sans-serif'
 
-BASEMAPS = ("none", "carto", "amap")
+BASEMAPS = BASEMAP.members
+UNIT_TOOLTIP = {
+    "html": "<b>{name}</b> ({unit_id})<br/>{grid_name}<br/>{pop_text}",
+    "style": {"fontFamily": CJK_FONT, "fontSize": "13px"},
+}
 CJK_FONT_PLAIN = "Noto Sans CJK SC, Microsoft YaHei, PingFang SC, sans-serif"
 AMAP_STYLE_URL = "/app/static/amap-style.json"
 AMAP_STYLE: dict[str, Any] = {  # written to static/amap-style.json (a test keeps them equal)
@@ -43,10 +49,11 @@ def _rgb(color: str) -> tuple[int, int, int]:
     return round(r * 255), round(g * 255), round(b * 255)
 
 
-def _fmt_pop(pop: float, source: str, lang: str) -> str:
+def _fmt_pop(pop: float, source: str, lang: Lang) -> str:
     if pop is None or not np.isfinite(pop):
         return provenance_label("none", lang)
-    return f"{pop:,.0f}（{provenance_label(source, lang)}）"
+    label = provenance_label(source, lang)
+    return tr("pop_with_source", lang=lang, pop=f"{pop:,.0f}", source=label)
 
 
 def _view(gdf: gpd.GeoDataFrame) -> pdk.ViewState:
@@ -63,7 +70,7 @@ def build_deck(
     grid_names: dict[str, str],
     colors: dict[str, str],
     *,
-    lang: str = "zh",
+    lang: Lang = "zh",
     basemap: str = "none",
     labels: bool = True,
 ) -> pdk.Deck:
@@ -72,6 +79,32 @@ def build_deck(
     ``display`` holds the simplified unit polygons (WGS-84); they are shifted
     to GCJ-02 for the Amap basemap.  Grid outlines are dissolved from them.
     """
+    drawn = _drawn_units(units, display, assignment, grid_names, colors, lang)
+    assigned = drawn[drawn["grid_id"].notna()]
+    outlines = assigned.dissolve("grid_id", aggfunc={"population": "sum"}).reset_index()
+    if basemap == "amap":
+        drawn = gdf_to_datum(drawn, "gcj02")
+        outlines = gdf_to_datum(outlines, "gcj02")
+    layers = [_units_layer(drawn), _outlines_layer(outlines)]
+    if labels and len(outlines):
+        layers.append(_labels_layer(outlines, grid_names))
+    return pdk.Deck(
+        layers=layers,
+        initial_view_state=_view(units[units["has_geometry"]]),
+        tooltip=UNIT_TOOLTIP,
+        **_basemap_style(basemap),
+    )
+
+
+def _drawn_units(
+    units: gpd.GeoDataFrame,
+    display: gpd.GeoSeries,
+    assignment: pd.Series,
+    grid_names: dict[str, str],
+    colors: dict[str, str],
+    lang: Lang,
+) -> gpd.GeoDataFrame:
+    """The units with a polygon, with their grid, fill colour and tooltip texts."""
     rgb = {g: _rgb(c) for g, c in colors.items()}
     has = units["has_geometry"].to_numpy()
     drawn = units.loc[has, ["unit_id", "name", "population", "population_source"]].copy()
@@ -84,91 +117,86 @@ def build_deck(
         _fmt_pop(p, s, lang)
         for p, s in zip(drawn["population"], drawn["population_source"], strict=True)
     ]
-    assigned = drawn[drawn["grid_id"].notna()]
-    outlines = assigned.dissolve("grid_id", aggfunc={"population": "sum"}).reset_index()
-    if basemap == "amap":
-        drawn = gdf_to_datum(drawn, "gcj02")
-        outlines = gdf_to_datum(outlines, "gcj02")
-    unit_fc = json.loads(
+    return drawn
+
+
+def _units_layer(drawn: gpd.GeoDataFrame) -> pdk.Layer:
+    fc = json.loads(
         drawn[["unit_id", "name", "grid_name", "pop_text", "fill", "geometry"]].to_json(
             drop_id=True
         )
     )
-    outline_fc = json.loads(outlines[["grid_id", "geometry"]].to_json(drop_id=True))
-    layers = [
-        pdk.Layer(
-            "GeoJsonLayer",
-            unit_fc,
-            id="units",
-            pickable=True,
-            stroked=True,
-            filled=True,
-            get_fill_color="properties.fill",
-            get_line_color=[255, 255, 255, 220],
-            line_width_min_pixels=1,
-        ),
-        pdk.Layer(
-            "GeoJsonLayer",
-            outline_fc,
-            id="grid-outlines",
-            pickable=False,
-            stroked=True,
-            filled=False,
-            get_line_color=[40, 40, 40, 255],
-            line_width_min_pixels=2.5,
-        ),
-    ]
-    if labels and len(outlines):
-        pts = shapely.point_on_surface(outlines.geometry.to_numpy())
-        label_df = pd.DataFrame(
-            {
-                "text": [grid_names.get(g, g) for g in outlines["grid_id"]],
-                # bigger grids keep their label when labels collide
-                "priority": outlines["population"].fillna(0).rank().to_numpy(),
-                "lon": shapely.get_x(pts),
-                "lat": shapely.get_y(pts),
-            }
-        )
-        layers.append(
-            pdk.Layer(
-                "TextLayer",
-                label_df,
-                id="grid-labels",
-                get_position=["lon", "lat"],
-                get_text="text",
-                get_size=12,
-                # hide labels that would overlap others at the current zoom
-                extensions=[{"@@type": "CollisionFilterExtension"}],
-                collision_test_props={"sizeScale": 2},
-                get_collision_priority="priority",
-                get_color=[20, 20, 20, 255],
-                # pydeck turns bare strings into accessor functions; quoted ones stay literal
-                character_set='"auto"',
-                font_family=f"'{CJK_FONT_PLAIN}'",
-                get_text_anchor="'middle'",
-                get_alignment_baseline="'center'",
-                background=True,
-                get_background_color=[255, 255, 255, 200],
-                background_padding=[3, 1],
-            )
-        )
-    tooltip = {
-        "html": "<b>{name}</b> ({unit_id})<br/>{grid_name}<br/>{pop_text}",
-        "style": {"fontFamily": CJK_FONT, "fontSize": "13px"},
-    }
-    kwargs: dict[str, Any] = {"map_provider": None, "map_style": None}
+    return pdk.Layer(
+        "GeoJsonLayer",
+        fc,
+        id="units",
+        pickable=True,
+        stroked=True,
+        filled=True,
+        get_fill_color="properties.fill",
+        get_line_color=[255, 255, 255, 220],
+        line_width_min_pixels=1,
+    )
+
+
+def _outlines_layer(outlines: gpd.GeoDataFrame) -> pdk.Layer:
+    fc = json.loads(outlines[["grid_id", "geometry"]].to_json(drop_id=True))
+    return pdk.Layer(
+        "GeoJsonLayer",
+        fc,
+        id="grid-outlines",
+        pickable=False,
+        stroked=True,
+        filled=False,
+        get_line_color=[40, 40, 40, 255],
+        line_width_min_pixels=2.5,
+    )
+
+
+def _labels_layer(outlines: gpd.GeoDataFrame, grid_names: dict[str, str]) -> pdk.Layer:
+    """Grid names at a point inside each grid; overlapping labels of smaller grids hide."""
+    pts = shapely.point_on_surface(outlines.geometry.to_numpy())
+    label_df = pd.DataFrame(
+        {
+            "text": [grid_names.get(g, g) for g in outlines["grid_id"]],
+            # bigger grids keep their label when labels collide
+            "priority": outlines["population"].fillna(0).rank().to_numpy(),
+            "lon": shapely.get_x(pts),
+            "lat": shapely.get_y(pts),
+        }
+    )
+    return pdk.Layer(
+        "TextLayer",
+        label_df,
+        id="grid-labels",
+        get_position=["lon", "lat"],
+        get_text="text",
+        get_size=12,
+        # hide labels that would overlap others at the current zoom
+        extensions=[{"@@type": "CollisionFilterExtension"}],
+        collision_test_props={"sizeScale": 2},
+        get_collision_priority="priority",
+        get_color=[20, 20, 20, 255],
+        # pydeck turns bare strings into accessor functions; quoted ones stay literal
+        character_set='"auto"',
+        font_family=f"'{CJK_FONT_PLAIN}'",
+        get_text_anchor="'middle'",
+        get_alignment_baseline="'center'",
+        background=True,
+        get_background_color=[255, 255, 255, 200],
+        background_padding=[3, 1],
+    )
+
+
+def _basemap_style(basemap: str) -> dict[str, Any]:
+    """The deck's map provider and style: none (offline), Carto, or the Amap raster tiles."""
     if basemap == "carto":
-        kwargs = {"map_provider": "carto", "map_style": "light"}
-    elif basemap == "amap":
+        return {"map_provider": "carto", "map_style": "light"}
+    if basemap == "amap":
         # Streamlit's map accepts a style URL only (not a style document): the Amap raster
         # style is served from static/ (server.enableStaticServing)
-        kwargs = {"map_provider": "carto", "map_style": AMAP_STYLE_URL}
-    return pdk.Deck(
-        layers=layers,
-        initial_view_state=_view(units[units["has_geometry"]]),
-        tooltip=tooltip,
-        **kwargs,
-    )
+        return {"map_provider": "carto", "map_style": AMAP_STYLE_URL}
+    return {"map_provider": None, "map_style": None}
 
 
 # --- raster maps (15-minute page, siting page) -------------------------------------------
@@ -183,6 +211,35 @@ def image_layer(img: Any, layer_id: str) -> pdk.Layer:
         bounds=[[west, south], [west, north], [east, north], [east, south]],
         id=layer_id,
         opacity=0.9,
+    )
+
+
+def scatter_layer(
+    data: pd.DataFrame,
+    layer_id: str,
+    *,
+    radius: float,
+    fill: str | list[int],
+    outline: list[int] | None = None,
+    outline_px: float = 0.5,
+) -> pdk.Layer:
+    """Points at ``lon``/``lat`` of ``data``, ``radius`` pixels, pickable for the tooltip.
+
+    ``fill`` is an RGBA list, or the name of the column that holds one per point.
+    """
+    extra: dict[str, Any] = {}
+    if outline is not None:
+        extra = {"stroked": True, "get_line_color": outline, "line_width_min_pixels": outline_px}
+    return pdk.Layer(
+        "ScatterplotLayer",
+        data,
+        id=layer_id,
+        get_position=["lon", "lat"],
+        get_radius=radius,
+        radius_units="'pixels'",
+        get_fill_color=fill,
+        pickable=True,
+        **extra,
     )
 
 

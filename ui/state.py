@@ -1,55 +1,175 @@
-"""Session state, sidebar choices and cached data loaders shared by all pages."""
+"""Everything the dashboard keeps in Streamlit's session state, behind named accessors.
+
+This module is the only one that reads or writes ``st.session_state`` (a test
+checks it): every key is a member of :class:`Key`, pages and panels call the
+accessors below.  Values that other code caches on are returned as frozen
+dataclasses (:class:`~gridplan.workflow.UnitsSource`,
+:class:`~gridplan.workflow.SurfaceSpec`, :class:`UploadedFile`); edits that
+must redraw an editor widget bump its version here, in one place.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
-import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
-from gridplan.inputs.boundaries import list_prefectures, resolve_prefecture
-from gridplan.inputs.tables import read_table_upload
-from gridplan.inputs.vector import read_vector_upload
-from gridplan.plan.grids import GridPlan, list_presets, preset_prefecture
-from gridplan.plan.units import UnitSet, build_units, display_geometry
-from ui.texts import tr
+from gridplan.i18n import LANGS, Lang
+from gridplan.plan.grids import GridPlan
+from gridplan.workflow import SurfaceSpec, UnitsSource
+
+if TYPE_CHECKING:
+    from gridplan.regions.instance import Proposal
+    from gridplan.siting.study import SitingStudy
 
 DEFAULT_PREFECTURE = "130100"
+DEFAULT_LANG: Lang = "zh"
+#: The preset choice "one grid per county-level unit" (the starting plan).
 PER_UNIT = "per_unit"
 UPLOAD_DIR = Path(tempfile.gettempdir()) / "gridplan_uploads"
 
-
-@st.cache_data(show_spinner=False)
-def prefecture_options() -> pd.DataFrame:
-    return list_prefectures()
+T = TypeVar("T")
 
 
-@st.cache_data(show_spinner=False)
-def preset_index() -> dict[str, str]:
-    """Preset id → prefecture adcode."""
-    return {p: preset_prefecture(p) for p in list_presets()}
+class Key(StrEnum):
+    """Every session-state key of the dashboard (the values are the keys' names)."""
+
+    LANG = "lang"
+    PREFECTURE = "prefecture"
+    PRESET = "preset"
+    # the prefecture's uploads (grids page): township layer, population table
+    TOWNSHIP_PATH = "township_path"
+    TOWNSHIP_DATUM = "township_datum"
+    POPULATION_PATH = "population_path"
+    UPLOAD_REPORT = "upload_report"
+    # population surface and model inputs (15-minute and siting pages)
+    SURFACE_PATH = "surface_path"
+    SURFACE_DATUM = "surface_datum"
+    ROADS_PATH = "roads_path"
+    LANDCOVER_PATH = "landcover_path"
+    DEM_PATH = "dem_path"
+    # what the planner edits: plans per (prefecture, preset), facilities per prefecture
+    PLANS = "plans"
+    PLAN_VERSION = "plan_version"
+    FACILITIES = "facilities"
+    FACILITY_VERSION = "fac_version"
+    FACILITY_REJECTED = "fac_rejected"
+    # answers kept between runs
+    SITING_FILES = "siting_files"
+    SITING_STUDY = "siting_study"
+    SITING_RUN = "sit_run_no"
+    PROPOSAL = "proposal"
+    # a widget of the 15-minute page the siting page starts from
+    COVERAGE_CELL = "acc_cell"
 
 
-@st.cache_resource(show_spinner=False, max_entries=16)
-def load_units(
-    prefecture: str, township_path: str | None, datum: str, population_path: str | None
-) -> UnitSet:
-    """Planning units, cached on file paths (uploads are stored by content hash)."""
-    townships = read_vector_upload(Path(township_path), datum=datum)[0] if township_path else None
-    table = read_table_upload(Path(population_path))[0] if population_path else None
-    return build_units(prefecture, townships=townships, population_table=table)
+#: What "forget the uploads" forgets: the prefecture's township layer and population table.
+UPLOAD_KEYS: tuple[Key, ...] = (
+    Key.TOWNSHIP_PATH,
+    Key.TOWNSHIP_DATUM,
+    Key.POPULATION_PATH,
+    Key.UPLOAD_REPORT,
+)
 
 
-@st.cache_resource(show_spinner=False, max_entries=16)
-def load_display_geometry(
-    prefecture: str, township_path: str | None, datum: str, population_path: str | None
-) -> gpd.GeoSeries:
-    """Simplified unit polygons for the web map, cached with the units."""
-    return display_geometry(load_units(prefecture, township_path, datum, population_path))
+def _get(key: Key, default: T) -> T:
+    return st.session_state.get(key, default)
+
+
+def _set(key: Key, value: Any) -> None:
+    st.session_state[key] = value
+
+
+def _bump(key: Key) -> None:
+    _set(key, _get(key, 0) + 1)
+
+
+# --- language and sidebar choices ---------------------------------------------------------
+
+
+def lang() -> Lang:
+    """Current UI language (``zh`` by default)."""
+    value = _get(Key.LANG, DEFAULT_LANG)
+    return cast(Lang, value) if value in LANGS else DEFAULT_LANG
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The prefecture (adcode) and preset chosen in the sidebar."""
+
+    prefecture: str
+    preset: str
+
+    @property
+    def preset_id(self) -> str | None:
+        """The preset, ``None`` for one grid per county-level unit."""
+        return None if self.preset == PER_UNIT else self.preset
+
+
+def persistent(
+    widget: Callable[..., Any],
+    key: Key,
+    default: str,
+    options: list[str],
+    on_change: Callable[[], None] | None = None,
+    **kwargs: Any,
+) -> Any:
+    """Draw a widget whose value survives page switches and label changes.
+
+    Streamlit may drop or reset a widget's state when the page changes or its
+    label changes with the language, so the value lives under ``key``: the
+    widget's change callback copies it there, and it is copied back into the
+    widget's own key before each draw (Streamlit's documented pattern).
+    """
+    wkey = f"w_{key}"
+
+    def sync() -> None:
+        st.session_state[key] = st.session_state[wkey]
+        if on_change is not None:
+            on_change()
+
+    value = _get(key, default)
+    if value not in options:
+        value = default if default in options else options[0]
+    st.session_state[key] = st.session_state[wkey] = value
+    return widget(options=options, key=wkey, on_change=sync, **kwargs)
+
+
+def selection(presets_of: Callable[[str], list[str]]) -> Selection:
+    """The prefecture and preset chosen in the sidebar (``app.py`` draws it).
+
+    Falls back to the defaults the sidebar would choose, so a page also runs
+    on its own (as AppTest runs it).  ``presets_of`` lists a prefecture's
+    presets, :data:`PER_UNIT` last.
+    """
+    pref = str(_get(Key.PREFECTURE, DEFAULT_PREFECTURE))
+    presets = presets_of(pref)
+    preset = _get(Key.PRESET, None)
+    return Selection(prefecture=pref, preset=str(preset if preset in presets else presets[0]))
+
+
+def forget_prefecture_data() -> None:
+    """A new prefecture: its preset and the previous prefecture's uploads no longer apply."""
+    st.session_state.pop(Key.PRESET, None)
+    forget_uploads()
+
+
+# --- uploads: files stored under their content hash ------------------------------------------
+
+
+@dataclass(frozen=True)
+class UploadedFile:
+    """A stored upload and the offset datum its coordinates were declared in."""
+
+    path: str
+    datum: str = "wgs84"
 
 
 def save_upload(data: bytes, filename: str) -> Path:
@@ -63,133 +183,198 @@ def save_upload(data: bytes, filename: str) -> Path:
     return path
 
 
-@dataclass
-class Selection:
-    prefecture: str
-    preset: str
-
-
-def _persistent(widget, store_key: str, default: str, options: list[str], on_change=None, **kwargs):  # type: ignore[no-untyped-def]
-    """Draw a widget whose value survives page switches and label changes.
-
-    Streamlit may drop or reset a widget's state when the page changes or its
-    label changes with the language, so the value lives under ``store_key``:
-    the widget's change callback copies it there, and it is copied back into
-    the widget's own key before each draw (Streamlit's documented pattern).
-    """
-    wkey = f"w_{store_key}"
-
-    def sync() -> None:
-        st.session_state[store_key] = st.session_state[wkey]
-        if on_change is not None:
-            on_change()
-
-    value = st.session_state.get(store_key, default)
-    if value not in options:
-        value = default if default in options else options[0]
-    st.session_state[store_key] = st.session_state[wkey] = value
-    return widget(options=options, key=wkey, on_change=sync, **kwargs)
-
-
-def _forget_prefecture_data() -> None:
-    for k in ("preset", "township_path", "population_path", "township_datum", "upload_report"):
-        st.session_state.pop(k, None)
-
-
-def sidebar() -> Selection:
-    """Language, prefecture and preset choosers; kept across pages in session state."""
-    _persistent(
-        st.sidebar.radio,
-        "lang",
-        "zh",
-        ["zh", "en"],
-        label=tr("language"),
-        horizontal=True,
-        format_func=lambda x: "中文" if x == "zh" else "English",
-    )
-    prefs = prefecture_options()
-    labels = {r.adcode: f"{r.name}（{r.province}）" for r in prefs.itertuples()}
-    pref = _persistent(
-        st.sidebar.selectbox,
-        "prefecture",
-        DEFAULT_PREFECTURE,
-        list(labels),
-        on_change=_forget_prefecture_data,
-        label=tr("prefecture"),
-        format_func=lambda a: labels.get(a, a),
-    )
-    presets = [p for p, a in preset_index().items() if a == pref] + [PER_UNIT]
-    preset = _persistent(
-        st.sidebar.selectbox,
-        "preset",
-        presets[0],
-        presets,
-        label=tr("preset"),
-        format_func=preset_label,
-    )
-    return Selection(prefecture=str(pref), preset=str(preset))
-
-
-def preset_label(preset_id: str) -> str:
-    if preset_id == PER_UNIT:
-        return tr("preset_per_unit")
-    plan = GridPlan.from_preset(preset_id)
-    return plan.name.get(st.session_state.get("lang", "zh"), plan.name.get("zh", preset_id))
-
-
-def current_units(sel: Selection) -> UnitSet:
-    return load_units(
+def units_source(sel: Selection) -> UnitsSource:
+    """Where the units of the sidebar's prefecture come from (the uploads of this session)."""
+    return UnitsSource(
         sel.prefecture,
-        st.session_state.get("township_path"),
-        st.session_state.get("township_datum", "wgs84"),
-        st.session_state.get("population_path"),
+        _get(Key.TOWNSHIP_PATH, None),
+        _get(Key.TOWNSHIP_DATUM, "wgs84"),
+        _get(Key.POPULATION_PATH, None),
     )
 
 
-def current_display_geometry(sel: Selection) -> gpd.GeoSeries:
-    return load_display_geometry(
-        sel.prefecture,
-        st.session_state.get("township_path"),
-        st.session_state.get("township_datum", "wgs84"),
-        st.session_state.get("population_path"),
+def keep_uploads(source: UnitsSource, report: list[str]) -> None:
+    """Use the township layer and population table of ``source`` from now on."""
+    _set(Key.TOWNSHIP_PATH, source.township_path)
+    _set(Key.TOWNSHIP_DATUM, source.datum)
+    _set(Key.POPULATION_PATH, source.population_path)
+    _set(Key.UPLOAD_REPORT, report)
+
+
+def upload_report() -> list[str]:
+    """What the last successful upload said (features read, matches, repairs)."""
+    return list(_get(Key.UPLOAD_REPORT, []))
+
+
+def forget_uploads() -> None:
+    """Back to the embedded boundaries and census."""
+    for key in UPLOAD_KEYS:
+        st.session_state.pop(key, None)
+
+
+def surface_file() -> UploadedFile | None:
+    """The population raster or point table the planner loaded, if any."""
+    path = _get(Key.SURFACE_PATH, None)
+    return None if path is None else UploadedFile(str(path), _get(Key.SURFACE_DATUM, "wgs84"))
+
+
+def set_surface_file(upload: UploadedFile | None) -> None:
+    """Use ``upload`` as the population surface; ``None``: back to the modelled census."""
+    if upload is None:
+        st.session_state.pop(Key.SURFACE_PATH, None)
+        return
+    _set(Key.SURFACE_PATH, upload.path)
+    _set(Key.SURFACE_DATUM, upload.datum)
+
+
+def surface_spec(sel: Selection, cell_m: float) -> SurfaceSpec:
+    """The population surface of this session at ``cell_m`` (uploaded, else modelled census)."""
+    upload = surface_file()
+    return SurfaceSpec(
+        units_source(sel),
+        float(cell_m),
+        None if upload is None else upload.path,
+        "wgs84" if upload is None else upload.datum,
     )
 
 
-def current_plan(sel: Selection, units: UnitSet) -> GridPlan:
-    """The plan being edited for this prefecture and preset (created on first use)."""
-    plans: dict[tuple[str, str], GridPlan] = st.session_state.setdefault("plans", {})
+def roads_path() -> str | None:
+    """The road file of the network model (uploaded or downloaded)."""
+    return _get(Key.ROADS_PATH, None)
+
+
+def set_roads_path(path: str) -> None:
+    _set(Key.ROADS_PATH, path)
+
+
+RASTER_KEYS = {"landcover": Key.LANDCOVER_PATH, "dem": Key.DEM_PATH}
+
+
+def raster_path(kind: str) -> str | None:
+    """The land-cover (``landcover``) or elevation (``dem``) raster of the raster model."""
+    return _get(RASTER_KEYS[kind], None)
+
+
+def set_raster_path(kind: str, path: str) -> None:
+    _set(RASTER_KEYS[kind], path)
+
+
+def siting_file(level: str, kind: str) -> UploadedFile | None:
+    """The candidate list (``cand``) or exclusion layer (``excl``) of a siting level."""
+    files: dict[tuple[str, str], UploadedFile] = _get(Key.SITING_FILES, {})
+    return files.get((level, kind))
+
+
+def set_siting_file(level: str, kind: str, upload: UploadedFile | None) -> None:
+    """Keep (or, with ``None``, forget) a siting level's candidate list or exclusion layer."""
+    files: dict[tuple[str, str], UploadedFile] = dict(_get(Key.SITING_FILES, {}))
+    if upload is None:
+        files.pop((level, kind), None)
+    else:
+        files[(level, kind)] = upload
+    _set(Key.SITING_FILES, files)
+
+
+# --- plans ----------------------------------------------------------------------------------
+
+
+def plan(sel: Selection, starting: Callable[[], GridPlan]) -> GridPlan:
+    """The plan being edited for this prefecture and preset (``starting()`` on first use)."""
+    plans: dict[tuple[str, str], GridPlan] = st.session_state.setdefault(Key.PLANS, {})
     key = (sel.prefecture, sel.preset)
     if key not in plans:
-        plans[key] = original_plan(sel, units)
+        plans[key] = starting()
     return plans[key]
 
 
-def original_plan(sel: Selection, units: UnitSet) -> GridPlan:
-    if sel.preset == PER_UNIT:
-        return GridPlan.one_grid_per_unit(units)
-    return GridPlan.from_preset(sel.preset)
+def set_plan(sel: Selection, new: GridPlan) -> None:
+    """Replace the plan of this prefecture and preset; its editors are drawn afresh."""
+    st.session_state.setdefault(Key.PLANS, {})[(sel.prefecture, sel.preset)] = new
+    _bump(Key.PLAN_VERSION)
 
 
-def set_plan(sel: Selection, plan: GridPlan) -> None:
-    st.session_state.setdefault("plans", {})[(sel.prefecture, sel.preset)] = plan
-    st.session_state["plan_version"] = st.session_state.get("plan_version", 0) + 1
+def plan_editor_key(name: str, sel: Selection) -> str:
+    """Widget key of a plan editor: new after every plan change, so it shows the new plan."""
+    return f"{name}_{sel.prefecture}_{sel.preset}_{_get(Key.PLAN_VERSION, 0)}"
 
 
-def prefecture_name(adcode: str) -> str:
-    return resolve_prefecture(adcode).name
+# --- facilities -------------------------------------------------------------------------------
 
 
-def selection() -> Selection:
-    """The prefecture and preset chosen in the sidebar (app.py draws it).
-
-    Falls back to the defaults the sidebar would choose, so a page also runs on
-    its own (as AppTest runs it).
-    """
-    pref = str(st.session_state.get("prefecture", DEFAULT_PREFECTURE))
-    presets = [p for p, a in preset_index().items() if a == pref] + [PER_UNIT]
-    preset = st.session_state.get("preset")
-    return Selection(prefecture=pref, preset=str(preset if preset in presets else presets[0]))
+def facilities(sel: Selection, default: Callable[[], pd.DataFrame]) -> pd.DataFrame:
+    """The facilities being planned for this prefecture (a session copy of ``default()``)."""
+    store: dict[str, pd.DataFrame] = st.session_state.setdefault(Key.FACILITIES, {})
+    if sel.prefecture not in store:
+        store[sel.prefecture] = default().copy()
+    return store[sel.prefecture]
 
 
-def copy_plan(plan: GridPlan) -> GridPlan:
-    return GridPlan.from_dict(plan.to_dict())
+def set_facilities(
+    sel: Selection, table: pd.DataFrame, rejected: pd.DataFrame | None = None
+) -> None:
+    """Replace the prefecture's facility list (and the rows an upload rejected)."""
+    st.session_state.setdefault(Key.FACILITIES, {})[sel.prefecture] = table.reset_index(drop=True)
+    _set(Key.FACILITY_REJECTED, rejected)
+    _bump(Key.FACILITY_VERSION)
+
+
+def edit_facilities(sel: Selection, table: pd.DataFrame) -> None:
+    """An edit of the facility list (a switch, an added facility or accepted sites)."""
+    st.session_state.setdefault(Key.FACILITIES, {})[sel.prefecture] = table.reset_index(drop=True)
+    _bump(Key.FACILITY_VERSION)
+
+
+def forget_facilities(sel: Selection) -> None:
+    """Back to the default (illustrative) network of this prefecture."""
+    store: dict[str, pd.DataFrame] = _get(Key.FACILITIES, {})
+    store.pop(sel.prefecture, None)
+
+
+def rejected_facilities() -> pd.DataFrame | None:
+    """The rows the last facility upload rejected, with the reasons."""
+    return _get(Key.FACILITY_REJECTED, None)
+
+
+def facility_editor_key() -> str:
+    """Widget key of the facility editor: new after every change of the list."""
+    return f"fac_editor_{_get(Key.FACILITY_VERSION, 0)}"
+
+
+# --- answers kept between runs ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HeldStudy:
+    """The last siting answer: its prefecture, the surface it was computed on, the study."""
+
+    prefecture: str
+    surface: SurfaceSpec
+    study: SitingStudy
+
+
+def held_study() -> HeldStudy | None:
+    return _get(Key.SITING_STUDY, None)
+
+
+def keep_study(held: HeldStudy) -> None:
+    """Keep a new siting answer; its sites table starts afresh (its ticks are this answer's)."""
+    _set(Key.SITING_STUDY, held)
+    _bump(Key.SITING_RUN)
+
+
+def sites_editor_key() -> str:
+    return f"sit_sites_editor_{_get(Key.SITING_RUN, 0)}"
+
+
+def proposal() -> Proposal | None:
+    """The last grid proposal."""
+    return _get(Key.PROPOSAL, None)
+
+
+def keep_proposal(answer: Proposal) -> None:
+    _set(Key.PROPOSAL, answer)
+
+
+def coverage_cell_size(default: int) -> int:
+    """The cell size last chosen on the 15-minute page (the siting form starts from it)."""
+    return int(_get(Key.COVERAGE_CELL, default))

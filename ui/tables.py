@@ -7,7 +7,8 @@ import streamlit as st
 
 from gridplan.plan.grids import GridPlan
 from gridplan.plan.population import provenance_label
-from ui.texts import lang, tr
+from ui.state import lang
+from ui.texts import tr
 
 
 def seed_block(plan: GridPlan) -> None:
@@ -15,7 +16,8 @@ def seed_block(plan: GridPlan) -> None:
     with st.expander(tr("seed"), expanded=False):
         if plan.seed:
             s = plan.seed
-            cite = f"{s.get('issuer', '')}，{s.get('date', '')}（`{s.get('file', '')}`）"
+            cite = tr("seed_cite", issuer=s.get("issuer", ""), date=s.get("date", ""),
+                      file=s.get("file", ""))  # fmt: skip
             st.markdown(f"**{s.get('title', '')}**  \n{cite}")
             if plan.seed_quote:
                 st.markdown(f"> {plan.seed_quote}")
@@ -26,8 +28,10 @@ def seed_block(plan: GridPlan) -> None:
         if plan.networks:
             st.markdown(f"**{tr('networks')}**")
             for net in plan.networks:
-                lead = f"（{tr('col_lead')}：{net.lead_hospital}）" if net.lead_hospital else ""
-                st.markdown(f"- {net.name}{lead}：{len(net.units)} 个县级单位 · {net.note}")
+                lead = tr("network_lead", lead=net.lead_hospital) if net.lead_hospital else ""
+                st.markdown(
+                    tr("network_line", name=net.name, lead=lead, n=len(net.units), note=net.note)
+                )
 
 
 def grid_stats_table(grids: pd.DataFrame) -> pd.DataFrame:

@@ -16,26 +16,22 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
-from pyproj import Transformer
 
+from gridplan import settings, workflow
 from gridplan.errors import GridPlanError, InputError
 from gridplan.i18n import Lang
-from gridplan.inputs.tables import read_table_upload
-from gridplan.inputs.vector import read_vector_upload
 from gridplan.plan.grids import GridPlan, list_presets, resolve_assignment
 from gridplan.plan.population import combine_sources
 from gridplan.plan.stats import dissolve_grids, population_balance
-from gridplan.plan.units import UnitSet, build_units
+from gridplan.plan.units import UnitSet
 from gridplan.plan.validate import validate_plan
 from gridplan.report.exports import grids_to_geojson
 from gridplan.report.rasterexports import catchments_geojson, write_minutes_geotiff
-from gridplan.surface.grid import PopulationSurface, census_surface
-from gridplan.surface.layers import raster_on_grid
-from gridplan.travel.base import TravelTimeModel, TravelTimes
-from gridplan.travel.models import make_model
-from gridplan.travel.speeds import DEFAULT_DETOUR, MODE_SPEEDS_KMH
+from gridplan.surface.grid import PopulationSurface
+from gridplan.travel.base import TravelTimes
+from gridplan.travel.speeds import DEFAULT_DETOUR
+from gridplan.workflow import ModelSpec, SurfaceSpec, UnitsSource
 
 
 def _num(x: Any) -> Any:
@@ -46,28 +42,28 @@ def _num(x: Any) -> Any:
     return x
 
 
-def _load_units(args: argparse.Namespace, prefecture: str) -> UnitSet:
-    townships = None
-    table = None
-    if getattr(args, "township_file", None):
-        townships, _ = read_vector_upload(Path(args.township_file), datum=args.datum)
-    if getattr(args, "population_file", None):
-        table, _ = read_table_upload(Path(args.population_file))
-    return build_units(prefecture, townships=townships, population_table=table)
+def _units_source(args: argparse.Namespace, prefecture: str) -> UnitsSource:
+    """Where the units come from: the prefecture, and the township and population files if given."""
+    return UnitsSource(
+        prefecture,
+        getattr(args, "township_file", None),
+        args.datum,
+        getattr(args, "population_file", None),
+    )
 
 
 def _plan_for(args: argparse.Namespace) -> tuple[GridPlan, UnitSet]:
-    if args.preset:
-        plan = GridPlan.from_preset(args.preset)
-        units = _load_units(args, plan.prefecture)
-    else:
-        units = _load_units(args, args.prefecture)
-        plan = GridPlan.one_grid_per_unit(units)
-    return plan, units
+    return workflow.plan_and_units(
+        args.preset,
+        args.prefecture,
+        township_path=getattr(args, "township_file", None),
+        datum=args.datum,
+        population_path=getattr(args, "population_file", None),
+    )
 
 
 def cmd_regions(args: argparse.Namespace) -> dict[str, Any] | list[dict[str, Any]]:
-    us = _load_units(args, args.prefecture)
+    us = workflow.load_units(_units_source(args, args.prefecture))
     rows = [
         {
             "adcode": r.unit_id,
@@ -141,25 +137,22 @@ def cmd_propose_grids(args: argparse.Namespace) -> dict[str, Any]:
     current, us = _plan_for(args)
     leads: int | list[tuple[str, float, float]]
     if args.hospitals:
-        table = _read_site_list(args, Path(args.hospitals), us, "二级医院")
+        table = workflow.read_site_list(
+            args.hospitals, us.prefecture, datum=args.facilities_datum,
+            default_type=workflow.LEAD_HOSPITAL_TYPE,
+        )  # fmt: skip
         if args.k is not None:
             raise InputError("give either --k or --hospitals, not both")
-        from gridplan.facilities.types import SECONDARY_CARE
-
-        table = table[table["type"].isin(SECONDARY_CARE)]  # clinics cannot lead a grid
+        table = workflow.used_facilities(table, "hospitals")  # clinics cannot lead a grid
         if table.empty:
             raise InputError(f"{Path(args.hospitals).name} lists no hospital or sub-centre")
-        leads = [
-            (str(n), float(x), float(y))
-            for n, x, y in zip(table["name"], table["lon"], table["lat"], strict=True)
-        ]
+        leads = workflow.lead_sites(table)
     elif args.k is not None:
         leads = int(args.k)
     else:
         raise InputError("give --k (number of grids) or --hospitals FILE (lead hospitals)")
     proposal = propose_grids(us, leads, tolerance=args.balance, time_limit_s=args.time_limit)
     out = _grids_json(proposal.plan, us, args.lang)
-    comparison = compare_plans(current, proposal.plan, us)
     out["proposal"] = {
         "method": proposal.method,
         "status": proposal.status,
@@ -174,9 +167,9 @@ def cmd_propose_grids(args: argparse.Namespace) -> dict[str, Any]:
         "cost_model": proposal.cost_model,
         "notes": proposal.note_texts(args.lang),
     }
-    summary = comparison.summary
+    comparison = compare_plans(current, proposal.plan, us)
     out["comparison"] = {
-        "plans": json.loads(summary.to_json(orient="records", force_ascii=False)),
+        "plans": json.loads(comparison.summary.to_json(orient="records", force_ascii=False)),
         "units_moved": int(comparison.n_moved),
         "population_moved": _num(float(comparison.moved_population)),
         "moved": json.loads(comparison.moved.to_json(orient="records", force_ascii=False)),
@@ -190,112 +183,68 @@ def _write_geojson(plan: GridPlan, us: UnitSet, assignment: pd.Series, path: Pat
     path.write_bytes(grids_to_geojson(plan, us, assignment))
 
 
-def _facilities_for(
-    args: argparse.Namespace, us: UnitSet, surface: PopulationSurface
-) -> pd.DataFrame:
-    from gridplan.facilities.illustrative import illustrative_facilities
-
-    if args.facilities:
-        return _read_site_list(args, Path(args.facilities), us)
-    return illustrative_facilities(us, census_surface(us, 500.0))
-
-
-def _read_site_list(
-    args: argparse.Namespace, path: Path, us: UnitSet, default_type: str | None = None
-) -> pd.DataFrame:
-    """A facility, hospital or candidate list, checked against the prefecture's outline."""
-    from gridplan.facilities.reader import read_facilities
-    from gridplan.inputs.boundaries import load_prefecture_outline
-
-    table, _ = read_facilities(
-        path,
-        datum=args.facilities_datum,
-        prefecture_outline=load_prefecture_outline(us.prefecture),
-        default_type=default_type,
-    )
-    return table
-
-
-def _raster_layers(args: argparse.Namespace, grid: Any) -> dict[str, np.ndarray]:
-    """Land cover (classes, nearest) and DEM (metres, bilinear) on the grid, for --model raster."""
-    layers: dict[str, np.ndarray] = {}
-    if args.landcover:
-        lc = raster_on_grid(Path(args.landcover), grid, resampling="nearest")
-        layers["landcover"] = np.where(np.isfinite(lc), lc, 0).astype(np.int32)
-    if args.dem:
-        dem = raster_on_grid(Path(args.dem), grid, resampling="bilinear")
-        layers["dem"] = np.where(np.isfinite(dem), dem, np.nanmean(dem)).astype(np.float32)
-    return layers
-
-
-def _travel_model(
-    args: argparse.Namespace, speed: float, layers: dict[str, np.ndarray]
-) -> TravelTimeModel:
-    roads = None
-    if args.model == "network" and args.roads:
-        from gridplan.travel.roads import load_roads
-
-        roads = load_roads(Path(args.roads))
-    elif args.model == "network":
-        raise InputError("the network model needs --roads FILE (.osm, .graphml)")
-    return make_model(
-        args.model, mode=args.mode, speed_kmh=speed, detour=args.detour,
-        cutoff_min=float(max(args.minutes, 60)), roads=roads, **layers,
-    )  # fmt: skip
+# --- the scenario of coverage and optimize ---------------------------------------------
 
 
 def _surface_for(args: argparse.Namespace, us: UnitSet) -> PopulationSurface:
     """The population surface of --population / --weights, else the census spread (modelled)."""
-    if args.population:
-        from gridplan.surface.files import surface_from_file
+    spec = SurfaceSpec(
+        _units_source(args, us.prefecture.adcode),
+        cell_m=args.cell_m,
+        population_path=args.population,
+        population_datum=args.datum,
+        weights_path=args.weights,
+    )
+    return workflow.population_surface(us, spec)
 
-        surface, _ = surface_from_file(Path(args.population), us, args.cell_m, datum=args.datum)
-    elif args.weights:
-        from gridplan.surface.polygons import surface_from_polygons
 
-        surface, _ = surface_from_polygons(
-            us.units[us.units["has_geometry"]], us, args.cell_m,
-            population_column="population", weights=Path(args.weights), provenance="census2020",
-        )  # fmt: skip
-    else:
-        surface = census_surface(us, args.cell_m)
-    return surface
+def _facilities_for(args: argparse.Namespace, us: UnitSet) -> pd.DataFrame:
+    """The --facilities list, else the illustrative network (not real locations)."""
+    if args.facilities:
+        return workflow.read_site_list(args.facilities, us.prefecture, datum=args.facilities_datum)
+    return workflow.illustrative_network(us)
+
+
+def _model_spec(args: argparse.Namespace) -> ModelSpec:
+    if args.model == "network" and not args.roads:
+        raise InputError("the network model needs --roads FILE (.osm, .graphml)")
+    return ModelSpec(
+        args.model, args.mode, args.speed_kmh, args.detour, args.roads, args.landcover, args.dem,
+        cutoff_min=float(max(args.minutes, settings.model_cutoff_min)),
+    )  # fmt: skip
+
+
+def _model_json(args: argparse.Namespace, spec: ModelSpec) -> dict[str, Any]:
+    return {
+        "name": spec.model,
+        "mode": spec.mode,
+        "speed_kmh": spec.speed,
+        "detour": spec.detour if spec.model == "straight" else None,
+        "cell_m": args.cell_m,
+    }
+
+
+def _facility_sources(facilities: pd.DataFrame) -> tuple[str, str]:
+    """The facilities' sources joined with ``+``, and the note the illustrative network needs."""
+    sources = sorted(set(facilities["source"]))
+    note = "illustrative: not real locations" if "illustrative" in sources else ""
+    return "+".join(sources) or "none", note
 
 
 def cmd_coverage(args: argparse.Namespace) -> dict[str, Any]:
     from gridplan.access.coverage import CoverageIndex, kpi_tables
-    from gridplan.facilities.types import PRIMARY_CARE
 
     plan, us = _plan_for(args)
     surface = _surface_for(args, us)
-    facilities = _facilities_for(args, us, surface)
-    used = facilities[facilities["active"].astype(bool) & facilities["type"].isin(PRIMARY_CARE)]
-    used = used.reset_index(drop=True)
-    tf = Transformer.from_crs(4326, surface.grid.crs, always_xy=True)
-    xy = np.column_stack(tf.transform(used["lon"].to_numpy(float), used["lat"].to_numpy(float)))
-    speed = args.speed_kmh or MODE_SPEEDS_KMH[args.mode]
-    model = _travel_model(args, speed, _raster_layers(args, surface.grid))
+    used = workflow.used_facilities(_facilities_for(args, us), "primary")
+    xy = workflow.facilities_xy(used, surface.grid.crs)
+    spec = _model_spec(args)
+    model = workflow.travel_model(surface.grid, spec)
     times = model.travel_times(surface.grid, surface.populated(), xy)
     index = CoverageIndex.build(surface, times)
     tables = kpi_tables(index, plan, us, args.minutes)
     s = tables.summary
-    fac_sources = sorted(set(used["source"]))
-
-    def rows(df: pd.DataFrame, key: str) -> list[dict[str, Any]]:
-        return [
-            {
-                key: r[key],
-                "name": r["name"],
-                "population": _num(round(float(r["population"]), 1)),
-                "covered": _num(round(float(r["covered"]), 1)),
-                "share": None if math.isnan(r["share"]) else round(float(r["share"]), 6),
-                "mean_minutes": _minutes(r["mean_minutes"]),
-                "p90_minutes": _minutes(r["p90_minutes"]),
-                "not_assessed_population": _num(round(float(r["not_assessed"]), 1)),
-            }
-            for _, r in df.iterrows()
-        ]
-
+    sources, note = _facility_sources(used)
     out = {
         "population": round(s["population"], 1),
         "covered": round(s["covered"], 1),
@@ -305,23 +254,15 @@ def cmd_coverage(args: argparse.Namespace) -> dict[str, Any]:
         "p90_minutes": _minutes(s["p90_minutes"]),
         "not_assessed_population": s["not_assessed_population"],
         "minutes": args.minutes,
-        "model": {
-            "name": args.model,
-            "mode": args.mode,
-            "speed_kmh": speed,
-            "detour": args.detour if args.model == "straight" else None,
-            "cell_m": args.cell_m,
-        },
-        "by_grid": rows(tables.by_grid, "grid_id"),
-        "by_unit": rows(tables.by_unit, "unit_id"),
+        "model": _model_json(args, spec),
+        "by_grid": _kpi_rows(tables.by_grid, "grid_id"),
+        "by_unit": _kpi_rows(tables.by_unit, "unit_id"),
         "provenance": {
             "population": surface.source,
             "population_method": surface.method,
             "population_units": combine_sources(us.units["population_source"]),
-            "facilities": "+".join(fac_sources) or "none",
-            "facilities_note": "illustrative: not real locations"
-            if "illustrative" in fac_sources
-            else "",
+            "facilities": sources,
+            "facilities_note": note,
             "n_facilities": len(used),
         },
     }
@@ -330,17 +271,34 @@ def cmd_coverage(args: argparse.Namespace) -> dict[str, Any]:
     return out
 
 
+def _kpi_rows(df: pd.DataFrame, key: str) -> list[dict[str, Any]]:
+    """Coverage KPIs per grid or per unit, rounded for the JSON output."""
+    return [
+        {
+            key: r[key],
+            "name": r["name"],
+            "population": _num(round(float(r["population"]), 1)),
+            "covered": _num(round(float(r["covered"]), 1)),
+            "share": None if math.isnan(r["share"]) else round(float(r["share"]), 6),
+            "mean_minutes": _minutes(r["mean_minutes"]),
+            "p90_minutes": _minutes(r["p90_minutes"]),
+            "not_assessed_population": _num(round(float(r["not_assessed"]), 1)),
+        }
+        for _, r in df.iterrows()
+    ]
+
+
 def cmd_optimize(args: argparse.Namespace) -> dict[str, Any]:
     from gridplan.siting.study import SitingSettings, run_siting
 
     out_path = Path(args.output) if args.output else None
     if out_path is not None and out_path.suffix.lower() not in (".geojson", ".json"):
         raise InputError(f"-o expects a .geojson file for optimize, got {out_path.name}")
-    # defaults by level: new primary care on foot in 15 min, sub-centres by car in 30
-    args.mode = args.mode or ("drive" if args.level == "secondary" else "walk")
-    args.minutes = args.minutes or (30.0 if args.level == "secondary" else 15.0)
+    level = workflow.LEVEL_DEFAULTS[args.level]
+    args.mode = args.mode or level.mode
+    args.minutes = args.minutes or level.minutes
     plan, us = _plan_for(args)
-    settings = SitingSettings(
+    study_settings = SitingSettings(
         method=args.method,
         k=args.k,
         minutes=args.minutes,
@@ -356,28 +314,25 @@ def cmd_optimize(args: argparse.Namespace) -> dict[str, Any]:
         curve_k_max=args.curve_k,
     )
     surface = _surface_for(args, us)
-    facilities = _facilities_for(args, us, surface)
+    facilities = _facilities_for(args, us)
     candidate_list = None
     if args.candidates:
-        default = "医疗次中心" if args.level == "secondary" else "社区卫生服务中心"
-        candidate_list = _read_site_list(args, Path(args.candidates), us, default)
-    exclusions = None
-    if args.exclude:
-        exclusions, _ = read_vector_upload(Path(args.exclude), datum=args.datum)
-    speed = args.speed_kmh or MODE_SPEEDS_KMH[args.mode]
-    model = _travel_model(args, speed, _raster_layers(args, surface.grid))
+        candidate_list = workflow.candidate_list(
+            args.candidates, us.prefecture, args.level, args.facilities_datum
+        )
+    layer = workflow.read_exclusions(args.exclude, args.datum) if args.exclude else None
+    spec = _model_spec(args)
+    model = workflow.travel_model(surface.grid, spec)
     study = run_siting(
-        us, plan, surface, facilities, model, settings,
-        candidate_list=candidate_list, exclusions=exclusions,
+        us, plan, surface, facilities, model, study_settings, candidate_list=candidate_list,
+        exclusions=workflow.exclusion_areas(surface.grid.crs, layer),
     )  # fmt: skip
     out = study.to_dict()
-    out["model"] = {"name": args.model, "mode": args.mode, "speed_kmh": speed,
-                    "detour": args.detour if args.model == "straight" else None,
-                    "cell_m": args.cell_m}  # fmt: skip
-    fac_sources = sorted(set(facilities["source"]))
-    out["provenance"]["facilities"] = "+".join(fac_sources) or "none"
-    if "illustrative" in fac_sources:
-        out["provenance"]["facilities_note"] = "illustrative: not real locations"
+    out["model"] = _model_json(args, spec)
+    sources, note = _facility_sources(facilities)
+    out["provenance"]["facilities"] = sources
+    if note:
+        out["provenance"]["facilities_note"] = note
     if out_path is not None:
         out_path.write_text(study.catchments().to_json(drop_id=True, ensure_ascii=False), "utf-8")
     return out
@@ -419,80 +374,90 @@ def _c_stdout_to_stderr() -> Iterator[None]:
         os.close(saved)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="gridplan", description="GridPlan medical grid planning")
-    sub = p.add_subparsers(dest="command", required=True)
+def _common(sp: argparse.ArgumentParser) -> None:
+    """Units from files, output and language: every command has them."""
+    sp.add_argument("--township-file", help="township layer (GeoJSON, zipped Shapefile, GPKG)")
+    sp.add_argument(
+        "--datum",
+        default="wgs84",
+        choices=workflow.DATUMS,
+        help="offset datum of the township file's lon/lat (default wgs84)",
+    )
+    sp.add_argument("--population-file", help="population table (CSV or Excel)")
+    sp.add_argument("--json", action="store_true", help="print JSON (the default output)")
+    sp.add_argument("--lang", default="en", choices=["zh", "en"], help="language of messages")
 
-    def common(sp: argparse.ArgumentParser) -> None:
-        sp.add_argument("--township-file", help="township layer (GeoJSON, zipped Shapefile, GPKG)")
-        sp.add_argument(
-            "--datum",
-            default="wgs84",
-            choices=["wgs84", "gcj02", "bd09"],
-            help="offset datum of the township file's lon/lat (default wgs84)",
-        )
-        sp.add_argument("--population-file", help="population table (CSV or Excel)")
-        sp.add_argument("--json", action="store_true", help="print JSON (the default output)")
-        sp.add_argument("--lang", default="en", choices=["zh", "en"], help="language of messages")
 
-    def travel_options(sp: argparse.ArgumentParser) -> None:
-        """Model, speed, population and facility options shared by coverage and optimize."""
-        sp.add_argument("--model", choices=["straight", "raster", "network"], default="straight")
-        sp.add_argument("--speed-kmh", type=float, default=None)
-        sp.add_argument("--detour", type=float, default=DEFAULT_DETOUR)
-        sp.add_argument("--cell-m", type=float, default=100.0)
-        sp.add_argument(
-            "--population",
-            help="population: GeoTIFF raster, CSV/Excel points (lon, lat, population) or a "
-            "table by unit; default: 2020 census spread uniformly per unit (modelled)",
-        )
-        sp.add_argument(
-            "--weights",
-            help="weight raster (built-up area, night lights) to spread the census totals by",
-        )
-        sp.add_argument(
-            "--landcover", help="land-cover raster (ESA WorldCover classes) for --model raster"
-        )
-        sp.add_argument(
-            "--dem", help="elevation raster (m) for --model raster: Tobler's hiking function"
-        )
-        sp.add_argument("--facilities", help="facility list (CSV/Excel: name, type, lon, lat)")
-        sp.add_argument("--facilities-datum", default="wgs84", choices=["wgs84", "gcj02", "bd09"])
-        sp.add_argument("--roads", help="roads for --model network (.osm, .osm.pbf, .graphml)")
+def _travel_options(sp: argparse.ArgumentParser) -> None:
+    """Model, speed, population and facility options shared by coverage and optimize."""
+    sp.add_argument("--model", choices=workflow.MODELS, default="straight")
+    sp.add_argument("--speed-kmh", type=float, default=None)
+    sp.add_argument("--detour", type=float, default=DEFAULT_DETOUR)
+    sp.add_argument("--cell-m", type=float, default=settings.cell_m)
+    sp.add_argument(
+        "--population",
+        help="population: GeoTIFF raster, CSV/Excel points (lon, lat, population) or a "
+        "table by unit; default: 2020 census spread uniformly per unit (modelled)",
+    )
+    sp.add_argument(
+        "--weights",
+        help="weight raster (built-up area, night lights) to spread the census totals by",
+    )
+    sp.add_argument(
+        "--landcover", help="land-cover raster (ESA WorldCover classes) for --model raster"
+    )
+    sp.add_argument(
+        "--dem", help="elevation raster (m) for --model raster: Tobler's hiking function"
+    )
+    sp.add_argument("--facilities", help="facility list (CSV/Excel: name, type, lon, lat)")
+    sp.add_argument("--facilities-datum", default="wgs84", choices=workflow.DATUMS)
+    sp.add_argument("--roads", help="roads for --model network (.osm, .osm.pbf, .graphml)")
 
-    def region_source(sp: argparse.ArgumentParser) -> None:
-        """Either ``--preset`` or ``--prefecture``, one of them required."""
-        src = sp.add_mutually_exclusive_group(required=True)
-        src.add_argument("--preset", choices=list_presets())
-        src.add_argument("--prefecture")
 
+def _region_source(sp: argparse.ArgumentParser) -> None:
+    """Either ``--preset`` or ``--prefecture``, one of them required."""
+    src = sp.add_mutually_exclusive_group(required=True)
+    src.add_argument("--preset", choices=list_presets())
+    src.add_argument("--prefecture")
+
+
+def _add_regions(sub: Any) -> None:
     r = sub.add_parser("regions", help="county-level units (or townships) of a prefecture")
     r.add_argument("--prefecture", required=True, help="name or adcode, e.g. 石家庄市 or 130100")
-    common(r)
+    _common(r)
+
+
+def _add_grids(sub: Any) -> None:
     g = sub.add_parser("grids", help="grids of a preset or a one-grid-per-unit plan")
-    region_source(g)
+    _region_source(g)
     g.add_argument("-o", "--output", help="write dissolved grids to FILE.geojson")
-    common(g)
+    _common(g)
+
+
+def _add_coverage(sub: Any) -> None:
     c = sub.add_parser("coverage", help="15-minute coverage of a plan")
-    region_source(c)
-    c.add_argument("--minutes", type=float, default=15.0)
-    c.add_argument("--mode", choices=list(MODE_SPEEDS_KMH), default="walk")
-    travel_options(c)
+    _region_source(c)
+    c.add_argument("--minutes", type=float, default=workflow.default_minutes("primary"))
+    c.add_argument("--mode", choices=workflow.MODES, default="walk")
+    _travel_options(c)
     c.add_argument("-o", "--output", help="FILE.tif: travel-time raster; FILE.geojson: catchments")
-    common(c)
+    _common(c)
+
+
+def _add_optimize(sub: Any) -> None:
     o = sub.add_parser("optimize", help="propose sub-centre or new-centre sites")
-    region_source(o)
+    _region_source(o)
     o.add_argument("--method", choices=["kmeans", "mclp", "pmedian", "target"], default="mclp")
     o.add_argument("--k", type=int, default=5, help="new sites (not for --method target)")
     o.add_argument(
         "--minutes", type=float, default=None, help="coverage time (default 15; secondary 30)"
     )
     o.add_argument(
-        "--mode", choices=list(MODE_SPEEDS_KMH), default=None,
+        "--mode", choices=workflow.MODES, default=None,
         help="default walk; secondary level: drive",
     )  # fmt: skip
     o.add_argument(
-        "--level", choices=["primary", "secondary"], default="primary",
+        "--level", choices=list(workflow.LEVEL_DEFAULTS), default="primary",
         help="primary: new primary-care centres; secondary: sub-centres counted with hospitals",
     )  # fmt: skip
     o.add_argument(
@@ -512,20 +477,30 @@ def build_parser() -> argparse.ArgumentParser:
     o.add_argument("--gap", type=float, default=1e-3, help="relative optimality gap")
     o.add_argument("--max-demand", type=int, default=20_000, help="demand points (aggregated)")
     o.add_argument("--curve-k", type=int, default=20, help="largest k of the coverage curve")
-    travel_options(o)
+    _travel_options(o)
     o.add_argument("-o", "--output", help="FILE.geojson: catchments of the proposed sites")
-    common(o)
+    _common(o)
+
+
+def _add_propose_grids(sub: Any) -> None:
     pg = sub.add_parser("propose-grids", help="propose balanced contiguous grids")
-    region_source(pg)
+    _region_source(pg)
     pg.add_argument("--k", type=int, default=None, help="number of grids (sites chosen)")
     pg.add_argument(
         "--hospitals",
         help="lead hospitals, one grid each (CSV/Excel: name, lon, lat); instead of --k",
     )
-    pg.add_argument("--facilities-datum", default="wgs84", choices=["wgs84", "gcj02", "bd09"])
+    pg.add_argument("--facilities-datum", default="wgs84", choices=workflow.DATUMS)
     pg.add_argument("--balance", type=float, default=0.2, help="population within ±X of the mean")
     pg.add_argument("--time-limit", type=float, default=30.0, help="seconds for the exact solve")
-    common(pg)
+    _common(pg)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="gridplan", description="GridPlan medical grid planning")
+    sub = p.add_subparsers(dest="command", required=True)
+    for add in (_add_regions, _add_grids, _add_coverage, _add_optimize, _add_propose_grids):
+        add(sub)
     return p
 
 

@@ -17,6 +17,19 @@ adjacency_tolerance_m: float = 250.0
 #: reported as "outside the prefecture".
 outside_tolerance_share: float = 0.5
 
+#: Side of a population-surface cell in metres: the CLI's ``--cell-m`` and the
+#: dashboard's first choice.  100 m keeps a 15-minute walk (~1,200 m) a dozen cells wide.
+cell_m: float = 100.0
+
+#: Cell side of the census surface the illustrative facility network is laid out on.
+#: Fixed, so the network does not move when a planner changes the cell size.
+illustrative_cell_m: float = 500.0
+
+#: Travel times beyond this many minutes are not computed by the raster and
+#: network models: the dashboard's longest threshold.  The CLI uses the larger
+#: of this and ``--minutes``.
+model_cutoff_min: float = 60.0
+
 
 def _candidate_data_dirs() -> list[Path]:
     here = Path(__file__).resolve().parent

@@ -1,0 +1,54 @@
+"""15-minute health-service circle (15分钟健康服务圈): travel time, coverage, KPIs, what-if."""
+
+import streamlit as st
+
+from gridplan import settings, workflow
+from gridplan.travel.speeds import MODE_SPEEDS_KMH
+from ui import cache, navigation, scenario, state, texts
+from ui.panels.coverage import CoverageInputs, what_if
+from ui.panels.facilities import facility_panel
+from ui.panels.inputs import population_panel, raster_inputs_panel, roads_panel
+from ui.state import Key
+from ui.texts import tr
+
+navigation.keep_navigation_in_charge()
+sc = scenario.current()
+st.title(tr("page_access"))
+st.caption(tr("access_intro"))
+
+# --- scenario controls (changing these recomputes travel times) --------------------------
+CELL_SIZES = [50, 100, 200, 500, 1000]
+c1, c2, c3, c4 = st.columns(4)
+model = c1.selectbox(tr("model"), workflow.MODELS, format_func=texts.MODEL, key="acc_model")
+mode = c2.selectbox(tr("mode"), list(MODE_SPEEDS_KMH), format_func=texts.MODE, key="acc_mode")
+target = c3.selectbox(
+    tr("target"),
+    list(workflow.TARGET_GROUPS),
+    format_func=texts.TARGET,
+    key="acc_target",
+)
+cell_m = c4.selectbox(
+    tr("cell_size"),
+    CELL_SIZES,
+    index=CELL_SIZES.index(int(settings.cell_m)),
+    key=Key.COVERAGE_CELL,
+    format_func=lambda c: f"{c} m",
+)
+
+facility_panel(sc.sel, sc.units.prefecture)
+population_panel(sc.sel)
+surface_key = sc.surface(cell_m)
+surface = cache.load_surface(surface_key)
+facilities = scenario.facilities(sc.sel)
+used = workflow.used_facilities(facilities, target)
+roads_path = roads_panel(model, sc.sel)
+raster_inputs_panel(model)
+what_if(
+    CoverageInputs(
+        sc, surface_key, surface, facilities, used,
+        xy=workflow.facilities_xy(used, surface.grid.crs),
+        digest=cache.facility_digest(used),
+        model=str(model), mode=str(mode), target=str(target), roads_path=roads_path,
+        landcover_path=state.raster_path("landcover"), dem_path=state.raster_path("dem"),
+    )
+)  # fmt: skip

@@ -1,0 +1,52 @@
+"""Grids (网格划分): map, assignment editor, validation, uploads and downloads."""
+
+import streamlit as st
+
+from gridplan.plan.grids import resolve_assignment
+from gridplan.plan.stats import grid_statistics, population_balance
+from gridplan.plan.validate import validate_plan
+from gridplan.report.style import grid_colors
+from ui import navigation, scenario
+from ui.panels import grids as panels
+from ui.panels.common import metric_row, plan_check
+from ui.tables import grid_stats_table, seed_block
+from ui.texts import join_list, tr
+
+navigation.keep_navigation_in_charge()
+sel = scenario.selection()
+st.title(tr("page_grids"))
+panels.uploads_panel(sel)
+
+sc = scenario.current()
+assignment = resolve_assignment(sc.plan, sc.units.units)
+grids = grid_statistics(sc.plan, sc.units, assignment)
+view = panels.PlanView(sc.units, sc.display_geometry(), sc.plan, assignment, grid_colors(sc.plan))
+seed_block(sc.plan)
+
+left, right = st.columns([3, 2])
+with left:
+    st.subheader(tr("map"))
+    panels.grid_map_panel(view)
+    undrawn = [n for names in grids["undrawn_units"] for n in names]
+    if undrawn:
+        st.info(tr("undrawn", names=join_list(undrawn)))
+with right:
+    st.subheader(tr("validation"))
+    plan_check(validate_plan(sc.plan, sc.units, assignment))
+    st.subheader(tr("balance"))
+    bal = population_balance(grids)
+    metric_row(
+        [
+            (tr("balance_ratio"), f"{bal['max_min_ratio']:.2f}"),
+            (tr("balance_cv"), f"{bal['cv']:.2f}"),
+        ]
+    )
+
+st.subheader(tr("grid_stats"))
+st.dataframe(grid_stats_table(grids), hide_index=True, width="stretch")
+st.subheader(tr("assignment"))
+panels.assignment_editor(sc.sel, view)
+st.subheader(tr("grids_table"))
+panels.grid_editor(sc.sel, sc.plan, lambda: scenario.starting_plan(sc.sel, sc.units))
+st.subheader(tr("downloads"))
+panels.plan_downloads(view)

@@ -1,0 +1,29 @@
+"""Sub-centres and grid proposals (次中心选址): where to put centres, how to draw grids."""
+
+import streamlit as st
+
+from ui import navigation, scenario, texts
+from ui.panels.proposal import proposal_panel
+from ui.panels.siting import results, run_study, siting_form
+from ui.texts import tr
+
+navigation.keep_navigation_in_charge()
+sc = scenario.current()
+st.title(tr("page_siting"))
+st.caption(tr("siting_intro"))
+
+tab_sites, tab_grids = st.tabs([tr("tab_sites"), tr("tab_grids")])
+with tab_sites:
+    level = st.radio(
+        tr("sit_level"),
+        ["secondary", "primary"],
+        horizontal=True,
+        format_func=texts.SITING_LEVEL,
+        key="sit_level",
+    )
+    asked = siting_form(sc.sel, str(level))
+    if asked is not None:
+        run_study(sc, asked)
+    results(sc, str(level))
+with tab_grids:
+    proposal_panel(sc)

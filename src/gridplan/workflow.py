@@ -1,0 +1,446 @@
+"""One scenario for both faces: units → plan → population surface → facilities → travel model.
+
+The CLI (:mod:`gridplan.cli`) and the dashboard (``app.py``, ``pages/``,
+``ui/``) answer the same questions on the same inputs, so they assemble the
+scenario here, with the defaults in one place (:mod:`gridplan.settings` for
+the typed values, :data:`LEVEL_DEFAULTS` and :data:`TARGET_GROUPS` below).
+Like the CLI this is a face: it may import every stage, and no stage imports
+it.  The dashboard caches these functions on the frozen specs
+(:class:`UnitsSource`, :class:`SurfaceSpec`, :class:`ModelSpec`), never on
+GeoDataFrames.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+from pyproj import Transformer
+
+from gridplan import settings
+from gridplan.facilities.types import CENTRES, PRIMARY_CARE, SECONDARY_CARE, SUBCENTRES
+from gridplan.inputs.boundaries import Prefecture
+from gridplan.inputs.crs import DATUMS
+from gridplan.plan.grids import GridPlan
+from gridplan.plan.units import UnitSet
+from gridplan.surface.grid import CellGrid, PopulationSurface, census_surface
+from gridplan.travel.speeds import DEFAULT_DETOUR, MODE_SPEEDS_KMH
+
+if TYPE_CHECKING:
+    from gridplan.travel.base import TravelTimeModel
+
+__all__ = [
+    "DATUMS",
+    "LEAD_HOSPITAL_TYPE",
+    "LEVEL_DEFAULTS",
+    "MODELS",
+    "MODES",
+    "TARGET_GROUPS",
+    "LevelDefaults",
+    "ModelSpec",
+    "SurfaceSpec",
+    "UnitsSource",
+    "candidate_list",
+    "default_minutes",
+    "exclusion_areas",
+    "facilities_xy",
+    "illustrative_network",
+    "lead_sites",
+    "load_units",
+    "plan_and_units",
+    "population_surface",
+    "raster_layers",
+    "read_exclusions",
+    "read_site_list",
+    "speed_for",
+    "starting_plan",
+    "travel_model",
+    "used_facilities",
+]
+
+#: The travel-time models a planner chooses from.
+MODELS: tuple[str, ...] = ("straight", "raster", "network")
+#: The modes of travel (their default speeds: :data:`gridplan.travel.speeds.MODE_SPEEDS_KMH`).
+MODES: tuple[str, ...] = tuple(MODE_SPEEDS_KMH)
+
+#: Facility groups a coverage question counts: every primary-care facility (the
+#: 15-minute circle), the primary-care centres, or hospital-level care.
+TARGET_GROUPS: dict[str, tuple[str, ...]] = {
+    "primary": PRIMARY_CARE,
+    "centres": CENTRES,
+    "hospitals": SECONDARY_CARE,
+}
+
+
+@dataclass(frozen=True)
+class LevelDefaults:
+    """What a siting study of one level starts from.
+
+    Attributes
+    ----------
+    minutes
+        Coverage time: 15 minutes for primary care, 30 for hospital-level care.
+    mode
+        Mode of travel: on foot to primary care, by car to a sub-centre.
+    candidates
+        The dashboard's first candidate source (the CLI starts from ``grid``,
+        or ``list`` when it is given a candidate file).
+    new_site_type
+        Facility type of a candidate list's rows that do not say.
+    """
+
+    minutes: float
+    mode: str
+    candidates: str
+    new_site_type: str
+
+
+#: Siting defaults per level: new primary-care centres on foot in 15 minutes,
+#: sub-centres by car in 30.
+LEVEL_DEFAULTS: dict[str, LevelDefaults] = {
+    "primary": LevelDefaults(15.0, "walk", "grid", "社区卫生服务中心"),
+    "secondary": LevelDefaults(30.0, "drive", "centres", SUBCENTRES[0]),
+}
+
+
+#: Type of the rows of a lead-hospital list that do not say.
+LEAD_HOSPITAL_TYPE = "二级医院"
+
+
+def default_minutes(target: str) -> float:
+    """Coverage time of a target group: hospital-level care is judged at the secondary level's."""
+    return LEVEL_DEFAULTS["secondary" if target == "hospitals" else "primary"].minutes
+
+
+def speed_for(mode: str, speed_kmh: float | None = None) -> float:
+    """``speed_kmh`` if given (and not 0), else the mode's default speed."""
+    return float(speed_kmh or MODE_SPEEDS_KMH[mode])
+
+
+# --- units and plan ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UnitsSource:
+    """Where a prefecture's planning units come from (hashable: a cache key).
+
+    Attributes
+    ----------
+    prefecture
+        Name or adcode.
+    township_path
+        Township layer (GeoJSON, zipped Shapefile, GPKG) replacing the counties it covers.
+    datum
+        Offset datum of the township layer (one of :data:`DATUMS`).
+    population_path
+        Population table (CSV or Excel) by adcode, township code or name.
+    """
+
+    prefecture: str
+    township_path: str | None = None
+    datum: str = "wgs84"
+    population_path: str | None = None
+
+    def without_population(self) -> UnitsSource:
+        """The same units before a population table is applied (what the default network uses)."""
+        return UnitsSource(self.prefecture, self.township_path, self.datum, None)
+
+
+def load_units(source: UnitsSource) -> UnitSet:
+    """Build the planning units of ``source`` (reads the township layer and population table)."""
+    from gridplan.inputs.tables import read_table_upload
+    from gridplan.inputs.vector import read_vector_upload
+    from gridplan.plan.units import build_units
+
+    townships = None
+    table = None
+    if source.township_path:
+        townships, _ = read_vector_upload(Path(source.township_path), datum=source.datum)
+    if source.population_path:
+        table, _ = read_table_upload(Path(source.population_path))
+    return build_units(source.prefecture, townships=townships, population_table=table)
+
+
+def starting_plan(preset: str | None, units: UnitSet) -> GridPlan:
+    """The preset's plan, or one grid per county-level unit when there is no preset."""
+    if preset is None:
+        return GridPlan.one_grid_per_unit(units)
+    return GridPlan.from_preset(preset)
+
+
+def plan_and_units(
+    preset: str | None,
+    prefecture: str | None,
+    *,
+    township_path: str | None = None,
+    datum: str = "wgs84",
+    population_path: str | None = None,
+) -> tuple[GridPlan, UnitSet]:
+    """A preset's plan on its prefecture's units, or one grid per unit of ``prefecture``."""
+
+    def units_of(where: str) -> UnitSet:
+        return load_units(UnitsSource(where, township_path, datum, population_path))
+
+    if preset:
+        plan = GridPlan.from_preset(preset)
+        return plan, units_of(plan.prefecture)
+    if prefecture is None:
+        raise ValueError("give a preset or a prefecture")
+    units = units_of(prefecture)
+    return GridPlan.one_grid_per_unit(units), units
+
+
+# --- population surface --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SurfaceSpec:
+    """Residents per cell: on which units, at which cell size, from which file (a cache key).
+
+    Without ``population_path`` or ``weights_path`` the surface is the 2020
+    census spread uniformly over each unit's cells (labelled ``modelled``).
+
+    Attributes
+    ----------
+    units
+        The planning units the surface is built on.
+    cell_m
+        Side of a cell in metres.
+    population_path
+        A population GeoTIFF, a point table (lon, lat, population) or a table by unit.
+    population_datum
+        Offset datum of a point table's coordinates.
+    weights_path
+        A weight raster (built-up area, night lights) to spread the census totals by.
+    """
+
+    units: UnitsSource
+    cell_m: float = field(default_factory=lambda: settings.cell_m)
+    population_path: str | None = None
+    population_datum: str = "wgs84"
+    weights_path: str | None = None
+
+
+def population_surface(units: UnitSet, spec: SurfaceSpec) -> PopulationSurface:
+    """The population surface of ``spec`` on ``units`` (built from ``spec.units``)."""
+    if spec.population_path:
+        from gridplan.surface.files import surface_from_file
+
+        surface, _ = surface_from_file(
+            Path(spec.population_path), units, spec.cell_m, datum=spec.population_datum
+        )
+        return surface
+    if spec.weights_path:
+        from gridplan.surface.polygons import surface_from_polygons
+
+        surface, _ = surface_from_polygons(
+            units.units[units.units["has_geometry"]], units, spec.cell_m,
+            population_column="population", weights=Path(spec.weights_path),
+            provenance="census2020",
+        )  # fmt: skip
+        return surface
+    return census_surface(units, spec.cell_m)
+
+
+# --- facilities --------------------------------------------------------------------------
+
+
+def illustrative_network(units: UnitSet) -> pd.DataFrame:
+    """The illustrative facility network (示意, not real locations) of ``units``.
+
+    Laid out on a census surface of :data:`gridplan.settings.illustrative_cell_m`,
+    so the network does not move with the cell size a planner picks.
+    """
+    from gridplan.facilities.illustrative import illustrative_facilities
+
+    return illustrative_facilities(units, census_surface(units, settings.illustrative_cell_m))
+
+
+def read_site_list(
+    path: str | Path,
+    prefecture: str | Prefecture,
+    *,
+    datum: str = "wgs84",
+    default_type: str | None = None,
+) -> pd.DataFrame:
+    """A facility, hospital or candidate list, checked against the prefecture's outline.
+
+    Parameters
+    ----------
+    path
+        CSV or Excel file (name, type, lon, lat; type optional with ``default_type``).
+    prefecture
+        Name, adcode or :class:`~gridplan.inputs.boundaries.Prefecture`.
+    datum
+        Offset datum of the coordinates (one of :data:`DATUMS`).
+    default_type
+        Type of the rows that do not say.
+    """
+    from gridplan.facilities.reader import read_facilities
+    from gridplan.inputs.boundaries import load_prefecture_outline
+
+    table, _ = read_facilities(
+        Path(path),
+        datum=datum,
+        prefecture_outline=load_prefecture_outline(prefecture),
+        default_type=default_type,
+    )
+    return table
+
+
+def candidate_list(
+    path: str | Path, prefecture: str | Prefecture, level: str, datum: str
+) -> pd.DataFrame:
+    """A planner's candidate sites (name, lon, lat; type optional: the level's new-site type)."""
+    default = LEVEL_DEFAULTS[level].new_site_type
+    return read_site_list(path, prefecture, datum=datum, default_type=default)
+
+
+def used_facilities(facilities: pd.DataFrame, target: str) -> pd.DataFrame:
+    """The active, located facilities of a target group (:data:`TARGET_GROUPS`)."""
+    from gridplan.facilities.table import facility_mask
+
+    mask = facility_mask(facilities, TARGET_GROUPS[target])
+    return facilities[mask].reset_index(drop=True)
+
+
+def facilities_xy(facilities: pd.DataFrame, crs: str) -> NDArray[np.float64]:
+    """Metric coordinates ``(n, 2)`` in ``crs`` of every row of ``facilities`` (lon/lat WGS-84)."""
+    tf = Transformer.from_crs(4326, crs, always_xy=True)
+    x, y = tf.transform(facilities["lon"].to_numpy(float), facilities["lat"].to_numpy(float))
+    return np.column_stack([x, y])
+
+
+def lead_sites(hospitals: pd.DataFrame) -> list[tuple[str, float, float]]:
+    """``(name, lon, lat)`` of each lead hospital, as grid proposals take them."""
+    return [
+        (str(n), float(x), float(y))
+        for n, x, y in zip(hospitals["name"], hospitals["lon"], hospitals["lat"], strict=True)
+    ]
+
+
+# --- travel-time model -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A travel-time model and its inputs (hashable: a cache key).
+
+    Attributes
+    ----------
+    model
+        One of :data:`MODELS`.
+    mode
+        One of :data:`MODES`.
+    speed_kmh
+        Speed; ``None``: the mode's default.  The road network ignores it
+        (speeds by road class and mode).
+    detour
+        Road distance over straight distance (straight-line model only).
+    roads_path
+        Road file (.osm, .osm.pbf, .graphml) of the network model.
+    landcover_path, dem_path
+        Land-cover classes and elevation rasters of the friction-raster model.
+    cutoff_min
+        Travel times beyond it are not computed (raster and network models).
+    """
+
+    model: str = "straight"
+    mode: str = "walk"
+    speed_kmh: float | None = None
+    detour: float = DEFAULT_DETOUR
+    roads_path: str | None = None
+    landcover_path: str | None = None
+    dem_path: str | None = None
+    cutoff_min: float = field(default_factory=lambda: settings.model_cutoff_min)
+
+    @property
+    def speed(self) -> float:
+        """The speed the model runs at (the mode's default unless one is given)."""
+        return speed_for(self.mode, self.speed_kmh)
+
+
+def raster_layers(
+    grid: CellGrid, landcover_path: str | None, dem_path: str | None
+) -> dict[str, NDArray[Any]]:
+    """Land cover (classes, nearest) and DEM (metres, bilinear) on ``grid``, for the raster model.
+
+    Cells without land cover get class 0 (no effect); cells without elevation
+    the mean elevation (flat).
+    """
+    from gridplan.surface.layers import raster_on_grid
+
+    layers: dict[str, NDArray[Any]] = {}
+    if landcover_path:
+        lc = raster_on_grid(Path(landcover_path), grid, resampling="nearest")
+        layers["landcover"] = np.where(np.isfinite(lc), lc, 0).astype(np.int32)
+    if dem_path:
+        dem = raster_on_grid(Path(dem_path), grid, resampling="bilinear")
+        layers["dem"] = np.where(np.isfinite(dem), dem, np.nanmean(dem)).astype(np.float32)
+    return layers
+
+
+def travel_model(grid: CellGrid | None, spec: ModelSpec, *, roads: Any = None) -> TravelTimeModel:
+    """The travel-time model of ``spec`` on ``grid``.
+
+    Parameters
+    ----------
+    grid
+        The surface's cells (the raster model reads its layers on them).
+    spec
+        Model, mode, speed and input files.
+    roads
+        An already loaded road graph for the network model (the dashboard keeps
+        one per file); by default ``spec.roads_path`` is loaded.
+    """
+    from gridplan.travel.models import make_model  # scipy: only when a model is built
+
+    if spec.model == "network" and roads is None and spec.roads_path:
+        from gridplan.travel.roads import load_roads
+
+        roads = load_roads(Path(spec.roads_path))
+    layers: dict[str, NDArray[Any]] = {}
+    if spec.model == "raster" and grid is not None:
+        layers = raster_layers(grid, spec.landcover_path, spec.dem_path)
+    return make_model(
+        spec.model, mode=spec.mode, speed_kmh=spec.speed, detour=spec.detour,
+        cutoff_min=spec.cutoff_min, roads=roads, **layers,
+    )  # fmt: skip
+
+
+# --- exclusion areas of a siting study -------------------------------------------------
+
+
+def read_exclusions(path: str | Path, datum: str) -> gpd.GeoDataFrame:
+    """Exclusion areas (GeoJSON, zipped Shapefile, GPKG; protected land, water), in WGS-84."""
+    from gridplan.inputs.vector import read_vector_upload
+
+    gdf, _ = read_vector_upload(Path(path), datum=datum)
+    return gdf
+
+
+def exclusion_areas(
+    crs: str,
+    layer: gpd.GeoDataFrame | None = None,
+    circles: Sequence[tuple[float, float, float]] = (),
+) -> Any:
+    """The areas no new site may be in: a layer, typed circles ``(lon, lat, radius_km)``, or both.
+
+    A layer alone is returned as read (the study projects it, following its
+    edges); with circles both are drawn in the metric ``crs``.  ``None`` when
+    there is nothing to exclude.
+    """
+    from gridplan.siting.study import exclusion_circles
+
+    if not circles:
+        return layer
+    areas = [] if layer is None else [layer.to_crs(crs).geometry]
+    table = pd.DataFrame(list(circles), columns=["lon", "lat", "radius_km"])
+    areas.append(exclusion_circles(table, crs))
+    return gpd.GeoSeries(pd.concat(areas, ignore_index=True), crs=crs)

@@ -1,0 +1,375 @@
+"""The 15-minute page's what-if panel: sliders, coverage KPIs, the coverage map, analyses."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+from numpy.typing import NDArray
+
+from gridplan import settings, workflow
+from gridplan.access.capacity import capacity_coverage, facility_capacity, facility_supply
+from gridplan.access.coverage import (
+    CoverageIndex,
+    KpiTables,
+    catchments,
+    centre_standard_flag,
+    kpi_tables,
+    plan_groups,
+    uncovered_hotspots,
+)
+from gridplan.access.g2sfca import g2sfca
+from gridplan.access.standards import grid_standards, standard_label, standard_source
+from gridplan.errors import GridPlanError
+from gridplan.facilities.types import CENTRES, type_label
+from gridplan.i18n import t
+from gridplan.report.coveragemap import render_coverage_map_png
+from gridplan.report.webmap import coverage_image, minute_bands, minutes_image
+from gridplan.surface.grid import PopulationSurface
+from gridplan.travel.speeds import DEFAULT_DETOUR, MODE_SPEEDS_KMH, minutes_per_metre
+from gridplan.workflow import ModelSpec, SurfaceSpec
+from ui import cache
+from ui.cache import CoverageKey, ReachKey
+from ui.mapview import scatter_layer
+from ui.panels.common import (
+    csv_with_note,
+    grid_table,
+    metric_row,
+    provenance_caption,
+    raster_map,
+    show_error,
+)
+from ui.scenario import Scenario
+from ui.state import lang
+from ui.texts import (
+    CENTRE_STANDARD,
+    LAYER,
+    MODEL_NOTE,
+    STANDARD_STATUS,
+    join_list,
+    tr,
+)
+
+#: Facility dot colours on the map, and the coloured glyph naming them in the caption.
+TYPE_COLORS = {
+    "社区卫生服务中心": (31, 119, 180),
+    "乡镇卫生院": (44, 160, 44),
+    "社区卫生服务站": (148, 103, 189),
+    "村卫生室": (140, 86, 75),
+    "二级医院": (214, 39, 40),
+    "医疗次中心": (255, 127, 14),
+    "三级医院": (120, 0, 0),
+    "其他": (90, 90, 90),
+}
+TYPE_DOTS = {
+    "社区卫生服务中心": "🔵",
+    "乡镇卫生院": "🟢",
+    "社区卫生服务站": "🟣",
+    "村卫生室": "🟤",
+    "二级医院": "🔴",
+    "医疗次中心": "🟠",
+    "三级医院": "🔴",
+    "其他": "⚫",
+}
+
+
+@dataclass(frozen=True)
+class CoverageInputs:
+    """What the what-if panel computes on: the scenario, the model's choices, the facilities.
+
+    Attributes
+    ----------
+    scenario
+        Units and plan of the sidebar's choice.
+    surface_key, surface
+        The population surface and its cache key.
+    facilities
+        The whole facility list (the standards read its beds and GPs).
+    used, xy, digest
+        The active facilities of the target group, their metric coordinates, their digest.
+    model, mode, target
+        The travel-time model, mode of travel and target group chosen.
+    roads_path, landcover_path, dem_path
+        Input files of the network and raster models.
+    """
+
+    scenario: Scenario
+    surface_key: SurfaceSpec
+    surface: PopulationSurface
+    facilities: pd.DataFrame
+    used: pd.DataFrame
+    xy: NDArray[np.float64]
+    digest: str
+    model: str
+    mode: str
+    target: str
+    roads_path: str | None = None
+    landcover_path: str | None = None
+    dem_path: str | None = None
+
+    def coverage_key(self, speed: float) -> CoverageKey:
+        """Straight line: one base for every speed; raster and network: cached per speed."""
+        if self.model == "straight":
+            return CoverageKey(self.surface_key, self.digest)
+        spec = ModelSpec(
+            self.model, self.mode, round(speed, 1), roads_path=self.roads_path,
+            landcover_path=self.landcover_path, dem_path=self.dem_path,
+        )  # fmt: skip
+        return CoverageKey(self.surface_key, self.digest, spec)
+
+    def reach_key(self, speed: float, detour: float, minutes: float) -> ReachKey:
+        spec = ModelSpec(self.model, self.mode, round(speed, 1), detour, self.roads_path)
+        return ReachKey(self.surface_key, self.digest, spec, minutes)
+
+
+def straight_scale(speed_kmh: float, detour: float) -> float:
+    """Minutes per metre of straight-line distance."""
+    return minutes_per_metre(speed_kmh, detour)
+
+
+@dataclass(frozen=True)
+class Sliders:
+    """The what-if sliders: threshold, speed, detour and population growth."""
+
+    minutes: int
+    speed: float
+    detour: float
+    growth: int
+
+
+def sliders(inp: CoverageInputs) -> Sliders:
+    """The four what-if sliders; each mode and target keeps its own speed and threshold."""
+    s1, s2, s3, s4 = st.columns(4)
+    longest = int(settings.model_cutoff_min)  # raster and network times stop there
+    default_t = int(workflow.default_minutes(inp.target))
+    minutes = s1.slider(tr("minutes"), 5, longest, default_t, key=f"acc_minutes_{inp.target}")
+    speed = s2.slider(
+        tr("speed"), 1.0, 80.0, float(MODE_SPEEDS_KMH[inp.mode]), 0.1, key=f"acc_speed_{inp.mode}"
+    )
+    detour = s3.slider(
+        tr("detour"), 1.0, 2.0, DEFAULT_DETOUR, 0.05, key="acc_detour",
+        disabled=inp.model != "straight",
+    )  # fmt: skip
+    growth = s4.slider(tr("growth"), -20, 50, 0, key="acc_growth")
+    st.caption(t(f"speed_source.{inp.mode}", lang()) + " · " + MODEL_NOTE(inp.model))
+    return Sliders(int(minutes), float(speed), float(detour), int(growth))
+
+
+@st.fragment
+def what_if(inp: CoverageInputs) -> None:
+    """Sliders and everything they change (a fragment: only this part reruns, the view stays)."""
+    sl = sliders(inp)
+    try:
+        computed = cache.coverage(inp.coverage_key(sl.speed), inp.xy)
+    except GridPlanError as exc:
+        show_error(exc)
+        return
+    scale = straight_scale(sl.speed, sl.detour) if inp.model == "straight" else 1.0
+    index = computed.index.with_sliders(scale, 1 + sl.growth / 100)
+    tables = kpi_tables(index, inp.scenario.plan, inp.scenario.units, sl.minutes)
+    kpi_summary(inp, tables.summary)
+    minutes_grid = computed.times.minutes * np.float32(index.time_scale)
+    layer = coverage_map(inp, minutes_grid, sl.minutes)
+    st.subheader(tr("kpi_by_grid"))
+    kpi_by_grid(tables)
+    kpi_downloads(inp, tables, sl, layer, minutes_grid)
+    standards_panel(inp, index)
+    # the slower analyses run only when asked for, so the sliders stay quick
+    if st.toggle(tr("capacity_toggle"), key="acc_cap"):
+        capacity_panel(inp, sl, tables.summary["share"])
+    if st.toggle(tr("hotspots"), key="acc_hot"):
+        names = list(inp.scenario.units.units["name"])
+        hot = uncovered_hotspots(index, inp.surface, sl.minutes, names, top=10)
+        st.dataframe(hot[["population", "cells", "area_km2", "unit"]].round(1), hide_index=True)
+    if st.toggle(tr("catchments"), key="acc_catch"):
+        catchments_table(inp, index, sl.minutes)
+
+
+def kpi_summary(inp: CoverageInputs, s: dict[str, float]) -> None:
+    """The coverage KPIs of the whole plan, and where the figures come from."""
+    metric_row(
+        [
+            (tr("covered_share"), f"{s['share']:.1%}"),
+            (tr("covered_pop"), f"{s['covered']:,.0f}"),
+            (tr("mean_minutes"), f"{s['mean_minutes']:.1f}"),
+            (tr("median_minutes"), f"{s['median_minutes']:.1f}"),
+            (tr("p90_minutes"), f"{s['p90_minutes']:.1f}"),
+        ]
+    )
+    st.caption(provenance_caption(inp.surface.source, len(inp.used), inp.used["source"]))
+    if s["not_assessed_population"] > 0:
+        st.info(tr("not_assessed", pop=f"{s['not_assessed_population']:,.0f}"))
+
+
+def coverage_map(inp: CoverageInputs, minutes_grid: NDArray[np.float32], minutes: int) -> str:
+    """Covered cells or travel time, the grid outlines and the facilities; the layer shown."""
+    layer = st.radio(
+        tr("layer"), list(LAYER.members), horizontal=True, format_func=LAYER, key="acc_layer"
+    )
+    warp = cache.load_warp(inp.surface_key)
+    populated = inp.surface.population > 0
+    if layer == "minutes":
+        img = minutes_image(warp, minutes_grid, populated)
+    else:
+        img = coverage_image(warp, minutes_grid <= minutes, populated)
+    used = inp.used
+    fac = used.assign(
+        type_label=used["type"].map(lambda t: type_label(t, lang())),
+        color=used["type"].map(lambda t: list(TYPE_COLORS.get(t, (90, 90, 90)))),
+    )
+    points = scatter_layer(
+        fac[["name", "type_label", "lon", "lat", "color"]], "facilities", radius=3,
+        fill="color", outline=[255, 255, 255, 200],
+    )  # fmt: skip
+    raster_map(
+        img, cache.grid_outlines(inp.scenario.plan_key()), [points],
+        tooltip="<b>{name}</b><br/>{type_label}", key="access_map", height=520,
+    )  # fmt: skip
+    if layer == "minutes":
+        edges = minute_bands()
+        legend = tr("legend_minutes", step=int(edges[0]), vmax=int(edges[-1]))
+    else:
+        legend = tr("legend_coverage", minutes=minutes)
+    types = sorted(set(used["type"]))
+    dots = tr("clause_sep").join(f"{TYPE_DOTS.get(t, '●')} {type_label(t, lang())}" for t in types)
+    provenance = provenance_caption(inp.surface.source, len(used), used["source"])
+    st.caption(tr("legend_line", legend=legend, dots=dots) + provenance)
+    return str(layer)
+
+
+def kpi_by_grid(tables: KpiTables) -> None:
+    """Coverage per grid, and per unit in an expander."""
+    g = tables.by_grid
+    grid_table(
+        g,
+        {
+            tr("covered_pop"): g["covered"].round(0),
+            tr("covered_share"): (g["share"] * 100).round(1),
+            tr("mean_minutes"): g["mean_minutes"].round(1),
+            tr("median_minutes"): g["median_minutes"].round(1),
+            tr("p90_minutes"): g["p90_minutes"].round(1),
+        },
+    )
+    with st.expander(tr("kpi_by_unit")):
+        st.dataframe(tables.by_unit.round(2), hide_index=True, width="stretch")
+
+
+def kpi_downloads(
+    inp: CoverageInputs,
+    tables: KpiTables,
+    sl: Sliders,
+    layer: str,
+    minutes_grid: NDArray[np.float32],
+) -> None:
+    """The KPIs as CSV and Excel, and the coverage map as a PNG for a report."""
+    sc, n_used, minutes = inp.scenario, len(inp.used), sl.minutes
+    stem = f"coverage_{minutes}min"
+    d1, d2, d3 = st.columns(3)
+    d1.download_button(tr("dl_kpi_csv"), lambda: kpi_csv(tables, n_used), f"{stem}.csv", "text/csv")
+    d2.download_button(tr("dl_kpi_xlsx"), lambda: kpi_xlsx(tables, n_used), f"{stem}.xlsx")
+    model_settings: dict[str, object] = {
+        "model": inp.model,
+        "mode": inp.mode,
+        "speed_kmh": sl.speed,
+    }
+    if inp.model == "straight":
+        model_settings["detour"] = sl.detour
+    ui_lang = lang()  # the PNG is drawn later, outside this run
+    d3.download_button(
+        tr("dl_png_map"),
+        lambda: render_coverage_map_png(
+            sc.units, inp.surface, minutes_grid, minutes, plan=sc.plan, facilities=inp.used,
+            layer=layer, lang=ui_lang, summary=tables.summary, provenance=model_settings,
+        ),
+        f"{stem}.png",
+        "image/png",
+    )  # fmt: skip
+
+
+def standards_panel(inp: CoverageInputs, index: CoverageIndex) -> None:
+    """Each grid against the seed documents' standards (coverage at 15 minutes, beds, GPs)."""
+    plan, units = inp.scenario.plan, inp.scenario.units
+    with st.expander(tr("standards")):
+        groups, _ = plan_groups(plan, units)
+        share15 = index.group_kpis(15, groups, len(plan.grids))["share"]
+        std = grid_standards(plan, units, inp.surface, inp.facilities, share15)
+        targets = [fmt_target(lo, hi) for lo, hi in zip(std["low"], std["high"], strict=True)]
+        seeds = std["standard"].map(lambda k: standard_source(k, lang()))
+        table = {
+            tr("col_grid"): std["name"],
+            tr("std_name"): std["standard"].map(lambda k: standard_label(k, lang())),
+            tr("std_value"): std["value"].round(3),
+            tr("std_target"): targets,
+            tr("std_status"): std["status"].map(STANDARD_STATUS),
+            tr("std_seed"): seeds,
+        }
+        st.dataframe(pd.DataFrame(table), hide_index=True, width="stretch")
+        st.caption(tr("standards_note"))
+
+
+def catchments_table(inp: CoverageInputs, index: CoverageIndex, minutes: int) -> None:
+    """Residents each facility serves; centres against the 30,000–100,000 standard."""
+    used = inp.used
+    served = catchments(index, len(used), minutes)
+    flags = centre_standard_flag(served["served"].to_numpy())
+    meets = [
+        CENTRE_STANDARD(f) if t in CENTRES else "" for f, t in zip(flags, used["type"], strict=True)
+    ]
+    st.dataframe(
+        used[["name", "type"]].assign(
+            served=served["served"].round(0),
+            within=served["served_within"].round(0),
+            standard=meets,
+        ),
+        hide_index=True,
+    )
+
+
+def capacity_panel(inp: CoverageInputs, sl: Sliders, plain_share: float) -> None:
+    """AccessMod geographic coverage with capacities, and Gaussian 2SFCA, at the threshold."""
+    used, surface, units = inp.used, inp.surface, inp.scenario.units
+    try:
+        reach = cache.reach(inp.reach_key(sl.speed, sl.detour, sl.minutes), inp.xy)
+        caps = facility_capacity(used)
+        result = capacity_coverage(surface, reach, caps["capacity"].to_numpy())
+        supply_col = "gps" if used["gps"].notna().all() and len(used) else None
+        g = g2sfca(surface, reach, facility_supply(used, supply_col), d0=sl.minutes)
+    except GridPlanError as exc:
+        show_error(exc)
+        return
+    metric_row(
+        [
+            (tr("cap_share"), f"{result.share:.1%}", f"{(result.share - plain_share) * 100:+.1f}"),
+            (tr("cap_full"), f"{int(result.full.sum())} / {len(used)}"),
+            (tr("g2sfca_mean"), f"{g.mean * 10_000:.2f}"),
+        ]
+    )
+    rules = [t(f"capacity_source.{r}", lang()) for r in sorted(set(caps["capacity_source"]))]
+    st.caption(tr("cap_note", rules=join_list(rules), supply=supply_col or tr("per_facility")))
+    names = dict(zip(units.units["unit_id"], units.units["name"], strict=True))
+    table = result.unit_table().merge(g.unit_table(), on="unit_id", suffixes=("", "_g"))
+    table.insert(1, "name", table["unit_id"].map(names))
+    st.dataframe(table.round(3), hide_index=True, width="stretch")
+
+
+def fmt_target(low: float | None, high: float | None) -> str:
+    if low is not None and high is not None and np.isfinite(high):
+        return f"{low:,.0f}–{high:,.0f}"
+    return f"≥ {low:g}" if low is not None and np.isfinite(low) else "—"
+
+
+def kpi_csv(tables: KpiTables, n_facilities: int) -> bytes:
+    return csv_with_note(tr("provenance_access", n=n_facilities), tables.by_grid)
+
+
+def kpi_xlsx(tables: KpiTables, n_facilities: int) -> bytes:
+    buf = io.BytesIO()
+    with pd.ExcelWriter(buf) as w:
+        tables.by_grid.to_excel(w, sheet_name="by_grid", index=False)
+        tables.by_unit.to_excel(w, sheet_name="by_unit", index=False)
+        summary = {**tables.summary, "provenance": tr("provenance_access", n=n_facilities)}
+        pd.DataFrame([summary]).to_excel(w, sheet_name="summary", index=False)
+    return buf.getvalue()

@@ -1,0 +1,279 @@
+"""The grids page's panels: uploads, the grid map, the assignment and grid editors, downloads."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+import streamlit as st
+
+from gridplan.i18n import t
+from gridplan.inputs.crs import DATUMS
+from gridplan.inputs.tables import read_table_upload
+from gridplan.inputs.vector import read_vector_upload
+from gridplan.plan.grids import GridPlan
+from gridplan.plan.population import provenance_label
+from gridplan.plan.units import UnitSet
+from gridplan.report.exports import grids_to_geojson, plan_to_csv
+from gridplan.report.gridmap import render_grid_map_png
+from gridplan.workflow import UnitsSource
+from ui import cache, state
+from ui.mapview import build_deck
+from ui.panels.common import saved, show_error
+from ui.state import Selection, lang
+from ui.tables import assignment_changes, grid_option_labels
+from ui.texts import BASEMAP, DATUM, UNIT_LEVEL, join_list, tr
+
+# --- uploads ------------------------------------------------------------------------------
+
+
+def uploads_panel(sel: Selection) -> None:
+    """Township boundaries and a population table; the report of the last upload."""
+    with st.expander(tr("uploads"), expanded=False), st.form("uploads", border=False):
+        township = st.file_uploader(
+            tr("township_upload"), type=["geojson", "json", "zip", "gpkg"], key="tw_file"
+        )
+        datum = st.selectbox(tr("datum"), list(DATUMS), key="tw_datum", format_func=DATUM)
+        population = st.file_uploader(
+            tr("population_upload"), type=["csv", "txt", "xlsx"], key="pop_file"
+        )
+        c1, c2 = st.columns(2)
+        load = c1.form_submit_button(tr("load"), type="primary")
+        clear = c2.form_submit_button(tr("clear_uploads"))
+    if clear:
+        state.forget_uploads()
+    if load:
+        load_uploads(sel, township, str(datum), population)
+    for msg in state.upload_report():
+        st.info(msg)
+
+
+def load_uploads(sel: Selection, township: Any, datum: str, population: Any) -> None:
+    """Read the uploads; keep the previous data whenever anything fails."""
+    current = state.units_source(sel)
+    source = UnitsSource(sel.prefecture, current.township_path, current.datum,
+                         current.population_path)  # fmt: skip
+    report: list[str] = []
+    repaired = 0
+    try:
+        if township is not None:
+            path = saved(township)
+            gdf, rep = read_vector_upload(path, datum=datum)
+            source = UnitsSource(sel.prefecture, path, datum, source.population_path)
+            repaired = rep.n_repaired
+            report.append(tr("upload_ok", name=township.name, n=len(gdf)))
+        if population is not None:
+            path = saved(population)
+            df, _ = read_table_upload(path)
+            source = UnitsSource(sel.prefecture, source.township_path, source.datum, path)
+            report.append(tr("upload_ok", name=population.name, n=len(df)))
+        units = cache.load_units(source)
+    except Exception as exc:
+        show_error(exc, upload=True)
+        return
+    state.keep_uploads(source, report + units_report(units, repaired))
+
+
+def units_report(units: UnitSet, repaired: int) -> list[str]:
+    """How a township layer and a population table were matched to the units."""
+    lines = []
+    rep = units.township_report
+    if rep is not None:
+        lines.append(
+            tr(
+                "township_summary",
+                n=rep.n_features,
+                by_code=rep.n_county_by_code,
+                by_loc=rep.n_county_by_location,
+                ref=rep.n_reference_matched,
+                repaired=repaired,
+            )
+        )
+        lines.extend(rep.notes + units.notes)
+    if units.unmatched_population:
+        names = join_list(units.unmatched_population[:20])
+        lines.append(t("table.unmatched", lang(), names=names))
+    return lines
+
+
+# --- the grid map ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PlanView:
+    """A plan as the grid map and the editors show it."""
+
+    units: UnitSet
+    display: gpd.GeoSeries
+    plan: GridPlan
+    assignment: pd.Series
+    colors: dict[str, str]
+
+    @property
+    def grid_names(self) -> dict[str, str]:
+        return {g.grid_id: g.name for g in self.plan.grids}
+
+
+@st.fragment
+def grid_map_panel(view: PlanView, *, key: str = "grid_map", height: int = 560) -> None:
+    """The plan on a web map, with a basemap choice and grid names (a fragment: redraws alone)."""
+    c1, c2 = st.columns([3, 1])
+    basemap = c1.radio(
+        tr("basemap"),
+        BASEMAP.members,
+        horizontal=True,
+        key="basemap",
+        format_func=BASEMAP,
+    )
+    labels = c2.toggle(tr("show_labels"), value=True, key="map_labels")
+    grid_map(view, key=key, height=height, basemap=str(basemap), labels=labels)
+    st.caption(tr("boundary_source"))
+
+
+def grid_map(
+    view: PlanView, *, key: str, height: int, basemap: str = "none", labels: bool = True
+) -> None:
+    """The plan's units coloured by grid, outlined and named."""
+    deck = build_deck(
+        view.units.units, view.display, view.assignment, view.grid_names, view.colors,
+        lang=lang(), basemap=basemap, labels=labels,
+    )  # fmt: skip
+    st.pydeck_chart(deck, height=height, key=key)
+
+
+# --- editors --------------------------------------------------------------------------------
+
+
+def assignment_editor(sel: Selection, view: PlanView) -> None:
+    """Move a unit to another grid: with the form, or in the table's grid column."""
+    unassigned = tr("unassigned")
+    grid_names = view.grid_names
+    grid_labels = grid_option_labels(grid_names)
+    u = view.units.units
+    unit_names = dict(zip(u["unit_id"], u["name"], strict=True))
+    with st.form("move_unit", border=False):
+        c1, c2, c3 = st.columns([2, 2, 1], vertical_alignment="bottom")
+        moving = c1.selectbox(
+            tr("move_unit"),
+            list(u["unit_id"]),
+            key="move_unit",
+            format_func=lambda x: tr("name_code", name=unit_names[x], code=x),
+        )
+        target = c2.selectbox(
+            tr("move_to"), list(grid_names), key="move_target", format_func=lambda g: grid_names[g]
+        )
+        if c3.form_submit_button(tr("move")):
+            state.set_plan(sel, view.plan.reassign({str(moving): str(target)}))
+            st.rerun()
+    table = pd.DataFrame(
+        {
+            tr("col_code"): u["unit_id"],
+            tr("col_unit"): u["name"],
+            tr("col_level"): u["level"].map(UNIT_LEVEL),
+            tr("col_county"): u["county_name"].fillna("—"),
+            tr("col_pop"): u["population"].round(0),
+            tr("col_source"): u["population_source"].map(lambda s: provenance_label(s, lang())),
+            tr("col_grid"): view.assignment.map(
+                lambda g: grid_labels.get(g, unassigned) if g else unassigned
+            ),
+        }
+    )
+    edited = st.data_editor(
+        table,
+        key=state.plan_editor_key("assign", sel),
+        hide_index=True,
+        width="stretch",
+        disabled=[c for c in table.columns if c != tr("col_grid")],
+        column_config={
+            tr("col_grid"): st.column_config.SelectboxColumn(
+                tr("col_grid"), options=[*grid_labels.values(), unassigned], required=True
+            ),
+            tr("col_pop"): st.column_config.NumberColumn(format="localized"),
+        },
+    )
+    label_to_id = {v: k for k, v in grid_labels.items()}
+    changes = assignment_changes(table, edited, tr("col_code"), tr("col_grid"), label_to_id)
+    if changes:
+        state.set_plan(sel, view.plan.reassign(changes))
+        st.rerun()
+
+
+def grid_editor(sel: Selection, plan: GridPlan, starting: Callable[[], GridPlan]) -> None:
+    """Rename grids, name their lead hospitals and members; add a grid; reset the plan."""
+    gtable = pd.DataFrame(
+        {
+            "grid_id": [g.grid_id for g in plan.grids],
+            tr("col_name"): [g.name for g in plan.grids],
+            tr("col_lead"): [g.lead_hospital for g in plan.grids],
+            tr("col_members"): ["、".join(g.members) for g in plan.grids],
+        }
+    )
+    gedited = st.data_editor(
+        gtable,
+        key=state.plan_editor_key("grids", sel),
+        hide_index=True,
+        width="stretch",
+        disabled=["grid_id"],
+    )
+    if not gedited.equals(gtable):
+        state.set_plan(sel, edited_grids(plan, gedited))
+        st.rerun()
+    with st.form("add_grid", border=False):
+        c1, c2 = st.columns([3, 1])
+        new_name = c1.text_input(tr("new_grid_name"))
+        if c2.form_submit_button(tr("add_grid")) and new_name.strip():
+            state.set_plan(sel, plan.add_grid(new_name.strip()))
+            st.rerun()
+    if st.button(tr("reset_plan")):
+        state.set_plan(sel, starting())
+        st.rerun()
+
+
+def edited_grids(plan: GridPlan, table: pd.DataFrame) -> GridPlan:
+    """A copy of ``plan`` with the names, lead hospitals and members of the grid table."""
+    new_plan = GridPlan.from_dict(plan.to_dict())
+    by_id = {g.grid_id: g for g in new_plan.grids}
+    for row in table.itertuples(index=False):
+        g = by_id[row[0]]
+        g.name, g.lead_hospital = str(row[1] or "").strip() or g.name, str(row[2] or "").strip()
+        g.members = [m for m in str(row[3] or "").replace(",", "、").split("、") if m.strip()]
+    return new_plan
+
+
+# --- downloads ------------------------------------------------------------------------------
+
+
+def plan_downloads(view: PlanView) -> None:
+    """The plan as GeoJSON, assignment CSV, PNG map and plan JSON."""
+    plan, units, assignment = view.plan, view.units, view.assignment
+    d1, d2, d3, d4 = st.columns(4)
+    stem = f"gridplan_{plan.plan_id}"
+    ui_lang = lang()  # the downloads are built later, outside this script run
+    d1.download_button(
+        tr("dl_geojson"),
+        lambda: grids_to_geojson(plan, units, assignment),
+        f"{stem}.geojson",
+        "application/geo+json",
+    )
+    d2.download_button(
+        tr("dl_csv"),
+        lambda: plan_to_csv(plan, units, assignment, lang=ui_lang),
+        f"{stem}.csv",
+        "text/csv",
+    )
+    d3.download_button(
+        tr("dl_png"),
+        lambda: render_grid_map_png(plan, units, assignment=assignment, lang=ui_lang),
+        f"{stem}.png",
+        "image/png",
+    )
+    d4.download_button(
+        tr("dl_plan"),
+        json.dumps(plan.to_dict(), ensure_ascii=False, indent=1),
+        f"{stem}.json",
+        "application/json",
+    )

@@ -1,0 +1,103 @@
+"""Inputs of the travel-time scenario: population surface, road network, land cover and DEM."""
+
+from __future__ import annotations
+
+import osmnx as ox
+import rasterio
+import rasterio.errors
+import streamlit as st
+
+from gridplan.errors import GridPlanError, UploadError
+from gridplan.inputs.boundaries import load_prefecture_outline
+from gridplan.inputs.crs import DATUMS
+from gridplan.surface.files import surface_from_file
+from gridplan.surface.worldpop import fetch_worldpop
+from gridplan.travel.roads import load_roads
+from ui import cache, state
+from ui.panels.common import saved, show_error
+from ui.state import Selection, UploadedFile, lang
+from ui.texts import DATUM, tr
+
+
+def population_panel(sel: Selection) -> None:
+    """Upload a population raster or point table, or fetch WorldPop (online)."""
+    with st.expander(tr("surface_panel")):
+        with st.form("surface_upload", border=False):
+            up = st.file_uploader(
+                tr("surface_upload"), type=["tif", "tiff", "csv", "xlsx"], key="srf_file"
+            )
+            datum = st.selectbox(tr("datum"), list(DATUMS), key="srf_datum", format_func=DATUM)
+            b1, b2, b3 = st.columns(3)
+            load = b1.form_submit_button(tr("load"), type="primary")
+            worldpop = b2.form_submit_button(tr("worldpop"))
+            reset = b3.form_submit_button(tr("surface_reset"))
+        if reset:
+            state.set_surface_file(None)
+        path = None
+        try:
+            if load and up is not None:
+                path = saved(up)
+            elif worldpop:
+                units = cache.load_units(state.units_source(sel))
+                with st.spinner(tr("worldpop_running")):
+                    path = str(fetch_worldpop(units, state.UPLOAD_DIR / "worldpop"))
+            if path is not None:
+                units = cache.load_units(state.units_source(sel))
+                _, report = surface_from_file(path, units, 1000.0, datum=str(datum))
+                state.set_surface_file(UploadedFile(path, str(datum)))
+                if report is not None:
+                    st.success(report.summary(lang()))
+        except (GridPlanError, OSError) as exc:
+            show_error(exc, upload=True)
+
+
+def roads_panel(model: str, sel: Selection | None = None) -> str | None:
+    """Road-network file (.osm / .graphml, or downloaded from OSM) for the network model."""
+    if model != "network":
+        return state.roads_path()
+    kinds = ["osm", "xml", "graphml", "pbf"]
+    up = st.file_uploader(tr("roads_upload"), type=kinds, key="roads_file")
+    path = saved(up) if up is not None else None
+    if sel is not None and st.button(tr("roads_online"), key="roads_online"):
+        try:
+            with st.spinner(tr("roads_downloading")):
+                graph = load_roads(None, polygon=load_prefecture_outline(sel.prefecture))
+                target = state.UPLOAD_DIR / f"roads_{sel.prefecture}.graphml"
+                target.parent.mkdir(parents=True, exist_ok=True)
+                ox.save_graphml(graph, target)
+            path = str(target)
+        except GridPlanError as exc:
+            show_error(exc)
+    if path is not None:
+        try:
+            cache.load_network(path)
+        except GridPlanError as exc:
+            show_error(exc, upload=True)
+        else:
+            state.set_roads_path(path)
+    if state.roads_path() is None:
+        st.info(tr("roads_needed"))
+    return state.roads_path()
+
+
+def raster_inputs_panel(model: str) -> None:
+    """Land cover and DEM uploads for the friction-raster model."""
+    if model != "raster":
+        return
+    with st.expander(tr("raster_inputs")):
+        for kind, label in (("landcover", tr("landcover_upload")), ("dem", tr("dem_upload"))):
+            up = st.file_uploader(label, type=["tif", "tiff"], key=f"{kind}_file")
+            if up is None:
+                continue
+            path = saved(up)
+            try:
+                with rasterio.open(path) as src:
+                    if src.crs is None:
+                        raise UploadError(
+                            "no CRS", code="upload.no_crs", params={"filename": up.name}
+                        )
+            except (rasterio.errors.RasterioIOError, GridPlanError) as exc:
+                show_error(exc, upload=True)
+            else:
+                state.set_raster_path(kind, path)
+        st.caption(tr("raster_inputs_note"))

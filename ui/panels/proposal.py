@@ -1,0 +1,99 @@
+"""The grid-proposal tab: balanced contiguous grids, compared with the plan being edited."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from gridplan import workflow
+from gridplan.errors import GridPlanError
+from gridplan.facilities.table import facility_mask
+from gridplan.facilities.types import HOSPITALS
+from gridplan.plan.grids import resolve_assignment
+from gridplan.regions.compare import compare_plans
+from gridplan.regions.instance import Proposal
+from gridplan.report.style import grid_colors
+from ui import cache, scenario, state
+from ui.cache import ProposalKey
+from ui.panels.common import show_error
+from ui.panels.grids import PlanView, grid_map
+from ui.scenario import Scenario
+from ui.state import lang
+from ui.texts import SOURCE, join_list, tr
+
+
+def lead_choices(sc: Scenario) -> pd.DataFrame:
+    """The active hospitals of the facility list, the planner's choice of lead hospitals."""
+    fac = scenario.facilities(sc.sel)
+    return fac[facility_mask(fac, HOSPITALS)]
+
+
+def proposal_panel(sc: Scenario) -> None:
+    """Ask for k grids (or one per chosen lead hospital); show and adopt the answer."""
+    hospitals = lead_choices(sc)
+    picked = st.multiselect(
+        tr("lead_pick"),
+        hospitals["facility_id"].tolist(),
+        format_func=lambda f: str(hospitals.set_index("facility_id").loc[f, "name"]),
+        key="prop_leads",
+        help=tr("lead_pick_help"),
+    )
+    c1, c2, c3 = st.columns([1, 2, 1], vertical_alignment="bottom")
+    k0 = min(4, max(2, len(sc.plan.grids)))
+    k = c1.number_input(tr("k_grids"), 2, 30, k0, key="prop_k", disabled=bool(picked))
+    balance = c2.slider(tr("balance_tol"), 0.05, 0.5, 0.2, 0.05, key="prop_balance")
+    run = c3.button(tr("propose"), type="primary", key="prop_run")
+    if picked:
+        chosen = hospitals[hospitals["facility_id"].isin(picked)]
+        origin = join_list(SOURCE(x) for x in sorted(set(chosen["source"])))
+        st.caption(tr("lead_picked", n=len(picked), src=origin))
+    if run:
+        leads = tuple(workflow.lead_sites(hospitals.set_index("facility_id").loc[picked]))
+        try:
+            with st.spinner(tr("proposing")):
+                state.keep_proposal(
+                    cache.proposal(ProposalKey(sc.source, int(k), float(balance), leads))
+                )
+        except GridPlanError as exc:
+            show_error(exc)
+    answer = state.proposal()
+    if answer is not None and answer.plan.prefecture == sc.sel.prefecture:
+        proposal_answer(sc, answer)
+
+
+def proposal_answer(sc: Scenario, answer: Proposal) -> None:
+    """The proposal against the current plan: status, comparison, map, moved units, adopt."""
+    if answer.bounds_met:
+        st.success(
+            tr("proposal_ok", method=answer.method, status=answer.status, secs=answer.solve_seconds)
+        )
+    else:
+        best = answer.best_tolerance or float("nan")
+        st.warning(tr("proposal_infeasible", tol=answer.tolerance, best=best))
+    for note in answer.note_texts(lang()):
+        st.caption(note)
+    cmp = compare_plans(sc.plan, answer.plan, sc.units)
+    summary = cmp.summary
+    st.dataframe(
+        pd.DataFrame(
+            {
+                tr("plan"): summary["plan_id"],
+                tr("n_grids"): summary["n_grids"],
+                tr("mean_minutes"): summary["mean_minutes"].round(1),
+                tr("balance_ratio"): summary["max_min_ratio"].round(2),
+                tr("balance_cv"): summary["cv"].round(3),
+            }
+        ),
+        hide_index=True,
+    )
+    st.caption(tr("units_moved", n=cmp.n_moved, pop=f"{cmp.moved_population:,.0f}"))
+    assignment = resolve_assignment(answer.plan, sc.units.units)
+    view = PlanView(
+        sc.units, sc.display_geometry(), answer.plan, assignment, grid_colors(answer.plan)
+    )
+    grid_map(view, key="proposal_map", height=480)
+    with st.expander(tr("moved_units")):
+        st.dataframe(cmp.moved, hide_index=True)
+    if st.button(tr("adopt"), key="prop_adopt"):
+        state.set_plan(sc.sel, answer.plan)
+        st.success(tr("adopted"))
