@@ -502,7 +502,7 @@ class _Command:
 
 
 #: The sub-commands, in the order ``--help`` lists them.
-COMMANDS: dict[str, _Command] = {
+_COMMANDS: dict[str, _Command] = {
     "regions": _Command(
         cmd_regions, "county-level units (or townships) of a prefecture", _regions_options
     ),
@@ -527,7 +527,7 @@ COMMANDS: dict[str, _Command] = {
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="gridplan", description="GridPlan medical grid planning")
     sub = p.add_subparsers(dest="command", required=True)
-    for name, command in COMMANDS.items():
+    for name, command in _COMMANDS.items():
         sp = sub.add_parser(name, help=command.help)
         command.options(sp)
         if command.output is not None:
@@ -541,7 +541,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         with _c_stdout_to_stderr():
-            result = COMMANDS[args.command].run(args)
+            result = _COMMANDS[args.command].run(args)
     except (GridPlanError, OSError) as exc:
         print(f"gridplan: error: {' '.join(str(exc).split())}", file=sys.stderr)
         return 2
