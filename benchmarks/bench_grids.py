@@ -7,21 +7,12 @@ county polygons; illustrative, see tests/synthetic.py).
 
 from __future__ import annotations
 
-import statistics
 import time
-from collections.abc import Callable
 from pathlib import Path
 
+from benchmarks.timing import timeit
+
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def timeit(fn: Callable[[], object], repeat: int = 5) -> tuple[float, float]:
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times) * 1000, min(times) * 1000
 
 
 def main() -> None:

@@ -15,26 +15,17 @@ The real Shijiazhuang OSM network cannot be downloaded in this environment
 
 from __future__ import annotations
 
-import statistics
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
+from benchmarks.timing import timeit
+
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURE = ROOT / "tests" / "data" / "roads_sample.osm"
 CRS = "EPSG:4547"
-
-
-def timeit(fn: Callable[[], object], repeat: int = 5) -> tuple[float, float]:
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times) * 1000, min(times) * 1000
 
 
 def fixture_rows() -> list[tuple[str, str, float, float, str]]:

@@ -337,3 +337,26 @@ def test_contradictory_or_bad_output_fails_before_any_work(capfd, args, tmp_path
     out, err = capfd.readouterr()
     assert code == 2 and out == "" and err.count("\n") == 1
     assert ".geojson" in err or "not both" in err
+
+
+def test_every_siting_setting_has_its_optimize_option():
+    from dataclasses import fields
+
+    from gridplan.cli import _SITING_OPTIONS, _siting_settings, build_parser
+    from gridplan.siting.study import SitingSettings
+
+    derived = {"candidates", "pmedian_cutoff_min"}  # from --candidate-source; the default
+    assert set(_SITING_OPTIONS) == {f.name for f in fields(SitingSettings)} - derived
+    args = build_parser().parse_args(
+        ["optimize", "--preset", "rizhao", "--method", "pmedian", "--k", "4", "--minutes", "20",
+         "--level", "secondary", "--target", "0.8", "--capacity", "800", "--solver", "greedy",
+         "--time-limit", "7", "--gap", "0.01", "--max-demand", "900", "--grid-spacing", "500",
+         "--curve-k", "3"]
+    )  # fmt: skip
+    assert _siting_settings(args) == SitingSettings(
+        method="pmedian", k=4, minutes=20.0, level="secondary", candidates="grid", target=0.8,
+        capacity=800.0, solver="greedy", time_limit_s=7.0, gap=0.01, max_demand=900,
+        grid_spacing_m=500.0, curve_k_max=3,
+    )  # fmt: skip
+    listed = build_parser().parse_args(["optimize", "--preset", "rizhao", "--candidates", "c.csv"])
+    assert _siting_settings(listed).candidates == "list"

@@ -88,6 +88,16 @@ def test_sidebar_prefecture_change_selects_its_preset():
     assert at.session_state["preset"] == "chuxiong"
 
 
+def test_prefecture_change_forgets_every_upload_with_the_population_surface(tmp_path):
+    pts = tmp_path / "pts.csv"
+    pts.write_text("经度,纬度,人口\n114.50,38.04,12000\n", encoding="utf-8")
+    at = app(surface_path=str(pts), surface_datum="gcj02", upload_report=["已加载"]).run()
+    at.selectbox(key="w_prefecture").set_value("532300").run()
+    assert not at.exception
+    kept = [k for k in ("surface_path", "surface_datum", "upload_report") if k in at.session_state]
+    assert kept == []
+
+
 def test_every_page_runs_under_app_py_with_the_sidebar():
     # AppTest resets Streamlit's pages/ flag at every run, as a fresh server does: without
     # the guard the page would run on its own, with no sidebar

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import string
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -25,6 +26,9 @@ from tests.synthetic import toy_unit_set
 TO_LONLAT = Transformer.from_crs(4547, 4326, always_xy=True)
 X0, Y0 = 500_000.0, 4_200_000.0
 WALK = StraightLineModel(speed_kmh=5.0, detour=1.0)  # 83.3 m per minute
+#: New primary-care sites on a 1 km candidate grid, 10 minutes' walk: what most tests vary.
+GRID_MCLP = SitingSettings(method="mclp", minutes=10.0, level="primary", candidates="grid",
+                           grid_spacing_m=1000.0)  # fmt: skip
 
 
 def lonlat(x: float, y: float) -> tuple[float, float]:
@@ -50,6 +54,13 @@ def world():
     return units, plan, surface, fac
 
 
+def grid_study(world, *, exclusions=None, **changes):
+    """The study on ``world`` (walking) with :data:`GRID_MCLP` changed by ``changes``."""
+    units, plan, surface, fac = world
+    settings = replace(GRID_MCLP, **changes)
+    return run_siting(units, plan, surface, fac, WALK, settings, exclusions=exclusions)
+
+
 def cells_xy_pop(surface):
     r, c = np.nonzero(surface.population > 0)
     x, y = surface.grid.centres(r, c)
@@ -66,10 +77,8 @@ def covered_with(surface, xy_sites, minutes, speed_m_min=5000 / 60):
 
 
 def test_mclp_grid_candidates_are_the_best_pair_by_enumeration(world):
-    units, plan, surface, fac = world
-    s = SitingSettings(method="mclp", k=2, minutes=8.0, level="primary", candidates="grid",
-                       grid_spacing_m=1000.0, max_demand=100_000)  # fmt: skip
-    study = run_siting(units, plan, surface, fac, WALK, s)
+    _, _, surface, fac = world
+    study = grid_study(world, k=2, minutes=8.0, max_demand=100_000)
     assert study.status == "optimal" and study.gap <= 1e-3
     existing = facility_xy(fac, surface.grid.crs, PRIMARY_CARE)
     cand = study.candidates.xy
@@ -85,10 +94,8 @@ def test_mclp_grid_candidates_are_the_best_pair_by_enumeration(world):
 
 
 def test_before_after_served_and_per_grid_add_up(world):
-    units, plan, surface, fac = world
-    s = SitingSettings(method="mclp", k=3, minutes=10.0, level="primary", candidates="grid",
-                       grid_spacing_m=1000.0)  # fmt: skip
-    study = run_siting(units, plan, surface, fac, WALK, s)
+    _, plan, surface, fac = world
+    study = grid_study(world, k=3)
     grids = study.by_grid()
     newly = study.covered_after - study.covered_before
     assert study.sites["newly_covered"].sum() == pytest.approx(newly, rel=1e-6)
@@ -112,10 +119,8 @@ def test_before_after_served_and_per_grid_add_up(world):
 
 
 def test_accepting_sites_makes_the_coverage_page_count_them(world):
-    units, plan, surface, fac = world
-    s = SitingSettings(method="mclp", k=2, minutes=10.0, level="primary", candidates="grid",
-                       grid_spacing_m=1000.0)  # fmt: skip
-    study = run_siting(units, plan, surface, fac, WALK, s)
+    _, _, surface, fac = world
+    study = grid_study(world, k=2)
     new_fac, n = accept_sites(fac, study)
     assert n == 2 and len(new_fac) == len(fac) + 2
     added = new_fac[new_fac["facility_id"].str.startswith("SITE-")]
@@ -153,10 +158,8 @@ def test_upgrading_centres_to_subcentres(world):
 
 
 def test_target_reaches_the_share_with_the_fewest_sites(world):
-    units, plan, surface, fac = world
-    s = SitingSettings(method="target", target=0.8, minutes=8.0, level="primary",
-                       candidates="grid", grid_spacing_m=1000.0, max_demand=100_000)  # fmt: skip
-    study = run_siting(units, plan, surface, fac, WALK, s)
+    _, _, surface, fac = world
+    study = grid_study(world, method="target", target=0.8, minutes=8.0, max_demand=100_000)
     assert study.share_after >= 0.8 - 1e-9
     k = study.k
     existing = facility_xy(fac, surface.grid.crs, PRIMARY_CARE)
@@ -171,15 +174,10 @@ def test_target_reaches_the_share_with_the_fewest_sites(world):
 
 
 def test_capacity_holds_and_kmeans_sites_are_distinct(world):
-    units, plan, surface, fac = world
-    s = SitingSettings(method="mclp", k=2, minutes=10.0, level="primary", candidates="grid",
-                       grid_spacing_m=1000.0, capacity=2500.0)  # fmt: skip
-    study = run_siting(units, plan, surface, fac, WALK, s)
+    study = grid_study(world, k=2, capacity=2500.0)
     assert (study.sites["served_population"] <= 2500.0 + 1e-6).all()
     assert study.sites["served_population"].sum() > 0
-    km = run_siting(units, plan, surface, fac, WALK,
-                    SitingSettings(method="kmeans", k=3, level="primary", candidates="grid",
-                                   grid_spacing_m=1000.0))  # fmt: skip
+    km = grid_study(world, method="kmeans", k=3, minutes=30.0)
     assert km.k == 3 and km.sites["candidate_id"].is_unique
     assert km.status == "heuristic"
 
@@ -224,10 +222,7 @@ def test_combine_times_keeps_the_nearer(world):
 
 
 def test_catchments_and_json(world):
-    units, plan, surface, fac = world
-    s = SitingSettings(method="mclp", k=2, minutes=10.0, level="primary", candidates="grid",
-                       grid_spacing_m=1000.0)  # fmt: skip
-    study = run_siting(units, plan, surface, fac, WALK, s)
+    study = grid_study(world, k=2)
     catch = study.catchments()
     assert catch.crs.to_epsg() == 4326 and len(catch) == 2
     assert catch["served_population"].sum() == pytest.approx(study.sites["served_population"].sum())
@@ -278,16 +273,14 @@ def test_missing_list_and_too_many_sites(world):
 def test_typed_exclusion_circles_remove_candidates(world):
     from gridplan.siting.study import exclusion_circles
 
-    units, plan, surface, fac = world
+    _, _, surface, _ = world
     lon, lat = lonlat(X0 + 4500, Y0 + 1500)
     circles = pd.DataFrame({"lon": [lon], "lat": [lat], "radius_km": [0.6]})
     areas = exclusion_circles(circles, surface.grid.crs)
     assert areas.crs.to_string() == surface.grid.crs
     assert areas.area.iloc[0] == pytest.approx(np.pi * 600**2, rel=1e-3)  # a true 600 m circle
-    s = SitingSettings(method="mclp", k=1, minutes=10.0, level="primary", candidates="grid",
-                       grid_spacing_m=1000.0)  # fmt: skip
-    free = run_siting(units, plan, surface, fac, WALK, s)
-    kept = run_siting(units, plan, surface, fac, WALK, s, exclusions=areas)
+    free = grid_study(world, k=1)
+    kept = grid_study(world, k=1, exclusions=areas)
     inside = np.hypot(free.candidates.xy[:, 0] - X0 - 4500, free.candidates.xy[:, 1] - Y0 - 1500)
     assert len(kept.candidates) == len(free.candidates) - int((inside <= 600).sum())
     assert (np.hypot(kept.sites["x"] - X0 - 4500, kept.sites["y"] - Y0 - 1500) > 600).all()
@@ -300,21 +293,18 @@ def test_typed_exclusion_circles_remove_candidates(world):
 
 def test_sites_outside_every_grid_and_repeated_candidate_ids(world):
     import json
-    from dataclasses import replace as dc_replace
 
     units, plan, surface, fac = world
     # a plan whose grids leave the second unit out
-    partial = dc_replace(plan, grids=[g for g in plan.grids if g.units != ["990102"]])
-    s = SitingSettings(method="mclp", k=2, minutes=10.0, level="primary", candidates="grid",
-                       grid_spacing_m=1000.0)  # fmt: skip
-    study = run_siting(units, partial, surface, fac, WALK, s)
+    partial = replace(plan, grids=[g for g in plan.grids if g.units != ["990102"]])
+    study = run_siting(units, partial, surface, fac, WALK, replace(GRID_MCLP, k=2))
     d = study.to_dict()
     json.dumps(d, allow_nan=False)  # no NaN leaks into the JSON contract
     in_unit2 = [x for x in d["sites"] if x["unit_id"] == "990102"]
     assert in_unit2 and all(x["grid_id"] is None for x in in_unit2)
     # a second list reusing the ids (sheet rows) of the first: new places are still added
     first, _ = accept_sites(fac, study)
-    moved = dc_replace(study, sites=study.sites.assign(lon=study.sites["lon"] + 0.01))
+    moved = replace(study, sites=study.sites.assign(lon=study.sites["lon"] + 0.01))
     second, n = accept_sites(first, moved)
     assert n == 2 and second["facility_id"].is_unique
     assert {"SITE-" + c + "-2" for c in study.sites["candidate_id"]} <= set(second["facility_id"])

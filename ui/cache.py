@@ -91,6 +91,18 @@ class ReachKey:
 
 
 @dataclass(frozen=True)
+class ExclusionKey:
+    """Where no new site may be: an uploaded layer and typed circles ``(lon, lat, radius_km)``.
+
+    One key, as the study takes both as one set of areas
+    (:func:`gridplan.workflow.exclusion_areas`).
+    """
+
+    layer: UploadedFile | None = None
+    circles: tuple[tuple[float, float, float], ...] = ()
+
+
+@dataclass(frozen=True)
 class StudyKey:
     """Everything a siting study's answer depends on."""
 
@@ -100,8 +112,7 @@ class StudyKey:
     settings: SitingSettings
     model: ModelSpec
     candidates: UploadedFile | None
-    exclusions: UploadedFile | None
-    circles: tuple[tuple[float, float, float], ...]
+    exclusions: ExclusionKey
 
 
 @dataclass(frozen=True)
@@ -282,10 +293,9 @@ def study(key: StudyKey, _facilities: pd.DataFrame) -> SitingStudy:
             key.candidates.path, key.candidates.datum, key.surface.units.prefecture,
             key.settings.level,
         )  # fmt: skip
-    layer = None
-    if key.exclusions is not None:
-        layer = exclusion_areas(key.exclusions.path, key.exclusions.datum)
+    upload, circles = key.exclusions.layer, key.exclusions.circles
+    layer = None if upload is None else exclusion_areas(upload.path, upload.datum)
     return run_siting(
         units, key.plan.plan(), surface, _facilities, model, key.settings, candidate_list=cands,
-        exclusions=workflow.exclusion_areas(surface.grid.crs, layer, key.circles),
+        exclusions=workflow.exclusion_areas(surface.grid.crs, layer, circles),
     )  # fmt: skip

@@ -79,7 +79,9 @@ def build_deck(
     ``display`` holds the simplified unit polygons (WGS-84); they are shifted
     to GCJ-02 for the Amap basemap.  Grid outlines are dissolved from them.
     """
-    drawn = _drawn_units(units, display, assignment, grid_names, colors, lang)
+    has = units["has_geometry"].to_numpy()
+    drawn = _drawn_units(units[has], display[has], lang)
+    drawn = _with_grids(drawn, assignment[has], grid_names, colors)
     assigned = drawn[drawn["grid_id"].notna()]
     outlines = assigned.dissolve("grid_id", aggfunc={"population": "sum"}).reset_index()
     if basemap == "amap":
@@ -90,34 +92,33 @@ def build_deck(
         layers.append(_labels_layer(outlines, grid_names))
     return pdk.Deck(
         layers=layers,
-        initial_view_state=_view(units[units["has_geometry"]]),
+        initial_view_state=_view(units[has]),
         tooltip=UNIT_TOOLTIP,
         **_basemap_style(basemap),
     )
 
 
-def _drawn_units(
-    units: gpd.GeoDataFrame,
-    display: gpd.GeoSeries,
-    assignment: pd.Series,
-    grid_names: dict[str, str],
-    colors: dict[str, str],
-    lang: Lang,
-) -> gpd.GeoDataFrame:
-    """The units with a polygon, with their grid, fill colour and tooltip texts."""
-    rgb = {g: _rgb(c) for g, c in colors.items()}
-    has = units["has_geometry"].to_numpy()
-    drawn = units.loc[has, ["unit_id", "name", "population", "population_source"]].copy()
-    drawn = gpd.GeoDataFrame(drawn, geometry=display[has].to_numpy(), crs="EPSG:4326")
-    gid = assignment[has]
-    drawn["grid_id"] = gid.to_numpy()
-    drawn["grid_name"] = gid.map(lambda g: grid_names.get(g, "—") if g else "—").to_numpy()
-    drawn["fill"] = [[*rgb.get(g, UNASSIGNED), 170] for g in gid]
+def _drawn_units(units: gpd.GeoDataFrame, display: gpd.GeoSeries, lang: Lang) -> gpd.GeoDataFrame:
+    """Units with a polygon, on their ``display`` polygons, with their population's tooltip text."""
+    drawn = units[["unit_id", "name", "population", "population_source"]].copy()
+    drawn = gpd.GeoDataFrame(drawn, geometry=display.to_numpy(), crs="EPSG:4326")
     drawn["pop_text"] = [
         _fmt_pop(p, s, lang)
         for p, s in zip(drawn["population"], drawn["population_source"], strict=True)
     ]
     return drawn
+
+
+def _with_grids(
+    drawn: gpd.GeoDataFrame, grid_of: pd.Series, grid_names: dict[str, str], colors: dict[str, str]
+) -> gpd.GeoDataFrame:
+    """``drawn`` with each unit's grid, the grid's name and its fill colour (grey: unassigned)."""
+    rgb = {g: _rgb(c) for g, c in colors.items()}
+    return drawn.assign(
+        grid_id=grid_of.to_numpy(),
+        grid_name=grid_of.map(lambda g: grid_names.get(g, "—") if g else "—").to_numpy(),
+        fill=[[*rgb.get(g, UNASSIGNED), 170] for g in grid_of],
+    )
 
 
 def _units_layer(drawn: gpd.GeoDataFrame) -> pdk.Layer:

@@ -70,12 +70,15 @@ class Key(StrEnum):
     COVERAGE_CELL = "acc_cell"
 
 
-#: What "forget the uploads" forgets: the prefecture's township layer and population table.
+#: What "forget the uploads" forgets (also when the prefecture changes): the prefecture's
+#: township layer, population table and population surface, all drawn on its territory.
 UPLOAD_KEYS: tuple[Key, ...] = (
     Key.TOWNSHIP_PATH,
     Key.TOWNSHIP_DATUM,
     Key.POPULATION_PATH,
     Key.UPLOAD_REPORT,
+    Key.SURFACE_PATH,
+    Key.SURFACE_DATUM,
 )
 
 
@@ -207,7 +210,7 @@ def upload_report() -> list[str]:
 
 
 def forget_uploads() -> None:
-    """Back to the embedded boundaries and census."""
+    """Back to the embedded boundaries and census (the census spread for the population)."""
     for key in UPLOAD_KEYS:
         st.session_state.pop(key, None)
 

@@ -12,9 +12,10 @@ import json
 import math
 import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -32,6 +33,9 @@ from gridplan.surface.grid import PopulationSurface
 from gridplan.travel.base import TravelTimes
 from gridplan.travel.speeds import DEFAULT_DETOUR
 from gridplan.workflow import ModelSpec, SurfaceSpec, UnitsSource
+
+if TYPE_CHECKING:
+    from gridplan.siting.study import SitingSettings  # loads the solvers: only where they run
 
 
 def _num(x: Any) -> Any:
@@ -288,8 +292,27 @@ def _kpi_rows(df: pd.DataFrame, key: str) -> list[dict[str, Any]]:
     ]
 
 
+#: Each :class:`~gridplan.siting.study.SitingSettings` field an ``optimize`` option sets, and
+#: that option's dest; ``candidates`` is derived (``--candidate-source``, else from
+#: ``--candidates``) and ``pmedian_cutoff_min`` keeps its default.
+_SITING_OPTIONS: dict[str, str] = {
+    "method": "method", "k": "k", "minutes": "minutes", "level": "level", "target": "target",
+    "capacity": "capacity", "solver": "solver", "time_limit_s": "time_limit", "gap": "gap",
+    "max_demand": "max_demand", "grid_spacing_m": "grid_spacing", "curve_k_max": "curve_k",
+}  # fmt: skip
+
+
+def _siting_settings(args: argparse.Namespace) -> SitingSettings:
+    """The siting study's settings of the ``optimize`` options (:data:`_SITING_OPTIONS`)."""
+    from gridplan.siting.study import SitingSettings
+
+    given = {name: getattr(args, dest) for name, dest in _SITING_OPTIONS.items()}
+    candidates = args.candidate_source or ("list" if args.candidates else "grid")
+    return SitingSettings(candidates=candidates, **given)
+
+
 def cmd_optimize(args: argparse.Namespace) -> dict[str, Any]:
-    from gridplan.siting.study import SitingSettings, run_siting
+    from gridplan.siting.study import run_siting
 
     out_path = Path(args.output) if args.output else None
     if out_path is not None and out_path.suffix.lower() not in (".geojson", ".json"):
@@ -298,21 +321,7 @@ def cmd_optimize(args: argparse.Namespace) -> dict[str, Any]:
     args.mode = args.mode or level.mode
     args.minutes = args.minutes or level.minutes
     plan, us = _plan_for(args)
-    study_settings = SitingSettings(
-        method=args.method,
-        k=args.k,
-        minutes=args.minutes,
-        level=args.level,
-        candidates=args.candidate_source or ("list" if args.candidates else "grid"),
-        target=args.target,
-        capacity=args.capacity,
-        solver=args.solver,
-        time_limit_s=args.time_limit,
-        gap=args.gap,
-        max_demand=args.max_demand,
-        grid_spacing_m=args.grid_spacing,
-        curve_k_max=args.curve_k,
-    )
+    study_settings = _siting_settings(args)
     surface = _surface_for(args, us)
     facilities = _facilities_for(args, us)
     candidate_list = None
@@ -421,86 +430,109 @@ def _region_source(sp: argparse.ArgumentParser) -> None:
     src.add_argument("--prefecture")
 
 
-def _add_regions(sub: Any) -> None:
-    r = sub.add_parser("regions", help="county-level units (or townships) of a prefecture")
-    r.add_argument("--prefecture", required=True, help="name or adcode, e.g. 石家庄市 or 130100")
-    _common(r)
+def _regions_options(sp: argparse.ArgumentParser) -> None:
+    sp.add_argument("--prefecture", required=True, help="name or adcode, e.g. 石家庄市 or 130100")
 
 
-def _add_grids(sub: Any) -> None:
-    g = sub.add_parser("grids", help="grids of a preset or a one-grid-per-unit plan")
-    _region_source(g)
-    g.add_argument("-o", "--output", help="write dissolved grids to FILE.geojson")
-    _common(g)
+def _coverage_options(sp: argparse.ArgumentParser) -> None:
+    _region_source(sp)
+    sp.add_argument("--minutes", type=float, default=workflow.default_minutes("primary"))
+    sp.add_argument("--mode", choices=workflow.MODES, default="walk")
+    _travel_options(sp)
 
 
-def _add_coverage(sub: Any) -> None:
-    c = sub.add_parser("coverage", help="15-minute coverage of a plan")
-    _region_source(c)
-    c.add_argument("--minutes", type=float, default=workflow.default_minutes("primary"))
-    c.add_argument("--mode", choices=workflow.MODES, default="walk")
-    _travel_options(c)
-    c.add_argument("-o", "--output", help="FILE.tif: travel-time raster; FILE.geojson: catchments")
-    _common(c)
-
-
-def _add_optimize(sub: Any) -> None:
-    o = sub.add_parser("optimize", help="propose sub-centre or new-centre sites")
-    _region_source(o)
-    o.add_argument("--method", choices=["kmeans", "mclp", "pmedian", "target"], default="mclp")
-    o.add_argument("--k", type=int, default=5, help="new sites (not for --method target)")
-    o.add_argument(
+def _optimize_options(sp: argparse.ArgumentParser) -> None:
+    _region_source(sp)
+    sp.add_argument("--method", choices=["kmeans", "mclp", "pmedian", "target"], default="mclp")
+    sp.add_argument("--k", type=int, default=5, help="new sites (not for --method target)")
+    sp.add_argument(
         "--minutes", type=float, default=None, help="coverage time (default 15; secondary 30)"
     )
-    o.add_argument(
+    sp.add_argument(
         "--mode", choices=workflow.MODES, default=None,
         help="default walk; secondary level: drive",
     )  # fmt: skip
-    o.add_argument(
+    sp.add_argument(
         "--level", choices=list(workflow.LEVEL_DEFAULTS), default="primary",
         help="primary: new primary-care centres; secondary: sub-centres counted with hospitals",
     )  # fmt: skip
-    o.add_argument(
+    sp.add_argument(
         "--capacity", type=float, default=None, help="residents per site (mclp, pmedian)"
     )
-    o.add_argument("--target", type=float, default=0.9, help="coverage share for --method target")
-    o.add_argument("--candidates", help="candidate sites (CSV/Excel: name, lon, lat)")
-    o.add_argument(
+    sp.add_argument("--target", type=float, default=0.9, help="coverage share for --method target")
+    sp.add_argument("--candidates", help="candidate sites (CSV/Excel: name, lon, lat)")
+    sp.add_argument(
         "--candidate-source", choices=["centres", "grid", "list"], default=None,
         help="centres: upgrade township/community centres (secondary level); grid: a grid over "
         "populated cells; list: --candidates (default: list with --candidates, else grid)",
     )  # fmt: skip
-    o.add_argument("--grid-spacing", type=float, default=2000.0, help="candidate grid spacing (m)")
-    o.add_argument("--exclude", help="exclusion areas (GeoJSON, zipped Shapefile, GPKG)")
-    o.add_argument("--solver", choices=["exact", "greedy"], default="exact")
-    o.add_argument("--time-limit", type=float, default=60.0, help="seconds for the exact solve")
-    o.add_argument("--gap", type=float, default=1e-3, help="relative optimality gap")
-    o.add_argument("--max-demand", type=int, default=20_000, help="demand points (aggregated)")
-    o.add_argument("--curve-k", type=int, default=20, help="largest k of the coverage curve")
-    _travel_options(o)
-    o.add_argument("-o", "--output", help="FILE.geojson: catchments of the proposed sites")
-    _common(o)
+    sp.add_argument("--grid-spacing", type=float, default=2000.0, help="candidate grid spacing (m)")
+    sp.add_argument("--exclude", help="exclusion areas (GeoJSON, zipped Shapefile, GPKG)")
+    sp.add_argument("--solver", choices=["exact", "greedy"], default="exact")
+    sp.add_argument("--time-limit", type=float, default=60.0, help="seconds for the exact solve")
+    sp.add_argument("--gap", type=float, default=1e-3, help="relative optimality gap")
+    sp.add_argument("--max-demand", type=int, default=20_000, help="demand points (aggregated)")
+    sp.add_argument("--curve-k", type=int, default=20, help="largest k of the coverage curve")
+    _travel_options(sp)
 
 
-def _add_propose_grids(sub: Any) -> None:
-    pg = sub.add_parser("propose-grids", help="propose balanced contiguous grids")
-    _region_source(pg)
-    pg.add_argument("--k", type=int, default=None, help="number of grids (sites chosen)")
-    pg.add_argument(
+def _propose_grids_options(sp: argparse.ArgumentParser) -> None:
+    _region_source(sp)
+    sp.add_argument("--k", type=int, default=None, help="number of grids (sites chosen)")
+    sp.add_argument(
         "--hospitals",
         help="lead hospitals, one grid each (CSV/Excel: name, lon, lat); instead of --k",
     )
-    pg.add_argument("--facilities-datum", default="wgs84", choices=workflow.DATUMS)
-    pg.add_argument("--balance", type=float, default=0.2, help="population within ±X of the mean")
-    pg.add_argument("--time-limit", type=float, default=30.0, help="seconds for the exact solve")
-    _common(pg)
+    sp.add_argument("--facilities-datum", default="wgs84", choices=workflow.DATUMS)
+    sp.add_argument("--balance", type=float, default=0.2, help="population within ±X of the mean")
+    sp.add_argument("--time-limit", type=float, default=30.0, help="seconds for the exact solve")
+
+
+@dataclass(frozen=True)
+class _Command:
+    """A sub-command: what it does, its help line, its own options, and what ``-o`` writes.
+
+    Every command also takes the :func:`_common` options, after its own.
+    """
+
+    run: Callable[[argparse.Namespace], Any]
+    help: str
+    options: Callable[[argparse.ArgumentParser], None]
+    output: str | None = None
+
+
+#: The sub-commands, in the order ``--help`` lists them.
+_COMMANDS: dict[str, _Command] = {
+    "regions": _Command(
+        cmd_regions, "county-level units (or townships) of a prefecture", _regions_options
+    ),
+    "grids": _Command(
+        cmd_grids, "grids of a preset or a one-grid-per-unit plan", _region_source,
+        output="write dissolved grids to FILE.geojson",
+    ),
+    "coverage": _Command(
+        cmd_coverage, "15-minute coverage of a plan", _coverage_options,
+        output="FILE.tif: travel-time raster; FILE.geojson: catchments",
+    ),
+    "optimize": _Command(
+        cmd_optimize, "propose sub-centre or new-centre sites", _optimize_options,
+        output="FILE.geojson: catchments of the proposed sites",
+    ),
+    "propose-grids": _Command(
+        cmd_propose_grids, "propose balanced contiguous grids", _propose_grids_options
+    ),
+}  # fmt: skip
 
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="gridplan", description="GridPlan medical grid planning")
     sub = p.add_subparsers(dest="command", required=True)
-    for add in (_add_regions, _add_grids, _add_coverage, _add_optimize, _add_propose_grids):
-        add(sub)
+    for name, command in _COMMANDS.items():
+        sp = sub.add_parser(name, help=command.help)
+        command.options(sp)
+        if command.output is not None:
+            sp.add_argument("-o", "--output", help=command.output)
+        _common(sp)
     return p
 
 
@@ -508,15 +540,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        commands = {
-            "regions": cmd_regions,
-            "grids": cmd_grids,
-            "coverage": cmd_coverage,
-            "optimize": cmd_optimize,
-            "propose-grids": cmd_propose_grids,
-        }
         with _c_stdout_to_stderr():
-            result = commands[args.command](args)
+            result = _COMMANDS[args.command].run(args)
     except (GridPlanError, OSError) as exc:
         print(f"gridplan: error: {' '.join(str(exc).split())}", file=sys.stderr)
         return 2

@@ -19,7 +19,7 @@ from gridplan.report.webmap import coverage_change_image
 from gridplan.siting.study import LEVELS, SitingSettings, SitingStudy, accept_sites
 from gridplan.workflow import ModelSpec
 from ui import cache, scenario, state
-from ui.cache import StudyKey
+from ui.cache import ExclusionKey, StudyKey
 from ui.mapview import outline_layer, scatter_layer
 from ui.panels.common import (
     csv_with_note,
@@ -243,8 +243,7 @@ def run_study(sc: Scenario, asked: Asked) -> None:
         asked.settings,
         asked.model,
         state.siting_file(level, "cand"),
-        state.siting_file(level, "excl"),
-        asked.circles,
+        ExclusionKey(state.siting_file(level, "excl"), asked.circles),
     )
     try:
         with st.spinner(tr("sit_running")):
