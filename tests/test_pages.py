@@ -91,10 +91,20 @@ def test_sidebar_prefecture_change_selects_its_preset():
 def test_prefecture_change_forgets_every_upload_with_the_population_surface(tmp_path):
     pts = tmp_path / "pts.csv"
     pts.write_text("经度,纬度,人口\n114.50,38.04,12000\n", encoding="utf-8")
-    at = app(surface_path=str(pts), surface_datum="gcj02", upload_report=["已加载"]).run()
+    roads = tmp_path / "roads.osm"
+    roads.write_text("<osm version='0.6'/>", encoding="utf-8")
+    at = app(
+        surface_path=str(pts),
+        surface_datum="gcj02",
+        upload_report=["已加载"],
+        roads_path=str(roads),
+        landcover_path=str(pts),
+        dem_path=str(pts),
+    ).run()
     at.selectbox(key="w_prefecture").set_value("532300").run()
     assert not at.exception
-    kept = [k for k in ("surface_path", "surface_datum", "upload_report") if k in at.session_state]
+    bound = ("surface_path", "surface_datum", "upload_report", "roads_path", "landcover_path")
+    kept = [k for k in (*bound, "dem_path") if k in at.session_state]
     assert kept == []
 
 

@@ -70,8 +70,9 @@ class Key(StrEnum):
     COVERAGE_CELL = "acc_cell"
 
 
-#: What "forget the uploads" forgets (also when the prefecture changes): the prefecture's
-#: township layer, population table and population surface, all drawn on its territory.
+#: What "forget the uploads" forgets (also when the prefecture changes): every file drawn on
+#: the prefecture's territory: township layer, population table and surface, road network,
+#: land cover and elevation, siting candidates and exclusion areas.
 UPLOAD_KEYS: tuple[Key, ...] = (
     Key.TOWNSHIP_PATH,
     Key.TOWNSHIP_DATUM,
@@ -79,6 +80,10 @@ UPLOAD_KEYS: tuple[Key, ...] = (
     Key.UPLOAD_REPORT,
     Key.SURFACE_PATH,
     Key.SURFACE_DATUM,
+    Key.ROADS_PATH,
+    Key.LANDCOVER_PATH,
+    Key.DEM_PATH,
+    Key.SITING_FILES,
 )
 
 
