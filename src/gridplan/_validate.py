@@ -22,8 +22,9 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import ArrayLike
 
+from gridplan._types import FloatArray
 from gridplan.errors import GridPlanError, InputError
 
 
@@ -178,7 +179,7 @@ class Problems:
         )
         return False
 
-    def points(self, name: str, xy: ArrayLike) -> NDArray[np.float64] | None:
+    def points(self, name: str, xy: ArrayLike) -> FloatArray | None:
         """``xy`` as an ``(n, 2)`` float array of finite coordinates, else problems and ``None``.
 
         Problems: ``<scope>.xy_shape`` (not numbers, or not pairs) and

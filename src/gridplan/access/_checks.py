@@ -6,8 +6,8 @@ import math
 from typing import Any
 
 import numpy as np
-from numpy.typing import NDArray
 
+from gridplan._types import FloatArray
 from gridplan._validate import Problems, as_float
 
 
@@ -44,7 +44,7 @@ def check_minutes(
 
 def check_values(
     problems: Problems, name: str, values: Any, n_expected: int, *, allow_inf: bool = False
-) -> NDArray[np.float64] | None:
+) -> FloatArray | None:
     """Per-facility numbers: one per facility, not NaN, not negative."""
     try:
         v = np.asarray(values, dtype=np.float64)

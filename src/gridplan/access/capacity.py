@@ -67,6 +67,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
+from gridplan._types import BoolArray, Float32Array, FloatArray, IntArray
 from gridplan._validate import Problems, positive
 from gridplan.access._checks import capacity_problems, check_minutes, check_values
 from gridplan.access.reach import Reach, unit_sums
@@ -148,7 +149,7 @@ def facility_capacity(
     cap = np.full(n, np.nan)
     source = np.full(n, "", dtype=object)
 
-    def first_rule(rule: str, values: NDArray[np.float64], usable: NDArray[np.bool_]) -> None:
+    def first_rule(rule: str, values: FloatArray, usable: BoolArray) -> None:
         use = np.isnan(cap) & usable  # rows an earlier rule did not cover
         cap[use], source[use] = values[use], rule
 
@@ -229,14 +230,14 @@ def _has_column(p: Problems, facilities: pd.DataFrame, column: str) -> bool:
     return False
 
 
-def _numbers(facilities: pd.DataFrame, column: str) -> NDArray[np.float64]:
+def _numbers(facilities: pd.DataFrame, column: str) -> FloatArray:
     """A column as numbers, NaN where not a number (all NaN without the column)."""
     if column not in facilities.columns:
         return np.full(len(facilities), np.nan)
     return np.asarray(pd.to_numeric(facilities[column], errors="coerce"), dtype=np.float64)
 
 
-def _facility_ids(facilities: pd.DataFrame, rows: NDArray[np.int64]) -> NDArray[Any]:
+def _facility_ids(facilities: pd.DataFrame, rows: IntArray) -> NDArray[Any]:
     """The ``facility_id`` of the given rows as text, or their positions without that column."""
     if "facility_id" in facilities:
         return facilities["facility_id"].astype(str).to_numpy()[rows]
@@ -248,7 +249,7 @@ def facility_supply(
     column: str | None = "gps",
     *,
     missing: float | Literal["error"] = "error",
-) -> NDArray[np.float64]:
+) -> FloatArray:
     """The supply ``S_j`` of 2SFCA: a staff column (``gps``, ``doctors``, ``beds``) or 1 each.
 
     ``column=None`` counts every facility as 1 (supply unknown: the result
@@ -282,7 +283,7 @@ def facility_supply(
     return checked
 
 
-def order_by(values: ArrayLike, *, descending: bool = True) -> NDArray[np.int64]:
+def order_by(values: ArrayLike, *, descending: bool = True) -> IntArray:
     """Processing order from per-facility values (AccessMod's order field): ties and NaN kept
     in table order, NaN last."""
     v = np.asarray(values, dtype=np.float64)
@@ -309,17 +310,17 @@ class CapacityResult:
 
     grid: CellGrid
     max_minutes: float
-    order: NDArray[np.int64]
-    capacity: NDArray[np.float64]
-    covered: NDArray[np.float64]
-    full: NDArray[np.bool_]
-    reachable: NDArray[np.float64]
-    catchment_minutes: NDArray[np.float32]
-    remaining: NDArray[np.float32]
-    covered_cells: NDArray[np.float32]
+    order: IntArray
+    capacity: FloatArray
+    covered: FloatArray
+    full: BoolArray
+    reachable: FloatArray
+    catchment_minutes: Float32Array
+    remaining: Float32Array
+    covered_cells: Float32Array
     unit_ids: list[str]
-    population_by_unit: NDArray[np.float64]
-    covered_by_unit: NDArray[np.float64]
+    population_by_unit: FloatArray
+    covered_by_unit: FloatArray
     total_population: float
     total_covered: float
     not_assessed_population: float
@@ -331,7 +332,7 @@ class CapacityResult:
         return self.total_covered / self.total_population if self.total_population else math.nan
 
     @property
-    def rank(self) -> NDArray[np.int64]:
+    def rank(self) -> IntArray:
         out = np.empty(len(self.order), dtype=np.int64)
         out[self.order] = np.arange(len(self.order))
         return out
@@ -382,7 +383,7 @@ def _check_surface(p: Problems, surface: PopulationSurface, reach: Reach) -> boo
     return True
 
 
-def _check_order(p: Problems, order: ArrayLike, n: int) -> NDArray[np.int64] | None:
+def _check_order(p: Problems, order: ArrayLike, n: int) -> IntArray | None:
     o = np.asarray(order)
     if o.size == 0:
         o = o.reshape(0)
@@ -486,8 +487,8 @@ def capacity_coverage(
 
 def _serve(
     cells: NDArray[np.signedinteger[Any]],
-    minutes: NDArray[np.float32],
-    remaining: NDArray[np.float64],
+    minutes: Float32Array,
+    remaining: FloatArray,
     capacity: float,
     zone: float | None,
 ) -> tuple[float, float, bool, float]:

@@ -41,8 +41,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import shapely
-from numpy.typing import NDArray
 
+from gridplan._types import FloatArray, IntArray
 from gridplan._validate import Problems
 from gridplan.errors import FacilitiesError, UploadError
 from gridplan.facilities.types import FACILITY_TYPES, _finish, normalise_type
@@ -291,9 +291,7 @@ def _raw_bytes(data: bytes | str | Path) -> bytes | None:
         return None
 
 
-def _sheet_rows(
-    data: bytes | str | Path, report: LoadReport, n_rows: int
-) -> tuple[NDArray[np.int64], bool]:
+def _sheet_rows(data: bytes | str | Path, report: LoadReport, n_rows: int) -> tuple[IntArray, bool]:
     """Spreadsheet row number (header = 1) of each data row, and whether it is exact.
 
     :func:`gridplan.inputs.tables.read_table_upload` drops blank rows, so the rows are
@@ -374,9 +372,7 @@ def _resolve_outline(
     return outline
 
 
-def _metric_xy(
-    lon: NDArray[np.float64], lat: NDArray[np.float64], crs: str | None = None
-) -> NDArray[np.float64]:
+def _metric_xy(lon: FloatArray, lat: FloatArray, crs: str | None = None) -> FloatArray:
     if crs is None:
         crs = gcrs.metric_crs_for(
             (float(lon.min()), float(lat.min()), float(lon.max()), float(lat.max()))
@@ -386,7 +382,7 @@ def _metric_xy(
 
 
 def _near_duplicates(
-    names: list[str], lon: NDArray[np.float64], lat: NDArray[np.float64], radius_m: float
+    names: list[str], lon: FloatArray, lat: FloatArray, radius_m: float
 ) -> list[tuple[int, int, float]]:
     """``(i, j, metres)`` for each item ``i`` that repeats an earlier item ``j`` (same name)."""
     if not names:
@@ -557,7 +553,7 @@ def _required_columns(frame: pd.DataFrame, has_default_type: bool) -> dict[str, 
 def _read_rows(
     frame: pd.DataFrame,
     cols: dict[str, str],
-    rownum: NDArray[np.int64],
+    rownum: IntArray,
     fallback_type: str | None,
     default_datum: gcrs.Datum,
     rejected: list[dict[str, Any]],

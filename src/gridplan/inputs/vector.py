@@ -40,9 +40,9 @@ import numpy as np
 import pandas as pd
 import pyogrio
 import shapely
-from numpy.typing import NDArray
 from pyproj import CRS
 
+from gridplan._types import BoolArray, ObjectArray
 from gridplan.errors import UploadError
 from gridplan.inputs import crs as gcrs
 from gridplan.inputs.archive import _check_zip_members, _extract_groups, _zip_groups
@@ -280,8 +280,8 @@ def _polygonal(geom: Any) -> Any:
 
 
 def _keep_polygons(
-    geoms: NDArray[np.object_],
-) -> tuple[NDArray[np.object_], NDArray[np.bool_], list[str]]:
+    geoms: ObjectArray,
+) -> tuple[ObjectArray, BoolArray, list[str]]:
     """Polygonal part of each geometry; mask of features to keep; notes."""
     geoms = shapely.force_2d(geoms)
     null = shapely.is_missing(geoms) | shapely.is_empty(geoms)
@@ -313,7 +313,7 @@ def _keep_polygons(
     return out, keep, notes
 
 
-def _repair(geoms: NDArray[np.object_]) -> tuple[NDArray[np.object_], int, NDArray[np.bool_]]:
+def _repair(geoms: ObjectArray) -> tuple[ObjectArray, int, BoolArray]:
     """Repair invalid polygons with make_valid: (geoms, number repaired, mask still non-empty)."""
     out = np.asarray(geoms, dtype=object).copy()
     invalid = ~shapely.is_valid(out)
@@ -541,9 +541,7 @@ def _layer_encoding(
     return None, _display_encoding(text_codec), [f"GeoJSON: {note}"] if note else []
 
 
-def _polygons_of(
-    frame: pd.DataFrame, name: str
-) -> tuple[pd.DataFrame, NDArray[np.object_], list[str]]:
+def _polygons_of(frame: pd.DataFrame, name: str) -> tuple[pd.DataFrame, ObjectArray, list[str]]:
     """The attributes and polygons of the features that have a polygon, and notes."""
     if not isinstance(frame, gpd.GeoDataFrame):
         raise _no_polygons(name)
@@ -555,7 +553,7 @@ def _polygons_of(
 
 
 def _in_wgs84(
-    attrs: pd.DataFrame, geoms: NDArray[np.object_], crs: Any, datum: gcrs.Datum, name: str
+    attrs: pd.DataFrame, geoms: ObjectArray, crs: Any, datum: gcrs.Datum, name: str
 ) -> tuple[gpd.GeoDataFrame, str, list[str]]:
     """The layer in EPSG:4326 (its datum shifted to WGS-84), the source CRS's label, notes.
 

@@ -18,6 +18,7 @@ from numpy.typing import NDArray
 from rasterio.enums import Resampling
 
 from gridplan import settings
+from gridplan._types import BoolArray, Float32Array, FloatArray, Int32Array, IntArray, ObjectArray
 from gridplan._validate import Problems
 from gridplan.errors import InputError, UploadError
 from gridplan.inputs import crs as gcrs
@@ -55,7 +56,7 @@ def _weights_on_grid(
     grid: CellGrid,
     max_mb: float | None,
     name: str | None,
-) -> tuple[NDArray[np.float64] | None, str | None, list[str]]:
+) -> tuple[FloatArray | None, str | None, list[str]]:
     """The weights on the grid (None without weights), their name, notes.
 
     An array must have the grid's shape; a raster file is averaged onto the
@@ -260,8 +261,8 @@ class _Polygons:
     """The polygons' totals, which can be spread, why the others cannot, and the totals of
     functional zones without a polygon (counted, not drawn)."""
 
-    population: NDArray[np.float64]
-    usable: NDArray[np.bool_]
+    population: FloatArray
+    usable: BoolArray
     bad: list[BadRow]
     unplaced: dict[str, float]
 
@@ -312,20 +313,20 @@ def _checked_polygons(
 class _Spread:
     """The polygons' totals on the grid."""
 
-    population: NDArray[np.float32]
-    unit_index: NDArray[np.int32]
-    kept: NDArray[np.bool_]  # per polygon: its total is on the grid
-    zero_weight: NDArray[np.bool_]  # per polygon: spread uniformly, all its weights being 0
+    population: Float32Array
+    unit_index: Int32Array
+    kept: BoolArray  # per polygon: its total is on the grid
+    zero_weight: BoolArray  # per polygon: spread uniformly, all its weights being 0
     notes: list[str]
 
 
 def _spread(
     unit_set: UnitSet,
     grid: CellGrid,
-    index: NDArray[np.int32],
-    metric: NDArray[np.object_],
-    pop: NDArray[np.float64],
-    w_grid: NDArray[np.float64] | None,
+    index: Int32Array,
+    metric: ObjectArray,
+    pop: FloatArray,
+    w_grid: FloatArray | None,
 ) -> _Spread:
     """Each polygon's total over its cells in units (by weight), or in its point's cell if tiny.
 
@@ -388,11 +389,11 @@ def _outcome(
     return fallback, notes
 
 
-def _polygon_cells(metric: NDArray[np.object_], grid: CellGrid) -> NDArray[np.int32]:
+def _polygon_cells(metric: ObjectArray, grid: CellGrid) -> Int32Array:
     """Per cell (flat), the position of the polygon holding its centre (the last one), or -1."""
     if not len(metric):
         return np.full(grid.nrows * grid.ncols, -1, dtype=np.int32)
-    cells: NDArray[np.int32] = rasterio.features.rasterize(
+    cells: Int32Array = rasterio.features.rasterize(
         [(g, j) for j, g in enumerate(metric)],
         out_shape=grid.shape,
         transform=grid.transform,
@@ -405,13 +406,13 @@ def _polygon_cells(metric: NDArray[np.object_], grid: CellGrid) -> NDArray[np.in
 def _place_tiny(
     unit_set: UnitSet,
     grid: CellGrid,
-    metric: NDArray[np.object_],
-    pop: NDArray[np.float64],
-    n_cells: NDArray[np.int64],
-    population: NDArray[np.float64],
-    uidx: NDArray[np.int32],
+    metric: ObjectArray,
+    pop: FloatArray,
+    n_cells: IntArray,
+    population: FloatArray,
+    uidx: Int32Array,
     notes: list[str],
-) -> NDArray[np.bool_]:
+) -> BoolArray:
     """Polygons too small to hold a cell centre: their total in their representative point's
     cell (adding to ``population``, giving the cell a unit if it had none).  Which were placed."""
     tiny = np.flatnonzero(n_cells == 0)
@@ -438,12 +439,12 @@ def _place_tiny(
 
 
 def _cell_weights(
-    w_grid: NDArray[np.float64] | None,
-    cell_poly: NDArray[np.int32],
-    active: NDArray[np.bool_],
-    spread: NDArray[np.bool_],
+    w_grid: FloatArray | None,
+    cell_poly: Int32Array,
+    active: BoolArray,
+    spread: BoolArray,
     k: int,
-) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
+) -> tuple[FloatArray, BoolArray]:
     """The weight of each active cell (1 without weights) and the polygons whose weights are
     all 0, which are spread uniformly instead."""
     if w_grid is None:

@@ -57,6 +57,7 @@ from affine import Affine
 from numpy.typing import NDArray
 from rasterio.enums import Resampling
 
+from gridplan._types import FloatArray
 from gridplan.errors import InputError
 from gridplan.inputs.crs import overlaps_china, transformer
 from gridplan.inputs.files import _bounds_text, _limit_mb, _short, _warnings_as_notes
@@ -92,9 +93,7 @@ def _gdal_has_sum() -> bool:
 GDAL_HAS_SUM = _gdal_has_sum()
 
 
-def _xy(
-    transform: Affine, cols: NDArray[Any], rows: NDArray[Any]
-) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+def _xy(transform: Affine, cols: NDArray[Any], rows: NDArray[Any]) -> tuple[FloatArray, FloatArray]:
     """Coordinates of pixel positions (column, row; corners at integers) under ``transform``."""
     c = np.asarray(cols, dtype=np.float64)
     r = np.asarray(rows, dtype=np.float64)
@@ -104,7 +103,7 @@ def _xy(
     )
 
 
-def _footprint_share(win: _RasterWindow, grid: CellGrid) -> NDArray[np.float64]:
+def _footprint_share(win: _RasterWindow, grid: CellGrid) -> FloatArray:
     """Share of each source pixel's area inside the grid's extent (1 inside, 0 outside)."""
     shape = win.values.shape
     minx, miny, maxx, maxy = grid.bounds
@@ -131,7 +130,7 @@ def _footprint_share(win: _RasterWindow, grid: CellGrid) -> NDArray[np.float64]:
     return share
 
 
-def _pixel_area(win: _RasterWindow, crs: str) -> NDArray[np.float64]:
+def _pixel_area(win: _RasterWindow, crs: str) -> FloatArray:
     """Area in ``crs`` of each row's pixels (taken at the window's middle column)."""
     h, w = win.values.shape
     rows = np.arange(h, dtype=np.float64)
@@ -159,7 +158,7 @@ def _pixel_area(win: _RasterWindow, crs: str) -> NDArray[np.float64]:
 
 def _resample_counts(
     win: _RasterWindow, grid: CellGrid, method: Literal["sum", "average"]
-) -> tuple[NDArray[np.float64], float, float]:
+) -> tuple[FloatArray, float, float]:
     """Counts on the grid (total conserved), GDAL's raw total and the target total.
 
     The source is padded with zero pixels over at least one cell's width, so
@@ -327,7 +326,7 @@ def _resampling_notes(method: str, raw: float, target: float, window_total: floa
 
 @dataclass
 class _RasterWindow:
-    values: NDArray[np.float64]  # nodata as NaN
+    values: FloatArray  # nodata as NaN
     transform: Affine
     crs: Any
     name: str

@@ -10,11 +10,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import scipy.sparse as sp
 import shapely
-from numpy.typing import NDArray
 from pyproj import CRS, Transformer
 from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
 
+from gridplan._types import BoolArray, FloatArray, IntArray, ObjectArray
 from gridplan._validate import Problems, as_float
 from gridplan.inputs.crs import transformer as crs_transformer
 from gridplan.travel.base import check_mode
@@ -52,9 +52,9 @@ class RoadGraph:
     mode: str
     crs: str
     matrix: sp.csr_matrix
-    xy: NDArray[np.float64]
+    xy: FloatArray
     node_ids: list[Any]
-    snappable: NDArray[np.int64]
+    snappable: IntArray
     n_segments: int
     road_km: float
     densify_m: float | None
@@ -73,9 +73,7 @@ class RoadGraph:
         """Index of the super-source row/column."""
         return self.n_nodes
 
-    def snap(
-        self, xy: NDArray[np.float64], k: int, max_m: float
-    ) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
+    def snap(self, xy: FloatArray, k: int, max_m: float) -> tuple[FloatArray, IntArray]:
         """The ``k`` nearest usable nodes of each point within ``max_m``.
 
         Returns distances (``inf`` where none) and node indices (-1 there), both
@@ -99,11 +97,11 @@ class RoadGraph:
 
     def minutes_from_nodes(
         self,
-        facility_nodes: NDArray[np.int64],
-        facility_legs_min: NDArray[np.float64],
-        facility_index: NDArray[np.int64],
+        facility_nodes: IntArray,
+        facility_legs_min: FloatArray,
+        facility_index: IntArray,
         cutoff_min: float = math.inf,
-    ) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
+    ) -> tuple[FloatArray, IntArray]:
         """Minutes from every node to its nearest facility, and that facility.
 
         Facility ``facility_index[j]`` is reached from node ``facility_nodes[j]``
@@ -163,12 +161,12 @@ class RoadGraph:
 
 
 def _points_reached(
-    node_minutes: NDArray[np.float64],
-    starts: NDArray[np.int64],
-    node_sorted: NDArray[np.int64],
-    pt_sorted: NDArray[np.int64],
-    leg_sorted: NDArray[np.float64],
-) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+    node_minutes: FloatArray,
+    starts: IntArray,
+    node_sorted: IntArray,
+    pt_sorted: IntArray,
+    leg_sorted: FloatArray,
+) -> tuple[IntArray, FloatArray]:
     """The points joined to reached nodes and their best minutes (node + off-road leg)."""
     reached = np.flatnonzero(np.isfinite(node_minutes))
     cnt = starts[reached + 1] - starts[reached]
@@ -180,9 +178,7 @@ def _points_reached(
     return _best_per_point(pt_sorted[idx], node_minutes[node_sorted[idx]] + leg_sorted[idx])
 
 
-def _best_per_point(
-    pts: NDArray[np.int64], mins: NDArray[np.float64]
-) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+def _best_per_point(pts: IntArray, mins: FloatArray) -> tuple[IntArray, FloatArray]:
     """The smallest minutes of each point among its entries, sorted by point."""
     order = np.lexsort((mins, pts))
     pts, mins = pts[order], mins[order]
@@ -192,15 +188,15 @@ def _best_per_point(
 
 
 def _with_direct_walk(
-    pts: NDArray[np.int64],
-    mins: NDArray[np.float64],
+    pts: IntArray,
+    mins: FloatArray,
     tree: cKDTree,
-    points_xy: NDArray[np.float64],
-    fac: NDArray[np.float64],
-    node_dist: NDArray[np.float64],
+    points_xy: FloatArray,
+    fac: FloatArray,
+    node_dist: FloatArray,
     mpm: float,
     limit: float,
-) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+) -> tuple[IntArray, FloatArray]:
     """Add the straight walk to the facility where it is allowed and quicker.
 
     As in :meth:`NetworkModel.travel_times`: a point may walk straight to a
@@ -289,7 +285,7 @@ def build_road_graph(
 
 def _nodes_in_crs(
     graph: nx.Graph, mode: str, crs: str, densify_m: float | None
-) -> tuple[list[Any], NDArray[np.float64], Transformer]:
+) -> tuple[list[Any], FloatArray, Transformer]:
     """The graph's node ids and their coordinates in ``crs``, after checking every input."""
     problems = Problems("network.invalid", "invalid road network")
     check_mode(problems, mode)
@@ -326,18 +322,18 @@ def _nodes_in_crs(
 class _Edges:
     """The graph's directed edges usable in the mode (node indices, km/h, metres, geometry)."""
 
-    u: NDArray[np.int64]
-    v: NDArray[np.int64]
-    speed: NDArray[np.float64]
-    length: NDArray[np.float64]
-    geom: NDArray[np.object_]  # projected LineString, None for a straight edge
-    walkable: NDArray[np.bool_]
+    u: IntArray
+    v: IntArray
+    speed: FloatArray
+    length: FloatArray
+    geom: ObjectArray  # projected LineString, None for a straight edge
+    walkable: BoolArray
 
     @property
-    def has_geom(self) -> NDArray[np.bool_]:
+    def has_geom(self) -> BoolArray:
         return np.array([g is not None for g in self.geom], dtype=bool)
 
-    def measure(self, node_xy: NDArray[np.float64]) -> NDArray[np.float64]:
+    def measure(self, node_xy: FloatArray) -> FloatArray:
         """Each edge's midpoint; missing lengths filled with the projected length.
 
         The midpoint is the same for an edge and its reverse twin.  Raises
@@ -422,21 +418,21 @@ class _Pieces:
     may join it; ``geom``/``curved``: the geometry of its representative edge.
     """
 
-    a: NDArray[np.int64]
-    b: NDArray[np.int64]
-    w_fwd: NDArray[np.float64]
-    w_bwd: NDArray[np.float64]
-    walkable: NDArray[np.bool_]
-    length: NDArray[np.float64]
-    geom: NDArray[np.object_]
-    curved: NDArray[np.bool_]
+    a: IntArray
+    b: IntArray
+    w_fwd: FloatArray
+    w_bwd: FloatArray
+    walkable: BoolArray
+    length: FloatArray
+    geom: ObjectArray
+    curved: BoolArray
 
     @property
     def n(self) -> int:
         return len(self.a)
 
     @classmethod
-    def of(cls, edges: _Edges, mid: NDArray[np.float64], *, directed: bool) -> _Pieces:
+    def of(cls, edges: _Edges, mid: FloatArray, *, directed: bool) -> _Pieces:
         """Pieces of the usable edges; ``directed``: one-way streets keep their direction."""
         u, v = edges.u, edges.v
         lo, hi = np.minimum(u, v), np.maximum(u, v)
@@ -467,8 +463,8 @@ class _Pieces:
 
 
 def _densify(
-    pieces: _Pieces, node_xy: NDArray[np.float64], densify_m: float | None
-) -> tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.int64]]:
+    pieces: _Pieces, node_xy: FloatArray, densify_m: float | None
+) -> tuple[FloatArray, IntArray, IntArray]:
     """Every node's coordinates, with the points cutting each piece into ``nseg`` segments.
 
     Returns the coordinates (the graph's nodes, then each piece's interior
@@ -501,14 +497,14 @@ def _densify(
 
 
 def _segment_graph(
-    pieces: _Pieces, nseg: NDArray[np.int64], int_start: NDArray[np.int64], n: int
-) -> tuple[sp.csr_matrix, NDArray[np.int64], int]:
+    pieces: _Pieces, nseg: IntArray, int_start: IntArray, n: int
+) -> tuple[sp.csr_matrix, IntArray, int]:
     """The reversed travel graph of the segments, the joining nodes and the number of arcs."""
     total_seg = int(nseg.sum())
     p_of_seg = np.repeat(np.arange(pieces.n), nseg)
     k = np.arange(total_seg) - np.repeat(np.cumsum(nseg) - nseg, nseg)
 
-    def chain(pos: NDArray[np.int64]) -> NDArray[np.int64]:
+    def chain(pos: IntArray) -> IntArray:
         out = int_start[p_of_seg] + pos - 1
         out = np.where(pos == 0, pieces.a[p_of_seg], out)
         return np.where(pos == nseg[p_of_seg], pieces.b[p_of_seg], out)

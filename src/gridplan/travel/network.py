@@ -93,10 +93,10 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
-from numpy.typing import NDArray
 from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
 
+from gridplan._types import BoolArray, FloatArray, IntArray
 from gridplan._validate import Problems
 from gridplan.surface.grid import CellGrid
 from gridplan.travel.base import TravelTimes, check_cutoff, check_mode
@@ -214,8 +214,8 @@ class NetworkModel:
     def pairs(
         self,
         grid: CellGrid,
-        points_xy: NDArray[np.float64],
-        facilities_xy: NDArray[np.float64],
+        points_xy: FloatArray,
+        facilities_xy: FloatArray,
         max_minutes: float,
         *,
         max_batch_cells: int = 20_000_000,
@@ -275,8 +275,8 @@ class NetworkModel:
 
     @staticmethod
     def _facility_dijkstra(
-        core: sp.csr_matrix, nodes: NDArray[np.int64], legs: NDArray[np.float64], limit: float
-    ) -> NDArray[np.float64]:
+        core: sp.csr_matrix, nodes: IntArray, legs: FloatArray, limit: float
+    ) -> FloatArray:
         """Minutes from every node to each facility (rows), one super-source per facility."""
         n = core.shape[0]
         b = len(nodes)
@@ -295,7 +295,7 @@ class NetworkModel:
         return np.asarray(dist, dtype=float).reshape(b, n + b)[:, :n]
 
     def travel_times(
-        self, grid: CellGrid, mask: NDArray[np.bool_], facilities_xy: NDArray[np.float64]
+        self, grid: CellGrid, mask: BoolArray, facilities_xy: FloatArray
     ) -> TravelTimes:
         """Minutes from each masked cell centre to its nearest facility (metric ``grid.crs``)."""
         problems = Problems("network.invalid", "invalid input for road-network travel time")
