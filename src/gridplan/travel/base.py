@@ -23,7 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from gridplan._types import BoolArray, Float32Array, FloatArray, Int32Array
+from gridplan._types import BoolArray, Float32Array, Int32Array, XYArray
 from gridplan._validate import Problems, as_float
 from gridplan.surface.grid import CellGrid
 from gridplan.travel.pairs import Pairs
@@ -60,15 +60,11 @@ class TravelTimeModel(Protocol):
     def name(self) -> str: ...
 
     def travel_times(
-        self, grid: CellGrid, mask: BoolArray, facilities_xy: FloatArray
+        self, grid: CellGrid, mask: BoolArray, facilities_xy: XYArray
     ) -> TravelTimes: ...
 
     def pairs(
-        self,
-        grid: CellGrid,
-        points_xy: FloatArray,
-        facilities_xy: FloatArray,
-        max_minutes: float,
+        self, grid: CellGrid, points_xy: XYArray, facilities_xy: XYArray, max_minutes: float
     ) -> Pairs: ...
 
 

@@ -14,7 +14,7 @@ from pyproj import CRS, Transformer
 from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
 
-from gridplan._types import BoolArray, FloatArray, IntArray, ObjectArray
+from gridplan._types import BoolArray, FloatArray, IntArray, ObjectArray, XYArray
 from gridplan._validate import Problems, as_float
 from gridplan.inputs.crs import transformer as crs_transformer
 from gridplan.travel.base import check_mode
@@ -160,22 +160,86 @@ class RoadGraph:
         return minutes, label
 
 
-def _points_reached(
-    node_minutes: FloatArray,
-    starts: IntArray,
-    node_sorted: IntArray,
-    pt_sorted: IntArray,
-    leg_sorted: FloatArray,
-) -> tuple[IntArray, FloatArray]:
-    """The points joined to reached nodes and their best minutes (node + off-road leg)."""
-    reached = np.flatnonzero(np.isfinite(node_minutes))
-    cnt = starts[reached + 1] - starts[reached]
-    total = int(cnt.sum())
-    if total == 0:
-        return np.zeros(0, dtype=np.int64), np.zeros(0)
-    offset = np.repeat(starts[reached] - (np.cumsum(cnt) - cnt), cnt)
-    idx = offset + np.arange(total)
-    return _best_per_point(pt_sorted[idx], node_minutes[node_sorted[idx]] + leg_sorted[idx])
+@dataclass
+class _JoinedPoints:
+    """Points joined to the road network, grouped by the node they join, for the pair search.
+
+    ``starts[v]:starts[v + 1]`` indexes, in ``point`` and ``leg_min``, the
+    points that join node ``v`` and the minutes of their off-road leg (a point
+    joins up to ``k`` nodes).  With ``tree`` (the direct walk), ``node_m`` is
+    each point's distance to its nearest joined node (``inf`` off the network).
+    """
+
+    xy: XYArray
+    starts: IntArray
+    node: IntArray
+    point: IntArray
+    leg_min: FloatArray
+    node_m: FloatArray
+    minutes_per_metre: float
+    tree: cKDTree | None
+
+    @classmethod
+    def join(
+        cls,
+        rg: RoadGraph,
+        xy: XYArray,
+        *,
+        k: int,
+        max_snap_m: float,
+        minutes_per_metre: float,
+        direct_walk: bool,
+    ) -> _JoinedPoints:
+        """Snap ``xy`` to the ``k`` nearest usable nodes of ``rg`` within ``max_snap_m``."""
+        dist, node = rg.snap(xy, k, max_snap_m)
+        flat = node.ravel()
+        ok = flat >= 0
+        by_node = np.argsort(flat[ok], kind="stable")
+        node_sorted = flat[ok][by_node]
+        return cls(
+            xy=xy,
+            starts=np.searchsorted(node_sorted, np.arange(rg.n_nodes + 1)),
+            node=node_sorted,
+            point=np.repeat(np.arange(len(xy)), k)[ok][by_node],
+            leg_min=(dist.ravel()[ok] * minutes_per_metre)[by_node],
+            node_m=dist[:, 0],
+            minutes_per_metre=minutes_per_metre,
+            tree=cKDTree(xy) if direct_walk else None,
+        )
+
+    def reached(self, node_minutes: FloatArray) -> tuple[IntArray, FloatArray]:
+        """The points joined to reached nodes and their best minutes (node + off-road leg)."""
+        starts = self.starts
+        reached = np.flatnonzero(np.isfinite(node_minutes))
+        cnt = starts[reached + 1] - starts[reached]
+        total = int(cnt.sum())
+        if total == 0:
+            return np.zeros(0, dtype=np.int64), np.zeros(0)
+        offset = np.repeat(starts[reached] - (np.cumsum(cnt) - cnt), cnt)
+        idx = offset + np.arange(total)
+        return _best_per_point(self.point[idx], node_minutes[self.node[idx]] + self.leg_min[idx])
+
+    def with_direct_walk(
+        self, pts: IntArray, mins: FloatArray, fac: FloatArray, limit: float
+    ) -> tuple[IntArray, FloatArray]:
+        """Add the straight walk to the facility at ``fac`` where it is allowed and quicker.
+
+        As in :meth:`NetworkModel.travel_times`: a point may walk straight to a
+        facility no farther than its own network node (or from off the network).
+        Without a ``tree`` (no direct walk), ``pts`` and ``mins`` unchanged.
+        """
+        if self.tree is None:
+            return pts, mins
+        mpm = self.minutes_per_metre
+        near = np.asarray(self.tree.query_ball_point(fac, limit / mpm + 1e-6), dtype=np.int64)
+        if len(near) == 0:
+            return pts, mins
+        d = np.hypot(self.xy[near, 0] - fac[0], self.xy[near, 1] - fac[1])
+        allowed = d <= self.node_m[near]
+        near, direct = near[allowed], d[allowed] * mpm
+        if len(near) == 0:
+            return pts, mins
+        return _best_per_point(np.concatenate([pts, near]), np.concatenate([mins, direct]))
 
 
 def _best_per_point(pts: IntArray, mins: FloatArray) -> tuple[IntArray, FloatArray]:
@@ -185,32 +249,6 @@ def _best_per_point(pts: IntArray, mins: FloatArray) -> tuple[IntArray, FloatArr
     first = np.ones(len(pts), dtype=bool)
     first[1:] = pts[1:] != pts[:-1]
     return pts[first], mins[first]
-
-
-def _with_direct_walk(
-    pts: IntArray,
-    mins: FloatArray,
-    tree: cKDTree,
-    points_xy: FloatArray,
-    fac: FloatArray,
-    node_dist: FloatArray,
-    mpm: float,
-    limit: float,
-) -> tuple[IntArray, FloatArray]:
-    """Add the straight walk to the facility where it is allowed and quicker.
-
-    As in :meth:`NetworkModel.travel_times`: a point may walk straight to a
-    facility no farther than its own network node (or from off the network).
-    """
-    near = np.asarray(tree.query_ball_point(fac, limit / mpm + 1e-6), dtype=np.int64)
-    if len(near) == 0:
-        return pts, mins
-    d = np.hypot(points_xy[near, 0] - fac[0], points_xy[near, 1] - fac[1])
-    allowed = d <= node_dist[near]
-    near, direct = near[allowed], d[allowed] * mpm
-    if len(near) == 0:
-        return pts, mins
-    return _best_per_point(np.concatenate([pts, near]), np.concatenate([mins, direct]))
 
 
 def _geometry(value: Any) -> Any:

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
-from gridplan._types import FloatArray, Int32Array, IntArray
+from gridplan._types import Int32Array, IntArray, XYArray
 from gridplan.surface.grid import CellGrid
 
 if TYPE_CHECKING:
@@ -145,7 +145,7 @@ def pairs_from_travel_times(
     model: TravelTimeModel,
     grid: CellGrid,
     points_rc: IntArray,
-    facilities_xy: FloatArray,
+    facilities_xy: XYArray,
     max_minutes: float,
 ) -> Pairs:
     """Pairs from any model's ``travel_times``: one run per facility (slow for many).

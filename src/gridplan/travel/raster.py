@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from gridplan._types import BoolArray, Float32Array, FloatArray, IntArray
+from gridplan._types import BoolArray, Float32Array, IntArray, XYArray
 from gridplan._validate import positive
 from gridplan.errors import InputError
 from gridplan.surface.grid import CellGrid
@@ -95,9 +95,7 @@ class RasterModel:
             self._speed_cache[grid] = speed
         return speed
 
-    def travel_times(
-        self, grid: CellGrid, mask: BoolArray, facilities_xy: FloatArray
-    ) -> TravelTimes:
+    def travel_times(self, grid: CellGrid, mask: BoolArray, facilities_xy: XYArray) -> TravelTimes:
         """Minutes from each masked cell to its nearest facility (``inf`` beyond the cutoff).
 
         Travel may cross any passable cell; ``mask`` only selects the cells
@@ -174,11 +172,7 @@ class RasterModel:
         )
 
     def pairs(
-        self,
-        grid: CellGrid,
-        points_xy: FloatArray,
-        facilities_xy: FloatArray,
-        max_minutes: float,
+        self, grid: CellGrid, points_xy: XYArray, facilities_xy: XYArray, max_minutes: float
     ) -> Pairs:
         """Minutes from every point to every facility within ``max_minutes`` (and the cutoff).
 

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 from scipy.spatial import cKDTree
 
-from gridplan._types import BoolArray, Float32Array, FloatArray, Int32Array, IntArray
+from gridplan._types import BoolArray, Float32Array, FloatArray, Int32Array, IntArray, XYArray
 from gridplan.surface.grid import CellGrid
 from gridplan.travel.base import TravelTimes
 from gridplan.travel.pairs import CHUNK_PAIRS, Pairs, sort_pairs
@@ -42,7 +42,7 @@ class StraightLineModel:
         return self.detour / metres_per_minute(self.speed_kmh)
 
     def distances(
-        self, grid: CellGrid, mask: BoolArray, facilities_xy: FloatArray
+        self, grid: CellGrid, mask: BoolArray, facilities_xy: XYArray
     ) -> tuple[Float32Array, Int32Array]:
         """Straight-line metres from each masked cell centre to its nearest facility."""
         dist = np.full(grid.shape, np.inf, dtype=np.float32)
@@ -57,18 +57,12 @@ class StraightLineModel:
         nearest[rows, cols] = i
         return dist, nearest
 
-    def travel_times(
-        self, grid: CellGrid, mask: BoolArray, facilities_xy: FloatArray
-    ) -> TravelTimes:
+    def travel_times(self, grid: CellGrid, mask: BoolArray, facilities_xy: XYArray) -> TravelTimes:
         dist, nearest = self.distances(grid, mask, facilities_xy)
         return self.from_distances(grid, dist, nearest)
 
     def pairs(
-        self,
-        grid: CellGrid,
-        points_xy: FloatArray,
-        facilities_xy: FloatArray,
-        max_minutes: float,
+        self, grid: CellGrid, points_xy: XYArray, facilities_xy: XYArray, max_minutes: float
     ) -> Pairs:
         """Minutes from every point to every facility within ``max_minutes``.
 
@@ -99,8 +93,8 @@ _MAX_CHUNK_FACILITIES = 2**15 - 1
 
 
 def straight_pairs(
-    points_xy: FloatArray,
-    facilities_xy: FloatArray,
+    points_xy: XYArray,
+    facilities_xy: XYArray,
     minutes_per_metre: float,
     max_minutes: float,
     *,
