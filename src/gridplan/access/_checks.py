@@ -64,22 +64,9 @@ def check_values(
         )
         ok = False
     bad = np.isnan(v) if allow_inf else ~np.isfinite(v)
-    if bad.any():
-        problems.add(
-            "capacity.nonfinite",
-            f"{name}: {int(bad.sum())} value(s) are not numbers"
-            + ("" if allow_inf else " or infinite"),
-            name=name,
-            n=int(bad.sum()),
-        )
+    not_numbers = "{name}: {n} value(s) are not numbers" + ("" if allow_inf else " or infinite")
+    if problems.count("capacity.nonfinite", bad, not_numbers, name=name):
         ok = False
-    neg = v < 0
-    if neg.any():
-        problems.add(
-            "capacity.negative",
-            f"{name}: {int(neg.sum())} value(s) are negative",
-            name=name,
-            n=int(neg.sum()),
-        )
+    if problems.count("capacity.negative", v < 0, "{name}: {n} value(s) are negative", name=name):
         ok = False
     return v.ravel() if ok else None

@@ -156,13 +156,7 @@ def facility_capacity(
     if column is not None and _has_column(p, facilities, column):
         given = _numbers(facilities, column)
         neg = given < 0
-        if neg.any():
-            p.add(
-                "capacity.negative",
-                f"{column}: {int(neg.sum())} value(s) are negative",
-                name=column,
-                n=int(neg.sum()),
-            )
+        p.count("capacity.negative", neg, "{name}: {n} value(s) are negative", name=column)
         first_rule("column", given, np.isfinite(given) & ~neg)
     for rule, ratio in (("gps", residents_per_gp), ("doctors", residents_per_doctor)):
         if ratio is not None and positive(ratio):

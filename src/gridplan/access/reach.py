@@ -261,26 +261,15 @@ def _check_pair_arrays(
                 dtype=str(arr.dtype),
             )
     if np.issubdtype(cell.dtype, np.integer) and len(cell):
-        bad = int(np.count_nonzero((cell < 0) | (cell >= size)))
-        if bad:
-            p.add(
-                "capacity.pairs_cell",
-                f"{bad} cell index(es) outside the {grid.nrows}×{grid.ncols} grid",
-                n=bad,
-                size=size,
-            )
+        outside = (cell < 0) | (cell >= size)
+        text = f"{{n}} cell index(es) outside the {grid.nrows}×{grid.ncols} grid"
+        p.count("capacity.pairs_cell", outside, text, size=size)
     if np.issubdtype(facility.dtype, np.integer) and len(facility) and n_fac >= 0:
-        bad = int(np.count_nonzero((facility < 0) | (facility >= n_fac)))
-        if bad:
-            p.add(
-                "capacity.pairs_facility",
-                f"{bad} facility index(es) outside 0..{n_fac - 1}",
-                n=bad,
-                n_facilities=n_fac,
-            )
-    bad = int(np.count_nonzero(~np.isfinite(minutes) | (minutes < 0)))
-    if bad:
-        p.add("capacity.pairs_minutes", f"{bad} travel time(s) are negative or not finite", n=bad)
+        outside = (facility < 0) | (facility >= n_fac)
+        text = f"{{n}} facility index(es) outside 0..{n_fac - 1}"
+        p.count("capacity.pairs_facility", outside, text, n_facilities=n_fac)
+    bad = ~np.isfinite(minutes) | (minutes < 0)
+    p.count("capacity.pairs_minutes", bad, "{n} travel time(s) are negative or not finite")
     return n_fac
 
 

@@ -52,22 +52,10 @@ def check_speed_values(problems: Problems, name: str, values: Any) -> bool:
     v = np.asarray(values)
     if v.dtype.kind not in "fiu":
         v = v.astype(np.float64)
-    n_bad = int(np.count_nonzero(~np.isfinite(v)))
-    n_neg = int(np.count_nonzero(v < 0))
-    if n_bad:
-        problems.add(
-            "costdistance.nonfinite_speed",
-            f"{name}: {n_bad} speed(s) are not finite numbers",
-            name=name,
-            n=n_bad,
-        )
-    if n_neg:
-        problems.add(
-            "costdistance.negative_speed",
-            f"{name}: {n_neg} speed(s) are negative",
-            name=name,
-            n=n_neg,
-        )
+    not_finite = "{name}: {n} speed(s) are not finite numbers"
+    n_bad = problems.count("costdistance.nonfinite_speed", ~np.isfinite(v), not_finite, name=name)
+    negative = "{name}: {n} speed(s) are negative"
+    n_neg = problems.count("costdistance.negative_speed", v < 0, negative, name=name)
     return not (n_bad or n_neg)
 
 

@@ -387,13 +387,10 @@ class _Edges:
             proj_len[has_geom] = shapely.length(self.geom[has_geom])
         missing = ~np.isfinite(self.length)
         self.length[missing] = proj_len[missing]
-        negative = int((self.length < 0).sum())
-        if negative:
-            problems = Problems("network.invalid", "invalid road network")
-            problems.add(
-                "network.negative_length", f"{negative} edge(s) have a negative length", n=negative
-            )
-            problems.raise_if_any()
+        problems = Problems("network.invalid", "invalid road network")
+        negative = "{n} edge(s) have a negative length"
+        problems.count("network.negative_length", self.length < 0, negative)
+        problems.raise_if_any()
         return mid
 
 
