@@ -479,7 +479,8 @@ def read_facilities(
         notes.append("blank rows were dropped; row numbers counted without them")
 
     rejected: list[dict[str, Any]] = []
-    good = _read_rows(frame, cols, rownum, fallback_type, default_datum, rejected)
+    rules = _RowRules(cols, fallback_type, default_datum)
+    good = _read_rows(frame, rownum, rules, rejected)
     table = _in_wgs84(pd.DataFrame(good))
     outline = _resolve_outline(prefecture_outline)
     if outline is not None:
@@ -550,13 +551,18 @@ def _required_columns(frame: pd.DataFrame, has_default_type: bool) -> dict[str, 
     return cols
 
 
+@dataclass(frozen=True)
+class _RowRules:
+    """How each row of one table is read: the column of each field, the type of rows without
+    one (``None``: the type is required) and the datum of rows without a datum column."""
+
+    cols: dict[str, str]
+    fallback_type: str | None
+    default_datum: gcrs.Datum
+
+
 def _read_rows(
-    frame: pd.DataFrame,
-    cols: dict[str, str],
-    rownum: IntArray,
-    fallback_type: str | None,
-    default_datum: gcrs.Datum,
-    rejected: list[dict[str, Any]],
+    frame: pd.DataFrame, rownum: IntArray, rules: _RowRules, rejected: list[dict[str, Any]]
 ) -> list[dict[str, Any]]:
     """The rows that pass every check, as records; the others go to ``rejected`` with a reason.
 
@@ -568,13 +574,13 @@ def _read_rows(
     for i in range(len(frame)):
         rec = frame.iloc[i]
         row = int(rownum[i])
-        fname = _clean_name(rec[cols["name"]])
+        fname = _clean_name(rec[rules.cols["name"]])
         h = int(hashes[i])
         if h in first_seen:
             _reject(rejected, row, fname, "duplicate_row", first=first_seen[h])
             continue
         first_seen[h] = row
-        record, reason, params = _parse_row(rec, cols, fname, fallback_type, default_datum)
+        record, reason, params = _parse_row(rec, fname, rules)
         if record is None:
             _reject(rejected, row, fname, reason, **params)
         else:
@@ -583,13 +589,10 @@ def _read_rows(
 
 
 def _parse_row(
-    rec: pd.Series,
-    cols: dict[str, str],
-    fname: str,
-    fallback_type: str | None,
-    default_datum: gcrs.Datum,
+    rec: pd.Series, fname: str, rules: _RowRules
 ) -> tuple[dict[str, Any] | None, str, dict[str, Any]]:
     """One row as a record, or None with the first reason it cannot be used and its params."""
+    cols, fallback_type, default_datum = rules.cols, rules.fallback_type, rules.default_datum
     if not fname:
         return None, "missing_name", {}
     raw_type = rec[cols["type"]] if "type" in cols else None
