@@ -342,8 +342,9 @@ def _spread(
     cell_sel = has_poly & (uidx >= 0)
     n_in = np.bincount(poly_index[cell_sel], minlength=k)
     population = np.zeros(grid.nrows * grid.ncols, dtype=np.float64)
-    notes: list[str] = []
-    tiny_ok = _place_tiny(unit_set, grid, metric, pop, n_cells, population, uidx, notes)
+    tiny = _TinyPolygons.find(unit_set, grid, metric, n_cells)
+    tiny_ok = tiny.place(pop, population, uidx)
+    notes = tiny.notes()
 
     share_in = np.divide(n_in, n_cells, out=np.zeros(k), where=n_cells > 0)
     spread = (n_cells > 0) & (share_in >= 1.0 - settings.outside_tolerance_share) & (n_in > 0)
@@ -403,39 +404,51 @@ def _polygon_cells(metric: ObjectArray, grid: CellGrid) -> Int32Array:
     return cells
 
 
-def _place_tiny(
-    unit_set: UnitSet,
-    grid: CellGrid,
-    metric: ObjectArray,
-    pop: FloatArray,
-    n_cells: IntArray,
-    population: FloatArray,
-    uidx: Int32Array,
-    notes: list[str],
-) -> BoolArray:
-    """Polygons too small to hold a cell centre: their total in their representative point's
-    cell (adding to ``population``, giving the cell a unit if it had none).  Which were placed."""
-    tiny = np.flatnonzero(n_cells == 0)
-    placed = np.zeros(len(metric), dtype=bool)
-    if not len(tiny):
+@dataclass
+class _TinyPolygons:
+    """Polygons too small to hold a cell centre, whose total goes to the cell holding their
+    representative point (when that point lies in a unit, on the grid)."""
+
+    n_polygons: int
+    n_tiny: int
+    polygon: IntArray  # positions of the tiny polygons that can be placed
+    cell: IntArray  # flat index of the cell holding each one's point
+    unit: IntArray  # row position of the unit holding each one's point
+
+    @classmethod
+    def find(
+        cls, unit_set: UnitSet, grid: CellGrid, metric: ObjectArray, n_cells: IntArray
+    ) -> _TinyPolygons:
+        """The polygons of ``metric`` holding no cell centre (``n_cells == 0``), and where
+        those that can be placed go."""
+        tiny = np.flatnonzero(n_cells == 0)
+        if not len(tiny):
+            return cls(len(metric), 0, tiny, tiny, tiny)
+        rep = shapely.point_on_surface(metric[tiny])
+        rx, ry = shapely.get_x(rep), shapely.get_y(rep)
+        unit = _locate_in_units(unit_set, grid.crs, rx, ry)
+        r, c, ok = grid.cell_of(rx, ry)
+        good = (unit >= 0) & ok
+        return cls(len(metric), len(tiny), tiny[good], (r * grid.ncols + c)[good], unit[good])
+
+    def place(self, pop: FloatArray, population: FloatArray, uidx: Int32Array) -> BoolArray:
+        """Add each one's total to its cell in ``population`` (flat), giving the cell the
+        point's unit in ``uidx`` if it had none; which polygons were placed."""
+        placed = np.zeros(self.n_polygons, dtype=bool)
+        for j, flat, u_pos in zip(self.polygon, self.cell, self.unit, strict=True):
+            population[flat] += pop[j]  # one at a time: tiny polygons may share a cell
+            if uidx[flat] < 0:
+                uidx[flat] = u_pos
+            placed[j] = True
         return placed
-    rep = shapely.point_on_surface(metric[tiny])
-    rx, ry = shapely.get_x(rep), shapely.get_y(rep)
-    unit = _locate_in_units(unit_set, grid.crs, rx, ry)
-    r, c, ok = grid.cell_of(rx, ry)
-    for j, u_pos, rr, cc, good in zip(tiny, unit, r, c, ok, strict=True):
-        if u_pos < 0 or not good:
-            continue
-        flat = rr * grid.ncols + cc
-        population[flat] += pop[j]
-        if uidx[flat] < 0:
-            uidx[flat] = u_pos
-        placed[j] = True
-    notes.append(
-        f"{len(tiny)} polygon(s) too small to hold a cell centre: their population went "
-        "to the cell holding their representative point"
-    )
-    return placed
+
+    def notes(self) -> list[str]:
+        if not self.n_tiny:
+            return []
+        return [
+            f"{self.n_tiny} polygon(s) too small to hold a cell centre: their population went "
+            "to the cell holding their representative point"
+        ]
 
 
 def _cell_weights(
