@@ -21,13 +21,13 @@ import rasterio.features
 from affine import Affine
 from numpy.typing import NDArray
 
+from gridplan import settings
 from gridplan._types import BoolArray, Float32Array, FloatArray, Int32Array, IntArray
 from gridplan.errors import InputError
 from gridplan.plan.units import UnitSet
 
 MIN_CELL_M = 50.0
 MAX_CELL_M = 1000.0
-DEFAULT_CELL_M = 100.0
 
 
 @dataclass(frozen=True)
@@ -155,11 +155,16 @@ class PopulationSurface:
         )
 
 
-def grid_for_units(unit_set: UnitSet, cell_m: float = DEFAULT_CELL_M) -> CellGrid:
-    """The cell grid covering a unit set's drawn units, in its metric CRS."""
+def grid_for_units(unit_set: UnitSet, cell_m: float | None = None) -> CellGrid:
+    """The cell grid covering a unit set's drawn units, in its metric CRS.
+
+    ``cell_m`` is the cell side in metres (50-1000); ``None`` reads
+    :data:`gridplan.settings.cell_m` at call time.
+    """
+    cell = settings.cell_m if cell_m is None else cell_m
     drawn = unit_set.units[unit_set.units["has_geometry"]]
     minx, miny, maxx, maxy = (float(v) for v in drawn.to_crs(unit_set.metric_crs).total_bounds)
-    return CellGrid.from_bounds((minx, miny, maxx, maxy), cell_m, unit_set.metric_crs)
+    return CellGrid.from_bounds((minx, miny, maxx, maxy), cell, unit_set.metric_crs)
 
 
 def rasterize_units(unit_set: UnitSet, grid: CellGrid) -> Int32Array:
@@ -182,8 +187,10 @@ def rasterize_units(unit_set: UnitSet, grid: CellGrid) -> Int32Array:
     )
 
 
-def census_surface(unit_set: UnitSet, cell_m: float = DEFAULT_CELL_M) -> PopulationSurface:
+def census_surface(unit_set: UnitSet, cell_m: float | None = None) -> PopulationSurface:
     """The embedded default: each unit's population spread uniformly over its cells.
+
+    On :func:`grid_for_units` (``cell_m`` ``None``: :data:`gridplan.settings.cell_m`).
 
     Labelled ``modelled``.  Units too small to hold a cell centre at this
     resolution get their residents in the cell nearest their representative

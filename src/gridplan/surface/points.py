@@ -46,7 +46,7 @@ _POP_NAMES = (
 def surface_from_points(
     table_df_or_path: pd.DataFrame | bytes | str | Path,
     unit_set: UnitSet,
-    cell_m: float = 100,
+    cell_m: float | None = None,
     *,
     datum: str = "wgs84",
     filename: str | None = None,
@@ -68,7 +68,8 @@ def surface_from_points(
         ``pop``/``人口``/``户籍人口``... (resident population preferred); or
         given with ``lon_column``, ``lat_column``, ``population_column``.
     unit_set, cell_m
-        The planning units and the cell size in metres.
+        The planning units and the cell size in metres (default
+        :data:`gridplan.settings.cell_m`).
     datum
         Datum of the coordinates: ``"wgs84"``, ``"gcj02"`` (Amap, Tencent) or
         ``"bd09"`` (Baidu); aliases accepted as in :func:`gridplan.inputs.vector.parse_datum`.

@@ -130,7 +130,7 @@ def _check_layer(gdf: gpd.GeoDataFrame, population_column: str) -> None:
 def surface_from_polygons(
     polygons_gdf: gpd.GeoDataFrame | bytes | str | Path,
     unit_set: UnitSet,
-    cell_m: float = 100,
+    cell_m: float | None = None,
     *,
     population_column: str,
     weights: bytes | str | Path | NDArray[Any] | None = None,
@@ -159,6 +159,8 @@ def surface_from_polygons(
         Polygons with a population column, in any CRS (e.g. an uploaded
         township layer, or ``unit_set.units`` itself); or a file's content or
         path, read with :func:`gridplan.inputs.vector.read_vector_upload`.
+    cell_m
+        Cell size in metres (default :data:`gridplan.settings.cell_m`).
     population_column
         The column holding each polygon's population.
     weights

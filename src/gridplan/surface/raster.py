@@ -213,7 +213,7 @@ def _resample_counts(
 def surface_from_raster(
     path_or_bytes: bytes | str | Path,
     unit_set: UnitSet,
-    cell_m: float = 100,
+    cell_m: float | None = None,
     *,
     max_mb: float | None = None,
     filename: str | None = None,
@@ -231,7 +231,7 @@ def surface_from_raster(
     unit_set
         The planning units; the grid is ``grid_for_units(unit_set, cell_m)``.
     cell_m
-        Cell size in metres (50-1000).
+        Cell size in metres (50-1000; default :data:`gridplan.settings.cell_m`).
     max_mb
         Size limit of the file in MB; defaults to
         :data:`gridplan.settings.max_upload_mb`.  Clip big files first

@@ -14,7 +14,7 @@ from gridplan.plan.units import UnitSet
 from gridplan.surface.grid import CellGrid, grid_for_units, rasterize_units
 
 
-def _grid_and_index(unit_set: UnitSet, cell_m: float) -> tuple[CellGrid, Int32Array]:
+def _grid_and_index(unit_set: UnitSet, cell_m: float | None) -> tuple[CellGrid, Int32Array]:
     grid = grid_for_units(unit_set, cell_m)
     return grid, rasterize_units(unit_set, grid).astype(np.int32)
 
