@@ -61,7 +61,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, TypedDict
 
 import numpy as np
 import pandas as pd
@@ -447,26 +447,14 @@ def capacity_coverage(
     pairs = reach if max_minutes is None else reach.within(t)
     pop = surface.population.ravel().astype(np.float64)
     remaining = pop.copy()
-    covered = np.zeros(n)
-    reachable = np.zeros(n)
-    full = np.zeros(n, dtype=bool)
-    catchment = np.full(n, np.nan, dtype=np.float32)
-    indptr = pairs.indptr()
-    for j in o:
-        a, b = indptr[j], indptr[j + 1]
-        covered[j], reachable[j], full[j], catchment[j] = _serve(
-            pairs.cell[a:b], pairs.minutes[a:b], remaining, float(cap[j]), zone
-        )
+    served = _serve_in_order(pairs, o, cap, remaining, zone)
     covered_cell = pop - remaining
     return CapacityResult(
         grid=surface.grid,
         max_minutes=float(t),
         order=o,
         capacity=cap,
-        covered=covered,
-        full=full,
-        reachable=reachable,
-        catchment_minutes=catchment,
+        **served,
         remaining=remaining.astype(np.float32).reshape(surface.grid.shape),
         covered_cells=covered_cell.astype(np.float32).reshape(surface.grid.shape),
         unit_ids=list(surface.unit_ids),
@@ -477,6 +465,33 @@ def capacity_coverage(
         not_assessed_population=float(sum(surface.unplaced.values())),
         zone_minutes=zone,
     )
+
+
+class _Served(TypedDict):
+    """What each facility did in its turn: the per-facility fields of :class:`CapacityResult`."""
+
+    covered: FloatArray
+    full: BoolArray
+    reachable: FloatArray
+    catchment_minutes: Float32Array
+
+
+def _serve_in_order(
+    pairs: Reach, order: IntArray, capacity: FloatArray, remaining: FloatArray, zone: float | None
+) -> _Served:
+    """Each facility, in ``order``, takes its residents from ``remaining`` (:func:`_serve`)."""
+    n = len(capacity)
+    covered = np.zeros(n)
+    reachable = np.zeros(n)
+    full = np.zeros(n, dtype=bool)
+    catchment = np.full(n, np.nan, dtype=np.float32)
+    indptr = pairs.indptr()
+    for j in order:
+        a, b = indptr[j], indptr[j + 1]
+        covered[j], reachable[j], full[j], catchment[j] = _serve(
+            pairs.cell[a:b], pairs.minutes[a:b], remaining, float(capacity[j]), zone
+        )
+    return _Served(covered=covered, full=full, reachable=reachable, catchment_minutes=catchment)
 
 
 def _serve(
