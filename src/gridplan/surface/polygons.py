@@ -24,7 +24,7 @@ from gridplan.errors import InputError, UploadError
 from gridplan.inputs import crs as gcrs
 from gridplan.inputs.columns import cell_text, column_numbers, find_column
 from gridplan.inputs.files import _limit_mb, _warnings_as_notes
-from gridplan.inputs.raster import WARP_MEM_LIMIT_MB, _open_raster
+from gridplan.inputs.raster import _open_raster
 from gridplan.inputs.vector import parse_datum, read_vector_upload
 from gridplan.plan.units import UnitSet
 from gridplan.surface.grid import (
@@ -89,17 +89,8 @@ def _weights_on_grid(
         with _open_raster(weights, name, limit) as (ds, shown):
             win = _read_window(ds, shown, grid, 1, negative_code="weights")
         dst = np.full(grid.shape, np.nan, dtype=np.float64)
-        rasterio.warp.reproject(
-            win.values,
-            dst,
-            src_transform=win.transform,
-            src_crs=win.crs,
-            src_nodata=np.nan,
-            dst_transform=grid.transform,
-            dst_crs=grid.crs,
-            dst_nodata=np.nan,
-            resampling=Resampling.average,
-            warp_mem_limit=WARP_MEM_LIMIT_MB,
+        win.warp_onto(
+            grid, win.values, dst, Resampling.average, src_nodata=np.nan, dst_nodata=np.nan
         )
     notes = list(win.notes) + reader_notes
     return np.nan_to_num(dst, nan=0.0), name or Path(shown).stem, notes

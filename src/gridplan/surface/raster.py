@@ -189,19 +189,12 @@ def _resample_counts(
         return dst, 0.0, 0.0
     r0, r1, c0, c1 = sub
     part = dst[r0:r1, c0:c1]
-    common = dict(
-        src_transform=src_transform,
-        src_crs=win.crs,
-        dst_transform=grid.transform @ Affine.translation(c0, r0),
-        dst_crs=grid.crs,
-        init_dest_nodata=False,
-        warp_mem_limit=WARP_MEM_LIMIT_MB,
-    )
     if method == "sum":
-        rasterio.warp.reproject(np.pad(values, pad), part, resampling=Resampling.sum, **common)
-    else:
-        density = np.pad(values / area[:, None], pad)
-        rasterio.warp.reproject(density, part, resampling=Resampling.average, **common)
+        source, resampling = np.pad(values, pad), Resampling.sum
+    else:  # a density (people per m²), averaged, then times the cell area
+        source, resampling = np.pad(values / area[:, None], pad), Resampling.average
+    win.warp_onto(grid, source, part, resampling, pad=pad, origin=(r0, c0), init_dest_nodata=False)
+    if method != "sum":
         part *= grid.cell_m * grid.cell_m
     raw = float(dst.sum())
     target = float((values * _footprint_share(win, grid)).sum())
@@ -326,11 +319,42 @@ def _resampling_notes(method: str, raw: float, target: float, window_total: floa
 
 @dataclass
 class _RasterWindow:
+    """The part of a raster read over a grid: its values, where they lie, notes on reading it."""
+
     values: FloatArray  # nodata as NaN
     transform: Affine
     crs: Any
     name: str
     notes: list[str]
+
+    def warp_onto(
+        self,
+        grid: CellGrid,
+        source: FloatArray,
+        dst: FloatArray,
+        resampling: Resampling,
+        *,
+        pad: int = 0,
+        origin: tuple[int, int] = (0, 0),
+        **options: Any,
+    ) -> None:
+        """Reproject ``source`` into ``dst``, the cells of ``grid`` from row, column ``origin``.
+
+        ``source`` is this window's pixels with ``pad`` more on each side;
+        ``options`` are GDAL's nodata options of :func:`rasterio.warp.reproject`.
+        """
+        row0, col0 = origin
+        rasterio.warp.reproject(
+            source,
+            dst,
+            src_transform=self.transform @ Affine.translation(-pad, -pad),
+            src_crs=self.crs,
+            dst_transform=grid.transform @ Affine.translation(col0, row0),
+            dst_crs=grid.crs,
+            resampling=resampling,
+            warp_mem_limit=WARP_MEM_LIMIT_MB,
+            **options,
+        )
 
 
 def _read_window(
