@@ -424,6 +424,7 @@ def _read_layer(layer: _Layer, codec: str | None, filename: str) -> tuple[pd.Dat
     return frame, notes
 
 
+# parallel to read_table_upload on purpose: each public reader documents its own parameters
 def read_vector_upload(
     data: bytes | str | Path,
     filename: str | None = None,

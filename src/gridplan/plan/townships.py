@@ -71,6 +71,7 @@ def reference_townships(prefecture_adcode: str | None = None) -> pd.DataFrame:
     return ref.reset_index(drop=True)
 
 
+# counts and name lists like SurfaceReport's on purpose: each stage reports its own findings
 @dataclass
 class TownshipReport:
     """What matching a township layer found (English notes; counts for the UI)."""
