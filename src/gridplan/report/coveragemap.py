@@ -637,7 +637,7 @@ def render_coverage_map_png(
     view.draw_units(drawn_m.geometry, fills, edgecolors="none", linewidths=0, zorder=0.5)
     classes, colors = _class_raster(surface, minutes, threshold, layer)
     _draw_cells(view, surface.grid, (classes, colors), surface.population, dpi=img.dpi)
-    view.ax.set_xlim(*view.xlim)
+    view.ax.set_xlim(*view.xlim)  # imshow widens the limits to the raster: the map keeps its own
     view.ax.set_ylim(*view.ylim)
     _draw_unit_borders(view.ax, drawn_m)
     grid_geoms = None
