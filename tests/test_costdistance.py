@@ -403,29 +403,38 @@ def codes(exc_info):
     return set(err.params["codes"])
 
 
-def test_cost_distance_reports_every_problem_at_once():
+def _speed_with_bad_cells():
     speed = np.full((5, 5), 4.8)
     speed[1, 1] = -2.0
     speed[2, 2] = np.nan
+    return speed
+
+
+# each call and the problems it must report together (codes without "costdistance.")
+_BAD_CALLS = [
+    pytest.param(
+        lambda: cost_distance(_speed_with_bad_cells(), CELL, [(0, 0), (9, 9)], cutoff_min=0.0),
+        {"negative_speed", "nonfinite_speed", "cutoff", "source_outside"},
+        id="speeds-cutoff-sources",
+    ),
+    pytest.param(
+        lambda: cost_distance(np.ones(5), -1.0, np.zeros((0, 2), dtype=int), cutoff_min=-5),
+        {"shape", "cell_size", "cutoff", "no_facility"},
+        id="shape-cell-cutoff-none",
+    ),
+    pytest.param(
+        lambda: cost_distance(np.ones((3, 3)), CELL, [[0, 0, 0]], engine="heap"),  # type: ignore[arg-type]
+        {"sources_shape", "engine"},
+        id="sources-engine",
+    ),
+]
+
+
+@pytest.mark.parametrize(("call", "expected"), _BAD_CALLS)
+def test_cost_distance_reports_every_problem_at_once(call, expected):
     with pytest.raises(InputError) as e:
-        cost_distance(speed, CELL, [(0, 0), (9, 9)], cutoff_min=0.0)
-    assert codes(e) == {
-        "costdistance.negative_speed",
-        "costdistance.nonfinite_speed",
-        "costdistance.cutoff",
-        "costdistance.source_outside",
-    }
-    with pytest.raises(InputError) as e:
-        cost_distance(np.ones(5), -1.0, np.zeros((0, 2), dtype=int), cutoff_min=-5)
-    assert codes(e) == {
-        "costdistance.shape",
-        "costdistance.cell_size",
-        "costdistance.cutoff",
-        "costdistance.no_facility",
-    }
-    with pytest.raises(InputError) as e:
-        cost_distance(np.ones((3, 3)), CELL, [[0, 0, 0]], engine="heap")  # type: ignore[arg-type]
-    assert codes(e) == {"costdistance.sources_shape", "costdistance.engine"}
+        call()
+    assert codes(e) == {f"costdistance.{code}" for code in expected}
 
 
 def test_speed_surface_reports_every_problem_at_once():

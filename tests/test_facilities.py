@@ -96,6 +96,7 @@ def sjz_outline():
 
 
 def test_type_groups_and_labels():
+    # the display order spelled out on purpose: the test pins it, not a copy of the constant
     assert list(FACILITY_TYPES) == [
         "三级医院",
         "二级医院",

@@ -12,7 +12,9 @@ The generic checks (:meth:`Problems.shape`, :meth:`Problems.number`,
 :meth:`Problems.integer`, :meth:`Problems.choice`, :meth:`Problems.points`)
 name their problems ``"<scope>.<check>"`` (``"optimize.number"``,
 ``"capacity.xy_shape"``); a scope without its own text for a check falls back
-to the common ``"check.<check>"`` text of the catalogue.
+to the common ``"check.<check>"`` text of the catalogue.  :meth:`Problems.count`
+reports the bad entries of an array (negative, not finite, out of range) as one
+problem with their count.
 """
 
 from __future__ import annotations
@@ -22,8 +24,9 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import ArrayLike
 
+from gridplan._types import FloatArray
 from gridplan.errors import GridPlanError, InputError
 
 
@@ -137,14 +140,8 @@ class Problems:
         ok = ok and v is not None and (v >= low if low_inclusive else v > low) and v <= high
         if not ok:
             lo = "[" if low_inclusive else "("
-            self.add(
-                code or f"{self.scope}.number",
-                f"{name} must be a number in {lo}{low:g}, {high:g}], got {value!r}",
-                name=name,
-                value=repr(value),
-                low=low,
-                high=high,
-            )
+            text = f"{name} must be a number in {lo}{low:g}, {high:g}], got {value!r}"
+            self._out_of_range(code or f"{self.scope}.number", text, name, value, (low, high))
             return None
         return v
 
@@ -154,16 +151,30 @@ class Problems:
         """``value`` as a whole number in [low, high] (not a bool), else a problem and ``None``."""
         ok = isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
         if not ok or not low <= int(value) <= high:
-            self.add(
-                code or f"{self.scope}.integer",
-                f"{name} must be a whole number from {low} to {high}, got {value!r}",
-                name=name,
-                value=repr(value),
-                low=low,
-                high=high,
-            )
+            text = f"{name} must be a whole number from {low} to {high}, got {value!r}"
+            self._out_of_range(code or f"{self.scope}.integer", text, name, value, (low, high))
             return None
         return int(value)
+
+    def _out_of_range(
+        self, code: str, text: str, name: str, value: Any, bounds: tuple[float, float]
+    ) -> None:
+        """The problem of :meth:`number` and :meth:`integer`: ``value`` of ``name`` is not in
+        ``bounds``; its parameters name, value (as written) and the bounds."""
+        low, high = bounds
+        self.add(code, text, name=name, value=repr(value), low=low, high=high)
+
+    def count(self, code: str, bad: ArrayLike, text: str, **params: Any) -> int:
+        """How many entries of ``bad`` are true; if any, a ``code`` problem with that count.
+
+        ``text`` is the English text with ``{n}`` for the count and a field
+        for any of ``params``, e.g. ``"{name}: {n} value(s) are negative"``
+        with ``name=...``; the problem's parameters are ``params`` and ``n``.
+        """
+        n = int(np.count_nonzero(bad))
+        if n:
+            self.add(code, text.format(n=n, **params), **params, n=n)
+        return n
 
     def choice(self, code: str, name: str, value: Any, allowed: Sequence[str]) -> bool:
         """Whether ``value`` is one of ``allowed``; a ``code`` problem if not."""
@@ -178,7 +189,7 @@ class Problems:
         )
         return False
 
-    def points(self, name: str, xy: ArrayLike) -> NDArray[np.float64] | None:
+    def points(self, name: str, xy: ArrayLike) -> FloatArray | None:
         """``xy`` as an ``(n, 2)`` float array of finite coordinates, else problems and ``None``.
 
         Problems: ``<scope>.xy_shape`` (not numbers, or not pairs) and

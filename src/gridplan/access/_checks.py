@@ -6,8 +6,8 @@ import math
 from typing import Any
 
 import numpy as np
-from numpy.typing import NDArray
 
+from gridplan._types import FloatArray
 from gridplan._validate import Problems, as_float
 
 
@@ -44,7 +44,7 @@ def check_minutes(
 
 def check_values(
     problems: Problems, name: str, values: Any, n_expected: int, *, allow_inf: bool = False
-) -> NDArray[np.float64] | None:
+) -> FloatArray | None:
     """Per-facility numbers: one per facility, not NaN, not negative."""
     try:
         v = np.asarray(values, dtype=np.float64)
@@ -64,22 +64,9 @@ def check_values(
         )
         ok = False
     bad = np.isnan(v) if allow_inf else ~np.isfinite(v)
-    if bad.any():
-        problems.add(
-            "capacity.nonfinite",
-            f"{name}: {int(bad.sum())} value(s) are not numbers"
-            + ("" if allow_inf else " or infinite"),
-            name=name,
-            n=int(bad.sum()),
-        )
+    not_numbers = "{name}: {n} value(s) are not numbers" + ("" if allow_inf else " or infinite")
+    if problems.count("capacity.nonfinite", bad, not_numbers, name=name):
         ok = False
-    neg = v < 0
-    if neg.any():
-        problems.add(
-            "capacity.negative",
-            f"{name}: {int(neg.sum())} value(s) are negative",
-            name=name,
-            n=int(neg.sum()),
-        )
+    if problems.count("capacity.negative", v < 0, "{name}: {n} value(s) are negative", name=name):
         ok = False
     return v.ravel() if ok else None

@@ -61,12 +61,13 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, TypedDict
 
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
+from gridplan._types import BoolArray, Float32Array, FloatArray, IntArray
 from gridplan._validate import Problems, positive
 from gridplan.access._checks import capacity_problems, check_minutes, check_values
 from gridplan.access.reach import Reach, unit_sums
@@ -148,20 +149,14 @@ def facility_capacity(
     cap = np.full(n, np.nan)
     source = np.full(n, "", dtype=object)
 
-    def first_rule(rule: str, values: NDArray[np.float64], usable: NDArray[np.bool_]) -> None:
+    def first_rule(rule: str, values: FloatArray, usable: BoolArray) -> None:
         use = np.isnan(cap) & usable  # rows an earlier rule did not cover
         cap[use], source[use] = values[use], rule
 
     if column is not None and _has_column(p, facilities, column):
         given = _numbers(facilities, column)
         neg = given < 0
-        if neg.any():
-            p.add(
-                "capacity.negative",
-                f"{column}: {int(neg.sum())} value(s) are negative",
-                name=column,
-                n=int(neg.sum()),
-            )
+        p.count("capacity.negative", neg, "{name}: {n} value(s) are negative", name=column)
         first_rule("column", given, np.isfinite(given) & ~neg)
     for rule, ratio in (("gps", residents_per_gp), ("doctors", residents_per_doctor)):
         if ratio is not None and positive(ratio):
@@ -229,14 +224,14 @@ def _has_column(p: Problems, facilities: pd.DataFrame, column: str) -> bool:
     return False
 
 
-def _numbers(facilities: pd.DataFrame, column: str) -> NDArray[np.float64]:
+def _numbers(facilities: pd.DataFrame, column: str) -> FloatArray:
     """A column as numbers, NaN where not a number (all NaN without the column)."""
     if column not in facilities.columns:
         return np.full(len(facilities), np.nan)
     return np.asarray(pd.to_numeric(facilities[column], errors="coerce"), dtype=np.float64)
 
 
-def _facility_ids(facilities: pd.DataFrame, rows: NDArray[np.int64]) -> NDArray[Any]:
+def _facility_ids(facilities: pd.DataFrame, rows: IntArray) -> NDArray[Any]:
     """The ``facility_id`` of the given rows as text, or their positions without that column."""
     if "facility_id" in facilities:
         return facilities["facility_id"].astype(str).to_numpy()[rows]
@@ -248,7 +243,7 @@ def facility_supply(
     column: str | None = "gps",
     *,
     missing: float | Literal["error"] = "error",
-) -> NDArray[np.float64]:
+) -> FloatArray:
     """The supply ``S_j`` of 2SFCA: a staff column (``gps``, ``doctors``, ``beds``) or 1 each.
 
     ``column=None`` counts every facility as 1 (supply unknown: the result
@@ -282,7 +277,7 @@ def facility_supply(
     return checked
 
 
-def order_by(values: ArrayLike, *, descending: bool = True) -> NDArray[np.int64]:
+def order_by(values: ArrayLike, *, descending: bool = True) -> IntArray:
     """Processing order from per-facility values (AccessMod's order field): ties and NaN kept
     in table order, NaN last."""
     v = np.asarray(values, dtype=np.float64)
@@ -309,17 +304,17 @@ class CapacityResult:
 
     grid: CellGrid
     max_minutes: float
-    order: NDArray[np.int64]
-    capacity: NDArray[np.float64]
-    covered: NDArray[np.float64]
-    full: NDArray[np.bool_]
-    reachable: NDArray[np.float64]
-    catchment_minutes: NDArray[np.float32]
-    remaining: NDArray[np.float32]
-    covered_cells: NDArray[np.float32]
+    order: IntArray
+    capacity: FloatArray
+    covered: FloatArray
+    full: BoolArray
+    reachable: FloatArray
+    catchment_minutes: Float32Array
+    remaining: Float32Array
+    covered_cells: Float32Array
     unit_ids: list[str]
-    population_by_unit: NDArray[np.float64]
-    covered_by_unit: NDArray[np.float64]
+    population_by_unit: FloatArray
+    covered_by_unit: FloatArray
     total_population: float
     total_covered: float
     not_assessed_population: float
@@ -331,7 +326,7 @@ class CapacityResult:
         return self.total_covered / self.total_population if self.total_population else math.nan
 
     @property
-    def rank(self) -> NDArray[np.int64]:
+    def rank(self) -> IntArray:
         out = np.empty(len(self.order), dtype=np.int64)
         out[self.order] = np.arange(len(self.order))
         return out
@@ -382,7 +377,7 @@ def _check_surface(p: Problems, surface: PopulationSurface, reach: Reach) -> boo
     return True
 
 
-def _check_order(p: Problems, order: ArrayLike, n: int) -> NDArray[np.int64] | None:
+def _check_order(p: Problems, order: ArrayLike, n: int) -> IntArray | None:
     o = np.asarray(order)
     if o.size == 0:
         o = o.reshape(0)
@@ -452,26 +447,14 @@ def capacity_coverage(
     pairs = reach if max_minutes is None else reach.within(t)
     pop = surface.population.ravel().astype(np.float64)
     remaining = pop.copy()
-    covered = np.zeros(n)
-    reachable = np.zeros(n)
-    full = np.zeros(n, dtype=bool)
-    catchment = np.full(n, np.nan, dtype=np.float32)
-    indptr = pairs.indptr()
-    for j in o:
-        a, b = indptr[j], indptr[j + 1]
-        covered[j], reachable[j], full[j], catchment[j] = _serve(
-            pairs.cell[a:b], pairs.minutes[a:b], remaining, float(cap[j]), zone
-        )
+    served = _serve_in_order(pairs, o, cap, remaining, zone)
     covered_cell = pop - remaining
     return CapacityResult(
         grid=surface.grid,
         max_minutes=float(t),
         order=o,
         capacity=cap,
-        covered=covered,
-        full=full,
-        reachable=reachable,
-        catchment_minutes=catchment,
+        **served,
         remaining=remaining.astype(np.float32).reshape(surface.grid.shape),
         covered_cells=covered_cell.astype(np.float32).reshape(surface.grid.shape),
         unit_ids=list(surface.unit_ids),
@@ -484,10 +467,37 @@ def capacity_coverage(
     )
 
 
+class _Served(TypedDict):
+    """What each facility did in its turn: the per-facility fields of :class:`CapacityResult`."""
+
+    covered: FloatArray
+    full: BoolArray
+    reachable: FloatArray
+    catchment_minutes: Float32Array
+
+
+def _serve_in_order(
+    pairs: Reach, order: IntArray, capacity: FloatArray, remaining: FloatArray, zone: float | None
+) -> _Served:
+    """Each facility, in ``order``, takes its residents from ``remaining`` (:func:`_serve`)."""
+    n = len(capacity)
+    covered = np.zeros(n)
+    reachable = np.zeros(n)
+    full = np.zeros(n, dtype=bool)
+    catchment = np.full(n, np.nan, dtype=np.float32)
+    indptr = pairs.indptr()
+    for j in order:
+        a, b = indptr[j], indptr[j + 1]
+        covered[j], reachable[j], full[j], catchment[j] = _serve(
+            pairs.cell[a:b], pairs.minutes[a:b], remaining, float(capacity[j]), zone
+        )
+    return _Served(covered=covered, full=full, reachable=reachable, catchment_minutes=catchment)
+
+
 def _serve(
     cells: NDArray[np.signedinteger[Any]],
-    minutes: NDArray[np.float32],
-    remaining: NDArray[np.float64],
+    minutes: Float32Array,
+    remaining: FloatArray,
     capacity: float,
     zone: float | None,
 ) -> tuple[float, float, bool, float]:

@@ -17,6 +17,7 @@ import pandas as pd
 from numpy.typing import NDArray
 from scipy import ndimage
 
+from gridplan._types import BoolArray, Float32Array, FloatArray, Int32Array, IntArray, ObjectArray
 from gridplan.errors import InputError
 from gridplan.plan.grids import GridPlan, resolve_assignment
 from gridplan.plan.units import UnitSet
@@ -40,12 +41,12 @@ class CoverageIndex:
     grouping on the base values and scaled.
     """
 
-    rows: NDArray[np.int32]
-    cols: NDArray[np.int32]
-    population: NDArray[np.float64]
-    base_minutes: NDArray[np.float32]
-    unit: NDArray[np.int32]
-    nearest: NDArray[np.int32]
+    rows: Int32Array
+    cols: Int32Array
+    population: FloatArray
+    base_minutes: Float32Array
+    unit: Int32Array
+    nearest: Int32Array
     n_units: int
     unplaced: dict[str, float]
     time_scale: float = 1.0
@@ -54,7 +55,7 @@ class CoverageIndex:
     _cache: dict[object, Any] = field(default_factory=dict, repr=False)
 
     @property
-    def minutes(self) -> NDArray[np.float32]:
+    def minutes(self) -> Float32Array:
         """Travel time of each cell in minutes (``inf`` if unreachable)."""
         if self.time_scale == 1.0:
             return self.base_minutes
@@ -87,19 +88,19 @@ class CoverageIndex:
             unplaced=dict(surface.unplaced),
         )
 
-    def covered(self, threshold_min: float) -> NDArray[np.bool_]:
+    def covered(self, threshold_min: float) -> BoolArray:
         """Cells whose travel time is at most ``threshold_min`` (inclusive)."""
         return self.minutes <= np.float32(threshold_min)
 
     @property
-    def residents(self) -> NDArray[np.float64]:
+    def residents(self) -> FloatArray:
         """Residents per cell after the growth factor."""
         return self.population * self.pop_factor if self.pop_factor != 1.0 else self.population
 
-    def _groups(self, unit_group: NDArray[np.int64]) -> NDArray[np.int64]:
+    def _groups(self, unit_group: IntArray) -> IntArray:
         return np.where(self.unit >= 0, unit_group[np.clip(self.unit, 0, None)], -1)
 
-    def group_times(self, unit_group: NDArray[np.int64], n_groups: int) -> pd.DataFrame:
+    def group_times(self, unit_group: IntArray, n_groups: int) -> pd.DataFrame:
         """Population and travel-time statistics per group (independent of the threshold).
 
         ``unit_group[i]`` is the group of unit ``i`` (-1: none); cells outside
@@ -120,14 +121,14 @@ class CoverageIndex:
             out[c] *= self.time_scale
         return out
 
-    def _minutes_order(self) -> NDArray[np.int64]:
+    def _minutes_order(self) -> IntArray:
         """Cells sorted by base minutes, computed once and shared by every grouping."""
         if "order" not in self._cache:
             self._cache["order"] = np.argsort(self.base_minutes, kind="stable")
-        order: NDArray[np.int64] = self._cache["order"]
+        order: IntArray = self._cache["order"]
         return order
 
-    def _base_group_times(self, unit_group: NDArray[np.int64], n_groups: int) -> pd.DataFrame:
+    def _base_group_times(self, unit_group: IntArray, n_groups: int) -> pd.DataFrame:
         # sort by (group, minutes): a stable sort of the small group ids over the minutes order
         by_minutes = self._minutes_order()
         g_all = self._groups(unit_group)[by_minutes]
@@ -151,7 +152,7 @@ class CoverageIndex:
             }
         )
 
-    def _unit_sorted(self) -> tuple[NDArray[np.float32], NDArray[np.float64], NDArray[np.int64]]:
+    def _unit_sorted(self) -> tuple[Float32Array, FloatArray, IntArray]:
         """Cells sorted by (unit, base minutes): minutes, cumulative residents, unit starts.
 
         Built once; then the residents of a unit within any threshold are one
@@ -165,11 +166,11 @@ class CoverageIndex:
             cum = np.concatenate([[0.0], np.cumsum(self.population[order])])
             starts = np.searchsorted(slot[order], np.arange(self.n_units + 2), side="left")
             self._cache["by_unit"] = (minutes, cum, starts)
-        by_unit: tuple[NDArray[np.float32], NDArray[np.float64], NDArray[np.int64]]
+        by_unit: tuple[Float32Array, FloatArray, IntArray]
         by_unit = self._cache["by_unit"]
         return by_unit
 
-    def unit_covered(self, threshold_min: float) -> NDArray[np.float64]:
+    def unit_covered(self, threshold_min: float) -> FloatArray:
         """Residents of each unit reached within ``threshold_min`` (inclusive)."""
         minutes, cum, starts = self._unit_sorted()
         thr = self._base_threshold(threshold_min)
@@ -181,8 +182,8 @@ class CoverageIndex:
         return out * self.pop_factor
 
     def group_covered(
-        self, threshold_min: float, unit_group: NDArray[np.int64], n_groups: int
-    ) -> NDArray[np.float64]:
+        self, threshold_min: float, unit_group: IntArray, n_groups: int
+    ) -> FloatArray:
         """Covered residents per group at ``threshold_min`` (the fast, per-slider part)."""
         per_unit = self.unit_covered(threshold_min)
         groups = np.asarray(unit_group, dtype=np.int64)
@@ -193,7 +194,7 @@ class CoverageIndex:
     def group_kpis(
         self,
         threshold_min: float,
-        unit_group: NDArray[np.int64],
+        unit_group: IntArray,
         n_groups: int,
         times: pd.DataFrame | None = None,
     ) -> pd.DataFrame:
@@ -218,14 +219,14 @@ class CoverageIndex:
 
 
 def _weighted_quantiles(
-    group: NDArray[np.int64],
-    values: NDArray[np.float32],
-    weights: NDArray[np.float64],
+    group: IntArray,
+    values: Float32Array,
+    weights: FloatArray,
     n_groups: int,
     qs: tuple[float, ...],
     *,
     presorted: bool = False,
-) -> list[NDArray[np.float64]]:
+) -> list[FloatArray]:
     """Population-weighted quantiles of ``values`` per group (lower quantile, no interpolation).
 
     With ``presorted``, the inputs are already sorted by (group, value).
@@ -310,7 +311,7 @@ def catchments(
     return out
 
 
-def centre_standard_flag(served: NDArray[np.float64]) -> NDArray[np.object_]:
+def centre_standard_flag(served: FloatArray) -> ObjectArray:
     """Flag community-centre catchments against 30,000–100,000 residents (seed 004)."""
     return np.where(
         served < CENTRE_MIN_RESIDENTS,
@@ -319,7 +320,7 @@ def centre_standard_flag(served: NDArray[np.float64]) -> NDArray[np.object_]:
     ).astype(object)
 
 
-def gaussian_weight(d: NDArray[np.floating], d0: float) -> NDArray[np.float64]:
+def gaussian_weight(d: NDArray[np.floating], d0: float) -> FloatArray:
     """Gaussian distance decay of Dai (2010), 0 beyond ``d0`` (see DOMAIN.md)."""
     d = np.asarray(d, dtype=float)
     e = np.exp(-0.5)
@@ -327,7 +328,7 @@ def gaussian_weight(d: NDArray[np.floating], d0: float) -> NDArray[np.float64]:
     return np.where(d <= d0, w, 0.0)
 
 
-def plan_groups(plan: GridPlan, unit_set: UnitSet) -> tuple[NDArray[np.int64], list[str]]:
+def plan_groups(plan: GridPlan, unit_set: UnitSet) -> tuple[IntArray, list[str]]:
     """Grid position of every unit (-1 unassigned) and the grid ids, for :meth:`group_kpis`."""
     assignment = resolve_assignment(plan, unit_set.units)
     ids = [g.grid_id for g in plan.grids]

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import ArrayLike
 
+from gridplan._types import Float32Array, FloatArray
 from gridplan.access._checks import capacity_problems, check_minutes, check_values
 from gridplan.access.capacity import _check_surface
 from gridplan.access.coverage import gaussian_weight
@@ -37,13 +38,13 @@ class G2sfcaResult:
 
     grid: CellGrid
     d0: float
-    supply: NDArray[np.float64]
-    demand: NDArray[np.float64]
-    ratio: NDArray[np.float64]
-    accessibility: NDArray[np.float32]
+    supply: FloatArray
+    demand: FloatArray
+    ratio: FloatArray
+    accessibility: Float32Array
     unit_ids: list[str]
-    population_by_unit: NDArray[np.float64]
-    by_unit: NDArray[np.float64]
+    population_by_unit: FloatArray
+    by_unit: FloatArray
     mean: float
     unreached_supply: float
 

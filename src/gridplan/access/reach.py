@@ -10,6 +10,7 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from gridplan._types import BoolArray, Float32Array, FloatArray, Int32Array, IntArray
 from gridplan._validate import Problems, as_float
 from gridplan.access._checks import capacity_problems, check_minutes
 from gridplan.errors import InputError
@@ -27,9 +28,9 @@ REACH_MODELS: tuple[str, ...] = ("straight", "raster", "network")
 
 def unit_sums(
     surface: PopulationSurface,
-    values: NDArray[np.float64],
-    where: NDArray[np.bool_] | None = None,
-) -> NDArray[np.float64]:
+    values: FloatArray,
+    where: BoolArray | None = None,
+) -> FloatArray:
     """The sum of per-cell ``values`` (flat) over each unit's cells (``where`` only, if given)."""
     unit = surface.unit_index.ravel()
     sel = unit >= 0 if where is None else where & (unit >= 0)
@@ -73,10 +74,10 @@ class Reach:
     """
 
     grid: CellGrid
-    mask: NDArray[np.bool_]
+    mask: BoolArray
     cell: NDArray[np.signedinteger[Any]]
-    facility: NDArray[np.int32]
-    minutes: NDArray[np.float32]
+    facility: Int32Array
+    minutes: Float32Array
     n_facilities: int
     max_minutes: float
     model: str = "given"
@@ -91,11 +92,11 @@ class Reach:
         """Bytes held by the pair arrays (the mask excluded)."""
         return int(self.cell.nbytes + self.facility.nbytes + self.minutes.nbytes)
 
-    def indptr(self) -> NDArray[np.int64]:
+    def indptr(self) -> IntArray:
         """Start of each facility's slice of the pairs, and the end (``n_facilities + 1``)."""
         return np.searchsorted(self.facility, np.arange(self.n_facilities + 1)).astype(np.int64)
 
-    def cells_per_facility(self) -> NDArray[np.int64]:
+    def cells_per_facility(self) -> IntArray:
         """Number of cells each facility reaches within ``max_minutes``."""
         return np.diff(self.indptr())
 
@@ -120,7 +121,7 @@ class Reach:
             dict(self.params),
         )
 
-    def nearest_minutes(self) -> NDArray[np.float32]:
+    def nearest_minutes(self) -> Float32Array:
         """Minutes from each cell to its nearest facility (``inf`` where none within reach)."""
         out = np.full(self.grid.nrows * self.grid.ncols, np.inf, dtype=np.float32)
         np.minimum.at(out, self.cell, self.minutes)
@@ -130,7 +131,7 @@ class Reach:
     def from_pairs(
         cls,
         grid: CellGrid,
-        mask: NDArray[np.bool_],
+        mask: BoolArray,
         cells: NDArray[np.signedinteger[Any]],
         pairs: Pairs,
         model: str,
@@ -229,7 +230,7 @@ def _check_pair_arrays(
     grid: CellGrid,
     cell: NDArray[Any],
     facility: NDArray[Any],
-    minutes: NDArray[np.float64],
+    minutes: FloatArray,
     n_facilities: Any,
 ) -> int:
     """Problems of given pairs (lengths, index types and ranges, times); the facility count."""
@@ -260,26 +261,15 @@ def _check_pair_arrays(
                 dtype=str(arr.dtype),
             )
     if np.issubdtype(cell.dtype, np.integer) and len(cell):
-        bad = int(np.count_nonzero((cell < 0) | (cell >= size)))
-        if bad:
-            p.add(
-                "capacity.pairs_cell",
-                f"{bad} cell index(es) outside the {grid.nrows}×{grid.ncols} grid",
-                n=bad,
-                size=size,
-            )
+        outside = (cell < 0) | (cell >= size)
+        text = f"{{n}} cell index(es) outside the {grid.nrows}×{grid.ncols} grid"
+        p.count("capacity.pairs_cell", outside, text, size=size)
     if np.issubdtype(facility.dtype, np.integer) and len(facility) and n_fac >= 0:
-        bad = int(np.count_nonzero((facility < 0) | (facility >= n_fac)))
-        if bad:
-            p.add(
-                "capacity.pairs_facility",
-                f"{bad} facility index(es) outside 0..{n_fac - 1}",
-                n=bad,
-                n_facilities=n_fac,
-            )
-    bad = int(np.count_nonzero(~np.isfinite(minutes) | (minutes < 0)))
-    if bad:
-        p.add("capacity.pairs_minutes", f"{bad} travel time(s) are negative or not finite", n=bad)
+        outside = (facility < 0) | (facility >= n_fac)
+        text = f"{{n}} facility index(es) outside 0..{n_fac - 1}"
+        p.count("capacity.pairs_facility", outside, text, n_facilities=n_fac)
+    bad = ~np.isfinite(minutes) | (minutes < 0)
+    p.count("capacity.pairs_minutes", bad, "{n} travel time(s) are negative or not finite")
     return n_fac
 
 
@@ -349,7 +339,7 @@ def facility_reach(
     mk = np.asarray(mask, dtype=bool) if p.shape("mask", mask, grid.shape) else None
     xy = p.points("facilities_xy", facilities_xy)
     t = check_minutes(p, "max_minutes", max_minutes)
-    speed: NDArray[np.float32] | None = None
+    speed: Float32Array | None = None
     v = MODE_SPEEDS_KMH["walk"] if speed_kmh is None else speed_kmh
     if model == "straight":
         check_speed_detour(p, v, detour)
@@ -378,7 +368,7 @@ def _raster_speeds(
     speed_surface: ArrayLike | RasterModel | None,
     speed_kmh: float | None,
     mode: str,
-) -> NDArray[np.float32] | None:
+) -> Float32Array | None:
     try:
         if isinstance(speed_surface, RasterModel):
             return speed_surface.speed_surface(grid)

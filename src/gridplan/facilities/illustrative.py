@@ -9,8 +9,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from numpy.typing import NDArray
 
+from gridplan._types import BoolArray, FloatArray, IntArray
 from gridplan.errors import InputError
 from gridplan.facilities.types import _finish, empty_facilities
 from gridplan.inputs.crs import transformer
@@ -44,14 +44,12 @@ def is_urban_unit(name: str, level: str) -> bool:
     return name.endswith("区")
 
 
-def _kmeans(xy: NDArray[np.float64], w: NDArray[np.float64], k: int, seed: list[int]) -> Clusters:
+def _kmeans(xy: FloatArray, w: FloatArray, k: int, seed: list[int]) -> Clusters:
     """Weighted k-means clusters of the cells, each with at least one member."""
     return weighted_kmeans(xy, w, k, seed=seed, n_init=KMEANS_N_INIT).nonempty()
 
 
-def _snap(
-    xy: NDArray[np.float64], labels: NDArray[np.int64], centres: NDArray[np.float64]
-) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+def _snap(xy: FloatArray, labels: IntArray, centres: FloatArray) -> tuple[IntArray, IntArray]:
     """For each cluster, its member nearest the centre and the second nearest (or the same)."""
     d = np.hypot(*(xy - centres[labels]).T)
     order = np.lexsort((d, labels))
@@ -165,7 +163,7 @@ def illustrative_facilities(
     return _as_table(rows, surface.grid.crs)
 
 
-def _cells_by_unit(surface: PopulationSurface) -> Iterator[tuple[int, NDArray[np.int64]]]:
+def _cells_by_unit(surface: PopulationSurface) -> Iterator[tuple[int, IntArray]]:
     """Each unit with populated cells, and those cells (flat indices, in raster order)."""
     pop = surface.population.ravel()
     uidx = surface.unit_index.ravel()
@@ -195,8 +193,8 @@ def _unit_meta(info: pd.DataFrame, uid: str) -> tuple[str, str, str, str]:
 
 
 def _sample(
-    cells: NDArray[np.int64], weights: NDArray[np.float64], n_points: int, seed: list[int]
-) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+    cells: IntArray, weights: FloatArray, n_points: int, seed: list[int]
+) -> tuple[IntArray, FloatArray]:
     """A seeded sample of the cells for k-means (weights scaled up to the unit's total)."""
     n_sample = min(MAX_KMEANS_CELLS, max(MIN_KMEANS_CELLS, KMEANS_CELLS_PER_POINT * n_points))
     if len(cells) <= n_sample:
@@ -211,15 +209,15 @@ def _sample(
 class _Placed:
     """A unit's points: cell, the cell next to it, whether a centre, residents it serves."""
 
-    pts: NDArray[np.float64]
-    alt: NDArray[np.float64]
-    is_centre: NDArray[np.bool_]
-    served: NDArray[np.float64]
+    pts: FloatArray
+    alt: FloatArray
+    is_centre: BoolArray
+    served: FloatArray
 
 
 def _place(
-    xy: NDArray[np.float64],
-    weights: NDArray[np.float64],
+    xy: FloatArray,
+    weights: FloatArray,
     n_centres: int,
     n_points: int,
     seed: list[int],

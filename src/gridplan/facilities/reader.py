@@ -41,8 +41,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import shapely
-from numpy.typing import NDArray
 
+from gridplan._types import FloatArray, IntArray
 from gridplan._validate import Problems
 from gridplan.errors import FacilitiesError, UploadError
 from gridplan.facilities.types import FACILITY_TYPES, _finish, normalise_type
@@ -291,9 +291,7 @@ def _raw_bytes(data: bytes | str | Path) -> bytes | None:
         return None
 
 
-def _sheet_rows(
-    data: bytes | str | Path, report: LoadReport, n_rows: int
-) -> tuple[NDArray[np.int64], bool]:
+def _sheet_rows(data: bytes | str | Path, report: LoadReport, n_rows: int) -> tuple[IntArray, bool]:
     """Spreadsheet row number (header = 1) of each data row, and whether it is exact.
 
     :func:`gridplan.inputs.tables.read_table_upload` drops blank rows, so the rows are
@@ -374,9 +372,7 @@ def _resolve_outline(
     return outline
 
 
-def _metric_xy(
-    lon: NDArray[np.float64], lat: NDArray[np.float64], crs: str | None = None
-) -> NDArray[np.float64]:
+def _metric_xy(lon: FloatArray, lat: FloatArray, crs: str | None = None) -> FloatArray:
     if crs is None:
         crs = gcrs.metric_crs_for(
             (float(lon.min()), float(lat.min()), float(lon.max()), float(lat.max()))
@@ -386,7 +382,7 @@ def _metric_xy(
 
 
 def _near_duplicates(
-    names: list[str], lon: NDArray[np.float64], lat: NDArray[np.float64], radius_m: float
+    names: list[str], lon: FloatArray, lat: FloatArray, radius_m: float
 ) -> list[tuple[int, int, float]]:
     """``(i, j, metres)`` for each item ``i`` that repeats an earlier item ``j`` (same name)."""
     if not names:
@@ -483,7 +479,8 @@ def read_facilities(
         notes.append("blank rows were dropped; row numbers counted without them")
 
     rejected: list[dict[str, Any]] = []
-    good = _read_rows(frame, cols, rownum, fallback_type, default_datum, rejected)
+    rules = _RowRules(cols, fallback_type, default_datum)
+    good = _read_rows(frame, rownum, rules, rejected)
     table = _in_wgs84(pd.DataFrame(good))
     outline = _resolve_outline(prefecture_outline)
     if outline is not None:
@@ -554,13 +551,18 @@ def _required_columns(frame: pd.DataFrame, has_default_type: bool) -> dict[str, 
     return cols
 
 
+@dataclass(frozen=True)
+class _RowRules:
+    """How each row of one table is read: the column of each field, the type of rows without
+    one (``None``: the type is required) and the datum of rows without a datum column."""
+
+    cols: dict[str, str]
+    fallback_type: str | None
+    default_datum: gcrs.Datum
+
+
 def _read_rows(
-    frame: pd.DataFrame,
-    cols: dict[str, str],
-    rownum: NDArray[np.int64],
-    fallback_type: str | None,
-    default_datum: gcrs.Datum,
-    rejected: list[dict[str, Any]],
+    frame: pd.DataFrame, rownum: IntArray, rules: _RowRules, rejected: list[dict[str, Any]]
 ) -> list[dict[str, Any]]:
     """The rows that pass every check, as records; the others go to ``rejected`` with a reason.
 
@@ -572,13 +574,13 @@ def _read_rows(
     for i in range(len(frame)):
         rec = frame.iloc[i]
         row = int(rownum[i])
-        fname = _clean_name(rec[cols["name"]])
+        fname = _clean_name(rec[rules.cols["name"]])
         h = int(hashes[i])
         if h in first_seen:
             _reject(rejected, row, fname, "duplicate_row", first=first_seen[h])
             continue
         first_seen[h] = row
-        record, reason, params = _parse_row(rec, cols, fname, fallback_type, default_datum)
+        record, reason, params = _parse_row(rec, fname, rules)
         if record is None:
             _reject(rejected, row, fname, reason, **params)
         else:
@@ -587,13 +589,10 @@ def _read_rows(
 
 
 def _parse_row(
-    rec: pd.Series,
-    cols: dict[str, str],
-    fname: str,
-    fallback_type: str | None,
-    default_datum: gcrs.Datum,
+    rec: pd.Series, fname: str, rules: _RowRules
 ) -> tuple[dict[str, Any] | None, str, dict[str, Any]]:
     """One row as a record, or None with the first reason it cannot be used and its params."""
+    cols, fallback_type, default_datum = rules.cols, rules.fallback_type, rules.default_datum
     if not fname:
         return None, "missing_name", {}
     raw_type = rec[cols["type"]] if "type" in cols else None

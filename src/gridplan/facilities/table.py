@@ -7,8 +7,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from numpy.typing import NDArray
 
+from gridplan._types import BoolArray, FloatArray
 from gridplan.errors import InputError
 from gridplan.facilities.reader import _clean_name, _metric_xy, _parse_coordinate
 from gridplan.facilities.types import FACILITY_TYPES, _finish, empty_facilities, normalise_type
@@ -18,9 +18,7 @@ from gridplan.inputs import crs as gcrs
 # helpers for models and the dashboard
 
 
-def facility_mask(
-    facilities: pd.DataFrame, types: Iterable[str] | None = None
-) -> NDArray[np.bool_]:
+def facility_mask(facilities: pd.DataFrame, types: Iterable[str] | None = None) -> BoolArray:
     """Rows :func:`facility_xy` uses: active, with finite lon/lat, of ``types`` if given."""
     if len(facilities) == 0:
         return np.zeros(0, dtype=bool)
@@ -40,7 +38,7 @@ def facility_mask(
 
 def facility_xy(
     facilities: pd.DataFrame, crs: str, types: Iterable[str] | None = None
-) -> NDArray[np.float64]:
+) -> FloatArray:
     """Metric coordinates ``(n, 2)`` in ``crs`` of the rows :func:`facility_mask` selects.
 
     Row ``i`` of the result is the ``i``-th ``True`` row of the mask, which is

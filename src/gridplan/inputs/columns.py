@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from numpy.typing import NDArray
 
+from gridplan._types import BoolArray, FloatArray
 from gridplan._validate import Problems
 from gridplan.errors import GridPlanError, InputError
 
@@ -45,7 +45,7 @@ def find_column(columns: Iterable[Any], names: Sequence[str]) -> tuple[Any | Non
 
 def column_numbers(
     series: pd.Series,
-) -> tuple[NDArray[np.float64], NDArray[np.bool_], NDArray[np.bool_]]:
+) -> tuple[FloatArray, BoolArray, BoolArray]:
     """A column's values as floats, whether each is missing, whether it is there but no number.
 
     Text is read leniently: full-width digits, thousands separators and spaces

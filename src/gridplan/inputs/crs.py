@@ -22,9 +22,10 @@ from typing import Any, Literal
 import geopandas as gpd
 import numpy as np
 import shapely
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import ArrayLike
 from pyproj import Transformer
 
+from gridplan._types import BoolArray, FloatArray, ObjectArray
 from gridplan.errors import InputError
 
 Datum = Literal["wgs84", "gcj02", "bd09"]
@@ -34,14 +35,14 @@ _A = 6378245.0  # Krasovsky 1940 semi-major axis used by the GCJ-02 formula
 _EE = 0.00669342162296594323
 _X_PI = np.pi * 3000.0 / 180.0
 
-FloatArray = NDArray[np.float64]
+FloatArray = FloatArray
 
 
 #: The lon/lat rectangle (west, south, east, north) where GCJ-02 applies: "in China".
 CHINA_BOUNDS = (72.004, 0.8293, 137.8347, 55.8271)
 
 
-def in_china(lon: ArrayLike, lat: ArrayLike) -> NDArray[np.bool_]:
+def in_china(lon: ArrayLike, lat: ArrayLike) -> BoolArray:
     """Return True where a point lies in the rectangle where GCJ-02 applies."""
     lon_a = np.asarray(lon, dtype=float)
     lat_a = np.asarray(lat, dtype=float)
@@ -58,9 +59,7 @@ def overlaps_china(bounds: ArrayLike) -> bool:
     )
 
 
-def lonlat_problems(
-    lon: ArrayLike, lat: ArrayLike
-) -> tuple[NDArray[np.bool_], NDArray[np.bool_], NDArray[np.bool_]]:
+def lonlat_problems(lon: ArrayLike, lat: ArrayLike) -> tuple[BoolArray, BoolArray, BoolArray]:
     """Why longitudes/latitudes are not a place in China: swapped, out of range, elsewhere.
 
     The three masks exclude each other and apply in that order: a pair that
@@ -208,7 +207,7 @@ def from_wgs84(lon: ArrayLike, lat: ArrayLike, datum: Datum) -> tuple[FloatArray
     return _shift(datum, to_wgs=False)(lon, lat)
 
 
-def _transform_geoms(geoms: ArrayLike, shift: _Shift) -> NDArray[np.object_]:
+def _transform_geoms(geoms: ArrayLike, shift: _Shift) -> ObjectArray:
     def xy(coords: FloatArray) -> FloatArray:
         lon, lat = shift(coords[:, 0], coords[:, 1])
         return np.column_stack([lon, lat])
@@ -216,14 +215,14 @@ def _transform_geoms(geoms: ArrayLike, shift: _Shift) -> NDArray[np.object_]:
     return shapely.transform(np.asarray(geoms, dtype=object), xy)
 
 
-def geoms_to_wgs84(geoms: ArrayLike, datum: Datum) -> NDArray[np.object_]:
+def geoms_to_wgs84(geoms: ArrayLike, datum: Datum) -> ObjectArray:
     """Convert shapely geometries whose lon/lat are in ``datum`` to WGS-84."""
     if datum == "wgs84":
         return np.asarray(geoms, dtype=object)
     return _transform_geoms(geoms, _shift(datum, to_wgs=True))
 
 
-def geoms_from_wgs84(geoms: ArrayLike, datum: Datum) -> NDArray[np.object_]:
+def geoms_from_wgs84(geoms: ArrayLike, datum: Datum) -> ObjectArray:
     """Convert shapely WGS-84 geometries to ``datum`` lon/lat."""
     if datum == "wgs84":
         return np.asarray(geoms, dtype=object)

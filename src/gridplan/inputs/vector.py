@@ -40,12 +40,12 @@ import numpy as np
 import pandas as pd
 import pyogrio
 import shapely
-from numpy.typing import NDArray
 from pyproj import CRS
 
+from gridplan._types import BoolArray, ObjectArray
 from gridplan.errors import UploadError
 from gridplan.inputs import crs as gcrs
-from gridplan.inputs.archive import _check_zip_members, _extract_groups, _zip_groups
+from gridplan.inputs.archive import _check_zip_members, _extract_groups, _Group, _zip_groups
 from gridplan.inputs.encodings import _decode_text, _display_encoding, _shapefile_encoding, _sidecar
 from gridplan.inputs.files import (
     LoadReport,
@@ -138,7 +138,17 @@ class _Layer:
     notes: list[str] = field(default_factory=list)
 
 
+#: The layers a zip may hold, in the order they are preferred: the member's extension, what a
+#: note calls several of them, the driver reading them (a GeoPackage's is set by its layer).
+_ZIP_LAYERS: dict[str, tuple[str, str]] = {
+    ".shp": ("shapefiles", "ESRI Shapefile"),
+    ".gpkg": ("GeoPackages", "GPKG"),
+    ".geojson": ("JSON files", "GeoJSON"),
+}
+
+
 def _layer_from_zip(source: _Source, folder: Path, limit_mb: float) -> _Layer:
+    """The layer of a zipped upload, extracted into ``folder``."""
     filename = source.filename
     try:
         zf = zipfile.ZipFile(source.zip_handle())
@@ -150,30 +160,7 @@ def _layer_from_zip(source: _Source, folder: Path, limit_mb: float) -> _Layer:
         names = {info.filename for info in infos}
         if "[Content_Types].xml" in names or "mimetype" in names:
             raise _unknown_format(filename, "an office document, not a map layer")
-        groups = _zip_groups(infos)
-        shp = [g for g in groups if ".shp" in g.members]
-        gpkg = [g for g in groups if ".gpkg" in g.members]
-        js = [g for g in groups if ".geojson" in g.members or ".json" in g.members]
-        if shp:
-            complete = [g for g in shp if {".shx", ".dbf"} <= g.members.keys()]
-            if not complete:
-                first = shp[0]
-                missing = [
-                    f"{first.display_stem}{e}" for e in (".shx", ".dbf") if e not in first.members
-                ]
-                raise _incomplete(missing, filename)
-            wanted = complete
-            kind = ".shp"
-        elif gpkg:
-            wanted, kind = gpkg, ".gpkg"
-        elif js:
-            wanted, kind = js, ".geojson"
-        else:
-            raise UploadError(
-                f"no Shapefile (.shp), GeoJSON or GeoPackage found in {filename}",
-                code="upload.zip_no_layer",
-                params={"filename": filename},
-            )
+        kind, wanted = _zip_layer_groups(_zip_groups(infos), filename)
         try:
             _extract_groups(zf, wanted, folder, limit_mb, filename)
         except UploadError:
@@ -187,41 +174,57 @@ def _layer_from_zip(source: _Source, folder: Path, limit_mb: float) -> _Layer:
             NotImplementedError,
         ) as exc:
             raise _unreadable(filename, f"corrupt or encrypted zip archive ({exc})") from exc
+    return _chosen_zip_layer(kind, wanted, folder, filename)
 
-    notes: list[str] = []
+
+def _zip_layer_groups(groups: list[_Group], filename: str) -> tuple[str, list[_Group]]:
+    """The kind of layer read from a zip (a key of :data:`_ZIP_LAYERS`) and the groups of
+    files holding one: complete shapefiles, else GeoPackages, else GeoJSON files."""
+    shp = [g for g in groups if ".shp" in g.members]
+    if shp:
+        complete = [g for g in shp if {".shx", ".dbf"} <= g.members.keys()]
+        if not complete:
+            first = shp[0]
+            missing = [
+                f"{first.display_stem}{e}" for e in (".shx", ".dbf") if e not in first.members
+            ]
+            raise _incomplete(missing, filename)
+        return ".shp", complete
+    gpkg = [g for g in groups if ".gpkg" in g.members]
+    if gpkg:
+        return ".gpkg", gpkg
+    js = [g for g in groups if ".geojson" in g.members or ".json" in g.members]
+    if js:
+        return ".geojson", js
+    raise UploadError(
+        f"no Shapefile (.shp), GeoJSON or GeoPackage found in {filename}",
+        code="upload.zip_no_layer",
+        params={"filename": filename},
+    )
+
+
+def _chosen_zip_layer(kind: str, wanted: list[_Group], folder: Path, filename: str) -> _Layer:
+    """The layer read among the extracted ``wanted`` groups: the first (for shapefiles, the
+    first of polygons), with a note when the zip holds several."""
+    chosen = wanted[0]
     if kind == ".shp":
-        chosen = wanted[0]
-        for group in wanted:
-            if "polygon" in _geometry_type(folder / f"{group.target_stem}.shp").lower():
-                chosen = group
-                break
-        if len(wanted) > 1:
-            notes.append(f"the zip holds {len(wanted)} shapefiles; read {chosen.display_stem}.shp")
-        return _Layer(
-            folder / f"{chosen.target_stem}.shp",
-            "ESRI Shapefile",
-            member=f"{chosen.display_stem}.shp",
-            notes=notes,
+        polygons = (
+            g
+            for g in wanted
+            if "polygon" in _geometry_type(folder / f"{g.target_stem}.shp").lower()
         )
-    if kind == ".gpkg":
-        chosen = wanted[0]
-        if len(wanted) > 1:
-            notes.append(
-                f"the zip holds {len(wanted)} GeoPackages; read {chosen.display_stem}.gpkg"
-            )
-        layer = _layer_from_gpkg(folder / f"{chosen.target_stem}.gpkg", filename)
+        chosen = next(polygons, chosen)
+    ext = ".json" if kind == ".geojson" and ".geojson" not in chosen.members else kind
+    several, driver = _ZIP_LAYERS[kind]
+    notes: list[str] = []
+    if len(wanted) > 1:
+        notes.append(f"the zip holds {len(wanted)} {several}; read {chosen.display_stem}{ext}")
+    path = folder / f"{chosen.target_stem}{ext}"
+    if kind == ".gpkg":  # the layer inside the GeoPackage is chosen by its geometry
+        layer = _layer_from_gpkg(path, filename)
         layer.notes[:0] = notes
         return layer
-    chosen = wanted[0]
-    ext = ".geojson" if ".geojson" in chosen.members else ".json"
-    if len(wanted) > 1:
-        notes.append(f"the zip holds {len(wanted)} JSON files; read {chosen.display_stem}{ext}")
-    return _Layer(
-        folder / f"{chosen.target_stem}{ext}",
-        "GeoJSON",
-        member=f"{chosen.display_stem}{ext}",
-        notes=notes,
-    )
+    return _Layer(path, driver, member=f"{chosen.display_stem}{ext}", notes=notes)
 
 
 def _layer_from_gpkg(path: Path, filename: str) -> _Layer:
@@ -280,8 +283,8 @@ def _polygonal(geom: Any) -> Any:
 
 
 def _keep_polygons(
-    geoms: NDArray[np.object_],
-) -> tuple[NDArray[np.object_], NDArray[np.bool_], list[str]]:
+    geoms: ObjectArray,
+) -> tuple[ObjectArray, BoolArray, list[str]]:
     """Polygonal part of each geometry; mask of features to keep; notes."""
     geoms = shapely.force_2d(geoms)
     null = shapely.is_missing(geoms) | shapely.is_empty(geoms)
@@ -313,7 +316,7 @@ def _keep_polygons(
     return out, keep, notes
 
 
-def _repair(geoms: NDArray[np.object_]) -> tuple[NDArray[np.object_], int, NDArray[np.bool_]]:
+def _repair(geoms: ObjectArray) -> tuple[ObjectArray, int, BoolArray]:
     """Repair invalid polygons with make_valid: (geoms, number repaired, mask still non-empty)."""
     out = np.asarray(geoms, dtype=object).copy()
     invalid = ~shapely.is_valid(out)
@@ -421,6 +424,7 @@ def _read_layer(layer: _Layer, codec: str | None, filename: str) -> tuple[pd.Dat
     return frame, notes
 
 
+# parallel to read_table_upload on purpose: each public reader documents its own parameters
 def read_vector_upload(
     data: bytes | str | Path,
     filename: str | None = None,
@@ -541,9 +545,7 @@ def _layer_encoding(
     return None, _display_encoding(text_codec), [f"GeoJSON: {note}"] if note else []
 
 
-def _polygons_of(
-    frame: pd.DataFrame, name: str
-) -> tuple[pd.DataFrame, NDArray[np.object_], list[str]]:
+def _polygons_of(frame: pd.DataFrame, name: str) -> tuple[pd.DataFrame, ObjectArray, list[str]]:
     """The attributes and polygons of the features that have a polygon, and notes."""
     if not isinstance(frame, gpd.GeoDataFrame):
         raise _no_polygons(name)
@@ -555,7 +557,7 @@ def _polygons_of(
 
 
 def _in_wgs84(
-    attrs: pd.DataFrame, geoms: NDArray[np.object_], crs: Any, datum: gcrs.Datum, name: str
+    attrs: pd.DataFrame, geoms: ObjectArray, crs: Any, datum: gcrs.Datum, name: str
 ) -> tuple[gpd.GeoDataFrame, str, list[str]]:
     """The layer in EPSG:4326 (its datum shifted to WGS-84), the source CRS's label, notes.
 

@@ -39,6 +39,7 @@ class Grid:
     note: str = ""
 
 
+# Grid's fields bar members, apart on purpose: a shared base would reorder them and the JSON
 @dataclass
 class Network:
     """A cross-grid network (e.g. a prefecture-wide TCM alliance); does not own units."""

@@ -71,6 +71,7 @@ def reference_townships(prefecture_adcode: str | None = None) -> pd.DataFrame:
     return ref.reset_index(drop=True)
 
 
+# counts and name lists like SurfaceReport's on purpose: each stage reports its own findings
 @dataclass
 class TownshipReport:
     """What matching a township layer found (English notes; counts for the UI)."""
@@ -198,10 +199,10 @@ def prepare_townships(
     codes = _column_values(layer, rep.code_column, _clean_code)
     names = _column_values(layer, rep.name_column, normalise_name)
     located, share = locate_in_counties(layer.geometry, counties, metric_crs_of(counties))
-    county_codes = set(counties["adcode"]) | set(zone_codes)
     ref = _Reference.of(prefecture)
+    matcher = _Matcher(ref, set(counties["adcode"]) | set(zone_codes), rep)
     rows = [
-        _match_township(i, str(code), str(name), loc, float(sh), county_codes, ref, rep)
+        matcher.unit(i, str(code), str(name), loc, float(sh))
         for i, (code, name, loc, sh) in enumerate(zip(codes, names, located, share, strict=True))
     ]
     out = gpd.GeoDataFrame(rows, geometry=list(layer.geometry), crs="EPSG:4326")
@@ -250,52 +251,54 @@ class _Reference:
         return row
 
 
-def _match_township(
-    i: int,
-    code: str,
-    name: str,
-    located: Any,
-    share: float,
-    county_codes: set[str],
-    ref: _Reference,
-    rep: TownshipReport,
-) -> dict[str, Any]:
-    """One township's unit: its code, name, administering county and reference match.
+@dataclass
+class _Matcher:
+    """Matches the townships of one layer: the reference, the prefecture's county and zone
+    codes, and the report counting how each township was matched."""
 
-    The county comes from the code's prefix, else from the county polygon
-    holding at least half its area; a reference match then decides the
-    administering unit (a functional zone may administer a district's township).
-    """
-    county = None
-    if code and code[:6] in county_codes:
-        county = code[:6]
-        rep.n_county_by_code += 1
-    elif located is not None and share >= 0.5:
-        county = str(located)
-        rep.n_county_by_location += 1
-    r = ref.match(code, name, county)
-    inside = bool(share >= 0.5) or (county is not None and located is not None)
-    if r is not None and inside:
-        county = r.county_adcode
-        rep.n_reference_matched += 1
-        unit_id = str(r.code9)
-    elif len(code) >= 9:
-        unit_id = code[:9]
-    else:
-        unit_id = f"{county or 'X'}-T{i + 1:03d}"
-    if not inside:
+    ref: _Reference
+    county_codes: set[str]
+    rep: TownshipReport
+
+    def unit(self, i: int, code: str, name: str, located: Any, share: float) -> dict[str, Any]:
+        """Township ``i``'s unit: its code, name, administering county and reference match.
+
+        The county comes from the code's prefix, else from the county polygon
+        (``located``) holding at least half (``share``) its area; a reference
+        match then decides the administering unit (a functional zone may
+        administer a district's township).
+        """
+        rep = self.rep
         county = None
-        rep.outside.append(name or unit_id)
-    elif r is None:
-        rep.not_in_reference.append(name or unit_id)
-    return {
-        "unit_id": unit_id,
-        "name": name or (r.name_2020 if r is not None else unit_id),
-        "county_adcode": county,
-        "located_county": located,
-        "ref_matched": r is not None,
-        "inside_prefecture": inside,
-    }
+        if code and code[:6] in self.county_codes:
+            county = code[:6]
+            rep.n_county_by_code += 1
+        elif located is not None and share >= 0.5:
+            county = str(located)
+            rep.n_county_by_location += 1
+        r = self.ref.match(code, name, county)
+        inside = bool(share >= 0.5) or (county is not None and located is not None)
+        if r is not None and inside:
+            county = r.county_adcode
+            rep.n_reference_matched += 1
+            unit_id = str(r.code9)
+        elif len(code) >= 9:
+            unit_id = code[:9]
+        else:
+            unit_id = f"{county or 'X'}-T{i + 1:03d}"
+        if not inside:
+            county = None
+            rep.outside.append(name or unit_id)
+        elif r is None:
+            rep.not_in_reference.append(name or unit_id)
+        return {
+            "unit_id": unit_id,
+            "name": name or (r.name_2020 if r is not None else unit_id),
+            "county_adcode": county,
+            "located_county": located,
+            "ref_matched": r is not None,
+            "inside_prefecture": inside,
+        }
 
 
 def _merge_parts(out: gpd.GeoDataFrame, rep: TownshipReport) -> gpd.GeoDataFrame:

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Unpack
 
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import RendererAgg
 from matplotlib.collections import LineCollection
 from matplotlib.colors import to_rgb
-from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from gridplan import __version__
@@ -28,27 +26,17 @@ from gridplan.plan.units import UnitSet
 from gridplan.report.draw import (
     _LABEL_DX,
     _SWATCH_W,
+    MapImage,
     _boundary_segments,
-    _check_image_size,
-    _draw_footer,
-    _draw_heading,
-    _draw_outlines,
-    _draw_row_label,
-    _draw_swatch,
-    _draw_title,
-    _draw_units,
+    _Canvas,
     _drawn_units,
     _Frame,
-    _frame_below,
-    _frame_beside,
-    _map_axes,
-    _new_figure,
-    _page,
+    _Image,
+    _MapView,
+    _Page,
     _plan_name,
-    _png_bytes,
-    _text_width_in,
 )
-from gridplan.report.fonts import _Fonts, _fonts
+from gridplan.report.fonts import _fonts
 from gridplan.report.furniture import _draw_furniture
 from gridplan.report.style import (
     _MAX_RASTER_PX,
@@ -417,69 +405,59 @@ class _SectionKey:
 
 
 def _key_layout(
-    renderer: RendererAgg,
-    fonts: _Fonts,
-    sections: list[tuple[str, list[MapKeyRow]]],
-    aspect: float,
-    width: float,
-    dpi: float,
-    footer: list[str],
+    canvas: _Canvas, page: _Page, sections: list[tuple[str, list[MapKeyRow]]], aspect: float
 ) -> tuple[_Frame, _SectionKey]:
     """Side legend (map left) when it fits, else the legend sections as columns below the map."""
     fs, head_h, gap = 8.5, 0.3, 0.16
     row_h = fs * 1.85 / 72
-    prop, bold = fonts.prop(fs), fonts.prop(fs + 1, True)
+    prop, bold = canvas.fonts.prop(fs), canvas.fonts.prop(fs + 1, True)
     widths = [
         max(
-            [_text_width_in(renderer, head, bold, dpi)]
-            + [_LABEL_DX + _text_width_in(renderer, r.label, prop, dpi) for r in rows]
+            [canvas.width_of(head, bold)]
+            + [_LABEL_DX + canvas.width_of(r.label, prop) for r in rows]
         )
         for head, rows in sections
     ]
     col_w = max(widths, default=1.0) + 0.25
     section_h = [head_h + len(rows) * row_h for _, rows in sections]
-    page = _page(renderer, fonts, footer, width, dpi)
     stacked_h = sum(section_h) + gap * max(len(sections) - 1, 0)
-    frame = _frame_beside(page, aspect, col_w, stacked_h)
+    frame = page.beside(aspect, col_w, stacked_h)
     if frame is not None:
         return frame, _SectionKey(col_w, fs, row_h, head_h, gap)
-    frame = _frame_below(page, aspect, max(section_h, default=0.0) + 0.1)
+    frame = page.below(aspect, max(section_h, default=0.0) + 0.1)
     return frame, _SectionKey(page.usable / max(len(sections), 1), fs, row_h, head_h, gap)
 
 
 def _draw_key(
-    fig: Figure,
-    fonts: _Fonts,
-    sections: list[tuple[str, list[MapKeyRow]]],
-    frame: _Frame,
-    key: _SectionKey,
+    canvas: _Canvas, sections: list[tuple[str, list[MapKeyRow]]], frame: _Frame, key: _SectionKey
 ) -> None:
     """The legend sections, stacked beside the map or side by side below it."""
     x0, y0 = frame.legend_origin
-    prop, note_prop = fonts.prop(key.fs), fonts.prop(key.fs - 0.5)
+    prop, note_prop = canvas.fonts.prop(key.fs), canvas.fonts.prop(key.fs - 0.5)
     y = y0
     for i, (head, rows) in enumerate(sections):
         x = x0 if frame.side else x0 + i * key.col_w
         if not frame.side:
             y = y0
-        _draw_heading(fig, fonts, x, y, head, key.fs)
+        canvas.heading(x, y, head, key.fs)
         y -= key.head_h
         for r in rows:
             yc = y - key.row_h / 2
-            _draw_symbol(fig, x, yc, key.row_h, r)
+            _draw_symbol(canvas, x, yc, key.row_h, r)
             if r.kind == "note":
-                _draw_row_label(fig, x, yc, r.label, note_prop, color="#555555")
+                canvas.row_label(x, yc, r.label, note_prop, color="#555555")
             else:
-                _draw_row_label(fig, x, yc, r.label, prop)
+                canvas.row_label(x, yc, r.label, prop)
             y -= key.row_h
         y -= key.gap
 
 
-def _draw_symbol(fig: Figure, x: float, yc: float, row_h: float, row: MapKeyRow) -> None:
+def _draw_symbol(canvas: _Canvas, x: float, yc: float, row_h: float, row: MapKeyRow) -> None:
     """A legend row's symbol: a swatch, a facility marker or a line (notes have none)."""
+    fig = canvas.fig
     inch = fig.dpi_scale_trans
     if row.kind == "patch":
-        _draw_swatch(fig, x, yc, row_h, row.color, row.edge)
+        canvas.swatch(x, yc, row_h, row.color, row.edge)
     elif row.kind == "marker":
         fig.add_artist(
             Line2D(
@@ -507,19 +485,16 @@ def _draw_symbol(fig: Figure, x: float, yc: float, row_h: float, row: MapKeyRow)
         )
 
 
-def _coverage_subtitle(
-    renderer: RendererAgg,
-    fonts: _Fonts,
+def _subtitle_parts(
     plan: GridPlan | None,
     provenance: dict[str, Any] | None,
     summary: dict[str, float],
     surface: PopulationSurface,
     minutes_text: str,
     lang: Lang,
-    width_in: float,
-    dpi: float,
-) -> str:
-    """``方案 · 步行 4.8 km/h · 已评估常住人口 … · 15 分钟覆盖率 …``, shortened to fit one line."""
+) -> dict[str, str]:
+    """The subtitle's parts: ``plan`` (方案), ``travel`` (步行 4.8 km/h), ``pop`` (已评估常住人口
+    …) and ``share`` (15 分钟覆盖率 …); empty where unknown."""
     prov = provenance or {}
     mode, speed = prov.get("mode"), prov.get("speed_kmh")
     travel = _travel_text(mode, speed, lang)
@@ -546,10 +521,16 @@ def _coverage_subtitle(
             share=_fmt_share(summary.get("share", math.nan)),
         ),
     }
-    prop = fonts.prop(9)
+    return parts
+
+
+def _one_line(canvas: _Canvas, parts: dict[str, str], width_in: float) -> str:
+    """The subtitle's parts joined by ``·``, shortened to fit ``width_in``: the plan, the
+    population and the travel mode are left out in turn, the coverage share never."""
+    prop = canvas.fonts.prop(9)
     for drop in ((), ("plan",), ("plan", "pop"), ("plan", "pop", "travel")):
         text = " · ".join(v for k, v in parts.items() if v and k not in drop)
-        if _text_width_in(renderer, text, prop, dpi) <= width_in:
+        if canvas.width_of(text, prop) <= width_in:
             break
     return text
 
@@ -578,12 +559,9 @@ def render_coverage_map_png(
     plan: GridPlan | None = None,
     facilities: pd.DataFrame | None = None,
     layer: str = "coverage",
-    lang: Lang = "zh",
-    title: str | None = None,
     summary: dict[str, float] | None = None,
     provenance: dict[str, Any] | None = None,
-    dpi: int = 150,
-    width_in: float = 10,
+    **image: Unpack[MapImage],
 ) -> bytes:
     """A PNG map of travel-time coverage (15-minute health-service circle) for reports.
 
@@ -605,8 +583,9 @@ def render_coverage_map_png(
     (:func:`coverage_footer_lines`) says where the boundaries, population,
     facilities and travel times come from (``provenance``: the model and
     its parameters, e.g. ``{"model": "straight", "mode": "walk",
-    "speed_kmh": 4.8, "detour": 1.3}``).  Same fonts, scale bar and north arrow
-    as :func:`render_grid_map_png`.
+    "speed_kmh": 4.8, "detour": 1.3}``).  Same image options (``lang``,
+    ``title``, ``dpi``, ``width_in``: :class:`~gridplan.report.draw.MapImage`),
+    fonts, scale bar and north arrow as :func:`render_grid_map_png`.
 
     A grid wider than the drawn map (or than 2,000 cells) is aggregated to
     about the output resolution first: each block takes the class holding
@@ -623,8 +602,10 @@ def render_coverage_map_png(
         (``report.coverage_shape``) or a threshold that is not a positive
         number of minutes (``report.coverage_threshold``).
     """
+    img = _Image(**image)
+    lang = img.lang
     minutes = np.asarray(minutes)
-    threshold = _checked_inputs(layer, minutes, surface.grid, threshold_min, dpi, width_in)
+    threshold = _checked_inputs(layer, minutes, surface.grid, threshold_min, img)
     fonts = _fonts()
     summary = dict(summary) if summary is not None else _summary_of(surface, minutes, threshold)
     metric = surface.grid.crs
@@ -641,57 +622,41 @@ def render_coverage_map_png(
         lang=lang,
     )
 
-    fig, renderer = _new_figure(width_in, dpi)
-    frame, key = _key_layout(renderer, fonts, sections, aspect, width_in, float(dpi), footer)
-    fig.set_size_inches(frame.width, frame.height)
+    canvas = _Canvas.new(fonts, img)
+    frame, key = _key_layout(canvas, canvas.page(footer), sections, aspect)
     minutes_text = _fmt_threshold(threshold)
+    title = img.title
     if title is None:
         title = t(f"report.cov.title_{layer}", lang, pref=unit_set.prefecture.name, t=minutes_text)
-    subtitle = _coverage_subtitle(
-        renderer,
-        fonts,
-        plan,
-        provenance,
-        summary,
-        surface,
-        minutes_text,
-        lang,
-        frame.width - 0.7,
-        float(dpi),
-    )
-    _draw_title(fig, fonts, frame, title, subtitle)
+    parts = _subtitle_parts(plan, provenance, summary, surface, minutes_text, lang)
+    subtitle = _one_line(canvas, parts, frame.width - 0.7)
+    view = canvas.open_map(frame, metric, bounds, title, subtitle)
 
-    ax, scale, xlim, ylim = _map_axes(fig, frame, bounds)
     # land: white inside the prefecture, light grey outside
     fills = ["#ffffff" if ins else "#eeeeee" for ins in drawn_m["inside_prefecture"]]
-    _draw_units(ax, drawn_m.geometry, fills, edgecolors="none", linewidths=0, zorder=0.5)
-    _draw_cells(ax, surface, minutes, threshold, layer, scale, dpi)
-    ax.set_xlim(*xlim)
-    ax.set_ylim(*ylim)
-    _draw_unit_borders(ax, drawn_m)
+    view.draw_units(drawn_m.geometry, fills, edgecolors="none", linewidths=0, zorder=0.5)
+    classes, colors = _class_raster(surface, minutes, threshold, layer)
+    _draw_cells(view, surface.grid, (classes, colors), surface.population, dpi=img.dpi)
+    view.ax.set_xlim(*view.xlim)  # imshow widens the limits to the raster: the map keeps its own
+    view.ax.set_ylim(*view.ylim)
+    _draw_unit_borders(view.ax, drawn_m)
     grid_geoms = None
     if plan is not None:
         assignment = resolve_assignment(plan, unit_set.units)
         grid_geoms = dissolve_grids(plan, unit_set, assignment).to_crs(metric).geometry
-    outline_geoms = _draw_outlines(ax, grid_geoms, drawn_m)
-    sections = _draw_facilities(ax, fac, metric, scale, sections)
-    _draw_furniture(ax, renderer, fonts, lang, frame, scale, metric, plan, outline_geoms)
-    _draw_key(fig, fonts, sections, frame, key)
-    _draw_footer(fig, fonts, frame)
-    return _png_bytes(fig, dpi)
+    outline_geoms = view.draw_outlines(grid_geoms, drawn_m)
+    sections = _draw_facilities(view, fac, sections)
+    _draw_furniture(canvas, view, plan, outline_geoms)
+    _draw_key(canvas, sections, frame, key)
+    return canvas.png(frame)
 
 
 def _checked_inputs(
-    layer: str,
-    minutes: np.ndarray,
-    grid: CellGrid,
-    threshold_min: Any,
-    dpi: int,
-    width_in: float,
+    layer: str, minutes: np.ndarray, grid: CellGrid, threshold_min: Any, image: _Image
 ) -> float:
     """The threshold in minutes, once the image size, layer, raster and threshold are checked."""
     problems = Problems("report.invalid", "cannot draw the coverage map")
-    _check_image_size(problems, dpi, width_in)
+    image.check(problems)
     problems.choice("report.coverage_layer", "layer", layer, ("coverage", "minutes"))
     if minutes.shape != grid.shape:
         problems.add(
@@ -737,30 +702,26 @@ def _key_sections(
 
 
 def _draw_cells(
-    ax: Axes,
-    surface: PopulationSurface,
-    minutes: np.ndarray,
-    threshold: float,
-    layer: str,
-    scale: float,
+    view: _MapView,
+    grid: CellGrid,
+    classes: tuple[np.ndarray, list[str]],
+    population: np.ndarray,
+    *,
     dpi: int,
 ) -> None:
-    """The populated cells in their class colours, aggregated to the output resolution when finer.
-
-    ``scale`` is the map's metres per inch.
-    """
-    grid = surface.grid
-    cls, colors = _class_raster(surface, minutes, threshold, layer)
-    image_px = (grid.ncols * grid.cell_m / scale) * dpi  # drawn width of the grid, pixels
+    """The populated cells in their class colours (:func:`_class_raster`), aggregated to the
+    output resolution when finer (by the ``population`` of each class)."""
+    cls, colors = classes
+    image_px = (grid.ncols * grid.cell_m / view.scale) * dpi  # drawn width of the grid, pixels
     factor = grid.ncols / max(min(image_px, _MAX_RASTER_PX), 1.0)
     if factor > 1.0:
-        cls = _block_classes(cls, surface.population, factor, len(colors))
+        cls = _block_classes(cls, population, factor, len(colors))
     else:
         factor = 1.0
     left, top = grid.x0, grid.y0
     right = left + cls.shape[1] * factor * grid.cell_m
     bottom = top - cls.shape[0] * factor * grid.cell_m
-    ax.imshow(
+    view.ax.imshow(
         _rgba_image(cls, colors),
         extent=(left, right, bottom, top),
         origin="upper",
@@ -781,11 +742,7 @@ def _draw_unit_borders(ax: Axes, drawn_m: Any) -> None:
 
 
 def _draw_facilities(
-    ax: Axes,
-    fac: pd.DataFrame,
-    metric: str,
-    scale: float,
-    sections: list[tuple[str, list[MapKeyRow]]],
+    view: _MapView, fac: pd.DataFrame, sections: list[tuple[str, list[MapKeyRow]]]
 ) -> list[tuple[str, list[MapKeyRow]]]:
     """The facilities as symbols per type; the legend with its symbols scaled to match.
 
@@ -795,6 +752,7 @@ def _draw_facilities(
     """
     if not len(fac):
         return sections
+    ax, metric, scale = view.ax, view.crs, view.scale
     fx, fy = transformer("EPSG:4326", metric).transform(
         fac["lon"].to_numpy(float), fac["lat"].to_numpy(float)
     )

@@ -1,5 +1,5 @@
-"""Drawing helpers shared by the PNG maps: geometry, text, page layout, figure, title, legend
-rows, unit polygons and outlines, footer.
+"""What the PNG maps share: geometry and text helpers, the image options, the page layout,
+the canvas (figure, title, legend rows, footer) and the map view (unit polygons, outlines).
 """
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import io
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict
 
 import numpy as np
 import shapely
@@ -28,6 +28,9 @@ from gridplan.i18n import Lang
 from gridplan.plan.grids import GridPlan
 from gridplan.plan.units import UnitSet
 from gridplan.report.fonts import _Fonts
+
+#: A map's extent: min x, min y, max x, max y (metres).
+_Bounds = tuple[float, float, float, float]
 
 # --- geometry helpers --------------------------------------------------------------------
 
@@ -135,15 +138,46 @@ _SWATCH_W = 0.24
 _LABEL_DX = 0.32
 
 
-@dataclass
-class _Page:
-    """What both maps' layouts start from: the usable width and the wrapped footer."""
+class MapImage(TypedDict, total=False):
+    """The image options of both PNG maps, all optional keywords.
 
-    width: float
-    usable: float
-    footer_lines: list[str]
-    footer_h: float
-    max_map_h: float
+    ``lang``: ``"zh"`` (default) or ``"en"``, the language of every text;
+    ``title``: the title on top (default: the map's own); ``dpi``: dots per
+    inch (default 150); ``width_in``: the width in inches (default 10, at
+    least 6); the height follows the map and its legend.
+    """
+
+    lang: Lang
+    title: str | None
+    dpi: int
+    width_in: float
+
+
+@dataclass(frozen=True)
+class _Image:
+    """:class:`MapImage` with its defaults."""
+
+    lang: Lang = "zh"
+    title: str | None = None
+    dpi: int = 150
+    width_in: float = 10
+
+    def check(self, problems: Problems) -> None:
+        """The image-size problems: ``report.image_size`` and ``report.map_width``."""
+        dpi, width_in = self.dpi, self.width_in
+        if dpi <= 0 or width_in <= 0 or width_in * dpi > 12_000:
+            problems.add(
+                "report.image_size",
+                f"bad image size: width_in={width_in!r}, dpi={dpi!r}",
+                width_in=width_in,
+                dpi=dpi,
+            )
+        elif width_in < 6:
+            problems.add(
+                "report.map_width",
+                f"width_in must be at least 6 inches for a legible map, got {width_in!r}",
+                width_in=width_in,
+            )
 
 
 @dataclass
@@ -160,73 +194,56 @@ class _Frame:
     title_y: float
 
 
-def _page(
-    renderer: RendererAgg, fonts: _Fonts, footer: list[str], width: float, dpi: float
-) -> _Page:
-    usable = width - 2 * _MARGIN
-    prop = fonts.prop(_FOOTER_FS)
-    lines = [ln for line in footer for ln in _wrap(renderer, line, prop, dpi, usable)]
-    footer_h = 0.3 + len(lines) * _FOOTER_FS * 1.55 / 72
-    return _Page(width, usable, lines, footer_h, 1.25 * width)
+@dataclass
+class _Page:
+    """What both maps' layouts start from: the usable width and the wrapped footer."""
 
+    width: float
+    usable: float
+    footer_lines: list[str]
+    footer_h: float
+    max_map_h: float
 
-def _frame_beside(page: _Page, aspect: float, col_w: float, legend_h: float) -> _Frame | None:
-    """The map on the left, the legend (``col_w`` wide) on its right; None if it does not fit."""
-    map_w = page.usable - col_w - 0.2
-    if map_w < 0.55 * page.usable:
-        return None
-    map_h = max(min(map_w * aspect, page.max_map_h), 0.5 * map_w)
-    if legend_h > max(map_h, 0.9 * page.max_map_h):
-        return None
-    body_h = max(map_h, legend_h)
-    height = _TITLE_H + body_h + page.footer_h + 0.15
-    return _Frame(
-        width=page.width,
-        height=height,
-        map_box=(_MARGIN, page.footer_h + 0.15 + (body_h - map_h), map_w, map_h),
-        legend_origin=(_MARGIN + map_w + 0.25, height - _TITLE_H),
-        side=True,
-        footer_lines=page.footer_lines,
-        footer_fs=_FOOTER_FS,
-        title_y=height - 0.25,
-    )
-
-
-def _frame_below(page: _Page, aspect: float, legend_h: float) -> _Frame:
-    """The map across the page, the legend (``legend_h`` high) below it."""
-    map_h = min(page.usable * aspect, page.max_map_h * 0.8)
-    height = _TITLE_H + map_h + 0.2 + legend_h + page.footer_h
-    map_y = page.footer_h + legend_h + 0.2
-    return _Frame(
-        width=page.width,
-        height=height,
-        map_box=(_MARGIN, map_y, page.usable, map_h),
-        legend_origin=(_MARGIN, map_y - 0.15),
-        side=False,
-        footer_lines=page.footer_lines,
-        footer_fs=_FOOTER_FS,
-        title_y=height - 0.25,
-    )
-
-
-def _check_image_size(problems: Problems, dpi: int, width_in: float) -> None:
-    """The image-size checks shared by the PNG maps."""
-    if dpi <= 0 or width_in <= 0 or width_in * dpi > 12_000:
-        problems.add(
-            "report.image_size",
-            f"bad image size: width_in={width_in!r}, dpi={dpi!r}",
-            width_in=width_in,
-            dpi=dpi,
+    def beside(self, aspect: float, col_w: float, legend_h: float) -> _Frame | None:
+        """The map on the left, the legend (``col_w`` wide) on its right; None if it does not
+        fit."""
+        map_w = self.usable - col_w - 0.2
+        if map_w < 0.55 * self.usable:
+            return None
+        map_h = max(min(map_w * aspect, self.max_map_h), 0.5 * map_w)
+        if legend_h > max(map_h, 0.9 * self.max_map_h):
+            return None
+        body_h = max(map_h, legend_h)
+        height = _TITLE_H + body_h + self.footer_h + 0.15
+        return _Frame(
+            width=self.width,
+            height=height,
+            map_box=(_MARGIN, self.footer_h + 0.15 + (body_h - map_h), map_w, map_h),
+            legend_origin=(_MARGIN + map_w + 0.25, height - _TITLE_H),
+            side=True,
+            footer_lines=self.footer_lines,
+            footer_fs=_FOOTER_FS,
+            title_y=height - 0.25,
         )
-    elif width_in < 6:
-        problems.add(
-            "report.map_width",
-            f"width_in must be at least 6 inches for a legible map, got {width_in!r}",
-            width_in=width_in,
+
+    def below(self, aspect: float, legend_h: float) -> _Frame:
+        """The map across the page, the legend (``legend_h`` high) below it."""
+        map_h = min(self.usable * aspect, self.max_map_h * 0.8)
+        height = _TITLE_H + map_h + 0.2 + legend_h + self.footer_h
+        map_y = self.footer_h + legend_h + 0.2
+        return _Frame(
+            width=self.width,
+            height=height,
+            map_box=(_MARGIN, map_y, self.usable, map_h),
+            legend_origin=(_MARGIN, map_y - 0.15),
+            side=False,
+            footer_lines=self.footer_lines,
+            footer_fs=_FOOTER_FS,
+            title_y=height - 0.25,
         )
 
 
-def _padded_bounds(drawn_m: Any) -> tuple[float, float, float, float]:
+def _padded_bounds(drawn_m: Any) -> _Bounds:
     """Bounds of the drawn units, padded by 4 % of the longer side."""
     if len(drawn_m) == 0:
         raise InputError("no unit of this prefecture has a polygon to draw")
@@ -235,40 +252,8 @@ def _padded_bounds(drawn_m: Any) -> tuple[float, float, float, float]:
     return minx - pad, miny - pad, maxx + pad, maxy + pad
 
 
-def _new_figure(width_in: float, dpi: int) -> tuple[Figure, RendererAgg]:
-    fig = Figure(figsize=(width_in, width_in), dpi=dpi, facecolor="white")
-    canvas = FigureCanvasAgg(fig)
-    return fig, canvas.get_renderer()
-
-
-def _draw_title(fig: Figure, fonts: _Fonts, frame: _Frame, title: str, subtitle: str) -> None:
-    inch = fig.dpi_scale_trans
-    fig.text(
-        0.35,
-        frame.title_y,
-        title,
-        transform=inch,
-        fontproperties=fonts.prop(15, True),
-        va="top",
-        ha="left",
-        color="#1a1a1a",
-        parse_math=False,
-    )
-    fig.text(
-        0.35,
-        frame.title_y - 0.36,
-        subtitle,
-        transform=inch,
-        fontproperties=fonts.prop(9),
-        va="top",
-        ha="left",
-        color="#555555",
-        parse_math=False,
-    )
-
-
 def _map_axes(
-    fig: Figure, frame: _Frame, bounds: tuple[float, float, float, float]
+    fig: Figure, frame: _Frame, bounds: _Bounds
 ) -> tuple[Axes, float, tuple[float, float], tuple[float, float]]:
     """The map axes in ``frame.map_box``, limits filling the box at equal aspect.
 
@@ -292,6 +277,59 @@ def _map_axes(
         spine.set_linewidth(0.8)
     ax.set_facecolor("#f4f6f8")
     return ax, scale, xlim, ylim
+
+
+@dataclass
+class _MapView:
+    """The map's axes in a metric CRS: where they sit on the page, metres per inch, limits."""
+
+    ax: Axes
+    frame: _Frame
+    crs: str
+    scale: float
+    xlim: tuple[float, float]
+    ylim: tuple[float, float]
+
+    def draw_units(
+        self,
+        geoms: Iterable[Any],
+        fills: Iterable[str],
+        *,
+        edgecolors: str,
+        linewidths: float,
+        zorder: float,
+    ) -> None:
+        """The unit polygons, each filled with its colour."""
+        patches, colors = [], []
+        for geom, fill in zip(geoms, fills, strict=True):
+            path = _to_path(geom)
+            if path is not None:
+                patches.append(PathPatch(path))
+                colors.append(fill)
+        self.ax.add_collection(
+            PatchCollection(
+                patches,
+                facecolors=colors,
+                edgecolors=edgecolors,
+                linewidths=linewidths,
+                zorder=zorder,
+            )
+        )
+
+    def draw_outlines(self, grid_geoms: Iterable[Any] | None, drawn_m: Any) -> list[Any]:
+        """The grids' outlines (if given) and the prefecture's; the grid outlines, for the
+        labels.
+
+        Outlines are closed morphologically first: the borders of simplified
+        boundary data leave slivers inside a union.
+        """
+        tol = settings.adjacency_tolerance_m / 2
+        outline_geoms: list[Any] = []
+        if grid_geoms is not None:
+            outline_geoms = [_close_gaps(g, tol) for g in grid_geoms]
+            _draw_grid_outlines(self.ax, outline_geoms)
+        _draw_prefecture_outline(self.ax, drawn_m, tol)
+        return outline_geoms
 
 
 def _draw_grid_outlines(ax: Axes, outline_geoms: list[Any]) -> None:
@@ -318,75 +356,151 @@ def _draw_prefecture_outline(ax: Axes, drawn_m: Any, tol: float) -> None:
     )
 
 
-def _draw_footer(fig: Figure, fonts: _Fonts, frame: _Frame) -> None:
-    fy = 0.22 + (len(frame.footer_lines) - 1) * frame.footer_fs * 1.55 / 72
-    for line in frame.footer_lines:
-        fig.text(
+@dataclass
+class _Canvas:
+    """One PNG map being drawn: its figure, the renderer that measures text, fonts, options.
+
+    The page parts common to both maps are its methods: the page layout
+    (:meth:`page`), the title and map axes (:meth:`open_map`), the legend rows
+    (:meth:`heading`, :meth:`swatch`, :meth:`row_label`), and the footer with
+    the encoded image (:meth:`png`).
+    """
+
+    fig: Figure
+    renderer: RendererAgg
+    fonts: _Fonts
+    image: _Image
+
+    @classmethod
+    def new(cls, fonts: _Fonts, image: _Image) -> _Canvas:
+        """A square figure ``image.width_in`` wide (resized once the layout is known)."""
+        fig = Figure(figsize=(image.width_in, image.width_in), dpi=image.dpi, facecolor="white")
+        return cls(fig, FigureCanvasAgg(fig).get_renderer(), fonts, image)
+
+    def width_of(self, text: str, prop: FontProperties) -> float:
+        """The width of ``text`` in inches."""
+        return _text_width_in(self.renderer, text, prop, float(self.image.dpi))
+
+    def page(self, footer: list[str]) -> _Page:
+        """The page of the image's width, with ``footer`` wrapped to it."""
+        width = self.image.width_in
+        usable = width - 2 * _MARGIN
+        prop = self.fonts.prop(_FOOTER_FS)
+        dpi = float(self.image.dpi)
+        lines = [ln for line in footer for ln in _wrap(self.renderer, line, prop, dpi, usable)]
+        footer_h = 0.3 + len(lines) * _FOOTER_FS * 1.55 / 72
+        return _Page(width, usable, lines, footer_h, 1.25 * width)
+
+    def open_map(
+        self, frame: _Frame, crs: str, bounds: _Bounds, title: str, subtitle: str
+    ) -> _MapView:
+        """The figure sized to ``frame``, the title and subtitle drawn, and the map's axes."""
+        self.fig.set_size_inches(frame.width, frame.height)
+        self._draw_title(frame, title, subtitle)
+        ax, scale, xlim, ylim = _map_axes(self.fig, frame, bounds)
+        return _MapView(ax, frame, crs, scale, xlim, ylim)
+
+    def _draw_title(self, frame: _Frame, title: str, subtitle: str) -> None:
+        inch = self.fig.dpi_scale_trans
+        self.fig.text(
             0.35,
-            fy,
-            line,
-            transform=fig.dpi_scale_trans,
-            fontproperties=fonts.prop(frame.footer_fs),
-            va="bottom",
+            frame.title_y,
+            title,
+            transform=inch,
+            fontproperties=self.fonts.prop(15, True),
+            va="top",
             ha="left",
-            color="#444444",
+            color="#1a1a1a",
             parse_math=False,
         )
-        fy -= frame.footer_fs * 1.55 / 72
-
-
-# --- legend rows ---------------------------------------------------------------------------
-
-
-def _draw_heading(fig: Figure, fonts: _Fonts, x: float, y: float, text: str, fs: float) -> None:
-    """A legend heading in bold, its top at ``y`` (inches)."""
-    fig.text(
-        x,
-        y,
-        text,
-        transform=fig.dpi_scale_trans,
-        fontproperties=fonts.prop(fs + 1, True),
-        va="top",
-        ha="left",
-        color="#1a1a1a",
-        parse_math=False,
-    )
-
-
-def _draw_swatch(
-    fig: Figure, x: float, yc: float, row_h: float, face: str, edge: str, linestyle: str = "-"
-) -> None:
-    """A legend row's colour swatch, centred on ``yc``."""
-    sw_h = row_h * 0.62
-    fig.add_artist(
-        Rectangle(
-            (x, yc - sw_h / 2),
-            _SWATCH_W,
-            sw_h,
-            transform=fig.dpi_scale_trans,
-            facecolor=face,
-            edgecolor=edge,
-            linewidth=0.6,
-            linestyle=linestyle,
+        self.fig.text(
+            0.35,
+            frame.title_y - 0.36,
+            subtitle,
+            transform=inch,
+            fontproperties=self.fonts.prop(9),
+            va="top",
+            ha="left",
+            color="#555555",
+            parse_math=False,
         )
-    )
 
+    def heading(self, x: float, y: float, text: str, fs: float) -> None:
+        """A legend heading in bold, its top at ``y`` (inches)."""
+        self.fig.text(
+            x,
+            y,
+            text,
+            transform=self.fig.dpi_scale_trans,
+            fontproperties=self.fonts.prop(fs + 1, True),
+            va="top",
+            ha="left",
+            color="#1a1a1a",
+            parse_math=False,
+        )
 
-def _draw_row_label(
-    fig: Figure, x: float, yc: float, text: str, prop: FontProperties, color: str = "#1a1a1a"
-) -> None:
-    """A legend row's text, right of the symbol of the row starting at ``x``."""
-    fig.text(
-        x + _LABEL_DX,
-        yc,
-        text,
-        transform=fig.dpi_scale_trans,
-        fontproperties=prop,
-        va="center",
-        ha="left",
-        color=color,
-        parse_math=False,
-    )
+    def swatch(
+        self, x: float, yc: float, row_h: float, face: str, edge: str, linestyle: str = "-"
+    ) -> None:
+        """A legend row's colour swatch, centred on ``yc``."""
+        sw_h = row_h * 0.62
+        self.fig.add_artist(
+            Rectangle(
+                (x, yc - sw_h / 2),
+                _SWATCH_W,
+                sw_h,
+                transform=self.fig.dpi_scale_trans,
+                facecolor=face,
+                edgecolor=edge,
+                linewidth=0.6,
+                linestyle=linestyle,
+            )
+        )
+
+    def row_label(
+        self, x: float, yc: float, text: str, prop: FontProperties, color: str = "#1a1a1a"
+    ) -> None:
+        """A legend row's text, right of the symbol of the row starting at ``x``."""
+        self.fig.text(
+            x + _LABEL_DX,
+            yc,
+            text,
+            transform=self.fig.dpi_scale_trans,
+            fontproperties=prop,
+            va="center",
+            ha="left",
+            color=color,
+            parse_math=False,
+        )
+
+    def png(self, frame: _Frame) -> bytes:
+        """The footer drawn, then the image as PNG bytes."""
+        self._draw_footer(frame)
+        buf = io.BytesIO()
+        self.fig.savefig(
+            buf,
+            format="png",
+            dpi=self.image.dpi,
+            facecolor="white",
+            metadata={"Software": f"GridPlan {__version__} (matplotlib)"},
+        )
+        return buf.getvalue()
+
+    def _draw_footer(self, frame: _Frame) -> None:
+        fy = 0.22 + (len(frame.footer_lines) - 1) * frame.footer_fs * 1.55 / 72
+        for line in frame.footer_lines:
+            self.fig.text(
+                0.35,
+                fy,
+                line,
+                transform=self.fig.dpi_scale_trans,
+                fontproperties=self.fonts.prop(frame.footer_fs),
+                va="bottom",
+                ha="left",
+                color="#444444",
+                parse_math=False,
+            )
+            fy -= frame.footer_fs * 1.55 / 72
 
 
 # --- the map body --------------------------------------------------------------------------
@@ -396,62 +510,10 @@ def _plan_name(plan: GridPlan, lang: Lang) -> str:
     return plan.name.get(lang) or plan.name.get("zh") or plan.plan_id
 
 
-def _drawn_units(
-    unit_set: UnitSet, crs: str
-) -> tuple[Any, tuple[float, float, float, float], float]:
+def _drawn_units(unit_set: UnitSet, crs: str) -> tuple[Any, _Bounds, float]:
     """The units with a polygon in ``crs``, the padded map bounds and their aspect (h / w)."""
     u = unit_set.units
     drawn_m = u[u["has_geometry"].to_numpy()].to_crs(crs)
     bounds = _padded_bounds(drawn_m)
     minx, miny, maxx, maxy = bounds
     return drawn_m, bounds, (maxy - miny) / (maxx - minx)
-
-
-def _draw_units(
-    ax: Axes,
-    geoms: Iterable[Any],
-    fills: Iterable[str],
-    *,
-    edgecolors: str,
-    linewidths: float,
-    zorder: float,
-) -> None:
-    """The unit polygons, each filled with its colour."""
-    patches, colors = [], []
-    for geom, fill in zip(geoms, fills, strict=True):
-        path = _to_path(geom)
-        if path is not None:
-            patches.append(PathPatch(path))
-            colors.append(fill)
-    ax.add_collection(
-        PatchCollection(
-            patches, facecolors=colors, edgecolors=edgecolors, linewidths=linewidths, zorder=zorder
-        )
-    )
-
-
-def _draw_outlines(ax: Axes, grid_geoms: Iterable[Any] | None, drawn_m: Any) -> list[Any]:
-    """The grids' outlines (if given) and the prefecture's; the grid outlines, for the labels.
-
-    Outlines are closed morphologically first: the borders of simplified
-    boundary data leave slivers inside a union.
-    """
-    tol = settings.adjacency_tolerance_m / 2
-    outline_geoms: list[Any] = []
-    if grid_geoms is not None:
-        outline_geoms = [_close_gaps(g, tol) for g in grid_geoms]
-        _draw_grid_outlines(ax, outline_geoms)
-    _draw_prefecture_outline(ax, drawn_m, tol)
-    return outline_geoms
-
-
-def _png_bytes(fig: Figure, dpi: int) -> bytes:
-    buf = io.BytesIO()
-    fig.savefig(
-        buf,
-        format="png",
-        dpi=dpi,
-        facecolor="white",
-        metadata={"Software": f"GridPlan {__version__} (matplotlib)"},
-    )
-    return buf.getvalue()

@@ -8,16 +8,13 @@ from typing import Any
 import numpy as np
 import shapely
 from matplotlib import patheffects as pe
-from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import RendererAgg
 from matplotlib.patches import Polygon, Rectangle
 from matplotlib.transforms import Bbox
 
-from gridplan.i18n import Lang, t
+from gridplan.i18n import t
 from gridplan.inputs.crs import transformer
 from gridplan.plan.grids import GridPlan
-from gridplan.report.draw import _Frame, _largest_part, _overlaps, _text_width_in
-from gridplan.report.fonts import _Fonts
+from gridplan.report.draw import _Canvas, _largest_part, _MapView, _overlaps, _text_width_in
 from gridplan.report.style import nice_scale_length
 
 _ADMIN_CHARS = "县市区州旗盟镇乡"
@@ -33,44 +30,21 @@ def _true_north_angle(metric_crs: str, x: float, y: float) -> float:
     return float(math.atan2(-(x2 - x), y2 - y))
 
 
-def _draw_scale_and_north(
-    ax: Axes,
-    renderer: RendererAgg,
-    fonts: _Fonts,
-    lang: Lang,
-    metric: str,
-    scale: float,
-    frame: _Frame,
-) -> list[Any]:
-    """The scale bar and north arrow; their extents, for the labels to avoid."""
-    return [
-        _draw_scale_bar(ax, renderer, fonts, lang, scale * frame.map_box[2], scale),
-        _draw_north_arrow(ax, renderer, fonts, lang, metric, scale),
-    ]
-
-
 def _draw_furniture(
-    ax: Axes,
-    renderer: RendererAgg,
-    fonts: _Fonts,
-    lang: Lang,
-    frame: _Frame,
-    scale: float,
-    metric: str,
-    plan: GridPlan | None,
-    outline_geoms: list[Any],
+    canvas: _Canvas, view: _MapView, plan: GridPlan | None, outline_geoms: list[Any]
 ) -> None:
     """Scale bar, north arrow and, with a plan, the grid names placed around them."""
-    obstacles = _draw_scale_and_north(ax, renderer, fonts, lang, metric, scale, frame)
+    # the extents of the scale bar and north arrow, for the labels to avoid
+    obstacles = [_draw_scale_bar(canvas, view), _draw_north_arrow(canvas, view)]
     if plan is not None:
-        _draw_labels(ax, renderer, fonts, plan, outline_geoms, obstacles)
+        _draw_labels(canvas, view, plan, outline_geoms, obstacles)
 
 
-def _draw_scale_bar(
-    ax: Axes, renderer: RendererAgg, fonts: _Fonts, lang: Lang, extent_m: float, m_per_in: float
-) -> Any:
+def _draw_scale_bar(canvas: _Canvas, view: _MapView) -> Any:
     """A segmented scale bar in the lower left; returns its display bounding box."""
-    length = nice_scale_length(extent_m)
+    ax, renderer, fonts, lang = view.ax, canvas.renderer, canvas.fonts, canvas.image.lang
+    m_per_in = view.scale
+    length = nice_scale_length(view.scale * view.frame.map_box[2])
     mantissa = round(length / 10 ** math.floor(math.log10(length)))
     n_seg = 5 if mantissa in (1, 5) else 4
     seg = length / n_seg
@@ -91,37 +65,22 @@ def _draw_scale_bar(
                 zorder=8,
             )
         )
-    prop = fonts.prop(7.5)
+    # the tick values and the unit: one text style
+    style: dict[str, Any] = {
+        "fontproperties": fonts.prop(7.5),
+        "color": "#111111",
+        "zorder": 8,
+        "parse_math": False,
+    }
     div = 1000.0 if length >= 1000 else 1.0
-    texts = []
-    for value in (0.0, length / 2, length):
-        texts.append(
-            ax.text(
-                bx + value,
-                by + h + 0.05 * m_per_in,
-                f"{value / div:g}",
-                ha="center",
-                va="bottom",
-                fontproperties=prop,
-                color="#111111",
-                zorder=8,
-                parse_math=False,
-            )
-        )
+    tick_y = by + h + 0.05 * m_per_in
+    texts = [
+        ax.text(bx + value, tick_y, f"{value / div:g}", ha="center", va="bottom", **style)
+        for value in (0.0, length / 2, length)
+    ]
     unit = t("report.map.unit_km" if length >= 1000 else "report.map.unit_m", lang)
-    texts.append(
-        ax.text(
-            bx + length + 0.08 * m_per_in,
-            by + h / 2,
-            unit,
-            ha="left",
-            va="center",
-            fontproperties=prop,
-            color="#111111",
-            zorder=8,
-            parse_math=False,
-        )
-    )
+    unit_x = bx + length + 0.08 * m_per_in
+    texts.append(ax.text(unit_x, by + h / 2, unit, ha="left", va="center", **style))
     bbs = [txt.get_window_extent(renderer) for txt in texts]
     right = max(bb.x1 for bb in bbs)
     to_data = ax.transData.inverted()
@@ -141,10 +100,10 @@ def _draw_scale_bar(
     return Bbox.union([*bbs, Bbox(ax.transData.transform([(bx, by), (bx + length, by + h)]))])
 
 
-def _draw_north_arrow(
-    ax: Axes, renderer: RendererAgg, fonts: _Fonts, lang: Lang, metric_crs: str, m_per_in: float
-) -> Any:
+def _draw_north_arrow(canvas: _Canvas, view: _MapView) -> Any:
     """A north arrow (true north) in the upper right; returns its display bounding box."""
+    ax, renderer, fonts, lang = view.ax, canvas.renderer, canvas.fonts, canvas.image.lang
+    metric_crs, m_per_in = view.crs, view.scale
     _, x1 = ax.get_xlim()
     _, y1 = ax.get_ylim()
     cx = x1 - 0.45 * m_per_in
@@ -162,22 +121,8 @@ def _draw_north_arrow(
         rot(0.4 * size, -size),
         rot(0, -0.55 * size),
     )
-    west = Polygon(
-        [tip, left, base],
-        closed=True,
-        facecolor="white",
-        edgecolor="#111111",
-        linewidth=0.8,
-        zorder=8,
-    )
-    east = Polygon(
-        [tip, base, right],
-        closed=True,
-        facecolor="#111111",
-        edgecolor="#111111",
-        linewidth=0.8,
-        zorder=8,
-    )
+    west = _arrow_half([tip, left, base], "white")
+    east = _arrow_half([tip, base, right], "#111111")
     ax.add_patch(
         Rectangle(
             (cx - 0.22 * m_per_in, cy - size - 0.08 * m_per_in),
@@ -213,6 +158,13 @@ def _draw_north_arrow(
     ).expanded(1.2, 1.1)
 
 
+def _arrow_half(corners: list[tuple[float, float]], face: str) -> Polygon:
+    """One half of the north arrow: a triangle with a dark edge, filled with ``face``."""
+    return Polygon(
+        corners, closed=True, facecolor=face, edgecolor="#111111", linewidth=0.8, zorder=8
+    )
+
+
 def _split_name(name: str) -> str:
     """A grid name on two lines: before its kind (…医疗集团) or after the place name (…县)."""
     if " " in name.strip():
@@ -245,14 +197,10 @@ def _label_point(part: shapely.Polygon) -> shapely.Point:
 
 
 def _draw_labels(
-    ax: Axes,
-    renderer: RendererAgg,
-    fonts: _Fonts,
-    plan: GridPlan,
-    outline_geoms: list[Any],
-    obstacles: list[Any],
+    canvas: _Canvas, view: _MapView, plan: GridPlan, outline_geoms: list[Any], obstacles: list[Any]
 ) -> None:
     """Grid names inside each grid's largest part; colliding labels move aside with a leader."""
+    ax, renderer, fonts = view.ax, canvas.renderer, canvas.fonts
     n_grids = len(plan.grids)
     fs = 8.0 if n_grids <= 30 else 7.0 if n_grids <= 60 else 6.0
     prop = fonts.prop(fs, bold=True)

@@ -17,12 +17,10 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Unpack
 
 import numpy as np
 import pandas as pd
-from matplotlib.backends.backend_agg import RendererAgg
-from matplotlib.figure import Figure
 
 from gridplan import __version__
 from gridplan._validate import Problems
@@ -33,26 +31,15 @@ from gridplan.plan.stats import dissolve_grids
 from gridplan.plan.units import UnitSet
 from gridplan.report.draw import (
     _LABEL_DX,
-    _check_image_size,
-    _draw_footer,
-    _draw_heading,
-    _draw_outlines,
-    _draw_row_label,
-    _draw_swatch,
-    _draw_title,
-    _draw_units,
+    MapImage,
+    _Canvas,
     _drawn_units,
     _Frame,
-    _frame_below,
-    _frame_beside,
-    _map_axes,
-    _new_figure,
-    _page,
+    _Image,
+    _Page,
     _plan_name,
-    _png_bytes,
-    _text_width_in,
 )
-from gridplan.report.fonts import _Fonts, _fonts
+from gridplan.report.fonts import _fonts
 from gridplan.report.furniture import _draw_furniture
 from gridplan.report.style import (
     UNASSIGNED_COLOR,
@@ -72,10 +59,7 @@ def render_grid_map_png(
     unit_set: UnitSet,
     *,
     assignment: pd.Series | None = None,
-    lang: Lang = "zh",
-    title: str | None = None,
-    dpi: int = 150,
-    width_in: float = 10,
+    **image: Unpack[MapImage],
 ) -> bytes:
     """A PNG map of the grids of ``plan``.
 
@@ -88,8 +72,10 @@ def render_grid_map_png(
     population provenance, undrawn functional zones and the plan's source
     complete the map.  Drawn in ``unit_set.metric_crs`` with equal aspect.
 
-    The image is ``width_in × dpi`` pixels wide; its height follows the
-    prefecture's shape and the legend.
+    The image options ``lang``, ``title``, ``dpi`` and ``width_in`` are
+    those of :class:`~gridplan.report.draw.MapImage`.  The image is
+    ``width_in × dpi`` pixels wide; its height follows the prefecture's shape
+    and the legend.
 
     Raises
     ------
@@ -100,10 +86,12 @@ def render_grid_map_png(
         non-positive ``dpi`` or ``width_in``, or an image over 12,000 pixels
         wide) or ``report.map_width`` (``width_in`` under 6 inches).
     """
+    img = _Image(**image)
     problems = Problems("report.invalid", "cannot draw the grid map")
-    _check_image_size(problems, dpi, width_in)
+    img.check(problems)
     problems.raise_if_any()
     fonts = _fonts()
+    lang = img.lang
     u = unit_set.units
     assignment = resolve_assignment(plan, u) if assignment is None else assignment
     grids = dissolve_grids(plan, unit_set, assignment)
@@ -111,22 +99,19 @@ def render_grid_map_png(
     metric = unit_set.metric_crs
     drawn_m, bounds, aspect = _drawn_units(unit_set, metric)
 
-    fig, renderer = _new_figure(width_in, dpi)
+    canvas = _Canvas.new(fonts, img)
     footer = _footer_lines(plan, unit_set, assignment, lang)
-    frame, key = _layout(renderer, fonts, entries, aspect, width_in, float(dpi), footer)
-    fig.set_size_inches(frame.width, frame.height)
-    title = title if title is not None else _plan_name(plan, lang)
-    _draw_title(fig, fonts, frame, title, _subtitle(plan, unit_set, lang))
+    frame, key = _layout(canvas, canvas.page(footer), entries, aspect)
+    title = img.title if img.title is not None else _plan_name(plan, lang)
+    view = canvas.open_map(frame, metric, bounds, title, _subtitle(plan, unit_set, lang))
 
-    ax, scale, _, _ = _map_axes(fig, frame, bounds)
     gids = assignment.to_numpy()[u["has_geometry"].to_numpy()]
     fills = _unit_fills(gids, drawn_m["inside_prefecture"], grid_colors(plan))
-    _draw_units(ax, drawn_m.geometry, fills, edgecolors="#ffffff", linewidths=0.5, zorder=1)
-    outline_geoms = _draw_outlines(ax, grids.to_crs(metric).geometry, drawn_m)
-    _draw_furniture(ax, renderer, fonts, lang, frame, scale, metric, plan, outline_geoms)
-    _draw_legend(fig, fonts, entries, frame, key, lang)
-    _draw_footer(fig, fonts, frame)
-    return _png_bytes(fig, dpi)
+    view.draw_units(drawn_m.geometry, fills, edgecolors="#ffffff", linewidths=0.5, zorder=1)
+    outline_geoms = view.draw_outlines(grids.to_crs(metric).geometry, drawn_m)
+    _draw_furniture(canvas, view, plan, outline_geoms)
+    _draw_legend(canvas, entries, frame, key)
+    return canvas.png(frame)
 
 
 def _subtitle(plan: GridPlan, unit_set: UnitSet, lang: Lang) -> str:
@@ -238,23 +223,16 @@ _LEGEND_HEAD_H = 0.32
 
 
 def _layout(
-    renderer: RendererAgg,
-    fonts: _Fonts,
-    entries: list[LegendEntry],
-    aspect: float,
-    width: float,
-    dpi: float,
-    footer: list[str],
+    canvas: _Canvas, page: _Page, entries: list[LegendEntry], aspect: float
 ) -> tuple[_Frame, _GridKey]:
     """The legend beside the map in one column when it fits, else in columns below the map."""
     n = len(entries)
     fs = 8.5 if n <= 26 else 7.5 if n <= 48 else 6.5
     row_h = fs * 1.85 / 72
-    prop = fonts.prop(fs)
-    label_w = max((_text_width_in(renderer, e.label, prop, dpi) for e in entries), default=1.0)
+    prop = canvas.fonts.prop(fs)
+    label_w = max((canvas.width_of(e.label, prop) for e in entries), default=1.0)
     col_w = _LABEL_DX + label_w + 0.25
-    page = _page(renderer, fonts, footer, width, dpi)
-    frame = _frame_beside(page, aspect, col_w, _LEGEND_HEAD_H + n * row_h)
+    frame = page.beside(aspect, col_w, _LEGEND_HEAD_H + n * row_h)
     if frame is not None:
         return frame, _GridKey(1, col_w, n, fs, row_h, n)
     cols = max(1, min(4, int(page.usable // col_w)))
@@ -262,34 +240,28 @@ def _layout(
     if rows > _MAX_LEGEND_ROWS:
         rows = _MAX_LEGEND_ROWS
         shown = cols * rows - 1
-    frame = _frame_below(page, aspect, _LEGEND_HEAD_H + rows * row_h + 0.1)
+    frame = page.below(aspect, _LEGEND_HEAD_H + rows * row_h + 0.1)
     return frame, _GridKey(cols, page.usable / cols, rows, fs, row_h, shown)
 
 
-def _draw_legend(
-    fig: Figure,
-    fonts: _Fonts,
-    entries: list[LegendEntry],
-    frame: _Frame,
-    key: _GridKey,
-    lang: Lang,
-) -> None:
+def _draw_legend(canvas: _Canvas, entries: list[LegendEntry], frame: _Frame, key: _GridKey) -> None:
     """Each grid's swatch and label, column by column; a last row counts the grids left out."""
+    lang = canvas.image.lang
     x0, y0 = frame.legend_origin
-    _draw_heading(fig, fonts, x0, y0, t("report.grid.legend_title", lang), key.fs)
+    canvas.heading(x0, y0, t("report.grid.legend_title", lang), key.fs)
     top = y0 - _LEGEND_HEAD_H
-    prop = fonts.prop(key.fs)
+    prop = canvas.fonts.prop(key.fs)
     for k, e in enumerate(entries[: key.shown]):
         col, row = divmod(k, key.rows)
         x = x0 + col * key.col_w
         yc = top - row * key.row_h - key.row_h / 2
         if e.drawn:
-            _draw_swatch(fig, x, yc, key.row_h, e.color, "#3a3a3a")
+            canvas.swatch(x, yc, key.row_h, e.color, "#3a3a3a")
         else:  # in the legend but not on the map: a dashed empty swatch
-            _draw_swatch(fig, x, yc, key.row_h, "white", "#888888", linestyle="--")
-        _draw_row_label(fig, x, yc, e.label, prop)
+            canvas.swatch(x, yc, key.row_h, "white", "#888888", linestyle="--")
+        canvas.row_label(x, yc, e.label, prop)
     if key.shown < len(entries):
         col, row = divmod(key.shown, key.rows)
         more = t("report.grid.more", lang, n=len(entries) - key.shown)
         yc = top - row * key.row_h - key.row_h / 2
-        _draw_row_label(fig, x0 + col * key.col_w, yc, more, prop, color="#555555")
+        canvas.row_label(x0 + col * key.col_w, yc, more, prop, color="#555555")

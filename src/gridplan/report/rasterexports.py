@@ -12,8 +12,8 @@ import rasterio.errors
 import rasterio.features
 import shapely
 import shapely.geometry
-from numpy.typing import NDArray
 
+from gridplan._types import FloatArray
 from gridplan.travel.base import TravelTimes
 
 
@@ -38,9 +38,7 @@ def write_minutes_geotiff(times: TravelTimes, path: str | Path) -> None:
         )
 
 
-def catchments_geojson(
-    times: TravelTimes, facilities: pd.DataFrame, served: NDArray[np.float64]
-) -> bytes:
+def catchments_geojson(times: TravelTimes, facilities: pd.DataFrame, served: FloatArray) -> bytes:
     """Per-facility catchments (cells whose nearest facility it is) as WGS-84 GeoJSON."""
     nearest = times.nearest.astype(np.int32)
     shapes = rasterio.features.shapes(nearest, mask=nearest >= 0, transform=times.grid.transform)

@@ -20,6 +20,7 @@ from PIL import Image
 from rasterio.crs import CRS
 from rasterio.warp import Resampling, reproject
 
+from gridplan._types import BoolArray, Float32Array, FloatArray, IntArray
 from gridplan.inputs.crs import transformer
 from gridplan.surface.grid import CellGrid
 
@@ -38,7 +39,7 @@ class WebImage:
 class WarpPlan:
     """Where each display pixel takes its value from (computed once per grid)."""
 
-    src_index: NDArray[np.int64]  # flat index into the grid, -1 outside
+    src_index: IntArray  # flat index into the grid, -1 outside
     bounds: tuple[float, float, float, float]
     width: int
     height: int
@@ -85,16 +86,14 @@ def _palette_png_data_url(index: NDArray[np.uint8], palette: NDArray[np.uint8]) 
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 
-def _sample(
-    plan: WarpPlan, values: NDArray[np.generic]
-) -> tuple[NDArray[np.generic], NDArray[np.bool_]]:
+def _sample(plan: WarpPlan, values: NDArray[np.generic]) -> tuple[NDArray[np.generic], BoolArray]:
     flat = values.reshape(-1)
     ok = plan.src_index >= 0
     out = flat[np.clip(plan.src_index, 0, None)]
     return out, ok
 
 
-def minute_bands(vmax: float = 60.0, step: float = 5.0) -> NDArray[np.float64]:
+def minute_bands(vmax: float = 60.0, step: float = 5.0) -> FloatArray:
     """Upper edges of the travel-time classes drawn on maps (5, 10, … ``vmax`` minutes)."""
     return np.arange(step, vmax + step / 2, step)
 
@@ -106,8 +105,8 @@ def band_colors(n: int, cmap: str = "viridis_r") -> NDArray[np.uint8]:
 
 def minutes_image(
     plan: WarpPlan,
-    minutes: NDArray[np.float32],
-    populated: NDArray[np.bool_],
+    minutes: Float32Array,
+    populated: BoolArray,
     *,
     vmax: float = 60.0,
     step: float = 5.0,
@@ -134,8 +133,8 @@ def minutes_image(
 
 def coverage_image(
     plan: WarpPlan,
-    covered: NDArray[np.bool_],
-    populated: NDArray[np.bool_],
+    covered: BoolArray,
+    populated: BoolArray,
     *,
     covered_rgba: tuple[int, int, int, int] = (46, 160, 67, 150),
     uncovered_rgba: tuple[int, int, int, int] = (214, 39, 40, 170),
@@ -151,9 +150,9 @@ def coverage_image(
 
 def coverage_change_image(
     plan: WarpPlan,
-    covered_before: NDArray[np.bool_],
-    covered_after: NDArray[np.bool_],
-    populated: NDArray[np.bool_],
+    covered_before: BoolArray,
+    covered_after: BoolArray,
+    populated: BoolArray,
 ) -> WebImage:
     """Populated cells covered before (pale green), newly covered (blue), still uncovered (red)."""
     b, ok = _sample(plan, covered_before)

@@ -18,7 +18,7 @@ from gridplan.surface.report import SurfaceReport
 
 
 def surface_from_file(
-    path: str | Path, unit_set: UnitSet, cell_m: float = 100.0, *, datum: str = "wgs84"
+    path: str | Path, unit_set: UnitSet, cell_m: float | None = None, *, datum: str = "wgs84"
 ) -> tuple[PopulationSurface, SurfaceReport | None]:
     """A population surface from any file a planner brings (the CLI's ``--population``).
 
@@ -26,6 +26,8 @@ def surface_from_file(
     * a table with lon/lat and population columns: points;
     * any other table: population by unit (adcode, township code or name),
       applied to the units and spread uniformly over their cells (modelled).
+
+    ``cell_m`` is the cell size in metres (default :data:`gridplan.settings.cell_m`).
     """
     from gridplan.plan.units import build_units
 

@@ -21,12 +21,13 @@ import rasterio.features
 from affine import Affine
 from numpy.typing import NDArray
 
+from gridplan import settings
+from gridplan._types import BoolArray, Float32Array, FloatArray, Int32Array, IntArray
 from gridplan.errors import InputError
 from gridplan.plan.units import UnitSet
 
 MIN_CELL_M = 50.0
 MAX_CELL_M = 1000.0
-DEFAULT_CELL_M = 100.0
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,7 @@ class CellGrid:
 
     def centres(
         self, rows: NDArray[np.integer], cols: NDArray[np.integer]
-    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    ) -> tuple[FloatArray, FloatArray]:
         """Metric x, y of the centres of the given cells."""
         x = self.x0 + (np.asarray(cols, dtype=float) + 0.5) * self.cell_m
         y = self.y0 - (np.asarray(rows, dtype=float) + 0.5) * self.cell_m
@@ -83,7 +84,7 @@ class CellGrid:
 
     def cell_of(
         self, x: NDArray[np.floating], y: NDArray[np.floating]
-    ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.bool_]]:
+    ) -> tuple[IntArray, IntArray, BoolArray]:
         """Row, column of the cells holding metric points, and whether each is on the grid."""
         col = np.floor((np.asarray(x, dtype=float) - self.x0) / self.cell_m).astype(np.int64)
         row = np.floor((self.y0 - np.asarray(y, dtype=float)) / self.cell_m).astype(np.int64)
@@ -127,8 +128,8 @@ class PopulationSurface:
     """
 
     grid: CellGrid
-    population: NDArray[np.float32]
-    unit_index: NDArray[np.int32]
+    population: Float32Array
+    unit_index: Int32Array
     unit_ids: list[str]
     source: str = "modelled"
     method: str = "census_uniform"
@@ -138,7 +139,7 @@ class PopulationSurface:
     def total(self) -> float:
         return float(self.population.sum(dtype=np.float64)) + float(sum(self.unplaced.values()))
 
-    def populated(self) -> NDArray[np.bool_]:
+    def populated(self) -> BoolArray:
         return self.population > 0
 
     def scaled(self, factor: float) -> PopulationSurface:
@@ -154,14 +155,19 @@ class PopulationSurface:
         )
 
 
-def grid_for_units(unit_set: UnitSet, cell_m: float = DEFAULT_CELL_M) -> CellGrid:
-    """The cell grid covering a unit set's drawn units, in its metric CRS."""
+def grid_for_units(unit_set: UnitSet, cell_m: float | None = None) -> CellGrid:
+    """The cell grid covering a unit set's drawn units, in its metric CRS.
+
+    ``cell_m`` is the cell side in metres (50-1000); ``None`` reads
+    :data:`gridplan.settings.cell_m` at call time.
+    """
+    cell = settings.cell_m if cell_m is None else cell_m
     drawn = unit_set.units[unit_set.units["has_geometry"]]
     minx, miny, maxx, maxy = (float(v) for v in drawn.to_crs(unit_set.metric_crs).total_bounds)
-    return CellGrid.from_bounds((minx, miny, maxx, maxy), cell_m, unit_set.metric_crs)
+    return CellGrid.from_bounds((minx, miny, maxx, maxy), cell, unit_set.metric_crs)
 
 
-def rasterize_units(unit_set: UnitSet, grid: CellGrid) -> NDArray[np.int32]:
+def rasterize_units(unit_set: UnitSet, grid: CellGrid) -> Int32Array:
     """Row position (in ``unit_set.units``) of the unit holding each cell centre; -1 outside.
 
     Townships are burnt after counties so that where both are drawn (a
@@ -181,8 +187,10 @@ def rasterize_units(unit_set: UnitSet, grid: CellGrid) -> NDArray[np.int32]:
     )
 
 
-def census_surface(unit_set: UnitSet, cell_m: float = DEFAULT_CELL_M) -> PopulationSurface:
+def census_surface(unit_set: UnitSet, cell_m: float | None = None) -> PopulationSurface:
     """The embedded default: each unit's population spread uniformly over its cells.
+
+    On :func:`grid_for_units` (``cell_m`` ``None``: :data:`gridplan.settings.cell_m`).
 
     Labelled ``modelled``.  Units too small to hold a cell centre at this
     resolution get their residents in the cell nearest their representative

@@ -8,17 +8,17 @@ import numpy as np
 import rasterio
 import rasterio.errors
 import rasterio.features
-from numpy.typing import NDArray
 from rasterio.crs import CRS
 from rasterio.warp import Resampling, reproject
 
+from gridplan._types import FloatArray
 from gridplan.errors import InputError, UploadError
 from gridplan.surface.grid import CellGrid
 
 
 def raster_on_grid(
     path: str | Path, grid: CellGrid, *, resampling: str = "average", band: int = 1
-) -> NDArray[np.float64]:
+) -> FloatArray:
     """A raster file (any CRS) resampled onto ``grid``; nodata and areas off the file are NaN.
 
     ``resampling``: ``average`` or ``bilinear`` for continuous data (a DEM),

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from gridplan._types import BoolArray, Float32Array, FloatArray, Int32Array, IntArray
 from gridplan.errors import UploadError
 from gridplan.inputs.columns import (
     cell_text,
@@ -45,7 +46,7 @@ _POP_NAMES = (
 def surface_from_points(
     table_df_or_path: pd.DataFrame | bytes | str | Path,
     unit_set: UnitSet,
-    cell_m: float = 100,
+    cell_m: float | None = None,
     *,
     datum: str = "wgs84",
     filename: str | None = None,
@@ -67,7 +68,8 @@ def surface_from_points(
         ``pop``/``人口``/``户籍人口``... (resident population preferred); or
         given with ``lon_column``, ``lat_column``, ``population_column``.
     unit_set, cell_m
-        The planning units and the cell size in metres.
+        The planning units and the cell size in metres (default
+        :data:`gridplan.settings.cell_m`).
     datum
         Datum of the coordinates: ``"wgs84"``, ``"gcj02"`` (Amap, Tencent) or
         ``"bd09"`` (Baidu); aliases accepted as in :func:`gridplan.inputs.vector.parse_datum`.
@@ -165,11 +167,11 @@ def _read_points(
 class _Points:
     """The points' numbers, which rows can be used and why the others cannot."""
 
-    rows: NDArray[np.int64]  # spreadsheet rows: the header is row 1
-    lon: NDArray[np.float64]
-    lat: NDArray[np.float64]
-    population: NDArray[np.float64]
-    usable: NDArray[np.bool_]
+    rows: IntArray  # spreadsheet rows: the header is row 1
+    lon: FloatArray
+    lat: FloatArray
+    population: FloatArray
+    usable: BoolArray
     bad: list[BadRow]
     notes: list[str]
 
@@ -185,7 +187,7 @@ def _checked_points(frame: pd.DataFrame, picked: dict[str, Any]) -> _Points:
     bad: list[BadRow] = []
     usable = np.ones(n, dtype=bool)
 
-    def flag(mask: NDArray[np.bool_], code: str, **cols: NDArray[Any]) -> None:
+    def flag(mask: BoolArray, code: str, **cols: NDArray[Any]) -> None:
         for i in np.flatnonzero(mask):
             params = {k: cell_text(v[i]) for k, v in cols.items()}
             bad.append(BadRow(int(rows[i]), f"popsurface.row.{code}", params))
@@ -216,11 +218,11 @@ def _checked_points(frame: pd.DataFrame, picked: dict[str, Any]) -> _Points:
 def _sum_on_grid(
     unit_set: UnitSet,
     grid: CellGrid,
-    index: NDArray[np.int32],
-    x: NDArray[np.float64],
-    y: NDArray[np.float64],
-    pop: NDArray[np.float64],
-) -> tuple[NDArray[np.float32], NDArray[np.int32], NDArray[np.bool_], list[str]]:
+    index: Int32Array,
+    x: FloatArray,
+    y: FloatArray,
+    pop: FloatArray,
+) -> tuple[Float32Array, Int32Array, BoolArray, list[str]]:
     """Each point's population in its cell: population per cell, unit index, points kept, notes.
 
     Only points in a unit count.  A point in a unit whose cell's centre lies

@@ -18,12 +18,13 @@ from numpy.typing import NDArray
 from rasterio.enums import Resampling
 
 from gridplan import settings
+from gridplan._types import BoolArray, Float32Array, FloatArray, Int32Array, IntArray, ObjectArray
 from gridplan._validate import Problems
 from gridplan.errors import InputError, UploadError
 from gridplan.inputs import crs as gcrs
 from gridplan.inputs.columns import cell_text, column_numbers, find_column
 from gridplan.inputs.files import _limit_mb, _warnings_as_notes
-from gridplan.inputs.raster import WARP_MEM_LIMIT_MB, _open_raster
+from gridplan.inputs.raster import _open_raster
 from gridplan.inputs.vector import parse_datum, read_vector_upload
 from gridplan.plan.units import UnitSet
 from gridplan.surface.grid import (
@@ -55,7 +56,7 @@ def _weights_on_grid(
     grid: CellGrid,
     max_mb: float | None,
     name: str | None,
-) -> tuple[NDArray[np.float64] | None, str | None, list[str]]:
+) -> tuple[FloatArray | None, str | None, list[str]]:
     """The weights on the grid (None without weights), their name, notes.
 
     An array must have the grid's shape; a raster file is averaged onto the
@@ -88,17 +89,8 @@ def _weights_on_grid(
         with _open_raster(weights, name, limit) as (ds, shown):
             win = _read_window(ds, shown, grid, 1, negative_code="weights")
         dst = np.full(grid.shape, np.nan, dtype=np.float64)
-        rasterio.warp.reproject(
-            win.values,
-            dst,
-            src_transform=win.transform,
-            src_crs=win.crs,
-            src_nodata=np.nan,
-            dst_transform=grid.transform,
-            dst_crs=grid.crs,
-            dst_nodata=np.nan,
-            resampling=Resampling.average,
-            warp_mem_limit=WARP_MEM_LIMIT_MB,
+        win.warp_onto(
+            grid, win.values, dst, Resampling.average, src_nodata=np.nan, dst_nodata=np.nan
         )
     notes = list(win.notes) + reader_notes
     return np.nan_to_num(dst, nan=0.0), name or Path(shown).stem, notes
@@ -129,7 +121,7 @@ def _check_layer(gdf: gpd.GeoDataFrame, population_column: str) -> None:
 def surface_from_polygons(
     polygons_gdf: gpd.GeoDataFrame | bytes | str | Path,
     unit_set: UnitSet,
-    cell_m: float = 100,
+    cell_m: float | None = None,
     *,
     population_column: str,
     weights: bytes | str | Path | NDArray[Any] | None = None,
@@ -158,6 +150,8 @@ def surface_from_polygons(
         Polygons with a population column, in any CRS (e.g. an uploaded
         township layer, or ``unit_set.units`` itself); or a file's content or
         path, read with :func:`gridplan.inputs.vector.read_vector_upload`.
+    cell_m
+        Cell size in metres (default :data:`gridplan.settings.cell_m`).
     population_column
         The column holding each polygon's population.
     weights
@@ -260,8 +254,8 @@ class _Polygons:
     """The polygons' totals, which can be spread, why the others cannot, and the totals of
     functional zones without a polygon (counted, not drawn)."""
 
-    population: NDArray[np.float64]
-    usable: NDArray[np.bool_]
+    population: FloatArray
+    usable: BoolArray
     bad: list[BadRow]
     unplaced: dict[str, float]
 
@@ -312,20 +306,20 @@ def _checked_polygons(
 class _Spread:
     """The polygons' totals on the grid."""
 
-    population: NDArray[np.float32]
-    unit_index: NDArray[np.int32]
-    kept: NDArray[np.bool_]  # per polygon: its total is on the grid
-    zero_weight: NDArray[np.bool_]  # per polygon: spread uniformly, all its weights being 0
+    population: Float32Array
+    unit_index: Int32Array
+    kept: BoolArray  # per polygon: its total is on the grid
+    zero_weight: BoolArray  # per polygon: spread uniformly, all its weights being 0
     notes: list[str]
 
 
 def _spread(
     unit_set: UnitSet,
     grid: CellGrid,
-    index: NDArray[np.int32],
-    metric: NDArray[np.object_],
-    pop: NDArray[np.float64],
-    w_grid: NDArray[np.float64] | None,
+    index: Int32Array,
+    metric: ObjectArray,
+    pop: FloatArray,
+    w_grid: FloatArray | None,
 ) -> _Spread:
     """Each polygon's total over its cells in units (by weight), or in its point's cell if tiny.
 
@@ -341,8 +335,9 @@ def _spread(
     cell_sel = has_poly & (uidx >= 0)
     n_in = np.bincount(poly_index[cell_sel], minlength=k)
     population = np.zeros(grid.nrows * grid.ncols, dtype=np.float64)
-    notes: list[str] = []
-    tiny_ok = _place_tiny(unit_set, grid, metric, pop, n_cells, population, uidx, notes)
+    tiny = _TinyPolygons.find(unit_set, grid, metric, n_cells)
+    tiny_ok = tiny.place(pop, population, uidx)
+    notes = tiny.notes()
 
     share_in = np.divide(n_in, n_cells, out=np.zeros(k), where=n_cells > 0)
     spread = (n_cells > 0) & (share_in >= 1.0 - settings.outside_tolerance_share) & (n_in > 0)
@@ -388,11 +383,11 @@ def _outcome(
     return fallback, notes
 
 
-def _polygon_cells(metric: NDArray[np.object_], grid: CellGrid) -> NDArray[np.int32]:
+def _polygon_cells(metric: ObjectArray, grid: CellGrid) -> Int32Array:
     """Per cell (flat), the position of the polygon holding its centre (the last one), or -1."""
     if not len(metric):
         return np.full(grid.nrows * grid.ncols, -1, dtype=np.int32)
-    cells: NDArray[np.int32] = rasterio.features.rasterize(
+    cells: Int32Array = rasterio.features.rasterize(
         [(g, j) for j, g in enumerate(metric)],
         out_shape=grid.shape,
         transform=grid.transform,
@@ -402,48 +397,60 @@ def _polygon_cells(metric: NDArray[np.object_], grid: CellGrid) -> NDArray[np.in
     return cells
 
 
-def _place_tiny(
-    unit_set: UnitSet,
-    grid: CellGrid,
-    metric: NDArray[np.object_],
-    pop: NDArray[np.float64],
-    n_cells: NDArray[np.int64],
-    population: NDArray[np.float64],
-    uidx: NDArray[np.int32],
-    notes: list[str],
-) -> NDArray[np.bool_]:
-    """Polygons too small to hold a cell centre: their total in their representative point's
-    cell (adding to ``population``, giving the cell a unit if it had none).  Which were placed."""
-    tiny = np.flatnonzero(n_cells == 0)
-    placed = np.zeros(len(metric), dtype=bool)
-    if not len(tiny):
+@dataclass
+class _TinyPolygons:
+    """Polygons too small to hold a cell centre, whose total goes to the cell holding their
+    representative point (when that point lies in a unit, on the grid)."""
+
+    n_polygons: int
+    n_tiny: int
+    polygon: IntArray  # positions of the tiny polygons that can be placed
+    cell: IntArray  # flat index of the cell holding each one's point
+    unit: IntArray  # row position of the unit holding each one's point
+
+    @classmethod
+    def find(
+        cls, unit_set: UnitSet, grid: CellGrid, metric: ObjectArray, n_cells: IntArray
+    ) -> _TinyPolygons:
+        """The polygons of ``metric`` holding no cell centre (``n_cells == 0``), and where
+        those that can be placed go."""
+        tiny = np.flatnonzero(n_cells == 0)
+        if not len(tiny):
+            return cls(len(metric), 0, tiny, tiny, tiny)
+        rep = shapely.point_on_surface(metric[tiny])
+        rx, ry = shapely.get_x(rep), shapely.get_y(rep)
+        unit = _locate_in_units(unit_set, grid.crs, rx, ry)
+        r, c, ok = grid.cell_of(rx, ry)
+        good = (unit >= 0) & ok
+        return cls(len(metric), len(tiny), tiny[good], (r * grid.ncols + c)[good], unit[good])
+
+    def place(self, pop: FloatArray, population: FloatArray, uidx: Int32Array) -> BoolArray:
+        """Add each one's total to its cell in ``population`` (flat), giving the cell the
+        point's unit in ``uidx`` if it had none; which polygons were placed."""
+        placed = np.zeros(self.n_polygons, dtype=bool)
+        for j, flat, u_pos in zip(self.polygon, self.cell, self.unit, strict=True):
+            population[flat] += pop[j]  # one at a time: tiny polygons may share a cell
+            if uidx[flat] < 0:
+                uidx[flat] = u_pos
+            placed[j] = True
         return placed
-    rep = shapely.point_on_surface(metric[tiny])
-    rx, ry = shapely.get_x(rep), shapely.get_y(rep)
-    unit = _locate_in_units(unit_set, grid.crs, rx, ry)
-    r, c, ok = grid.cell_of(rx, ry)
-    for j, u_pos, rr, cc, good in zip(tiny, unit, r, c, ok, strict=True):
-        if u_pos < 0 or not good:
-            continue
-        flat = rr * grid.ncols + cc
-        population[flat] += pop[j]
-        if uidx[flat] < 0:
-            uidx[flat] = u_pos
-        placed[j] = True
-    notes.append(
-        f"{len(tiny)} polygon(s) too small to hold a cell centre: their population went "
-        "to the cell holding their representative point"
-    )
-    return placed
+
+    def notes(self) -> list[str]:
+        if not self.n_tiny:
+            return []
+        return [
+            f"{self.n_tiny} polygon(s) too small to hold a cell centre: their population went "
+            "to the cell holding their representative point"
+        ]
 
 
 def _cell_weights(
-    w_grid: NDArray[np.float64] | None,
-    cell_poly: NDArray[np.int32],
-    active: NDArray[np.bool_],
-    spread: NDArray[np.bool_],
+    w_grid: FloatArray | None,
+    cell_poly: Int32Array,
+    active: BoolArray,
+    spread: BoolArray,
     k: int,
-) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
+) -> tuple[FloatArray, BoolArray]:
     """The weight of each active cell (1 without weights) and the polygons whose weights are
     all 0, which are spread uniformly instead."""
     if w_grid is None:

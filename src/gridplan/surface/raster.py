@@ -57,6 +57,7 @@ from affine import Affine
 from numpy.typing import NDArray
 from rasterio.enums import Resampling
 
+from gridplan._types import FloatArray
 from gridplan.errors import InputError
 from gridplan.inputs.crs import overlaps_china, transformer
 from gridplan.inputs.files import _bounds_text, _limit_mb, _short, _warnings_as_notes
@@ -92,9 +93,7 @@ def _gdal_has_sum() -> bool:
 GDAL_HAS_SUM = _gdal_has_sum()
 
 
-def _xy(
-    transform: Affine, cols: NDArray[Any], rows: NDArray[Any]
-) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+def _xy(transform: Affine, cols: NDArray[Any], rows: NDArray[Any]) -> tuple[FloatArray, FloatArray]:
     """Coordinates of pixel positions (column, row; corners at integers) under ``transform``."""
     c = np.asarray(cols, dtype=np.float64)
     r = np.asarray(rows, dtype=np.float64)
@@ -104,7 +103,7 @@ def _xy(
     )
 
 
-def _footprint_share(win: _RasterWindow, grid: CellGrid) -> NDArray[np.float64]:
+def _footprint_share(win: _RasterWindow, grid: CellGrid) -> FloatArray:
     """Share of each source pixel's area inside the grid's extent (1 inside, 0 outside)."""
     shape = win.values.shape
     minx, miny, maxx, maxy = grid.bounds
@@ -131,7 +130,7 @@ def _footprint_share(win: _RasterWindow, grid: CellGrid) -> NDArray[np.float64]:
     return share
 
 
-def _pixel_area(win: _RasterWindow, crs: str) -> NDArray[np.float64]:
+def _pixel_area(win: _RasterWindow, crs: str) -> FloatArray:
     """Area in ``crs`` of each row's pixels (taken at the window's middle column)."""
     h, w = win.values.shape
     rows = np.arange(h, dtype=np.float64)
@@ -159,7 +158,7 @@ def _pixel_area(win: _RasterWindow, crs: str) -> NDArray[np.float64]:
 
 def _resample_counts(
     win: _RasterWindow, grid: CellGrid, method: Literal["sum", "average"]
-) -> tuple[NDArray[np.float64], float, float]:
+) -> tuple[FloatArray, float, float]:
     """Counts on the grid (total conserved), GDAL's raw total and the target total.
 
     The source is padded with zero pixels over at least one cell's width, so
@@ -190,19 +189,12 @@ def _resample_counts(
         return dst, 0.0, 0.0
     r0, r1, c0, c1 = sub
     part = dst[r0:r1, c0:c1]
-    common = dict(
-        src_transform=src_transform,
-        src_crs=win.crs,
-        dst_transform=grid.transform @ Affine.translation(c0, r0),
-        dst_crs=grid.crs,
-        init_dest_nodata=False,
-        warp_mem_limit=WARP_MEM_LIMIT_MB,
-    )
     if method == "sum":
-        rasterio.warp.reproject(np.pad(values, pad), part, resampling=Resampling.sum, **common)
-    else:
-        density = np.pad(values / area[:, None], pad)
-        rasterio.warp.reproject(density, part, resampling=Resampling.average, **common)
+        source, resampling = np.pad(values, pad), Resampling.sum
+    else:  # a density (people per m²), averaged, then times the cell area
+        source, resampling = np.pad(values / area[:, None], pad), Resampling.average
+    win.warp_onto(grid, source, part, resampling, pad=pad, origin=(r0, c0), init_dest_nodata=False)
+    if method != "sum":
         part *= grid.cell_m * grid.cell_m
     raw = float(dst.sum())
     target = float((values * _footprint_share(win, grid)).sum())
@@ -214,7 +206,7 @@ def _resample_counts(
 def surface_from_raster(
     path_or_bytes: bytes | str | Path,
     unit_set: UnitSet,
-    cell_m: float = 100,
+    cell_m: float | None = None,
     *,
     max_mb: float | None = None,
     filename: str | None = None,
@@ -232,7 +224,7 @@ def surface_from_raster(
     unit_set
         The planning units; the grid is ``grid_for_units(unit_set, cell_m)``.
     cell_m
-        Cell size in metres (50-1000).
+        Cell size in metres (50-1000; default :data:`gridplan.settings.cell_m`).
     max_mb
         Size limit of the file in MB; defaults to
         :data:`gridplan.settings.max_upload_mb`.  Clip big files first
@@ -327,11 +319,42 @@ def _resampling_notes(method: str, raw: float, target: float, window_total: floa
 
 @dataclass
 class _RasterWindow:
-    values: NDArray[np.float64]  # nodata as NaN
+    """The part of a raster read over a grid: its values, where they lie, notes on reading it."""
+
+    values: FloatArray  # nodata as NaN
     transform: Affine
     crs: Any
     name: str
     notes: list[str]
+
+    def warp_onto(
+        self,
+        grid: CellGrid,
+        source: FloatArray,
+        dst: FloatArray,
+        resampling: Resampling,
+        *,
+        pad: int = 0,
+        origin: tuple[int, int] = (0, 0),
+        **options: Any,
+    ) -> None:
+        """Reproject ``source`` into ``dst``, the cells of ``grid`` from row, column ``origin``.
+
+        ``source`` is this window's pixels with ``pad`` more on each side;
+        ``options`` are GDAL's nodata options of :func:`rasterio.warp.reproject`.
+        """
+        row0, col0 = origin
+        rasterio.warp.reproject(
+            source,
+            dst,
+            src_transform=self.transform @ Affine.translation(-pad, -pad),
+            src_crs=self.crs,
+            dst_transform=grid.transform @ Affine.translation(col0, row0),
+            dst_crs=grid.crs,
+            resampling=resampling,
+            warp_mem_limit=WARP_MEM_LIMIT_MB,
+            **options,
+        )
 
 
 def _read_window(

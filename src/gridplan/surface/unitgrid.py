@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import numpy as np
 import shapely
-from numpy.typing import NDArray
 
+from gridplan._types import FloatArray, Int32Array, IntArray
 from gridplan.plan.units import UnitSet
 from gridplan.surface.grid import CellGrid, grid_for_units, rasterize_units
 
 
-def _grid_and_index(unit_set: UnitSet, cell_m: float) -> tuple[CellGrid, NDArray[np.int32]]:
+def _grid_and_index(unit_set: UnitSet, cell_m: float | None) -> tuple[CellGrid, Int32Array]:
     grid = grid_for_units(unit_set, cell_m)
     return grid, rasterize_units(unit_set, grid).astype(np.int32)
 
@@ -33,9 +33,7 @@ def _zone_note(unit_set: UnitSet) -> list[str]:
     ]
 
 
-def _locate_in_units(
-    unit_set: UnitSet, crs: str, x: NDArray[np.float64], y: NDArray[np.float64]
-) -> NDArray[np.int64]:
+def _locate_in_units(unit_set: UnitSet, crs: str, x: FloatArray, y: FloatArray) -> IntArray:
     """Row position (in ``unit_set.units``) of the unit holding each metric point; -1 outside.
 
     Points on a shared border go to one of the units; townships win over

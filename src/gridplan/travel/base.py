@@ -23,9 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-import numpy as np
-from numpy.typing import NDArray
-
+from gridplan._types import BoolArray, Float32Array, Int32Array, XYArray
 from gridplan._validate import Problems, as_float
 from gridplan.surface.grid import CellGrid
 from gridplan.travel.pairs import Pairs
@@ -42,8 +40,8 @@ class TravelTimes:
     """
 
     grid: CellGrid
-    minutes: NDArray[np.float32]
-    nearest: NDArray[np.int32]
+    minutes: Float32Array
+    nearest: Int32Array
     model: str
     params: dict[str, Any] = field(default_factory=dict)
     cutoff_min: float = float("inf")
@@ -62,15 +60,11 @@ class TravelTimeModel(Protocol):
     def name(self) -> str: ...
 
     def travel_times(
-        self, grid: CellGrid, mask: NDArray[np.bool_], facilities_xy: NDArray[np.float64]
+        self, grid: CellGrid, mask: BoolArray, facilities_xy: XYArray
     ) -> TravelTimes: ...
 
     def pairs(
-        self,
-        grid: CellGrid,
-        points_xy: NDArray[np.float64],
-        facilities_xy: NDArray[np.float64],
-        max_minutes: float,
+        self, grid: CellGrid, points_xy: XYArray, facilities_xy: XYArray, max_minutes: float
     ) -> Pairs: ...
 
 

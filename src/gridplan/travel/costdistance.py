@@ -59,6 +59,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from gridplan._types import BoolArray, Float32Array, FloatArray, Int32Array, IntArray
 from gridplan.travel.base import check_cutoff
 from gridplan.travel.friction import ENGINES, Engine, check_speed_raster, raster_problems
 
@@ -94,8 +95,8 @@ class CostDistance:
         ``buckets`` or ``scipy``.
     """
 
-    minutes: NDArray[np.float32]
-    nearest: NDArray[np.int32]
+    minutes: Float32Array
+    nearest: Int32Array
     settled: int
     work_cells: int
     engine: str
@@ -204,9 +205,7 @@ def cost_distance(
     return _cost_buckets(cost, rc, float(cutoff_min))
 
 
-def _cost_buckets(
-    cost_2d: NDArray[np.float64], rc: NDArray[np.int64], cutoff: float
-) -> CostDistance:
+def _cost_buckets(cost_2d: FloatArray, rc: IntArray, cutoff: float) -> CostDistance:
     """Dial's bucket-queue Dijkstra, one vectorised batch per bucket.
 
     Works on the padded cost grid, flattened, so that a neighbour is ``index +
@@ -233,9 +232,7 @@ def _cost_buckets(
     # first source wins a shared cell: assign in reverse order
     dist[src[::-1]] = 0.0
     label[src[::-1]] = np.arange(len(src), dtype=np.int32)[::-1]
-    buckets: dict[int, list[tuple[NDArray[np.int64], NDArray[np.float64]]]] = {
-        0: [(src, np.zeros(len(src)))]
-    }
+    buckets: dict[int, list[tuple[IntArray, FloatArray]]] = {0: [(src, np.zeros(len(src)))]}
     heap = [0]
     inv_delta = 1.0 / (cheapest * (1.0 - 1e-9)) if math.isfinite(cheapest) else 0.0
     n_batches = 0
@@ -280,10 +277,10 @@ def _cost_buckets(
 
 
 def _push(
-    buckets: dict[int, list[tuple[NDArray[np.int64], NDArray[np.float64]]]],
+    buckets: dict[int, list[tuple[IntArray, FloatArray]]],
     heap: list[int],
-    nb: NDArray[np.int64],
-    cand: NDArray[np.float64],
+    nb: IntArray,
+    cand: FloatArray,
     inv_delta: float,
     k: int,
 ) -> None:
@@ -309,9 +306,7 @@ def _push(
             queued.append((n_, c_))
 
 
-def _reachable_region(
-    passable: NDArray[np.bool_], rc: NDArray[np.int64], radius_cells: float
-) -> NDArray[np.bool_]:
+def _reachable_region(passable: BoolArray, rc: IntArray, radius_cells: float) -> BoolArray:
     """Passable cells within ``radius_cells`` (centre to centre) of a source.
 
     No path of time ≤ cutoff leaves this region: a move of length L costs at
@@ -336,7 +331,7 @@ def _reachable_region(
     return region & passable
 
 
-def _cost_scipy(cost_2d: NDArray[np.float64], rc: NDArray[np.int64], cutoff: float) -> CostDistance:
+def _cost_scipy(cost_2d: FloatArray, rc: IntArray, cutoff: float) -> CostDistance:
     """``scipy.sparse.csgraph.dijkstra`` on the 8-neighbour graph of the reachable region."""
     from scipy.sparse import csr_array
     from scipy.sparse.csgraph import dijkstra

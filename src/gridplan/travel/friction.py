@@ -9,6 +9,7 @@ import numpy as np
 import rasterio.features
 from numpy.typing import ArrayLike, NDArray
 
+from gridplan._types import Float32Array, FloatArray
 from gridplan._validate import Problems, positive
 from gridplan.surface.grid import CellGrid
 from gridplan.travel.base import check_mode
@@ -51,22 +52,10 @@ def check_speed_values(problems: Problems, name: str, values: Any) -> bool:
     v = np.asarray(values)
     if v.dtype.kind not in "fiu":
         v = v.astype(np.float64)
-    n_bad = int(np.count_nonzero(~np.isfinite(v)))
-    n_neg = int(np.count_nonzero(v < 0))
-    if n_bad:
-        problems.add(
-            "costdistance.nonfinite_speed",
-            f"{name}: {n_bad} speed(s) are not finite numbers",
-            name=name,
-            n=n_bad,
-        )
-    if n_neg:
-        problems.add(
-            "costdistance.negative_speed",
-            f"{name}: {n_neg} speed(s) are negative",
-            name=name,
-            n=n_neg,
-        )
+    not_finite = "{name}: {n} speed(s) are not finite numbers"
+    n_bad = problems.count("costdistance.nonfinite_speed", ~np.isfinite(v), not_finite, name=name)
+    negative = "{name}: {n} speed(s) are negative"
+    n_neg = problems.count("costdistance.negative_speed", v < 0, negative, name=name)
     return not (n_bad or n_neg)
 
 
@@ -88,7 +77,7 @@ def check_speed_raster(problems: Problems, name: str, speed: NDArray[Any]) -> bo
 # --- speed surface ------------------------------------------------------------------
 
 
-def tobler_factor(slope: ArrayLike, rule: ToblerRule = "round_trip") -> NDArray[np.float64]:
+def tobler_factor(slope: ArrayLike, rule: ToblerRule = "round_trip") -> FloatArray:
     """Walking speed on a slope relative to flat ground, by Tobler's hiking function.
 
     Tobler (1993): ``W(S) = 6·exp(−3.5·|S + 0.05|)`` km/h for the slope ``S``
@@ -118,12 +107,12 @@ def tobler_factor(slope: ArrayLike, rule: ToblerRule = "round_trip") -> NDArray[
     return np.where(np.isfinite(f), f, 1.0)
 
 
-def _tobler_kmh(slope: NDArray[np.float64]) -> NDArray[np.float64]:
+def _tobler_kmh(slope: FloatArray) -> FloatArray:
     """Tobler's hiking function (km/h) for the signed slope in the direction of travel."""
     return 6.0 * np.exp(-3.5 * np.abs(slope + 0.05))
 
 
-def slope_magnitude(dem: ArrayLike, cell_m: float) -> NDArray[np.float64]:
+def slope_magnitude(dem: ArrayLike, cell_m: float) -> FloatArray:
     """Steepest slope (rise over run) of each cell: ``|∇h|`` with ``numpy.gradient``.
 
     Central differences inside, one-sided at the edges; cells next to a
@@ -145,7 +134,7 @@ def road_speeds_of(
     *,
     column: str = "highway",
     maxspeed_column: str = "maxspeed",
-) -> NDArray[np.float64]:
+) -> FloatArray:
     """Speed (km/h) of each road line in ``mode``, 0 where the road is closed to it.
 
     The rules of :func:`gridplan.travel.speeds.road_speed_kmh`, as the network
@@ -168,8 +157,8 @@ def road_speeds_of(
 def rasterize_roads(
     grid: CellGrid,
     roads: gpd.GeoDataFrame,
-    speeds_kmh: NDArray[np.float64],
-) -> NDArray[np.float32]:
+    speeds_kmh: FloatArray,
+) -> Float32Array:
     """Road speed (km/h) per cell, 0 where no road open to the mode touches it.
 
     ``speeds_kmh`` is the speed of each line (:func:`road_speeds_of`; 0:
@@ -210,7 +199,7 @@ def speed_surface(
     base_speed_kmh: float | None = None,
     tobler: ToblerRule = "round_trip",
     highway_column: str = "highway",
-) -> NDArray[np.float32]:
+) -> Float32Array:
     """Travel speed (km/h) per cell of ``grid`` for ``mode``; 0 marks a barrier.
 
     Parameters
@@ -283,7 +272,7 @@ def speed_surface(
     check_road_speeds(problems, road_speeds)
     if roads is not None:
         _check_roads(problems, roads, highway_column)
-    elev: NDArray[np.float64] | None = None
+    elev: FloatArray | None = None
     if dem is not None and problems.shape("dem", dem, grid.shape):
         elev = np.asarray(dem, dtype=np.float64)
     problems.raise_if_any()
@@ -345,7 +334,7 @@ def _check_roads(problems: Problems, roads: gpd.GeoDataFrame, highway_column: st
 
 def _offroad_speeds(
     grid: CellGrid, base: float, lc: NDArray[Any] | None, table: Mapping[int, float]
-) -> NDArray[np.float64]:
+) -> FloatArray:
     """Speed off the roads: ``base`` everywhere, or the speed of each cell's land cover class."""
     if lc is None:
         return np.full(grid.shape, base, dtype=np.float64)

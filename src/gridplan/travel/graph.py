@@ -10,11 +10,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import scipy.sparse as sp
 import shapely
-from numpy.typing import NDArray
 from pyproj import CRS, Transformer
 from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
 
+from gridplan._types import BoolArray, FloatArray, IntArray, ObjectArray, XYArray
 from gridplan._validate import Problems, as_float
 from gridplan.inputs.crs import transformer as crs_transformer
 from gridplan.travel.base import check_mode
@@ -52,9 +52,9 @@ class RoadGraph:
     mode: str
     crs: str
     matrix: sp.csr_matrix
-    xy: NDArray[np.float64]
+    xy: FloatArray
     node_ids: list[Any]
-    snappable: NDArray[np.int64]
+    snappable: IntArray
     n_segments: int
     road_km: float
     densify_m: float | None
@@ -73,9 +73,7 @@ class RoadGraph:
         """Index of the super-source row/column."""
         return self.n_nodes
 
-    def snap(
-        self, xy: NDArray[np.float64], k: int, max_m: float
-    ) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
+    def snap(self, xy: FloatArray, k: int, max_m: float) -> tuple[FloatArray, IntArray]:
         """The ``k`` nearest usable nodes of each point within ``max_m``.
 
         Returns distances (``inf`` where none) and node indices (-1 there), both
@@ -99,11 +97,11 @@ class RoadGraph:
 
     def minutes_from_nodes(
         self,
-        facility_nodes: NDArray[np.int64],
-        facility_legs_min: NDArray[np.float64],
-        facility_index: NDArray[np.int64],
+        facility_nodes: IntArray,
+        facility_legs_min: FloatArray,
+        facility_index: IntArray,
         cutoff_min: float = math.inf,
-    ) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
+    ) -> tuple[FloatArray, IntArray]:
         """Minutes from every node to its nearest facility, and that facility.
 
         Facility ``facility_index[j]`` is reached from node ``facility_nodes[j]``
@@ -162,59 +160,95 @@ class RoadGraph:
         return minutes, label
 
 
-def _points_reached(
-    node_minutes: NDArray[np.float64],
-    starts: NDArray[np.int64],
-    node_sorted: NDArray[np.int64],
-    pt_sorted: NDArray[np.int64],
-    leg_sorted: NDArray[np.float64],
-) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
-    """The points joined to reached nodes and their best minutes (node + off-road leg)."""
-    reached = np.flatnonzero(np.isfinite(node_minutes))
-    cnt = starts[reached + 1] - starts[reached]
-    total = int(cnt.sum())
-    if total == 0:
-        return np.zeros(0, dtype=np.int64), np.zeros(0)
-    offset = np.repeat(starts[reached] - (np.cumsum(cnt) - cnt), cnt)
-    idx = offset + np.arange(total)
-    return _best_per_point(pt_sorted[idx], node_minutes[node_sorted[idx]] + leg_sorted[idx])
+@dataclass
+class _JoinedPoints:
+    """Points joined to the road network, grouped by the node they join, for the pair search.
+
+    ``starts[v]:starts[v + 1]`` indexes, in ``point`` and ``leg_min``, the
+    points that join node ``v`` and the minutes of their off-road leg (a point
+    joins up to ``k`` nodes).  With ``tree`` (the direct walk), ``node_m`` is
+    each point's distance to its nearest joined node (``inf`` off the network).
+    """
+
+    xy: XYArray
+    starts: IntArray
+    node: IntArray
+    point: IntArray
+    leg_min: FloatArray
+    node_m: FloatArray
+    minutes_per_metre: float
+    tree: cKDTree | None
+
+    @classmethod
+    def join(
+        cls,
+        rg: RoadGraph,
+        xy: XYArray,
+        *,
+        k: int,
+        max_snap_m: float,
+        minutes_per_metre: float,
+        direct_walk: bool,
+    ) -> _JoinedPoints:
+        """Snap ``xy`` to the ``k`` nearest usable nodes of ``rg`` within ``max_snap_m``."""
+        dist, node = rg.snap(xy, k, max_snap_m)
+        flat = node.ravel()
+        ok = flat >= 0
+        by_node = np.argsort(flat[ok], kind="stable")
+        node_sorted = flat[ok][by_node]
+        return cls(
+            xy=xy,
+            starts=np.searchsorted(node_sorted, np.arange(rg.n_nodes + 1)),
+            node=node_sorted,
+            point=np.repeat(np.arange(len(xy)), k)[ok][by_node],
+            leg_min=(dist.ravel()[ok] * minutes_per_metre)[by_node],
+            node_m=dist[:, 0],
+            minutes_per_metre=minutes_per_metre,
+            tree=cKDTree(xy) if direct_walk else None,
+        )
+
+    def reached(self, node_minutes: FloatArray) -> tuple[IntArray, FloatArray]:
+        """The points joined to reached nodes and their best minutes (node + off-road leg)."""
+        starts = self.starts
+        reached = np.flatnonzero(np.isfinite(node_minutes))
+        cnt = starts[reached + 1] - starts[reached]
+        total = int(cnt.sum())
+        if total == 0:
+            return np.zeros(0, dtype=np.int64), np.zeros(0)
+        offset = np.repeat(starts[reached] - (np.cumsum(cnt) - cnt), cnt)
+        idx = offset + np.arange(total)
+        return _best_per_point(self.point[idx], node_minutes[self.node[idx]] + self.leg_min[idx])
+
+    def with_direct_walk(
+        self, pts: IntArray, mins: FloatArray, fac: FloatArray, limit: float
+    ) -> tuple[IntArray, FloatArray]:
+        """Add the straight walk to the facility at ``fac`` where it is allowed and quicker.
+
+        As in :meth:`NetworkModel.travel_times`: a point may walk straight to a
+        facility no farther than its own network node (or from off the network).
+        Without a ``tree`` (no direct walk), ``pts`` and ``mins`` unchanged.
+        """
+        if self.tree is None:
+            return pts, mins
+        mpm = self.minutes_per_metre
+        near = np.asarray(self.tree.query_ball_point(fac, limit / mpm + 1e-6), dtype=np.int64)
+        if len(near) == 0:
+            return pts, mins
+        d = np.hypot(self.xy[near, 0] - fac[0], self.xy[near, 1] - fac[1])
+        allowed = d <= self.node_m[near]
+        near, direct = near[allowed], d[allowed] * mpm
+        if len(near) == 0:
+            return pts, mins
+        return _best_per_point(np.concatenate([pts, near]), np.concatenate([mins, direct]))
 
 
-def _best_per_point(
-    pts: NDArray[np.int64], mins: NDArray[np.float64]
-) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+def _best_per_point(pts: IntArray, mins: FloatArray) -> tuple[IntArray, FloatArray]:
     """The smallest minutes of each point among its entries, sorted by point."""
     order = np.lexsort((mins, pts))
     pts, mins = pts[order], mins[order]
     first = np.ones(len(pts), dtype=bool)
     first[1:] = pts[1:] != pts[:-1]
     return pts[first], mins[first]
-
-
-def _with_direct_walk(
-    pts: NDArray[np.int64],
-    mins: NDArray[np.float64],
-    tree: cKDTree,
-    points_xy: NDArray[np.float64],
-    fac: NDArray[np.float64],
-    node_dist: NDArray[np.float64],
-    mpm: float,
-    limit: float,
-) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
-    """Add the straight walk to the facility where it is allowed and quicker.
-
-    As in :meth:`NetworkModel.travel_times`: a point may walk straight to a
-    facility no farther than its own network node (or from off the network).
-    """
-    near = np.asarray(tree.query_ball_point(fac, limit / mpm + 1e-6), dtype=np.int64)
-    if len(near) == 0:
-        return pts, mins
-    d = np.hypot(points_xy[near, 0] - fac[0], points_xy[near, 1] - fac[1])
-    allowed = d <= node_dist[near]
-    near, direct = near[allowed], d[allowed] * mpm
-    if len(near) == 0:
-        return pts, mins
-    return _best_per_point(np.concatenate([pts, near]), np.concatenate([mins, direct]))
 
 
 def _geometry(value: Any) -> Any:
@@ -289,7 +323,7 @@ def build_road_graph(
 
 def _nodes_in_crs(
     graph: nx.Graph, mode: str, crs: str, densify_m: float | None
-) -> tuple[list[Any], NDArray[np.float64], Transformer]:
+) -> tuple[list[Any], FloatArray, Transformer]:
     """The graph's node ids and their coordinates in ``crs``, after checking every input."""
     problems = Problems("network.invalid", "invalid road network")
     check_mode(problems, mode)
@@ -326,18 +360,18 @@ def _nodes_in_crs(
 class _Edges:
     """The graph's directed edges usable in the mode (node indices, km/h, metres, geometry)."""
 
-    u: NDArray[np.int64]
-    v: NDArray[np.int64]
-    speed: NDArray[np.float64]
-    length: NDArray[np.float64]
-    geom: NDArray[np.object_]  # projected LineString, None for a straight edge
-    walkable: NDArray[np.bool_]
+    u: IntArray
+    v: IntArray
+    speed: FloatArray
+    length: FloatArray
+    geom: ObjectArray  # projected LineString, None for a straight edge
+    walkable: BoolArray
 
     @property
-    def has_geom(self) -> NDArray[np.bool_]:
+    def has_geom(self) -> BoolArray:
         return np.array([g is not None for g in self.geom], dtype=bool)
 
-    def measure(self, node_xy: NDArray[np.float64]) -> NDArray[np.float64]:
+    def measure(self, node_xy: FloatArray) -> FloatArray:
         """Each edge's midpoint; missing lengths filled with the projected length.
 
         The midpoint is the same for an edge and its reverse twin.  Raises
@@ -353,13 +387,10 @@ class _Edges:
             proj_len[has_geom] = shapely.length(self.geom[has_geom])
         missing = ~np.isfinite(self.length)
         self.length[missing] = proj_len[missing]
-        negative = int((self.length < 0).sum())
-        if negative:
-            problems = Problems("network.invalid", "invalid road network")
-            problems.add(
-                "network.negative_length", f"{negative} edge(s) have a negative length", n=negative
-            )
-            problems.raise_if_any()
+        problems = Problems("network.invalid", "invalid road network")
+        negative = "{n} edge(s) have a negative length"
+        problems.count("network.negative_length", self.length < 0, negative)
+        problems.raise_if_any()
         return mid
 
 
@@ -422,21 +453,21 @@ class _Pieces:
     may join it; ``geom``/``curved``: the geometry of its representative edge.
     """
 
-    a: NDArray[np.int64]
-    b: NDArray[np.int64]
-    w_fwd: NDArray[np.float64]
-    w_bwd: NDArray[np.float64]
-    walkable: NDArray[np.bool_]
-    length: NDArray[np.float64]
-    geom: NDArray[np.object_]
-    curved: NDArray[np.bool_]
+    a: IntArray
+    b: IntArray
+    w_fwd: FloatArray
+    w_bwd: FloatArray
+    walkable: BoolArray
+    length: FloatArray
+    geom: ObjectArray
+    curved: BoolArray
 
     @property
     def n(self) -> int:
         return len(self.a)
 
     @classmethod
-    def of(cls, edges: _Edges, mid: NDArray[np.float64], *, directed: bool) -> _Pieces:
+    def of(cls, edges: _Edges, mid: FloatArray, *, directed: bool) -> _Pieces:
         """Pieces of the usable edges; ``directed``: one-way streets keep their direction."""
         u, v = edges.u, edges.v
         lo, hi = np.minimum(u, v), np.maximum(u, v)
@@ -467,8 +498,8 @@ class _Pieces:
 
 
 def _densify(
-    pieces: _Pieces, node_xy: NDArray[np.float64], densify_m: float | None
-) -> tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.int64]]:
+    pieces: _Pieces, node_xy: FloatArray, densify_m: float | None
+) -> tuple[FloatArray, IntArray, IntArray]:
     """Every node's coordinates, with the points cutting each piece into ``nseg`` segments.
 
     Returns the coordinates (the graph's nodes, then each piece's interior
@@ -501,14 +532,14 @@ def _densify(
 
 
 def _segment_graph(
-    pieces: _Pieces, nseg: NDArray[np.int64], int_start: NDArray[np.int64], n: int
-) -> tuple[sp.csr_matrix, NDArray[np.int64], int]:
+    pieces: _Pieces, nseg: IntArray, int_start: IntArray, n: int
+) -> tuple[sp.csr_matrix, IntArray, int]:
     """The reversed travel graph of the segments, the joining nodes and the number of arcs."""
     total_seg = int(nseg.sum())
     p_of_seg = np.repeat(np.arange(pieces.n), nseg)
     k = np.arange(total_seg) - np.repeat(np.cumsum(nseg) - nseg, nseg)
 
-    def chain(pos: NDArray[np.int64]) -> NDArray[np.int64]:
+    def chain(pos: IntArray) -> IntArray:
         out = int_start[p_of_seg] + pos - 1
         out = np.where(pos == 0, pieces.a[p_of_seg], out)
         return np.where(pos == nseg[p_of_seg], pieces.b[p_of_seg], out)

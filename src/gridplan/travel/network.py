@@ -93,18 +93,17 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
-from numpy.typing import NDArray
 from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
 
+from gridplan._types import BoolArray, FloatArray, IntArray, XYArray
 from gridplan._validate import Problems
 from gridplan.surface.grid import CellGrid
 from gridplan.travel.base import TravelTimes, check_cutoff, check_mode
 from gridplan.travel.graph import (
     DEFAULT_DENSIFY_M,
     RoadGraph,
-    _points_reached,
-    _with_direct_walk,
+    _JoinedPoints,
     build_road_graph,
     check_densify,
     check_metric_crs,
@@ -214,8 +213,8 @@ class NetworkModel:
     def pairs(
         self,
         grid: CellGrid,
-        points_xy: NDArray[np.float64],
-        facilities_xy: NDArray[np.float64],
+        points_xy: XYArray,
+        facilities_xy: XYArray,
         max_minutes: float,
         *,
         max_batch_cells: int = 20_000_000,
@@ -241,31 +240,25 @@ class NetworkModel:
             return Pairs.concat([], len(pts), len(fac_xy), cap, params=params)
         rg = self.road_graph(grid.crs)
         mpm = self.minutes_per_offroad_metre
-        k = self.snap_k
         n = rg.n_nodes
-        f_dist, f_node = rg.snap(fac_xy, k, self.max_snap_m)
-        p_dist, p_node = rg.snap(pts, k, self.max_snap_m)
-        # points by the node they join (a point joins up to k nodes)
-        flat = p_node.ravel()
-        ok = flat >= 0
-        by_node = np.argsort(flat[ok], kind="stable")
-        node_sorted = flat[ok][by_node]
-        pt_sorted = np.repeat(np.arange(len(pts)), k)[ok][by_node]
-        leg_sorted = (p_dist.ravel()[ok] * mpm)[by_node]
-        starts = np.searchsorted(node_sorted, np.arange(n + 1))
+        f_dist, f_node = rg.snap(fac_xy, self.snap_k, self.max_snap_m)
+        joined = _JoinedPoints.join(
+            rg,
+            pts,
+            k=self.snap_k,
+            max_snap_m=self.max_snap_m,
+            minutes_per_metre=mpm,
+            direct_walk=self.direct_walk,
+        )
         core = rg.matrix[:n, :n].tocsr()
-        point_tree = cKDTree(pts) if self.direct_walk else None
         batch = max(1, min(len(fac_xy), max_batch_cells // max(n, 1)))
         parts = []
         for b0 in range(0, len(fac_xy), batch):
             ids = np.arange(b0, min(b0 + batch, len(fac_xy)))
             dist = self._facility_dijkstra(core, f_node[ids], f_dist[ids] * mpm, limit)
             for row, j in enumerate(ids):
-                p_i, m_i = _points_reached(dist[row], starts, node_sorted, pt_sorted, leg_sorted)
-                if point_tree is not None:
-                    p_i, m_i = _with_direct_walk(
-                        p_i, m_i, point_tree, pts, fac_xy[j], p_dist[:, 0], mpm, limit
-                    )
+                p_i, m_i = joined.reached(dist[row])
+                p_i, m_i = joined.with_direct_walk(p_i, m_i, fac_xy[j], limit)
                 keep = np.flatnonzero(m_i <= limit)
                 order = keep[time_point_order(p_i[keep], m_i[keep])]
                 parts.append((p_i[order], np.full(len(order), j, dtype=np.int32), m_i[order]))
@@ -275,8 +268,8 @@ class NetworkModel:
 
     @staticmethod
     def _facility_dijkstra(
-        core: sp.csr_matrix, nodes: NDArray[np.int64], legs: NDArray[np.float64], limit: float
-    ) -> NDArray[np.float64]:
+        core: sp.csr_matrix, nodes: IntArray, legs: FloatArray, limit: float
+    ) -> FloatArray:
         """Minutes from every node to each facility (rows), one super-source per facility."""
         n = core.shape[0]
         b = len(nodes)
@@ -294,9 +287,7 @@ class NetworkModel:
         dist = dijkstra(mat, directed=True, indices=np.arange(n, n + b), limit=limit)
         return np.asarray(dist, dtype=float).reshape(b, n + b)[:, :n]
 
-    def travel_times(
-        self, grid: CellGrid, mask: NDArray[np.bool_], facilities_xy: NDArray[np.float64]
-    ) -> TravelTimes:
+    def travel_times(self, grid: CellGrid, mask: BoolArray, facilities_xy: XYArray) -> TravelTimes:
         """Minutes from each masked cell centre to its nearest facility (metric ``grid.crs``)."""
         problems = Problems("network.invalid", "invalid input for road-network travel time")
         self._check_parameters(problems)

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
+from gridplan._types import Int32Array, IntArray, XYArray
 from gridplan.surface.grid import CellGrid
 
 if TYPE_CHECKING:
@@ -68,7 +69,7 @@ class Pairs:
     """
 
     point: NDArray[np.signedinteger[Any]]
-    facility: NDArray[np.int32]
+    facility: Int32Array
     minutes: NDArray[np.floating[Any]]
     n_points: int
     n_facilities: int
@@ -79,7 +80,7 @@ class Pairs:
     def n_pairs(self) -> int:
         return len(self.point)
 
-    def indptr(self) -> NDArray[np.int64]:
+    def indptr(self) -> IntArray:
         """Start of each facility's slice of the pairs, and the end (``n_facilities + 1``)."""
         return np.searchsorted(self.facility, np.arange(self.n_facilities + 1)).astype(np.int64)
 
@@ -143,8 +144,8 @@ def sort_pairs(
 def pairs_from_travel_times(
     model: TravelTimeModel,
     grid: CellGrid,
-    points_rc: NDArray[np.int64],
-    facilities_xy: NDArray[np.float64],
+    points_rc: IntArray,
+    facilities_xy: XYArray,
     max_minutes: float,
 ) -> Pairs:
     """Pairs from any model's ``travel_times``: one run per facility (slow for many).

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from gridplan._types import BoolArray, Float32Array, IntArray, XYArray
 from gridplan._validate import positive
 from gridplan.errors import InputError
 from gridplan.surface.grid import CellGrid
@@ -60,9 +61,7 @@ class RasterModel:
     tobler: ToblerRule = "round_trip"
     engine: Engine = "buckets"
     name: str = "raster"
-    _speed_cache: dict[CellGrid, NDArray[np.float32]] = field(
-        default_factory=dict, init=False, repr=False
-    )
+    _speed_cache: dict[CellGrid, Float32Array] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
         problems = raster_problems()
@@ -78,7 +77,7 @@ class RasterModel:
             )
         problems.raise_if_any()
 
-    def speed_surface(self, grid: CellGrid) -> NDArray[np.float32]:
+    def speed_surface(self, grid: CellGrid) -> Float32Array:
         """The model's speed (km/h) per cell of ``grid`` (cached)."""
         speed = self._speed_cache.get(grid)
         if speed is None:
@@ -96,9 +95,7 @@ class RasterModel:
             self._speed_cache[grid] = speed
         return speed
 
-    def travel_times(
-        self, grid: CellGrid, mask: NDArray[np.bool_], facilities_xy: NDArray[np.float64]
-    ) -> TravelTimes:
+    def travel_times(self, grid: CellGrid, mask: BoolArray, facilities_xy: XYArray) -> TravelTimes:
         """Minutes from each masked cell to its nearest facility (``inf`` beyond the cutoff).
 
         Travel may cross any passable cell; ``mask`` only selects the cells
@@ -115,7 +112,7 @@ class RasterModel:
                 f"facilities must be (x, y) pairs, got shape {xy.shape}",
                 shape=tuple(xy.shape),
             )
-        speed: NDArray[np.float32] | None = None
+        speed: Float32Array | None = None
         try:
             speed = self.speed_surface(grid)
         except InputError as err:
@@ -175,11 +172,7 @@ class RasterModel:
         )
 
     def pairs(
-        self,
-        grid: CellGrid,
-        points_xy: NDArray[np.float64],
-        facilities_xy: NDArray[np.float64],
-        max_minutes: float,
+        self, grid: CellGrid, points_xy: XYArray, facilities_xy: XYArray, max_minutes: float
     ) -> Pairs:
         """Minutes from every point to every facility within ``max_minutes`` (and the cutoff).
 
@@ -210,10 +203,10 @@ class SourceCells:
     the indices of the others, ``rc`` their rows and columns.
     """
 
-    rc: NDArray[np.int64]
-    used: NDArray[np.int64]
-    outside: NDArray[np.bool_]
-    on_barrier: NDArray[np.bool_]
+    rc: IntArray
+    used: IntArray
+    outside: BoolArray
+    on_barrier: BoolArray
 
     @classmethod
     def locate(
@@ -240,7 +233,7 @@ class SourceCells:
 def raster_facility_pairs(
     grid: CellGrid,
     speed_kmh: NDArray[np.floating[Any]],
-    points: NDArray[np.integer[Any]] | NDArray[np.bool_],
+    points: NDArray[np.integer[Any]] | BoolArray,
     facilities_xy: ArrayLike,
     max_minutes: float,
     *,
@@ -268,7 +261,7 @@ def raster_facility_pairs(
 def raster_pairs(
     speed_kmh: NDArray[np.floating[Any]],
     cell_m: float,
-    points: NDArray[np.integer[Any]] | NDArray[np.bool_],
+    points: NDArray[np.integer[Any]] | BoolArray,
     sources_rc: NDArray[np.integer[Any]],
     max_minutes: float,
     *,
@@ -323,7 +316,7 @@ class _PointsByCell:
     a representative cell) in a CSR list over the flat cell index.
     """
 
-    def __init__(self, points_rc: NDArray[np.int64], shape: tuple[int, int]) -> None:
+    def __init__(self, points_rc: IntArray, shape: tuple[int, int]) -> None:
         flat = points_rc[:, 0] * shape[1] + points_rc[:, 1]
         self.n_points = n = len(flat)
         dtype = point_dtype(n)
@@ -339,7 +332,7 @@ class _PointsByCell:
             np.cumsum(self.counts, out=self.starts[1:])
 
     @classmethod
-    def of_mask(cls, mask: NDArray[np.bool_]) -> _PointsByCell:
+    def of_mask(cls, mask: BoolArray) -> _PointsByCell:
         """The cells of ``mask`` as points, in row-major order."""
         self = cls.__new__(cls)
         n = int(np.count_nonzero(mask))
@@ -350,9 +343,7 @@ class _PointsByCell:
         self.point_of = point_of.reshape(mask.shape)
         return self
 
-    def reached(
-        self, minutes: NDArray[np.float32], r0: int, c0: int
-    ) -> tuple[NDArray[Any], NDArray[np.float32]]:
+    def reached(self, minutes: Float32Array, r0: int, c0: int) -> tuple[NDArray[Any], Float32Array]:
         """The points of the window at ``(r0, c0)`` with finite ``minutes``, and those minutes."""
         nr, nc = minutes.shape
         here = self.point_of[r0 : r0 + nr, c0 : c0 + nc]

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from numpy.typing import NDArray
 from scipy.spatial import cKDTree
 
+from gridplan._types import BoolArray, Float32Array, FloatArray, Int32Array, IntArray, XYArray
 from gridplan.surface.grid import CellGrid
 from gridplan.travel.base import TravelTimes
 from gridplan.travel.pairs import CHUNK_PAIRS, Pairs, sort_pairs
@@ -42,8 +42,8 @@ class StraightLineModel:
         return self.detour / metres_per_minute(self.speed_kmh)
 
     def distances(
-        self, grid: CellGrid, mask: NDArray[np.bool_], facilities_xy: NDArray[np.float64]
-    ) -> tuple[NDArray[np.float32], NDArray[np.int32]]:
+        self, grid: CellGrid, mask: BoolArray, facilities_xy: XYArray
+    ) -> tuple[Float32Array, Int32Array]:
         """Straight-line metres from each masked cell centre to its nearest facility."""
         dist = np.full(grid.shape, np.inf, dtype=np.float32)
         nearest = np.full(grid.shape, -1, dtype=np.int32)
@@ -57,18 +57,12 @@ class StraightLineModel:
         nearest[rows, cols] = i
         return dist, nearest
 
-    def travel_times(
-        self, grid: CellGrid, mask: NDArray[np.bool_], facilities_xy: NDArray[np.float64]
-    ) -> TravelTimes:
+    def travel_times(self, grid: CellGrid, mask: BoolArray, facilities_xy: XYArray) -> TravelTimes:
         dist, nearest = self.distances(grid, mask, facilities_xy)
         return self.from_distances(grid, dist, nearest)
 
     def pairs(
-        self,
-        grid: CellGrid,
-        points_xy: NDArray[np.float64],
-        facilities_xy: NDArray[np.float64],
-        max_minutes: float,
+        self, grid: CellGrid, points_xy: XYArray, facilities_xy: XYArray, max_minutes: float
     ) -> Pairs:
         """Minutes from every point to every facility within ``max_minutes``.
 
@@ -82,7 +76,7 @@ class StraightLineModel:
         return pairs
 
     def from_distances(
-        self, grid: CellGrid, dist: NDArray[np.float32], nearest: NDArray[np.int32]
+        self, grid: CellGrid, dist: Float32Array, nearest: Int32Array
     ) -> TravelTimes:
         minutes = (dist * np.float32(self.minutes_per_metre)).astype(np.float32)
         return TravelTimes(
@@ -99,8 +93,8 @@ _MAX_CHUNK_FACILITIES = 2**15 - 1
 
 
 def straight_pairs(
-    points_xy: NDArray[np.float64],
-    facilities_xy: NDArray[np.float64],
+    points_xy: XYArray,
+    facilities_xy: XYArray,
     minutes_per_metre: float,
     max_minutes: float,
     *,
@@ -145,7 +139,7 @@ def straight_pairs(
     return Pairs.concat(parts, len(pts), len(xy), max_minutes, params=params)
 
 
-def _facilities_per_chunk(pts: NDArray[np.float64], radius: float, spacing_m: float | None) -> int:
+def _facilities_per_chunk(pts: FloatArray, radius: float, spacing_m: float | None) -> int:
     """Facilities per chunk so that a chunk yields about :data:`CHUNK_PAIRS` pairs at most."""
     if spacing_m is None:
         extent = np.ptp(pts, axis=0) if len(pts) > 1 else np.zeros(2)
@@ -156,9 +150,7 @@ def _facilities_per_chunk(pts: NDArray[np.float64], radius: float, spacing_m: fl
     return min(_MAX_CHUNK_FACILITIES, max(1, int(CHUNK_PAIRS // max(per_facility, 1.0))))
 
 
-def _all_distances(
-    pts: NDArray[np.float64], part: NDArray[np.float64]
-) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]:
+def _all_distances(pts: FloatArray, part: FloatArray) -> tuple[IntArray, IntArray, FloatArray]:
     """Every (point, facility) index and distance of a chunk of facilities."""
     dx = pts[:, None, 0] - part[None, :, 0]
     dy = pts[:, None, 1] - part[None, :, 1]
