@@ -146,15 +146,22 @@ def cmd_propose_grids(args: argparse.Namespace) -> dict[str, Any]:
             default_type=workflow.LEAD_HOSPITAL_TYPE,
         )  # fmt: skip
         if args.k is not None:
-            raise InputError("give either --k or --hospitals, not both")
+            raise InputError("give either --k or --hospitals, not both", code="cli.k_and_hospitals")
         table = workflow.used_facilities(table, "hospitals")  # clinics cannot lead a grid
         if table.empty:
-            raise InputError(f"{Path(args.hospitals).name} lists no hospital or sub-centre")
+            raise InputError(
+                f"{Path(args.hospitals).name} lists no hospital or sub-centre",
+                code="cli.no_hospital",
+                params={"filename": Path(args.hospitals).name},
+            )
         leads = workflow.lead_sites(table)
     elif args.k is not None:
         leads = int(args.k)
     else:
-        raise InputError("give --k (number of grids) or --hospitals FILE (lead hospitals)")
+        raise InputError(
+            "give --k (number of grids) or --hospitals FILE (lead hospitals)",
+            code="cli.k_or_hospitals",
+        )
     proposal = propose_grids(us, leads, tolerance=args.balance, time_limit_s=args.time_limit)
     out = _grids_json(proposal.plan, us, args.lang)
     out["proposal"] = {
@@ -183,7 +190,11 @@ def cmd_propose_grids(args: argparse.Namespace) -> dict[str, Any]:
 
 def _write_geojson(plan: GridPlan, us: UnitSet, assignment: pd.Series, path: Path) -> None:
     if path.suffix.lower() not in (".geojson", ".json"):
-        raise GridPlanError(f"-o expects a .geojson file, got {path.name}")
+        raise InputError(
+            f"-o expects a .geojson file, got {path.name}",
+            code="cli.output_geojson",
+            params={"filename": path.name},
+        )
     path.write_bytes(grids_to_geojson(plan, us, assignment))
 
 
@@ -211,7 +222,9 @@ def _facilities_for(args: argparse.Namespace, us: UnitSet) -> pd.DataFrame:
 
 def _model_spec(args: argparse.Namespace) -> ModelSpec:
     if args.model == "network" and not args.roads:
-        raise InputError("the network model needs --roads FILE (.osm, .graphml)")
+        raise InputError(
+            "the network model needs --roads FILE (.osm, .graphml)", code="cli.no_roads"
+        )
     return ModelSpec(
         args.model, args.mode, args.speed_kmh, args.detour, args.roads, args.landcover, args.dem,
         cutoff_min=float(max(args.minutes, settings.model_cutoff_min)),
@@ -316,7 +329,11 @@ def cmd_optimize(args: argparse.Namespace) -> dict[str, Any]:
 
     out_path = Path(args.output) if args.output else None
     if out_path is not None and out_path.suffix.lower() not in (".geojson", ".json"):
-        raise InputError(f"-o expects a .geojson file for optimize, got {out_path.name}")
+        raise InputError(
+            f"-o expects a .geojson file for optimize, got {out_path.name}",
+            code="cli.output_geojson",
+            params={"filename": out_path.name},
+        )
     level = workflow.LEVEL_DEFAULTS[args.level]
     args.mode = args.mode or level.mode
     args.minutes = args.minutes or level.minutes
@@ -363,7 +380,11 @@ def _write_coverage_output(
         served = catchments(index, len(used))["served"].to_numpy()
         path.write_bytes(catchments_geojson(times, used, served))
     else:
-        raise InputError(f"-o expects a .tif or .geojson file for coverage, got {path.name}")
+        raise InputError(
+            f"-o expects a .tif or .geojson file for coverage, got {path.name}",
+            code="cli.output_coverage",
+            params={"filename": path.name},
+        )
 
 
 @contextlib.contextmanager

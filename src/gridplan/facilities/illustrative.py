@@ -127,9 +127,17 @@ def illustrative_facilities(
         (station), ``ILL-<county>-H`` (hospital).
     """
     if not per_residents > 0:
-        raise InputError(f"per_residents must be positive, got {per_residents!r}")
+        raise InputError(
+            f"per_residents must be positive, got {per_residents!r}",
+            code="facilities.per_residents",
+            params={"name": "per_residents", "value": per_residents},
+        )
     if station_per_residents is not None and not station_per_residents > 0:
-        raise InputError(f"station_per_residents must be positive, got {station_per_residents!r}")
+        raise InputError(
+            f"station_per_residents must be positive, got {station_per_residents!r}",
+            code="facilities.per_residents",
+            params={"name": "station_per_residents", "value": station_per_residents},
+        )
     info = unit_set.units.set_index("unit_id")
     rows: list[dict[str, Any]] = []
     # per county: (residents served, x, y, county name) of the best centre's second cell

@@ -87,12 +87,12 @@ def osm_type(tags: Mapping[str, Any], name: str = "") -> str | None:
 def _outline_polygon(area: Any) -> shapely.Geometry:
     geom = load_prefecture_outline(area) if isinstance(area, str | Prefecture) else area
     if geom is None or not isinstance(geom, shapely.Geometry):
-        raise InputError(f"expected a prefecture name or a polygon, got {area!r}")
+        raise InputError(f"expected a prefecture name or a polygon, got {area!r}", code="osm.area")
     if geom.geom_type not in ("Polygon", "MultiPolygon"):
         parts = [g for g in shapely.get_parts(geom) if g.geom_type in ("Polygon", "MultiPolygon")]
         geom = shapely.union_all(parts)
     if geom.is_empty or geom.geom_type not in ("Polygon", "MultiPolygon"):
-        raise InputError("the area to search OpenStreetMap in has no polygon")
+        raise InputError("the area to search OpenStreetMap in has no polygon", code="osm.area")
     return geom
 
 
@@ -141,7 +141,9 @@ def facilities_from_osm(
         Code ``upload.unreadable`` when the extract cannot be read.
     """
     if prefecture_name_or_polygon is None and path is None:
-        raise InputError("give a prefecture or polygon, or the path of an OSM extract")
+        raise InputError(
+            "give a prefecture or polygon, or the path of an OSM extract", code="osm.no_source"
+        )
     polygon = (
         _outline_polygon(prefecture_name_or_polygon)
         if prefecture_name_or_polygon is not None

@@ -31,7 +31,11 @@ def facility_mask(facilities: pd.DataFrame, types: Iterable[str] | None = None) 
         wanted = set(types)
         unknown = wanted - set(FACILITY_TYPES)
         if unknown:
-            raise InputError(f"unknown facility types: {sorted(unknown)}")
+            raise InputError(
+                f"unknown facility types: {sorted(unknown)}",
+                code="facilities.unknown_types",
+                params={"names": "、".join(sorted(unknown))},
+            )
         mask &= facilities["type"].isin(wanted).to_numpy()
     return mask
 
@@ -74,7 +78,11 @@ def add_facility(
     """
     unknown = set(attrs) - {"beds", "doctors", "gps", "active", "facility_id"}
     if unknown:
-        raise InputError(f"unknown facility attributes: {sorted(unknown)}")
+        raise InputError(
+            f"unknown facility attributes: {sorted(unknown)}",
+            code="facilities.unknown_attributes",
+            params={"names": ", ".join(sorted(unknown))},
+        )
     ftype = normalise_type(type)
     if ftype is None:
         raise InputError(

@@ -193,7 +193,11 @@ _SHIFTS: dict[Datum, tuple[_Shift, _Shift]] = {
 
 def _shift(datum: Datum, to_wgs: bool) -> _Shift:
     if datum not in _SHIFTS:
-        raise InputError(f"unknown datum {datum!r}; expected one of {', '.join(DATUMS)}")
+        raise InputError(
+            f"unknown datum {datum!r}; expected one of {', '.join(DATUMS)}",
+            code="crs.datum",
+            params={"datum": datum, "allowed": ", ".join(DATUMS)},
+        )
     return _SHIFTS[datum][0 if to_wgs else 1]
 
 
@@ -260,7 +264,11 @@ def gauss_kruger_epsg(central_meridian: float) -> int:
     """EPSG code of CGCS2000 3-degree Gauss-Krüger with the given central meridian."""
     cm = int(round(central_meridian / 3.0) * 3)
     if not 75 <= cm <= 135:
-        raise InputError(f"central meridian {cm}° is outside China's 3-degree zones (75°-135°E)")
+        raise InputError(
+            f"central meridian {cm}° is outside China's 3-degree zones (75°-135°E)",
+            code="crs.outside_zones",
+            params={"cm": cm},
+        )
     return 4534 + (cm - 75) // 3
 
 
@@ -283,6 +291,6 @@ def metric_crs_for(bounds: tuple[float, float, float, float]) -> str:
 def metric_crs_of(gdf: gpd.GeoDataFrame) -> str:
     """Metric CRS for a GeoDataFrame (any CRS), from its WGS-84 extent."""
     if gdf.crs is None:
-        raise InputError("data has no CRS; cannot choose a metric projection")
+        raise InputError("data has no CRS; cannot choose a metric projection", code="crs.missing")
     minx, miny, maxx, maxy = (gdf if gdf.crs.equals("EPSG:4326") else gdf.to_crs(4326)).total_bounds
     return metric_crs_for((float(minx), float(miny), float(maxx), float(maxy)))

@@ -164,7 +164,11 @@ def _empty(filename: str) -> UploadError:
 def _limit_mb(max_mb: float | None) -> float:
     limit = settings.max_upload_mb if max_mb is None else float(max_mb)
     if not limit > 0:
-        raise InputError(f"max_mb must be positive, got {max_mb!r}")
+        raise InputError(
+            f"max_mb must be positive, got {max_mb!r}",
+            code="upload.limit",
+            params={"value": max_mb},
+        )
     return limit
 
 

@@ -144,7 +144,11 @@ class GridPlan:
         for g in self.grids:
             if g.grid_id == grid_id:
                 return g
-        raise InputError(f"no grid {grid_id!r} in plan {self.plan_id}")
+        raise InputError(
+            f"no grid {grid_id!r} in plan {self.plan_id}",
+            code="plan.no_grid",
+            params={"grid": grid_id, "plan": self.plan_id},
+        )
 
     def listed(self) -> dict[str, list[str]]:
         """Unit code → grids that list it explicitly (more than one is a conflict)."""
@@ -163,7 +167,12 @@ class GridPlan:
         new = copy.deepcopy(self)
         bad = sorted({gid for gid in changes.values() if gid and gid not in new.grid_ids})
         if bad:
-            raise InputError("unknown grid ids", problems=[f"unknown grid {b!r}" for b in bad])
+            raise InputError(
+                "unknown grid ids",
+                code="plan.unknown_grids",
+                params={"grids": "、".join(map(str, bad))},
+                problems=[f"unknown grid {b!r}" for b in bad],
+            )
         for g in new.grids:
             g.units = [u for u in g.units if u not in changes]
         for unit, gid in changes.items():
@@ -177,7 +186,9 @@ class GridPlan:
         existing = new.grid_ids
         gid = grid_id or next(f"new-{i}" for i in range(1, 10_000) if f"new-{i}" not in existing)
         if gid in existing:
-            raise InputError(f"grid id {gid!r} already exists")
+            raise InputError(
+                f"grid id {gid!r} already exists", code="plan.grid_exists", params={"grid": gid}
+            )
         new.grids.append(Grid(grid_id=gid, name=name, lead_hospital=lead_hospital, kind="custom"))
         return new
 

@@ -246,7 +246,9 @@ class _Page:
 def _padded_bounds(drawn_m: Any) -> _Bounds:
     """Bounds of the drawn units, padded by 4 % of the longer side."""
     if len(drawn_m) == 0:
-        raise InputError("no unit of this prefecture has a polygon to draw")
+        raise InputError(
+            "no unit of this prefecture has a polygon to draw", code="report.nothing_to_draw"
+        )
     minx, miny, maxx, maxy = (float(v) for v in drawn_m.total_bounds)
     pad = 0.04 * max(maxx - minx, maxy - miny)
     return minx - pad, miny - pad, maxx + pad, maxy + pad

@@ -158,7 +158,11 @@ def nice_scale_length(extent_m: float, fraction: float = 0.25) -> float:
     bar, a 120 km one 20 km (target 30 km), a 3 km one 1 km (target 750 m).
     """
     if not math.isfinite(extent_m) or extent_m <= 0:
-        raise InputError(f"map extent must be a positive length in metres, got {extent_m!r}")
+        raise InputError(
+            f"map extent must be a positive length in metres, got {extent_m!r}",
+            code="report.extent",
+            params={"value": extent_m},
+        )
     target = extent_m * fraction
     exp = math.floor(math.log10(target))
     candidates = [m * 10.0**e for e in (exp - 1, exp, exp + 1) for m in (1.0, 2.0, 5.0)]

@@ -27,7 +27,11 @@ def raster_on_grid(
     methods = {"average": Resampling.average, "bilinear": Resampling.bilinear,
                "nearest": Resampling.nearest, "mode": Resampling.mode}  # fmt: skip
     if resampling not in methods:
-        raise InputError(f"unknown resampling {resampling!r}; use one of {', '.join(methods)}")
+        raise InputError(
+            f"unknown resampling {resampling!r}; use one of {', '.join(methods)}",
+            code="surface.resampling",
+            params={"value": resampling, "allowed": ", ".join(methods)},
+        )
     try:
         src = rasterio.open(path)
     except rasterio.errors.RasterioIOError as exc:

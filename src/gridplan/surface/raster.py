@@ -296,9 +296,17 @@ def _resampling_method(resampling: str | None) -> Literal["sum", "average"]:
     if not resampling:
         return "sum" if GDAL_HAS_SUM else "average"
     if resampling not in ("sum", "average"):
-        raise InputError(f"resampling must be 'sum' or 'average', got {resampling!r}")
+        raise InputError(
+            f"resampling must be 'sum' or 'average', got {resampling!r}",
+            code="surface.resampling",
+            params={"value": resampling, "allowed": "sum, average"},
+        )
     if resampling == "sum" and not GDAL_HAS_SUM:
-        raise InputError(f"GDAL {rasterio.__gdal_version__} has no 'sum' resampling (needs 3.1)")
+        raise InputError(
+            f"GDAL {rasterio.__gdal_version__} has no 'sum' resampling (needs 3.1)",
+            code="surface.no_sum",
+            params={"gdal": rasterio.__gdal_version__},
+        )
     return "sum" if resampling == "sum" else "average"
 
 

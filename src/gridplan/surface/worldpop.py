@@ -77,19 +77,34 @@ def worldpop_url(
     """
     code = str(iso3).strip()
     if not re.fullmatch(r"[A-Za-z]{3}", code):
-        raise InputError(f"iso3 must be a 3-letter country code, got {iso3!r}")
+        raise InputError(
+            f"iso3 must be a 3-letter country code, got {iso3!r}",
+            code="worldpop.iso3",
+            params={"value": iso3},
+        )
     if not 2000 <= int(year) <= 2020:
-        raise InputError(f"WorldPop's global products cover 2000-2020, got {year}")
+        raise InputError(
+            f"WorldPop's global products cover 2000-2020, got {year}",
+            code="worldpop.year",
+            params={"year": year},
+        )
     fields = {"ISO3": code.upper(), "iso3": code.lower(), "year": int(year)}
     unadj = "_UNadj" if un_adjusted else ""
     if constrained:
         if int(year) != 2020 or resolution != "100m":
-            raise InputError("WorldPop's constrained estimates exist for 2020 at 100 m only")
+            raise InputError(
+                "WorldPop's constrained estimates exist for 2020 at 100 m only",
+                code="worldpop.constrained",
+            )
         return WORLDPOP_CONSTRAINED_URL_TEMPLATE.format(unadj=unadj, **fields)
     if resolution == "1km":
         return WORLDPOP_1KM_URL_TEMPLATE.format(unadj=unadj, unadj_dir=unadj, **fields)
     if resolution != "100m":
-        raise InputError(f"resolution must be '100m' or '1km', got {resolution!r}")
+        raise InputError(
+            f"resolution must be '100m' or '1km', got {resolution!r}",
+            code="worldpop.resolution",
+            params={"value": resolution},
+        )
     return WORLDPOP_URL_TEMPLATE.format(unadj=unadj, **fields)
 
 
