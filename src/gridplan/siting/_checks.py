@@ -7,6 +7,8 @@ generic ones of :class:`~gridplan._validate.Problems` do not cover.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from numpy.typing import ArrayLike
 
@@ -69,3 +71,36 @@ def _xy(name: str, xy: ArrayLike, problems: Problems) -> FloatArray:
     except (TypeError, ValueError):
         return np.zeros((0, 2))
     return raw if raw.ndim == 2 and raw.shape[1] == 2 else np.zeros((0, 2))
+
+
+def _threshold(value: Any, cm_cap: float | None, problems: Problems) -> float | None:
+    """The coverage threshold T: a positive number, within the matrix's cutoff ``cm_cap``."""
+    t = problems.number("threshold_min", value, code="optimize.threshold")
+    if t is not None and cm_cap is not None and t > cm_cap:
+        problems.add(
+            "optimize.threshold_cutoff",
+            f"threshold_min {t:g} is above the cost matrix's cutoff {cm_cap:g}: "
+            "pairs between the two are missing",
+            threshold=t,
+            cutoff=cm_cap,
+        )
+    return t
+
+
+def _capacities(capacity: Any, m: int, problems: Problems) -> FloatArray:
+    """One capacity per candidate (a number is every candidate's), all positive."""
+    try:
+        c = np.asarray(capacity, dtype=np.float64)
+    except (TypeError, ValueError):
+        c = np.array(np.nan)
+    if c.ndim == 0:
+        c = np.full(m, float(c))
+    if c.shape != (m,) or np.isnan(c).any() or (c <= 0).any():
+        problems.add(
+            "optimize.capacity",
+            f"capacity must be a positive number or one per candidate ({m}), got "
+            f"{np.asarray(capacity).shape if hasattr(capacity, '__len__') else capacity!r}",
+            m=m,
+        )
+        return np.full(m, np.inf)
+    return c
