@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from numpy.typing import ArrayLike
+from numpy.typing import ArrayLike, NDArray
 
 from gridplan._types import FloatArray
 from gridplan._validate import Problems
@@ -21,6 +21,22 @@ def siting_problems() -> Problems:
     return Problems("optimize.invalid", "cannot set up the siting problem")
 
 
+def _dims(
+    problems: Problems, code: str, what: str, a: NDArray[Any], ndim: int, *, expected: Any
+) -> bool:
+    """Whether ``a`` has ``ndim`` dimensions; a ``code`` problem (its shape and the
+    ``expected`` one) if not."""
+    if a.ndim == ndim:
+        return True
+    problems.add(
+        code,
+        f"{what} must be a {ndim}-D array, got shape {a.shape}",
+        shape=tuple(a.shape),
+        expected=expected,
+    )
+    return False
+
+
 def _weights(weights: ArrayLike, n: int | None, problems: Problems) -> FloatArray:
     """Demand weights: 1-D, ``n`` of them (when known), finite, not negative, not all 0."""
     try:
@@ -28,13 +44,7 @@ def _weights(weights: ArrayLike, n: int | None, problems: Problems) -> FloatArra
     except (TypeError, ValueError):
         problems.add("optimize.weights", "weights must be numbers", n=0)
         return np.zeros(0)
-    if w.ndim != 1:
-        problems.add(
-            "optimize.weights_shape",
-            f"weights must be a 1-D array, got shape {w.shape}",
-            shape=tuple(w.shape),
-            expected=n,
-        )
+    if not _dims(problems, "optimize.weights_shape", "weights", w, 1, expected=n):
         return np.zeros(0)
     if n is not None and len(w) != n:
         problems.add(
