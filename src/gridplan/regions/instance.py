@@ -167,6 +167,7 @@ class _Instance:
     lo: float
     hi: float
 
+    # counts read off the arrays, as Mip's n_cols/n_rows are: alike in shape only, nothing shared
     @property
     def m(self) -> int:
         """The number of active units."""

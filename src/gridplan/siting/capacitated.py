@@ -232,6 +232,7 @@ class CapacitatedMCLP(_Capacitated):
         self.covered = math.nan
         self.coverage = math.nan
 
+    # alike in every model on purpose: spopt-style signatures spell out the model's own parameters
     @classmethod
     def from_cost_matrix(
         cls,
@@ -247,6 +248,7 @@ class CapacitatedMCLP(_Capacitated):
         args = {"threshold_min": threshold_min, "capacity": capacity}
         return cls._from_matrix(cost_matrix, weights, k, options, **args)
 
+    # alike in every model on purpose: spopt-style signatures spell out the model's own parameters
     @classmethod
     def from_surface(
         cls,

@@ -97,6 +97,7 @@ class KMeansSiting:
         problems.raise_if_any()
         return cls(d, w, c, k, **options)
 
+    # alike in every model on purpose: spopt-style signatures spell out the model's own parameters
     @classmethod
     def from_surface(
         cls,

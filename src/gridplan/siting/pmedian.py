@@ -127,6 +127,7 @@ class PMedian(_Siting):
                 n=int(np.count_nonzero(~np.isfinite(b))),
             )
 
+    # alike in every model on purpose: spopt-style signatures spell out the model's own parameters
     @classmethod
     def from_surface(
         cls,

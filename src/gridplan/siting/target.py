@@ -51,6 +51,7 @@ class SetCoverTarget(_Siting):
         self.covered = math.nan
         self.coverage = math.nan
 
+    # alike in every model on purpose: spopt-style signatures spell out the model's own parameters
     @classmethod
     def from_cost_matrix(
         cls,
