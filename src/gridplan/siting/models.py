@@ -7,7 +7,8 @@ list, or a grid over the populated cells, minus exclusion areas); the cost is
 the travel minutes of every demand × candidate pair (:class:`CostMatrix`).
 
 Problems (spopt-like: ``from_cost_matrix(...)`` / ``from_surface(...)``,
-``solve(...)`` returns the problem, results are attributes):
+``solve(...)`` returns the problem, results are attributes; the keyword options
+they share are documented once, in :mod:`gridplan.siting.options`):
 
 :class:`MCLP`
     Choose ``k`` new sites maximising the residents newly covered within ``T``
@@ -118,13 +119,10 @@ from gridplan.siting.costs import CostMatrix, cost_matrix_model
 from gridplan.siting.demand import DEFAULT_MAX_DEMAND, Candidates, Demand, demand_points
 from gridplan.siting.options import (
     DEFAULT_CUTOFF_MIN,
-    DEFAULT_GAP,
-    DEFAULT_TIME_LIMIT_S,
     CutoffOptions,
     CutoffSurfaceOptions,
     DemandOptions,
     MatrixOptions,
-    Method,
     Run,
     SolveOptions,
     SurfaceOptions,
@@ -134,9 +132,6 @@ from gridplan.solvers.greedy import GreedySolution
 from gridplan.solvers.highs import Mip, MipResult, solve_mip
 from gridplan.surface.grid import PopulationSurface
 from gridplan.travel.straight import StraightLineModel
-
-__all__ = ["DEFAULT_GAP", "DEFAULT_TIME_LIMIT_S", "Method"]
-
 
 # --- problems -----------------------------------------------------------------------
 
