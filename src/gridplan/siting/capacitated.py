@@ -25,7 +25,7 @@ from gridplan.siting.models import (
 from gridplan.siting.options import (
     DEFAULT_TIME_LIMIT_S,
     CutoffOptions,
-    CutoffSurfaceOptions,
+    CutoffSurface,
     MatrixOptions,
     Method,
     SolveOptions,
@@ -241,12 +241,12 @@ class CapacitatedMCLP(_Capacitated):
         threshold_min: float,
         k: int,
         capacity: float | ArrayLike,
-        **options: Unpack[MatrixOptions],
+        **kw: Unpack[MatrixOptions],
     ) -> CapacitatedMCLP:
-        """From a matrix and demand weights (``options``: see :meth:`MCLP.from_cost_matrix`);
+        """From a matrix and demand weights (keyword options: see :meth:`MCLP.from_cost_matrix`);
         ``capacity``: residents a site serves at most, one number or one per candidate."""
         args = {"threshold_min": threshold_min, "capacity": capacity}
-        return cls._from_matrix(cost_matrix, weights, k, options, **args)
+        return cls._from_matrix(cost_matrix, weights, k, kw, **args)
 
     # alike in every model on purpose: spopt-style signatures spell out the model's own parameters
     @classmethod
@@ -257,10 +257,10 @@ class CapacitatedMCLP(_Capacitated):
         k: int,
         threshold_min: float,
         capacity: float,
-        **options: Unpack[SurfaceOptions],
+        **kw: Unpack[SurfaceOptions],
     ) -> CapacitatedMCLP:
-        """From a surface (``options``: see :meth:`MCLP.from_surface`)."""
-        cm, weights, found = cls._surface_matrix(surface, candidates, threshold_min, options)
+        """From a surface (keyword options: see :meth:`MCLP.from_surface`)."""
+        cm, weights, found = cls._surface_matrix(surface, candidates, threshold_min, kw)
         return cls.from_cost_matrix(cm, weights, threshold_min, k, capacity, **found)
 
     def _keep_pairs(self) -> NDArray[np.bool_]:
@@ -298,9 +298,9 @@ class CapacitatedMCLP(_Capacitated):
         self.covered = base + (self.objective if math.isfinite(self.objective) else 0.0)
         self.coverage = self.covered / self.total_weight
 
-    def solve(self, method: Method = "exact", **options: Unpack[SolveOptions]) -> CapacitatedMCLP:
-        """Solve greedily or exactly; returns ``self`` (``options``: see :meth:`PMedian.solve`)."""
-        self._solve_cap(method, options)
+    def solve(self, method: Method = "exact", **kw: Unpack[SolveOptions]) -> CapacitatedMCLP:
+        """Solve greedily or exactly; returns ``self`` (options: see :meth:`PMedian.solve`)."""
+        self._solve_cap(method, kw)
         self._set_coverage()
         return self
 
@@ -348,15 +348,15 @@ class CapacitatedPMedian(_Capacitated):
         weights: ArrayLike,
         k: int,
         capacity: float | ArrayLike,
-        **options: Unpack[CutoffOptions],
+        **kw: Unpack[CutoffOptions],
     ) -> CapacitatedPMedian:
-        """From a matrix and demand weights (``options``: see :meth:`PMedian.from_cost_matrix`);
+        """From a matrix and demand weights (keyword options: see :meth:`PMedian.from_cost_matrix`);
         ``capacity`` as in :meth:`CapacitatedMCLP.from_cost_matrix`."""
         args = {
             "capacity": capacity,
-            "unreachable_minutes": options.pop("unreachable_minutes", None),
+            "unreachable_minutes": kw.pop("unreachable_minutes", None),
         }
-        return cls._from_matrix(cost_matrix, weights, k, options, **args)
+        return cls._from_matrix(cost_matrix, weights, k, kw, **args)
 
     @classmethod
     def _check_model(cls, inp: _Inputs, args: dict[str, Any], problems: Problems) -> None:
@@ -371,10 +371,10 @@ class CapacitatedPMedian(_Capacitated):
         candidates: Candidates,
         k: int,
         capacity: float,
-        **options: Unpack[CutoffSurfaceOptions],
+        **kw: Unpack[CutoffSurface],
     ) -> CapacitatedPMedian:
-        """From a surface (``options``: see :meth:`PMedian.from_surface`)."""
-        cm, weights, found = cls._cutoff_matrix(surface, candidates, options)
+        """From a surface (keyword options: see :meth:`PMedian.from_surface`)."""
+        cm, weights, found = cls._cutoff_matrix(surface, candidates, kw)
         return cls.from_cost_matrix(cm, weights, k, capacity, **found)
 
     def _fallback_cost(self) -> FloatArray | None:
@@ -410,11 +410,9 @@ class CapacitatedPMedian(_Capacitated):
 
         return greedy(len(new), self.k, gain, lambda jl: open_(int(new[jl])), lazy=lazy)
 
-    def solve(
-        self, method: Method = "exact", **options: Unpack[SolveOptions]
-    ) -> CapacitatedPMedian:
-        """Solve greedily or exactly; returns ``self`` (``options``: see :meth:`PMedian.solve`)."""
-        self._solve_cap(method, options)
+    def solve(self, method: Method = "exact", **kw: Unpack[SolveOptions]) -> CapacitatedPMedian:
+        """Solve greedily or exactly; returns ``self`` (options: see :meth:`PMedian.solve`)."""
+        self._solve_cap(method, kw)
         self.mean_minutes = self.objective / self.total_weight
         return self
 

@@ -18,8 +18,8 @@ from gridplan.siting.models import _sites_table, kept_candidates, surface_demand
 from gridplan.siting.options import (
     DEFAULT_N_INIT,
     DEFAULT_SEED,
+    Clustering,
     KMeansOptions,
-    KMeansSurfaceOptions,
     check_keys,
 )
 from gridplan.solvers.kmeans import weighted_kmeans
@@ -54,15 +54,15 @@ class KMeansSiting:
         *,
         demand: Demand | None = None,
         candidates: Candidates | None = None,
-        **options: Unpack[KMeansOptions],
+        **kw: Unpack[Clustering],
     ) -> None:
-        check_keys("KMeansSiting", options, KMeansOptions)
+        check_keys("KMeansSiting", kw, Clustering)
         self.demand_xy = demand_xy
         self.weights = weights
         self.candidates_xy = candidates_xy
         self.k = k
-        self.seed = options.get("seed", DEFAULT_SEED)
-        self.n_init = options.get("n_init", DEFAULT_N_INIT)
+        self.seed = kw.get("seed", DEFAULT_SEED)
+        self.n_init = kw.get("n_init", DEFAULT_N_INIT)
         self.demand = demand
         self.candidates = candidates
         self.sites: IntArray = np.zeros(0, dtype=np.int64)
@@ -82,10 +82,10 @@ class KMeansSiting:
         weights: ArrayLike,
         candidates_xy: ArrayLike,
         k: int,
-        **options: Unpack[KMeansOptions],
+        **kw: Unpack[Clustering],
     ) -> KMeansSiting:
-        """From metric points: demand, its weights and candidates (``options``:
-        :class:`~gridplan.siting.options.KMeansOptions`)."""
+        """From metric points: demand, its weights and candidates (keyword options:
+        :class:`~gridplan.siting.options.Clustering`)."""
         problems = siting_problems()
         d = _xy("demand_xy", demand_xy, problems)
         c = _xy("candidates_xy", candidates_xy, problems)
@@ -93,25 +93,20 @@ class KMeansSiting:
         problems.integer(
             "k", k, 1, max(1, min(len(c), int(np.count_nonzero(w > 0)))), code="optimize.k"
         )
-        problems.integer("n_init", options.get("n_init", DEFAULT_N_INIT), 1, 1000)
+        problems.integer("n_init", kw.get("n_init", DEFAULT_N_INIT), 1, 1000)
         problems.raise_if_any()
-        return cls(d, w, c, k, **options)
+        return cls(d, w, c, k, **kw)
 
-    # alike in every model on purpose: spopt-style signatures spell out the model's own parameters
     @classmethod
     def from_surface(
-        cls,
-        surface: PopulationSurface,
-        candidates: Candidates,
-        k: int,
-        **options: Unpack[KMeansSurfaceOptions],
+        cls, surface: PopulationSurface, candidates: Candidates, k: int, **kw: Unpack[KMeansOptions]
     ) -> KMeansSiting:
-        """From a surface's demand points and the candidates (``options``:
-        :class:`~gridplan.siting.options.KMeansSurfaceOptions`)."""
-        check_keys("KMeansSiting.from_surface", options, KMeansSurfaceOptions)
-        kept = kept_candidates(candidates, options)
-        demand = surface_demand(surface, options)
-        seed, n_init = options.get("seed", DEFAULT_SEED), options.get("n_init", DEFAULT_N_INIT)
+        """From a surface's demand points and the candidates (keyword options:
+        :class:`~gridplan.siting.options.KMeansOptions`)."""
+        check_keys("KMeansSiting.from_surface", kw, KMeansOptions)
+        kept = kept_candidates(candidates, kw)
+        demand = surface_demand(surface, kw)
+        seed, n_init = kw.get("seed", DEFAULT_SEED), kw.get("n_init", DEFAULT_N_INIT)
         out = cls.from_points(demand.xy, demand.weights, kept.xy, k, seed=seed, n_init=n_init)
         out.demand, out.candidates = demand, kept
         return out

@@ -57,13 +57,13 @@ class MCLP(_Siting):
         weights: ArrayLike,
         threshold_min: float,
         k: int,
-        **options: Unpack[MatrixOptions],
+        **kw: Unpack[MatrixOptions],
     ) -> MCLP:
         """From a dense or sparse matrix (or :class:`CostMatrix`) and demand weights.
 
-        ``options``: :class:`~gridplan.siting.options.MatrixOptions`.
+        Keyword options: :class:`~gridplan.siting.options.MatrixOptions`.
         """
-        return cls._from_matrix(cost_matrix, weights, k, options, threshold_min=threshold_min)
+        return cls._from_matrix(cost_matrix, weights, k, kw, threshold_min=threshold_min)
 
     @classmethod
     def from_surface(
@@ -72,13 +72,13 @@ class MCLP(_Siting):
         candidates: Candidates,
         k: int,
         threshold_min: float,
-        **options: Unpack[SurfaceOptions],
+        **kw: Unpack[SurfaceOptions],
     ) -> MCLP:
         """From a population surface, with the pairs within T.
 
-        ``options``: :class:`~gridplan.siting.options.SurfaceOptions`.
+        Keyword options: :class:`~gridplan.siting.options.SurfaceOptions`.
         """
-        cm, weights, found = cls._surface_matrix(surface, candidates, threshold_min, options)
+        cm, weights, found = cls._surface_matrix(surface, candidates, threshold_min, kw)
         return cls.from_cost_matrix(cm, weights, threshold_min, k, **found)
 
     # evaluation
@@ -109,17 +109,17 @@ class MCLP(_Siting):
         run = _cover_greedy(self._cov, len(self._in.new), kk, lazy=lazy)
         return self._greedy_answer(run, t0, self.evaluate)
 
-    def solve(self, method: Method = "exact", **options: Unpack[CoverSolveOptions]) -> MCLP:
+    def solve(self, method: Method = "exact", **kw: Unpack[CoverSolveOptions]) -> MCLP:
         """Solve greedily or exactly; returns ``self``.
 
         ``greedy``: lazy greedy (CELF), then (``polish``) swap local search.
         ``exact``: the covering MIP solved by HiGHS within ``time_limit``
         seconds to a relative ``gap``, warm-started with the greedy answer.
-        ``self.greedy`` always holds the plain greedy answer.  ``options``:
+        ``self.greedy`` always holds the plain greedy answer.  Keyword options:
         :class:`~gridplan.siting.options.CoverSolveOptions`.
         """
-        polish = options.pop("polish", True)
-        run, t0 = self._begin(method, options)
+        polish = kw.pop("polish", True)
+        run, t0 = self._begin(method, kw)
         self.greedy = self.run_greedy(lazy=run.lazy)
         n_new = len(self._in.new)
         local = np.searchsorted(self._in.new, self.greedy.sites).tolist()
@@ -141,9 +141,9 @@ class MCLP(_Siting):
         out.update(covered=self.covered, coverage=self.coverage, threshold_min=self.threshold_min)
         return out
 
-    def coverage_curve(self, k_max: int, **options: Unpack[CurveOptions]) -> pd.DataFrame:
+    def coverage_curve(self, k_max: int, **kw: Unpack[CurveOptions]) -> pd.DataFrame:
         """Coverage for k = 0…``k_max`` new sites (see :func:`coverage_curve`, its options)."""
-        return coverage_curve(self, k_max, **options)
+        return coverage_curve(self, k_max, **kw)
 
 
 def coverage_curve(

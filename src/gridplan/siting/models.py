@@ -120,7 +120,7 @@ from gridplan.siting.demand import DEFAULT_MAX_DEMAND, Candidates, Demand, deman
 from gridplan.siting.options import (
     DEFAULT_CUTOFF_MIN,
     CutoffOptions,
-    CutoffSurfaceOptions,
+    CutoffSurface,
     DemandOptions,
     MatrixOptions,
     Run,
@@ -414,7 +414,7 @@ class _Siting:
 
     @classmethod
     def _cutoff_matrix(
-        cls, surface: PopulationSurface, candidates: Candidates, options: CutoffSurfaceOptions
+        cls, surface: PopulationSurface, candidates: Candidates, options: CutoffSurface
     ) -> tuple[CostMatrix, FloatArray, CutoffOptions]:
         """:meth:`_surface_matrix` of the p-median models: the cutoff is the options'
         ``max_minutes``, their ``unreachable_minutes`` passes on."""

@@ -119,12 +119,12 @@ class CutoffOptions(MatrixOptions, Cutoff, total=False):
     """Options of the p-median models' ``from_cost_matrix``."""
 
 
-class CutoffSurfaceOptions(SurfaceOptions, Cutoff, total=False):
+class CutoffSurface(SurfaceOptions, Cutoff, total=False):
     """Options of the p-median models' ``from_surface``."""
 
 
-class KMeansOptions(TypedDict, total=False):
-    """Options of the k-means baseline.
+class Clustering(TypedDict, total=False):
+    """How the k-means baseline clusters.
 
     Attributes
     ----------
@@ -138,8 +138,8 @@ class KMeansOptions(TypedDict, total=False):
     n_init: int
 
 
-class KMeansSurfaceOptions(KMeansOptions, DemandOptions, total=False):
-    """Options of the k-means baseline on a surface: its own and :class:`DemandOptions`."""
+class KMeansOptions(Clustering, DemandOptions, total=False):
+    """Options of the k-means baseline on a surface: :class:`Clustering` and the demand."""
 
 
 class SolveOptions(TypedDict, total=False):

@@ -15,7 +15,7 @@ from gridplan._validate import Problems
 from gridplan.siting.cover import cover_start, covering_model
 from gridplan.siting.demand import Candidates
 from gridplan.siting.models import _fallback, _Inputs, _Siting, _start_minutes, _unreachable
-from gridplan.siting.options import CutoffOptions, CutoffSurfaceOptions, Method, SolveOptions
+from gridplan.siting.options import CutoffOptions, CutoffSurface, Method, SolveOptions
 from gridplan.solvers.greedy import GreedySolution, greedy
 from gridplan.solvers.highs import Mip
 from gridplan.surface.grid import PopulationSurface
@@ -106,12 +106,12 @@ class PMedian(_Siting):
 
     @classmethod
     def from_cost_matrix(
-        cls, cost_matrix: Any, weights: ArrayLike, k: int, **options: Unpack[CutoffOptions]
+        cls, cost_matrix: Any, weights: ArrayLike, k: int, **kw: Unpack[CutoffOptions]
     ) -> PMedian:
-        """From a matrix and demand weights; ``options``:
+        """From a matrix and demand weights; keyword options:
         :class:`~gridplan.siting.options.CutoffOptions` (the cutoff and its penalty)."""
-        unreachable = options.pop("unreachable_minutes", None)
-        return cls._from_matrix(cost_matrix, weights, k, options, unreachable_minutes=unreachable)
+        unreachable = kw.pop("unreachable_minutes", None)
+        return cls._from_matrix(cost_matrix, weights, k, kw, unreachable_minutes=unreachable)
 
     @classmethod
     def _check_model(cls, inp: _Inputs, args: dict[str, Any], problems: Problems) -> None:
@@ -127,18 +127,13 @@ class PMedian(_Siting):
                 n=int(np.count_nonzero(~np.isfinite(b))),
             )
 
-    # alike in every model on purpose: spopt-style signatures spell out the model's own parameters
     @classmethod
     def from_surface(
-        cls,
-        surface: PopulationSurface,
-        candidates: Candidates,
-        k: int,
-        **options: Unpack[CutoffSurfaceOptions],
+        cls, surface: PopulationSurface, candidates: Candidates, k: int, **kw: Unpack[CutoffSurface]
     ) -> PMedian:
         """From a surface, with the pairs within ``max_minutes`` (the cutoff; see the module
-        doc); ``options``: :class:`~gridplan.siting.options.CutoffSurfaceOptions`."""
-        cm, weights, found = cls._cutoff_matrix(surface, candidates, options)
+        doc); keyword options: :class:`~gridplan.siting.options.CutoffSurface`."""
+        cm, weights, found = cls._cutoff_matrix(surface, candidates, kw)
         return cls.from_cost_matrix(cm, weights, k, **found)
 
     def _costs(self, sites: IntArray) -> tuple[FloatArray, IntArray]:
@@ -197,10 +192,10 @@ class PMedian(_Siting):
         model.cardinality(0, len(self._in.new), self.k)
         return model.build(maximize=False, offset=offset), sets
 
-    def solve(self, method: Method = "exact", **options: Unpack[SolveOptions]) -> PMedian:
-        """Solve greedily or exactly (HiGHS, warm-started); returns ``self``.  ``options``:
+    def solve(self, method: Method = "exact", **kw: Unpack[SolveOptions]) -> PMedian:
+        """Solve greedily or exactly (HiGHS, warm-started); returns ``self``.  Keyword options:
         :class:`~gridplan.siting.options.SolveOptions`."""
-        run, t0 = self._begin(method, options)
+        run, t0 = self._begin(method, kw)
         self.greedy = self.run_greedy(lazy=run.lazy)
         if method == "greedy":
             self._answer_greedy(self.greedy.sites, t0)

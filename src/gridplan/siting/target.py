@@ -59,11 +59,11 @@ class SetCoverTarget(_Siting):
         weights: ArrayLike,
         threshold_min: float,
         target: float,
-        **options: Unpack[MatrixOptions],
+        **kw: Unpack[MatrixOptions],
     ) -> SetCoverTarget:
-        """From a matrix and demand weights (``options``: see :meth:`MCLP.from_cost_matrix`)."""
+        """From a matrix and demand weights (keyword options: see :meth:`MCLP.from_cost_matrix`)."""
         return cls._from_matrix(
-            cost_matrix, weights, None, options, threshold_min=threshold_min, target=target
+            cost_matrix, weights, None, kw, threshold_min=threshold_min, target=target
         )
 
     @classmethod
@@ -73,10 +73,10 @@ class SetCoverTarget(_Siting):
         candidates: Candidates,
         target: float,
         threshold_min: float,
-        **options: Unpack[SurfaceOptions],
+        **kw: Unpack[SurfaceOptions],
     ) -> SetCoverTarget:
-        """From a surface (``options``: see :meth:`MCLP.from_surface`)."""
-        cm, weights, found = cls._surface_matrix(surface, candidates, threshold_min, options)
+        """From a surface (keyword options: see :meth:`MCLP.from_surface`)."""
+        cm, weights, found = cls._surface_matrix(surface, candidates, threshold_min, kw)
         return cls.from_cost_matrix(cm, weights, threshold_min, target, **found)
 
     @property
@@ -106,15 +106,13 @@ class SetCoverTarget(_Siting):
         self.covered = self.covered_by(self.sites)
         self.coverage = self.covered / self.total_weight
 
-    def solve(
-        self, method: Method = "exact", **options: Unpack[CoverSolveOptions]
-    ) -> SetCoverTarget:
+    def solve(self, method: Method = "exact", **kw: Unpack[CoverSolveOptions]) -> SetCoverTarget:
         """Greedy (sites added until the target is met; with ``polish``, sites
         that became redundant dropped, latest first) or exact (HiGHS, warm-started).
-        ``self.greedy`` holds the (polished) greedy answer.  ``options``:
+        ``self.greedy`` holds the (polished) greedy answer.  Keyword options:
         :class:`~gridplan.siting.options.CoverSolveOptions`."""
-        polish = options.pop("polish", True)
-        run, t0 = self._begin(method, options)
+        polish = kw.pop("polish", True)
+        run, t0 = self._begin(method, kw)
         n_new = len(self._in.new)
         if not self.feasible:
             self.status = "infeasible"
