@@ -53,14 +53,9 @@ def _weights(weights: ArrayLike, n: int | None, problems: Problems) -> FloatArra
             shape=(len(w),),
             expected=n,
         )
-    bad = int(np.count_nonzero(~np.isfinite(w) | (w < 0)))
-    if bad:
-        problems.add(
-            "optimize.weights",
-            f"{bad} weight(s) are negative or not finite numbers",
-            n=bad,
-        )
-    elif len(w) and not w.sum() > 0:
+    bad = ~np.isfinite(w) | (w < 0)
+    text = "{n} weight(s) are negative or not finite numbers"
+    if not problems.count("optimize.weights", bad, text) and len(w) and not w.sum() > 0:
         problems.add("optimize.no_demand", "the weights sum to 0: nobody to serve")
     if len(w) == 0:
         problems.add("optimize.no_demand", "no demand point given")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -227,23 +226,11 @@ class CostMatrix:
         return best, which
 
 
-#: The travel times a matrix may not hold: problem code, which ones, English text.
-_BAD_MINUTES: tuple[tuple[str, Callable[[FloatArray], NDArray[np.bool_]], str], ...] = (
-    (
-        "optimize.minutes_nan",
-        np.isnan,
-        "{n} travel time(s) are NaN (use inf for unreachable pairs)",
-    ),
-    ("optimize.minutes_negative", lambda m: m < 0, "{n} travel time(s) are negative"),
-)
-
-
 def _check_minutes(m: FloatArray, problems: Problems) -> None:
-    """A problem for each kind of bad travel time in ``m``, with how many there are."""
-    for code, bad, text in _BAD_MINUTES:
-        n = int(np.count_nonzero(bad(m)))
-        if n:
-            problems.add(code, text.format(n=n), n=n)
+    """A problem for each kind of travel time a matrix may not hold, with how many there are."""
+    nan = "{n} travel time(s) are NaN (use inf for unreachable pairs)"
+    problems.count("optimize.minutes_nan", np.isnan(m), nan)
+    problems.count("optimize.minutes_negative", m < 0, "{n} travel time(s) are negative")
 
 
 def _cutoff(max_minutes: float | None, problems: Problems) -> float:
@@ -341,14 +328,8 @@ def _rc(name: str, rc: ArrayLike, grid: CellGrid, problems: Problems) -> IntArra
         return np.zeros((0, 2), dtype=np.int64)
     a = a.astype(np.int64)
     out = (a[:, 0] < 0) | (a[:, 0] >= grid.nrows) | (a[:, 1] < 0) | (a[:, 1] >= grid.ncols)
-    n_out = int(np.count_nonzero(out))
-    if n_out:
-        problems.add(
-            "optimize.rc_outside",
-            f"{name}: {n_out} cell(s) outside the {grid.nrows}×{grid.ncols} grid",
-            name=name,
-            n=n_out,
-        )
+    text = f"{{name}}: {{n}} cell(s) outside the {grid.nrows}×{grid.ncols} grid"
+    problems.count("optimize.rc_outside", out, text, name=name)
     return a
 
 

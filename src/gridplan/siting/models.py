@@ -278,14 +278,9 @@ def _unreachable(
     problem when there are any.  Returns how many."""
     has = np.zeros(inp.cost.n_demand, dtype=bool)
     has[paired] = True
-    stuck = int(np.count_nonzero(~np.isfinite(fallback) & ~has & (inp.weights > 0)))
-    if stuck:
-        problems.add(
-            "optimize.unreachable_demand",
-            f"{stuck} demand point(s) reach no candidate: give unreachable_minutes",
-            n=stuck,
-        )
-    return stuck
+    stuck = ~np.isfinite(fallback) & ~has & (inp.weights > 0)
+    text = "{n} demand point(s) reach no candidate: give unreachable_minutes"
+    return problems.count("optimize.unreachable_demand", stuck, text)
 
 
 def _check_threshold(value: Any, inp: _Inputs | None, problems: Problems) -> Any:
