@@ -803,3 +803,17 @@ def test_edge_cases_everyone_already_covered_and_k_zero():
     assert len(z.sites) == 0 and z.objective == 0
     q = PMedian.from_cost_matrix(d, w, 0, existing=[0]).solve()
     assert q.objective == pytest.approx(w.sum() * 1.0) and (q.assignment == 0).all()
+
+
+def test_a_misspelt_option_raises_type_error_as_a_signature_would():
+    d, w = np.ones((3, 2)), [1.0, 1.0, 1.0]
+    with pytest.raises(TypeError, match="'exsting'"):
+        MCLP.from_cost_matrix(d, w, 5.0, 1, exsting=[0])
+    with pytest.raises(TypeError, match="'max_minutes'"):
+        MCLP.from_cost_matrix(d, w, 5.0, 1, max_minutes=3.0)  # a p-median option
+    with pytest.raises(TypeError, match="'time_limt'"):
+        MCLP.from_cost_matrix(d, w, 5.0, 1).solve(time_limt=3.0)
+    with pytest.raises(TypeError, match="'polish'"):
+        PMedian.from_cost_matrix(d, w, 1).solve(polish=False)  # a covering option
+    with pytest.raises(TypeError, match="'sed'"):
+        KMeansSiting.from_points(d, w, d, 1, sed=1)

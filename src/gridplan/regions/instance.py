@@ -145,6 +145,14 @@ class Proposal:
 # --- the instance ------------------------------------------------------------------------
 @dataclass
 class _Instance:
+    """What a proposal solves: the active units (inside the prefecture) and the grids.
+
+    Per active unit: its row in ``unit_set.units``, id, name, residents, minutes to each
+    grid's lead hospital, whether they are assessed and whether it is drawn (has a polygon).
+    Then the adjacency (neighbour lists and edges, bridges included), each grid's root unit,
+    the mean grid population and the population bounds ``lo`` and ``hi``.
+    """
+
     rows: NDArray[np.int64]  # positions in unit_set.units of the active units
     ids: list[str]
     names: list[str]
@@ -159,12 +167,15 @@ class _Instance:
     lo: float
     hi: float
 
+    # counts read off the arrays, as Mip's n_cols/n_rows are: alike in shape only, nothing shared
     @property
     def m(self) -> int:
+        """The number of active units."""
         return len(self.ids)
 
     @property
     def k(self) -> int:
+        """The number of grids (one per lead hospital)."""
         return len(self.roots)
 
     def with_tolerance(self, x: float) -> _Instance:

@@ -187,8 +187,9 @@ def propose_grids(
         unit_set, hosp, float(tolerance), cost, zone_anchors
     )
     notes += inst_notes
-    budget = _Budget(float(time_limit_s), t0 + float(time_limit_s))
-    sol = _solve(inst, method, float(tolerance), budget, mip_gap, heuristic_rounds, seed, notes)
+    seconds = float(time_limit_s)
+    run = _Run(method, float(tolerance), seconds, t0 + seconds, mip_gap, heuristic_rounds, seed)
+    sol = _solve(inst, run, notes)
     if bridges:
         pairs = [f"{inst.names[a]}—{inst.names[b]}" for a, b in bridges]
         notes.append(Note("regions.note.bridges", {"pairs": pairs}))
@@ -250,12 +251,18 @@ def _lead_hospitals(
     return hosp, False, []
 
 
-@dataclass
-class _Budget:
-    """The solve's time: its length (seconds) and its deadline (``perf_counter`` time)."""
+@dataclass(frozen=True)
+class _Run:
+    """How a proposal is solved: the method and tolerance asked for, the time (its length in
+    seconds and its ``perf_counter`` deadline), HiGHS's gap, the heuristic's rounds and seed."""
 
+    method: str
+    tolerance: float
     seconds: float
     deadline: float
+    mip_gap: float
+    rounds: int
+    seed: int
 
     def left(self) -> float:
         return self.deadline - time.perf_counter()
@@ -273,83 +280,63 @@ class _Solution:
     proven: bool = False
 
 
-def _solve(
-    inst: _Instance,
-    method: str,
-    tolerance: float,
-    budget: _Budget,
-    mip_gap: float,
-    rounds: int,
-    seed: int,
-    notes: list[Note],
-) -> _Solution:
+def _solve(inst: _Instance, run: _Run, notes: list[Note]) -> _Solution:
     """The heuristic (the fallback and the warm start), then the exact programme if it applies."""
-    share = 0.8 if method == "heuristic" else 0.2
-    h_deadline = min(budget.deadline, time.perf_counter() + max(budget.seconds * share, 0.5))
-    search = _Search(inst, seed)
-    h_assign = search.run(rounds, h_deadline)
+    share = 0.8 if run.method == "heuristic" else 0.2
+    h_deadline = min(run.deadline, time.perf_counter() + max(run.seconds * share, 0.5))
+    search = _Search(inst, run.seed)
+    h_assign = search.run(run.rounds, h_deadline)
     h_feasible = _evaluate(inst, h_assign)[0] <= search.eps_p
     exact_ok = highs_available() and (
-        method == "exact"
-        or (method == "auto" and int(inst.drawn.sum()) * inst.k <= EXACT_MAX_PAIRS)
+        run.method == "exact"
+        or (run.method == "auto" and int(inst.drawn.sum()) * inst.k <= EXACT_MAX_PAIRS)
     )
-    sol = (
-        _solve_exact(inst, h_assign, h_feasible, tolerance, budget, mip_gap, notes)
-        if exact_ok
-        else None
-    )
+    sol = _solve_exact(inst, h_assign, h_feasible, run, notes) if exact_ok else None
     if sol is not None:
         return sol
     if h_feasible:
         return _Solution(h_assign)
-    return _best_balance_heuristic(inst, h_assign, tolerance, budget, rounds, seed, notes)
+    return _best_balance_heuristic(inst, h_assign, run, notes)
 
 
 def _solve_exact(
     inst: _Instance,
     h_assign: NDArray[np.int64],
     h_feasible: bool,
-    tolerance: float,
-    budget: _Budget,
-    mip_gap: float,
+    run: _Run,
     notes: list[Note],
 ) -> _Solution | None:
     """The cost MILP; if the bounds are infeasible, the most balanced plan (balance MILP)
     then its best travel time within the balance reached.  None: no plan found in time."""
-    r = _solve_milp(inst, "cost", budget.left(), mip_gap, h_assign if h_feasible else None)
+    start = h_assign if h_feasible else None
+    r = _solve_milp(inst, "cost", run.left(), run.mip_gap, start)
     if r.status in ("optimal", "time_limit") and r.assign is not None:
         return _Solution(r.assign, "exact", r.status, r.gap)
     if r.status != "infeasible":
         notes.append(Note("regions.note.no_feasible_plan"))
         return None
-    notes.append(Note("regions.infeasible", {"tolerance": f"{tolerance:.0%}"}))
-    rb = _solve_milp(inst, "balance", budget.left(), mip_gap, h_assign)
+    notes.append(Note("regions.infeasible", {"tolerance": f"{run.tolerance:.0%}"}))
+    rb = _solve_milp(inst, "balance", run.left(), run.mip_gap, h_assign)
     if rb.assign is None:
         notes.append(Note("regions.note.no_balanced_plan"))
         return None
     t_star = _max_deviation(inst, rb.assign)
     wide = inst.with_tolerance(t_star * (1 + 1e-7) + 1e-12)
-    r2 = _solve_milp(wide, "cost", budget.left(), mip_gap, rb.assign)
+    r2 = _solve_milp(wide, "cost", run.left(), run.mip_gap, rb.assign)
     best = r2 if r2.assign is not None else rb
     assert best.assign is not None
     return _Solution(best.assign, "exact", best.status, best.gap, t_star, rb.status == "optimal")
 
 
 def _best_balance_heuristic(
-    inst: _Instance,
-    h_assign: NDArray[np.int64],
-    tolerance: float,
-    budget: _Budget,
-    rounds: int,
-    seed: int,
-    notes: list[Note],
+    inst: _Instance, h_assign: NDArray[np.int64], run: _Run, notes: list[Note]
 ) -> _Solution:
     """The heuristic's best balance, its travel time polished within the balance it reaches."""
     wide = inst.with_tolerance(_max_deviation(inst, h_assign) * (1 + 1e-7) + 1e-12)
-    polish = _Search(wide, seed)
-    deadline = time.perf_counter() + max(budget.seconds * 0.1, 0.2)
-    chosen = polish.run(max(rounds // 3, 1), deadline, h_assign)
-    notes.append(Note("regions.infeasible_heuristic", {"tolerance": f"{tolerance:.0%}"}))
+    polish = _Search(wide, run.seed)
+    deadline = time.perf_counter() + max(run.seconds * 0.1, 0.2)
+    chosen = polish.run(max(run.rounds // 3, 1), deadline, h_assign)
+    notes.append(Note("regions.infeasible_heuristic", {"tolerance": f"{run.tolerance:.0%}"}))
     return _Solution(chosen, best_tolerance=_max_deviation(inst, chosen))
 
 
@@ -410,29 +397,34 @@ def _within(inst: _Instance, pop: float) -> bool:
     return inst.lo * (1 - _REL) <= pop <= inst.hi * (1 + _REL)
 
 
+@dataclass(frozen=True)
+class _Outcome:
+    """What the plan's notes say of it: the tolerance asked for, whether every grid meets the
+    bounds (else the largest deviation reached), the travel-time model and the mean minutes."""
+
+    tolerance: float
+    met: bool
+    max_deviation: float
+    model_name: str
+    mean_minutes: float
+
+
 def _proposed_plan(
-    unit_set: UnitSet,
-    grids: list[Grid],
-    sol: _Solution,
-    tolerance: float,
-    met: bool,
-    max_deviation: float,
-    model_name: str,
-    mean_minutes: float,
-    notes: list[Note],
+    unit_set: UnitSet, grids: list[Grid], sol: _Solution, outcome: _Outcome, notes: list[Note]
 ) -> GridPlan:
     """The proposal as a plan: its name in both languages, its notes (in Chinese)."""
     pref = unit_set.prefecture
-    name_code = "regions.plan_name" if met else "regions.plan_name_unmet"
+    tolerance = outcome.tolerance
+    name_code = "regions.plan_name" if outcome.met else "regions.plan_name_unmet"
     labels = {"prefecture": pref.name, "k": len(grids), "tolerance": tolerance}
     method = t(f"regions.method.{sol.method}", "zh")
-    outcome = {"method": method, "status": sol.status, "tolerance": tolerance}
+    how = {"method": method, "status": sol.status, "tolerance": tolerance}
     plan_notes = [
         t("regions.plan_note", "zh"),
-        t("regions.plan_method_met", "zh", **outcome)
-        if met
-        else t("regions.plan_method_unmet", "zh", best=max_deviation, **outcome),
-        t("regions.plan_travel", "zh", model=model_name, minutes=mean_minutes),
+        t("regions.plan_method_met", "zh", **how)
+        if outcome.met
+        else t("regions.plan_method_unmet", "zh", best=outcome.max_deviation, **how),
+        t("regions.plan_travel", "zh", model=outcome.model_name, minutes=outcome.mean_minutes),
         *(n.text("zh") for n in notes),
     ]
     return GridPlan(
@@ -471,9 +463,8 @@ def _assemble(
     obj = float(minutes.sum())
     pa = float(inst.pop[inst.assessed].sum())
     mean_minutes = obj / pa if pa > 0 else math.nan
-    plan = _proposed_plan(
-        unit_set, grids, sol, tolerance, met, bal["max_deviation"], model_name, mean_minutes, notes
-    )
+    outcome = _Outcome(tolerance, met, bal["max_deviation"], model_name, mean_minutes)
+    plan = _proposed_plan(unit_set, grids, sol, outcome, notes)
     best_tol = sol.best_tolerance if sol.best_tolerance is not None else bal["max_deviation"]
     return Proposal(
         plan=plan,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import heapq
 import math
 import time
+from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
@@ -13,6 +14,25 @@ from gridplan.regions.instance import _evaluate, _grid_pops, _Instance, _viol
 
 
 # --- heuristic ---------------------------------------------------------------------------
+@dataclass
+class _Plan:
+    """A plan under search: each unit's grid, each grid's residents and drawn members."""
+
+    assign: NDArray[np.int64]
+    pop: NDArray[np.float64]
+    size: NDArray[np.int64]
+
+    def move(
+        self, units: NDArray[np.int64] | int, ga: int, gb: int, pop: float, drawn: int
+    ) -> None:
+        """Move ``units`` (``pop`` residents, ``drawn`` of them drawn) from grid ga to gb."""
+        self.assign[units] = gb
+        self.pop[ga] -= pop
+        self.pop[gb] += pop
+        self.size[ga] -= drawn
+        self.size[gb] += drawn
+
+
 class _Search:
     """Region growing + iterated local search keeping every grid connected."""
 
@@ -26,7 +46,6 @@ class _Search:
         self.eps_c = 1e-9 * max(float(self.w.max(initial=0.0)), 1.0)
         self.lam = math.inf  # balance penalty (minutes per person outside the bounds)
 
-    # state: assign (array), gp (grid populations), size (drawn members per grid)
     def grow(self) -> NDArray[np.int64]:
         inst = self.inst
         a = np.full(inst.m, -1, dtype=np.int64)
@@ -110,13 +129,7 @@ class _Search:
             return np.array([i], dtype=np.int64)
         return np.array([v for v in members if v not in seen], dtype=np.int64)
 
-    def local_search(
-        self,
-        a: NDArray[np.int64],
-        gp: NDArray[np.float64],
-        size: NDArray[np.int64],
-        deadline: float,
-    ) -> None:
+    def local_search(self, plan: _Plan, deadline: float) -> None:
         """Best move of each unit in turn, then swaps, until neither improves.
 
         A move takes unit i to a neighbouring grid together with the members
@@ -125,6 +138,7 @@ class _Search:
         """
         inst = self.inst
         lo, hi = inst.lo, inst.hi
+        a, gp = plan.assign, plan.pop
         all_grids = set(range(inst.k))
         while time.perf_counter() < deadline:
             improved = False
@@ -153,27 +167,16 @@ class _Search:
                             best = (key, gb)
                 if best is None:
                     continue
-                gb = best[1]
-                a[branch] = gb
-                gp[ga] -= p
-                gp[gb] += p
-                nd = int(inst.drawn[branch].sum())
-                size[ga] -= nd
-                size[gb] += nd
+                plan.move(branch, ga, best[1], p, int(inst.drawn[branch].sum()))
                 improved = True
-            if not improved and not self.swap_pass(a, gp, size, deadline):
+            if not improved and not self.swap_pass(plan, deadline):
                 return
 
-    def swap_pass(
-        self,
-        a: NDArray[np.int64],
-        gp: NDArray[np.float64],
-        size: NDArray[np.int64],
-        deadline: float,
-    ) -> bool:
+    def swap_pass(self, plan: _Plan, deadline: float) -> bool:
         """Apply the first improving swap of two units between two grids, if any."""
         inst = self.inst
         lo, hi = inst.lo, inst.hi
+        a, gp, size = plan.assign, plan.pop, plan.size
         border: dict[tuple[int, int], set[int]] = {}
         free_in: dict[int, list[int]] = {}
         for i in range(inst.m):
@@ -221,10 +224,10 @@ class _Search:
                     return True
         return False
 
-    def perturb(
-        self, a: NDArray[np.int64], gp: NDArray[np.float64], size: NDArray[np.int64], n_moves: int
-    ) -> None:
+    def perturb(self, plan: _Plan, n_moves: int) -> None:
+        """Move up to ``n_moves`` random units to another grid (keeping their grid connected)."""
         inst = self.inst
+        a, size = plan.assign, plan.size
         movable = [i for i in range(inst.m) if not self.is_root[i]]
         if not movable:
             return
@@ -242,20 +245,14 @@ class _Search:
             gb = int(self.rng.choice(cand))
             if inst.drawn[i] and not self.connected(a, ga, int(size[ga]), remove=i):
                 continue
-            a[i] = gb
-            gp[ga] -= inst.pop[i]
-            gp[gb] += inst.pop[i]
-            if inst.drawn[i]:
-                size[ga] -= 1
-                size[gb] += 1
+            plan.move(i, ga, gb, inst.pop[i], int(inst.drawn[i]))
             n_moves -= 1
 
-    def _state(
-        self, a: NDArray[np.int64]
-    ) -> tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.int64]]:
-        a = a.copy()
+    def _plan(self, assign: NDArray[np.int64]) -> _Plan:
+        """A copy of ``assign`` under search, with its grids' residents and drawn members."""
+        a = assign.copy()
         size = np.bincount(a[self.inst.drawn], minlength=self.inst.k).astype(np.int64)
-        return a, _grid_pops(self.inst, a), size
+        return _Plan(a, _grid_pops(self.inst, a), size)
 
     def _improves(self, key: tuple[float, float], ref: tuple[float, float], slack: float) -> bool:
         """``key`` (violation, cost) is no worse than ``ref`` (cost within ``slack``)."""
@@ -274,28 +271,28 @@ class _Search:
         accepts the result if it is within 1 % of the best travel time found.
         """
         inst = self.inst
-        a, gp, size = self._state(self.grow() if start is None else start)
+        plan = self._plan(self.grow() if start is None else start)
         self.lam = math.inf
-        self.local_search(a, gp, size, deadline)
-        best, best_key = a.copy(), _evaluate(inst, a)
+        self.local_search(plan, deadline)
+        best, best_key = plan.assign.copy(), _evaluate(inst, plan.assign)
         cur_key = best_key
-        cur = a.copy()
+        cur = plan.assign.copy()
         n_moves = max(2, inst.m // 12)
         scale = float(np.median(inst.cost)) or 1.0
         ladder = [0.05, 0.1, 0.2, 0.5, 1.0, 2.0]
         for r in range(rounds):
             if time.perf_counter() > deadline:
                 break
-            self.perturb(a, gp, size, int(self.rng.integers(1, n_moves + 1)))
+            self.perturb(plan, int(self.rng.integers(1, n_moves + 1)))
             self.lam = scale * ladder[r % len(ladder)]
-            self.local_search(a, gp, size, deadline)
+            self.local_search(plan, deadline)
             self.lam = math.inf
-            self.local_search(a, gp, size, deadline)
-            key = _evaluate(inst, a)
+            self.local_search(plan, deadline)
+            key = _evaluate(inst, plan.assign)
             if self._improves(key, best_key, 0.0):
-                best, best_key = a.copy(), key
+                best, best_key = plan.assign.copy(), key
             if self._improves(key, cur_key, 0.0) or self._improves(key, best_key, 0.01):
-                cur, cur_key = a.copy(), key
+                cur, cur_key = plan.assign.copy(), key
             else:
-                a, gp, size = self._state(cur)
+                plan = self._plan(cur)
         return best

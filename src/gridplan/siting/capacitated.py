@@ -6,7 +6,7 @@ import functools
 import math
 import time
 from dataclasses import replace
-from typing import Any
+from typing import Any, Unpack
 
 import numpy as np
 import pandas as pd
@@ -14,45 +14,29 @@ from numpy.typing import ArrayLike, NDArray
 
 from gridplan._types import FloatArray, IntArray
 from gridplan._validate import Problems
-from gridplan.siting._checks import siting_problems
-from gridplan.siting.demand import _FLOW_EPS, DEFAULT_MAX_DEMAND, Candidates, Demand
+from gridplan.siting.demand import _FLOW_EPS, Candidates
 from gridplan.siting.models import (
-    DEFAULT_GAP,
-    DEFAULT_TIME_LIMIT_S,
-    Method,
     _fallback,
-    _from_surface_common,
     _Inputs,
-    _inputs,
     _Siting,
     _start_minutes,
-    _threshold,
+    _unreachable,
+)
+from gridplan.siting.options import (
+    DEFAULT_TIME_LIMIT_S,
+    CutoffOptions,
+    CutoffSurface,
+    MatrixOptions,
+    Method,
+    SolveOptions,
+    SurfaceOptions,
 )
 from gridplan.solvers.greedy import GreedySolution, greedy
 from gridplan.solvers.highs import Mip, MipResult, solve_mip
 from gridplan.solvers.mip import MipBuilder
 from gridplan.surface.grid import PopulationSurface
-from gridplan.travel.base import TravelTimeModel
 
 # --- capacitated ----------------------------------------------------------------------
-
-
-def _capacities(capacity: Any, m: int, problems: Problems) -> FloatArray:
-    try:
-        c = np.asarray(capacity, dtype=np.float64)
-    except (TypeError, ValueError):
-        c = np.array(np.nan)
-    if c.ndim == 0:
-        c = np.full(m, float(c))
-    if c.shape != (m,) or np.isnan(c).any() or (c <= 0).any():
-        problems.add(
-            "optimize.capacity",
-            f"capacity must be a positive number or one per candidate ({m}), got "
-            f"{np.asarray(capacity).shape if hasattr(capacity, '__len__') else capacity!r}",
-            m=m,
-        )
-        return np.full(m, np.inf)
-    return c
 
 
 class _Capacitated(_Siting):
@@ -179,21 +163,14 @@ class _Capacitated(_Siting):
         )
         self.sites = np.sort(sites)
 
-    def _solve_cap(
-        self,
-        method: str,
-        time_limit: float,
-        gap: float,
-        warm_start: bool,
-        lazy: bool,
-        verbose: bool,
-    ) -> None:
-        t0 = self._begin(method, time_limit, gap)
-        run = self._greedy_run(lazy)
-        sites = self._in.new[run.sites]
+    def _solve_cap(self, method: str, options: SolveOptions) -> None:
+        """The solve of both capacitated models: greedy sites assigned by an LP, then the MIP."""
+        run, t0 = self._begin(method, options)
+        picked = self._greedy_run(run.lazy)
+        sites = self._in.new[picked.sites]
         # the greedy's objective is that of the best assignment to its sites
-        obj, res_g = self.evaluate_sites(sites, time_limit=time_limit)
-        self.greedy = replace(run, sites=sites, objective=obj, seconds=time.perf_counter() - t0)
+        obj, res_g = self.evaluate_sites(sites, time_limit=run.time_limit)
+        self.greedy = replace(picked, sites=sites, objective=obj, seconds=time.perf_counter() - t0)
         if method == "greedy":
             self.status = "greedy" if res_g.x is not None else res_g.status
             if res_g.x is not None:
@@ -204,14 +181,16 @@ class _Capacitated(_Siting):
             return
         mip = self._model(None)
         start = None
-        if warm_start and res_g.x is not None:
+        if run.warm_start and res_g.x is not None:
             start = res_g.x.copy()
-        res = solve_mip(mip, time_limit=time_limit, gap=gap, start=start, verbose=verbose)
+        res = solve_mip(
+            mip, time_limit=run.time_limit, gap=run.gap, start=start, verbose=run.verbose
+        )
         n_new = len(self._in.new)
         self._finish(res, res.x[:n_new] if res.x is not None else None)
         if res.x is not None:
             # re-evaluate the rounded sites exactly (removes integrality-tolerance noise)
-            obj, res_f = self.evaluate_sites(self.sites, time_limit=time_limit)
+            obj, res_f = self.evaluate_sites(self.sites, time_limit=run.time_limit)
             if res_f.x is not None:
                 self._set_flows(res_f.x, self.sites)
                 self.objective = obj
@@ -253,6 +232,7 @@ class CapacitatedMCLP(_Capacitated):
         self.covered = math.nan
         self.coverage = math.nan
 
+    # alike in every model on purpose: spopt-style signatures spell out the model's own parameters
     @classmethod
     def from_cost_matrix(
         cls,
@@ -261,21 +241,14 @@ class CapacitatedMCLP(_Capacitated):
         threshold_min: float,
         k: int,
         capacity: float | ArrayLike,
-        *,
-        existing: ArrayLike | None = None,
-        baseline_minutes: ArrayLike | None = None,
-        name: str | None = None,
-        demand: Demand | None = None,
-        candidates: Candidates | None = None,
+        **kw: Unpack[MatrixOptions],
     ) -> CapacitatedMCLP:
-        problems = siting_problems()
-        inp = _inputs(cost_matrix, weights, k, existing, baseline_minutes, problems)
-        _threshold(threshold_min, inp.cost.max_minutes if inp else None, problems)
-        cap = _capacities(capacity, inp.cost.n_candidates if inp else 0, problems)
-        problems.raise_if_any()
-        assert inp is not None
-        return cls(inp, threshold_min, cap, name=name, demand=demand, candidates=candidates)
+        """From a matrix and demand weights (keyword options: see :meth:`MCLP.from_cost_matrix`);
+        ``capacity``: residents a site serves at most, one number or one per candidate."""
+        args = {"threshold_min": threshold_min, "capacity": capacity}
+        return cls._from_matrix(cost_matrix, weights, k, kw, **args)
 
+    # alike in every model on purpose: spopt-style signatures spell out the model's own parameters
     @classmethod
     def from_surface(
         cls,
@@ -284,25 +257,11 @@ class CapacitatedMCLP(_Capacitated):
         k: int,
         threshold_min: float,
         capacity: float,
-        *,
-        model: TravelTimeModel | None = None,
-        existing_xy: ArrayLike | None = None,
-        max_demand: int | None = DEFAULT_MAX_DEMAND,
-        exclusions: Any = None,
+        **kw: Unpack[SurfaceOptions],
     ) -> CapacitatedMCLP:
-        demand, cand, cm, ex = _from_surface_common(
-            surface, candidates, model, existing_xy, threshold_min, max_demand, exclusions
-        )
-        return cls.from_cost_matrix(
-            cm,
-            demand.weights,
-            threshold_min,
-            k,
-            capacity,
-            existing=ex,
-            demand=demand,
-            candidates=cand,
-        )
+        """From a surface (keyword options: see :meth:`MCLP.from_surface`)."""
+        cm, weights, found = cls._surface_matrix(surface, candidates, threshold_min, kw)
+        return cls.from_cost_matrix(cm, weights, threshold_min, k, capacity, **found)
 
     def _keep_pairs(self) -> NDArray[np.bool_]:
         cm = self._in.cost
@@ -339,17 +298,9 @@ class CapacitatedMCLP(_Capacitated):
         self.covered = base + (self.objective if math.isfinite(self.objective) else 0.0)
         self.coverage = self.covered / self.total_weight
 
-    def solve(
-        self,
-        method: Method = "exact",
-        *,
-        time_limit: float = DEFAULT_TIME_LIMIT_S,
-        gap: float = DEFAULT_GAP,
-        warm_start: bool = True,
-        lazy: bool = True,
-        verbose: bool = False,
-    ) -> CapacitatedMCLP:
-        self._solve_cap(method, time_limit, gap, warm_start, lazy, verbose)
+    def solve(self, method: Method = "exact", **kw: Unpack[SolveOptions]) -> CapacitatedMCLP:
+        """Solve greedily or exactly; returns ``self`` (options: see :meth:`PMedian.solve`)."""
+        self._solve_cap(method, kw)
         self._set_coverage()
         return self
 
@@ -376,6 +327,7 @@ class CapacitatedPMedian(_Capacitated):
 
     kind = "capacitated_p_median"
     maximize = False
+    _matrix_options = CutoffOptions
 
     def __init__(
         self,
@@ -396,34 +348,21 @@ class CapacitatedPMedian(_Capacitated):
         weights: ArrayLike,
         k: int,
         capacity: float | ArrayLike,
-        *,
-        existing: ArrayLike | None = None,
-        baseline_minutes: ArrayLike | None = None,
-        max_minutes: float | None = None,
-        unreachable_minutes: float | None = None,
-        name: str | None = None,
-        demand: Demand | None = None,
-        candidates: Candidates | None = None,
+        **kw: Unpack[CutoffOptions],
     ) -> CapacitatedPMedian:
-        problems = siting_problems()
-        inp = _inputs(cost_matrix, weights, k, existing, baseline_minutes, problems, max_minutes)
-        cap = _capacities(capacity, inp.cost.n_candidates if inp else 0, problems)
-        if unreachable_minutes is not None:
-            problems.number("unreachable_minutes", unreachable_minutes, code="optimize.unreachable")
-        if inp is not None and not problems:
-            b = _fallback(inp, unreachable_minutes, inp.user_base)
-            has = np.zeros(inp.cost.n_demand, dtype=bool)
-            has[inp.cost.demand] = True
-            stuck = int(np.count_nonzero(~np.isfinite(b) & ~has & (inp.weights > 0)))
-            if stuck:
-                problems.add(
-                    "optimize.unreachable_demand",
-                    f"{stuck} demand point(s) reach no candidate: give unreachable_minutes",
-                    n=stuck,
-                )
-        problems.raise_if_any()
-        assert inp is not None
-        return cls(inp, cap, unreachable_minutes, name=name, demand=demand, candidates=candidates)
+        """From a matrix and demand weights (keyword options: see :meth:`PMedian.from_cost_matrix`);
+        ``capacity`` as in :meth:`CapacitatedMCLP.from_cost_matrix`."""
+        args = {
+            "capacity": capacity,
+            "unreachable_minutes": kw.pop("unreachable_minutes", None),
+        }
+        return cls._from_matrix(cost_matrix, weights, k, kw, **args)
+
+    @classmethod
+    def _check_model(cls, inp: _Inputs, args: dict[str, Any], problems: Problems) -> None:
+        """Every resident has a pair or a fallback (a facility or a penalty)."""
+        b = _fallback(inp, args["unreachable_minutes"], inp.user_base)
+        _unreachable(inp, b, inp.cost.demand, problems)
 
     @classmethod
     def from_surface(
@@ -432,27 +371,11 @@ class CapacitatedPMedian(_Capacitated):
         candidates: Candidates,
         k: int,
         capacity: float,
-        *,
-        max_minutes: float = 60.0,
-        model: TravelTimeModel | None = None,
-        existing_xy: ArrayLike | None = None,
-        max_demand: int | None = DEFAULT_MAX_DEMAND,
-        exclusions: Any = None,
-        unreachable_minutes: float | None = None,
+        **kw: Unpack[CutoffSurface],
     ) -> CapacitatedPMedian:
-        demand, cand, cm, ex = _from_surface_common(
-            surface, candidates, model, existing_xy, max_minutes, max_demand, exclusions
-        )
-        return cls.from_cost_matrix(
-            cm,
-            demand.weights,
-            k,
-            capacity,
-            existing=ex,
-            unreachable_minutes=unreachable_minutes,
-            demand=demand,
-            candidates=cand,
-        )
+        """From a surface (keyword options: see :meth:`PMedian.from_surface`)."""
+        cm, weights, found = cls._cutoff_matrix(surface, candidates, kw)
+        return cls.from_cost_matrix(cm, weights, k, capacity, **found)
 
     def _fallback_cost(self) -> FloatArray | None:
         return self._b
@@ -487,17 +410,9 @@ class CapacitatedPMedian(_Capacitated):
 
         return greedy(len(new), self.k, gain, lambda jl: open_(int(new[jl])), lazy=lazy)
 
-    def solve(
-        self,
-        method: Method = "exact",
-        *,
-        time_limit: float = DEFAULT_TIME_LIMIT_S,
-        gap: float = DEFAULT_GAP,
-        warm_start: bool = True,
-        lazy: bool = True,
-        verbose: bool = False,
-    ) -> CapacitatedPMedian:
-        self._solve_cap(method, time_limit, gap, warm_start, lazy, verbose)
+    def solve(self, method: Method = "exact", **kw: Unpack[SolveOptions]) -> CapacitatedPMedian:
+        """Solve greedily or exactly; returns ``self`` (options: see :meth:`PMedian.solve`)."""
+        self._solve_cap(method, kw)
         self.mean_minutes = self.objective / self.total_weight
         return self
 

@@ -12,7 +12,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from gridplan._types import FloatArray, IntArray
 from gridplan._validate import Problems
-from gridplan.siting._checks import siting_problems
+from gridplan.siting._checks import _dims, siting_problems
 from gridplan.siting.demand import Demand
 from gridplan.surface.grid import CellGrid
 from gridplan.travel.base import TravelTimeModel
@@ -138,13 +138,7 @@ class CostMatrix:
         """From a dense ``(n_demand, n_candidates)`` array; ``inf`` is unreachable."""
         a = np.asarray(minutes, dtype=np.float64)
         problems = siting_problems()
-        if a.ndim != 2:
-            problems.add(
-                "optimize.shape",
-                f"the cost matrix must be 2-D, got shape {a.shape}",
-                shape=tuple(a.shape),
-                expected=None,
-            )
+        if not _dims(problems, "optimize.shape", "the cost matrix", a, 2, expected=None):
             problems.raise_if_any()
         _check_minutes(a, problems)
         cap = _cutoff(max_minutes, problems)
@@ -233,16 +227,10 @@ class CostMatrix:
 
 
 def _check_minutes(m: FloatArray, problems: Problems) -> None:
-    n_nan = int(np.count_nonzero(np.isnan(m)))
-    n_neg = int(np.count_nonzero(m < 0))
-    if n_nan:
-        problems.add(
-            "optimize.minutes_nan",
-            f"{n_nan} travel time(s) are NaN (use inf for unreachable pairs)",
-            n=n_nan,
-        )
-    if n_neg:
-        problems.add("optimize.minutes_negative", f"{n_neg} travel time(s) are negative", n=n_neg)
+    """A problem for each kind of travel time a matrix may not hold, with how many there are."""
+    nan = "{n} travel time(s) are NaN (use inf for unreachable pairs)"
+    problems.count("optimize.minutes_nan", np.isnan(m), nan)
+    problems.count("optimize.minutes_negative", m < 0, "{n} travel time(s) are negative")
 
 
 def _cutoff(max_minutes: float | None, problems: Problems) -> float:
@@ -340,13 +328,8 @@ def _rc(name: str, rc: ArrayLike, grid: CellGrid, problems: Problems) -> IntArra
         return np.zeros((0, 2), dtype=np.int64)
     a = a.astype(np.int64)
     out = (a[:, 0] < 0) | (a[:, 0] >= grid.nrows) | (a[:, 1] < 0) | (a[:, 1] >= grid.ncols)
-    if out.any():
-        problems.add(
-            "optimize.rc_outside",
-            f"{name}: {int(out.sum())} cell(s) outside the {grid.nrows}×{grid.ncols} grid",
-            name=name,
-            n=int(out.sum()),
-        )
+    text = f"{{name}}: {{n}} cell(s) outside the {grid.nrows}×{grid.ncols} grid"
+    problems.count("optimize.rc_outside", out, text, name=name)
     return a
 
 

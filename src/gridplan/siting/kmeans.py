@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import time
-from typing import Any
+from typing import Unpack
 
 import numpy as np
 import pandas as pd
@@ -13,8 +13,15 @@ from scipy.spatial import cKDTree
 
 from gridplan._types import FloatArray, IntArray
 from gridplan.siting._checks import _weights, _xy, siting_problems
-from gridplan.siting.demand import DEFAULT_MAX_DEMAND, Candidates, Demand, demand_points
-from gridplan.siting.models import _sites_table
+from gridplan.siting.demand import Candidates, Demand
+from gridplan.siting.models import _sites_table, kept_candidates, surface_demand
+from gridplan.siting.options import (
+    DEFAULT_N_INIT,
+    DEFAULT_SEED,
+    Clustering,
+    KMeansOptions,
+    check_keys,
+)
 from gridplan.solvers.kmeans import weighted_kmeans
 from gridplan.surface.grid import PopulationSurface
 
@@ -45,17 +52,17 @@ class KMeansSiting:
         candidates_xy: FloatArray,
         k: int,
         *,
-        seed: int = 0,
-        n_init: int = 4,
         demand: Demand | None = None,
         candidates: Candidates | None = None,
+        **kw: Unpack[Clustering],
     ) -> None:
+        check_keys("KMeansSiting", kw, Clustering)
         self.demand_xy = demand_xy
         self.weights = weights
         self.candidates_xy = candidates_xy
         self.k = k
-        self.seed = seed
-        self.n_init = n_init
+        self.seed = kw.get("seed", DEFAULT_SEED)
+        self.n_init = kw.get("n_init", DEFAULT_N_INIT)
         self.demand = demand
         self.candidates = candidates
         self.sites: IntArray = np.zeros(0, dtype=np.int64)
@@ -75,10 +82,10 @@ class KMeansSiting:
         weights: ArrayLike,
         candidates_xy: ArrayLike,
         k: int,
-        *,
-        seed: int = 0,
-        n_init: int = 4,
+        **kw: Unpack[Clustering],
     ) -> KMeansSiting:
+        """From metric points: demand, its weights and candidates (keyword options:
+        :class:`~gridplan.siting.options.Clustering`)."""
         problems = siting_problems()
         d = _xy("demand_xy", demand_xy, problems)
         c = _xy("candidates_xy", candidates_xy, problems)
@@ -86,27 +93,22 @@ class KMeansSiting:
         problems.integer(
             "k", k, 1, max(1, min(len(c), int(np.count_nonzero(w > 0)))), code="optimize.k"
         )
-        problems.integer("n_init", n_init, 1, 1000)
+        problems.integer("n_init", kw.get("n_init", DEFAULT_N_INIT), 1, 1000)
         problems.raise_if_any()
-        return cls(d, w, c, k, seed=seed, n_init=n_init)
+        return cls(d, w, c, k, **kw)
 
     @classmethod
     def from_surface(
-        cls,
-        surface: PopulationSurface,
-        candidates: Candidates,
-        k: int,
-        *,
-        seed: int = 0,
-        n_init: int = 4,
-        max_demand: int | None = DEFAULT_MAX_DEMAND,
-        exclusions: Any = None,
+        cls, surface: PopulationSurface, candidates: Candidates, k: int, **kw: Unpack[KMeansOptions]
     ) -> KMeansSiting:
-        if exclusions is not None:
-            candidates = candidates.excluding(exclusions)
-        demand = demand_points(surface, max_demand)
-        out = cls.from_points(demand.xy, demand.weights, candidates.xy, k, seed=seed, n_init=n_init)
-        out.demand, out.candidates = demand, candidates
+        """From a surface's demand points and the candidates (keyword options:
+        :class:`~gridplan.siting.options.KMeansOptions`)."""
+        check_keys("KMeansSiting.from_surface", kw, KMeansOptions)
+        kept = kept_candidates(candidates, kw)
+        demand = surface_demand(surface, kw)
+        seed, n_init = kw.get("seed", DEFAULT_SEED), kw.get("n_init", DEFAULT_N_INIT)
+        out = cls.from_points(demand.xy, demand.weights, kept.xy, k, seed=seed, n_init=n_init)
+        out.demand, out.candidates = demand, kept
         return out
 
     def solve(self) -> KMeansSiting:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import replace
-from typing import Any
+from typing import Any, Unpack
 
 import numpy as np
 import pandas as pd
@@ -14,20 +14,19 @@ from numpy.typing import ArrayLike
 from gridplan._types import IntArray
 from gridplan.siting._checks import siting_problems
 from gridplan.siting.cover import _cover, _cover_greedy, _cover_swap, cover_start, covering_model
-from gridplan.siting.demand import DEFAULT_MAX_DEMAND, Candidates, Demand
-from gridplan.siting.models import (
+from gridplan.siting.demand import Candidates
+from gridplan.siting.models import _Inputs, _Siting
+from gridplan.siting.options import (
     DEFAULT_GAP,
     DEFAULT_TIME_LIMIT_S,
+    CoverSolveOptions,
+    CurveOptions,
+    MatrixOptions,
     Method,
-    _from_surface_common,
-    _Inputs,
-    _inputs,
-    _Siting,
-    _threshold,
+    SurfaceOptions,
 )
 from gridplan.solvers.greedy import GreedySolution
 from gridplan.surface.grid import PopulationSurface
-from gridplan.travel.base import TravelTimeModel
 
 
 class MCLP(_Siting):
@@ -58,25 +57,13 @@ class MCLP(_Siting):
         weights: ArrayLike,
         threshold_min: float,
         k: int,
-        *,
-        existing: ArrayLike | None = None,
-        baseline_minutes: ArrayLike | None = None,
-        name: str | None = None,
-        demand: Demand | None = None,
-        candidates: Candidates | None = None,
+        **kw: Unpack[MatrixOptions],
     ) -> MCLP:
         """From a dense or sparse matrix (or :class:`CostMatrix`) and demand weights.
 
-        ``existing``: columns of existing facilities (kept open, never new
-        sites); ``baseline_minutes``: per demand point, minutes to the nearest
-        existing facility outside the matrix.
+        Keyword options: :class:`~gridplan.siting.options.MatrixOptions`.
         """
-        problems = siting_problems()
-        inp = _inputs(cost_matrix, weights, k, existing, baseline_minutes, problems)
-        _threshold(threshold_min, inp.cost.max_minutes if inp else None, problems)
-        problems.raise_if_any()
-        assert inp is not None
-        return cls(inp, threshold_min, name=name, demand=demand, candidates=candidates)
+        return cls._from_matrix(cost_matrix, weights, k, kw, threshold_min=threshold_min)
 
     @classmethod
     def from_surface(
@@ -85,23 +72,14 @@ class MCLP(_Siting):
         candidates: Candidates,
         k: int,
         threshold_min: float,
-        *,
-        model: TravelTimeModel | None = None,
-        existing_xy: ArrayLike | None = None,
-        max_demand: int | None = DEFAULT_MAX_DEMAND,
-        exclusions: Any = None,
+        **kw: Unpack[SurfaceOptions],
     ) -> MCLP:
-        """From a population surface: demand aggregated to ``max_demand`` points,
-        travel minutes by ``model`` (default: walking straight line) within T.
+        """From a population surface, with the pairs within T.
 
-        ``existing_xy``: metric coordinates of the existing facilities (kept open).
+        Keyword options: :class:`~gridplan.siting.options.SurfaceOptions`.
         """
-        demand, cand, cm, ex = _from_surface_common(
-            surface, candidates, model, existing_xy, threshold_min, max_demand, exclusions
-        )
-        return cls.from_cost_matrix(
-            cm, demand.weights, threshold_min, k, existing=ex, demand=demand, candidates=cand
-        )
+        cm, weights, found = cls._surface_matrix(surface, candidates, threshold_min, kw)
+        return cls.from_cost_matrix(cm, weights, threshold_min, k, **found)
 
     # evaluation
     def evaluate(self, sites: ArrayLike) -> float:
@@ -131,26 +109,18 @@ class MCLP(_Siting):
         run = _cover_greedy(self._cov, len(self._in.new), kk, lazy=lazy)
         return self._greedy_answer(run, t0, self.evaluate)
 
-    def solve(
-        self,
-        method: Method = "exact",
-        *,
-        time_limit: float = DEFAULT_TIME_LIMIT_S,
-        gap: float = DEFAULT_GAP,
-        warm_start: bool = True,
-        lazy: bool = True,
-        polish: bool = True,
-        verbose: bool = False,
-    ) -> MCLP:
+    def solve(self, method: Method = "exact", **kw: Unpack[CoverSolveOptions]) -> MCLP:
         """Solve greedily or exactly; returns ``self``.
 
         ``greedy``: lazy greedy (CELF), then (``polish``) swap local search.
         ``exact``: the covering MIP solved by HiGHS within ``time_limit``
         seconds to a relative ``gap``, warm-started with the greedy answer.
-        ``self.greedy`` always holds the plain greedy answer.
+        ``self.greedy`` always holds the plain greedy answer.  Keyword options:
+        :class:`~gridplan.siting.options.CoverSolveOptions`.
         """
-        t0 = self._begin(method, time_limit, gap)
-        self.greedy = self.run_greedy(lazy=lazy)
+        polish = kw.pop("polish", True)
+        run, t0 = self._begin(method, kw)
+        self.greedy = self.run_greedy(lazy=run.lazy)
         n_new = len(self._in.new)
         local = np.searchsorted(self._in.new, self.greedy.sites).tolist()
         if polish:
@@ -162,8 +132,8 @@ class MCLP(_Siting):
         model = covering_model(self._cov.a, site_cost=0.0, uncovered_cost=-self._cov.group_w)
         model.cardinality(0, n_new, self.k)
         mip = model.build(maximize=True, offset=float(self._cov.group_w.sum()))
-        start = cover_start(self._cov.a, local) if warm_start else None
-        self._answer_exact(mip, start, heuristic, t0, time_limit, gap, verbose, presolve=False)
+        start = cover_start(self._cov.a, local) if run.warm_start else None
+        self._answer_exact(mip, start, heuristic, t0, run)
         return self
 
     def summary(self) -> dict[str, Any]:
@@ -171,16 +141,9 @@ class MCLP(_Siting):
         out.update(covered=self.covered, coverage=self.coverage, threshold_min=self.threshold_min)
         return out
 
-    def coverage_curve(
-        self,
-        k_max: int,
-        *,
-        exact: bool = False,
-        time_limit: float = DEFAULT_TIME_LIMIT_S,
-        gap: float = DEFAULT_GAP,
-    ) -> pd.DataFrame:
-        """Coverage for k = 0…``k_max`` new sites (see :func:`coverage_curve`)."""
-        return coverage_curve(self, k_max, exact=exact, time_limit=time_limit, gap=gap)
+    def coverage_curve(self, k_max: int, **kw: Unpack[CurveOptions]) -> pd.DataFrame:
+        """Coverage for k = 0…``k_max`` new sites (see :func:`coverage_curve`, its options)."""
+        return coverage_curve(self, k_max, **kw)
 
 
 def coverage_curve(

@@ -7,7 +7,8 @@ list, or a grid over the populated cells, minus exclusion areas); the cost is
 the travel minutes of every demand × candidate pair (:class:`CostMatrix`).
 
 Problems (spopt-like: ``from_cost_matrix(...)`` / ``from_surface(...)``,
-``solve(...)`` returns the problem, results are attributes):
+``solve(...)`` returns the problem, results are attributes; the keyword options
+they share are documented once, in :mod:`gridplan.siting.options`):
 
 :class:`MCLP`
     Choose ``k`` new sites maximising the residents newly covered within ``T``
@@ -102,9 +103,9 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Self
 
 import numpy as np
 import pandas as pd
@@ -113,22 +114,24 @@ from numpy.typing import ArrayLike, NDArray
 from gridplan._types import FloatArray, IntArray
 from gridplan._validate import Problems
 from gridplan.errors import InputError
-from gridplan.siting._checks import _weights, _xy, siting_problems
+from gridplan.siting._checks import _capacities, _threshold, _weights, _xy, siting_problems
 from gridplan.siting.costs import CostMatrix, cost_matrix_model
-from gridplan.siting.demand import Candidates, Demand, demand_points
+from gridplan.siting.demand import DEFAULT_MAX_DEMAND, Candidates, Demand, demand_points
+from gridplan.siting.options import (
+    DEFAULT_CUTOFF_MIN,
+    CutoffOptions,
+    CutoffSurface,
+    DemandOptions,
+    MatrixOptions,
+    Run,
+    SolveOptions,
+    SurfaceOptions,
+    check_keys,
+)
 from gridplan.solvers.greedy import GreedySolution
 from gridplan.solvers.highs import Mip, MipResult, solve_mip
 from gridplan.surface.grid import PopulationSurface
-from gridplan.travel.base import TravelTimeModel
 from gridplan.travel.straight import StraightLineModel
-
-Method = Literal["exact", "greedy"]
-
-#: Default time limit of an exact solve (seconds).
-DEFAULT_TIME_LIMIT_S = 60.0
-#: Default relative optimality gap at which HiGHS stops (its own default).
-DEFAULT_GAP = 1e-4
-
 
 # --- problems -----------------------------------------------------------------------
 
@@ -204,18 +207,15 @@ def _baseline(baseline_minutes: ArrayLike | None, n: int, problems: Problems) ->
 
 
 def _inputs(
-    cost: Any,
-    weights: ArrayLike,
-    k: int | None,
-    existing: ArrayLike | None,
-    baseline_minutes: ArrayLike | None,
-    problems: Problems,
-    max_minutes: float | None = None,
+    cost: Any, weights: ArrayLike, k: int | None, options: Mapping[str, Any], problems: Problems
 ) -> _Inputs | None:
-    """The checked inputs of a location model (None after problems, all in ``problems``)."""
+    """The checked inputs of a location model (None after problems, all in ``problems``).
+
+    ``options``: those of ``from_cost_matrix`` (:class:`~gridplan.siting.options.CutoffOptions`).
+    """
     cm: CostMatrix | None = None
     try:
-        cm = CostMatrix.coerce(cost, max_minutes)
+        cm = CostMatrix.coerce(cost, options.get("max_minutes"))
     except InputError as err:
         if err.code != "optimize.invalid":
             raise
@@ -225,8 +225,8 @@ def _inputs(
         n = int(cost.shape[0])  # the matrix is unusable, but its shape is known
     w = _weights(weights, n, problems)
     m = cm.n_candidates if cm is not None else 0
-    ex = _existing(existing, m, problems)
-    ub = _baseline(baseline_minutes, len(w), problems)
+    ex = _existing(options.get("existing"), m, problems)
+    ub = _baseline(options.get("baseline_minutes"), len(w), problems)
     kk = k
     if k is not None and cm is not None:
         n_new = m - len(np.unique(ex[(ex >= 0) & (ex < m)]))
@@ -270,17 +270,48 @@ def _start_minutes(fallback: FloatArray, pair_max: float) -> FloatArray:
     return np.where(np.isfinite(fallback), fallback, big + 1.0)
 
 
-def _threshold(value: Any, cm_cap: float | None, problems: Problems) -> float | None:
-    t = problems.number("threshold_min", value, code="optimize.threshold")
-    if t is not None and cm_cap is not None and t > cm_cap:
-        problems.add(
-            "optimize.threshold_cutoff",
-            f"threshold_min {t:g} is above the cost matrix's cutoff {cm_cap:g}: "
-            "pairs between the two are missing",
-            threshold=t,
-            cutoff=cm_cap,
-        )
-    return t
+def _unreachable(
+    inp: _Inputs, fallback: FloatArray, paired: NDArray[np.integer[Any]], problems: Problems
+) -> int:
+    """The demand points with weight that have neither a pair (``paired``: the demand rows of
+    the pairs that count) nor a finite ``fallback``; an ``optimize.unreachable_demand``
+    problem when there are any.  Returns how many."""
+    has = np.zeros(inp.cost.n_demand, dtype=bool)
+    has[paired] = True
+    stuck = ~np.isfinite(fallback) & ~has & (inp.weights > 0)
+    text = "{n} demand point(s) reach no candidate: give unreachable_minutes"
+    return problems.count("optimize.unreachable_demand", stuck, text)
+
+
+def _check_threshold(value: Any, inp: _Inputs | None, problems: Problems) -> Any:
+    _threshold(value, inp.cost.max_minutes if inp else None, problems)
+    return value
+
+
+def _check_target(value: Any, inp: _Inputs | None, problems: Problems) -> Any:
+    problems.number("target", value, high=1.0, code="optimize.target")
+    return value
+
+
+def _check_capacity(value: Any, inp: _Inputs | None, problems: Problems) -> FloatArray:
+    return _capacities(value, inp.cost.n_candidates if inp else 0, problems)
+
+
+def _check_unreachable(value: Any, inp: _Inputs | None, problems: Problems) -> Any:
+    if value is not None:
+        problems.number("unreachable_minutes", value, code="optimize.unreachable")
+    return value
+
+
+#: The check of each model argument, whichever model takes it: ``(value, the inputs (None
+#: when unusable), problems)`` → the value the model is built with (a capacity becomes one
+#: per candidate).
+_ARG_CHECKS: dict[str, Callable[[Any, _Inputs | None, Problems], Any]] = {
+    "threshold_min": _check_threshold,
+    "target": _check_target,
+    "capacity": _check_capacity,
+    "unreachable_minutes": _check_unreachable,
+}
 
 
 class _Siting:
@@ -288,6 +319,8 @@ class _Siting:
 
     maximize: ClassVar[bool] = True
     kind: ClassVar[str] = ""
+    #: The options of ``from_cost_matrix`` (checked by :func:`~gridplan.siting.options.check_keys`).
+    _matrix_options: ClassVar[type] = MatrixOptions
 
     def __init__(
         self,
@@ -328,6 +361,63 @@ class _Siting:
     def total_weight(self) -> float:
         return float(self._in.weights.sum())
 
+    # the spopt-style constructors' shared bodies
+    @classmethod
+    def _from_matrix(
+        cls,
+        cost_matrix: Any,
+        weights: ArrayLike,
+        k: int | None,
+        options: Mapping[str, Any],
+        **args: Any,
+    ) -> Self:
+        """The body of every ``from_cost_matrix``.
+
+        The matrix, ``weights``, ``k`` (None: the model has none), the
+        ``options`` and the model's own ``args`` (each by its check in
+        :data:`_ARG_CHECKS`) are checked together: one ``optimize.invalid``
+        error lists every problem.  The model is built on the checked inputs,
+        its ``args`` as checked and the labels among the ``options``.
+        """
+        check_keys(f"{cls.__name__}.from_cost_matrix", options, cls._matrix_options)
+        problems = siting_problems()
+        inp = _inputs(cost_matrix, weights, k, options, problems)
+        checked = {name: _ARG_CHECKS[name](value, inp, problems) for name, value in args.items()}
+        if inp is not None and not problems:
+            cls._check_model(inp, checked, problems)
+        problems.raise_if_any()
+        assert inp is not None
+        labels = {key: options.get(key) for key in ("name", "demand", "candidates")}
+        return cls(inp, **checked, **labels)
+
+    @classmethod
+    def _check_model(cls, inp: _Inputs, args: dict[str, Any], problems: Problems) -> None:
+        """The model's own checks of usable inputs and ``args`` (none but for the p-medians)."""
+
+    @classmethod
+    def _surface_matrix(
+        cls,
+        surface: PopulationSurface,
+        candidates: Candidates,
+        cutoff: float | None,
+        options: SurfaceOptions,
+    ) -> tuple[CostMatrix, FloatArray, MatrixOptions]:
+        """The shared part of every ``from_surface``: the matrix of pairs within ``cutoff``
+        minutes, the demand weights and the options ``from_cost_matrix`` takes with them."""
+        check_keys(f"{cls.__name__}.from_surface", options, SurfaceOptions)
+        return _matrix_on_surface(surface, candidates, cutoff, options)
+
+    @classmethod
+    def _cutoff_matrix(
+        cls, surface: PopulationSurface, candidates: Candidates, options: CutoffSurface
+    ) -> tuple[CostMatrix, FloatArray, CutoffOptions]:
+        """:meth:`_surface_matrix` of the p-median models: the cutoff is the options'
+        ``max_minutes``, their ``unreachable_minutes`` passes on."""
+        cutoff = options.pop("max_minutes", DEFAULT_CUTOFF_MIN)
+        unreachable = options.pop("unreachable_minutes", None)
+        cm, weights, found = cls._surface_matrix(surface, candidates, cutoff, options)
+        return cm, weights, CutoffOptions(**found, unreachable_minutes=unreachable)
+
     def summary(self) -> dict[str, Any]:
         return {
             "problem": self.kind,
@@ -344,7 +434,11 @@ class _Siting:
         """The chosen sites: candidate index, id, metric x/y and WGS-84 lon/lat when known."""
         return _sites_table(self.sites, self.candidates)
 
-    def _check_run(self, method: str, time_limit: float, gap: float, problems: Problems) -> None:
+    def _begin(self, method: str, options: SolveOptions) -> tuple[Run, float]:
+        """The solve's settings, checked (one error listing every problem); the start time."""
+        check_keys(f"{type(self).__name__}.solve", options, SolveOptions)
+        run = Run(method, **options)
+        problems = siting_problems()
         if method not in ("exact", "greedy"):
             problems.add(
                 "optimize.method",
@@ -352,16 +446,11 @@ class _Siting:
                 value=method,
                 allowed=["exact", "greedy"],
             )
-        problems.number("time_limit", time_limit, code="optimize.time_limit", allow_inf=True)
-        problems.number("gap", gap, low_inclusive=True, high=1.0, code="optimize.gap")
-
-    def _begin(self, method: str, time_limit: float, gap: float) -> float:
-        """Check the solve's settings (one error listing every problem); the start time."""
-        problems = siting_problems()
-        self._check_run(method, time_limit, gap, problems)
+        problems.number("time_limit", run.time_limit, code="optimize.time_limit", allow_inf=True)
+        problems.number("gap", run.gap, low_inclusive=True, high=1.0, code="optimize.gap")
         problems.raise_if_any()
         self.method = method
-        return time.perf_counter()
+        return run, time.perf_counter()
 
     def _greedy_answer(
         self, run: GreedySolution, t0: float, objective: Callable[[IntArray], float]
@@ -384,20 +473,20 @@ class _Siting:
         self.seconds = time.perf_counter() - t0
 
     def _answer_exact(
-        self,
-        mip: Mip,
-        start: FloatArray | None,
-        fallback: IntArray,
-        t0: float,
-        time_limit: float,
-        gap: float,
-        verbose: bool,
-        *,
-        presolve: bool = True,
+        self, mip: Mip, start: FloatArray | None, fallback: IntArray, t0: float, run: Run
     ) -> None:
-        """Solve ``mip`` (site columns first) and take its sites, or ``fallback`` without any."""
+        """Solve ``mip`` (site columns first) and take its sites, or ``fallback`` without any.
+
+        The models solved here are in covering form, which HiGHS's presolve would turn
+        back into the slow form (see the module doc): presolve is off.
+        """
         res = solve_mip(
-            mip, time_limit=time_limit, gap=gap, start=start, verbose=verbose, presolve=presolve
+            mip,
+            time_limit=run.time_limit,
+            gap=run.gap,
+            start=start,
+            verbose=run.verbose,
+            presolve=False,
         )
         self._finish(res, res.x[: len(self._in.new)] if res.x is not None else None)
         self._set_result(self.sites if res.x is not None else fallback)
@@ -430,16 +519,25 @@ def _sites_table(sites: IntArray, candidates: Candidates | None) -> pd.DataFrame
     return out
 
 
-def _from_surface_common(
+def kept_candidates(candidates: Candidates, options: DemandOptions) -> Candidates:
+    """The ``candidates`` outside the options' exclusion areas."""
+    exclusions = options.get("exclusions")
+    return candidates if exclusions is None else candidates.excluding(exclusions)
+
+
+def surface_demand(surface: PopulationSurface, options: DemandOptions) -> Demand:
+    """The demand points of ``surface``, aggregated as the options say."""
+    return demand_points(surface, options.get("max_demand", DEFAULT_MAX_DEMAND))
+
+
+def _matrix_on_surface(
     surface: PopulationSurface,
     candidates: Candidates,
-    model: TravelTimeModel | None,
-    existing_xy: ArrayLike | None,
-    max_minutes: float | None,
-    max_demand: int | None,
-    exclusions: Any,
-) -> tuple[Demand, Candidates, CostMatrix, IntArray]:
-    """Demand points, the kept candidates and the matrix (existing facilities appended)."""
+    cutoff: float | None,
+    options: SurfaceOptions,
+) -> tuple[CostMatrix, FloatArray, MatrixOptions]:
+    """The matrix of the demand points × the kept candidates (existing facilities appended),
+    the demand weights, and the existing columns, demand and candidates as options."""
     problems = siting_problems()
     if candidates.crs != surface.grid.crs:
         problems.add(
@@ -448,16 +546,21 @@ def _from_surface_common(
             crs=candidates.crs,
             expected=surface.grid.crs,
         )
+    existing_xy = options.get("existing_xy")
     ex_xy = _xy("existing_xy", existing_xy if existing_xy is not None else [], problems)
     problems.raise_if_any()
-    if exclusions is not None:
-        candidates = candidates.excluding(exclusions)
+    candidates = kept_candidates(candidates, options)
     if len(candidates) == 0:
         problems.add("optimize.no_candidates", "no candidate left (all excluded or none given)")
         problems.raise_if_any()
-    demand = demand_points(surface, max_demand)
+    demand = surface_demand(surface, options)
     xy = np.vstack([candidates.xy, ex_xy])
+    model = options.get("model")
     m = model if model is not None else StraightLineModel()
-    cm = cost_matrix_model(m, surface.grid, demand, xy, max_minutes)
+    cm = cost_matrix_model(m, surface.grid, demand, xy, cutoff)
     existing = np.arange(len(candidates), len(xy), dtype=np.int64)
-    return demand, candidates, cm, existing
+    return (
+        cm,
+        demand.weights,
+        MatrixOptions(existing=existing, demand=demand, candidates=candidates),
+    )

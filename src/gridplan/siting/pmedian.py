@@ -4,31 +4,21 @@ from __future__ import annotations
 
 import math
 import time
-from typing import Any
+from typing import Any, Unpack
 
 import numpy as np
 import scipy.sparse as sp
 from numpy.typing import ArrayLike
 
 from gridplan._types import FloatArray, IntArray
-from gridplan.siting._checks import siting_problems
+from gridplan._validate import Problems
 from gridplan.siting.cover import cover_start, covering_model
-from gridplan.siting.demand import DEFAULT_MAX_DEMAND, Candidates, Demand
-from gridplan.siting.models import (
-    DEFAULT_GAP,
-    DEFAULT_TIME_LIMIT_S,
-    Method,
-    _fallback,
-    _from_surface_common,
-    _Inputs,
-    _inputs,
-    _Siting,
-    _start_minutes,
-)
+from gridplan.siting.demand import Candidates
+from gridplan.siting.models import _fallback, _Inputs, _Siting, _start_minutes, _unreachable
+from gridplan.siting.options import CutoffOptions, CutoffSurface, Method, SolveOptions
 from gridplan.solvers.greedy import GreedySolution, greedy
 from gridplan.solvers.highs import Mip
 from gridplan.surface.grid import PopulationSurface
-from gridplan.travel.base import TravelTimeModel
 
 
 def _radius_rows(inp: _Inputs, b: FloatArray) -> tuple[sp.csr_matrix, FloatArray, float]:
@@ -104,6 +94,7 @@ class PMedian(_Siting):
 
     kind = "p_median"
     maximize = False
+    _matrix_options = CutoffOptions
 
     def __init__(self, inputs: _Inputs, unreachable_minutes: float | None = None, **kw: Any):
         super().__init__(inputs, **kw)
@@ -115,74 +106,35 @@ class PMedian(_Siting):
 
     @classmethod
     def from_cost_matrix(
-        cls,
-        cost_matrix: Any,
-        weights: ArrayLike,
-        k: int,
-        *,
-        existing: ArrayLike | None = None,
-        baseline_minutes: ArrayLike | None = None,
-        max_minutes: float | None = None,
-        unreachable_minutes: float | None = None,
-        name: str | None = None,
-        demand: Demand | None = None,
-        candidates: Candidates | None = None,
+        cls, cost_matrix: Any, weights: ArrayLike, k: int, **kw: Unpack[CutoffOptions]
     ) -> PMedian:
-        """``max_minutes`` cuts the matrix; ``unreachable_minutes`` (default: the cutoff)
-        is charged to a resident with no open candidate within it."""
-        problems = siting_problems()
-        inp = _inputs(cost_matrix, weights, k, existing, baseline_minutes, problems, max_minutes)
-        if unreachable_minutes is not None:
-            problems.number("unreachable_minutes", unreachable_minutes, code="optimize.unreachable")
-        if inp is not None and not problems:
-            b = _fallback(inp, unreachable_minutes, inp.base)
-            cm = inp.cost
-            has = np.zeros(cm.n_demand, dtype=bool)
-            has[cm.demand[~inp.is_existing[cm.candidate]]] = True
-            stuck = int(np.count_nonzero(~np.isfinite(b) & ~has & (inp.weights > 0)))
-            if stuck:
-                problems.add(
-                    "optimize.unreachable_demand",
-                    f"{stuck} demand point(s) reach no candidate: give unreachable_minutes",
-                    n=stuck,
-                )
-            elif inp.k == 0 and not np.isfinite(b[inp.weights > 0]).all():
-                problems.add(
-                    "optimize.unreachable_demand",
-                    "with k = 0 some residents reach no facility: give unreachable_minutes",
-                    n=int(np.count_nonzero(~np.isfinite(b))),
-                )
-        problems.raise_if_any()
-        assert inp is not None
-        return cls(inp, unreachable_minutes, name=name, demand=demand, candidates=candidates)
+        """From a matrix and demand weights; keyword options:
+        :class:`~gridplan.siting.options.CutoffOptions` (the cutoff and its penalty)."""
+        unreachable = kw.pop("unreachable_minutes", None)
+        return cls._from_matrix(cost_matrix, weights, k, kw, unreachable_minutes=unreachable)
+
+    @classmethod
+    def _check_model(cls, inp: _Inputs, args: dict[str, Any], problems: Problems) -> None:
+        """Every resident reaches a new candidate or has a fallback (a facility or a penalty)."""
+        b = _fallback(inp, args["unreachable_minutes"], inp.base)
+        cm = inp.cost
+        paired = cm.demand[~inp.is_existing[cm.candidate]]
+        stuck = _unreachable(inp, b, paired, problems)
+        if not stuck and inp.k == 0 and not np.isfinite(b[inp.weights > 0]).all():
+            problems.add(
+                "optimize.unreachable_demand",
+                "with k = 0 some residents reach no facility: give unreachable_minutes",
+                n=int(np.count_nonzero(~np.isfinite(b))),
+            )
 
     @classmethod
     def from_surface(
-        cls,
-        surface: PopulationSurface,
-        candidates: Candidates,
-        k: int,
-        *,
-        max_minutes: float = 60.0,
-        model: TravelTimeModel | None = None,
-        existing_xy: ArrayLike | None = None,
-        max_demand: int | None = DEFAULT_MAX_DEMAND,
-        exclusions: Any = None,
-        unreachable_minutes: float | None = None,
+        cls, surface: PopulationSurface, candidates: Candidates, k: int, **kw: Unpack[CutoffSurface]
     ) -> PMedian:
-        """From a surface, with pairs within ``max_minutes`` (the cutoff; see the module doc)."""
-        demand, cand, cm, ex = _from_surface_common(
-            surface, candidates, model, existing_xy, max_minutes, max_demand, exclusions
-        )
-        return cls.from_cost_matrix(
-            cm,
-            demand.weights,
-            k,
-            existing=ex,
-            unreachable_minutes=unreachable_minutes,
-            demand=demand,
-            candidates=cand,
-        )
+        """From a surface, with the pairs within ``max_minutes`` (the cutoff; see the module
+        doc); keyword options: :class:`~gridplan.siting.options.CutoffSurface`."""
+        cm, weights, found = cls._cutoff_matrix(surface, candidates, kw)
+        return cls.from_cost_matrix(cm, weights, k, **found)
 
     def _costs(self, sites: IntArray) -> tuple[FloatArray, IntArray]:
         """Minutes charged per demand point and the open column used (-1: fallback)."""
@@ -240,27 +192,18 @@ class PMedian(_Siting):
         model.cardinality(0, len(self._in.new), self.k)
         return model.build(maximize=False, offset=offset), sets
 
-    def solve(
-        self,
-        method: Method = "exact",
-        *,
-        time_limit: float = DEFAULT_TIME_LIMIT_S,
-        gap: float = DEFAULT_GAP,
-        warm_start: bool = True,
-        lazy: bool = True,
-        verbose: bool = False,
-    ) -> PMedian:
-        t0 = self._begin(method, time_limit, gap)
-        self.greedy = self.run_greedy(lazy=lazy)
+    def solve(self, method: Method = "exact", **kw: Unpack[SolveOptions]) -> PMedian:
+        """Solve greedily or exactly (HiGHS, warm-started); returns ``self``.  Keyword options:
+        :class:`~gridplan.siting.options.SolveOptions`."""
+        run, t0 = self._begin(method, kw)
+        self.greedy = self.run_greedy(lazy=run.lazy)
         if method == "greedy":
             self._answer_greedy(self.greedy.sites, t0)
             return self
         mip, sets = self._mip()
         local = np.searchsorted(self._in.new, self.greedy.sites)
-        start = cover_start(sets, local) if warm_start else None
-        self._answer_exact(
-            mip, start, self.greedy.sites, t0, time_limit, gap, verbose, presolve=False
-        )
+        start = cover_start(sets, local) if run.warm_start else None
+        self._answer_exact(mip, start, self.greedy.sites, t0, run)
         return self
 
     def summary(self) -> dict[str, Any]:

@@ -60,6 +60,7 @@ from gridplan.siting.demand import (
 )
 from gridplan.siting.kmeans import KMeansSiting
 from gridplan.siting.mclp import MCLP, sites_needed
+from gridplan.siting.options import DemandOptions, SurfaceOptions
 from gridplan.siting.pmedian import PMedian
 from gridplan.siting.target import SetCoverTarget
 from gridplan.surface.grid import PopulationSurface
@@ -438,13 +439,15 @@ class _Setup:
     n_existing: int
     exclusions: Any
 
-    def demand_options(self, timed: bool = True) -> dict[str, Any]:
-        """``from_surface`` options: demand aggregation, exclusions and (``timed``) travel."""
-        out: dict[str, Any] = {"max_demand": self.settings.max_demand}
-        out["exclusions"] = self.exclusions
-        if timed:
-            out.update(model=self.model, existing_xy=self.existing_xy)
-        return out
+    def demand_options(self) -> DemandOptions:
+        """``from_surface`` options: demand aggregation and exclusions."""
+        return DemandOptions(max_demand=self.settings.max_demand, exclusions=self.exclusions)
+
+    def surface_options(self) -> SurfaceOptions:
+        """``from_surface`` options of the models with travel times: demand and travel."""
+        return SurfaceOptions(
+            **self.demand_options(), model=self.model, existing_xy=self.existing_xy
+        )
 
 
 def _setup(
@@ -452,6 +455,7 @@ def _setup(
     surface: PopulationSurface,
     facilities: pd.DataFrame,
     model: TravelTimeModel,
+    *,
     candidate_list: pd.DataFrame | None,
     exclusions: Any,
     before: TravelTimes | None,
@@ -478,10 +482,10 @@ def _setup(
 def _build_problem(setup: _Setup) -> Any:
     """The location model of the settings' method (capacitated with a capacity)."""
     s, surface, cands = setup.settings, setup.surface, setup.candidates
-    timed = setup.demand_options()
+    timed = setup.surface_options()
     cutoff = max(s.pmedian_cutoff_min, s.minutes)
     if s.method == "kmeans":
-        return KMeansSiting.from_surface(surface, cands, s.k, **setup.demand_options(False))
+        return KMeansSiting.from_surface(surface, cands, s.k, **setup.demand_options())
     if s.method == "target":
         return SetCoverTarget.from_surface(surface, cands, s.target, s.minutes, **timed)
     if s.method == "mclp" and s.capacity is not None:
@@ -509,7 +513,7 @@ def _coverage_curve(problem: Any, setup: _Setup) -> pd.DataFrame:
     if cost is not None and (cost.max_minutes is None or cost.max_minutes >= s.minutes):
         base = MCLP.from_cost_matrix(cost, problem.weights, s.minutes, 0, existing=problem.existing)
     else:
-        options = setup.demand_options()
+        options = setup.surface_options()
         base = MCLP.from_surface(setup.surface, setup.candidates, 0, s.minutes, **options)
     k_max = min(s.curve_k_max, len(base._in.new))
     return base.coverage_curve(k_max)
@@ -579,6 +583,7 @@ def _sites_frame(
     setup: _Setup,
     units: UnitSet,
     plan: GridPlan,
+    *,
     before: TravelTimes,
     after: TravelTimes,
 ) -> pd.DataFrame:
@@ -662,7 +667,15 @@ def run_siting(
     """
     t0 = time.perf_counter()
     check_settings(settings)
-    setup = _setup(settings, surface, facilities, model, candidate_list, exclusions, before)
+    setup = _setup(
+        settings,
+        surface,
+        facilities,
+        model,
+        candidate_list=candidate_list,
+        exclusions=exclusions,
+        before=before,
+    )
     problem = _build_problem(setup)
     _solve(problem, settings)
     notes: list[str] = []
@@ -676,7 +689,7 @@ def run_siting(
     return SitingStudy(
         settings=settings,
         problem=problem,
-        sites=_sites_frame(problem, table, setup, units, plan, before, after),
+        sites=_sites_frame(problem, table, setup, units, plan, before=before, after=after),
         candidates=problem.candidates if problem.candidates is not None else setup.candidates,
         n_existing=setup.n_existing,
         population=float(kb.summary["population"]),

@@ -5,14 +5,13 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import replace
-from typing import Any
+from typing import Any, Unpack
 
 import numpy as np
 from numpy.typing import ArrayLike
 
 from gridplan._types import IntArray
 from gridplan.i18n import Lang, t
-from gridplan.siting._checks import siting_problems
 from gridplan.siting.cover import (
     _cover,
     _cover_greedy,
@@ -20,19 +19,10 @@ from gridplan.siting.cover import (
     cover_start,
     covering_model,
 )
-from gridplan.siting.demand import DEFAULT_MAX_DEMAND, Candidates, Demand
-from gridplan.siting.models import (
-    DEFAULT_GAP,
-    DEFAULT_TIME_LIMIT_S,
-    Method,
-    _from_surface_common,
-    _Inputs,
-    _inputs,
-    _Siting,
-    _threshold,
-)
+from gridplan.siting.demand import Candidates
+from gridplan.siting.models import _Inputs, _Siting
+from gridplan.siting.options import CoverSolveOptions, MatrixOptions, Method, SurfaceOptions
 from gridplan.surface.grid import PopulationSurface
-from gridplan.travel.base import TravelTimeModel
 
 
 class SetCoverTarget(_Siting):
@@ -61,6 +51,7 @@ class SetCoverTarget(_Siting):
         self.covered = math.nan
         self.coverage = math.nan
 
+    # alike in every model on purpose: spopt-style signatures spell out the model's own parameters
     @classmethod
     def from_cost_matrix(
         cls,
@@ -68,20 +59,12 @@ class SetCoverTarget(_Siting):
         weights: ArrayLike,
         threshold_min: float,
         target: float,
-        *,
-        existing: ArrayLike | None = None,
-        baseline_minutes: ArrayLike | None = None,
-        name: str | None = None,
-        demand: Demand | None = None,
-        candidates: Candidates | None = None,
+        **kw: Unpack[MatrixOptions],
     ) -> SetCoverTarget:
-        problems = siting_problems()
-        inp = _inputs(cost_matrix, weights, None, existing, baseline_minutes, problems)
-        _threshold(threshold_min, inp.cost.max_minutes if inp else None, problems)
-        problems.number("target", target, high=1.0, code="optimize.target")
-        problems.raise_if_any()
-        assert inp is not None
-        return cls(inp, threshold_min, target, name=name, demand=demand, candidates=candidates)
+        """From a matrix and demand weights (keyword options: see :meth:`MCLP.from_cost_matrix`)."""
+        return cls._from_matrix(
+            cost_matrix, weights, None, kw, threshold_min=threshold_min, target=target
+        )
 
     @classmethod
     def from_surface(
@@ -90,18 +73,11 @@ class SetCoverTarget(_Siting):
         candidates: Candidates,
         target: float,
         threshold_min: float,
-        *,
-        model: TravelTimeModel | None = None,
-        existing_xy: ArrayLike | None = None,
-        max_demand: int | None = DEFAULT_MAX_DEMAND,
-        exclusions: Any = None,
+        **kw: Unpack[SurfaceOptions],
     ) -> SetCoverTarget:
-        demand, cand, cm, ex = _from_surface_common(
-            surface, candidates, model, existing_xy, threshold_min, max_demand, exclusions
-        )
-        return cls.from_cost_matrix(
-            cm, demand.weights, threshold_min, target, existing=ex, demand=demand, candidates=cand
-        )
+        """From a surface (keyword options: see :meth:`MCLP.from_surface`)."""
+        cm, weights, found = cls._surface_matrix(surface, candidates, threshold_min, kw)
+        return cls.from_cost_matrix(cm, weights, threshold_min, target, **found)
 
     @property
     def feasible(self) -> bool:
@@ -130,21 +106,13 @@ class SetCoverTarget(_Siting):
         self.covered = self.covered_by(self.sites)
         self.coverage = self.covered / self.total_weight
 
-    def solve(
-        self,
-        method: Method = "exact",
-        *,
-        time_limit: float = DEFAULT_TIME_LIMIT_S,
-        gap: float = DEFAULT_GAP,
-        warm_start: bool = True,
-        lazy: bool = True,
-        polish: bool = True,
-        verbose: bool = False,
-    ) -> SetCoverTarget:
+    def solve(self, method: Method = "exact", **kw: Unpack[CoverSolveOptions]) -> SetCoverTarget:
         """Greedy (sites added until the target is met; with ``polish``, sites
         that became redundant dropped, latest first) or exact (HiGHS, warm-started).
-        ``self.greedy`` holds the (polished) greedy answer."""
-        t0 = self._begin(method, time_limit, gap)
+        ``self.greedy`` holds the (polished) greedy answer.  Keyword options:
+        :class:`~gridplan.siting.options.CoverSolveOptions`."""
+        polish = kw.pop("polish", True)
+        run, t0 = self._begin(method, kw)
         n_new = len(self._in.new)
         if not self.feasible:
             self.status = "infeasible"
@@ -155,11 +123,13 @@ class SetCoverTarget(_Siting):
             self.seconds = time.perf_counter() - t0
             return self
         tol = 1e-9 * self.total_weight
-        run = _cover_greedy(self._cov, n_new, n_new, lazy=lazy, need=self._need - tol)
-        local = run.sites.tolist()
+        picked = _cover_greedy(self._cov, n_new, n_new, lazy=run.lazy, need=self._need - tol)
+        local = picked.sites.tolist()
         if polish:
             local = _drop_redundant(self._cov, n_new, local, self._need - tol)
-        kept = replace(run, sites=np.asarray(local, dtype=np.int64), gains=run.gains[: len(local)])
+        kept = replace(
+            picked, sites=np.asarray(local, dtype=np.int64), gains=picked.gains[: len(local)]
+        )
         self.greedy = self._greedy_answer(kept, t0, len)
         sites = self.greedy.sites
         if method == "greedy" or self._need <= tol:
@@ -178,8 +148,8 @@ class SetCoverTarget(_Siting):
         slack = float(group_w.sum()) - self._need + tol
         model.row(n_new + np.arange(len(group_w)), group_w * scale, -np.inf, slack * scale)
         mip = model.build(maximize=False)
-        start = cover_start(self._cov.a, local) if warm_start else None
-        self._answer_exact(mip, start, sites, t0, time_limit, gap, verbose, presolve=False)
+        start = cover_start(self._cov.a, local) if run.warm_start else None
+        self._answer_exact(mip, start, sites, t0, run)
         return self
 
     def summary(self) -> dict[str, Any]:

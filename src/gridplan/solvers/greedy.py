@@ -11,8 +11,8 @@ from __future__ import annotations
 import heapq
 import math
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -74,72 +74,77 @@ def greedy(
         ``objective`` (their sum).  Ties go to the lowest index.
     """
     t0 = time.perf_counter()
-    pick = _lazy if lazy else _plain
-    chosen, gains, evals = pick(n, k, gain, commit, stop)
+    run = _Run(n, k, gain, commit, stop)
+    if lazy:
+        run.pick_lazily()
+    else:
+        run.pick_plainly()
     return GreedySolution(
-        sites=np.asarray(chosen, dtype=np.int64),
-        gains=np.asarray(gains, dtype=np.float64),
-        objective=float(sum(gains)),
+        sites=np.asarray(run.chosen, dtype=np.int64),
+        gains=np.asarray(run.gains, dtype=np.float64),
+        objective=float(sum(run.gains)),
         seconds=time.perf_counter() - t0,
         lazy=lazy,
-        evaluations=evals,
+        evaluations=run.evaluations,
     )
 
 
-_Pick = tuple[list[int], list[float], int]
+@dataclass
+class _Run:
+    """One greedy run: its problem (``n`` candidates, ``k`` sites, ``gain``, ``commit``,
+    ``stop``) and what it chose, with the gain of each and the gain evaluations spent."""
 
+    n: int
+    k: int
+    gain: Callable[[int], float]
+    commit: Callable[[int], None]
+    stop: Callable[[], bool] | None
+    chosen: list[int] = field(default_factory=list)
+    gains: list[float] = field(default_factory=list)
+    evaluations: int = 0
 
-def _lazy(
-    n: int,
-    k: int,
-    gain: Callable[[int], float],
-    commit: Callable[[int], None],
-    stop: Callable[[], bool] | None,
-) -> _Pick:
-    heap = [(-gain(j), j) for j in range(n)]
-    evals = n
-    heapq.heapify(heap)
-    stamp = np.zeros(n, dtype=np.int64)  # the round each stored gain was computed in
-    chosen: list[int] = []
-    gains: list[float] = []
-    for it in range(k):
-        if stop is not None and stop():
-            break
-        while True:
-            neg, j = heapq.heappop(heap)
-            if stamp[j] == it:
-                break
-            stamp[j] = it
-            heapq.heappush(heap, (-gain(j), j))
-            evals += 1
-        chosen.append(j)
-        gains.append(-neg)
-        commit(j)
-    return chosen, gains, evals
+    def rounds(self) -> Iterator[int]:
+        """The rounds 0 … k-1, until ``stop`` ends the search."""
+        for it in range(self.k):
+            if self.stop is not None and self.stop():
+                return
+            yield it
 
+    def choose(self, j: int, gain: float) -> None:
+        self.chosen.append(j)
+        self.gains.append(gain)
+        self.commit(j)
 
-def _plain(
-    n: int,
-    k: int,
-    gain: Callable[[int], float],
-    commit: Callable[[int], None],
-    stop: Callable[[], bool] | None,
-) -> _Pick:
-    used = np.zeros(n, dtype=bool)
-    chosen: list[int] = []
-    gains: list[float] = []
-    evals = 0
-    for _ in range(k):
-        if stop is not None and stop():
-            break
-        best_j, best_g = -1, -math.inf
-        for j in np.flatnonzero(~used):
-            g = gain(int(j))
-            evals += 1
-            if g > best_g:
-                best_j, best_g = int(j), g
-        chosen.append(best_j)
-        gains.append(best_g)
-        used[best_j] = True
-        commit(best_j)
-    return chosen, gains, evals
+    def pick_lazily(self) -> None:
+        """CELF: the stored gains are bounds, recomputed when they reach the top of the heap."""
+        gain = self.gain
+        heap = [(-gain(j), j) for j in range(self.n)]
+        evals = self.n
+        heapq.heapify(heap)
+        stamp = np.zeros(self.n, dtype=np.int64)  # the round each stored gain was computed in
+        for it in self.rounds():
+            while True:
+                neg, j = heapq.heappop(heap)
+                if stamp[j] == it:
+                    break
+                stamp[j] = it
+                heapq.heappush(heap, (-gain(j), j))
+                evals += 1
+            self.choose(j, -neg)
+        self.evaluations = evals
+
+    def pick_plainly(self) -> None:
+        """Every remaining candidate's gain evaluated in every round."""
+        gain = self.gain
+        used = np.zeros(self.n, dtype=bool)
+        evals = 0
+        for _ in self.rounds():
+            best_j, best_g = -1, -math.inf
+            for j in np.flatnonzero(~used):
+                g = gain(int(j))
+                evals += 1
+                if g > best_g:
+                    best_j, best_g = int(j), g
+            used[best_j] = True
+            self.choose(best_j, best_g)
+        self.evaluations = evals
