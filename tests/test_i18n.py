@@ -16,11 +16,10 @@ The dashboard's keys are checked in ``tests/test_ui_helpers.py`` (every
 from __future__ import annotations
 
 import ast
+import functools
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
-
-import pytest
 
 from gridplan import errors
 from gridplan.i18n import CATALOGUES, MESSAGES, text_of
@@ -34,17 +33,42 @@ ERROR_CLASSES = {
     if isinstance(obj, type) and issubclass(obj, errors.GridPlanError)
 }
 #: Calls whose first argument is a message code, with their least number of positional
-#: arguments (``Problems.add(code, text)``, ``Problems.choice(code, name, value, allowed)``;
+#: arguments (``Problems.add(code, text)``, ``Problems.count(code, mask, text)``,
+#: ``Problems.choice(code, name, value, allowed)``;
 #: a set's ``add`` or numpy's ``choice`` take fewer).
-CODE_FIRST = {"t": 1, "Problems": 1, "add": 2, "choice": 4}
+CODE_FIRST = {"t": 1, "Problems": 1, "add": 2, "count": 3, "choice": 4, "Note": 1}
+#: Records whose code is a later positional argument: ``BadRow(row, code, params)``.
+CODE_AT = {"BadRow": 1}
+#: The codes of the base error classes: they say nothing to a planner.
+GENERIC_CODES = {"error", "input", "upload", "download", "facilities", "preset", "unknown_region"}
 #: Modules that forward a code given to them (the collector and the lookup themselves).
 FORWARDERS = {"_validate.py", "i18n/__init__.py"}
 
 
 def _families() -> dict[tuple[str, str], Callable[[], list[str]]]:
-    """Each run-time code site (module, source of the code expression) and its members."""
+    """Each run-time code site the test cannot follow to its callers, and its members.
+
+    Keyed by (module, source of the code expression); the members come from the
+    library's own constants, so a new member without a text fails here.
+    """
     from gridplan.access.standards import STANDARDS
+    from gridplan.facilities.reader import ROW_REASONS
     from gridplan.facilities.types import FACILITY_TYPES
+    from gridplan.plan.validate import PROBLEM_KINDS
+    from gridplan.regions.propose import METHODS as REGION_METHODS
+    from gridplan.report.coveragemap import LAYERS, OUTLINES
+    from gridplan.report.exports import CSV_COLUMNS
+    from gridplan.siting.study import _CHOICES, _NUMBERS
+
+    def scopes(package: str) -> list[str]:
+        """The scopes of the collectors made in ``package`` (``network`` for "network.invalid")."""
+        found = set()
+        for mod, call in _calls():
+            if mod.startswith(package) and _func_name(call) == "Problems" and call.args:
+                arg = call.args[0]
+                if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+                    found.add(arg.value.partition(".")[0])
+        return sorted(found)
 
     return {
         ("access/standards.py", "f'standard.{key}'"): lambda: [
@@ -55,6 +79,45 @@ def _families() -> dict[tuple[str, str], Callable[[], list[str]]]:
         ],
         ("facilities/types.py", "f'facilities.type.{_canonical}'"): lambda: [
             f"facilities.type.{x}" for x in FACILITY_TYPES
+        ],
+        ("facilities/reader.py", "f'facilities.row.{code}'"): lambda: [
+            f"facilities.row.{r}" for r in ROW_REASONS
+        ],
+        # the required columns of the facility and settlement-point readers
+        ("inputs/columns.py", "f'missing_column.{field}'"): lambda: [
+            f"missing_column.{f}" for f in ("name", "type", "lon", "lat", "population")
+        ],
+        ("plan/validate.py", "self.code"): lambda: [f"problem.{k}" for k in PROBLEM_KINDS],
+        # a remark's code is written out where the remark is made (Note("regions.note...."))
+        ("regions/instance.py", "self.code"): lambda: [
+            c for c in _literal_codes() if c.startswith("regions.note.")
+        ],
+        ("regions/propose.py", "f'regions.method.{sol.method}'"): lambda: [
+            f"regions.method.{m}" for m in REGION_METHODS if m != "auto"
+        ],
+        ("report/coveragemap.py", "f'report.cov.title_{layer}'"): lambda: [
+            f"report.cov.title_{layer}" for layer in LAYERS
+        ],
+        ("report/coveragemap.py", "f'report.cov.line_{k}'"): lambda: [
+            f"report.cov.line_{k}" for k in OUTLINES
+        ],
+        ("report/exports.py", "f'report.csv.{c}'"): lambda: [
+            f"report.csv.{c}" for c in CSV_COLUMNS
+        ],
+        ("siting/study.py", "f'siting.{name}'"): lambda: [
+            f"siting.{n}" for n in (*_CHOICES, *_NUMBERS)
+        ],
+        ("siting/study.py", "code"): lambda: [f"siting.{n}" for n in _NUMBERS],
+        # a bad row's code is written out where the row is reported (BadRow(row, code))
+        ("surface/report.py", "self.code"): lambda: [
+            c for c in _literal_codes() if c.startswith("popsurface.row.")
+        ],
+        # the generic travel checks, in every scope that runs them
+        ("travel/base.py", "f'{problems.scope}.mode'"): lambda: [
+            f"{s}.mode" for s in scopes("travel/")
+        ],
+        ("travel/base.py", "f'{problems.scope}.cutoff'"): lambda: [
+            f"{s}.cutoff" for s in scopes("travel/")
         ],
     }
 
@@ -78,13 +141,24 @@ def _code_args(call: ast.Call) -> Iterator[ast.expr]:
     least = CODE_FIRST.get(_func_name(call))
     if least is not None and len(call.args) >= least:
         yield call.args[0]
+    at = CODE_AT.get(_func_name(call))
+    if at is not None and len(call.args) > at:
+        yield call.args[at]
+
+
+@functools.cache
+def _trees() -> tuple[tuple[str, ast.Module], ...]:
+    """Every module of the package, parsed once (the walks share the nodes)."""
+    return tuple(
+        (_module(py), ast.parse(py.read_text(encoding="utf-8"))) for py in sorted(SRC.rglob("*.py"))
+    )
 
 
 def _calls() -> Iterator[tuple[str, ast.Call]]:
-    for py in sorted(SRC.rglob("*.py")):
-        for node in ast.walk(ast.parse(py.read_text(encoding="utf-8"))):
+    for mod, tree in _trees():
+        for node in ast.walk(tree):
             if isinstance(node, ast.Call):
-                yield _module(py), node
+                yield mod, node
 
 
 def _literal_codes() -> dict[str, str]:
@@ -92,16 +166,16 @@ def _literal_codes() -> dict[str, str]:
     out: dict[str, str] = {}
     for mod, call in _calls():
         for arg in _code_args(call):
-            for node in ast.walk(arg):  # also both branches of ``"a" if x else "b"``
-                if isinstance(node, ast.Constant) and isinstance(node.value, str):
-                    if CODE.match(node.value):
-                        out.setdefault(node.value, f"{mod}:{call.lineno}")
+            branches = [arg.body, arg.orelse] if isinstance(arg, ast.IfExp) else [arg]
+            for node in branches:  # ``"a" if x else "b"``: both
+                if isinstance(node, ast.Constant) and CODE.match(str(node.value)):
+                    out.setdefault(str(node.value), f"{mod}:{call.lineno}")
     return out
 
 
-def _run_time_sites() -> dict[tuple[str, str], int]:
-    """Every code expression that is not a plain string: (module, source) → line."""
-    out: dict[tuple[str, str], int] = {}
+def _run_time_sites() -> dict[tuple[str, str], tuple[int, ast.Call, ast.expr]]:
+    """Every code expression that is not a plain string: (module, source) → (line, call, expr)."""
+    out: dict[tuple[str, str], tuple[int, ast.Call, ast.expr]] = {}
     for mod, call in _calls():
         if mod in FORWARDERS:
             continue
@@ -112,7 +186,135 @@ def _run_time_sites() -> dict[tuple[str, str], int]:
                 isinstance(b, ast.Constant) for b in (arg.body, arg.orelse)
             ):
                 continue
-            out.setdefault((mod, ast.unparse(arg)), call.lineno)
+            out.setdefault((mod, ast.unparse(arg)), (call.lineno, call, arg))
+    return out
+
+
+class _Source:
+    """The package's syntax trees, with each node's parent and each function's call sites."""
+
+    def __init__(self) -> None:
+        self.parent: dict[ast.AST, ast.AST] = {}
+        self.calls: dict[str, list[ast.Call]] = {}
+        for _, tree in _trees():
+            for node in ast.walk(tree):
+                for child in ast.iter_child_nodes(node):
+                    self.parent[child] = node
+                if isinstance(node, ast.Call):
+                    self.calls.setdefault(_func_name(node), []).append(node)
+
+    def function_of(self, node: ast.AST) -> ast.FunctionDef | None:
+        while node in self.parent:
+            node = self.parent[node]
+            if isinstance(node, ast.FunctionDef):
+                return node
+        return None
+
+    def values(self, expr: ast.expr, depth: int = 0) -> list[str] | None:
+        """Every string ``expr`` can be, or ``None`` when the test cannot follow it.
+
+        Followed: a string written out; a local name set to strings (``x = "a" if c
+        else "b"``, ``for x in ("a", "b")``); a parameter of a helper such as
+        ``_download_error(kind)``, through every call of the helper (written out,
+        or passed on from the caller's own parameters).
+        """
+        if isinstance(expr, ast.Constant) and isinstance(expr.value, str):
+            return [expr.value]
+        if isinstance(expr, ast.IfExp):
+            branches = [self.values(b, depth) for b in (expr.body, expr.orelse)]
+            return None if None in branches else sorted({v for b in branches for v in b or ()})
+        fn = self.function_of(expr)
+        names = {n.id for n in ast.walk(expr) if isinstance(n, ast.Name)}
+        if fn is None or depth > 3 or not names or not isinstance(expr, ast.Name | ast.JoinedStr):
+            return None
+        env: dict[str, list[str]] = {}
+        params = [a.arg for a in (*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs)]
+        for name in names - set(params):
+            local = _local_values(fn, name)
+            if local is None:
+                return None
+            env[name] = local
+        wanted = names & set(params)
+        if not wanted:
+            return sorted(set(_render(expr, env)))
+        if not self.calls.get(fn.name):
+            return None
+        out: set[str] = set()
+        for call in self.calls[fn.name]:
+            bound = self._bind(fn, call)
+            for name in wanted:
+                arg = bound.get(name)
+                vals = None if arg is None else self.values(arg, depth + 1)
+                if vals is None:
+                    return None
+                env[name] = vals
+            out |= set(_render(expr, env))
+        return sorted(out)
+
+    @staticmethod
+    def _bind(fn: ast.FunctionDef, call: ast.Call) -> dict[str, ast.expr]:
+        positional = [a.arg for a in (*fn.args.posonlyargs, *fn.args.args)]
+        if positional and positional[0] in ("self", "cls") and isinstance(call.func, ast.Attribute):
+            positional = positional[1:]
+        bound: dict[str, ast.expr] = {}
+        defaults = fn.args.defaults
+        for name, default in zip(
+            positional[len(positional) - len(defaults) :], defaults, strict=True
+        ):
+            bound[name] = default
+        for name, default in zip(
+            [a.arg for a in fn.args.kwonlyargs], fn.args.kw_defaults, strict=True
+        ):
+            if default is not None:
+                bound[name] = default
+        bound.update(dict(zip(positional, call.args, strict=False)))  # *args: extra are unused
+        bound.update({kw.arg: kw.value for kw in call.keywords if kw.arg})
+        return bound
+
+
+def _local_values(fn: ast.FunctionDef, name: str) -> list[str] | None:
+    """The strings a local ``name`` of ``fn`` is set to, if it is only ever set to strings."""
+    found: list[str] = []
+    for node in ast.walk(fn):
+        if isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id == name for t in node.targets
+        ):
+            values = (
+                [node.value]
+                if not isinstance(node.value, ast.IfExp)
+                else [
+                    node.value.body,
+                    node.value.orelse,
+                ]
+            )
+        elif (
+            isinstance(node, ast.For)
+            and isinstance(node.target, ast.Name)
+            and node.target.id == name
+        ):
+            if not isinstance(node.iter, ast.Tuple | ast.List):
+                return None
+            values = list(node.iter.elts)
+        else:
+            continue
+        if not all(isinstance(v, ast.Constant) and isinstance(v.value, str) for v in values):
+            return None
+        found += [str(v.value) for v in values if isinstance(v, ast.Constant)]
+    return sorted(set(found)) or None
+
+
+def _render(expr: ast.expr, env: dict[str, list[str]]) -> list[str]:
+    """``expr`` (a name or an f-string of names) for every combination of the names' values."""
+    if isinstance(expr, ast.Name):
+        return env[expr.id]
+    assert isinstance(expr, ast.JoinedStr), ast.unparse(expr)
+    out = [""]
+    for part in expr.values:
+        if isinstance(part, ast.Constant):
+            out = [o + str(part.value) for o in out]
+        else:
+            assert isinstance(part, ast.FormattedValue) and isinstance(part.value, ast.Name)
+            out = [o + v for o in out for v in env[part.value.id]]
     return out
 
 
@@ -129,21 +331,40 @@ def test_every_code_written_in_the_source_has_a_text():
     assert missing == []
 
 
-def test_every_code_built_at_run_time_is_a_listed_family():
+def _run_time_codes() -> tuple[dict[str, list[str]], list[str]]:
+    """The codes of every run-time site (by site), and the sites the test cannot follow."""
+    source = _Source()
+    codes: dict[str, list[str]] = {}
+    lost: list[str] = []
+    for (mod, src), (line, _, expr) in sorted(_run_time_sites().items()):
+        where = f"{mod}:{line}: {src}"
+        if (mod, src) in FAMILIES:
+            codes[where] = FAMILIES[(mod, src)]()
+            continue
+        values = source.values(expr)
+        if values is None:
+            lost.append(where)
+        else:
+            codes[where] = values
+    return codes, lost
+
+
+def test_every_code_built_at_run_time_is_followed_or_a_listed_family():
+    codes, lost = _run_time_codes()
+    assert lost == [], "list these sites in FAMILIES, with their members"
+    assert len(codes) >= 20
     sites = _run_time_sites()
-    unlisted = sorted(
-        f"{m}:{line}: {src}" for (m, src), line in sites.items() if (m, src) not in FAMILIES
-    )
-    assert unlisted == [], "add these sites to FAMILIES in this test, with their members"
     stale = sorted(f"{m}: {src}" for (m, src) in FAMILIES if (m, src) not in sites)
     assert stale == []
 
 
-@pytest.mark.parametrize("site", sorted(FAMILIES), ids=lambda s: f"{s[0]}:{s[1]}")
-def test_every_member_of_a_run_time_family_has_a_text(site):
-    members = FAMILIES[site]()
-    assert members, site
-    assert [c for c in members if text_of(c) is None] == []
+def test_every_code_built_at_run_time_has_a_text():
+    codes, _ = _run_time_codes()
+    missing = sorted(
+        f"{c} ({where})" for where, members in codes.items() for c in members if text_of(c) is None
+    )
+    empty = sorted(where for where, members in codes.items() if not members)
+    assert missing == [] and empty == []
 
 
 def test_every_error_the_library_raises_carries_a_code():
@@ -151,7 +372,10 @@ def test_every_error_the_library_raises_carries_a_code():
     for mod, call in _calls():
         if _func_name(call) in ERROR_CLASSES:
             keywords = {kw.arg for kw in call.keywords}
-            if "code" not in keywords and None not in keywords:  # None: **kwargs forwarded
+            if "code" in keywords or None in keywords:  # None: **kwargs forwarded
+                continue
+            own = getattr(errors, _func_name(call)).code  # the class's own code
+            if own in GENERIC_CODES or text_of(own) is None:
                 raw.append(f"{mod}:{call.lineno}: {ast.unparse(call)[:80]}")
     assert raw == []
 

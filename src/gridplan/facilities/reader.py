@@ -339,7 +339,26 @@ def _sheet_rows(data: bytes | str | Path, report: LoadReport, n_rows: int) -> tu
     return data_rows, True
 
 
+#: Every reason a row can be rejected for; each has its text ``facilities.row.<reason>``.
+ROW_REASONS: tuple[str, ...] = (
+    "duplicate_row",
+    "missing_name",
+    "missing_type",
+    "unknown_type",
+    "missing_coordinates",
+    "non_numeric",
+    "bad_datum",
+    "out_of_range",
+    "swapped",
+    "not_in_china",
+    "outside_prefecture",
+    "near_duplicate",
+)
+
+
 def _reject(rows: list[dict[str, Any]], row: int, name: str, code: str, **params: Any) -> None:
+    if code not in ROW_REASONS:  # a programming error: every reason needs its text
+        raise ValueError(f"unknown rejection reason {code!r}")
     rows.append({"row": int(row), "name": name, "code": code, "params": params})
 
 

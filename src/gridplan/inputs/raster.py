@@ -59,7 +59,7 @@ def _open_raster(
         yield ds, name
 
 
-def _raster_error(kind: str, name: str, *, code: str = "raster", **params: Any) -> UploadError:
+def _raster_error(kind: str, name: str, *, prefix: str = "raster", **params: Any) -> UploadError:
     texts = {
         "unreadable": "cannot read raster {filename}: {detail}",
         "no_crs": "raster {filename} has no coordinate reference system",
@@ -70,7 +70,7 @@ def _raster_error(kind: str, name: str, *, code: str = "raster", **params: Any) 
         "{pixels} pixels, over the {limit} limit",
     }
     params = {"filename": name, **params}
-    return UploadError(texts[kind].format(**params), code=f"{code}.{kind}", params=params)
+    return UploadError(texts[kind].format(**params), code=f"{prefix}.{kind}", params=params)
 
 
 def _pixel_window(

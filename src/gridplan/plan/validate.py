@@ -17,8 +17,20 @@ from gridplan.i18n import Lang, t
 from gridplan.plan.grids import GridPlan, resolve_assignment
 from gridplan.plan.units import UnitSet
 
-
 # --- validation ---------------------------------------------------------------------------
+#: Every kind of plan problem; each has its text ``problem.<kind>`` in the catalogue.
+PROBLEM_KINDS: tuple[str, ...] = (
+    "outside",
+    "outside_listed",
+    "unknown_units",
+    "unassigned",
+    "duplicate",
+    "not_contiguous",
+    "no_lead",
+    "empty_grid",
+)
+
+
 @dataclass
 class Problem:
     """One thing wrong with a plan: its kind and the parameters of its text.
@@ -34,6 +46,10 @@ class Problem:
     grid_id: str | None
     units: list[str]
     params: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.kind not in PROBLEM_KINDS:  # a programming error: every kind needs its text
+            raise ValueError(f"unknown plan problem kind {self.kind!r}")
 
     @property
     def code(self) -> str:

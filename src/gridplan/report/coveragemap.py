@@ -51,6 +51,15 @@ from gridplan.report.webmap import minute_bands
 from gridplan.surface.grid import CellGrid, PopulationSurface
 from gridplan.travel.base import TravelTimes
 
+#: The two layers of the map: coverage within the threshold, or the minutes themselves.
+LAYERS: tuple[str, ...] = ("coverage", "minutes")
+#: Outlines drawn over the cells, with their legend rows: colour and line width (points).
+OUTLINES: dict[str, tuple[str, float]] = {
+    "grid": ("#3a3a3a", 1.1),
+    "unit": ("#8a8a8a", 0.5),
+    "pref": ("#111111", 2.0),
+}
+
 
 @dataclass(frozen=True)
 class MapKeyRow:
@@ -657,7 +666,7 @@ def _checked_inputs(
     """The threshold in minutes, once the image size, layer, raster and threshold are checked."""
     problems = Problems("report.invalid", "cannot draw the coverage map")
     image.check(problems)
-    problems.choice("report.coverage_layer", "layer", layer, ("coverage", "minutes"))
+    problems.choice("report.coverage_layer", "layer", layer, LAYERS)
     if minutes.shape != grid.shape:
         problems.add(
             "report.coverage_shape",
@@ -689,13 +698,18 @@ def _key_sections(
     fac_rows = facility_legend_entries(fac, lang)
     if fac_rows:
         illustrative = bool((fac["source"].astype(str) == "illustrative").all())
-        head = "head_facilities_ill" if illustrative else "head_facilities"
-        sections.append((t(f"report.cov.{head}", lang, n=f"{len(fac):,}"), fac_rows))
-    lines = [("grid", "#3a3a3a", 1.1)] if with_grids else []
-    lines += [("unit", "#8a8a8a", 0.5), ("pref", "#111111", 2.0)]
+        fac_head = "head_facilities_ill" if illustrative else "head_facilities"
+        sections.append((t(f"report.cov.{fac_head}", lang, n=f"{len(fac):,}"), fac_rows))
+    shown = [k for k in OUTLINES if with_grids or k != "grid"]
     line_rows = [
-        MapKeyRow(t(f"report.cov.line_{k}", lang), kind="line", color=c, size=w, key=k)
-        for k, c, w in lines
+        MapKeyRow(
+            t(f"report.cov.line_{k}", lang),
+            kind="line",
+            color=OUTLINES[k][0],
+            size=OUTLINES[k][1],
+            key=k,
+        )
+        for k in shown
     ]
     sections.append((t("report.cov.head_lines", lang), line_rows))
     return sections

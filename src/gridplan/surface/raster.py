@@ -414,7 +414,7 @@ def _read_window(
         raise _raster_error(
             "negative",
             name,
-            code=negative_code,
+            prefix=negative_code,
             n=int(negative.sum()),
             min=f"{float(np.nanmin(values)):g}",
         )
