@@ -4,7 +4,7 @@ The library: the test reads the source and collects every message code it can
 raise or render: codes written out (``code="upload.too_large"``,
 ``problems.add("capacity.threshold", ...)``, ``t("report.map.title")``), and
 codes put together at run time from a family of keys (``t(f"standard.{key}")``).
-Each run-time site must be listed in :data:`FAMILIES` with the members of its
+Each run-time site must be listed in :func:`_families` with the members of its
 family, so a new one cannot slip through.  Every error the library raises
 carries a code.  Each code must resolve to a catalogue entry
 (:func:`gridplan.i18n.text_of`) with both languages and the same fields.
@@ -18,8 +18,9 @@ from __future__ import annotations
 import ast
 import functools
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 from gridplan import errors
 from gridplan.i18n import CATALOGUES, MESSAGES, text_of
@@ -45,8 +46,9 @@ GENERIC_CODES = {"error", "input", "upload", "download", "facilities", "preset",
 FORWARDERS = {"_validate.py", "i18n/__init__.py"}
 
 
-def _families() -> dict[tuple[str, str], Callable[[], list[str]]]:
-    """Each run-time code site the test cannot follow to its callers, and its members.
+@functools.cache
+def _families() -> dict[tuple[str, str], tuple[str, Iterable[Any]]]:
+    """Each run-time code site the test cannot follow to its callers: its template and members.
 
     Keyed by (module, source of the code expression); the members come from the
     library's own constants, so a new member without a text fails here.
@@ -60,69 +62,56 @@ def _families() -> dict[tuple[str, str], Callable[[], list[str]]]:
     from gridplan.report.exports import CSV_COLUMNS
     from gridplan.siting.study import _CHOICES, _NUMBERS
 
-    def scopes(package: str) -> list[str]:
-        """The scopes of the collectors made in ``package`` (``network`` for "network.invalid")."""
-        found = set()
-        for mod, call in _calls():
-            if mod.startswith(package) and _func_name(call) == "Problems" and call.args:
-                arg = call.args[0]
-                if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
-                    found.add(arg.value.partition(".")[0])
-        return sorted(found)
-
+    keys = [s.key for s in STANDARDS]
+    travel_scopes = _scopes("travel/")
+    # remarks and bad rows carry the code written where they are made: Note(code), BadRow(row, code)
+    notes = [c for c in _literal_codes() if c.startswith("regions.note.")]
+    bad_rows = [c for c in _literal_codes() if c.startswith("popsurface.row.")]
     return {
-        ("access/standards.py", "f'standard.{key}'"): lambda: [
-            f"standard.{s.key}" for s in STANDARDS
-        ],
-        ("access/standards.py", "f'standard.{key}.seed'"): lambda: [
-            f"standard.{s.key}.seed" for s in STANDARDS
-        ],
-        ("facilities/types.py", "f'facilities.type.{_canonical}'"): lambda: [
-            f"facilities.type.{x}" for x in FACILITY_TYPES
-        ],
-        ("facilities/reader.py", "f'facilities.row.{code}'"): lambda: [
-            f"facilities.row.{r}" for r in ROW_REASONS
-        ],
+        ("access/standards.py", "f'standard.{key}'"): ("standard.{}", keys),
+        ("access/standards.py", "f'standard.{key}.seed'"): ("standard.{}.seed", keys),
+        ("facilities/types.py", "f'facilities.type.{_canonical}'"): (
+            "facilities.type.{}",
+            FACILITY_TYPES,
+        ),
+        ("facilities/reader.py", "f'facilities.row.{code}'"): ("facilities.row.{}", ROW_REASONS),
         # the required columns of the facility and settlement-point readers
-        ("inputs/columns.py", "f'missing_column.{field}'"): lambda: [
-            f"missing_column.{f}" for f in ("name", "type", "lon", "lat", "population")
-        ],
-        ("plan/validate.py", "self.code"): lambda: [f"problem.{k}" for k in PROBLEM_KINDS],
-        # a remark's code is written out where the remark is made (Note("regions.note...."))
-        ("regions/instance.py", "self.code"): lambda: [
-            c for c in _literal_codes() if c.startswith("regions.note.")
-        ],
-        ("regions/propose.py", "f'regions.method.{sol.method}'"): lambda: [
-            f"regions.method.{m}" for m in REGION_METHODS if m != "auto"
-        ],
-        ("report/coveragemap.py", "f'report.cov.title_{layer}'"): lambda: [
-            f"report.cov.title_{layer}" for layer in LAYERS
-        ],
-        ("report/coveragemap.py", "f'report.cov.line_{k}'"): lambda: [
-            f"report.cov.line_{k}" for k in OUTLINES
-        ],
-        ("report/exports.py", "f'report.csv.{c}'"): lambda: [
-            f"report.csv.{c}" for c in CSV_COLUMNS
-        ],
-        ("siting/study.py", "f'siting.{name}'"): lambda: [
-            f"siting.{n}" for n in (*_CHOICES, *_NUMBERS)
-        ],
-        ("siting/study.py", "code"): lambda: [f"siting.{n}" for n in _NUMBERS],
-        # a bad row's code is written out where the row is reported (BadRow(row, code))
-        ("surface/report.py", "self.code"): lambda: [
-            c for c in _literal_codes() if c.startswith("popsurface.row.")
-        ],
+        ("inputs/columns.py", "f'missing_column.{field}'"): (
+            "missing_column.{}",
+            ("name", "type", "lon", "lat", "population"),
+        ),
+        ("plan/validate.py", "self.code"): ("problem.{}", PROBLEM_KINDS),
+        ("regions/instance.py", "self.code"): ("{}", notes),
+        ("regions/propose.py", "f'regions.method.{sol.method}'"): (
+            "regions.method.{}",
+            [m for m in REGION_METHODS if m != "auto"],  # "auto" resolves to one of the others
+        ),
+        ("report/coveragemap.py", "f'report.cov.title_{layer}'"): ("report.cov.title_{}", LAYERS),
+        ("report/coveragemap.py", "f'report.cov.line_{k}'"): ("report.cov.line_{}", OUTLINES),
+        ("report/exports.py", "f'report.csv.{c}'"): ("report.csv.{}", CSV_COLUMNS),
+        ("siting/study.py", "f'siting.{name}'"): ("siting.{}", [*_CHOICES, *_NUMBERS]),
+        ("siting/study.py", "code"): ("siting.{}", _NUMBERS),
+        ("surface/report.py", "self.code"): ("{}", bad_rows),
         # the generic travel checks, in every scope that runs them
-        ("travel/base.py", "f'{problems.scope}.mode'"): lambda: [
-            f"{s}.mode" for s in scopes("travel/")
-        ],
-        ("travel/base.py", "f'{problems.scope}.cutoff'"): lambda: [
-            f"{s}.cutoff" for s in scopes("travel/")
-        ],
+        ("travel/base.py", "f'{problems.scope}.mode'"): ("{}.mode", travel_scopes),
+        ("travel/base.py", "f'{problems.scope}.cutoff'"): ("{}.cutoff", travel_scopes),
     }
 
 
-FAMILIES = _families()
+def _scopes(package: str) -> list[str]:
+    """The scopes of the collectors made in ``package`` (``network`` for "network.invalid")."""
+    found = set()
+    for mod, call in _calls():
+        if mod.startswith(package) and _func_name(call) == "Problems" and call.args:
+            arg = call.args[0]
+            if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+                found.add(arg.value.partition(".")[0])
+    return sorted(found)
+
+
+def _members(site: tuple[str, str]) -> list[str]:
+    template, members = _families()[site]
+    return [template.format(m) for m in members]
 
 
 def _module(path: Path) -> str:
@@ -338,8 +327,8 @@ def _run_time_codes() -> tuple[dict[str, list[str]], list[str]]:
     lost: list[str] = []
     for (mod, src), (line, _, expr) in sorted(_run_time_sites().items()):
         where = f"{mod}:{line}: {src}"
-        if (mod, src) in FAMILIES:
-            codes[where] = FAMILIES[(mod, src)]()
+        if (mod, src) in _families():
+            codes[where] = _members((mod, src))
             continue
         values = source.values(expr)
         if values is None:
@@ -351,10 +340,10 @@ def _run_time_codes() -> tuple[dict[str, list[str]], list[str]]:
 
 def test_every_code_built_at_run_time_is_followed_or_a_listed_family():
     codes, lost = _run_time_codes()
-    assert lost == [], "list these sites in FAMILIES, with their members"
+    assert lost == [], "list these sites in _families(), with their members"
     assert len(codes) >= 20
     sites = _run_time_sites()
-    stale = sorted(f"{m}: {src}" for (m, src) in FAMILIES if (m, src) not in sites)
+    stale = sorted(f"{m}: {src}" for (m, src) in _families() if (m, src) not in sites)
     assert stale == []
 
 

@@ -153,6 +153,7 @@ class _Instance:
     the mean grid population and the population bounds ``lo`` and ``hi``.
     """
 
+    # a record of arrays, alike in shape to the road graph's: field lists, nothing shared
     rows: NDArray[np.int64]  # positions in unit_set.units of the active units
     ids: list[str]
     names: list[str]
