@@ -58,8 +58,7 @@ def synthetic_network(surface) -> TravelTimeModel:  # type: ignore[no-untyped-de
     network model is timed on a lattice of the prefecture's size (walking,
     densified every 50 m as the model does by default).
     """
-    from bench_network import synthetic_prefecture
-
+    from benchmarks.bench_network import synthetic_prefecture
     from gridplan.travel.network import NetworkModel
 
     g = surface.grid

@@ -122,3 +122,75 @@ def test_importing_every_module_loads_no_streamlit_and_has_no_cycle():
     )
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert r.returncode == 0, r.stdout + r.stderr
+
+
+def _third_party_imports(paths: list[Path]) -> set[str]:
+    local = {"gridplan", "ui", "tests", "benchmarks", "pages"}
+    out = set()
+    for root in paths:
+        for py in [root] if root.suffix == ".py" else root.rglob("*.py"):
+            for mod in _imports(py):
+                top = mod.split(".")[0]
+                if top not in sys.stdlib_module_names and top not in local and top != "__future__":
+                    out.add(top)
+    return out
+
+
+def _declared_distributions() -> set[str]:
+    import re
+    import tomllib
+
+    project = tomllib.loads((SRC.parents[1] / "pyproject.toml").read_text("utf-8"))["project"]
+    reqs = list(project["dependencies"])
+    for extra in project.get("optional-dependencies", {}).values():
+        reqs += extra
+    return {re.split(r"[<>=!~\[; ]", r, maxsplit=1)[0].lower().replace("_", "-") for r in reqs}
+
+
+def test_every_imported_package_is_declared_in_pyproject():
+    from importlib.metadata import packages_distributions
+
+    root = SRC.parents[1]
+    imported = _third_party_imports(
+        [SRC, root / "ui", root / "pages", root / "app.py", root / "tests", root / "benchmarks"]
+    )
+    providers = packages_distributions()
+    declared = _declared_distributions()
+    undeclared = sorted(
+        name
+        for name in imported
+        if not {d.lower().replace("_", "-") for d in providers.get(name, [name])} & declared
+    )
+    assert len(imported) > 15 and undeclared == []
+
+
+def _function_lengths(py: Path) -> list[tuple[str, int, bool]]:
+    """Each function of ``py``: its name, its length without the docstring, and whether
+    a comment at its top gives the reason for its length (``# long: ...``)."""
+    lines = py.read_text(encoding="utf-8").splitlines()
+    out = []
+    for node in ast.walk(ast.parse("\n".join(lines))):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            first = node.body[0]
+            doc = 0
+            if isinstance(first, ast.Expr) and isinstance(
+                getattr(first, "value", None), ast.Constant
+            ):
+                doc = first.end_lineno - first.lineno + 1  # type: ignore[operator]
+            length = node.end_lineno - node.lineno + 1 - doc  # type: ignore[operator]
+            top = lines[node.lineno : node.lineno + doc + 3]
+            out.append((node.name, length, any("# long:" in line for line in top)))
+    return out
+
+
+def test_no_module_over_a_thousand_lines_nor_function_over_a_hundred_without_a_reason():
+    root = SRC.parents[1]
+    files = [*SRC.rglob("*.py"), *(root / "ui").rglob("*.py"), *(root / "pages").glob("*.py")]
+    long_modules = [str(p) for p in files if len(p.read_text("utf-8").splitlines()) > 1000]
+    long_functions = [
+        f"{p.relative_to(root)}:{name} ({n} lines)"
+        for p in files
+        for name, n, reason in _function_lengths(p)
+        if n > 100 and not reason
+    ]
+    assert long_modules == [] and long_functions == []

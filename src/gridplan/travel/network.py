@@ -10,7 +10,7 @@ Roads
 :func:`load_roads` reads an OSM XML file (``.osm``, ``.osm.bz2``), a GraphML
 file written by OSMnx (``.graphml``) or an ``.osm.pbf`` extract (Geofabrik's
 China/Hebei files): pyosmium (a dependency) copies its ``highway`` ways and
-their nodes to OSM XML, read as above; without pyosmium (or pyrosm) a PBF is
+their nodes to OSM XML, read as above; without pyosmium a PBF is
 refused with the ``osmium`` command that converts it.  Online, it can download the roads inside
 a polygon with OSMnx (not exercised by the tests, which run offline).  Only
 ways tagged ``highway`` are kept: OSM XML files also hold buildings, land use

@@ -56,13 +56,10 @@ def _graph_from_osm_xml(path: Path, shown: Path | None = None) -> nx.MultiDiGrap
 
 
 def _pbf_reader() -> str | None:
-    """Name of an installed PBF reader (``osmium`` or ``pyrosm``), or ``None``."""
+    """``"osmium"`` when pyosmium (the ``network`` extra) is installed, else ``None``."""
     import importlib.util
 
-    for name in ("osmium", "pyrosm"):
-        if importlib.util.find_spec(name) is not None:
-            return name
-    return None
+    return "osmium" if importlib.util.find_spec("osmium") is not None else None
 
 
 def _pbf_to_osm_xml_with_osmium(path: Path, out: Path) -> None:
@@ -88,28 +85,18 @@ def _graph_from_pbf(path: Path) -> nx.MultiDiGraph:
     reader = _pbf_reader()
     if reader is None:
         raise InputError(
-            f"cannot read {path.name}: no PBF reader (pyosmium or pyrosm) is installed; "
+            f"cannot read {path.name}: no PBF reader (pyosmium) is installed; "
             "convert it to OSM XML with osmium (osmium tags-filter FILE w/highway -o roads.osm)",
             code="network.pbf_unsupported",
             params={"filename": path.name},
         )
-    if reader == "osmium":
-        with tempfile.TemporaryDirectory() as tmp:
-            out = Path(tmp) / "roads.osm"
-            try:
-                _pbf_to_osm_xml_with_osmium(path, out)
-            except Exception as exc:
-                raise _unreadable(path, exc) from exc
-            return _graph_from_osm_xml(out, shown=path)
-    try:  # pragma: no cover - pyrosm is an alternative reader, not installed by default
-        import pyrosm
-
-        osm = pyrosm.OSM(str(path))
-        nodes, edges = osm.get_network(network_type="all", nodes=True)
-        graph = osm.to_graph(nodes, edges, graph_type="networkx", retain_all=True)
-    except Exception as exc:
-        raise _unreadable(path, exc) from exc
-    return _roads_only(graph, path)
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "roads.osm"
+        try:
+            _pbf_to_osm_xml_with_osmium(path, out)
+        except Exception as exc:
+            raise _unreadable(path, exc) from exc
+        return _graph_from_osm_xml(out, shown=path)
 
 
 def load_roads(
@@ -118,7 +105,7 @@ def load_roads(
     """Load a road network as an OSMnx ``MultiDiGraph`` (node ``x``/``y`` in EPSG:4326).
 
     ``source`` is an OSM XML file (``.osm``, ``.xml``, ``.osm.bz2``), an OSMnx
-    GraphML file (``.graphml``) or an ``.osm.pbf`` (needs pyosmium or pyrosm).
+    GraphML file (``.graphml``) or an ``.osm.pbf`` (needs pyosmium).
     With ``source=None`` the roads inside ``polygon`` (WGS-84) are downloaded
     with OSMnx (``network_type="all"``; needs internet).  With a file and a
     polygon, the graph is cut to the polygon.  OSM XML keeps only ``highway``
