@@ -194,3 +194,60 @@ def test_no_module_over_a_thousand_lines_nor_function_over_a_hundred_without_a_r
         if n > 100 and not reason
     ]
     assert long_modules == [] and long_functions == []
+
+
+def _module_graph() -> dict[str, set[str]]:
+    """Module → the gridplan modules it imports (every import, type-only ones included)."""
+    modules = {_module_of(py).removesuffix(".__init__"): py for py in SRC.rglob("*.py")}
+    graph: dict[str, set[str]] = {}
+    for name, py in modules.items():
+        targets = set()
+        for mod in _imports(py):
+            while mod and mod not in modules:  # ``from pkg.mod import name`` → pkg.mod
+                mod = mod.rpartition(".")[0]
+            if mod and mod != name and mod != "gridplan":
+                targets.add(mod)
+        graph[name] = targets
+    return graph
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components with more than one module (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    out: list[list[str]] = []
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on_stack.add(v)
+        for w in graph.get(v, ()):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on_stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            component = []
+            while True:
+                w = stack.pop()
+                on_stack.discard(w)
+                component.append(w)
+                if w == v:
+                    break
+            if len(component) > 1:
+                out.append(sorted(component))
+
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return out
+
+
+def test_no_import_cycle_between_modules_not_even_for_types():
+    graph = _module_graph()
+    assert len(graph) > 80
+    assert _cycles(graph) == []
+    assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]

@@ -532,7 +532,7 @@ def _pair_case():
 
 @pytest.mark.parametrize("model_name", ["straight", "raster"])
 def test_pairs_best_is_the_travel_time_and_each_slice_one_facility(model_name):
-    from gridplan.travel.pairs import pairs_from_travel_times
+    from gridplan.travel.base import pairs_from_travel_times
     from gridplan.travel.straight import StraightLineModel
 
     g, lc, xy, rows, cols, points = _pair_case()

@@ -15,8 +15,8 @@ from gridplan._validate import Problems
 from gridplan.siting._checks import _dims, siting_problems
 from gridplan.siting.demand import Demand
 from gridplan.surface.grid import CellGrid
-from gridplan.travel.base import TravelTimeModel
-from gridplan.travel.pairs import Pairs, pairs_from_travel_times
+from gridplan.travel.base import TravelTimeModel, pairs_from_travel_times
+from gridplan.travel.pairs import Pairs
 from gridplan.travel.raster import RasterModel, raster_pairs
 from gridplan.travel.speeds import DEFAULT_DETOUR, check_speed_detour
 from gridplan.travel.straight import StraightLineModel, straight_pairs
@@ -351,7 +351,7 @@ def cost_matrix_model(
     :meth:`~gridplan.travel.network.NetworkModel.pairs`: one Dijkstra per
     candidate with the cutoff); a model without ``pairs`` runs
     ``travel_times`` once per candidate
-    (:func:`~gridplan.travel.pairs.pairs_from_travel_times`), slow for many
+    (:func:`~gridplan.travel.base.pairs_from_travel_times`), slow for many
     candidates.
     """
     problems = siting_problems()

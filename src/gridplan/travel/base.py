@@ -20,13 +20,16 @@ Models
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from gridplan._types import BoolArray, Float32Array, Int32Array, XYArray
+import numpy as np
+
+from gridplan._types import BoolArray, Float32Array, Int32Array, IntArray, XYArray
 from gridplan._validate import Problems, as_float
 from gridplan.surface.grid import CellGrid
-from gridplan.travel.pairs import Pairs
+from gridplan.travel.pairs import Pairs, time_point_order
 from gridplan.travel.speeds import MODES
 
 
@@ -53,7 +56,7 @@ class TravelTimeModel(Protocol):
     ``travel_times``: minutes from each cell to its nearest facility.
     ``pairs``: minutes from each point to *every* facility within a time
     (:mod:`gridplan.travel.pairs`), for capacity analyses and siting; a model
-    without it is served by :func:`gridplan.travel.pairs.pairs_from_travel_times`.
+    without it is served by :func:`pairs_from_travel_times`.
     """
 
     @property
@@ -84,3 +87,30 @@ def check_cutoff(problems: Problems, cutoff_min: Any) -> float | None:
         )
         return None
     return c
+
+
+def pairs_from_travel_times(
+    model: TravelTimeModel,
+    grid: CellGrid,
+    points_rc: IntArray,
+    facilities_xy: XYArray,
+    max_minutes: float,
+) -> Pairs:
+    """Pairs from any model's ``travel_times``: one run per facility (slow for many).
+
+    A point's minutes are those of its cell (``points_rc``: row and column on
+    ``grid``).  For models without a ``pairs`` method of their own.
+    """
+    rc = np.asarray(points_rc, dtype=np.int64).reshape(-1, 2)
+    xy = np.asarray(facilities_xy, dtype=np.float64).reshape(-1, 2)
+    mask = np.zeros(grid.shape, dtype=bool)
+    mask[rc[:, 0], rc[:, 1]] = True
+    limit = np.float32(max_minutes) if math.isfinite(max_minutes) else np.float32(np.inf)
+    parts = []
+    for j in range(len(xy)):
+        minutes = model.travel_times(grid, mask, xy[j : j + 1]).minutes[rc[:, 0], rc[:, 1]]
+        ok = np.flatnonzero(np.isfinite(minutes) & (minutes <= limit))
+        mins = minutes[ok].astype(np.float32)
+        order = time_point_order(ok, mins)
+        parts.append((ok[order], np.full(len(ok), j, dtype=np.int32), mins[order]))
+    return Pairs.concat(parts, len(rc), len(xy), max_minutes, params={"model": model.name})

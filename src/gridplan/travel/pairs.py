@@ -12,7 +12,7 @@ max_minutes)``, and returns a :class:`Pairs`:
   distance per facility (:func:`~gridplan.travel.raster.raster_pairs`);
 * :meth:`~gridplan.travel.network.NetworkModel.pairs`: one Dijkstra per
   facility with the cutoff;
-* any other model: :func:`pairs_from_travel_times`, one ``travel_times`` run
+* any other model: :func:`gridplan.travel.base.pairs_from_travel_times`, one ``travel_times`` run
   per facility (slow for many facilities).
 
 A pair's minutes are those the model's ``travel_times`` gives a cell to that
@@ -22,19 +22,14 @@ is its ``travel_times`` minutes.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from gridplan._types import Int32Array, IntArray, XYArray
-from gridplan.surface.grid import CellGrid
-
-if TYPE_CHECKING:
-    from gridplan.travel.base import TravelTimeModel
+from gridplan._types import Int32Array, IntArray
 
 #: Pairs produced per chunk when building pairs (bounds the temporaries).
 CHUNK_PAIRS = 4_000_000
@@ -139,30 +134,3 @@ def sort_pairs(
     small = np.int16 if n_facilities < 2**15 else np.int32
     order = order[np.argsort(facility[order].astype(small), kind="stable")]
     return point[order], facility[order], minutes[order]
-
-
-def pairs_from_travel_times(
-    model: TravelTimeModel,
-    grid: CellGrid,
-    points_rc: IntArray,
-    facilities_xy: XYArray,
-    max_minutes: float,
-) -> Pairs:
-    """Pairs from any model's ``travel_times``: one run per facility (slow for many).
-
-    A point's minutes are those of its cell (``points_rc``: row and column on
-    ``grid``).  For models without a ``pairs`` method of their own.
-    """
-    rc = np.asarray(points_rc, dtype=np.int64).reshape(-1, 2)
-    xy = np.asarray(facilities_xy, dtype=np.float64).reshape(-1, 2)
-    mask = np.zeros(grid.shape, dtype=bool)
-    mask[rc[:, 0], rc[:, 1]] = True
-    limit = np.float32(max_minutes) if math.isfinite(max_minutes) else np.float32(np.inf)
-    parts = []
-    for j in range(len(xy)):
-        minutes = model.travel_times(grid, mask, xy[j : j + 1]).minutes[rc[:, 0], rc[:, 1]]
-        ok = np.flatnonzero(np.isfinite(minutes) & (minutes <= limit))
-        mins = minutes[ok].astype(np.float32)
-        order = time_point_order(ok, mins)
-        parts.append((ok[order], np.full(len(ok), j, dtype=np.int32), mins[order]))
-    return Pairs.concat(parts, len(rc), len(xy), max_minutes, params={"model": model.name})
