@@ -82,3 +82,34 @@ def test_cli_choices_are_the_library_lists():
     assert tuple(optimize["model"].choices) == workflow.MODELS
     coverage = {a.dest: a for a in sub["coverage"]._actions}
     assert coverage["minutes"].default == workflow.LEVEL_DEFAULTS["primary"].minutes
+
+
+def test_illustrative_network_is_kept_in_the_disk_cache_exactly(tmp_path, monkeypatch):
+    from gridplan.plan.units import build_units
+
+    monkeypatch.setattr(settings, "cache_dir", tmp_path)
+    units = build_units("532300")
+    first = workflow.illustrative_network(units)
+    files = list((tmp_path / "illustrative").glob("*.npz"))
+    assert len(files) == 1
+    again = workflow.illustrative_network(units)
+    pd.testing.assert_frame_equal(again, first, check_exact=True)
+    assert again["facility_id"].dtype == object and again["active"].dtype == bool
+
+    # a damaged cache file is computed again and replaced, never trusted
+    files[0].write_bytes(b"not a cache")
+    pd.testing.assert_frame_equal(workflow.illustrative_network(units), first, check_exact=True)
+    assert files[0].read_bytes()[:2] == b"PK"
+
+
+def test_illustrative_cache_key_follows_the_units_and_the_setting(tmp_path, monkeypatch):
+    from gridplan.plan.units import build_units
+
+    monkeypatch.setattr(settings, "cache_dir", tmp_path)
+    units = build_units("532300")
+    key = workflow._units_digest(units)
+    assert key != workflow._units_digest(build_units("130100"))
+    monkeypatch.setattr(settings, "illustrative_cell_m", 1000.0)
+    assert workflow._units_digest(units) != key
+    monkeypatch.setattr(settings, "cache_dir", None)
+    assert workflow._cache_path("illustrative", key) is None

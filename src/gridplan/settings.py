@@ -31,6 +31,15 @@ illustrative_cell_m: float = 500.0
 model_cutoff_min: float = 60.0
 
 
+#: Folder of GridPlan's disk cache (results that are slow to compute and fixed by their
+#: inputs, e.g. the illustrative facility network).  ``GRIDPLAN_CACHE_DIR`` sets it; the
+#: default is ``$XDG_CACHE_HOME/gridplan`` (``~/.cache/gridplan``).  ``None``: no disk cache.
+cache_dir: Path | None = Path(
+    os.environ.get("GRIDPLAN_CACHE_DIR")
+    or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "gridplan"
+)
+
+
 def _candidate_data_dirs() -> list[Path]:
     here = Path(__file__).resolve().parent
     dirs = []

@@ -12,6 +12,10 @@ GeoDataFrames.
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import json
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 from numpy.typing import NDArray
 from pyproj import Transformer
 
@@ -255,11 +260,87 @@ def illustrative_network(units: UnitSet) -> pd.DataFrame:
     """The illustrative facility network (示意, not real locations) of ``units``.
 
     Laid out on a census surface of :data:`gridplan.settings.illustrative_cell_m`,
-    so the network does not move with the cell size a planner picks.
+    so the network does not move with the cell size a planner picks.  The
+    network is fixed by the units and the code, so it is kept in the disk cache
+    (:data:`gridplan.settings.cache_dir`) under a digest of both: a new
+    process reads it back instead of running the k-means again.
     """
+    try:
+        path = _cache_path("illustrative", _units_digest(units))
+    except TypeError:  # a unit column that cannot be hashed: compute without the cache
+        path = None
+    cached = _read_cached_table(path)
+    if cached is not None:
+        return cached
     from gridplan.facilities.illustrative import illustrative_facilities
 
-    return illustrative_facilities(units, census_surface(units, settings.illustrative_cell_m))
+    table = illustrative_facilities(units, census_surface(units, settings.illustrative_cell_m))
+    _write_cached_table(path, table)
+    return table
+
+
+@functools.cache
+def _code_digest() -> str:
+    """A digest of the library's source: any change of code makes new cache keys."""
+    h = hashlib.sha256()
+    for py in sorted(Path(__file__).parent.rglob("*.py")):
+        h.update(py.read_bytes())
+    return h.hexdigest()
+
+
+def _units_digest(units: UnitSet) -> str:
+    """A digest of what an illustrative network depends on: the units and the settings."""
+    u = units.units
+    h = hashlib.sha256()
+    h.update(f"{units.prefecture.adcode}|{settings.illustrative_cell_m}|{_code_digest()}".encode())
+    h.update(
+        pd.util.hash_pandas_object(u.drop(columns="geometry"), index=True).to_numpy().tobytes()
+    )
+    for wkb in shapely.to_wkb(u.geometry.to_numpy(), hex=False):
+        h.update(b"-" if wkb is None else wkb)
+    return h.hexdigest()[:32]
+
+
+def _cache_path(kind: str, key: str) -> Path | None:
+    return None if settings.cache_dir is None else Path(settings.cache_dir) / kind / f"{key}.npz"
+
+
+def _read_cached_table(path: Path | None) -> pd.DataFrame | None:
+    """A table the cache holds, or ``None`` (none yet, or unreadable: then it is recomputed).
+
+    Numbers and flags are stored as arrays, text columns as JSON (no pickles), so a
+    table comes back exactly as it was written.
+    """
+    if path is None or not path.is_file():
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            texts = json.loads(str(z["__texts__"]))
+            columns = json.loads(str(z["__columns__"]))
+            data = {c: texts[c] if c in texts else z[c] for c in columns}
+        return pd.DataFrame(
+            {c: pd.Series(v, dtype=object if c in texts else None) for c, v in data.items()}
+        )
+    except (ValueError, KeyError, OSError, TypeError):
+        return None
+
+
+def _write_cached_table(path: Path | None, table: pd.DataFrame) -> None:
+    """Keep ``table`` in the cache; a cache that cannot be written is only a lost speed-up."""
+    if path is None:
+        return
+    text_cols = [c for c in table.columns if table[c].dtype == object]
+    texts = {c: [None if pd.isna(v) else str(v) for v in table[c]] for c in text_cols}
+    payload: dict[str, Any] = {str(c): table[c].to_numpy() for c in table.columns if c not in texts}
+    payload["__columns__"] = np.array(json.dumps([str(c) for c in table.columns]))
+    payload["__texts__"] = np.array(json.dumps(texts, ensure_ascii=False))
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.npz")
+        np.savez(tmp, **payload)
+        os.replace(tmp, path)
+    except OSError:
+        return
 
 
 def read_site_list(
