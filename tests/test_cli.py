@@ -360,3 +360,18 @@ def test_every_siting_setting_has_its_optimize_option():
     )  # fmt: skip
     listed = build_parser().parse_args(["optimize", "--preset", "rizhao", "--candidates", "c.csv"])
     assert _siting_settings(listed).candidates == "list"
+
+
+@pytest.mark.parametrize(
+    ("args", "zh"),
+    [
+        (["coverage", "--preset", "rizhao", "--model", "network"], "道路网络模型需要 --roads"),
+        (["propose-grids", "--preset", "rizhao"], "请给出 --k"),
+        (["coverage", "--preset", "rizhao", "--speed-kmh", "900"], "速度"),
+    ],
+)
+def test_errors_are_one_chinese_line_with_lang_zh(capfd, args, zh):
+    code = main([*args, "--lang", "zh"])
+    out, err = capfd.readouterr()
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert err.startswith("gridplan: error: ") and zh in err

@@ -21,7 +21,7 @@ import pandas as pd
 
 from gridplan import settings, workflow
 from gridplan.errors import GridPlanError, InputError
-from gridplan.i18n import Lang
+from gridplan.i18n import Lang, error_text
 from gridplan.plan.grids import GridPlan, list_presets, resolve_assignment
 from gridplan.plan.population import combine_sources
 from gridplan.plan.stats import dissolve_grids, population_balance
@@ -564,7 +564,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         with _c_stdout_to_stderr():
             result = _COMMANDS[args.command].run(args)
     except (GridPlanError, OSError) as exc:
-        print(f"gridplan: error: {' '.join(str(exc).split())}", file=sys.stderr)
+        # English: the error's own message, as scripts expect; Chinese: the catalogue's text
+        text = str(exc) if args.lang == "en" else error_text(exc, args.lang)
+        print(f"gridplan: error: {' '.join(text.split())}", file=sys.stderr)
         return 2
     json.dump(result, sys.stdout, ensure_ascii=False, indent=1)
     sys.stdout.write("\n")
