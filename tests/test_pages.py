@@ -108,6 +108,22 @@ def test_prefecture_change_forgets_every_upload_with_the_population_surface(tmp_
     assert kept == []
 
 
+def test_clear_uploads_forgets_the_unit_uploads_and_keeps_the_other_pages_files(tmp_path):
+    roads = tmp_path / "roads.osm"
+    roads.write_text("<osm version='0.6'/>", encoding="utf-8")
+    at = page(
+        "grids", population_path=str(tmp_path / "pop.csv"), upload_report=["已加载"],
+        roads_path=str(roads), surface_path=str(tmp_path / "pts.csv"),
+    ).run()  # fmt: skip
+    assert at.session_state["upload_report"] == ["已加载"]
+    at.button(key="FormSubmitter:uploads-清除上传数据").click().run()
+    assert not at.exception
+    gone = [k for k in ("population_path", "upload_report") if k in at.session_state]
+    assert gone == []
+    assert at.session_state["roads_path"] == str(roads)
+    assert at.session_state["surface_path"] == str(tmp_path / "pts.csv")
+
+
 def test_every_page_runs_under_app_py_with_the_sidebar():
     # AppTest resets Streamlit's pages/ flag at every run, as a fresh server does: without
     # the guard the page would run on its own, with no sidebar

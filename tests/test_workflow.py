@@ -96,10 +96,13 @@ def test_illustrative_network_is_kept_in_the_disk_cache_exactly(tmp_path, monkey
     pd.testing.assert_frame_equal(again, first, check_exact=True)
     assert again["facility_id"].dtype == object and again["active"].dtype == bool
 
-    # a damaged cache file is computed again and replaced, never trusted
-    files[0].write_bytes(b"not a cache")
-    pd.testing.assert_frame_equal(workflow.illustrative_network(units), first, check_exact=True)
-    assert files[0].read_bytes()[:2] == b"PK"
+    # a damaged cache file (not a cache, or cut short) is computed again and replaced
+    good = files[0].read_bytes()
+    for damaged in (b"not a cache", good[: len(good) // 2]):
+        files[0].write_bytes(damaged)
+        pd.testing.assert_frame_equal(workflow.illustrative_network(units), first, check_exact=True)
+        assert files[0].read_bytes()[:2] == b"PK"
+    assert [p.name for p in (tmp_path / "illustrative").iterdir()] == [files[0].name]
 
 
 def test_illustrative_cache_key_follows_the_units_and_the_setting(tmp_path, monkeypatch):

@@ -70,14 +70,18 @@ class Key(StrEnum):
     COVERAGE_CELL = "acc_cell"
 
 
-#: What "forget the uploads" forgets (also when the prefecture changes): every file drawn on
-#: the prefecture's territory: township layer, population table and surface, road network,
-#: land cover and elevation, siting candidates and exclusion areas.
+#: What the grids page's "clear uploads" forgets: the township layer and population table
+#: the planning units are built from (back to the embedded boundaries and census).
 UPLOAD_KEYS: tuple[Key, ...] = (
     Key.TOWNSHIP_PATH,
     Key.TOWNSHIP_DATUM,
     Key.POPULATION_PATH,
     Key.UPLOAD_REPORT,
+)
+#: What a change of prefecture forgets: every file drawn on the old prefecture's territory,
+#: those uploads and the population surface, roads, land cover, elevation and siting files.
+PREFECTURE_FILE_KEYS: tuple[Key, ...] = (
+    *UPLOAD_KEYS,
     Key.SURFACE_PATH,
     Key.SURFACE_DATUM,
     Key.ROADS_PATH,
@@ -164,9 +168,9 @@ def selection(presets_of: Callable[[str], list[str]]) -> Selection:
 
 
 def forget_prefecture_data() -> None:
-    """A new prefecture: its preset and the previous prefecture's uploads no longer apply."""
-    st.session_state.pop(Key.PRESET, None)
-    forget_uploads()
+    """A new prefecture: its preset and every file drawn on the previous one no longer apply."""
+    for key in (Key.PRESET, *PREFECTURE_FILE_KEYS):
+        st.session_state.pop(key, None)
 
 
 # --- uploads: files stored under their content hash ------------------------------------------
@@ -215,7 +219,7 @@ def upload_report() -> list[str]:
 
 
 def forget_uploads() -> None:
-    """Back to the embedded boundaries and census (the census spread for the population)."""
+    """Back to the embedded boundaries and census for the planning units."""
     for key in UPLOAD_KEYS:
         st.session_state.pop(key, None)
 
@@ -336,6 +340,8 @@ def forget_facilities(sel: Selection) -> None:
     """Back to the default (illustrative) network of this prefecture."""
     store: dict[str, pd.DataFrame] = _get(Key.FACILITIES, {})
     store.pop(sel.prefecture, None)
+    _set(Key.FACILITY_REJECTED, None)
+    _bump(Key.FACILITY_VERSION)
 
 
 def rejected_facilities() -> pd.DataFrame | None:

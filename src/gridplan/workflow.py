@@ -16,6 +16,8 @@ import functools
 import hashlib
 import json
 import os
+import uuid
+import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,12 +28,12 @@ import numpy as np
 import pandas as pd
 import shapely
 from numpy.typing import NDArray
-from pyproj import Transformer
 
 from gridplan import settings
+from gridplan.errors import InputError
 from gridplan.facilities.types import CENTRES, PRIMARY_CARE, SECONDARY_CARE, SUBCENTRES
 from gridplan.inputs.boundaries import Prefecture
-from gridplan.inputs.crs import DATUMS
+from gridplan.inputs.crs import DATUMS, transformer
 from gridplan.plan.grids import GridPlan
 from gridplan.plan.units import UnitSet
 from gridplan.surface.grid import CellGrid, PopulationSurface, census_surface
@@ -196,7 +198,7 @@ def plan_and_units(
         plan = GridPlan.from_preset(preset)
         return plan, units_of(plan.prefecture)
     if prefecture is None:
-        raise ValueError("give a preset or a prefecture")
+        raise InputError("give a preset or a prefecture", code="workflow.no_region")
     units = units_of(prefecture)
     return GridPlan.one_grid_per_unit(units), units
 
@@ -288,11 +290,18 @@ def _code_digest() -> str:
     return h.hexdigest()
 
 
+def _sklearn_version() -> str:
+    from importlib.metadata import version  # no import of scikit-learn itself: it is slow
+
+    return version("scikit-learn")
+
+
 def _units_digest(units: UnitSet) -> str:
     """A digest of what an illustrative network depends on: the units and the settings."""
     u = units.units
     h = hashlib.sha256()
     h.update(f"{units.prefecture.adcode}|{settings.illustrative_cell_m}|{_code_digest()}".encode())
+    h.update(f"numpy {np.__version__}|scikit-learn {_sklearn_version()}".encode())
     h.update(
         pd.util.hash_pandas_object(u.drop(columns="geometry"), index=True).to_numpy().tobytes()
     )
@@ -314,14 +323,14 @@ def _read_cached_table(path: Path | None) -> pd.DataFrame | None:
     if path is None or not path.is_file():
         return None
     try:
-        with np.load(path, allow_pickle=False) as z:
+        # our own handle: numpy leaves its file open when the archive is damaged
+        with path.open("rb") as f, np.load(f, allow_pickle=False) as z:
             texts = json.loads(str(z["__texts__"]))
             columns = json.loads(str(z["__columns__"]))
-            data = {c: texts[c] if c in texts else z[c] for c in columns}
-        return pd.DataFrame(
-            {c: pd.Series(v, dtype=object if c in texts else None) for c, v in data.items()}
-        )
-    except (ValueError, KeyError, OSError, TypeError):
+            data = {c: pd.Series(texts[c], dtype=object) if c in texts else z[c] for c in columns}
+        return pd.DataFrame(data)
+    except (ValueError, KeyError, OSError, TypeError, EOFError, zipfile.BadZipFile):
+        path.unlink(missing_ok=True)  # damaged (a cut write, a full disk): computed again
         return None
 
 
@@ -336,7 +345,7 @@ def _write_cached_table(path: Path | None, table: pd.DataFrame) -> None:
     payload["__texts__"] = np.array(json.dumps(texts, ensure_ascii=False))
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.npz")
+        tmp = path.with_name(f"{path.stem}.{uuid.uuid4().hex}.tmp.npz")  # one per writer
         np.savez(tmp, **payload)
         os.replace(tmp, path)
     except OSError:
@@ -393,7 +402,7 @@ def used_facilities(facilities: pd.DataFrame, target: str) -> pd.DataFrame:
 
 def facilities_xy(facilities: pd.DataFrame, crs: str) -> NDArray[np.float64]:
     """Metric coordinates ``(n, 2)`` in ``crs`` of every row of ``facilities`` (lon/lat WGS-84)."""
-    tf = Transformer.from_crs(4326, crs, always_xy=True)
+    tf = transformer(4326, crs)  # cached: building one takes tens of milliseconds
     x, y = tf.transform(facilities["lon"].to_numpy(float), facilities["lat"].to_numpy(float))
     return np.column_stack([x, y])
 
