@@ -16,7 +16,7 @@ from pathlib import Path
 
 from gridplan import workflow
 from gridplan.i18n import LANGS, Catalogue, Lang
-from gridplan.i18n.catalogue import load_catalogue
+from gridplan.i18n.catalogue import load_catalogue, render
 from gridplan.inputs.crs import DATUMS
 from ui import state
 
@@ -32,8 +32,7 @@ def tr(key: str, /, *, lang: Lang | None = None, **params: object) -> str:
     entry = TEXTS.get(key)
     if entry is None:
         return key
-    text = entry[lang or state.lang()]
-    return text.format(**params) if params else text
+    return render(entry[lang or state.lang()], params)
 
 
 def join_list(items: Iterable[str], *, lang: Lang | None = None) -> str:

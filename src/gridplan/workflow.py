@@ -37,6 +37,7 @@ from gridplan.inputs.crs import DATUMS, transformer
 from gridplan.plan.grids import GridPlan
 from gridplan.plan.units import UnitSet
 from gridplan.surface.grid import CellGrid, PopulationSurface, census_surface
+from gridplan.travel.models import MODEL_NAMES
 from gridplan.travel.speeds import DEFAULT_DETOUR, MODE_SPEEDS_KMH
 
 if TYPE_CHECKING:
@@ -72,7 +73,7 @@ __all__ = [
 ]
 
 #: The travel-time models a planner chooses from.
-MODELS: tuple[str, ...] = ("straight", "raster", "network")
+MODELS: tuple[str, ...] = MODEL_NAMES
 #: The modes of travel (their default speeds: :data:`gridplan.travel.speeds.MODE_SPEEDS_KMH`).
 MODES: tuple[str, ...] = tuple(MODE_SPEEDS_KMH)
 

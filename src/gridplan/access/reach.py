@@ -17,13 +17,14 @@ from gridplan.errors import InputError
 from gridplan.surface.grid import CellGrid, PopulationSurface
 from gridplan.travel.friction import check_speed_raster
 from gridplan.travel.friction import speed_surface as raster_speed_surface
+from gridplan.travel.models import MODEL_NAMES
 from gridplan.travel.pairs import Pairs, sort_pairs
 from gridplan.travel.raster import RasterModel, raster_facility_pairs
 from gridplan.travel.speeds import DEFAULT_DETOUR, MODE_SPEEDS_KMH, check_speed_detour
 from gridplan.travel.straight import StraightLineModel
 
 ReachModel = Literal["straight", "raster", "network"]
-REACH_MODELS: tuple[str, ...] = ("straight", "raster", "network")
+REACH_MODELS: tuple[str, ...] = MODEL_NAMES  # every model gives its pairs
 
 
 def unit_sums(

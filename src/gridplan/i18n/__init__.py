@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from gridplan.errors import GridPlanError
-from gridplan.i18n.catalogue import LANGS, Catalogue, Lang, load_catalogue, merge
+from gridplan.i18n.catalogue import LANGS, Catalogue, Lang, load_catalogue, merge, render
 
 __all__ = [
     "CATALOGUES",
@@ -67,11 +67,7 @@ def t(code: str, lang: Lang = "zh", **params: Any) -> str:
     entry = text_of(code)
     if entry is None:
         return code
-    template = entry.get(lang) or entry["en"]
-    try:
-        return template.format(**params)
-    except (KeyError, IndexError, ValueError):
-        return template
+    return render(entry.get(lang) or entry["en"], params)
 
 
 def label(kind: str, key: str, lang: Lang = "zh") -> str:

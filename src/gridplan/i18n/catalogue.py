@@ -33,6 +33,15 @@ def template_fields(template: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(template) if name}
 
 
+def render(template: str, params: Mapping[str, object]) -> str:
+    """``template`` filled with ``params``; the template itself when they do not fit it,
+    so a text with a missing or mistyped value still shows rather than fails."""
+    try:
+        return template.format(**params)
+    except (KeyError, IndexError, ValueError):
+        return template
+
+
 def entry_problems(code: str, texts: Mapping[str, object]) -> list[str]:
     """What is wrong with one entry: a missing or extra language, fields that differ."""
     problems = []

@@ -12,6 +12,9 @@ from gridplan.travel.base import TravelTimeModel
 from gridplan.travel.speeds import DEFAULT_DETOUR, MODE_SPEEDS_KMH
 from gridplan.travel.straight import StraightLineModel
 
+#: The names of the travel-time models, as the dashboard, the CLI and the analyses offer them.
+MODEL_NAMES: tuple[str, ...] = ("straight", "raster", "network")
+
 
 def make_model(
     name: str,
@@ -53,5 +56,5 @@ def make_model(
     raise InputError(
         f"unknown travel-time model {name!r}: use straight, raster or network",
         code="traveltime.model",
-        params={"value": name, "allowed": ["straight", "raster", "network"]},
+        params={"value": name, "allowed": list(MODEL_NAMES)},
     )
