@@ -127,11 +127,10 @@ class ProposalKey:
 
 @dataclass
 class Computed:
-    """Travel times and their coverage index; ``base_scale``: minutes per base unit."""
+    """Travel times and their coverage index."""
 
     times: TravelTimes
     index: CoverageIndex
-    base_scale: float
 
 
 # --- prefectures, presets, units -------------------------------------------------------------
@@ -256,7 +255,7 @@ def coverage(key: CoverageKey, _xy: NDArray[np.float64]) -> Computed:
     else:
         tm = travel_model(surface.grid, key.model)
         times = tm.travel_times(surface.grid, surface.populated(), _xy)
-    return Computed(times, CoverageIndex.build(surface, times), 1.0)
+    return Computed(times, CoverageIndex.build(surface, times))
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
