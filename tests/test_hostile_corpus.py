@@ -1,0 +1,239 @@
+"""The hostile-upload corpus (tests/hostile/corpus.py) through every CLI file option.
+
+Each file is tried through each option it targets, in Chinese: a refused file exits 2 with one
+Chinese line on stderr (no traceback, no server path); a careless but usable file loads; files
+with implausible figures are refused until ``--accept-warnings``.  Over the whole run, no
+connection reaches the local listener the files point at, nobody opens the canary file outside
+the uploads, and nothing is written beside the uploads or left in the temporary folder.
+Time and memory per file are measured by ``benchmarks/bench_hostile.py``, not here.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import socket
+import tempfile
+import threading
+from pathlib import Path
+
+import pytest
+
+from gridplan.cli import main
+from tests.hostile.corpus import Case, build, cases
+
+CJK = re.compile(r"[\u4e00-\u9fff]")
+#: fragments of server paths that must never reach the planner
+SERVER_PATHS = ("/tmp/", "/etc/", "/root/", "/home/", "/work/", "/proc/", "/vsi")
+
+_BASE = ["--preset", "shijiazhuang", "--cell-m", "1000"]
+_OPT = ["optimize", *_BASE, "--k", "2", "--solver", "greedy", "--curve-k", "2", "--mode", "drive"]
+
+#: the CLI arguments that put a file through each upload channel
+CLI = {
+    "township": lambda f: ["grids", "--preset", "shijiazhuang", "--township-file", f],
+    "population_file": lambda f: ["grids", "--preset", "shijiazhuang", "--population-file", f],
+    "population": lambda f: ["coverage", *_BASE, "--population", f],
+    "weights": lambda f: ["coverage", *_BASE, "--weights", f],
+    "facilities": lambda f: ["coverage", *_BASE, "--facilities", f],
+    "candidates": lambda f: [*_OPT, "--candidate-source", "list", "--candidates", f],
+    "hospitals": lambda f: ["propose-grids", "--preset", "shijiazhuang", "--hospitals", f],
+    "roads": lambda f: ["coverage", *_BASE, "--model", "network", "--roads", f],
+    "landcover": lambda f: ["coverage", *_BASE, "--model", "raster", "--landcover", f],
+    "dem": lambda f: ["coverage", *_BASE, "--model", "raster", "--dem", f],
+    "exclude": lambda f: [*_OPT, "--exclude", f],
+}
+
+#: outcomes that differ from the case's own for one channel, with the reason
+EXPECT_BY_CHANNEL: dict[tuple[str, str], str] = {}
+
+
+class Listener:
+    """A local TCP server that counts every connection made to it."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.sock.settimeout(0.2)
+        self.connections: list[tuple[str, int]] = []
+        self._stop = threading.Event()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+
+    def _serve(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, addr = self.sock.accept()
+            except OSError:
+                continue
+            self.connections.append(addr)
+            conn.close()
+
+    def close(self) -> None:
+        self._stop.set()
+        self.thread.join()
+        self.sock.close()
+
+
+class Canary:
+    """A FIFO outside the uploads: a writer thread waits for anyone to open it for reading.
+
+    A FIFO proves an *open*, not just a read of bytes: opening it for reading releases the
+    writer, which records it.  At teardown the test opens it itself (marked as such).
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.path = folder / "canary_secrets"
+        os.mkfifo(self.path)
+        self.opened_by_other = False
+        self._closing = False
+        self.thread = threading.Thread(target=self._wait, daemon=True)
+        self.thread.start()
+
+    def _wait(self) -> None:
+        # serve every reader (a second open would block forever without a writer)
+        while True:
+            fd = os.open(self.path, os.O_WRONLY)  # blocks until a reader opens the FIFO
+            if self._closing:
+                os.close(fd)
+                return
+            self.opened_by_other = True
+            try:
+                os.write(fd, b"1,2,3\n")
+            except OSError:
+                pass
+            os.close(fd)
+
+    def close(self) -> None:
+        self._closing = True
+        fd = os.open(self.path, os.O_RDONLY | os.O_NONBLOCK)
+        self.thread.join(timeout=5)
+        os.close(fd)
+
+
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory):
+    """The corpus, written for this run, with its listener and canary."""
+    root = tmp_path_factory.mktemp("hostile")
+    listener = Listener()
+    canary = Canary(root)
+    files = build(root / "corpus", listener.url, str(canary.path))
+    yield {"files": files, "listener": listener, "canary": canary, "root": root}
+    canary.close()
+    listener.close()
+
+
+def _cli_cases() -> list:
+    out = []
+    for case in cases():
+        if case.upload_name is not None:
+            continue  # a browser-only file name: tried through the dashboard's uploaders
+        for channel in case.channels:
+            if channel in CLI:
+                out.append(pytest.param(case.name, channel, id=f"{channel}-{case.name}"))
+    return out
+
+
+def _run(argv: list[str], capsys, tmp: Path) -> tuple[int, str, str]:
+    """The CLI in this process with ``tmp`` as the temporary folder and working directory."""
+    old_cwd, old_tmp = Path.cwd(), tempfile.tempdir
+    os.chdir(tmp)
+    tempfile.tempdir = str(tmp)
+    try:
+        rc = main(argv)
+    finally:
+        os.chdir(old_cwd)
+        tempfile.tempdir = old_tmp
+    out, err = capsys.readouterr()
+    return rc, out, err
+
+
+def _expected(case: Case, channel: str) -> str:
+    return EXPECT_BY_CHANNEL.get((case.name, channel), case.expect)
+
+
+def _assert_refusal(err: str, case: Case) -> None:
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, f"{case.name}: one line expected, got {err!r}"
+    assert lines[0].startswith("gridplan: error: "), err
+    assert CJK.search(lines[0]), f"{case.name}: not Chinese: {err!r}"
+    assert "Traceback" not in err
+    assert not any(p in err for p in SERVER_PATHS), f"{case.name}: server path in {err!r}"
+
+
+def _no_nan(text: str) -> dict:
+    def refuse(name: str) -> None:
+        raise AssertionError(f"JSON holds {name}")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+@pytest.mark.parametrize(("name", "channel"), _cli_cases())
+def test_hostile_file_through_cli(hostile, name, channel, capsys, tmp_path):
+    case, path = next((c, p) for c, p in hostile["files"] if c.name == name)
+    before = sorted(p.name for p in path.parent.iterdir())
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    argv = [*CLI[channel](str(path)), "--lang", "zh"]
+    rc, out, err = _run(argv, capsys, scratch)
+    expect = _expected(case, channel)
+    if expect == "loaded":
+        assert rc == 0, f"{case.name} via {channel}: {err}"
+        _no_nan(out)
+    else:
+        assert rc == 2, f"{case.name} via {channel}: rc {rc}, {err[-500:]}"
+        _assert_refusal(err, case)
+    if expect == "confirm":
+        rc, out, err = _run([*argv, "--accept-warnings"], capsys, scratch)
+        assert rc == 0, f"{case.name} via {channel} with --accept-warnings: {err}"
+        assert "warnings" in _no_nan(out) or "problems" in _no_nan(out)
+    # nothing written beside the upload (no GDAL .aux.xml, no extracted parts), nothing left over
+    assert sorted(p.name for p in path.parent.iterdir()) == before
+    assert list(scratch.iterdir()) == [], f"left in the temporary folder: {list(scratch.iterdir())}"
+
+
+def test_no_connection_and_no_server_file_opened(hostile):
+    """Runs last in this module: over every file above, nothing reached out."""
+    assert hostile["listener"].connections == []
+    assert not hostile["canary"].opened_by_other
+
+
+def test_corpus_is_small_and_covers_every_class_and_option():
+    kinds = {c.kind for c in cases()}
+    assert {"ssrf", "bomb", "crash", "wrong_data", "format", "injection", "markup"} <= kinds
+    channels = {ch for c in cases() for ch in c.channels}
+    assert set(CLI) <= channels
+    assert len(cases()) >= 50
+
+
+def test_canary_detects_an_open(tmp_path):
+    """The canary is a real detector: opening it is seen."""
+    canary = Canary(tmp_path)
+    with open(canary.path, "rb") as fh:
+        assert fh.read() == b"1,2,3\n"
+    with open(canary.path, "rb") as fh:  # a second reader is served too
+        fh.read()
+    assert canary.opened_by_other
+    canary.close()
+    shutil.rmtree(tmp_path, ignore_errors=True)
+
+
+def test_listener_detects_a_connection():
+    listener = Listener()
+    try:
+        with socket.create_connection(("127.0.0.1", int(listener.url.rsplit(":", 1)[1]))):
+            pass
+        for _ in range(50):
+            if listener.connections:
+                break
+            threading.Event().wait(0.05)
+        assert listener.connections
+    finally:
+        listener.close()
