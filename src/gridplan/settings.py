@@ -59,3 +59,10 @@ def data_dir() -> Path:
     raise FileNotFoundError(
         "GridPlan data folder not found; set GRIDPLAN_DATA_DIR to the project's data/geo"
     )
+
+
+# --- upload limits: dashboard (issue 9) -----------------------------------------------------
+
+#: Hours after which a session's upload folder that nothing touched is taken for one a stopped
+#: server left behind and removed (live sessions' folders go when the session ends).
+upload_session_max_age_h: float = float(os.environ.get("GRIDPLAN_UPLOAD_MAX_AGE_H", "24"))
