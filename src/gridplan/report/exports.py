@@ -95,7 +95,7 @@ def plan_to_csv(
     rows.sort(key=lambda item: (item[0], item[1]))
     df = pd.DataFrame([row for _, _, row in rows], columns=list(CSV_COLUMNS), dtype=object)
     df.columns = [t(f"report.csv.{c}", lang) for c in CSV_COLUMNS]
-    return table_to_csv(df, crlf=True)
+    return table_to_csv(df)
 
 
 # --- GeoJSON ------------------------------------------------------------------------------

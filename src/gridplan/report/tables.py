@@ -11,6 +11,7 @@ numbers (a negative population is a number, not a formula).
 
 from __future__ import annotations
 
+import csv
 import io
 import re
 from collections.abc import Mapping
@@ -56,22 +57,25 @@ def neutralise_formulas(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def table_to_csv(df: pd.DataFrame, *, note: str | None = None, crlf: bool = False) -> bytes:
+def table_to_csv(df: pd.DataFrame, *, note: str | None = None) -> bytes:
     """``df`` as a formula-safe CSV in UTF-8 with BOM (Excel reads it as UTF-8).
+
+    Lines end with ``\\r\\n`` (Excel's own): the CSV writer then quotes any cell
+    holding a carriage return or a line feed, so a name cannot split a row.
 
     Parameters
     ----------
     df
         The table; written without its index.
     note
-        A first line ``# note`` saying where the figures come from.
-    crlf
-        End lines with ``\\r\\n`` (the plan table's convention) instead of ``\\n``.
+        A first line ``# note`` (one cell) saying where the figures come from.
     """
-    eol = "\r\n" if crlf else "\n"
-    text = neutralise_formulas(df).to_csv(index=False, lineterminator=eol)
-    head = "" if note is None else f"# {neutralise_text(note)}{eol}"
-    return (head + text).encode("utf-8-sig")
+    text = neutralise_formulas(df).to_csv(index=False, lineterminator="\r\n")
+    if note is None:
+        return text.encode("utf-8-sig")
+    head = io.StringIO()  # one cell, quoted if it holds a comma: no part of it starts a cell
+    csv.writer(head, lineterminator="\r\n").writerow(["# " + " ".join(note.splitlines())])
+    return (head.getvalue() + text).encode("utf-8-sig")
 
 
 def frames_to_xlsx(sheets: Mapping[str, pd.DataFrame]) -> bytes:
