@@ -370,6 +370,10 @@ def test_long_chinese_file_name_on_the_siting_candidates_uploader():
     stored = at.session_state["siting_files"][("secondary", "cand")]
     assert Path(stored.path).is_file() and Path(stored.path).name != name
     assert any("最优" in str(x.value) or "完成" in str(x.value) for x in at.success)
+    folder = Path(stored.path).parent
+    del at, stored
+    gc.collect()
+    assert not folder.exists()  # the session went: its uploads went with it
 
 
 def test_vanished_uploads_give_a_message_and_the_defaults(tmp_path):

@@ -23,8 +23,8 @@ def seed_block(plan: GridPlan) -> None:
                 st.markdown(f"> {plan.seed_quote}")
         else:
             st.markdown(tr("seed_none"))
-        for n in plan.notes:
-            st.markdown(f"- {n}")
+        for n in plan.notes:  # a plan's notes may carry names from planners' files
+            st.markdown(f"- {md_text(n)}")
         if plan.networks:
             st.markdown(f"**{tr('networks')}**")
             for net in plan.networks:
