@@ -402,3 +402,18 @@ def test_dashboard_upload_limit_is_the_readers_limit():
     with (ROOT / ".streamlit" / "config.toml").open("rb") as f:
         config = tomllib.load(f)
     assert config["server"]["maxUploadSize"] == settings.max_upload_mb
+
+
+def test_long_chinese_file_name_on_the_road_uploader():
+    at = page("access")
+    at.session_state["acc_model"] = "network"
+    at.session_state["acc_cell"] = 1000
+    at.run()
+    name = "石家庄市道路网络数据" * 10 + ".osm"  # 100 characters, 294 bytes
+    at.file_uploader(key="roads_file").set_value((name, b"<osm version='0.6'/>", "text/xml"))
+    at.run()
+    assert not at.exception
+    body = "\n".join(str(e.value) for e in at.error)
+    assert "上传失败，已保留原有数据" in body
+    assert "石家庄市道路网络数据" in body  # the uploaded name, not the stored one
+    assert "gridplan-session-" not in body and "/tmp" not in body
