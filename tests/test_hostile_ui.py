@@ -417,3 +417,10 @@ def test_long_chinese_file_name_on_the_road_uploader():
     assert "上传失败，已保留原有数据" in body
     assert "石家庄市道路网络数据" in body  # the uploaded name, not the stored one
     assert "gridplan-session-" not in body and "/tmp" not in body
+
+
+def test_every_stored_upload_kind_has_a_name_in_messages():
+    from ui.state import STORED_FILES
+    from ui.texts import UPLOAD_KIND
+
+    assert set(UPLOAD_KIND.members) == {*STORED_FILES, "siting_cand", "siting_excl"}
