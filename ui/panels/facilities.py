@@ -7,7 +7,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from gridplan.errors import GridPlanError, InputError
+from gridplan.errors import FacilitiesError, GridPlanError, InputError
 from gridplan.facilities.osm import facilities_from_osm
 from gridplan.facilities.reader import read_facilities, rejection_table
 from gridplan.facilities.table import add_facility
@@ -114,6 +114,17 @@ def load_facilities(
             return
     except Exception as exc:
         show_error(exc, upload=True)
+        _show_all_rejected(exc)
         return
     state.set_facilities(sel, df, rejected)
     st.success(tr("facility_loaded", n=len(df)))
+
+
+def _show_all_rejected(exc: Exception) -> None:
+    """Every rejected row with its reason when no row of a list was usable.
+
+    The message names the first rows; the table lists them all, as text.
+    """
+    report = exc.report if isinstance(exc, FacilitiesError) else None
+    if report is not None and report.n_rejected:
+        st.dataframe(rejection_table(report.rejected, lang()), hide_index=True)

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from pandas.io.parsers import TextParser
+from pandas.io.parsers import TextParser  # type: ignore[attr-defined]  # not in pandas-stubs
 
 from gridplan import settings
 from gridplan._types import IntArray
