@@ -73,8 +73,9 @@ max_table_rows: int = int(os.environ.get("GRIDPLAN_MAX_TABLE_ROWS", "300000"))
 max_table_columns: int = 500
 
 #: Most cells (rows x columns, blank padding of a spreadsheet row included) a table
-#: upload may have: bounds the memory of the parsed table (~100 bytes a cell).
-max_table_cells: int = 5_000_000
+#: upload may have: bounds the memory of the parsed table (~100 bytes a cell) and the time
+#: openpyxl takes over a workbook (~10 s for 1,000,000 cells).
+max_table_cells: int = 3_000_000
 
 #: Longest text of one cell, in characters (names and addresses are far shorter;
 #: Excel itself stops at 32,767).
