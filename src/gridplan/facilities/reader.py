@@ -503,7 +503,9 @@ def read_facilities(
 
     Rows are rejected, with the first reason that applies, when they repeat an
     earlier row exactly, lack a name or a type, have an unknown type, lack
-    coordinates, have non-numeric coordinates or an unknown datum, have
+    coordinates, have non-numeric or non-finite coordinates (``inf``, ``1e400``), a
+    bed, doctor or GP count that is not finite or over
+    :data:`gridplan.settings.max_facility_count`, or an unknown datum, have
     longitude and latitude apparently swapped (经纬度可能颠倒: reported, never
     silently fixed), coordinates out of range or outside China, lie outside
     the prefecture, or repeat an earlier row's name within
@@ -522,7 +524,8 @@ def read_facilities(
         (an :class:`~gridplan.errors.InputError`) with code
         ``facilities.missing_columns`` or ``facilities.no_valid_rows``.
     UploadError
-        From :func:`~gridplan.inputs.tables.read_table_upload` (format, encoding, size),
+        From :func:`~gridplan.inputs.tables.read_table_upload` (format, encoding, size,
+        row, column, cell and text limits, unsafe workbooks),
         or ``upload.bad_datum`` for an unknown ``datum``.
     """
     default_datum, fallback_type = _checked_arguments(datum, default_type)
