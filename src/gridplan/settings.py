@@ -66,3 +66,38 @@ def data_dir() -> Path:
 #: Hours after which a session's upload folder that nothing touched is taken for one a stopped
 #: server left behind and removed (live sessions' folders go when the session ends).
 upload_session_max_age_h: float = float(os.environ.get("GRIDPLAN_UPLOAD_MAX_AGE_H", "24"))
+
+# --- upload limits: tables and facility lists (issue 9)
+
+#: Most data rows a table upload (CSV/Excel: population tables, facility and
+#: candidate lists, settlement points) may have.  A prefecture has a few thousand
+#: townships and at most tens of thousands of villages or facilities; 300,000 rows
+#: leave room for point lists while a hostile file stays within seconds and memory.
+max_table_rows: int = int(os.environ.get("GRIDPLAN_MAX_TABLE_ROWS", "300000"))
+
+#: Most columns a table upload may have (wide census tables have about a hundred).
+max_table_columns: int = 500
+
+#: Most cells (rows x columns, blank padding of a spreadsheet row included) a table
+#: upload may have: bounds the memory of the parsed table (~100 bytes a cell) and the time
+#: openpyxl takes over a workbook (about 13 s for 2,000,000 compact cells on a 2-core machine).
+max_table_cells: int = 2_000_000
+
+#: Longest text of one cell, in characters (names and addresses are far shorter;
+#: Excel itself stops at 32,767).
+max_cell_chars: int = 10_000
+
+#: Largest uncompressed content of an Excel workbook (.xlsx/.xlsm), in megabytes: the
+#: sheet XML openpyxl parses.  A 300,000-row list is about 60 MB of XML.
+max_xlsx_uncompressed_mb: float = 150.0
+
+#: Highest compression ratio of one member of an Excel workbook over 100 kB (Apache POI's
+#: zip-bomb rule: ``ZipSecureFile`` refuses a ratio above 100 by default).
+max_xlsx_ratio: float = 100.0
+
+#: Most members (parts) an Excel workbook may have.
+max_xlsx_members: int = 10_000
+
+#: Largest count of beds, doctors or general practitioners one facility row may give;
+#: the largest Chinese hospitals have about 10,000 beds.
+max_facility_count: float = 50_000.0
