@@ -145,7 +145,7 @@ def _local_path(path: str | Path, name: str, kind: str) -> Path:
     text = os.fspath(path)
     if text.startswith("/vsi") or "\x00" in text:
         raise _not_allowed(name, kind, "GDAL /vsi path")
-    return Path(text).resolve()
+    return Path(os.path.abspath(text))  # not resolved: a link of ours keeps our plain name
 
 
 # --------------------------------------------------------------------------------------
@@ -167,9 +167,7 @@ def check_tiff(head: bytes, name: str) -> None:
 
 
 @contextlib.contextmanager
-def open_raster_upload(
-    data: bytes | str | Path, name: str, driver: str = "GTiff"
-) -> Iterator[Any]:
+def open_raster_upload(data: bytes | str | Path, name: str, driver: str = "GTiff") -> Iterator[Any]:
     """Open an uploaded raster (its bytes or path) with ``driver`` only (one of
     :data:`RASTER_DRIVERS`; rasterio passes it to GDAL as the allow-list).
 
@@ -204,7 +202,8 @@ def open_raster_upload(
                 code="raster.unreadable",
                 params={"filename": name, "detail": "not a readable GeoTIFF"},
             ) from exc
-        if ds.driver != driver or driver not in RASTER_DRIVERS:  # a second line: the allow-list is GDAL's
+        # a second line of defence: the allow-list given to GDAL is the first
+        if ds.driver != driver or driver not in RASTER_DRIVERS:
             raise _not_allowed(name, "GeoTIFF", f"GDAL {ds.driver}")
         yield ds
 

@@ -58,7 +58,7 @@ from numpy.typing import NDArray
 from rasterio.enums import Resampling
 
 from gridplan import settings
-from gridplan._types import FloatArray
+from gridplan._types import Float32Array, FloatArray
 from gridplan.errors import InputError
 from gridplan.inputs.crs import overlaps_china, transformer
 from gridplan.inputs.files import _bounds_text, _limit_mb, _short, _warnings_as_notes
@@ -104,8 +104,13 @@ def _xy(transform: Affine, cols: NDArray[Any], rows: NDArray[Any]) -> tuple[Floa
     )
 
 
-def _footprint_share(win: _RasterWindow, grid: CellGrid) -> FloatArray:
-    """Share of each source pixel's area inside the grid's extent (1 inside, 0 outside)."""
+def _footprint_total(win: _RasterWindow, grid: CellGrid) -> float:
+    """The window's people inside the grid's extent: pixels wholly inside count fully,
+    pixels cut by its edge by their share of area.
+
+    Only boolean masks of the window are made (no float copy of it), so a
+    large window costs a byte a pixel here.
+    """
     shape = win.values.shape
     minx, miny, maxx, maxy = grid.bounds
     box = shapely.segmentize(shapely.box(minx, miny, maxx, maxy), (maxx - minx + maxy - miny) / 200)
@@ -113,12 +118,15 @@ def _footprint_share(win: _RasterWindow, grid: CellGrid) -> FloatArray:
     ring = np.asarray(box.exterior.coords)
     sx, sy = to_src.transform(ring[:, 0], ring[:, 1])
     poly = shapely.make_valid(shapely.Polygon(np.column_stack([sx, sy])))
-    share = rasterio.features.geometry_mask(
+    inside = rasterio.features.geometry_mask(
         [poly], out_shape=shape, transform=win.transform, invert=True
-    ).astype(np.float32)
+    )
     edge = rasterio.features.rasterize(
         [(poly.boundary, 1)], out_shape=shape, transform=win.transform, all_touched=True, fill=0
     ).astype(bool)
+    inside &= ~edge
+    total = float(np.sum(win.values, where=inside, dtype=np.float64))
+    del inside
     rows, cols = np.nonzero(edge)
     if len(rows):
         corners = [(0, 0), (1, 0), (1, 1), (0, 1), (0, 0)]
@@ -127,8 +135,9 @@ def _footprint_share(win: _RasterWindow, grid: CellGrid) -> FloatArray:
             axis=1,
         )
         pixels = shapely.polygons(xy)
-        share[rows, cols] = shapely.area(shapely.intersection(pixels, poly)) / shapely.area(pixels)
-    return share
+        share = shapely.area(shapely.intersection(pixels, poly)) / shapely.area(pixels)
+        total += float(np.sum(win.values[rows, cols].astype(np.float64) * share))
+    return total
 
 
 def _pixel_area(win: _RasterWindow, crs: str) -> FloatArray:
@@ -157,14 +166,6 @@ def _pixel_area(win: _RasterWindow, crs: str) -> FloatArray:
     return np.asarray(area, dtype=np.float64)
 
 
-def _weighted_sum(values: FloatArray, weights: FloatArray, rows: int = 1024) -> float:
-    """``(values * weights).sum()`` in float64, a block of rows at a time (no full temporary)."""
-    total = 0.0
-    for r in range(0, values.shape[0], rows):
-        total += float(np.sum(values[r : r + rows] * weights[r : r + rows], dtype=np.float64))
-    return total
-
-
 def _resample_counts(
     win: _RasterWindow, grid: CellGrid, method: Literal["sum", "average"]
 ) -> tuple[FloatArray, float, float]:
@@ -176,8 +177,7 @@ def _resample_counts(
     """
     values = np.nan_to_num(win.values, nan=0.0, copy=False)  # the window is not used after
     area = _pixel_area(win, grid.crs)
-    # the target first: the pixels' shares are freed before the padded copy is made
-    target = _weighted_sum(values, _footprint_share(win, grid))
+    target = _footprint_total(win, grid)
     side = float(np.sqrt(max(float(np.min(area)), 1e-12)))
     pad = min(1000, math.ceil(grid.cell_m / side)) + 1
     dst = np.zeros(grid.shape, dtype=np.float64)
@@ -388,7 +388,7 @@ def _resampling_notes(method: str, raw: float, target: float, window_total: floa
 class _RasterWindow:
     """The part of a raster read over a grid: its values, where they lie, notes on reading it."""
 
-    values: FloatArray  # nodata as NaN
+    values: Float32Array  # nodata as NaN (as 0 once the population reader has counted them)
     transform: Affine
     crs: Any
     name: str
@@ -397,7 +397,7 @@ class _RasterWindow:
     def warp_onto(
         self,
         grid: CellGrid,
-        source: FloatArray,
+        source: Float32Array | FloatArray,
         dst: FloatArray,
         resampling: Resampling,
         *,
@@ -489,7 +489,7 @@ def _pixel_place(where: tuple[Affine, Any], row: int, col: int) -> str:
 
 
 def _check_values(
-    values: FloatArray,
+    values: Float32Array,
     nodata: NDArray[np.bool_],
     name: str,
     code: str,
