@@ -132,14 +132,18 @@ def _raster_error(kind: str, name: str, *, prefix: str = "raster", **params: Any
         "not_in_china": "raster {filename} lies outside China (extent {bounds})",
         "no_overlap": "raster {filename} does not overlap the prefecture",
         "negative": "raster {filename} has {n} negative values (minimum {min})",
-        "nonfinite": "raster {filename} has {n} infinite or NaN values that are not its "
-        "nodata (first at {where})",
+        "nonfinite": "raster {filename} has {n} infinite, NaN or out-of-range values that "
+        "are not its nodata (first at {where})",
         "window_too_large": "the part of raster {filename} over the prefecture has "
         "{pixels} pixels, over the {limit} limit",
         "ratio": "raster {filename} decompresses {ratio} times over the prefecture, "
         "over the {limit} limit",
         "decoded_too_large": "reading raster {filename} over the prefecture decodes "
         "{size_mb} MB of tiles or strips, over the {limit_mb} MB limit",
+        "too_dense": "raster {filename} has {n} pixels denser than {limit} people per km² "
+        "(e.g. {value} people, {density} per km², at {where})",
+        "no_population": "raster {filename} has no people over the prefecture "
+        "({n_nodata} nodata pixels)",
         "too_many_bands": "raster {filename} has {n} bands, over the {limit} limit",
         "bad_dtype": "raster {filename} has {dtype} values; only numbers are accepted",
         "too_many_pixels": "raster {filename} is {width} × {height} pixels, a side over "

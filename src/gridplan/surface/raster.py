@@ -328,7 +328,7 @@ def _check_counts(win: _RasterWindow, grid: CellGrid, n_input: int, n_nodata: in
             win.name,
             n=f"{int(dense.sum()):,}",
             value=f"{float(win.values[row, col]):.4g}",
-            density=f"{float(win.values[row, col]) / km2:,.0f}",
+            density=f"{float(win.values[row, col]) / km2:,.4g}",
             limit=f"{limit:,.0f}",
             where=_pixel_place((win.transform, win.crs), int(row), int(col)),
         )
