@@ -101,3 +101,35 @@ max_xlsx_members: int = 10_000
 #: Largest count of beds, doctors or general practitioners one facility row may give;
 #: the largest Chinese hospitals have about 10,000 beds.
 max_facility_count: float = 50_000.0
+
+# --- upload limits: GDAL rasters (issue 9)
+
+#: Largest part of an uploaded raster (population, land cover, DEM, weights) read into
+#: memory, in pixels.  Read as float32 (4 bytes each), 50 million pixels are 200 MB; a read
+#: and its resampling peaked at ~820 MB over the baseline for 49 million (measured), under
+#: the 1 GB target.  A 3″ WorldPop window over a 200,000 km² prefecture has ~45 million.
+raster_max_window_pixels: int = 50_000_000
+
+#: Most bytes GDAL may decode for one read of a raster upload, in MB: it decodes whole tiles
+#: or strips, so a window of a striped raster costs its rows times the full width.
+raster_max_decoded_mb: float = 512.0
+
+#: Largest decompression ratio of the part of a raster that is read: its decoded bytes over
+#: the bytes of the tiles or strips holding it in the file.  WorldPop, land-cover and DEM
+#: GeoTIFFs compress 2-50 times (large nodata or sea areas more); a deflate bomb of zeros
+#: over 1,000 times.
+raster_max_decompression_ratio: float = 500.0
+
+#: Most bands an uploaded raster may have (population, land cover and DEM use one).
+raster_max_bands: int = 4
+
+#: Longest side of an uploaded raster, in pixels (1″ over the whole of China is ~220,000).
+raster_max_side_px: int = 400_000
+
+#: Densest population a raster pixel may hold, in people per km²: over ten times any real
+#: district (Hong Kong's densest ~60,000/km²); a 100 m pixel would hold 10,000 people.
+raster_max_density_per_km2: float = 1_000_000.0
+
+#: A population raster whose total over the prefecture exceeds the units' population
+#: (census or the uploaded table) by this factor loads with a warning to check it.
+raster_census_warning_factor: float = 2.0

@@ -7,14 +7,13 @@ import uuid
 from typing import Any
 
 import osmnx as ox
-import rasterio
-import rasterio.errors
 import streamlit as st
 
-from gridplan.errors import GridPlanError, UploadError
+from gridplan.errors import GridPlanError
 from gridplan.inputs.boundaries import load_prefecture_outline
 from gridplan.inputs.crs import DATUMS
 from gridplan.surface.files import surface_from_file
+from gridplan.surface.layers import check_layer_upload
 from gridplan.surface.worldpop import fetch_worldpop
 from gridplan.travel.roads import load_roads
 from ui import cache, state
@@ -101,12 +100,8 @@ def raster_inputs_panel(model: str) -> None:
                 continue
             path = saved(up)
             try:
-                with rasterio.open(path) as src:
-                    if src.crs is None:
-                        raise UploadError(
-                            "no CRS", code="upload.no_crs", params={"filename": up.name}
-                        )
-            except (rasterio.errors.RasterioIOError, GridPlanError) as exc:
+                check_layer_upload(path, up.name)
+            except (GridPlanError, OSError) as exc:
                 show_error(exc, upload=True)
             else:
                 state.set_raster_path(kind, path)

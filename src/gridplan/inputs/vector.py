@@ -60,6 +60,7 @@ from gridplan.inputs.files import (
     _unreadable,
     _warnings_as_notes,
 )
+from gridplan.inputs.gdal import checked_driver, safe_gdal, vector_source
 
 _DATUM_ALIASES: dict[str, gcrs.Datum] = {
     "wgs84": "wgs84",
@@ -117,11 +118,13 @@ def parse_datum(datum: str) -> gcrs.Datum:
     return found
 
 
-def _geometry_type(path: Path, layer: str | None = None) -> str:
+def _geometry_type(path: Path) -> str:
+    """The geometry type of an extracted ``.shp`` ("" when it is not a readable Shapefile)."""
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), safe_gdal():
             warnings.simplefilter("ignore")
-            info = pyogrio.read_info(path, layer=layer)
+            source = vector_source(path, "ESRI Shapefile", path.name)
+            info = checked_driver(source, "ESRI Shapefile", path.name)
     except Exception:
         return ""
     return str(info.get("geometry_type") or "")
@@ -228,10 +231,11 @@ def _chosen_zip_layer(kind: str, wanted: list[_Group], folder: Path, filename: s
 
 
 def _layer_from_gpkg(path: Path, filename: str) -> _Layer:
+    source = vector_source(path, "GPKG", filename)  # SQLite without foreign virtual tables
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), safe_gdal():
             warnings.simplefilter("ignore")
-            layers = pyogrio.list_layers(path)
+            layers = pyogrio.list_layers(source)
     except Exception as exc:
         raise _unreadable(filename, str(exc) or type(exc).__name__) from exc
     if len(layers) == 0:
@@ -382,9 +386,9 @@ def _locate_layer(source: _Source, folder: Path, limit_mb: float) -> _Layer:
     if kind == "zip":
         return _layer_from_zip(source, folder, limit_mb)
     if kind == "sqlite":
-        return _layer_from_gpkg(source.on_disk(folder, "upload.gpkg"), filename)
+        return _layer_from_gpkg(_plain_path(source, folder, "upload.gpkg"), filename)
     if kind == "json":
-        return _Layer(source.on_disk(folder, "upload.geojson"), "GeoJSON")
+        return _Layer(_plain_path(source, folder, "upload.geojson"), "GeoJSON")
     if kind == "shp":
         stem = filename[: len(filename) - len(ext)] if ext == ".shp" else filename
         if source.path is None:
@@ -408,15 +412,29 @@ def _locate_layer(source: _Source, folder: Path, limit_mb: float) -> _Layer:
     raise _unknown_format(filename)
 
 
+def _plain_path(source: _Source, folder: Path, name: str) -> Path:
+    """The upload under a name of ours in ``folder``: GDAL's ``GPKG:``/``GeoJSON:`` prefixes
+    split a path at colons, so the user's own path is only linked to, never passed on."""
+    if source.path is None:
+        return source.on_disk(folder, name)
+    target = folder / name
+    target.symlink_to(source.path.resolve())
+    return target
+
+
 def _read_layer(layer: _Layer, codec: str | None, filename: str) -> tuple[pd.DataFrame, list[str]]:
     kwargs: dict[str, Any] = {}
     if layer.layer is not None:
         kwargs["layer"] = layer.layer
     if codec is not None:
         kwargs["encoding"] = codec
-    with _warnings_as_notes() as notes:
+    source = vector_source(layer.path, layer.driver, filename)
+    with _warnings_as_notes() as notes, safe_gdal():
         try:
-            frame = pyogrio.read_dataframe(layer.path, **kwargs)
+            checked_driver(source, layer.driver, filename, **kwargs)
+            frame = pyogrio.read_dataframe(source, **kwargs)
+        except UploadError:
+            raise
         except UnicodeDecodeError as exc:
             raise _encoding_error(filename) from exc
         except Exception as exc:
