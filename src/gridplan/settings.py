@@ -59,3 +59,43 @@ def data_dir() -> Path:
     raise FileNotFoundError(
         "GridPlan data folder not found; set GRIDPLAN_DATA_DIR to the project's data/geo"
     )
+
+
+# --- upload limits: road networks and OSM extracts (issue 9)
+# Chosen from measurements on the 2-core server image (shared), with synthetic street
+# grids: every bound is checked while the file streams by, before osmnx or networkx
+# builds anything, and a file just under every bound answers in about 30 s, < ~1 GB.
+
+#: Largest road-network file (``.osm``, ``.xml``, ``.osm.bz2``, ``.osm.pbf``, ``.graphml``)
+#: or OSM facility extract, in MB, as uploaded; refused from its size alone.
+roads_max_file_mb: float = 200.0
+
+#: Most MB one road file may hold once decompressed: the XML of an ``.osm.bz2`` and the
+#: blocks of an ``.osm.pbf``.  Decompression stops at this budget (bzip2 runs at 20–75
+#: MB/s here, so the budget costs at most ~12 s).
+roads_max_decompressed_mb: float = 250.0
+
+#: Largest compression ratio (decompressed bytes per file byte) of an ``.osm.bz2`` or
+#: ``.osm.pbf``.  OSM XML compresses 10–25:1 with bzip2, PBF blocks 2–4:1; the bombs of
+#: issue 9 are over 1,000:1.  Judged past 16 MB of output, so tiny regular files pass.
+roads_max_ratio: float = 100.0
+
+#: Most XML elements (node, way, relation, nd, tag, member …) in one OSM or GraphML file.
+#: The defused streaming scan reads 0.25–0.5 million elements a second here, so this
+#: bounds the scan to ~20 s; a highway-only extract needs ~2.2 elements per road node.
+roads_max_elements: int = 5_000_000
+
+#: Most road nodes: node references along ``highway`` ways, each about one graph node and
+#: two directed edges before simplification.  osmnx builds and simplifies the graph at
+#: ~3.5 kB and ~0.1 ms per reference here (a 335,660-reference street grid: 36 s, 1.17 GB;
+#: a 180,000-reference lattice: 10 s, 0.5 GB), so 250,000 is what fits in ~30 s and ~1 GB.
+#: A whole prefecture with every residential street may exceed it: keep the main classes.
+roads_max_road_nodes: int = 250_000
+
+#: Most nodes plus edges of an OSMnx GraphML file.  networkx parses the whole file into an
+#: element tree first: ~4.2 kB and ~57 µs per node or edge here (448,800 items: 26 s, 1.9 GB).
+roads_max_graphml_items: int = 200_000
+
+#: Most XML elements of an OSM facility extract (``.osm``): osmnx parses it whole into a
+#: tree and a feature table, ~0.7 kB and ~13 µs per element here (271,000: 3.6 s, 180 MB).
+osm_max_facility_elements: int = 1_200_000
