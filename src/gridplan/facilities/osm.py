@@ -221,8 +221,17 @@ def _query(polygon: shapely.Geometry | None, path: str | Path | None) -> Any:
     """The raw features, from the extract or Overpass, with the errors a planner can act on."""
     try:
         return _osm_features(polygon, path)
-    except GridPlanError:
-        raise  # the extract's checks say what is wrong themselves
+    except GridPlanError as exc:
+        if exc.code != "xml.malformed":
+            raise  # the extract's checks say what is wrong themselves
+        # text that is not XML keeps the reader's code for an unreadable file, with its place
+        fname, line, column = (exc.params[k] for k in ("filename", "line", "column"))
+        detail = f"not well-formed XML (line {line}, column {column})"
+        raise UploadError(
+            f"cannot read {fname}: {detail}",
+            code="upload.unreadable",
+            params={"filename": fname, "detail": detail},
+        ) from exc
     except (OSError, ValueError, SyntaxError) as exc:
         if path is None:
             raise _unavailable(exc) from exc

@@ -258,6 +258,14 @@ def _pbf_blocks(path: Path) -> Iterator[tuple[bytes, int]]:
             yield kind, _blob_raw_size(blob)
 
 
+def _checked_blocks(path: Path, filename: str) -> Iterator[tuple[bytes, int]]:
+    """:func:`_pbf_blocks`, with a damaged structure reported as a file that is not PBF."""
+    try:
+        yield from _pbf_blocks(path)
+    except (ValueError, struct.error) as exc:
+        raise _not_pbf(filename) from exc
+
+
 def check_pbf(path: Path, filename: str) -> None:
     """Refuse a file that is not OSM PBF, or whose blocks would inflate past the limits.
 
@@ -269,26 +277,23 @@ def check_pbf(path: Path, filename: str) -> None:
     limit_mb, ratio = settings.roads_max_decompressed_mb, settings.roads_max_ratio
     ratio_budget = max(ratio * path.stat().st_size, _PBF_RATIO_FLOOR)
     total = 0
-    try:
-        for i, (kind, raw_size) in enumerate(_pbf_blocks(path)):
-            if i == 0 and kind != b"OSMHeader":
-                raise _not_pbf(filename)
-            total += raw_size
-            if total > limit_mb * _MB:
-                raise UploadError(
-                    f"{filename} decompresses to more than the {limit_mb:g} MB limit",
-                    code="network.pbf_too_large",
-                    params={"filename": filename, "limit_mb": limit_mb},
-                )
-            if total > ratio_budget:
-                raise UploadError(
-                    f"{filename} decompresses more than {ratio:g} times its size: refused "
-                    "as a decompression bomb",
-                    code="network.pbf_ratio",
-                    params={"filename": filename, "ratio": ratio},
-                )
-    except (ValueError, struct.error) as exc:
-        raise _not_pbf(filename) from exc
+    for i, (kind, raw_size) in enumerate(_checked_blocks(path, filename)):
+        if i == 0 and kind != b"OSMHeader":
+            raise _not_pbf(filename)
+        total += raw_size
+        if total > limit_mb * _MB:
+            raise UploadError(
+                f"{filename} decompresses to more than the {limit_mb:g} MB limit",
+                code="network.pbf_too_large",
+                params={"filename": filename, "limit_mb": limit_mb},
+            )
+        if total > ratio_budget:
+            raise UploadError(
+                f"{filename} decompresses more than {ratio:g} times its size: refused "
+                "as a decompression bomb",
+                code="network.pbf_ratio",
+                params={"filename": filename, "ratio": ratio},
+            )
     if total == 0:
         raise _not_pbf(filename)
 
