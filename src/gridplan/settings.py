@@ -81,21 +81,23 @@ roads_max_decompressed_mb: float = 250.0
 roads_max_ratio: float = 100.0
 
 #: Most XML elements (node, way, relation, nd, tag, member …) in one OSM or GraphML file.
-#: The defused streaming scan reads 0.25–0.5 million elements a second here, so this
-#: bounds the scan to ~20 s; a highway-only extract needs ~2.2 elements per road node.
+#: The defused streaming scan reads ~0.6 million elements a second here (5 million node
+#: elements, 197 MB: refused after 8.8 s, 123 MB; as .bz2 11.9 s), 24 bytes kept per node.
 roads_max_elements: int = 5_000_000
 
 #: Most road nodes: node references along ``highway`` ways, each about one graph node and
 #: two directed edges before simplification.  osmnx builds and simplifies the graph at
-#: ~3.5 kB and ~0.1 ms per reference here (a 335,660-reference street grid: 36 s, 1.17 GB;
-#: a 180,000-reference lattice: 10 s, 0.5 GB), so 250,000 is what fits in ~30 s and ~1 GB.
-#: A whole prefecture with every residential street may exceed it: keep the main classes.
-roads_max_road_nodes: int = 250_000
+#: ~3.5 kB and ~0.13 ms per reference here (a street grid with shape points, 248,864
+#: references: 31.6 s, 885 MB over the interpreter; a 180,000-reference lattice: 10 s,
+#: 0.5 GB), so 200,000 is what fits in 30 s and 1 GB.  A whole prefecture with every
+#: residential street and footway may exceed it: keep the classes the model uses.
+roads_max_road_nodes: int = 200_000
 
 #: Most nodes plus edges of an OSMnx GraphML file.  networkx parses the whole file into an
 #: element tree first: ~4.2 kB and ~57 µs per node or edge here (448,800 items: 26 s, 1.9 GB).
 roads_max_graphml_items: int = 200_000
 
 #: Most XML elements of an OSM facility extract (``.osm``): osmnx parses it whole into a
-#: tree and a feature table, ~0.7 kB and ~13 µs per element here (271,000: 3.6 s, 180 MB).
+#: tree and a feature table, ~0.6 kB and ~13 µs per element here (1.08 million elements:
+#: 13.4 s, 626 MB over the interpreter), so 1.2 million stays under 30 s and 1 GB.
 osm_max_facility_elements: int = 1_200_000
