@@ -141,8 +141,19 @@ def load_roads(
     ways, all components (``retain_all``), simplified without merging across a
     change of ``highway`` or ``maxspeed``.
 
+    Every file is hostile until checked: its size (``settings.roads_max_file_mb``)
+    from ``stat``; a ``.bz2`` decompressed within ``roads_max_decompressed_mb`` and
+    ``roads_max_ratio``; a PBF's block sizes read before any is inflated; XML
+    streamed through a defused parser (no DTD, entity, external reference or
+    XInclude; root ``<osm>`` or ``<graphml>``) that counts elements
+    (``roads_max_elements``), road nodes (``roads_max_road_nodes``) or GraphML
+    nodes and edges (``roads_max_graphml_items``) as it reads, before osmnx or
+    networkx builds anything.
+
     Raises :class:`~gridplan.errors.InputError` (codes ``network.*``) for a
-    missing, empty, unreadable or road-less file or an unsupported format.
+    missing, empty, unreadable or road-less file or an unsupported format, and
+    :class:`~gridplan.errors.UploadError` (``network.too_*``, ``network.pbf_*``,
+    ``upload.bz2_*``, ``xml.*``) for a file over a limit or unsafe.
     """
     if source is None:
         if polygon is None:
