@@ -133,3 +133,44 @@ raster_max_density_per_km2: float = 1_000_000.0
 #: A population raster whose total over the prefecture exceeds the units' population
 #: (census or the uploaded table) by this factor loads with a warning to check it.
 raster_census_warning_factor: float = 2.0
+
+# --- upload limits: road networks and OSM extracts (issue 9)
+# Chosen from measurements on the 2-core server image (shared), with synthetic street
+# grids: every bound is checked while the file streams by, before osmnx or networkx
+# builds anything, and a file just under every bound answers in about 30 s, < ~1 GB.
+
+#: Largest road-network file (``.osm``, ``.xml``, ``.osm.bz2``, ``.osm.pbf``, ``.graphml``)
+#: or OSM facility extract, in MB, as uploaded; refused from its size alone.
+roads_max_file_mb: float = 200.0
+
+#: Most MB one road file may hold once decompressed: the XML of an ``.osm.bz2`` and the
+#: blocks of an ``.osm.pbf``.  Decompression stops at this budget (bzip2 runs at 20–75
+#: MB/s here, so the budget costs at most ~12 s).
+roads_max_decompressed_mb: float = 250.0
+
+#: Largest compression ratio (decompressed bytes per file byte) of an ``.osm.bz2`` or
+#: ``.osm.pbf``.  OSM XML compresses 10–25:1 with bzip2, PBF blocks 2–4:1; the bombs of
+#: issue 9 are over 1,000:1.  Judged past 16 MB of output, so tiny regular files pass.
+roads_max_ratio: float = 100.0
+
+#: Most XML elements (node, way, relation, nd, tag, member …) in one OSM or GraphML file.
+#: The defused streaming scan reads ~0.6 million elements a second here (5 million node
+#: elements, 197 MB: refused after 8.8 s, 123 MB; as .bz2 11.9 s), 24 bytes kept per node.
+roads_max_elements: int = 5_000_000
+
+#: Most road nodes: node references along ``highway`` ways, each about one graph node and
+#: two directed edges before simplification.  osmnx builds and simplifies the graph at
+#: ~3.5 kB and ~0.13 ms per reference here (a street grid with shape points, 248,864
+#: references: 31.6 s, 885 MB over the interpreter; a 180,000-reference lattice: 10 s,
+#: 0.5 GB), so 200,000 is what fits in 30 s and 1 GB.  A whole prefecture with every
+#: residential street and footway may exceed it: keep the classes the model uses.
+roads_max_road_nodes: int = 200_000
+
+#: Most nodes plus edges of an OSMnx GraphML file.  networkx parses the whole file into an
+#: element tree first: ~4.2 kB and ~57 µs per node or edge here (448,800 items: 26 s, 1.9 GB).
+roads_max_graphml_items: int = 200_000
+
+#: Most XML elements of an OSM facility extract (``.osm``): osmnx parses it whole into a
+#: tree and a feature table, ~0.6 kB and ~13 µs per element here (1.08 million elements:
+#: 13.4 s, 626 MB over the interpreter), so 1.2 million stays under 30 s and 1 GB.
+osm_max_facility_elements: int = 1_200_000
