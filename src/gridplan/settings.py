@@ -174,3 +174,13 @@ roads_max_graphml_items: int = 200_000
 #: tree and a feature table, ~0.6 kB and ~13 µs per element here (1.08 million elements:
 #: 13.4 s, 626 MB over the interpreter), so 1.2 million stays under 30 s and 1 GB.
 osm_max_facility_elements: int = 1_200_000
+
+# --- upload limits: polygon layers (issue 9)
+
+#: Most features a township or exclusion layer may have.  A prefecture has at most a few
+#: hundred townships (乡镇/街道); a village-level layer has a few thousand.
+vector_max_features: int = 50_000
+
+#: Most polygon vertices a layer may have.  Bureau township layers of a prefecture have a few
+#: hundred thousand; repairing, reprojecting and unioning 5 M vertices takes seconds.
+vector_max_vertices: int = 5_000_000

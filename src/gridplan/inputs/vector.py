@@ -42,6 +42,7 @@ import pyogrio
 import shapely
 from pyproj import CRS
 
+from gridplan import settings
 from gridplan._types import BoolArray, ObjectArray
 from gridplan.errors import UploadError
 from gridplan.inputs import crs as gcrs
@@ -431,7 +432,8 @@ def _read_layer(layer: _Layer, codec: str | None, filename: str) -> tuple[pd.Dat
     source = vector_source(layer.path, layer.driver, filename)
     with _warnings_as_notes() as notes, safe_gdal():
         try:
-            checked_driver(source, layer.driver, filename, **kwargs)
+            info = checked_driver(source, layer.driver, filename, **kwargs)
+            _check_feature_count(int(info.get("features") or 0), filename)
             frame = pyogrio.read_dataframe(source, **kwargs)
         except UploadError:
             raise
@@ -567,6 +569,7 @@ def _polygons_of(frame: pd.DataFrame, name: str) -> tuple[pd.DataFrame, ObjectAr
     """The attributes and polygons of the features that have a polygon, and notes."""
     if not isinstance(frame, gpd.GeoDataFrame):
         raise _no_polygons(name)
+    _check_vertex_count(frame.geometry.values, name)
     geoms, keep, notes = _keep_polygons(np.asarray(frame.geometry.values, dtype=object))
     if not keep.any():
         raise _no_polygons(name)
@@ -640,6 +643,29 @@ def _repaired(out: gpd.GeoDataFrame, name: str) -> tuple[gpd.GeoDataFrame, int, 
         if len(out) == 0:
             raise _no_polygons(name)
     return out.reset_index(drop=True), n_repaired, n_lost, notes
+
+
+def _check_feature_count(n: int, filename: str) -> None:
+    """Refuse a layer with more features than any township or exclusion layer has (before reading)."""
+    limit = settings.vector_max_features
+    if n > limit:
+        raise UploadError(
+            f"{filename} has {n:,} features, over the limit of {limit:,}",
+            code="upload.too_many_features",
+            params={"filename": filename, "n": n, "limit": limit},
+        )
+
+
+def _check_vertex_count(geoms: Any, filename: str) -> None:
+    """Refuse over-detailed polygons before they are repaired, reprojected and unioned."""
+    n = int(shapely.get_num_coordinates(np.asarray(geoms, dtype=object)).sum())
+    limit = settings.vector_max_vertices
+    if n > limit:
+        raise UploadError(
+            f"{filename} has {n:,} vertices, over the limit of {limit:,}; simplify the layer",
+            code="upload.too_many_vertices",
+            params={"filename": filename, "n": n, "limit": limit},
+        )
 
 
 def _no_polygons(filename: str) -> UploadError:
