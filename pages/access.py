@@ -5,6 +5,7 @@ import streamlit as st
 from gridplan import settings, workflow
 from gridplan.travel.speeds import MODE_SPEEDS_KMH
 from ui import cache, navigation, scenario, state, texts
+from ui.panels.common import upload_notices
 from ui.panels.coverage import CoverageInputs, what_if
 from ui.panels.facilities import facility_panel
 from ui.panels.inputs import population_panel, raster_inputs_panel, roads_panel
@@ -12,6 +13,7 @@ from ui.state import Key
 from ui.texts import tr
 
 navigation.keep_navigation_in_charge()
+upload_notices()
 sc = scenario.current()
 st.title(tr("page_access"))
 st.caption(tr("access_intro"))

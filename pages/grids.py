@@ -8,11 +8,12 @@ from gridplan.plan.validate import validate_plan
 from gridplan.report.style import grid_colors
 from ui import navigation, scenario
 from ui.panels import grids as panels
-from ui.panels.common import metric_row, plan_check
+from ui.panels.common import metric_row, plan_check, upload_notices
 from ui.tables import grid_stats_table, seed_block
-from ui.texts import join_list, tr
+from ui.texts import join_list, md_text, tr
 
 navigation.keep_navigation_in_charge()
+upload_notices()
 sel = scenario.selection()
 st.title(tr("page_grids"))
 panels.uploads_panel(sel)
@@ -29,7 +30,7 @@ with left:
     panels.grid_map_panel(view)
     undrawn = [n for names in grids["undrawn_units"] for n in names]
     if undrawn:
-        st.info(tr("undrawn", names=join_list(undrawn)))
+        st.info(tr("undrawn", names=join_list(md_text(n) for n in undrawn)))
 with right:
     st.subheader(tr("validation"))
     plan_check(validate_plan(sc.plan, sc.units, assignment))

@@ -7,13 +7,14 @@ from gridplan.plan.population import provenance_label
 from gridplan.plan.stats import grid_statistics, population_balance
 from gridplan.plan.validate import validate_plan
 from ui import navigation, scenario
-from ui.panels.common import metric_row, plan_check
+from ui.panels.common import metric_row, plan_check, upload_notices
 from ui.sidebar import preset_label
 from ui.state import lang
 from ui.tables import grid_stats_table, seed_block
 from ui.texts import join_list, tr
 
 navigation.keep_navigation_in_charge()
+upload_notices()
 sc = scenario.current()
 units, plan = sc.units, sc.plan
 assignment = resolve_assignment(plan, units.units)

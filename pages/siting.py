@@ -3,11 +3,13 @@
 import streamlit as st
 
 from ui import navigation, scenario, texts
+from ui.panels.common import upload_notices
 from ui.panels.proposal import proposal_panel
 from ui.panels.siting import results, run_study, siting_form
 from ui.texts import tr
 
 navigation.keep_navigation_in_charge()
+upload_notices()
 sc = scenario.current()
 st.title(tr("page_siting"))
 st.caption(tr("siting_intro"))

@@ -54,6 +54,7 @@ def _families() -> dict[tuple[str, str], tuple[str, Iterable[Any]]]:
     library's own constants, so a new member without a text fails here.
     """
     from gridplan.access.standards import STANDARDS
+    from gridplan.cli import _OS_ERRORS, _USAGE_PATTERNS
     from gridplan.facilities.reader import ROW_REASONS
     from gridplan.facilities.types import FACILITY_TYPES
     from gridplan.plan.validate import PROBLEM_KINDS
@@ -75,6 +76,8 @@ def _families() -> dict[tuple[str, str], tuple[str, Iterable[Any]]]:
             FACILITY_TYPES,
         ),
         ("facilities/reader.py", "f'facilities.row.{code}'"): ("facilities.row.{}", ROW_REASONS),
+        # the command line's complaints about argparse errors and files
+        ("cli.py", "code"): ("{}", [*_OS_ERRORS.values(), *(c for c, _ in _USAGE_PATTERNS)]),
         # the required columns of the facility and settlement-point readers
         ("inputs/columns.py", "f'missing_column.{field}'"): (
             "missing_column.{}",

@@ -111,6 +111,8 @@ def test_prefecture_change_forgets_every_upload_with_the_population_surface(tmp_
 def test_clear_uploads_forgets_the_unit_uploads_and_keeps_the_other_pages_files(tmp_path):
     roads = tmp_path / "roads.osm"
     roads.write_text("<osm version='0.6'/>", encoding="utf-8")
+    for name in ("pop.csv", "pts.csv"):  # stored files (a vanished one is forgotten anyway)
+        (tmp_path / name).write_text("经度,纬度,人口\n114.50,38.04,12000\n", encoding="utf-8")
     at = page(
         "grids", population_path=str(tmp_path / "pop.csv"), upload_report=["已加载"],
         roads_path=str(roads), surface_path=str(tmp_path / "pts.csv"),

@@ -1,4 +1,12 @@
-"""The pydeck grid map: units coloured by grid, grid outlines, labels and tooltips."""
+"""The pydeck grid map: units coloured by grid, grid outlines, labels and tooltips.
+
+Tooltips are ``text`` tooltips, never ``html``: the names in them come from
+uploaded files, and a text tooltip is shown with ``innerText`` (a name like
+``<img src=x onerror=…>`` stays those characters).  Streamlit also escapes
+values put into ``html`` tooltips since 1.60 (streamlit/streamlit#15820,
+"Escape HTML in pydeck chart tooltip interpolation"; the pin in
+pyproject.toml), so the two guards hold each other up.
+"""
 
 from __future__ import annotations
 
@@ -21,10 +29,9 @@ UNASSIGNED = (230, 230, 230)
 CJK_FONT = '"Noto Sans CJK SC", "Microsoft YaHei", "PingFang SC", sans-serif'
 
 BASEMAPS = BASEMAP.members
-UNIT_TOOLTIP = {
-    "html": "<b>{name}</b> ({unit_id})<br/>{grid_name}<br/>{pop_text}",
-    "style": {"fontFamily": CJK_FONT, "fontSize": "13px"},
-}
+#: Tooltip style of every map (text tooltips keep line breaks with ``pre-line``).
+TOOLTIP_STYLE = {"fontFamily": CJK_FONT, "fontSize": "13px", "whiteSpace": "pre-line"}
+UNIT_TOOLTIP = {"text": "{name} ({unit_id})\n{grid_name}\n{pop_text}", "style": TOOLTIP_STYLE}
 CJK_FONT_PLAIN = "Noto Sans CJK SC, Microsoft YaHei, PingFang SC, sans-serif"
 AMAP_STYLE_URL = "/app/static/amap-style.json"
 AMAP_STYLE: dict[str, Any] = {  # written to static/amap-style.json (a test keeps them equal)
@@ -262,7 +269,10 @@ def outline_layer(
 def fitted_deck(
     layers: list[pdk.Layer], bounds: tuple[float, float, float, float], tooltip: str
 ) -> pdk.Deck:
-    """An offline deck (no basemap) whose view fits ``bounds`` (west, south, east, north)."""
+    """An offline deck (no basemap) whose view fits ``bounds`` (west, south, east, north).
+
+    ``tooltip`` is a text template (``{column}`` fields, ``\\n`` for a new line), shown as text.
+    """
     west, south, east, north = bounds
     span = max(east - west, (north - south) * 1.3)
     zoom = float(np.clip(np.log2(360.0 / span) + 0.3, 3, 16))
@@ -272,5 +282,5 @@ def fitted_deck(
         initial_view_state=view,
         map_provider=None,
         map_style=None,
-        tooltip={"html": tooltip},
+        tooltip={"text": tooltip, "style": TOOLTIP_STYLE},
     )

@@ -10,8 +10,6 @@ must redraw an editor widget bump its version here, in one place.
 
 from __future__ import annotations
 
-import hashlib
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -24,6 +22,7 @@ import streamlit as st
 from gridplan.i18n import LANGS, Lang
 from gridplan.plan.grids import GridPlan
 from gridplan.workflow import SurfaceSpec, UnitsSource
+from ui.uploads import SessionFolder
 
 if TYPE_CHECKING:
     from gridplan.regions.instance import Proposal
@@ -33,7 +32,6 @@ DEFAULT_PREFECTURE = "130100"
 DEFAULT_LANG: Lang = "zh"
 #: The preset choice "one grid per county-level unit" (the starting plan).
 PER_UNIT = "per_unit"
-UPLOAD_DIR = Path(tempfile.gettempdir()) / "gridplan_uploads"
 
 T = TypeVar("T")
 
@@ -68,6 +66,9 @@ class Key(StrEnum):
     PROPOSAL = "proposal"
     # a widget of the 15-minute page the siting page starts from
     COVERAGE_CELL = "acc_cell"
+    # the session's private upload folder, and the uploads found gone from it
+    UPLOAD_FOLDER = "upload_folder"
+    VANISHED = "vanished_uploads"
 
 
 #: What the grids page's "clear uploads" forgets: the township layer and population table
@@ -173,7 +174,7 @@ def forget_prefecture_data() -> None:
         st.session_state.pop(key, None)
 
 
-# --- uploads: files stored under their content hash ------------------------------------------
+# --- uploads: files in the session's own folder ------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -184,25 +185,93 @@ class UploadedFile:
     datum: str = "wgs84"
 
 
+def upload_folder() -> SessionFolder:
+    """This session's private upload folder, made on first use.
+
+    The session holds the only reference: when Streamlit drops the session,
+    the folder object is collected and the folder removed (see :mod:`ui.uploads`).
+    """
+    folder = _get(Key.UPLOAD_FOLDER, None)
+    if not isinstance(folder, SessionFolder) or folder.closed:
+        folder = SessionFolder()
+        _set(Key.UPLOAD_FOLDER, folder)
+    return folder
+
+
 def save_upload(data: bytes, filename: str) -> Path:
-    """Store an upload under its content hash so it can serve as a cache key."""
-    digest = hashlib.sha256(data).hexdigest()[:16]
-    folder = UPLOAD_DIR / digest
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / Path(filename).name
-    if not path.exists():
-        path.write_bytes(data)
-    return path
+    """Store an upload in the session's folder under a generated name; its path.
+
+    ``filename`` (the name the planner uploaded) is kept for messages only
+    (:func:`shown_text`); the same content stored twice is one file.
+    """
+    return upload_folder().save(data, filename)
+
+
+def session_file(name: str) -> Path:
+    """A path in the session's folder for a file the dashboard fetches (WorldPop, OSM roads)."""
+    return upload_folder().file(name)
+
+
+def shown_text(text: str) -> str:
+    """``text`` with this session's stored file names replaced by the names uploaded."""
+    folder = _get(Key.UPLOAD_FOLDER, None)
+    return folder.shown(text) if isinstance(folder, SessionFolder) else text
+
+
+#: What each kind of stored file takes with it when it is found gone from the disk.
+STORED_FILES: dict[str, tuple[Key, ...]] = {
+    "township": (Key.TOWNSHIP_PATH, Key.TOWNSHIP_DATUM, Key.UPLOAD_REPORT),
+    "population": (Key.POPULATION_PATH, Key.UPLOAD_REPORT),
+    "surface": (Key.SURFACE_PATH, Key.SURFACE_DATUM),
+    "roads": (Key.ROADS_PATH,),
+    "landcover": (Key.LANDCOVER_PATH,),
+    "dem": (Key.DEM_PATH,),
+}
+
+
+def _gone(path: object) -> bool:
+    return path is not None and not Path(str(path)).is_file()
+
+
+def _vanished(kind: str) -> None:
+    """Remember that an upload of ``kind`` was found gone (shown by :func:`vanished_uploads`)."""
+    gone = list(_get(Key.VANISHED, []))
+    if kind not in gone:
+        gone.append(kind)
+    _set(Key.VANISHED, gone)
+
+
+def _stored_path(kind: str) -> str | None:
+    """The stored file of ``kind``; ``None``, and the state forgotten, if it is gone."""
+    keys = STORED_FILES[kind]
+    path = _get(keys[0], None)
+    if not _gone(path):
+        return path
+    for key in keys:
+        st.session_state.pop(key, None)
+    _vanished(kind)
+    return None
+
+
+def vanished_uploads() -> list[str]:
+    """The kinds of stored upload found gone since last asked (their state is forgotten).
+
+    Every stored path is checked here, so a page that asks first says so before
+    anything tries to read a file the temporary folder no longer has.
+    """
+    for kind in STORED_FILES:
+        _stored_path(kind)
+    files: dict[tuple[str, str], UploadedFile] = _get(Key.SITING_FILES, {})
+    for level, kind in [k for k, up in files.items() if _gone(up.path)]:
+        set_siting_file(level, kind, None)
+        _vanished(f"siting_{kind}")
+    return list(st.session_state.pop(Key.VANISHED, []))
 
 
 def units_source(sel: Selection) -> UnitsSource:
     """Where the units of the sidebar's prefecture come from (the uploads of this session)."""
-    return UnitsSource(
-        sel.prefecture,
-        _get(Key.TOWNSHIP_PATH, None),
-        _get(Key.TOWNSHIP_DATUM, "wgs84"),
-        _get(Key.POPULATION_PATH, None),
-    )
+    township, population = _stored_path("township"), _stored_path("population")
+    return UnitsSource(sel.prefecture, township, _get(Key.TOWNSHIP_DATUM, "wgs84"), population)
 
 
 def keep_uploads(source: UnitsSource, report: list[str]) -> None:
@@ -226,7 +295,7 @@ def forget_uploads() -> None:
 
 def surface_file() -> UploadedFile | None:
     """The population raster or point table the planner loaded, if any."""
-    path = _get(Key.SURFACE_PATH, None)
+    path = _stored_path("surface")
     return None if path is None else UploadedFile(str(path), _get(Key.SURFACE_DATUM, "wgs84"))
 
 
@@ -252,7 +321,7 @@ def surface_spec(sel: Selection, cell_m: float) -> SurfaceSpec:
 
 def roads_path() -> str | None:
     """The road file of the network model (uploaded or downloaded)."""
-    return _get(Key.ROADS_PATH, None)
+    return _stored_path("roads")
 
 
 def set_roads_path(path: str) -> None:
@@ -264,7 +333,7 @@ RASTER_KEYS = {"landcover": Key.LANDCOVER_PATH, "dem": Key.DEM_PATH}
 
 def raster_path(kind: str) -> str | None:
     """The land-cover (``landcover``) or elevation (``dem``) raster of the raster model."""
-    return _get(RASTER_KEYS[kind], None)
+    return _stored_path(kind)
 
 
 def set_raster_path(kind: str, path: str) -> None:
@@ -274,7 +343,12 @@ def set_raster_path(kind: str, path: str) -> None:
 def siting_file(level: str, kind: str) -> UploadedFile | None:
     """The candidate list (``cand``) or exclusion layer (``excl``) of a siting level."""
     files: dict[tuple[str, str], UploadedFile] = _get(Key.SITING_FILES, {})
-    return files.get((level, kind))
+    upload = files.get((level, kind))
+    if upload is not None and _gone(upload.path):
+        set_siting_file(level, kind, None)
+        _vanished(f"siting_{kind}")
+        return None
+    return upload
 
 
 def set_siting_file(level: str, kind: str, upload: UploadedFile | None) -> None:

@@ -8,7 +8,7 @@ import streamlit as st
 from gridplan.plan.grids import GridPlan
 from gridplan.plan.population import provenance_label
 from ui.state import lang
-from ui.texts import tr
+from ui.texts import md_text, tr
 
 
 def seed_block(plan: GridPlan) -> None:
@@ -23,15 +23,15 @@ def seed_block(plan: GridPlan) -> None:
                 st.markdown(f"> {plan.seed_quote}")
         else:
             st.markdown(tr("seed_none"))
-        for n in plan.notes:
-            st.markdown(f"- {n}")
+        for n in plan.notes:  # a plan's notes may carry names from planners' files
+            st.markdown(f"- {md_text(n)}")
         if plan.networks:
             st.markdown(f"**{tr('networks')}**")
             for net in plan.networks:
-                lead = tr("network_lead", lead=net.lead_hospital) if net.lead_hospital else ""
-                st.markdown(
-                    tr("network_line", name=net.name, lead=lead, n=len(net.units), note=net.note)
-                )
+                lead = md_text(net.lead_hospital)
+                lead = tr("network_lead", lead=lead) if net.lead_hospital else ""
+                name, note = md_text(net.name), md_text(net.note)
+                st.markdown(tr("network_line", name=name, lead=lead, n=len(net.units), note=note))
 
 
 def grid_stats_table(grids: pd.DataFrame) -> pd.DataFrame:

@@ -10,6 +10,7 @@ every family exists in both languages.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +34,30 @@ def tr(key: str, /, *, lang: Lang | None = None, **params: object) -> str:
     if entry is None:
         return key
     return render(entry[lang or state.lang()], params)
+
+
+#: Every ASCII punctuation character: CommonMark lets each be backslash-escaped, and an
+#: escaped one always shows as itself (no link, image, emphasis, heading, table, HTML tag,
+#: entity, LaTeX ``$``, Streamlit ``:color[...]`` directive or autolinked URL can start).
+_MD_PUNCT = re.compile(r"([!-/:-@\[-`{-~])")
+
+
+def md_text(value: object) -> str:
+    """``value`` as literal text inside Streamlit Markdown (messages, captions, labels).
+
+    Every piece of planner-supplied text (file, column, unit, grid or facility
+    names, error parameters) shown through ``st.error``/``st.info``/
+    ``st.markdown``/``st.caption`` goes through here: ``![x](http://…)`` shows as
+    those characters, not as an image the browser fetches.  Line breaks become
+    spaces so the text cannot start a new Markdown block.
+    """
+    text = " ".join(str(value).splitlines())
+    return _MD_PUNCT.sub(r"\\\1", text)
+
+
+def md_lines(text: str) -> str:
+    """A multi-line plain text (a library message) as Markdown: each line literal, kept apart."""
+    return "  \n".join(md_text(line) for line in text.splitlines())
 
 
 def join_list(items: Iterable[str], *, lang: Lang | None = None) -> str:
@@ -80,12 +105,18 @@ SITING_METHOD = Family("sit_method", ("kmeans", "mclp", "pmedian", "target"))
 SITING_CANDIDATES = Family("sit_cand", ("centres", "grid", "list"))
 SITING_SOLVER = Family("sit_solver", ("exact", "greedy"))
 SITING_STATUS = Family("sit_status", ("optimal", "time_limit", "greedy", "heuristic", "infeasible"))
+#: The kinds of stored upload (ui.state.STORED_FILES and the siting files; a test keeps them equal).
+UPLOAD_KIND = Family(
+    "upload_kind",
+    ("township", "population", "surface", "roads", "landcover", "dem",
+     "siting_cand", "siting_excl"),
+)  # fmt: skip
 
 #: Every family, for the test that each of their keys has both languages.
 FAMILIES: tuple[Family, ...] = (
     PAGE, MODEL, MODEL_NOTE, MODE, TARGET, SOURCE, DATUM, BASEMAP, LAYER, UNIT_LEVEL,
     STANDARD_STATUS, CENTRE_STANDARD,
-    SITING_LEVEL, SITING_METHOD, SITING_CANDIDATES, SITING_SOLVER, SITING_STATUS,
+    SITING_LEVEL, SITING_METHOD, SITING_CANDIDATES, SITING_SOLVER, SITING_STATUS, UPLOAD_KIND,
 )  # fmt: skip
 
-__all__ = ["FAMILIES", "LANGS", "TEXTS", "Family", "join_list", "tr"]
+__all__ = ["FAMILIES", "LANGS", "TEXTS", "Family", "join_list", "md_lines", "md_text", "tr"]

@@ -59,3 +59,128 @@ def data_dir() -> Path:
     raise FileNotFoundError(
         "GridPlan data folder not found; set GRIDPLAN_DATA_DIR to the project's data/geo"
     )
+
+
+# --- upload limits: dashboard (issue 9) -----------------------------------------------------
+
+#: Hours after which a session's upload folder that nothing touched is taken for one a stopped
+#: server left behind and removed (live sessions' folders go when the session ends).
+upload_session_max_age_h: float = float(os.environ.get("GRIDPLAN_UPLOAD_MAX_AGE_H", "24"))
+
+# --- upload limits: tables and facility lists (issue 9)
+
+#: Most data rows a table upload (CSV/Excel: population tables, facility and
+#: candidate lists, settlement points) may have.  A prefecture has a few thousand
+#: townships and at most tens of thousands of villages or facilities; 300,000 rows
+#: leave room for point lists while a hostile file stays within seconds and memory.
+max_table_rows: int = int(os.environ.get("GRIDPLAN_MAX_TABLE_ROWS", "300000"))
+
+#: Most columns a table upload may have (wide census tables have about a hundred).
+max_table_columns: int = 500
+
+#: Most cells (rows x columns, blank padding of a spreadsheet row included) a table
+#: upload may have: bounds the memory of the parsed table (~100 bytes a cell) and the time
+#: openpyxl takes over a workbook (about 13 s for 2,000,000 compact cells on a 2-core machine).
+max_table_cells: int = 2_000_000
+
+#: Longest text of one cell, in characters (names and addresses are far shorter;
+#: Excel itself stops at 32,767).
+max_cell_chars: int = 10_000
+
+#: Largest uncompressed content of an Excel workbook (.xlsx/.xlsm), in megabytes: the
+#: sheet XML openpyxl parses.  A 300,000-row list is about 60 MB of XML.
+max_xlsx_uncompressed_mb: float = 150.0
+
+#: Highest compression ratio of one member of an Excel workbook over 100 kB (Apache POI's
+#: zip-bomb rule: ``ZipSecureFile`` refuses a ratio above 100 by default).
+max_xlsx_ratio: float = 100.0
+
+#: Most members (parts) an Excel workbook may have.
+max_xlsx_members: int = 10_000
+
+#: Largest count of beds, doctors or general practitioners one facility row may give;
+#: the largest Chinese hospitals have about 10,000 beds.
+max_facility_count: float = 50_000.0
+
+# --- upload limits: GDAL rasters (issue 9)
+
+#: Largest part of an uploaded raster (population, land cover, DEM, weights) read into
+#: memory, in pixels.  Read as float32 (4 bytes each), 50 million pixels are 200 MB; a read
+#: and its resampling peaked at ~820 MB over the baseline for 49 million (measured), under
+#: the 1 GB target.  A 3″ WorldPop window over a 200,000 km² prefecture has ~45 million.
+raster_max_window_pixels: int = 50_000_000
+
+#: Most bytes GDAL may decode for one read of a raster upload, in MB: it decodes whole tiles
+#: or strips, so a window of a striped raster costs its rows times the full width.
+raster_max_decoded_mb: float = 512.0
+
+#: Largest decompression ratio of the part of a raster that is read: its decoded bytes over
+#: the bytes of the tiles or strips holding it in the file.  WorldPop, land-cover and DEM
+#: GeoTIFFs compress 2-50 times (large nodata or sea areas more); a deflate bomb of zeros
+#: over 1,000 times.
+raster_max_decompression_ratio: float = 500.0
+
+#: Most bands an uploaded raster may have (population, land cover and DEM use one).
+raster_max_bands: int = 4
+
+#: Longest side of an uploaded raster, in pixels (1″ over the whole of China is ~220,000).
+raster_max_side_px: int = 400_000
+
+#: Densest population a raster pixel may hold, in people per km²: over ten times any real
+#: district (Hong Kong's densest ~60,000/km²); a 100 m pixel would hold 10,000 people.
+raster_max_density_per_km2: float = 1_000_000.0
+
+#: A population raster whose total over the prefecture exceeds the units' population
+#: (census or the uploaded table) by this factor loads with a warning to check it.
+raster_census_warning_factor: float = 2.0
+
+# --- upload limits: road networks and OSM extracts (issue 9)
+# Chosen from measurements on the 2-core server image (shared), with synthetic street
+# grids: every bound is checked while the file streams by, before osmnx or networkx
+# builds anything, and a file just under every bound answers in about 30 s, < ~1 GB.
+
+#: Largest road-network file (``.osm``, ``.xml``, ``.osm.bz2``, ``.osm.pbf``, ``.graphml``)
+#: or OSM facility extract, in MB, as uploaded; refused from its size alone.
+roads_max_file_mb: float = 200.0
+
+#: Most MB one road file may hold once decompressed: the XML of an ``.osm.bz2`` and the
+#: blocks of an ``.osm.pbf``.  Decompression stops at this budget (bzip2 runs at 20–75
+#: MB/s here, so the budget costs at most ~12 s).
+roads_max_decompressed_mb: float = 250.0
+
+#: Largest compression ratio (decompressed bytes per file byte) of an ``.osm.bz2`` or
+#: ``.osm.pbf``.  OSM XML compresses 10–25:1 with bzip2, PBF blocks 2–4:1; the bombs of
+#: issue 9 are over 1,000:1.  Judged past 16 MB of output, so tiny regular files pass.
+roads_max_ratio: float = 100.0
+
+#: Most XML elements (node, way, relation, nd, tag, member …) in one OSM or GraphML file.
+#: The defused streaming scan reads ~0.6 million elements a second here (5 million node
+#: elements, 197 MB: refused after 8.8 s, 123 MB; as .bz2 11.9 s), 24 bytes kept per node.
+roads_max_elements: int = 5_000_000
+
+#: Most road nodes: node references along ``highway`` ways, each about one graph node and
+#: two directed edges before simplification.  osmnx builds and simplifies the graph at
+#: ~3.5 kB and ~0.13 ms per reference here (a street grid with shape points, 248,864
+#: references: 31.6 s, 885 MB over the interpreter; a 180,000-reference lattice: 10 s,
+#: 0.5 GB), so 200,000 is what fits in 30 s and 1 GB.  A whole prefecture with every
+#: residential street and footway may exceed it: keep the classes the model uses.
+roads_max_road_nodes: int = 200_000
+
+#: Most nodes plus edges of an OSMnx GraphML file.  networkx parses the whole file into an
+#: element tree first: ~4.2 kB and ~57 µs per node or edge here (448,800 items: 26 s, 1.9 GB).
+roads_max_graphml_items: int = 200_000
+
+#: Most XML elements of an OSM facility extract (``.osm``): osmnx parses it whole into a
+#: tree and a feature table, ~0.6 kB and ~13 µs per element here (1.08 million elements:
+#: 13.4 s, 626 MB over the interpreter), so 1.2 million stays under 30 s and 1 GB.
+osm_max_facility_elements: int = 1_200_000
+
+# --- upload limits: polygon layers (issue 9)
+
+#: Most features a township or exclusion layer may have.  A prefecture has at most a few
+#: hundred townships (乡镇/街道); a village-level layer has a few thousand.
+vector_max_features: int = 50_000
+
+#: Most polygon vertices a layer may have.  Bureau township layers of a prefecture have a few
+#: hundred thousand; repairing, reprojecting and unioning 5 M vertices takes seconds.
+vector_max_vertices: int = 5_000_000

@@ -2,38 +2,82 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import logging
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pandas as pd
 import pydeck as pdk
 import streamlit as st
 
-from gridplan.i18n import error_text
+from gridplan.errors import GridPlanError
+from gridplan.i18n import error_text, text_of
 from gridplan.plan.population import provenance_label
 from gridplan.plan.validate import Problem
+from gridplan.report.tables import table_to_csv
 from gridplan.report.webmap import WebImage
 from ui import state
 from ui.mapview import fitted_deck, image_layer, outline_layer
 from ui.state import lang
-from ui.texts import SOURCE, join_list, tr
+from ui.texts import SOURCE, UPLOAD_KIND, join_list, md_lines, tr
+
+log = logging.getLogger(__name__)
 
 #: Grid outlines over the raster maps.
 OUTLINE_RGBA = [30, 30, 30, 230]
 
 
 def show_error(exc: BaseException, *, upload: bool = False) -> None:
-    """An error in the planner's language; after a failed upload, say the old data are kept."""
-    text = error_text(exc, lang())
+    """An error in the planner's language; after a failed upload, say the old data are kept.
+
+    Everything the error carries (file and column names, values) is shown as
+    text (:func:`ui.texts.md_text`), under the names the planner uploaded.  An
+    error GridPlan does not know (a Python or GDAL error) is logged on the
+    server and the planner reads a plain message: its text may hold server paths.
+    """
+    text = md_lines(error_message(exc))
     st.error(text + "\n\n" + tr("upload_failed") if upload else text)
 
 
+def error_message(exc: BaseException) -> str:
+    """The plain (not Markdown) text of ``exc`` for the planner, in the session's language."""
+    if not isinstance(exc, GridPlanError):
+        log.warning("unexpected error shown as a generic message", exc_info=exc)
+        return tr("error_unexpected")
+    if text_of(exc.code) is None:
+        return state.shown_text(str(exc))
+    shown = GridPlanError(
+        exc.code,
+        code=exc.code,
+        params=_shown_names(exc.params),
+        problems=[state.shown_text(p) for p in exc.problems],
+    )
+    return error_text(shown, lang())
+
+
+def _shown_names(value: Any) -> Any:
+    """``value`` (an error's parameters) with stored file names replaced by the uploaded ones."""
+    if isinstance(value, str):
+        return state.shown_text(value)
+    if isinstance(value, Mapping):
+        return {k: _shown_names(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_shown_names(v) for v in value]
+    return value
+
+
+def upload_notices() -> None:
+    """Say which stored uploads were found gone (their data are back to the defaults)."""
+    for kind in state.vanished_uploads():
+        st.warning(tr("upload_vanished", what=UPLOAD_KIND.get(kind)))
+
+
 def plan_check(problems: Sequence[Problem]) -> None:
-    """The plan check: passed, or each error and warning."""
+    """The plan check: passed, or each error and warning (their unit and grid names as text)."""
     if not [p for p in problems if p.severity == "error"]:
         st.success(tr("valid_ok"))
     for p in problems:
-        (st.error if p.severity == "error" else st.warning)(p.message(lang()))
+        (st.error if p.severity == "error" else st.warning)(md_lines(p.message(lang())))
 
 
 def metric_row(items: Sequence[tuple[str, str] | tuple[str, str, str]]) -> None:
@@ -43,12 +87,17 @@ def metric_row(items: Sequence[tuple[str, str] | tuple[str, str, str]]) -> None:
 
 
 def saved(upload: Any) -> str:
-    """Store a Streamlit upload under its content hash; its path (a cache key)."""
+    """Store a Streamlit upload in the session's folder; its path (a cache key).
+
+    Stored under a generated name (:mod:`ui.uploads`): the uploaded name, however
+    long or strange, is kept for messages only.
+    """
     return str(state.save_upload(upload.getvalue(), upload.name))
 
 
 def provenance_caption(pop_source: str, n: int, fac_sources: pd.Series) -> str:
-    """Where the population and the facilities come from, said plainly."""
+    """Where the population and the facilities come from, said plainly (plain text, not Markdown:
+    the CSV downloads carry it too; show it through :func:`ui.texts.md_text`)."""
     pop = provenance_label(pop_source, lang())
     fac = join_list(SOURCE(x) for x in sorted(set(fac_sources))) or "—"
     return tr("provenance_line", pop=pop, n=n, fac=fac)
@@ -61,8 +110,12 @@ def grid_table(by_grid: pd.DataFrame, columns: dict[str, pd.Series]) -> None:
 
 
 def csv_with_note(note: str, table: pd.DataFrame) -> bytes:
-    """A CSV (UTF-8 with BOM, for Excel) whose first line says where its figures come from."""
-    return (f"# {note}\n" + table.to_csv(index=False)).encode("utf-8-sig")
+    """A CSV (UTF-8 with BOM, for Excel) whose first line says where its figures come from.
+
+    Names a spreadsheet would run as formulas are quoted
+    (:func:`gridplan.report.tables.neutralise_formulas`).
+    """
+    return table_to_csv(table, note=note)
 
 
 def raster_map(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,6 +26,7 @@ from gridplan.errors import GridPlanError
 from gridplan.facilities.types import CENTRES, type_label
 from gridplan.i18n import t
 from gridplan.report.coveragemap import render_coverage_map_png
+from gridplan.report.tables import frames_to_xlsx
 from gridplan.report.webmap import coverage_image, minute_bands, minutes_image
 from gridplan.surface.grid import PopulationSurface
 from gridplan.travel.speeds import DEFAULT_DETOUR, MODE_SPEEDS_KMH, minutes_per_metre
@@ -50,6 +50,7 @@ from ui.texts import (
     MODEL_NOTE,
     STANDARD_STATUS,
     join_list,
+    md_text,
     tr,
 )
 
@@ -199,7 +200,7 @@ def kpi_summary(inp: CoverageInputs, s: dict[str, float]) -> None:
             (tr("p90_minutes"), f"{s['p90_minutes']:.1f}"),
         ]
     )
-    st.caption(provenance_caption(inp.surface.source, len(inp.used), inp.used["source"]))
+    st.caption(md_text(provenance_caption(inp.surface.source, len(inp.used), inp.used["source"])))
     if s["not_assessed_population"] > 0:
         st.info(tr("not_assessed", pop=f"{s['not_assessed_population']:,.0f}"))
 
@@ -226,7 +227,7 @@ def coverage_map(inp: CoverageInputs, minutes_grid: NDArray[np.float32], minutes
     )  # fmt: skip
     raster_map(
         img, cache.grid_outlines(inp.scenario.plan_key()), [points],
-        tooltip="<b>{name}</b><br/>{type_label}", key="access_map", height=520,
+        tooltip="{name}\n{type_label}", key="access_map", height=520,
     )  # fmt: skip
     if layer == "minutes":
         edges = minute_bands()
@@ -234,8 +235,10 @@ def coverage_map(inp: CoverageInputs, minutes_grid: NDArray[np.float32], minutes
     else:
         legend = tr("legend_coverage", minutes=minutes)
     types = sorted(set(used["type"]))
-    dots = tr("clause_sep").join(f"{TYPE_DOTS.get(t, '●')} {type_label(t, lang())}" for t in types)
-    provenance = provenance_caption(inp.surface.source, len(used), used["source"])
+    dots = tr("clause_sep").join(
+        f"{TYPE_DOTS.get(t, '●')} {md_text(type_label(t, lang()))}" for t in types
+    )
+    provenance = md_text(provenance_caption(inp.surface.source, len(used), used["source"]))
     st.caption(tr("legend_line", legend=legend, dots=dots) + provenance)
     return str(layer)
 
@@ -366,10 +369,8 @@ def kpi_csv(tables: KpiTables, n_facilities: int) -> bytes:
 
 
 def kpi_xlsx(tables: KpiTables, n_facilities: int) -> bytes:
-    buf = io.BytesIO()
-    with pd.ExcelWriter(buf) as w:
-        tables.by_grid.to_excel(w, sheet_name="by_grid", index=False)
-        tables.by_unit.to_excel(w, sheet_name="by_unit", index=False)
-        summary = {**tables.summary, "provenance": tr("provenance_access", n=n_facilities)}
-        pd.DataFrame([summary]).to_excel(w, sheet_name="summary", index=False)
-    return buf.getvalue()
+    """The KPI tables as a workbook whose names cannot run as formulas."""
+    summary = {**tables.summary, "provenance": tr("provenance_access", n=n_facilities)}
+    return frames_to_xlsx(
+        {"by_grid": tables.by_grid, "by_unit": tables.by_unit, "summary": pd.DataFrame([summary])}
+    )

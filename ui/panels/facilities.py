@@ -7,7 +7,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from gridplan.errors import GridPlanError, InputError
+from gridplan.errors import FacilitiesError, GridPlanError, InputError, UploadError
 from gridplan.facilities.osm import facilities_from_osm
 from gridplan.facilities.reader import read_facilities, rejection_table
 from gridplan.facilities.table import add_facility
@@ -112,8 +112,30 @@ def load_facilities(
             rejected = rep.rejected
         else:
             return
-    except Exception as exc:
+    except GridPlanError as exc:
         show_error(exc, upload=True)
+        _show_all_rejected(exc)
+        return
+    except Exception as exc:  # a library's own failure: its text may name server folders
+        name = getattr(up if up is not None else osm, "name", "") or "—"
+        show_error(
+            UploadError(
+                f"cannot read {name}: {type(exc).__name__}",
+                code="upload.unreadable",
+                params={"filename": name, "detail": type(exc).__name__},
+            ),
+            upload=True,
+        )
         return
     state.set_facilities(sel, df, rejected)
     st.success(tr("facility_loaded", n=len(df)))
+
+
+def _show_all_rejected(exc: Exception) -> None:
+    """Every rejected row with its reason when no row of a list was usable.
+
+    The message names the first rows; the table lists them all, as text.
+    """
+    report = exc.report if isinstance(exc, FacilitiesError) else None
+    if report is not None and report.n_rejected:
+        st.dataframe(rejection_table(report.rejected, lang()), hide_index=True)

@@ -26,7 +26,7 @@ from ui.mapview import build_deck
 from ui.panels.common import saved, show_error
 from ui.state import Selection, lang
 from ui.tables import assignment_changes, grid_option_labels
-from ui.texts import BASEMAP, DATUM, UNIT_LEVEL, join_list, tr
+from ui.texts import BASEMAP, DATUM, UNIT_LEVEL, join_list, md_lines, tr
 
 # --- uploads ------------------------------------------------------------------------------
 
@@ -48,8 +48,8 @@ def uploads_panel(sel: Selection) -> None:
         state.forget_uploads()
     if load:
         load_uploads(sel, township, str(datum), population)
-    for msg in state.upload_report():
-        st.info(msg)
+    for msg in state.upload_report():  # names from the files: shown as text
+        st.info(md_lines(msg))
 
 
 def load_uploads(sel: Selection, township: Any, datum: str, population: Any) -> None:

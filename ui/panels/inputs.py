@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
+import os
+import uuid
+from typing import Any
+
 import osmnx as ox
-import rasterio
-import rasterio.errors
 import streamlit as st
 
-from gridplan.errors import GridPlanError, UploadError
+from gridplan.errors import GridPlanError
 from gridplan.inputs.boundaries import load_prefecture_outline
 from gridplan.inputs.crs import DATUMS
 from gridplan.surface.files import surface_from_file
+from gridplan.surface.layers import check_layer_upload
 from gridplan.surface.worldpop import fetch_worldpop
 from gridplan.travel.roads import load_roads
 from ui import cache, state
 from ui.panels.common import saved, show_error
 from ui.state import Selection, UploadedFile, lang
-from ui.texts import DATUM, tr
+from ui.texts import DATUM, md_lines, tr
 
 
 def population_panel(sel: Selection) -> None:
@@ -40,13 +43,13 @@ def population_panel(sel: Selection) -> None:
             elif worldpop:
                 units = cache.load_units(state.units_source(sel))
                 with st.spinner(tr("worldpop_running")):
-                    path = str(fetch_worldpop(units, state.UPLOAD_DIR / "worldpop"))
+                    path = str(fetch_worldpop(units, state.session_file("worldpop")))
             if path is not None:
                 units = cache.load_units(state.units_source(sel))
                 _, report = surface_from_file(path, units, 1000.0, datum=str(datum))
                 state.set_surface_file(UploadedFile(path, str(datum)))
-                if report is not None:
-                    st.success(report.summary(lang()))
+                if report is not None:  # it names the table's columns and rows: shown as text
+                    st.success(md_lines(report.summary(lang())))
         except (GridPlanError, OSError) as exc:
             show_error(exc, upload=True)
 
@@ -57,27 +60,33 @@ def roads_panel(model: str, sel: Selection | None = None) -> str | None:
         return state.roads_path()
     kinds = ["osm", "xml", "graphml", "pbf"]
     up = st.file_uploader(tr("roads_upload"), type=kinds, key="roads_file")
-    path = saved(up) if up is not None else None
-    if sel is not None and st.button(tr("roads_online"), key="roads_online"):
-        try:
+    path = None
+    try:
+        path = saved(up) if up is not None else None
+        if sel is not None and st.button(tr("roads_online"), key="roads_online"):
             with st.spinner(tr("roads_downloading")):
                 graph = load_roads(None, polygon=load_prefecture_outline(sel.prefecture))
-                target = state.UPLOAD_DIR / f"roads_{sel.prefecture}.graphml"
-                target.parent.mkdir(parents=True, exist_ok=True)
-                ox.save_graphml(graph, target)
-            path = str(target)
-        except GridPlanError as exc:
-            show_error(exc)
-    if path is not None:
-        try:
+                path = save_graph(graph, f"roads_{sel.prefecture}.graphml")
+        if path is not None:
             cache.load_network(path)
-        except GridPlanError as exc:
-            show_error(exc, upload=True)
-        else:
             state.set_roads_path(path)
+    except (GridPlanError, OSError) as exc:
+        show_error(exc, upload=up is not None)
     if state.roads_path() is None:
         st.info(tr("roads_needed"))
     return state.roads_path()
+
+
+def save_graph(graph: Any, name: str) -> str:
+    """Write a downloaded road graph into the session's folder atomically; its path."""
+    target = state.session_file(name)
+    part = target.with_name(f".part-{uuid.uuid4().hex}.graphml")
+    try:
+        ox.save_graphml(graph, part)
+        os.replace(part, target)
+    finally:
+        part.unlink(missing_ok=True)
+    return str(target)
 
 
 def raster_inputs_panel(model: str) -> None:
@@ -91,12 +100,8 @@ def raster_inputs_panel(model: str) -> None:
                 continue
             path = saved(up)
             try:
-                with rasterio.open(path) as src:
-                    if src.crs is None:
-                        raise UploadError(
-                            "no CRS", code="upload.no_crs", params={"filename": up.name}
-                        )
-            except (rasterio.errors.RasterioIOError, GridPlanError) as exc:
+                check_layer_upload(path, up.name)
+            except (GridPlanError, OSError) as exc:
                 show_error(exc, upload=True)
             else:
                 state.set_raster_path(kind, path)

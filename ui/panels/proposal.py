@@ -19,7 +19,7 @@ from ui.panels.common import show_error
 from ui.panels.grids import PlanView, grid_map
 from ui.scenario import Scenario
 from ui.state import lang
-from ui.texts import SOURCE, join_list, tr
+from ui.texts import SOURCE, join_list, md_lines, md_text, tr
 
 
 def lead_choices(sc: Scenario) -> pd.DataFrame:
@@ -46,7 +46,7 @@ def proposal_panel(sc: Scenario) -> None:
     if picked:
         chosen = hospitals[hospitals["facility_id"].isin(picked)]
         origin = join_list(SOURCE(x) for x in sorted(set(chosen["source"])))
-        st.caption(tr("lead_picked", n=len(picked), src=origin))
+        st.caption(tr("lead_picked", n=len(picked), src=md_text(origin)))
     if run:
         leads = tuple(workflow.lead_sites(hospitals.set_index("facility_id").loc[picked]))
         try:
@@ -70,8 +70,8 @@ def proposal_answer(sc: Scenario, answer: Proposal) -> None:
     else:
         best = answer.best_tolerance or float("nan")
         st.warning(tr("proposal_infeasible", tol=answer.tolerance, best=best))
-    for note in answer.note_texts(lang()):
-        st.caption(note)
+    for note in answer.note_texts(lang()):  # it may name lead hospitals: shown as text
+        st.caption(md_lines(note))
     cmp = compare_plans(sc.plan, answer.plan, sc.units)
     summary = cmp.summary
     st.dataframe(

@@ -41,6 +41,8 @@ from ui.texts import (
     SITING_METHOD,
     SITING_SOLVER,
     SITING_STATUS,
+    md_lines,
+    md_text,
     tr,
 )
 
@@ -218,13 +220,13 @@ def circles_editor(level: str) -> tuple[tuple[float, float, float], ...]:
 
 def keep_upload(sel: state.Selection, kind: str, up: Any, datum: str, level: str) -> bool:
     """Check an uploaded candidate list / exclusion layer; keep it only if it reads."""
-    path = saved(up)
     try:
+        path = saved(up)
         if kind == "cand":
             cache.candidate_list(path, datum, sel.prefecture, level)
         else:
             cache.exclusion_areas(path, datum)
-    except GridPlanError as exc:
+    except (GridPlanError, OSError) as exc:
         show_error(exc, upload=True)
         return False
     state.set_siting_file(level, kind, UploadedFile(path, datum))
@@ -297,7 +299,7 @@ def sites_map(sc: Scenario, held: HeldStudy) -> None:
     ]  # fmt: skip
     raster_map(
         img, cache.grid_outlines(sc.plan_key()), layers, image_id="change",
-        tooltip="<b>{label} {where}</b><br/>{served}", key="sites_map", height=480,
+        tooltip="{label} {where}\n{served}", key="sites_map", height=480,
     )  # fmt: skip
     st.caption(tr("sit_map_legend", minutes=int(study.settings.minutes)))
 
@@ -338,7 +340,7 @@ def results(sc: Scenario, level: str) -> None:
     note = provenance_caption(study.population_source, study.n_existing, facilities["source"])
     answer_summary(study)
     cells = tr("sit_note", n=study.settings.max_demand, cell=int(held.surface.cell_m))
-    st.caption(note + " " + cells)
+    st.caption(md_text(note) + " " + cells)
     sites_map(sc, held)
     st.subheader(tr("sit_sites"))
     sites_editor(sc, study, facilities)
@@ -380,7 +382,7 @@ def answer_summary(study: SitingStudy) -> None:
         )
     )
     if s.method == "target" and not study.problem.feasible:
-        st.warning(study.problem.message(lang()))
+        st.warning(md_lines(study.problem.message(lang())))
     need = study.sites_for_target
     gain = (study.share_after - study.share_before) * 100
     metric_row(

@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 import shapely
 
+from gridplan import settings
 from gridplan.errors import GridPlanError, InputError, UploadError
 from gridplan.facilities.reader import _clean_name, _count, _is_blank, _near_duplicates
 from gridplan.facilities.types import _NAME_PATTERNS, _finish, _type_key, empty_facilities
 from gridplan.i18n import t
 from gridplan.inputs.boundaries import Prefecture, load_prefecture_outline
+from gridplan.inputs.xmlsafe import XmlScan, check_file_size, decompress_bz2, scan_xml
+
+if TYPE_CHECKING:
+    from xml.sax.xmlreader import AttributesImpl
 
 # --------------------------------------------------------------------------------------
 # OpenStreetMap
@@ -96,6 +102,51 @@ def _outline_polygon(area: Any) -> shapely.Geometry:
     return geom
 
 
+class _ExtractScan(XmlScan):
+    """Counts the elements of an OSM extract, refusing past ``osm_max_facility_elements``."""
+
+    roots = ("osm",)
+
+    def __init__(self, filename: str) -> None:
+        super().__init__(filename)
+        self.n_elements = 0
+
+    def start(self, name: str, attrs: AttributesImpl) -> None:
+        self.n_elements += 1
+        if self.n_elements > settings.osm_max_facility_elements:
+            limit = settings.osm_max_facility_elements
+            raise UploadError(
+                f"{self.filename} has more than {limit:,} XML elements",
+                code="osm.too_many_elements",
+                params={"filename": self.filename, "limit": limit},
+            )
+
+
+def _features_from_extract(polygon: shapely.Geometry | None, path: Path) -> Any:
+    """osmnx's features of an extract that passed the defused, bounded scan first.
+
+    osmnx parses with the standard library into a whole tree: the scan refuses a
+    DTD (entities, external references), XInclude, another root than ``<osm>``,
+    a file over ``roads_max_file_mb`` and more than ``osm_max_facility_elements``
+    elements before that; a ``.bz2`` is decompressed within its budget.
+    """
+    import osmnx as ox
+
+    check_file_size(path, settings.roads_max_file_mb, path.name, "osm.too_large")
+    with tempfile.TemporaryDirectory() as tmp:
+        plain = path
+        if path.name.lower().endswith(".bz2"):
+            plain = decompress_bz2(
+                path,
+                Path(tmp) / "extract.osm",
+                limit_mb=settings.roads_max_decompressed_mb,
+                max_ratio=settings.roads_max_ratio,
+                filename=path.name,
+            )
+        scan_xml(plain, _ExtractScan(path.name))
+        return ox.features_from_xml(plain, polygon=polygon, tags=OSM_TAGS)
+
+
 def _osm_features(polygon: shapely.Geometry | None, path: str | Path | None) -> Any:
     """The raw osmnx GeoDataFrame; the only place that differs between online and file."""
     import osmnx as ox
@@ -103,7 +154,7 @@ def _osm_features(polygon: shapely.Geometry | None, path: str | Path | None) -> 
 
     try:
         if path is not None:
-            return ox.features_from_xml(path, polygon=polygon, tags=OSM_TAGS)
+            return _features_from_extract(polygon, Path(path))
         return ox.features_from_polygon(polygon, tags=OSM_TAGS)
     except InsufficientResponseError:
         return None
@@ -170,14 +221,27 @@ def _query(polygon: shapely.Geometry | None, path: str | Path | None) -> Any:
     """The raw features, from the extract or Overpass, with the errors a planner can act on."""
     try:
         return _osm_features(polygon, path)
+    except GridPlanError as exc:
+        if exc.code != "xml.malformed":
+            raise  # the extract's checks say what is wrong themselves
+        # text that is not XML keeps the reader's code for an unreadable file, with its place
+        fname, line, column = (exc.params[k] for k in ("filename", "line", "column"))
+        detail = f"not well-formed XML (line {line}, column {column})"
+        raise UploadError(
+            f"cannot read {fname}: {detail}",
+            code="upload.unreadable",
+            params={"filename": fname, "detail": detail},
+        ) from exc
     except (OSError, ValueError, SyntaxError) as exc:
         if path is None:
             raise _unavailable(exc) from exc
         fname = Path(path).name
+        # the library's text without the server's folders
+        detail = str(exc).replace(str(Path(path).parent), "")[:200]
         raise UploadError(
-            f"cannot read {fname}: {exc}",
+            f"cannot read {fname}: {detail}",
             code="upload.unreadable",
-            params={"filename": fname, "detail": str(exc)[:200]},
+            params={"filename": fname, "detail": detail},
         ) from exc
     except Exception as exc:  # requests/osmnx network and HTTP errors
         if path is not None:

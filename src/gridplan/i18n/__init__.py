@@ -87,12 +87,48 @@ def error_text(exc: BaseException, lang: Lang = "zh") -> str:
     back to its own message so nothing is hidden.
     """
     if isinstance(exc, GridPlanError) and text_of(exc.code) is not None:
-        text = t(exc.code, lang, **exc.params)
+        text = t(exc.code, lang, **_planner_params(exc.code, exc.params, lang))
         items = _problem_texts(exc, lang)
         if items:
             text += "\n" + "\n".join(f"• {p}" for p in items)
         return text
     return str(exc)
+
+
+#: The details GridPlan itself writes into ``detail`` (English) and their catalogue texts.
+_OWN_DETAILS: dict[str, str] = {
+    "file not found": "detail.file_not_found",
+    "empty file": "detail.empty_file",
+    "no raster band": "detail.no_band",
+    "not a valid zip archive": "detail.bad_zip",
+    "not a valid GeoPackage (SQLite) file": "detail.bad_gpkg",
+    "not a JSON document": "detail.not_json",
+    "not a valid Shapefile": "detail.bad_shapefile",
+    "HTML/XML text, not an Excel workbook": "detail.html_not_excel",
+    "corrupt zip/xlsx container": "detail.bad_xlsx",
+}
+
+#: What a detail from a library (GDAL, urllib, a parser) is said as, by error code.
+_LIBRARY_DETAILS: dict[str, str] = {
+    "download.failed": "detail.network",
+    "download.not_raster": "detail.not_geotiff",
+    "network.download_failed": "detail.network",
+    "facilities.osm_unavailable": "detail.network",
+}
+
+
+def _planner_params(code: str, params: dict[str, Any], lang: Lang) -> dict[str, Any]:
+    """``params`` with their ``detail`` fit for a planner: GridPlan's own details translated;
+    any other (GDAL's, urllib's, a parser's) kept in English only when it names no path, and
+    said as a plain reason in Chinese."""
+    detail = params.get("detail")
+    if not isinstance(detail, str) or code.startswith("cli."):
+        return params
+    own = _OWN_DETAILS.get(detail)
+    if own is None and lang == "en" and not any(c in detail for c in "/\\"):
+        return params
+    key = own or _LIBRARY_DETAILS.get(code, "detail.damaged")
+    return {**params, "detail": t(key, lang)}
 
 
 def _problem_texts(exc: GridPlanError, lang: Lang) -> list[str]:

@@ -42,6 +42,7 @@ import pyogrio
 import shapely
 from pyproj import CRS
 
+from gridplan import settings
 from gridplan._types import BoolArray, ObjectArray
 from gridplan.errors import UploadError
 from gridplan.inputs import crs as gcrs
@@ -60,6 +61,7 @@ from gridplan.inputs.files import (
     _unreadable,
     _warnings_as_notes,
 )
+from gridplan.inputs.gdal import checked_driver, safe_gdal, vector_source
 
 _DATUM_ALIASES: dict[str, gcrs.Datum] = {
     "wgs84": "wgs84",
@@ -117,11 +119,13 @@ def parse_datum(datum: str) -> gcrs.Datum:
     return found
 
 
-def _geometry_type(path: Path, layer: str | None = None) -> str:
+def _geometry_type(path: Path) -> str:
+    """The geometry type of an extracted ``.shp`` ("" when it is not a readable Shapefile)."""
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), safe_gdal():
             warnings.simplefilter("ignore")
-            info = pyogrio.read_info(path, layer=layer)
+            source = vector_source(path, "ESRI Shapefile", path.name)
+            info = checked_driver(source, "ESRI Shapefile", path.name)
     except Exception:
         return ""
     return str(info.get("geometry_type") or "")
@@ -228,10 +232,11 @@ def _chosen_zip_layer(kind: str, wanted: list[_Group], folder: Path, filename: s
 
 
 def _layer_from_gpkg(path: Path, filename: str) -> _Layer:
+    source = vector_source(path, "GPKG", filename)  # SQLite without foreign virtual tables
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), safe_gdal():
             warnings.simplefilter("ignore")
-            layers = pyogrio.list_layers(path)
+            layers = pyogrio.list_layers(source)
     except Exception as exc:
         raise _unreadable(filename, str(exc) or type(exc).__name__) from exc
     if len(layers) == 0:
@@ -382,9 +387,9 @@ def _locate_layer(source: _Source, folder: Path, limit_mb: float) -> _Layer:
     if kind == "zip":
         return _layer_from_zip(source, folder, limit_mb)
     if kind == "sqlite":
-        return _layer_from_gpkg(source.on_disk(folder, "upload.gpkg"), filename)
+        return _layer_from_gpkg(_plain_path(source, folder, "upload.gpkg"), filename)
     if kind == "json":
-        return _Layer(source.on_disk(folder, "upload.geojson"), "GeoJSON")
+        return _Layer(_plain_path(source, folder, "upload.geojson"), "GeoJSON")
     if kind == "shp":
         stem = filename[: len(filename) - len(ext)] if ext == ".shp" else filename
         if source.path is None:
@@ -408,15 +413,30 @@ def _locate_layer(source: _Source, folder: Path, limit_mb: float) -> _Layer:
     raise _unknown_format(filename)
 
 
+def _plain_path(source: _Source, folder: Path, name: str) -> Path:
+    """The upload under a name of ours in ``folder``: GDAL's ``GPKG:``/``GeoJSON:`` prefixes
+    split a path at colons, so the user's own path is only linked to, never passed on."""
+    if source.path is None:
+        return source.on_disk(folder, name)
+    target = folder / name
+    target.symlink_to(source.path.resolve())
+    return target
+
+
 def _read_layer(layer: _Layer, codec: str | None, filename: str) -> tuple[pd.DataFrame, list[str]]:
     kwargs: dict[str, Any] = {}
     if layer.layer is not None:
         kwargs["layer"] = layer.layer
     if codec is not None:
         kwargs["encoding"] = codec
-    with _warnings_as_notes() as notes:
+    source = vector_source(layer.path, layer.driver, filename)
+    with _warnings_as_notes() as notes, safe_gdal():
         try:
-            frame = pyogrio.read_dataframe(layer.path, **kwargs)
+            info = checked_driver(source, layer.driver, filename, **kwargs)
+            _check_feature_count(int(info.get("features") or 0), filename)
+            frame = pyogrio.read_dataframe(source, **kwargs)
+        except UploadError:
+            raise
         except UnicodeDecodeError as exc:
             raise _encoding_error(filename) from exc
         except Exception as exc:
@@ -549,6 +569,7 @@ def _polygons_of(frame: pd.DataFrame, name: str) -> tuple[pd.DataFrame, ObjectAr
     """The attributes and polygons of the features that have a polygon, and notes."""
     if not isinstance(frame, gpd.GeoDataFrame):
         raise _no_polygons(name)
+    _check_vertex_count(frame.geometry.values, name)
     geoms, keep, notes = _keep_polygons(np.asarray(frame.geometry.values, dtype=object))
     if not keep.any():
         raise _no_polygons(name)
@@ -622,6 +643,29 @@ def _repaired(out: gpd.GeoDataFrame, name: str) -> tuple[gpd.GeoDataFrame, int, 
         if len(out) == 0:
             raise _no_polygons(name)
     return out.reset_index(drop=True), n_repaired, n_lost, notes
+
+
+def _check_feature_count(n: int, filename: str) -> None:
+    """Refuse a layer with more features than any township or exclusion layer has (before reading)."""
+    limit = settings.vector_max_features
+    if n > limit:
+        raise UploadError(
+            f"{filename} has {n:,} features, over the limit of {limit:,}",
+            code="upload.too_many_features",
+            params={"filename": filename, "n": n, "limit": limit},
+        )
+
+
+def _check_vertex_count(geoms: Any, filename: str) -> None:
+    """Refuse over-detailed polygons before they are repaired, reprojected and unioned."""
+    n = int(shapely.get_num_coordinates(np.asarray(geoms, dtype=object)).sum())
+    limit = settings.vector_max_vertices
+    if n > limit:
+        raise UploadError(
+            f"{filename} has {n:,} vertices, over the limit of {limit:,}; simplify the layer",
+            code="upload.too_many_vertices",
+            params={"filename": filename, "n": n, "limit": limit},
+        )
 
 
 def _no_polygons(filename: str) -> UploadError:

@@ -17,6 +17,7 @@ from gridplan.plan.population import provenance_label
 from gridplan.plan.stats import dissolve_grids
 from gridplan.plan.units import UnitSet
 from gridplan.report.style import _missing
+from gridplan.report.tables import table_to_csv
 
 # --- tables -------------------------------------------------------------------------------
 
@@ -59,7 +60,8 @@ def plan_to_csv(
     level, county code and name, grid id, grid name, lead hospital,
     population, provenance key and label, area (km², empty for units without a
     polygon) and whether the unit has a polygon.  Rows follow the plan's
-    grid order, unassigned units last.
+    grid order, unassigned units last.  Names that a spreadsheet would run as
+    formulas are quoted (:func:`gridplan.report.tables.neutralise_formulas`).
     """
     u = unit_set.units
     assignment = resolve_assignment(plan, u) if assignment is None else assignment
@@ -93,7 +95,7 @@ def plan_to_csv(
     rows.sort(key=lambda item: (item[0], item[1]))
     df = pd.DataFrame([row for _, _, row in rows], columns=list(CSV_COLUMNS), dtype=object)
     df.columns = [t(f"report.csv.{c}", lang) for c in CSV_COLUMNS]
-    return df.to_csv(index=False, lineterminator="\r\n").encode("utf-8-sig")
+    return table_to_csv(df)
 
 
 # --- GeoJSON ------------------------------------------------------------------------------

@@ -57,23 +57,24 @@ from affine import Affine
 from numpy.typing import NDArray
 from rasterio.enums import Resampling
 
-from gridplan._types import FloatArray
+from gridplan import settings
+from gridplan._types import Float32Array, FloatArray
 from gridplan.errors import InputError
 from gridplan.inputs.crs import overlaps_china, transformer
 from gridplan.inputs.files import _bounds_text, _limit_mb, _short, _warnings_as_notes
 from gridplan.inputs.raster import (
-    MAX_WINDOW_PIXELS,
     WARP_MEM_LIMIT_MB,
     _open_raster,
     _pixel_window,
     _raster_error,
+    check_window,
 )
 from gridplan.plan.units import UnitSet
 from gridplan.surface.grid import (
     CellGrid,
     PopulationSurface,
 )
-from gridplan.surface.report import SurfaceReport
+from gridplan.surface.report import SurfaceReport, SurfaceWarning
 from gridplan.surface.unitgrid import _grid_and_index, _unit_ids, _zone_note
 
 # --------------------------------------------------------------------------------------
@@ -103,8 +104,13 @@ def _xy(transform: Affine, cols: NDArray[Any], rows: NDArray[Any]) -> tuple[Floa
     )
 
 
-def _footprint_share(win: _RasterWindow, grid: CellGrid) -> FloatArray:
-    """Share of each source pixel's area inside the grid's extent (1 inside, 0 outside)."""
+def _footprint_total(win: _RasterWindow, grid: CellGrid) -> float:
+    """The window's people inside the grid's extent: pixels wholly inside count fully,
+    pixels cut by its edge by their share of area.
+
+    Only boolean masks of the window are made (no float copy of it), so a
+    large window costs a byte a pixel here.
+    """
     shape = win.values.shape
     minx, miny, maxx, maxy = grid.bounds
     box = shapely.segmentize(shapely.box(minx, miny, maxx, maxy), (maxx - minx + maxy - miny) / 200)
@@ -112,12 +118,15 @@ def _footprint_share(win: _RasterWindow, grid: CellGrid) -> FloatArray:
     ring = np.asarray(box.exterior.coords)
     sx, sy = to_src.transform(ring[:, 0], ring[:, 1])
     poly = shapely.make_valid(shapely.Polygon(np.column_stack([sx, sy])))
-    share = rasterio.features.geometry_mask(
+    inside = rasterio.features.geometry_mask(
         [poly], out_shape=shape, transform=win.transform, invert=True
-    ).astype(np.float64)
+    )
     edge = rasterio.features.rasterize(
         [(poly.boundary, 1)], out_shape=shape, transform=win.transform, all_touched=True, fill=0
     ).astype(bool)
+    inside &= ~edge
+    total = float(np.sum(win.values, where=inside, dtype=np.float64))
+    del inside
     rows, cols = np.nonzero(edge)
     if len(rows):
         corners = [(0, 0), (1, 0), (1, 1), (0, 1), (0, 0)]
@@ -126,8 +135,9 @@ def _footprint_share(win: _RasterWindow, grid: CellGrid) -> FloatArray:
             axis=1,
         )
         pixels = shapely.polygons(xy)
-        share[rows, cols] = shapely.area(shapely.intersection(pixels, poly)) / shapely.area(pixels)
-    return share
+        share = shapely.area(shapely.intersection(pixels, poly)) / shapely.area(pixels)
+        total += float(np.sum(win.values[rows, cols].astype(np.float64) * share))
+    return total
 
 
 def _pixel_area(win: _RasterWindow, crs: str) -> FloatArray:
@@ -165,8 +175,9 @@ def _resample_counts(
     that ``average`` does not stretch the pixels at the raster's edge over the
     cells they only partly cover.
     """
-    values = np.nan_to_num(win.values, nan=0.0)
+    values = np.nan_to_num(win.values, nan=0.0, copy=False)  # the window is not used after
     area = _pixel_area(win, grid.crs)
+    target = _footprint_total(win, grid)
     side = float(np.sqrt(max(float(np.min(area)), 1e-12)))
     pad = min(1000, math.ceil(grid.cell_m / side)) + 1
     dst = np.zeros(grid.shape, dtype=np.float64)
@@ -192,12 +203,12 @@ def _resample_counts(
     if method == "sum":
         source, resampling = np.pad(values, pad), Resampling.sum
     else:  # a density (people per m²), averaged, then times the cell area
-        source, resampling = np.pad(values / area[:, None], pad), Resampling.average
+        values /= area[:, None].astype(np.float32)
+        source, resampling = np.pad(values, pad), Resampling.average
     win.warp_onto(grid, source, part, resampling, pad=pad, origin=(r0, c0), init_dest_nodata=False)
     if method != "sum":
         part *= grid.cell_m * grid.cell_m
     raw = float(dst.sum())
-    target = float((values * _footprint_share(win, grid)).sum())
     if raw > 0:
         dst *= target / raw
     return dst, raw, target
@@ -261,6 +272,11 @@ def surface_from_raster(
     with _warnings_as_notes() as reader_notes:
         with _open_raster(path_or_bytes, filename, limit) as (ds, name):
             win = _read_window(ds, name, grid, band, negative_code="raster")
+        n_nodata = int(np.count_nonzero(np.isnan(win.values)))
+        np.nan_to_num(win.values, nan=0.0, copy=False)  # nodata counts as 0 from here on
+        window_total = float(win.values.sum(dtype=np.float64))
+        n_input = int(np.count_nonzero(win.values > 0))
+        _check_counts(win, grid, n_input, n_nodata)
         counts, raw, target = _resample_counts(win, grid, method)
     inside = index >= 0
     surface = PopulationSurface(
@@ -271,11 +287,12 @@ def surface_from_raster(
         source="uploaded",
         method=f"population raster {name}, resampled by {method}",
     )
-    factor = target / raw if raw > 0 else 1.0
+    if not surface.total > 0:  # people only on cells outside the units
+        raise _raster_error("no_population", name, n_nodata=f"{n_nodata:,}")
     notes = [
         *win.notes,
         *reader_notes,
-        *_resampling_notes(method, raw, target, float(np.nansum(win.values))),
+        *_resampling_notes(method, raw, target, window_total),
         *_zone_note(unit_set),
     ]
     report = SurfaceReport(
@@ -283,12 +300,54 @@ def surface_from_raster(
         input_total=target,
         kept_total=surface.total,
         dropped_population=float(counts[~inside].sum()) if raw > 0 else target,
-        n_input=int(np.count_nonzero(np.nan_to_num(win.values) > 0)),
+        n_input=n_input,
         n_outside=int(((~inside) & (counts > 0)).sum()),
-        correction_factor=factor,
+        correction_factor=target / raw if raw > 0 else 1.0,
         notes=notes,
+        warnings=_census_warnings(surface.total, unit_set, name),
     )
     return surface, report
+
+
+def _check_counts(win: _RasterWindow, grid: CellGrid, n_input: int, n_nodata: int) -> None:
+    """Some people over the prefecture, and no pixel denser than any real place.
+
+    ``win.values`` hold counts with nodata as 0; the density uses each row's
+    pixel area in the grid's (metric) CRS.
+    """
+    if n_input == 0:
+        raise _raster_error("no_population", win.name, n_nodata=f"{n_nodata:,}")
+    limit = settings.raster_max_density_per_km2
+    most = (_pixel_area(win, grid.crs) / 1e6 * limit).astype(np.float32)
+    dense = win.values > most[:, None]
+    if dense.any():
+        row, col = np.unravel_index(int(np.argmax(dense)), dense.shape)
+        km2 = float(_pixel_area(win, grid.crs)[row]) / 1e6
+        raise _raster_error(
+            "too_dense",
+            win.name,
+            n=f"{int(dense.sum()):,}",
+            value=f"{float(win.values[row, col]):.4g}",
+            density=f"{float(win.values[row, col]) / km2:,.4g}",
+            limit=f"{limit:,.0f}",
+            where=_pixel_place((win.transform, win.crs), int(row), int(col)),
+        )
+
+
+def _census_warnings(total: float, unit_set: UnitSet, name: str) -> list[SurfaceWarning]:
+    """A warning when the raster's people far outnumber the units' (census) population."""
+    census = float(np.nansum(unit_set.units["population"].to_numpy(dtype=np.float64)))
+    factor = settings.raster_census_warning_factor
+    if census > 0 and total > factor * census:
+        params = {
+            "filename": name,
+            "total": f"{total:,.0f}",
+            "census": f"{census:,.0f}",
+            "ratio": f"{total / census:.1f}",
+            "factor": f"{factor:g}",
+        }
+        return [SurfaceWarning(code="raster.above_census", params=params)]
+    return []
 
 
 def _resampling_method(resampling: str | None) -> Literal["sum", "average"]:
@@ -329,7 +388,7 @@ def _resampling_notes(method: str, raw: float, target: float, window_total: floa
 class _RasterWindow:
     """The part of a raster read over a grid: its values, where they lie, notes on reading it."""
 
-    values: FloatArray  # nodata as NaN
+    values: Float32Array  # nodata as NaN (as 0 once the population reader has counted them)
     transform: Affine
     crs: Any
     name: str
@@ -338,7 +397,7 @@ class _RasterWindow:
     def warp_onto(
         self,
         grid: CellGrid,
-        source: FloatArray,
+        source: Float32Array | FloatArray,
         dst: FloatArray,
         resampling: Resampling,
         *,
@@ -368,7 +427,41 @@ class _RasterWindow:
 def _read_window(
     ds: Any, name: str, grid: CellGrid, band: int, negative_code: str, pad: int = 2
 ) -> _RasterWindow:
-    """Check a raster (CRS, China, overlap, negatives) and read the part over ``grid``."""
+    """Check a raster (CRS, China, overlap, bounds, values) and read the part over ``grid``.
+
+    The values are read as float32 (nodata as NaN) once the window is known to
+    be within the pixel, decoded-bytes and decompression-ratio bounds.
+    """
+    r0, r1, c0, c1 = _window_over(ds, name, grid, band, pad)
+    window = rasterio.windows.Window(c0, r0, c1 - c0, r1 - r0)
+    notes: list[str] = []
+    if ds.count > 1:
+        notes.append(f"{name} has {ds.count} bands; band {band} was used")
+    try:
+        masked = ds.read(band, window=window, masked=True, out_dtype="float32")
+    except (rasterio.errors.RasterioError, OSError, ValueError) as exc:
+        raise _raster_error("unreadable", name, detail=_short(exc)) from exc
+    transform = ds.transform @ Affine.translation(c0, r0)
+    values = np.asarray(masked.data, dtype=np.float32)
+    nodata = np.ma.getmaskarray(masked)
+    del masked
+    scale, offset = ds.scales[band - 1], ds.offsets[band - 1]
+    if (scale, offset) != (1.0, 0.0):
+        values *= np.float32(scale)
+        values += np.float32(offset)
+        notes.append(f"applied the band's scale {scale:g} and offset {offset:g}")
+    _check_values(values, nodata, name, negative_code, (transform, ds.crs))
+    values[nodata] = np.nan
+    n_nodata = int(np.count_nonzero(nodata))
+    if n_nodata:
+        notes.append(f"{n_nodata:,} nodata pixels of {name} count as 0")
+    return _RasterWindow(values, transform, ds.crs, name, notes)
+
+
+def _window_over(
+    ds: Any, name: str, grid: CellGrid, band: int, pad: int
+) -> tuple[int, int, int, int]:
+    """The pixel window (r0, r1, c0, c1) of ``ds`` over ``grid``, checked to be readable."""
     if ds.crs is None:
         raise _raster_error("no_crs", name)
     if not 1 <= band <= ds.count:
@@ -383,39 +476,46 @@ def _read_window(
     win = _pixel_window(ds.transform, ds.width, ds.height, local, pad)
     if win is None:
         raise _raster_error("no_overlap", name)
-    r0, r1, c0, c1 = win
-    n_pixels = (r1 - r0) * (c1 - c0)
-    if n_pixels > MAX_WINDOW_PIXELS:
+    check_window(ds, name, win)
+    return win
+
+
+def _pixel_place(where: tuple[Affine, Any], row: int, col: int) -> str:
+    """Longitude, latitude of the centre of pixel (row, col) of a window, for a message."""
+    transform, crs = where
+    x, y = transform * (col + 0.5, row + 0.5)
+    lon, lat = transformer(crs, "EPSG:4326").transform(x, y)
+    return f"{float(lon):.4f}, {float(lat):.4f}"
+
+
+def _check_values(
+    values: Float32Array,
+    nodata: NDArray[np.bool_],
+    name: str,
+    code: str,
+    where: tuple[Affine, Any],
+) -> None:
+    """No infinite, NaN (unless nodata) or negative value; the first one is located."""
+    bad = ~np.isfinite(values)
+    bad &= ~nodata
+    if bad.any():
+        row, col = np.unravel_index(int(np.argmax(bad)), bad.shape)
         raise _raster_error(
-            "window_too_large",
+            "nonfinite",
             name,
-            pixels=f"{n_pixels:,}",
-            limit=f"{MAX_WINDOW_PIXELS:,}",
+            prefix=code,
+            n=f"{int(bad.sum()):,}",
+            where=_pixel_place(where, int(row), int(col)),
         )
-    window = rasterio.windows.Window(c0, r0, c1 - c0, r1 - r0)
-    notes: list[str] = []
-    if ds.count > 1:
-        notes.append(f"{name} has {ds.count} bands; band {band} was used")
-    try:
-        masked = ds.read(band, window=window, masked=True)
-    except (rasterio.errors.RasterioError, OSError, ValueError) as exc:
-        raise _raster_error("unreadable", name, detail=_short(exc)) from exc
-    values = np.ma.filled(masked.astype(np.float64), np.nan)
-    scale, offset = ds.scales[band - 1], ds.offsets[band - 1]
-    if (scale, offset) != (1.0, 0.0):
-        values = values * scale + offset
-        notes.append(f"applied the band's scale {scale:g} and offset {offset:g}")
-    n_nodata = int(np.count_nonzero(~np.isfinite(values)))
-    if n_nodata:
-        notes.append(f"{n_nodata:,} nodata pixels of {name} count as 0")
+    del bad
     with np.errstate(invalid="ignore"):
         negative = values < 0
+    negative &= ~nodata
     if negative.any():
         raise _raster_error(
             "negative",
             name,
-            prefix=negative_code,
+            prefix=code,
             n=int(negative.sum()),
-            min=f"{float(np.nanmin(values)):g}",
+            min=f"{float(values[negative].min()):g}",
         )
-    return _RasterWindow(values, ds.transform @ Affine.translation(c0, r0), ds.crs, name, notes)

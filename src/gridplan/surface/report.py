@@ -28,6 +28,17 @@ class BadRow:
         return t("popsurface.bad_row", lang, row=self.row, reason=reason)
 
 
+@dataclass(frozen=True)
+class SurfaceWarning:
+    """Something implausible in an upload that still loaded: the planner should check it."""
+
+    code: str
+    params: dict[str, Any] = field(default_factory=dict, hash=False)
+
+    def text(self, lang: Lang = "zh") -> str:
+        return t(self.code, lang, **self.params)
+
+
 @dataclass
 class SurfaceReport:
     """What a ``surface_from_*`` function kept, dropped and assumed.
@@ -61,6 +72,9 @@ class SurfaceReport:
         conserve the raster's population exactly (1 ± ~1e-4).
     notes
         English notes on what was assumed or changed.
+    warnings
+        Plausibility warnings (e.g. a raster total far above the census) for the
+        planner to confirm; the upload was loaded all the same.
     """
 
     kind: str
@@ -74,6 +88,7 @@ class SurfaceReport:
     fallback_uniform: list[str] = field(default_factory=list)
     correction_factor: float = 1.0
     notes: list[str] = field(default_factory=list)
+    warnings: list[SurfaceWarning] = field(default_factory=list)
 
     def summary(self, lang: Lang = "zh") -> str:
         """A short planner-facing summary, with the bad rows listed (first 20)."""
@@ -87,6 +102,7 @@ class SurfaceReport:
                 n_outside=self.n_outside,
             )
         ]
+        lines += [f"⚠ {w.text(lang)}" for w in self.warnings]
         if self.fallback_uniform:
             lines.append(
                 t(

@@ -6,7 +6,15 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from gridplan.errors import GridPlanError, InputError
+from gridplan import settings
+from gridplan.errors import GridPlanError, InputError, UploadError
+from gridplan.inputs.xmlsafe import check_file_size, decompress_bz2
+from gridplan.travel.osmroads import (
+    check_graphml,
+    graph_from_elements,
+    highways_from_pbf,
+    highways_from_xml,
+)
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -16,11 +24,22 @@ if TYPE_CHECKING:
 
 
 def _unreadable(path: Path, exc: BaseException) -> InputError:
-    detail = f"{type(exc).__name__}: {exc}".strip()
+    # the library's text, without the server's folders, one line, short
+    detail = " ".join(f"{type(exc).__name__}: {exc}".replace(str(path.parent), "").split())[:200]
     return InputError(
         f"cannot read road network {path.name}: {detail}",
         code="network.unreadable",
         params={"filename": path.name, "detail": detail},
+    )
+
+
+def _as_unreadable(path: Path, exc: UploadError) -> UploadError:
+    """Text that is not XML keeps the road reader's ``network.unreadable`` code, with its place."""
+    where = f"not well-formed XML (line {exc.params['line']}, column {exc.params['column']})"
+    return UploadError(
+        f"cannot read road network {path.name}: {where}",
+        code="network.unreadable",
+        params={"filename": path.name, "detail": where},
     )
 
 
@@ -41,18 +60,29 @@ def _roads_only(graph: nx.MultiDiGraph, path: Path) -> nx.MultiDiGraph:
     return graph
 
 
-def _graph_from_osm_xml(path: Path, shown: Path | None = None) -> nx.MultiDiGraph:
+def _simplified(graph: nx.MultiDiGraph, shown: Path) -> nx.MultiDiGraph:
     import osmnx as ox
 
-    shown = shown or path
-    try:
-        graph = ox.graph_from_xml(path, simplify=False, retain_all=True)
-    except Exception as exc:  # any parse failure of a user's file is an input problem
-        raise _unreadable(shown, exc) from exc
     graph = _roads_only(graph, shown)
     # Simplify only after non-roads are gone, and never merge across a change of
     # class or speed limit, so that edge speeds stay exact.
     return ox.simplify_graph(graph, edge_attrs_differ=["highway", "maxspeed"])
+
+
+def _graph_from_osm_xml(path: Path) -> nx.MultiDiGraph:
+    """The roads of an OSM XML file (``.bz2`` decompressed first, within its budget)."""
+    if not path.name.lower().endswith(".bz2"):
+        return _simplified(graph_from_elements(highways_from_xml(path, path.name), path.name), path)
+    with tempfile.TemporaryDirectory() as tmp:
+        plain = decompress_bz2(
+            path,
+            Path(tmp) / "roads.osm",
+            limit_mb=settings.roads_max_decompressed_mb,
+            max_ratio=settings.roads_max_ratio,
+            filename=path.name,
+        )
+        elements = highways_from_xml(plain, path.name)
+    return _simplified(graph_from_elements(elements, path.name), path)
 
 
 def _pbf_reader() -> str | None:
@@ -60,25 +90,6 @@ def _pbf_reader() -> str | None:
     import importlib.util
 
     return "osmium" if importlib.util.find_spec("osmium") is not None else None
-
-
-def _pbf_to_osm_xml_with_osmium(path: Path, out: Path) -> None:
-    """Write the ``highway`` ways of a PBF and their nodes to OSM XML with pyosmium."""
-    import osmium
-
-    node_ids: set[int] = set()
-    ways = osmium.FileProcessor(str(path), osmium.osm.WAY).with_filter(
-        osmium.filter.KeyFilter("highway")
-    )
-    for way in ways:
-        if isinstance(way, osmium.osm.Way):
-            node_ids.update(n.ref for n in way.nodes)
-    with osmium.SimpleWriter(str(out), overwrite=True) as writer:
-        for obj in osmium.FileProcessor(str(path), osmium.osm.NODE | osmium.osm.WAY):
-            if isinstance(obj, osmium.osm.Node) and obj.id in node_ids:
-                writer.add_node(obj)
-            elif isinstance(obj, osmium.osm.Way) and "highway" in obj.tags:
-                writer.add_way(obj)
 
 
 def _graph_from_pbf(path: Path) -> nx.MultiDiGraph:
@@ -90,13 +101,31 @@ def _graph_from_pbf(path: Path) -> nx.MultiDiGraph:
             code="network.pbf_unsupported",
             params={"filename": path.name},
         )
-    with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / "roads.osm"
-        try:
-            _pbf_to_osm_xml_with_osmium(path, out)
-        except Exception as exc:
-            raise _unreadable(path, exc) from exc
-        return _graph_from_osm_xml(out, shown=path)
+    try:
+        elements = highways_from_pbf(path, path.name)
+    except GridPlanError:
+        raise
+    except Exception as exc:  # pyosmium's own errors on a damaged file
+        raise _unreadable(path, exc) from exc
+    return _simplified(graph_from_elements(elements, path.name), path)
+
+
+def _graph_from_graphml(path: Path) -> nx.MultiDiGraph:
+    """An OSMnx GraphML file, scanned (defused, bounded, OSMnx keys) before networkx reads it."""
+    import osmnx as ox
+
+    check_graphml(path, path.name)
+    try:
+        graph = ox.load_graphml(path)
+    except Exception as exc:
+        raise _unreadable(path, exc) from exc
+    if graph.number_of_edges() == 0:
+        raise InputError(
+            f"{path.name} contains no roads",
+            code="network.no_roads",
+            params={"filename": path.name},
+        )
+    return graph
 
 
 def load_roads(
@@ -112,8 +141,19 @@ def load_roads(
     ways, all components (``retain_all``), simplified without merging across a
     change of ``highway`` or ``maxspeed``.
 
+    Every file is hostile until checked: its size (``settings.roads_max_file_mb``)
+    from ``stat``; a ``.bz2`` decompressed within ``roads_max_decompressed_mb`` and
+    ``roads_max_ratio``; a PBF's block sizes read before any is inflated; XML
+    streamed through a defused parser (no DTD, entity, external reference or
+    XInclude; root ``<osm>`` or ``<graphml>``) that counts elements
+    (``roads_max_elements``), road nodes (``roads_max_road_nodes``) or GraphML
+    nodes and edges (``roads_max_graphml_items``) as it reads, before osmnx or
+    networkx builds anything.
+
     Raises :class:`~gridplan.errors.InputError` (codes ``network.*``) for a
-    missing, empty, unreadable or road-less file or an unsupported format.
+    missing, empty, unreadable or road-less file or an unsupported format, and
+    :class:`~gridplan.errors.UploadError` (``network.too_*``, ``network.pbf_*``,
+    ``upload.bz2_*``, ``xml.*``) for a file over a limit or unsafe.
     """
     if source is None:
         if polygon is None:
@@ -147,27 +187,22 @@ def load_roads(
             f"road network file {path.name} is empty", code="network.empty_file", params=params
         )
     name = path.name.lower()
-    if name.endswith(".pbf"):
-        graph = _graph_from_pbf(path)
-    elif name.endswith((".osm", ".xml", ".osm.bz2", ".xml.bz2")):
-        graph = _graph_from_osm_xml(path)
-    elif name.endswith(".graphml"):
-        import osmnx as ox
-
-        try:
-            graph = ox.load_graphml(path)
-        except Exception as exc:
-            raise _unreadable(path, exc) from exc
-        if graph.number_of_edges() == 0:
-            raise InputError(
-                f"{path.name} contains no roads", code="network.no_roads", params=params
-            )
-    else:
+    readers = {".pbf": _graph_from_pbf, ".graphml": _graph_from_graphml}
+    readers |= dict.fromkeys((".osm", ".xml", ".osm.bz2", ".xml.bz2"), _graph_from_osm_xml)
+    reader = next((r for ext, r in readers.items() if name.endswith(ext)), None)
+    if reader is None:
         raise InputError(
             f"unrecognised road network format: {path.name}",
             code="network.unknown_format",
             params=params,
         )
+    check_file_size(path, settings.roads_max_file_mb, path.name, "network.too_large")
+    try:
+        graph = reader(path)
+    except UploadError as exc:
+        if exc.code != "xml.malformed":
+            raise
+        raise _as_unreadable(path, exc) from exc
     if polygon is not None:
         import osmnx as ox
 
