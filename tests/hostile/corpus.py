@@ -542,7 +542,7 @@ def cases(full: bool = False) -> list[Case]:
     add("facilities_bad_coords.csv", "wrong_data", POINT_TABLES, "refused",
         "every row with lon/lat inf, 1e400, NaN or text",
         lambda d, url, can: _csv("name,type,lon,lat", ["甲,卫生院,inf,38", "乙,卫生院,1e400,38",
-                                                       "丙,卫生院,NaN,38", "丁,卫生院,东经114,38"]))
+                                                       "丙,卫生院,NaN,38", "丁,卫生院,东经一百一十四度,38"]))
 
     # 5./6. injection into exports, markup into messages
     add("facilities_formula.csv", "injection", ("facilities",), "loaded",
