@@ -93,7 +93,15 @@ def _weights_on_grid(
             grid, win.values, dst, Resampling.average, src_nodata=np.nan, dst_nodata=np.nan
         )
     notes = list(win.notes) + reader_notes
-    return np.nan_to_num(dst, nan=0.0), name or Path(shown).stem, notes
+    weights_grid = np.nan_to_num(dst, nan=0.0)
+    if not (weights_grid > 0).any():
+        # spreading by a raster without any weight would silently fall back to area
+        raise UploadError(
+            f"the weight raster {shown} has no positive value over the prefecture",
+            code="weights.no_weight",
+            params={"filename": shown},
+        )
+    return weights_grid, name or Path(shown).stem, notes
 
 
 # --------------------------------------------------------------------------------------
