@@ -44,7 +44,7 @@ surface = cache.load_surface(surface_key)
 facilities = scenario.facilities(sc.sel)
 used = workflow.used_facilities(facilities, target)
 roads_path = roads_panel(model, sc.sel)
-raster_inputs_panel(model)
+raster_inputs_panel(model, surface.grid)
 what_if(
     CoverageInputs(
         sc, surface_key, surface, facilities, used,

@@ -13,6 +13,7 @@ from gridplan.errors import GridPlanError
 from gridplan.inputs.boundaries import load_prefecture_outline
 from gridplan.inputs.crs import DATUMS
 from gridplan.surface.files import surface_from_file
+from gridplan.surface.grid import CellGrid
 from gridplan.surface.layers import check_layer_upload
 from gridplan.surface.worldpop import fetch_worldpop
 from gridplan.travel.roads import load_roads
@@ -58,7 +59,7 @@ def roads_panel(model: str, sel: Selection | None = None) -> str | None:
     """Road-network file (.osm / .graphml, or downloaded from OSM) for the network model."""
     if model != "network":
         return state.roads_path()
-    kinds = ["osm", "xml", "graphml", "pbf"]
+    kinds = ["osm", "xml", "graphml", "pbf", "bz2"]
     up = st.file_uploader(tr("roads_upload"), type=kinds, key="roads_file")
     path = None
     try:
@@ -89,7 +90,7 @@ def save_graph(graph: Any, name: str) -> str:
     return str(target)
 
 
-def raster_inputs_panel(model: str) -> None:
+def raster_inputs_panel(model: str, grid: CellGrid) -> None:
     """Land cover and DEM uploads for the friction-raster model."""
     if model != "raster":
         return
@@ -100,7 +101,7 @@ def raster_inputs_panel(model: str) -> None:
                 continue
             path = saved(up)
             try:
-                check_layer_upload(path, up.name)
+                check_layer_upload(path, up.name, grid=grid)
             except (GridPlanError, OSError) as exc:
                 show_error(exc, upload=True)
             else:

@@ -33,13 +33,18 @@ _METHODS = {
 
 
 def check_layer_upload(
-    path: str | Path, filename: str | None = None, *, max_mb: float | None = None
+    path: str | Path,
+    filename: str | None = None,
+    *,
+    max_mb: float | None = None,
+    grid: CellGrid | None = None,
 ) -> None:
     """Check an uploaded land-cover or DEM GeoTIFF without reading its pixels.
 
     The size, the format (GeoTIFF only, by content), the bands, sample type,
-    dimensions and the coordinate reference system; what needs the grid
-    (overlap, the window's bounds) is checked by :func:`raster_on_grid`.
+    dimensions and the coordinate reference system; with ``grid``, also what
+    :func:`raster_on_grid` will read over it (overlap, pixels, decoded bytes and
+    decompression ratio of the window), so a file is refused when it is uploaded.
 
     Raises
     ------
@@ -51,6 +56,8 @@ def check_layer_upload(
     with _open_raster(path, filename, _limit_mb(max_mb)) as (ds, name):
         if ds.crs is None:
             raise _raster_error("no_crs", name)
+        if grid is not None:
+            _window_over(ds, name, grid, 1, pad=2)
 
 
 def raster_on_grid(
