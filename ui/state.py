@@ -48,6 +48,8 @@ class Key(StrEnum):
     TOWNSHIP_PATH = "township_path"
     TOWNSHIP_DATUM = "township_datum"
     POPULATION_PATH = "population_path"
+    POPULATION_ACCEPTED = "population_accepted"
+    POPULATION_PENDING = "population_pending"
     UPLOAD_REPORT = "upload_report"
     # population surface and model inputs (15-minute and siting pages)
     SURFACE_PATH = "surface_path"
@@ -76,6 +78,8 @@ UPLOAD_KEYS: tuple[Key, ...] = (
     Key.TOWNSHIP_PATH,
     Key.TOWNSHIP_DATUM,
     Key.POPULATION_PATH,
+    Key.POPULATION_ACCEPTED,
+    Key.POPULATION_PENDING,
     Key.UPLOAD_REPORT,
 )
 #: What a change of prefecture forgets: every file drawn on the old prefecture's territory,
@@ -202,6 +206,7 @@ def units_source(sel: Selection) -> UnitsSource:
         _get(Key.TOWNSHIP_PATH, None),
         _get(Key.TOWNSHIP_DATUM, "wgs84"),
         _get(Key.POPULATION_PATH, None),
+        bool(_get(Key.POPULATION_ACCEPTED, False)),
     )
 
 
@@ -210,7 +215,36 @@ def keep_uploads(source: UnitsSource, report: list[str]) -> None:
     _set(Key.TOWNSHIP_PATH, source.township_path)
     _set(Key.TOWNSHIP_DATUM, source.datum)
     _set(Key.POPULATION_PATH, source.population_path)
+    _set(Key.POPULATION_ACCEPTED, source.accept_warnings)
     _set(Key.UPLOAD_REPORT, report)
+    st.session_state.pop(Key.POPULATION_PENDING, None)
+
+
+@dataclass(frozen=True)
+class PendingUpload:
+    """Uploads whose population figures wait for the planner's confirmation (not used yet).
+
+    ``error`` lists the warnings (``population.unconfirmed``); ``report`` and
+    ``repaired`` are what the upload report will say once they are confirmed.
+    """
+
+    source: UnitsSource
+    error: Exception
+    report: tuple[str, ...] = ()
+    repaired: int = 0
+
+
+def pending_upload() -> PendingUpload | None:
+    """The uploads waiting for confirmation, if any."""
+    return _get(Key.POPULATION_PENDING, None)
+
+
+def set_pending_upload(pending: PendingUpload | None) -> None:
+    """Hold uploads until the planner confirms them; ``None``: drop them."""
+    if pending is None:
+        st.session_state.pop(Key.POPULATION_PENDING, None)
+    else:
+        _set(Key.POPULATION_PENDING, pending)
 
 
 def upload_report() -> list[str]:

@@ -17,9 +17,9 @@ import pandas as pd
 import shapely
 from numpy.typing import NDArray
 
+from gridplan._validate import Problems
 from gridplan.inputs.boundaries import Prefecture, load_county_boundaries, resolve_prefecture
 from gridplan.inputs.crs import metric_crs_of
-from gridplan._validate import Problems
 from gridplan.plan.population import (
     LISTED,
     TableMatch,

@@ -35,7 +35,8 @@ class SurfaceReport:
     Attributes
     ----------
     kind
-        ``"raster"``, ``"points"`` or ``"polygons"``.
+        ``"raster"``, ``"points"``, ``"polygons"``, or ``"units"`` (a table by
+        unit spread over the units' cells).
     input_total
         Population given: the raster's population over the grid's extent, the
         sum of the valid points, the sum of the valid polygon totals.
@@ -61,6 +62,9 @@ class SurfaceReport:
         conserve the raster's population exactly (1 ± ~1e-4).
     notes
         English notes on what was assumed or changed.
+    warnings
+        Implausible figures the planner accepted (code and parameters each:
+        :func:`gridplan.plan.population.message_texts` renders them).
     """
 
     kind: str
@@ -74,6 +78,7 @@ class SurfaceReport:
     fallback_uniform: list[str] = field(default_factory=list)
     correction_factor: float = 1.0
     notes: list[str] = field(default_factory=list)
+    warnings: list[dict[str, Any]] = field(default_factory=list)
 
     def summary(self, lang: Lang = "zh") -> str:
         """A short planner-facing summary, with the bad rows listed (first 20)."""
