@@ -294,14 +294,15 @@ def _match_table(result: UnitSet, layer: _TownshipLayer | None, table: pd.DataFr
         n for _, n, _ in match.ambiguous
     ]
     names = dict(zip(candidates["unit_id"], candidates["name"], strict=True))
-    result.population_notes = [
-        {
-            "code": "population.note.collapsed",
-            "unit": f"{names[uid]} ({uid})",
-            "rows": rows_text(rows),
-        }
-        for uid, rows in match.collapsed
-    ]
+    notes = warning_problems()  # a collector of notes: nothing to confirm
+    for uid, rows in match.collapsed:
+        notes.add(
+            "population.note.collapsed",
+            f"rows {rows_text(rows)} repeat {uid} with the same figure: counted once",
+            unit=f"{names[uid]} ({uid})",
+            rows=rows_text(rows),
+        )
+    result.population_notes = confirm(notes, accept=True)
     return match
 
 
