@@ -254,9 +254,10 @@ def build_units(
     metric = metric_crs_of(units[units.geometry.notna()])
     result = UnitSet(prefecture=pref, units=units, metric_crs=metric)
     layer = _township_layer(result, townships) if townships is not None else None
-    match = None
+    match, candidates = None, None
     if population_table is not None:
-        match = _match_table(result, layer, population_table)
+        candidates = _candidates(result, layer)  # before townships replace their counties
+        match = _match_table(result, candidates, population_table)
         units = _with_values(units, match.values)
     if layer is not None:
         units = _replace_counties(units, layer, metric)
@@ -266,8 +267,8 @@ def build_units(
     units["area_km2"] = _areas_km2(units, metric)
     units["inside_prefecture"] = units["inside_prefecture"].astype(bool)
     result.units = gpd.GeoDataFrame(units[UNIT_COLUMNS], geometry="geometry", crs="EPSG:4326")
-    if match is not None:
-        _check_upload(result, layer, match, accept_warnings)
+    if match is not None and candidates is not None:
+        _check_upload(result, candidates, match, accept_warnings)
     return result
 
 
@@ -283,11 +284,10 @@ def _candidates(result: UnitSet, layer: _TownshipLayer | None) -> gpd.GeoDataFra
     return frame.drop_duplicates("unit_id").reset_index(drop=True)
 
 
-def _match_table(result: UnitSet, layer: _TownshipLayer | None, table: pd.DataFrame) -> TableMatch:
+def _match_table(result: UnitSet, candidates: pd.DataFrame, table: pd.DataFrame) -> TableMatch:
     """The table checked and matched to the units; every impossible row raised at once."""
     problems = table_problems()
     parsed = parse_population_table(table, problems)
-    candidates = _candidates(result, layer)
     match = match_table(candidates, parsed, problems, result.prefecture.name)
     problems.raise_if_any()
     result.unmatched_population = [k for _, k in match.unmatched] + [
@@ -307,13 +307,13 @@ def _match_table(result: UnitSet, layer: _TownshipLayer | None, table: pd.DataFr
 
 
 def _check_upload(
-    result: UnitSet, layer: _TownshipLayer | None, match: TableMatch, accept: bool
+    result: UnitSet, candidates: pd.DataFrame, match: TableMatch, accept: bool
 ) -> None:
     """The warnings of an uploaded table: raised unless accepted, else kept on ``result``."""
     warnings = warning_problems()
     _row_warnings(warnings, match)
     census = census_for_prefecture(result.prefecture.adcode)
-    figure_warnings(warnings, _figures(result, layer, match, census))
+    figure_warnings(warnings, _figures(result, candidates, match, census))
     u = result.units
     total = float(u.loc[u["inside_prefecture"], "population"].sum())
     total_warning(warnings, total, float(census["pop_2020"].sum()), result.prefecture.name)
@@ -342,7 +342,7 @@ def _row_warnings(warnings: Problems, match: TableMatch) -> None:
 
 
 def _figures(
-    result: UnitSet, layer: _TownshipLayer | None, match: TableMatch, census: pd.DataFrame
+    result: UnitSet, candidates: pd.DataFrame, match: TableMatch, census: pd.DataFrame
 ) -> pd.DataFrame:
     """The uploaded figures to check against the census and the density limits.
 
@@ -350,7 +350,7 @@ def _figures(
     were given, its new total (townships given and modelled) against its census.
     """
     pop = dict(zip(census["adcode"], census["pop_2020"].astype(float), strict=True))
-    cands = _candidates(result, layer).set_index("unit_id")
+    cands = candidates.set_index("unit_id")
     ids = list(match.values.index)
     figures = pd.DataFrame(
         {
