@@ -451,3 +451,10 @@ def test_county_figure_checked_when_its_townships_replace_it(sjz_townships):
     tw = us.units[us.units["county_adcode"] == "130102"]
     assert tw["population"].sum() == pytest.approx(pop["130102"] * 1000)
     assert set(tw["population_source"]) == {"uploaded+modelled"}
+
+
+def test_cli_unknown_populations_are_null_in_json(capfd):
+    code, out, err = run_zh(capfd, "grids", "--prefecture", "南京市")  # no census
+    assert code == 0, err
+    d = strict_json(out)
+    assert all(g["population"] is None for g in d["grids"])

@@ -10,6 +10,17 @@ the way to the UI, the CLI and exports:
 ``modelled``
     Derived by a documented model, e.g. a county's census total spread over
     its townships in proportion to their area.
+
+Uploaded figures (a table by unit, settlement points) are checked before they
+replace the current ones.  The impossible is refused with its spreadsheet rows
+(:func:`value_problems`: no number, infinite, negative, more people than China;
+:func:`match_table`: one unit given different figures, a table naming no unit).
+The implausible becomes a warning the planner must confirm
+(:func:`figure_warnings`, :func:`total_warning`, :func:`confirm`): a unit more
+than :data:`~gridplan.settings.census_ratio_warn` times its census figure or
+less than its inverse, denser than any real place
+(:func:`density_limit`), a total far above the prefecture's census, rows that
+match no unit or several.
 """
 
 from __future__ import annotations
