@@ -351,10 +351,12 @@ def _figures(
     """
     pop = dict(zip(census["adcode"], census["pop_2020"].astype(float), strict=True))
     cands = candidates.set_index("unit_id")
-    ids = list(match.values.index)
+    ids = [str(u) for u in match.values.index]
+    uid, name = candidates["unit_id"].astype(str), candidates["name"].astype(str)
+    names = dict(zip(uid, name, strict=True))
     figures = pd.DataFrame(
         {
-            "unit": [f"{cands.at[u, 'name']} ({u})" for u in ids],
+            "unit": [f"{names[u]} ({u})" for u in ids],
             "level": [cands.at[u, "level"] for u in ids],
             "rows": [rows_text(match.rows[u]) for u in ids],
             "value": match.values.to_numpy(float),
