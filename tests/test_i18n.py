@@ -68,6 +68,10 @@ def _families() -> dict[tuple[str, str], tuple[str, Iterable[Any]]]:
     # remarks and bad rows carry the code written where they are made: Note(code), BadRow(row, code)
     notes = [c for c in _literal_codes() if c.startswith("regions.note.")]
     bad_rows = [c for c in _literal_codes() if c.startswith("popsurface.row.")]
+    # accepted population warnings and notes keep the code they were added with
+    population = [
+        c for c in _literal_codes() if c.startswith(("population.warn.", "population.note."))
+    ]
     return {
         ("access/standards.py", "f'standard.{key}'"): ("standard.{}", keys),
         ("access/standards.py", "f'standard.{key}.seed'"): ("standard.{}.seed", keys),
@@ -84,6 +88,7 @@ def _families() -> dict[tuple[str, str], tuple[str, Iterable[Any]]]:
             ("name", "type", "lon", "lat", "population"),
         ),
         ("plan/validate.py", "self.code"): ("problem.{}", PROBLEM_KINDS),
+        ("plan/population.py", "str(params.pop('code'))"): ("{}", population),
         ("regions/instance.py", "self.code"): ("{}", notes),
         ("regions/propose.py", "f'regions.method.{sol.method}'"): (
             "regions.method.{}",

@@ -406,7 +406,7 @@ def test_points_bad_rows_are_listed_with_row_numbers(us, tmp_path):
         "text,abc,38.0,100\n"  # row 4
         "projected,500000,4200000,100\n"  # row 5
         "swapped,38.04,114.5,100\n"  # row 6
-        "negative,114.5,38.04,-5\n"  # row 7
+        "nobody,114.5,38.04,0\n"  # row 7: no people is a number
         "no pop,114.5,38.04,\n"  # row 8
         'thousands,114.51,38.05,"1,234"\n'  # row 9
     )
@@ -420,17 +420,21 @@ def test_points_bad_rows_are_listed_with_row_numbers(us, tmp_path):
         (4, "non_numeric_coordinates"),
         (5, "bad_coordinates"),
         (6, "swapped_coordinates"),
-        (7, "negative_population"),
         (8, "missing_population"),
     }
     texts = {b.row: (b.text("zh"), b.text("en")) for b in rep.bad_rows}
     assert texts[6][0].startswith("第 6 行") and "颠倒" in texts[6][0]
     assert texts[6][1].startswith("Row 6") and "swapped" in texts[6][1]
-    assert "负数" in texts[7][0]
     for b in rep.bad_rows:
         fields = {f for _, f, _, _ in string.Formatter().parse(MESSAGES[b.code]["zh"]) if f}
         assert fields == set(b.params)
     assert "第 3 行" in rep.summary("zh")
+    # an impossible population is a broken file: refused, the row named
+    path.write_text(csv.replace("nobody,114.5,38.04,0", "negative,114.5,38.04,-5"), "utf-8")
+    with pytest.raises(UploadError) as e:
+        surface_from_points(path, us, 1000)
+    assert e.value.code == "points.invalid"
+    assert "第 7 行" in error_text(e.value, "zh") and "负数" in error_text(e.value, "zh")
 
 
 def test_points_errors(us):

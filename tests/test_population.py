@@ -61,9 +61,14 @@ def test_uploaded_table_overrides_census_and_says_so():
 
 def test_table_by_name_and_unmatched_rows_reported():
     table = pd.DataFrame({"name": ["新华区", "火星区"], "population": [1, 2]})
-    us = build_units("130100", population_table=table)
+    with pytest.raises(InputError) as e:  # an unmatched row and 1 person: confirmed first
+        build_units("130100", population_table=table)
+    assert e.value.code == "population.unconfirmed"
+    us = build_units("130100", population_table=table, accept_warnings=True)
     assert us.units.set_index("unit_id").loc["130105", "population"] == 1
     assert us.unmatched_population == ["火星区"]
+    codes = [w["code"] for w in us.population_warnings]
+    assert codes == ["population.warn.unmatched", "population.warn.census_low"]
 
 
 def test_township_code_12_digit_matches_9_digit_unit():
@@ -80,7 +85,7 @@ def test_township_code_12_digit_matches_9_digit_unit():
         (pd.DataFrame({"adcode": ["130102"], "bar": [1]}), "table.missing_population"),
         (
             pd.DataFrame({"adcode": ["130102", "130104"], "population": ["x", "-3"]}),
-            "table.bad_values",
+            "population.table_invalid",
         ),
     ],
 )
@@ -90,8 +95,8 @@ def test_bad_tables_give_one_clear_message(table, code):
     assert e.value.code == code
     text = error_text(e.value, "zh")
     assert any("\u4e00" <= ch <= "\u9fff" for ch in text)
-    if code == "table.bad_values":
-        assert "2, 3" in text  # both bad rows named, by spreadsheet row number
+    if code == "population.table_invalid":  # both bad rows named, by spreadsheet row number
+        assert "第 2 行" in text and "第 3 行" in text
 
 
 def test_provenance_labels():

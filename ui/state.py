@@ -46,10 +46,14 @@ class Key(StrEnum):
     TOWNSHIP_PATH = "township_path"
     TOWNSHIP_DATUM = "township_datum"
     POPULATION_PATH = "population_path"
+    POPULATION_ACCEPTED = "population_accepted"
+    POPULATION_PENDING = "population_pending"
     UPLOAD_REPORT = "upload_report"
     # population surface and model inputs (15-minute and siting pages)
     SURFACE_PATH = "surface_path"
     SURFACE_DATUM = "surface_datum"
+    SURFACE_ACCEPTED = "surface_accepted"
+    SURFACE_PENDING = "surface_pending"
     ROADS_PATH = "roads_path"
     LANDCOVER_PATH = "landcover_path"
     DEM_PATH = "dem_path"
@@ -77,6 +81,8 @@ UPLOAD_KEYS: tuple[Key, ...] = (
     Key.TOWNSHIP_PATH,
     Key.TOWNSHIP_DATUM,
     Key.POPULATION_PATH,
+    Key.POPULATION_ACCEPTED,
+    Key.POPULATION_PENDING,
     Key.UPLOAD_REPORT,
 )
 #: What a change of prefecture forgets: every file drawn on the old prefecture's territory,
@@ -85,6 +91,8 @@ PREFECTURE_FILE_KEYS: tuple[Key, ...] = (
     *UPLOAD_KEYS,
     Key.SURFACE_PATH,
     Key.SURFACE_DATUM,
+    Key.SURFACE_ACCEPTED,
+    Key.SURFACE_PENDING,
     Key.ROADS_PATH,
     Key.LANDCOVER_PATH,
     Key.DEM_PATH,
@@ -179,10 +187,12 @@ def forget_prefecture_data() -> None:
 
 @dataclass(frozen=True)
 class UploadedFile:
-    """A stored upload and the offset datum its coordinates were declared in."""
+    """A stored upload, the offset datum its coordinates were declared in, and whether the
+    planner confirmed its implausible figures."""
 
     path: str
     datum: str = "wgs84"
+    accepted: bool = False
 
 
 def upload_folder() -> SessionFolder:
@@ -271,7 +281,13 @@ def vanished_uploads() -> list[str]:
 def units_source(sel: Selection) -> UnitsSource:
     """Where the units of the sidebar's prefecture come from (the uploads of this session)."""
     township, population = _stored_path("township"), _stored_path("population")
-    return UnitsSource(sel.prefecture, township, _get(Key.TOWNSHIP_DATUM, "wgs84"), population)
+    return UnitsSource(
+        sel.prefecture,
+        township,
+        _get(Key.TOWNSHIP_DATUM, "wgs84"),
+        population,
+        bool(_get(Key.POPULATION_ACCEPTED, False)),
+    )
 
 
 def keep_uploads(source: UnitsSource, report: list[str]) -> None:
@@ -279,7 +295,36 @@ def keep_uploads(source: UnitsSource, report: list[str]) -> None:
     _set(Key.TOWNSHIP_PATH, source.township_path)
     _set(Key.TOWNSHIP_DATUM, source.datum)
     _set(Key.POPULATION_PATH, source.population_path)
+    _set(Key.POPULATION_ACCEPTED, source.accept_warnings)
     _set(Key.UPLOAD_REPORT, report)
+    st.session_state.pop(Key.POPULATION_PENDING, None)
+
+
+@dataclass(frozen=True)
+class PendingUpload:
+    """Uploads whose population figures wait for the planner's confirmation (not used yet).
+
+    ``error`` lists the warnings (``population.unconfirmed``); ``report`` and
+    ``repaired`` are what the upload report will say once they are confirmed.
+    """
+
+    source: UnitsSource
+    error: Exception
+    report: tuple[str, ...] = ()
+    repaired: int = 0
+
+
+def pending_upload() -> PendingUpload | None:
+    """The uploads waiting for confirmation, if any."""
+    return _get(Key.POPULATION_PENDING, None)
+
+
+def set_pending_upload(pending: PendingUpload | None) -> None:
+    """Hold uploads until the planner confirms them; ``None``: drop them."""
+    if pending is None:
+        st.session_state.pop(Key.POPULATION_PENDING, None)
+    else:
+        _set(Key.POPULATION_PENDING, pending)
 
 
 def upload_report() -> list[str]:
@@ -296,16 +341,34 @@ def forget_uploads() -> None:
 def surface_file() -> UploadedFile | None:
     """The population raster or point table the planner loaded, if any."""
     path = _stored_path("surface")
-    return None if path is None else UploadedFile(str(path), _get(Key.SURFACE_DATUM, "wgs84"))
+    if path is None:
+        return None
+    datum, accepted = _get(Key.SURFACE_DATUM, "wgs84"), bool(_get(Key.SURFACE_ACCEPTED, False))
+    return UploadedFile(str(path), datum, accepted)
 
 
 def set_surface_file(upload: UploadedFile | None) -> None:
     """Use ``upload`` as the population surface; ``None``: back to the modelled census."""
+    st.session_state.pop(Key.SURFACE_PENDING, None)
     if upload is None:
         st.session_state.pop(Key.SURFACE_PATH, None)
         return
     _set(Key.SURFACE_PATH, upload.path)
     _set(Key.SURFACE_DATUM, upload.datum)
+    _set(Key.SURFACE_ACCEPTED, upload.accepted)
+
+
+def pending_surface() -> tuple[UploadedFile, Exception] | None:
+    """A population surface file whose figures wait for the planner's confirmation."""
+    return _get(Key.SURFACE_PENDING, None)
+
+
+def set_pending_surface(pending: tuple[UploadedFile, Exception] | None) -> None:
+    """Hold a surface file until the planner confirms it; ``None``: drop it."""
+    if pending is None:
+        st.session_state.pop(Key.SURFACE_PENDING, None)
+    else:
+        _set(Key.SURFACE_PENDING, pending)
 
 
 def surface_spec(sel: Selection, cell_m: float) -> SurfaceSpec:
@@ -316,6 +379,7 @@ def surface_spec(sel: Selection, cell_m: float) -> SurfaceSpec:
         float(cell_m),
         None if upload is None else upload.path,
         "wgs84" if upload is None else upload.datum,
+        accept_warnings=upload is not None and upload.accepted,
     )
 
 

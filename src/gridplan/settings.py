@@ -184,3 +184,31 @@ vector_max_features: int = 50_000
 #: Most polygon vertices a layer may have.  Bureau township layers of a prefecture have a few
 #: hundred thousand; repairing, reprojecting and unioning 5 M vertices takes seconds.
 vector_max_vertices: int = 5_000_000
+
+# --- upload limits: population tables and points (issue 9)
+
+#: Most people one row of a population table or point table may hold: China's 2020
+#: census total (1,411,778,724) rounded up.  A row above it is impossible and refused.
+max_people_per_row: float = 1.5e9
+
+#: An uploaded unit figure more than this many times its 2020 census figure, or less
+#: than its inverse (people entered in 万人, a digit too many), is a warning the planner
+#: must confirm before the figures replace the current ones.
+census_ratio_warn: float = 10.0
+
+#: Residents per km² above which a county-level unit's figure is a warning: twice the
+#: densest county-level districts of the 2020 census (上海虹口区 757,498 people on
+#: 23.5 km², ~32,000/km²; 广州越秀区 1,038,890 on 33.8 km², ~31,000/km²).
+max_density_county_per_km2: float = 60_000.0
+
+#: Residents per km² above which a township's (街道, 乡镇) figure is a warning: a 街道 is
+#: smaller and may be denser than its district, so three times the densest districts.
+max_density_township_per_km2: float = 100_000.0
+
+#: An uploaded total more than this many times the prefecture's 2020 census total is a
+#: warning (a whole table in the wrong unit, the same people counted twice).
+total_ratio_warn: float = 2.0
+
+#: Share of a point table's population outside the prefecture's units above which the
+#: points dropped are a warning (a wrong datum, swapped columns, another prefecture).
+points_outside_warn_share: float = 0.1

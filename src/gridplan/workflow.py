@@ -32,11 +32,13 @@ from numpy.typing import NDArray
 from gridplan import settings
 from gridplan.errors import InputError
 from gridplan.facilities.types import CENTRES, PRIMARY_CARE, SECONDARY_CARE, SUBCENTRES
+from gridplan.i18n import Lang
 from gridplan.inputs.boundaries import Prefecture
 from gridplan.inputs.crs import DATUMS, transformer
 from gridplan.plan.grids import GridPlan
 from gridplan.plan.units import UnitSet
 from gridplan.surface.grid import CellGrid, PopulationSurface, census_surface
+from gridplan.surface.report import SurfaceReport
 from gridplan.travel.models import MODEL_NAMES
 from gridplan.travel.speeds import DEFAULT_DETOUR, MODE_SPEEDS_KMH
 
@@ -54,6 +56,7 @@ __all__ = [
     "ModelSpec",
     "SurfaceSpec",
     "UnitsSource",
+    "accepted_warnings",
     "candidate_list",
     "default_minutes",
     "exclusion_areas",
@@ -63,6 +66,7 @@ __all__ = [
     "load_units",
     "plan_and_units",
     "population_surface",
+    "population_surface_report",
     "raster_layers",
     "read_exclusions",
     "read_site_list",
@@ -148,12 +152,16 @@ class UnitsSource:
         Offset datum of the township layer (one of :data:`DATUMS`).
     population_path
         Population table (CSV or Excel) by adcode, township code or name.
+    accept_warnings
+        The planner confirmed the table's implausible figures (the dashboard's
+        confirm button, the CLI's ``--accept-warnings``).
     """
 
     prefecture: str
     township_path: str | None = None
     datum: str = "wgs84"
     population_path: str | None = None
+    accept_warnings: bool = False
 
     def without_population(self) -> UnitsSource:
         """The same units before a population table is applied (what the default network uses)."""
@@ -161,7 +169,11 @@ class UnitsSource:
 
 
 def load_units(source: UnitsSource) -> UnitSet:
-    """Build the planning units of ``source`` (reads the township layer and population table)."""
+    """Build the planning units of ``source`` (reads the township layer and population table).
+
+    Raises ``population.unconfirmed`` listing the table's implausible figures
+    unless ``source.accept_warnings`` (:func:`gridplan.plan.units.build_units`).
+    """
     from gridplan.inputs.tables import read_table_upload
     from gridplan.inputs.vector import read_vector_upload
     from gridplan.plan.units import build_units
@@ -172,7 +184,12 @@ def load_units(source: UnitsSource) -> UnitSet:
         townships, _ = read_vector_upload(Path(source.township_path), datum=source.datum)
     if source.population_path:
         table, _ = read_table_upload(Path(source.population_path))
-    return build_units(source.prefecture, townships=townships, population_table=table)
+    return build_units(
+        source.prefecture,
+        townships=townships,
+        population_table=table,
+        accept_warnings=source.accept_warnings,
+    )
 
 
 def starting_plan(preset: str | None, units: UnitSet) -> GridPlan:
@@ -189,11 +206,14 @@ def plan_and_units(
     township_path: str | None = None,
     datum: str = "wgs84",
     population_path: str | None = None,
+    accept_warnings: bool = False,
 ) -> tuple[GridPlan, UnitSet]:
     """A preset's plan on its prefecture's units, or one grid per unit of ``prefecture``."""
 
     def units_of(where: str) -> UnitSet:
-        return load_units(UnitsSource(where, township_path, datum, population_path))
+        return load_units(
+            UnitsSource(where, township_path, datum, population_path, accept_warnings)
+        )
 
     if preset:
         plan = GridPlan.from_preset(preset)
@@ -226,6 +246,8 @@ class SurfaceSpec:
         Offset datum of a point table's coordinates.
     weights_path
         A weight raster (built-up area, night lights) to spread the census totals by.
+    accept_warnings
+        The planner confirmed the population file's implausible figures.
     """
 
     units: UnitsSource
@@ -233,17 +255,29 @@ class SurfaceSpec:
     population_path: str | None = None
     population_datum: str = "wgs84"
     weights_path: str | None = None
+    accept_warnings: bool = False
 
 
 def population_surface(units: UnitSet, spec: SurfaceSpec) -> PopulationSurface:
     """The population surface of ``spec`` on ``units`` (built from ``spec.units``)."""
+    return population_surface_report(units, spec)[0]
+
+
+def population_surface_report(
+    units: UnitSet, spec: SurfaceSpec
+) -> tuple[PopulationSurface, SurfaceReport | None]:
+    """The population surface of ``spec`` on ``units``, and the report of its file if any.
+
+    Raises ``population.unconfirmed`` listing the file's implausible figures
+    unless ``spec.accept_warnings``; accepted, they are in the report's ``warnings``.
+    """
     if spec.population_path:
         from gridplan.surface.files import surface_from_file
 
-        surface, _ = surface_from_file(
-            Path(spec.population_path), units, spec.cell_m, datum=spec.population_datum
-        )
-        return surface
+        return surface_from_file(
+            Path(spec.population_path), units, spec.cell_m, datum=spec.population_datum,
+            accept_warnings=spec.accept_warnings,
+        )  # fmt: skip
     if spec.weights_path:
         from gridplan.surface.polygons import surface_from_polygons
 
@@ -252,8 +286,18 @@ def population_surface(units: UnitSet, spec: SurfaceSpec) -> PopulationSurface:
             population_column="population", weights=Path(spec.weights_path),
             provenance="census2020",
         )  # fmt: skip
-        return surface
-    return census_surface(units, spec.cell_m)
+        return surface, None
+    return census_surface(units, spec.cell_m), None
+
+
+def accepted_warnings(
+    units: UnitSet, report: SurfaceReport | None = None, lang: Lang = "zh"
+) -> list[str]:
+    """The texts of the population warnings the planner accepted: the units' table, the file's."""
+    from gridplan.plan.population import message_texts
+
+    items = units.population_warnings + ([] if report is None else report.warnings)
+    return message_texts(items, lang)
 
 
 # --- facilities --------------------------------------------------------------------------

@@ -4,19 +4,20 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
-from gridplan.i18n import t
+from gridplan.errors import InputError
+from gridplan.i18n import error_text
 from gridplan.inputs.crs import DATUMS
 from gridplan.inputs.tables import read_table_upload
 from gridplan.inputs.vector import read_vector_upload
 from gridplan.plan.grids import GridPlan
-from gridplan.plan.population import provenance_label
+from gridplan.plan.population import message_texts, provenance_label
 from gridplan.plan.units import UnitSet
 from gridplan.report.exports import grids_to_geojson, plan_to_csv
 from gridplan.report.gridmap import render_grid_map_png
@@ -26,7 +27,7 @@ from ui.mapview import build_deck
 from ui.panels.common import saved, show_error
 from ui.state import Selection, lang
 from ui.tables import assignment_changes, grid_option_labels
-from ui.texts import BASEMAP, DATUM, UNIT_LEVEL, join_list, md_lines, tr
+from ui.texts import BASEMAP, DATUM, UNIT_LEVEL, md_lines, tr
 
 # --- uploads ------------------------------------------------------------------------------
 
@@ -48,6 +49,7 @@ def uploads_panel(sel: Selection) -> None:
         state.forget_uploads()
     if load:
         load_uploads(sel, township, str(datum), population)
+    pending_panel(sel)
     for msg in state.upload_report():  # names from the files: shown as text
         st.info(md_lines(msg))
 
@@ -72,10 +74,41 @@ def load_uploads(sel: Selection, township: Any, datum: str, population: Any) -> 
             source = UnitsSource(sel.prefecture, source.township_path, source.datum, path)
             report.append(tr("upload_ok", name=population.name, n=len(df)))
         units = cache.load_units(source)
+    except InputError as exc:
+        if exc.code == "population.unconfirmed":  # held until the planner confirms
+            state.set_pending_upload(state.PendingUpload(source, exc, tuple(report), repaired))
+        else:
+            show_error(exc, upload=True)
+        return
     except Exception as exc:
         show_error(exc, upload=True)
         return
     state.keep_uploads(source, report + units_report(units, repaired))
+
+
+def pending_panel(sel: Selection) -> None:
+    """Implausible population figures: listed, used only once the planner confirms them.
+
+    Until then the previous units and figures stay in use.
+    """
+    pending = state.pending_upload()
+    if pending is None or pending.source.prefecture != sel.prefecture:
+        return
+    st.warning(md_lines(error_text(pending.error, lang())))  # unit names from the table
+    c1, c2 = st.columns(2)
+    if c1.button(tr("population_confirm"), key="pop_confirm", type="primary"):
+        source = replace(pending.source, accept_warnings=True)
+        try:
+            units = cache.load_units(source)
+        except Exception as exc:
+            state.set_pending_upload(None)
+            show_error(exc, upload=True)
+            return
+        state.keep_uploads(source, [*pending.report, *units_report(units, pending.repaired)])
+        st.rerun()
+    if c2.button(tr("population_discard"), key="pop_discard"):
+        state.set_pending_upload(None)
+        st.rerun()
 
 
 def units_report(units: UnitSet, repaired: int) -> list[str]:
@@ -94,9 +127,8 @@ def units_report(units: UnitSet, repaired: int) -> list[str]:
             )
         )
         lines.extend(rep.notes + units.notes)
-    if units.unmatched_population:
-        names = join_list(units.unmatched_population[:20])
-        lines.append(t("table.unmatched", lang(), names=names))
+    # the table's notes (repeats counted once) and the warnings the planner confirmed
+    lines += message_texts([*units.population_notes, *units.population_warnings], lang())
     return lines
 
 

@@ -9,7 +9,8 @@ from typing import Any
 import osmnx as ox
 import streamlit as st
 
-from gridplan.errors import GridPlanError
+from gridplan.errors import GridPlanError, InputError
+from gridplan.i18n import error_text
 from gridplan.inputs.boundaries import load_prefecture_outline
 from gridplan.inputs.crs import DATUMS
 from gridplan.surface.files import surface_from_file
@@ -46,13 +47,49 @@ def population_panel(sel: Selection) -> None:
                 with st.spinner(tr("worldpop_running")):
                     path = str(fetch_worldpop(units, state.session_file("worldpop")))
             if path is not None:
-                units = cache.load_units(state.units_source(sel))
-                _, report = surface_from_file(path, units, 1000.0, datum=str(datum))
-                state.set_surface_file(UploadedFile(path, str(datum)))
-                if report is not None:  # it names the table's columns and rows: shown as text
-                    st.success(md_lines(report.summary(lang())))
+                try_surface(sel, UploadedFile(path, str(datum)))
         except (GridPlanError, OSError) as exc:
             show_error(exc, upload=True)
+        pending_surface_panel(sel)
+
+
+def try_surface(sel: Selection, upload: UploadedFile) -> None:
+    """Use ``upload`` as the population surface if it reads; implausible figures wait for the
+    planner's confirmation (the previous surface stays in use meanwhile)."""
+    units = cache.load_units(state.units_source(sel))
+    try:
+        _, report = surface_from_file(
+            upload.path, units, 1000.0, datum=upload.datum, accept_warnings=upload.accepted
+        )
+    except InputError as exc:
+        if exc.code != "population.unconfirmed":
+            raise
+        state.set_pending_surface((upload, exc))
+        return
+    state.set_surface_file(upload)
+    if report is not None:  # it names the table's columns and rows: shown as text
+        st.success(md_lines(report.summary(lang())))
+
+
+def pending_surface_panel(sel: Selection) -> None:
+    """The implausible figures of a surface file, with confirm and discard buttons."""
+    pending = state.pending_surface()
+    if pending is None:
+        return
+    upload, error = pending
+    st.warning(md_lines(error_text(error, lang())))
+    c1, c2 = st.columns(2)
+    if c1.button(tr("population_confirm"), key="srf_confirm", type="primary"):
+        try:
+            try_surface(sel, UploadedFile(upload.path, upload.datum, accepted=True))
+        except (GridPlanError, OSError) as exc:
+            state.set_pending_surface(None)
+            show_error(exc, upload=True)
+            return
+        st.rerun()
+    if c2.button(tr("population_discard"), key="srf_discard"):
+        state.set_pending_surface(None)
+        st.rerun()
 
 
 def roads_panel(model: str, sel: Selection | None = None) -> str | None:

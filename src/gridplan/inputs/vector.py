@@ -646,7 +646,7 @@ def _repaired(out: gpd.GeoDataFrame, name: str) -> tuple[gpd.GeoDataFrame, int, 
 
 
 def _check_feature_count(n: int, filename: str) -> None:
-    """Refuse a layer with more features than any township or exclusion layer has (before reading)."""
+    """Refuse more features than any township or exclusion layer has, before reading them."""
     limit = settings.vector_max_features
     if n > limit:
         raise UploadError(

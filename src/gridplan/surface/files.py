@@ -18,7 +18,12 @@ from gridplan.surface.report import SurfaceReport
 
 
 def surface_from_file(
-    path: str | Path, unit_set: UnitSet, cell_m: float | None = None, *, datum: str = "wgs84"
+    path: str | Path,
+    unit_set: UnitSet,
+    cell_m: float | None = None,
+    *,
+    datum: str = "wgs84",
+    accept_warnings: bool = False,
 ) -> tuple[PopulationSurface, SurfaceReport | None]:
     """A population surface from any file a planner brings (the CLI's ``--population``).
 
@@ -28,14 +33,19 @@ def surface_from_file(
       applied to the units and spread uniformly over their cells (modelled).
 
     ``cell_m`` is the cell size in metres (default :data:`gridplan.settings.cell_m`).
+    ``accept_warnings``: use points or a table by unit whose figures are
+    implausible (else ``population.unconfirmed`` lists them); a table's
+    accepted warnings are in the report of kind ``"units"``.
     """
     from gridplan.plan.units import build_units
 
     p = Path(path)
     if p.suffix.lower() in (".tif", ".tiff"):
-        return surface_from_raster(p, unit_set, cell_m)
+        return surface_from_raster(p, unit_set, cell_m, accept_warnings=accept_warnings)
     try:
-        return surface_from_points(p, unit_set, cell_m, datum=datum)
+        return surface_from_points(
+            p, unit_set, cell_m, datum=datum, accept_warnings=accept_warnings
+        )
     except InputError as exc:
         if exc.code != "points.missing_columns":
             raise
@@ -47,7 +57,16 @@ def surface_from_file(
             "give it to build_units instead",
             code="population.table_with_townships",
         )
-    units = build_units(unit_set.prefecture, population_table=table)
+    units = build_units(
+        unit_set.prefecture, population_table=table, accept_warnings=accept_warnings
+    )
     surface = census_surface(units, cell_m)
     surface.source = combine_sources(units.units["population_source"]) + "+modelled"
-    return surface, None
+    report = SurfaceReport(
+        kind="units",
+        input_total=surface.total,
+        kept_total=surface.total,
+        n_input=len(table),
+        warnings=units.population_warnings,
+    )
+    return surface, report

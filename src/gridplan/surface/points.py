@@ -10,7 +10,9 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from gridplan import settings
 from gridplan._types import BoolArray, Float32Array, FloatArray, Int32Array, IntArray
+from gridplan._validate import Problems
 from gridplan.errors import UploadError
 from gridplan.inputs.columns import (
     cell_text,
@@ -21,6 +23,16 @@ from gridplan.inputs.columns import (
 from gridplan.inputs.crs import lonlat_problems, to_wgs84, transformer
 from gridplan.inputs.tables import read_table_upload
 from gridplan.inputs.vector import parse_datum
+from gridplan.plan.population import (
+    census_for_prefecture,
+    confirm,
+    figure_warnings,
+    people,
+    rows_text,
+    total_warning,
+    value_problems,
+    warning_problems,
+)
 from gridplan.plan.units import UnitSet
 from gridplan.surface.grid import CellGrid, PopulationSurface
 from gridplan.surface.report import BadRow, SurfaceReport
@@ -55,6 +67,7 @@ def surface_from_points(
     lon_column: str | None = None,
     lat_column: str | None = None,
     population_column: str | None = None,
+    accept_warnings: bool = False,
 ) -> tuple[PopulationSurface, SurfaceReport]:
     """A population surface from points with a population (residential compounds, villages).
 
@@ -75,6 +88,14 @@ def surface_from_points(
         ``"bd09"`` (Baidu); aliases accepted as in :func:`gridplan.inputs.vector.parse_datum`.
     filename, encoding, max_mb
         Passed to :func:`gridplan.inputs.tables.read_table_upload`.
+    accept_warnings
+        Use points whose figures are implausible: more than
+        :data:`~gridplan.settings.points_outside_warn_share` of the people
+        outside the units, a unit with more than
+        :data:`~gridplan.settings.census_ratio_warn` times its census figure
+        or denser than any real place, a total over
+        :data:`~gridplan.settings.total_ratio_warn` times the prefecture's
+        census.  The warnings are then kept in ``SurfaceReport.warnings``.
 
     Returns
     -------
@@ -84,15 +105,19 @@ def surface_from_points(
         prefecture's edge) keeps its people: that cell is given the point's unit.
     SurfaceReport
         Bad rows with spreadsheet row numbers and reasons; points outside the
-        units dropped and counted (``outside_rows``).
+        units dropped and counted (``outside_rows``); accepted warnings.
 
     Raises
     ------
     UploadError
         ``points.missing_columns`` when a coordinate or population column is
-        missing (one problem per column); ``points.no_valid_rows`` when no
-        row is usable; the codes of :func:`gridplan.inputs.tables.read_table_upload`;
+        missing (one problem per column); ``points.invalid`` listing the rows
+        whose population is impossible (no number, infinite, negative, more
+        people than China has); ``points.no_valid_rows`` when no row is
+        usable; the codes of :func:`gridplan.inputs.tables.read_table_upload`;
         ``upload.bad_datum``.
+    InputError
+        ``population.unconfirmed`` listing the warnings, unless ``accept_warnings``.
     """
     datum_key = parse_datum(datum)
     frame, name, notes = _read_points(table_df_or_path, filename, encoding, max_mb)
@@ -118,9 +143,11 @@ def surface_from_points(
         notes.append(f"coordinates converted from {datum_key.upper()} to WGS-84")
     x, y = transformer("EPSG:4326", grid.crs).transform(wlon, wlat)
     p = pts.population[sel]
-    population, index, inside, grid_notes = _sum_on_grid(
+    population, index, unit, grid_notes = _sum_on_grid(
         unit_set, grid, index, np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64), p
     )
+    inside = unit >= 0
+    accepted = confirm(_warnings(unit_set, pts.rows[sel], p, unit), accept_warnings)
     notes += grid_notes + _zone_note(unit_set)
     surface = PopulationSurface(
         grid=grid,
@@ -140,6 +167,7 @@ def surface_from_points(
         outside_rows=[int(v) for v in pts.rows[sel][~inside]],
         bad_rows=pts.bad,
         notes=notes,
+        warnings=accepted,
     )
     return surface, report
 
@@ -178,7 +206,11 @@ class _Points:
 
 def _checked_points(frame: pd.DataFrame, picked: dict[str, Any]) -> _Points:
     """Every row checked: coordinates present, numbers, lon/lat in range and not swapped,
-    population present, a number and not negative (a row gets each problem it has)."""
+    population present (a row gets each problem it has).
+
+    A population that is no number, infinite, negative or more than China's
+    is raised at once (``points.invalid``, every such row listed).
+    """
     n = len(frame)
     rows = np.arange(n) + 2
     lon, lon_missing, lon_bad = column_numbers(frame[picked["lon"]])
@@ -202,9 +234,10 @@ def _checked_points(frame: pd.DataFrame, picked: dict[str, Any]) -> _Points:
     flag(swapped, "swapped_coordinates", lon=lon, lat=lat)
     coord_ok = usable.copy()
     flag(pop_missing, "missing_population")
-    flag(pop_bad, "bad_population", value=frame[picked["population"]].to_numpy(dtype=object))
-    with np.errstate(invalid="ignore"):
-        flag(pop < 0, "negative_population", value=pop)
+    # an impossible population (text, inf, negative, 1e30) is a broken file, not one bad row
+    problems = Problems("points.invalid", "cannot use the population points", UploadError)
+    value_problems(problems, pop, pop_bad, frame[picked["population"]].to_numpy(object), rows)
+    problems.raise_if_any()
     bad.sort(key=lambda b: b.row)
     notes = []
     n_foreign = int((coord_ok & elsewhere).sum())
@@ -222,8 +255,9 @@ def _sum_on_grid(
     x: FloatArray,
     y: FloatArray,
     pop: FloatArray,
-) -> tuple[Float32Array, Int32Array, BoolArray, list[str]]:
-    """Each point's population in its cell: population per cell, unit index, points kept, notes.
+) -> tuple[Float32Array, Int32Array, IntArray, list[str]]:
+    """Each point's population in its cell: population per cell, unit index, notes, and the
+    unit (row position in ``unit_set.units``) of each point kept, -1 for the points dropped.
 
     Only points in a unit count.  A point in a unit whose cell's centre lies
     outside every unit (on the prefecture's edge) keeps its people: that
@@ -244,7 +278,54 @@ def _sum_on_grid(
             f"{int(orphan.sum())} point(s) inside a unit fell in edge cells whose centre is "
             "outside every unit; those cells were given the point's unit"
         )
-    return population.reshape(grid.shape).astype(np.float32), index, inside, notes
+    kept = np.where(inside, unit, -1)
+    return population.reshape(grid.shape).astype(np.float32), index, kept, notes
+
+
+def _warnings(unit_set: UnitSet, rows: IntArray, pop: FloatArray, unit: IntArray) -> Problems:
+    """The implausible in points: many people outside, units or a total far above the census,
+    densities above any real place (units' figures from the census or a confirmed table)."""
+    warnings = warning_problems()
+    inside = unit >= 0
+    total = float(pop.sum())
+    outside = float(pop[~inside].sum())
+    if total > 0 and outside > settings.points_outside_warn_share * total:
+        warnings.add(
+            "population.warn.points_outside",
+            f"{int((~inside).sum())} points holding {people(outside)} people lie outside the units",
+            n=int((~inside).sum()), rows=rows_text(rows[~inside]), people=people(outside),
+            share=f"{outside / total:.0%}",
+        )  # fmt: skip
+    figure_warnings(warnings, _unit_figures(unit_set, rows, pop, unit))
+    census = census_for_prefecture(unit_set.prefecture.adcode)
+    total_warning(
+        warnings, total - outside, float(census["pop_2020"].sum()), unit_set.prefecture.name
+    )
+    return warnings
+
+
+def _unit_figures(
+    unit_set: UnitSet, rows: IntArray, pop: FloatArray, unit: IntArray
+) -> pd.DataFrame:
+    """The points' population per unit, with the unit's census (or confirmed) figure and area."""
+    u = unit_set.units.reset_index(drop=True)
+    inside = unit >= 0
+    sums = pd.Series(pop[inside]).groupby(unit[inside]).sum()
+    listed = pd.Series(rows[inside]).groupby(unit[inside]).agg(rows_text)
+    pos = sums.index.to_numpy(dtype=np.int64)
+    known = ~u["population_source"].isin(["modelled", "uploaded+modelled", "none"]).to_numpy()
+    current = u["population"].to_numpy(float)
+    return pd.DataFrame(
+        {
+            "unit": [f"{u.at[i, 'name']} ({u.at[i, 'unit_id']})" for i in pos],
+            "level": u["level"].to_numpy()[pos],
+            "rows": listed.to_numpy(),  # the same groups, in the same order, as sums
+            "value": sums.to_numpy(float),
+            "census": np.where(known[pos], current[pos], np.nan),
+            "area_km2": u["area_km2"].to_numpy(float)[pos],
+            "check_low": False,  # a point table may count part of a unit's people
+        }
+    )
 
 
 def _pick_columns(

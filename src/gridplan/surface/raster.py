@@ -69,12 +69,13 @@ from gridplan.inputs.raster import (
     _raster_error,
     check_window,
 )
+from gridplan.plan.population import confirm, warning_problems
 from gridplan.plan.units import UnitSet
 from gridplan.surface.grid import (
     CellGrid,
     PopulationSurface,
 )
-from gridplan.surface.report import SurfaceReport, SurfaceWarning
+from gridplan.surface.report import SurfaceReport
 from gridplan.surface.unitgrid import _grid_and_index, _unit_ids, _zone_note
 
 # --------------------------------------------------------------------------------------
@@ -223,6 +224,7 @@ def surface_from_raster(
     filename: str | None = None,
     band: int = 1,
     resampling: Literal["sum", "average"] | None = None,
+    accept_warnings: bool = False,
 ) -> tuple[PopulationSurface, SurfaceReport]:
     """A population surface from a population-count GeoTIFF (e.g. WorldPop 100 m).
 
@@ -248,6 +250,9 @@ def surface_from_raster(
         ``"sum"`` (default where GDAL >= 3.1; the most exact) or ``"average"``
         (density averaged onto the cells × cell area; much faster, a little
         less exact cell by cell).  Both conserve the total exactly.
+    accept_warnings
+        Use a raster whose total is far above the census (the planner confirmed
+        it); else ``population.unconfirmed`` names the totals.
 
     Returns
     -------
@@ -304,7 +309,7 @@ def surface_from_raster(
         n_outside=int(((~inside) & (counts > 0)).sum()),
         correction_factor=target / raw if raw > 0 else 1.0,
         notes=notes,
-        warnings=_census_warnings(surface.total, unit_set, name),
+        warnings=_census_warnings(surface.total, unit_set, name, accept_warnings),
     )
     return surface, report
 
@@ -334,20 +339,25 @@ def _check_counts(win: _RasterWindow, grid: CellGrid, n_input: int, n_nodata: in
         )
 
 
-def _census_warnings(total: float, unit_set: UnitSet, name: str) -> list[SurfaceWarning]:
-    """A warning when the raster's people far outnumber the units' (census) population."""
+def _census_warnings(
+    total: float, unit_set: UnitSet, name: str, accept: bool
+) -> list[dict[str, Any]]:
+    """The raster's people far outnumbering the units' (census) population: a warning the
+    planner must confirm (``accept``) before the raster replaces the current surface."""
+    warnings = warning_problems()
     census = float(np.nansum(unit_set.units["population"].to_numpy(dtype=np.float64)))
     factor = settings.raster_census_warning_factor
     if census > 0 and total > factor * census:
-        params = {
-            "filename": name,
-            "total": f"{total:,.0f}",
-            "census": f"{census:,.0f}",
-            "ratio": f"{total / census:.1f}",
-            "factor": f"{factor:g}",
-        }
-        return [SurfaceWarning(code="raster.above_census", params=params)]
-    return []
+        warnings.add(
+            "raster.above_census",
+            f"{name}: {total:,.0f} people, {total / census:.1f}x the census {census:,.0f}",
+            filename=name,
+            total=f"{total:,.0f}",
+            census=f"{census:,.0f}",
+            ratio=f"{total / census:.1f}",
+            factor=f"{factor:g}",
+        )
+    return confirm(warnings, accept)
 
 
 def _resampling_method(resampling: str | None) -> Literal["sum", "average"]:

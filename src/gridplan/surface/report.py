@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gridplan.i18n import Lang, t
+from gridplan.plan.population import message_texts
 
 # --------------------------------------------------------------------------------------
 # reports
@@ -28,17 +29,6 @@ class BadRow:
         return t("popsurface.bad_row", lang, row=self.row, reason=reason)
 
 
-@dataclass(frozen=True)
-class SurfaceWarning:
-    """Something implausible in an upload that still loaded: the planner should check it."""
-
-    code: str
-    params: dict[str, Any] = field(default_factory=dict, hash=False)
-
-    def text(self, lang: Lang = "zh") -> str:
-        return t(self.code, lang, **self.params)
-
-
 @dataclass
 class SurfaceReport:
     """What a ``surface_from_*`` function kept, dropped and assumed.
@@ -46,7 +36,8 @@ class SurfaceReport:
     Attributes
     ----------
     kind
-        ``"raster"``, ``"points"`` or ``"polygons"``.
+        ``"raster"``, ``"points"``, ``"polygons"``, or ``"units"`` (a table by
+        unit spread over the units' cells).
     input_total
         Population given: the raster's population over the grid's extent, the
         sum of the valid points, the sum of the valid polygon totals.
@@ -73,8 +64,8 @@ class SurfaceReport:
     notes
         English notes on what was assumed or changed.
     warnings
-        Plausibility warnings (e.g. a raster total far above the census) for the
-        planner to confirm; the upload was loaded all the same.
+        Implausible figures the planner accepted (code and parameters each:
+        :func:`gridplan.plan.population.message_texts` renders them).
     """
 
     kind: str
@@ -88,7 +79,7 @@ class SurfaceReport:
     fallback_uniform: list[str] = field(default_factory=list)
     correction_factor: float = 1.0
     notes: list[str] = field(default_factory=list)
-    warnings: list[SurfaceWarning] = field(default_factory=list)
+    warnings: list[dict[str, Any]] = field(default_factory=list)
 
     def summary(self, lang: Lang = "zh") -> str:
         """A short planner-facing summary, with the bad rows listed (first 20)."""
@@ -102,7 +93,7 @@ class SurfaceReport:
                 n_outside=self.n_outside,
             )
         ]
-        lines += [f"⚠ {w.text(lang)}" for w in self.warnings]
+        lines += [f"⚠ {text}" for text in message_texts(self.warnings, lang)]
         if self.fallback_uniform:
             lines.append(
                 t(
