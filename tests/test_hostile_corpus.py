@@ -10,6 +10,7 @@ Time and memory per file are measured by ``benchmarks/bench_hostile.py``, not he
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -22,29 +23,12 @@ from pathlib import Path
 import pytest
 
 from gridplan.cli import main
+from tests.hostile.channels import CLI
 from tests.hostile.corpus import Case, build, cases
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 #: fragments of server paths that must never reach the planner
 SERVER_PATHS = ("/tmp/", "/etc/", "/root/", "/home/", "/work/", "/proc/", "/vsi")
-
-_BASE = ["--preset", "shijiazhuang", "--cell-m", "1000"]
-_OPT = ["optimize", *_BASE, "--k", "2", "--solver", "greedy", "--curve-k", "2", "--mode", "drive"]
-
-#: the CLI arguments that put a file through each upload channel
-CLI = {
-    "township": lambda f: ["grids", "--preset", "shijiazhuang", "--township-file", f],
-    "population_file": lambda f: ["grids", "--preset", "shijiazhuang", "--population-file", f],
-    "population": lambda f: ["coverage", *_BASE, "--population", f],
-    "weights": lambda f: ["coverage", *_BASE, "--weights", f],
-    "facilities": lambda f: ["coverage", *_BASE, "--facilities", f],
-    "candidates": lambda f: [*_OPT, "--candidate-source", "list", "--candidates", f],
-    "hospitals": lambda f: ["propose-grids", "--preset", "shijiazhuang", "--hospitals", f],
-    "roads": lambda f: ["coverage", *_BASE, "--model", "network", "--roads", f],
-    "landcover": lambda f: ["coverage", *_BASE, "--model", "raster", "--landcover", f],
-    "dem": lambda f: ["coverage", *_BASE, "--model", "raster", "--dem", f],
-    "exclude": lambda f: [*_OPT, "--exclude", f],
-}
 
 #: outcomes that differ from the case's own for one channel, with the reason
 EXPECT_BY_CHANNEL: dict[tuple[str, str], str] = {}
@@ -105,10 +89,8 @@ class Canary:
                 os.close(fd)
                 return
             self.opened_by_other = True
-            try:
+            with contextlib.suppress(OSError):  # the reader may have gone
                 os.write(fd, b"1,2,3\n")
-            except OSError:
-                pass
             os.close(fd)
 
     def close(self) -> None:

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-#: Shijiazhuang's county-level codes with their 2020 census populations (data/geo/census_2020_county.csv).
+#: Shijiazhuang's county-level codes and 2020 census populations (data/geo/census_2020_county.csv).
 SJZ = {
     "130102": 1059572, "130104": 979646, "130105": 802057, "130107": 77015, "130108": 771255,
     "130109": 741068, "130110": 588279, "130111": 378689, "130121": 250989, "130123": 549321,
@@ -241,7 +241,10 @@ def _facility_rows(n: int, name: Callable[[int], str] | None = None) -> list[str
     lons = rng.uniform(SJZ_BOX[0], SJZ_BOX[2], n)
     lats = rng.uniform(SJZ_BOX[1], SJZ_BOX[3], n)
     label = name or (lambda i: f"社区卫生服务站{i}")
-    return [f"{label(i)},社区卫生服务站,{lo:.6f},{la:.6f}" for i, (lo, la) in enumerate(zip(lons, lats))]
+    return [
+        f"{label(i)},社区卫生服务站,{lo:.6f},{la:.6f}"
+        for i, (lo, la) in enumerate(zip(lons, lats, strict=True))
+    ]
 
 
 def _xlsx(rows: list[list[object]], *, sheet_xml: bytes | None = None) -> bytes:
@@ -266,7 +269,7 @@ def _xlsx(rows: list[list[object]], *, sheet_xml: bytes | None = None) -> bytes:
 
 
 def _zip_with_inflating_member(base: bytes, name: str, inflated_mb: int) -> bytes:
-    """``base`` (a zip) plus a member ``name`` of ``inflated_mb`` MB of spaces, deflated (~1 kB/MB)."""
+    """``base`` (a zip) plus a member ``name`` of ``inflated_mb`` MB of spaces (~1 kB per MB)."""
     src = zipfile.ZipFile(io.BytesIO(base))
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as dst:
@@ -422,177 +425,531 @@ def cases(full: bool = False) -> list[Case]:
     pbf_side = 2000 if full else 1000
     n_facilities = 200_000 if full else 20_000
 
-    def add(name, kind, channels, expect, what, make):  # noqa: ANN001, PLR0913, PLR0917
+    def add(name, kind, channels, expect, what, make):
         c.append(Case(name, kind, tuple(channels), expect, what, make))
 
     # 1. server-side requests and server-file reads through GDAL/OGR/XML
-    add("vrt_url.tif", "ssrf", RASTERS, "refused", "VRT XML named .tif, source /vsicurl/ URL",
-        lambda d, url, can: _vrt_raster(f"/vsicurl/{url}/pop.tif"))
-    add("vrt_canary.tif", "ssrf", RASTERS, "refused", "VRT XML named .tif, source a server file",
-        lambda d, url, can: _vrt_raster(can))
-    add("ogr_vrt_url.geojson", "ssrf", VECTORS, "refused", "OGR VRT XML named .geojson, /vsicurl/",
-        lambda d, url, can: _ogr_vrt(f"/vsicurl/{url}/t.geojson"))
-    add("ogr_vrt_canary.zip", "ssrf", VECTORS, "refused",
+    add(
+        "vrt_url.tif",
+        "ssrf",
+        RASTERS,
+        "refused",
+        "VRT XML named .tif, source /vsicurl/ URL",
+        lambda d, url, can: _vrt_raster(f"/vsicurl/{url}/pop.tif"),
+    )
+    add(
+        "vrt_canary.tif",
+        "ssrf",
+        RASTERS,
+        "refused",
+        "VRT XML named .tif, source a server file",
+        lambda d, url, can: _vrt_raster(can),
+    )
+    add(
+        "ogr_vrt_url.geojson",
+        "ssrf",
+        VECTORS,
+        "refused",
+        "OGR VRT XML named .geojson, /vsicurl/",
+        lambda d, url, can: _ogr_vrt(f"/vsicurl/{url}/t.geojson"),
+    )
+    add(
+        "ogr_vrt_canary.zip",
+        "ssrf",
+        VECTORS,
+        "refused",
         "zip with a .geojson that is an OGR VRT reading a server file",
-        lambda d, url, can: _zip({"乡镇.geojson": _ogr_vrt(can, "CSV:")}))
-    add("geojson_crs_link.geojson", "ssrf", VECTORS, "loaded",
+        lambda d, url, can: _zip({"乡镇.geojson": _ogr_vrt(can, "CSV:")}),
+    )
+    add(
+        "geojson_crs_link.geojson",
+        "ssrf",
+        VECTORS,
+        "loaded",
         "GeoJSON with a linked CRS (href to a URL): the link is never fetched",
-        lambda d, url, can: _geojson(["长安测试甲", "长安测试乙"],
-                                     crs={"type": "link", "properties": {"href": f"{url}/crs"}}))
-    add("osm_xxe_url.osm", "ssrf", XML_ROADS, "refused", "OSM XML with an external entity (URL)",
-        lambda d, url, can: _osm_with_doctype(f'<!ENTITY x SYSTEM "{url}/e">'))
-    add("osm_xxe_canary.osm", "ssrf", XML_ROADS, "refused",
+        lambda d, url, can: _geojson(
+            ["长安测试甲", "长安测试乙"], crs={"type": "link", "properties": {"href": f"{url}/crs"}}
+        ),
+    )
+    add(
+        "osm_xxe_url.osm",
+        "ssrf",
+        XML_ROADS,
+        "refused",
+        "OSM XML with an external entity (URL)",
+        lambda d, url, can: _osm_with_doctype(f'<!ENTITY x SYSTEM "{url}/e">'),
+    )
+    add(
+        "osm_xxe_canary.osm",
+        "ssrf",
+        XML_ROADS,
+        "refused",
         "OSM XML with an external entity (server file)",
-        lambda d, url, can: _osm_with_doctype(f'<!ENTITY x SYSTEM "file://{can}">'))
-    add("graphml_xxe.graphml", "ssrf", ("roads",), "refused",
+        lambda d, url, can: _osm_with_doctype(f'<!ENTITY x SYSTEM "file://{can}">'),
+    )
+    add(
+        "graphml_xxe.graphml",
+        "ssrf",
+        ("roads",),
+        "refused",
         "GraphML with an external entity (URL)",
-        lambda d, url, can: _graphml_with_doctype(f'<!ENTITY x SYSTEM "{url}/g">'))
-    add("xlsx_xxe.xlsx", "ssrf", TABLES, "refused", "xlsx whose sheet XML declares an external entity",
-        lambda d, url, can: _xlsx([["name"]], sheet_xml=(
-            f'<?xml version="1.0"?><!DOCTYPE w [<!ENTITY x SYSTEM "{url}/x">]>'
-            '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
-            '<sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>&x;</t></is></c></row>'
-            "</sheetData></worksheet>").encode()))
-    add("gtiff_vsicurl_name.tif", "ssrf", RASTERS, "refused",
+        lambda d, url, can: _graphml_with_doctype(f'<!ENTITY x SYSTEM "{url}/g">'),
+    )
+    add(
+        "xlsx_xxe.xlsx",
+        "ssrf",
+        TABLES,
+        "refused",
+        "xlsx whose sheet XML declares an external entity",
+        lambda d, url, can: _xlsx(
+            [["name"]],
+            sheet_xml=(
+                f'<?xml version="1.0"?><!DOCTYPE w [<!ENTITY x SYSTEM "{url}/x">]>'
+                '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+                '<sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>&x;</t></is></c></row>'
+                "</sheetData></worksheet>"
+            ).encode(),
+        ),
+    )
+    add(
+        "gtiff_vsicurl_name.tif",
+        "ssrf",
+        RASTERS,
+        "refused",
         "text file naming a /vsicurl/ URL (GDAL would open it as a path)",
-        lambda d, url, can: f"/vsicurl/{url}/pop.tif".encode())
+        lambda d, url, can: f"/vsicurl/{url}/pop.tif".encode(),
+    )
 
     # 2. bounded work
-    add("deflate_bomb.tif", "bomb", RASTERS, "refused",
-        "31 kB-class deflate GeoTIFF decoding to 1.6 GB", lambda d, url, can: _deflate_bomb_tiff(40_000))
-    add("huge_header.tif", "bomb", RASTERS, "refused",
-        "GeoTIFF header claiming 4·10^10 pixels", lambda d, url, can: _huge_header_tiff())
-    add("bz2_bomb.osm.bz2", "bomb", ("roads",), "refused",
-        "few-kB .osm.bz2 inflating to 2 GB", lambda d, url, can: _bz2_bomb(2048))
-    add("billion_laughs.osm", "bomb", XML_ROADS, "refused", "XML entity expansion (billion laughs)",
-        lambda d, url, can: _osm_with_doctype(_billion_laughs()))
-    add("quadratic.osm", "bomb", XML_ROADS, "refused", "XML quadratic blow-up entity",
-        lambda d, url, can: _osm_with_doctype(_quadratic_blowup()))
-    add("billion_laughs.graphml", "bomb", ("roads",), "refused", "GraphML billion laughs",
-        lambda d, url, can: _graphml_with_doctype(_billion_laughs()))
-    add("pbf_lattice.osm.pbf", "bomb", ("roads",), "refused",
+    add(
+        "deflate_bomb.tif",
+        "bomb",
+        RASTERS,
+        "refused",
+        "31 kB-class deflate GeoTIFF decoding to 1.6 GB",
+        lambda d, url, can: _deflate_bomb_tiff(40_000),
+    )
+    add(
+        "huge_header.tif",
+        "bomb",
+        RASTERS,
+        "refused",
+        "GeoTIFF header claiming 4·10^10 pixels",
+        lambda d, url, can: _huge_header_tiff(),
+    )
+    add(
+        "bz2_bomb.osm.bz2",
+        "bomb",
+        ("roads",),
+        "refused",
+        "few-kB .osm.bz2 inflating to 2 GB",
+        lambda d, url, can: _bz2_bomb(2048),
+    )
+    add(
+        "billion_laughs.osm",
+        "bomb",
+        XML_ROADS,
+        "refused",
+        "XML entity expansion (billion laughs)",
+        lambda d, url, can: _osm_with_doctype(_billion_laughs()),
+    )
+    add(
+        "quadratic.osm",
+        "bomb",
+        XML_ROADS,
+        "refused",
+        "XML quadratic blow-up entity",
+        lambda d, url, can: _osm_with_doctype(_quadratic_blowup()),
+    )
+    add(
+        "billion_laughs.graphml",
+        "bomb",
+        ("roads",),
+        "refused",
+        "GraphML billion laughs",
+        lambda d, url, can: _graphml_with_doctype(_billion_laughs()),
+    )
+    add(
+        "pbf_lattice.osm.pbf",
+        "bomb",
+        ("roads",),
+        "refused",
         f"PBF street lattice of {pbf_side**2:,} nodes in a few hundred kB",
-        lambda d, url, can: _pbf_lattice(pbf_side))
+        lambda d, url, can: _pbf_lattice(pbf_side),
+    )
     if full:
-        add("big_lattice.osm", "bomb", ("roads",), "refused", "146 MB-class OSM XML street lattice",
-            lambda d, url, can: _osm_lattice(1500))
-    add("xlsx_bomb.xlsx", "bomb", TABLES, "refused", "xlsx whose sheet inflates to 1 GB",
+        add(
+            "big_lattice.osm",
+            "bomb",
+            ("roads",),
+            "refused",
+            "146 MB-class OSM XML street lattice",
+            lambda d, url, can: _osm_lattice(1500),
+        )
+    add(
+        "xlsx_bomb.xlsx",
+        "bomb",
+        TABLES,
+        "refused",
+        "xlsx whose sheet inflates to 1 GB",
         lambda d, url, can: _zip_with_inflating_member(
-            _xlsx([["name", "type", "lon", "lat"]]), "xl/worksheets/sheet1.xml", 1024))
-    add("xlsx_billion_laughs.xlsx", "bomb", TABLES, "refused", "xlsx sheet with billion laughs",
-        lambda d, url, can: _xlsx([["name"]], sheet_xml=(
-            f'<?xml version="1.0"?><!DOCTYPE w [{_billion_laughs()}]>'
-            '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
-            '<sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>&x;</t></is></c></row>'
-            "</sheetData></worksheet>").encode()))
-    add("zip_bomb.zip", "bomb", VECTORS, "refused", "zip whose .geojson inflates to 1 GB",
-        lambda d, url, can: _zip_with_inflating_member(_zip({"readme.txt": b"x"}),
-                                                       "layer.geojson", 1024))
-    add("json_depth.geojson", "bomb", VECTORS, "refused", "GeoJSON nested 100,000 arrays deep",
-        lambda d, url, can: _json_depth_bomb(100_000))
-    add("csv_long_line.csv", "bomb", TABLES, "refused", "CSV of one 60 MB line",
-        lambda d, url, can: b"name,type,lon,lat\n" + b"A" * (60 << 20) + b"\n")
+            _xlsx([["name", "type", "lon", "lat"]]), "xl/worksheets/sheet1.xml", 1024
+        ),
+    )
+    add(
+        "xlsx_billion_laughs.xlsx",
+        "bomb",
+        TABLES,
+        "refused",
+        "xlsx sheet with billion laughs",
+        lambda d, url, can: _xlsx(
+            [["name"]],
+            sheet_xml=(
+                f'<?xml version="1.0"?><!DOCTYPE w [{_billion_laughs()}]>'
+                '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+                '<sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>&x;</t></is></c></row>'
+                "</sheetData></worksheet>"
+            ).encode(),
+        ),
+    )
+    add(
+        "zip_bomb.zip",
+        "bomb",
+        VECTORS,
+        "refused",
+        "zip whose .geojson inflates to 1 GB",
+        lambda d, url, can: _zip_with_inflating_member(
+            _zip({"readme.txt": b"x"}), "layer.geojson", 1024
+        ),
+    )
+    add(
+        "json_depth.geojson",
+        "bomb",
+        VECTORS,
+        "refused",
+        "GeoJSON nested 100,000 arrays deep",
+        lambda d, url, can: _json_depth_bomb(100_000),
+    )
+    add(
+        "csv_long_line.csv",
+        "bomb",
+        TABLES,
+        "refused",
+        "CSV of one 60 MB line",
+        lambda d, url, can: b"name,type,lon,lat\n" + b"A" * (60 << 20) + b"\n",
+    )
 
-    add("facilities_many.csv", "bomb", ("facilities", "candidates"), "loaded",
+    add(
+        "facilities_many.csv",
+        "bomb",
+        ("facilities", "candidates"),
+        "loaded",
         f"{n_facilities:,} facilities (the duplicate check must stay fast)",
-        lambda d, url, can: _csv("name,type,lon,lat", _facility_rows(n_facilities)))
+        lambda d, url, can: _csv("name,type,lon,lat", _facility_rows(n_facilities)),
+    )
 
     # 3. crashes
-    add("pop_nomatch.csv", "crash", ("population_file", "population"), "refused",
+    add(
+        "pop_nomatch.csv",
+        "crash",
+        ("population_file", "population"),
+        "refused",
         "population table matching no unit",
-        lambda d, url, can: _csv("adcode,population", ["999901,100", "999902,200"]))
-    add("all_nodata.tif", "crash", ("population", "weights"), "refused", "raster all nodata",
-        lambda d, url, can: _tiff(np.full((50, 50), -9999.0, "float32"), nodata=-9999.0))
+        lambda d, url, can: _csv("adcode,population", ["999901,100", "999902,200"]),
+    )
+    add(
+        "all_nodata.tif",
+        "crash",
+        ("population", "weights"),
+        "refused",
+        "raster all nodata",
+        lambda d, url, can: _tiff(np.full((50, 50), -9999.0, "float32"), nodata=-9999.0),
+    )
     # a name of 318 bytes cannot exist on a Linux disk: only a browser upload carries it
-    c.append(Case("long_name.csv", "crash", POINT_TABLES, "loaded",
-                  "facility list uploaded under a 106-character Chinese file name",
-                  lambda d, url, can: _csv("name,type,lon,lat", _facility_rows(5)),
-                  upload_name=f"{LONG_NAME}.csv"))
-    c.append(Case("long_name.tif", "crash", ("dem",), "loaded",
-                  "DEM uploaded under a 106-character Chinese file name",
-                  lambda d, url, can: _tiff((np.arange(2500, dtype="float32").reshape(50, 50) % 97)
-                                            + 80),
-                  upload_name=f"{LONG_NAME}.tif"))
+    c.append(
+        Case(
+            "long_name.csv",
+            "crash",
+            POINT_TABLES,
+            "loaded",
+            "facility list uploaded under a 106-character Chinese file name",
+            lambda d, url, can: _csv("name,type,lon,lat", _facility_rows(5)),
+            upload_name=f"{LONG_NAME}.csv",
+        )
+    )
+    c.append(
+        Case(
+            "long_name.tif",
+            "crash",
+            ("dem",),
+            "loaded",
+            "DEM uploaded under a 106-character Chinese file name",
+            lambda d, url, can: _tiff((np.arange(2500, dtype="float32").reshape(50, 50) % 97) + 80),
+            upload_name=f"{LONG_NAME}.tif",
+        )
+    )
 
     # 4. silent wrong data
-    add("pop_duplicate_codes.csv", "wrong_data", ("population_file", "population"), "refused",
+    add(
+        "pop_duplicate_codes.csv",
+        "wrong_data",
+        ("population_file", "population"),
+        "refused",
         "two rows for 长安区 with different figures",
-        lambda d, url, can: _csv("adcode,population", [*_population_rows(), "130102,304680"]))
-    add("pop_1000x.csv", "wrong_data", ("population_file", "population"), "confirm",
+        lambda d, url, can: _csv("adcode,population", [*_population_rows(), "130102,304680"]),
+    )
+    add(
+        "pop_1000x.csv",
+        "wrong_data",
+        ("population_file", "population"),
+        "confirm",
         "every unit 1,000× its census figure",
-        lambda d, url, can: _csv("adcode,population", _population_rows(1000.0)))
-    add("pop_inf.csv", "wrong_data", ("population_file", "population"), "refused",
+        lambda d, url, can: _csv("adcode,population", _population_rows(1000.0)),
+    )
+    add(
+        "pop_inf.csv",
+        "wrong_data",
+        ("population_file", "population"),
+        "refused",
         "population inf and 1e400",
-        lambda d, url, can: _csv("adcode,population",
-                                 _population_rows(**{"130102": "inf", "130104": "1e400"})))
-    add("pop_negative.csv", "wrong_data", ("population_file", "population"), "refused",
-        "negative population", lambda d, url, can: _csv("adcode,population",
-                                                       _population_rows(**{"130105": "-5000"})))
-    add("pop_text.csv", "wrong_data", ("population_file",), "refused",
-        "population '约80万' (text)", lambda d, url, can: _csv("adcode,population",
-                                                             _population_rows(**{"130105": "约80万"})))
-    add("raster_1e30.tif", "wrong_data", ("population",), "refused", "1e30 people per pixel",
-        lambda d, url, can: _tiff(np.full((50, 50), 1e30, "float32")))
-    add("raster_inf.tif", "wrong_data", ("population",), "refused", "raster of inf",
-        lambda d, url, can: _tiff(np.full((50, 50), np.inf, "float32")))
-    add("raster_negative.tif", "wrong_data", ("population",), "refused", "raster of -100",
-        lambda d, url, can: _tiff(np.full((50, 50), -100.0, "float32")))
-    add("points_1e30.csv", "wrong_data", ("population",), "refused", "settlement points 1e30 people",
-        lambda d, url, can: _csv("lon,lat,population", ["114.5,38.0,1e30", "114.51,38.01,100"]))
-    add("facilities_bad_coords.csv", "wrong_data", POINT_TABLES, "refused",
+        lambda d, url, can: _csv(
+            "adcode,population", _population_rows(**{"130102": "inf", "130104": "1e400"})
+        ),
+    )
+    add(
+        "pop_negative.csv",
+        "wrong_data",
+        ("population_file", "population"),
+        "refused",
+        "negative population",
+        lambda d, url, can: _csv("adcode,population", _population_rows(**{"130105": "-5000"})),
+    )
+    add(
+        "pop_text.csv",
+        "wrong_data",
+        ("population_file",),
+        "refused",
+        "population '约80万' (text)",
+        lambda d, url, can: _csv("adcode,population", _population_rows(**{"130105": "约80万"})),
+    )
+    add(
+        "raster_1e30.tif",
+        "wrong_data",
+        ("population",),
+        "refused",
+        "1e30 people per pixel",
+        lambda d, url, can: _tiff(np.full((50, 50), 1e30, "float32")),
+    )
+    add(
+        "raster_inf.tif",
+        "wrong_data",
+        ("population",),
+        "refused",
+        "raster of inf",
+        lambda d, url, can: _tiff(np.full((50, 50), np.inf, "float32")),
+    )
+    add(
+        "raster_negative.tif",
+        "wrong_data",
+        ("population",),
+        "refused",
+        "raster of -100",
+        lambda d, url, can: _tiff(np.full((50, 50), -100.0, "float32")),
+    )
+    add(
+        "points_1e30.csv",
+        "wrong_data",
+        ("population",),
+        "refused",
+        "settlement points 1e30 people",
+        lambda d, url, can: _csv("lon,lat,population", ["114.5,38.0,1e30", "114.51,38.01,100"]),
+    )
+    add(
+        "facilities_bad_coords.csv",
+        "wrong_data",
+        POINT_TABLES,
+        "refused",
         "every row with lon/lat inf, 1e400, NaN or text",
-        lambda d, url, can: _csv("name,type,lon,lat", ["甲,卫生院,inf,38", "乙,卫生院,1e400,38",
-                                                       "丙,卫生院,NaN,38", "丁,卫生院,东经一百一十四度,38"]))
+        lambda d, url, can: _csv(
+            "name,type,lon,lat",
+            [
+                "甲,卫生院,inf,38",
+                "乙,卫生院,1e400,38",
+                "丙,卫生院,NaN,38",
+                "丁,卫生院,东经一百一十四度,38",
+            ],
+        ),
+    )
 
     # 5./6. injection into exports, markup into messages
-    add("facilities_formula.csv", "injection", ("facilities",), "loaded",
+    add(
+        "facilities_formula.csv",
+        "injection",
+        ("facilities",),
+        "loaded",
         "names =HYPERLINK(…), +cmd, -2+3, @SUM: loaded, neutralised in exports",
-        lambda d, url, can: _csv("name,type,lon,lat", _facility_rows(
-            4, lambda i: ['=HYPERLINK("http://127.0.0.1:9/x","点击")', "+cmd|'/c calc'!A0",
-                          "-2+3", "@SUM(A1)"][i].replace(",", "，"))))
-    add("pop_markdown_header.csv", "markup", ("population_file",), "refused",
-        "header with a Markdown image and link", lambda d, url, can: _csv(
-            f"![x]({url}/img.png)[点我](http://evil.example),人口", ["130102,1"]))
-    add("township_html_names.geojson", "markup", ("township",), "loaded",
+        lambda d, url, can: _csv(
+            "name,type,lon,lat",
+            _facility_rows(
+                4,
+                lambda i: [
+                    '=HYPERLINK("http://127.0.0.1:9/x","点击")',
+                    "+cmd|'/c calc'!A0",
+                    "-2+3",
+                    "@SUM(A1)",
+                ][i].replace(",", "，"),
+            ),
+        ),
+    )
+    add(
+        "pop_markdown_header.csv",
+        "markup",
+        ("population_file",),
+        "refused",
+        "header with a Markdown image and link",
+        lambda d, url, can: _csv(
+            f"![x]({url}/img.png)[点我](http://evil.example),人口", ["130102,1"]
+        ),
+    )
+    add(
+        "township_html_names.geojson",
+        "markup",
+        ("township",),
+        "loaded",
         "township names with <img onerror> and Markdown",
-        lambda d, url, can: _geojson(['<img src=x onerror="alert(1)">', f"![x]({url}/i.png)"]))
+        lambda d, url, can: _geojson(['<img src=x onerror="alert(1)">', f"![x]({url}/i.png)"]),
+    )
 
     # careless: wrong formats and odd files
-    add("png_as.tif", "format", RASTERS, "refused", "PNG renamed .tif",
-        lambda d, url, can: b"\x89PNG\r\n\x1a\n" + b"\x00" * 64)
-    add("pdf_as.csv", "format", TABLES, "refused", "PDF renamed .csv",
-        lambda d, url, can: b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n" + b"0" * 200)
+    add(
+        "png_as.tif",
+        "format",
+        RASTERS,
+        "refused",
+        "PNG renamed .tif",
+        lambda d, url, can: b"\x89PNG\r\n\x1a\n" + b"\x00" * 64,
+    )
+    add(
+        "pdf_as.csv",
+        "format",
+        TABLES,
+        "refused",
+        "PDF renamed .csv",
+        lambda d, url, can: b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n" + b"0" * 200,
+    )
     add("empty.csv", "format", TABLES, "refused", "empty file", lambda d, url, can: b"")
     add("empty.geojson", "format", VECTORS, "refused", "empty file", lambda d, url, can: b"")
     add("empty.tif", "format", RASTERS, "refused", "empty file", lambda d, url, can: b"")
     add("empty.osm", "format", XML_ROADS, "refused", "empty file", lambda d, url, can: b"")
-    add("truncated.zip", "format", VECTORS, "refused", "zip cut in half",
-        lambda d, url, can: _shapefile_zip_without_shx()[:200])
-    add("missing_shx.zip", "format", ("township",), "refused", "Shapefile zip without .shx",
-        lambda d, url, can: _shapefile_zip_without_shx())
-    add("traversal.zip", "format", VECTORS, "refused", "zip member ../../evil.geojson",
-        lambda d, url, can: _zip({"../../evil.geojson": _geojson(["x"])}))
-    add("symlink.zip", "format", VECTORS, "refused", "zip member that is a symlink",
-        lambda d, url, can: _zip_with_symlink())
-    add("nested.zip", "format", VECTORS, "refused", "zip inside a zip",
-        lambda d, url, can: _zip({"inner.zip": _zip({"t.geojson": _geojson(["x"])})}))
-    add("swapped_latlon.geojson", "format", VECTORS, "refused", "lat/lon swapped (outside China)",
-        lambda d, url, can: _geojson(["甲", "乙"], swap=True))
-    add("no_crs.tif", "format", RASTERS, "refused", "GeoTIFF without a CRS",
-        lambda d, url, can: _tiff(np.ones((20, 20), "float32"), crs=None))
-    add("ole2_as.xlsx", "format", TABLES, "refused", "legacy .xls (OLE2) named .xlsx",
-        lambda d, url, can: b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 504)
-    add("nul_bytes.csv", "format", TABLES, "refused", "CSV full of NUL bytes",
-        lambda d, url, can: b"name,type,lon,lat\n" + b"\x00" * 4096)
-    add("not_osm.osm", "format", XML_ROADS, "refused", "XML whose root is not <osm>",
-        lambda d, url, can: b'<?xml version="1.0"?><html><body>roads</body></html>')
-    add("not_pbf.osm.pbf", "format", ("roads",), "refused", "text named .osm.pbf",
-        lambda d, url, can: b"this is not a PBF file\n" * 20)
-    add("gbk.csv", "careless", TABLES[:1], "loaded", "GBK population table without BOM",
-        lambda d, url, can: _csv("区县代码,常住人口", _population_rows(), encoding="gbk"))
-    add("utf16.csv", "careless", ("facilities",), "loaded", "UTF-16 facility list (Excel 'Unicode text')",
-        lambda d, url, can: ("\ufeff" + _csv("name\ttype\tlon\tlat", [
-            r.replace(",", "\t") for r in _facility_rows(3)]).decode()).encode("utf-16-le"))
+    add(
+        "truncated.zip",
+        "format",
+        VECTORS,
+        "refused",
+        "zip cut in half",
+        lambda d, url, can: _shapefile_zip_without_shx()[:200],
+    )
+    add(
+        "missing_shx.zip",
+        "format",
+        ("township",),
+        "refused",
+        "Shapefile zip without .shx",
+        lambda d, url, can: _shapefile_zip_without_shx(),
+    )
+    add(
+        "traversal.zip",
+        "format",
+        VECTORS,
+        "refused",
+        "zip member ../../evil.geojson",
+        lambda d, url, can: _zip({"../../evil.geojson": _geojson(["x"])}),
+    )
+    add(
+        "symlink.zip",
+        "format",
+        VECTORS,
+        "refused",
+        "zip member that is a symlink",
+        lambda d, url, can: _zip_with_symlink(),
+    )
+    add(
+        "nested.zip",
+        "format",
+        VECTORS,
+        "refused",
+        "zip inside a zip",
+        lambda d, url, can: _zip({"inner.zip": _zip({"t.geojson": _geojson(["x"])})}),
+    )
+    add(
+        "swapped_latlon.geojson",
+        "format",
+        VECTORS,
+        "refused",
+        "lat/lon swapped (outside China)",
+        lambda d, url, can: _geojson(["甲", "乙"], swap=True),
+    )
+    add(
+        "no_crs.tif",
+        "format",
+        RASTERS,
+        "refused",
+        "GeoTIFF without a CRS",
+        lambda d, url, can: _tiff(np.ones((20, 20), "float32"), crs=None),
+    )
+    add(
+        "ole2_as.xlsx",
+        "format",
+        TABLES,
+        "refused",
+        "legacy .xls (OLE2) named .xlsx",
+        lambda d, url, can: b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 504,
+    )
+    add(
+        "nul_bytes.csv",
+        "format",
+        TABLES,
+        "refused",
+        "CSV full of NUL bytes",
+        lambda d, url, can: b"name,type,lon,lat\n" + b"\x00" * 4096,
+    )
+    add(
+        "not_osm.osm",
+        "format",
+        XML_ROADS,
+        "refused",
+        "XML whose root is not <osm>",
+        lambda d, url, can: b'<?xml version="1.0"?><html><body>roads</body></html>',
+    )
+    add(
+        "not_pbf.osm.pbf",
+        "format",
+        ("roads",),
+        "refused",
+        "text named .osm.pbf",
+        lambda d, url, can: b"this is not a PBF file\n" * 20,
+    )
+    add(
+        "gbk.csv",
+        "careless",
+        TABLES[:1],
+        "loaded",
+        "GBK population table without BOM",
+        lambda d, url, can: _csv("区县代码,常住人口", _population_rows(), encoding="gbk"),
+    )
+    add(
+        "utf16.csv",
+        "careless",
+        ("facilities",),
+        "loaded",
+        "UTF-16 facility list (Excel 'Unicode text')",
+        lambda d, url, can: (
+            "\ufeff"
+            + _csv(
+                "name\ttype\tlon\tlat", [r.replace(",", "\t") for r in _facility_rows(3)]
+            ).decode()
+        ).encode("utf-16-le"),
+    )
     return c
 
 
@@ -601,7 +958,11 @@ TIMES: dict[str, float] = {}
 
 
 def build(
-    folder: Path, url: str = "http://127.0.0.1:9", canary: str = "/etc/passwd", *, full: bool = False
+    folder: Path,
+    url: str = "http://127.0.0.1:9",
+    canary: str = "/etc/passwd",
+    *,
+    full: bool = False,
 ) -> list[tuple[Case, Path]]:
     """Write every file of the corpus into ``folder``; the cases with their paths."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -628,8 +989,10 @@ def main(argv: list[str] | None = None) -> None:
     args = p.parse_args(argv)
     for case, path in build(args.out, args.url, args.canary, full=args.full):
         size = path.stat().st_size
-        print(f"{case.kind:10} {case.expect:8} {size:>10,} B {TIMES[case.name]:6.2f} s  "
-              f"{case.name[:28]:28}  {case.what}")
+        print(
+            f"{case.kind:10} {case.expect:8} {size:>10,} B {TIMES[case.name]:6.2f} s  "
+            f"{case.name[:28]:28}  {case.what}"
+        )
 
 
 if __name__ == "__main__":
