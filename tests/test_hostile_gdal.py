@@ -32,7 +32,7 @@ from affine import Affine
 from shapely.geometry import box
 
 from gridplan import settings
-from gridplan.errors import GridPlanError, UploadError
+from gridplan.errors import GridPlanError, InputError, UploadError
 from gridplan.i18n import MESSAGES, error_text
 from gridplan.inputs.gdal import safe_gdal
 from gridplan.inputs.vector import read_vector_upload
@@ -497,19 +497,23 @@ def test_impossible_values_are_refused_with_count_and_place(us, tmp_path):
     assert report.input_total == pytest.approx(float(np.nansum(v, dtype=np.float64)), rel=1e-3)
 
 
-def test_total_far_above_the_census_is_a_warning(us, tmp_path):
+def test_total_far_above_the_census_waits_for_confirmation(us, tmp_path):
     census = float(np.nansum(us.units["population"]))
     values, transform = counts()
     _, ok = surface_from_raster(write_tif(tmp_path / "ok.tif", values, transform), us, 1000)
     assert ok.warnings == []
     per_pixel = np.float32(3 * census / values.size)  # ~3 times the census, still possible
     big = write_tif(tmp_path / "big.tif", np.full_like(values, per_pixel), transform)
-    surface, report = surface_from_raster(big, us, 1000)
+    with pytest.raises(InputError) as refused:
+        surface_from_raster(big, us, 1000)
+    assert refused.value.code == "population.unconfirmed"
+    assert "请核对" in error_text(refused.value, "zh")
+    assert f"{census:,.0f}" in error_text(refused.value, "en")
+    surface, report = surface_from_raster(big, us, 1000, accept_warnings=True)
     assert surface.total > 2 * census
     [warning] = report.warnings
-    assert warning.code == "raster.above_census"
-    assert warning.text("zh") in report.summary("zh") and "请核对" in warning.text("zh")
-    assert f"{census:,.0f}" in warning.text("en")
+    assert warning["code"] == "raster.above_census"
+    assert "请核对" in report.summary("zh")
 
 
 def test_good_land_cover_and_dem_still_load(us, tmp_path):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 
 import pandas as pd
 import pytest
@@ -397,8 +398,13 @@ def grid_populations(at: AppTest) -> dict[str, float]:
     return dict(zip(stats["网格"], stats["人口"], strict=True))
 
 
+def as_read(markdown: str) -> str:
+    """Message text as the planner reads it: the UI escapes every punctuation mark."""
+    return re.sub(r"\\(.)", r"\1", markdown)
+
+
 def shown(at: AppTest) -> str:
-    return "\n".join(str(e.value) for e in [*at.error, *at.warning, *at.info])
+    return as_read("\n".join(str(e.value) for e in [*at.error, *at.warning, *at.info]))
 
 
 def test_grids_page_refuses_an_impossible_table_and_keeps_the_data():
@@ -407,7 +413,7 @@ def test_grids_page_refuses_an_impossible_table_and_keeps_the_data():
     rows = [("130102", 1364247), ("130102", 304680), ("130104", "inf")]
     upload_population(at, csv_bytes(rows))
     assert not at.exception
-    errors = "\n".join(str(e.value) for e in at.error)
+    errors = as_read("\n".join(str(e.value) for e in at.error))
     assert "第 2, 3 行" in errors and "无穷大" in errors and "已保留原有数据" in errors
     assert "population_path" not in at.session_state
     assert grid_populations(at) == before

@@ -45,9 +45,19 @@ from gridplan.settings import data_dir
 
 Provenance = Literal["census2020", "uploaded", "modelled", "none"]
 
-KEY_COLUMNS = ("adcode", "code", "code9", "区划代码", "行政区划代码", "代码", "统计用区划代码")
-NAME_COLUMNS = ("name", "名称", "单位", "乡镇", "街道", "乡镇街道", "区县", "地区", "行政区")
-POP_COLUMNS = ("population", "pop", "pop_2020", "人口", "常住人口", "人口数", "总人口")
+# the headers statistics bureaus and health commissions put on their tables
+KEY_COLUMNS = (
+    "adcode", "code", "code9", "区划代码", "行政区划代码", "代码", "统计用区划代码",
+    "区划编码", "行政区划编码", "区县代码", "县区代码", "乡镇代码", "街道代码", "乡镇街道代码",
+)  # fmt: skip
+NAME_COLUMNS = (
+    "name", "名称", "单位", "乡镇", "街道", "乡镇街道", "区县", "地区", "行政区", "区县名称",
+    "县区", "县区名称", "乡镇名称", "街道名称", "乡镇街道名称", "行政区名称", "单位名称",
+)  # fmt: skip
+POP_COLUMNS = (
+    "population", "pop", "pop_2020", "人口", "常住人口", "人口数", "总人口", "常住人口数",
+    "年末常住人口", "人口总数",
+)  # fmt: skip
 
 
 def provenance_label(source: str, lang: Lang = "zh") -> str:
