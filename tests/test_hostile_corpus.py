@@ -219,3 +219,14 @@ def test_listener_detects_a_connection():
         assert listener.connections
     finally:
         listener.close()
+
+
+def test_candidate_list_over_the_limit_is_refused_before_the_siting(
+    hostile, capsys, tmp_path, monkeypatch
+):
+    from gridplan import settings
+
+    monkeypatch.setattr(settings, "max_candidate_sites", 1_000)
+    path = next(p for c, p in hostile["files"] if c.name == "facilities_many.csv")
+    rc, _, err = _run([*CLI["candidates"](str(path)), "--lang", "zh"], capsys, tmp_path)
+    assert rc == 2 and "候选点" in err and "1,000" in err

@@ -212,3 +212,10 @@ total_ratio_warn: float = 2.0
 #: Share of a point table's population outside the prefecture's units above which the
 #: points dropped are a warning (a wrong datum, swapped columns, another prefecture).
 points_outside_warn_share: float = 0.1
+
+# --- upload limits: siting (issue 9)
+
+#: Most candidate sites an uploaded list may give.  The siting matrix holds every demand
+#: point (≤ 20,000) × candidate pair within the cutoff: 200,000 uploaded candidates took
+#: 16.7 s and 1.1 GB over the interpreter on the 2-core machine; 20,000 stay far below.
+max_candidate_sites: int = 20_000

@@ -432,9 +432,21 @@ def read_site_list(
 def candidate_list(
     path: str | Path, prefecture: str | Prefecture, level: str, datum: str
 ) -> pd.DataFrame:
-    """A planner's candidate sites (name, lon, lat; type optional: the level's new-site type)."""
+    """A planner's candidate sites (name, lon, lat; type optional: the level's new-site type).
+
+    At most :data:`gridplan.settings.max_candidate_sites`: the siting matrix grows with
+    demand points × candidates, so a longer list is refused before any travel time is computed.
+    """
     default = LEVEL_DEFAULTS[level].new_site_type
-    return read_site_list(path, prefecture, datum=datum, default_type=default)
+    table = read_site_list(path, prefecture, datum=datum, default_type=default)
+    limit = settings.max_candidate_sites
+    if len(table) > limit:
+        raise InputError(
+            f"{len(table):,} candidate sites, over the limit of {limit:,}",
+            code="siting.too_many_candidates",
+            params={"n": len(table), "limit": limit},
+        )
+    return table
 
 
 def used_facilities(facilities: pd.DataFrame, target: str) -> pd.DataFrame:
