@@ -393,3 +393,18 @@ def test_facility_extract_goes_through_the_same_checks(tmp_path, monkeypatch):
     with pytest.raises(UploadError) as e:
         facilities_from_osm(None, path=HEALTH)
     assert e.value.code == "osm.too_large"
+
+
+def test_too_many_road_stretches_refused_before_the_graph(tmp_path, monkeypatch):
+    """A lattice where every node is a junction: its stretches are counted before networkx."""
+    from tests.hostile.corpus import _osm_lattice
+
+    p = tmp_path / "lattice.osm"
+    p.write_bytes(_osm_lattice(6, crossing=True))  # 2 * 6 * 5 = 60 stretches
+    monkeypatch.setattr(settings, "roads_max_road_edges", 59)
+    with pytest.raises(UploadError) as e:
+        load_roads(p)
+    assert e.value.code == "network.too_many_road_edges"
+    assert "60" in _zh(e.value) and "59" in _zh(e.value)
+    monkeypatch.setattr(settings, "roads_max_road_edges", 60)
+    assert load_roads(p).number_of_edges() == 120  # each stretch both ways

@@ -770,3 +770,37 @@ def test_siting_study_on_the_road_network_is_the_best_by_enumeration(roads, to_m
         for a, b in itertools.combinations(range(len(cand)), 2)
     )
     assert study.covered_after == pytest.approx(best, rel=1e-6)
+
+
+def test_roads_cut_at_junctions_equal_osmnx_simplified_graph():
+    """The reader cuts ways at their junctions itself (no node per shape point): shortest
+    distances between the nodes both graphs share, edge lengths in total, and the direction of
+    one-way streets are those of osmnx's graph_from_xml + simplify_graph on the same file."""
+    import networkx as nx
+    import osmnx as ox
+
+    path = DATA / "roads_sample.osm"
+    ours = load_roads(path)
+    theirs = ox.simplify_graph(
+        ox.graph_from_xml(path, simplify=False, retain_all=True),
+        edge_attrs_differ=["highway", "maxspeed"],
+    )
+    theirs.remove_edges_from(
+        [(u, v, k) for u, v, k, d in theirs.edges(keys=True, data=True) if "highway" not in d]
+    )
+    theirs.remove_nodes_from(list(nx.isolates(theirs)))
+    assert set(theirs.nodes) <= set(ours.nodes)
+    total = sum(d["length"] for *_, d in ours.edges(data=True))
+    assert total == pytest.approx(sum(d["length"] for *_, d in theirs.edges(data=True)), rel=1e-9)
+    shared = sorted(theirs.nodes)
+    for source in shared:
+        a = nx.single_source_dijkstra_path_length(ours, source, weight="length")
+        b = nx.single_source_dijkstra_path_length(theirs, source, weight="length")
+        assert {n: round(a[n], 6) for n in shared if n in a} == {
+            n: round(b[n], 6) for n in shared if n in b
+        }
+    for u, _, d in ours.edges(data=True):
+        geom = d.get("geometry")
+        if geom is not None:  # drawn from the edge's start to its end
+            x0, y0 = geom.coords[0]
+            assert (x0, y0) == pytest.approx((ours.nodes[u]["x"], ours.nodes[u]["y"]))

@@ -158,13 +158,15 @@ roads_max_ratio: float = 100.0
 #: elements, 197 MB: refused after 8.8 s, 123 MB; as .bz2 11.9 s), 24 bytes kept per node.
 roads_max_elements: int = 5_000_000
 
-#: Most road nodes: node references along ``highway`` ways, each about one graph node and
-#: two directed edges before simplification.  osmnx builds and simplifies the graph at
-#: ~3.5 kB and ~0.13 ms per reference here (a street grid with shape points, 248,864
-#: references: 31.6 s, 885 MB over the interpreter; a 180,000-reference lattice: 10 s,
-#: 0.5 GB), so 200,000 is what fits in 30 s and 1 GB.  A whole prefecture with every
-#: residential street and footway may exceed it: keep the classes the model uses.
-roads_max_road_nodes: int = 200_000
+#: Most road nodes: node references along ``highway`` ways (shape points included).  The
+#: reader keeps 24 bytes per node and cuts ways only at junctions, so shape points cost no
+#: graph node: a street grid of 2.31 million references (116,280 junctions, 462,400
+#: directed edges, 158 MB of XML) loads in 16 s with 880 MB over the interpreter here.
+roads_max_road_nodes: int = 2_500_000
+#: Most stretches of road between two junctions (each one or two directed edges in the
+#: networkx graph, ~1.7 kB each with its geometry): the 231,200 stretches above fit in
+#: 1 GB; a lattice where every node is a junction is refused here before the graph is built.
+roads_max_road_edges: int = 250_000
 
 #: Most nodes plus edges of an OSMnx GraphML file.  networkx parses the whole file into an
 #: element tree first: ~4.2 kB and ~57 µs per node or edge here (448,800 items: 26 s, 1.9 GB).

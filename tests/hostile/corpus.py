@@ -329,8 +329,9 @@ def _graphml_with_doctype(entities: str) -> bytes:
     ).encode()
 
 
-def _osm_lattice(n_side: int) -> bytes:
-    """OSM XML of an ``n_side``² street lattice (nodes 0.001° apart)."""
+def _osm_lattice(n_side: int, *, crossing: bool = False) -> bytes:
+    """OSM XML of an ``n_side``² street lattice (nodes 0.001° apart): rows of streets, and
+    with ``crossing`` columns too, so that every node is a junction."""
     out = io.StringIO()
     out.write('<?xml version="1.0"?>\n<osm version="0.6">\n')
     for i in range(n_side):
@@ -341,6 +342,10 @@ def _osm_lattice(n_side: int) -> bytes:
     for i in range(n_side):
         wid += 1
         refs = "".join(f'<nd ref="{i * n_side + j + 1}"/>' for j in range(n_side))
+        out.write(f'<way id="{wid}">{refs}<tag k="highway" v="residential"/></way>\n')
+    for j in range(n_side if crossing else 0):
+        wid += 1
+        refs = "".join(f'<nd ref="{i * n_side + j + 1}"/>' for i in range(n_side))
         out.write(f'<way id="{wid}">{refs}<tag k="highway" v="residential"/></way>\n')
     out.write("</osm>\n")
     return out.getvalue().encode()
@@ -424,6 +429,7 @@ def cases(full: bool = False) -> list[Case]:
     c: list[Case] = []
     pbf_side = 2000 if full else 1000
     n_facilities = 200_000 if full else 20_000
+    lattice_side = 1000 if full else 400
 
     def add(name, kind, channels, expect, what, make):
         c.append(Case(name, kind, tuple(channels), expect, what, make))
@@ -577,14 +583,22 @@ def cases(full: bool = False) -> list[Case]:
         f"PBF street lattice of {pbf_side**2:,} nodes in a few hundred kB",
         lambda d, url, can: _pbf_lattice(pbf_side),
     )
+    add(
+        "crossing_lattice.osm",
+        "bomb",
+        ("roads",),
+        "refused",
+        f"street lattice where every one of {lattice_side**2:,} nodes is a junction",
+        lambda d, url, can: _osm_lattice(lattice_side, crossing=True),
+    )
     if full:
         add(
             "big_lattice.osm",
             "bomb",
             ("roads",),
             "refused",
-            "146 MB-class OSM XML street lattice",
-            lambda d, url, can: _osm_lattice(1500),
+            "146 MB-class OSM XML street lattice: 2.6 M road nodes",
+            lambda d, url, can: _osm_lattice(1620),
         )
     add(
         "xlsx_bomb.xlsx",

@@ -81,6 +81,17 @@ def too_many_road_nodes(filename: str) -> UploadError:
     )
 
 
+def _check_road_edges(n_pieces: int, filename: str) -> None:
+    """Refuse more stretches of road between junctions than the graph can hold in memory."""
+    limit = settings.roads_max_road_edges
+    if n_pieces > limit:
+        raise UploadError(
+            f"{filename} has {n_pieces:,} road stretches between junctions, over {limit:,}",
+            code="network.too_many_road_edges",
+            params={"filename": filename, "n": n_pieces, "limit": limit},
+        )
+
+
 def too_many_elements(filename: str, limit: int) -> UploadError:
     """The error for a file with more XML elements than ``limit``."""
     return UploadError(
@@ -379,11 +390,91 @@ def _paths(el: RoadElements, known: set[int]) -> Iterator[dict[str, Any]]:
                 yield {"osmid": way_id, "nodes": nodes, **tags}
 
 
-def graph_from_elements(el: RoadElements, filename: str) -> nx.MultiDiGraph:
-    """The unsimplified road graph of ``el``, as osmnx's ``graph_from_xml`` would build it.
+@dataclass
+class _Pieces:
+    """Ways cut at their junctions: each piece's OSM way, tags, end nodes and shape.
 
-    Node ``x``/``y`` in EPSG:4326, edge ``length`` in metres, ``oneway`` and
-    ``reversed`` by osmnx's rules.  Nodes missing from the file split their way.
+    ``flat`` holds every piece's node indices one after the other, ``start`` where each
+    piece begins in it; ``length`` is in metres (great circle), ``geom`` a lon/lat
+    LineString for pieces with shape points (``None`` for a straight piece).
+    """
+
+    paths: list[dict[str, Any]]
+    first: IntArray
+    length: FloatArray
+    geom: Any
+    geom_reversed: Any
+
+
+def _split_at_junctions(
+    paths: list[dict[str, Any]], ids: IntArray, filename: str
+) -> tuple[list[dict[str, Any]], list[IntArray]]:
+    """Cut every path at its junctions (nodes used twice or more, and path ends).
+
+    The shape points between two junctions become one edge with a geometry, as
+    osmnx's simplification would make it, without building the full graph first.
+    The number of pieces is checked against ``settings.roads_max_road_edges``
+    before any of them is made.
+    """
+    refs = [np.searchsorted(ids, np.asarray(p["nodes"], dtype=np.int64)) for p in paths]
+    if not refs:
+        return [], []
+    flat = np.concatenate(refs)
+    counts = np.bincount(flat, minlength=len(ids))
+    cut = counts[flat] > 1
+    ends = np.cumsum([len(r) for r in refs])
+    cut[ends - 1] = True
+    cut[np.r_[0, ends[:-1]]] = True
+    _check_road_edges(int(cut.sum()) - len(refs), filename)
+    pieces: list[dict[str, Any]] = []
+    nodes_of: list[IntArray] = []
+    for path, index, way_cut in zip(paths, refs, np.split(cut, ends[:-1]), strict=True):
+        at = np.flatnonzero(way_cut)
+        tags = {k: v for k, v in path.items() if k != "nodes"}
+        for a, b in itertools.pairwise(at):
+            pieces.append({**tags, "nodes": [int(ids[index[a]]), int(ids[index[b]])]})
+            nodes_of.append(index[a : b + 1])
+    return pieces, nodes_of
+
+
+def _piece_shapes(nodes_of: list[IntArray], lat: FloatArray, lon: FloatArray) -> _Pieces:
+    """Length and geometry of each piece, vectorised over all of them."""
+    import shapely
+    from osmnx.distance import great_circle
+
+    if not nodes_of:
+        empty = np.empty(0, dtype=object)
+        return _Pieces([], np.empty(0, np.int64), np.empty(0), empty, empty)
+    sizes = np.array([len(n) for n in nodes_of], dtype=np.int64)
+    flat = np.concatenate(nodes_of)
+    start = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
+    seg = np.zeros(len(flat), dtype=float)
+    if len(flat) > 1:
+        seg[1:] = great_circle(lat[flat[:-1]], lon[flat[:-1]], lat[flat[1:]], lon[flat[1:]])
+    seg[start] = 0.0  # no segment across two pieces
+    length = np.add.reduceat(seg, start)
+    curved = sizes > 2
+    geom = np.full(len(sizes), None, dtype=object)
+    rev = np.full(len(sizes), None, dtype=object)
+    if curved.any():
+        owner = np.repeat(np.arange(len(sizes)), sizes)
+        keep = curved[owner]
+        coords = np.column_stack([lon[flat[keep]], lat[flat[keep]]])
+        renumbered = (np.cumsum(curved) - 1)[owner[keep]]  # 0 .. number of curved pieces - 1
+        lines = shapely.linestrings(coords, indices=renumbered)
+        geom[curved] = lines
+        rev[curved] = shapely.reverse(lines)
+    return _Pieces([], flat[start], length, geom, rev)
+
+
+def graph_from_elements(el: RoadElements, filename: str) -> nx.MultiDiGraph:
+    """The road graph of ``el``: osmnx's one-way rules, ways cut only at junctions.
+
+    Node ``x``/``y`` in EPSG:4326; an edge per stretch of way between two
+    junctions, with its ``length`` in metres and, where the way bends, its
+    ``geometry`` (lon/lat, in the edge's direction), as osmnx's simplification
+    gives them but built without a node per shape point (osmnx needs ~3.5 kB and
+    0.13 ms per node for that).  Nodes missing from the file split their way.
     """
     import networkx as nx
     import osmnx as ox
@@ -392,15 +483,35 @@ def graph_from_elements(el: RoadElements, filename: str) -> nx.MultiDiGraph:
     from osmnx.graph import _add_paths
 
     ids, lat, lon = _node_index(el, filename)
+    # pieces counted before they are made, and before networkx holds them (~1.7 kB an edge)
+    paths, nodes_of = _split_at_junctions(list(_paths(el, set(ids.tolist()))), ids, filename)
+    shapes = _piece_shapes(nodes_of, lat, lon)
+    ends = _ends(nodes_of)
     graph = nx.MultiDiGraph(created_with=f"OSMnx {ox.__version__}", crs=ox.settings.default_crs)
     graph.add_nodes_from(
-        (int(i), {"y": float(y), "x": float(x), **el.node_tags.get(int(i), {})})
-        for i, y, x in zip(ids, lat, lon, strict=True)
+        (int(ids[i]), {"y": float(lat[i]), "x": float(lon[i]), **el.node_tags.get(int(ids[i]), {})})
+        for i in ends
     )
-    _add_paths(graph, _paths(el, set(ids.tolist())), bidirectional=False)
-    if graph.number_of_edges():
-        graph = ox.distance.add_edge_lengths(graph)
+    for k, path in enumerate(paths):
+        path["_piece"] = k
+    _add_paths(graph, paths, bidirectional=False)
+    first = ids[shapes.first] if len(paths) else np.empty(0, np.int64)
+    for u, v, data in graph.edges(data=True):
+        k = data.pop("_piece")
+        data["length"] = float(shapes.length[k])
+        # a piece's geometry runs from its first node; a closed loop's twin runs back
+        forward = u == first[k] and not (u == v and data["reversed"])
+        line = shapes.geom[k] if forward else shapes.geom_reversed[k]
+        if line is not None:
+            data["geometry"] = line
     return graph
+
+
+def _ends(nodes_of: list[IntArray]) -> IntArray:
+    """The node indices that end a piece (the graph's nodes)."""
+    if not nodes_of:
+        return np.empty(0, np.int64)
+    return np.unique(np.array([n[i] for n in nodes_of for i in (0, -1)], dtype=np.int64))
 
 
 # --------------------------------------------------------------------------- GraphML

@@ -61,12 +61,10 @@ def _roads_only(graph: nx.MultiDiGraph, path: Path) -> nx.MultiDiGraph:
 
 
 def _simplified(graph: nx.MultiDiGraph, shown: Path) -> nx.MultiDiGraph:
-    import osmnx as ox
-
-    graph = _roads_only(graph, shown)
-    # Simplify only after non-roads are gone, and never merge across a change of
-    # class or speed limit, so that edge speeds stay exact.
-    return ox.simplify_graph(graph, edge_attrs_differ=["highway", "maxspeed"])
+    """The roads of ``graph``: its ways are already cut only at junctions
+    (:func:`~gridplan.travel.osmroads.graph_from_elements`), so every edge keeps one
+    class and speed limit, and no osmnx simplification pass is needed."""
+    return _roads_only(graph, shown)
 
 
 def _graph_from_osm_xml(path: Path) -> nx.MultiDiGraph:
