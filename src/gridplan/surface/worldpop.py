@@ -21,8 +21,9 @@ import rasterio.warp
 import rasterio.windows
 from affine import Affine
 
-from gridplan.errors import DownloadError, InputError
+from gridplan.errors import DownloadError, InputError, UploadError
 from gridplan.inputs.files import _MB, _short
+from gridplan.inputs.gdal import open_raster_upload
 from gridplan.inputs.raster import _pixel_window, _raster_error
 from gridplan.plan.units import UnitSet
 
@@ -208,11 +209,12 @@ def download_worldpop(
                 folder=dest.parent,
             )
         try:
+            # downloaded content is checked like an upload: GeoTIFF only, no network, no side-cars
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                with rasterio.open(tmp) as ds:
+                with open_raster_upload(tmp, dest.name) as ds:
                     _ = ds.count
-        except (rasterio.errors.RasterioError, OSError) as exc:
+        except (rasterio.errors.RasterioError, OSError, UploadError) as exc:
             raise _download_error(
                 "not_raster",
                 f"{url} is not a GeoTIFF: {_short(exc)}",
@@ -319,7 +321,7 @@ def _clip(src_path: Path, dest: Path, bbox: tuple[float, float, float, float]) -
     """Write the part of ``src_path`` covering WGS-84 ``bbox`` to ``dest`` (all bands)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        with rasterio.open(src_path) as src:
+        with open_raster_upload(src_path, dest.name) as src:
             if src.crs is None:
                 raise _raster_error("no_crs", dest.name)
             local = rasterio.warp.transform_bounds("EPSG:4326", src.crs, *bbox, densify_pts=21)
