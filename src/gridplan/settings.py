@@ -221,3 +221,11 @@ points_outside_warn_share: float = 0.1
 #: point (≤ 20,000) × candidate pair within the cutoff: 200,000 uploaded candidates took
 #: 16.7 s and 1.1 GB over the interpreter on the 2-core machine; 20,000 stay far below.
 max_candidate_sites: int = 20_000
+
+# --- ageing: demand weighted by residents 65+ (issue 10)
+
+#: Whose demand coverage and siting count by default: ``"all"`` every resident, or
+#: ``"65plus"`` the residents aged 65 and over (each cell's residents × its unit's 65+
+#: share of the 2020 census), since older residents are the heaviest users of primary
+#: care.  The CLI's ``--demand`` and the dashboard's 人口口径 selector choose per question.
+demand: str = "all"

@@ -12,6 +12,7 @@ GeoDataFrames.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import json
@@ -248,6 +249,10 @@ class SurfaceSpec:
         A weight raster (built-up area, night lights) to spread the census totals by.
     accept_warnings
         The planner confirmed the population file's implausible figures.
+    demand
+        Whose demand the cells count: ``all`` residents or ``65plus``, the
+        residents aged 65 and over (:mod:`gridplan.surface.ageing`); default
+        :data:`gridplan.settings.demand`.
     """
 
     units: UnitsSource
@@ -256,6 +261,11 @@ class SurfaceSpec:
     population_datum: str = "wgs84"
     weights_path: str | None = None
     accept_warnings: bool = False
+    demand: str = field(default_factory=lambda: settings.demand)
+
+    def for_demand(self, demand: str) -> SurfaceSpec:
+        """The same surface counting ``demand`` (``all`` or ``65plus``)."""
+        return dataclasses.replace(self, demand=demand)
 
 
 def population_surface(units: UnitSet, spec: SurfaceSpec) -> PopulationSurface:
@@ -270,24 +280,31 @@ def population_surface_report(
 
     Raises ``population.unconfirmed`` listing the file's implausible figures
     unless ``spec.accept_warnings``; accepted, they are in the report's ``warnings``.
+    With ``spec.demand`` ``65plus`` the cells hold the residents 65+; the census
+    spreads (uniform or by weights) then spread each unit's census 65+ itself.
     """
+    from gridplan.surface.ageing import check_demand, older_residents
+
+    older = check_demand(spec.demand) == "65plus"
     if spec.population_path:
         from gridplan.surface.files import surface_from_file
 
-        return surface_from_file(
+        surface, report = surface_from_file(
             Path(spec.population_path), units, spec.cell_m, datum=spec.population_datum,
             accept_warnings=spec.accept_warnings,
         )  # fmt: skip
+        return (older_residents(surface, units) if older else surface), report
+    column = "age65plus" if older else "population"
     if spec.weights_path:
         from gridplan.surface.polygons import surface_from_polygons
 
         surface, _ = surface_from_polygons(
             units.units[units.units["has_geometry"]], units, spec.cell_m,
-            population_column="population", weights=Path(spec.weights_path),
+            population_column=column, weights=Path(spec.weights_path),
             provenance="census2020",
         )  # fmt: skip
-        return surface, None
-    return census_surface(units, spec.cell_m), None
+        return dataclasses.replace(surface, demand="65plus" if older else "all"), None
+    return census_surface(units, spec.cell_m, column=column), None
 
 
 def accepted_warnings(

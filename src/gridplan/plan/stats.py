@@ -21,7 +21,9 @@ def grid_statistics(
     Columns: ``grid_id``, ``name``, ``lead_hospital``, ``n_units``, ``units``
     (codes), ``population`` (functional zones included), ``population_source``,
     ``area_km2`` (drawn units), ``density`` (residents per km²),
-    ``undrawn_units`` (names of units without a polygon).
+    ``undrawn_units`` (names of units without a polygon), and the ages of
+    :func:`grid_ages`: ``age65plus`` (the sum of the units' residents 65+),
+    ``age65plus_source``, ``share_65plus_pct`` and ``share_0_14_pct``.
     """
     u = unit_set.units
     assignment = resolve_assignment(plan, u) if assignment is None else assignment
@@ -42,9 +44,36 @@ def grid_statistics(
                 "area_km2": area,
                 "density": pop / area if area > 0 else np.nan,
                 "undrawn_units": list(m.loc[~m["has_geometry"], "name"]),
+                **grid_ages(m),
             }
         )
     return pd.DataFrame(rows)
+
+
+def grid_ages(members: pd.DataFrame) -> dict[str, float | str]:
+    """Residents 65+ of a grid's units and the grid's age shares.
+
+    ``age65plus`` is the exact sum of the units' figures (NaN when no unit has
+    one: never 0 for "unknown"); ``share_65plus_pct`` is it over the residents
+    of those same units; ``share_0_14_pct`` the units' shares weighted by
+    their residents.  Units built without age columns give NaN.
+    """
+    if "age65plus" not in members.columns or members.empty:
+        return {"age65plus": np.nan, "age65plus_source": "none",
+                "share_65plus_pct": np.nan, "share_0_14_pct": np.nan}  # fmt: skip
+    pop = members["population"].to_numpy(dtype=float)
+    old = members["age65plus"].to_numpy(dtype=float)
+    young = members["share_0_14_pct"].to_numpy(dtype=float)
+    known = np.isfinite(old) & np.isfinite(pop)
+    base = float(pop[known].sum())
+    both = np.isfinite(young) & np.isfinite(pop)
+    weight = float(pop[both].sum())
+    return {
+        "age65plus": float(old[known].sum()) if known.any() else np.nan,
+        "age65plus_source": combine_sources(members["age65plus_source"]),
+        "share_65plus_pct": 100.0 * float(old[known].sum()) / base if base > 0 else np.nan,
+        "share_0_14_pct": float((young[both] * pop[both]).sum()) / weight if weight > 0 else np.nan,
+    }
 
 
 def population_balance(stats: pd.DataFrame) -> dict[str, float]:

@@ -20,6 +20,7 @@ from numpy.typing import NDArray
 from gridplan._validate import Problems
 from gridplan.inputs.boundaries import Prefecture, load_county_boundaries, resolve_prefecture
 from gridplan.inputs.crs import metric_crs_of
+from gridplan.plan.ageing import AGE_COLUMNS, add_age_columns, uploaded_age65
 from gridplan.plan.population import (
     LISTED,
     TableMatch,
@@ -47,6 +48,7 @@ UNIT_COLUMNS = [
     "county_name",
     "population",
     "population_source",
+    *AGE_COLUMNS,
     "area_km2",
     "has_geometry",
     "inside_prefecture",
@@ -266,6 +268,10 @@ def build_units(
     units["has_geometry"] = units.geometry.notna() & ~units.geometry.is_empty.fillna(True)
     units["area_km2"] = _areas_km2(units, metric)
     units["inside_prefecture"] = units["inside_prefecture"].astype(bool)
+    ages = None
+    if match is not None and population_table is not None:
+        ages = uploaded_age65(population_table, match, match.values)
+    units = add_age_columns(units, pref.adcode, ages)
     result.units = gpd.GeoDataFrame(units[UNIT_COLUMNS], geometry="geometry", crs="EPSG:4326")
     if match is not None and candidates is not None:
         _check_upload(result, candidates, match, accept_warnings)

@@ -125,6 +125,9 @@ class PopulationSurface:
     unplaced
         Residents of units with no cell (functional zones without polygon),
         by unit code: counted in totals, not on the map.
+    demand
+        Whose demand the cells count: ``all`` residents, or ``65plus`` the
+        residents aged 65 and over (:mod:`gridplan.surface.ageing`).
     """
 
     grid: CellGrid
@@ -134,6 +137,7 @@ class PopulationSurface:
     source: str = "modelled"
     method: str = "census_uniform"
     unplaced: dict[str, float] = field(default_factory=dict)
+    demand: str = "all"
 
     @property
     def total(self) -> float:
@@ -152,6 +156,7 @@ class PopulationSurface:
             source=self.source if factor == 1 else f"{self.source}+modelled",
             method=self.method,
             unplaced={k: v * factor for k, v in self.unplaced.items()},
+            demand=self.demand,
         )
 
 
@@ -187,10 +192,13 @@ def rasterize_units(unit_set: UnitSet, grid: CellGrid) -> Int32Array:
     )
 
 
-def census_surface(unit_set: UnitSet, cell_m: float | None = None) -> PopulationSurface:
+def census_surface(
+    unit_set: UnitSet, cell_m: float | None = None, column: str = "population"
+) -> PopulationSurface:
     """The embedded default: each unit's population spread uniformly over its cells.
 
     On :func:`grid_for_units` (``cell_m`` ``None``: :data:`gridplan.settings.cell_m`).
+    ``column`` is the unit column spread (``age65plus``: the residents 65+).
 
     Labelled ``modelled``.  Units too small to hold a cell centre at this
     resolution get their residents in the cell nearest their representative
@@ -199,7 +207,7 @@ def census_surface(unit_set: UnitSet, cell_m: float | None = None) -> Population
     grid = grid_for_units(unit_set, cell_m)
     index = rasterize_units(unit_set, grid)
     u = unit_set.units.reset_index(drop=True)
-    pop = u["population"].fillna(0.0).to_numpy(dtype=np.float64)
+    pop = u[column].fillna(0.0).to_numpy(dtype=np.float64)
     counts = np.bincount(index[index >= 0], minlength=len(u)).astype(np.float64)
     per_cell = np.divide(pop, counts, out=np.zeros_like(pop), where=counts > 0)
     surface = np.where(index >= 0, per_cell[np.clip(index, 0, None)], 0.0)
@@ -225,4 +233,5 @@ def census_surface(unit_set: UnitSet, cell_m: float | None = None) -> Population
         source="modelled",
         method="census_uniform",
         unplaced=unplaced,
+        demand="65plus" if column == "age65plus" else "all",
     )
