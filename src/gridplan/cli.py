@@ -33,6 +33,7 @@ from gridplan.plan.units import UnitSet
 from gridplan.plan.validate import validate_plan
 from gridplan.report.exports import grids_to_geojson
 from gridplan.report.rasterexports import catchments_geojson, write_minutes_geotiff
+from gridplan.surface.ageing import DEMANDS, demand_name
 from gridplan.surface.grid import PopulationSurface
 from gridplan.travel.base import TravelTimes
 from gridplan.travel.speeds import DEFAULT_DETOUR
@@ -72,6 +73,16 @@ def _plan_for(args: argparse.Namespace) -> tuple[GridPlan, UnitSet]:
     )
 
 
+def _ages_json(row: Any) -> dict[str, Any]:
+    """Residents 65+ of a unit or grid, their provenance and the age shares (null: unknown)."""
+    return {
+        "age65plus": _num(round(float(row.age65plus), 1)),
+        "age65plus_source": row.age65plus_source,
+        "share_0_14_pct": _num(round(float(row.share_0_14_pct), 2)),
+        "share_65plus_pct": _num(round(float(row.share_65plus_pct), 2)),
+    }
+
+
 def cmd_regions(args: argparse.Namespace) -> dict[str, Any] | list[dict[str, Any]]:
     us = workflow.load_units(_units_source(args, args.prefecture))
     for text in workflow.accepted_warnings(us, lang=args.lang):  # the output is a bare list
@@ -84,6 +95,7 @@ def cmd_regions(args: argparse.Namespace) -> dict[str, Any] | list[dict[str, Any
             "county_adcode": r.county_adcode,
             "population": _num(float(r.population)),
             "population_source": r.population_source,
+            **_ages_json(r),
             "area_km2": _num(round(float(r.area_km2), 3)) if r.has_geometry else None,
             "inside_prefecture": bool(r.inside_prefecture),
         }
@@ -116,6 +128,7 @@ def _grids_json(plan: GridPlan, us: UnitSet, lang: Lang) -> dict[str, Any]:
                 "n_units": int(r.n_units),
                 "population": _num(float(r.population)),
                 "population_source": r.population_source,
+                **_ages_json(r),
                 "area_km2": _num(round(float(r.area_km2), 3)),
                 "undrawn_units": list(r.undrawn_units),
                 "problems": [p.message(lang) for p in problems if p.grid_id == r.grid_id],
@@ -228,6 +241,7 @@ def _surface_for(args: argparse.Namespace, us: UnitSet) -> tuple[PopulationSurfa
         population_datum=args.datum,
         weights_path=args.weights,
         accept_warnings=args.accept_warnings,
+        demand=args.demand,
     )
     surface, report = workflow.population_surface_report(us, spec)
     return surface, workflow.accepted_warnings(us, report, args.lang)
@@ -298,6 +312,7 @@ def cmd_coverage(args: argparse.Namespace) -> dict[str, Any]:
             "population": surface.source,
             "population_method": surface.method,
             "population_units": combine_sources(us.units["population_source"]),
+            "demand": demand_name(surface.demand),
             "facilities": sources,
             "facilities_note": note,
             "n_facilities": len(used),
@@ -400,7 +415,7 @@ def _write_coverage_output(
         write_minutes_geotiff(times, path)
     elif suffix in (".geojson", ".json"):
         served = catchments(index, len(used))["served"].to_numpy()
-        path.write_bytes(catchments_geojson(times, used, served))
+        path.write_bytes(catchments_geojson(times, used, served, surface.demand))
     else:
         raise InputError(
             f"-o expects a .tif or .geojson file for coverage, got {path.name}",
@@ -457,6 +472,11 @@ def _travel_options(sp: argparse.ArgumentParser) -> None:
         help="population: GeoTIFF raster, CSV/Excel points (lon, lat, population) or a "
         "table by unit; default: 2020 census spread uniformly per unit (modelled)",
     )
+    sp.add_argument(
+        "--demand", choices=list(DEMANDS), default=settings.demand,
+        help="whose demand counts: all residents, or 65plus (residents aged 65 and over, "
+        "the census 65+ share of each unit)",
+    )  # fmt: skip
     sp.add_argument(
         "--weights",
         help="weight raster (built-up area, night lights) to spread the census totals by",

@@ -49,8 +49,7 @@ def census_ages(prefecture_adcode: str) -> pd.DataFrame:
     """
     census = census_for_prefecture(prefecture_adcode).set_index("adcode")
     out = pd.DataFrame(index=census.index.astype(str))
-    out["pop_2020"] = pd.to_numeric(census.get("pop_2020"), errors="coerce")
-    for col in _CENSUS_AGE:
+    for col in ("pop_2020", *_CENSUS_AGE):
         values = census[col] if col in census.columns else pd.Series(np.nan, census.index)
         out[col] = pd.to_numeric(values, errors="coerce")
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -134,7 +133,9 @@ def uploaded_age65(table: pd.DataFrame, match: TableMatch, population: pd.Series
     col, _ = find_column(cols, AGE65_COLUMNS)
     if col is None:
         return pd.Series(dtype=float)
-    values, missing, bad = column_numbers(table.iloc[:, cols.index(str(col))].reset_index(drop=True))
+    values, missing, bad = column_numbers(
+        table.iloc[:, cols.index(str(col))].reset_index(drop=True)
+    )
     out: dict[str, float] = {}
     wrong: dict[str, list[int]] = {"not_number": [], "negative": [], "over": []}
     for uid, rows in match.rows.items():

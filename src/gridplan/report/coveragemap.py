@@ -48,6 +48,7 @@ from gridplan.report.style import (
     minutes_colors,
 )
 from gridplan.report.webmap import minute_bands
+from gridplan.surface.ageing import demand_label
 from gridplan.surface.grid import CellGrid, PopulationSurface
 from gridplan.travel.base import TravelTimes
 
@@ -291,6 +292,7 @@ def coverage_footer_lines(
             cell=f"{surface.grid.cell_m:g}",
         )
     )
+    lines.append(t("report.cov.demand_line", lang, demand=demand_label(surface.demand, lang)))
     if facilities is None:
         lines.append(t("report.cov.fac_none", lang))
     else:
@@ -518,7 +520,7 @@ def _subtitle_parts(
         else "",
         "travel": travel,
         "pop": t(
-            "report.cov.sub_pop",
+            "report.cov.sub_pop_65plus" if surface.demand == "65plus" else "report.cov.sub_pop",
             lang,
             pop=format_population(None if math.isnan(pop) else pop, lang),
             prov=provenance_label(surface.source, lang),

@@ -34,6 +34,10 @@ CSV_COLUMNS: tuple[str, ...] = (
     "population",
     "population_source",
     "population_source_label",
+    "age65plus",
+    "age65plus_source",
+    "share_0_14_pct",
+    "share_65plus_pct",
     "area_km2",
     "has_geometry",
 )
@@ -87,6 +91,7 @@ def plan_to_csv(
                     "population": _num(r.population, 1),
                     "population_source": str(r.population_source),
                     "population_source_label": provenance_label(str(r.population_source), lang),
+                    **_ages(r),
                     "area_km2": _num(r.area_km2, 3) if r.has_geometry else None,
                     "has_geometry": yes if r.has_geometry else no,
                 },
@@ -98,11 +103,24 @@ def plan_to_csv(
     return table_to_csv(df)
 
 
+def _ages(row: Any) -> dict[str, Any]:
+    """Residents 65+ of a unit or grid row, their provenance and the age shares (``None``
+    where unknown, never 0)."""
+    return {
+        "age65plus": _num(getattr(row, "age65plus", None), 1),
+        "age65plus_source": str(getattr(row, "age65plus_source", "none")),
+        "share_0_14_pct": _num(getattr(row, "share_0_14_pct", None), 2),
+        "share_65plus_pct": _num(getattr(row, "share_65plus_pct", None), 2),
+    }
+
+
 # --- GeoJSON ------------------------------------------------------------------------------
 
 POPULATION_SOURCES_NOTE = (
     "census2020 = 2020 census; uploaded = user table; "
-    "modelled = county census spread over townships by area"
+    "modelled = county census spread over townships by area; "
+    "age65plus: residents aged 65+ (census2020, modelled = the county's 65+ share applied, "
+    "census_share = census 65+ share applied to an uploaded population)"
 )
 
 
@@ -164,6 +182,7 @@ def grids_to_geojson(
                     "units": [str(x) for x in r.units],
                     "population": _num(r.population, 1),
                     "population_source": str(r.population_source),
+                    **_ages(r),
                     "area_km2": _num(r.area_km2, 3),
                     "density": _num(r.density, 1),
                     "undrawn_units": [str(x) for x in r.undrawn_units],
@@ -201,6 +220,7 @@ def units_to_geojson(unit_set: UnitSet, assignment: pd.Series | None, plan: Grid
                     "county_name": None if _missing(r.county_name) else str(r.county_name),
                     "population": _num(r.population, 1),
                     "population_source": str(r.population_source),
+                    **_ages(r),
                     "area_km2": _num(r.area_km2, 3) if r.has_geometry else None,
                     "has_geometry": bool(r.has_geometry),
                     "inside_prefecture": bool(r.inside_prefecture),

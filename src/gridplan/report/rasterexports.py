@@ -14,6 +14,7 @@ import shapely
 import shapely.geometry
 
 from gridplan._types import FloatArray
+from gridplan.surface.ageing import demand_name
 from gridplan.travel.base import TravelTimes
 
 
@@ -38,8 +39,14 @@ def write_minutes_geotiff(times: TravelTimes, path: str | Path) -> None:
         )
 
 
-def catchments_geojson(times: TravelTimes, facilities: pd.DataFrame, served: FloatArray) -> bytes:
-    """Per-facility catchments (cells whose nearest facility it is) as WGS-84 GeoJSON."""
+def catchments_geojson(
+    times: TravelTimes, facilities: pd.DataFrame, served: FloatArray, demand: str = "all"
+) -> bytes:
+    """Per-facility catchments (cells whose nearest facility it is) as WGS-84 GeoJSON.
+
+    ``served`` counts the ``demand`` (``all`` residents or ``65plus``), which
+    each feature names in its ``demand`` property.
+    """
     nearest = times.nearest.astype(np.int32)
     shapes = rasterio.features.shapes(nearest, mask=nearest >= 0, transform=times.grid.transform)
     geoms, ids = [], []
@@ -55,5 +62,6 @@ def catchments_geojson(times: TravelTimes, facilities: pd.DataFrame, served: Flo
     gdf["source"] = f["source"].to_numpy()[gdf["facility"]]
     gdf["served_population"] = np.round(served[gdf["facility"]], 1)
     gdf["population_source"] = "modelled"
+    gdf["demand"] = demand_name(demand)
     out = gdf.drop(columns="facility").to_crs(4326)
     return out.to_json(drop_id=True, ensure_ascii=False).encode("utf-8")

@@ -63,6 +63,7 @@ from gridplan.siting.mclp import MCLP, sites_needed
 from gridplan.siting.options import DemandOptions, SurfaceOptions
 from gridplan.siting.pmedian import PMedian
 from gridplan.siting.target import SetCoverTarget
+from gridplan.surface.ageing import demand_name
 from gridplan.surface.grid import PopulationSurface
 from gridplan.travel.base import TravelTimeModel, TravelTimes
 
@@ -217,6 +218,8 @@ class SitingStudy:
     curve: pd.DataFrame
     population_source: str
     notes: list[str] = field(default_factory=list)
+    #: Whose demand was counted: ``all`` residents or ``65plus`` (the surface's).
+    demand: str = "all"
 
     @property
     def share_before(self) -> float:
@@ -284,6 +287,7 @@ class SitingStudy:
         gdf["candidate_id"] = s.loc[gdf["site"], "candidate_id"].to_numpy()
         gdf["served_population"] = s.loc[gdf["site"], "served_population"].to_numpy()
         gdf["population_source"] = self.population_source
+        gdf["demand"] = demand_name(self.demand)
         return gdf.to_crs(4326)
 
     def to_dict(self) -> dict[str, Any]:
@@ -346,7 +350,10 @@ class SitingStudy:
             "by_grid": grids,
             "curve": curve,
             "sites_for_target": self.sites_for_target,
-            "provenance": {"population": self.population_source},
+            "provenance": {
+                "population": self.population_source,
+                "demand": demand_name(self.demand),
+            },
             "notes": self.notes,
         }
 
@@ -707,6 +714,7 @@ def run_siting(
         curve=curve,
         population_source=surface.source,
         notes=notes,
+        demand=surface.demand,
     )
 
 
