@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,6 +29,7 @@ from gridplan.i18n import t
 from gridplan.report.coveragemap import render_coverage_map_png
 from gridplan.report.tables import frames_to_xlsx
 from gridplan.report.webmap import coverage_image, minute_bands, minutes_image
+from gridplan.surface.ageing import DEMANDS, demand_label, demand_name
 from gridplan.surface.grid import PopulationSurface
 from gridplan.travel.speeds import DEFAULT_DETOUR, MODE_SPEEDS_KMH, minutes_per_metre
 from gridplan.workflow import ModelSpec, SurfaceSpec
@@ -159,9 +161,38 @@ def sliders(inp: CoverageInputs) -> Sliders:
     return Sliders(int(minutes), float(speed), float(detour), int(growth))
 
 
+def demand_choice(key: str) -> str:
+    """The 人口口径 selector: every resident, or the residents 65+ (the heaviest users of care)."""
+    choice = st.radio(
+        tr("demand"), list(DEMANDS), horizontal=True, key=key, help=tr("demand_help"),
+        format_func=lambda d: demand_label(str(d), lang()),
+    )  # fmt: skip
+    return str(choice)
+
+
+def with_demand(inp: CoverageInputs, demand: str) -> CoverageInputs:
+    """The inputs counting ``demand``: the same cells, each weighted by its unit's 65+ share."""
+    if demand == inp.surface_key.demand:
+        return inp
+    key = inp.surface_key.for_demand(demand)
+    return dataclasses.replace(inp, surface_key=key, surface=cache.load_surface(key))
+
+
+def demand_note(inp: CoverageInputs) -> str:
+    """The clause every caption and download adds: which population was counted."""
+    return tr("provenance_demand", demand=demand_label(inp.surface.demand, lang()))
+
+
 @st.fragment
 def what_if(inp: CoverageInputs) -> None:
     """Sliders and everything they change (a fragment: only this part reruns, the view stays)."""
+    try:
+        inp = with_demand(inp, demand_choice("acc_demand"))
+    except GridPlanError as exc:
+        show_error(exc)
+        return
+    if inp.surface.demand == "65plus":
+        st.caption(tr("demand_note"))
     sl = sliders(inp)
     try:
         computed = cache.coverage(inp.coverage_key(sl.speed), inp.xy)
@@ -200,7 +231,8 @@ def kpi_summary(inp: CoverageInputs, s: dict[str, float]) -> None:
             (tr("p90_minutes"), f"{s['p90_minutes']:.1f}"),
         ]
     )
-    st.caption(md_text(provenance_caption(inp.surface.source, len(inp.used), inp.used["source"])))
+    caption = provenance_caption(inp.surface.source, len(inp.used), inp.used["source"])
+    st.caption(md_text(caption + demand_note(inp)))
     if s["not_assessed_population"] > 0:
         st.info(tr("not_assessed", pop=f"{s['not_assessed_population']:,.0f}"))
 
@@ -210,7 +242,7 @@ def coverage_map(inp: CoverageInputs, minutes_grid: NDArray[np.float32], minutes
     layer = st.radio(
         tr("layer"), list(LAYER.members), horizontal=True, format_func=LAYER, key="acc_layer"
     )
-    warp = cache.load_warp(inp.surface_key)
+    warp = cache.load_warp(inp.surface_key.for_demand("all"))  # one warp per grid
     populated = inp.surface.population > 0
     if layer == "minutes":
         img = minutes_image(warp, minutes_grid, populated)
@@ -238,7 +270,9 @@ def coverage_map(inp: CoverageInputs, minutes_grid: NDArray[np.float32], minutes
     dots = tr("clause_sep").join(
         f"{TYPE_DOTS.get(t, '●')} {md_text(type_label(t, lang()))}" for t in types
     )
-    provenance = md_text(provenance_caption(inp.surface.source, len(used), used["source"]))
+    provenance = md_text(
+        provenance_caption(inp.surface.source, len(used), used["source"]) + demand_note(inp)
+    )
     st.caption(tr("legend_line", legend=legend, dots=dots) + provenance)
     return str(layer)
 
@@ -271,8 +305,11 @@ def kpi_downloads(
     sc, n_used, minutes = inp.scenario, len(inp.used), sl.minutes
     stem = f"coverage_{minutes}min"
     d1, d2, d3 = st.columns(3)
-    d1.download_button(tr("dl_kpi_csv"), lambda: kpi_csv(tables, n_used), f"{stem}.csv", "text/csv")
-    d2.download_button(tr("dl_kpi_xlsx"), lambda: kpi_xlsx(tables, n_used), f"{stem}.xlsx")
+    demand = inp.surface.demand
+    d1.download_button(
+        tr("dl_kpi_csv"), lambda: kpi_csv(tables, n_used, demand), f"{stem}.csv", "text/csv"
+    )
+    d2.download_button(tr("dl_kpi_xlsx"), lambda: kpi_xlsx(tables, n_used, demand), f"{stem}.xlsx")
     model_settings: dict[str, object] = {
         "model": inp.model,
         "mode": inp.mode,
@@ -318,8 +355,11 @@ def catchments_table(inp: CoverageInputs, index: CoverageIndex, minutes: int) ->
     used = inp.used
     served = catchments(index, len(used), minutes)
     flags = centre_standard_flag(served["served"].to_numpy())
+    # the 30,000–100,000 standard counts every resident: it says nothing of residents 65+
+    judged = inp.surface.demand == "all"
     meets = [
-        CENTRE_STANDARD(f) if t in CENTRES else "" for f, t in zip(flags, used["type"], strict=True)
+        CENTRE_STANDARD(f) if t in CENTRES and judged else ""
+        for f, t in zip(flags, used["type"], strict=True)
     ]
     st.dataframe(
         used[["name", "type"]].assign(
@@ -364,13 +404,21 @@ def fmt_target(low: float | None, high: float | None) -> str:
     return f"≥ {low:g}" if low is not None and np.isfinite(low) else "—"
 
 
-def kpi_csv(tables: KpiTables, n_facilities: int) -> bytes:
-    return csv_with_note(tr("provenance_access", n=n_facilities), tables.by_grid)
+def access_note(n_facilities: int, demand: str) -> str:
+    """Where the KPIs' figures come from, and which population they count."""
+    label = demand_label(demand, lang())
+    return tr("provenance_access", n=n_facilities) + tr("provenance_demand", demand=label)
 
 
-def kpi_xlsx(tables: KpiTables, n_facilities: int) -> bytes:
+def kpi_csv(tables: KpiTables, n_facilities: int, demand: str = "all") -> bytes:
+    """The KPIs per grid; the first line says where the figures come from and whom they count."""
+    return csv_with_note(access_note(n_facilities, demand), tables.by_grid)
+
+
+def kpi_xlsx(tables: KpiTables, n_facilities: int, demand: str = "all") -> bytes:
     """The KPI tables as a workbook whose names cannot run as formulas."""
-    summary = {**tables.summary, "provenance": tr("provenance_access", n=n_facilities)}
+    note = access_note(n_facilities, demand)
+    summary = {**tables.summary, "demand": demand_name(demand), "provenance": note}
     return frames_to_xlsx(
         {"by_grid": tables.by_grid, "by_unit": tables.by_unit, "summary": pd.DataFrame([summary])}
     )

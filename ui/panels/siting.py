@@ -17,6 +17,7 @@ from gridplan.facilities.table import facility_mask
 from gridplan.inputs.crs import DATUMS
 from gridplan.report.webmap import coverage_change_image
 from gridplan.siting.study import LEVELS, SitingSettings, SitingStudy, accept_sites
+from gridplan.surface.ageing import demand_label
 from gridplan.workflow import ModelSpec
 from ui import cache, scenario, state
 from ui.cache import ExclusionKey, StudyKey
@@ -30,6 +31,7 @@ from ui.panels.common import (
     saved,
     show_error,
 )
+from ui.panels.coverage import demand_choice
 from ui.scenario import Scenario
 from ui.state import HeldStudy, UploadedFile, lang
 from ui.texts import (
@@ -66,6 +68,7 @@ class Asked:
     model: ModelSpec
     cell_m: int
     circles: tuple[tuple[float, float, float], ...]
+    demand: str = "all"
 
 
 @dataclass(frozen=True)
@@ -100,6 +103,7 @@ def siting_form(sel: state.Selection, level: str) -> Asked | None:
     """The controls; returns the settings when the planner presses Run."""
     with st.form(f"sit_form_{level}"):
         basics = study_controls(level)
+        demand = demand_choice(f"sit_demand_{level}")
         with st.expander(tr("sit_more")):
             more = more_controls(level)
         run = st.form_submit_button(tr("sit_run"), type="primary")
@@ -130,7 +134,7 @@ def siting_form(sel: state.Selection, level: str) -> Asked | None:
         landcover_path=state.raster_path("landcover"),
         dem_path=state.raster_path("dem"),
     )
-    return Asked(asked, spec, more.cell_m, more.circles)
+    return Asked(asked, spec, more.cell_m, more.circles, demand)
 
 
 def study_controls(level: str) -> StudyControls:
@@ -235,7 +239,7 @@ def keep_upload(sel: state.Selection, kind: str, up: Any, datum: str, level: str
 
 def run_study(sc: Scenario, asked: Asked) -> None:
     """Solve and keep the answer; on bad input say why and keep the previous answer."""
-    surface = sc.surface(asked.cell_m)
+    surface = sc.surface(asked.cell_m).for_demand(asked.demand)
     facilities = scenario.facilities(sc.sel)
     level = asked.settings.level
     key = StudyKey(
@@ -338,6 +342,7 @@ def results(sc: Scenario, level: str) -> None:
         return
     facilities = scenario.facilities(sc.sel)
     note = provenance_caption(study.population_source, study.n_existing, facilities["source"])
+    note += tr("provenance_demand", demand=demand_label(study.demand, lang()))
     answer_summary(study)
     cells = tr("sit_note", n=study.settings.max_demand, cell=int(held.surface.cell_m))
     st.caption(md_text(note) + " " + cells)
