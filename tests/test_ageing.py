@@ -214,3 +214,27 @@ def test_access_page_switches_to_residents_65plus():
     assert at.metric[1].value != covered_all
     covered_older = float(at.metric[1].value.replace(",", ""))
     assert covered_older < float(covered_all.replace(",", ""))
+
+
+def test_cli_optimize_by_65plus_says_so(capfd, rizhao):
+    code = main(["optimize", "--preset", "rizhao", "--method", "kmeans", "--k", "2",
+                 "--cell-m", "1000", "--demand", "65plus"])  # fmt: skip
+    out, err = capfd.readouterr()
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["provenance"]["demand"] == "residents 65+"
+    drawn = rizhao.units["has_geometry"]
+    assert data["population"] == pytest.approx(rizhao.units.loc[drawn, "age65plus"].sum(), rel=1e-4)
+
+
+def test_siting_page_runs_on_residents_65plus():
+    at = AppTest.from_file("../pages/siting.py", default_timeout=180)
+    at.session_state["prefecture"] = RIZHAO
+    at.run()
+    level = at.radio(key="sit_level").value
+    at.radio(key=f"sit_demand_{level}").set_value("65plus")
+    at.selectbox(key=f"sit_cell_{level}").set_value(1000)
+    at.button(key=f"FormSubmitter:sit_form_{level}-运行选址").click().run()
+    assert not at.exception
+    assert at.success  # the study ran
+    assert "65岁及以上老年人口" in "\n".join(c.value for c in at.caption)

@@ -43,6 +43,8 @@ def grid_stats_table(grids: pd.DataFrame) -> pd.DataFrame:
             tr("col_n_units"): grids["n_units"],
             tr("col_pop"): grids["population"].round(0),
             tr("col_source"): grids["population_source"].map(lambda s: provenance_label(s, lang())),
+            tr("col_age65"): grids["age65plus"].round(0),
+            tr("col_share65"): grids["share_65plus_pct"].round(1),
             tr("col_area"): grids["area_km2"].round(1),
             tr("col_density"): grids["density"].round(0),
         }

@@ -209,6 +209,8 @@ def assignment_editor(sel: Selection, view: PlanView) -> None:
             tr("col_county"): u["county_name"].fillna("—"),
             tr("col_pop"): u["population"].round(0),
             tr("col_source"): u["population_source"].map(lambda s: provenance_label(s, lang())),
+            tr("col_age65"): u["age65plus"].round(0),
+            tr("col_share65"): u["share_65plus_pct"].round(1),
             tr("col_grid"): view.assignment.map(
                 lambda g: grid_labels.get(g, unassigned) if g else unassigned
             ),
