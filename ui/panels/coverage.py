@@ -29,7 +29,7 @@ from gridplan.i18n import t
 from gridplan.report.coveragemap import render_coverage_map_png
 from gridplan.report.tables import frames_to_xlsx
 from gridplan.report.webmap import coverage_image, minute_bands, minutes_image
-from gridplan.surface.ageing import DEMANDS, demand_label, demand_name
+from gridplan.surface.ageing import DEMANDS, check_demand, demand_label, demand_name
 from gridplan.surface.grid import PopulationSurface
 from gridplan.travel.speeds import DEFAULT_DETOUR, MODE_SPEEDS_KMH, minutes_per_metre
 from gridplan.workflow import ModelSpec, SurfaceSpec
@@ -164,7 +164,8 @@ def sliders(inp: CoverageInputs) -> Sliders:
 def demand_choice(key: str) -> str:
     """The 人口口径 selector: every resident, or the residents 65+ (the heaviest users of care)."""
     choice = st.radio(
-        tr("demand"), list(DEMANDS), horizontal=True, key=key, help=tr("demand_help"),
+        tr("demand"), list(DEMANDS), index=list(DEMANDS).index(check_demand(None)),
+        horizontal=True, key=key, help=tr("demand_help"),
         format_func=lambda d: demand_label(str(d), lang()),
     )  # fmt: skip
     return str(choice)
