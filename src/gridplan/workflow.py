@@ -193,9 +193,13 @@ def load_units(source: UnitsSource) -> UnitSet:
 
 
 def starting_plan(preset: str | None, units: UnitSet) -> GridPlan:
-    """The preset's plan, or one grid per county-level unit when there is no preset."""
+    """The preset's plan, or the default starting plan when there is no preset.
+
+    The default (:meth:`GridPlan.starting_plan`): each county its own grid,
+    the urban districts one grid to split, no lead hospital.
+    """
     if preset is None:
-        return GridPlan.one_grid_per_unit(units)
+        return GridPlan.starting_plan(units)
     return GridPlan.from_preset(preset)
 
 
@@ -208,7 +212,7 @@ def plan_and_units(
     population_path: str | None = None,
     accept_warnings: bool = False,
 ) -> tuple[GridPlan, UnitSet]:
-    """A preset's plan on its prefecture's units, or one grid per unit of ``prefecture``."""
+    """A preset's plan on its prefecture's units, or the starting plan of ``prefecture``."""
 
     def units_of(where: str) -> UnitSet:
         return load_units(
@@ -221,7 +225,7 @@ def plan_and_units(
     if prefecture is None:
         raise InputError("give a preset or a prefecture", code="workflow.no_region")
     units = units_of(prefecture)
-    return GridPlan.one_grid_per_unit(units), units
+    return starting_plan(None, units), units
 
 
 # --- population surface --------------------------------------------------------------
