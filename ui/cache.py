@@ -198,8 +198,15 @@ def load_warp(key: SurfaceSpec) -> WarpPlan:
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def default_facilities(source: UnitsSource) -> pd.DataFrame:
-    """The illustrative network (示意) of the units before any population table."""
-    return workflow.illustrative_network(load_units(source.without_population()))
+    """The illustrative network (示意) of the units before any population table.
+
+    Where the prefecture has no census figures, the planner's population table places it
+    (else there would be no network at all).
+    """
+    units = load_units(source.without_population())
+    if source.population_path and not workflow.has_population(units):
+        units = load_units(source)
+    return workflow.illustrative_network(units)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)

@@ -61,6 +61,7 @@ __all__ = [
     "default_minutes",
     "exclusion_areas",
     "facilities_xy",
+    "has_population",
     "illustrative_network",
     "lead_sites",
     "load_units",
@@ -190,6 +191,12 @@ def load_units(source: UnitsSource) -> UnitSet:
         population_table=table,
         accept_warnings=source.accept_warnings,
     )
+
+
+def has_population(units: UnitSet) -> bool:
+    """Whether any unit has residents (census or uploaded): coverage, siting and the
+    illustrative network need some; without, the faces say to upload a population table."""
+    return bool(np.nansum(units.units["population"].to_numpy(dtype=float)) > 0)
 
 
 def starting_plan(preset: str | None, units: UnitSet) -> GridPlan:

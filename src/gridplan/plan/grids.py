@@ -145,7 +145,9 @@ class GridPlan:
         if len(districts) < 2:
             return cls.one_grid_per_unit(unit_set)
         p = unit_set.prefecture
-        grouped = districts["unit_id"].tolist() + top.loc[top["level"] == "zone", "unit_id"].tolist()
+        grouped = (
+            districts["unit_id"].tolist() + top.loc[top["level"] == "zone", "unit_id"].tolist()
+        )
         urban_grid = Grid(
             grid_id=URBAN_GRID_ID,
             name=t("plan.default.urban_grid", "zh", prefecture=p.name),
