@@ -15,7 +15,7 @@ from gridplan.regions.instance import Proposal
 from gridplan.report.style import grid_colors
 from ui import cache, scenario, state
 from ui.cache import ProposalKey
-from ui.panels.common import show_error
+from ui.panels.common import readable, show_error
 from ui.panels.grids import PlanView, grid_map
 from ui.scenario import Scenario
 from ui.state import lang
@@ -75,14 +75,16 @@ def proposal_answer(sc: Scenario, answer: Proposal) -> None:
     cmp = compare_plans(sc.plan, answer.plan, sc.units)
     summary = cmp.summary
     st.dataframe(
-        pd.DataFrame(
-            {
-                tr("plan"): summary["plan_id"],
-                tr("n_grids"): summary["n_grids"],
-                tr("mean_minutes"): summary["mean_minutes"].round(1),
-                tr("balance_ratio"): summary["max_min_ratio"].round(2),
-                tr("balance_cv"): summary["cv"].round(3),
-            }
+        readable(
+            pd.DataFrame(
+                {
+                    tr("plan"): summary["plan_id"],
+                    tr("n_grids"): summary["n_grids"],
+                    tr("mean_minutes"): summary["mean_minutes"].round(1),
+                    tr("balance_ratio"): summary["max_min_ratio"].round(2),
+                    tr("balance_cv"): summary["cv"].round(3),
+                }
+            )
         ),
         hide_index=True,
     )
@@ -93,7 +95,7 @@ def proposal_answer(sc: Scenario, answer: Proposal) -> None:
     )
     grid_map(view, key="proposal_map", height=480)
     with st.expander(tr("moved_units")):
-        st.dataframe(cmp.moved, hide_index=True)
+        st.dataframe(readable(cmp.moved), hide_index=True)
     if st.button(tr("adopt"), key="prop_adopt"):
         state.set_plan(sc.sel, answer.plan)
         st.success(tr("adopted"))
