@@ -71,6 +71,7 @@ __all__ = [
     "raster_layers",
     "read_exclusions",
     "read_site_list",
+    "require_facilities",
     "speed_for",
     "starting_plan",
     "travel_model",
@@ -466,6 +467,19 @@ def used_facilities(facilities: pd.DataFrame, target: str) -> pd.DataFrame:
 
     mask = facility_mask(facilities, TARGET_GROUPS[target])
     return facilities[mask].reset_index(drop=True)
+
+
+def require_facilities(used: pd.DataFrame, target: str) -> None:
+    """Refuse a coverage question without any facility to reach (``workflow.no_facilities``).
+
+    Every resident would be "not covered" and every time infinite: a planner learns
+    more from being told what to provide.
+    """
+    if used.empty:
+        raise InputError(
+            f"no active facility of the group {target!r}: give a facility list",
+            code="workflow.no_facilities",
+        )
 
 
 def facilities_xy(facilities: pd.DataFrame, crs: str) -> NDArray[np.float64]:
