@@ -198,11 +198,16 @@ def _run(capsys, *argv: str) -> tuple[int, str, str]:
     return code, out, err
 
 
+@pytest.mark.parametrize("populated", [False, True], ids=["as-embedded", "with-table"])
 @pytest.mark.parametrize("prefecture", PREFECTURES)
 @pytest.mark.parametrize("command", list(COMMANDS))
-def test_cli_any_prefecture_answers_or_says_what_to_provide(capsys, command, prefecture):
+def test_cli_any_prefecture_answers_or_says_what_to_provide(
+    capsys, tmp_path, command, prefecture, populated
+):
+    """As embedded (census figures, or none yet), and with the planner's population table."""
+    table = ["--population-file", _population_table(tmp_path, prefecture)] if populated else []
     code, out, err = _run(
-        capsys, command, "--prefecture", prefecture, *COMMANDS[command], "--lang", "zh"
+        capsys, command, "--prefecture", prefecture, *COMMANDS[command], *table, "--lang", "zh"
     )
     assert code in (0, 2), err
     if code == 0:
@@ -258,10 +263,13 @@ def _shown(at: AppTest) -> str:
     return "\n".join(parts)
 
 
+@pytest.mark.parametrize("populated", [False, True], ids=["as-embedded", "with-table"])
 @pytest.mark.parametrize("prefecture", ["320100", "130600", "419001", "441900", "620200"])
 @pytest.mark.parametrize("name", PAGES)
-def test_every_page_runs_for_any_prefecture_without_nan(name, prefecture):
-    at = _page(name, prefecture)
+def test_every_page_runs_for_any_prefecture_without_nan(tmp_path, name, prefecture, populated):
+    """As embedded (census figures, or none yet), and with the planner's population table."""
+    state = {"population_path": _population_table(tmp_path, prefecture)} if populated else {}
+    at = _page(name, prefecture, **state)
     assert not at.exception, [e.value for e in at.exception]
     shown = _shown(at)
     assert not MISSING_WORDS.search(shown), MISSING_WORDS.search(shown)
