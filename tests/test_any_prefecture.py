@@ -283,3 +283,57 @@ def test_coverage_and_siting_pages_say_illustrative_or_what_to_provide(name, tmp
     shown = _shown(at)
     assert "示意网络" in shown and "上传真实名单" in shown
     assert not MISSING_WORDS.search(shown), MISSING_WORDS.search(shown)
+
+
+# --- one unit with a functional zone drawn nowhere (zero area) ---------------------------------
+
+
+def _one_unit_and_a_zone() -> UnitSet:
+    """嘉峪关市 with census-like figures and a functional zone without a boundary."""
+    import geopandas as gpd
+
+    units = _units("620200")
+    u = units.units.copy()
+    u["population"], u["population_source"] = 250_000.0, "census2020"
+    zone = u.iloc[[0]].copy()
+    zone[["unit_id", "county_adcode"]] = "620271"
+    zone[["name", "county_name"]] = "示例开发区"
+    zone["level"], zone["population"], zone["has_geometry"] = "zone", 20_000.0, False
+    zone["area_km2"], zone["geometry"] = np.nan, None
+    both = gpd.GeoDataFrame(pd.concat([u, zone], ignore_index=True), crs=u.crs)
+    return dataclasses.replace(units, units=both)
+
+
+def test_zero_area_zone_is_its_own_grid_and_reported_not_assessed():
+    from gridplan.access.coverage import CoverageIndex, kpi_tables
+    from gridplan.plan.grids import resolve_assignment
+    from gridplan.plan.stats import grid_statistics
+    from gridplan.surface.grid import census_surface
+    from gridplan.travel.straight import StraightLineModel
+
+    units = _one_unit_and_a_zone()
+    plan = GridPlan.starting_plan(units)
+    assert [g.units for g in plan.grids] == [["620200"], ["620271"]]
+    stats = grid_statistics(plan, units, resolve_assignment(plan, units.units))
+    assert stats["population"].tolist() == [250_000.0, 20_000.0]
+    surface = census_surface(units, 1000.0)
+    net = workflow.illustrative_network(units)
+    xy = workflow.facilities_xy(net, surface.grid.crs)
+    times = StraightLineModel().travel_times(surface.grid, surface.populated(), xy)
+    tables = kpi_tables(CoverageIndex.build(surface, times), plan, units, 15)
+    assert tables.summary["not_assessed_population"] == pytest.approx(20_000)
+    assert math.isfinite(tables.summary["share"])
+
+
+def test_readable_tables_show_a_dash_for_missing_figures():
+    from ui.panels.common import MISSING, num_text, readable
+
+    table = pd.DataFrame(
+        {"name": ["a", None], "pop": [1200.0, np.nan], "share": [0.5, np.inf], "n": [1, 2]}
+    )
+    shown = readable(table)
+    assert shown["name"].tolist() == ["a", MISSING]
+    assert shown["pop"].tolist() == ["1,200", MISSING]
+    assert shown["share"].tolist() == ["0.5", MISSING]
+    assert shown["n"].tolist() == [1, 2]  # a complete column stays numeric
+    assert num_text(float("nan")) == MISSING and num_text(12345.6) == "12,346"
