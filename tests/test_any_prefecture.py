@@ -337,3 +337,34 @@ def test_readable_tables_show_a_dash_for_missing_figures():
     assert shown["share"].tolist() == ["0.5", MISSING]
     assert shown["n"].tolist() == [1, 2]  # a complete column stays numeric
     assert num_text(float("nan")) == MISSING and num_text(12345.6) == "12,346"
+
+
+@pytest.mark.parametrize(
+    ("command", "extra"),
+    [
+        ("grids", []),
+        ("coverage", ["--cell-m", "1000"]),
+        ("optimize", ["--cell-m", "1000", "--k", "2", "--curve-k", "3"]),
+    ],
+)
+@pytest.mark.parametrize("populated", [False, True], ids=["as-embedded", "with-table"])
+def test_cli_exports_are_strict_json(capsys, tmp_path, command, extra, populated):
+    table = ["--population-file", _population_table(tmp_path, "620200")] if populated else []
+    out_path = tmp_path / "out.geojson"
+    code, _, err = _run(
+        capsys,
+        command,
+        "--prefecture",
+        "620200",
+        *extra,
+        *table,
+        "-o",
+        str(out_path),
+        "--lang",
+        "zh",
+    )
+    if code == 2:  # no population yet: said, and nothing written
+        assert WHAT_TO_PROVIDE.search(err) and not out_path.exists()
+        return
+    assert code == 0, err
+    _strict(out_path.read_text(encoding="utf-8"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -68,8 +69,11 @@ def proposal_answer(sc: Scenario, answer: Proposal) -> None:
             tr("proposal_ok", method=answer.method, status=answer.status, secs=answer.solve_seconds)
         )
     else:
-        best = answer.best_tolerance or float("nan")
-        st.warning(tr("proposal_infeasible", tol=answer.tolerance, best=best))
+        best = answer.best_tolerance
+        if best is None or not np.isfinite(best):  # no balanced plan found at all: no "nan %"
+            st.warning(tr("proposal_infeasible_unknown", tol=answer.tolerance))
+        else:
+            st.warning(tr("proposal_infeasible", tol=answer.tolerance, best=best))
     for note in answer.note_texts(lang()):  # it may name lead hospitals: shown as text
         st.caption(md_lines(note))
     cmp = compare_plans(sc.plan, answer.plan, sc.units)
