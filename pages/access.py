@@ -7,7 +7,7 @@ from gridplan.travel.speeds import MODE_SPEEDS_KMH
 from ui import cache, navigation, scenario, state, texts
 from ui.panels.common import upload_notices
 from ui.panels.coverage import CoverageInputs, what_if
-from ui.panels.facilities import facility_panel
+from ui.panels.facilities import facility_panel, illustrative_banner
 from ui.panels.inputs import population_panel, raster_inputs_panel, roads_panel
 from ui.state import Key
 from ui.texts import tr
@@ -17,6 +17,7 @@ upload_notices()
 sc = scenario.current()
 st.title(tr("page_access"))
 st.caption(tr("access_intro"))
+illustrative_banner(scenario.facilities(sc.sel), sc.units.prefecture)
 
 # --- scenario controls (changing these recomputes travel times) --------------------------
 CELL_SIZES = [50, 100, 200, 500, 1000]
@@ -43,6 +44,12 @@ surface_key = sc.surface(cell_m)
 surface = cache.load_surface(surface_key)
 facilities = scenario.facilities(sc.sel)
 used = workflow.used_facilities(facilities, target)
+if not (surface.population > 0).any():  # nothing to assess: say what to upload, no empty KPIs
+    st.warning(tr("no_population_page", prefecture=sc.units.prefecture.name))
+    st.stop()
+if used.empty:
+    st.warning(tr("no_facilities_page"))
+    st.stop()
 roads_path = roads_panel(model, sc.sel)
 raster_inputs_panel(model, surface.grid)
 what_if(

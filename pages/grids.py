@@ -8,7 +8,7 @@ from gridplan.plan.validate import validate_plan
 from gridplan.report.style import grid_colors
 from ui import navigation, scenario
 from ui.panels import grids as panels
-from ui.panels.common import metric_row, plan_check, upload_notices
+from ui.panels.common import metric_row, num_text, plan_check, readable, upload_notices
 from ui.tables import grid_stats_table, seed_block
 from ui.texts import join_list, md_text, tr
 
@@ -38,13 +38,13 @@ with right:
     bal = population_balance(grids)
     metric_row(
         [
-            (tr("balance_ratio"), f"{bal['max_min_ratio']:.2f}"),
-            (tr("balance_cv"), f"{bal['cv']:.2f}"),
+            (tr("balance_ratio"), num_text(bal["max_min_ratio"], ".2f")),
+            (tr("balance_cv"), num_text(bal["cv"], ".2f")),
         ]
     )
 
 st.subheader(tr("grid_stats"))
-st.dataframe(grid_stats_table(grids), hide_index=True, width="stretch")
+st.dataframe(readable(grid_stats_table(grids)), hide_index=True, width="stretch")
 st.subheader(tr("assignment"))
 panels.assignment_editor(sc.sel, view)
 st.subheader(tr("grids_table"))

@@ -2,8 +2,10 @@
 
 import streamlit as st
 
-from ui import navigation, scenario, texts
+from gridplan import workflow
+from ui import navigation, scenario, state, texts
 from ui.panels.common import upload_notices
+from ui.panels.facilities import illustrative_banner
 from ui.panels.proposal import proposal_panel
 from ui.panels.siting import results, run_study, siting_form
 from ui.texts import tr
@@ -13,6 +15,9 @@ upload_notices()
 sc = scenario.current()
 st.title(tr("page_siting"))
 st.caption(tr("siting_intro"))
+illustrative_banner(scenario.facilities(sc.sel), sc.units.prefecture)
+if not workflow.has_population(sc.units) and state.surface_file() is None:
+    st.warning(tr("no_population_page", prefecture=sc.units.prefecture.name))
 
 tab_sites, tab_grids = st.tabs([tr("tab_sites"), tr("tab_grids")])
 with tab_sites:

@@ -65,10 +65,13 @@ def test_township_file_on_both_commands(capsys, sjz_township_zip):
     assert grids["sjz-changan"]["population"] == pytest.approx(1_364_247, abs=1)
 
 
-def test_prefecture_without_preset_gives_one_grid_per_unit(capsys):
+def test_prefecture_without_preset_gives_the_starting_plan(capsys):
     code, out, _ = run(capsys, "grids", "--prefecture", "日照市", "--json")
     assert code == 0
-    assert len(json.loads(out)["grids"]) == 5
+    grids = {g["grid_id"]: g for g in json.loads(out)["grids"]}
+    # 东港区, 岚山区 and the 经开区 as one urban grid; 五莲县, 莒县 one grid each
+    assert sorted(grids) == ["371121", "371122", "urban"]
+    assert sorted(grids["urban"]["units"]) == ["371102", "371103", "371171"]
 
 
 @pytest.mark.parametrize(

@@ -164,6 +164,15 @@ def load_display_geometry(source: UnitsSource) -> gpd.GeoSeries:
     return display_geometry(load_units(source))
 
 
+def census_units(source: UnitsSource) -> UnitSet:
+    """The units with their census figures, so an upload does not move the network or the
+    proposals; where the prefecture has no census figures, with the planner's table."""
+    units = load_units(source.without_population())
+    if source.population_path and not workflow.has_population(units):
+        units = load_units(source)
+    return units
+
+
 @st.cache_data(show_spinner=False, max_entries=16)
 def grid_outlines(key: PlanKey) -> dict[str, Any]:
     """The plan's grid outlines (simplified) as GeoJSON for the raster maps."""
@@ -179,7 +188,7 @@ def proposal(key: ProposalKey) -> Proposal:
     """Balanced contiguous grids (20 s for the exact solve: the planner is waiting)."""
     from gridplan.regions.propose import propose_grids
 
-    units = load_units(key.units.without_population())
+    units = census_units(key.units)
     return propose_grids(units, list(key.leads) or key.k, tolerance=key.balance, time_limit_s=20.0)
 
 
@@ -198,8 +207,12 @@ def load_warp(key: SurfaceSpec) -> WarpPlan:
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def default_facilities(source: UnitsSource) -> pd.DataFrame:
-    """The illustrative network (示意) of the units before any population table."""
-    return workflow.illustrative_network(load_units(source.without_population()))
+    """The illustrative network (示意) of the units before any population table.
+
+    Where the prefecture has no census figures, the planner's population table places it
+    (else there would be no network at all).
+    """
+    return workflow.illustrative_network(census_units(source))
 
 
 @st.cache_data(show_spinner=False, max_entries=8)

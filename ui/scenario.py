@@ -55,5 +55,15 @@ def current() -> Scenario:
 
 
 def facilities(sel: Selection) -> pd.DataFrame:
-    """The facilities being planned for this prefecture (the illustrative network at first)."""
-    return state.facilities(sel, lambda: cache.default_facilities(state.units_source(sel)))
+    """The facilities being planned for this prefecture (the illustrative network at first).
+
+    An empty network (no population to lay it out on when first asked) is laid out again
+    once there is population: after a population upload the planner gets the network.
+    """
+    table = state.facilities(sel, lambda: cache.default_facilities(state.units_source(sel)))
+    if table.empty:
+        fresh = cache.default_facilities(state.units_source(sel))
+        if not fresh.empty:
+            state.edit_facilities(sel, fresh)
+            return fresh
+    return table

@@ -293,6 +293,7 @@ def cmd_coverage(args: argparse.Namespace) -> dict[str, Any]:
     model = workflow.travel_model(surface.grid, spec)
     times = model.travel_times(surface.grid, surface.populated(), xy)
     index = CoverageIndex.build(surface, times)
+    workflow.require_facilities(used, "primary")  # after the population check: said first
     tables = kpi_tables(index, plan, us, args.minutes)
     s = tables.summary
     sources, note = _facility_sources(used)

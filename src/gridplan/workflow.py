@@ -62,6 +62,7 @@ __all__ = [
     "default_minutes",
     "exclusion_areas",
     "facilities_xy",
+    "has_population",
     "illustrative_network",
     "lead_sites",
     "load_units",
@@ -71,6 +72,7 @@ __all__ = [
     "raster_layers",
     "read_exclusions",
     "read_site_list",
+    "require_facilities",
     "speed_for",
     "starting_plan",
     "travel_model",
@@ -193,10 +195,20 @@ def load_units(source: UnitsSource) -> UnitSet:
     )
 
 
+def has_population(units: UnitSet) -> bool:
+    """Whether any unit has residents (census or uploaded): coverage, siting and the
+    illustrative network need some; without, the faces say to upload a population table."""
+    return bool(np.nansum(units.units["population"].to_numpy(dtype=float)) > 0)
+
+
 def starting_plan(preset: str | None, units: UnitSet) -> GridPlan:
-    """The preset's plan, or one grid per county-level unit when there is no preset."""
+    """The preset's plan, or the default starting plan when there is no preset.
+
+    The default (:meth:`GridPlan.starting_plan`): each county its own grid,
+    the urban districts one grid to split, no lead hospital.
+    """
     if preset is None:
-        return GridPlan.one_grid_per_unit(units)
+        return GridPlan.starting_plan(units)
     return GridPlan.from_preset(preset)
 
 
@@ -209,7 +221,7 @@ def plan_and_units(
     population_path: str | None = None,
     accept_warnings: bool = False,
 ) -> tuple[GridPlan, UnitSet]:
-    """A preset's plan on its prefecture's units, or one grid per unit of ``prefecture``."""
+    """A preset's plan on its prefecture's units, or the starting plan of ``prefecture``."""
 
     def units_of(where: str) -> UnitSet:
         return load_units(
@@ -222,7 +234,7 @@ def plan_and_units(
     if prefecture is None:
         raise InputError("give a preset or a prefecture", code="workflow.no_region")
     units = units_of(prefecture)
-    return GridPlan.one_grid_per_unit(units), units
+    return starting_plan(None, units), units
 
 
 # --- population surface --------------------------------------------------------------
@@ -472,6 +484,19 @@ def used_facilities(facilities: pd.DataFrame, target: str) -> pd.DataFrame:
 
     mask = facility_mask(facilities, TARGET_GROUPS[target])
     return facilities[mask].reset_index(drop=True)
+
+
+def require_facilities(used: pd.DataFrame, target: str) -> None:
+    """Refuse a coverage question without any facility to reach (``workflow.no_facilities``).
+
+    Every resident would be "not covered" and every time infinite: a planner learns
+    more from being told what to provide.
+    """
+    if used.empty:
+        raise InputError(
+            f"no active facility of the group {target!r}: give a facility list",
+            code="workflow.no_facilities",
+        )
 
 
 def facilities_xy(facilities: pd.DataFrame, crs: str) -> NDArray[np.float64]:

@@ -6,6 +6,7 @@ import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pydeck as pdk
 import streamlit as st
@@ -80,6 +81,39 @@ def plan_check(problems: Sequence[Problem]) -> None:
         (st.error if p.severity == "error" else st.warning)(md_lines(p.message(lang())))
 
 
+#: How a missing or infinite figure is shown (never nan, inf or None).
+MISSING = "—"
+
+
+def num_text(value: Any, spec: str = ",.0f") -> str:
+    """``value`` formatted with ``spec``, or :data:`MISSING` when it is not a finite number."""
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        return MISSING
+    return format(x, spec) if np.isfinite(x) else MISSING
+
+
+def readable(table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` as shown: every missing or infinite value becomes :data:`MISSING`.
+
+    Only the columns that hold one turn into text (whole numbers keep no decimals);
+    the others stay numbers, so they sort as numbers.
+    """
+    out = table.copy()
+    for c in out.columns:
+        col = out[c]
+        if pd.api.types.is_bool_dtype(col):
+            continue
+        if pd.api.types.is_numeric_dtype(col):
+            values = col.to_numpy(dtype=float)
+            if not np.isfinite(values).all():
+                out[c] = [num_text(v, ",.0f" if float(v).is_integer() else ",") for v in values]
+        elif col.isna().any():
+            out[c] = col.astype(object).where(col.notna(), MISSING)
+    return out
+
+
 def metric_row(items: Sequence[tuple[str, str] | tuple[str, str, str]]) -> None:
     """One row of metrics: ``(label, value)`` or ``(label, value, delta)`` each."""
     for column, item in zip(st.columns(len(items)), items, strict=True):
@@ -106,7 +140,7 @@ def provenance_caption(pop_source: str, n: int, fac_sources: pd.Series) -> str:
 def grid_table(by_grid: pd.DataFrame, columns: dict[str, pd.Series]) -> None:
     """A table per grid: its name and residents, then ``columns`` (header → values)."""
     table = {tr("col_grid"): by_grid["name"], tr("col_pop"): by_grid["population"].round(0)}
-    st.dataframe(pd.DataFrame({**table, **columns}), hide_index=True, width="stretch")
+    st.dataframe(readable(pd.DataFrame({**table, **columns})), hide_index=True, width="stretch")
 
 
 def csv_with_note(note: str, table: pd.DataFrame) -> bytes:

@@ -42,6 +42,7 @@ from ui.panels.common import (
     metric_row,
     provenance_caption,
     raster_map,
+    readable,
     show_error,
 )
 from ui.scenario import Scenario
@@ -216,7 +217,9 @@ def what_if(inp: CoverageInputs) -> None:
     if st.toggle(tr("hotspots"), key="acc_hot"):
         names = list(inp.scenario.units.units["name"])
         hot = uncovered_hotspots(index, inp.surface, sl.minutes, names, top=10)
-        st.dataframe(hot[["population", "cells", "area_km2", "unit"]].round(1), hide_index=True)
+        st.dataframe(
+            readable(hot[["population", "cells", "area_km2", "unit"]].round(1)), hide_index=True
+        )
     if st.toggle(tr("catchments"), key="acc_catch"):
         catchments_table(inp, index, sl.minutes)
 
@@ -292,7 +295,7 @@ def kpi_by_grid(tables: KpiTables) -> None:
         },
     )
     with st.expander(tr("kpi_by_unit")):
-        st.dataframe(tables.by_unit.round(2), hide_index=True, width="stretch")
+        st.dataframe(readable(tables.by_unit.round(2)), hide_index=True, width="stretch")
 
 
 def kpi_downloads(
@@ -347,7 +350,7 @@ def standards_panel(inp: CoverageInputs, index: CoverageIndex) -> None:
             tr("std_status"): std["status"].map(STANDARD_STATUS),
             tr("std_seed"): seeds,
         }
-        st.dataframe(pd.DataFrame(table), hide_index=True, width="stretch")
+        st.dataframe(readable(pd.DataFrame(table)), hide_index=True, width="stretch")
         st.caption(tr("standards_note"))
 
 
@@ -363,10 +366,12 @@ def catchments_table(inp: CoverageInputs, index: CoverageIndex, minutes: int) ->
         for f, t in zip(flags, used["type"], strict=True)
     ]
     st.dataframe(
-        used[["name", "type"]].assign(
-            served=served["served"].round(0),
-            within=served["served_within"].round(0),
-            standard=meets,
+        readable(
+            used[["name", "type"]].assign(
+                served=served["served"].round(0),
+                within=served["served_within"].round(0),
+                standard=meets,
+            )
         ),
         hide_index=True,
     )
@@ -396,7 +401,7 @@ def capacity_panel(inp: CoverageInputs, sl: Sliders, plain_share: float) -> None
     names = dict(zip(units.units["unit_id"], units.units["name"], strict=True))
     table = result.unit_table().merge(g.unit_table(), on="unit_id", suffixes=("", "_g"))
     table.insert(1, "name", table["unit_id"].map(names))
-    st.dataframe(table.round(3), hide_index=True, width="stretch")
+    st.dataframe(readable(table.round(3)), hide_index=True, width="stretch")
 
 
 def fmt_target(low: float | None, high: float | None) -> str:

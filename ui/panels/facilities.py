@@ -47,6 +47,17 @@ def facility_panel(sel: Selection, prefecture: Prefecture) -> None:
         add_facility_form(sel, df)
 
 
+def illustrative_banner(facilities: pd.DataFrame, prefecture: Prefecture) -> None:
+    """Say the facilities are illustrative (示意) and how to upload the real list.
+
+    With no network at all (no population to lay it out on), say what to provide.
+    """
+    if facilities.empty:
+        st.warning(tr("illustrative_none", prefecture=prefecture.name))
+    elif facilities["source"].eq("illustrative").any():
+        st.info(tr("illustrative_banner"))
+
+
 def switches_editor(sel: Selection, df: pd.DataFrame) -> None:
     """The facility table with a switch per facility."""
     table = pd.DataFrame(

@@ -24,7 +24,7 @@ from gridplan.report.gridmap import render_grid_map_png
 from gridplan.workflow import UnitsSource
 from ui import cache, state
 from ui.mapview import build_deck
-from ui.panels.common import saved, show_error
+from ui.panels.common import readable, saved, show_error
 from ui.state import Selection, lang
 from ui.tables import assignment_changes, grid_option_labels
 from ui.texts import BASEMAP, DATUM, UNIT_LEVEL, md_lines, tr
@@ -201,7 +201,7 @@ def assignment_editor(sel: Selection, view: PlanView) -> None:
         if c3.form_submit_button(tr("move")):
             state.set_plan(sel, view.plan.reassign({str(moving): str(target)}))
             st.rerun()
-    table = pd.DataFrame(
+    table = readable(pd.DataFrame(
         {
             tr("col_code"): u["unit_id"],
             tr("col_unit"): u["name"],
@@ -215,7 +215,10 @@ def assignment_editor(sel: Selection, view: PlanView) -> None:
                 lambda g: grid_labels.get(g, unassigned) if g else unassigned
             ),
         }
-    )
+    ))  # fmt: skip
+    # a population column with a unit without figures is text ("—"): no number format then
+    numeric = pd.api.types.is_numeric_dtype(table[tr("col_pop")])
+    pop_format = {tr("col_pop"): st.column_config.NumberColumn(format="localized")}
     edited = st.data_editor(
         table,
         key=state.plan_editor_key("assign", sel),
@@ -226,7 +229,7 @@ def assignment_editor(sel: Selection, view: PlanView) -> None:
             tr("col_grid"): st.column_config.SelectboxColumn(
                 tr("col_grid"), options=[*grid_labels.values(), unassigned], required=True
             ),
-            tr("col_pop"): st.column_config.NumberColumn(format="localized"),
+            **(pop_format if numeric else {}),
         },
     )
     label_to_id = {v: k for k, v in grid_labels.items()}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -15,7 +16,7 @@ from gridplan.regions.instance import Proposal
 from gridplan.report.style import grid_colors
 from ui import cache, scenario, state
 from ui.cache import ProposalKey
-from ui.panels.common import show_error
+from ui.panels.common import readable, show_error
 from ui.panels.grids import PlanView, grid_map
 from ui.scenario import Scenario
 from ui.state import lang
@@ -68,21 +69,26 @@ def proposal_answer(sc: Scenario, answer: Proposal) -> None:
             tr("proposal_ok", method=answer.method, status=answer.status, secs=answer.solve_seconds)
         )
     else:
-        best = answer.best_tolerance or float("nan")
-        st.warning(tr("proposal_infeasible", tol=answer.tolerance, best=best))
+        best = answer.best_tolerance
+        if best is None or not np.isfinite(best):  # no balanced plan found at all: no "nan %"
+            st.warning(tr("proposal_infeasible_unknown", tol=answer.tolerance))
+        else:
+            st.warning(tr("proposal_infeasible", tol=answer.tolerance, best=best))
     for note in answer.note_texts(lang()):  # it may name lead hospitals: shown as text
         st.caption(md_lines(note))
     cmp = compare_plans(sc.plan, answer.plan, sc.units)
     summary = cmp.summary
     st.dataframe(
-        pd.DataFrame(
-            {
-                tr("plan"): summary["plan_id"],
-                tr("n_grids"): summary["n_grids"],
-                tr("mean_minutes"): summary["mean_minutes"].round(1),
-                tr("balance_ratio"): summary["max_min_ratio"].round(2),
-                tr("balance_cv"): summary["cv"].round(3),
-            }
+        readable(
+            pd.DataFrame(
+                {
+                    tr("plan"): summary["plan_id"],
+                    tr("n_grids"): summary["n_grids"],
+                    tr("mean_minutes"): summary["mean_minutes"].round(1),
+                    tr("balance_ratio"): summary["max_min_ratio"].round(2),
+                    tr("balance_cv"): summary["cv"].round(3),
+                }
+            )
         ),
         hide_index=True,
     )
@@ -93,7 +99,7 @@ def proposal_answer(sc: Scenario, answer: Proposal) -> None:
     )
     grid_map(view, key="proposal_map", height=480)
     with st.expander(tr("moved_units")):
-        st.dataframe(cmp.moved, hide_index=True)
+        st.dataframe(readable(cmp.moved), hide_index=True)
     if st.button(tr("adopt"), key="prop_adopt"):
         state.set_plan(sc.sel, answer.plan)
         st.success(tr("adopted"))

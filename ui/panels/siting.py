@@ -334,7 +334,7 @@ def results(sc: Scenario, level: str) -> None:
     """The last answer of this level: summary, map, sites to accept, per grid, curve, downloads."""
     held = state.held_study()
     if held is None or held.prefecture != sc.sel.prefecture:
-        st.info(tr("sit_none"))
+        st.info(tr("sit_none", prefecture=sc.units.prefecture.name))
         return
     study = held.study
     if study.settings.level != level:

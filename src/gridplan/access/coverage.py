@@ -77,6 +77,11 @@ class CoverageIndex:
                 code="capacity.grid_mismatch",
             )
         rows, cols = np.nonzero(surface.population > 0)
+        if len(rows) == 0:  # nothing to assess: a clear message, not empty statistics
+            raise InputError(
+                "no residents on the population surface: give a population table or raster",
+                code="access.no_population",
+            )
         return cls(
             rows=rows.astype(np.int32),
             cols=cols.astype(np.int32),
@@ -236,6 +241,8 @@ def _weighted_quantiles(
     else:
         order = np.lexsort((values, group))
         g, v, w = group[order], values[order], weights[order]
+    if len(w) == 0:  # no cell in any group (no residents): every quantile is undefined
+        return [np.full(n_groups, np.nan) for _ in qs]
     starts = np.searchsorted(g, np.arange(n_groups), side="left")
     ends = np.searchsorted(g, np.arange(n_groups), side="right")
     cum = np.cumsum(w)

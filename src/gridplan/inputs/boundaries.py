@@ -90,8 +90,11 @@ def resolve_prefecture(query: str) -> Prefecture:
     q = str(query).strip()
     prefs = list_prefectures()
     if q.isdigit() and len(q) in (6, 9, 12):
-        code = q[:4] + "00"
-        hit = prefs[prefs["adcode"] == code]
+        # a prefecture's own code first: province-administered cities (济源市 419001) do
+        # not end in 00
+        hit = prefs[prefs["adcode"] == q[:6]]
+        if hit.empty:
+            hit = prefs[prefs["adcode"] == q[:4] + "00"]
     else:
         hit = prefs[prefs["name"] == q]
         if hit.empty and q:

@@ -122,6 +122,57 @@ class GridPlan:
             notes=[t("plan.per_unit.note", "zh")],
         )
 
+    @classmethod
+    def starting_plan(cls, unit_set: UnitSet) -> GridPlan:
+        """The default plan of a prefecture without a preset.
+
+        Every county, county-level city and banner is its own grid (a county
+        medical community serves one county).  The urban districts (市辖区:
+        :func:`is_city_district`) form one grid, 市区, to be split in the
+        editor: which districts share a medical group is the planner's call,
+        and a district alone is often too small.  Functional zones (开发区, no
+        boundary of their own in most prefectures) join the 市区 grid, where
+        most of them lie; with no 市区 each zone is its own grid.  With fewer
+        than two districts there is nothing to group: one grid per unit.
+
+        Lead hospitals are left empty, never invented: validation reports
+        every grid without one (``problem.no_lead``).
+        """
+        u = unit_set.units
+        top = u[u["level"].isin(["county", "zone"])]
+        urban = [is_city_district(c, n) for c, n in zip(top["unit_id"], top["name"], strict=True)]
+        districts = top[urban]
+        if len(districts) < 2:
+            return cls.one_grid_per_unit(unit_set)
+        p = unit_set.prefecture
+        grouped = (
+            districts["unit_id"].tolist() + top.loc[top["level"] == "zone", "unit_id"].tolist()
+        )
+        urban_grid = Grid(
+            grid_id=URBAN_GRID_ID,
+            name=t("plan.default.urban_grid", "zh", prefecture=p.name),
+            units=[str(x) for x in grouped],
+            kind="starting_plan",
+            note=t("plan.default.urban_note", "zh", n=len(districts)),
+        )
+        rest = top[~top["unit_id"].isin(grouped)]
+        grids = [urban_grid] + [
+            Grid(
+                grid_id=r.unit_id,
+                name=t("plan.per_unit.grid", "zh", unit=r.name),
+                units=[r.unit_id],
+                kind="starting_plan",
+            )
+            for r in rest.itertuples()
+        ]
+        return cls(
+            plan_id=f"default-{p.adcode}",
+            name={lang: t("plan.default.name", lang, prefecture=p.name) for lang in LANGS},
+            prefecture=p.adcode,
+            grids=grids,
+            notes=[t("plan.default.note", "zh")],
+        )
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-serialisable form (round-trips through :meth:`from_dict`)."""
         return {
@@ -191,6 +242,23 @@ class GridPlan:
             )
         new.grids.append(Grid(grid_id=gid, name=name, lead_hospital=lead_hospital, kind="custom"))
         return new
+
+
+#: Grid id of the urban districts' grid in a default plan (:meth:`GridPlan.starting_plan`).
+URBAN_GRID_ID = "urban"
+
+
+def is_city_district(adcode: str, name: str) -> bool:
+    """Whether a county-level unit is an urban district (市辖区) of its prefecture.
+
+    A 区 whose code ends in 01-30: the range the national code table gives
+    市辖区 (e.g. 320102 玄武区 … 320118 高淳区).  Functional zones (codes
+    x70-x79, often named …区 too) and counties are not.
+    """
+    code = str(adcode)
+    return (
+        len(code) == 6 and code.isdigit() and 1 <= int(code[4:]) <= 30 and str(name).endswith("区")
+    )
 
 
 def _from_fields(cls: type[_T], d: dict[str, Any]) -> _T:

@@ -89,7 +89,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from gridplan._validate import as_float
+from gridplan._validate import Problems, as_float
 from gridplan.i18n import LANGS, t
 from gridplan.plan.grids import Grid, GridPlan
 from gridplan.plan.units import UnitSet
@@ -231,6 +231,7 @@ def _lead_hospitals(
     if method == "exact" and not highs_available():
         problems.add("regions.no_solver", "the exact method needs highspy")
     n_units = len(unit_set.units)
+    _check_population(unit_set, problems)
     if isinstance(hospitals, int | np.integer):
         if hospitals < 1:
             problems.add(
@@ -249,6 +250,18 @@ def _lead_hospitals(
         problems.add("regions.k", "need at least one lead hospital", k=0, n=n_units)
     problems.raise_if_any()
     return hosp, False, []
+
+
+def _check_population(unit_set: UnitSet, problems: Problems) -> None:
+    """Grids are balanced by population: without any, there is nothing to balance."""
+    u = unit_set.units
+    pop = u.loc[u["inside_prefecture"].astype(bool), "population"].to_numpy(dtype=float)
+    if not np.nansum(pop) > 0:
+        problems.add(
+            "regions.no_population",
+            f"no population for {unit_set.prefecture.name}: upload a population table",
+            prefecture=unit_set.prefecture.name,
+        )
 
 
 @dataclass(frozen=True)

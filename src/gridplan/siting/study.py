@@ -469,6 +469,12 @@ def _setup(
 ) -> _Setup:
     """The study's inputs; one ``siting.invalid`` error listing every problem with them."""
     problems = Problems("siting.invalid", "cannot run the siting study")
+    if not (surface.population > 0).any():  # no demand: candidates over populated cells are none
+        problems.add(
+            "siting.no_population",
+            "no residents on the population surface: upload a population table or raster",
+        )
+        problems.raise_if_any()
     cands, names = _candidates(settings, surface, facilities, candidate_list, problems)
     if cands is not None and len(cands) == 0:
         problems.add(
