@@ -143,10 +143,15 @@ def build(source: Path) -> pd.DataFrame:
     kind[units["adcode"].isin(list(ZONES_IN_EFFECT))] = "zone"
     note = units["note"].where(units["level"] != "zone_nocode", "functional zone without a code")
     note = note.where(units["level"] != "zone", "functional zone: counted separately")
-    note = note.where(~units["adcode"].isin(list(ZONES_IN_EFFECT)), units["adcode"].map(ZONES_IN_EFFECT))
+    note = note.where(
+        ~units["adcode"].isin(list(ZONES_IN_EFFECT)), units["adcode"].map(ZONES_IN_EFFECT)
+    )
     note = note.where(~units["name"].isin(list(SANSHA)), "island group (no code in the tabulation)")
     aliases = units["adcode"].map(lambda c: SEED_NOTES.get(c, ("", ""))[0])
-    note = note.where(~units["adcode"].isin(list(SEED_NOTES)), units["adcode"].map(lambda c: SEED_NOTES.get(c, ("", ""))[1]))
+    note = note.where(
+        ~units["adcode"].isin(list(SEED_NOTES)),
+        units["adcode"].map(lambda c: SEED_NOTES.get(c, ("", ""))[1]),
+    )
     names = dict(zip(prefs["adcode"], prefs["name"], strict=True))
     out = pd.DataFrame(
         {
@@ -181,7 +186,9 @@ def _check(src: pd.DataFrame, out: pd.DataFrame, prefs: pd.DataFrame) -> None:
         raise SystemExit(f"prefectures whose rows do not add up (rows, total): {wrong}")
     without = sorted(set(prefs["adcode"]) - set(sums.index))
     print(f"{len(out)} rows, {len(sums)} prefectures; without census: {without}")
-    if out["pop_2020"].sum() != int(src.loc[src["level"] == "province", "population"].astype(int).sum()):
+    if out["pop_2020"].sum() != int(
+        src.loc[src["level"] == "province", "population"].astype(int).sum()
+    ):
         raise SystemExit("the rows do not add up to the provinces' total")
 
 
