@@ -167,3 +167,34 @@ def test_sweep(adcode, name):
     assert o.sums["regions"] == o.census_total
     assert o.sums["grids"] == o.census_total
     assert o.sums["coverage"] == pytest.approx(o.census_total, abs=COVERAGE_TOLERANCE)
+
+
+# --- the overview page -------------------------------------------------------------------
+
+
+def _overview_texts(prefecture: str) -> str:
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file("../pages/overview.py", default_timeout=60)
+    at.session_state["prefecture"] = prefecture
+    at.run()
+    assert not at.exception
+    parts = [e.value for e in at.caption] + [str(e.value) for e in at.info]
+    return "\n".join(parts + [str(e.value) for e in at.warning])
+
+
+def test_overview_reports_the_census_check():
+    text = _overview_texts("330100")
+    assert f"{census_total('330100'):,}" in text and "一致" in text
+    assert "5 个单元无普查数据" in text and "临平区" in text
+    assert "原江干区" in text
+    text = _overview_texts("810000")
+    assert "2020年人口普查未覆盖香港特别行政区" in text
+
+
+def test_prefecture_codes_that_are_not_xxxx00_resolve():
+    from gridplan.inputs.boundaries import resolve_prefecture
+
+    assert resolve_prefecture("419001").name == "济源市"  # province-administered city
+    assert resolve_prefecture("500101").adcode == "500000"  # 重庆市 is one prefecture
+    assert resolve_prefecture("130102").adcode == "130100"

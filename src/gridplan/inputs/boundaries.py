@@ -90,8 +90,12 @@ def resolve_prefecture(query: str) -> Prefecture:
     q = str(query).strip()
     prefs = list_prefectures()
     if q.isdigit() and len(q) in (6, 9, 12):
-        code = q[:4] + "00"
-        hit = prefs[prefs["adcode"] == code]
+        # the prefecture's own code (济源市 419001 and 重庆市 500000 are prefectures too),
+        # else the prefecture of a county-level code
+        for code in (q[:6], q[:4] + "00", q[:2] + "0000"):
+            hit = prefs[prefs["adcode"] == code]
+            if len(hit):
+                break
     else:
         hit = prefs[prefs["name"] == q]
         if hit.empty and q:
