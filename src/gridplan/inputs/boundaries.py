@@ -90,11 +90,12 @@ def resolve_prefecture(query: str) -> Prefecture:
     q = str(query).strip()
     prefs = list_prefectures()
     if q.isdigit() and len(q) in (6, 9, 12):
-        # a prefecture's own code first: province-administered cities (济源市 419001) do
-        # not end in 00
-        hit = prefs[prefs["adcode"] == q[:6]]
-        if hit.empty:
-            hit = prefs[prefs["adcode"] == q[:4] + "00"]
+        # the prefecture's own code (济源市 419001 and 重庆市 500000 are prefectures too),
+        # else the prefecture of a county-level code
+        for code in (q[:6], q[:4] + "00", q[:2] + "0000"):
+            hit = prefs[prefs["adcode"] == code]
+            if len(hit):
+                break
     else:
         hit = prefs[prefs["name"] == q]
         if hit.empty and q:

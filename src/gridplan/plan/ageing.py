@@ -83,6 +83,9 @@ def add_age_columns(
     source = out["population_source"].astype(str).to_numpy()
     ratio = ages["ratio65"].reindex(parent).to_numpy(dtype=float)
     census65 = ages["age65plus"].reindex(uid).to_numpy(dtype=float)
+    if "age65plus" in out.columns:  # the census match's figure: merged units sum theirs
+        matched = pd.to_numeric(out["age65plus"], errors="coerce").to_numpy(dtype=float)
+        census65 = np.where(np.isfinite(matched), matched, census65)
     given = uploaded.reindex(uid).to_numpy(dtype=float)
     age = np.where(source == "census2020", census65, pop * ratio)
     age = np.where(np.isfinite(given), given, age)

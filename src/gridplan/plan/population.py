@@ -86,21 +86,28 @@ def combine_sources(values: Iterable[object]) -> str:
 def _census_cached() -> pd.DataFrame:
     df = pd.read_csv(data_dir() / "census_2020_county.csv", dtype=str, keep_default_na=False)
     df["pop_2020"] = df["pop_2020"].astype(np.int64)
+    df["age65plus"] = df["age65plus"].astype(np.int64)
+    for col in ("share_0_14_pct", "share_65plus_pct"):
+        df[col] = df[col].astype(float)
     return df
 
 
 def census_2020() -> pd.DataFrame:
-    """The embedded 2020 census table (county-level units of the seed prefectures).
+    """The embedded 2020 census table: every county-level unit and functional zone of China.
 
-    Columns: ``adcode``, ``name``, ``pop_2020``, ``prefecture``,
-    ``prefecture_adcode``, ``kind`` (``county``/``zone``), ``aliases``, ``note``,
-    ``source``.
+    Columns: ``adcode`` (zones without a code: ``<prefecture_adcode>Z<nn>``),
+    ``name``, ``pop_2020``, ``prefecture``, ``prefecture_adcode`` (the boundary
+    layer's prefecture), ``kind`` (``county``/``zone``), ``aliases`` (boundary
+    codes that keep this row's code as unit id), ``note``, ``source``,
+    ``age65plus`` (residents 65 and over), ``share_0_14_pct``,
+    ``share_65plus_pct``.  Built by ``scripts/build_census.py``; the rows of a
+    prefecture add up to its census total.
     """
     return _census_cached().copy()
 
 
 def census_for_prefecture(prefecture_adcode: str) -> pd.DataFrame:
-    """Census rows of one prefecture (empty for prefectures GridPlan has no census for)."""
+    """Census rows of one prefecture (empty where the 2020 census has none: 台湾, 香港, 澳门)."""
     df = census_2020()
     return df[df["prefecture_adcode"] == prefecture_adcode].reset_index(drop=True)
 

@@ -21,6 +21,7 @@ from gridplan._validate import Problems
 from gridplan.inputs.boundaries import Prefecture, load_county_boundaries, resolve_prefecture
 from gridplan.inputs.crs import metric_crs_of
 from gridplan.plan.ageing import AGE_COLUMNS, add_age_columns, uploaded_age65
+from gridplan.plan.census import match_census
 from gridplan.plan.population import (
     LISTED,
     TableMatch,
@@ -81,29 +82,31 @@ class UnitSet:
 
 
 def _county_units(pref: Prefecture) -> gpd.GeoDataFrame:
+    """The prefecture's county-level polygons with their census figures, and the census rows
+    without a polygon (functional zones, census units without a boundary) as zones.
+
+    The matching (codes, curated code changes, names) is
+    :func:`gridplan.plan.census.match_census`; ``age65plus`` comes along.
+    """
     counties = load_county_boundaries(pref)
-    census = census_for_prefecture(pref.adcode)
-    alias = {
-        a: code
-        for code, aliases in zip(census["adcode"], census["aliases"], strict=True)
-        for a in str(aliases).split(";")
-        if a
-    }
-    counties["unit_id"] = counties["adcode"].map(lambda a: alias.get(a, a))
-    pop = dict(zip(census["adcode"], census["pop_2020"], strict=True))
-    counties["population"] = counties["unit_id"].map(pop).astype(float)
-    counties["population_source"] = np.where(counties["population"].notna(), "census2020", "none")
+    match = match_census(pref.adcode, counties)
+    m = match.units
+    counties["unit_id"] = m["unit_id"].to_numpy()
+    counties["population"] = m["population"].to_numpy(float)
+    counties["age65plus"] = m["age65plus"].to_numpy(float)
+    counties["population_source"] = m["population_source"].to_numpy()
     counties["level"] = "county"
-    zones = census[~census["adcode"].isin(counties["unit_id"])]
+    extra = match.extra
     zone_rows = gpd.GeoDataFrame(
         {
-            "unit_id": zones["adcode"].to_numpy(),
-            "name": zones["name"].to_numpy(),
-            "population": zones["pop_2020"].astype(float).to_numpy(),
+            "unit_id": extra["unit_id"].to_numpy(),
+            "name": extra["name"].to_numpy(),
+            "population": extra["population"].to_numpy(float),
+            "age65plus": extra["age65plus"].to_numpy(float),
             "population_source": "census2020",
             "level": "zone",
         },
-        geometry=[None] * len(zones),
+        geometry=[None] * len(extra),
         crs="EPSG:4326",
     )
     out = pd.concat([counties.drop(columns="adcode"), zone_rows], ignore_index=True)
