@@ -8,6 +8,7 @@ from gridplan.plan.stats import grid_statistics, population_balance
 from gridplan.plan.validate import validate_plan
 from ui import navigation, scenario
 from ui.panels.common import metric_row, plan_check, upload_notices
+from ui.panels.picker import prefecture_picker
 from ui.sidebar import preset_label
 from ui.state import lang
 from ui.tables import grid_stats_table, seed_block
@@ -22,6 +23,7 @@ grids = grid_statistics(plan, units, assignment)
 
 st.title(tr("app_title"))
 st.caption(tr("overview_intro"))
+prefecture_picker(sc.sel.prefecture)
 st.subheader(f"{units.prefecture.name} · {preset_label(sc.sel.preset)}")
 seed_block(plan)
 

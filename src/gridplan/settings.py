@@ -221,3 +221,13 @@ points_outside_warn_share: float = 0.1
 #: point (≤ 20,000) × candidate pair within the cutoff: 200,000 uploaded candidates took
 #: 16.7 s and 1.1 GB over the interpreter on the 2-core machine; 20,000 stay far below.
 max_candidate_sites: int = 20_000
+
+# --- national picker (issue 10)
+
+#: Most characters of a picker search the dashboard reads (the longest prefecture name,
+#: 克孜勒苏柯尔克孜自治州, is 11 characters; "xishuangbanna" 13 letters): anything longer is cut.
+picker_query_max_chars: int = 40
+
+#: Most prefectures a picker search shows at once (a province has at most 21; "h" alone
+#: matches dozens): beyond it the planner is told to type more.
+picker_max_matches: int = 24
