@@ -80,8 +80,10 @@ def _timed(outcome: Outcome, label: str, *args: str) -> Any:
     return data
 
 
-def _known(values: list[Any]) -> float:
-    return float(sum(v for v in values if v is not None))
+def _known(values: list[Any]) -> float | None:
+    """The sum of the figures given; ``None`` when no unit has one."""
+    known = [v for v in values if v is not None]
+    return float(sum(known)) if known else None
 
 
 def sweep_prefecture(adcode: str, name: str = "", cell_m: int = 1000) -> Outcome:
@@ -98,6 +100,12 @@ def sweep_prefecture(adcode: str, name: str = "", cell_m: int = 1000) -> Outcome
     grids = _timed(outcome, "grids", "grids", "--prefecture", adcode, "--json")
     if grids is not None:
         outcome.sums["grids"] = _known([g["population"] for g in grids["grids"]])
+    if outcome.census_total is None:
+        # no census and no upload: coverage must refuse, saying what to provide (exit 2)
+        code, _, err = run_cli("coverage", "--prefecture", adcode, "--cell-m", str(cell_m))
+        if code != 2 or "population" not in err:
+            outcome.failures.append(f"coverage without population: exit {code}: {err[:200]}")
+        return outcome
     coverage = _timed(outcome, "coverage", "coverage", "--prefecture", adcode, "--cell-m",
                       str(cell_m), "--json")  # fmt: skip
     if coverage is not None:
@@ -107,7 +115,10 @@ def sweep_prefecture(adcode: str, name: str = "", cell_m: int = 1000) -> Outcome
 
 
 def _line(o: Outcome) -> str:
-    status = "exact" if o.exact else ("FAIL" if o.failures else "differs")
+    if o.census_total is None and not o.failures:
+        status = "no census (coverage asks for a population table, exit 2)"
+    else:
+        status = "exact" if o.exact else ("FAIL" if o.failures else "differs")
     total = "no census" if o.census_total is None else f"{o.census_total:,}"
     sums = ", ".join(f"{k} {v:,.1f}" if v is not None else f"{k} —" for k, v in o.sums.items())
     secs = " ".join(f"{k} {v:.1f}s" for k, v in o.seconds.items())
