@@ -135,9 +135,10 @@ def load_roads(
     GraphML file (``.graphml``) or an ``.osm.pbf`` (needs pyosmium).
     With ``source=None`` the roads inside ``polygon`` (WGS-84) are downloaded
     with OSMnx (``network_type="all"``; needs internet).  With a file and a
-    polygon, the graph is cut to the polygon.  OSM XML keeps only ``highway``
-    ways, all components (``retain_all``), simplified without merging across a
-    change of ``highway`` or ``maxspeed``.
+    polygon, the graph is cut to the polygon.  OSM XML and PBF keep only
+    ``highway`` ways, all components, each way cut at its junctions only (an edge
+    per stretch between junctions, its shape points as the edge's geometry), so
+    an edge never spans a change of ``highway`` or ``maxspeed``.
 
     Every file is hostile until checked: its size (``settings.roads_max_file_mb``)
     from ``stat``; a ``.bz2`` decompressed within ``roads_max_decompressed_mb`` and
@@ -145,8 +146,9 @@ def load_roads(
     streamed through a defused parser (no DTD, entity, external reference or
     XInclude; root ``<osm>`` or ``<graphml>``) that counts elements
     (``roads_max_elements``), road nodes (``roads_max_road_nodes``) or GraphML
-    nodes and edges (``roads_max_graphml_items``) as it reads, before osmnx or
-    networkx builds anything.
+    nodes and edges (``roads_max_graphml_items``) as it reads; the stretches
+    between junctions (``roads_max_road_edges``) are counted before networkx
+    builds anything.
 
     Raises :class:`~gridplan.errors.InputError` (codes ``network.*``) for a
     missing, empty, unreadable or road-less file or an unsupported format, and
