@@ -46,7 +46,7 @@ def store_url(url: str | Path | None = None) -> URL:
         return URL.create("sqlite+pysqlite", database=str(Path(raw).expanduser()))
     try:
         parsed = make_url(raw)
-    except ArgumentError as exc:
+    except (ArgumentError, ValueError) as exc:
         raise StoreError("the store URL cannot be read", code="store.bad_url") from exc
     scheme = parsed.drivername.partition("+")[0]
     if scheme not in _DRIVERS:

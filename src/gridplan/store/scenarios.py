@@ -87,7 +87,7 @@ class Store:
         author = check_text("author", author, settings.store_max_name_chars)
         note = check_text("note", note, settings.store_max_note_chars)
         prefecture = check_text("prefecture", prefecture, 100, required=True)
-        body = check_payload(dict(payload), prefecture)
+        body = check_payload(payload, prefecture)
         now = utc_now()
         with transaction(self.engine, write=True) as conn:
             sid = conn.execute(
@@ -127,7 +127,7 @@ class Store:
         with transaction(self.engine, write=True) as conn:
             row = _scenario_row(conn, scenario_id, lock=True)
             _refuse_deleted(row)
-            body = check_payload(dict(payload), row.prefecture)
+            body = check_payload(payload, row.prefecture)
             latest = _latest(conn, scenario_id)
             if base_version is not None and base_version != latest:
                 raise StoreError(
