@@ -127,16 +127,25 @@ def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 def test_round_trip_keeps_every_part_of_a_scenario(url: str) -> None:
     plan = _plan()
     store = open_store(url)
-    sid, number = store.create("甲方案", plan["prefecture"], _payload(plan), author="王", note="初稿")
+    sid, number = store.create(
+        "甲方案", plan["prefecture"], _payload(plan), author="王", note="初稿"
+    )
     snap = store.get(sid)
     store.close()
     again = open_store(url)  # a new process would see the same
     assert number == 1 and again.get(sid) == snap
-    assert snap.payload["plan"] == plan and GridPlan.from_dict(snap.payload["plan"]).to_dict() == plan
+    assert (
+        snap.payload["plan"] == plan and GridPlan.from_dict(snap.payload["plan"]).to_dict() == plan
+    )
     assert snap.payload["uploads"][0]["sha256"] == "0" * 64
     assert snap.payload["settings"]["minutes"] == 15 and snap.payload["format"] == 1
     info = snap.scenario
-    assert (info.name, info.author, info.note, info.prefecture) == ("甲方案", "王", "初稿", plan["prefecture"])
+    assert (info.name, info.author, info.note, info.prefecture) == (
+        "甲方案",
+        "王",
+        "初稿",
+        plan["prefecture"],
+    )
     assert info.created.tzinfo is not None and info.versions == 1
     again.close()
 
@@ -145,7 +154,9 @@ def test_versions_count_up_and_each_can_be_read_back(url: str) -> None:
     plan = _plan()
     store = open_store(url)
     sid, _ = store.create("A", plan["prefecture"], _payload(plan, 0))
-    numbers = [store.add_version(sid, _payload(plan, k), author=f"u{k}", note=f"e{k}") for k in (1, 2, 3)]
+    numbers = [
+        store.add_version(sid, _payload(plan, k), author=f"u{k}", note=f"e{k}") for k in (1, 2, 3)
+    ]
     assert numbers == [2, 3, 4]
     assert [store.get(sid, n).payload["settings"]["k"] for n in (1, 2, 3, 4)] == [0, 1, 2, 3]
     assert store.get(sid).version.number == 4
@@ -171,7 +182,11 @@ def test_a_stale_edit_is_refused_rather_than_overwriting(url: str) -> None:
     assert store.add_version(sid, _payload(plan, 1), base_version=1) == 2
     with pytest.raises(StoreError) as exc:
         store.add_version(sid, _payload(plan, 2), base_version=1)  # someone saved v2 meanwhile
-    assert exc.value.code == "store.conflict" and exc.value.params == {"id": sid, "base": 1, "latest": 2}
+    assert exc.value.code == "store.conflict" and exc.value.params == {
+        "id": sid,
+        "base": 1,
+        "latest": 2,
+    }
     assert store.info(sid).versions == 2
     store.close()
 
@@ -248,7 +263,9 @@ def test_a_payload_over_the_cap_is_refused(url: str, monkeypatch: pytest.MonkeyP
 
 
 # --- where the store lives ------------------------------------------------------------------
-def test_the_store_location_default_env_and_explicit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_store_location_default_env_and_explicit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("GRIDPLAN_STORE", raising=False)
     monkeypatch.setattr(settings, "store_path", tmp_path / "data" / "gridplan" / "s.sqlite")
     store = open_store()  # created on first use, folder included
@@ -260,7 +277,10 @@ def test_the_store_location_default_env_and_explicit(tmp_path: Path, monkeypatch
     monkeypatch.setenv("GRIDPLAN_STORE", str(tmp_path / "env.sqlite"))
     assert store_url().database == str(tmp_path / "env.sqlite")
     assert store_url("postgresql://u@h/db").drivername == "postgresql+psycopg"
-    for bad, code in {"mysql://u@h/db": "store.bad_scheme", "postgresql://u@h:notaport/db": "store.bad_url"}.items():
+    for bad, code in {
+        "mysql://u@h/db": "store.bad_scheme",
+        "postgresql://u@h:notaport/db": "store.bad_url",
+    }.items():
         with pytest.raises(StoreError) as exc:
             open_store(bad)
         assert exc.value.code == code
@@ -276,10 +296,10 @@ def test_an_unreachable_server_is_a_coded_error_without_the_driver_text() -> Non
 V1_DDL = (
     "CREATE TABLE gridplan_schema (version INTEGER NOT NULL)",
     "INSERT INTO gridplan_schema VALUES (1)",
-    "CREATE TABLE scenario (id INTEGER PRIMARY KEY, name VARCHAR(400) NOT NULL, author "
+    "CREATE TABLE scenario (id {pk}, name VARCHAR(400) NOT NULL, author "
     "VARCHAR(400) NOT NULL, prefecture VARCHAR(100) NOT NULL, created TIMESTAMP NOT NULL, "
     "updated TIMESTAMP NOT NULL, note TEXT NOT NULL)",
-    "CREATE TABLE scenario_version (id INTEGER PRIMARY KEY, scenario_id INTEGER NOT NULL "
+    "CREATE TABLE scenario_version (id {pk}, scenario_id INTEGER NOT NULL "
     "REFERENCES scenario(id) ON DELETE CASCADE, number INTEGER NOT NULL, created TIMESTAMP "
     "NOT NULL, note TEXT NOT NULL, payload JSON NOT NULL, "
     "CONSTRAINT uq_scenario_version_number UNIQUE (scenario_id, number))",
@@ -288,16 +308,22 @@ V1_DDL = (
 
 def test_a_v1_store_written_by_an_old_release_opens_and_upgrades(url: str) -> None:
     plan = _plan()
+    if url.startswith("sqlite"):
+        Path(store_url(url).database or "").parent.mkdir(parents=True, exist_ok=True)
     raw = create_engine(store_url(url))
+    pk = "SERIAL PRIMARY KEY" if raw.dialect.name == "postgresql" else "INTEGER PRIMARY KEY"
     with raw.begin() as conn:
         for ddl in V1_DDL:
-            conn.execute(text(ddl))
+            conn.execute(text(ddl.format(pk=pk)))
         conn.execute(
             text("INSERT INTO scenario VALUES (7, '旧方案', '李', :p, :t, :t, '')"),
             {"p": plan["prefecture"], "t": "2024-05-01 08:00:00"},
         )
         conn.execute(
-            text("INSERT INTO scenario_version VALUES (1, 7, 1, :t, 'v1', :j)"),
+            text(
+                "INSERT INTO scenario_version (scenario_id, number, created, note, payload) "
+                "VALUES (7, 1, :t, 'v1', :j)"
+            ),
             {"t": "2024-05-01 08:00:00", "j": json.dumps({"plan": plan, "format": 1})},
         )
     raw.dispose()
@@ -408,6 +434,7 @@ def test_a_writer_killed_in_the_middle_of_saving_leaves_the_store_intact(url: st
         committed.append(int(line))
     proc.send_signal(signal.SIGKILL)  # mid-loop: most likely inside a save
     proc.wait(timeout=30)
+    proc.stdout.close()
     assert len(committed) == 20, "the writer did not get going"
     _check_complete(url, sid, {1, *committed})
     if url.startswith("sqlite"):

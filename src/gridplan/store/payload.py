@@ -39,7 +39,7 @@ PAYLOAD_KEYS: dict[str, type] = {
 
 
 def check_text(field: str, value: object, limit: int, *, required: bool = False) -> str:
-    """``value`` as a stripped string of at most ``limit`` characters (not empty if ``required``)."""
+    """``value`` stripped, at most ``limit`` characters (and not empty if ``required``)."""
     out = str(value if value is not None else "").strip()
     if required and not out:
         raise InputError(f"the {field} is empty", code="store.empty", params={"field": field})

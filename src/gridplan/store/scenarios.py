@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Row, delete, func, insert, select, update
+from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 
 from gridplan import settings
 from gridplan.errors import InputError, StoreError
@@ -90,7 +90,7 @@ class Store:
         body = check_payload(payload, prefecture)
         now = utc_now()
         with transaction(self.engine, write=True) as conn:
-            sid = conn.execute(
+            created = conn.execute(
                 insert(scenario_table).values(
                     name=name,
                     author=author,
@@ -99,7 +99,8 @@ class Store:
                     updated=now,
                     note=note,
                 )
-            ).inserted_primary_key[0]
+            )
+            sid = int(created.inserted_primary_key[0])  # type: ignore[index]
             conn.execute(
                 insert(version_table).values(
                     scenario_id=sid, number=1, created=now, author=author, note=note, payload=body
@@ -268,7 +269,7 @@ def _info_query() -> Any:
     )
 
 
-def _info(row: Row[Any]) -> ScenarioInfo:
+def _info(row: Any) -> ScenarioInfo:
     return ScenarioInfo(
         id=row.id,
         name=row.name,
@@ -282,7 +283,7 @@ def _info(row: Row[Any]) -> ScenarioInfo:
     )
 
 
-def _scenario_row(conn: Connection, scenario_id: int, *, lock: bool = False) -> Row[Any]:
+def _scenario_row(conn: Connection, scenario_id: int, *, lock: bool = False) -> Any:
     query = select(S.id, S.name, S.prefecture, S.deleted_at).where(S.id == scenario_id)
     if lock:  # PostgreSQL: writers of one scenario queue here; SQLite holds its write lock
         query = query.with_for_update()
@@ -297,7 +298,7 @@ def _latest(conn: Connection, scenario_id: int) -> int:
     return int(found or 0)
 
 
-def _refuse_deleted(row: Row[Any]) -> None:
+def _refuse_deleted(row: Any) -> None:
     if row.deleted_at is not None:
         raise StoreError(
             f"scenario {row.id} is deleted",
