@@ -406,7 +406,9 @@ def test_ten_concurrent_writer_processes_lose_nothing(url: str) -> None:
         committed += [int(line) for line in out.split()]
     assert sorted(committed) == list(range(2, 2 + 10 * per))  # each writer got its own numbers
     _check_complete(url, sid, {1, *committed})
-    assert open_store(url).info(sid).versions == 1 + 10 * per
+    store = open_store(url)
+    assert store.info(sid).versions == 1 + 10 * per
+    store.close()
 
 
 def test_a_writer_killed_in_the_middle_of_saving_leaves_the_store_intact(url: str) -> None:
@@ -438,8 +440,10 @@ def test_a_writer_killed_in_the_middle_of_saving_leaves_the_store_intact(url: st
     assert len(committed) == 20, "the writer did not get going"
     _check_complete(url, sid, {1, *committed})
     if url.startswith("sqlite"):
-        with create_engine(store_url(url)).connect() as conn:
+        raw = create_engine(store_url(url))
+        with raw.connect() as conn:
             assert conn.exec_driver_sql("PRAGMA integrity_check").scalar() == "ok"
+        raw.dispose()
     store = open_store(url)  # and the store takes new saves
     assert store.add_version(sid, _payload(plan)) == store.info(sid).versions
     store.close()
