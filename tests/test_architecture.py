@@ -1,7 +1,7 @@
 """The library layout: a plain library, one package per pipeline stage, no import against the flow.
 
 The stages run in this order: inputs → plan → surface → facilities → travel →
-access → siting / regions → report.  A stage may import the stages before it
+access → siting / regions → report → store.  A stage may import the stages before it
 and the base modules (errors, settings, _validate, _types, i18n, solvers);
 never a later stage, nor its sibling at the same rank, nor the faces that sit
 on top (cli, workflow).  Base modules import no stage.  Every import counts:
@@ -24,6 +24,7 @@ STAGES = (
     ("access",),
     ("siting", "regions"),
     ("report",),
+    ("store",),
 )
 RANK = {name: i for i, group in enumerate(STAGES) for name in group}
 BASE = {"errors", "settings", "_validate", "_types", "i18n", "solvers"}

@@ -87,3 +87,9 @@ class CJKFontMissingError(GridPlanError):
     """No font with Chinese glyphs is installed, so the map cannot be drawn."""
 
     code = "report.no_cjk_font"
+
+
+class StoreError(GridPlanError):
+    """The scenario store cannot do what was asked: unknown scenario, busy, newer schema."""
+
+    code = "store"

@@ -239,3 +239,32 @@ picker_query_max_chars: int = 40
 #: Most prefectures a picker search shows at once (a province has at most 21; "h" alone
 #: matches dozens): beyond it the planner is told to type more.
 picker_max_matches: int = 24
+
+# --- scenario store (issue 11)
+
+#: The scenario store when neither ``--store URL`` nor ``GRIDPLAN_STORE`` names one: a
+#: SQLite file in the user's data folder (``$XDG_DATA_HOME/gridplan``, by default
+#: ``~/.local/share/gridplan``), created on first use.  A shared team store is a
+#: ``postgresql://user@host/db`` URL.
+store_path: Path = (
+    Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    / "gridplan"
+    / "scenarios.sqlite"
+)
+
+#: Seconds a save waits for another writer holding the store (SQLite's busy timeout; a
+#: save takes milliseconds, so ten writers at once stay far below it).
+store_busy_timeout_s: float = 30.0
+
+#: Largest saved version, in MB of JSON.  A prefecture's plan with its edits and settings
+#: is tens of KB (Shijiazhuang: see README); the cap stops a runaway payload filling the disk.
+store_max_payload_mb: float = 8.0
+
+#: Longest scenario name and author, in characters (shown in lists and tab titles).
+store_max_name_chars: int = 200
+
+#: Longest note of a scenario or version, in characters.
+store_max_note_chars: int = 4000
+
+#: Days a deleted scenario can be restored before :meth:`purge` removes it for good.
+store_purge_after_days: float = 30.0

@@ -43,6 +43,7 @@ CATALOGUES: tuple[str, ...] = (
     "siting",
     "regions",
     "report",
+    "store",
 )
 #: Every text of the library.
 MESSAGES: Catalogue = merge(
