@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -17,7 +16,7 @@ from gridplan.facilities.reader import _clean_name, _count, _is_blank, _near_dup
 from gridplan.facilities.types import _NAME_PATTERNS, _finish, _type_key, empty_facilities
 from gridplan.i18n import t
 from gridplan.inputs.boundaries import Prefecture, load_prefecture_outline
-from gridplan.inputs.xmlsafe import XmlScan, check_file_size, decompress_bz2, scan_xml
+from gridplan.inputs.xmlsafe import XmlScan, check_file_size, plain_osm_xml, scan_xml
 
 if TYPE_CHECKING:
     from xml.sax.xmlreader import AttributesImpl
@@ -133,16 +132,7 @@ def _features_from_extract(polygon: shapely.Geometry | None, path: Path) -> Any:
     import osmnx as ox
 
     check_file_size(path, settings.roads_max_file_mb, path.name, "osm.too_large")
-    with tempfile.TemporaryDirectory() as tmp:
-        plain = path
-        if path.name.lower().endswith(".bz2"):
-            plain = decompress_bz2(
-                path,
-                Path(tmp) / "extract.osm",
-                limit_mb=settings.roads_max_decompressed_mb,
-                max_ratio=settings.roads_max_ratio,
-                filename=path.name,
-            )
+    with plain_osm_xml(path) as plain:
         scan_xml(plain, _ExtractScan(path.name))
         return ox.features_from_xml(plain, polygon=polygon, tags=OSM_TAGS)
 

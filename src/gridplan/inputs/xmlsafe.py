@@ -25,7 +25,9 @@ parsers inside osmnx and networkx cannot expand or fetch anything from it.
 from __future__ import annotations
 
 import bz2
-from collections.abc import Iterable
+import contextlib
+import tempfile
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 from xml.sax import SAXParseException
@@ -35,6 +37,7 @@ from xml.sax.xmlreader import AttributesImpl, Locator
 from defusedxml import DefusedXmlException
 from defusedxml.expatreader import create_parser
 
+from gridplan import settings
 from gridplan.errors import UploadError
 
 _MB = 1024 * 1024
@@ -87,6 +90,24 @@ def _bz2_corrupt(filename: str) -> UploadError:
         code="upload.bz2_corrupt",
         params={"filename": filename},
     )
+
+
+@contextlib.contextmanager
+def plain_osm_xml(path: Path) -> Iterator[Path]:
+    """``path`` as plain OSM XML: itself, or its ``.bz2`` content decompressed into a
+    temporary file within the road-file budget (``settings.roads_max_decompressed_mb``,
+    ``settings.roads_max_ratio``), removed when the block ends."""
+    if not path.name.lower().endswith(".bz2"):
+        yield path
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        yield decompress_bz2(
+            path,
+            Path(tmp) / "plain.osm",
+            limit_mb=settings.roads_max_decompressed_mb,
+            max_ratio=settings.roads_max_ratio,
+            filename=path.name,
+        )
 
 
 def decompress_bz2(

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from gridplan import settings
 from gridplan.errors import GridPlanError, InputError, UploadError
-from gridplan.inputs.xmlsafe import check_file_size, decompress_bz2
+from gridplan.inputs.xmlsafe import check_file_size, plain_osm_xml
 from gridplan.travel.osmroads import (
     check_graphml,
     graph_from_elements,
@@ -69,16 +68,7 @@ def _simplified(graph: nx.MultiDiGraph, shown: Path) -> nx.MultiDiGraph:
 
 def _graph_from_osm_xml(path: Path) -> nx.MultiDiGraph:
     """The roads of an OSM XML file (``.bz2`` decompressed first, within its budget)."""
-    if not path.name.lower().endswith(".bz2"):
-        return _simplified(graph_from_elements(highways_from_xml(path, path.name), path.name), path)
-    with tempfile.TemporaryDirectory() as tmp:
-        plain = decompress_bz2(
-            path,
-            Path(tmp) / "roads.osm",
-            limit_mb=settings.roads_max_decompressed_mb,
-            max_ratio=settings.roads_max_ratio,
-            filename=path.name,
-        )
+    with plain_osm_xml(path) as plain:
         elements = highways_from_xml(plain, path.name)
     return _simplified(graph_from_elements(elements, path.name), path)
 
