@@ -3,7 +3,8 @@
 Road files (each loaded by ``load_roads`` in a new process; wall time and peak memory over
 the interpreter with osmnx imported):
 
-* 500 streets of 500 nodes each (250,000 road nodes, few junctions: shape points);
+* 500 streets of 500 nodes each (250,000 road nodes, few junctions: shape points; the
+  hostile corpus's street rows, `tests.hostile.corpus._osm_lattice`);
 * street grids with a crossing every 10th node, 1,300 and 3,400 nodes a side (0.34 and
   2.3 million road nodes, 17,160 and 116,280 junctions).
 
@@ -26,6 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
+from tests.hostile.corpus import _osm_lattice
+
 _LOAD = textwrap.dedent(
     """
     import resource, sys, time
@@ -39,21 +42,6 @@ _LOAD = textwrap.dedent(
           f"{g.number_of_edges()}")
     """
 )
-
-
-def _streets(n: int) -> str:
-    """``n`` parallel streets of ``n`` nodes: every node but the ends is a shape point."""
-    out = io.StringIO()
-    out.write('<?xml version="1.0"?>\n<osm version="0.6">\n')
-    for i in range(n):
-        for j in range(n):
-            out.write(f'<node id="{i * n + j + 1}" lat="{38 + i * 1e-3:.4f}" '
-                      f'lon="{114.4 + j * 1e-3:.4f}"/>\n')  # fmt: skip
-    for i in range(n):
-        refs = "".join(f'<nd ref="{i * n + j + 1}"/>' for j in range(n))
-        out.write(f'<way id="{10**9 + i}">{refs}<tag k="highway" v="residential"/></way>\n')
-    out.write("</osm>\n")
-    return out.getvalue()
 
 
 def _grid(n: int, step: int = 10) -> str:
@@ -80,14 +68,14 @@ def _grid(n: int, step: int = 10) -> str:
 
 def bench_roads(folder: Path) -> None:
     cases = {
-        "500 streets x 500 nodes": _streets(500),
-        "grid 1,300 a side": _grid(1300),
-        "grid 3,400 a side": _grid(3400),
+        "500 streets x 500 nodes": _osm_lattice(500),  # the hostile corpus's street rows
+        "grid 1,300 a side": _grid(1300).encode(),
+        "grid 3,400 a side": _grid(3400).encode(),
     }
     print(f"{'road file':26} {'MB':>6} {'s':>6} {'extra MB':>9} {'nodes':>8} {'edges':>8}")
-    for label, text in cases.items():
+    for label, data in cases.items():
         path = folder / "roads.osm"
-        path.write_text(text)
+        path.write_bytes(data)
         out = subprocess.run(
             [sys.executable, "-c", _LOAD, str(path)], check=True, capture_output=True, text=True
         ).stdout.split()
