@@ -10,7 +10,6 @@ Time and memory per file are measured by ``benchmarks/bench_hostile.py``, not he
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import re
@@ -25,6 +24,7 @@ import pytest
 from gridplan.cli import main
 from tests.hostile.channels import CLI
 from tests.hostile.corpus import Case, build, cases
+from tests.hostile.witnesses import CANARY_CONTENT, Canary, Listener
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 #: fragments of server paths that must never reach the planner
@@ -34,79 +34,13 @@ SERVER_PATHS = ("/tmp/", "/etc/", "/root/", "/home/", "/work/", "/proc/", "/vsi"
 EXPECT_BY_CHANNEL: dict[tuple[str, str], str] = {}
 
 
-class Listener:
-    """A local TCP server that counts every connection made to it."""
-
-    def __init__(self) -> None:
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(16)
-        self.sock.settimeout(0.2)
-        self.connections: list[tuple[str, int]] = []
-        self._stop = threading.Event()
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.sock.getsockname()[1]}"
-
-    def _serve(self) -> None:
-        while not self._stop.is_set():
-            try:
-                conn, addr = self.sock.accept()
-            except OSError:
-                continue
-            self.connections.append(addr)
-            conn.close()
-
-    def close(self) -> None:
-        self._stop.set()
-        self.thread.join()
-        self.sock.close()
-
-
-class Canary:
-    """A FIFO outside the uploads: a writer thread waits for anyone to open it for reading.
-
-    A FIFO proves an *open*, not just a read of bytes: opening it for reading releases the
-    writer, which records it.  At teardown the test opens it itself (marked as such).
-    """
-
-    def __init__(self, folder: Path) -> None:
-        self.path = folder / "canary_secrets"
-        os.mkfifo(self.path)
-        self.opened_by_other = False
-        self._closing = False
-        self.thread = threading.Thread(target=self._wait, daemon=True)
-        self.thread.start()
-
-    def _wait(self) -> None:
-        # serve every reader (a second open would block forever without a writer)
-        while True:
-            fd = os.open(self.path, os.O_WRONLY)  # blocks until a reader opens the FIFO
-            if self._closing:
-                os.close(fd)
-                return
-            self.opened_by_other = True
-            with contextlib.suppress(OSError):  # the reader may have gone
-                os.write(fd, b"1,2,3\n")
-            os.close(fd)
-
-    def close(self) -> None:
-        self._closing = True
-        fd = os.open(self.path, os.O_RDONLY | os.O_NONBLOCK)
-        self.thread.join(timeout=5)
-        os.close(fd)
-
-
 @pytest.fixture(scope="module")
 def hostile(tmp_path_factory):
     """The corpus, written for this run, with its listener and canary."""
     root = tmp_path_factory.mktemp("hostile")
     listener = Listener()
     canary = Canary(root)
-    files = build(root / "corpus", listener.url, str(canary.path))
+    files = build(root / "corpus", listener.base, str(canary.path))
     yield {"files": files, "listener": listener, "canary": canary, "root": root}
     canary.close()
     listener.close()
@@ -183,8 +117,8 @@ def test_hostile_file_through_cli(hostile, name, channel, capsys, tmp_path):
 
 def test_no_connection_and_no_server_file_opened(hostile):
     """Runs last in this module: over every file above, nothing reached out."""
-    assert hostile["listener"].connections == []
-    assert not hostile["canary"].opened_by_other
+    assert hostile["listener"].hits == []
+    assert not hostile["canary"].opened
 
 
 def test_corpus_is_small_and_covers_every_class_and_option():
@@ -199,10 +133,10 @@ def test_canary_detects_an_open(tmp_path):
     """The canary is a real detector: opening it is seen."""
     canary = Canary(tmp_path)
     with open(canary.path, "rb") as fh:
-        assert fh.read().startswith(b"1,2,3\n")
+        assert fh.read().startswith(CANARY_CONTENT)
     with open(canary.path, "rb") as fh:  # a second reader is served too
-        fh.read()
-    assert canary.opened_by_other
+        assert fh.read().startswith(CANARY_CONTENT)
+    assert canary.opened
     canary.close()
     shutil.rmtree(tmp_path, ignore_errors=True)
 
@@ -210,13 +144,13 @@ def test_canary_detects_an_open(tmp_path):
 def test_listener_detects_a_connection():
     listener = Listener()
     try:
-        with socket.create_connection(("127.0.0.1", int(listener.url.rsplit(":", 1)[1]))):
+        with socket.create_connection(("127.0.0.1", listener.port)):
             pass
         for _ in range(50):
-            if listener.connections:
+            if listener.hits:
                 break
             threading.Event().wait(0.05)
-        assert listener.connections
+        assert listener.hits
     finally:
         listener.close()
 

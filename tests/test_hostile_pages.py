@@ -16,7 +16,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.hostile.corpus import Case, build
-from tests.test_hostile_corpus import Canary, Listener
+from tests.hostile.witnesses import Canary, Listener
 
 TIMEOUT = 120
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -78,12 +78,12 @@ UPLOADERS = {
 def corpus(tmp_path_factory):
     listener = Listener()
     canary = Canary(tmp_path_factory.mktemp("canary"))
-    files = build(tmp_path_factory.mktemp("corpus"), listener.url, str(canary.path))
+    files = build(tmp_path_factory.mktemp("corpus"), listener.base, str(canary.path))
     yield files
     canary.close()
     listener.close()
-    assert listener.connections == []
-    assert not canary.opened_by_other
+    assert listener.hits == []
+    assert not canary.opened
 
 
 def _page(name: str) -> AppTest:
