@@ -57,6 +57,7 @@ def _families() -> dict[tuple[str, str], tuple[str, Iterable[Any]]]:
     from gridplan.cli import _OS_ERRORS, _USAGE_PATTERNS
     from gridplan.facilities.reader import ROW_REASONS
     from gridplan.facilities.types import FACILITY_TYPES
+    from gridplan.plan.ageing import _AGE_PROBLEMS
     from gridplan.plan.validate import PROBLEM_KINDS
     from gridplan.regions.propose import METHODS as REGION_METHODS
     from gridplan.report.coveragemap import LAYERS, OUTLINES
@@ -88,6 +89,7 @@ def _families() -> dict[tuple[str, str], tuple[str, Iterable[Any]]]:
             ("name", "type", "lon", "lat", "population"),
         ),
         ("plan/validate.py", "self.code"): ("problem.{}", PROBLEM_KINDS),
+        ("plan/ageing.py", "code"): ("{}", [c for c, _ in _AGE_PROBLEMS.values()]),
         ("plan/population.py", "str(params.pop('code'))"): ("{}", population),
         ("regions/instance.py", "self.code"): ("{}", notes),
         ("regions/propose.py", "f'regions.method.{sol.method}'"): (

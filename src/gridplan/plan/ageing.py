@@ -166,26 +166,19 @@ def _age_problem(value: float, bad: bool, population: float) -> str | None:
     return None
 
 
+#: Each kind of impossible 65+ figure: its problem code and English text.
+_AGE_PROBLEMS: dict[str, tuple[str, str]] = {
+    "not_number": ("ageing.rows.not_number", "the 65+ figure is no number"),
+    "negative": ("ageing.rows.negative", "the 65+ figure is negative"),
+    "over": ("ageing.rows.over_population", "more residents 65+ than residents"),
+}
+
+
 def _raise_age_problems(wrong: dict[str, list[int]], column: str) -> None:
     """One error listing every row with an impossible 65+ figure."""
     problems = Problems("ageing.table_invalid", "the 65+ column of the population table")
-    if wrong["not_number"]:
-        rows = sorted(wrong["not_number"])
-        problems.add(
-            "ageing.rows.not_number", f"rows {rows_text(rows)}: the 65+ figure is no number",
-            rows=rows_text(rows), n=len(rows), column=column,
-        )  # fmt: skip
-    if wrong["negative"]:
-        rows = sorted(wrong["negative"])
-        problems.add(
-            "ageing.rows.negative", f"rows {rows_text(rows)}: the 65+ figure is negative",
-            rows=rows_text(rows), n=len(rows), column=column,
-        )  # fmt: skip
-    if wrong["over"]:
-        rows = sorted(wrong["over"])
-        problems.add(
-            "ageing.rows.over_population",
-            f"rows {rows_text(rows)}: more residents 65+ than residents",
-            rows=rows_text(rows), n=len(rows), column=column,
-        )  # fmt: skip
+    for kind, (code, text) in _AGE_PROBLEMS.items():
+        if wrong[kind]:
+            rows = rows_text(sorted(wrong[kind]))
+            problems.add(code, f"rows {rows}: {text}", rows=rows, n=len(wrong[kind]), column=column)
     problems.raise_if_any()
