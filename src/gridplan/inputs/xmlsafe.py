@@ -39,8 +39,8 @@ from defusedxml.expatreader import create_parser
 
 from gridplan import settings
 from gridplan.errors import UploadError
+from gridplan.inputs.files import _MB, _check_size
 
-_MB = 1024 * 1024
 #: Bytes read from the file per step: small enough to stop a bomb early.
 _CHUNK = 1 << 20
 #: Below this output a .bz2's compression ratio is not judged: a small, very regular
@@ -55,13 +55,7 @@ def check_file_size(path: Path, limit_mb: float, filename: str, code: str) -> No
 
     ``code``'s text gets ``filename``, ``size_mb`` and ``limit_mb``.
     """
-    size = path.stat().st_size
-    if size > limit_mb * _MB:
-        raise UploadError(
-            f"{filename} is too large: {size / _MB:.1f} MB, over the {limit_mb:g} MB limit",
-            code=code,
-            params={"filename": filename, "size_mb": size / _MB, "limit_mb": limit_mb},
-        )
+    _check_size(path.stat().st_size, limit_mb, filename, code, filename=filename)
 
 
 # --------------------------------------------------------------------------- bzip2
