@@ -9,7 +9,6 @@ audit hook sees no open of the canary file.
 from __future__ import annotations
 
 import bz2
-import socket
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,6 +22,7 @@ from gridplan.facilities.osm import facilities_from_osm
 from gridplan.i18n import error_text
 from gridplan.inputs import xmlsafe
 from gridplan.travel.roads import load_roads
+from tests.hostile.witnesses import Listener
 
 DATA = Path(__file__).resolve().parent / "data"
 FIXTURE = DATA / "roads_sample.osm"
@@ -66,23 +66,11 @@ def _street(n_nodes: int, way_id: int = 1, first: int = 1) -> str:
 
 
 @pytest.fixture
-def listener() -> Iterator[tuple[int, socket.socket]]:
-    """A local TCP listener: the test asserts nobody connected to it."""
-    server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    server.bind(("127.0.0.1", 0))
-    server.listen(1)
-    server.setblocking(False)
-    yield server.getsockname()[1], server
+def listener() -> Iterator[Listener]:
+    """A local TCP listener (tests/hostile/witnesses.py): the test asserts nobody connected."""
+    server = Listener()
+    yield server
     server.close()
-
-
-def _nobody_connected(server: socket.socket) -> bool:
-    try:
-        conn, _ = server.accept()
-    except BlockingIOError:
-        return True
-    conn.close()
-    return False
 
 
 class _Watch:
@@ -141,18 +129,18 @@ def test_quadratic_blowup_refused(tmp_path):
 
 @pytest.mark.parametrize("name", ["external.osm", "external.graphml", "external.xml"])
 def test_external_entity_to_a_local_listener_never_connects(tmp_path, listener, watch, name):
-    port, server = listener
     root = "graphml" if name.endswith(".graphml") else "osm"
     p = tmp_path / name
     p.write_text(
-        f'<?xml version="1.0"?><!DOCTYPE {root} [<!ENTITY ext SYSTEM "http://127.0.0.1:{port}/x">]>'
+        f'<?xml version="1.0"?><!DOCTYPE {root} [<!ENTITY ext SYSTEM "{listener.base}/x">]>'
         f"<{root}>&ext;</{root}>",
         encoding="utf-8",
     )
     with pytest.raises(UploadError) as e:
         load_roads(p)
     assert e.value.code == "xml.doctype"
-    assert _nobody_connected(server)
+    listener.close()  # counts a connection made at the very end too
+    assert listener.hits == []
     assert not [ev for ev in watch.events if ev[0] != "open"]
 
 
