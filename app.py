@@ -2,14 +2,25 @@
 
 The sidebar (language, prefecture, plan) is drawn here for every page; the
 page scripts in ``pages/`` run through ``st.navigation`` (``ui.navigation``).
+Around the page: the scenario of the URL is opened at a session's start, and
+every edit the page made is saved as the scenario's next version after it
+(``ui.store``); the sidebar's scenario status is filled in last, so it shows
+the version just saved.
 """
 
 import streamlit as st
 
-from ui import navigation
-from ui.sidebar import sidebar
+from ui import navigation, scenario
+from ui import store as scenarios
+from ui.sidebar import scenario_status, sidebar
 
-navigation.keep_navigation_in_charge()
+navigation.keep_navigation_in_charge(entry=True)
 st.set_page_config(page_title="GridPlan", page_icon="🗺️", layout="wide")
+scenarios.open_from_url()
+scenarios.autosave_pending()
 sidebar()
+status = st.sidebar.empty()
 navigation.navigation().run()
+sel = scenarios.autosave(scenario.selection())
+scenarios.sync_url(sel)
+scenario_status(status, sel)

@@ -6,7 +6,7 @@ from gridplan.plan.grids import resolve_assignment
 from gridplan.plan.stats import grid_statistics, population_balance
 from gridplan.plan.validate import validate_plan
 from gridplan.report.style import grid_colors
-from ui import navigation, scenario
+from ui import navigation, scenario, state
 from ui.panels import grids as panels
 from ui.panels.common import metric_row, num_text, plan_check, readable, upload_notices
 from ui.tables import grid_stats_table, seed_block
@@ -16,7 +16,9 @@ navigation.keep_navigation_in_charge()
 upload_notices()
 sel = scenario.selection()
 st.title(tr("page_grids"))
-panels.uploads_panel(sel)
+editable = state.read_only() is None  # a read-only link: the plan is shown, not edited
+if editable:
+    panels.uploads_panel(sel)
 
 sc = scenario.current()
 assignment = resolve_assignment(sc.plan, sc.units.units)
@@ -45,9 +47,10 @@ with right:
 
 st.subheader(tr("grid_stats"))
 st.dataframe(readable(grid_stats_table(grids)), hide_index=True, width="stretch")
-st.subheader(tr("assignment"))
-panels.assignment_editor(sc.sel, view)
-st.subheader(tr("grids_table"))
-panels.grid_editor(sc.sel, sc.plan, lambda: scenario.starting_plan(sc.sel, sc.units))
+if editable:
+    st.subheader(tr("assignment"))
+    panels.assignment_editor(sc.sel, view)
+    st.subheader(tr("grids_table"))
+    panels.grid_editor(sc.sel, sc.plan, lambda: scenario.starting_plan(sc.sel, sc.units))
 st.subheader(tr("downloads"))
 panels.plan_downloads(view)

@@ -8,18 +8,30 @@ import tempfile
 import pytest
 
 _CACHE = "GRIDPLAN_CACHE_DIR"
+_STORE = "GRIDPLAN_STORE"
 
 
 def pytest_configure(config):
     # one disk cache for the session (and the servers and CLIs it starts), not the user's
     if _CACHE not in os.environ:
         os.environ[_CACHE] = config._gridplan_cache = tempfile.mkdtemp(prefix="gridplan-cache-")
+    # and one scenario store: the dashboard saves every edit, never into the user's store
+    config._gridplan_store = tempfile.mkdtemp(prefix="gridplan-store-")
+    os.environ[_STORE] = os.path.join(config._gridplan_store, "scenarios.sqlite")
 
 
 def pytest_unconfigure(config):
-    made = getattr(config, "_gridplan_cache", None)
-    if made:
-        shutil.rmtree(made, ignore_errors=True)
+    for made in (getattr(config, "_gridplan_cache", None), config._gridplan_store):
+        if made:
+            shutil.rmtree(made, ignore_errors=True)
+
+
+@pytest.fixture
+def own_store(tmp_path, monkeypatch):
+    """A scenario store of this test alone (its URL); the dashboard and CLI use it."""
+    url = f"sqlite:///{tmp_path / 'scenarios.sqlite'}"
+    monkeypatch.setenv(_STORE, url)
+    return url
 
 
 @pytest.fixture(scope="session")

@@ -56,18 +56,24 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("grids", ":material/map:", "grids"),
     PageSpec("access", ":material/timer:", "access"),
     PageSpec("siting", ":material/hub:", "siting"),
+    PageSpec("scenarios", ":material/folder_open:", "scenarios"),
+    PageSpec("compare", ":material/compare:", "compare"),
 )
 
 
-def keep_navigation_in_charge() -> None:
+def keep_navigation_in_charge(*, entry: bool = False) -> None:
     """Leave Streamlit's legacy ``pages/`` mode and rerun through ``app.py``'s navigation.
 
-    Call it first in ``app.py`` and in every page script; it does nothing
-    once ``st.navigation`` has run in this server process.
+    Call it first in ``app.py`` (``entry=True``) and in every page script; it
+    does nothing once ``st.navigation`` has run in this server process.  The
+    entry script is already the one that should run: it clears the flag and
+    goes on to its ``st.navigation`` without a rerun, which would drop the
+    click that started this run (a button is true for one run only).
     """
     if PagesManager.uses_pages_directory:
         PagesManager.uses_pages_directory = False
-        st.rerun()
+        if not entry:
+            st.rerun()
 
 
 def navigation() -> StreamlitPage:

@@ -11,7 +11,7 @@ from gridplan import workflow
 from gridplan.plan.grids import GridPlan
 from gridplan.plan.units import UnitSet
 from gridplan.workflow import SurfaceSpec, UnitsSource
-from ui import cache, state
+from ui import cache, state, store
 from ui.state import Selection
 
 
@@ -36,12 +36,16 @@ class Scenario:
 
 
 def selection() -> Selection:
-    """The prefecture and preset chosen in the sidebar (its defaults on a page run alone)."""
-    return state.selection(cache.presets_of)
+    """The prefecture and plan chosen in the sidebar (its defaults on a page run alone); a
+    stored scenario is read into the session the first time it is shown."""
+    return store.ensure_loaded(state.selection(cache.presets_of))
 
 
 def starting_plan(sel: Selection, units: UnitSet) -> GridPlan:
-    """The preset's plan, or one grid per county-level unit."""
+    """The preset's plan, or one grid per county-level unit (a stored scenario: its first
+    version's plan, what "reset" goes back to)."""
+    if sel.scenario_id is not None:
+        return GridPlan.from_dict(store.store().get(sel.scenario_id, 1).payload["plan"])
     return workflow.starting_plan(sel.preset_id, units)
 
 
@@ -64,6 +68,6 @@ def facilities(sel: Selection) -> pd.DataFrame:
     if table.empty:
         fresh = cache.default_facilities(state.units_source(sel))
         if not fresh.empty:
-            state.edit_facilities(sel, fresh)
+            state.edit_facilities(sel, fresh, edit=False)
             return fresh
     return table

@@ -32,6 +32,8 @@ DEFAULT_PREFECTURE = "130100"
 DEFAULT_LANG: Lang = "zh"
 #: The preset choice "one grid per county-level unit" (the starting plan).
 PER_UNIT = "per_unit"
+#: A plan choice that is a stored scenario: ``scn:<id>``.
+SCENARIO_PREFIX = "scn:"
 
 T = TypeVar("T")
 
@@ -73,6 +75,18 @@ class Key(StrEnum):
     # the session's private upload folder, and the uploads found gone from it
     UPLOAD_FOLDER = "upload_folder"
     VANISHED = "vanished_uploads"
+    # the scenario store: versions shown and last seen, undo/redo, the edits waiting to be saved
+    SHOWN_VERSION = "shown_version"
+    LATEST_SEEN = "latest_seen"
+    UNDO = "undo"
+    REDO = "redo"
+    UNSAVED = "unsaved"
+    LOADED = "loaded_versions"
+    READ_ONLY = "read_only"
+    AUTHOR = "author"
+    URL_READ = "url_read"
+    STORE_NOTICES = "store_notices"
+    ANALYSIS = "analysis"
 
 
 #: What the grids page's "clear uploads" forgets: the township layer and population table
@@ -108,6 +122,12 @@ def _set(key: Key, value: Any) -> None:
     st.session_state[key] = value
 
 
+def _slots(key: Key) -> dict[Any, Any]:
+    """The dictionary kept under ``key`` (an empty one if there is none yet)."""
+    found = _get(key, None)
+    return found if isinstance(found, dict) else {}
+
+
 def _bump(key: Key) -> None:
     _set(key, _get(key, 0) + 1)
 
@@ -130,8 +150,26 @@ class Selection:
 
     @property
     def preset_id(self) -> str | None:
-        """The preset, ``None`` for one grid per county-level unit."""
-        return None if self.preset == PER_UNIT else self.preset
+        """The preset, ``None`` for one grid per county-level unit or a stored scenario."""
+        return None if self.preset == PER_UNIT or self.scenario_id is not None else self.preset
+
+    @property
+    def scenario_id(self) -> int | None:
+        """The stored scenario chosen, ``None`` for a preset (a plan not saved yet)."""
+        return scenario_choice_id(self.preset)
+
+
+def scenario_choice(scenario_id: int) -> str:
+    """The plan choice of a stored scenario."""
+    return f"{SCENARIO_PREFIX}{int(scenario_id)}"
+
+
+def scenario_choice_id(choice: str) -> int | None:
+    """The scenario id of a plan choice (``None`` if it is a preset)."""
+    if not choice.startswith(SCENARIO_PREFIX):
+        return None
+    digits = choice[len(SCENARIO_PREFIX) :]
+    return int(digits) if digits.isdigit() else None
 
 
 def persistent(
@@ -173,6 +211,8 @@ def selection(presets_of: Callable[[str], list[str]]) -> Selection:
     pref = str(_get(Key.PREFECTURE, DEFAULT_PREFECTURE))
     presets = presets_of(pref)
     preset = _get(Key.PRESET, None)
+    if isinstance(preset, str) and scenario_choice_id(preset) is not None:
+        return Selection(prefecture=pref, preset=preset)
     return Selection(prefecture=pref, preset=str(preset if preset in presets else presets[0]))
 
 
@@ -444,10 +484,24 @@ def plan(sel: Selection, starting: Callable[[], GridPlan]) -> GridPlan:
     return plans[key]
 
 
-def set_plan(sel: Selection, new: GridPlan) -> None:
-    """Replace the plan of this prefecture and preset; its editors are drawn afresh."""
-    st.session_state.setdefault(Key.PLANS, {})[(sel.prefecture, sel.preset)] = new
+def session_plan(sel: Selection) -> GridPlan | None:
+    """The session's copy of the plan of ``sel``, if it has one yet."""
+    plans: dict[tuple[str, str], GridPlan] = _get(Key.PLANS, {})
+    return plans.get((sel.prefecture, sel.preset))
+
+
+def set_plan(sel: Selection, new: GridPlan, *, edit: bool = True) -> None:
+    """Replace the plan of this prefecture and preset; its editors are drawn afresh.
+
+    ``edit``: a planner's edit, saved as the scenario's next version (see
+    :func:`unsaved_edits`); ``False`` when a stored version is being shown.
+    """
+    plans = st.session_state.setdefault(Key.PLANS, {})
+    old = plans.get((sel.prefecture, sel.preset))
+    plans[(sel.prefecture, sel.preset)] = new
     _bump(Key.PLAN_VERSION)
+    if edit:
+        _record_edit(sel, ("plan", old, new))
 
 
 def plan_editor_key(name: str, sel: Selection) -> str:
@@ -458,35 +512,65 @@ def plan_editor_key(name: str, sel: Selection) -> str:
 # --- facilities -------------------------------------------------------------------------------
 
 
+def _plan_key(sel: Selection) -> tuple[str, str]:
+    return (sel.prefecture, sel.preset)
+
+
+def has_facilities(sel: Selection) -> bool:
+    """Whether this plan has a facility list of its own in the session yet."""
+    return _plan_key(sel) in _get(Key.FACILITIES, {})
+
+
 def facilities(sel: Selection, default: Callable[[], pd.DataFrame]) -> pd.DataFrame:
-    """The facilities being planned for this prefecture (a session copy of ``default()``)."""
-    store: dict[str, pd.DataFrame] = st.session_state.setdefault(Key.FACILITIES, {})
-    if sel.prefecture not in store:
-        store[sel.prefecture] = default().copy()
-    return store[sel.prefecture]
+    """The facilities of this plan (a session copy of ``default()`` at first).
+
+    Each plan (preset or stored scenario) has its own list: facility edits belong
+    to the scenario they were made in.
+    """
+    store: dict[tuple[str, str], pd.DataFrame] = st.session_state.setdefault(Key.FACILITIES, {})
+    if _plan_key(sel) not in store:
+        store[_plan_key(sel)] = default().copy()
+    return store[_plan_key(sel)]
 
 
 def set_facilities(
-    sel: Selection, table: pd.DataFrame, rejected: pd.DataFrame | None = None
+    sel: Selection,
+    table: pd.DataFrame,
+    rejected: pd.DataFrame | None = None,
+    *,
+    edit: bool = True,
 ) -> None:
-    """Replace the prefecture's facility list (and the rows an upload rejected)."""
-    st.session_state.setdefault(Key.FACILITIES, {})[sel.prefecture] = table.reset_index(drop=True)
+    """Replace the plan's facility list (and the rows an upload rejected)."""
+    store = st.session_state.setdefault(Key.FACILITIES, {})
+    old = store.get(_plan_key(sel))
+    store[_plan_key(sel)] = table.reset_index(drop=True)
     _set(Key.FACILITY_REJECTED, rejected)
     _bump(Key.FACILITY_VERSION)
+    if edit:
+        _record_edit(sel, ("facilities", old, store[_plan_key(sel)]))
 
 
-def edit_facilities(sel: Selection, table: pd.DataFrame) -> None:
-    """An edit of the facility list (a switch, an added facility or accepted sites)."""
-    st.session_state.setdefault(Key.FACILITIES, {})[sel.prefecture] = table.reset_index(drop=True)
+def edit_facilities(sel: Selection, table: pd.DataFrame, *, edit: bool = True) -> None:
+    """An edit of the facility list (a switch, an added facility or accepted sites).
+
+    ``edit=False``: not the planner's edit (the default network laid out again).
+    """
+    store = st.session_state.setdefault(Key.FACILITIES, {})
+    old = store.get(_plan_key(sel))
+    store[_plan_key(sel)] = table.reset_index(drop=True)
     _bump(Key.FACILITY_VERSION)
+    if edit:
+        _record_edit(sel, ("facilities", old, store[_plan_key(sel)]))
 
 
-def forget_facilities(sel: Selection) -> None:
-    """Back to the default (illustrative) network of this prefecture."""
-    store: dict[str, pd.DataFrame] = _get(Key.FACILITIES, {})
-    store.pop(sel.prefecture, None)
+def forget_facilities(sel: Selection, *, edit: bool = True) -> None:
+    """Back to the default (illustrative) network of this plan."""
+    store: dict[tuple[str, str], pd.DataFrame] = _get(Key.FACILITIES, {})
+    old = store.pop(_plan_key(sel), None)
     _set(Key.FACILITY_REJECTED, None)
     _bump(Key.FACILITY_VERSION)
+    if edit:
+        _record_edit(sel, ("facilities", old, None))
 
 
 def rejected_facilities() -> pd.DataFrame | None:
@@ -537,3 +621,184 @@ def keep_proposal(answer: Proposal) -> None:
 def coverage_cell_size(default: int) -> int:
     """The cell size last chosen on the 15-minute page (the siting form starts from it)."""
     return int(_get(Key.COVERAGE_CELL, default))
+
+
+# --- the scenario store: what is shown, what waits to be saved ------------------------------
+#: One edit waiting to be saved: what changed ("plan" or "facilities"), before, after.
+Edit = tuple[str, Any, Any]
+
+
+def _record_edit(sel: Selection, change: Edit) -> None:
+    if read_only() is not None:
+        return  # a read-only link: nothing is saved (its pages draw no editors either)
+    pending: dict[tuple[str, str], list[Edit]] = st.session_state.setdefault(Key.UNSAVED, {})
+    pending.setdefault(_plan_key(sel), []).append(change)
+
+
+def plans_with_unsaved_edits() -> list[Selection]:
+    """The plans of this session whose edits are not saved yet."""
+    pending: dict[tuple[str, str], list[Edit]] = _slots(Key.UNSAVED)
+    return [Selection(p, c) for (p, c), edits in pending.items() if edits]
+
+
+def unsaved_edits(sel: Selection) -> list[Edit]:
+    """The edits of this plan made since its last save, oldest first."""
+    return list(_slots(Key.UNSAVED).get(_plan_key(sel), []))
+
+
+def mark_saved(sel: Selection) -> None:
+    """The plan's edits are in the store now."""
+    _slots(Key.UNSAVED).pop(_plan_key(sel), None)
+
+
+def move_plan(sel: Selection, choice: str) -> Selection:
+    """The session's plan, facilities and pending edits of ``sel`` now belong to plan ``choice``
+    (a preset's plan saved as a new scenario); the preset starts afresh when chosen again."""
+    new = Selection(sel.prefecture, choice)
+    for key in (Key.PLANS, Key.FACILITIES, Key.UNSAVED):
+        slots = st.session_state.setdefault(key, {})
+        if _plan_key(sel) in slots:
+            slots[_plan_key(new)] = slots.pop(_plan_key(sel))
+    _set(Key.PRESET, choice)
+    _bump(Key.PLAN_VERSION)
+    return new
+
+
+def choose_plan(prefecture: str, choice: str) -> None:
+    """Show plan ``choice`` of ``prefecture`` (a page other than the sidebar opened it)."""
+    if _get(Key.PREFECTURE, DEFAULT_PREFECTURE) != prefecture:
+        _set(Key.PREFECTURE, prefecture)
+        forget_prefecture_data()
+    _set(Key.PRESET, choice)
+    _bump(Key.PLAN_VERSION)
+
+
+def shown_version(scenario_id: int) -> int | None:
+    """The version of the scenario shown in this session (``None``: not loaded yet)."""
+    return _slots(Key.SHOWN_VERSION).get(scenario_id)
+
+
+def latest_seen(scenario_id: int) -> int | None:
+    """The scenario's latest version as this session last saw it (for conflict checks)."""
+    return _slots(Key.LATEST_SEEN).get(scenario_id)
+
+
+def set_versions(scenario_id: int, shown: int, latest: int) -> None:
+    """The session shows version ``shown`` of the scenario, whose latest is ``latest``."""
+    st.session_state.setdefault(Key.SHOWN_VERSION, {})[scenario_id] = shown
+    st.session_state.setdefault(Key.LATEST_SEEN, {})[scenario_id] = latest
+
+
+def loaded_version(sel: Selection) -> int | None:
+    """The version whose contents are in this session's plan slot of ``sel`` (if any)."""
+    return _slots(Key.LOADED).get(_plan_key(sel))
+
+
+def set_loaded_version(sel: Selection, version: int | None) -> None:
+    loaded = st.session_state.setdefault(Key.LOADED, {})
+    if version is None:
+        loaded.pop(_plan_key(sel), None)
+    else:
+        loaded[_plan_key(sel)] = version
+
+
+def forget_plan(sel: Selection) -> None:
+    """Drop the session's copy of the plan (it is read again from its scenario or preset)."""
+    for key in (Key.PLANS, Key.FACILITIES, Key.UNSAVED, Key.LOADED):
+        _slots(key).pop(_plan_key(sel), None)
+    _bump(Key.PLAN_VERSION)
+    _bump(Key.FACILITY_VERSION)
+
+
+def undo_stack(scenario_id: int) -> list[int]:
+    """Versions to go back to with 撤销, the last one first to go."""
+    return list(_slots(Key.UNDO).get(scenario_id, []))
+
+
+def redo_stack(scenario_id: int) -> list[int]:
+    """Versions to go forward to with 重做, the last one first to go."""
+    return list(_slots(Key.REDO).get(scenario_id, []))
+
+
+def set_stacks(scenario_id: int, undo: list[int], redo: list[int]) -> None:
+    st.session_state.setdefault(Key.UNDO, {})[scenario_id] = list(undo)
+    st.session_state.setdefault(Key.REDO, {})[scenario_id] = list(redo)
+
+
+def read_only() -> str | None:
+    """The read-only link this session was opened with (``None``: the session may edit)."""
+    return _get(Key.READ_ONLY, None)
+
+
+def set_read_only(token: str) -> None:
+    _set(Key.READ_ONLY, token)
+
+
+def author() -> str:
+    """The name the planner signs edits with (empty: anonymous)."""
+    return str(_get(Key.AUTHOR, ""))
+
+
+def persistent_text(widget: Callable[..., Any], key: Key, **kwargs: Any) -> str:
+    """A text input whose value survives page switches (kept under ``key``)."""
+    wkey = f"w_{key}"
+
+    def sync() -> None:
+        st.session_state[key] = st.session_state[wkey]
+
+    st.session_state[wkey] = str(_get(key, ""))
+    return str(widget(key=wkey, on_change=sync, **kwargs))
+
+
+def url_read() -> bool:
+    """Whether this session has read the scenario of its URL yet (done once, at its start)."""
+    return bool(_get(Key.URL_READ, False))
+
+
+def set_url_read() -> None:
+    _set(Key.URL_READ, True)
+
+
+def add_store_notice(kind: str, text: str) -> None:
+    """A message about saving or opening (``kind``: info, warning, error) for the next draw."""
+    st.session_state.setdefault(Key.STORE_NOTICES, []).append((kind, text))
+
+
+def store_notices() -> list[tuple[str, str]]:
+    """The store's messages since last asked."""
+    return list(st.session_state.pop(Key.STORE_NOTICES, []))
+
+
+#: Widget keys whose values are the analysis settings a scenario keeps (prefixes); uploads,
+#: buttons, editors and maps are not settings.
+ANALYSIS_PREFIXES = ("acc_", "sit_")
+_NOT_SETTINGS = ("_file", "_btn", "_editor", "_map", "_run")
+
+
+def analysis_settings() -> dict[str, Any]:
+    """The 15-minute and siting pages' choices (minutes, mode, model, speeds, cell size,
+    demand, ...): the last values seen, kept across pages."""
+    kept: dict[str, Any] = dict(_slots(Key.ANALYSIS))
+    for key, value in st.session_state.items():
+        name = str(key)
+        if not name.startswith(ANALYSIS_PREFIXES) or any(p in name for p in _NOT_SETTINGS):
+            continue
+        if isinstance(value, bool | int | float | str) and not isinstance(value, bytes):
+            kept[name] = value
+    _set(Key.ANALYSIS, kept)
+    return kept
+
+
+def restore_analysis_settings(values: dict[str, Any]) -> None:
+    """Set the analysis widgets to a scenario's saved choices before they are drawn."""
+    clean = {
+        k: v
+        for k, v in values.items()
+        if isinstance(k, str)
+        and k.startswith(ANALYSIS_PREFIXES)
+        and not any(p in k for p in _NOT_SETTINGS)
+        and isinstance(v, bool | int | float | str)
+    }
+    _set(Key.ANALYSIS, clean)
+    for key, value in clean.items():
+        st.session_state[key] = value

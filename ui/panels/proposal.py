@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import numpy as np
 import pandas as pd
 import streamlit as st
@@ -10,11 +12,13 @@ from gridplan import workflow
 from gridplan.errors import GridPlanError
 from gridplan.facilities.table import facility_mask
 from gridplan.facilities.types import HOSPITALS
+from gridplan.i18n import t
 from gridplan.plan.grids import resolve_assignment
 from gridplan.regions.compare import compare_plans
 from gridplan.regions.instance import Proposal
 from gridplan.report.style import grid_colors
 from ui import cache, scenario, state
+from ui import store as scenarios
 from ui.cache import ProposalKey
 from ui.panels.common import readable, show_error
 from ui.panels.grids import PlanView, grid_map
@@ -100,6 +104,16 @@ def proposal_answer(sc: Scenario, answer: Proposal) -> None:
     grid_map(view, key="proposal_map", height=480)
     with st.expander(tr("moved_units")):
         st.dataframe(readable(cmp.moved), hide_index=True)
+    if state.read_only() is not None:
+        return
+    name = st.text_input(tr("adopt_name"), value=adopted_name(answer), key="prop_adopt_name")
     if st.button(tr("adopt"), key="prop_adopt"):
-        state.set_plan(sc.sel, answer.plan)
-        st.success(tr("adopted"))
+        note = t("change.adopted", lang(), name=answer.plan.name.get(lang(), answer.plan.plan_id))
+        if scenarios.create_scenario(sc.sel.prefecture, name, answer.plan, note) is not None:
+            st.success(tr("adopted", name=name))
+
+
+def adopted_name(answer: Proposal) -> str:
+    """The name a proposal adopted as a scenario starts with: its plan's name and the time."""
+    stamp = datetime.now().astimezone().strftime("%Y-%m-%d %H:%M")
+    return f"{answer.plan.name.get(lang(), answer.plan.plan_id)} · {stamp}"

@@ -122,6 +122,9 @@ def _planner_params(code: str, params: dict[str, Any], lang: Lang) -> dict[str, 
     """``params`` with their ``detail`` fit for a planner: GridPlan's own details translated;
     any other (GDAL's, urllib's, a parser's) kept in English only when it names no path, and
     said as a plain reason in Chinese."""
+    field = params.get("field")
+    if isinstance(field, str) and text_of(f"field.{field}") is not None:
+        params = {**params, "field": label("field", field, lang)}  # "name" is 名称 in Chinese
     detail = params.get("detail")
     if not isinstance(detail, str) or code.startswith("cli."):
         return params

@@ -10,6 +10,7 @@ than silently overwriting, when someone saved in between.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -196,6 +197,40 @@ class Store:
             conn.execute(delete(version_table).where(V.scenario_id.in_(ids)))
             gone = conn.execute(delete(scenario_table).where(S.id.in_(ids))).rowcount
         return int(gone)
+
+    def view_token(self, scenario_id: int) -> str:
+        """The secret of the scenario's read-only link, made on first request.
+
+        The link carries this token instead of the scenario's number, so a
+        viewer cannot turn it into the editing link by changing a digit.
+        """
+        with transaction(self.engine, write=True) as conn:
+            row = _scenario_row(conn, scenario_id, lock=True)
+            _refuse_deleted(row)
+            token = conn.execute(select(S.view_token).where(S.id == scenario_id)).scalar()
+            if not token:
+                token = secrets.token_urlsafe(24)
+                conn.execute(
+                    update(scenario_table).where(S.id == scenario_id).values(view_token=token)
+                )
+        return str(token)
+
+    def by_view_token(self, token: str) -> ScenarioInfo:
+        """The scenario a read-only link points to.
+
+        Raises
+        ------
+        StoreError
+            ``store.unknown_link``: no scenario has this token (or it is deleted).
+        """
+        token = str(token)[:64]
+        with transaction(self.engine) as conn:
+            row = conn.execute(
+                _info_query().where(S.view_token == token, S.deleted_at.is_(None))
+            ).first()
+        if not token or row is None:
+            raise StoreError("no scenario has this read-only link", code="store.unknown_link")
+        return _info(row)
 
     # --- reading ------------------------------------------------------------------------
     def list_scenarios(self, *, include_deleted: bool = False) -> list[ScenarioInfo]:

@@ -75,6 +75,8 @@ scenario_table = Table(
     Column("updated", UTCDateTime, nullable=False),
     Column("note", Text, nullable=False),
     Column("deleted_at", UTCDateTime, nullable=True),  # since v2: recoverable deletion
+    # since v3: the secret of the scenario's read-only link (made when first asked for)
+    Column("view_token", String(64), nullable=True, unique=True),
 )
 
 #: A saved state of a scenario; ``number`` counts 1, 2, ... per scenario.
@@ -143,8 +145,14 @@ def _v2(conn: Connection) -> None:
     )
 
 
+def _v3(conn: Connection) -> None:
+    """Version 3: the secret of each scenario's read-only link."""
+    conn.execute(text("ALTER TABLE scenario ADD COLUMN view_token VARCHAR(64)"))
+    conn.execute(text("CREATE UNIQUE INDEX ix_scenario_view_token ON scenario (view_token)"))
+
+
 #: The migration steps in order; the store's schema version is how many have run.
-MIGRATIONS: tuple[Callable[[Connection], None], ...] = (_v1, _v2)
+MIGRATIONS: tuple[Callable[[Connection], None], ...] = (_v1, _v2, _v3)
 #: The schema version this release writes.
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -1,0 +1,1 @@
+"""Compare (方案对比): two scenarios or versions side by side (written next)."""
