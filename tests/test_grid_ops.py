@@ -1,13 +1,17 @@
-"""Deleting and merging grids: the library (GridPlan.merge_grids, GridPlan.delete_grid)."""
+"""Deleting and merging grids: the library (GridPlan.merge_grids, GridPlan.delete_grid) and the
+grids page's panel (merge two Shijiazhuang grids, delete one, a bad action changes nothing)."""
 
 from __future__ import annotations
 
 import pandas as pd
 import pytest
+from streamlit.testing.v1 import AppTest
 
 from gridplan.errors import InputError
 from gridplan.i18n import error_text
 from gridplan.plan.grids import Grid, GridPlan, Network, resolve_assignment
+
+TIMEOUT = 120
 
 
 def small_plan() -> GridPlan:
@@ -186,3 +190,94 @@ def test_shijiazhuang_merge_and_delete_on_the_preset():
     new = new.delete_grid("130107", move_units_to="130121")
     assert len(new.grids) == 20 and "130107" not in new.grid_ids
     assert new.grid("130121").units == ["130121", "130107"]
+
+
+# --- the grids page -------------------------------------------------------------------------
+
+KEY = ("130100", "shijiazhuang")
+
+
+def grids_page() -> AppTest:
+    return AppTest.from_file("../pages/grids.py", default_timeout=TIMEOUT).run()
+
+
+def widget(items, label: str):
+    """The one widget of ``items`` whose label is ``label``."""
+    found = [w for w in items if w.label == label]
+    assert len(found) == 1, [w.label for w in items]
+    return found[0]
+
+
+def confirm(at: AppTest):
+    """The confirmation checkbox (its label says what will happen)."""
+    boxes = [c for c in at.checkbox if c.label.startswith("我确认")]
+    assert len(boxes) == 1
+    return boxes[0]
+
+
+def apply_button(at: AppTest):
+    return widget(at.button, "执行")
+
+
+def test_grids_page_merges_two_grids_then_deletes_one():
+    at = grids_page()
+    assert not at.exception
+    widget(at.multiselect, "选择网格").set_value(["sjz-xinhua", "sjz-changan"]).run()
+    widget(at.selectbox, "保留的网格（合并后）").set_value("sjz-xinhua")
+    widget(at.text_input, "合并后的名称（可不填）").set_value("新华长安医疗集团").run()
+    box = confirm(at)
+    # 新华区 802,057 stays; 长安区 and 高新区 (its zone) move: 2 units
+    assert "2 个单元" in box.label and "新华医疗集团" in box.label
+    box.check().run()
+    apply_button(at).click().run()
+    assert not at.exception
+    plan: GridPlan = at.session_state["plans"][KEY]
+    assert len(plan.grids) == 21 and "sjz-changan" not in plan.grid_ids
+    g = plan.grid("sjz-xinhua")
+    assert (g.name, g.units) == ("新华长安医疗集团", ["130105", "130102", "130171"])
+    stats = at.dataframe[0].value.set_index("网格")
+    assert "长安医疗集团" not in stats.index
+    assert stats.loc["新华长安医疗集团", "人口"] == 802_057 + 1_364_247
+
+    widget(at.radio, "操作").set_value("delete").run()
+    widget(at.multiselect, "选择网格").set_value(["130107"]).run()
+    widget(at.selectbox, "单元移入的网格").set_value("130121").run()
+    box = confirm(at)
+    assert "1 个单元" in box.label and "井陉县县域医共体" in box.label
+    box.check().run()
+    apply_button(at).click().run()
+    assert not at.exception
+    plan = at.session_state["plans"][KEY]
+    assert len(plan.grids) == 20 and "130107" not in plan.grid_ids
+    assert plan.grid("130121").units == ["130121", "130107"]
+    assert plan.grid("sjz-xinhua").name == "新华长安医疗集团"  # the merge is kept
+
+
+def test_grids_page_bad_actions_leave_the_plan_unchanged():
+    at = grids_page()
+    before = GridPlan.from_preset("shijiazhuang").to_dict()
+    # deleting a grid with units and no target: a Chinese message, no button
+    widget(at.radio, "操作").set_value("delete").run()
+    widget(at.multiselect, "选择网格").set_value(["130110"]).run()
+    assert not at.exception
+    errors = [str(e.value) for e in at.error]
+    assert any("删除前请选择这些单元移入哪个网格" in e for e in errors), errors
+    assert not [c for c in at.checkbox if c.label.startswith("我确认")]
+    # merging a grid into itself
+    widget(at.radio, "操作").set_value("merge").run()
+    widget(at.multiselect, "选择网格").set_value(["sjz-qiaoxi"]).run()
+    widget(at.selectbox, "保留的网格（合并后）").set_value("sjz-qiaoxi").run()
+    assert any("并入它自己" in str(e.value) for e in at.error)
+    # the button without the confirmation does nothing but say so
+    widget(at.multiselect, "选择网格").set_value(["sjz-qiaoxi", "sjz-yuhua"]).run()
+    apply_button(at).click().run()
+    assert not at.exception
+    assert any("请先勾选" in str(w.value) for w in at.warning)
+    # a box ticked for one change does not confirm another: a new name is a new, unticked box
+    confirm(at).check().run()
+    widget(at.text_input, "合并后的名称（可不填）").set_value("桥西裕华医疗集团").run()
+    assert confirm(at).value is False and "桥西裕华医疗集团" in confirm(at).label
+    apply_button(at).click().run()
+    assert any("请先勾选" in str(w.value) for w in at.warning)
+    assert at.session_state["plans"][KEY].to_dict() == before
+    assert "plan_version" not in at.session_state
