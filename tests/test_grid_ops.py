@@ -281,3 +281,40 @@ def test_grids_page_bad_actions_leave_the_plan_unchanged():
     assert any("请先勾选" in str(w.value) for w in at.warning)
     assert at.session_state["plans"][KEY].to_dict() == before
     assert "plan_version" not in at.session_state
+
+
+def _panel_alone() -> None:
+    from gridplan.plan.grids import resolve_assignment
+    from gridplan.report.style import grid_colors
+    from ui import scenario
+    from ui.panels import grids as panels
+
+    scenario.selection()
+    sc = scenario.current()
+    assignment = resolve_assignment(sc.plan, sc.units.units)
+    view = panels.PlanView(
+        sc.units, sc.display_geometry(), sc.plan, assignment, grid_colors(sc.plan)
+    )
+    panels.delete_merge_panel(sc.sel, view)
+
+
+def test_delete_merge_panel_in_english_names_what_moves():
+    at = AppTest.from_function(_panel_alone, default_timeout=TIMEOUT)
+    at.session_state["lang"] = "en"
+    at.run()
+    assert not at.exception
+    widget(at.radio, "Action").set_value("delete").run()
+    widget(at.multiselect, "Grids").set_value(["sjz-yuhua"]).run()
+    assert "choose the grid they move to" in at.error[0].value
+    widget(at.selectbox, "Grid the units move to").set_value("sjz-qiaoxi").run()
+    # 裕华区 and 循环化工园区 (its zone) move
+    assert [c.label for c in at.checkbox] == [
+        "I confirm: delete “裕华医疗集团”: 2 unit(s), 827,402 people move to “桥西医疗集团”; "
+        "22 grids become 21."
+    ]
+    widget(at.multiselect, "Grids").set_value(["130107"]).run()
+    widget(at.selectbox, "Grid the units move to").set_value("").run()
+    assert at.error[0].value == (  # Markdown-escaped, as every message is
+        r"Grid “井陉矿区县域医共体” lists 1 unit\(s\)\: choose the grid they move to before "
+        r"deleting it\."
+    )

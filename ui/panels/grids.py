@@ -367,12 +367,10 @@ def grid_op_form(sel: Selection, view: PlanView) -> GridOp | None:
         )
         name = c2.text_input(tr("grid_ops_new_name"), key=f"{key}_name")
         return GridOp("merge", tuple(picked), str(into), name.strip())
-    others = ["", *(g for g in labels if g not in picked)]
+    # labels looked up now, in the session's language, not when the widget is drawn again
+    targets = {"": tr("grid_ops_no_target")} | {g: n for g, n in labels.items() if g not in picked}
     target = st.selectbox(
-        tr("grid_ops_move_to"),
-        others,
-        key=f"{key}_target",
-        format_func=lambda g: labels[g] if g else tr("grid_ops_no_target"),
+        tr("grid_ops_move_to"), list(targets), key=f"{key}_target", format_func=targets.__getitem__
     )
     return GridOp("delete", tuple(picked), str(target))
 
