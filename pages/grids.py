@@ -52,5 +52,6 @@ if editable:
     panels.assignment_editor(sc.sel, view)
     st.subheader(tr("grids_table"))
     panels.grid_editor(sc.sel, sc.plan, lambda: scenario.starting_plan(sc.sel, sc.units))
+    panels.delete_merge_panel(sc.sel, view)
 st.subheader(tr("downloads"))
 panels.plan_downloads(view)

@@ -1,4 +1,5 @@
-"""The grids page's panels: uploads, the grid map, the assignment and grid editors, downloads."""
+"""The grids page's panels: uploads, the grid map, the assignment and grid editors, deleting and
+merging grids, downloads."""
 
 from __future__ import annotations
 
@@ -24,10 +25,10 @@ from gridplan.report.gridmap import render_grid_map_png
 from gridplan.workflow import UnitsSource
 from ui import cache, state
 from ui.mapview import build_deck
-from ui.panels.common import readable, saved, show_error
+from ui.panels.common import num_text, readable, saved, show_error
 from ui.state import Selection, lang
 from ui.tables import assignment_changes, grid_option_labels
-from ui.texts import BASEMAP, DATUM, UNIT_LEVEL, md_lines, tr
+from ui.texts import BASEMAP, DATUM, UNIT_LEVEL, join_list, md_lines, md_text, tr
 
 # --- uploads ------------------------------------------------------------------------------
 
@@ -279,6 +280,118 @@ def edited_grids(plan: GridPlan, table: pd.DataFrame) -> GridPlan:
         g.name, g.lead_hospital = str(row[1] or "").strip() or g.name, str(row[2] or "").strip()
         g.members = [m for m in str(row[3] or "").replace(",", "、").split("、") if m.strip()]
     return new_plan
+
+
+# --- deleting and merging grids --------------------------------------------------------------
+
+#: The actions of the delete-or-merge panel.
+GRID_OPS: tuple[str, ...] = ("merge", "delete")
+
+
+@dataclass(frozen=True)
+class GridOp:
+    """A planned merge or delete: the grids picked and where their units go."""
+
+    action: str  # "merge" or "delete"
+    grids: tuple[str, ...]
+    target: str  # merge: the grid that stays; delete: where the units go ("" for none)
+    name: str = ""  # merge: the new name ("" keeps the old one)
+
+    def apply(self, plan: GridPlan) -> GridPlan:
+        """The plan after this change (an :class:`InputError` when it cannot be made)."""
+        if self.action == "merge":
+            return plan.merge_grids(self.grids, self.target, self.name or None)
+        for gid in self.grids:
+            plan = plan.delete_grid(gid, self.target or None)
+        return plan
+
+    @property
+    def moving(self) -> list[str]:
+        """The grids whose units move (all but the one that stays)."""
+        return [g for g in self.grids if g != self.target]
+
+
+def delete_merge_panel(sel: Selection, view: PlanView) -> None:
+    """Delete or merge grids: pick them and the action, read what will move, confirm, apply.
+
+    The new plan is built first, so a change the plan refuses (a grid merged
+    into itself, units with nowhere to go) is explained before anything can be
+    confirmed; the plan stays as it is until the planner ticks the box that
+    names the change and clicks the button.
+    """
+    with st.expander(tr("grid_ops"), expanded=False):
+        op = grid_op_form(sel, view)
+        if op is None:
+            return
+        try:
+            new_plan = op.apply(view.plan)
+        except InputError as exc:
+            show_error(exc)
+            return
+        # the label names the change: another change is a new box, unticked
+        confirmed = st.checkbox(tr("grid_ops_confirm", summary=grid_op_summary(op, view, new_plan)))
+        if st.button(tr("grid_ops_apply"), key=state.plan_editor_key("grid_ops_apply", sel)):
+            if not confirmed:
+                st.warning(tr("grid_ops_confirm_first"))
+                return
+            state.set_plan(sel, new_plan)
+            st.rerun()
+
+
+def grid_op_form(sel: Selection, view: PlanView) -> GridOp | None:
+    """The panel's choices; ``None`` until a grid is picked.
+
+    The widgets that list grids are new after every plan change (their keys
+    carry the plan's version), so they never offer a grid that is gone.
+    """
+    labels = grid_option_labels(view.grid_names)
+    op_names = {"merge": tr("grid_op_merge"), "delete": tr("grid_op_delete")}
+    action = st.radio(
+        tr("grid_ops_action"),
+        GRID_OPS,
+        horizontal=True,
+        key="grid_ops_action",
+        format_func=op_names.__getitem__,
+    )
+    key = state.plan_editor_key("grid_ops", sel)
+    picked = st.multiselect(
+        tr("grid_ops_grids"), list(labels), key=f"{key}_grids", format_func=labels.__getitem__
+    )
+    if not picked:
+        st.caption(tr("grid_ops_pick"))
+        return None
+    if action == "merge":
+        c1, c2 = st.columns(2)
+        into = c1.selectbox(
+            tr("grid_ops_into"), picked, key=f"{key}_into", format_func=labels.__getitem__
+        )
+        name = c2.text_input(tr("grid_ops_new_name"), key=f"{key}_name")
+        return GridOp("merge", tuple(picked), str(into), name.strip())
+    # labels looked up now, in the session's language, not when the widget is drawn again
+    targets = {"": tr("grid_ops_no_target")} | {g: n for g, n in labels.items() if g not in picked}
+    target = st.selectbox(
+        tr("grid_ops_move_to"), list(targets), key=f"{key}_target", format_func=targets.__getitem__
+    )
+    return GridOp("delete", tuple(picked), str(target))
+
+
+def grid_op_summary(op: GridOp, view: PlanView, new_plan: GridPlan) -> str:
+    """What the change does, as Markdown text: units and people that move, and where."""
+    names = view.grid_names
+    moving = view.assignment.isin(op.moving).to_numpy()
+    people = view.units.units.loc[moving, "population"].sum(min_count=1)
+    before, after = len(view.plan.grids), len(new_plan.grids)
+    n, people_text = int(moving.sum()), num_text(people)
+    grids = join_list(f"“{md_text(names[g])}”" for g in op.moving)
+    if op.action == "delete" and not op.target:
+        return tr("grid_ops_delete_empty", grids=grids, before=before, after=after)
+    target = md_text(names[op.target])
+    if op.action == "delete":
+        return tr("grid_ops_delete_summary", grids=grids, target=target, n=n, people=people_text,
+                  before=before, after=after)  # fmt: skip
+    text = tr("grid_ops_merge_summary", grids=grids, into=target, n=n, people=people_text,
+              before=before, after=after)  # fmt: skip
+    return text + (tr("grid_ops_rename", name=md_text(op.name)) if op.name else "")
 
 
 # --- downloads ------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, TypeVar
 
@@ -243,6 +244,97 @@ class GridPlan:
         new.grids.append(Grid(grid_id=gid, name=name, lead_hospital=lead_hospital, kind="custom"))
         return new
 
+    def merge_grids(self, grid_ids: Iterable[str], into: str, name: str | None = None) -> GridPlan:
+        """A copy of the plan with the grids ``grid_ids`` merged into the grid ``into``.
+
+        The merged grids' units are listed in ``into`` after its own (in the
+        plan's order, each once: a unit two of them listed ends in one grid);
+        their members, and their lead hospitals, join the members of ``into``,
+        each once; the merged grids are removed.  ``into`` keeps its id, lead
+        hospital, kind and note; ``name``, if not blank, renames it.  Networks
+        list units, not grids, and units keep their codes: they stay as they are.
+
+        ``into`` may be among ``grid_ids`` (a planner picks the grids to merge,
+        then the one that stays); at least one other grid is needed.
+
+        Raises
+        ------
+        InputError
+            ``plan.unknown_grids`` for ids the plan does not have,
+            ``plan.merge_into_itself`` when no grid other than ``into`` is given.
+        """
+        merged = _unique(gid for gid in grid_ids if gid != into)
+        self._check_known([*merged, into])
+        if not merged:
+            raise InputError(
+                f"nothing to merge into grid {into!r} but itself",
+                code="plan.merge_into_itself",
+                params={"grid": self.grid(into).name},
+            )
+        new = copy.deepcopy(self)
+        target = new.grid(into)
+        for g in [g for g in new.grids if g.grid_id in merged]:
+            _absorb_units(target, g)
+            # the merged grid's institutions, its lead hospital too, now serve in ``into``
+            _add_once(target.members, [g.lead_hospital, *g.members], skip=target.lead_hospital)
+        new.grids = [g for g in new.grids if g.grid_id not in merged]
+        if name is not None and name.strip():
+            target.name = name.strip()
+        return new
+
+    def delete_grid(self, grid_id: str, move_units_to: str | None = None) -> GridPlan:
+        """A copy of the plan without the grid ``grid_id``; its units move to ``move_units_to``.
+
+        The units are listed in ``move_units_to`` after its own, each once.  The
+        deleted grid's lead hospital and members go with it (to keep them, merge
+        the grid instead: :meth:`merge_grids`).  A grid that lists no unit
+        needs no target.
+
+        Raises
+        ------
+        InputError
+            ``plan.unknown_grids`` for ids the plan does not have,
+            ``plan.delete_last_grid`` for the plan's only grid,
+            ``plan.move_to_deleted`` when the target is the grid deleted,
+            ``plan.delete_needs_target`` for a grid with units and no target.
+        """
+        self._check_known([grid_id] + ([move_units_to] if move_units_to else []))
+        gone = self.grid(grid_id)
+        if len(self.grids) == 1:
+            raise InputError(
+                f"grid {grid_id!r} is the plan's only grid",
+                code="plan.delete_last_grid",
+                params={"grid": gone.name},
+            )
+        if move_units_to == grid_id:
+            raise InputError(
+                f"the units of grid {grid_id!r} cannot move to the grid deleted",
+                code="plan.move_to_deleted",
+                params={"grid": gone.name},
+            )
+        if gone.units and not move_units_to:
+            raise InputError(
+                f"grid {grid_id!r} has {len(gone.units)} units and no grid to move them to",
+                code="plan.delete_needs_target",
+                params={"grid": gone.name, "n": len(gone.units)},
+            )
+        new = copy.deepcopy(self)
+        if move_units_to:
+            _absorb_units(new.grid(move_units_to), new.grid(grid_id))
+        new.grids = [g for g in new.grids if g.grid_id != grid_id]
+        return new
+
+    def _check_known(self, grid_ids: Iterable[str]) -> None:
+        """Raise ``plan.unknown_grids`` naming every id in ``grid_ids`` the plan does not have."""
+        bad = sorted({str(gid) for gid in grid_ids} - self.grid_ids)
+        if bad:
+            raise InputError(
+                "unknown grid ids",
+                code="plan.unknown_grids",
+                params={"grids": "、".join(bad)},
+                problems=[f"unknown grid {b!r}" for b in bad],
+            )
+
 
 #: Grid id of the urban districts' grid in a default plan (:meth:`GridPlan.starting_plan`).
 URBAN_GRID_ID = "urban"
@@ -259,6 +351,23 @@ def is_city_district(adcode: str, name: str) -> bool:
     return (
         len(code) == 6 and code.isdigit() and 1 <= int(code[4:]) <= 30 and str(name).endswith("区")
     )
+
+
+def _unique(items: Iterable[str]) -> list[str]:
+    """``items`` in their order, each once."""
+    return list(dict.fromkeys(items))
+
+
+def _add_once(into: list[str], items: Iterable[str], skip: str = "") -> None:
+    """Append to ``into`` each non-blank item it does not hold yet (and that is not ``skip``)."""
+    for item in items:
+        if item.strip() and item not in into and item != skip:
+            into.append(item)
+
+
+def _absorb_units(target: Grid, source: Grid) -> None:
+    """List the units of ``source`` in ``target`` too, after its own, each once."""
+    _add_once(target.units, source.units)
 
 
 def _from_fields(cls: type[_T], d: dict[str, Any]) -> _T:
