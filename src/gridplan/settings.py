@@ -268,3 +268,10 @@ store_max_note_chars: int = 4000
 
 #: Days a deleted scenario can be restored before :meth:`purge` removes it for good.
 store_purge_after_days: float = 30.0
+
+# --- reading a plan file back (issue 11)
+
+#: Largest plan file (plan JSON, grids or units GeoJSON) read back, in MB.  A prefecture's
+#: plan JSON is a few KB and its grids GeoJSON a few MB (township polygons included); the
+#: whole file is parsed in memory, so the bound keeps a hostile upload from exhausting it.
+plan_file_max_mb: float = float(os.environ.get("GRIDPLAN_PLAN_FILE_MAX_MB", "20"))

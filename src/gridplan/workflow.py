@@ -44,6 +44,8 @@ from gridplan.travel.models import MODEL_NAMES
 from gridplan.travel.speeds import DEFAULT_DETOUR, MODE_SPEEDS_KMH
 
 if TYPE_CHECKING:
+    from gridplan.access.coverage import CoverageIndex
+    from gridplan.plan.compare import ScenarioComparison
     from gridplan.travel.base import TravelTimeModel
 
 __all__ = [
@@ -59,6 +61,7 @@ __all__ = [
     "UnitsSource",
     "accepted_warnings",
     "candidate_list",
+    "compare_scenarios",
     "default_minutes",
     "exclusion_areas",
     "facilities_xy",
@@ -633,3 +636,55 @@ def exclusion_areas(
     table = pd.DataFrame(list(circles), columns=["lon", "lat", "radius_km"])
     areas.append(exclusion_circles(table, crs))
     return gpd.GeoSeries(pd.concat(areas, ignore_index=True), crs=crs)
+
+
+# --- comparing two scenarios (issue 11) --------------------------------------------------
+
+
+def compare_scenarios(
+    units: UnitSet,
+    plan_a: GridPlan,
+    plan_b: GridPlan,
+    *,
+    index: CoverageIndex | None = None,
+    minutes: float = 15.0,
+) -> ScenarioComparison:
+    """Two plans of one prefecture side by side: per grid, the units that move, the balance.
+
+    Parameters
+    ----------
+    units
+        The planning units both plans are read on.
+    plan_a, plan_b
+        The plans (two scenarios, or two versions of one).
+    index
+        The coverage of the population surface by the facilities
+        (:class:`~gridplan.access.coverage.CoverageIndex`).  It does not depend
+        on the plan, so it is built once and grouped by each plan's grids; each
+        grid then gets its share of residents within ``minutes`` and its mean
+        minutes.  ``None``: those columns stay NaN.
+    minutes
+        The coverage threshold.
+
+    Returns
+    -------
+    ScenarioComparison
+        :func:`gridplan.plan.compare.compare_grids` with the coverage columns
+        (``covered_share_a/b``, ``mean_minutes_a/b`` and their differences b - a).
+    """
+    from gridplan.plan.compare import compare_grids
+
+    comparison = compare_grids(plan_a, plan_b, units)
+    if index is None:
+        return comparison
+    from gridplan.access.coverage import kpi_tables
+
+    grids = comparison.grids.copy()
+    for side, plan in (("a", plan_a), ("b", plan_b)):
+        by_grid = kpi_tables(index, plan, units, minutes).by_grid.set_index("grid_id")
+        ids = grids["grid_id"]
+        grids[f"covered_share_{side}"] = ids.map(by_grid["share"]).astype(float).to_numpy()
+        grids[f"mean_minutes_{side}"] = ids.map(by_grid["mean_minutes"]).astype(float).to_numpy()
+    grids["covered_share_diff"] = grids["covered_share_b"] - grids["covered_share_a"]
+    grids["mean_minutes_diff"] = grids["mean_minutes_b"] - grids["mean_minutes_a"]
+    return dataclasses.replace(comparison, grids=grids, minutes=float(minutes))

@@ -9,9 +9,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from numpy.typing import NDArray
-from scipy.optimize import linear_sum_assignment
 
+from gridplan.plan.compare import moved_units  # the one way of telling which units move
 from gridplan.plan.grids import GridPlan, resolve_assignment
 from gridplan.plan.units import UnitSet
 from gridplan.regions.costs import (
@@ -145,29 +144,6 @@ def _plan_row(
     }
 
 
-def _match_grids(
-    plan_a: GridPlan, plan_b: GridPlan, a: pd.Series, b: pd.Series, pop: NDArray[np.float64]
-) -> dict[str, str]:
-    ids_a = [g.grid_id for g in plan_a.grids]
-    ids_b = [g.grid_id for g in plan_b.grids]
-    match = {g: g for g in ids_a if g in set(ids_b)}
-    rest_a = [g for g in ids_a if g not in match]
-    rest_b = [g for g in ids_b if g not in set(match.values())]
-    if rest_a and rest_b:
-        va, vb = a.to_numpy(), b.to_numpy()
-        overlap = np.zeros((len(rest_a), len(rest_b)))
-        for i, ga in enumerate(rest_a):
-            in_a = va == ga
-            for j, gb in enumerate(rest_b):
-                both = in_a & (vb == gb)
-                overlap[i, j] = pop[both].sum() + 1e-6 * both.sum()
-        ri, cj = linear_sum_assignment(overlap, maximize=True)
-        for i, j in zip(ri, cj, strict=True):
-            if overlap[i, j] > 0:
-                match[rest_a[i]] = rest_b[j]
-    return match
-
-
 def compare_plans(
     plan_a: GridPlan,
     plan_b: GridPlan,
@@ -183,7 +159,6 @@ def compare_plans(
     grids without one).
     """
     u = unit_set.units
-    pop = u["population"].fillna(0).to_numpy(dtype=float)
     rows = {}
     assigns = {}
     for key, plan in (("a", plan_a), ("b", plan_b)):
@@ -191,33 +166,9 @@ def compare_plans(
         minutes, stand_in = plan_travel_minutes(plan, unit_set, cost, hospitals, zone_anchors)
         rows[key] = _plan_row(plan, unit_set, assignment, minutes, stand_in)
         assigns[key] = assignment
-    match = _match_grids(plan_a, plan_b, assigns["a"], assigns["b"], pop)
-    names_a = {g.grid_id: g.name for g in plan_a.grids}
-    names_b = {g.grid_id: g.name for g in plan_b.grids}
-    moved = []
-    inside = u["inside_prefecture"].to_numpy(dtype=bool)
-    for r in range(len(u)):
-        va, vb = assigns["a"].iat[r], assigns["b"].iat[r]
-        ga = None if va is None else str(va)
-        gb = None if vb is None else str(vb)
-        if not inside[r] or (ga is None and gb is None):
-            continue
-        if ga is not None and gb is not None and match.get(ga) == gb:
-            continue
-        moved.append(
-            {
-                "unit_id": str(u["unit_id"].iat[r]),
-                "name": str(u["name"].iat[r]),
-                "population": float(pop[r]),
-                "from_grid_id": ga,
-                "from_grid": names_a.get(ga, "—") if ga is not None else "—",
-                "to_grid_id": gb,
-                "to_grid": names_b.get(gb, "—") if gb is not None else "—",
-            }
-        )
-    cols = ["unit_id", "name", "population", "from_grid_id", "from_grid", "to_grid_id", "to_grid"]
+    moved, match = moved_units(plan_a, plan_b, unit_set, (assigns["a"], assigns["b"]))
     return PlanComparison(
         summary=pd.DataFrame([rows["a"], rows["b"]], index=["a", "b"]),
-        moved=pd.DataFrame(moved, columns=cols),
+        moved=moved,
         grid_match=match,
     )
