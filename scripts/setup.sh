@@ -63,7 +63,8 @@ wait_for_apt_lock() {
 install_system_packages() {
   local apt_pkgs missing="" p sudo=""
   apt_pkgs="fonts-noto-cjk"
-  [ "$DEV" = 1 ] && apt_pkgs="$apt_pkgs chromium"
+  # the tests: chromium for the end-to-end runs, postgresql for the store's PostgreSQL runs
+  [ "$DEV" = 1 ] && apt_pkgs="$apt_pkgs chromium postgresql"
   step 1 "system packages: $apt_pkgs"
   for p in $apt_pkgs; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
   if [ -z "$missing" ]; then

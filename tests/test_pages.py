@@ -281,9 +281,9 @@ def test_access_switching_a_facility_off_changes_coverage():
 
     at = page("access").run()
     before = at.metric[1].value
-    facilities = at.session_state["facilities"]["130100"]
+    facilities = at.session_state["facilities"][("130100", "shijiazhuang")]
     prim = facilities["type"].isin(workflow.TARGET_GROUPS["primary"])
-    at.session_state["facilities"]["130100"] = facilities.assign(active=~prim)
+    at.session_state["facilities"][("130100", "shijiazhuang")] = facilities.assign(active=~prim)
     at.run()
     assert not at.exception
     assert before and not at.metric  # no primary-care facility on: no coverage to show ...
@@ -383,8 +383,13 @@ def test_siting_page_proposes_and_adopts_a_grid_plan():
     assert any("已生成建议" in str(x.value) for x in at.success)
     assert "单元" in texts(at)
     at.button(key="prop_adopt").click().run()
-    plan = at.session_state["plans"][("371100", "rizhao")]
+    assert not at.exception
+    # adopted as a new scenario, opened; the preset's plan is left as it was
+    choice = at.session_state["preset"]
+    assert choice.startswith("scn:")
+    plan = at.session_state["plans"][("371100", choice)]
     assert plan.plan_id.startswith("proposal") and len(plan.grids) == 2
+    assert len(at.session_state["plans"][("371100", "rizhao")].grids) > 2
 
 
 def run_siting_form(at: AppTest) -> AppTest:
@@ -410,7 +415,7 @@ def test_siting_page_upgrades_subcentres_and_the_coverage_page_counts_them():
     at.button(key="sit_accept_btn").click().run()
     assert not at.exception
     assert any("已将 5 个站点加入" in str(x.value) for x in at.success)
-    table = at.session_state["facilities"]["130100"]
+    table = at.session_state["facilities"][("130100", "shijiazhuang")]
     assert (table["type"] == "医疗次中心").sum() == 5
     # the 15-minute page, same session and settings: hospital-level coverage after the upgrade
     acc = page("access", facilities=at.session_state["facilities"])

@@ -1,8 +1,10 @@
 """The scenario store: round trip, versions, deletion, migration, concurrent writers, a killed save.
 
-Every test runs against SQLite, and against PostgreSQL when a throwaway server
-can be started (``initdb``/``pg_ctl`` from Debian's package, in a temp folder on
-a free port); otherwise the PostgreSQL variant is skipped with the reason.
+Every test runs against SQLite and against PostgreSQL: the server named by
+``GRIDPLAN_TEST_POSTGRES`` (``.ci/run`` starts one from Debian's package), else a
+throwaway one started here (``initdb``/``pg_ctl``, in a temp folder on a free
+port).  Without either the PostgreSQL variant is skipped with the reason, or
+fails when ``GRIDPLAN_REQUIRE_POSTGRES=1`` (CI).
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from sqlalchemy import create_engine, text
 from gridplan import settings
 from gridplan.errors import InputError, StoreError
 from gridplan.plan.grids import GridPlan
-from gridplan.store import SCHEMA_VERSION, open_store, store_url
+from gridplan.store import SCHEMA_VERSION, Store, open_store, store_url
 from gridplan.store.schema import utc_now
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -67,13 +69,25 @@ def _as_user(cmd: list[str]) -> list[str]:
     return ["runuser", "-u", "nobody", "--", *cmd] if os.geteuid() == 0 else cmd
 
 
+def _unavailable(reason: str) -> None:
+    """Skip the PostgreSQL variant, or fail it where CI promised a server."""
+    if os.environ.get("GRIDPLAN_REQUIRE_POSTGRES") == "1":
+        pytest.fail(f"PostgreSQL required (GRIDPLAN_REQUIRE_POSTGRES=1) but {reason}")
+    pytest.skip(f"PostgreSQL variant skipped: {reason}")
+
+
 @pytest.fixture(scope="session")
 def pg_url() -> Iterator[str]:
+    given = os.environ.get("GRIDPLAN_TEST_POSTGRES")
+    if given:  # a server started for the run (.ci/run starts one)
+        yield given
+        return
     initdb, pg_ctl = _pg_tool("initdb"), _pg_tool("pg_ctl")
     if not (initdb and pg_ctl):
-        pytest.skip("PostgreSQL variant skipped: initdb/pg_ctl not found")
+        _unavailable("initdb/pg_ctl not found")
     if os.geteuid() == 0 and not shutil.which("runuser"):
-        pytest.skip("PostgreSQL variant skipped: running as root and runuser is missing")
+        _unavailable("running as root and runuser is missing")
+    assert initdb and pg_ctl
     # not under pytest's tmp folder: its parents are closed to the server's user
     base = Path(tempfile.mkdtemp(prefix="gridplan-pg-"))
     base.chmod(0o777)
@@ -95,7 +109,7 @@ def pg_url() -> Iterator[str]:
         )
     except (subprocess.SubprocessError, OSError) as exc:
         out = getattr(exc, "stderr", b"") or b""
-        pytest.skip(f"PostgreSQL variant skipped: the server did not start ({out[-300:]!r})")
+        _unavailable(f"the server did not start ({out[-300:]!r})")
     url = f"postgresql://gridplan@127.0.0.1:{port}/postgres"
     try:
         yield url
@@ -447,3 +461,28 @@ def test_a_writer_killed_in_the_middle_of_saving_leaves_the_store_intact(url: st
     store = open_store(url)  # and the store takes new saves
     assert store.add_version(sid, _payload(plan)) == store.info(sid).versions
     store.close()
+
+
+def test_a_read_only_link_token_is_made_once_and_finds_only_its_scenario(url: str) -> None:
+    store = open_store(url)
+    try:
+        _check_view_tokens(store)
+    finally:
+        store.close()
+
+
+def _check_view_tokens(store: Store) -> None:
+    sid, _ = store.create("甲", "130100", _payload(_plan()))
+    other, _ = store.create("乙", "130100", _payload(_plan()))
+    token = store.view_token(sid)
+    assert len(token) >= 32 and str(sid) != token
+    assert store.view_token(sid) == token  # the same link every time it is asked for
+    assert store.view_token(other) != token
+    assert store.by_view_token(token).id == sid
+    for bad in ("", "x" * 80, token[:-1]):
+        with pytest.raises(StoreError) as exc:
+            store.by_view_token(bad)
+        assert exc.value.code == "store.unknown_link"
+    store.delete(sid)  # a deleted scenario's link stops working
+    with pytest.raises(StoreError):
+        store.by_view_token(token)

@@ -667,8 +667,8 @@ def move_plan(sel: Selection, choice: str) -> Selection:
 def choose_plan(prefecture: str, choice: str) -> None:
     """Show plan ``choice`` of ``prefecture`` (a page other than the sidebar opened it)."""
     if _get(Key.PREFECTURE, DEFAULT_PREFECTURE) != prefecture:
-        _set(Key.PREFECTURE, prefecture)
         forget_prefecture_data()
+    _set(Key.PREFECTURE, prefecture)
     _set(Key.PRESET, choice)
     _bump(Key.PLAN_VERSION)
 

@@ -647,6 +647,7 @@ def compare_scenarios(
     plan_b: GridPlan,
     *,
     index: CoverageIndex | None = None,
+    index_b: CoverageIndex | None = None,
     minutes: float = 15.0,
 ) -> ScenarioComparison:
     """Two plans of one prefecture side by side: per grid, the units that move, the balance.
@@ -680,8 +681,8 @@ def compare_scenarios(
     from gridplan.access.coverage import kpi_tables
 
     grids = comparison.grids.copy()
-    for side, plan in (("a", plan_a), ("b", plan_b)):
-        by_grid = kpi_tables(index, plan, units, minutes).by_grid.set_index("grid_id")
+    for side, plan, covered in (("a", plan_a, index), ("b", plan_b, index_b or index)):
+        by_grid = kpi_tables(covered, plan, units, minutes).by_grid.set_index("grid_id")
         ids = grids["grid_id"]
         grids[f"covered_share_{side}"] = ids.map(by_grid["share"]).astype(float).to_numpy()
         grids[f"mean_minutes_{side}"] = ids.map(by_grid["mean_minutes"]).astype(float).to_numpy()
