@@ -25,7 +25,7 @@ import streamlit as st
 
 from gridplan import settings, workflow
 from gridplan.errors import GridPlanError, StoreError
-from gridplan.facilities.edits import facility_changes, table_from_json, table_to_json
+from gridplan.facilities.edits import apply_edits, edits_against, facility_changes
 from gridplan.i18n import t
 from gridplan.plan.changes import describe, plan_changes
 from gridplan.plan.grids import GridPlan
@@ -89,10 +89,8 @@ def payload(sel: Selection, plan: GridPlan) -> dict[str, Any]:
     """What a version of this session's plan holds (see :mod:`gridplan.store.payload`)."""
     edits: dict[str, Any] = {}
     if state.has_facilities(sel):
-        table = state.facilities(sel, lambda: cache.default_facilities(state.units_source(sel)))
         default = cache.default_facilities(state.units_source(sel))
-        if not (table.shape == default.shape and table.equals(default)):
-            edits = {"table": table_to_json(table)}
+        edits = edits_against(default, state.facilities(sel, lambda: default))
     return {
         "plan": plan.to_dict(),
         "facility_edits": edits,
@@ -105,11 +103,12 @@ def _show_snapshot(sel: Selection, snap: Snapshot) -> None:
     """Put a stored version into the session's plan slot of ``sel``."""
     body = snap.payload
     state.set_plan(sel, GridPlan.from_dict(body["plan"]), edit=False)
-    table = body.get("facility_edits", {}).get("table")
+    edits = body.get("facility_edits", {})
     state.forget_facilities(sel, edit=False)
-    if table is not None:
+    if edits:
         try:
-            state.set_facilities(sel, table_from_json(table), edit=False)
+            default = cache.default_facilities(state.units_source(sel))
+            state.set_facilities(sel, apply_edits(default, edits), edit=False)
         except GridPlanError as exc:
             _notice_error(exc)
     state.restore_analysis_settings(body.get("settings", {}))

@@ -18,7 +18,7 @@ import streamlit as st
 from gridplan import settings, workflow
 from gridplan.access.coverage import CoverageIndex
 from gridplan.errors import GridPlanError
-from gridplan.facilities.edits import table_from_json
+from gridplan.facilities.edits import apply_edits
 from gridplan.plan.compare import ScenarioComparison
 from gridplan.plan.grids import GridPlan, resolve_assignment
 from gridplan.report.style import grid_colors
@@ -60,12 +60,8 @@ def side_picker(sel: Selection, stored: dict[str, str], column: str, default: st
         versions = [v.number for v in reversed(scenarios.store().history(sid))]
         number = st.selectbox(tr("col_version"), versions, key=f"cmp_{column}_v_{sid}")
         snap = scenarios.store().get(sid, int(number or versions[0]))
-        table = snap.payload.get("facility_edits", {}).get("table")
-        facilities = (
-            table_from_json(table)
-            if table is not None
-            else cache.default_facilities(state.units_source(sel))
-        )
+        default = cache.default_facilities(state.units_source(sel))
+        facilities = apply_edits(default, snap.payload.get("facility_edits", {}))
     except GridPlanError as exc:
         show_error(exc)
         return None

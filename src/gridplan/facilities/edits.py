@@ -1,10 +1,13 @@
 """A facility list as a scenario keeps it, and what an edit of it changed.
 
 A scenario version holds the facility list the planner worked on when it is
-not the default network (switches, added facilities, accepted sites, an
-uploaded list): :func:`table_to_json` writes it as columns and rows (missing
-values as ``null``), :func:`table_from_json` reads it back with the column
-types the analyses expect, refusing anything else.
+not the default network.  Most edits switch facilities off or add a few
+(accepted sites): :func:`edits_against` then keeps only those against the
+default network, a few hundred bytes instead of the whole list, and
+:func:`apply_edits` rebuilds the list exactly.  Anything else (an uploaded
+list) is kept whole: :func:`table_to_json` writes it as columns and rows
+(missing values as ``null``), :func:`table_from_json` reads it back with the
+column types the analyses expect, refusing anything else.
 """
 
 from __future__ import annotations
@@ -65,6 +68,56 @@ def table_from_json(data: object) -> pd.DataFrame:
             f"the stored facility list cannot be read: {exc}", code="facilities.stored_table"
         ) from exc
     return table
+
+
+def edits_against(default: pd.DataFrame, table: pd.DataFrame) -> dict[str, Any]:
+    """What a version keeps of ``table``: nothing when it is ``default``; the switches and
+    added rows when that rebuilds it exactly (:func:`apply_edits`); else the whole table."""
+    if table.shape == default.shape and table.equals(default):
+        return {}
+    n = len(default)
+    same_rows = (
+        list(table.columns) == list(default.columns)
+        and len(table) >= n
+        and table.iloc[:n].drop(columns="active").equals(default.drop(columns="active"))
+    )
+    if same_rows:
+        flags = table["active"].iloc[:n].to_numpy(bool) != default["active"].to_numpy(bool)
+        edits = {
+            "toggled": [str(i) for i in default["facility_id"][flags]],
+            "added": table_to_json(table.iloc[n:]),
+        }
+        if apply_edits(default, edits).equals(table):
+            return edits
+    return {"table": table_to_json(table)}
+
+
+def apply_edits(default: pd.DataFrame, edits: dict[str, Any]) -> pd.DataFrame:
+    """The facility list a version keeps (see :func:`edits_against`).
+
+    Raises
+    ------
+    InputError
+        ``facilities.stored_table``: the kept edits or table cannot be read.
+    """
+    if "table" in edits:
+        return table_from_json(edits["table"])
+    if not edits:
+        return default.copy()
+    try:
+        toggled = {str(i) for i in edits.get("toggled", [])}
+        added = edits.get("added") or {"columns": list(default.columns), "rows": []}
+    except TypeError as exc:
+        raise InputError(
+            f"the stored facility edits cannot be read: {exc}", code="facilities.stored_table"
+        ) from exc
+    out = default.copy()
+    flip = out["facility_id"].astype(str).isin(toggled).to_numpy()
+    out.loc[flip, "active"] = ~out.loc[flip, "active"].astype(bool)
+    extra = table_from_json(added) if added["rows"] else None
+    if extra is None:
+        return out
+    return pd.concat([out, extra.astype(out.dtypes.to_dict())], ignore_index=True)
 
 
 def facility_changes(

@@ -6,7 +6,9 @@ A version's payload is one JSON object:
     the plan JSON the dashboard downloads (:meth:`gridplan.plan.grids.GridPlan.to_dict`:
     units → grids, grid names, lead hospitals, members, networks); required.
 ``facility_edits``
-    facilities switched off, added and accepted sites (an object).
+    the facility list when it is not the default network: the facilities switched
+    (``toggled``) and those added or accepted (``added``), or the whole list of an
+    upload (``table``); see :mod:`gridplan.facilities.edits` (an object).
 ``uploads``
     references to the data a planner brought, each with its provenance (a list of objects:
     file name, kind, SHA-256, size, upload time).  The files themselves are not stored.
