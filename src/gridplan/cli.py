@@ -32,7 +32,6 @@ from gridplan.plan.population import combine_sources
 from gridplan.plan.stats import dissolve_grids, population_balance
 from gridplan.plan.units import UnitSet
 from gridplan.plan.validate import validate_plan
-from gridplan.report.exports import grids_to_geojson
 from gridplan.report.rasterexports import catchments_geojson, write_minutes_geotiff
 from gridplan.surface.ageing import DEMANDS, demand_name
 from gridplan.surface.grid import PopulationSurface
@@ -111,7 +110,7 @@ def cmd_grids(args: argparse.Namespace) -> dict[str, Any]:
     plan, us = _plan_for(args)
     out = _grids_json(plan, us, args.lang)
     if args.output:
-        _write_geojson(plan, us, resolve_assignment(plan, us.units), Path(args.output))
+        workflow.write_plan_file(plan, us, args.output)
     return out
 
 
@@ -222,16 +221,6 @@ def cmd_propose_grids(args: argparse.Namespace) -> dict[str, Any]:
     return out
 
 
-def _write_geojson(plan: GridPlan, us: UnitSet, assignment: pd.Series, path: Path) -> None:
-    if path.suffix.lower() not in (".geojson", ".json"):
-        raise InputError(
-            f"-o expects a .geojson file, got {path.name}",
-            code="cli.output_geojson",
-            params={"filename": path.name},
-        )
-    path.write_bytes(grids_to_geojson(plan, us, assignment))
-
-
 # --- the scenario of coverage and optimize ---------------------------------------------
 
 
@@ -287,20 +276,12 @@ def _facility_sources(facilities: pd.DataFrame) -> tuple[str, str]:
 
 
 def cmd_coverage(args: argparse.Namespace) -> dict[str, Any]:
-    from gridplan.access.coverage import CoverageIndex, kpi_tables
+    from gridplan.access.coverage import kpi_tables
 
     plan, us = _plan_for(args)
-    surface, warned = _surface_for(args, us)
-    used = workflow.used_facilities(_facilities_for(args, us), "primary")
-    xy = workflow.facilities_xy(used, surface.grid.crs)
-    spec = _model_spec(args)
-    model = workflow.travel_model(surface.grid, spec)
-    times = model.travel_times(surface.grid, surface.populated(), xy)
-    index = CoverageIndex.build(surface, times)
-    workflow.require_facilities(used, "primary")  # after the population check: said first
+    surface, warned, used, spec, times, index = _coverage_index(args, us)
     tables = kpi_tables(index, plan, us, args.minutes)
     s = tables.summary
-    sources, note = _facility_sources(used)
     out = {
         "population": round(s["population"], 1),
         "covered": round(s["covered"], 1),
@@ -313,20 +294,44 @@ def cmd_coverage(args: argparse.Namespace) -> dict[str, Any]:
         "model": _model_json(args, spec),
         "by_grid": _kpi_rows(tables.by_grid, "grid_id"),
         "by_unit": _kpi_rows(tables.by_unit, "unit_id"),
-        "provenance": {
-            "population": surface.source,
-            "population_method": surface.method,
-            "population_units": combine_sources(us.units["population_source"]),
-            "demand": demand_name(surface.demand),
-            "facilities": sources,
-            "facilities_note": note,
-            "n_facilities": len(used),
-        },
+        "provenance": _coverage_provenance(surface, us, used),
         "notes": warned,
     }
     if args.output:
         _write_coverage_output(Path(args.output), times, index, used, surface)
     return out
+
+
+def _coverage_index(args: argparse.Namespace, us: UnitSet) -> tuple[Any, ...]:
+    """Surface, accepted warnings, facilities, model spec, travel times and the coverage
+    index of the travel options (plan-independent: ``scenario compare`` groups it twice)."""
+    from gridplan.access.coverage import CoverageIndex
+
+    surface, warned = _surface_for(args, us)
+    used = workflow.used_facilities(_facilities_for(args, us), "primary")
+    xy = workflow.facilities_xy(used, surface.grid.crs)
+    spec = _model_spec(args)
+    model = workflow.travel_model(surface.grid, spec)
+    times = model.travel_times(surface.grid, surface.populated(), xy)
+    index = CoverageIndex.build(surface, times)
+    workflow.require_facilities(used, "primary")  # after the population check: said first
+    return surface, warned, used, spec, times, index
+
+
+def _coverage_provenance(
+    surface: PopulationSurface, us: UnitSet, used: pd.DataFrame
+) -> dict[str, Any]:
+    """Where the residents and facilities of a coverage come from (illustrative: said so)."""
+    sources, note = _facility_sources(used)
+    return {
+        "population": surface.source,
+        "population_method": surface.method,
+        "population_units": combine_sources(us.units["population_source"]),
+        "demand": demand_name(surface.demand),
+        "facilities": sources,
+        "facilities_note": note,
+        "n_facilities": len(used),
+    }
 
 
 def _kpi_rows(df: pd.DataFrame, key: str) -> list[dict[str, Any]]:
@@ -588,7 +593,7 @@ _COMMANDS: dict[str, _Command] = {
     ),
     "grids": _Command(
         cmd_grids, "grids of a preset or a one-grid-per-unit plan", _region_source,
-        output="write dissolved grids to FILE.geojson",
+        output="FILE.geojson: dissolved grids; FILE.json: the plan JSON (scenario save reads it)",
     ),
     "coverage": _Command(
         cmd_coverage, "15-minute coverage of a plan", _coverage_options,
@@ -781,3 +786,210 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _internal(exc, args.lang)
     sys.stdout.write(text + "\n")
     return 0
+
+
+# --- plans that last: the scenario store (issue 11) ----------------------------------------
+
+
+def _iso_utc(when: Any) -> str:
+    """A store time as ISO 8601 UTC, to the second: ``2025-03-01T08:30:00Z``."""
+    from datetime import UTC
+
+    return str(when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
+
+
+def _store(args: argparse.Namespace) -> contextlib.closing[Any]:
+    """The store of ``--store`` (else ``$GRIDPLAN_STORE``, else the user's data folder)."""
+    from gridplan.store import open_store
+
+    return contextlib.closing(open_store(args.store))
+
+
+def _stored_plan(store: Any, scenario_id: int, version: int | None) -> tuple[Any, GridPlan]:
+    """A scenario's snapshot at ``version`` (the latest if ``None``) and its plan."""
+    snap = store.get(scenario_id, version)
+    return snap, GridPlan.from_dict(snap.payload["plan"])
+
+
+def _scenario_side(snap: Any) -> dict[str, Any]:
+    return {
+        "id": snap.scenario.id,
+        "name": snap.scenario.name,
+        "version": snap.version.number,
+        "prefecture": snap.scenario.prefecture,
+    }
+
+
+def _scenario_save(args: argparse.Namespace) -> dict[str, Any]:
+    with _store(args) as store:
+        sid, version, name = workflow.save_plan_file(
+            store, args.from_plan, name=args.name, scenario_id=args.id, author=args.author,
+            note=args.note, units_of=lambda where: workflow.load_units(_units_source(args, where)),
+        )  # fmt: skip
+    return {"id": sid, "version": version, "name": name}
+
+
+def _scenario_list(args: argparse.Namespace) -> list[dict[str, Any]]:
+    with _store(args) as store:
+        infos = store.list_scenarios()
+    return [
+        {"id": s.id, "name": s.name, "prefecture": s.prefecture, "versions": s.versions,
+         "updated": _iso_utc(s.updated), "author": s.author}
+        for s in infos
+    ]  # fmt: skip
+
+
+def _scenario_show(args: argparse.Namespace) -> dict[str, Any]:
+    with _store(args) as store:
+        snap, plan = _stored_plan(store, args.id, args.version)
+        history = store.history(args.id)
+    us = workflow.load_units(_units_source(args, plan.prefecture))
+    grids = _grids_json(plan, us, args.lang)
+    return {
+        **_scenario_side(snap),
+        "plan": snap.payload["plan"],
+        "grids": grids["grids"],
+        "problems": grids["problems"],
+        "balance": grids["balance"],
+        "history": [
+            {"version": v.number, "time": _iso_utc(v.created), "author": v.author, "note": v.note}
+            for v in history
+        ],
+    }
+
+
+def _scenario_export(args: argparse.Namespace) -> dict[str, Any]:
+    workflow.plan_file_kind(args.output)  # a wrong name is said before any work
+    with _store(args) as store:
+        snap, plan = _stored_plan(store, args.id, args.version)
+    us = workflow.load_units(_units_source(args, plan.prefecture))
+    workflow.write_plan_file(plan, us, args.output)
+    return {**_scenario_side(snap), "output": Path(args.output).name}
+
+
+def _scenario_compare(args: argparse.Namespace) -> dict[str, Any]:
+    """Two scenarios (or two versions) side by side, with each grid's coverage."""
+    with _store(args) as store:
+        snap_a, plan_a = _stored_plan(store, args.id_a, args.version_a)
+        snap_b, plan_b = _stored_plan(store, args.id_b, args.version_b)
+    if snap_a.scenario.prefecture != snap_b.scenario.prefecture:
+        raise InputError(
+            "the two scenarios are plans of different prefectures",
+            code="cli.scenario.other_prefecture",
+            params={"a": snap_a.scenario.prefecture, "b": snap_b.scenario.prefecture},
+        )
+    us = workflow.load_units(_units_source(args, plan_a.prefecture))
+    surface, warned, used, spec, _, index = _coverage_index(args, us)
+    comparison = workflow.compare_scenarios(us, plan_a, plan_b, index=index, minutes=args.minutes)
+    return {
+        **comparison.to_json(),
+        "a": {**_scenario_side(snap_a), "plan": plan_a.plan_id},
+        "b": {**_scenario_side(snap_b), "plan": plan_b.plan_id},
+        "model": _model_json(args, spec),
+        "provenance": _coverage_provenance(surface, us, used),
+        "notes": warned,
+    }
+
+
+def _scenario_delete(args: argparse.Namespace) -> dict[str, Any]:
+    with _store(args) as store:
+        info = store.get(args.id).scenario  # unknown or already deleted: said, nothing done
+        store.delete(args.id)
+    days = _num(float(settings.store_purge_after_days))
+    return {"id": info.id, "name": info.name, "deleted": True, "recoverable_days": days,
+            "message": t("cli.scenario.deleted", args.lang, id=info.id, days=days)}  # fmt: skip
+
+
+def _scenario_restore(args: argparse.Namespace) -> dict[str, Any]:
+    with _store(args) as store:
+        store.restore(args.id)
+        info = store.info(args.id)
+    return {"id": info.id, "name": info.name, "versions": info.versions, "deleted": False}
+
+
+def _store_option(sp: argparse.ArgumentParser, default: Any) -> None:
+    sp.add_argument(
+        "--store", default=default,
+        help="scenario store: a SQLite file, sqlite:///FILE or postgresql://user@host/db "
+        "(default: $GRIDPLAN_STORE, else scenarios.sqlite in the user's data folder)",
+    )  # fmt: skip
+
+
+#: The options every command has (:func:`_common`) and ``--store``: given after the action
+#: they must not reset what was given before it, so the action's copies default to nothing.
+_SHARED_DESTS = {"township_file", "datum", "population_file", "accept_warnings", "json", "lang",
+                 "store"}  # fmt: skip
+
+
+def _scenario_options(sp: argparse.ArgumentParser) -> None:
+    _store_option(sp, None)
+    actions = sp.add_subparsers(dest="action", required=True, metavar="ACTION")
+    for name, action in _SCENARIO_ACTIONS.items():
+        ap = actions.add_parser(name, help=action.help)
+        action.options(ap)
+        _store_option(ap, None)
+        _common(ap)
+        for a in ap._actions:  # argparse has no public way to change a default to "unset"
+            if a.dest in _SHARED_DESTS:
+                a.default = argparse.SUPPRESS
+
+
+def _version_option(sp: argparse.ArgumentParser) -> None:
+    _id_option(sp)
+    sp.add_argument("--version", type=int, default=None, help="version (default: the latest)")
+
+
+def _save_options(sp: argparse.ArgumentParser) -> None:
+    sp.add_argument("--from-plan", required=True, help="plan JSON or grids GeoJSON to save")
+    sp.add_argument("--name", help="scenario name (with --id: renames the scenario)")
+    sp.add_argument("--id", type=int, default=None, help="add a version to this scenario")
+    sp.add_argument("--author", default="", help="who saves it")
+    sp.add_argument("--note", default="", help="what changed")
+
+
+def _export_options(sp: argparse.ArgumentParser) -> None:
+    _version_option(sp)
+    sp.add_argument(
+        "-o", "--output", required=True, help="FILE.json: the plan JSON; FILE.geojson: the grids"
+    )
+
+
+def _compare_options(sp: argparse.ArgumentParser) -> None:
+    sp.add_argument("id_a", type=int, help="scenario A")
+    sp.add_argument("id_b", type=int, help="scenario B (may be A, with other versions)")
+    sp.add_argument("--version-a", type=int, default=None, help="version of A (default latest)")
+    sp.add_argument("--version-b", type=int, default=None, help="version of B (default latest)")
+    sp.add_argument("--minutes", type=float, default=workflow.default_minutes("primary"))
+    sp.add_argument("--mode", choices=workflow.MODES, default="walk")
+    _travel_options(sp)
+
+
+def _id_option(sp: argparse.ArgumentParser) -> None:
+    sp.add_argument("id", type=int, help="scenario id (see scenario list)")
+
+
+#: The scenario actions: what each does, its help line and its own options.
+_SCENARIO_ACTIONS: dict[str, _Command] = {
+    "save": _Command(_scenario_save, "save a plan file as a scenario or a new version",
+                     _save_options),
+    "list": _Command(_scenario_list, "the scenarios, most recently updated first",
+                     lambda sp: None),
+    "show": _Command(_scenario_show, "a scenario's plan, grids and history",
+                     _version_option),
+    "export": _Command(_scenario_export, "write a scenario's plan JSON or grids GeoJSON",
+                       _export_options),
+    "compare": _Command(_scenario_compare, "two scenarios or versions side by side",
+                        _compare_options),
+    "delete": _Command(_scenario_delete, "delete a scenario (recoverable for a while)",
+                       _id_option),
+    "restore": _Command(_scenario_restore, "bring back a deleted scenario", _id_option),
+}  # fmt: skip
+
+
+def cmd_scenario(args: argparse.Namespace) -> Any:
+    return _SCENARIO_ACTIONS[args.action].run(args)
+
+
+_COMMANDS["scenario"] = _Command(
+    cmd_scenario, "saved scenarios: save, list, show, export, compare, delete", _scenario_options
+)

@@ -19,7 +19,7 @@ import json
 import os
 import uuid
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -46,6 +46,7 @@ from gridplan.travel.speeds import DEFAULT_DETOUR, MODE_SPEEDS_KMH
 if TYPE_CHECKING:
     from gridplan.access.coverage import CoverageIndex
     from gridplan.plan.compare import ScenarioComparison
+    from gridplan.store import Store
     from gridplan.travel.base import TravelTimeModel
 
 __all__ = [
@@ -70,16 +71,20 @@ __all__ = [
     "lead_sites",
     "load_units",
     "plan_and_units",
+    "plan_file_kind",
     "population_surface",
     "population_surface_report",
     "raster_layers",
     "read_exclusions",
     "read_site_list",
     "require_facilities",
+    "save_plan_file",
+    "scenario_payload",
     "speed_for",
     "starting_plan",
     "travel_model",
     "used_facilities",
+    "write_plan_file",
 ]
 
 #: The travel-time models a planner chooses from.
@@ -689,3 +694,84 @@ def compare_scenarios(
     grids["covered_share_diff"] = grids["covered_share_b"] - grids["covered_share_a"]
     grids["mean_minutes_diff"] = grids["mean_minutes_b"] - grids["mean_minutes_a"]
     return dataclasses.replace(comparison, grids=grids, minutes=float(minutes))
+
+
+# --- plans kept in the scenario store (issue 11) -----------------------------------------
+
+
+def scenario_payload(plan: GridPlan) -> dict[str, Any]:
+    """What a saved version holds for a plan alone: no facility edits, uploads or settings."""
+    return {"plan": plan.to_dict(), "facility_edits": {}, "uploads": [], "settings": {}}
+
+
+def save_plan_file(
+    store: Store,
+    path: str | Path,
+    *,
+    name: str | None = None,
+    scenario_id: int | None = None,
+    author: str = "",
+    note: str = "",
+    units_of: Callable[[str], UnitSet] | None = None,
+) -> tuple[int, int, str]:
+    """Save a plan file (plan JSON, grids or units GeoJSON) as a scenario; ``(id, version, name)``.
+
+    Without ``scenario_id`` a new scenario named ``name`` is created; with it the
+    plan becomes that scenario's next version (and ``name``, if given, its new
+    name), and must be for the scenario's prefecture.  Everything is checked
+    before anything is written: the name, the scenario (known, not deleted), the
+    file (:func:`gridplan.plan.importing.read_plan_file`, on the units
+    ``units_of`` gives for the prefecture; default: the census units), so a
+    refused save leaves the store as it was.
+    """
+    from gridplan.plan.importing import read_plan_file
+    from gridplan.store.payload import check_text
+
+    limit = settings.store_max_name_chars
+    current = None if scenario_id is None else store.get(scenario_id).scenario
+    if name:
+        new_name = check_text("name", name, limit, required=True)
+    elif current is not None:
+        new_name = current.name
+    else:
+        raise InputError("a new scenario needs a name", code="workflow.no_scenario_name")
+    plan = read_plan_file(
+        path,
+        prefecture=None if current is None else current.prefecture,
+        units_of=units_of or (lambda where: load_units(UnitsSource(where))),
+    )
+    if current is None:
+        sid, version = store.create(
+            new_name, plan.prefecture, scenario_payload(plan), author=author, note=note
+        )
+        return sid, version, new_name
+    version = store.add_version(current.id, scenario_payload(plan), author=author, note=note)
+    if new_name != current.name:  # checked above: the rename cannot fail on the name
+        store.rename(current.id, new_name)
+    return current.id, version, new_name
+
+
+def write_plan_file(plan: GridPlan, units: UnitSet, path: str | Path) -> None:
+    """Write ``plan`` as ``.json`` (the plan JSON, read back by ``save_plan_file``) or
+    ``.geojson`` (the dissolved grids); check the name first with :func:`plan_file_kind`."""
+    from gridplan.plan.importing import plan_to_json
+    from gridplan.report.exports import grids_to_geojson
+
+    path = Path(path)
+    if plan_file_kind(path) == ".json":
+        path.write_bytes(plan_to_json(plan))
+    else:
+        path.write_bytes(grids_to_geojson(plan, units))
+
+
+def plan_file_kind(path: str | Path) -> str:
+    """``.json`` or ``.geojson``: the plan file ``path`` names (anything else is refused)."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in (".json", ".geojson"):
+        raise InputError(
+            f"a plan file is .json (plan) or .geojson (grids), not {path.name}",
+            code="workflow.plan_file_name",
+            params={"filename": path.name},
+        )
+    return suffix

@@ -29,7 +29,7 @@ from gridplan.inputs.files import _MB, _check_size, _sniff
 from gridplan.plan.grids import Grid, GridPlan
 from gridplan.plan.units import UnitSet
 
-__all__ = ["MAX_GRIDS", "PLAN_SUFFIXES", "read_plan_file"]
+__all__ = ["MAX_GRIDS", "PLAN_SUFFIXES", "plan_to_json", "read_plan_file"]
 
 #: File names a plan may have; the content decides which of the formats it is.
 PLAN_SUFFIXES: tuple[str, ...] = (".json", ".geojson")
@@ -163,7 +163,11 @@ class _Shape(Problems):
 
 
 def read_plan_file(
-    path: str | Path, *, prefecture: str | None = None, units: UnitSet | None = None
+    path: str | Path,
+    *,
+    prefecture: str | None = None,
+    units: UnitSet | None = None,
+    units_of: Callable[[str], UnitSet] | None = None,
 ) -> GridPlan:
     """The plan of a plan JSON, or of a grids or units GeoJSON written by GridPlan.
 
@@ -184,6 +188,10 @@ def read_plan_file(
     units
         The planning units the plan must be made of: codes that are neither a
         unit nor a unit's county are refused (the first 10 listed, and their count).
+    units_of
+        Instead of ``units``: the units of a prefecture (adcode), called with the
+        plan's own prefecture once the file is read, so a plan of any prefecture
+        is checked on its units with one read and every problem said together.
 
     Returns
     -------
@@ -204,6 +212,8 @@ def read_plan_file(
     if plan is not None:
         expected = prefecture or (units.prefecture.adcode if units is not None else None)
         same = _check_prefecture(plan, expected, problems)
+        if units is None and units_of is not None and same:
+            units = units_of(plan.prefecture)
         if units is not None and same:  # another prefecture's codes would all be "unknown"
             _check_known(plan, units, problems)
         _check_listed_once(plan, problems)
@@ -506,8 +516,10 @@ def _check_known(plan: GridPlan, units: UnitSet, problems: Problems) -> None:
 
 
 def _check_listed_once(plan: GridPlan, problems: Problems) -> None:
-    """No unit is listed by two grids (a network may cover grids' units: it owns none)."""
-    twice = {c: gids for c, gids in plan.listed().items() if len(gids) > 1}
+    """No unit is listed by two different grids (a network may cover grids' units: it owns
+    none)."""
+    grids = {c: list(dict.fromkeys(gids)) for c, gids in plan.listed().items()}
+    twice = {c: gids for c, gids in grids.items() if len(gids) > 1}  # twice in one grid: harmless
     if twice:
         shown = [f"{c}（{'、'.join(g)}）" for c, g in sorted(twice.items())[:_MAX_LISTED]]
         problems.add(
@@ -516,3 +528,11 @@ def _check_listed_once(plan: GridPlan, problems: Problems) -> None:
             n=len(twice),
             units="、".join(shown),
         )
+
+
+def plan_to_json(plan: GridPlan) -> bytes:
+    """The plan JSON file :func:`read_plan_file` reads back (UTF-8, indented, Chinese kept).
+
+    The same bytes as the dashboard's "plan JSON" download.
+    """
+    return json.dumps(plan.to_dict(), ensure_ascii=False, indent=1).encode("utf-8")
