@@ -73,7 +73,11 @@ def _families() -> dict[tuple[str, str], tuple[str, Iterable[Any]]]:
     population = [
         c for c in _literal_codes() if c.startswith(("population.warn.", "population.note."))
     ]
+    # a version's note: the changes an edit made, each written with its code where it is made
+    changes = [c for c in _literal_codes() if c.startswith("change.")]
     return {
+        ("plan/changes.py", "code"): ("{}", changes),
+        ("plan/changes.py", "fallback"): ("{}", changes),
         ("access/standards.py", "f'standard.{key}'"): ("standard.{}", keys),
         ("access/standards.py", "f'standard.{key}.seed'"): ("standard.{}.seed", keys),
         ("facilities/types.py", "f'facilities.type.{_canonical}'"): (
