@@ -10,7 +10,7 @@ the version just saved.
 
 import streamlit as st
 
-from ui import navigation, scenario
+from ui import navigation
 from ui import store as scenarios
 from ui.sidebar import scenario_status, sidebar
 
@@ -21,6 +21,6 @@ scenarios.autosave_pending()
 sidebar()
 status = st.sidebar.empty()
 navigation.navigation().run()
-sel = scenarios.autosave(scenario.selection())
+sel = scenarios.autosave(scenarios.shown_selection())
 scenarios.sync_url(sel)
 scenario_status(status, sel)

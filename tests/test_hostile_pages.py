@@ -71,6 +71,8 @@ UPLOADERS = {
                            "FormSubmitter:sit_form_secondary-运行选址", _siting),
     "exclude": Uploader("siting", "sit_excl_file_secondary", "exclude", None,
                         "FormSubmitter:sit_form_secondary-运行选址", _siting),
+    "plan_file": Uploader("scenarios", "scn_import_file", "plan_file", "plans",
+                          "FormSubmitter:scn_import-导入"),
 }  # fmt: skip
 
 

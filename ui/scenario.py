@@ -38,7 +38,9 @@ class Scenario:
 def selection() -> Selection:
     """The prefecture and plan chosen in the sidebar (its defaults on a page run alone); a
     stored scenario is read into the session the first time it is shown."""
-    return store.ensure_loaded(state.selection(cache.presets_of))
+    sel = store.ensure_loaded(state.selection(cache.presets_of))
+    state.apply_analysis_settings()  # the pages' widgets are drawn after this
+    return sel
 
 
 def starting_plan(sel: Selection, units: UnitSet) -> GridPlan:

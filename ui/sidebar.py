@@ -91,7 +91,10 @@ def preset_label(preset_id: str) -> str:
         return tr("preset_per_unit")
     sid = scenario_choice_id(preset_id)
     if sid is not None:
-        return tr("scenario_choice", name=str(sid))
+        try:
+            return tr("scenario_choice", name=scenarios.store().info(sid).name)
+        except GridPlanError:
+            return tr("scenario_choice", name=f"#{sid}")
     plan = GridPlan.from_preset(preset_id)
     return plan.name.get(state.lang(), plan.name.get("zh", preset_id))
 

@@ -87,6 +87,7 @@ class Key(StrEnum):
     URL_READ = "url_read"
     STORE_NOTICES = "store_notices"
     ANALYSIS = "analysis"
+    SETTINGS_PENDING = "settings_pending"
 
 
 #: What the grids page's "clear uploads" forgets: the township layer and population table
@@ -790,7 +791,12 @@ def analysis_settings() -> dict[str, Any]:
 
 
 def restore_analysis_settings(values: dict[str, Any]) -> None:
-    """Set the analysis widgets to a scenario's saved choices before they are drawn."""
+    """Set the analysis widgets to a scenario's saved choices when the next run starts.
+
+    A widget's value cannot change once it is drawn in a run, and a scenario may
+    be opened in the middle of one (a proposal adopted): the choices wait here
+    until :func:`apply_analysis_settings`, called before any page draws.
+    """
     clean = {
         k: v
         for k, v in values.items()
@@ -800,5 +806,12 @@ def restore_analysis_settings(values: dict[str, Any]) -> None:
         and isinstance(v, bool | int | float | str)
     }
     _set(Key.ANALYSIS, clean)
-    for key, value in clean.items():
+    _set(Key.SETTINGS_PENDING, True)
+
+
+def apply_analysis_settings() -> None:
+    """Give the analysis widgets the choices a scenario opened since the last run saved."""
+    if not st.session_state.pop(Key.SETTINGS_PENDING, False):
+        return
+    for key, value in _slots(Key.ANALYSIS).items():
         st.session_state[key] = value

@@ -234,6 +234,11 @@ def _add_version(sid: int, body: dict[str, Any], note: str) -> int:
     return number
 
 
+def shown_selection() -> Selection:
+    """The prefecture and plan the sidebar shows (nothing read or applied: after the page)."""
+    return state.selection(cache.presets_of)
+
+
 def autosave_pending() -> None:
     """Save every plan of the session with edits not yet saved (a panel reran the script
     right after its edit, before :func:`autosave` at the end of the page could run)."""

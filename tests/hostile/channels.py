@@ -19,4 +19,6 @@ CLI = {
     "landcover": lambda f: ["coverage", *_BASE, "--model", "raster", "--landcover", f],
     "dem": lambda f: ["coverage", *_BASE, "--model", "raster", "--dem", f],
     "exclude": lambda f: [*_OPT, "--exclude", f],
+    # into the store named by GRIDPLAN_STORE (the tests' own): never beside the upload
+    "plan_file": lambda f: ["scenario", "save", "--from-plan", f, "--name", "导入测试"],
 }

@@ -45,7 +45,7 @@ SJZ_BOX = (114.40, 37.95, 114.60, 38.10)
 #: Upload channels: the CLI option (or dashboard uploader) a file goes through.
 CHANNELS = (
     "township", "population_file", "population", "weights", "facilities", "candidates",
-    "hospitals", "roads", "landcover", "dem", "exclude", "osm_facilities",
+    "hospitals", "roads", "landcover", "dem", "exclude", "osm_facilities", "plan_file",
 )  # fmt: skip
 
 RASTERS = ("population", "weights", "landcover", "dem")
@@ -53,6 +53,8 @@ VECTORS = ("township", "exclude")
 POINT_TABLES = ("facilities", "candidates", "hospitals")
 TABLES = ("population_file", *POINT_TABLES)
 XML_ROADS = ("roads", "osm_facilities")
+#: plan files read back (``scenario save --from-plan``, the 方案管理 page's import)
+PLAN_FILES = ("plan_file",)
 
 
 @dataclass(frozen=True)
@@ -201,6 +203,22 @@ def _zip(members: dict[str, bytes], **kw: object) -> bytes:
 
 def _square(lon: float, lat: float, d: float = 0.02) -> list[list[list[float]]]:
     return [[[lon, lat], [lon + d, lat], [lon + d, lat + d], [lon, lat + d], [lon, lat]]]
+
+
+def _plan_json(*, names: list[str] | None = None, prefecture: str = "130100") -> bytes:
+    """A two-grid Shijiazhuang plan file (the plan JSON GridPlan writes), grid names given."""
+    first, second = names or ["甲网格", "乙网格"]
+    grid = {"lead_hospital": "", "members": [], "kind": "custom", "note": ""}
+    plan = {
+        "id": "hostile", "name": {"zh": first, "en": first}, "prefecture": prefecture,
+        "seed": {}, "seed_quote": "", "notes": [],
+        "grids": [
+            {**grid, "grid_id": "a", "name": first, "units": ["130102", "130104", "130105"]},
+            {**grid, "grid_id": "b", "name": second, "units": ["130108"]},
+        ],
+        "networks": [],
+    }  # fmt: skip
+    return json.dumps(plan, ensure_ascii=False).encode("utf-8")
 
 
 def _geojson(names: list[str], *, crs: dict | None = None, swap: bool = False) -> bytes:
@@ -463,7 +481,7 @@ def cases(full: bool = False) -> list[Case]:
     add(
         "ogr_vrt_url.geojson",
         "ssrf",
-        VECTORS,
+        (*VECTORS, *PLAN_FILES),
         "refused",
         "OGR VRT XML named .geojson, /vsicurl/",
         lambda d, url, can: _ogr_vrt(f"/vsicurl/{url}/t.geojson"),
@@ -648,7 +666,7 @@ def cases(full: bool = False) -> list[Case]:
     add(
         "json_depth.geojson",
         "bomb",
-        VECTORS,
+        (*VECTORS, *PLAN_FILES),
         "refused",
         "GeoJSON nested 100,000 arrays deep",
         lambda d, url, can: _json_depth_bomb(100_000),
@@ -841,6 +859,33 @@ def cases(full: bool = False) -> list[Case]:
         "loaded",
         "township names with <img onerror> and Markdown",
         lambda d, url, can: _geojson(['<img src=x onerror="alert(1)">', f"![x]({url}/i.png)"]),
+    )
+
+    add(
+        "plan_html_names.json",
+        "markup",
+        PLAN_FILES,
+        "loaded",
+        "plan JSON whose grid names hold <img onerror> and Markdown links",
+        lambda d, url, can: _plan_json(names=['<img src=x onerror="alert(1)">', f"[x]({url}/p)"]),
+    )
+    add(
+        "plan_other_prefecture.json",
+        "wrong_data",
+        PLAN_FILES,
+        "refused",
+        "plan file naming a prefecture that does not exist (999900) over Shijiazhuang's units",
+        lambda d, url, can: _plan_json(prefecture="999900"),
+    )
+    add(
+        "plan_nan.json",
+        "format",
+        PLAN_FILES,
+        "refused",
+        "plan JSON with NaN and a 5,000-digit number",
+        lambda d, url, can: _plan_json().replace(
+            b'"notes": []', b'"notes": [NaN, 1' + b"0" * 5000 + b"]"
+        ),
     )
 
     # careless: wrong formats and odd files

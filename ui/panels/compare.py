@@ -60,8 +60,8 @@ def side_picker(sel: Selection, stored: dict[str, str], column: str, default: st
         versions = [v.number for v in reversed(scenarios.store().history(sid))]
         number = st.selectbox(tr("col_version"), versions, key=f"cmp_{column}_v_{sid}")
         snap = scenarios.store().get(sid, int(number or versions[0]))
-        default = cache.default_facilities(state.units_source(sel))
-        facilities = apply_edits(default, snap.payload.get("facility_edits", {}))
+        network = cache.default_facilities(state.units_source(sel))
+        facilities = apply_edits(network, snap.payload.get("facility_edits", {}))
     except GridPlanError as exc:
         show_error(exc)
         return None

@@ -178,9 +178,11 @@ def import_panel(sel: Selection) -> None:
         upload = st.file_uploader(
             tr("scn_import_file"), type=["json", "geojson"], key="scn_import_file"
         )
-        modes = ["new"] + (["version"] if sel.scenario_id is not None else [])
+        modes = {"new": tr("scn_import_new")}
+        if sel.scenario_id is not None:
+            modes["version"] = tr("scn_import_version")
         mode = st.radio(
-            tr("scn_import_as"), modes, format_func=lambda m: tr(f"scn_import_{m}"),
+            tr("scn_import_as"), list(modes), format_func=lambda m: modes[m],
             horizontal=True, key="scn_import_mode",
         )  # fmt: skip
         if not st.form_submit_button(tr("scn_import")) or upload is None:
@@ -195,9 +197,11 @@ def import_panel(sel: Selection) -> None:
     note = t("change.imported", lang(), name=upload.name[:80])
     if mode == "version":
         scenarios.save_plan_as_version(sel, plan, note)
+        state.add_store_notice("success", tr("scn_imported_version", file=upload.name[:80]))
     else:
         name = _imported_name(plan, upload.name)
-        scenarios.create_scenario(sel.prefecture, name, plan, note)
+        if scenarios.create_scenario(sel.prefecture, name, plan, note) is not None:
+            state.add_store_notice("success", tr("scn_imported_new", name=name))
     st.rerun()
 
 
