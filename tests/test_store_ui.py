@@ -188,9 +188,11 @@ def test_scenarios_page_renames_duplicates_deletes_and_restores(own_store):
     assert list(history["版本"]) == [2, 1]
     assert history["修改内容"].iloc[0] == "桥西区 划入 新华医疗集团"
     at.text_input(key="scn_rename_name").set_value("四集团调整稿")
-    at.button(key="FormSubmitter:scn_rename-重命名").click().run()
+    at.text_area(key="scn_note").set_value("桥西并入新华，供周五讨论")
+    at.button(key="FormSubmitter:scn_rename-保存名称和备注").click().run()
     store = open_store(own_store)
     assert store.info(sid).name == "四集团调整稿"
+    assert store.info(sid).note == "桥西并入新华，供周五讨论"
     at.button(key="scn_dup_btn").click().run()
     [copy] = [s for s in store.list_scenarios() if s.id != sid]
     assert copy.name == "四集团调整稿（副本）" and at.session_state["preset"] == f"scn:{copy.id}"

@@ -458,10 +458,10 @@ def save_plan_as_version(sel: Selection, plan: GridPlan, note: str) -> None:
     state.set_versions(sel.scenario_id, number, number)
 
 
-def rename(scenario_id: int, name: str) -> bool:
-    """Rename the scenario; whether it worked (else the reason is shown)."""
+def rename(scenario_id: int, name: str, note: str | None = None) -> bool:
+    """Rename the scenario (and set its note); whether it worked (else the reason is shown)."""
     try:
-        store().rename(scenario_id, name)
+        store().rename(scenario_id, name, note=note)
     except GridPlanError as exc:
         _notice_error(exc)
         return False

@@ -65,9 +65,9 @@ def current_panel(sel: Selection) -> None:
         st.dataframe(history_table(versions, shown), hide_index=True, width="stretch")
         return
     with st.form("scn_rename", border=False):
-        c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
-        name = c1.text_input(tr("scn_name"), value=info.name, key="scn_rename_name")
-        if c2.form_submit_button(tr("scn_rename")) and scenarios.rename(sid, name):
+        name = st.text_input(tr("scn_name"), value=info.name, key="scn_rename_name")
+        note = st.text_area(tr("scn_note"), value=info.note, key="scn_note", height=80)
+        if st.form_submit_button(tr("scn_rename")) and scenarios.rename(sid, name, note):
             st.rerun()
     st.subheader(tr("scn_history"))
     st.dataframe(history_table(versions, shown), hide_index=True, width="stretch")

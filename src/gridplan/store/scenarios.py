@@ -152,16 +152,16 @@ class Store:
             conn.execute(update(scenario_table).where(S.id == scenario_id).values(updated=now))
         return latest + 1
 
-    def rename(self, scenario_id: int, name: str) -> None:
-        """Give the scenario a new name (its versions stay as they are)."""
+    def rename(self, scenario_id: int, name: str, *, note: str | None = None) -> None:
+        """Give the scenario a new name (and, if given, a new note); its versions stay as
+        they are."""
         name = check_text("name", name, settings.store_max_name_chars, required=True)
+        values: dict[str, Any] = {"name": name, "updated": utc_now()}
+        if note is not None:
+            values["note"] = check_text("note", note, settings.store_max_note_chars)
         with transaction(self.engine, write=True) as conn:
             _refuse_deleted(_scenario_row(conn, scenario_id, lock=True))
-            conn.execute(
-                update(scenario_table)
-                .where(S.id == scenario_id)
-                .values(name=name, updated=utc_now())
-            )
+            conn.execute(update(scenario_table).where(S.id == scenario_id).values(**values))
 
     def delete(self, scenario_id: int) -> None:
         """Delete the scenario recoverably: :meth:`restore` brings it back until :meth:`purge`."""
