@@ -15,7 +15,6 @@ dashboard goes on with the edits in the session and says so.
 
 from __future__ import annotations
 
-import logging
 import os
 from datetime import datetime
 from pathlib import Path
@@ -34,8 +33,6 @@ from ui import cache, state
 from ui.panels.common import error_message
 from ui.state import Selection, lang, scenario_choice
 from ui.texts import tr
-
-log = logging.getLogger(__name__)
 
 #: Query parameters of a link: the scenario, its version, a read-only link's token.
 Q_SCENARIO, Q_VERSION, Q_VIEW = "scenario", "version", "view"
@@ -58,10 +55,10 @@ def _notice_error(exc: BaseException) -> None:
 # --- what a version holds -------------------------------------------------------------------
 
 
-def _uploads() -> list[dict[str, Any]]:
+def _uploads(sel: Selection) -> list[dict[str, Any]]:
     """References to the files this session's units and surface were built from."""
     refs = []
-    source = state.units_source(state.selection(cache.presets_of))
+    source = state.units_source(sel)
     surface = state.surface_file()
     for kind, path in (
         ("township", source.township_path),
@@ -94,7 +91,7 @@ def payload(sel: Selection, plan: GridPlan) -> dict[str, Any]:
     return {
         "plan": plan.to_dict(),
         "facility_edits": edits,
-        "uploads": _uploads(),
+        "uploads": _uploads(sel),
         "settings": state.analysis_settings(),
     }
 
@@ -102,6 +99,7 @@ def payload(sel: Selection, plan: GridPlan) -> dict[str, Any]:
 def _show_snapshot(sel: Selection, snap: Snapshot) -> None:
     """Put a stored version into the session's plan slot of ``sel``."""
     body = snap.payload
+    # the store checked the plan when it was written (gridplan.store.payload)
     state.set_plan(sel, GridPlan.from_dict(body["plan"]), edit=False)
     edits = body.get("facility_edits", {})
     state.forget_facilities(sel, edit=False)
@@ -112,7 +110,7 @@ def _show_snapshot(sel: Selection, snap: Snapshot) -> None:
         except GridPlanError as exc:
             _notice_error(exc)
     state.restore_analysis_settings(body.get("settings", {}))
-    here = {u["content_id"] for u in _uploads()}
+    here = {u["content_id"] for u in _uploads(sel)}
     missing = [
         str(u.get("name", ""))
         for u in body.get("uploads", [])
