@@ -200,7 +200,7 @@ def test_scenarios_page_renames_duplicates_deletes_and_restores(own_store):
     at.selectbox(key="scn_pick_scenario").set_value(sid)
     assert at.button(key="scn_del_btn").disabled  # not confirmed yet
     assert store.info(sid).deleted_at is None
-    at.checkbox(key="scn_del_ok").check().run()
+    at.checkbox(key=f"scn_del_ok_{sid}").check().run()
     at.button(key="scn_del_btn").click().run()
     assert store.info(sid).deleted_at is not None
     at.selectbox(key="scn_gone").set_value(sid)

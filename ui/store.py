@@ -40,7 +40,10 @@ Q_SCENARIO, Q_VERSION, Q_VIEW = "scenario", "version", "view"
 
 @st.cache_resource(show_spinner=False, max_entries=4)
 def _open(location: str) -> Store:
-    return open_store(location or None)
+    opened = open_store(location or None)
+    # once per server process: scenarios deleted longer ago than the grace period go for good
+    opened.purge()
+    return opened
 
 
 def store() -> Store:

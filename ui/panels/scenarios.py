@@ -134,7 +134,10 @@ def all_panel(sel: Selection) -> None:
         if state.read_only() is None:
             with st.expander(tr("scn_delete")):
                 st.caption(tr("scn_delete_help", days=int(scenarios.purge_days())))
-                sure = st.checkbox(tr("scn_delete_confirm", name=names[pick]), key="scn_del_ok")
+                # one box per scenario: a tick given for one never deletes another
+                sure = st.checkbox(
+                    tr("scn_delete_confirm", name=names[pick]), key=f"scn_del_ok_{pick}"
+                )
                 if st.button(tr("scn_delete"), key="scn_del_btn", disabled=not sure):
                     scenarios.delete(sel, int(pick))
                     st.rerun()
