@@ -32,10 +32,8 @@ from gridplan.plan.population import combine_sources
 from gridplan.plan.stats import dissolve_grids, population_balance
 from gridplan.plan.units import UnitSet
 from gridplan.plan.validate import validate_plan
-from gridplan.report.rasterexports import catchments_geojson, write_minutes_geotiff
 from gridplan.surface.ageing import DEMANDS, demand_name
 from gridplan.surface.grid import PopulationSurface
-from gridplan.travel.base import TravelTimes
 from gridplan.travel.speeds import DEFAULT_DETOUR
 from gridplan.workflow import ModelSpec, SurfaceSpec, UnitsSource
 
@@ -107,10 +105,12 @@ def cmd_regions(args: argparse.Namespace) -> dict[str, Any] | list[dict[str, Any
 
 
 def cmd_grids(args: argparse.Namespace) -> dict[str, Any]:
+    if args.output:
+        workflow.plan_file_kind(args.output)  # a wrong name is said before any work
     plan, us = _plan_for(args)
     out = _grids_json(plan, us, args.lang)
     if args.output:
-        workflow.write_plan_file(plan, us, args.output)
+        workflow.write_plan_file(plan, us, args.output, lang=args.lang)
     return out
 
 
@@ -278,6 +278,8 @@ def _facility_sources(facilities: pd.DataFrame) -> tuple[str, str]:
 def cmd_coverage(args: argparse.Namespace) -> dict[str, Any]:
     from gridplan.access.coverage import kpi_tables
 
+    if args.output:  # a wrong name is said before any work
+        workflow.coverage_file_kind(args.output)
     plan, us = _plan_for(args)
     surface, warned, used, spec, times, index = _coverage_index(args, us)
     tables = kpi_tables(index, plan, us, args.minutes)
@@ -298,7 +300,8 @@ def cmd_coverage(args: argparse.Namespace) -> dict[str, Any]:
         "notes": warned,
     }
     if args.output:
-        _write_coverage_output(Path(args.output), times, index, used, surface)
+        result = workflow.CoverageResult(plan, us, surface, used, times, index, spec, args.minutes)
+        workflow.write_coverage_file(result, args.output, lang=args.lang)
     return out
 
 
@@ -413,25 +416,6 @@ def cmd_optimize(args: argparse.Namespace) -> dict[str, Any]:
 
 def _minutes(v: float) -> float | None:
     return None if not math.isfinite(v) else round(float(v), 3)
-
-
-def _write_coverage_output(
-    path: Path, times: TravelTimes, index: Any, used: pd.DataFrame, surface: PopulationSurface
-) -> None:
-    from gridplan.access.coverage import catchments
-
-    suffix = path.suffix.lower()
-    if suffix in (".tif", ".tiff"):
-        write_minutes_geotiff(times, path)
-    elif suffix in (".geojson", ".json"):
-        served = catchments(index, len(used))["served"].to_numpy()
-        path.write_bytes(catchments_geojson(times, used, served, surface.demand))
-    else:
-        raise InputError(
-            f"-o expects a .tif or .geojson file for coverage, got {path.name}",
-            code="cli.output_coverage",
-            params={"filename": path.name},
-        )
 
 
 @contextlib.contextmanager
@@ -593,11 +577,12 @@ _COMMANDS: dict[str, _Command] = {
     ),
     "grids": _Command(
         cmd_grids, "grids of a preset or a one-grid-per-unit plan", _region_source,
-        output="FILE.geojson: dissolved grids; FILE.json: the plan JSON (scenario save reads it)",
+        output="FILE.geojson: dissolved grids; FILE.json: the plan JSON (scenario save reads it); "
+        "FILE.gpkg / FILE.shp.zip: grids and units (CGCS2000); FILE.xlsx: tables",
     ),
     "coverage": _Command(
         cmd_coverage, "15-minute coverage of a plan", _coverage_options,
-        output="FILE.tif: travel-time raster; FILE.geojson: catchments",
+        output="FILE.tif: travel-time raster; FILE.geojson: catchments; FILE.xlsx: KPI workbook",
     ),
     "optimize": _Command(
         cmd_optimize, "propose sub-centre or new-centre sites", _optimize_options,
@@ -863,7 +848,7 @@ def _scenario_export(args: argparse.Namespace) -> dict[str, Any]:
     with _store(args) as store:
         snap, plan = _stored_plan(store, args.id, args.version)
     us = workflow.load_units(_units_source(args, plan.prefecture))
-    workflow.write_plan_file(plan, us, args.output)
+    workflow.write_plan_file(plan, us, args.output, lang=args.lang)
     return {**_scenario_side(snap), "output": Path(args.output).name}
 
 

@@ -78,12 +78,15 @@ def table_to_csv(df: pd.DataFrame, *, note: str | None = None) -> bytes:
     return (head.getvalue() + text).encode("utf-8-sig")
 
 
-def frames_to_xlsx(sheets: Mapping[str, pd.DataFrame]) -> bytes:
+def frames_to_xlsx(sheets: Mapping[str, pd.DataFrame], *, report: bool = False) -> bytes:
     """The tables as one Excel workbook, a sheet each, without any formula cell.
 
     Text cells are neutralised first (:func:`neutralise_formulas`); then, in
     case a writer still stored a string as a formula, every formula cell is
-    turned back into text before the workbook is saved.
+    turned back into text before the workbook is saved.  Every sheet has its
+    header row frozen and columns as wide as their text.  ``report``: numbers
+    shown as a Chinese report prints them, whole numbers with thousands
+    separators (``1,364,247``), others with one decimal (the values are kept).
     """
     buf = io.BytesIO()
     with pd.ExcelWriter(buf, engine="openpyxl") as writer:
@@ -91,7 +94,42 @@ def frames_to_xlsx(sheets: Mapping[str, pd.DataFrame]) -> bytes:
             neutralise_formulas(df).to_excel(writer, sheet_name=name, index=False)
         for ws in writer.book.worksheets:
             _no_formula_cells(ws)
+            _readable_sheet(ws)
+            if report:
+                _report_numbers(ws)
     return buf.getvalue()
+
+
+#: Widest column a sheet gets, in characters (longer text wraps in its cell when opened).
+_MAX_WIDTH = 60
+
+
+def _readable_sheet(ws: Any) -> None:
+    """Header row frozen, columns as wide as their text (CJK characters count twice)."""
+    ws.freeze_panes = "A2"
+    for column in ws.columns:
+        width = max((_display_width(c.value) for c in column), default=8)
+        ws.column_dimensions[column[0].column_letter].width = min(max(width + 2, 8), _MAX_WIDTH)
+
+
+def _report_numbers(ws: Any) -> None:
+    """Whole numbers with thousands separators, other numbers with one decimal."""
+    for row in ws.iter_rows(min_row=2):
+        for cell in row:
+            if isinstance(cell.value, bool):
+                continue
+            if isinstance(cell.value, int):
+                cell.number_format = "#,##0"
+            elif isinstance(cell.value, float):
+                cell.number_format = "#,##0.0"
+
+
+def _display_width(value: object) -> int:
+    """Characters a cell shows, a wide (CJK) one counting as two."""
+    if value is None:
+        return 0
+    text = str(value)
+    return sum(2 if ord(ch) > 0x2E7F else 1 for ch in text)
 
 
 def _no_formula_cells(ws: Any) -> None:
