@@ -179,20 +179,44 @@ def test_plan_csv_quotes_formula_names(hostile_plan):
 
 
 def test_ui_csv_and_kpi_excel_quote_formula_names():
+    from gridplan import workflow
     from gridplan.access.coverage import KpiTables
+    from gridplan.plan.grids import GridPlan
+    from gridplan.report.workbooks import CoverageAbout, coverage_workbook
     from ui.panels.common import csv_with_note
-    from ui.panels.coverage import kpi_csv, kpi_xlsx
+    from ui.panels.coverage import kpi_csv
 
     by_grid = pd.DataFrame({"name": FORMULAS, "population": 1.0, "share": -0.0})
     by_unit = pd.DataFrame({"unit_id": ["1"] * len(FORMULAS), "name": FORMULAS})
     tables = KpiTables({"share": 0.5, "covered": 10.0}, by_grid, by_unit)
     for data in (csv_with_note("note", by_grid), kpi_csv(tables, 3)):
         assert [r[0] for r in csv_cells(data)[1:]] == ["'" + n for n in FORMULAS]
-    xlsx = kpi_xlsx(tables, 3)
+    # the KPI workbook (gridplan.report.workbooks) of a plan whose grids carry those names
+    plan, units = workflow.plan_and_units("rizhao", None)
+    d = plan.to_dict()
+    d["grids"] = [{**d["grids"][0], "grid_id": f"g{i}", "name": n, "units": []}
+                  for i, n in enumerate(FORMULAS)]  # fmt: skip
+    plan = GridPlan.from_dict(d)
+    by_grid = by_grid.assign(grid_id=[g.grid_id for g in plan.grids], covered=0.5,
+                             mean_minutes=1.0, median_minutes=1.0, p90_minutes=1.0,
+                             not_assessed=0.0)  # fmt: skip
+    by_unit = units.units[["unit_id", "name", "level"]].assign(
+        grid_id=None, population=1.0, covered=0.5, share=0.5, mean_minutes=1.0,
+        median_minutes=1.0, p90_minutes=1.0, not_assessed=0.0,
+    )  # fmt: skip
+    summary = {"population": 1.0, "covered": 0.5, "share": 0.5, "mean_minutes": 1.0,
+               "median_minutes": 1.0, "p90_minutes": 1.0,
+               "not_assessed_population": 0.0}  # fmt: skip
+    facilities = pd.DataFrame({"name": FORMULAS, "type": FORMULAS, "source": "uploaded"})
+    served = pd.DataFrame({"served": [1.0] * len(FORMULAS)})
+    xlsx = coverage_workbook(
+        KpiTables(summary, by_grid, by_unit), plan, units, facilities=facilities, served=served,
+        about=CoverageAbout(15, "straight", "walk", 4.8, 1.3, 100.0),
+    )  # fmt: skip
     assert no_formula_cells(xlsx) == []
     book = openpyxl.load_workbook(io.BytesIO(xlsx))
-    assert [c.value for c in book["by_grid"]["A"][1:]] == [in_excel(n) for n in FORMULAS]
-    assert [c.value for c in book["by_unit"]["B"][1:]] == [in_excel(n) for n in FORMULAS]
+    for column in (book["按网格"]["B"][1:], book["按机构"]["A"][1:]):  # \r may come back as \n
+        assert [c.value.replace("\r", "\n") for c in column] == [in_excel(n) for n in FORMULAS]
 
 
 def test_sites_csv_quotes_formula_names():

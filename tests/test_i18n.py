@@ -60,6 +60,8 @@ def _families() -> dict[tuple[str, str], tuple[str, Iterable[Any]]]:
     from gridplan.plan.ageing import _AGE_PROBLEMS
     from gridplan.plan.validate import PROBLEM_KINDS
     from gridplan.regions.propose import METHODS as REGION_METHODS
+    from gridplan.report import gis
+    from gridplan.report import workbooks as wb
     from gridplan.report.coveragemap import LAYERS, OUTLINES
     from gridplan.report.exports import CSV_COLUMNS
     from gridplan.siting.study import _CHOICES, _NUMBERS
@@ -109,6 +111,24 @@ def _families() -> dict[tuple[str, str], tuple[str, Iterable[Any]]]:
         # the generic travel checks, in every scope that runs them
         ("travel/base.py", "f'{problems.scope}.mode'"): ("{}.mode", travel_scopes),
         ("travel/base.py", "f'{problems.scope}.cutoff'"): ("{}.cutoff", travel_scopes),
+        # the GIS and Excel exports (issue 12): field table, headers, verdicts, surfaces
+        ("report/gis.py", "f'report.field.head.{c}'"): (
+            "report.field.head.{}",
+            gis.FIELD_TABLE_COLUMNS,
+        ),
+        ("report/gis.py", "f'report.field.{layer}.{self.full}'"): (
+            "report.field.{}",
+            [f"{layer}.{f.full}" for layer, fields in gis.FIELDS.items() for f in fields],
+        ),
+        ("report/workbooks.py", "f'report.xlsx.col.{key}'"): ("report.xlsx.col.{}", wb.ALL_COLUMNS),
+        ("report/workbooks.py", "f'report.xlsx.centre.{flags[i]}'"): (
+            "report.xlsx.centre.{}",
+            wb.CENTRE_FLAGS,
+        ),
+        ("report/workbooks.py", "f'report.xlsx.src.surface_{key}'"): (
+            "report.xlsx.src.surface_{}",
+            wb.SURFACE_SOURCES,
+        ),
     }
 
 

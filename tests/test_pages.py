@@ -216,7 +216,7 @@ def test_grids_page_shows_map_tables_validation():
     assert at.get("deck_gl_json_chart")  # the pydeck map
     stats = at.dataframe[0].value
     assert set(stats["网格"]) >= {"新华医疗集团", "长安医疗集团", "桥西医疗集团", "裕华医疗集团"}
-    assert len(at.get("download_button")) == 4
+    assert len(at.get("download_button")) == 7  # the files: tests/test_exports_gis.py
 
 
 @pytest.mark.parametrize("pref", ["532300", "360700", "371100", "410100", "320100"])

@@ -25,12 +25,14 @@ from gridplan.access.g2sfca import g2sfca
 from gridplan.access.standards import grid_standards, standard_label, standard_source
 from gridplan.errors import GridPlanError
 from gridplan.facilities.types import CENTRES, type_label
-from gridplan.i18n import t
+from gridplan.i18n import Lang, t
 from gridplan.report.coveragemap import render_coverage_map_png
-from gridplan.report.tables import frames_to_xlsx
+from gridplan.report.rasterexports import minutes_geotiff_bytes
 from gridplan.report.webmap import coverage_image, minute_bands, minutes_image
-from gridplan.surface.ageing import DEMANDS, check_demand, demand_label, demand_name
+from gridplan.report.workbooks import CoverageAbout, coverage_workbook
+from gridplan.surface.ageing import DEMANDS, check_demand, demand_label
 from gridplan.surface.grid import PopulationSurface
+from gridplan.travel.base import TravelTimes
 from gridplan.travel.speeds import DEFAULT_DETOUR, MODE_SPEEDS_KMH, minutes_per_metre
 from gridplan.workflow import ModelSpec, SurfaceSpec
 from ui import cache
@@ -129,6 +131,15 @@ class CoverageInputs:
         return ReachKey(self.surface_key, self.digest, spec, minutes)
 
 
+def model_settings(inp: CoverageInputs, sl: Sliders) -> dict[str, object]:
+    """The model, mode, speed (and the straight line's detour) of the sliders, for the files'
+    provenance (PNG footer, GeoTIFF tags)."""
+    out: dict[str, object] = {"model": inp.model, "mode": inp.mode, "speed_kmh": sl.speed}
+    if inp.model == "straight":
+        out["detour"] = sl.detour
+    return out
+
+
 def straight_scale(speed_kmh: float, detour: float) -> float:
     """Minutes per metre of straight-line distance."""
     return minutes_per_metre(speed_kmh, detour)
@@ -206,10 +217,14 @@ def what_if(inp: CoverageInputs) -> None:
     tables = kpi_tables(index, inp.scenario.plan, inp.scenario.units, sl.minutes)
     kpi_summary(inp, tables.summary)
     minutes_grid = computed.times.minutes * np.float32(index.time_scale)
+    # the times at the sliders (the straight line's base holds metres), as the files carry them
+    times = dataclasses.replace(
+        computed.times, minutes=minutes_grid, params=model_settings(inp, sl)
+    )
     layer = coverage_map(inp, minutes_grid, sl.minutes)
     st.subheader(tr("kpi_by_grid"))
     kpi_by_grid(tables)
-    kpi_downloads(inp, tables, sl, layer, minutes_grid)
+    kpi_downloads(inp, tables, sl, layer=layer, times=times, index=index)
     standards_panel(inp, index)
     # the slower analyses run only when asked for, so the sliders stay quick
     if st.toggle(tr("capacity_toggle"), key="acc_cap"):
@@ -302,35 +317,68 @@ def kpi_downloads(
     inp: CoverageInputs,
     tables: KpiTables,
     sl: Sliders,
+    *,
     layer: str,
-    minutes_grid: NDArray[np.float32],
+    times: TravelTimes,
+    index: CoverageIndex,
 ) -> None:
-    """The KPIs as CSV and Excel, and the coverage map as a PNG for a report."""
+    """The KPIs as CSV and as the report workbook, the coverage map as a PNG for a report,
+    and the travel minutes as a GeoTIFF.
+
+    Each file is built when its button is clicked, and a click does not rerun the
+    page (``on_click="ignore"``), so a second download right after the first works.
+    """
     sc, n_used, minutes = inp.scenario, len(inp.used), sl.minutes
     stem = f"coverage_{minutes}min"
-    d1, d2, d3 = st.columns(3)
+    d1, d2, d3, d4 = st.columns(4)
     demand = inp.surface.demand
+    ui_lang = lang()  # the files are built later, outside this run
     d1.download_button(
-        tr("dl_kpi_csv"), lambda: kpi_csv(tables, n_used, demand), f"{stem}.csv", "text/csv"
-    )
-    d2.download_button(tr("dl_kpi_xlsx"), lambda: kpi_xlsx(tables, n_used, demand), f"{stem}.xlsx")
-    model_settings: dict[str, object] = {
-        "model": inp.model,
-        "mode": inp.mode,
-        "speed_kmh": sl.speed,
-    }
-    if inp.model == "straight":
-        model_settings["detour"] = sl.detour
-    ui_lang = lang()  # the PNG is drawn later, outside this run
+        tr("dl_kpi_csv"), lambda: kpi_csv(tables, n_used, demand), f"{stem}.csv", "text/csv",
+        on_click="ignore",
+    )  # fmt: skip
+    d2.download_button(
+        tr("dl_kpi_xlsx"), lambda: kpi_workbook(inp, tables, sl, index, ui_lang), f"{stem}.xlsx",
+        XLSX_MIME, on_click="ignore", help=tr("dl_kpi_xlsx_help"),
+    )  # fmt: skip
+    provenance = times.params
     d3.download_button(
         tr("dl_png_map"),
         lambda: render_coverage_map_png(
-            sc.units, inp.surface, minutes_grid, minutes, plan=sc.plan, facilities=inp.used,
-            layer=layer, lang=ui_lang, summary=tables.summary, provenance=model_settings,
+            sc.units, inp.surface, times.minutes, minutes, plan=sc.plan, facilities=inp.used,
+            layer=layer, lang=ui_lang, summary=tables.summary, provenance=provenance,
         ),
         f"{stem}.png",
         "image/png",
+        on_click="ignore",
     )  # fmt: skip
+    d4.download_button(
+        tr("dl_tif"), lambda: minutes_geotiff_bytes(times), f"travel_minutes_{inp.mode}.tif",
+        "image/tiff", on_click="ignore", help=tr("dl_tif_help"),
+    )  # fmt: skip
+
+
+#: Mime type of an Excel workbook.
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def kpi_workbook(
+    inp: CoverageInputs, tables: KpiTables, sl: Sliders, index: CoverageIndex, ui_lang: Lang
+) -> bytes:
+    """The KPI workbook at the sliders' values: summary, per grid, unit, facility, sources."""
+    straight = inp.model == "straight"
+    about = CoverageAbout(
+        minutes=sl.minutes, model=inp.model, mode=inp.mode, speed_kmh=sl.speed,
+        detour=sl.detour if straight else None, cell_m=float(inp.surface.grid.cell_m),
+        cutoff_min=None if straight else float(settings.model_cutoff_min),
+        population_source=inp.surface.source, demand=inp.surface.demand,
+        growth_pct=float(sl.growth),
+    )  # fmt: skip
+    served = catchments(index, len(inp.used), sl.minutes)
+    sc = inp.scenario
+    return coverage_workbook(
+        tables, sc.plan, sc.units, facilities=inp.used, served=served, about=about, lang=ui_lang
+    )
 
 
 def standards_panel(inp: CoverageInputs, index: CoverageIndex) -> None:
@@ -419,12 +467,3 @@ def access_note(n_facilities: int, demand: str) -> str:
 def kpi_csv(tables: KpiTables, n_facilities: int, demand: str = "all") -> bytes:
     """The KPIs per grid; the first line says where the figures come from and whom they count."""
     return csv_with_note(access_note(n_facilities, demand), tables.by_grid)
-
-
-def kpi_xlsx(tables: KpiTables, n_facilities: int, demand: str = "all") -> bytes:
-    """The KPI tables as a workbook whose names cannot run as formulas."""
-    note = access_note(n_facilities, demand)
-    summary = {**tables.summary, "demand": demand_name(demand), "provenance": note}
-    return frames_to_xlsx(
-        {"by_grid": tables.by_grid, "by_unit": tables.by_unit, "summary": pd.DataFrame([summary])}
-    )

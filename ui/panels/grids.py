@@ -21,7 +21,9 @@ from gridplan.plan.grids import GridPlan
 from gridplan.plan.population import message_texts, provenance_label
 from gridplan.plan.units import UnitSet
 from gridplan.report.exports import grids_to_geojson, plan_to_csv
+from gridplan.report.gis import plan_to_gpkg, plan_to_shapefile_zip
 from gridplan.report.gridmap import render_grid_map_png
+from gridplan.report.workbooks import grid_workbook
 from gridplan.workflow import UnitsSource
 from ui import cache, state
 from ui.mapview import build_deck
@@ -397,33 +399,48 @@ def grid_op_summary(op: GridOp, view: PlanView, new_plan: GridPlan) -> str:
 # --- downloads ------------------------------------------------------------------------------
 
 
+#: Mime types of the plan downloads.
+MIME = {
+    "geojson": "application/geo+json",
+    "gpkg": "application/geopackage+sqlite3",
+    "shp.zip": "application/zip",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "csv": "text/csv",
+    "png": "image/png",
+    "json": "application/json",
+}
+
+
 def plan_downloads(view: PlanView) -> None:
-    """The plan as GeoJSON, assignment CSV, PNG map and plan JSON."""
+    """The plan as GeoJSON, GeoPackage, zipped Shapefile, Excel, assignment CSV, PNG map and
+    plan JSON.
+
+    Each file is built when its button is clicked (a callable), and a click does not
+    rerun the page (``on_click="ignore"``): a rerun would replace the other buttons'
+    pending files, and a second download clicked meanwhile would fail.
+    """
     plan, units, assignment = view.plan, view.units, view.assignment
-    d1, d2, d3, d4 = st.columns(4)
     stem = f"gridplan_{plan.plan_id}"
     ui_lang = lang()  # the downloads are built later, outside this script run
-    d1.download_button(
-        tr("dl_geojson"),
-        lambda: grids_to_geojson(plan, units, assignment),
-        f"{stem}.geojson",
-        "application/geo+json",
-    )
-    d2.download_button(
-        tr("dl_csv"),
-        lambda: plan_to_csv(plan, units, assignment, lang=ui_lang),
-        f"{stem}.csv",
-        "text/csv",
-    )
-    d3.download_button(
-        tr("dl_png"),
-        lambda: render_grid_map_png(plan, units, assignment=assignment, lang=ui_lang),
-        f"{stem}.png",
-        "image/png",
-    )
-    d4.download_button(
-        tr("dl_plan"),
-        json.dumps(plan.to_dict(), ensure_ascii=False, indent=1),
-        f"{stem}.json",
-        "application/json",
-    )
+    # label, file type, builder, help
+    files: list[tuple[str, str, Callable[[], Any], str | None]] = [
+        (tr("dl_geojson"), "geojson", lambda: grids_to_geojson(plan, units, assignment), None),
+        (tr("dl_gpkg"), "gpkg", lambda: plan_to_gpkg(plan, units, assignment, ui_lang),
+         tr("dl_gpkg_help")),
+        (tr("dl_shp"), "shp.zip", lambda: plan_to_shapefile_zip(plan, units, assignment, ui_lang),
+         tr("dl_shp_help")),
+        (tr("dl_xlsx"), "xlsx", lambda: grid_workbook(plan, units, assignment, ui_lang),
+         tr("dl_xlsx_help")),
+        (tr("dl_csv"), "csv", lambda: plan_to_csv(plan, units, assignment, lang=ui_lang), None),
+        (tr("dl_png"), "png",
+         lambda: render_grid_map_png(plan, units, assignment=assignment, lang=ui_lang), None),
+        (tr("dl_plan"), "json", lambda: json.dumps(plan.to_dict(), ensure_ascii=False, indent=1),
+         None),
+    ]  # fmt: skip
+    per_row = 4
+    for start in range(0, len(files), per_row):
+        row = files[start : start + per_row]
+        for col, (text, ext, build, help_text) in zip(st.columns(per_row), row, strict=False):
+            col.download_button(
+                text, build, f"{stem}.{ext}", MIME[ext], on_click="ignore", help=help_text
+            )

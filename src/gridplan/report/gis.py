@@ -114,6 +114,8 @@ UNIT_FIELDS: tuple[Field, ...] = (
     Field("in_pref", "inside_prefecture"),
 )
 FIELDS: dict[str, tuple[Field, ...]] = {"grids": GRID_FIELDS, "units": UNIT_FIELDS}
+#: Columns of the field-name table (headers: ``report.field.head.<column>``).
+FIELD_TABLE_COLUMNS: tuple[str, ...] = ("layer", "short", "full", "in_shapefile", "zh", "en")
 
 
 def _people(x: Any) -> int | None:

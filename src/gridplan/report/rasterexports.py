@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -20,8 +21,27 @@ from gridplan.travel.base import TravelTimes
 
 def write_minutes_geotiff(times: TravelTimes, path: str | Path) -> None:
     """Write travel minutes as a float32 GeoTIFF in the grid's CRS (nodata = -1: unreachable)."""
+    with rasterio.open(path, "w", **_minutes_profile(times)) as dst:
+        _write_minutes(dst, times)
+
+
+def minutes_geotiff_bytes(times: TravelTimes) -> bytes:
+    """The GeoTIFF of :func:`write_minutes_geotiff` as bytes (a download), built in memory."""
+    with rasterio.MemoryFile() as mem:
+        with mem.open(**_minutes_profile(times)) as dst:
+            _write_minutes(dst, times)
+        return bytes(mem.read())
+
+
+def _write_minutes(dst: Any, times: TravelTimes) -> None:
     data = np.where(np.isfinite(times.minutes), times.minutes, -1.0).astype(np.float32)
-    profile = {
+    dst.write(data, 1)
+    tags = {k: str(v) for k, v in times.params.items()}  # params may name the model too
+    dst.update_tags(**{**tags, "units": "minutes", "model": times.model})
+
+
+def _minutes_profile(times: TravelTimes) -> dict[str, Any]:
+    return {
         "driver": "GTiff",
         "width": times.grid.ncols,
         "height": times.grid.nrows,
@@ -32,11 +52,6 @@ def write_minutes_geotiff(times: TravelTimes, path: str | Path) -> None:
         "nodata": -1.0,
         "compress": "deflate",
     }
-    with rasterio.open(path, "w", **profile) as dst:
-        dst.write(data, 1)
-        dst.update_tags(
-            units="minutes", model=times.model, **{k: str(v) for k, v in times.params.items()}
-        )
 
 
 def catchments_geojson(

@@ -75,6 +75,10 @@ def _table(rows: list[dict[str, Any]], keys: Iterable[str], lang: Lang, **params
     """Rows keyed by column key as a table headed in ``lang`` (cells kept as Python values)."""
     keys = list(keys)
     df = pd.DataFrame([[r.get(k) for k in keys] for r in rows], columns=keys, dtype=object)
+    for k in keys:  # whole numbers beside empty cells: kept whole (an object column is not)
+        values = [v for v in df[k] if v is not None]
+        if values and all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+            df[k] = pd.array(list(df[k]), dtype="Int64")
     df.columns = [_head(k, lang, **params) for k in keys]
     return df
 
@@ -199,6 +203,8 @@ class CoverageAbout:
         Provenance key of the population surface (``modelled``, ``uploaded``).
     demand
         Whose demand the cells count: ``all`` or ``65plus``.
+    growth_pct
+        The dashboard's population-growth assumption (% over the figures used).
     """
 
     minutes: float
@@ -210,6 +216,7 @@ class CoverageAbout:
     cutoff_min: float | None = None
     population_source: str = "modelled"
     demand: str = "all"
+    growth_pct: float = 0.0
 
 
 #: KPI columns of the grid and unit sheets after their own (headers name the demand).
@@ -222,6 +229,14 @@ FACILITY_COLUMNS: tuple[str, ...] = (
     "facility_name", "facility_type", "facility_source", "served", "served_within",
     "centre_standard",
 )  # fmt: skip
+
+
+#: Every column key of the workbooks (headers: ``report.xlsx.col.<key>``).
+ALL_COLUMNS: tuple[str, ...] = tuple(
+    dict.fromkeys((*GRID_COLUMNS, *UNIT_COLUMNS, *KPI_COLUMNS, *FACILITY_COLUMNS))
+)
+#: The verdicts of :func:`gridplan.access.coverage.centre_standard_flag`.
+CENTRE_FLAGS: tuple[str, ...] = ("below", "within", "above")
 
 
 def _kpis(r: Any, about: CoverageAbout, lang: Lang) -> dict[str, Any]:
@@ -370,9 +385,8 @@ def sources_table(items: list[tuple[str, str]], lang: Lang) -> pd.DataFrame:
 
 def _long_source(key: str, lang: Lang) -> str:
     """A population provenance key as a sentence (``report.source.<key>``, else its label)."""
-    code = f"report.source.{key}"
-    text = t(code, lang)
-    return label("population.source", key, lang) if text == code else text
+    text = label("report.source", key, lang)
+    return label("population.source", key, lang) if text == key else text
 
 
 def _sources_of(values: Iterable[Any], lang: Lang) -> str:
@@ -421,6 +435,9 @@ def coverage_sources(
          _surface_text(about.population_source, about.cell_m, lang)),
         (t("report.xlsx.src.facilities", lang), t("report.xlsx.sep", lang).join(fac)),
     ]  # fmt: skip
+    if about.growth_pct:
+        growth = t("report.xlsx.src.growth_text", lang, pct=f"{about.growth_pct:+g}")
+        items.append((t("report.xlsx.src.growth", lang), growth))
     if "illustrative" in set(counts.index):
         items.append((t("report.xlsx.src.illustrative", lang),
                       t("report.xlsx.src.illustrative_text", lang)))  # fmt: skip
@@ -449,7 +466,10 @@ def coverage_sources(
     return items
 
 
+#: The population surfaces the sources sheet describes in words (others: ``other``).
+SURFACE_SOURCES: tuple[str, ...] = ("modelled", "uploaded", "other")
+
+
 def _surface_text(source: str, cell_m: float, lang: Lang) -> str:
-    code = f"report.xlsx.src.surface_{source}"
-    text = t(code, lang, cell=f"{cell_m:g}")
-    return t("report.xlsx.src.surface_other", lang, cell=f"{cell_m:g}") if text == code else text
+    key = source if source in SURFACE_SOURCES else "other"
+    return t(f"report.xlsx.src.surface_{key}", lang, cell=f"{cell_m:g}")
