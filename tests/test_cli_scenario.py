@@ -155,7 +155,7 @@ def test_bad_input_is_refused_and_changes_nothing(tmp_path, capsys, store, rizha
     _refused(capsys, store, "scenario", "show", 1, "--version", 3,
              says="方案 1 没有第 3 版（共 1 版）")  # fmt: skip
     _refused(capsys, store, "scenario", "export", 1, "-o", tmp_path / "x.csv",
-             says="方案文件须为 .json（方案 JSON）或 .geojson（网格）")  # fmt: skip
+             says="方案文件名须以 .json, .geojson, .gpkg, .shp.zip, .xlsx 之一结尾")  # fmt: skip
 
     deleted = ok(capsys, "scenario", "delete", 2, "--store", store, "--lang", "zh")
     assert deleted["deleted"] is True and deleted["recoverable_days"] == 30

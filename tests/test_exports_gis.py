@@ -458,3 +458,13 @@ def test_access_page_offers_the_kpi_workbook_and_the_geotiff(deferred, tmp_path)
         assert src.nodata == -1 and src.crs.is_projected
         assert src.tags()["units"] == "minutes" and src.tags()["speed_kmh"] == "4.8"
         assert band.max() > 15 and (band[band != -1] >= 0).all()
+
+
+def test_readme_field_table_is_the_files_own():
+    """The README's field-name table lists every field with the meaning the files carry."""
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    for layer, fields in gis.FIELDS.items():
+        for f in fields:
+            short = f"`{f.short}`" if f.in_shapefile else "—"
+            row = f"| {layer} | {short} | `{f.full}` | {f.meaning(layer, 'zh')} | "
+            assert row + f.meaning(layer, "en") + " |" in readme, row

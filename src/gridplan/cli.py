@@ -935,8 +935,9 @@ def _save_options(sp: argparse.ArgumentParser) -> None:
 def _export_options(sp: argparse.ArgumentParser) -> None:
     _version_option(sp)
     sp.add_argument(
-        "-o", "--output", required=True, help="FILE.json: the plan JSON; FILE.geojson: the grids"
-    )
+        "-o", "--output", required=True, help="FILE.json: the plan JSON; FILE.geojson: the grids; "
+        "FILE.gpkg / FILE.shp.zip / FILE.xlsx: grids and units",
+    )  # fmt: skip
 
 
 def _compare_options(sp: argparse.ArgumentParser) -> None:
