@@ -451,6 +451,13 @@ def test_access_page_offers_the_kpi_workbook_and_the_geotiff(deferred, tmp_path)
     share = float(at.metric[0].value.rstrip("%"))
     assert dict(_cells(book["汇总"])[1:])["覆盖率（%）"] == pytest.approx(share, abs=0.05)
     _assert_planner_words(book)
+    # the KPI CSV: the 按网格 sheet, after a line saying where the figures come from
+    kpi_csv = deferred["coverage_15min.csv"][1]().decode("utf-8-sig").splitlines()
+    assert kpi_csv[0].startswith("# ") and "示意" in kpi_csv[0]
+    rows = list(csv.reader(kpi_csv[1:]))
+    assert rows[0] == _cells(book["按网格"])[0]
+    changan = next(r for r in rows if r[0] == "sjz-changan")
+    assert changan[2] == str(int(changan[2])) and int(changan[2]) > 1_000_000  # whole people
     tif = tmp_path / "t.tif"
     tif.write_bytes(deferred["travel_minutes_walk.tif"][1]())
     with rasterio.open(tif) as src:

@@ -187,11 +187,10 @@ def test_ui_csv_and_kpi_excel_quote_formula_names():
     from ui.panels.coverage import kpi_csv
 
     by_grid = pd.DataFrame({"name": FORMULAS, "population": 1.0, "share": -0.0})
-    by_unit = pd.DataFrame({"unit_id": ["1"] * len(FORMULAS), "name": FORMULAS})
-    tables = KpiTables({"share": 0.5, "covered": 10.0}, by_grid, by_unit)
-    for data in (csv_with_note("note", by_grid), kpi_csv(tables, 3)):
-        assert [r[0] for r in csv_cells(data)[1:]] == ["'" + n for n in FORMULAS]
-    # the KPI workbook (gridplan.report.workbooks) of a plan whose grids carry those names
+    assert [r[0] for r in csv_cells(csv_with_note("note", by_grid))[1:]] == [
+        "'" + n for n in FORMULAS
+    ]
+    # the KPI CSV and workbook (gridplan.report.workbooks) of a plan whose grids carry those names
     plan, units = workflow.plan_and_units("rizhao", None)
     d = plan.to_dict()
     d["grids"] = [{**d["grids"][0], "grid_id": f"g{i}", "name": n, "units": []}
@@ -209,9 +208,12 @@ def test_ui_csv_and_kpi_excel_quote_formula_names():
                "not_assessed_population": 0.0}  # fmt: skip
     facilities = pd.DataFrame({"name": FORMULAS, "type": FORMULAS, "source": "uploaded"})
     served = pd.DataFrame({"served": [1.0] * len(FORMULAS)})
+    tables = KpiTables(summary, by_grid, by_unit)
+    about = CoverageAbout(15, "straight", "walk", 4.8, 1.3, 100.0)
+    kpis = csv_cells(kpi_csv(tables, about, "note", "zh"))
+    assert [r[1] for r in kpis[1:]] == ["'" + n for n in FORMULAS]  # 网格名称, after 网格编号
     xlsx = coverage_workbook(
-        KpiTables(summary, by_grid, by_unit), plan, units, facilities=facilities, served=served,
-        about=CoverageAbout(15, "straight", "walk", 4.8, 1.3, 100.0),
+        tables, plan, units, facilities=facilities, served=served, about=about
     )  # fmt: skip
     assert no_formula_cells(xlsx) == []
     book = openpyxl.load_workbook(io.BytesIO(xlsx))

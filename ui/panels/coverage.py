@@ -29,7 +29,7 @@ from gridplan.i18n import Lang, t
 from gridplan.report.coveragemap import render_coverage_map_png
 from gridplan.report.rasterexports import minutes_geotiff_bytes
 from gridplan.report.webmap import coverage_image, minute_bands, minutes_image
-from gridplan.report.workbooks import CoverageAbout, coverage_workbook
+from gridplan.report.workbooks import CoverageAbout, coverage_workbook, kpi_grid_table
 from gridplan.surface.ageing import DEMANDS, check_demand, demand_label
 from gridplan.surface.grid import PopulationSurface
 from gridplan.travel.base import TravelTimes
@@ -331,14 +331,14 @@ def kpi_downloads(
     sc, n_used, minutes = inp.scenario, len(inp.used), sl.minutes
     stem = f"coverage_{minutes}min"
     d1, d2, d3, d4 = st.columns(4)
-    demand = inp.surface.demand
-    ui_lang = lang()  # the files are built later, outside this run
+    ui_lang = lang()  # the files are built later, outside this run: texts chosen now
+    note, about = access_note(n_used, inp.surface.demand), coverage_about(inp, sl)
     d1.download_button(
-        tr("dl_kpi_csv"), lambda: kpi_csv(tables, n_used, demand), f"{stem}.csv", "text/csv",
-        on_click="ignore",
+        tr("dl_kpi_csv"), lambda: kpi_csv(tables, about, note, ui_lang), f"{stem}.csv",
+        "text/csv", on_click="ignore",
     )  # fmt: skip
     d2.download_button(
-        tr("dl_kpi_xlsx"), lambda: kpi_workbook(inp, tables, sl, index, ui_lang), f"{stem}.xlsx",
+        tr("dl_kpi_xlsx"), lambda: kpi_workbook(inp, tables, about, index, ui_lang), f"{stem}.xlsx",
         XLSX_MIME, on_click="ignore", help=tr("dl_kpi_xlsx_help"),
     )  # fmt: skip
     provenance = times.params
@@ -362,19 +362,27 @@ def kpi_downloads(
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def kpi_workbook(
-    inp: CoverageInputs, tables: KpiTables, sl: Sliders, index: CoverageIndex, ui_lang: Lang
-) -> bytes:
-    """The KPI workbook at the sliders' values: summary, per grid, unit, facility, sources."""
+def coverage_about(inp: CoverageInputs, sl: Sliders) -> CoverageAbout:
+    """How the page's coverage is computed, for the sources of its files."""
     straight = inp.model == "straight"
-    about = CoverageAbout(
+    return CoverageAbout(
         minutes=sl.minutes, model=inp.model, mode=inp.mode, speed_kmh=sl.speed,
         detour=sl.detour if straight else None, cell_m=float(inp.surface.grid.cell_m),
         cutoff_min=None if straight else float(settings.model_cutoff_min),
         population_source=inp.surface.source, demand=inp.surface.demand,
         growth_pct=float(sl.growth),
     )  # fmt: skip
-    served = catchments(index, len(inp.used), sl.minutes)
+
+
+def kpi_workbook(
+    inp: CoverageInputs,
+    tables: KpiTables,
+    about: CoverageAbout,
+    index: CoverageIndex,
+    ui_lang: Lang,
+) -> bytes:
+    """The KPI workbook at the sliders' values: summary, per grid, unit, facility, sources."""
+    served = catchments(index, len(inp.used), about.minutes)
     sc = inp.scenario
     return coverage_workbook(
         tables, sc.plan, sc.units, facilities=inp.used, served=served, about=about, lang=ui_lang
@@ -464,6 +472,7 @@ def access_note(n_facilities: int, demand: str) -> str:
     return tr("provenance_access", n=n_facilities) + tr("provenance_demand", demand=label)
 
 
-def kpi_csv(tables: KpiTables, n_facilities: int, demand: str = "all") -> bytes:
-    """The KPIs per grid; the first line says where the figures come from and whom they count."""
-    return csv_with_note(access_note(n_facilities, demand), tables.by_grid)
+def kpi_csv(tables: KpiTables, about: CoverageAbout, note: str, ui_lang: Lang) -> bytes:
+    """The KPIs per grid as the workbook's 按网格 sheet (headers with units, whole people); the
+    first line, ``note``, says where the figures come from and whom they count."""
+    return csv_with_note(note, kpi_grid_table(tables, about, ui_lang))

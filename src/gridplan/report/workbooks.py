@@ -280,6 +280,15 @@ def summary_table(tables: KpiTables, about: CoverageAbout, lang: Lang) -> pd.Dat
     )  # fmt: skip
 
 
+def kpi_grid_table(tables: KpiTables, about: CoverageAbout, lang: Lang = "zh") -> pd.DataFrame:
+    """The KPIs per grid as a report table (the workbook's 按网格 sheet, the KPI CSV)."""
+    rows = [
+        {"grid_id": str(r["grid_id"]), "grid_name": str(r["name"]), **_kpis(r, about, lang)}
+        for _, r in tables.by_grid.iterrows()
+    ]
+    return _table(rows, ("grid_id", "grid_name", *KPI_COLUMNS), lang, **_who(about.demand, lang))
+
+
 def facility_rows(
     facilities: pd.DataFrame, served: pd.DataFrame, about: CoverageAbout, lang: Lang
 ) -> list[dict[str, Any]]:
@@ -342,10 +351,6 @@ def coverage_workbook(
     who = _who(about.demand, lang)
     grid_names = {g.grid_id: g.name for g in plan.grids}
     nowhere = t("report.xlsx.no_grid", lang)
-    by_grid = [
-        {"grid_id": str(r["grid_id"]), "grid_name": str(r["name"]), **_kpis(r, about, lang)}
-        for _, r in tables.by_grid.iterrows()
-    ]
     by_unit = [
         {
             "unit_id": str(r["unit_id"]),
@@ -362,8 +367,7 @@ def coverage_workbook(
     return frames_to_xlsx(
         {
             _sheet("summary", lang): summary_table(tables, about, lang),
-            _sheet("by_grid", lang): _table(by_grid, ("grid_id", "grid_name", *KPI_COLUMNS),
-                                            lang, **who),
+            _sheet("by_grid", lang): kpi_grid_table(tables, about, lang),
             _sheet("by_unit", lang): _table(by_unit, ("unit_id", "unit_name", "level",
                                                       "grid_name", *KPI_COLUMNS), lang, **who),
             _sheet("facilities", lang): _table(facility_rows(facilities, served, about, lang),
