@@ -475,3 +475,23 @@ def test_readme_field_table_is_the_files_own():
             short = f"`{f.short}`" if f.in_shapefile else "—"
             row = f"| {layer} | {short} | `{f.full}` | {f.meaning(layer, 'zh')} | "
             assert row + f.meaning(layer, "en") + " |" in readme, row
+
+
+def test_scenario_export_writes_the_new_plan_files(capsys, tmp_path, own_store):
+    plan_json = tmp_path / "plan.json"
+    code, _, err = run(capsys, "grids", "--preset", "rizhao", "-o", str(plan_json))
+    assert code == 0, err
+    code, out, err = run(capsys, "scenario", "save", "--from-plan", str(plan_json),
+                         "--name", "日照方案", "--store", own_store)  # fmt: skip
+    assert code == 0, err
+    sid = json.loads(out)["id"]
+    for name in ("s.gpkg", "s.shp.zip", "s.xlsx"):
+        code, _, err = run(capsys, "scenario", "export", str(sid), "-o", str(tmp_path / name),
+                           "--store", own_store, "--lang", "zh")  # fmt: skip
+        assert code == 0, err
+    gpkg = pyogrio.read_dataframe(tmp_path / "s.gpkg", layer="grids")
+    shp = pyogrio.read_dataframe(f"/vsizip/{tmp_path / 's.shp.zip'}/grids.shp")
+    book = openpyxl.load_workbook(tmp_path / "s.xlsx")
+    names = [g.name for g in GridPlan.from_preset("rizhao").grids]
+    assert list(gpkg["name"]) == list(shp["name"]) == names
+    assert [r[1] for r in _cells(book["网格"])[1:]] == names
