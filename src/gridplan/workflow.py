@@ -775,3 +775,131 @@ def plan_file_kind(path: str | Path) -> str:
             params={"filename": path.name},
         )
     return suffix
+
+
+# --- the report document (issue 12) ------------------------------------------------------
+
+#: The report files GridPlan writes, by suffix.
+REPORT_FORMATS: dict[str, str] = {".docx": "docx", ".pdf": "pdf"}
+
+
+@dataclass(frozen=True)
+class ReportFile:
+    """A written report: its bytes, format (``docx``/``pdf``), pages (PDF only) and sections."""
+
+    data: bytes
+    format: str
+    pages: int | None
+    sections: tuple[str, ...]
+
+
+def report_format(path: str | Path) -> str:
+    """``docx`` or ``pdf``: the report ``path`` names (else ``workflow.report_file_name``)."""
+    path = Path(path)
+    fmt = REPORT_FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise InputError(
+            f"a report is FILE.docx (Word) or FILE.pdf, not {path.name}",
+            code="workflow.report_file_name",
+            params={"filename": path.name},
+        )
+    return fmt
+
+
+def build_report(
+    plan: GridPlan,
+    units: UnitSet,
+    facilities: pd.DataFrame,
+    surface_spec: SurfaceSpec,
+    model_spec: ModelSpec,
+    *,
+    fmt: str = "pdf",
+    minutes: float = 15.0,
+    lang: Lang = "zh",
+    meta: Any = None,
+    comparison: ScenarioComparison | None = None,
+    siting: Any = None,
+    surface: PopulationSurface | None = None,
+) -> ReportFile:
+    """The report document of a plan (Word or PDF), its coverage computed as ``coverage`` does.
+
+    Parameters
+    ----------
+    plan, units
+        The plan and its planning units.
+    facilities
+        The facility table (uploaded, OSM or the illustrative network); the
+        coverage reaches its active primary-care facilities.
+    surface_spec, model_spec
+        The population surface and the travel-time model (the dashboard's
+        cache keys); ``surface``: the surface of ``surface_spec`` when the
+        caller already has it.
+    fmt
+        ``docx`` or ``pdf`` (:func:`report_format` reads it from a file name).
+    minutes
+        The coverage time (the standards are checked at 15 minutes anyway).
+    lang
+        ``zh`` (default) or ``en``.
+    meta
+        :class:`gridplan.report.document.ReportMeta`: scenario name, version,
+        author and date of the cover.
+    comparison, siting
+        A :class:`~gridplan.plan.compare.ScenarioComparison`
+        (:func:`compare_scenarios`) and a
+        :class:`~gridplan.siting.study.SitingStudy` to add their sections.
+    """
+    from gridplan.report.document import ReportMeta, build_document
+
+    if fmt not in REPORT_FORMATS.values():
+        report_format(f"report.{fmt}")  # says which formats there are
+    inputs = report_inputs(
+        plan, units, facilities, surface_spec, model_spec, minutes=minutes, lang=lang,
+        surface=surface,
+    )  # fmt: skip
+    inputs.meta = meta or ReportMeta()
+    inputs.comparison, inputs.siting = comparison, siting
+    doc = build_document(inputs, lang)
+    if fmt == "docx":
+        from gridplan.report.word import write_docx
+
+        return ReportFile(write_docx(doc), "docx", None, tuple(doc.section_keys))
+    from gridplan.report.pdf import write_pdf
+
+    data, pages = write_pdf(doc)
+    return ReportFile(data, "pdf", pages, tuple(doc.section_keys))
+
+
+def report_inputs(
+    plan: GridPlan,
+    units: UnitSet,
+    facilities: pd.DataFrame,
+    surface_spec: SurfaceSpec,
+    model_spec: ModelSpec,
+    *,
+    minutes: float = 15.0,
+    lang: Lang = "zh",
+    surface: PopulationSurface | None = None,
+) -> Any:
+    """The :class:`~gridplan.report.document.ReportInputs` of a plan: surface, facilities
+    reached, travel times and coverage index, built the way ``gridplan coverage`` builds them."""
+    from gridplan.access.coverage import CoverageIndex
+    from gridplan.report.document import ReportInputs
+
+    report = None
+    if surface is None:
+        surface, report = population_surface_report(units, surface_spec)
+    used = used_facilities(facilities, "primary")
+    xy = facilities_xy(used, surface.grid.crs)
+    model = travel_model(surface.grid, model_spec)
+    times = model.travel_times(surface.grid, surface.populated(), xy)
+    index = CoverageIndex.build(surface, times)
+    require_facilities(used, "primary")  # after the population check: said first
+    provenance: dict[str, Any] = {
+        "model": model_spec.model, "mode": model_spec.mode, "speed_kmh": model_spec.speed,
+    }  # fmt: skip
+    if model_spec.model == "straight":
+        provenance["detour"] = model_spec.detour
+    return ReportInputs(
+        plan, units, surface, facilities, used, times, index, float(minutes), provenance,
+        notes=tuple(accepted_warnings(units, report, lang)),
+    )  # fmt: skip
