@@ -792,6 +792,10 @@ class ReportFile:
     pages: int | None
     sections: tuple[str, ...]
 
+    def to_json(self) -> dict[str, Any]:
+        """``pages`` (``None`` for Word), ``sections`` and ``bytes``, as the CLI prints them."""
+        return {"pages": self.pages, "sections": list(self.sections), "bytes": len(self.data)}
+
 
 def report_format(path: str | Path) -> str:
     """``docx`` or ``pdf``: the report ``path`` names (else ``workflow.report_file_name``)."""
@@ -869,6 +873,45 @@ def build_report(
     return ReportFile(data, "pdf", pages, tuple(doc.section_keys))
 
 
+@dataclass(frozen=True)
+class CoverageInputs:
+    """What a coverage question computes before any plan: the surface, the population warnings
+    accepted, the facilities reached, the travel times and their coverage index."""
+
+    surface: PopulationSurface
+    notes: tuple[str, ...]
+    used: pd.DataFrame
+    times: Any
+    index: Any
+
+
+def coverage_inputs(
+    units: UnitSet,
+    facilities: pd.DataFrame,
+    surface_spec: SurfaceSpec,
+    model_spec: ModelSpec,
+    *,
+    lang: Lang = "zh",
+    surface: PopulationSurface | None = None,
+) -> CoverageInputs:
+    """The surface of ``surface_spec`` (or ``surface``), the active primary-care facilities of
+    ``facilities``, the travel times of ``model_spec`` to them and their coverage index: what
+    ``gridplan coverage``, ``scenario compare`` and the report compute (plan-independent)."""
+    from gridplan.access.coverage import CoverageIndex
+
+    report = None
+    if surface is None:
+        surface, report = population_surface_report(units, surface_spec)
+    used = used_facilities(facilities, "primary")
+    xy = facilities_xy(used, surface.grid.crs)
+    model = travel_model(surface.grid, model_spec)
+    times = model.travel_times(surface.grid, surface.populated(), xy)
+    index = CoverageIndex.build(surface, times)
+    require_facilities(used, "primary")  # after the population check: said first
+    notes = tuple(accepted_warnings(units, report, lang))
+    return CoverageInputs(surface, notes, used, times, index)
+
+
 def report_inputs(
     plan: GridPlan,
     units: UnitSet,
@@ -880,26 +923,58 @@ def report_inputs(
     lang: Lang = "zh",
     surface: PopulationSurface | None = None,
 ) -> Any:
-    """The :class:`~gridplan.report.document.ReportInputs` of a plan: surface, facilities
-    reached, travel times and coverage index, built the way ``gridplan coverage`` builds them."""
-    from gridplan.access.coverage import CoverageIndex
+    """The :class:`~gridplan.report.document.ReportInputs` of a plan, its coverage computed by
+    :func:`coverage_inputs` (as ``gridplan coverage`` computes it)."""
     from gridplan.report.document import ReportInputs
 
-    report = None
-    if surface is None:
-        surface, report = population_surface_report(units, surface_spec)
-    used = used_facilities(facilities, "primary")
-    xy = facilities_xy(used, surface.grid.crs)
-    model = travel_model(surface.grid, model_spec)
-    times = model.travel_times(surface.grid, surface.populated(), xy)
-    index = CoverageIndex.build(surface, times)
-    require_facilities(used, "primary")  # after the population check: said first
+    c = coverage_inputs(units, facilities, surface_spec, model_spec, lang=lang, surface=surface)
     provenance: dict[str, Any] = {
         "model": model_spec.model, "mode": model_spec.mode, "speed_kmh": model_spec.speed,
     }  # fmt: skip
     if model_spec.model == "straight":
         provenance["detour"] = model_spec.detour
     return ReportInputs(
-        plan, units, surface, facilities, used, times, index, float(minutes), provenance,
-        notes=tuple(accepted_warnings(units, report, lang)),
+        plan, units, c.surface, facilities, c.used, c.times, c.index, float(minutes), provenance,
+        notes=c.notes,
     )  # fmt: skip
+
+
+def report_meta(snap: Any = None, author: str = "") -> Any:
+    """The report cover's :class:`~gridplan.report.document.ReportMeta`: a saved scenario's
+    name and version (``snap``, a store snapshot; ``None``: the plan's own name), the
+    author (``author`` if given, else the version's)."""
+    from gridplan.report.document import ReportMeta
+
+    if snap is None:
+        return ReportMeta(author=author)
+    return ReportMeta(snap.scenario.name, snap.version.number, author or snap.version.author)
+
+
+# --- where a coverage's figures come from (shared by the CLI's JSON outputs) ---------------
+
+
+def facility_sources(facilities: pd.DataFrame) -> tuple[str, str]:
+    """The facilities' sources joined with ``+``, and the note the illustrative network needs."""
+    sources = sorted(set(facilities["source"]))
+    note = "illustrative: not real locations" if "illustrative" in sources else ""
+    return "+".join(sources) or "none", note
+
+
+def coverage_provenance(
+    surface: PopulationSurface, us: UnitSet, used: pd.DataFrame
+) -> dict[str, Any]:
+    """Where the residents and facilities of a coverage come from (illustrative: said so),
+    as the CLI's JSON gives it."""
+    from gridplan.plan.population import combine_sources
+    from gridplan.surface.ageing import demand_name
+
+    sources, note = facility_sources(used)
+    return {
+        "population": surface.source,
+        "population_method": surface.method,
+        "population_units": combine_sources(us.units["population_source"]),
+        "demand": demand_name(surface.demand),
+        "facilities": sources,
+        "facilities_note": note,
+        "n_facilities": len(used),
+    }
