@@ -662,13 +662,13 @@ def _siting(study: SitingStudy, lang: Lang) -> Section:
     )  # fmt: skip
     sites = tuple(
         (
-            str(r["name"]) if isinstance(r["name"], str) and r["name"] else str(r["candidate_id"]),
+            _site_name(r["name"], i, lang),
             str(r["unit_name"] or _DASH),
             f"{float(r['lon']):.5f}, {float(r['lat']):.5f}",
             fmt_people(r["served_population"]),
             fmt_people(r["newly_covered"]),
         )
-        for _, r in study.sites.iterrows()
+        for i, (_, r) in enumerate(study.sites.iterrows(), start=1)
     )
     by_grid = study.by_grid()
     grids = tuple(
@@ -695,6 +695,11 @@ def _siting(study: SitingStudy, lang: Lang) -> Section:
         Paragraph(t("report.doc.siting_note", lang), "note"),
     ]  # fmt: skip
     return Section("siting", t("report.doc.h_siting", lang), tuple(blocks))
+
+
+def _site_name(name: Any, n: int, lang: Lang) -> str:
+    """An upgraded facility's name, else ``新址 1`` (a candidate's id is no planner's word)."""
+    return name if isinstance(name, str) and name else t("report.doc.new_site", lang, n=n)
 
 
 def _side_name(side: dict[str, Any], lang: Lang) -> str:

@@ -40,6 +40,7 @@ tr { break-inside: avoid; }
 th, td { border: 0.5pt solid #999; padding: 2pt 4pt; vertical-align: top; }
 th { background: #e8ecef; font-weight: bold; text-align: center; }
 td.num { text-align: right; white-space: nowrap; }
+td:first-child { white-space: nowrap; }
 figure { margin: 6pt 0 12pt; break-inside: avoid; text-align: center; }
 figure img { width: 100%; }
 figcaption { font-size: 9pt; font-weight: bold; margin-top: 3pt; }
