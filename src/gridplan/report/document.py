@@ -377,7 +377,8 @@ def _cover(inp: ReportInputs, lang: Lang) -> Cover:
     ]
     if meta.version is not None:
         rows.append((t("report.doc.cover_version", lang), str(meta.version)))
-    rows.append((t("report.doc.cover_plan", lang), plan_name))
+    if meta.scenario and meta.scenario != plan_name:  # else the scenario line says it
+        rows.append((t("report.doc.cover_plan", lang), plan_name))
     rows.append((t("report.doc.cover_date", lang), _fmt_date(meta.date or dt.date.today(), lang)))
     author = meta.author.strip() or t("report.doc.cover_no_author", lang)
     rows.append((t("report.doc.cover_author", lang), author))
