@@ -28,6 +28,7 @@ from ui import store as scenarios
 from ui.cache import CoverageKey
 from ui.panels.common import metric_row, num_text, readable, show_error
 from ui.panels.grids import PlanView, grid_map
+from ui.panels.report import report_buttons
 from ui.scenario import Scenario
 from ui.state import Selection, scenario_choice_id
 from ui.texts import MODE, md_text, tr
@@ -182,6 +183,9 @@ def comparison_panel(sc: Scenario, a: Side, b: Side, mode: str, minutes: int, ce
         st.caption(tr("cmp_no_moves"))
     else:
         st.dataframe(moved_table(cmp), hide_index=True, width="stretch")
+    with st.expander(tr("report_with_comparison")):
+        cmp.a["name"], cmp.b["name"] = a.label, b.label
+        report_buttons("report_compare", cmp)
 
 
 def _delta(a: float, b: float) -> str:
