@@ -148,6 +148,14 @@ def coverage_image(
     return WebImage(_palette_png_data_url(index, palette), plan.bounds, plan.width, plan.height)
 
 
+#: Colours (RGBA) of :func:`coverage_change_image`: covered before, newly covered, uncovered.
+CHANGE_RGBA: dict[str, tuple[int, int, int, int]] = {
+    "before": (46, 160, 67, 90),
+    "new": (31, 119, 180, 220),
+    "uncovered": (214, 39, 40, 160),
+}
+
+
 def coverage_change_image(
     plan: WarpPlan,
     covered_before: BoolArray,
@@ -162,6 +170,7 @@ def coverage_change_image(
     b, a = b.astype(bool), a.astype(bool)
     index = np.where(pop, np.where(b, 1, np.where(a, 2, 3)), 0).astype(np.uint8)
     palette = np.array(
-        [(0, 0, 0, 0), (46, 160, 67, 90), (31, 119, 180, 220), (214, 39, 40, 160)], dtype=np.uint8
+        [(0, 0, 0, 0), CHANGE_RGBA["before"], CHANGE_RGBA["new"], CHANGE_RGBA["uncovered"]],
+        dtype=np.uint8,
     )
     return WebImage(_palette_png_data_url(index, palette), plan.bounds, plan.width, plan.height)
