@@ -27,15 +27,16 @@ from gridplan.errors import GridPlanError
 from gridplan.facilities.types import CENTRES, type_label
 from gridplan.i18n import t
 from gridplan.report.coveragemap import render_coverage_map_png
+from gridplan.report.style import coverage_colors
 from gridplan.report.tables import frames_to_xlsx
-from gridplan.report.webmap import coverage_image, minute_bands, minutes_image
+from gridplan.report.webmap import coverage_image, minutes_image
 from gridplan.surface.ageing import DEMANDS, check_demand, demand_label, demand_name
 from gridplan.surface.grid import PopulationSurface
 from gridplan.travel.speeds import DEFAULT_DETOUR, MODE_SPEEDS_KMH, minutes_per_metre
 from gridplan.workflow import ModelSpec, SurfaceSpec
-from ui import cache
+from ui import cache, legend
 from ui.cache import CoverageKey, ReachKey
-from ui.mapview import scatter_layer
+from ui.mapview import FACILITY_RADIUS_M, scatter_layer, urban_core_bounds
 from ui.panels.common import (
     csv_with_note,
     grid_table,
@@ -57,7 +58,7 @@ from ui.texts import (
     tr,
 )
 
-#: Facility dot colours on the map, and the coloured glyph naming them in the caption.
+#: Facility dot colours on the map (and in its legend).
 TYPE_COLORS = {
     "社区卫生服务中心": (31, 119, 180),
     "乡镇卫生院": (44, 160, 44),
@@ -67,16 +68,6 @@ TYPE_COLORS = {
     "医疗次中心": (255, 127, 14),
     "三级医院": (120, 0, 0),
     "其他": (90, 90, 90),
-}
-TYPE_DOTS = {
-    "社区卫生服务中心": "🔵",
-    "乡镇卫生院": "🟢",
-    "社区卫生服务站": "🟣",
-    "村卫生室": "🟤",
-    "二级医院": "🔴",
-    "医疗次中心": "🟠",
-    "三级医院": "🔴",
-    "其他": "⚫",
 }
 
 
@@ -242,7 +233,8 @@ def kpi_summary(inp: CoverageInputs, s: dict[str, float]) -> None:
 
 
 def coverage_map(inp: CoverageInputs, minutes_grid: NDArray[np.float32], minutes: int) -> str:
-    """Covered cells or travel time, the grid outlines and the facilities; the layer shown."""
+    """Covered cells or travel time, the grid outlines and the facilities, with the view buttons
+    and a legend; the layer shown."""
     layer = st.radio(
         tr("layer"), list(LAYER.members), horizontal=True, format_func=LAYER, key="acc_layer"
     )
@@ -255,30 +247,44 @@ def coverage_map(inp: CoverageInputs, minutes_grid: NDArray[np.float32], minutes
     used = inp.used
     fac = used.assign(
         type_label=used["type"].map(lambda t: type_label(t, lang())),
-        color=used["type"].map(lambda t: list(TYPE_COLORS.get(t, (90, 90, 90)))),
+        color=used["type"].map(lambda t: [*TYPE_COLORS.get(t, (90, 90, 90)), 235]),
     )
+    fac = fac.assign(tip=fac["name"].astype(str) + "\n" + fac["type_label"].astype(str))
     points = scatter_layer(
-        fac[["name", "type_label", "lon", "lat", "color"]], "facilities", radius=3,
-        fill="color", outline=[255, 255, 255, 200],
+        fac[["tip", "lon", "lat", "color"]], "facilities", radius=FACILITY_RADIUS_M,
+        fill="color", outline=[255, 255, 255, 160], outline_px=0.3, metres=True,
     )  # fmt: skip
     raster_map(
         img, cache.grid_outlines(inp.scenario.plan_key()), [points],
-        tooltip="{name}\n{type_label}", key="access_map", height=520,
+        tooltip="{tip}", key="access_map", height=520,
+        core=urban_core_bounds(inp.scenario.units.units),
     )  # fmt: skip
     if layer == "minutes":
-        edges = minute_bands()
-        legend = tr("legend_minutes", step=int(edges[0]), vmax=int(edges[-1]))
+        legend.show(legend.scale_chart(tr("legend_minutes_title"), tr("legend_beyond")),
+                    key="access_map_scale")  # fmt: skip
+        classes: list[legend.Swatch] = []
     else:
-        legend = tr("legend_coverage", minutes=minutes)
-    types = sorted(set(used["type"]))
-    dots = tr("clause_sep").join(
-        f"{TYPE_DOTS.get(t, '●')} {md_text(type_label(t, lang()))}" for t in types
-    )
+        colours = coverage_colors()
+        classes = [
+            legend.Swatch(tr("legend_covered", minutes=minutes), colours["covered"]),
+            legend.Swatch(tr("legend_uncovered", minutes=minutes), colours["uncovered"]),
+        ]
+    legend.show(legend.swatch_chart([*classes, *facility_swatches(used)]), key="access_map_legend")
     provenance = md_text(
         provenance_caption(inp.surface.source, len(used), used["source"]) + demand_note(inp)
     )
-    st.caption(tr("legend_line", legend=legend, dots=dots) + provenance)
+    st.caption(provenance)
     return str(layer)
+
+
+def facility_swatches(used: pd.DataFrame) -> list[legend.Swatch]:
+    """The facility types on the map, each with its dot colour."""
+    swatches = []
+    for kind in sorted(set(used["type"])):
+        r, g, b = TYPE_COLORS.get(kind, (90, 90, 90))
+        colour = f"#{r:02x}{g:02x}{b:02x}"
+        swatches.append(legend.Swatch(type_label(kind, lang()), colour, "circle"))
+    return swatches
 
 
 def kpi_by_grid(tables: KpiTables) -> None:
