@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pydeck as pdk
 import streamlit as st
 from numpy.typing import NDArray
 
@@ -29,7 +30,7 @@ from gridplan.i18n import t
 from gridplan.report.coveragemap import render_coverage_map_png
 from gridplan.report.style import coverage_colors
 from gridplan.report.tables import frames_to_xlsx
-from gridplan.report.webmap import coverage_image, minutes_image
+from gridplan.report.webmap import coverage_image, hover_cells, minutes_image
 from gridplan.surface.ageing import DEMANDS, check_demand, demand_label, demand_name
 from gridplan.surface.grid import PopulationSurface
 from gridplan.travel.speeds import DEFAULT_DETOUR, MODE_SPEEDS_KMH, minutes_per_metre
@@ -41,6 +42,7 @@ from ui.panels.common import (
     csv_with_note,
     grid_table,
     metric_row,
+    num_text,
     provenance_caption,
     raster_map,
     readable,
@@ -197,7 +199,7 @@ def what_if(inp: CoverageInputs) -> None:
     tables = kpi_tables(index, inp.scenario.plan, inp.scenario.units, sl.minutes)
     kpi_summary(inp, tables.summary)
     minutes_grid = computed.times.minutes * np.float32(index.time_scale)
-    layer = coverage_map(inp, minutes_grid, sl.minutes)
+    layer = coverage_map(inp, minutes_grid, sl.minutes, computed.times.nearest, index.pop_factor)
     st.subheader(tr("kpi_by_grid"))
     kpi_by_grid(tables)
     kpi_downloads(inp, tables, sl, layer, minutes_grid)
@@ -232,9 +234,16 @@ def kpi_summary(inp: CoverageInputs, s: dict[str, float]) -> None:
         st.info(tr("not_assessed", pop=f"{s['not_assessed_population']:,.0f}"))
 
 
-def coverage_map(inp: CoverageInputs, minutes_grid: NDArray[np.float32], minutes: int) -> str:
+def coverage_map(
+    inp: CoverageInputs,
+    minutes_grid: NDArray[np.float32],
+    minutes: int,
+    nearest: NDArray[np.int32] | None = None,
+    pop_factor: float = 1.0,
+) -> str:
     """Covered cells or travel time, the grid outlines and the facilities, with the view buttons
-    and a legend; the layer shown."""
+    and a legend; the layer shown.  With ``nearest`` (each cell's nearest facility), hovering
+    a place tells its travel time, residents and nearest facility."""
     layer = st.radio(
         tr("layer"), list(LAYER.members), horizontal=True, format_func=LAYER, key="acc_layer"
     )
@@ -258,6 +267,7 @@ def coverage_map(inp: CoverageInputs, minutes_grid: NDArray[np.float32], minutes
         img, cache.grid_outlines(inp.scenario.plan_key()), [points],
         tooltip="{tip}", key="access_map", height=520,
         core=urban_core_bounds(inp.scenario.units.units),
+        below=[] if nearest is None else [hover_layer(inp, minutes_grid, nearest, pop_factor)],
     )  # fmt: skip
     if layer == "minutes":
         legend.show(legend.scale_chart(tr("legend_minutes_title"), tr("legend_beyond")),
@@ -275,6 +285,41 @@ def coverage_map(inp: CoverageInputs, minutes_grid: NDArray[np.float32], minutes
     )
     st.caption(provenance)
     return str(layer)
+
+
+def hover_layer(
+    inp: CoverageInputs,
+    minutes_grid: NDArray[np.float32],
+    nearest: NDArray[np.int32],
+    pop_factor: float,
+) -> pdk.Layer:
+    """Nearly invisible blocks of cells whose tooltip gives travel time, residents and the
+    nearest facility (:func:`gridplan.report.webmap.hover_cells`: at most 1,500 blocks)."""
+    population = inp.surface.population * pop_factor
+    cells = hover_cells(inp.surface.grid, minutes_grid, population, nearest)
+    names = inp.used["name"].astype(str).to_numpy()
+    rows = zip(cells.minutes, cells.population, cells.facility, strict=True)
+    tips = [cell_tip(m, p, names[f] if f >= 0 else None) for m, p, f in rows]
+    frame = pd.DataFrame({"lon": cells.lon, "lat": cells.lat, "tip": tips})
+    return pdk.Layer(
+        "ScatterplotLayer",
+        frame,
+        id="hover-cells",
+        get_position=["lon", "lat"],
+        # the circle around the square block: every point of the block is inside one
+        get_radius=cells.side_m / np.sqrt(2),
+        radius_units="'meters'",
+        get_fill_color=[0, 0, 0, 1],  # alpha 1: invisible, still picked by the pointer
+        pickable=True,
+    )
+
+
+def cell_tip(minutes: float, population: float, facility: str | None) -> str:
+    """The tooltip text of one block: travel time, residents, nearest facility."""
+    pop = num_text(population)
+    if facility is None or not np.isfinite(minutes):
+        return tr("cell_tip_unreached", pop=pop)
+    return tr("cell_tip", minutes=num_text(minutes, ".0f"), pop=pop, facility=facility)
 
 
 def facility_swatches(used: pd.DataFrame) -> list[legend.Swatch]:
