@@ -5,13 +5,14 @@ page scripts in ``pages/`` run through ``st.navigation`` (``ui.navigation``).
 Around the page: the scenario of the URL is opened at a session's start, and
 every edit the page made is saved as the scenario's next version after it
 (``ui.store``); the sidebar's scenario status is filled in last, so it shows
-the version just saved.
+the version just saved, followed by the report document in one click.
 """
 
 import streamlit as st
 
 from ui import navigation
 from ui import store as scenarios
+from ui.panels.report import sidebar_report
 from ui.sidebar import scenario_status, sidebar
 
 navigation.keep_navigation_in_charge(entry=True)
@@ -24,3 +25,4 @@ navigation.navigation().run()
 sel = scenarios.autosave(scenarios.shown_selection())
 scenarios.sync_url(sel)
 scenario_status(status, sel)
+sidebar_report()

@@ -62,9 +62,11 @@ wait_for_apt_lock() {
 
 install_system_packages() {
   local apt_pkgs missing="" p sudo=""
-  apt_pkgs="fonts-noto-cjk"
-  # the tests: chromium for the end-to-end runs, postgresql for the store's PostgreSQL runs
-  [ "$DEV" = 1 ] && apt_pkgs="$apt_pkgs chromium postgresql"
+  # the PDF report: Pango lays out its text (WeasyPrint)
+  apt_pkgs="fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0"
+  # the tests: chromium for the end-to-end runs, postgresql for the store's PostgreSQL runs,
+  # poppler-utils (pdftotext, pdffonts, pdftoppm) to read the PDF report back
+  [ "$DEV" = 1 ] && apt_pkgs="$apt_pkgs chromium postgresql poppler-utils"
   step 1 "system packages: $apt_pkgs"
   for p in $apt_pkgs; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
   if [ -z "$missing" ]; then

@@ -222,7 +222,9 @@ def test_palette_is_stable_and_distinct(sjz):
     plan, _ = sjz
     colors = grid_colors(plan)
     assert list(colors) == [g.grid_id for g in plan.grids]
-    assert len(set(colors.values())) == len(plan.grids)
+    # nine colour-blind safe colours, in plan order without the units (tests/test_maps_palette.py
+    # checks that neighbouring grids differ once the units are given)
+    assert len(set(colors.values())) == min(len(plan.grids), 9)
     assert grid_palette(5) == grid_palette(30)[:5]
     assert all(c.startswith("#") and len(c) == 7 for c in grid_palette(100))
 

@@ -88,6 +88,8 @@ class Key(StrEnum):
     STORE_NOTICES = "store_notices"
     ANALYSIS = "analysis"
     SETTINGS_PENDING = "settings_pending"
+    # each map's chosen view (whole prefecture or urban core) and how often it was asked for
+    MAP_VIEWS = "map_views"
 
 
 #: What the grids page's "clear uploads" forgets: the township layer and population table
@@ -815,3 +817,23 @@ def apply_analysis_settings() -> None:
         return
     for key, value in _slots(Key.ANALYSIS).items():
         st.session_state[key] = value
+
+
+# --- map views (issue 12) -------------------------------------------------------------------
+
+
+def map_view(map_key: str) -> tuple[str, int]:
+    """The view a map shows (``"full"`` or ``"core"``) and how many times one was asked for.
+
+    The count goes into the map's key: asking again (reset after panning) draws the map anew.
+    """
+    view, asked = _slots(Key.MAP_VIEWS).get(map_key, ("full", 0))
+    return str(view), int(asked)
+
+
+def set_map_view(map_key: str, view: str) -> None:
+    """Show ``view`` on the map ``map_key`` from now on (kept across reruns and fragments)."""
+    views = dict(_slots(Key.MAP_VIEWS))
+    _, asked = views.get(map_key, ("full", 0))
+    views[map_key] = (view, int(asked) + 1)
+    _set(Key.MAP_VIEWS, views)

@@ -28,14 +28,15 @@ from gridplan.errors import GridPlanError, InputError
 from gridplan.i18n import Lang, error_text, t
 from gridplan.plan.census import census_check
 from gridplan.plan.grids import GridPlan, list_presets, resolve_assignment
-from gridplan.plan.population import combine_sources
 from gridplan.plan.stats import dissolve_grids, population_balance
 from gridplan.plan.units import UnitSet
 from gridplan.plan.validate import validate_plan
-from gridplan.surface.ageing import DEMANDS, demand_name
+from gridplan.surface.ageing import DEMANDS
 from gridplan.surface.grid import PopulationSurface
 from gridplan.travel.speeds import DEFAULT_DETOUR
 from gridplan.workflow import ModelSpec, SurfaceSpec, UnitsSource
+from gridplan.workflow import coverage_provenance as _coverage_provenance
+from gridplan.workflow import facility_sources as _facility_sources
 
 if TYPE_CHECKING:
     from gridplan.siting.study import SitingSettings  # loads the solvers: only where they run
@@ -224,19 +225,19 @@ def cmd_propose_grids(args: argparse.Namespace) -> dict[str, Any]:
 # --- the scenario of coverage and optimize ---------------------------------------------
 
 
+def _surface_spec(args: argparse.Namespace, us: UnitSet) -> SurfaceSpec:
+    """The surface of --population / --weights, else the census spread (modelled)."""
+    return SurfaceSpec(
+        _units_source(args, us.prefecture.adcode), cell_m=args.cell_m,
+        population_path=args.population, population_datum=args.datum, weights_path=args.weights,
+        accept_warnings=args.accept_warnings, demand=args.demand,
+    )  # fmt: skip
+
+
 def _surface_for(args: argparse.Namespace, us: UnitSet) -> tuple[PopulationSurface, list[str]]:
-    """The population surface of --population / --weights, else the census spread (modelled),
-    and the texts of the population warnings accepted with --accept-warnings."""
-    spec = SurfaceSpec(
-        _units_source(args, us.prefecture.adcode),
-        cell_m=args.cell_m,
-        population_path=args.population,
-        population_datum=args.datum,
-        weights_path=args.weights,
-        accept_warnings=args.accept_warnings,
-        demand=args.demand,
-    )
-    surface, report = workflow.population_surface_report(us, spec)
+    """The population surface of :func:`_surface_spec` and the texts of the population
+    warnings accepted with --accept-warnings."""
+    surface, report = workflow.population_surface_report(us, _surface_spec(args, us))
     return surface, workflow.accepted_warnings(us, report, args.lang)
 
 
@@ -266,13 +267,6 @@ def _model_json(args: argparse.Namespace, spec: ModelSpec) -> dict[str, Any]:
         "detour": spec.detour if spec.model == "straight" else None,
         "cell_m": args.cell_m,
     }
-
-
-def _facility_sources(facilities: pd.DataFrame) -> tuple[str, str]:
-    """The facilities' sources joined with ``+``, and the note the illustrative network needs."""
-    sources = sorted(set(facilities["source"]))
-    note = "illustrative: not real locations" if "illustrative" in sources else ""
-    return "+".join(sources) or "none", note
 
 
 def cmd_coverage(args: argparse.Namespace) -> dict[str, Any]:
@@ -308,33 +302,11 @@ def cmd_coverage(args: argparse.Namespace) -> dict[str, Any]:
 def _coverage_index(args: argparse.Namespace, us: UnitSet) -> tuple[Any, ...]:
     """Surface, accepted warnings, facilities, model spec, travel times and the coverage
     index of the travel options (plan-independent: ``scenario compare`` groups it twice)."""
-    from gridplan.access.coverage import CoverageIndex
-
-    surface, warned = _surface_for(args, us)
-    used = workflow.used_facilities(_facilities_for(args, us), "primary")
-    xy = workflow.facilities_xy(used, surface.grid.crs)
     spec = _model_spec(args)
-    model = workflow.travel_model(surface.grid, spec)
-    times = model.travel_times(surface.grid, surface.populated(), xy)
-    index = CoverageIndex.build(surface, times)
-    workflow.require_facilities(used, "primary")  # after the population check: said first
-    return surface, warned, used, spec, times, index
-
-
-def _coverage_provenance(
-    surface: PopulationSurface, us: UnitSet, used: pd.DataFrame
-) -> dict[str, Any]:
-    """Where the residents and facilities of a coverage come from (illustrative: said so)."""
-    sources, note = _facility_sources(used)
-    return {
-        "population": surface.source,
-        "population_method": surface.method,
-        "population_units": combine_sources(us.units["population_source"]),
-        "demand": demand_name(surface.demand),
-        "facilities": sources,
-        "facilities_note": note,
-        "n_facilities": len(used),
-    }
+    c = workflow.coverage_inputs(
+        us, _facilities_for(args, us), _surface_spec(args, us), spec, lang=args.lang
+    )
+    return c.surface, list(c.notes), c.used, spec, c.times, c.index
 
 
 def _kpi_rows(df: pd.DataFrame, key: str) -> list[dict[str, Any]]:
@@ -452,7 +424,8 @@ def _common(sp: argparse.ArgumentParser) -> None:
         "without it they are refused with the list",
     )
     sp.add_argument("--json", action="store_true", help="print JSON (the default output)")
-    sp.add_argument("--lang", default="en", choices=["zh", "en"], help="language of messages")
+    lang = sp.get_default("lang") or "en"  # a command may say otherwise (report: zh)
+    sp.add_argument("--lang", default=lang, choices=["zh", "en"], help="language of messages")
 
 
 def _travel_options(sp: argparse.ArgumentParser) -> None:
@@ -979,3 +952,34 @@ def cmd_scenario(args: argparse.Namespace) -> Any:
 _COMMANDS["scenario"] = _Command(
     cmd_scenario, "saved scenarios: save, list, show, export, compare, delete", _scenario_options
 )
+
+
+def cmd_report(args: argparse.Namespace) -> dict[str, Any]:
+    """A Word or PDF planning annex of a preset, a prefecture's starting plan or a scenario."""
+    fmt = workflow.report_format(args.output)  # a wrong file name is said before any work
+    snap = None
+    if args.scenario is not None:
+        with _store(args) as store:
+            snap, plan = _stored_plan(store, args.scenario, args.version)
+        us = workflow.load_units(_units_source(args, plan.prefecture))
+    else:
+        plan, us = _plan_for(args)
+    report = workflow.build_report(
+        plan, us, _facilities_for(args, us), _surface_spec(args, us), _model_spec(args), fmt=fmt,
+        minutes=args.minutes, lang=args.lang, meta=workflow.report_meta(snap, args.author),
+    )  # fmt: skip
+    Path(args.output).write_bytes(report.data)
+    return {"output": Path(args.output).name, **report.to_json()}
+
+
+def _report_options(sp: argparse.ArgumentParser) -> None:
+    _coverage_options(sp)  # --preset | --prefecture, and the travel options
+    sp._mutually_exclusive_groups[0].add_argument("--scenario", type=int, help="saved scenario id")
+    sp.add_argument("--version", type=int, default=None, help="scenario version (default latest)")
+    sp.add_argument("--author", default="", help="author named on the cover")
+    sp.add_argument("-o", "--output", required=True, help="FILE.docx (Word) or FILE.pdf")
+    _store_option(sp, None)
+    sp.set_defaults(lang="zh")  # the report is in Chinese unless --lang en
+
+
+_COMMANDS["report"] = _Command(cmd_report, "a Word/PDF report of a plan", _report_options)

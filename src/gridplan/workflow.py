@@ -899,3 +899,206 @@ def write_coverage_file(result: CoverageResult, path: str | Path, lang: Lang = "
         served = catchments(result.index, len(result.used))["served"].to_numpy()
         data = catchments_geojson(result.times, result.used, served, result.surface.demand)
         Path(path).write_bytes(data)
+
+
+# --- the report document (issue 12) ------------------------------------------------------
+
+#: The report files GridPlan writes, by suffix.
+REPORT_FORMATS: dict[str, str] = {".docx": "docx", ".pdf": "pdf"}
+
+
+@dataclass(frozen=True)
+class ReportFile:
+    """A written report: its bytes, format (``docx``/``pdf``), pages (PDF only) and sections."""
+
+    data: bytes
+    format: str
+    pages: int | None
+    sections: tuple[str, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        """``pages`` (``None`` for Word), ``sections`` and ``bytes``, as the CLI prints them."""
+        return {"pages": self.pages, "sections": list(self.sections), "bytes": len(self.data)}
+
+
+def report_format(path: str | Path) -> str:
+    """``docx`` or ``pdf``: the report ``path`` names (else ``workflow.report_file_name``)."""
+    path = Path(path)
+    fmt = REPORT_FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise InputError(
+            f"a report is FILE.docx (Word) or FILE.pdf, not {path.name}",
+            code="workflow.report_file_name",
+            params={"filename": path.name},
+        )
+    return fmt
+
+
+def build_report(
+    plan: GridPlan,
+    units: UnitSet,
+    facilities: pd.DataFrame,
+    surface_spec: SurfaceSpec,
+    model_spec: ModelSpec,
+    *,
+    fmt: str = "pdf",
+    minutes: float = 15.0,
+    lang: Lang = "zh",
+    meta: Any = None,
+    comparison: ScenarioComparison | None = None,
+    siting: Any = None,
+    surface: PopulationSurface | None = None,
+) -> ReportFile:
+    """The report document of a plan (Word or PDF), its coverage computed as ``coverage`` does.
+
+    Parameters
+    ----------
+    plan, units
+        The plan and its planning units.
+    facilities
+        The facility table (uploaded, OSM or the illustrative network); the
+        coverage reaches its active primary-care facilities.
+    surface_spec, model_spec
+        The population surface and the travel-time model (the dashboard's
+        cache keys); ``surface``: the surface of ``surface_spec`` when the
+        caller already has it.
+    fmt
+        ``docx`` or ``pdf`` (:func:`report_format` reads it from a file name).
+    minutes
+        The coverage time (the standards are checked at 15 minutes anyway).
+    lang
+        ``zh`` (default) or ``en``.
+    meta
+        :class:`gridplan.report.document.ReportMeta`: scenario name, version,
+        author and date of the cover.
+    comparison, siting
+        A :class:`~gridplan.plan.compare.ScenarioComparison`
+        (:func:`compare_scenarios`) and a
+        :class:`~gridplan.siting.study.SitingStudy` to add their sections.
+    """
+    from gridplan.report.document import ReportMeta, build_document
+
+    if fmt not in REPORT_FORMATS.values():
+        report_format(f"report.{fmt}")  # says which formats there are
+    inputs = report_inputs(
+        plan, units, facilities, surface_spec, model_spec, minutes=minutes, lang=lang,
+        surface=surface,
+    )  # fmt: skip
+    inputs.meta = meta or ReportMeta()
+    inputs.comparison, inputs.siting = comparison, siting
+    doc = build_document(inputs, lang)
+    if fmt == "docx":
+        from gridplan.report.word import write_docx
+
+        return ReportFile(write_docx(doc), "docx", None, tuple(doc.section_keys))
+    from gridplan.report.pdf import write_pdf
+
+    data, pages = write_pdf(doc)
+    return ReportFile(data, "pdf", pages, tuple(doc.section_keys))
+
+
+@dataclass(frozen=True)
+class CoverageInputs:
+    """What a coverage question computes before any plan: the surface, the population warnings
+    accepted, the facilities reached, the travel times and their coverage index."""
+
+    surface: PopulationSurface
+    notes: tuple[str, ...]
+    used: pd.DataFrame
+    times: Any
+    index: Any
+
+
+def coverage_inputs(
+    units: UnitSet,
+    facilities: pd.DataFrame,
+    surface_spec: SurfaceSpec,
+    model_spec: ModelSpec,
+    *,
+    lang: Lang = "zh",
+    surface: PopulationSurface | None = None,
+) -> CoverageInputs:
+    """The surface of ``surface_spec`` (or ``surface``), the active primary-care facilities of
+    ``facilities``, the travel times of ``model_spec`` to them and their coverage index: what
+    ``gridplan coverage``, ``scenario compare`` and the report compute (plan-independent)."""
+    from gridplan.access.coverage import CoverageIndex
+
+    report = None
+    if surface is None:
+        surface, report = population_surface_report(units, surface_spec)
+    used = used_facilities(facilities, "primary")
+    xy = facilities_xy(used, surface.grid.crs)
+    model = travel_model(surface.grid, model_spec)
+    times = model.travel_times(surface.grid, surface.populated(), xy)
+    index = CoverageIndex.build(surface, times)
+    require_facilities(used, "primary")  # after the population check: said first
+    notes = tuple(accepted_warnings(units, report, lang))
+    return CoverageInputs(surface, notes, used, times, index)
+
+
+def report_inputs(
+    plan: GridPlan,
+    units: UnitSet,
+    facilities: pd.DataFrame,
+    surface_spec: SurfaceSpec,
+    model_spec: ModelSpec,
+    *,
+    minutes: float = 15.0,
+    lang: Lang = "zh",
+    surface: PopulationSurface | None = None,
+) -> Any:
+    """The :class:`~gridplan.report.document.ReportInputs` of a plan, its coverage computed by
+    :func:`coverage_inputs` (as ``gridplan coverage`` computes it)."""
+    from gridplan.report.document import ReportInputs
+
+    c = coverage_inputs(units, facilities, surface_spec, model_spec, lang=lang, surface=surface)
+    provenance: dict[str, Any] = {
+        "model": model_spec.model, "mode": model_spec.mode, "speed_kmh": model_spec.speed,
+    }  # fmt: skip
+    if model_spec.model == "straight":
+        provenance["detour"] = model_spec.detour
+    return ReportInputs(
+        plan, units, c.surface, facilities, c.used, c.times, c.index, float(minutes), provenance,
+        notes=c.notes,
+    )  # fmt: skip
+
+
+def report_meta(snap: Any = None, author: str = "") -> Any:
+    """The report cover's :class:`~gridplan.report.document.ReportMeta`: a saved scenario's
+    name and version (``snap``, a store snapshot; ``None``: the plan's own name), the
+    author (``author`` if given, else the version's)."""
+    from gridplan.report.document import ReportMeta
+
+    if snap is None:
+        return ReportMeta(author=author)
+    return ReportMeta(snap.scenario.name, snap.version.number, author or snap.version.author)
+
+
+# --- where a coverage's figures come from (shared by the CLI's JSON outputs) ---------------
+
+
+def facility_sources(facilities: pd.DataFrame) -> tuple[str, str]:
+    """The facilities' sources joined with ``+``, and the note the illustrative network needs."""
+    sources = sorted(set(facilities["source"]))
+    note = "illustrative: not real locations" if "illustrative" in sources else ""
+    return "+".join(sources) or "none", note
+
+
+def coverage_provenance(
+    surface: PopulationSurface, us: UnitSet, used: pd.DataFrame
+) -> dict[str, Any]:
+    """Where the residents and facilities of a coverage come from (illustrative: said so),
+    as the CLI's JSON gives it."""
+    from gridplan.plan.population import combine_sources
+    from gridplan.surface.ageing import demand_name
+
+    sources, note = facility_sources(used)
+    return {
+        "population": surface.source,
+        "population_method": surface.method,
+        "population_units": combine_sources(us.units["population_source"]),
+        "demand": demand_name(surface.demand),
+        "facilities": sources,
+        "facilities_note": note,
+        "n_facilities": len(used),
+    }

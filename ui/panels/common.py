@@ -18,7 +18,14 @@ from gridplan.plan.validate import Problem
 from gridplan.report.tables import table_to_csv
 from gridplan.report.webmap import WebImage
 from ui import state
-from ui.mapview import fitted_deck, image_layer, outline_layer
+from ui.mapview import (
+    MAP_WIDTH_PX,
+    Bounds,
+    fitted_deck,
+    image_layer,
+    outline_layer,
+    view_controls,
+)
 from ui.state import lang
 from ui.texts import SOURCE, UPLOAD_KIND, join_list, md_lines, tr
 
@@ -161,7 +168,15 @@ def raster_map(
     key: str,
     height: int,
     image_id: str = "surface",
+    core: Bounds | None = None,
+    width: int = MAP_WIDTH_PX,
+    below: Sequence[pdk.Layer] = (),
 ) -> None:
-    """A coverage image with the plan's grid outlines and ``layers`` on top, fitted to the image."""
-    base = [image_layer(img, image_id), outline_layer(outlines, "grid-outlines", OUTLINE_RGBA)]
-    st.pydeck_chart(fitted_deck([*base, *layers], img.bounds, tooltip), height=height, key=key)
+    """A coverage image with the plan's grid outlines and ``layers`` on top, fitted to the image,
+    with the view buttons (``core``: the urban core's bounds).  ``below`` layers go under the
+    outlines (hover cells); ``width`` is the map's expected width in pixels."""
+    view, map_key = view_controls(key, img.bounds, core, (width, height))
+    outline = outline_layer(outlines, "grid-outlines", OUTLINE_RGBA)
+    base = [image_layer(img, image_id), *below, outline]
+    deck = fitted_deck([*base, *layers], img.bounds, tooltip, view=view)
+    st.pydeck_chart(deck, height=height, key=map_key)

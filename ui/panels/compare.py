@@ -21,13 +21,14 @@ from gridplan.errors import GridPlanError
 from gridplan.facilities.edits import apply_edits
 from gridplan.plan.compare import ScenarioComparison
 from gridplan.plan.grids import GridPlan, resolve_assignment
-from gridplan.report.style import grid_colors
+from gridplan.report.style import GRID_HUES, dsatur_colouring, grid_neighbours
 from gridplan.travel.speeds import DEFAULT_DETOUR, MODE_SPEEDS_KMH, minutes_per_metre
 from ui import cache, scenario, state
 from ui import store as scenarios
 from ui.cache import CoverageKey
 from ui.panels.common import metric_row, num_text, readable, show_error
 from ui.panels.grids import PlanView, grid_map
+from ui.panels.report import report_buttons
 from ui.scenario import Scenario
 from ui.state import Selection, scenario_choice_id
 from ui.texts import MODE, md_text, tr
@@ -131,11 +132,23 @@ def side_map(sc: Scenario, side: Side, colors: dict[str, str], key: str) -> None
     grid_map(view, key=key, height=440, labels=False)
 
 
-def shared_colors(a: GridPlan, b: GridPlan) -> tuple[dict[str, str], dict[str, str]]:
-    """Each side's grid colours; a grid both plans have gets the same colour on both maps."""
-    ca = grid_colors(a)
-    cb = grid_colors(b)
-    return ca, {gid: ca.get(gid, colour) for gid, colour in cb.items()}
+def shared_colors(sc: Scenario, a: GridPlan, b: GridPlan) -> tuple[dict[str, str], dict[str, str]]:
+    """Each side's grid colours: a grid both plans have gets the same colour on both maps, and
+    grids that touch on either map never share one (the two plans' adjacency graphs coloured
+    together)."""
+    u = sc.units.units
+    ids = list(dict.fromkeys([g.grid_id for g in a.grids] + [g.grid_id for g in b.grids]))
+    touching: dict[str, set[str]] = {gid: set() for gid in ids}
+    for plan in (a, b):
+        plan_ids = [g.grid_id for g in plan.grids]
+        for gid, near in grid_neighbours(plan_ids, u, resolve_assignment(plan, u)).items():
+            touching[gid] |= near
+    colour_of = dsatur_colouring(ids, touching, len(GRID_HUES))
+    colours = {gid: GRID_HUES[colour_of[gid]] for gid in ids}
+    return (
+        {g.grid_id: colours[g.grid_id] for g in a.grids},
+        {g.grid_id: colours[g.grid_id] for g in b.grids},
+    )
 
 
 def comparison_panel(sc: Scenario, a: Side, b: Side, mode: str, minutes: int, cell_m: int) -> None:
@@ -149,7 +162,7 @@ def comparison_panel(sc: Scenario, a: Side, b: Side, mode: str, minutes: int, ce
     except GridPlanError as exc:
         show_error(exc)
         return
-    colors_a, colors_b = shared_colors(a.plan, b.plan)
+    colors_a, colors_b = shared_colors(sc, a.plan, b.plan)
     left, right = st.columns(2)
     with left:
         st.markdown(f"**A · {md_text(a.label)}**")
@@ -182,6 +195,9 @@ def comparison_panel(sc: Scenario, a: Side, b: Side, mode: str, minutes: int, ce
         st.caption(tr("cmp_no_moves"))
     else:
         st.dataframe(moved_table(cmp), hide_index=True, width="stretch")
+    with st.expander(tr("report_with_comparison")):
+        cmp.a["name"], cmp.b["name"] = a.label, b.label
+        report_buttons("report_compare", cmp)
 
 
 def _delta(a: float, b: float) -> str:

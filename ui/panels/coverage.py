@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pydeck as pdk
 import streamlit as st
 from numpy.typing import NDArray
 
@@ -28,20 +29,22 @@ from gridplan.facilities.types import CENTRES, type_label
 from gridplan.i18n import Lang, t
 from gridplan.report.coveragemap import render_coverage_map_png
 from gridplan.report.rasterexports import minutes_geotiff_bytes
-from gridplan.report.webmap import coverage_image, minute_bands, minutes_image
+from gridplan.report.style import coverage_colors
+from gridplan.report.webmap import coverage_image, hover_cells, minutes_image
 from gridplan.report.workbooks import CoverageAbout, coverage_workbook, kpi_grid_table
 from gridplan.surface.ageing import DEMANDS, check_demand, demand_label
 from gridplan.surface.grid import PopulationSurface
 from gridplan.travel.base import TravelTimes
 from gridplan.travel.speeds import DEFAULT_DETOUR, MODE_SPEEDS_KMH, minutes_per_metre
 from gridplan.workflow import ModelSpec, SurfaceSpec
-from ui import cache
+from ui import cache, legend
 from ui.cache import CoverageKey, ReachKey
-from ui.mapview import scatter_layer
+from ui.mapview import FACILITY_RADIUS_M, scatter_layer, urban_core_bounds
 from ui.panels.common import (
     csv_with_note,
     grid_table,
     metric_row,
+    num_text,
     provenance_caption,
     raster_map,
     readable,
@@ -59,7 +62,7 @@ from ui.texts import (
     tr,
 )
 
-#: Facility dot colours on the map, and the coloured glyph naming them in the caption.
+#: Facility dot colours on the map (and in its legend).
 TYPE_COLORS = {
     "社区卫生服务中心": (31, 119, 180),
     "乡镇卫生院": (44, 160, 44),
@@ -69,16 +72,6 @@ TYPE_COLORS = {
     "医疗次中心": (255, 127, 14),
     "三级医院": (120, 0, 0),
     "其他": (90, 90, 90),
-}
-TYPE_DOTS = {
-    "社区卫生服务中心": "🔵",
-    "乡镇卫生院": "🟢",
-    "社区卫生服务站": "🟣",
-    "村卫生室": "🟤",
-    "二级医院": "🔴",
-    "医疗次中心": "🟠",
-    "三级医院": "🔴",
-    "其他": "⚫",
 }
 
 
@@ -221,7 +214,7 @@ def what_if(inp: CoverageInputs) -> None:
     times = dataclasses.replace(
         computed.times, minutes=minutes_grid, params=model_settings(inp, sl)
     )
-    layer = coverage_map(inp, minutes_grid, sl.minutes)
+    layer = coverage_map(inp, minutes_grid, sl.minutes, computed.times.nearest, index.pop_factor)
     st.subheader(tr("kpi_by_grid"))
     kpi_by_grid(tables)
     kpi_downloads(inp, tables, sl, layer=layer, times=times, index=index)
@@ -256,8 +249,16 @@ def kpi_summary(inp: CoverageInputs, s: dict[str, float]) -> None:
         st.info(tr("not_assessed", pop=f"{s['not_assessed_population']:,.0f}"))
 
 
-def coverage_map(inp: CoverageInputs, minutes_grid: NDArray[np.float32], minutes: int) -> str:
-    """Covered cells or travel time, the grid outlines and the facilities; the layer shown."""
+def coverage_map(
+    inp: CoverageInputs,
+    minutes_grid: NDArray[np.float32],
+    minutes: int,
+    nearest: NDArray[np.int32] | None = None,
+    pop_factor: float = 1.0,
+) -> str:
+    """Covered cells or travel time, the grid outlines and the facilities, with the view buttons
+    and a legend; the layer shown.  With ``nearest`` (each cell's nearest facility), hovering
+    a place tells its travel time, residents and nearest facility."""
     layer = st.radio(
         tr("layer"), list(LAYER.members), horizontal=True, format_func=LAYER, key="acc_layer"
     )
@@ -270,30 +271,80 @@ def coverage_map(inp: CoverageInputs, minutes_grid: NDArray[np.float32], minutes
     used = inp.used
     fac = used.assign(
         type_label=used["type"].map(lambda t: type_label(t, lang())),
-        color=used["type"].map(lambda t: list(TYPE_COLORS.get(t, (90, 90, 90)))),
+        color=used["type"].map(lambda t: [*TYPE_COLORS.get(t, (90, 90, 90)), 235]),
     )
+    fac = fac.assign(tip=fac["name"].astype(str) + "\n" + fac["type_label"].astype(str))
     points = scatter_layer(
-        fac[["name", "type_label", "lon", "lat", "color"]], "facilities", radius=3,
-        fill="color", outline=[255, 255, 255, 200],
+        fac[["tip", "lon", "lat", "color"]], "facilities", radius=FACILITY_RADIUS_M,
+        fill="color", outline=[255, 255, 255, 160], outline_px=0.3, metres=True,
     )  # fmt: skip
     raster_map(
         img, cache.grid_outlines(inp.scenario.plan_key()), [points],
-        tooltip="{name}\n{type_label}", key="access_map", height=520,
+        tooltip="{tip}", key="access_map", height=520,
+        core=urban_core_bounds(inp.scenario.units.units),
+        below=[] if nearest is None else [hover_layer(inp, minutes_grid, nearest, pop_factor)],
     )  # fmt: skip
     if layer == "minutes":
-        edges = minute_bands()
-        legend = tr("legend_minutes", step=int(edges[0]), vmax=int(edges[-1]))
+        legend.show(legend.scale_chart(tr("legend_minutes_title"), tr("legend_beyond")),
+                    key="access_map_scale")  # fmt: skip
+        classes: list[legend.Swatch] = []
     else:
-        legend = tr("legend_coverage", minutes=minutes)
-    types = sorted(set(used["type"]))
-    dots = tr("clause_sep").join(
-        f"{TYPE_DOTS.get(t, '●')} {md_text(type_label(t, lang()))}" for t in types
-    )
+        colours = coverage_colors()
+        classes = [
+            legend.Swatch(tr("legend_covered", minutes=minutes), colours["covered"]),
+            legend.Swatch(tr("legend_uncovered", minutes=minutes), colours["uncovered"]),
+        ]
+    legend.show(legend.swatch_chart([*classes, *facility_swatches(used)]), key="access_map_legend")
     provenance = md_text(
         provenance_caption(inp.surface.source, len(used), used["source"]) + demand_note(inp)
     )
-    st.caption(tr("legend_line", legend=legend, dots=dots) + provenance)
+    st.caption(provenance)
     return str(layer)
+
+
+def hover_layer(
+    inp: CoverageInputs,
+    minutes_grid: NDArray[np.float32],
+    nearest: NDArray[np.int32],
+    pop_factor: float,
+) -> pdk.Layer:
+    """Nearly invisible blocks of cells whose tooltip gives travel time, residents and the
+    nearest facility (:func:`gridplan.report.webmap.hover_cells`: at most 1,500 blocks)."""
+    population = inp.surface.population * pop_factor
+    cells = hover_cells(inp.surface.grid, minutes_grid, population, nearest)
+    names = inp.used["name"].astype(str).to_numpy()
+    rows = zip(cells.minutes, cells.population, cells.facility, strict=True)
+    tips = [cell_tip(m, p, names[f] if f >= 0 else None) for m, p, f in rows]
+    frame = pd.DataFrame({"lon": cells.lon, "lat": cells.lat, "tip": tips})
+    return pdk.Layer(
+        "ScatterplotLayer",
+        frame,
+        id="hover-cells",
+        get_position=["lon", "lat"],
+        # the circle around the square block: every point of the block is inside one
+        get_radius=cells.side_m / np.sqrt(2),
+        radius_units="'meters'",
+        get_fill_color=[0, 0, 0, 1],  # alpha 1: invisible, still picked by the pointer
+        pickable=True,
+    )
+
+
+def cell_tip(minutes: float, population: float, facility: str | None) -> str:
+    """The tooltip text of one block: travel time, residents, nearest facility."""
+    pop = num_text(population)
+    if facility is None or not np.isfinite(minutes):
+        return tr("cell_tip_unreached", pop=pop)
+    return tr("cell_tip", minutes=num_text(minutes, ".0f"), pop=pop, facility=facility)
+
+
+def facility_swatches(used: pd.DataFrame) -> list[legend.Swatch]:
+    """The facility types on the map, each with its dot colour."""
+    swatches = []
+    for kind in sorted(set(used["type"])):
+        r, g, b = TYPE_COLORS.get(kind, (90, 90, 90))
+        colour = f"#{r:02x}{g:02x}{b:02x}"
+        swatches.append(legend.Swatch(type_label(kind, lang()), colour, "circle"))
+    return swatches
 
 
 def kpi_by_grid(tables: KpiTables) -> None:

@@ -23,10 +23,18 @@ from gridplan.plan.units import UnitSet
 from gridplan.report.exports import grids_to_geojson, plan_to_csv
 from gridplan.report.gis import plan_to_gpkg, plan_to_shapefile_zip
 from gridplan.report.gridmap import render_grid_map_png
+from gridplan.report.style import grid_colors
 from gridplan.report.workbooks import grid_workbook
 from gridplan.workflow import UnitsSource
-from ui import cache, state
-from ui.mapview import build_deck
+from ui import cache, legend, state
+from ui.mapview import (
+    GRID_MAP_HEIGHT_PX,
+    GRID_MAP_WIDTH_PX,
+    UNASSIGNED_HEX,
+    build_deck,
+    urban_core_bounds,
+    view_controls,
+)
 from ui.panels.common import num_text, readable, saved, show_error
 from ui.state import Selection, lang
 from ui.tables import assignment_changes, grid_option_labels
@@ -154,8 +162,15 @@ class PlanView:
 
 
 @st.fragment
-def grid_map_panel(view: PlanView, *, key: str = "grid_map", height: int = 560) -> None:
-    """The plan on a web map, with a basemap choice and grid names (a fragment: redraws alone)."""
+def grid_map_panel(
+    view: PlanView, *, key: str = "grid_map", height: int = GRID_MAP_HEIGHT_PX
+) -> None:
+    """The plan on a web map, with a basemap choice and grid names (a fragment: redraws alone).
+
+    Neighbouring grids get different colours here (:func:`grid_colors` on the
+    units), as in the PNG download.
+    """
+    view = replace(view, colors=grid_colors(view.plan, view.units, view.assignment))
     c1, c2 = st.columns([3, 1])
     basemap = c1.radio(
         tr("basemap"),
@@ -170,14 +185,44 @@ def grid_map_panel(view: PlanView, *, key: str = "grid_map", height: int = 560) 
 
 
 def grid_map(
-    view: PlanView, *, key: str, height: int, basemap: str = "none", labels: bool = True
+    view: PlanView,
+    *,
+    key: str,
+    height: int,
+    basemap: str = "none",
+    labels: bool = True,
+    width: int = GRID_MAP_WIDTH_PX,
 ) -> None:
-    """The plan's units coloured by grid, outlined and named."""
+    """The plan's units coloured by grid, outlined and named, with the view buttons and a
+    legend of the grids' colours.  ``width`` is the map's expected width in pixels."""
+    u = view.units.units
+    drawn = u[u["has_geometry"].to_numpy()]
+    map_view, map_key = view_controls(
+        key, tuple(drawn.total_bounds), urban_core_bounds(u), (width, height)
+    )
     deck = build_deck(
-        view.units.units, view.display, view.assignment, view.grid_names, view.colors,
-        lang=lang(), basemap=basemap, labels=labels,
+        u, view.display, view.assignment, view.grid_names, view.colors,
+        lang=lang(), basemap=basemap, labels=labels, view=map_view, size=(width, height),
     )  # fmt: skip
-    st.pydeck_chart(deck, height=height, key=key)
+    st.pydeck_chart(deck, height=height, key=map_key)
+    legend.show(legend.swatch_chart(grid_swatches(view)), key=f"{key}_legend")
+
+
+def grid_swatches(view: PlanView) -> list[legend.Swatch]:
+    """The legend of a grid map: each grid with units drawn, its colour and name; then the
+    colour of units in no grid, if there are any."""
+    u = view.units.units
+    drawn = u["has_geometry"].to_numpy()
+    owners = set(view.assignment.to_numpy()[drawn].tolist())
+    out = [
+        legend.Swatch(g.name, view.colors[g.grid_id])
+        for g in view.plan.grids
+        if g.grid_id in owners and g.grid_id in view.colors
+    ]
+    free = drawn & u["inside_prefecture"].to_numpy() & view.assignment.isna().to_numpy()
+    if free.any():
+        out.append(legend.Swatch(tr("unassigned"), UNASSIGNED_HEX))
+    return out
 
 
 # --- editors --------------------------------------------------------------------------------

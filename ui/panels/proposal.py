@@ -99,7 +99,11 @@ def proposal_answer(sc: Scenario, answer: Proposal) -> None:
     st.caption(tr("units_moved", n=cmp.n_moved, pop=f"{cmp.moved_population:,.0f}"))
     assignment = resolve_assignment(answer.plan, sc.units.units)
     view = PlanView(
-        sc.units, sc.display_geometry(), answer.plan, assignment, grid_colors(answer.plan)
+        sc.units,
+        sc.display_geometry(),
+        answer.plan,
+        assignment,
+        grid_colors(answer.plan, sc.units, assignment),
     )
     grid_map(view, key="proposal_map", height=480)
     with st.expander(tr("moved_units")):

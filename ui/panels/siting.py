@@ -15,17 +15,19 @@ from gridplan import settings, workflow
 from gridplan.errors import GridPlanError
 from gridplan.facilities.table import facility_mask
 from gridplan.inputs.crs import DATUMS
+from gridplan.report.style import coverage_change_colors
 from gridplan.report.webmap import coverage_change_image
 from gridplan.siting.study import LEVELS, SitingSettings, SitingStudy, accept_sites
 from gridplan.surface.ageing import demand_label
 from gridplan.workflow import ModelSpec
-from ui import cache, scenario, state
+from ui import cache, legend, scenario, state
 from ui.cache import ExclusionKey, StudyKey
-from ui.mapview import outline_layer, scatter_layer
+from ui.mapview import FACILITY_RADIUS_M, outline_layer, scatter_layer, urban_core_bounds
 from ui.panels.common import (
     csv_with_note,
     grid_table,
     metric_row,
+    num_text,
     provenance_caption,
     raster_map,
     saved,
@@ -282,12 +284,22 @@ def sites_map(sc: Scenario, held: HeldStudy) -> None:
         where=study.sites["unit_name"].fillna(""),
         served=study.sites["served_population"].round(0),
     )
+    sites = sites.assign(
+        tip=sites["label"]
+        + " "
+        + sites["where"].astype(str)
+        + "\n"
+        + sites["served"].map(lambda v: tr("sit_tip_served", pop=num_text(v)))
+    )
     catchments = json.loads(study.catchments().to_json())
     layers = [
         outline_layer(catchments, "catchments", CATCHMENT_RGBA, 2),
-        scatter_layer(existing[["name", "lon", "lat"]], "existing", radius=3, fill=EXISTING_RGBA),
         scatter_layer(
-            sites[["label", "where", "served", "lon", "lat"]], "sites", radius=9, fill=SITE_RGBA,
+            existing[["name", "lon", "lat"]].assign(tip=existing["name"]), "existing",
+            radius=FACILITY_RADIUS_M, fill=EXISTING_RGBA, metres=True,
+        ),
+        scatter_layer(
+            sites[["tip", "lon", "lat"]], "sites", radius=9, fill=SITE_RGBA,
             outline=[255, 255, 255, 255], outline_px=2,
         ),
         pdk.Layer(
@@ -303,9 +315,25 @@ def sites_map(sc: Scenario, held: HeldStudy) -> None:
     ]  # fmt: skip
     raster_map(
         img, cache.grid_outlines(sc.plan_key()), layers, image_id="change",
-        tooltip="{label} {where}\n{served}", key="sites_map", height=480,
+        tooltip="{tip}", key="sites_map", height=480, core=urban_core_bounds(sc.units.units),
     )  # fmt: skip
-    st.caption(tr("sit_map_legend", minutes=int(study.settings.minutes)))
+    legend.show(legend.swatch_chart(site_swatches()), key="sites_map_legend")
+    st.caption(tr("sit_map_minutes", minutes=int(study.settings.minutes)))
+
+
+def site_swatches() -> list[legend.Swatch]:
+    """The siting map's legend: coverage before and after, sites, catchments, facilities."""
+    colours = coverage_change_colors()
+    rgba = {"site": SITE_RGBA, "catch": CATCHMENT_RGBA, "existing": EXISTING_RGBA}
+    hexes = {k: "#{:02x}{:02x}{:02x}".format(*v[:3]) for k, v in rgba.items()}
+    return [
+        legend.Swatch(tr("legend_before"), colours["before"]),
+        legend.Swatch(tr("legend_newly"), colours["new"]),
+        legend.Swatch(tr("legend_still"), colours["uncovered"]),
+        legend.Swatch(tr("legend_sites"), hexes["site"], "circle"),
+        legend.Swatch(tr("legend_catchments"), hexes["catch"], "ring"),
+        legend.Swatch(tr("legend_existing"), hexes["existing"], "circle"),
+    ]
 
 
 def curve_chart(study: SitingStudy) -> None:

@@ -106,7 +106,7 @@ def render_grid_map_png(
     view = canvas.open_map(frame, metric, bounds, title, _subtitle(plan, unit_set, lang))
 
     gids = assignment.to_numpy()[u["has_geometry"].to_numpy()]
-    fills = _unit_fills(gids, drawn_m["inside_prefecture"], grid_colors(plan))
+    fills = _unit_fills(gids, drawn_m["inside_prefecture"], grid_colors(plan, unit_set, assignment))
     view.draw_units(drawn_m.geometry, fills, edgecolors="#ffffff", linewidths=0.5, zorder=1)
     outline_geoms = view.draw_outlines(grids.to_crs(metric).geometry, drawn_m)
     _draw_furniture(canvas, view, plan, outline_geoms)

@@ -9,8 +9,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from matplotlib import colormaps
-from matplotlib.colors import to_hex, to_rgb
+import shapely
+from matplotlib.colors import to_hex
 
 from gridplan.errors import InputError
 from gridplan.i18n import Lang, t
@@ -18,43 +18,113 @@ from gridplan.plan.grids import GridPlan, resolve_assignment
 from gridplan.plan.population import combine_sources, provenance_label
 from gridplan.plan.stats import grid_statistics
 from gridplan.plan.units import UnitSet
-from gridplan.report.webmap import band_colors, minute_bands
+from gridplan.report.webmap import CHANGE_RGBA, band_colors, minute_bands
 
 # --- colours, legend, scale -----------------------------------------------------------------
 
 UNASSIGNED_COLOR = "#d4d4d4"
 
 
-def _lighten(color: Any, amount: float) -> str:
-    r, g, b = to_rgb(color)
-    return to_hex((r + (1 - r) * amount, g + (1 - g) * amount, b + (1 - b) * amount))
-
-
-def _base_palette() -> list[str]:
-    tab20 = [to_hex(c) for c in colormaps["tab20"].colors]  # type: ignore[attr-defined]
-    tab20b = [to_hex(c) for c in colormaps["tab20b"].colors]  # type: ignore[attr-defined]
-    tab20c = [to_hex(c) for c in colormaps["tab20c"].colors]  # type: ignore[attr-defined]
-    # strong tab20 colours first, then their light partners, then tab20b/tab20c by shade
-    out = tab20[0::2] + tab20[1::2]
-    for cmap in (tab20b, tab20c):
-        out += [cmap[i + k] for k in (1, 2) for i in range(0, 20, 4)]
-    return [c for i, c in enumerate(out) if c not in out[:i] and c != "#7f7f7f"]
+#: Paul Tol's "muted" qualitative scheme (colour-blind safe), each lightened by a fifth so
+#: black labels and outlines stay readable on it.  Ordered so the first colours differ most.
+GRID_HUES: tuple[str, ...] = (
+    "#d68592",  # rose
+    "#5c4ea0",  # indigo
+    "#e4d692",  # sand
+    "#41925c",  # green
+    "#a0d6f1",  # cyan
+    "#a04e77",  # wine
+    "#69bbad",  # teal
+    "#adad5c",  # olive
+    "#bb69ad",  # purple
+)
+#: Two unit polygons closer than this (degrees, about 100 m) make their grids neighbours:
+#: boundary layers leave slivers and gaps along shared borders.
+NEIGHBOUR_TOLERANCE_DEG = 1e-3
 
 
 def grid_palette(n: int) -> list[str]:
-    """``n`` fill colours (hex), the same for the same position in every plan.
+    """``n`` fill colours (hex): :data:`GRID_HUES` repeated.
 
-    A qualitative palette (matplotlib tab20 reordered so neighbours in the list
-    differ in hue, then tab20b/tab20c), lightened so labels stay readable;
-    it repeats after 48 colours.
+    A qualitative palette every colour-blind viewer can tell apart (pairwise
+    CIEDE2000 over 11, also under simulated deuteranopia); it has nine colours,
+    so a plan with more grids repeats them, and :func:`grid_colors` gives
+    neighbouring grids different ones.
     """
-    base = _base_palette()
-    return [_lighten(base[i % len(base)], 0.4) for i in range(n)]
+    return [GRID_HUES[i % len(GRID_HUES)] for i in range(n)]
 
 
-def grid_colors(plan: GridPlan) -> dict[str, str]:
-    """Fill colour of each grid, keyed by grid id, in plan order (see :func:`grid_palette`)."""
-    return dict(zip((g.grid_id for g in plan.grids), grid_palette(len(plan.grids)), strict=True))
+def grid_colors(
+    plan: GridPlan, unit_set: UnitSet | None = None, assignment: pd.Series | None = None
+) -> dict[str, str]:
+    """Fill colour of each grid, keyed by grid id, in plan order.
+
+    Without ``unit_set`` the grids take :func:`grid_palette` in plan order.
+    With it, neighbouring grids (their units' polygons touch) never share a
+    colour: the grid adjacency graph is coloured greedily
+    (:func:`dsatur_colouring`), so the screen map and the PNG export agree.
+    """
+    ids = [g.grid_id for g in plan.grids]
+    if unit_set is None:
+        return dict(zip(ids, grid_palette(len(ids)), strict=True))
+    u = unit_set.units
+    assignment = resolve_assignment(plan, u) if assignment is None else assignment
+    neighbours = grid_neighbours(ids, u, assignment)
+    colour_of = dsatur_colouring(ids, neighbours, len(GRID_HUES))
+    return {gid: GRID_HUES[colour_of[gid]] for gid in ids}
+
+
+def grid_neighbours(
+    grid_ids: Sequence[str], units: pd.DataFrame, assignment: pd.Series
+) -> dict[str, set[str]]:
+    """Each grid's neighbours: the grids owning a unit whose polygon touches one of its units."""
+    has = units["has_geometry"].to_numpy()
+    geoms = units.geometry.to_numpy()[has]
+    owner = assignment.to_numpy()[has]
+    out: dict[str, set[str]] = {g: set() for g in grid_ids}
+    if len(geoms) == 0:
+        return out
+    tree = shapely.STRtree(geoms)
+    left, right = tree.query(geoms, predicate="dwithin", distance=NEIGHBOUR_TOLERANCE_DEG)
+    for i, j in zip(left.tolist(), right.tolist(), strict=True):
+        a, b = owner[i], owner[j]
+        if a != b and not _missing(a) and not _missing(b) and a in out and b in out:
+            out[str(a)].add(str(b))
+            out[str(b)].add(str(a))
+    return out
+
+
+def dsatur_colouring(
+    nodes: Sequence[str], neighbours: dict[str, set[str]], n_colours: int
+) -> dict[str, int]:
+    """Colour indices (0 … ``n_colours``-1) with neighbours apart, by DSATUR (Brélaz 1979).
+
+    The next node is the one whose neighbours already use the most colours
+    (then the one with most neighbours, then the first in ``nodes``); it takes
+    the least used colour none of its neighbours has, so the palette is used
+    evenly.  Only a node with ``n_colours`` or more coloured neighbours of
+    all colours (impossible for grids on a map with nine colours in practice)
+    takes the colour least used among them.
+    """
+    order = {n: i for i, n in enumerate(nodes)}
+    colour: dict[str, int] = {}
+    used = [0] * n_colours
+    while len(colour) < len(nodes):
+        node = max(
+            (n for n in nodes if n not in colour),
+            key=lambda n: (
+                len({colour[m] for m in neighbours.get(n, ()) if m in colour}),
+                len(neighbours.get(n, ())),
+                -order[n],
+            ),
+        )
+        taken = [colour[m] for m in neighbours.get(node, ()) if m in colour]
+        free = [c for c in range(n_colours) if c not in taken]
+        pool = free or range(n_colours)
+        pick = min(pool, key=lambda c: (taken.count(c), used[c], c))
+        colour[node] = pick
+        used[pick] += 1
+    return colour
 
 
 def format_population(value: float | None, lang: Lang = "zh") -> str:
@@ -101,7 +171,7 @@ def legend_entries(
     u = unit_set.units
     assignment = resolve_assignment(plan, u) if assignment is None else assignment
     stats = grid_statistics(plan, unit_set, assignment) if stats is None else stats
-    colors = grid_colors(plan)
+    colors = grid_colors(plan, unit_set, assignment)
     has_geom = u["has_geometry"].to_numpy()
     gids = assignment.to_numpy()
     drawn_gids = {str(g) for g in gids[has_geom] if not _missing(g)}
@@ -210,6 +280,11 @@ def _over_white(rgb: Sequence[int], alpha: int) -> str:
 def coverage_colors() -> dict[str, str]:
     """Covered / uncovered colours (hex) of the coverage layer, as the web map shows them."""
     return {k: _over_white(v[:3], v[3]) for k, v in COVERAGE_WEB_RGBA.items()}
+
+
+def coverage_change_colors() -> dict[str, str]:
+    """Covered before / newly covered / still uncovered colours (hex) of the siting map."""
+    return {k: _over_white(v[:3], v[3]) for k, v in CHANGE_RGBA.items()}
 
 
 def minutes_colors() -> list[str]:

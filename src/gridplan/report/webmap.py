@@ -148,6 +148,14 @@ def coverage_image(
     return WebImage(_palette_png_data_url(index, palette), plan.bounds, plan.width, plan.height)
 
 
+#: Colours (RGBA) of :func:`coverage_change_image`: covered before, newly covered, uncovered.
+CHANGE_RGBA: dict[str, tuple[int, int, int, int]] = {
+    "before": (46, 160, 67, 90),
+    "new": (31, 119, 180, 220),
+    "uncovered": (214, 39, 40, 160),
+}
+
+
 def coverage_change_image(
     plan: WarpPlan,
     covered_before: BoolArray,
@@ -162,6 +170,100 @@ def coverage_change_image(
     b, a = b.astype(bool), a.astype(bool)
     index = np.where(pop, np.where(b, 1, np.where(a, 2, 3)), 0).astype(np.uint8)
     palette = np.array(
-        [(0, 0, 0, 0), (46, 160, 67, 90), (31, 119, 180, 220), (214, 39, 40, 160)], dtype=np.uint8
+        [(0, 0, 0, 0), CHANGE_RGBA["before"], CHANGE_RGBA["new"], CHANGE_RGBA["uncovered"]],
+        dtype=np.uint8,
     )
     return WebImage(_palette_png_data_url(index, palette), plan.bounds, plan.width, plan.height)
+
+
+# --- hover cells: what the tooltip tells about a place ----------------------------------------
+
+#: Most hover cells a map carries (each is one point and a few numbers in the page).
+MAX_HOVER_CELLS = 1500
+
+
+@dataclass(frozen=True)
+class HoverCells:
+    """Populated blocks of ``block`` × ``block`` cells: centre (WGS-84), residents, travel time
+    and nearest facility, for a map's tooltip.
+
+    ``minutes`` is the residents-weighted mean time of the block's reached cells (``inf``
+    when none is reached); ``facility`` is the index of the facility nearest to most of the
+    block's residents (-1 when none); ``side_m`` is the block's side in metres.
+    """
+
+    lon: FloatArray
+    lat: FloatArray
+    population: FloatArray
+    minutes: FloatArray
+    facility: IntArray
+    side_m: float
+
+
+def hover_cells(
+    grid: CellGrid,
+    minutes: Float32Array,
+    population: NDArray[np.floating],
+    nearest: NDArray[np.integer],
+    *,
+    max_cells: int = MAX_HOVER_CELLS,
+) -> HoverCells:
+    """Aggregate the populated cells into square blocks, at most ``max_cells`` of them.
+
+    The block is the smallest whole number of cells per side that keeps the
+    populated blocks within ``max_cells``, so the tooltip layer stays small
+    whatever the cell size.
+    """
+    pop = np.where(np.isfinite(population), population, 0.0)
+    rows, cols = np.nonzero(pop > 0)
+    # a block holds at most block² populated cells: start from the least side that could do,
+    # then grow the side by the square root of the excess (a few steps at most)
+    block = max(1, math.isqrt(max(len(rows) - 1, 0) // max(max_cells, 1)))
+    while (n := _n_blocks(rows, cols, block, grid.ncols)) > max_cells:
+        block = max(block + 1, math.floor(block * math.sqrt(n / max_cells)))
+    key = (rows // block) * (grid.ncols // block + 1) + cols // block
+    blocks, inverse = np.unique(key, return_inverse=True)
+    p = pop[rows, cols]
+    m = minutes[rows, cols].astype(np.float64)
+    reached = np.isfinite(m)
+    total = np.bincount(inverse, weights=p, minlength=len(blocks))
+    w_reached = np.bincount(inverse, weights=np.where(reached, p, 0.0), minlength=len(blocks))
+    w_minutes = np.bincount(inverse, weights=np.where(reached, p * m, 0.0), minlength=len(blocks))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(w_reached > 0, w_minutes / w_reached, np.inf)
+    facility = _main_facility(inverse, len(blocks), nearest[rows, cols], p)
+    b_rows = (blocks // (grid.ncols // block + 1)) * block + block / 2
+    b_cols = (blocks % (grid.ncols // block + 1)) * block + block / 2
+    x = grid.x0 + b_cols * grid.cell_m
+    y = grid.y0 - b_rows * grid.cell_m
+    lon, lat = transformer(grid.crs, 4326).transform(x, y)
+    return HoverCells(
+        np.asarray(lon, dtype=np.float64),
+        np.asarray(lat, dtype=np.float64),
+        total.astype(np.float64),
+        mean.astype(np.float64),
+        facility,
+        float(block * grid.cell_m),
+    )
+
+
+def _n_blocks(rows: IntArray, cols: IntArray, block: int, ncols: int) -> int:
+    return len(np.unique((rows // block) * (ncols // block + 1) + cols // block))
+
+
+def _main_facility(
+    block_of: IntArray, n_blocks: int, nearest: NDArray[np.integer], weight: FloatArray
+) -> IntArray:
+    """Per block, the facility nearest to most of its residents (-1 where no cell has one)."""
+    out = np.full(n_blocks, -1, dtype=np.int64)
+    has = nearest >= 0
+    if not has.any():
+        return out
+    pairs = block_of[has].astype(np.int64) * (int(nearest.max()) + 1) + nearest[has]
+    keys, inv = np.unique(pairs, return_inverse=True)
+    w = np.bincount(inv, weights=weight[has])
+    order = np.lexsort((-w, keys // (int(nearest.max()) + 1)))  # by block, heaviest first
+    first = np.unique(keys[order] // (int(nearest.max()) + 1), return_index=True)
+    blocks, idx = first
+    out[blocks] = keys[order][idx] % (int(nearest.max()) + 1)
+    return out
