@@ -294,7 +294,8 @@ def cmd_coverage(args: argparse.Namespace) -> dict[str, Any]:
         "notes": warned,
     }
     if args.output:
-        result = workflow.CoverageResult(plan, us, surface, used, times, index, spec, args.minutes)
+        about = workflow.coverage_about(surface, spec, args.minutes)
+        result = workflow.CoverageResult(plan, us, used, times, index, about)
         workflow.write_coverage_file(result, args.output, lang=args.lang)
     return out
 

@@ -38,6 +38,15 @@ from gridplan.inputs.boundaries import Prefecture
 from gridplan.inputs.crs import DATUMS, transformer
 from gridplan.plan.grids import GridPlan
 from gridplan.plan.units import UnitSet
+from gridplan.report.files import (
+    COVERAGE_FILE_KINDS,
+    PLAN_FILE_KINDS,
+    CoverageResult,
+    coverage_file_kind,
+    plan_file_kind,
+    write_coverage_file,
+    write_plan_file,
+)
 from gridplan.surface.grid import CellGrid, PopulationSurface, census_surface
 from gridplan.surface.report import SurfaceReport
 from gridplan.travel.models import MODEL_NAMES
@@ -68,7 +77,6 @@ __all__ = [
     "compare_scenarios",
     "coverage_about",
     "coverage_file_kind",
-    "coverage_workbook",
     "default_minutes",
     "exclusion_areas",
     "facilities_xy",
@@ -758,147 +766,23 @@ def save_plan_file(
     return current.id, version, new_name
 
 
-#: The files a plan is written to, by how their name ends (``grids -o``, ``scenario export``).
-PLAN_FILE_KINDS: tuple[str, ...] = (".json", ".geojson", ".gpkg", ".shp.zip", ".xlsx")
+# --- plan and coverage files (issue 12): chosen by their name (gridplan.report.files) ---------
 
 
-def write_plan_file(plan: GridPlan, units: UnitSet, path: str | Path, lang: Lang = "zh") -> None:
-    """Write ``plan`` as the file ``path`` names (:data:`PLAN_FILE_KINDS`).
-
-    ``.json``: the plan JSON (read back by :func:`save_plan_file`); ``.geojson``:
-    the dissolved grids (WGS-84); ``.gpkg``: grids and units as a GeoPackage,
-    ``.shp.zip``: as zipped Shapefiles (both CGCS2000, :mod:`gridplan.report.gis`);
-    ``.xlsx``: the grid and unit tables with a sources sheet
-    (:mod:`gridplan.report.workbooks`).  ``lang`` is the language of the tables'
-    headers and labels.  The name is checked first (:func:`plan_file_kind`).
-    """
-    from gridplan.plan.importing import plan_to_json
-    from gridplan.report import gis, workbooks
-    from gridplan.report.exports import grids_to_geojson
-
-    writers: dict[str, Callable[[], bytes]] = {
-        ".json": lambda: plan_to_json(plan),
-        ".geojson": lambda: grids_to_geojson(plan, units),
-        ".gpkg": lambda: gis.plan_to_gpkg(plan, units, lang=lang),
-        ".shp.zip": lambda: gis.plan_to_shapefile_zip(plan, units, lang=lang),
-        ".xlsx": lambda: workbooks.grid_workbook(plan, units, lang=lang),
-    }
-    data = writers[plan_file_kind(path)]()  # built before the file is opened: no half file
-    Path(path).write_bytes(data)
-
-
-def plan_file_kind(path: str | Path) -> str:
-    """The kind of plan file ``path`` names, one of :data:`PLAN_FILE_KINDS` (else refused)."""
-    return _file_kind(path, PLAN_FILE_KINDS, "workflow.plan_file_name")
-
-
-def _file_kind(path: str | Path, kinds: Sequence[str], code: str) -> str:
-    """The ending of ``path`` among ``kinds`` (case-insensitive); an error listing them if none."""
-    name = Path(path).name
-    for kind in kinds:
-        if name.lower().endswith(kind) and len(name) > len(kind):
-            return kind
-    allowed = ", ".join(kinds)
-    raise InputError(
-        f"the output file must end with one of {allowed}, not {name}",
-        code=code,
-        params={"filename": name, "allowed": allowed},
-    )
-
-
-# --- coverage files (issue 12) --------------------------------------------------------------
-
-#: The files ``coverage -o`` writes, by how their name ends.
-COVERAGE_FILE_KINDS: tuple[str, ...] = (".tif", ".tiff", ".geojson", ".json", ".xlsx")
-
-
-@dataclass(frozen=True)
-class CoverageResult:
-    """A computed coverage, as the coverage files are written from it.
-
-    Attributes
-    ----------
-    plan, units
-        The plan and its units.
-    surface
-        The population surface.
-    used
-        The facilities the times were computed to.
-    times
-        The travel times (:class:`~gridplan.travel.base.TravelTimes`).
-    index
-        The coverage index of ``surface`` and ``times``.
-    spec
-        The travel-time model's spec.
-    minutes
-        The coverage threshold.
-    """
-
-    plan: GridPlan
-    units: UnitSet
-    surface: PopulationSurface
-    used: pd.DataFrame
-    times: Any
-    index: CoverageIndex
-    spec: ModelSpec
-    minutes: float
-
-
-def coverage_file_kind(path: str | Path) -> str:
-    """The kind of coverage file ``path`` names, one of :data:`COVERAGE_FILE_KINDS`."""
-    return _file_kind(path, COVERAGE_FILE_KINDS, "cli.output_coverage")
-
-
-def coverage_about(result: CoverageResult) -> Any:
-    """How ``result`` was computed, for the sources sheet of its workbook."""
+def coverage_about(
+    surface: PopulationSurface, spec: ModelSpec, minutes: float, growth_pct: float = 0.0
+) -> Any:
+    """How a coverage of ``surface`` with the model ``spec`` at ``minutes`` was computed, for
+    the sources sheet of its workbook (:class:`~gridplan.report.workbooks.CoverageAbout`)."""
     from gridplan.report.workbooks import CoverageAbout
 
-    spec, surface = result.spec, result.surface
+    straight = spec.model == "straight"
     return CoverageAbout(
-        minutes=result.minutes, model=spec.model, mode=spec.mode, speed_kmh=spec.speed,
-        detour=spec.detour if spec.model == "straight" else None,
-        cell_m=float(surface.grid.cell_m), cutoff_min=spec.cutoff_min,
-        population_source=surface.source, demand=surface.demand,
+        minutes=minutes, model=spec.model, mode=spec.mode, speed_kmh=spec.speed,
+        detour=spec.detour if straight else None, cell_m=float(surface.grid.cell_m),
+        cutoff_min=None if straight else spec.cutoff_min, population_source=surface.source,
+        demand=surface.demand, growth_pct=growth_pct,
     )  # fmt: skip
-
-
-def coverage_workbook(result: CoverageResult, lang: Lang = "zh") -> bytes:
-    """The KPI workbook of ``result``: per grid, per unit, per facility, sources."""
-    from gridplan.access.coverage import catchments, kpi_tables
-    from gridplan.report.workbooks import coverage_workbook as workbook
-
-    tables = kpi_tables(result.index, result.plan, result.units, result.minutes)
-    served = catchments(result.index, len(result.used), result.minutes)
-    about = coverage_about(result)
-    return workbook(
-        tables,
-        result.plan,
-        result.units,
-        facilities=result.used,
-        served=served,
-        about=about,
-        lang=lang,
-    )
-
-
-def write_coverage_file(result: CoverageResult, path: str | Path, lang: Lang = "zh") -> None:
-    """Write ``result`` as the file ``path`` names (:data:`COVERAGE_FILE_KINDS`).
-
-    ``.tif``: the travel minutes as a GeoTIFF; ``.geojson``: each facility's
-    catchment; ``.xlsx``: the KPI workbook (:func:`coverage_workbook`).
-    """
-    from gridplan.access.coverage import catchments
-    from gridplan.report.rasterexports import catchments_geojson, write_minutes_geotiff
-
-    kind = coverage_file_kind(path)
-    if kind in (".tif", ".tiff"):
-        write_minutes_geotiff(result.times, path)
-    elif kind == ".xlsx":
-        Path(path).write_bytes(coverage_workbook(result, lang))
-    else:
-        served = catchments(result.index, len(result.used))["served"].to_numpy()
-        data = catchments_geojson(result.times, result.used, served, result.surface.demand)
-        Path(path).write_bytes(data)
 
 
 # --- the report document (issue 12) ------------------------------------------------------
