@@ -313,6 +313,10 @@ def test_coverage_cli_workbook_in_english_and_bad_names(capsys, tmp_path):
     path = tmp_path / "cov.XLSX"
     code, _, err = run(capsys, "coverage", "--preset", "rizhao", "--cell-m", "1000",
                        "-o", str(path))  # fmt: skip
+    assert code == 0, err  # without --lang the file is for a Chinese planner
+    assert openpyxl.load_workbook(path).sheetnames[:2] == ["汇总", "按网格"]
+    code, _, err = run(capsys, "coverage", "--preset", "rizhao", "--cell-m", "1000",
+                       "--lang", "en", "-o", str(path))  # fmt: skip
     assert code == 0, err
     book = openpyxl.load_workbook(path)
     assert book.sheetnames == ["Summary", "By grid", "By unit", "By facility", "Sources and method"]

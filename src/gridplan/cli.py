@@ -111,7 +111,7 @@ def cmd_grids(args: argparse.Namespace) -> dict[str, Any]:
     plan, us = _plan_for(args)
     out = _grids_json(plan, us, args.lang)
     if args.output:
-        workflow.write_plan_file(plan, us, args.output, lang=args.lang)
+        workflow.write_plan_file(plan, us, args.output, lang=args.file_lang)
     return out
 
 
@@ -296,7 +296,7 @@ def cmd_coverage(args: argparse.Namespace) -> dict[str, Any]:
     if args.output:
         about = workflow.coverage_about(surface, spec, args.minutes)
         result = workflow.CoverageResult(plan, us, used, times, index, about)
-        workflow.write_coverage_file(result, args.output, lang=args.lang)
+        workflow.write_coverage_file(result, args.output, lang=args.file_lang)
     return out
 
 
@@ -736,6 +736,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
     except _UsageError as exc:
         return _fail(_usage_error(str(exc)), lang)
+    # files written for planners (Excel, GIS attributes) are Chinese unless --lang says otherwise
+    args.file_lang = args.lang if any(a.startswith("--lang") for a in argv) else "zh"
     try:
         with _c_stdout_to_stderr():
             text = _json_text(_COMMANDS[args.command].run(args))
@@ -822,7 +824,7 @@ def _scenario_export(args: argparse.Namespace) -> dict[str, Any]:
     with _store(args) as store:
         snap, plan = _stored_plan(store, args.id, args.version)
     us = workflow.load_units(_units_source(args, plan.prefecture))
-    workflow.write_plan_file(plan, us, args.output, lang=args.lang)
+    workflow.write_plan_file(plan, us, args.output, lang=args.file_lang)
     return {**_scenario_side(snap), "output": Path(args.output).name}
 
 
