@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import IO, Any
 
 import numpy as np
 import pandas as pd
@@ -157,6 +157,43 @@ def csv_with_note(note: str, table: pd.DataFrame) -> bytes:
     (:func:`gridplan.report.tables.neutralise_formulas`).
     """
     return table_to_csv(table, note=note)
+
+
+#: The media type of an Excel workbook (.xlsx).
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+#: What a download serves: the file's content, or a function that builds it when clicked.
+DownloadData = str | bytes | IO[bytes] | IO[str] | Callable[[], str | bytes | IO[bytes] | IO[str]]
+
+
+def download(
+    label: str,
+    data: DownloadData,
+    file_name: str,
+    mime: str,
+    key: str,
+    *,
+    container: Any = None,
+    help: str | None = None,
+) -> None:
+    """A download button that never reruns the page (every download of the dashboard uses it).
+
+    Streamlit's default download button reruns the script on click.  The rerun
+    replaces the file ids of every download button on the page; a second button
+    clicked before the browser has the new ids (about 1.5 s on the 15-minute
+    page) asks for a file that is gone and fails, or waits for an answer that
+    never comes.  ``on_click="ignore"`` serves the file and leaves the page as it
+    is, so downloads clicked in quick succession all work.
+
+    ``data`` may be a function: it is called when the button is clicked (outside
+    the script run, so it must not draw anything) and the button shows a spinner
+    while the file is built, the progress a large file needs.  ``key`` keeps the
+    button (and its file) the same across reruns and a change of language.
+    """
+    target = st if container is None else container
+    target.download_button(
+        label, data, file_name=file_name, mime=mime, key=key, help=help, on_click="ignore"
+    )
 
 
 def raster_map(

@@ -41,7 +41,9 @@ from ui import cache, legend
 from ui.cache import CoverageKey, ReachKey
 from ui.mapview import FACILITY_RADIUS_M, scatter_layer, urban_core_bounds
 from ui.panels.common import (
+    XLSX_MIME,
     csv_with_note,
+    download,
     grid_table,
     metric_row,
     num_text,
@@ -384,16 +386,16 @@ def kpi_downloads(
     d1, d2, d3, d4 = st.columns(4)
     ui_lang = lang()  # the files are built later, outside this run: texts chosen now
     note, about = access_note(n_used, inp.surface.demand), coverage_about(inp, sl)
-    d1.download_button(
+    download(
         tr("dl_kpi_csv"), lambda: kpi_csv(tables, about, note, ui_lang), f"{stem}.csv",
-        "text/csv", on_click="ignore",
+        "text/csv", key="dl_kpi_csv", container=d1,
     )  # fmt: skip
-    d2.download_button(
+    download(
         tr("dl_kpi_xlsx"), lambda: kpi_workbook(inp, tables, about, index, ui_lang), f"{stem}.xlsx",
-        XLSX_MIME, on_click="ignore", help=tr("dl_kpi_xlsx_help"),
+        XLSX_MIME, key="dl_kpi_xlsx", container=d2, help=tr("dl_kpi_xlsx_help"),
     )  # fmt: skip
     provenance = times.params
-    d3.download_button(
+    download(
         tr("dl_png_map"),
         lambda: render_coverage_map_png(
             sc.units, inp.surface, times.minutes, minutes, plan=sc.plan, facilities=inp.used,
@@ -401,16 +403,13 @@ def kpi_downloads(
         ),
         f"{stem}.png",
         "image/png",
-        on_click="ignore",
+        key="dl_coverage_png",
+        container=d3,
     )  # fmt: skip
-    d4.download_button(
+    download(
         tr("dl_tif"), lambda: minutes_geotiff_bytes(times), f"travel_minutes_{inp.mode}.tif",
-        "image/tiff", on_click="ignore", help=tr("dl_tif_help"),
+        "image/tiff", key="dl_coverage_tif", container=d4, help=tr("dl_tif_help"),
     )  # fmt: skip
-
-
-#: Mime type of an Excel workbook.
-XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def coverage_about(inp: CoverageInputs, sl: Sliders) -> CoverageAbout:

@@ -35,7 +35,7 @@ from ui.mapview import (
     urban_core_bounds,
     view_controls,
 )
-from ui.panels.common import num_text, readable, saved, show_error
+from ui.panels.common import download, num_text, readable, saved, show_error
 from ui.state import Selection, lang
 from ui.tables import assignment_changes, grid_option_labels
 from ui.texts import BASEMAP, DATUM, UNIT_LEVEL, join_list, md_lines, md_text, tr
@@ -486,6 +486,7 @@ def plan_downloads(view: PlanView) -> None:
     for start in range(0, len(files), per_row):
         row = files[start : start + per_row]
         for col, (text, ext, build, help_text) in zip(st.columns(per_row), row, strict=False):
-            col.download_button(
-                text, build, f"{stem}.{ext}", MIME[ext], on_click="ignore", help=help_text
-            )
+            download(
+                text, build, f"{stem}.{ext}", MIME[ext], key=f"dl_grids_{ext}", container=col,
+                help=help_text,
+            )  # fmt: skip

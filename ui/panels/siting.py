@@ -25,6 +25,7 @@ from ui.cache import ExclusionKey, StudyKey
 from ui.mapview import FACILITY_RADIUS_M, outline_layer, scatter_layer, urban_core_bounds
 from ui.panels.common import (
     csv_with_note,
+    download,
     grid_table,
     metric_row,
     num_text,
@@ -392,12 +393,17 @@ def results(sc: Scenario, level: str) -> None:
     st.subheader(tr("sit_curve"))
     curve_chart(study)
     d1, d2 = st.columns(2)
-    d1.download_button(tr("sit_dl_csv"), csv_with_note(note, study.sites), "sites.csv", "text/csv")
-    d2.download_button(
+    download(
+        tr("sit_dl_csv"), csv_with_note(note, study.sites), "sites.csv", "text/csv",
+        key="dl_sites_csv", container=d1,
+    )  # fmt: skip
+    download(
         tr("sit_dl_geojson"),
         lambda: study.catchments().to_json(drop_id=True, ensure_ascii=False),
         "site_catchments.geojson",
         "application/geo+json",
+        key="dl_sites_geojson",
+        container=d2,
     )
 
 

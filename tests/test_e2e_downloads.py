@@ -1,0 +1,140 @@
+"""End-to-end: every download button of every page, clicked twice in a row and quickly after
+another, gives a file that opens with an independent reader.
+
+Streamlit's default download button reruns the page on click; a second download clicked
+before the rerun's new file ids reach the browser failed (or hung).  The dashboard's
+buttons never rerun (:func:`ui.panels.common.download`); this test is what would catch
+one that does.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.e2e_support import browser_page, chromium_path, dashboard_server, wait_for_app_idle
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(chromium_path() is None, reason="Debian's chromium is not installed"),
+]
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture(scope="module")
+def server():
+    with dashboard_server() as (url, _):
+        yield url
+
+
+def open_file(name: str, data: bytes) -> object:
+    """Open a downloaded file with a reader of its kind; what it holds (asserted non-empty)."""
+    suffix = Path(name).suffix.lower()
+    if suffix == ".csv":
+        text = data.decode("utf-8-sig")
+        rows = [r for r in csv.reader(io.StringIO(text)) if r and not r[0].startswith("# ")]
+        assert len(rows) >= 2 and len(rows[0]) >= 2, name  # a header and a row at least
+        assert all(len(r) == len(rows[0]) for r in rows), name
+        return rows
+    if suffix == ".png":
+        from PIL import Image
+
+        assert data[:8] == PNG_MAGIC, name
+        with Image.open(io.BytesIO(data)) as img:
+            img.load()
+            assert img.width > 200 and img.height > 200, name
+            return img.size
+    if suffix in {".json", ".geojson"}:
+        doc = json.loads(data.decode("utf-8"))
+        if suffix == ".geojson":
+            assert doc["type"] == "FeatureCollection" and doc["features"], name
+        return doc
+    if suffix == ".xlsx":
+        from openpyxl import load_workbook
+
+        book = load_workbook(io.BytesIO(data), read_only=True)
+        sheets = book.sheetnames
+        assert sheets, name
+        cells = {n: list(book[n].iter_rows(values_only=True)) for n in sheets}
+        book.close()
+        assert len(cells[sheets[0]]) >= 2, name
+        return cells
+    raise AssertionError(f"a download of an unexpected kind: {name}")
+
+
+def download_buttons(page):
+    return page.locator('[data-testid="stDownloadButton"] button')
+
+
+def click_every_download_twice(page, expected: int) -> dict[str, list[bytes]]:
+    """Click each download button twice in a row, the next one right after; every file.
+
+    The clicks do not wait for the downloads: they follow each other as fast as the
+    buttons accept them (a button building its file is disabled until it is done).
+    """
+    got: list = []
+    page.on("download", lambda d: got.append(d))
+    buttons = download_buttons(page)
+    assert buttons.count() == expected
+    labels = [buttons.nth(i).inner_text() for i in range(expected)]
+    for i in range(expected):
+        buttons.nth(i).click(timeout=120_000)
+        buttons.nth(i).click(timeout=120_000)
+    for _ in range(240 * 4):  # the files are built on click: up to 4 minutes on a busy machine
+        if len(got) >= 2 * expected:
+            break
+        page.wait_for_timeout(250)
+    assert len(got) == 2 * expected, (labels, [d.suggested_filename for d in got])
+    files: dict[str, list[bytes]] = {}
+    for d in got:
+        assert d.failure() is None, d.suggested_filename
+        files.setdefault(d.suggested_filename, []).append(Path(d.path()).read_bytes())
+    # no error under any button, and the page still has all its buttons
+    assert page.locator('[data-testid="stDownloadButtonError"]').count() == 0
+    assert download_buttons(page).count() == expected
+    return files
+
+
+def check_files(files: dict[str, list[bytes]], names: set[str]) -> None:
+    assert set(files) == names
+    for name, copies in files.items():
+        assert len(copies) == 2, name
+        # the same file both times (a workbook by its cells: it records when it was written)
+        assert open_file(name, copies[0]) == open_file(name, copies[1]), name
+        if not name.endswith(".xlsx"):
+            assert copies[0] == copies[1], name
+
+
+def test_grids_page_downloads_twice_in_a_row(server):
+    with browser_page() as p:
+        p.goto(f"{server}/grids")
+        wait_for_app_idle(p)
+        files = click_every_download_twice(p, 4)
+    stem = "gridplan_shijiazhuang"  # the plan shown first: 石家庄's preset
+    check_files(files, {f"{stem}.geojson", f"{stem}.csv", f"{stem}.png", f"{stem}.json"})
+
+
+def test_access_page_downloads_twice_in_a_row(server):
+    with browser_page() as p:
+        p.goto(f"{server}/access")
+        p.wait_for_selector('[data-testid="stMetricValue"]', timeout=180_000)
+        wait_for_app_idle(p)
+        files = click_every_download_twice(p, 3)
+    check_files(files, {"coverage_15min.csv", "coverage_15min.xlsx", "coverage_15min.png"})
+
+
+def test_siting_page_downloads_twice_in_a_row(server):
+    with browser_page() as p:
+        p.goto(f"{server}/siting")
+        wait_for_app_idle(p)
+        p.get_by_role("button", name=re.compile("运行选址")).click()
+        p.wait_for_selector('[data-testid="stDownloadButton"]', timeout=240_000)
+        wait_for_app_idle(p)
+        files = click_every_download_twice(p, 2)
+    check_files(files, {"sites.csv", "site_catchments.geojson"})
