@@ -191,7 +191,7 @@ def test_grid_editor_panel_on_its_own():
     at.run()
     assert not at.exception
     table = at.dataframe[0].value  # the grid editor, nothing else of the page
-    assert list(table.columns) == ["grid_id", "名称", "牵头医院", "成员单位"] and len(table) >= 2
+    assert list(table.columns) == ["编号", "名称", "牵头医院", "成员单位"] and len(table) >= 2
     at.text_input[0].set_value("东港新网格")
     at.button[[b.label for b in at.button].index("新增网格")].click().run()
     assert not at.exception
@@ -319,7 +319,13 @@ def test_access_standards_panel_names_the_seeds():
     assert not at.exception
     tables = [d.value for d in at.dataframe]
     std = next(t for t in tables if "依据" in t.columns)
-    assert std["依据"].str.contains("seed 004").any() and std["依据"].str.contains("seed 002").any()
+    assert std["依据"].str.contains("郑州市人民政府《关于推进分级诊疗制度建设的实施意见》").any()
+    assert (
+        std["依据"]
+        .str.contains("日照市人民政府办公室《关于进一步完善医疗卫生服务体系的实施意见》")
+        .any()
+    )
+    assert not std["依据"].str.contains("seed").any()
     assert (std["结论"] == "无数据").any()  # illustrative facilities have no beds or GPs
 
 

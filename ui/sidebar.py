@@ -34,6 +34,9 @@ def sidebar() -> Selection:
         horizontal=True,
         format_func=LANGUAGE_NAMES.get,
     )
+    state.persistent_flag(
+        st.sidebar.toggle, Key.PRESENTATION, label=tr("presentation"), help=tr("presentation_help")
+    )
     if state.read_only() is not None:
         return state.selection(cache.presets_of)
     labels = prefecture_labels()  # name, province, pinyin: type "nj" or "nanjing" to find 南京市

@@ -90,6 +90,8 @@ class Key(StrEnum):
     SETTINGS_PENDING = "settings_pending"
     # each map's chosen view (whole prefecture or urban core) and how often it was asked for
     MAP_VIEWS = "map_views"
+    # the sidebar's presentation mode (meeting layout: map first, controls folded away)
+    PRESENTATION = "presentation"
 
 
 #: What the grids page's "clear uploads" forgets: the township layer and population table
@@ -751,6 +753,22 @@ def persistent_text(widget: Callable[..., Any], key: Key, **kwargs: Any) -> str:
 
     st.session_state[wkey] = str(_get(key, ""))
     return str(widget(key=wkey, on_change=sync, **kwargs))
+
+
+def presentation() -> bool:
+    """Whether the pages are laid out for a meeting (the sidebar's 演示模式 toggle)."""
+    return bool(_get(Key.PRESENTATION, False))
+
+
+def persistent_flag(widget: Callable[..., Any], key: Key, **kwargs: Any) -> bool:
+    """A toggle or checkbox whose value survives page switches (kept under ``key``)."""
+    wkey = f"w_{key}"
+
+    def sync() -> None:
+        st.session_state[key] = bool(st.session_state[wkey])
+
+    st.session_state[wkey] = bool(_get(key, False))
+    return bool(widget(key=wkey, on_change=sync, **kwargs))
 
 
 def url_read() -> bool:

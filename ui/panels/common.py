@@ -121,10 +121,38 @@ def readable(table: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def metric_row(items: Sequence[tuple[str, str] | tuple[str, str, str]]) -> None:
-    """One row of metrics: ``(label, value)`` or ``(label, value, delta)`` each."""
-    for column, item in zip(st.columns(len(items)), items, strict=True):
-        column.metric(*item)
+def metric_row(
+    items: Sequence[tuple[str, str] | tuple[str, str, str]], per_row: int | None = None
+) -> None:
+    """Metrics side by side: ``(label, value)`` or ``(label, value, delta)`` each.
+
+    ``per_row``: at most this many in a row (the narrow column of the presentation
+    layout), the others in the rows below.
+    """
+    if not items:
+        return
+    n = len(items) if per_row is None else max(1, min(per_row, len(items)))
+    for start in range(0, len(items), n):
+        row = items[start : start + n]
+        for column, item in zip(st.columns(n), row, strict=False):
+            column.metric(*item)
+
+
+#: Height (px) of a map in the presentation layout: with the page's top margin and the map's
+#: own controls it ends above the bottom of a 1280×720 projector screen.
+PRESENTATION_MAP_HEIGHT = 500
+#: Less empty space above the page in the presentation layout (Streamlit's default is 6rem).
+_PRESENTATION_CSS = """<style>
+.stMainBlockContainer, .block-container { padding-top: 3.2rem; padding-bottom: 1rem; }
+</style>"""
+
+
+def presentation_layout() -> bool:
+    """Whether the page is laid out for a meeting; if so, the page's top margin is narrowed."""
+    if not state.presentation():
+        return False
+    st.html(_PRESENTATION_CSS)
+    return True
 
 
 def saved(upload: Any) -> str:

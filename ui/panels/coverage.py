@@ -37,7 +37,7 @@ from gridplan.surface.grid import PopulationSurface
 from gridplan.travel.base import TravelTimes
 from gridplan.travel.speeds import DEFAULT_DETOUR, MODE_SPEEDS_KMH, minutes_per_metre
 from gridplan.workflow import ModelSpec, SurfaceSpec
-from ui import cache, legend
+from ui import cache, legend, state
 from ui.cache import CoverageKey, ReachKey
 from ui.mapview import FACILITY_RADIUS_M, scatter_layer, urban_core_bounds
 from ui.panels.common import (
@@ -54,6 +54,7 @@ from ui.panels.common import (
 )
 from ui.scenario import Scenario
 from ui.state import lang
+from ui.tables import planner_table
 from ui.texts import (
     CENTRE_STANDARD,
     LAYER,
@@ -150,9 +151,13 @@ class Sliders:
     growth: int
 
 
-def sliders(inp: CoverageInputs) -> Sliders:
-    """The four what-if sliders; each mode and target keeps its own speed and threshold."""
-    s1, s2, s3, s4 = st.columns(4)
+def sliders(inp: CoverageInputs, per_row: int = 4) -> Sliders:
+    """The four what-if sliders; each mode and target keeps its own speed and threshold.
+
+    ``per_row``: sliders side by side (2 in the presentation layout's narrow column).
+    """
+    cols = st.columns(per_row)
+    s1, s2, s3, s4 = (cols[i % per_row] for i in range(4))
     longest = int(settings.model_cutoff_min)  # raster and network times stop there
     default_t = int(workflow.default_minutes(inp.target))
     minutes = s1.slider(tr("minutes"), 5, longest, default_t, key=f"acc_minutes_{inp.target}")
@@ -193,30 +198,40 @@ def demand_note(inp: CoverageInputs) -> str:
 
 @st.fragment
 def what_if(inp: CoverageInputs) -> None:
-    """Sliders and everything they change (a fragment: only this part reruns, the view stays)."""
-    try:
-        inp = with_demand(inp, demand_choice("acc_demand"))
-    except GridPlanError as exc:
-        show_error(exc)
-        return
-    if inp.surface.demand == "65plus":
-        st.caption(tr("demand_note"))
-    sl = sliders(inp)
-    try:
-        computed = cache.coverage(inp.coverage_key(sl.speed), inp.xy)
-    except GridPlanError as exc:
-        show_error(exc)
-        return
-    scale = straight_scale(sl.speed, sl.detour) if inp.model == "straight" else 1.0
-    index = computed.index.with_sliders(scale, 1 + sl.growth / 100)
-    tables = kpi_tables(index, inp.scenario.plan, inp.scenario.units, sl.minutes)
-    kpi_summary(inp, tables.summary)
+    """Sliders and everything they change (a fragment: only this part reruns, the view stays).
+
+    In the presentation layout the map is on the left and the sliders with the KPIs beside
+    it, so a slider's effect is seen on a projector screen without scrolling.
+    """
+    presenting = state.presentation()
+    map_side, control_side = st.columns([3, 2]) if presenting else (st.container(),) * 2
+    with control_side:
+        try:
+            inp = with_demand(inp, demand_choice("acc_demand"))
+        except GridPlanError as exc:
+            show_error(exc)
+            return
+        if inp.surface.demand == "65plus":
+            st.caption(tr("demand_note"))
+        sl = sliders(inp, per_row=2 if presenting else 4)
+        try:
+            computed = cache.coverage(inp.coverage_key(sl.speed), inp.xy)
+        except GridPlanError as exc:
+            show_error(exc)
+            return
+        scale = straight_scale(sl.speed, sl.detour) if inp.model == "straight" else 1.0
+        index = computed.index.with_sliders(scale, 1 + sl.growth / 100)
+        tables = kpi_tables(index, inp.scenario.plan, inp.scenario.units, sl.minutes)
+        kpi_summary(inp, tables.summary, per_row=2 if presenting else None)
     minutes_grid = computed.times.minutes * np.float32(index.time_scale)
     # the times at the sliders (the straight line's base holds metres), as the files carry them
     times = dataclasses.replace(
         computed.times, minutes=minutes_grid, params=model_settings(inp, sl)
     )
-    layer = coverage_map(inp, minutes_grid, sl.minutes, computed.times.nearest, index.pop_factor)
+    with map_side:
+        layer = coverage_map(
+            inp, minutes_grid, sl.minutes, computed.times.nearest, index.pop_factor
+        )
     st.subheader(tr("kpi_by_grid"))
     kpi_by_grid(tables)
     kpi_downloads(inp, tables, sl, layer=layer, times=times, index=index)
@@ -227,14 +242,13 @@ def what_if(inp: CoverageInputs) -> None:
     if st.toggle(tr("hotspots"), key="acc_hot"):
         names = list(inp.scenario.units.units["name"])
         hot = uncovered_hotspots(index, inp.surface, sl.minutes, names, top=10)
-        st.dataframe(
-            readable(hot[["population", "cells", "area_km2", "unit"]].round(1)), hide_index=True
-        )
+        hot = planner_table(hot[["population", "cells", "area_km2", "unit"]].round(1))
+        st.dataframe(readable(hot), hide_index=True)
     if st.toggle(tr("catchments"), key="acc_catch"):
         catchments_table(inp, index, sl.minutes)
 
 
-def kpi_summary(inp: CoverageInputs, s: dict[str, float]) -> None:
+def kpi_summary(inp: CoverageInputs, s: dict[str, float], per_row: int | None = None) -> None:
     """The coverage KPIs of the whole plan, and where the figures come from."""
     metric_row(
         [
@@ -243,7 +257,8 @@ def kpi_summary(inp: CoverageInputs, s: dict[str, float]) -> None:
             (tr("mean_minutes"), f"{s['mean_minutes']:.1f}"),
             (tr("median_minutes"), f"{s['median_minutes']:.1f}"),
             (tr("p90_minutes"), f"{s['p90_minutes']:.1f}"),
-        ]
+        ],
+        per_row=per_row,
     )
     caption = provenance_caption(inp.surface.source, len(inp.used), inp.used["source"])
     st.caption(md_text(caption + demand_note(inp)))
@@ -363,7 +378,8 @@ def kpi_by_grid(tables: KpiTables) -> None:
         },
     )
     with st.expander(tr("kpi_by_unit")):
-        st.dataframe(readable(tables.by_unit.round(2)), hide_index=True, width="stretch")
+        by_unit = planner_table(tables.by_unit, dict(zip(g["grid_id"], g["name"], strict=True)))
+        st.dataframe(readable(by_unit.round(2)), hide_index=True, width="stretch")
 
 
 def kpi_downloads(
@@ -473,10 +489,12 @@ def catchments_table(inp: CoverageInputs, index: CoverageIndex, minutes: int) ->
     ]
     st.dataframe(
         readable(
-            used[["name", "type"]].assign(
-                served=served["served"].round(0),
-                within=served["served_within"].round(0),
-                standard=meets,
+            planner_table(
+                used[["name", "type"]].assign(
+                    served=served["served"].round(0),
+                    within=served["served_within"].round(0),
+                    standard=meets,
+                )
             )
         ),
         hide_index=True,
@@ -507,7 +525,7 @@ def capacity_panel(inp: CoverageInputs, sl: Sliders, plain_share: float) -> None
     names = dict(zip(units.units["unit_id"], units.units["name"], strict=True))
     table = result.unit_table().merge(g.unit_table(), on="unit_id", suffixes=("", "_g"))
     table.insert(1, "name", table["unit_id"].map(names))
-    st.dataframe(readable(table.round(3)), hide_index=True, width="stretch")
+    st.dataframe(readable(planner_table(table).round(3)), hide_index=True, width="stretch")
 
 
 def fmt_target(low: float | None, high: float | None) -> str:

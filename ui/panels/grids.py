@@ -291,7 +291,7 @@ def grid_editor(sel: Selection, plan: GridPlan, starting: Callable[[], GridPlan]
     """Rename grids, name their lead hospitals and members; add a grid; reset the plan."""
     gtable = pd.DataFrame(
         {
-            "grid_id": [g.grid_id for g in plan.grids],
+            tr("col_id"): [g.grid_id for g in plan.grids],
             tr("col_name"): [g.name for g in plan.grids],
             tr("col_lead"): [g.lead_hospital for g in plan.grids],
             tr("col_members"): ["、".join(g.members) for g in plan.grids],
@@ -302,7 +302,7 @@ def grid_editor(sel: Selection, plan: GridPlan, starting: Callable[[], GridPlan]
         key=state.plan_editor_key("grids", sel),
         hide_index=True,
         width="stretch",
-        disabled=["grid_id"],
+        disabled=[tr("col_id")],
     )
     if not gedited.equals(gtable):
         state.set_plan(sel, edited_grids(plan, gedited))

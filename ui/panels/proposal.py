@@ -24,6 +24,7 @@ from ui.panels.common import readable, show_error
 from ui.panels.grids import PlanView, grid_map
 from ui.scenario import Scenario
 from ui.state import lang
+from ui.tables import planner_table
 from ui.texts import SOURCE, join_list, md_lines, md_text, tr
 
 
@@ -107,7 +108,7 @@ def proposal_answer(sc: Scenario, answer: Proposal) -> None:
     )
     grid_map(view, key="proposal_map", height=480)
     with st.expander(tr("moved_units")):
-        st.dataframe(readable(cmp.moved), hide_index=True)
+        st.dataframe(readable(planner_table(cmp.moved)), hide_index=True)
     if state.read_only() is not None:
         return
     name = st.text_input(tr("adopt_name"), value=adopted_name(answer), key="prop_adopt_name")
