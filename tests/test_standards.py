@@ -25,13 +25,29 @@ def facility_rows(points):
     )  # fmt: skip
 
 
+#: The seeds' documents as the standards cite them (issuer, title, year).
+DOCUMENTS = {
+    "002": (
+        "日照市人民政府办公室《关于进一步完善医疗卫生服务体系的实施意见》（2024年）",
+        "Rizhao municipal government office, Opinions on further improving",
+    ),
+    "004": (
+        "郑州市人民政府《关于推进分级诊疗制度建设的实施意见》（2016年）",
+        "Zhengzhou municipal government, Opinions on promoting tiered diagnosis",
+    ),
+}
+
+
 def test_every_standard_names_its_seed():
     assert {s.seed for s in STANDARDS} <= {"002", "004"}
     for s in STANDARDS:  # a name and the seed's words, in both languages
         for code in (f"standard.{s.key}", f"standard.{s.key}.seed"):
             assert set(MESSAGES[code]) == {"zh", "en"}, code
-        assert standard_source(s.key, "zh").startswith(f"seed {s.seed}：")
-        assert standard_source(s.key, "en").startswith(f"seed {s.seed}: ")
+        # the seed's document by issuer and title, never its number
+        zh, en = DOCUMENTS[s.seed]
+        assert standard_source(s.key, "zh").startswith(zh + "：")
+        assert standard_source(s.key, "en").startswith(en)
+        assert "seed" not in standard_source(s.key, "zh") + standard_source(s.key, "en")
     assert standard_label("coverage_15", "zh") == "15分钟可达覆盖率"
     assert standard_label("coverage_15", "en") == "Share within 15 minutes"
     assert "日照市" in standard_source("coverage_15", "zh")
