@@ -65,6 +65,16 @@ def open_file(name: str, data: bytes) -> object:
         book.close()
         assert len(cells[sheets[0]]) >= 2, name
         return cells
+    if suffix == ".docx":
+        from docx import Document
+
+        doc = Document(io.BytesIO(data))
+        text = "\n".join(p.text for p in doc.paragraphs)
+        assert text.strip() and doc.tables, name
+        return text
+    if suffix == ".pdf":
+        assert data[:5] == b"%PDF-" and b"%%EOF" in data[-1024:], name
+        return len(data) > 0
     raise AssertionError(f"a download of an unexpected kind: {name}")
 
 
@@ -81,6 +91,8 @@ def click_every_download_twice(page, expected: int) -> dict[str, list[bytes]]:
     got: list = []
     page.on("download", lambda d: got.append(d))
     buttons = download_buttons(page)
+    buttons.nth(expected - 1).wait_for(timeout=180_000)  # the page has drawn them all
+    wait_for_app_idle(page)
     assert buttons.count() == expected
     labels = [buttons.nth(i).inner_text() for i in range(expected)]
     for i in range(expected):
@@ -138,3 +150,21 @@ def test_siting_page_downloads_twice_in_a_row(server):
         wait_for_app_idle(p)
         files = click_every_download_twice(p, 2)
     check_files(files, {"sites.csv", "site_catchments.geojson"})
+
+
+def test_report_downloads_twice_in_a_row(server):
+    # the report is made on request (a spinner while it is built), then downloaded
+    with browser_page() as p:
+        p.goto(f"{server}/grids")
+        wait_for_app_idle(p)
+        sidebar = p.locator('[data-testid="stSidebar"]')
+        sidebar.get_by_text("生成规划报告").click()
+        for fmt in ("Word", "PDF"):
+            sidebar.get_by_role("button", name=f"生成 {fmt}").click()
+            wait_for_app_idle(p, timeout_ms=240_000)
+        p.wait_for_selector('[data-testid="stDownloadButton"]', timeout=240_000)
+        # the page's own four downloads and the report's (the last one made is offered)
+        files = click_every_download_twice(p, download_buttons(p).count())
+    reports = {n for n in files if n.endswith((".docx", ".pdf"))}
+    assert reports and all(n.startswith("石家庄市_") for n in reports)
+    check_files(files, set(files))

@@ -203,6 +203,8 @@ def download(
     *,
     container: Any = None,
     help: str | None = None,
+    primary: bool = False,
+    stretch: bool = False,
 ) -> None:
     """A download button that never reruns the page (every download of the dashboard uses it).
 
@@ -216,12 +218,14 @@ def download(
     ``data`` may be a function: it is called when the button is clicked (outside
     the script run, so it must not draw anything) and the button shows a spinner
     while the file is built, the progress a large file needs.  ``key`` keeps the
-    button (and its file) the same across reruns and a change of language.
+    button (and its file) the same across reruns and a change of language.  ``primary``:
+    the page's main download; ``stretch``: as wide as its column.
     """
     target = st if container is None else container
     target.download_button(
-        label, data, file_name=file_name, mime=mime, key=key, help=help, on_click="ignore"
-    )
+        label, data, file_name=file_name, mime=mime, key=key, help=help, on_click="ignore",
+        type="primary" if primary else "secondary", width="stretch" if stretch else "content",
+    )  # fmt: skip
 
 
 def raster_map(

@@ -22,7 +22,7 @@ from gridplan.travel.speeds import DEFAULT_DETOUR
 from gridplan.workflow import ModelSpec
 from ui import scenario, state
 from ui import store as scenarios
-from ui.panels.common import show_error
+from ui.panels.common import download, show_error
 from ui.scenario import Scenario
 from ui.state import lang
 from ui.texts import tr
@@ -98,9 +98,9 @@ def report_buttons(key: str, comparison: ScenarioComparison | None = None) -> No
                     show_error(exc)
     for fmt, data in held.items():
         label, mime = FORMATS[fmt]
-        st.download_button(
-            tr("report_download", fmt=label), data, file_name=file_name(sc, fmt), mime=mime,
-            key=f"{key}_{fmt}_dl", on_click="ignore", type="primary", width="stretch",
+        download(
+            tr("report_download", fmt=label), data, file_name(sc, fmt), mime,
+            key=f"{key}_{fmt}_dl", primary=True, stretch=True,
         )  # fmt: skip
 
 
