@@ -35,7 +35,31 @@ def server():
 
 def open_file(name: str, data: bytes) -> object:
     """Open a downloaded file with a reader of its kind; what it holds (asserted non-empty)."""
-    suffix = Path(name).suffix.lower()
+    suffix = ".shp.zip" if name.endswith(".shp.zip") else Path(name).suffix.lower()
+    if suffix in {".gpkg", ".shp.zip"}:
+        import tempfile
+
+        import pyogrio
+
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / name
+            path.write_bytes(data)
+            layers = [str(n) for n, _ in pyogrio.list_layers(path)]
+            held = {}
+            for layer in layers:
+                frame = pyogrio.read_dataframe(path, layer=layer)
+                assert len(frame) > 0, (name, layer)
+                table = frame.drop(columns="geometry", errors="ignore").astype(object)
+                held[layer] = table.where(table.notna(), None).to_dict("list")  # nan != nan
+            geo = pyogrio.read_info(path, layer=layers[0])
+            assert geo["crs"], name
+        return held
+    if suffix == ".tif":
+        from rasterio.io import MemoryFile
+
+        with MemoryFile(data) as mem, mem.open() as src:
+            assert src.crs is not None and src.width > 10 and src.height > 10, name
+            return (src.width, src.height, str(src.crs))
     if suffix == ".csv":
         text = data.decode("utf-8-sig")
         rows = [r for r in csv.reader(io.StringIO(text)) if r and not r[0].startswith("# ")]
@@ -79,7 +103,8 @@ def open_file(name: str, data: bytes) -> object:
 
 
 def download_buttons(page):
-    return page.locator('[data-testid="stDownloadButton"] button')
+    # visible ones only: a button with a help tooltip is drawn twice, once hidden
+    return page.locator('[data-testid="stDownloadButton"] button:visible')
 
 
 def click_every_download_twice(page, expected: int) -> dict[str, list[bytes]]:
@@ -117,9 +142,10 @@ def check_files(files: dict[str, list[bytes]], names: set[str]) -> None:
     assert set(files) == names
     for name, copies in files.items():
         assert len(copies) == 2, name
-        # the same file both times (a workbook by its cells: it records when it was written)
+        # the same content both times (a workbook, a GeoPackage, a zip and a PDF record
+        # when they were written: compared by what they hold)
         assert open_file(name, copies[0]) == open_file(name, copies[1]), name
-        if not name.endswith(".xlsx"):
+        if name.endswith((".csv", ".json", ".geojson", ".png", ".tif")):
             assert copies[0] == copies[1], name
 
 
@@ -127,9 +153,10 @@ def test_grids_page_downloads_twice_in_a_row(server):
     with browser_page() as p:
         p.goto(f"{server}/grids")
         wait_for_app_idle(p)
-        files = click_every_download_twice(p, 4)
+        files = click_every_download_twice(p, 7)
     stem = "gridplan_shijiazhuang"  # the plan shown first: 石家庄's preset
-    check_files(files, {f"{stem}.geojson", f"{stem}.csv", f"{stem}.png", f"{stem}.json"})
+    kinds = ("geojson", "gpkg", "shp.zip", "xlsx", "csv", "png", "json")
+    check_files(files, {f"{stem}.{k}" for k in kinds})
 
 
 def test_access_page_downloads_twice_in_a_row(server):
@@ -137,8 +164,10 @@ def test_access_page_downloads_twice_in_a_row(server):
         p.goto(f"{server}/access")
         p.wait_for_selector('[data-testid="stMetricValue"]', timeout=180_000)
         wait_for_app_idle(p)
-        files = click_every_download_twice(p, 3)
-    check_files(files, {"coverage_15min.csv", "coverage_15min.xlsx", "coverage_15min.png"})
+        files = click_every_download_twice(p, 4)
+    stem = "coverage_15min"
+    names = {f"{stem}.csv", f"{stem}.xlsx", f"{stem}.png", "travel_minutes_walk.tif"}
+    check_files(files, names)
 
 
 def test_siting_page_downloads_twice_in_a_row(server):
@@ -163,7 +192,7 @@ def test_report_downloads_twice_in_a_row(server):
             sidebar.get_by_role("button", name=f"生成 {fmt}").click()
             wait_for_app_idle(p, timeout_ms=240_000)
         p.wait_for_selector('[data-testid="stDownloadButton"]', timeout=240_000)
-        # the page's own four downloads and the report's (the last one made is offered)
+        # the page's own downloads and the report's
         files = click_every_download_twice(p, download_buttons(p).count())
     reports = {n for n in files if n.endswith((".docx", ".pdf"))}
     assert reports and all(n.startswith("石家庄市_") for n in reports)
