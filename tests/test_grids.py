@@ -261,3 +261,14 @@ def test_unusable_township_layer_reports_every_problem(sjz_townships):
     with pytest.raises(InputError) as e:
         build_units("130100", townships=sjz_townships.iloc[:0])
     assert e.value.params["codes"] == ["township.empty"]
+
+
+def test_exports_cite_the_seed_as_a_document_without_its_file_name():
+    from gridplan.report.exports import grids_to_geojson
+    from gridplan.workflow import UnitsSource, load_units
+
+    plan = GridPlan.from_preset("shijiazhuang")
+    assert set(plan.seed_document) == {"title", "issuer", "date"}
+    assert "file" in plan.seed  # the project's own sources keep it
+    meta = json.loads(grids_to_geojson(plan, load_units(UnitsSource("130100"))))["gridplan"]
+    assert meta["seed"] == plan.seed_document

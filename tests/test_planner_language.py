@@ -38,10 +38,6 @@ FORBIDDEN = {
 #: Latin words a Chinese header may hold: units and names of formats.
 HEADER_LATIN_OK = re.compile(r"^(km²?|m|h|min|kmh|km/h|CSV|PNG|GeoJSON|Excel|ID|GP|SFCA|[A-Z])$")
 
-#: Columns of editors whose tables are read back by these names (the facility switches, the
-#: proposed sites and the typed exclusion circles): not translated yet, listed here exactly so
-#: that no other raw header passes.
-EDITOR_COLUMNS_NOT_YET_TRANSLATED = {"facility_id", "lon", "lat", "radius_km"}
 
 #: Characters that exist only in Traditional writing (their Simplified forms differ), common in
 #: health-planning documents.  院 and 卫 look alike in both and are not in the list.
@@ -70,10 +66,19 @@ def texts_of(at: AppTest) -> list[str]:
     return out
 
 
-def tables_of(at: AppTest) -> list[pd.DataFrame]:
-    tables = [d.value for d in at.dataframe]
-    tables += [t.value for t in at.table]
-    return [t for t in tables if isinstance(t, pd.DataFrame)]
+def tables_of(at: AppTest) -> list[tuple[pd.DataFrame, list[str]]]:
+    """Each table with the headers a planner reads: a column's label where the page gives
+    one (``st.column_config``: editors read their tables back by the column names), else its
+    name."""
+    out = []
+    for element in [*at.dataframe, *at.table]:
+        table = element.value
+        if not isinstance(table, pd.DataFrame):
+            continue
+        config = json.loads(getattr(element.proto, "columns", "") or "{}")
+        shown = [str(config.get(str(c), {}).get("label") or c) for c in table.columns]
+        out.append((table, shown))
+    return out
 
 
 def problems_in(text: str, lang: str) -> list[str]:
@@ -97,10 +102,8 @@ def header_problems(header: str) -> list[str]:
 def page_problems(at: AppTest, lang: str) -> list[str]:
     assert not at.exception, [e.value for e in at.exception]
     found = [p for text in texts_of(at) for p in problems_in(text, lang)]
-    for table in tables_of(at):
-        for header in map(str, table.columns):
-            if header in EDITOR_COLUMNS_NOT_YET_TRANSLATED:
-                continue
+    for table, headers in tables_of(at):
+        for header in headers:
             found += problems_in(header, lang)
             if lang == "zh":
                 found += header_problems(header)

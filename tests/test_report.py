@@ -329,7 +329,7 @@ def test_grids_geojson_round_trips(sjz):
     meta = fc["gridplan"]
     assert meta["plan"] == "shijiazhuang"
     assert meta["prefecture"] == "130100"
-    assert meta["seed"] == plan.seed
+    assert meta["seed"] == plan.seed_document
     assert "census2020" in meta["population_sources"]
     assert "GCJ-02" in meta["boundary_source"]
     props = fc["features"][1]["properties"]

@@ -83,6 +83,9 @@ MAP_WIDTH_PX = 840
 #: Height (pixels) and assumed width of the grid maps (the grids page draws it in 3/5 of the row).
 GRID_MAP_HEIGHT_PX = 560
 GRID_MAP_WIDTH_PX = 500
+#: Assumed width of the 15-minute map in presentation mode: 3/5 of the main column at 1280×720
+#: with the sidebar open (the sliders and KPIs take the rest).
+PRESENTATION_MAP_WIDTH_PX = 470
 Bounds = tuple[float, float, float, float]
 
 

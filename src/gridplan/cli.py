@@ -140,7 +140,7 @@ def _grids_json(plan: GridPlan, us: UnitSet, lang: Lang) -> dict[str, Any]:
     out = {
         "plan": plan.plan_id,
         "prefecture": {"adcode": us.prefecture.adcode, "name": us.prefecture.name},
-        "seed": plan.seed,
+        "seed": plan.seed_document,
         "grids": grids,
         "problems": [
             {

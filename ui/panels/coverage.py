@@ -39,7 +39,13 @@ from gridplan.travel.speeds import DEFAULT_DETOUR, MODE_SPEEDS_KMH, minutes_per_
 from gridplan.workflow import ModelSpec, SurfaceSpec
 from ui import cache, legend, state
 from ui.cache import CoverageKey, ReachKey
-from ui.mapview import FACILITY_RADIUS_M, scatter_layer, urban_core_bounds
+from ui.mapview import (
+    FACILITY_RADIUS_M,
+    MAP_WIDTH_PX,
+    PRESENTATION_MAP_WIDTH_PX,
+    scatter_layer,
+    urban_core_bounds,
+)
 from ui.panels.common import (
     XLSX_MIME,
     csv_with_note,
@@ -299,6 +305,7 @@ def coverage_map(
         img, cache.grid_outlines(inp.scenario.plan_key()), [points],
         tooltip="{tip}", key="access_map", height=520,
         core=urban_core_bounds(inp.scenario.units.units),
+        width=PRESENTATION_MAP_WIDTH_PX if state.presentation() else MAP_WIDTH_PX,
         below=[] if nearest is None else [hover_layer(inp, minutes_grid, nearest, pop_factor)],
     )  # fmt: skip
     if layer == "minutes":

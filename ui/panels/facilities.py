@@ -76,6 +76,8 @@ def switches_editor(sel: Selection, df: pd.DataFrame) -> None:
         disabled=[c for c in table.columns if c != tr("fac_active")],
         width="stretch",
         height=260,
+        # the switches are read back by facility_id: the column keeps its name, shown as 编号
+        column_config={"facility_id": st.column_config.TextColumn(tr("col_facility_id"))},
     )
     if not edited[tr("fac_active")].equals(table[tr("fac_active")]):
         flags = dict(zip(edited["facility_id"], edited[tr("fac_active")], strict=True))

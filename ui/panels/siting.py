@@ -459,6 +459,10 @@ def sites_editor(sc: Scenario, study: SitingStudy, facilities: pd.DataFrame) -> 
         width="stretch",
         key=state.sites_editor_key(),
         disabled=[c for c in table.columns if c != tr("sit_accept_col")],
+        column_config={
+            "lon": st.column_config.NumberColumn(tr("col_lon"), format="%.5f"),
+            "lat": st.column_config.NumberColumn(tr("col_lat"), format="%.5f"),
+        },
     )
     if st.button(tr("sit_accept"), type="primary", key="sit_accept_btn"):
         chosen = (edited.loc[edited[tr("sit_accept_col")], tr("sit_site_no")] - 1).tolist()

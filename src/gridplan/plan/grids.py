@@ -189,6 +189,12 @@ class GridPlan:
 
     # --- queries and edits ---------------------------------------------------------
     @property
+    def seed_document(self) -> dict[str, str]:
+        """The policy document the plan follows as a planner cites it: title, issuer, date
+        (the seed file's name stays with the project's sources)."""
+        return {k: v for k, v in self.seed.items() if k != "file"}
+
+    @property
     def grid_ids(self) -> set[str]:
         return {g.grid_id for g in self.grids}
 

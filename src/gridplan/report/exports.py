@@ -145,7 +145,7 @@ def _feature_collection(
             "layer": layer,
             "prefecture": unit_set.prefecture.adcode,
             "prefecture_name": unit_set.prefecture.name,
-            "seed": plan.seed,
+            "seed": plan.seed_document,
             "population_sources": POPULATION_SOURCES_NOTE,
             "boundary_source": BOUNDARY_SOURCE,
             "version": __version__,
