@@ -46,3 +46,28 @@ def sjz_township_zip(tmp_path_factory, sjz_townships):
     from tests.synthetic import write_bureau_shapefile_zip
 
     return write_bureau_shapefile_zip(sjz_townships, tmp_path_factory.mktemp("tw"))
+
+
+@pytest.fixture(scope="module")
+def server():
+    """A dashboard server for one end-to-end module (its URL); a module may define its own."""
+    from tests.e2e_support import dashboard_server
+
+    with dashboard_server() as (url, _):
+        yield url
+
+
+@pytest.fixture
+def navigation_already_in_charge(monkeypatch):
+    """AppTest of ``app.py`` as a server runs it after its first session: Streamlit's legacy
+    ``pages/`` flag already cleared (``ui.navigation``), so a click on a page reaches that page
+    (AppTest resets the flag at every run and the guard's rerun would drop the click)."""
+    from streamlit.runtime.pages_manager import PagesManager
+
+    original = PagesManager.__init__
+
+    def init(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        PagesManager.uses_pages_directory = False
+
+    monkeypatch.setattr(PagesManager, "__init__", init)

@@ -141,3 +141,13 @@ def wait_for_app_idle(page: Page, timeout_ms: int = 90_000) -> None:
 def wait_for_map(page: Page, timeout_ms: int = 60_000) -> None:
     """Wait until the pydeck map's canvas is on the page."""
     page.wait_for_selector('[data-testid="stDeckGlJsonChart"] canvas', timeout=timeout_ms)
+
+
+def e2e_marks() -> list:
+    """The marks of an end-to-end module: ``e2e``, and skipped without Debian's chromium."""
+    import pytest
+
+    return [
+        pytest.mark.e2e,
+        pytest.mark.skipif(chromium_path() is None, reason="Debian's chromium is not installed"),
+    ]

@@ -9,22 +9,13 @@ import pytest
 
 from tests.e2e_support import (
     browser_page,
-    chromium_path,
     dashboard_server,
+    e2e_marks,
     wait_for_app_idle,
     wait_for_map,
 )
 
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(chromium_path() is None, reason="Debian's chromium is not installed"),
-]
-
-
-@pytest.fixture(scope="module")
-def server():
-    with dashboard_server() as (url, _):
-        yield url
+pytestmark = e2e_marks()
 
 
 @pytest.fixture

@@ -15,22 +15,11 @@ import json
 import re
 from pathlib import Path
 
-import pytest
+from tests.e2e_support import browser_page, e2e_marks, wait_for_app_idle
 
-from tests.e2e_support import browser_page, chromium_path, dashboard_server, wait_for_app_idle
-
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(chromium_path() is None, reason="Debian's chromium is not installed"),
-]
+pytestmark = e2e_marks()
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-
-
-@pytest.fixture(scope="module")
-def server():
-    with dashboard_server() as (url, _):
-        yield url
 
 
 def open_file(name: str, data: bytes) -> object:

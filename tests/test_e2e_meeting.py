@@ -12,27 +12,12 @@ import re
 
 import pytest
 
-from tests.e2e_support import (
-    browser_page,
-    chromium_path,
-    dashboard_server,
-    wait_for_app_idle,
-    wait_for_map,
-)
+from tests.e2e_support import browser_page, e2e_marks, wait_for_app_idle, wait_for_map
 
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(chromium_path() is None, reason="Debian's chromium is not installed"),
-]
+pytestmark = e2e_marks()
 
 SIZES = [(1280, 720), (1920, 1080)]
 MAP_CANVAS = '[data-testid="stDeckGlJsonChart"] canvas'
-
-
-@pytest.fixture(scope="module")
-def server():
-    with dashboard_server() as (url, _):
-        yield url
 
 
 def outside_viewport(page, selector: str, width: int, height: int) -> list[str]:

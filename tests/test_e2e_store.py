@@ -12,13 +12,10 @@ import pytest
 
 from gridplan.plan.grids import GridPlan
 from gridplan.store import open_store
-from tests.e2e_support import browser_page, chromium_path, dashboard_server, wait_for_app_idle
+from tests.e2e_support import browser_page, dashboard_server, e2e_marks, wait_for_app_idle
 from tests.test_e2e import choose, open_grids
 
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(chromium_path() is None, reason="Debian's chromium is not installed"),
-]
+pytestmark = e2e_marks()
 
 
 @pytest.fixture(scope="module")

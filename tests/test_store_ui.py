@@ -13,7 +13,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 
 from gridplan.plan.grids import GridPlan
@@ -24,15 +23,7 @@ APP = str(Path(__file__).parents[1] / "app.py")
 SJZ = ("130100", "shijiazhuang")
 
 
-@pytest.fixture(autouse=True)
-def navigation_already_in_charge(monkeypatch):
-    original = PagesManager.__init__
-
-    def init(self, *args, **kwargs):
-        original(self, *args, **kwargs)
-        PagesManager.uses_pages_directory = False
-
-    monkeypatch.setattr(PagesManager, "__init__", init)
+pytestmark = pytest.mark.usefixtures("navigation_already_in_charge")
 
 
 def start(**query) -> AppTest:
