@@ -338,15 +338,11 @@ def open_from_url() -> None:
             state.set_read_only(token)
         else:
             info = store().info(int(str(sid_text)) if str(sid_text).isdigit() else -1)
-        version = params.get(Q_VERSION)
-        number = int(version) if version and version.isdigit() else info.versions
-        snap = store().get(info.id, number)
     except GridPlanError as exc:
         _notice_error(exc)
         return
-    sel = Selection(snap.scenario.prefecture, scenario_choice(snap.scenario.id))
-    state.choose_plan(sel.prefecture, sel.preset)
-    _show_snapshot(sel, snap)
+    version = params.get(Q_VERSION)
+    open_scenario(info.prefecture, info.id, int(version) if version and version.isdigit() else None)
 
 
 def sync_url(sel: Selection) -> None:

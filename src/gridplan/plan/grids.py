@@ -104,16 +104,7 @@ class GridPlan:
         """A starting plan: every county-level unit (zones included) its own grid."""
         u = unit_set.units
         top = u[u["level"].isin(["county", "zone"])]
-        # grid names and notes are plan data, in Chinese like the presets'
-        grids = [
-            Grid(
-                grid_id=r.unit_id,
-                name=t("plan.per_unit.grid", "zh", unit=r.name),
-                units=[r.unit_id],
-                kind="starting_plan",
-            )
-            for r in top.itertuples()
-        ]
+        grids = _own_grids(top)
         p = unit_set.prefecture
         return cls(
             plan_id=f"per-unit-{p.adcode}",
@@ -157,15 +148,7 @@ class GridPlan:
             note=t("plan.default.urban_note", "zh", n=len(districts)),
         )
         rest = top[~top["unit_id"].isin(grouped)]
-        grids = [urban_grid] + [
-            Grid(
-                grid_id=r.unit_id,
-                name=t("plan.per_unit.grid", "zh", unit=r.name),
-                units=[r.unit_id],
-                kind="starting_plan",
-            )
-            for r in rest.itertuples()
-        ]
+        grids = [urban_grid, *_own_grids(rest)]
         return cls(
             plan_id=f"default-{p.adcode}",
             name={lang: t("plan.default.name", lang, prefecture=p.name) for lang in LANGS},
@@ -344,6 +327,20 @@ class GridPlan:
 
 #: Grid id of the urban districts' grid in a default plan (:meth:`GridPlan.starting_plan`).
 URBAN_GRID_ID = "urban"
+
+
+def _own_grids(units: pd.DataFrame) -> list[Grid]:
+    """One grid for each of ``units`` (a county medical community serves one county); its
+    name is plan data, in Chinese like the presets'."""
+    return [
+        Grid(
+            grid_id=str(r.unit_id),
+            name=t("plan.per_unit.grid", "zh", unit=r.name),
+            units=[str(r.unit_id)],
+            kind="starting_plan",
+        )
+        for r in units.itertuples()
+    ]
 
 
 def is_city_district(adcode: str, name: str) -> bool:

@@ -74,6 +74,16 @@ class Field:
         return t(f"report.field.{layer}.{self.full}", lang)
 
 
+#: The residents, their sources and ages, and the area: the same fields in both layers.
+_PEOPLE_AND_AREA: tuple[Field, ...] = (
+    Field("pop", "population"),
+    Field("pop_src", "population_source"),
+    Field("age65", "age65plus"),
+    Field("age65_src", "age65plus_source"),
+    Field("sh0_14pct", "share_0_14_pct"),
+    Field("sh65pct", "share_65plus_pct"),
+    Field("area_km2", "area_km2"),
+)
 #: The grids layer's fields.
 GRID_FIELDS: tuple[Field, ...] = (
     Field("grid_id", "grid_id"),
@@ -82,13 +92,7 @@ GRID_FIELDS: tuple[Field, ...] = (
     Field("members", "members"),
     Field("n_units", "n_units"),
     Field("units", "units", in_shapefile=False),
-    Field("pop", "population"),
-    Field("pop_src", "population_source"),
-    Field("age65", "age65plus"),
-    Field("age65_src", "age65plus_source"),
-    Field("sh0_14pct", "share_0_14_pct"),
-    Field("sh65pct", "share_65plus_pct"),
-    Field("area_km2", "area_km2"),
+    *_PEOPLE_AND_AREA,
     Field("density", "density"),
     Field("n_undrawn", "n_undrawn"),
     Field("undrawn", "undrawn_units", in_shapefile=False),
@@ -103,13 +107,7 @@ UNIT_FIELDS: tuple[Field, ...] = (
     Field("grid_id", "grid_id"),
     Field("grid_name", "grid_name"),
     Field("lead_hosp", "lead_hospital"),
-    Field("pop", "population"),
-    Field("pop_src", "population_source"),
-    Field("age65", "age65plus"),
-    Field("age65_src", "age65plus_source"),
-    Field("sh0_14pct", "share_0_14_pct"),
-    Field("sh65pct", "share_65plus_pct"),
-    Field("area_km2", "area_km2"),
+    *_PEOPLE_AND_AREA,
     Field("has_geom", "has_geometry"),
     Field("in_pref", "inside_prefecture"),
 )
