@@ -29,7 +29,10 @@ from gridplan.plan.units import UnitSet, display_geometry
 from gridplan.report.webmap import HoverCells, WarpPlan, hover_cells, warp_plan
 from gridplan.surface.grid import CellGrid, PopulationSurface
 from gridplan.workflow import ModelSpec, SurfaceSpec, UnitsSource
+from ui import memory
 from ui.state import PER_UNIT, UploadedFile
+
+memory.fix_mmap_threshold()  # large arrays freed go back to the system (ui.memory)
 
 # The analyses below load scipy, the solvers and OSMnx: imported where they run, so the
 # first page a planner opens does not wait for them.
@@ -290,7 +293,9 @@ def coverage(key: CoverageKey, _xy: NDArray[np.float64]) -> Computed:
     else:
         tm = travel_model(surface.grid, key.model)
         times = tm.travel_times(surface.grid, surface.populated(), _xy)
-    return Computed(times, CoverageIndex.build(surface, times))
+    computed = Computed(times, CoverageIndex.build(surface, times))
+    memory.trim()  # the temporaries of the build are freed: hand them back
+    return computed
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)

@@ -28,8 +28,6 @@ from gridplan.access.standards import grid_standards, standard_label, standard_s
 from gridplan.errors import GridPlanError
 from gridplan.facilities.types import CENTRES, type_label
 from gridplan.i18n import Lang, t
-from gridplan.report.coveragemap import render_coverage_map_png
-from gridplan.report.rasterexports import minutes_geotiff_bytes
 from gridplan.report.style import coverage_colors
 from gridplan.report.webmap import HoverCells, coverage_image, minutes_image
 from gridplan.report.workbooks import CoverageAbout, coverage_workbook, kpi_grid_table
@@ -438,21 +436,35 @@ def kpi_downloads(
         XLSX_MIME, key="dl_kpi_xlsx", container=d2, help=tr("dl_kpi_xlsx_help"),
     )  # fmt: skip
     provenance = times.params
-    download(
-        tr("dl_png_map"),
-        lambda: render_coverage_map_png(
+
+    def map_png() -> bytes:
+        # matplotlib is loaded when a planner asks for the PNG, not with the page
+        from gridplan.report.coveragemap import render_coverage_map_png
+
+        return render_coverage_map_png(
             sc.units, inp.surface, times.minutes, minutes, plan=sc.plan, facilities=inp.used,
             layer=layer, lang=ui_lang, summary=tables.summary, provenance=provenance,
-        ),
+        )  # fmt: skip
+
+    download(
+        tr("dl_png_map"),
+        map_png,
         f"{stem}.png",
         "image/png",
         key="dl_coverage_png",
         container=d3,
     )  # fmt: skip
     download(
-        tr("dl_tif"), lambda: minutes_geotiff_bytes(times), f"travel_minutes_{inp.mode}.tif",
+        tr("dl_tif"), lambda: geotiff(times), f"travel_minutes_{inp.mode}.tif",
         "image/tiff", key="dl_coverage_tif", container=d4, help=tr("dl_tif_help"),
     )  # fmt: skip
+
+
+def geotiff(times: TravelTimes) -> bytes:
+    """The travel minutes as a GeoTIFF (rasterio loaded when asked for)."""
+    from gridplan.report.rasterexports import minutes_geotiff_bytes
+
+    return minutes_geotiff_bytes(times)
 
 
 def coverage_about(inp: CoverageInputs, sl: Sliders) -> CoverageAbout:
