@@ -192,6 +192,34 @@ def rasterize_units(unit_set: UnitSet, grid: CellGrid) -> Int32Array:
     )
 
 
+#: Rows of cells handled at once by the whole-grid passes below (bounds their temporaries).
+_BAND_CELLS = 2_000_000
+
+
+def _bands(shape: tuple[int, int]) -> range:
+    """First rows of bands of about :data:`_BAND_CELLS` cells."""
+    return range(0, shape[0], max(1, _BAND_CELLS // max(shape[1], 1)))
+
+
+def _cells_per_unit(index: Int32Array, n_units: int) -> IntArray:
+    """How many cells each unit holds (``index`` as :func:`rasterize_units` gives it)."""
+    counts = np.zeros(n_units + 1, dtype=np.int64)  # slot 0: cells outside every unit
+    step = _bands(index.shape).step
+    for r0 in _bands(index.shape):
+        counts += np.bincount(index[r0 : r0 + step].ravel() + 1, minlength=n_units + 1)
+    return counts[1:]
+
+
+def _spread(index: Int32Array, per_cell: FloatArray) -> Float32Array:
+    """``per_cell`` of each cell's unit as ``float32`` (0 outside every unit), band by band."""
+    table = np.append(per_cell, 0.0).astype(np.float32)  # position -1: outside every unit
+    out = np.empty(index.shape, dtype=np.float32)
+    step = _bands(index.shape).step
+    for r0 in _bands(index.shape):
+        out[r0 : r0 + step] = table[index[r0 : r0 + step]]
+    return out
+
+
 def census_surface(
     unit_set: UnitSet, cell_m: float | None = None, column: str = "population"
 ) -> PopulationSurface:
@@ -208,9 +236,10 @@ def census_surface(
     index = rasterize_units(unit_set, grid)
     u = unit_set.units.reset_index(drop=True)
     pop = u[column].fillna(0.0).to_numpy(dtype=np.float64)
-    counts = np.bincount(index[index >= 0], minlength=len(u)).astype(np.float64)
+    counts = _cells_per_unit(index, len(u)).astype(np.float64)
     per_cell = np.divide(pop, counts, out=np.zeros_like(pop), where=counts > 0)
-    surface = np.where(index >= 0, per_cell[np.clip(index, 0, None)], 0.0)
+    surface = _spread(index, per_cell)
+    added: dict[tuple[int, int], float] = {}  # cells given a small unit's residents (float64)
     unplaced: dict[str, float] = {}
     for i in np.flatnonzero((counts == 0) & (pop > 0)):
         geom = u.geometry.iat[i]
@@ -220,15 +249,20 @@ def census_surface(
         pt = u.iloc[[i]].to_crs(grid.crs).geometry.iat[0].representative_point()
         r, c, ok = grid.cell_of(np.array([pt.x]), np.array([pt.y]))
         if ok[0]:
-            surface[r[0], c[0]] += pop[i]
-            if index[r[0], c[0]] < 0:
-                index[r[0], c[0]] = i
+            cell = (int(r[0]), int(c[0]))
+            if cell not in added:  # the cell's own share, before any unit is put in it
+                added[cell] = float(per_cell[index[cell]]) if index[cell] >= 0 else 0.0
+            added[cell] += pop[i]
+            if index[cell] < 0:
+                index[cell] = i
         else:
             unplaced[str(u["unit_id"].iat[i])] = float(pop[i])
+    for cell, value in added.items():
+        surface[cell] = value  # rounded to float32 once, after every addition
     return PopulationSurface(
         grid=grid,
-        population=surface.astype(np.float32),
-        unit_index=index.astype(np.int32),
+        population=surface,
+        unit_index=index.astype(np.int32, copy=False),
         unit_ids=[str(x) for x in u["unit_id"]],
         source="modelled",
         method="census_uniform",
