@@ -90,11 +90,18 @@ def _reference_unit_covered(unit, population, minutes, n_units, thr):
 
 def _reference_census_surface(unit_set, cell_m):
     """The former :func:`census_surface` (a float64 grid, rounded to float32 at the end)."""
-    from gridplan.surface.grid import grid_for_units, rasterize_units
+    import rasterio.features
 
-    grid = grid_for_units(unit_set, cell_m)
-    index = rasterize_units(unit_set, grid)
+    drawn = unit_set.units[unit_set.units["has_geometry"]]
+    bounds = tuple(float(v) for v in drawn.to_crs(unit_set.metric_crs).total_bounds)
+    grid = CellGrid.from_bounds(bounds, cell_m, unit_set.metric_crs)
     u = unit_set.units.reset_index(drop=True)
+    order = np.argsort((u["level"] == "township").to_numpy(), kind="stable")
+    geoms = u.geometry.to_crs(grid.crs)
+    shapes = [(geoms.iat[i], int(i)) for i in order if u["has_geometry"].iat[i]]
+    index = rasterio.features.rasterize(
+        shapes, out_shape=grid.shape, transform=grid.transform, fill=-1, dtype="int32"
+    )
     pop = u["population"].fillna(0.0).to_numpy(dtype=np.float64)
     counts = np.bincount(index[index >= 0], minlength=len(u)).astype(np.float64)
     per_cell = np.divide(pop, counts, out=np.zeros_like(pop), where=counts > 0)
@@ -215,6 +222,10 @@ def test_census_surface_equals_the_former_whole_grid_code(shijiazhuang):
         pop, index = _reference_census_surface(units, cell_m)
         assert s.population.dtype == np.float32 and s.unit_index.dtype == np.int32
         assert np.array_equal(s.population, pop) and np.array_equal(s.unit_index, index)
+    # the areas by the shared transformer are those of geopandas' own
+    metric = units.units.to_crs(units.metric_crs).area.to_numpy() / 1e6
+    has = units.units["has_geometry"].to_numpy()
+    assert np.array_equal(units.units["area_km2"].to_numpy()[has], metric[has])
 
 
 def test_straight_model_in_bands_equals_one_query(shijiazhuang, monkeypatch):
@@ -293,3 +304,23 @@ def test_the_coverage_command_loads_none_of_the_heavy_modules(tmp_path):
     # a cold cache lays out the illustrative network (k-means: scikit-learn), a warm one reads it
     assert "sklearn" in _loaded(run, cache)
     assert _loaded(run, cache) == []
+
+
+def test_the_cli_benchmark_quick_mode_prints_its_rows(capsys):
+    import re
+
+    from benchmarks.bench_cli import HEADER, main
+
+    rows = main(["--quick"])
+    assert capsys.readouterr().out.splitlines() == [*HEADER.splitlines(), *rows]
+    number = r"\d+\.\d\d"
+    pattern = rf"\| (.+) \| (warm|cold) \| {number} \| {number}–{number} \| {number} \| (\d+) \|"
+    parsed = [re.fullmatch(pattern, r) for r in rows]
+    assert all(parsed), rows
+    assert [(m[1], m[2]) for m in parsed if m] == [
+        ("coverage, straight, walk 15 min (1 km)", "warm"),
+        ("coverage, straight, walk 15 min (1 km)", "cold"),
+        ("grids, Shijiazhuang preset", "warm"),
+        ("grids, Shijiazhuang preset", "cold"),
+    ]
+    assert all(int(m[3]) > 50 for m in parsed if m)  # a real process's memory, in MB

@@ -18,12 +18,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import rasterio.features
+import shapely
 from affine import Affine
 from numpy.typing import NDArray
 
 from gridplan import settings
 from gridplan._types import BoolArray, Float32Array, FloatArray, Int32Array, IntArray
 from gridplan.errors import InputError
+from gridplan.inputs.crs import project_geoms
 from gridplan.plan.units import UnitSet
 
 MIN_CELL_M = 50.0
@@ -168,7 +170,8 @@ def grid_for_units(unit_set: UnitSet, cell_m: float | None = None) -> CellGrid:
     """
     cell = settings.cell_m if cell_m is None else cell_m
     drawn = unit_set.units[unit_set.units["has_geometry"]]
-    minx, miny, maxx, maxy = (float(v) for v in drawn.to_crs(unit_set.metric_crs).total_bounds)
+    metric = project_geoms(drawn.geometry.to_numpy(), drawn.crs, unit_set.metric_crs)
+    minx, miny, maxx, maxy = (float(v) for v in shapely.total_bounds(metric))
     return CellGrid.from_bounds((minx, miny, maxx, maxy), cell, unit_set.metric_crs)
 
 
@@ -181,12 +184,9 @@ def rasterize_units(unit_set: UnitSet, grid: CellGrid) -> Int32Array:
     """
     u = unit_set.units.reset_index(drop=True)
     order = np.argsort((u["level"] == "township").to_numpy(), kind="stable")
-    geoms = u.geometry.to_crs(grid.crs)
-    shapes = [
-        (geoms.iat[i], int(i))
-        for i in order
-        if u["has_geometry"].iat[i] and geoms.iat[i] is not None
-    ]
+    geoms = project_geoms(u.geometry.to_numpy(), u.crs, grid.crs)
+    has_geometry = u["has_geometry"].to_numpy()
+    shapes = [(geoms[i], int(i)) for i in order if has_geometry[i] and geoms[i] is not None]
     return rasterio.features.rasterize(
         shapes, out_shape=grid.shape, transform=grid.transform, fill=-1, dtype="int32"
     )
@@ -246,7 +246,7 @@ def census_surface(
         if not u["has_geometry"].iat[i] or geom is None:
             unplaced[str(u["unit_id"].iat[i])] = float(pop[i])
             continue
-        pt = u.iloc[[i]].to_crs(grid.crs).geometry.iat[0].representative_point()
+        pt = project_geoms([geom], u.crs, grid.crs)[0].representative_point()
         r, c, ok = grid.cell_of(np.array([pt.x]), np.array([pt.y]))
         if ok[0]:
             cell = (int(r[0]), int(c[0]))
