@@ -41,11 +41,13 @@ class CoverageIndex:
     grouping on the base values and scaled.
 
     The residents are the surface's ``float32`` values (every sum is taken in
-    ``float64``): half the memory of a ``float64`` copy, the same figures.
+    ``float64``): half the memory of a ``float64`` copy, the same figures.  The
+    cells are kept as flat positions in the grid (``cells``; ``ncols`` columns
+    a row): :attr:`rows` and :attr:`cols` are computed when asked for.
     """
 
-    rows: Int32Array
-    cols: Int32Array
+    cells: Int32Array | IntArray  # int64 only for grids of more than 2**31 cells
+    ncols: int
     population: Float32Array
     base_minutes: Float32Array
     unit: Int32Array
@@ -56,6 +58,16 @@ class CoverageIndex:
     pop_factor: float = 1.0
     # shared by every with_sliders() copy: sort orders and per-grouping statistics
     _cache: dict[object, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def rows(self) -> Int32Array | IntArray:
+        """Grid row of each cell."""
+        return self.cells // self.ncols
+
+    @property
+    def cols(self) -> Int32Array | IntArray:
+        """Grid column of each cell."""
+        return self.cells % self.ncols
 
     @property
     def minutes(self) -> Float32Array:
@@ -87,10 +99,9 @@ class CoverageIndex:
                 code="access.no_population",
             )
         small = surface.population.size < 2**31  # positions as int32: half the memory
-        rows, cols = np.divmod(flat.astype(np.int32) if small else flat, surface.grid.ncols)
         return cls(
-            rows=rows,
-            cols=cols,
+            cells=flat.astype(np.int32) if small else flat,
+            ncols=surface.grid.ncols,
             population=surface.population.ravel()[flat].astype(np.float32, copy=False),
             base_minutes=times.minutes.ravel()[flat],
             unit=surface.unit_index.ravel()[flat].astype(np.int32, copy=False),
@@ -301,15 +312,16 @@ def uncovered_hotspots(
     grid = surface.grid
     mask = np.zeros(grid.shape, dtype=bool)
     unc = ~index.covered(threshold_min)
-    mask[index.rows[unc], index.cols[unc]] = True
+    rows, cols = np.divmod(index.cells[unc], index.ncols)
+    mask[rows, cols] = True
     labels, n = ndimage.label(mask, structure=np.ones((3, 3), dtype=int))
     if n == 0:
         return pd.DataFrame(columns=["population", "cells", "area_km2", "x", "y", "unit"])
-    lab = labels[index.rows[unc], index.cols[unc]]
+    lab = labels[rows, cols]
     pop = index.residents[unc]
     sums = np.bincount(lab, weights=pop, minlength=n + 1)[1:]
     cells = np.bincount(lab, minlength=n + 1)[1:]
-    x, y = grid.centres(index.rows[unc], index.cols[unc])
+    x, y = grid.centres(rows, cols)
     cx = np.bincount(lab, weights=x * pop, minlength=n + 1)[1:] / np.maximum(sums, 1e-9)
     cy = np.bincount(lab, weights=y * pop, minlength=n + 1)[1:] / np.maximum(sums, 1e-9)
     # the unit of each cluster's most populous cell

@@ -52,7 +52,6 @@ from gridplan.inputs import crs as gcrs
 from gridplan.inputs.boundaries import Prefecture, load_prefecture_outline
 from gridplan.inputs.columns import cell_text, find_columns, missing_columns_error
 from gridplan.inputs.files import LoadReport
-from gridplan.inputs.tables import read_table_rows
 
 _REJECTED_COLUMNS = ["row", "name", "code", "params"]
 
@@ -529,6 +528,8 @@ def read_facilities(
         row, column, cell and text limits, unsafe workbooks),
         or ``upload.bad_datum`` for an unknown ``datum``.
     """
+    from gridplan.inputs.tables import read_table_rows  # the file readers: for a file only
+
     default_datum, fallback_type = _checked_arguments(datum, default_type)
     frame, load, sheet_rows = read_table_rows(data, filename)
     cols = _required_columns(frame, fallback_type is not None)
