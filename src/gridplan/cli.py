@@ -30,7 +30,6 @@ from gridplan.plan.census import census_check
 from gridplan.plan.grids import GridPlan, list_presets, resolve_assignment
 from gridplan.plan.stats import dissolve_grids, population_balance
 from gridplan.plan.units import UnitSet
-from gridplan.plan.validate import validate_plan
 from gridplan.surface.ageing import DEMANDS
 from gridplan.surface.grid import PopulationSurface
 from gridplan.travel.speeds import DEFAULT_DETOUR
@@ -117,6 +116,8 @@ def cmd_grids(args: argparse.Namespace) -> dict[str, Any]:
 
 def _grids_json(plan: GridPlan, us: UnitSet, lang: Lang) -> dict[str, Any]:
     """The ``grids --json`` shape of a plan (also used by ``propose-grids``)."""
+    from gridplan.plan.validate import validate_plan  # scipy's graphs: only where a plan is checked
+
     assignment = resolve_assignment(plan, us.units)
     problems = validate_plan(plan, us, assignment)
     gdf = dissolve_grids(plan, us, assignment)
@@ -276,6 +277,8 @@ def cmd_coverage(args: argparse.Namespace) -> dict[str, Any]:
         workflow.coverage_file_kind(args.output)
     plan, us = _plan_for(args)
     surface, warned, used, spec, times, index = _coverage_index(args, us)
+    if not args.output:
+        times = None  # the largest grids, needed only for a file: freed before the tables
     tables = kpi_tables(index, plan, us, args.minutes)
     s = tables.summary
     out = {

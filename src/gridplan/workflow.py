@@ -200,15 +200,17 @@ def load_units(source: UnitsSource) -> UnitSet:
     Raises ``population.unconfirmed`` listing the table's implausible figures
     unless ``source.accept_warnings`` (:func:`gridplan.plan.units.build_units`).
     """
-    from gridplan.inputs.tables import read_table_upload
-    from gridplan.inputs.vector import read_vector_upload
     from gridplan.plan.units import build_units
 
     townships = None
     table = None
-    if source.township_path:
+    if source.township_path:  # the readers (GDAL) are loaded only for a file to read
+        from gridplan.inputs.vector import read_vector_upload
+
         townships, _ = read_vector_upload(Path(source.township_path), datum=source.datum)
     if source.population_path:
+        from gridplan.inputs.tables import read_table_upload
+
         table, _ = read_table_upload(Path(source.population_path))
     return build_units(
         source.prefecture,

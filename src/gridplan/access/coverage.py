@@ -15,9 +15,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
-from scipy import ndimage
 
 from gridplan._types import BoolArray, Float32Array, FloatArray, Int32Array, IntArray, ObjectArray
+from gridplan.access._order import minutes_order, slot_order
 from gridplan.errors import InputError
 from gridplan.plan.grids import GridPlan, resolve_assignment
 from gridplan.plan.units import UnitSet
@@ -39,11 +39,16 @@ class CoverageIndex:
     travel time = ``base_minutes × time_scale``, residents = ``population ×
     pop_factor``.  Threshold-independent statistics are computed once per
     grouping on the base values and scaled.
+
+    The residents are the surface's ``float32`` values (every sum is taken in
+    ``float64``): half the memory of a ``float64`` copy, the same figures.  The
+    cells are kept as flat positions in the grid (``cells``; ``ncols`` columns
+    a row): :attr:`rows` and :attr:`cols` are computed when asked for.
     """
 
-    rows: Int32Array
-    cols: Int32Array
-    population: FloatArray
+    cells: Int32Array | IntArray  # int64 only for grids of more than 2**31 cells
+    ncols: int
+    population: Float32Array
     base_minutes: Float32Array
     unit: Int32Array
     nearest: Int32Array
@@ -53,6 +58,16 @@ class CoverageIndex:
     pop_factor: float = 1.0
     # shared by every with_sliders() copy: sort orders and per-grouping statistics
     _cache: dict[object, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def rows(self) -> Int32Array | IntArray:
+        """Grid row of each cell."""
+        return self.cells // self.ncols
+
+    @property
+    def cols(self) -> Int32Array | IntArray:
+        """Grid column of each cell."""
+        return self.cells % self.ncols
 
     @property
     def minutes(self) -> Float32Array:
@@ -76,19 +91,21 @@ class CoverageIndex:
                 "travel times and population surface are on different grids",
                 code="capacity.grid_mismatch",
             )
-        rows, cols = np.nonzero(surface.population > 0)
-        if len(rows) == 0:  # nothing to assess: a clear message, not empty statistics
+        # flat positions: one int64 array, not two, while the grids are large
+        flat = np.flatnonzero(surface.population > 0)
+        if len(flat) == 0:  # nothing to assess: a clear message, not empty statistics
             raise InputError(
                 "no residents on the population surface: give a population table or raster",
                 code="access.no_population",
             )
+        small = surface.population.size < 2**31  # positions as int32: half the memory
         return cls(
-            rows=rows.astype(np.int32),
-            cols=cols.astype(np.int32),
-            population=surface.population[rows, cols].astype(np.float64),
-            base_minutes=times.minutes[rows, cols],
-            unit=surface.unit_index[rows, cols],
-            nearest=times.nearest[rows, cols],
+            cells=flat.astype(np.int32) if small else flat,
+            ncols=surface.grid.ncols,
+            population=surface.population.ravel()[flat].astype(np.float32, copy=False),
+            base_minutes=times.minutes.ravel()[flat],
+            unit=surface.unit_index.ravel()[flat].astype(np.int32, copy=False),
+            nearest=times.nearest.ravel()[flat].astype(np.int32, copy=False),
             n_units=len(surface.unit_ids),
             unplaced=dict(surface.unplaced),
         )
@@ -99,11 +116,9 @@ class CoverageIndex:
 
     @property
     def residents(self) -> FloatArray:
-        """Residents per cell after the growth factor."""
-        return self.population * self.pop_factor if self.pop_factor != 1.0 else self.population
-
-    def _groups(self, unit_group: IntArray) -> IntArray:
-        return np.where(self.unit >= 0, unit_group[np.clip(self.unit, 0, None)], -1)
+        """Residents per cell after the growth factor (``float64``)."""
+        pop = self.population.astype(np.float64)
+        return pop * self.pop_factor if self.pop_factor != 1.0 else pop
 
     def group_times(self, unit_group: IntArray, n_groups: int) -> pd.DataFrame:
         """Population and travel-time statistics per group (independent of the threshold).
@@ -126,26 +141,52 @@ class CoverageIndex:
             out[c] *= self.time_scale
         return out
 
-    def _minutes_order(self) -> IntArray:
-        """Cells sorted by base minutes, computed once and shared by every grouping."""
+    def _minutes_order(self) -> Int32Array:
+        """Cells sorted by base minutes (ties by position), computed once and shared by
+        every grouping."""
         if "order" not in self._cache:
-            self._cache["order"] = np.argsort(self.base_minutes, kind="stable")
-        order: IntArray = self._cache["order"]
+            self._cache["order"] = minutes_order(self.base_minutes)
+        order: Int32Array = self._cache["order"]
         return order
 
+    def _slot_sorted(self, unit_group: IntArray, n_groups: int) -> tuple[Int32Array, IntArray]:
+        """Cells sorted by (group, minutes, position), and where each group starts.
+
+        Cells of no group (outside every unit, or of a unit whose group is -1 or
+        not below ``n_groups``) come first, in ``order[:starts[0]]``; group ``j``
+        holds ``order[starts[j]:starts[j + 1]]``.
+        """
+        groups = np.asarray(unit_group, dtype=np.int64)
+        slot_of_unit = np.zeros(len(groups) + 1, dtype=np.int64)  # slot 0: no group
+        slot_of_unit[1:] = np.where((groups >= 0) & (groups < n_groups), groups + 1, 0)
+        order, starts = slot_order(slot_of_unit, self.unit, self._minutes_order(), n_groups + 1)
+        return order, starts[1:]
+
+    def _is_units(self, unit_group: IntArray, n_groups: int) -> bool:
+        """Whether a grouping is the units themselves (the per-unit table)."""
+        return n_groups == self.n_units and np.array_equal(unit_group, np.arange(self.n_units))
+
     def _base_group_times(self, unit_group: IntArray, n_groups: int) -> pd.DataFrame:
-        # sort by (group, minutes): a stable sort of the small group ids over the minutes order
-        by_minutes = self._minutes_order()
-        g_all = self._groups(unit_group)[by_minutes]
-        order = by_minutes[np.argsort(g_all, kind="stable")]
-        g = self._groups(unit_group)[order]
-        keep = g >= 0
-        g, pop, mins = g[keep], self.population[order][keep], self.base_minutes[order][keep]
+        order, starts = self._slot_sorted(unit_group, n_groups)
+        if "by_unit" not in self._cache and self._is_units(unit_group, n_groups):
+            self._keep_unit_sorted(order, starts)  # the same sort: done once for both
+        kept = order[starts[0] :]
+        pop = self.population[kept].astype(np.float64)  # exact: every sum in float64
+        mins = self.base_minutes[kept]
+        del order, kept
+        bounds = starts - starts[0]
+        # the quantiles first: their running sum is freed before the group ids are made
+        median, p90 = _sorted_quantiles(mins, pop, bounds[:-1], bounds[1:], (0.5, 0.9))
+        g = np.repeat(np.arange(n_groups), np.diff(bounds))  # the group of each sorted cell
         total = np.bincount(g, weights=pop, minlength=n_groups)
-        finite = np.isfinite(mins)
-        wsum = np.bincount(g, weights=np.where(finite, pop * mins, 0.0), minlength=n_groups)
-        wpop = np.bincount(g, weights=np.where(finite, pop, 0.0), minlength=n_groups)
-        median, p90 = _weighted_quantiles(g, mins, pop, n_groups, (0.5, 0.9), presorted=True)
+        unreached = ~np.isfinite(mins)
+        wpop = total  # every cell reached (the usual case): no masking
+        if unreached.any():
+            wpop = np.bincount(g, weights=np.where(unreached, 0.0, pop), minlength=n_groups)
+        pop *= mins  # now the minutes weighted by residents (in place: one array less)
+        pop[unreached] = 0.0
+        wsum = np.bincount(g, weights=pop, minlength=n_groups)
+        del g, unreached, pop, mins
         with np.errstate(invalid="ignore", divide="ignore"):
             mean = np.where(wpop > 0, wsum / wpop, np.nan)
         return pd.DataFrame(
@@ -157,34 +198,41 @@ class CoverageIndex:
             }
         )
 
+    def _keep_unit_sorted(self, order: Int32Array, starts: IntArray) -> None:
+        """Keep the cells sorted by (unit, minutes) as :meth:`unit_covered` searches them."""
+        minutes = self.base_minutes[order]
+        cum = np.empty(len(order) + 1, dtype=np.float64)
+        cum[0] = 0.0
+        np.cumsum(self.population[order], dtype=np.float64, out=cum[1:])
+        self._cache["by_unit"] = (minutes, cum, np.concatenate([[0], starts]))
+
     def _unit_sorted(self) -> tuple[Float32Array, FloatArray, IntArray]:
         """Cells sorted by (unit, base minutes): minutes, cumulative residents, unit starts.
 
         Built once; then the residents of a unit within any threshold are one
-        binary search in its slice, whatever the number of cells.
+        binary search in its slice, whatever the number of cells.  Slot 0 holds
+        the cells outside every unit, slot ``u + 1`` unit ``u``.
         """
         if "by_unit" not in self._cache:
-            slot = self.unit.astype(np.int64) + 1  # slot 0: cells outside every unit
-            by_minutes = self._minutes_order()
-            order = by_minutes[np.argsort(slot[by_minutes], kind="stable")]
-            minutes = self.base_minutes[order]
-            cum = np.concatenate([[0.0], np.cumsum(self.population[order])])
-            starts = np.searchsorted(slot[order], np.arange(self.n_units + 2), side="left")
-            self._cache["by_unit"] = (minutes, cum, starts)
+            self._keep_unit_sorted(*self._slot_sorted(np.arange(self.n_units), self.n_units))
         by_unit: tuple[Float32Array, FloatArray, IntArray]
         by_unit = self._cache["by_unit"]
         return by_unit
 
     def unit_covered(self, threshold_min: float) -> FloatArray:
         """Residents of each unit reached within ``threshold_min`` (inclusive)."""
-        minutes, cum, starts = self._unit_sorted()
         thr = self._base_threshold(threshold_min)
-        out = np.empty(self.n_units, dtype=np.float64)
-        for u in range(self.n_units):
-            a, b = starts[u + 1], starts[u + 2]
-            k = a + np.searchsorted(minutes[a:b], thr, side="right")
-            out[u] = cum[k] - cum[a]
-        return out * self.pop_factor
+        last = self._cache.get("covered_at")
+        if last is None or last[0] != thr:  # the three tables of one threshold search once
+            minutes, cum, starts = self._unit_sorted()
+            out = np.empty(self.n_units, dtype=np.float64)
+            for u in range(self.n_units):
+                a, b = starts[u + 1], starts[u + 2]
+                k = a + np.searchsorted(minutes[a:b], thr, side="right")
+                out[u] = cum[k] - cum[a]
+            last = self._cache["covered_at"] = (thr, out)
+        covered: FloatArray = last[1] * self.pop_factor
+        return covered
 
     def group_covered(
         self, threshold_min: float, unit_group: IntArray, n_groups: int
@@ -223,29 +271,18 @@ class CoverageIndex:
         return out
 
 
-def _weighted_quantiles(
-    group: IntArray,
-    values: Float32Array,
-    weights: FloatArray,
-    n_groups: int,
+def _sorted_quantiles(
+    v: Float32Array,
+    w: NDArray[np.floating],
+    starts: IntArray,
+    ends: IntArray,
     qs: tuple[float, ...],
-    *,
-    presorted: bool = False,
 ) -> list[FloatArray]:
-    """Population-weighted quantiles of ``values`` per group (lower quantile, no interpolation).
-
-    With ``presorted``, the inputs are already sorted by (group, value).
-    """
-    if presorted:
-        g, v, w = group, values, weights
-    else:
-        order = np.lexsort((values, group))
-        g, v, w = group[order], values[order], weights[order]
+    """Weighted lower quantiles of groups held in ``v[starts[j]:ends[j]]``, sorted by value."""
+    n_groups = len(starts)
     if len(w) == 0:  # no cell in any group (no residents): every quantile is undefined
         return [np.full(n_groups, np.nan) for _ in qs]
-    starts = np.searchsorted(g, np.arange(n_groups), side="left")
-    ends = np.searchsorted(g, np.arange(n_groups), side="right")
-    cum = np.cumsum(w)
+    cum = np.cumsum(w, dtype=np.float64)
     before = np.where(starts > 0, cum[np.clip(starts - 1, 0, None)], 0.0)
     totals = np.where(ends > starts, cum[np.clip(ends - 1, 0, None)] - before, 0.0)
     out = []
@@ -270,18 +307,21 @@ def uncovered_hotspots(
     Each hotspot: ``population``, ``cells``, ``area_km2``, centroid ``x``, ``y``
     (metric) and the ``unit`` (name) holding its most populous cell.
     """
+    from scipy import ndimage  # its import costs a command-line start that needs no hotspots
+
     grid = surface.grid
     mask = np.zeros(grid.shape, dtype=bool)
     unc = ~index.covered(threshold_min)
-    mask[index.rows[unc], index.cols[unc]] = True
+    rows, cols = np.divmod(index.cells[unc], index.ncols)
+    mask[rows, cols] = True
     labels, n = ndimage.label(mask, structure=np.ones((3, 3), dtype=int))
     if n == 0:
         return pd.DataFrame(columns=["population", "cells", "area_km2", "x", "y", "unit"])
-    lab = labels[index.rows[unc], index.cols[unc]]
+    lab = labels[rows, cols]
     pop = index.residents[unc]
     sums = np.bincount(lab, weights=pop, minlength=n + 1)[1:]
     cells = np.bincount(lab, minlength=n + 1)[1:]
-    x, y = grid.centres(index.rows[unc], index.cols[unc])
+    x, y = grid.centres(rows, cols)
     cx = np.bincount(lab, weights=x * pop, minlength=n + 1)[1:] / np.maximum(sums, 1e-9)
     cy = np.bincount(lab, weights=y * pop, minlength=n + 1)[1:] / np.maximum(sums, 1e-9)
     # the unit of each cluster's most populous cell
@@ -365,12 +405,13 @@ def kpi_tables(
     groups, ids = plan_groups(plan, unit_set)
     u = unit_set.units.reset_index(drop=True)
     unplaced = u["unit_id"].map(index.unplaced).fillna(0.0).to_numpy() * index.pop_factor
+    # the units first: their sort is also the one every threshold then searches
+    by_unit = index.group_kpis(threshold_min, np.arange(len(u), dtype=np.int64), len(u))
     by_grid = index.group_kpis(threshold_min, groups, len(ids))
     by_grid.insert(0, "grid_id", ids)
     by_grid.insert(1, "name", [g.name for g in plan.grids])
     has = groups >= 0
     by_grid["not_assessed"] = np.bincount(groups[has], weights=unplaced[has], minlength=len(ids))
-    by_unit = index.group_kpis(threshold_min, np.arange(len(u), dtype=np.int64), len(u))
     by_unit["not_assessed"] = unplaced
     by_unit.insert(0, "unit_id", u["unit_id"].to_numpy())
     by_unit.insert(1, "name", u["name"].to_numpy())

@@ -52,8 +52,6 @@ from gridplan.inputs import crs as gcrs
 from gridplan.inputs.boundaries import Prefecture, load_prefecture_outline
 from gridplan.inputs.columns import cell_text, find_columns, missing_columns_error
 from gridplan.inputs.files import LoadReport
-from gridplan.inputs.tables import read_table_rows
-from gridplan.inputs.vector import parse_datum
 
 _REJECTED_COLUMNS = ["row", "name", "code", "params"]
 
@@ -232,6 +230,8 @@ def _parse_datum_value(value: object, default: gcrs.Datum) -> gcrs.Datum | None:
     text = str(value).strip()
     if not text:
         return default
+    from gridplan.inputs.vector import parse_datum  # GDAL's readers: loaded for a file only
+
     for candidate in (text, re.sub(r"坐标系?|经纬度|坐标", "", text)):
         try:
             return parse_datum(candidate)
@@ -528,6 +528,8 @@ def read_facilities(
         row, column, cell and text limits, unsafe workbooks),
         or ``upload.bad_datum`` for an unknown ``datum``.
     """
+    from gridplan.inputs.tables import read_table_rows  # the file readers: for a file only
+
     default_datum, fallback_type = _checked_arguments(datum, default_type)
     frame, load, sheet_rows = read_table_rows(data, filename)
     cols = _required_columns(frame, fallback_type is not None)
@@ -578,6 +580,8 @@ def _checked_arguments(datum: str, default_type: str | None) -> tuple[gcrs.Datum
     """The declared datum and the type of rows without one (both checked at once)."""
     problems = Problems("facilities.invalid", "cannot read the facility table")
     default_datum: gcrs.Datum = "wgs84"
+    from gridplan.inputs.vector import parse_datum  # GDAL's readers: loaded for a file only
+
     try:
         default_datum = parse_datum(datum)
     except UploadError as exc:

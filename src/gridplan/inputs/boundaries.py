@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import re
 import sqlite3
 from dataclasses import dataclass
@@ -65,7 +66,7 @@ def boundary_index() -> pd.DataFrame:
             con,
         )
     df["adcode"] = df["path"].str.extract(r"(\d{6})\.geojson$", expand=False)
-    df["path"] = [str(root / "data" / "datasets" / p) for p in df["path"]]
+    df["path"] = str(root / "data" / "datasets") + os.sep + df["path"]  # no Path per row
     return df.dropna(subset=["adcode"]).reset_index(drop=True)
 
 

@@ -16,6 +16,7 @@ to well under a millimetre, so WGS-84 → GCJ-02 → WGS-84 round trips exactly.
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable
 from typing import Any, Literal
 
@@ -241,7 +242,7 @@ def gdf_to_datum(gdf: gpd.GeoDataFrame, datum: Datum) -> gpd.GeoDataFrame:
 
 
 @functools.lru_cache(maxsize=64)
-def _cached_transformer(src: str | int, dst: str | int) -> Transformer:
+def _cached_transformer(src: str, dst: str) -> Transformer:
     return Transformer.from_crs(src, dst, always_xy=True)
 
 
@@ -254,10 +255,38 @@ def transformer(src: Any, dst: Any) -> Transformer:
     so the dashboard's sessions share them.
     """
 
-    def key(crs: Any) -> str | int:
-        return crs if isinstance(crs, str | int) else str(crs.to_wkt())
+    return _cached_transformer(_crs_key(src), _crs_key(dst))
 
-    return _cached_transformer(key(src), key(dst))
+
+_EPSG = re.compile(r"(?i)epsg:(\d+)")
+
+
+def _crs_key(crs: Any) -> str:
+    """One key per CRS however it is given (``4326``, ``"epsg:4326"``, a pyproj CRS made
+    from ``"EPSG:4326"``), so that each pair's transformer is built once; else its WKT."""
+    if isinstance(crs, int):
+        return f"EPSG:{crs}"
+    text = crs if isinstance(crs, str) else getattr(crs, "srs", None)
+    m = _EPSG.fullmatch(text.strip()) if isinstance(text, str) else None
+    if m:
+        return f"EPSG:{int(m.group(1))}"
+    return crs if isinstance(crs, str) else str(crs.to_wkt())
+
+
+def project_geoms(geoms: ArrayLike, src: Any, dst: Any) -> ObjectArray:
+    """Shapely geometries from ``src`` to ``dst`` by the cached :func:`transformer`.
+
+    The coordinates of ``GeoSeries.to_crs`` (both call the transformer on every
+    x, y pair), without the transformer geopandas would build for itself: a
+    command then builds each pair of CRSs once.  2D geometries; ``None`` stays.
+    """
+    tr = transformer(src, dst)
+
+    def xy(coords: FloatArray) -> FloatArray:
+        x, y = tr.transform(coords[:, 0], coords[:, 1])
+        return np.column_stack([x, y])
+
+    return shapely.transform(np.asarray(geoms, dtype=object), xy)
 
 
 def gauss_kruger_epsg(central_meridian: float) -> int:

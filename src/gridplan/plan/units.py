@@ -19,7 +19,7 @@ from numpy.typing import NDArray
 
 from gridplan._validate import Problems
 from gridplan.inputs.boundaries import Prefecture, load_county_boundaries, resolve_prefecture
-from gridplan.inputs.crs import metric_crs_of
+from gridplan.inputs.crs import metric_crs_of, project_geoms
 from gridplan.plan.ageing import AGE_COLUMNS, add_age_columns, uploaded_age65
 from gridplan.plan.census import match_census
 from gridplan.plan.population import (
@@ -208,7 +208,7 @@ def _areas_km2(units: gpd.GeoDataFrame, metric: str) -> NDArray[np.float64]:
     """Area of each unit with a polygon in km², NaN for the others."""
     has = (units.geometry.notna() & ~units.geometry.is_empty.fillna(True)).to_numpy()
     area = np.full(len(units), np.nan)
-    area[has] = shapely.area(units.loc[has].to_crs(metric).geometry.to_numpy()) / 1e6
+    area[has] = shapely.area(project_geoms(units.geometry.to_numpy()[has], units.crs, metric)) / 1e6
     return area
 
 

@@ -10,19 +10,19 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
-
-from gridplan.access.coverage import CoverageIndex, catchments, kpi_tables
 from gridplan.errors import InputError
 from gridplan.i18n import Lang
-from gridplan.plan.grids import GridPlan
-from gridplan.plan.importing import plan_to_json
-from gridplan.plan.units import UnitSet
-from gridplan.report import gis, workbooks
-from gridplan.report.exports import grids_to_geojson
-from gridplan.report.rasterexports import catchments_geojson, write_minutes_geotiff
-from gridplan.travel.base import TravelTimes
+
+if TYPE_CHECKING:  # the writers are imported where a file is written: a quick start otherwise
+    import pandas as pd
+
+    from gridplan.access.coverage import CoverageIndex
+    from gridplan.plan.grids import GridPlan
+    from gridplan.plan.units import UnitSet
+    from gridplan.report.workbooks import CoverageAbout
+    from gridplan.travel.base import TravelTimes
 
 #: The files a plan is written to, by how their name ends (``grids -o``, ``scenario export``).
 PLAN_FILE_KINDS: tuple[str, ...] = (".json", ".geojson", ".gpkg", ".shp.zip", ".xlsx")
@@ -59,6 +59,10 @@ def write_plan_file(plan: GridPlan, units: UnitSet, path: str | Path, lang: Lang
     (:mod:`gridplan.report.workbooks`).  ``lang`` is the language of the tables'
     headers and labels.
     """
+    from gridplan.plan.importing import plan_to_json
+    from gridplan.report import gis, workbooks
+    from gridplan.report.exports import grids_to_geojson
+
     writers: dict[str, Callable[[], bytes]] = {
         ".json": lambda: plan_to_json(plan),
         ".geojson": lambda: grids_to_geojson(plan, units),
@@ -98,11 +102,14 @@ class CoverageResult:
     used: pd.DataFrame
     times: TravelTimes
     index: CoverageIndex
-    about: workbooks.CoverageAbout
+    about: CoverageAbout
 
 
 def coverage_workbook(result: CoverageResult, lang: Lang = "zh") -> bytes:
     """The KPI workbook of ``result``: summary, per grid, unit and facility, sources."""
+    from gridplan.access.coverage import catchments, kpi_tables
+    from gridplan.report import workbooks
+
     minutes = result.about.minutes
     return workbooks.coverage_workbook(
         kpi_tables(result.index, result.plan, result.units, minutes),
@@ -121,6 +128,9 @@ def write_coverage_file(result: CoverageResult, path: str | Path, lang: Lang = "
     ``.tif``: the travel minutes as a GeoTIFF; ``.geojson``: each facility's
     catchment; ``.xlsx``: the KPI workbook (:func:`coverage_workbook`).
     """
+    from gridplan.access.coverage import catchments
+    from gridplan.report.rasterexports import catchments_geojson, write_minutes_geotiff
+
     kind = coverage_file_kind(path)
     if kind in (".tif", ".tiff"):
         write_minutes_geotiff(result.times, path)

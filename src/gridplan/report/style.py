@@ -10,7 +10,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import shapely
-from matplotlib.colors import to_hex
 
 from gridplan.errors import InputError
 from gridplan.i18n import Lang, t
@@ -18,7 +17,6 @@ from gridplan.plan.grids import GridPlan, resolve_assignment
 from gridplan.plan.population import combine_sources, provenance_label
 from gridplan.plan.stats import grid_statistics
 from gridplan.plan.units import UnitSet
-from gridplan.report.webmap import CHANGE_RGBA, band_colors, minute_bands
 
 # --- colours, legend, scale -----------------------------------------------------------------
 
@@ -274,6 +272,8 @@ def _over_white(rgb: Sequence[int], alpha: int) -> str:
     """The colour an RGBA overlay shows on white: the printed map looks like the web map."""
     a = alpha / 255
     r, g, b = ((a * c + (1 - a) * 255) / 255 for c in rgb[:3])
+    from matplotlib.colors import to_hex  # here: the tables and GIS files need no matplotlib
+
     return to_hex((r, g, b))
 
 
@@ -284,11 +284,15 @@ def coverage_colors() -> dict[str, str]:
 
 def coverage_change_colors() -> dict[str, str]:
     """Covered before / newly covered / still uncovered colours (hex) of the siting map."""
+    from gridplan.report.webmap import CHANGE_RGBA
+
     return {k: _over_white(v[:3], v[3]) for k, v in CHANGE_RGBA.items()}
 
 
 def minutes_colors() -> list[str]:
     """Colours (hex) of the 5-minute classes up to 60 min, then the grey of beyond/unreachable."""
+    from gridplan.report.webmap import band_colors, minute_bands
+
     n = len(minute_bands(MINUTES_VMAX, MINUTES_STEP))
     out = [_over_white(c, MINUTES_WEB_ALPHA) for c in band_colors(n).tolist()]
     return [*out, _over_white(MINUTES_BEYOND_RGB, MINUTES_WEB_ALPHA)]

@@ -18,12 +18,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import rasterio.features
+import shapely
 from affine import Affine
 from numpy.typing import NDArray
 
 from gridplan import settings
 from gridplan._types import BoolArray, Float32Array, FloatArray, Int32Array, IntArray
 from gridplan.errors import InputError
+from gridplan.inputs.crs import project_geoms
 from gridplan.plan.units import UnitSet
 
 MIN_CELL_M = 50.0
@@ -168,7 +170,8 @@ def grid_for_units(unit_set: UnitSet, cell_m: float | None = None) -> CellGrid:
     """
     cell = settings.cell_m if cell_m is None else cell_m
     drawn = unit_set.units[unit_set.units["has_geometry"]]
-    minx, miny, maxx, maxy = (float(v) for v in drawn.to_crs(unit_set.metric_crs).total_bounds)
+    metric = project_geoms(drawn.geometry.to_numpy(), drawn.crs, unit_set.metric_crs)
+    minx, miny, maxx, maxy = (float(v) for v in shapely.total_bounds(metric))
     return CellGrid.from_bounds((minx, miny, maxx, maxy), cell, unit_set.metric_crs)
 
 
@@ -181,15 +184,40 @@ def rasterize_units(unit_set: UnitSet, grid: CellGrid) -> Int32Array:
     """
     u = unit_set.units.reset_index(drop=True)
     order = np.argsort((u["level"] == "township").to_numpy(), kind="stable")
-    geoms = u.geometry.to_crs(grid.crs)
-    shapes = [
-        (geoms.iat[i], int(i))
-        for i in order
-        if u["has_geometry"].iat[i] and geoms.iat[i] is not None
-    ]
+    geoms = project_geoms(u.geometry.to_numpy(), u.crs, grid.crs)
+    has_geometry = u["has_geometry"].to_numpy()
+    shapes = [(geoms[i], int(i)) for i in order if has_geometry[i] and geoms[i] is not None]
     return rasterio.features.rasterize(
         shapes, out_shape=grid.shape, transform=grid.transform, fill=-1, dtype="int32"
     )
+
+
+#: Rows of cells handled at once by the whole-grid passes below (bounds their temporaries).
+_BAND_CELLS = 2_000_000
+
+
+def _bands(shape: tuple[int, int]) -> range:
+    """First rows of bands of about :data:`_BAND_CELLS` cells."""
+    return range(0, shape[0], max(1, _BAND_CELLS // max(shape[1], 1)))
+
+
+def _cells_per_unit(index: Int32Array, n_units: int) -> IntArray:
+    """How many cells each unit holds (``index`` as :func:`rasterize_units` gives it)."""
+    counts = np.zeros(n_units + 1, dtype=np.int64)  # slot 0: cells outside every unit
+    step = _bands(index.shape).step
+    for r0 in _bands(index.shape):
+        counts += np.bincount(index[r0 : r0 + step].ravel() + 1, minlength=n_units + 1)
+    return counts[1:]
+
+
+def _spread(index: Int32Array, per_cell: FloatArray) -> Float32Array:
+    """``per_cell`` of each cell's unit as ``float32`` (0 outside every unit), band by band."""
+    table = np.append(per_cell, 0.0).astype(np.float32)  # position -1: outside every unit
+    out = np.empty(index.shape, dtype=np.float32)
+    step = _bands(index.shape).step
+    for r0 in _bands(index.shape):
+        out[r0 : r0 + step] = table[index[r0 : r0 + step]]
+    return out
 
 
 def census_surface(
@@ -208,27 +236,33 @@ def census_surface(
     index = rasterize_units(unit_set, grid)
     u = unit_set.units.reset_index(drop=True)
     pop = u[column].fillna(0.0).to_numpy(dtype=np.float64)
-    counts = np.bincount(index[index >= 0], minlength=len(u)).astype(np.float64)
+    counts = _cells_per_unit(index, len(u)).astype(np.float64)
     per_cell = np.divide(pop, counts, out=np.zeros_like(pop), where=counts > 0)
-    surface = np.where(index >= 0, per_cell[np.clip(index, 0, None)], 0.0)
+    surface = _spread(index, per_cell)
+    added: dict[tuple[int, int], float] = {}  # cells given a small unit's residents (float64)
     unplaced: dict[str, float] = {}
     for i in np.flatnonzero((counts == 0) & (pop > 0)):
         geom = u.geometry.iat[i]
         if not u["has_geometry"].iat[i] or geom is None:
             unplaced[str(u["unit_id"].iat[i])] = float(pop[i])
             continue
-        pt = u.iloc[[i]].to_crs(grid.crs).geometry.iat[0].representative_point()
+        pt = project_geoms([geom], u.crs, grid.crs)[0].representative_point()
         r, c, ok = grid.cell_of(np.array([pt.x]), np.array([pt.y]))
         if ok[0]:
-            surface[r[0], c[0]] += pop[i]
-            if index[r[0], c[0]] < 0:
-                index[r[0], c[0]] = i
+            cell = (int(r[0]), int(c[0]))
+            if cell not in added:  # the cell's own share, before any unit is put in it
+                added[cell] = float(per_cell[index[cell]]) if index[cell] >= 0 else 0.0
+            added[cell] += pop[i]
+            if index[cell] < 0:
+                index[cell] = i
         else:
             unplaced[str(u["unit_id"].iat[i])] = float(pop[i])
+    for cell, value in added.items():
+        surface[cell] = value  # rounded to float32 once, after every addition
     return PopulationSurface(
         grid=grid,
-        population=surface.astype(np.float32),
-        unit_index=index.astype(np.int32),
+        population=surface,
+        unit_index=index.astype(np.int32, copy=False),
         unit_ids=[str(x) for x in u["unit_id"]],
         source="modelled",
         method="census_uniform",

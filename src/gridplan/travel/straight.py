@@ -20,6 +20,9 @@ from gridplan.travel.speeds import (
     minutes_per_metre,
 )
 
+#: Most cells whose nearest facility one k-d tree query looks up (bounds its memory).
+_QUERY_CELLS = 1_000_000
+
 
 @dataclass
 class StraightLineModel:
@@ -50,11 +53,18 @@ class StraightLineModel:
         xy = np.asarray(facilities_xy, dtype=float).reshape(-1, 2)
         if len(xy) == 0:
             return dist, nearest
-        rows, cols = np.nonzero(mask)
-        x, y = grid.centres(rows, cols)
-        d, i = cKDTree(xy).query(np.column_stack([x, y]), k=1, workers=-1)
-        dist[rows, cols] = d
-        nearest[rows, cols] = i
+        tree = cKDTree(xy)
+        # a band of rows at a time: a 50 m prefecture has some 15 million cells, whose
+        # coordinates at once would take more memory than the result
+        band = max(1, _QUERY_CELLS // max(grid.ncols, 1))
+        for r0 in range(0, grid.nrows, band):
+            rows, cols = np.nonzero(mask[r0 : r0 + band])
+            if len(rows) == 0:
+                continue
+            x, y = grid.centres(rows + r0, cols)
+            d, i = tree.query(np.column_stack([x, y]), k=1, workers=-1)
+            dist[r0 : r0 + band][rows, cols] = d
+            nearest[r0 : r0 + band][rows, cols] = i
         return dist, nearest
 
     def travel_times(self, grid: CellGrid, mask: BoolArray, facilities_xy: XYArray) -> TravelTimes:
@@ -78,7 +88,7 @@ class StraightLineModel:
     def from_distances(
         self, grid: CellGrid, dist: Float32Array, nearest: Int32Array
     ) -> TravelTimes:
-        minutes = (dist * np.float32(self.minutes_per_metre)).astype(np.float32)
+        minutes = (dist * np.float32(self.minutes_per_metre)).astype(np.float32, copy=False)
         return TravelTimes(
             grid=grid,
             minutes=minutes,
