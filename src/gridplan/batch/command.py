@@ -82,7 +82,10 @@ class Progress:
 
 def _json_row(row: dict[str, Any], siting: bool) -> dict[str, Any]:
     keys = JSON_KEYS + (SITING_KEYS if siting else ())
-    return {k: row.get(k) for k in keys}
+    out = {k: row.get(k) for k in keys}
+    if row.get("error"):  # the code and the text in --lang (the row also has both languages)
+        out["error"] = {k: row["error"][k] for k in ("code", "message")}
+    return out
 
 
 def cmd_batch(args: argparse.Namespace) -> dict[str, Any]:
@@ -102,7 +105,7 @@ def cmd_batch(args: argparse.Namespace) -> dict[str, Any]:
         print(f"gridplan: {t('batch.dashboard', args.lang, link=client.dashboard_link)}",
               file=sys.stderr, flush=True)  # fmt: skip
         if args.output:
-            with RowWriter(args.output) as out:
+            with RowWriter(args.output, args.file_lang) as out:
 
                 def on_row(row: dict[str, Any], done: int, total: int) -> None:
                     out.write(row)

@@ -12,13 +12,16 @@ from __future__ import annotations
 import csv
 import io
 import math
+import tempfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from gridplan.errors import InputError, UploadError
+from gridplan.i18n import Lang, t
 
 #: The columns of a batch table, in order (``error_code``/``error``: why a row has no figures).
 BATCH_COLUMNS: tuple[str, ...] = (
@@ -55,13 +58,15 @@ def batch_file_kind(path: str | Path) -> str:
     return kind
 
 
-def table_row(row: Mapping[str, Any]) -> dict[str, Any]:
+def table_row(row: Mapping[str, Any], lang: Lang = "zh") -> dict[str, Any]:
     """A task's row (:func:`gridplan.batch.tasks.prefecture_row`) flattened to
-    :data:`BATCH_COLUMNS` (the ``error`` split into its code and text)."""
+    :data:`BATCH_COLUMNS`: the ``error`` split into its code and its text in ``lang``,
+    the ``note`` in ``lang``."""
     error = row.get("error") or {}
     flat = {c: row.get(c) for c in BATCH_COLUMNS}
     flat["error_code"] = error.get("code")
-    flat["error"] = error.get("message")
+    flat["error"] = error.get(lang, error.get("message"))
+    flat["note"] = t("batch.note.modelled", lang) if row.get("modelled") else None
     return flat
 
 
@@ -69,8 +74,9 @@ class RowWriter:
     """Writes batch rows to a CSV or GeoPackage as they come, so a stopped run keeps the
     rows already finished.  Use as a context manager."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, lang: Lang = "zh") -> None:
         self.path = Path(path)
+        self.lang = lang
         self.kind = batch_file_kind(self.path)
         self._csv: io.TextIOWrapper | None = None
         self._writer: Any = None
@@ -92,7 +98,7 @@ class RowWriter:
 
     def write(self, row: Mapping[str, Any]) -> None:
         """Add one task's row (flushed: readable while the batch runs)."""
-        flat = table_row(row)
+        flat = table_row(row, self.lang)
         if self._csv is not None:
             self._writer.writerow({k: "" if v is None else v for k, v in flat.items()})
             self._csv.flush()
@@ -120,9 +126,9 @@ class RowWriter:
         self._gpkg_started = True
 
 
-def write_rows(rows: Iterable[Mapping[str, Any]], path: str | Path) -> Path:
-    """Write finished rows to ``path`` (.csv or .gpkg) at once."""
-    with RowWriter(path) as out:
+def write_rows(rows: Iterable[Mapping[str, Any]], path: str | Path, lang: Lang = "zh") -> Path:
+    """Write finished rows to ``path`` (.csv or .gpkg) at once, texts in ``lang``."""
+    with RowWriter(path, lang) as out:
         for row in rows:
             out.write(row)
     return Path(path)
@@ -137,10 +143,7 @@ def _read_frame(data: bytes, kind: str, filename: str) -> pd.DataFrame:
         if kind == "csv":
             text = data.decode("utf-8-sig")
             return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
-        import pyogrio
-
-        frame = pyogrio.read_dataframe(io.BytesIO(data), read_geometry=False)
-        return pd.DataFrame(frame).astype(str).replace({"None": "", "nan": ""})
+        return _gpkg_frame(data)
     except UnicodeDecodeError as exc:
         raise UploadError(
             f"{filename} is not UTF-8 text", code="batch.file.encoding",
@@ -152,6 +155,18 @@ def _read_frame(data: bytes, kind: str, filename: str) -> pd.DataFrame:
             code="batch.file.unreadable",
             params={"filename": filename},
         ) from exc
+
+
+def _gpkg_frame(data: bytes) -> pd.DataFrame:
+    """The attributes of a GeoPackage's first layer as text (empty where null)."""
+    import pyogrio
+
+    with tempfile.TemporaryDirectory(prefix="gridplan-batch-") as folder:
+        path = Path(folder) / "upload.gpkg"  # GDAL wants the suffix of the format it reads
+        path.write_bytes(data)
+        frame = pd.DataFrame(pyogrio.read_dataframe(path, read_geometry=False))
+    text = frame.astype(object).where(frame.notna(), "")
+    return text.astype(str)
 
 
 def _check_columns(frame: pd.DataFrame, filename: str) -> None:
@@ -177,22 +192,28 @@ def _numbers(frame: pd.DataFrame, filename: str) -> pd.DataFrame:
         if column not in out.columns:
             out[column] = math.nan
             continue
-        raw = out[column].astype(str).str.strip()
-        values = pd.to_numeric(raw.where(raw != "", None), errors="coerce")
-        bad = values.isna() & (raw != "")
-        bad |= ~values.isna() & ((values < 0) | ~values.apply(math.isfinite))
-        if column == "share":
-            bad |= values > 1
+        raw = [str(v).strip() for v in out[column]]
+        values = np.array([_number(v) for v in raw], dtype=float)
+        bad = np.array([v != "" for v in raw]) & ~(values >= 0)  # text, negative, NaN
+        bad |= np.isinf(values) | ((values > 1) if column == "share" else False)
         if bad.any():
-            first = int(bad.to_numpy().nonzero()[0][0])
+            first = int(bad.nonzero()[0][0])
             raise UploadError(
                 f"{filename}: column {column} has a value that is not a valid number",
                 code="batch.file.values",
                 params={"filename": filename, "column": column, "row": first + 2,
-                        "value": raw.iloc[first][:40]},
+                        "value": raw[first][:40]},
             )  # fmt: skip
-        out[column] = values.astype(float)
+        out[column] = values
     return out
+
+
+def _number(text: str) -> float:
+    """A cell as a number; NaN when empty or not a number (said by the caller)."""
+    try:
+        return float(text) if text else math.nan
+    except ValueError:
+        return math.nan
 
 
 def read_batch_table(data: bytes, filename: str) -> pd.DataFrame:

@@ -21,7 +21,7 @@ import pandas as pd
 
 from gridplan.batch.tasks import BatchSettings, prefecture_row
 from gridplan.errors import InputError
-from gridplan.i18n import t
+from gridplan.i18n import LANGS, t
 
 #: Seconds to wait for a scheduler to answer.
 CONNECT_TIMEOUT_S = 20.0
@@ -102,10 +102,10 @@ def _wait_for_workers(client: Any, n: int) -> None:
 
 def _lost_row(pref: Mapping[str, str], exc: BaseException, s: BatchSettings) -> dict[str, Any]:
     """The row of a task the cluster lost (a worker died, the task was cancelled)."""
-    kind = type(exc).__name__
+    texts = {x: t("batch.task_lost", x, kind=type(exc).__name__) for x in LANGS}
     return {
         "name": pref["name"], "adcode": pref["adcode"], "province": pref["province"],
-        "error": {"code": "batch.task_lost", "message": t("batch.task_lost", s.lang, kind=kind)},
+        "error": {"code": "batch.task_lost", "message": texts[s.lang], **texts},
         "seconds": None,
     }  # fmt: skip
 

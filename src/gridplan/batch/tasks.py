@@ -20,11 +20,18 @@ from typing import Any
 
 from gridplan import settings, workflow
 from gridplan.errors import GridPlanError
-from gridplan.i18n import Lang, error_text, t
+from gridplan.i18n import LANGS, Lang, error_text, t
 from gridplan.travel.speeds import DEFAULT_DETOUR
 
 #: Prefectures without a 2020 census in the boundary data (no residents to assess).
 NO_CENSUS_PROVINCES = ("台湾省", "香港特别行政区", "澳门特别行政区")
+
+
+#: The figures of a row (``None`` in a failed row).
+FIGURES: tuple[str, ...] = (
+    "population", "not_assessed_population", "covered", "share", "mean_minutes",
+    "population_source", "facilities_source", "n_facilities", "modelled",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -91,7 +98,7 @@ def coverage_figures(adcode: str, s: BatchSettings) -> tuple[dict[str, Any], Any
         "facilities_source": provenance["facilities"],
         "n_facilities": provenance["n_facilities"],
         # no real population or facility data goes into a batch: every row is an estimate
-        "note": t("batch.note.modelled", s.lang),
+        "modelled": True,
     }
     return figures, (plan, us, c.surface, facilities)
 
@@ -117,11 +124,19 @@ def siting_figures(context: Any, s: BatchSettings) -> dict[str, Any]:
 
 
 def _error(exc: BaseException, lang: Lang) -> dict[str, str]:
-    """The ``error`` of a failed row: the error's code and its text in ``lang``."""
+    """The ``error`` of a failed row: the error's code, its text in ``lang`` (``message``)
+    and in each language (``zh``, ``en``: a file may be written in another language)."""
+    texts: dict[str, str]
     if isinstance(exc, GridPlanError):
-        return {"code": exc.code, "message": " ".join(error_text(exc, lang).split())}
-    code = "cli.out_of_memory" if isinstance(exc, MemoryError) else "batch.internal"
-    return {"code": code, "message": t(code, lang, kind=type(exc).__name__)}
+        texts = {x: " ".join(error_text(exc, x).split()) for x in LANGS}
+        code = exc.code
+    elif isinstance(exc, MemoryError):
+        code = "cli.out_of_memory"
+        texts = {x: t("cli.out_of_memory", x, kind=type(exc).__name__) for x in LANGS}
+    else:
+        code = "batch.internal"
+        texts = {x: t("batch.internal", x, kind=type(exc).__name__) for x in LANGS}
+    return {"code": code, "message": texts[lang], **texts}
 
 
 def prefecture_row(adcode: str, name: str, province: str, s: BatchSettings) -> dict[str, Any]:
@@ -132,6 +147,7 @@ def prefecture_row(adcode: str, name: str, province: str, s: BatchSettings) -> d
     """
     t0 = time.perf_counter()
     row: dict[str, Any] = {"name": name, "adcode": adcode, "province": province}
+    row.update(dict.fromkeys(FIGURES))  # a failed row has every key, its figures None
     try:
         figures, context = coverage_figures(adcode, s)
         row.update(figures)
