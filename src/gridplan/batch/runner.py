@@ -105,6 +105,7 @@ def _lost_row(pref: Mapping[str, str], exc: BaseException, s: BatchSettings) -> 
     texts = {x: t("batch.task_lost", x, kind=type(exc).__name__) for x in LANGS}
     return {
         "name": pref["name"], "adcode": pref["adcode"], "province": pref["province"],
+        "minutes": s.minutes, "mode": s.mode, "cell_m": s.cell_m,
         "error": {"code": "batch.task_lost", "message": texts[s.lang], **texts},
         "seconds": None,
     }  # fmt: skip

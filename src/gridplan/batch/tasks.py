@@ -18,6 +18,8 @@ import traceback
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from gridplan import settings, workflow
 from gridplan.errors import GridPlanError
 from gridplan.i18n import LANGS, Lang, error_text, t
@@ -29,7 +31,7 @@ NO_CENSUS_PROVINCES = ("台湾省", "香港特别行政区", "澳门特别行政
 
 #: The figures of a row (``None`` in a failed row).
 FIGURES: tuple[str, ...] = (
-    "population", "not_assessed_population", "covered", "share", "mean_minutes",
+    "population", "not_assessed_population", "covered", "share", "mean_minutes", "cells",
     "population_source", "facilities_source", "n_facilities", "modelled",
 )  # fmt: skip
 
@@ -94,6 +96,7 @@ def coverage_figures(adcode: str, s: BatchSettings) -> tuple[dict[str, Any], Any
         "covered": round(summary["covered"], 1),
         "share": round(summary["share"], 6),
         "mean_minutes": _rounded(summary["mean_minutes"], 3),
+        "cells": int(np.count_nonzero(c.surface.populated())),  # populated cells: the work done
         "population_source": f"{provenance['population']}/{provenance['population_method']}",
         "facilities_source": provenance["facilities"],
         "n_facilities": provenance["n_facilities"],
@@ -146,7 +149,10 @@ def prefecture_row(adcode: str, name: str, province: str, s: BatchSettings) -> d
     (``s.lang``) are in the row, the figures ``None``.
     """
     t0 = time.perf_counter()
-    row: dict[str, Any] = {"name": name, "adcode": adcode, "province": province}
+    row: dict[str, Any] = {
+        "name": name, "adcode": adcode, "province": province,
+        "minutes": s.minutes, "mode": s.mode, "cell_m": s.cell_m,
+    }  # fmt: skip
     row.update(dict.fromkeys(FIGURES))  # a failed row has every key, its figures None
     try:
         figures, context = coverage_figures(adcode, s)

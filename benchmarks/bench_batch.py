@@ -1,0 +1,158 @@
+"""``gridplan batch`` on a local Dask cluster: every prefecture, with 1 and 2 workers.
+
+For each number of workers a :class:`~distributed.LocalCluster` of single-threaded
+worker processes runs the 15-minute walk coverage of the chosen prefectures (the
+same task as ``gridplan batch``), then reports the wall time, the speed-up over
+the first worker count, the task seconds summed, the populated cells computed and
+each worker's peak resident memory (``ru_maxrss`` of the worker process).  Prints
+Markdown rows for the README and an extrapolation to 100 m cells from the
+measured seconds per cell.
+
+Run: ``.venv/bin/python -m benchmarks.bench_batch`` (all prefectures at 500 m with 1
+and 2 workers: about 10-20 min on 2 cores), ``--quick`` (宁夏, 1000 m, CI),
+``--province 河北省``, ``--cell-m 1000``, ``--workers 2 1``, ``-o national.csv`` (the rows,
+written when the first worker count has finished: the same for every count).
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+#: Cell side of the national run the README extrapolates to.
+TARGET_CELL_M = 100.0
+
+
+def _peak_rss_mb() -> float:
+    """This process's peak resident memory in MB (Linux reports kB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+@dataclass
+class Measure:
+    """One batch run: its workers, wall seconds, summed task seconds, cells and memory."""
+
+    workers: int
+    prefectures: int
+    failed: int
+    wall_s: float
+    task_s: float
+    cells: int
+    peak_mb: list[float]
+    rows: list[dict[str, Any]]
+
+    @property
+    def s_per_cell(self) -> float:
+        """Task seconds per populated cell (the work a core does per cell)."""
+        return self.task_s / max(self.cells, 1)
+
+
+def _warm() -> None:
+    """Import what a task needs (a new worker's first task would otherwise pay for it)."""
+    import gridplan.access.coverage
+    import gridplan.batch.tasks
+    import gridplan.travel.models  # noqa: F401
+
+
+def measure(prefs: Any, cell_m: float, workers: int, client: Any = None) -> Measure:
+    """Run the batch of ``prefs`` on a fresh local cluster of ``workers`` processes (or on
+    ``client``'s cluster as it is), after warming the workers' imports up (not timed)."""
+    from gridplan.batch.runner import batch_client
+
+    if client is not None:
+        return _measure_on(client, prefs, cell_m)
+    with batch_client(None, workers) as local:
+        return _measure_on(local, prefs, cell_m)
+
+
+def _measure_on(client: Any, prefs: Any, cell_m: float) -> Measure:
+    from gridplan.batch.runner import run_batch
+    from gridplan.batch.tasks import BatchSettings
+
+    workers = len(client.nthreads())
+    print(f"  {workers} worker(s): dashboard {client.dashboard_link}", file=sys.stderr)
+    client.run(_warm)
+    run = run_batch(client, prefs, BatchSettings(cell_m=cell_m, lang="en"), _progress)
+    peaks = client.run(_peak_rss_mb)
+    ok = [r for r in run.rows if not r.get("error")]
+    return Measure(
+        workers, len(run.rows), len(run.rows) - len(ok), run.seconds,
+        sum(float(r["seconds"] or 0) for r in run.rows), sum(int(r["cells"]) for r in ok),
+        sorted(float(v) for v in peaks.values()), run.rows,
+    )  # fmt: skip
+
+
+def _progress(row: dict[str, Any], done: int, total: int) -> None:
+    if done % 25 == 0 or done == total:
+        print(f"    {done}/{total} done ({row['name']})", file=sys.stderr, flush=True)
+
+
+def _rows(measures: list[Measure], scope: str, cell_m: float) -> list[str]:
+    base = min(measures, key=lambda m: m.workers)  # speed-up over the fewest workers
+    lines = [
+        "| scope | cell | workers | prefectures (failed) | wall | speed-up | task s summed "
+        "| populated cells | peak MB per worker |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for m in measures:
+        speedup = base.wall_s / m.wall_s
+        peaks = " / ".join(f"{p:.0f}" for p in m.peak_mb)
+        lines.append(
+            f"| {scope} | {cell_m:g} m | {m.workers} | {m.prefectures} ({m.failed}) "
+            f"| {m.wall_s:.1f} s | {speedup:.2f}× | {m.task_s:.1f} s | {m.cells:,} | {peaks} |"
+        )
+    return lines
+
+
+def extrapolation(m: Measure, cell_m: float, target_m: float = TARGET_CELL_M) -> list[str]:
+    """What the same batch costs at ``target_m`` cells: (cell_m / target_m)² times the cells,
+    at the measured seconds per cell (a lower bound: bigger arrays cache less well)."""
+    done = [r for r in m.rows if not r.get("error")]
+    if not done:
+        return ["No prefecture finished: nothing to extrapolate."]
+    factor = (cell_m / target_m) ** 2
+    cells = m.cells * factor
+    core_h = m.s_per_cell * cells / 3600
+    biggest = max(done, key=lambda r: int(r["cells"]))
+    return [
+        f"At {target_m:g} m: about {cells:,.0f} populated cells ({factor:g}× the {cell_m:g} m "
+        f"run), {m.s_per_cell * 1e6:.1f} µs per cell measured → about {core_h:.1f} core-hours "
+        f"of tasks; the largest task ({biggest['name']}, {int(biggest['cells']) * factor:,.0f} "
+        f"cells) bounds the wall time however many workers there are.",
+    ]
+
+
+def main(argv: Sequence[str] | None = None, client: Any = None) -> list[Measure]:
+    """Run the benchmark of ``argv``; with ``client``, on its cluster (the CI test's)."""
+    from gridplan.batch.files import write_rows
+    from gridplan.batch.selection import select_prefectures
+
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--quick", action="store_true", help="宁夏回族自治区 at 1000 m (CI)")
+    ap.add_argument("--province", help="one province instead of all of China")
+    ap.add_argument("--cell-m", type=float, default=None, help="default 500 (quick: 1000)")
+    ap.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    ap.add_argument("-o", "--output", help="write the last run's rows (.csv or .gpkg)")
+    args = ap.parse_args(argv)
+    province = args.province or ("宁夏回族自治区" if args.quick else None)
+    cell_m = args.cell_m or (1000.0 if args.quick else 500.0)
+    prefs = select_prefectures(province=province, everything=province is None)
+    scope = province or "China"
+    print(f"batch: {len(prefs)} prefectures of {scope} at {cell_m:g} m", file=sys.stderr)
+    counts = [len(client.nthreads())] if client is not None else args.workers
+    measures = []
+    for n in counts:
+        measures.append(measure(prefs, cell_m, n, client))
+        if args.output and len(measures) == 1:  # the rows are the same whatever the workers
+            write_rows(measures[0].rows, args.output)
+    print("\n".join(_rows(measures, scope, cell_m)))
+    print("\n".join(extrapolation(measures[-1], cell_m)))
+    return measures
+
+
+if __name__ == "__main__":
+    main()
