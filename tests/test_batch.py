@@ -285,3 +285,33 @@ def test_an_address_where_no_scheduler_answers_is_said(monkeypatch):
     with pytest.raises(InputError) as e, runner.batch_client("tcp://127.0.0.1:9"):
         pass
     assert e.value.code == "batch.no_scheduler"
+
+
+def test_a_siting_study_per_prefecture_gives_what_gridplan_optimize_gives(thread_client):
+    from gridplan.batch import runner
+
+    prefs = select_prefectures(prefectures=["420700"])
+    run = runner.run_batch(thread_client, prefs, BatchSettings(cell_m=1000.0, siting_k=1))
+    (row,) = run.rows
+    code, single, err = run_cli(
+        "optimize", "--prefecture", "420700", "--method", "mclp", "--k", "1", "--minutes", "15",
+        "--mode", "walk", "--cell-m", CELL, "--json",
+    )  # fmt: skip
+    assert code == 0, err
+    assert row["siting_k"] == 1 and row["siting_status"] == single["status"]
+    assert row["siting_share_after"] == single["share_after"]
+    assert row["siting_covered_after"] == single["covered_after"]
+    assert row["siting_share_after"] > row["share"]  # a new site covers someone
+
+
+def test_the_benchmark_quick_mode_on_a_given_cluster(thread_client, capsys):
+    from benchmarks import bench_batch
+    from gridplan.plan.census import census_total
+
+    (m,) = bench_batch.main(["--quick"], client=thread_client)
+    assert (m.prefectures, m.failed) == (5, 0) and m.cells > 0 and m.peak_mb[0] > 0
+    for row in m.rows:  # every resident of the census is assessed or counted as not assessed
+        assessed = row["population"] + row["not_assessed_population"]
+        assert abs(assessed - census_total(row["adcode"])) <= 0.5
+    out = capsys.readouterr().out
+    assert "| 宁夏回族自治区 | 1000 m | 1 | 5 (0) |" in out and "At 100 m:" in out  # one worker
