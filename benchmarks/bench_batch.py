@@ -17,9 +17,12 @@ written when the first worker count has finished: the same for every count).
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import resource
 import sys
-from collections.abc import Sequence
+import tempfile
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -58,14 +61,36 @@ def _warm() -> None:
     import gridplan.travel.models  # noqa: F401
 
 
-def measure(prefs: Any, cell_m: float, workers: int, client: Any = None) -> Measure:
+@contextlib.contextmanager
+def _cache(cold: bool) -> Iterator[None]:
+    """With ``cold``, an empty disk cache for the workers started inside (they read
+    ``GRIDPLAN_CACHE_DIR`` when they import gridplan): the illustrative networks are laid
+    out again (k-means), as on a first run; else the user's cache as it is."""
+    if not cold:
+        yield
+        return
+    before = os.environ.get("GRIDPLAN_CACHE_DIR")
+    with tempfile.TemporaryDirectory(prefix="gridplan-bench-cache-") as folder:
+        os.environ["GRIDPLAN_CACHE_DIR"] = folder
+        try:
+            yield
+        finally:
+            if before is None:
+                os.environ.pop("GRIDPLAN_CACHE_DIR", None)
+            else:
+                os.environ["GRIDPLAN_CACHE_DIR"] = before
+
+
+def measure(
+    prefs: Any, cell_m: float, workers: int, client: Any = None, *, cold: bool = False
+) -> Measure:
     """Run the batch of ``prefs`` on a fresh local cluster of ``workers`` processes (or on
     ``client``'s cluster as it is), after warming the workers' imports up (not timed)."""
     from gridplan.batch.runner import batch_client
 
     if client is not None:
         return _measure_on(client, prefs, cell_m)
-    with batch_client(None, workers) as local:
+    with _cache(cold), batch_client(None, workers) as local:
         return _measure_on(local, prefs, cell_m)
 
 
@@ -136,6 +161,10 @@ def main(argv: Sequence[str] | None = None, client: Any = None) -> list[Measure]
     ap.add_argument("--province", help="one province instead of all of China")
     ap.add_argument("--cell-m", type=float, default=None, help="default 500 (quick: 1000)")
     ap.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    ap.add_argument(
+        "--cold", action="store_true",
+        help="an empty disk cache for each run (illustrative networks computed again)",
+    )  # fmt: skip
     ap.add_argument("-o", "--output", help="write the last run's rows (.csv or .gpkg)")
     args = ap.parse_args(argv)
     province = args.province or ("宁夏回族自治区" if args.quick else None)
@@ -146,10 +175,10 @@ def main(argv: Sequence[str] | None = None, client: Any = None) -> list[Measure]
     counts = [len(client.nthreads())] if client is not None else args.workers
     measures = []
     for n in counts:
-        measures.append(measure(prefs, cell_m, n, client))
+        measures.append(measure(prefs, cell_m, n, client, cold=args.cold))
         if args.output and len(measures) == 1:  # the rows are the same whatever the workers
             write_rows(measures[0].rows, args.output)
-    print("\n".join(_rows(measures, scope, cell_m)))
+    print("\n".join(_rows(measures, f"{scope} ({'empty' if args.cold else 'user'} cache)", cell_m)))
     print("\n".join(extrapolation(measures[-1], cell_m)))
     return measures
 

@@ -314,4 +314,5 @@ def test_the_benchmark_quick_mode_on_a_given_cluster(thread_client, capsys):
         assessed = row["population"] + row["not_assessed_population"]
         assert abs(assessed - census_total(row["adcode"])) <= 0.5
     out = capsys.readouterr().out
-    assert "| 宁夏回族自治区 | 1000 m | 1 | 5 (0) |" in out and "At 100 m:" in out  # one worker
+    assert "| 宁夏回族自治区 (user cache) | 1000 m | 1 | 5 (0) |" in out  # one worker
+    assert "At 100 m:" in out
