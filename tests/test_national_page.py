@@ -104,3 +104,16 @@ def test_share_classes_and_summary():
          "covered": [50.0, 75.0, np.nan]}
     )  # fmt: skip
     assert list(national.summary(table).values()) == ["2 / 3", "0 万", "31.2%"]
+
+
+def test_the_bundled_result_covers_china_and_says_it_is_modelled():
+    table = read_batch_table(national.BUNDLED.read_bytes(), national.BUNDLED.name)
+    assert len(table) == 370 and table["adcode"].is_unique
+    failed = table[table["error_code"] != ""]
+    assert set(failed["adcode"]) == {"710000", "810000", "820000"}  # 台湾, 香港, 澳门: no census
+    assert set(failed["error_code"]) == {"access.no_population"}
+    done = table[table["error_code"] == ""]
+    assert done["note"].str.startswith("模型估算（示意）").all()
+    assert set(done["facilities_source"]) == {"illustrative"}
+    assert set(done["cell_m"]) == {500.0} and set(done["minutes"]) == {15.0}
+    assert set(table["adcode"]) <= set(national.outlines()["adcode"])
