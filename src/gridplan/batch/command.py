@@ -23,7 +23,8 @@ BAR_WIDTH = 30
 #: The keys of a row in the JSON output (the file has more columns).
 JSON_KEYS = (
     "name", "adcode", "province", "population", "not_assessed_population", "covered", "share",
-    "mean_minutes", "seconds", "cells", "population_source", "facilities_source", "error",
+    "mean_minutes", "seconds", "cpu_seconds", "cells", "population_source", "facilities_source",
+    "error",
 )  # fmt: skip
 SITING_KEYS = ("siting_k", "siting_share_after", "siting_covered_after", "siting_status")
 

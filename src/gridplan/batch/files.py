@@ -26,17 +26,17 @@ from gridplan.i18n import Lang, t
 #: The columns of a batch table, in order (``error_code``/``error``: why a row has no figures).
 BATCH_COLUMNS: tuple[str, ...] = (
     "name", "adcode", "province", "minutes", "mode", "cell_m", "population",
-    "not_assessed_population", "covered", "share", "mean_minutes", "seconds", "cells",
-    "population_source", "facilities_source", "n_facilities", "siting_k", "siting_share_after",
-    "siting_covered_after", "siting_status", "error_code", "error", "note",
+    "not_assessed_population", "covered", "share", "mean_minutes", "seconds", "cpu_seconds",
+    "cells", "population_source", "facilities_source", "n_facilities", "siting_k",
+    "siting_share_after", "siting_covered_after", "siting_status", "error_code", "error", "note",
 )  # fmt: skip
 #: The columns an uploaded table must have (the rest may be missing).
 REQUIRED_COLUMNS: tuple[str, ...] = ("name", "adcode", "population", "covered", "share")
 #: The numeric columns (empty cells allowed: failed rows have no figures).
 NUMERIC_COLUMNS: tuple[str, ...] = (
     "minutes", "cell_m", "population", "not_assessed_population", "covered", "share",
-    "mean_minutes", "seconds", "cells", "n_facilities", "siting_k", "siting_share_after",
-    "siting_covered_after",
+    "mean_minutes", "seconds", "cpu_seconds", "cells", "n_facilities", "siting_k",
+    "siting_share_after", "siting_covered_after",
 )  # fmt: skip
 #: Largest batch table read back, in megabytes (a national table is about 100 kB).
 MAX_BATCH_FILE_MB = 20.0

@@ -107,7 +107,7 @@ def _lost_row(pref: Mapping[str, str], exc: BaseException, s: BatchSettings) -> 
         "name": pref["name"], "adcode": pref["adcode"], "province": pref["province"],
         "minutes": s.minutes, "mode": s.mode, "cell_m": s.cell_m,
         "error": {"code": "batch.task_lost", "message": texts[s.lang], **texts},
-        "seconds": None,
+        "seconds": None, "cpu_seconds": None,
     }  # fmt: skip
 
 
