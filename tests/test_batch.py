@@ -152,6 +152,10 @@ def test_the_command_refuses_a_wrong_output_or_province_before_any_work(tmp_path
     assert code == 2 and "未找到省级行政区" in err
     code, _, err = run_cli("batch", "--province", "河北省", "--all")
     assert code == 2
+    code, _, err = run_cli(
+        "batch", "--province", "河北省", "--population-file", "p.csv", "--lang", "zh"
+    )
+    assert code == 2 and "批量计算使用内置的 2020 年普查人口" in err
 
 
 def _row(**kw):

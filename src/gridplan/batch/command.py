@@ -15,6 +15,7 @@ from gridplan import settings, workflow
 from gridplan.batch.files import RowWriter, batch_file_kind
 from gridplan.batch.selection import select_prefectures
 from gridplan.batch.tasks import BatchSettings
+from gridplan.errors import InputError
 from gridplan.i18n import t
 from gridplan.travel.speeds import DEFAULT_DETOUR
 
@@ -93,6 +94,11 @@ def cmd_batch(args: argparse.Namespace) -> dict[str, Any]:
     """Run the batch of ``args`` and return its JSON (rows in the boundary layer's order)."""
     from gridplan.batch.runner import batch_client, run_batch
 
+    if args.township_file or args.population_file:  # every command has them; a batch cannot
+        raise InputError(
+            "--township-file and --population-file are files of one prefecture: not for batch",
+            code="batch.prefecture_files",
+        )
     if args.output:
         batch_file_kind(args.output)  # a wrong name is said before any work
     names = [q for q in (args.prefectures or "").split(",") if q.strip()]
