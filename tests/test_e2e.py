@@ -69,6 +69,7 @@ def test_deep_link_on_a_fresh_server_keeps_sidebar_and_navigation():
         links = p.locator('[data-testid="stSidebarNav"] a').all_inner_texts()
         assert [text.split()[-1] for text in links] == [
             "概览", "网格划分", "15分钟健康服务圈", "次中心选址与网格建议", "方案管理", "方案对比",
+            "全国概览",
         ]  # fmt: skip
         p.get_by_role("link", name=re.compile("15分钟健康服务圈")).click()
         p.wait_for_selector('[data-testid="stMetricValue"]', timeout=180_000)

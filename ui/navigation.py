@@ -58,6 +58,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("siting", ":material/hub:", "siting"),
     PageSpec("scenarios", ":material/folder_open:", "scenarios"),
     PageSpec("compare", ":material/compare:", "compare"),
+    PageSpec("national", ":material/public:", "national"),
 )
 
 

@@ -92,6 +92,8 @@ class Key(StrEnum):
     MAP_VIEWS = "map_views"
     # the sidebar's presentation mode (meeting layout: map first, controls folded away)
     PRESENTATION = "presentation"
+    # the national overview's uploaded batch table (kept when a later upload is refused)
+    NATIONAL_UPLOAD = "national_upload"
 
 
 #: What the grids page's "clear uploads" forgets: the township layer and population table
@@ -855,3 +857,17 @@ def set_map_view(map_key: str, view: str) -> None:
     _, asked = views.get(map_key, ("full", 0))
     views[map_key] = (view, int(asked) + 1)
     _set(Key.MAP_VIEWS, views)
+
+
+# --- the national overview: an uploaded batch table (issue 13) ----------------------------
+
+
+def national_upload() -> tuple[str, pd.DataFrame] | None:
+    """The batch table the planner uploaded last that passed the checks, and its file name."""
+    found = _get(Key.NATIONAL_UPLOAD, None)
+    return found if isinstance(found, tuple) else None
+
+
+def set_national_upload(filename: str, table: pd.DataFrame) -> None:
+    """Keep an uploaded batch table that passed the checks (it replaces the previous one)."""
+    _set(Key.NATIONAL_UPLOAD, (filename, table))

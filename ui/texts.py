@@ -86,7 +86,7 @@ class Family:
         return self(member) if self.key(member) in TEXTS else member
 
 
-PAGE = Family("page", ("overview", "grids", "access", "siting", "scenarios", "compare"))
+PAGE = Family("page", ("overview", "grids", "access", "siting", "scenarios", "compare", "national"))
 MODEL = Family("model", workflow.MODELS)
 MODEL_NOTE = Family("model_note", workflow.MODELS)
 MODE = Family("mode", workflow.MODES)

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from gridplan import settings, workflow
+from gridplan.batch.command import batch_options, cmd_batch
 from gridplan.errors import GridPlanError, InputError
 from gridplan.i18n import Lang, error_text, t
 from gridplan.plan.census import census_check
@@ -989,3 +990,4 @@ def _report_options(sp: argparse.ArgumentParser) -> None:
 
 
 _COMMANDS["report"] = _Command(cmd_report, "a Word/PDF report of a plan", _report_options)
+_COMMANDS["batch"] = _Command(cmd_batch, "coverage of many prefectures (Dask)", batch_options)

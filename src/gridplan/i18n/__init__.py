@@ -44,6 +44,7 @@ CATALOGUES: tuple[str, ...] = (
     "regions",
     "report",
     "store",
+    "batch",
 )
 #: Every text of the library.
 MESSAGES: Catalogue = merge(
