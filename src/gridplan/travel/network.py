@@ -109,7 +109,9 @@ from gridplan.travel.graph import (
     check_metric_crs,
     cutoff_limit,
 )
+from gridplan.travel.graphcache import cached_road_graph
 from gridplan.travel.pairs import Pairs, time_point_order
+from gridplan.travel.roadtable import graph_has_edges, table_of
 from gridplan.travel.speeds import (
     DEFAULT_DETOUR,
     MODE_SPEEDS_KMH,
@@ -191,7 +193,7 @@ class NetworkModel:
         check_road_speeds(problems, self.speeds_kmh)
         if not hasattr(self.graph, "nodes") or not hasattr(self.graph, "edges"):
             problems.add("network.not_a_graph", "graph is not a networkx graph")
-        elif self.graph.number_of_edges() == 0:
+        elif not graph_has_edges(self.graph):  # O(1): number_of_edges() counts them all
             problems.add("network.no_edges", "the road graph has no edges")
 
     @property
@@ -199,14 +201,24 @@ class NetworkModel:
         return self.offroad_detour / metres_per_minute(self.offroad_speed_kmh)
 
     def road_graph(self, crs: str) -> RoadGraph:
-        """The sparse graph in ``crs`` (built once per CRS and setting, then cached)."""
+        """The sparse graph in ``crs`` (built once per CRS and setting, then cached).
+
+        The graph of a road file read by :func:`load_roads` is also shared with
+        every other model of the same file (:mod:`gridplan.travel.graphcache`).
+        """
         speeds = tuple(sorted((self.speeds_kmh or {}).items()))
         key = (str(crs), self.mode, self.densify_m, speeds)
         rg = self._cache.get(key)
         if rg is None:
-            rg = build_road_graph(
-                self.graph, self.mode, crs, densify_m=self.densify_m, speeds_kmh=self.speeds_kmh
-            )
+
+            def build() -> RoadGraph:
+                return build_road_graph(
+                    self.graph, self.mode, crs, densify_m=self.densify_m, speeds_kmh=self.speeds_kmh
+                )
+
+            table = table_of(self.graph)
+            digest = table.digest if table is not None else None
+            rg = cached_road_graph((digest, *key), build) if digest else build()
             self._cache[key] = rg
         return rg
 
