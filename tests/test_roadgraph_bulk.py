@@ -21,7 +21,7 @@ from benchmarks.roadgraph_former import build_road_graph_former
 from gridplan.surface.grid import CellGrid
 from gridplan.travel.graph import RoadGraph, build_road_graph
 from gridplan.travel.network import NetworkModel
-from gridplan.travel.roadtable import road_table
+from gridplan.travel.roadtable import road_table, tag_codes
 
 MODES = ("walk", "ebike", "drive")
 
@@ -166,3 +166,13 @@ def test_wkt_geometry_and_text_numbers_are_read_as_before() -> None:
         assert_same(build_road_graph(g, mode, CRS), old)
     t = road_table(g)
     assert t.length[0] == 310.5 and np.isnan(t.length[1]) and t.has_geom.tolist() == [True, False]
+
+
+def test_tag_codes_tell_values_and_types_apart() -> None:
+    codes, pairs = tag_codes(
+        ["a", ["b", "c"], "a", ("b", "c"), ["b", "c"], "a"], [None, "50", 50, "50", "50", None]
+    )
+    assert codes.tolist() == [0, 1, 2, 3, 1, 0]
+    assert pairs == [("a", None), (["b", "c"], "50"), ("a", 50), (("b", "c"), "50")]
+    codes, pairs = tag_codes(["a", {"x": 1}, {"x": 1}], ["1", None, None])  # unhashable: by text
+    assert codes.tolist() == [0, 1, 1] and pairs[1] == ({"x": 1}, None)

@@ -36,8 +36,11 @@ its road lines too.
 Algorithm
 ---------
 1. :func:`build_road_graph` (once per graph, mode and CRS; cached in the
-   model): node coordinates are projected from the graph's CRS (OSMnx:
-   EPSG:4326) to the grid's metric CRS.  Each road piece (a two-way street's
+   model and, for a file read by :func:`load_roads`, shared by every model of
+   that file through :mod:`gridplan.travel.graphcache`), from the graph's
+   arrays (:mod:`gridplan.travel.roadtable`: kept by the OSM reader, else read
+   in bulk), never edge by edge: node coordinates are projected from the
+   graph's CRS (OSMnx: EPSG:4326) to the grid's metric CRS.  Each road piece (a two-way street's
    pair of opposite edges counts once) is cut into segments of at most
    ``densify_m`` metres along its geometry, so that cells can join a road
    anywhere, not only at intersections 500 m apart.  Segment weight =

@@ -190,23 +190,26 @@ def tag_codes(highway: list[Any], maxspeed: list[Any]) -> tuple[IntArray, list[t
     """Each edge's code of its ``(highway, maxspeed)`` pair, and the pairs (first values seen).
 
     Pairs are told apart by value and type (``50`` and ``"50"`` differ); lists
-    (OSMnx merged ways) count by their items.
+    (OSMnx merged ways) count by their items.  Codes follow first appearance.
     """
+    hw, ms = _hashable(highway), _hashable(maxspeed)
+    keys = zip(map(type, highway), hw, map(type, maxspeed), ms, strict=True)
     codes: dict[Any, int] = {}
-    pairs: list[tuple[Any, Any]] = []
-    out = np.empty(len(highway), dtype=np.int64)
-    for i, (h, m) in enumerate(zip(highway, maxspeed, strict=True)):
-        key = (h.__class__, h, m.__class__, m)
-        try:
-            c = codes.get(key)
-        except TypeError:  # a list: unhashable
-            key = (h.__class__, repr(h), m.__class__, repr(m))
-            c = codes.get(key)
-        if c is None:
-            c = codes[key] = len(pairs)
-            pairs.append((h, m))
-        out[i] = c
-    return out, pairs
+    try:
+        out = np.fromiter((codes.setdefault(k, len(codes)) for k in keys), np.int64, len(hw))
+    except TypeError:  # a value neither hashable nor a list: told apart by its text
+        keys = zip(
+            map(type, highway), map(repr, hw), map(type, maxspeed), map(repr, ms), strict=True
+        )
+        codes.clear()
+        out = np.fromiter((codes.setdefault(k, len(codes)) for k in keys), np.int64, len(hw))
+    _, first = np.unique(out, return_index=True)
+    return out, [(highway[i], maxspeed[i]) for i in first.tolist()]
+
+
+def _hashable(values: list[Any]) -> list[Any]:
+    """``values`` with lists turned into tuples, so that they can be dictionary keys."""
+    return [tuple(x) if x.__class__ is list else x for x in values]
 
 
 def as_floats(values: list[Any]) -> FloatArray:
