@@ -224,6 +224,6 @@ def test_no_edges_check_does_not_count_edges(loaded) -> None:
 
 def test_benchmark_quick_mode_builds_equal_graphs() -> None:
     rows = [*bench_roadgraph.rows(side=12, repeat=1), *bench_roadgraph.cache_rows(side=12)]
-    assert len(rows) == 7 and all(r.startswith("| ") for r in rows)
+    assert len(rows) == 9 and all(r.startswith("| ") for r in rows)
     assert "1 graph cached" in rows[-1]
     graphcache.clear_cache()

@@ -19,7 +19,7 @@ from gridplan._types import BoolArray, FloatArray, IntArray, ObjectArray, XYArra
 from gridplan._validate import Problems, as_float
 from gridplan.inputs.crs import transformer as crs_transformer
 from gridplan.travel.base import check_mode
-from gridplan.travel.roadtable import RoadTable, road_table, table_of
+from gridplan.travel.roadtable import RoadTable, collector_paused, road_table, table_of
 from gridplan.travel.speeds import edge_speed_kmh
 
 if TYPE_CHECKING:
@@ -296,6 +296,17 @@ def build_road_graph(
     of the edge's geometry (or of the straight line between its nodes).
     """
     table = graph if isinstance(graph, RoadTable) else (table_of(graph) or road_table(graph))
+    with collector_paused():  # see there: seconds of pauses beside a loaded networkx graph
+        return _build(table, mode, crs, densify_m, speeds_kmh)
+
+
+def _build(
+    table: RoadTable,
+    mode: str,
+    crs: str,
+    densify_m: float | None,
+    speeds_kmh: Mapping[str, float] | None,
+) -> RoadGraph:
     node_xy, transformer = _nodes_in_crs(table, mode, crs, densify_m)
     edges = _usable_edges(table, mode, speeds_kmh, transformer)
     mid = edges.measure(node_xy)

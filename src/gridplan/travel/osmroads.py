@@ -9,7 +9,9 @@ ways and 24 bytes per node are kept, and the limits of
 built from the roads alone with osmnx's own one-way rules, each way cut at its
 junctions only (:func:`graph_from_elements`): what ``graph_from_xml`` and
 osmnx's simplification give after dropping the non-roads (tested on the
-sample file), without a graph node per shape point.
+sample file), without a graph node per shape point.  The same pieces also
+give the graph's arrays (:func:`table_from_elements`), from which travel
+graphs are built without walking networkx.
 """
 
 from __future__ import annotations

@@ -22,9 +22,14 @@ either is the same, array for array.
 
 from __future__ import annotations
 
+import gc
+import itertools
 import math
+import operator
 import threading
 import weakref
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -81,6 +86,25 @@ class RoadTable:
         return sum(a.nbytes for a in arrays) + 36 * len(self.node_ids)
 
 
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector paused for the duration (reference counting goes on).
+
+    Building a city's arrays creates hundreds of thousands of short-lived
+    objects (geometries, tuples); each batch of them sets off a collection that
+    walks every object alive, and a loaded networkx road graph is millions of
+    them: seconds of pauses in a build of tenths of a second.  Nothing built
+    here forms a cycle, so nothing is left for the collector.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 # --------------------------------------------------------------------------- tables of graphs
 
 _TABLES: weakref.WeakKeyDictionary[Any, RoadTable] = weakref.WeakKeyDictionary()
@@ -131,18 +155,20 @@ def road_table(graph: nx.Graph) -> RoadTable:
     ``length``, ``highway``, ``maxspeed`` and ``geometry`` (a LineString or
     its WKT).  Edges in ``graph.edges`` order.
     """
+    with collector_paused():
+        return _road_table(graph)
+
+
+def _road_table(graph: nx.Graph) -> RoadTable:
     node_ids = list(graph.nodes)
     node_data = [d for _, d in graph.nodes(data=True)]
-    x = as_floats([d.get("x") for d in node_data])
-    y = as_floats([d.get("y") for d in node_data])
-    u_ids, v_ids, datas = _edge_lists(graph)
-    index = {n: i for i, n in enumerate(node_ids)}
+    x = as_floats(_values(node_data, "x"))
+    y = as_floats(_values(node_data, "y"))
+    u, v, datas = _edge_lists(graph, node_ids)
     n_e = len(datas)
-    u = np.fromiter(map(index.__getitem__, u_ids), dtype=np.int64, count=n_e)
-    v = np.fromiter(map(index.__getitem__, v_ids), dtype=np.int64, count=n_e)
-    tag, tags = tag_codes([d.get("highway") for d in datas], [d.get("maxspeed") for d in datas])
+    tag, tags = tag_codes(_values(datas, "highway"), _values(datas, "maxspeed"))
     geom = np.full(n_e, None, dtype=object)
-    raw = [d.get("geometry") for d in datas]
+    raw = _values(datas, "geometry")
     for i in [i for i, g in enumerate(raw) if g is not None]:  # most edges are straight
         geom[i] = _geometry(raw[i])
     return RoadTable(
@@ -152,7 +178,7 @@ def road_table(graph: nx.Graph) -> RoadTable:
         crs=str(graph.graph.get("crs", "EPSG:4326")),
         u=u,
         v=v,
-        length=as_floats([d.get("length") for d in datas]),
+        length=as_floats(_values(datas, "length")),
         tag=tag,
         tags=tags,
         geom=geom,
@@ -161,29 +187,42 @@ def road_table(graph: nx.Graph) -> RoadTable:
     )
 
 
-def _edge_lists(graph: nx.Graph) -> tuple[list[Any], list[Any], list[Any]]:
-    """Every edge's ``u``, ``v`` and attribute dict, in ``graph.edges`` order.
+def _values(dicts: list[dict[str, Any]], key: str) -> list[Any]:
+    """``d.get(key)`` of every dict, in one C-level pass."""
+    return list(map(dict.get, dicts, itertools.repeat(key)))
 
-    Three flat lists rather than a list of ``(u, v, data)`` tuples: hundreds of
-    thousands of tuples kept alive set off the cyclic garbage collector again
-    and again, each time walking the whole graph.
+
+def _edge_lists(graph: nx.Graph, node_ids: list[Any]) -> tuple[IntArray, IntArray, list[Any]]:
+    """Every edge's node positions ``u``, ``v`` and attributes, in ``graph.edges`` order.
+
+    The nested adjacency dicts are flattened by C-level iterators (no Python
+    loop, no tuple per edge); ``u`` comes from each node's number of edges, as
+    the adjacency lists the nodes in ``graph.nodes`` order.
     """
+    index = {n: i for i, n in enumerate(node_ids)}
+
+    def positions(ids: Iterable[Any], count: int) -> IntArray:
+        return np.fromiter(map(index.__getitem__, ids), dtype=np.int64, count=count)
+
     if not graph.is_directed():  # each undirected edge once: networkx's own view
-        return (
-            [a for a, _ in graph.edges()],
-            [b for _, b in graph.edges()],
-            [d for _, _, d in graph.edges(data=True)],
-        )
-    nodes = list(graph.adjacency())
-    if graph.is_multigraph():
-        datas = [d for _, nbrs in nodes for keyed in nbrs.values() for d in keyed.values()]
-        v_ids = [b for _, nbrs in nodes for b, keyed in nbrs.items() for _ in keyed]
-        u_ids = [a for a, nbrs in nodes for keyed in nbrs.values() for _ in keyed]
-    else:
-        datas = [d for _, nbrs in nodes for d in nbrs.values()]
-        v_ids = [b for _, nbrs in nodes for b in nbrs]
-        u_ids = [a for a, nbrs in nodes for _ in nbrs]
-    return u_ids, v_ids, datas
+        datas = [d for _, _, d in graph.edges(data=True)]
+        u = positions((a for a, _ in graph.edges()), len(datas))
+        return u, positions((b for _, b in graph.edges()), len(datas)), datas
+    nbrs_of = list(map(operator.itemgetter(1), graph.adjacency()))
+    per_node = np.fromiter(map(len, nbrs_of), dtype=np.int64, count=len(nbrs_of))
+    v_ids = list(itertools.chain.from_iterable(map(_KEYS, nbrs_of)))
+    v = positions(v_ids, len(v_ids))
+    u = np.repeat(np.arange(len(nbrs_of), dtype=np.int64), per_node)
+    if graph.is_multigraph():  # one dict per (u, v) pair, of one dict per key
+        keyed = list(itertools.chain.from_iterable(map(_VALUES, nbrs_of)))
+        per_pair = np.fromiter(map(len, keyed), dtype=np.int64, count=len(keyed))
+        datas = list(itertools.chain.from_iterable(map(_VALUES, keyed)))
+        return np.repeat(u, per_pair), np.repeat(v, per_pair), datas
+    return u, v, list(itertools.chain.from_iterable(map(_VALUES, nbrs_of)))
+
+
+_VALUES = operator.methodcaller("values")
+_KEYS = operator.methodcaller("keys")
 
 
 def tag_codes(highway: list[Any], maxspeed: list[Any]) -> tuple[IntArray, list[tuple[Any, Any]]]:
@@ -192,17 +231,21 @@ def tag_codes(highway: list[Any], maxspeed: list[Any]) -> tuple[IntArray, list[t
     Pairs are told apart by value and type (``50`` and ``"50"`` differ); lists
     (OSMnx merged ways) count by their items.  Codes follow first appearance.
     """
-    hw, ms = _hashable(highway), _hashable(maxspeed)
-    keys = zip(map(type, highway), hw, map(type, maxspeed), ms, strict=True)
-    codes: dict[Any, int] = {}
-    try:
-        out = np.fromiter((codes.setdefault(k, len(codes)) for k in keys), np.int64, len(hw))
-    except TypeError:  # a value neither hashable nor a list: told apart by its text
-        keys = zip(
-            map(type, highway), map(repr, hw), map(type, maxspeed), map(repr, ms), strict=True
-        )
-        codes.clear()
-        out = np.fromiter((codes.setdefault(k, len(codes)) for k in keys), np.int64, len(hw))
+    hw_types, ms_types = list(map(type, highway)), list(map(type, maxspeed))
+    attempts = (
+        lambda: (highway, maxspeed),
+        lambda: (_hashable(highway), _hashable(maxspeed)),
+        lambda: (list(map(repr, highway)), list(map(repr, maxspeed))),  # by their text
+    )
+    for values in attempts:
+        hw, ms = values()
+        keys = list(zip(hw_types, hw, ms_types, ms, strict=True))
+        try:
+            index = {k: i for i, k in enumerate(dict.fromkeys(keys))}
+        except TypeError:  # lists, then anything else unhashable
+            continue
+        out = np.fromiter(map(index.__getitem__, keys), dtype=np.int64, count=len(keys))
+        break
     _, first = np.unique(out, return_index=True)
     return out, [(highway[i], maxspeed[i]) for i in first.tolist()]
 
