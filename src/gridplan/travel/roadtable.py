@@ -142,6 +142,8 @@ def graph_has_edges(graph: Any) -> bool:
     table = table_of(graph)
     if table is not None:
         return table.n_edges > 0
+    if not hasattr(graph, "adjacency"):  # graph-like, not networkx: it counts its own
+        return bool(graph.number_of_edges())
     return any(nbrs for _, nbrs in graph.adjacency())
 
 
