@@ -581,24 +581,16 @@ def _segment_graph(
     pieces: _Pieces, nseg: IntArray, int_start: IntArray, n: int
 ) -> tuple[sp.csr_matrix, int]:
     """The reversed travel graph of the segments and its number of arcs."""
-    total_seg = int(nseg.sum())
-    p_of_seg = np.repeat(np.arange(pieces.n), nseg)
-    k = np.arange(total_seg) - np.repeat(np.cumsum(nseg) - nseg, nseg)
-
-    def chain(pos: IntArray) -> IntArray:
-        out = int_start[p_of_seg] + pos - 1
-        out = np.where(pos == 0, pieces.a[p_of_seg], out)
-        return np.where(pos == nseg[p_of_seg], pieces.b[p_of_seg], out)
-
-    s_from, s_to = chain(k), chain(k + 1)
-    wf = (pieces.w_fwd / nseg)[p_of_seg]
-    wb = (pieces.w_bwd / nseg)[p_of_seg]
+    s_from, s_to = _segment_ends(pieces, nseg, int_start)
+    wf = np.repeat(pieces.w_fwd / nseg, nseg)
+    wb = np.repeat(pieces.w_bwd / nseg, nseg)
     # reversed graph: travel a -> b is matrix[b, a]
     okf, okb = np.isfinite(wf), np.isfinite(wb)
     rows = np.concatenate([s_to[okf], s_from[okb]])
     cols = np.concatenate([s_from[okf], s_to[okb]])
     data = np.concatenate([wf[okf], wb[okb]])
-    shared = _may_share_arcs(pieces, nseg)[np.concatenate([p_of_seg[okf], p_of_seg[okb]])]
+    may_share = np.repeat(_may_share_arcs(pieces, nseg), nseg)
+    shared = np.concatenate([may_share[okf], may_share[okb]])
     if shared.any():  # the quickest of the arcs joining the same two nodes
         r, c, d = _quickest_arcs(rows[shared], cols[shared], data[shared])
         rows = np.concatenate([rows[~shared], r])
@@ -610,6 +602,32 @@ def _segment_graph(
         matrix = sp.csr_matrix((data, (rows, cols)), shape=(n + 1, n + 1))
     matrix.sort_indices()
     return matrix, len(data)
+
+
+def _segment_ends(
+    pieces: _Pieces, nseg: IntArray, int_start: IntArray
+) -> tuple[IntArray, IntArray]:
+    """Each segment's first and last node, piece after piece.
+
+    A piece's chain of nodes is its start, its interior points (numbered on
+    from ``int_start[0]``, piece after piece, by :func:`_densify`) and its end.
+    """
+    if pieces.n == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    ends = np.cumsum(nseg + 1)  # one past each piece's last node in the chain
+    starts = ends - (nseg + 1)
+    chain = np.empty(int(ends[-1]), dtype=np.int64)
+    inner = np.ones(len(chain), dtype=bool)
+    inner[starts] = False
+    inner[ends - 1] = False
+    chain[inner] = int_start[0] + np.arange(int(inner.sum()))
+    chain[starts] = pieces.a
+    chain[ends - 1] = pieces.b
+    not_last = np.ones(len(chain), dtype=bool)
+    not_last[ends - 1] = False
+    not_first = np.ones(len(chain), dtype=bool)
+    not_first[starts] = False
+    return chain[not_last], chain[not_first]
 
 
 def _may_share_arcs(pieces: _Pieces, nseg: IntArray) -> BoolArray:
