@@ -275,3 +275,10 @@ store_purge_after_days: float = 30.0
 #: plan JSON is a few KB and its grids GeoJSON a few MB (township polygons included); the
 #: whole file is parsed in memory, so the bound keeps a hostile upload from exhausting it.
 plan_file_max_mb: float = float(os.environ.get("GRIDPLAN_PLAN_FILE_MAX_MB", "20"))
+
+# --- travel graphs kept in memory (issue 13)
+
+#: Most MB of travel graphs kept in memory across road-network models of the same road
+#: file (:mod:`gridplan.travel.graphcache`; ~60 MB for 200,000 intersections at 50 m
+#: densification).  The least recently used graph goes first; the newest is always kept.
+road_graph_cache_mb: float = float(os.environ.get("GRIDPLAN_ROAD_GRAPH_CACHE_MB", "256"))

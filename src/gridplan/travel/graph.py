@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +19,7 @@ from gridplan._types import BoolArray, FloatArray, IntArray, ObjectArray, XYArra
 from gridplan._validate import Problems, as_float
 from gridplan.inputs.crs import transformer as crs_transformer
 from gridplan.travel.base import check_mode
+from gridplan.travel.roadtable import RoadTable, collector_paused, road_table, table_of
 from gridplan.travel.speeds import edge_speed_kmh
 
 if TYPE_CHECKING:
@@ -251,17 +253,6 @@ def _best_per_point(pts: IntArray, mins: FloatArray) -> tuple[IntArray, FloatArr
     return pts[first], mins[first]
 
 
-def _geometry(value: Any) -> Any:
-    if value is None:
-        return None
-    if isinstance(value, str):
-        try:
-            return shapely.from_wkt(value)
-        except shapely.errors.ShapelyError:
-            return None
-    return value if isinstance(value, shapely.LineString) else None
-
-
 def check_densify(problems: Problems, densify_m: Any) -> None:
     """A ``network.densify`` problem unless ``densify_m`` is a finite length of 1 m or more."""
     v = as_float(densify_m)
@@ -288,7 +279,7 @@ def check_metric_crs(problems: Problems, crs: Any) -> None:
 
 
 def build_road_graph(
-    graph: nx.Graph,
+    graph: nx.Graph | RoadTable,
     mode: str,
     crs: str,
     *,
@@ -297,55 +288,92 @@ def build_road_graph(
 ) -> RoadGraph:
     """The sparse travel graph of ``graph`` for ``mode`` in the metric ``crs``.
 
-    See the module docstring, step 1.  Edge ``length`` (metres) is used when
-    present, else the projected length of the edge's geometry (or of the
-    straight line between its nodes).
+    See the module docstring of :mod:`gridplan.travel.network`, step 1.
+    ``graph`` is a :class:`~gridplan.travel.roadtable.RoadTable` or a networkx
+    graph: the table :func:`~gridplan.travel.roads.load_roads` kept for it,
+    else its attributes read in bulk (:func:`~gridplan.travel.roadtable.road_table`).
+    Edge ``length`` (metres) is used when present, else the projected length
+    of the edge's geometry (or of the straight line between its nodes).
     """
-    node_ids, node_xy, transformer = _nodes_in_crs(graph, mode, crs, densify_m)
-    edges = _usable_edges(graph, mode, speeds_kmh, node_ids, transformer)
+    table = graph if isinstance(graph, RoadTable) else (table_of(graph) or road_table(graph))
+    with collector_paused():  # see there: seconds of pauses beside a loaded networkx graph
+        return _build(table, mode, crs, densify_m, speeds_kmh)
+
+
+def _build(
+    table: RoadTable,
+    mode: str,
+    crs: str,
+    densify_m: float | None,
+    speeds_kmh: Mapping[str, float] | None,
+) -> RoadGraph:
+    node_xy, transformer = _nodes_in_crs(table, mode, crs, densify_m)
+    edges = _usable_edges(table, mode, speeds_kmh, transformer)
     mid = edges.measure(node_xy)
-    pieces = _Pieces.of(edges, mid, directed=bool(graph.is_directed()) and mode == "drive")
+    directed = table.directed and mode == "drive"
+    pieces = _Pieces.of(edges, mid, len(node_xy), directed=directed)
     xy, nseg, int_start = _densify(pieces, node_xy, densify_m)
-    matrix, snappable, n_segments = _segment_graph(pieces, nseg, int_start, len(xy))
+    snappable = _joining_nodes(pieces, nseg, len(node_xy))
+    # the k-d tree (a third of the work) is built in C without the GIL: beside the matrix
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        tree = pool.submit(_snap_tree, xy[snappable])
+        matrix, n_segments = _segment_graph(pieces, nseg, int_start, len(xy))
+        snap_tree = tree.result()
     return RoadGraph(
         mode=mode,
         crs=crs,
         matrix=matrix,
         xy=xy,
-        node_ids=node_ids,
+        node_ids=table.node_ids,
         snappable=snappable,
         n_segments=n_segments,
         road_km=float(pieces.length.sum()) / 1000.0 if pieces.n else 0.0,
         densify_m=densify_m,
-        tree=cKDTree(xy[snappable]) if len(snappable) else None,
+        tree=snap_tree,
     )
 
 
+def _snap_tree(xy: FloatArray) -> cKDTree | None:
+    return cKDTree(xy) if len(xy) else None
+
+
+def _joining_nodes(pieces: _Pieces, nseg: IntArray, n0: int) -> IntArray:
+    """The nodes on roads a pedestrian may use: the ends and interior points of walkable pieces.
+
+    Interior points follow the graph's ``n0`` nodes, piece after piece
+    (:func:`_densify`).
+    """
+    used = np.zeros(n0, dtype=bool)
+    used[pieces.a[pieces.walkable]] = True
+    used[pieces.b[pieces.walkable]] = True
+    used = np.concatenate([used, np.repeat(pieces.walkable, nseg - 1)])
+    return np.flatnonzero(used).astype(np.int64)
+
+
 def _nodes_in_crs(
-    graph: nx.Graph, mode: str, crs: str, densify_m: float | None
-) -> tuple[list[Any], FloatArray, Transformer]:
-    """The graph's node ids and their coordinates in ``crs``, after checking every input."""
+    table: RoadTable, mode: str, crs: str, densify_m: float | None
+) -> tuple[FloatArray, Transformer]:
+    """The nodes' coordinates in ``crs``, after checking every input."""
     problems = Problems("network.invalid", "invalid road network")
     check_mode(problems, mode)
     if densify_m is not None:
         check_densify(problems, densify_m)
-    if graph.number_of_nodes() == 0:
+    if table.n_nodes == 0:
         problems.add("network.no_nodes", "the road graph has no nodes")
-    node_ids = list(graph.nodes)
-    xs = np.array([_float(graph.nodes[n].get("x")) for n in node_ids], dtype=float)
-    ys = np.array([_float(graph.nodes[n].get("y")) for n in node_ids], dtype=float)
-    bad = [node_ids[i] for i in np.flatnonzero(~(np.isfinite(xs) & np.isfinite(ys)))]
-    if bad:
+    xs, ys = table.x, table.y
+    bad_at = np.flatnonzero(~(np.isfinite(xs) & np.isfinite(ys)))
+    if len(bad_at):
+        bad = [table.node_ids[i] for i in bad_at[:5]]
         problems.add(
             "network.node_xy",
-            f"{len(bad)} nodes lack x/y coordinates: {bad[:5]}",
-            n=len(bad),
-            nodes=[str(b) for b in bad[:5]],
+            f"{len(bad_at)} nodes lack x/y coordinates: {bad}",
+            n=len(bad_at),
+            nodes=[str(b) for b in bad],
         )
     check_metric_crs(problems, crs)
     transformer = None
     try:
-        transformer = crs_transformer(str(graph.graph.get("crs", "EPSG:4326")), str(crs))
+        transformer = crs_transformer(table.crs, str(crs))
     except Exception as exc:  # pyproj raises CRSError / ProjError
         if "network.crs_invalid" not in problems.codes:  # the graph's CRS, not the grid's
             problems.add("network.crs_invalid", f"invalid CRS: {exc}", detail=str(exc))
@@ -353,7 +381,7 @@ def _nodes_in_crs(
     assert transformer is not None
     px, py = transformer.transform(xs, ys)
     node_xy = np.column_stack([np.asarray(px, dtype=float), np.asarray(py, dtype=float)])
-    return node_ids, node_xy, transformer
+    return node_xy, transformer
 
 
 @dataclass
@@ -365,11 +393,8 @@ class _Edges:
     speed: FloatArray
     length: FloatArray
     geom: ObjectArray  # projected LineString, None for a straight edge
+    has_geom: BoolArray
     walkable: BoolArray
-
-    @property
-    def has_geom(self) -> BoolArray:
-        return np.array([g is not None for g in self.geom], dtype=bool)
 
     def measure(self, node_xy: FloatArray) -> FloatArray:
         """Each edge's midpoint; missing lengths filled with the projected length.
@@ -379,14 +404,16 @@ class _Edges:
         """
         u, v, has_geom = self.u, self.v, self.has_geom
         mid = (node_xy[u] + node_xy[v]) / 2.0 if len(u) else np.empty((0, 2))
-        proj_len = np.linalg.norm(node_xy[v] - node_xy[u], axis=1) if len(u) else np.empty(0)
+        missing = ~np.isfinite(self.length)
+        if missing.any():
+            proj_len = np.linalg.norm(node_xy[v[missing]] - node_xy[u[missing]], axis=1)
+            self.length[missing] = proj_len
         if has_geom.any():
             mid[has_geom] = shapely.get_coordinates(
                 shapely.line_interpolate_point(self.geom[has_geom], 0.5, normalized=True)
             )
-            proj_len[has_geom] = shapely.length(self.geom[has_geom])
-        missing = ~np.isfinite(self.length)
-        self.length[missing] = proj_len[missing]
+            curved_missing = has_geom & missing
+            self.length[curved_missing] = shapely.length(self.geom[curved_missing])
         problems = Problems("network.invalid", "invalid road network")
         negative = "{n} edge(s) have a negative length"
         problems.count("network.negative_length", self.length < 0, negative)
@@ -395,53 +422,46 @@ class _Edges:
 
 
 def _usable_edges(
-    graph: nx.Graph,
+    table: RoadTable,
     mode: str,
     speeds_kmh: Mapping[str, float] | None,
-    node_ids: list[Any],
     transformer: Transformer,
 ) -> _Edges:
-    """The edges open to ``mode`` (:func:`~gridplan.travel.speeds.edge_speed_kmh`), projected."""
-    index = {n: i for i, n in enumerate(node_ids)}
-    us: list[int] = []
-    vs: list[int] = []
-    kmh: list[float] = []
-    lengths: list[float] = []
-    geoms: list[Any] = []
-    walkable: list[bool] = []
-    memo: dict[tuple[str, str], tuple[float | None, bool]] = {}  # few distinct tag pairs
-    for u, v, data in graph.edges(data=True):
-        tags = (repr(data.get("highway")), repr(data.get("maxspeed")))
-        hit = memo.get(tags)
-        if hit is None:
-            s_mode = edge_speed_kmh(data, mode, speeds_kmh)
-            hit = (s_mode, mode == "walk" or edge_speed_kmh(data, "walk") is not None)
-            memo[tags] = hit
-        s, can_walk = hit
-        if s is None:
-            continue
-        us.append(index[u])
-        vs.append(index[v])
-        kmh.append(s)
-        walkable.append(can_walk)
-        lengths.append(_float(data.get("length")))
-        geoms.append(_geometry(data.get("geometry")))
-    geom = np.asarray(geoms, dtype=object) if geoms else np.empty(0, dtype=object)
-    edges = _Edges(
-        np.asarray(us, dtype=np.int64),
-        np.asarray(vs, dtype=np.int64),
-        np.asarray(kmh, dtype=float),
-        np.asarray(lengths, dtype=float),
-        geom,
-        np.asarray(walkable, dtype=bool),
-    )
-    has_geom = edges.has_geom
+    """The edges open to ``mode`` (:func:`~gridplan.travel.speeds.edge_speed_kmh`), projected.
+
+    The speed is found once per ``(highway, maxspeed)`` code, then spread to
+    the edges by indexing.
+    """
+    speed_of = np.full(len(table.tags), np.nan)
+    walk_of = np.zeros(len(table.tags), dtype=bool)
+    for c, (highway, maxspeed) in enumerate(table.tags):
+        attrs = {"highway": highway, "maxspeed": maxspeed}
+        s_mode = edge_speed_kmh(attrs, mode, speeds_kmh)
+        speed_of[c] = np.nan if s_mode is None else s_mode
+        walk_of[c] = mode == "walk" or edge_speed_kmh(attrs, "walk") is not None
+    speed = speed_of[table.tag]
+    usable = np.isfinite(speed)
+    keep = None if usable.all() else np.flatnonzero(usable)
+
+    def kept(values: Any) -> Any:
+        return values if keep is None else values[keep]
+
+    geom, has_geom = kept(table.geom), kept(table.has_geom)
     if has_geom.any():
+        geom = geom.copy()  # the table keeps its own geometries, in its own CRS
         geom[has_geom] = shapely.transform(
             geom[has_geom],
             lambda c: np.column_stack(transformer.transform(c[:, 0], c[:, 1])),
         )
-    return edges
+    return _Edges(
+        u=kept(table.u),
+        v=kept(table.v),
+        speed=kept(speed),
+        length=kept(table.length).copy(),  # missing lengths are filled in
+        geom=geom,
+        has_geom=has_geom,
+        walkable=kept(walk_of[table.tag]),
+    )
 
 
 @dataclass
@@ -467,13 +487,10 @@ class _Pieces:
         return len(self.a)
 
     @classmethod
-    def of(cls, edges: _Edges, mid: FloatArray, *, directed: bool) -> _Pieces:
+    def of(cls, edges: _Edges, mid: FloatArray, n_nodes: int, *, directed: bool) -> _Pieces:
         """Pieces of the usable edges; ``directed``: one-way streets keep their direction."""
         u, v = edges.u, edges.v
-        lo, hi = np.minimum(u, v), np.maximum(u, v)
-        key = np.column_stack([lo, hi, np.round(mid, 1)]) if len(u) else np.empty((0, 4))
-        _, rep, piece = np.unique(key, axis=0, return_index=True, return_inverse=True)
-        piece = piece.ravel()
+        rep, piece = _group_twins(u, v, mid, n_nodes)
         n = len(rep)  # rep: the representative edge of each piece, its direction "forward"
         a, b = u[rep], v[rep]
         minutes = edges.length / (edges.speed * 1000.0 / 60.0)
@@ -495,6 +512,35 @@ class _Pieces:
         np.minimum.at(length, piece, edges.length)
         geom = edges.geom[rep] if len(edges.geom) else np.empty(0, dtype=object)
         return cls(a, b, w_fwd, w_bwd, walkable, length, geom, edges.has_geom[rep])
+
+
+def _group_twins(
+    u: IntArray, v: IntArray, mid: FloatArray, n_nodes: int
+) -> tuple[IntArray, IntArray]:
+    """Edges grouped into pieces: same two end nodes and the same midpoint (to 0.1 m).
+
+    Returns each piece's representative edge (its first in input order) and
+    each edge's piece; pieces are ordered by (lower node, higher node,
+    midpoint x, midpoint y).  One stable sort of an integer key of the node
+    pair; the midpoints are sorted as well only where one node pair carries
+    edges of different shapes (parallel roads), which is rare.
+    """
+    if len(u) == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    pair = np.minimum(u, v) * np.int64(n_nodes) + np.maximum(u, v)
+    mx, my = np.round(mid[:, 0], 1), np.round(mid[:, 1], 1)
+    order = np.argsort(pair, kind="stable")
+    same_pair = pair[order][1:] == pair[order][:-1]
+    same_mid = (mx[order][1:] == mx[order][:-1]) & (my[order][1:] == my[order][:-1])
+    if (same_pair & ~same_mid).any():  # parallel roads: sort by midpoint too
+        order = np.lexsort((my, mx, pair))
+        same_pair = pair[order][1:] == pair[order][:-1]
+        same_mid = (mx[order][1:] == mx[order][:-1]) & (my[order][1:] == my[order][:-1])
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = ~(same_pair & same_mid)
+    piece = np.empty(len(order), dtype=np.int64)
+    piece[order] = np.cumsum(first) - 1
+    return order[first], piece
 
 
 def _densify(
@@ -533,41 +579,84 @@ def _densify(
 
 def _segment_graph(
     pieces: _Pieces, nseg: IntArray, int_start: IntArray, n: int
-) -> tuple[sp.csr_matrix, IntArray, int]:
-    """The reversed travel graph of the segments, the joining nodes and the number of arcs."""
-    total_seg = int(nseg.sum())
-    p_of_seg = np.repeat(np.arange(pieces.n), nseg)
-    k = np.arange(total_seg) - np.repeat(np.cumsum(nseg) - nseg, nseg)
-
-    def chain(pos: IntArray) -> IntArray:
-        out = int_start[p_of_seg] + pos - 1
-        out = np.where(pos == 0, pieces.a[p_of_seg], out)
-        return np.where(pos == nseg[p_of_seg], pieces.b[p_of_seg], out)
-
-    s_from, s_to = chain(k), chain(k + 1)
-    wf = (pieces.w_fwd / nseg)[p_of_seg]
-    wb = (pieces.w_bwd / nseg)[p_of_seg]
+) -> tuple[sp.csr_matrix, int]:
+    """The reversed travel graph of the segments and its number of arcs."""
+    s_from, s_to = _segment_ends(pieces, nseg, int_start)
+    wf = np.repeat(pieces.w_fwd / nseg, nseg)
+    wb = np.repeat(pieces.w_bwd / nseg, nseg)
     # reversed graph: travel a -> b is matrix[b, a]
     okf, okb = np.isfinite(wf), np.isfinite(wb)
     rows = np.concatenate([s_to[okf], s_from[okb]])
     cols = np.concatenate([s_from[okf], s_to[okb]])
     data = np.concatenate([wf[okf], wb[okb]])
+    may_share = np.repeat(_may_share_arcs(pieces, nseg), nseg)
+    shared = np.concatenate([may_share[okf], may_share[okb]])
+    if shared.any():  # the quickest of the arcs joining the same two nodes
+        r, c, d = _quickest_arcs(rows[shared], cols[shared], data[shared])
+        rows = np.concatenate([rows[~shared], r])
+        cols = np.concatenate([cols[~shared], c])
+        data = np.concatenate([data[~shared], d])
+    matrix = sp.csr_matrix((data, (rows, cols)), shape=(n + 1, n + 1))
+    if matrix.nnz != len(data):  # a pair missed above was summed: never expected, kept safe
+        rows, cols, data = _quickest_arcs(rows, cols, data)
+        matrix = sp.csr_matrix((data, (rows, cols)), shape=(n + 1, n + 1))
+    matrix.sort_indices()
+    return matrix, len(data)
+
+
+def _segment_ends(
+    pieces: _Pieces, nseg: IntArray, int_start: IntArray
+) -> tuple[IntArray, IntArray]:
+    """Each segment's first and last node, piece after piece.
+
+    A piece's chain of nodes is its start, its interior points (numbered on
+    from ``int_start[0]``, piece after piece, by :func:`_densify`) and its end.
+    """
+    if pieces.n == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    ends = np.cumsum(nseg + 1)  # one past each piece's last node in the chain
+    starts = ends - (nseg + 1)
+    chain = np.empty(int(ends[-1]), dtype=np.int64)
+    inner = np.ones(len(chain), dtype=bool)
+    inner[starts] = False
+    inner[ends - 1] = False
+    chain[inner] = int_start[0] + np.arange(int(inner.sum()))
+    chain[starts] = pieces.a
+    chain[ends - 1] = pieces.b
+    not_last = np.ones(len(chain), dtype=bool)
+    not_last[ends - 1] = False
+    not_first = np.ones(len(chain), dtype=bool)
+    not_first[starts] = False
+    return chain[not_last], chain[not_first]
+
+
+def _may_share_arcs(pieces: _Pieces, nseg: IntArray) -> BoolArray:
+    """The pieces whose arcs may join the same two nodes as another arc.
+
+    Interior points belong to one piece, so only loops (a piece from a node
+    back to it) and unsplit pieces between a node pair that carries another
+    unsplit piece can give two arcs between the same two nodes.
+    """
+    out = pieces.a == pieces.b
+    single = np.flatnonzero(nseg == 1)
+    if len(single) > 1:
+        lo = np.minimum(pieces.a[single], pieces.b[single])
+        hi = np.maximum(pieces.a[single], pieces.b[single])
+        order = np.lexsort((hi, lo))
+        dup = (lo[order][1:] == lo[order][:-1]) & (hi[order][1:] == hi[order][:-1])
+        twin = np.zeros(len(single), dtype=bool)
+        twin[order[1:][dup]] = True
+        twin[order[:-1][dup]] = True
+        out[single[twin]] = True
+    return out
+
+
+def _quickest_arcs(
+    rows: IntArray, cols: IntArray, data: FloatArray
+) -> tuple[IntArray, IntArray, FloatArray]:
+    """One arc per (row, column): the smallest weight."""
     order = np.lexsort((data, cols, rows))
     rows, cols, data = rows[order], cols[order], data[order]
     keep = np.ones(len(rows), dtype=bool)
     keep[1:] = (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])
-    rows, cols, data = rows[keep], cols[keep], data[keep]
-    matrix = sp.csr_matrix((data, (rows, cols)), shape=(n + 1, n + 1))
-    matrix.sort_indices()
-    used = np.zeros(n, dtype=bool)
-    joins = pieces.walkable[p_of_seg]
-    used[s_from[joins]] = True
-    used[s_to[joins]] = True
-    return matrix, np.flatnonzero(used).astype(np.int64), len(data)
-
-
-def _float(value: Any) -> float:
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return math.nan
+    return rows[keep], cols[keep], data[keep]

@@ -36,8 +36,11 @@ its road lines too.
 Algorithm
 ---------
 1. :func:`build_road_graph` (once per graph, mode and CRS; cached in the
-   model): node coordinates are projected from the graph's CRS (OSMnx:
-   EPSG:4326) to the grid's metric CRS.  Each road piece (a two-way street's
+   model and, for a file read by :func:`load_roads`, shared by every model of
+   that file through :mod:`gridplan.travel.graphcache`), from the graph's
+   arrays (:mod:`gridplan.travel.roadtable`: kept by the OSM reader, else read
+   in bulk), never edge by edge: node coordinates are projected from the
+   graph's CRS (OSMnx: EPSG:4326) to the grid's metric CRS.  Each road piece (a two-way street's
    pair of opposite edges counts once) is cut into segments of at most
    ``densify_m`` metres along its geometry, so that cells can join a road
    anywhere, not only at intersections 500 m apart.  Segment weight =
@@ -109,7 +112,9 @@ from gridplan.travel.graph import (
     check_metric_crs,
     cutoff_limit,
 )
+from gridplan.travel.graphcache import cached_road_graph
 from gridplan.travel.pairs import Pairs, time_point_order
+from gridplan.travel.roadtable import graph_has_edges, table_of
 from gridplan.travel.speeds import (
     DEFAULT_DETOUR,
     MODE_SPEEDS_KMH,
@@ -191,7 +196,7 @@ class NetworkModel:
         check_road_speeds(problems, self.speeds_kmh)
         if not hasattr(self.graph, "nodes") or not hasattr(self.graph, "edges"):
             problems.add("network.not_a_graph", "graph is not a networkx graph")
-        elif self.graph.number_of_edges() == 0:
+        elif not graph_has_edges(self.graph):  # O(1): number_of_edges() counts them all
             problems.add("network.no_edges", "the road graph has no edges")
 
     @property
@@ -199,14 +204,24 @@ class NetworkModel:
         return self.offroad_detour / metres_per_minute(self.offroad_speed_kmh)
 
     def road_graph(self, crs: str) -> RoadGraph:
-        """The sparse graph in ``crs`` (built once per CRS and setting, then cached)."""
+        """The sparse graph in ``crs`` (built once per CRS and setting, then cached).
+
+        The graph of a road file read by :func:`load_roads` is also shared with
+        every other model of the same file (:mod:`gridplan.travel.graphcache`).
+        """
         speeds = tuple(sorted((self.speeds_kmh or {}).items()))
         key = (str(crs), self.mode, self.densify_m, speeds)
         rg = self._cache.get(key)
         if rg is None:
-            rg = build_road_graph(
-                self.graph, self.mode, crs, densify_m=self.densify_m, speeds_kmh=self.speeds_kmh
-            )
+
+            def build() -> RoadGraph:
+                return build_road_graph(
+                    self.graph, self.mode, crs, densify_m=self.densify_m, speeds_kmh=self.speeds_kmh
+                )
+
+            table = table_of(self.graph)
+            digest = table.digest if table is not None else None
+            rg = cached_road_graph((digest, *key), build) if digest else build()
             self._cache[key] = rg
         return rg
 

@@ -9,7 +9,9 @@ ways and 24 bytes per node are kept, and the limits of
 built from the roads alone with osmnx's own one-way rules, each way cut at its
 junctions only (:func:`graph_from_elements`): what ``graph_from_xml`` and
 osmnx's simplification give after dropping the non-roads (tested on the
-sample file), without a graph node per shape point.
+sample file), without a graph node per shape point.  The same pieces also
+give the graph's arrays (:func:`table_from_elements`), from which travel
+graphs are built without walking networkx.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from gridplan import settings
 from gridplan._types import FloatArray, IntArray
 from gridplan.errors import InputError, UploadError
 from gridplan.inputs.xmlsafe import XmlScan, scan_xml
+from gridplan.travel.roadtable import RoadTable, tag_codes
 
 if TYPE_CHECKING:
     from xml.sax.xmlreader import AttributesImpl
@@ -468,7 +471,31 @@ def _piece_shapes(nodes_of: list[IntArray], lat: FloatArray, lon: FloatArray) ->
     return _Pieces([], flat[start], length, geom, rev)
 
 
-def graph_from_elements(el: RoadElements, filename: str) -> nx.MultiDiGraph:
+@dataclass
+class _Prepared:
+    """What the graph and the table of the same elements are both built from."""
+
+    ids: IntArray
+    lat: FloatArray
+    lon: FloatArray
+    paths: list[dict[str, Any]]
+    shapes: _Pieces
+    last: IntArray
+    ends: IntArray
+
+
+def _prepare(el: RoadElements, filename: str) -> _Prepared:
+    """Ways cut at their junctions, with lengths and shapes (:func:`graph_from_elements`)."""
+    ids, lat, lon = _node_index(el, filename)
+    # pieces counted before they are made, and before networkx holds them (~1.7 kB an edge)
+    paths, nodes_of = _split_at_junctions(list(_paths(el, set(ids.tolist()))), ids, filename)
+    last = np.array([n[-1] for n in nodes_of], dtype=np.int64)
+    return _Prepared(ids, lat, lon, paths, _piece_shapes(nodes_of, lat, lon), last, _ends(nodes_of))
+
+
+def graph_from_elements(
+    el: RoadElements, filename: str, prepared: _Prepared | None = None
+) -> nx.MultiDiGraph:
     """The road graph of ``el``: osmnx's one-way rules, ways cut only at junctions.
 
     Node ``x``/``y`` in EPSG:4326; an edge per stretch of way between two
@@ -476,6 +503,7 @@ def graph_from_elements(el: RoadElements, filename: str) -> nx.MultiDiGraph:
     ``geometry`` (lon/lat, in the edge's direction), as osmnx's simplification
     gives them but built without a node per shape point (osmnx needs ~3.5 kB and
     0.13 ms per node for that).  Nodes missing from the file split their way.
+    The pieces of ``prepared`` become the graph's edge attributes (not reusable after).
     """
     import networkx as nx
     import osmnx as ox
@@ -483,17 +511,14 @@ def graph_from_elements(el: RoadElements, filename: str) -> nx.MultiDiGraph:
     # osmnx's one-way and reversed-way rules, the ones graph_from_xml applies
     from osmnx.graph import _add_paths
 
-    ids, lat, lon = _node_index(el, filename)
-    # pieces counted before they are made, and before networkx holds them (~1.7 kB an edge)
-    paths, nodes_of = _split_at_junctions(list(_paths(el, set(ids.tolist()))), ids, filename)
-    shapes = _piece_shapes(nodes_of, lat, lon)
-    ends = _ends(nodes_of)
+    p = prepared or _prepare(el, filename)
+    ids, lat, lon, paths, shapes = p.ids, p.lat, p.lon, p.paths, p.shapes
     graph = nx.MultiDiGraph(created_with=f"OSMnx {ox.__version__}", crs=ox.settings.default_crs)
     graph.add_nodes_from(
         (int(ids[i]), {"y": float(lat[i]), "x": float(lon[i]), **el.node_tags.get(int(ids[i]), {})})
-        for i in ends
+        for i in p.ends
     )
-    for k, path in enumerate(paths):
+    for k, path in enumerate(paths):  # the pieces become the edges' attributes
         path["_piece"] = k
     _add_paths(graph, paths, bidirectional=False)
     first = ids[shapes.first] if len(paths) else np.empty(0, np.int64)
@@ -506,6 +531,92 @@ def graph_from_elements(el: RoadElements, filename: str) -> nx.MultiDiGraph:
         if line is not None:
             data["geometry"] = line
     return graph
+
+
+# the values of ``oneway`` osmnx's _add_paths reads as one-way, and as one-way against the way
+_ONEWAY_VALUES = {"yes", "true", "1", "-1", "reverse", "T", "F"}
+_REVERSED_VALUES = {"-1", "reverse", "T"}
+
+
+def table_from_elements(
+    el: RoadElements, filename: str, prepared: _Prepared | None = None
+) -> RoadTable:
+    """The arrays of the graph :func:`graph_from_elements` builds, without networkx.
+
+    The same nodes, edges (in ``graph.edges`` order: by node, then by the first
+    edge added to each neighbour, then by key), lengths, geometries and
+    ``(highway, maxspeed)`` codes; tested against the graph on the sample files.
+    """
+    import shapely
+    from osmnx.graph import _is_path_one_way, _is_path_reversed
+
+    p = prepared or _prepare(el, filename)
+    n_p = len(p.paths)
+    one = np.array([_is_path_one_way(q, False, _ONEWAY_VALUES) for q in p.paths], dtype=bool)
+    rev = one & np.array([_is_path_reversed(q, _REVERSED_VALUES) for q in p.paths], dtype=bool)
+    first = p.shapes.first if n_p else np.empty(0, np.int64)
+    two = np.flatnonzero(~one)
+    # osmnx adds each piece's edge (turned round for oneway=-1), then its twin if two-way
+    piece = np.concatenate([np.arange(n_p), two])
+    u = np.concatenate([np.where(rev, p.last, first), p.last[two]])
+    v = np.concatenate([np.where(rev, first, p.last), first[two]])
+    twin = np.concatenate([np.zeros(n_p, dtype=bool), np.ones(len(two), dtype=bool)])
+    seq = np.concatenate([2 * np.arange(n_p), 2 * two + 1])  # order added to the graph
+    pos = np.full(len(p.ids), -1, dtype=np.int64)
+    pos[p.ends] = np.arange(len(p.ends))
+    u, v = pos[u], pos[v]
+    order = _networkx_edge_order(u, v, seq, len(p.ends))
+    piece, u, v, twin = piece[order], u[order], v[order], twin[order]
+    forward = (u == pos[first[piece]]) & ~((u == v) & twin)
+    geom = np.where(forward, p.shapes.geom[piece], p.shapes.geom_reversed[piece])
+    codes, pairs = tag_codes(
+        [q.get("highway") for q in p.paths], [q.get("maxspeed") for q in p.paths]
+    )
+    return RoadTable(
+        node_ids=p.ids[p.ends].tolist(),
+        x=p.lon[p.ends],
+        y=p.lat[p.ends],
+        crs=_default_crs(),
+        u=u,
+        v=v,
+        length=p.shapes.length[piece].astype(float),
+        tag=codes[piece],
+        tags=pairs,
+        geom=geom.astype(object),
+        has_geom=~shapely.is_missing(geom),
+        directed=True,
+    )
+
+
+def _networkx_edge_order(u: IntArray, v: IntArray, seq: IntArray, n_nodes: int) -> IntArray:
+    """The order in which a MultiDiGraph lists edges added in ``seq`` order.
+
+    By node (nodes were added first), then by neighbour in the order its first
+    edge from the node was added, then by key (the order added).
+    """
+    pair = u * np.int64(max(n_nodes, 1)) + v
+    by_pair = np.lexsort((seq, pair))
+    start = np.ones(len(pair), dtype=bool)
+    start[1:] = pair[by_pair][1:] != pair[by_pair][:-1]
+    first_seq = np.empty(len(pair), dtype=np.int64)
+    first_seq[by_pair] = seq[by_pair][np.flatnonzero(start)[np.cumsum(start) - 1]]
+    return np.lexsort((seq, first_seq, u))
+
+
+def _default_crs() -> str:
+    import osmnx as ox
+
+    return str(ox.settings.default_crs)
+
+
+def roads_from_elements(el: RoadElements, filename: str) -> tuple[nx.MultiDiGraph, RoadTable]:
+    """The graph of ``el`` and its arrays: :func:`graph_from_elements`, :func:`table_from_elements`.
+
+    The table first: the graph takes the pieces over.
+    """
+    prepared = _prepare(el, filename)
+    table = table_from_elements(el, filename, prepared)
+    return graph_from_elements(el, filename, prepared), table
 
 
 def _ends(nodes_of: list[IntArray]) -> IntArray:

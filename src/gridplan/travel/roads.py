@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -10,10 +11,11 @@ from gridplan.errors import GridPlanError, InputError, UploadError
 from gridplan.inputs.xmlsafe import check_file_size, plain_osm_xml
 from gridplan.travel.osmroads import (
     check_graphml,
-    graph_from_elements,
     highways_from_pbf,
     highways_from_xml,
+    roads_from_elements,
 )
+from gridplan.travel.roadtable import RoadTable, attach_table, road_table
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -66,11 +68,12 @@ def _simplified(graph: nx.MultiDiGraph, shown: Path) -> nx.MultiDiGraph:
     return _roads_only(graph, shown)
 
 
-def _graph_from_osm_xml(path: Path) -> nx.MultiDiGraph:
+def _graph_from_osm_xml(path: Path) -> tuple[nx.MultiDiGraph, RoadTable | None]:
     """The roads of an OSM XML file (``.bz2`` decompressed first, within its budget)."""
     with plain_osm_xml(path) as plain:
         elements = highways_from_xml(plain, path.name)
-    return _simplified(graph_from_elements(elements, path.name), path)
+    graph, table = roads_from_elements(elements, path.name)
+    return _simplified(graph, path), table
 
 
 def _pbf_reader() -> str | None:
@@ -80,7 +83,7 @@ def _pbf_reader() -> str | None:
     return "osmium" if importlib.util.find_spec("osmium") is not None else None
 
 
-def _graph_from_pbf(path: Path) -> nx.MultiDiGraph:
+def _graph_from_pbf(path: Path) -> tuple[nx.MultiDiGraph, RoadTable | None]:
     reader = _pbf_reader()
     if reader is None:
         raise InputError(
@@ -95,10 +98,11 @@ def _graph_from_pbf(path: Path) -> nx.MultiDiGraph:
         raise
     except Exception as exc:  # pyosmium's own errors on a damaged file
         raise _unreadable(path, exc) from exc
-    return _simplified(graph_from_elements(elements, path.name), path)
+    graph, table = roads_from_elements(elements, path.name)
+    return _simplified(graph, path), table
 
 
-def _graph_from_graphml(path: Path) -> nx.MultiDiGraph:
+def _graph_from_graphml(path: Path) -> tuple[nx.MultiDiGraph, RoadTable | None]:
     """An OSMnx GraphML file, scanned (defused, bounded, OSMnx keys) before networkx reads it."""
     import osmnx as ox
 
@@ -113,7 +117,20 @@ def _graph_from_graphml(path: Path) -> nx.MultiDiGraph:
             code="network.no_roads",
             params={"filename": path.name},
         )
-    return graph
+    return graph, None  # its arrays are read in bulk once the polygon has cut it
+
+
+def _file_digest(path: Path, polygon: Polygon | MultiPolygon | None) -> str:
+    """A hash of the file's bytes (and of the polygon cutting it): the key of its travel graphs."""
+    import hashlib
+
+    h = hashlib.blake2b(digest_size=20)
+    with path.open("rb") as f:
+        while chunk := f.read(1 << 20):
+            h.update(chunk)
+    if polygon is not None:
+        h.update(b"polygon:" + polygon.wkb)
+    return h.hexdigest()
 
 
 def load_roads(
@@ -139,6 +156,12 @@ def load_roads(
     nodes and edges (``roads_max_graphml_items``) as it reads; the stretches
     between junctions (``roads_max_road_edges``) are counted before networkx
     builds anything.
+
+    The graph comes with its arrays (:func:`~gridplan.travel.roadtable.table_of`):
+    read straight from the OSM XML / PBF reader, in bulk from a GraphML file or
+    after the polygon's cut, and keyed by a hash of the file (and polygon), so
+    that travel graphs are built without walking networkx and cached per file
+    (:mod:`gridplan.travel.graphcache`).  Do not edit the graph returned.
 
     Raises :class:`~gridplan.errors.InputError` (codes ``network.*``) for a
     missing, empty, unreadable or road-less file or an unsupported format, and
@@ -188,7 +211,7 @@ def load_roads(
         )
     check_file_size(path, settings.roads_max_file_mb, path.name, "network.too_large")
     try:
-        graph = reader(path)
+        graph, table = reader(path)
     except UploadError as exc:
         if exc.code != "xml.malformed":
             raise
@@ -210,4 +233,8 @@ def load_roads(
                 code="network.no_roads",
                 params=params,
             )
+        table = None
+    # the arrays travel graphs are built from, kept beside the graph (see roadtable)
+    table = table or road_table(graph)
+    attach_table(graph, replace(table, digest=_file_digest(path, polygon)))
     return graph
