@@ -128,6 +128,7 @@ from gridplan.siting.options import (
     SurfaceOptions,
     check_keys,
 )
+from gridplan.solvers.budget import Deadline
 from gridplan.solvers.greedy import GreedySolution
 from gridplan.solvers.highs import Mip, MipResult, solve_mip
 from gridplan.surface.grid import PopulationSurface
@@ -487,6 +488,7 @@ class _Siting:
             start=start,
             verbose=run.verbose,
             presolve=False,
+            deadline=Deadline(run.time_limit, t0),  # the limit is the whole solve's
         )
         self._finish(res, res.x[: len(self._in.new)] if res.x is not None else None)
         self._set_result(self.sites if res.x is not None else fallback)
