@@ -15,6 +15,7 @@ from gridplan._types import IntArray
 from gridplan.siting._checks import siting_problems
 from gridplan.siting.cover import _cover, _cover_greedy, _cover_swap, cover_start, covering_model
 from gridplan.siting.demand import Candidates
+from gridplan.siting.mclp_probe import ProbeResult, probe_solve
 from gridplan.siting.models import _Inputs, _Siting
 from gridplan.siting.options import (
     DEFAULT_GAP,
@@ -23,8 +24,10 @@ from gridplan.siting.options import (
     CurveOptions,
     MatrixOptions,
     Method,
+    Run,
     SurfaceOptions,
 )
+from gridplan.solvers.budget import Deadline
 from gridplan.solvers.greedy import GreedySolution
 from gridplan.surface.grid import PopulationSurface
 
@@ -49,6 +52,7 @@ class MCLP(_Siting):
         self.covered = math.nan
         self.coverage = math.nan
         self.assignment: IntArray = np.zeros(0, dtype=np.int64)
+        self.probe: ProbeResult | None = None
 
     @classmethod
     def from_cost_matrix(
@@ -129,12 +133,32 @@ class MCLP(_Siting):
         if method == "greedy":
             self._answer_greedy(heuristic, t0)
             return self
+        if run.warm_start and 0 < self.k < n_new and len(self._cov.group_w):
+            self._answer_probe(local, run, t0)
+            return self
         model = covering_model(self._cov.a, site_cost=0.0, uncovered_cost=-self._cov.group_w)
         model.cardinality(0, n_new, self.k)
         mip = model.build(maximize=True, offset=float(self._cov.group_w.sum()))
         start = cover_start(self._cov.a, local) if run.warm_start else None
         self._answer_exact(mip, start, heuristic, t0, run)
         return self
+
+    def _answer_probe(self, start: list[int], run: Run, t0: float) -> None:
+        """The exact answer by LP probing (:mod:`gridplan.siting.mclp_probe`) from ``start``."""
+        res = probe_solve(
+            self._cov,
+            len(self._in.new),
+            self.k,
+            start,
+            gap=run.gap,
+            deadline=Deadline(run.time_limit, t0),
+            verbose=run.verbose,
+        )
+        self._set_result(self._in.new[np.asarray(res.sites, dtype=np.int64)])
+        self.status, self.bound = res.status, res.bound
+        self.gap = max(0.0, (res.bound - self.objective) / max(abs(self.objective), 1e-12))
+        self.probe = res
+        self.seconds = time.perf_counter() - t0
 
     def summary(self) -> dict[str, Any]:
         out = super().summary()
