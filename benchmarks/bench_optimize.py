@@ -13,8 +13,11 @@ not trivial (greedy is ~2 % below the optimum and HiGHS has to branch).
 Walking 15 minutes is trivial (greedy is optimal); driving 10 and 15 minutes
 are harder and are shown as extra rows (``--also``).
 
-Rows: lazy greedy (CELF), greedy + swap local search, the exact MIP (HiGHS,
-relative gap ≤ 0.1 %), and PySAL spopt (PuLP + CBC) on the same matrix; the
+Rows: lazy greedy (CELF), greedy + swap local search, the exact solve at a
+relative gap ≤ 0.1 % two ways: the covering MIP in HiGHS alone (warm-started
+with greedy + swap) and LP probing (the default: reduced-cost fixing, then
+``y_j = 1`` probes that fix sites, the MIP only on what is left;
+:mod:`gridplan.siting.mclp_probe`), and PySAL spopt (PuLP + CBC) on the same matrix; the
 ratio is spopt's seconds (building its PuLP model + CBC) over ours (the
 ``solve`` call, model building included).  The cost matrix (shared by both)
 is timed separately.
@@ -139,6 +142,69 @@ def print_pmedian(args: argparse.Namespace, d_xy, w, c_xy, label: str) -> None:
         )
 
 
+def print_mclp(args: argparse.Namespace, d_xy, w, c_xy, settings) -> None:
+    """The MCLP rows of each ``(mode, minutes, with spopt)`` setting, then the notes."""
+    print("| setting | method | objective (residents covered) | coverage | gap | seconds | ratio |")
+    print("| --- | --- | ---: | ---: | ---: | ---: | ---: |")
+    notes = []
+    for mode, minutes, with_spopt in settings:
+        t = time.perf_counter()
+        cost = cost_matrix_straight(d_xy, c_xy, mode, 1.3, max_minutes=minutes)
+        matrix_s = time.perf_counter() - t
+        setting = f"{mode} {minutes:g} min, k = {args.k}"
+        problem = MCLP.from_cost_matrix(cost, w, minutes, args.k)
+        total = problem.total_weight
+
+        greedy = problem.solve("greedy", polish=False)
+        g_obj, g_s = greedy.objective, greedy.seconds
+        polished = problem.solve("greedy")
+        p_obj, p_s = polished.objective, polished.seconds
+        mip = problem.solve(time_limit=args.time_limit, gap=args.gap, probe=False)
+        m_obj, m_s, m_gap, m_status = mip.objective, mip.seconds, mip.gap, mip.status
+        exact = problem.solve(time_limit=args.time_limit, gap=args.gap)
+        e_obj, e_s, e_gap, e_status = exact.objective, exact.seconds, exact.gap, exact.status
+        e_bound = exact.bound
+        probe = exact.probe
+        rows = [
+            ("greedy (lazy, CELF)", g_obj, (e_bound - g_obj) / g_obj, g_s),
+            ("greedy + swap", p_obj, (e_bound - p_obj) / p_obj, p_s),
+            (f"exact, HiGHS MIP alone ({m_status})", m_obj, m_gap, m_s),
+            (f"exact, LP probing ({e_status})", e_obj, e_gap, e_s),
+        ]
+        for name, obj, gap, secs in rows:
+            print(
+                f"| {setting} | {name} | {obj:,.0f} | {obj / total * 100:.2f} % | "
+                f"{fmt_gap(gap)} | {secs:.3f} | |"
+            )
+        if probe is not None:
+            notes.append(
+                f"{setting}, LP probing: {probe.dropped:,} candidates dropped by reduced-cost "
+                f"fixing, {probe.fixed:,} fixed by {probe.lps:,} LP solves"
+                f"{', then the HiGHS MIP' if probe.mip else ''}."
+            )
+        notes.append(
+            f"{setting}: {cost.n_pairs:,} pairs within {minutes:g} min "
+            f"(matrix {matrix_s:.2f} s); greedy gaps are against HiGHS's bound."
+        )
+        if with_spopt:
+            s_obj, built, solved = run_spopt(cost, w, minutes, args.k, args.spopt_time_limit)
+            s_total = built + solved
+            same = abs(s_obj - e_obj) <= args.gap * max(s_obj, e_obj)
+            print(
+                f"| {setting} | spopt (PuLP + CBC) | {s_obj:,.0f} | {s_obj / total * 100:.2f} % | "
+                f"— | {s_total:.1f} | {s_total / e_s:,.0f}× |"
+            )
+            notes.append(
+                f"spopt: {built:.1f} s building the PuLP model, {solved:.1f} s in CBC "
+                f"(CBC alone is {solved / e_s:,.1f}× our solve); objectives "
+                f"{'equal' if same else 'DIFFER'} within the {args.gap * 100:g} % gap "
+                f"(ours {e_obj:,.2f}, spopt {s_obj:,.2f})."
+            )
+    print()
+    for note in notes:
+        print(f"- {note}")
+
+
 def fmt_gap(gap: float) -> str:
     return "—" if math.isnan(gap) else f"{gap * 100:.3f} %"
 
@@ -170,6 +236,9 @@ def main(argv: list[str] | None = None) -> None:
     if args.small:
         d_xy, w, c_xy = synthetic(2_000, 200)
         print_pmedian(args, d_xy, w, c_xy, "synthetic 2,000 × 200 (illustrative)")
+        if not args.no_mclp:
+            print("\nsynthetic 2,000 × 200 (illustrative): MCLP\n")
+            print_mclp(args, d_xy, w, c_xy, [("drive", 10.0, False)])
         return
 
     t0 = time.perf_counter()
@@ -194,57 +263,7 @@ def main(argv: list[str] | None = None) -> None:
         if (mode, float(minutes)) != (args.mode, args.minutes):
             settings.append((mode, float(minutes), False))
 
-    print("| setting | method | objective (residents covered) | coverage | gap | seconds | ratio |")
-    print("| --- | --- | ---: | ---: | ---: | ---: | ---: |")
-    notes = []
-    for mode, minutes, with_spopt in settings:
-        t = time.perf_counter()
-        cost = cost_matrix_straight(demand.xy, cand.xy, mode, 1.3, max_minutes=minutes)
-        matrix_s = time.perf_counter() - t
-        setting = f"{mode} {minutes:g} min, k = {args.k}"
-        problem = MCLP.from_cost_matrix(cost, demand.weights, minutes, args.k)
-        total = problem.total_weight
-
-        greedy = problem.solve("greedy", polish=False)
-        g_obj, g_s = greedy.objective, greedy.seconds
-        polished = problem.solve("greedy")
-        p_obj, p_s = polished.objective, polished.seconds
-        exact = problem.solve(time_limit=args.time_limit, gap=args.gap)
-        e_obj, e_s, e_gap, e_status = exact.objective, exact.seconds, exact.gap, exact.status
-        e_bound = exact.bound
-        rows = [
-            ("greedy (lazy, CELF)", g_obj, (e_bound - g_obj) / g_obj, g_s),
-            ("greedy + swap", p_obj, (e_bound - p_obj) / p_obj, p_s),
-            (f"exact, HiGHS ({e_status})", e_obj, e_gap, e_s),
-        ]
-        for name, obj, gap, secs in rows:
-            print(
-                f"| {setting} | {name} | {obj:,.0f} | {obj / total * 100:.2f} % | "
-                f"{fmt_gap(gap)} | {secs:.3f} | |"
-            )
-        notes.append(
-            f"{setting}: {cost.n_pairs:,} pairs within {minutes:g} min "
-            f"(matrix {matrix_s:.2f} s); greedy gaps are against HiGHS's bound."
-        )
-        if with_spopt:
-            s_obj, built, solved = run_spopt(
-                cost, demand.weights, minutes, args.k, args.spopt_time_limit
-            )
-            s_total = built + solved
-            same = abs(s_obj - e_obj) <= args.gap * max(s_obj, e_obj)
-            print(
-                f"| {setting} | spopt (PuLP + CBC) | {s_obj:,.0f} | {s_obj / total * 100:.2f} % | "
-                f"— | {s_total:.1f} | {s_total / e_s:,.0f}× |"
-            )
-            notes.append(
-                f"spopt: {built:.1f} s building the PuLP model, {solved:.1f} s in CBC "
-                f"(CBC alone is {solved / e_s:,.1f}× our solve); objectives "
-                f"{'equal' if same else 'DIFFER'} within the {args.gap * 100:g} % gap "
-                f"(ours {e_obj:,.2f}, spopt {s_obj:,.2f})."
-            )
-    print()
-    for note in notes:
-        print(f"- {note}")
+    print_mclp(args, demand.xy, demand.weights, cand.xy, settings)
 
 
 if __name__ == "__main__":

@@ -59,7 +59,7 @@ def test_probe_equals_brute_force(seed, k):
 def test_probe_equals_plain_mip_on_medium_instances(seed):
     cost, w = clustered(seed, 1_500, 150, 10.0)
     probed = MCLP.from_cost_matrix(cost, w, 10.0, 6).solve(gap=0)
-    plain = MCLP.from_cost_matrix(cost, w, 10.0, 6).solve(gap=0, warm_start=False)
+    plain = MCLP.from_cost_matrix(cost, w, 10.0, 6).solve(gap=0, probe=False)
     assert plain.probe is None and probed.probe is not None
     assert plain.status == probed.status == "optimal"
     assert probed.objective == pytest.approx(plain.objective, rel=1e-9)
@@ -69,7 +69,7 @@ def test_probe_equals_plain_mip_on_medium_instances(seed):
 @pytest.mark.parametrize("seed", range(3))
 def test_probe_bound_is_honest_at_a_gap(seed):
     cost, w = clustered(10 + seed, 1_500, 150, 10.0)
-    exact = MCLP.from_cost_matrix(cost, w, 10.0, 6).solve(gap=0, warm_start=False).objective
+    exact = MCLP.from_cost_matrix(cost, w, 10.0, 6).solve(gap=0, probe=False).objective
     p = MCLP.from_cost_matrix(cost, w, 10.0, 6).solve(gap=0.01)
     assert p.bound >= exact * (1 - 1e-9)  # never below the true optimum
     assert p.objective <= exact * (1 + 1e-9)
@@ -113,3 +113,21 @@ def test_probe_honours_the_deadline():
     res = probe_solve(p._cov, len(p._in.new), 8, local, gap=0.0, deadline=Deadline(0.0))
     assert res.status in {"optimal", "time_limit"}
     assert res.bound >= res.objective - 1e-6 and len(res.sites) == 8
+
+
+def test_benchmark_small_mode_rows(capsys):
+    from benchmarks.bench_optimize import print_mclp, synthetic
+
+    d_xy, w, c_xy = synthetic(2_000, 200)
+
+    class Args:
+        k, time_limit, gap = 10, 60.0, 1e-3
+
+    print_mclp(Args(), d_xy, w, c_xy, [("drive", 10.0, False)])
+    rows = [line.split("|") for line in capsys.readouterr().out.splitlines()]
+    found = {r[2].strip(): r for r in rows if len(r) > 7 and "exact" in r[2]}
+    mip = found["exact, HiGHS MIP alone (optimal)"]
+    probe = found["exact, LP probing (optimal)"]
+    cov = [float(r[3].replace(",", "")) for r in (mip, probe)]
+    assert abs(cov[0] - cov[1]) <= 1e-3 * max(cov)  # both within the gap of the optimum
+    assert float(probe[5].strip(" %")) <= 0.1 + 1e-9

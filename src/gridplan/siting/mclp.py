@@ -20,9 +20,9 @@ from gridplan.siting.models import _Inputs, _Siting
 from gridplan.siting.options import (
     DEFAULT_GAP,
     DEFAULT_TIME_LIMIT_S,
-    CoverSolveOptions,
     CurveOptions,
     MatrixOptions,
+    MCLPSolveOptions,
     Method,
     Run,
     SurfaceOptions,
@@ -113,16 +113,20 @@ class MCLP(_Siting):
         run = _cover_greedy(self._cov, len(self._in.new), kk, lazy=lazy)
         return self._greedy_answer(run, t0, self.evaluate)
 
-    def solve(self, method: Method = "exact", **kw: Unpack[CoverSolveOptions]) -> MCLP:
+    def solve(self, method: Method = "exact", **kw: Unpack[MCLPSolveOptions]) -> MCLP:
         """Solve greedily or exactly; returns ``self``.
 
         ``greedy``: lazy greedy (CELF), then (``polish``) swap local search.
-        ``exact``: the covering MIP solved by HiGHS within ``time_limit``
-        seconds to a relative ``gap``, warm-started with the greedy answer.
+        ``exact``: solved to a relative ``gap`` within ``time_limit`` seconds
+        by LP probing from the greedy + swap answer (``probe``, the default;
+        :mod:`gridplan.siting.mclp_probe`), or by the covering MIP in HiGHS
+        warm-started with it.
         ``self.greedy`` always holds the plain greedy answer.  Keyword options:
-        :class:`~gridplan.siting.options.CoverSolveOptions`.
+        :class:`~gridplan.siting.options.MCLPSolveOptions`.
         """
         polish = kw.pop("polish", True)
+        probe = kw.pop("probe", True)
+        self.probe = None
         run, t0 = self._begin(method, kw)
         self.greedy = self.run_greedy(lazy=run.lazy)
         n_new = len(self._in.new)
@@ -133,7 +137,7 @@ class MCLP(_Siting):
         if method == "greedy":
             self._answer_greedy(heuristic, t0)
             return self
-        if run.warm_start and 0 < self.k < n_new and len(self._cov.group_w):
+        if probe and 0 < self.k < n_new and len(self._cov.group_w):
             self._answer_probe(local, run, t0)
             return self
         model = covering_model(self._cov.a, site_cost=0.0, uncovered_cost=-self._cov.group_w)
