@@ -41,6 +41,47 @@ def clustered(seed: int, n: int, m: int, t: float):
     return cost_matrix_straight(d_xy, c_xy, "drive", 1.3, max_minutes=t), w
 
 
+def city(seed: int, n: int, grid: int, t: float, size: float = 40_000.0):
+    """Five population blobs and a candidate grid (illustrative, not a real city): the LP
+    opens fractions of many neighbouring candidates, so probing has sites to fix."""
+    rng = np.random.default_rng(seed)
+    centres = rng.uniform(0.2 * size, 0.8 * size, (5, 2))
+    spread = rng.uniform(2_000, 6_000, 5)
+    which = rng.integers(0, 5, n)
+    d_xy = centres[which] + rng.normal(0, 1, (n, 2)) * spread[which, None]
+    w = np.round(rng.lognormal(5, 0.8, n))
+    xs = np.linspace(0, size, grid)
+    c_xy = np.array([(x, y) for x in xs for y in xs])
+    return cost_matrix_straight(d_xy, c_xy, "drive", 1.3, max_minutes=t), w
+
+
+@pytest.mark.parametrize(("seed", "t"), [(0, 10.0), (1, 15.0)])
+def test_probing_fixes_sites_and_keeps_the_optimum(seed, t):
+    cost, w = city(seed, 2_000, 15, t)
+    probed = MCLP.from_cost_matrix(cost, w, t, 6).solve(gap=0)
+    plain = MCLP.from_cost_matrix(cost, w, t, 6).solve(gap=0, probe=False)
+    assert probed.probe is not None and probed.probe.fixed > 0  # probes did fix sites
+    assert plain.status == probed.status == "optimal"
+    assert probed.objective == pytest.approx(plain.objective, rel=1e-9)
+    assert probed.bound >= plain.objective * (1 - 1e-9)
+
+
+def test_mip_fallback_keeps_the_optimum(monkeypatch):
+    import gridplan.siting.mclp_probe as mclp_probe
+
+    def fix_nothing(lp, y, free, keep, inc, **kw):
+        return kw["outside"], 0
+
+    cost, w = city(0, 2_000, 15, 10.0)
+    plain = MCLP.from_cost_matrix(cost, w, 10.0, 6).solve(gap=0, probe=False)
+    monkeypatch.setattr(mclp_probe, "_probe_round", fix_nothing)
+    p = MCLP.from_cost_matrix(cost, w, 10.0, 6).solve(gap=0)
+    assert p.probe is not None and p.probe.mip and p.probe.fixed == 0
+    assert p.status == "optimal"
+    assert p.objective == pytest.approx(plain.objective, rel=1e-9)
+    assert p.bound >= plain.objective * (1 - 1e-9)
+
+
 @pytest.mark.parametrize("seed", range(6))
 @pytest.mark.parametrize("k", [2, 3])
 def test_probe_equals_brute_force(seed, k):
