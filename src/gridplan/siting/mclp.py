@@ -15,16 +15,19 @@ from gridplan._types import IntArray
 from gridplan.siting._checks import siting_problems
 from gridplan.siting.cover import _cover, _cover_greedy, _cover_swap, cover_start, covering_model
 from gridplan.siting.demand import Candidates
+from gridplan.siting.mclp_probe import ProbeResult, probe_solve
 from gridplan.siting.models import _Inputs, _Siting
 from gridplan.siting.options import (
     DEFAULT_GAP,
     DEFAULT_TIME_LIMIT_S,
-    CoverSolveOptions,
     CurveOptions,
     MatrixOptions,
+    MCLPSolveOptions,
     Method,
+    Run,
     SurfaceOptions,
 )
+from gridplan.solvers.budget import Deadline
 from gridplan.solvers.greedy import GreedySolution
 from gridplan.surface.grid import PopulationSurface
 
@@ -49,6 +52,7 @@ class MCLP(_Siting):
         self.covered = math.nan
         self.coverage = math.nan
         self.assignment: IntArray = np.zeros(0, dtype=np.int64)
+        self.probe: ProbeResult | None = None
 
     @classmethod
     def from_cost_matrix(
@@ -109,16 +113,20 @@ class MCLP(_Siting):
         run = _cover_greedy(self._cov, len(self._in.new), kk, lazy=lazy)
         return self._greedy_answer(run, t0, self.evaluate)
 
-    def solve(self, method: Method = "exact", **kw: Unpack[CoverSolveOptions]) -> MCLP:
+    def solve(self, method: Method = "exact", **kw: Unpack[MCLPSolveOptions]) -> MCLP:
         """Solve greedily or exactly; returns ``self``.
 
         ``greedy``: lazy greedy (CELF), then (``polish``) swap local search.
-        ``exact``: the covering MIP solved by HiGHS within ``time_limit``
-        seconds to a relative ``gap``, warm-started with the greedy answer.
+        ``exact``: solved to a relative ``gap`` within ``time_limit`` seconds
+        by LP probing from the greedy + swap answer (``probe``, the default;
+        :mod:`gridplan.siting.mclp_probe`), or by the covering MIP in HiGHS
+        warm-started with it.
         ``self.greedy`` always holds the plain greedy answer.  Keyword options:
-        :class:`~gridplan.siting.options.CoverSolveOptions`.
+        :class:`~gridplan.siting.options.MCLPSolveOptions`.
         """
         polish = kw.pop("polish", True)
+        probe = kw.pop("probe", True)
+        self.probe = None
         run, t0 = self._begin(method, kw)
         self.greedy = self.run_greedy(lazy=run.lazy)
         n_new = len(self._in.new)
@@ -129,12 +137,32 @@ class MCLP(_Siting):
         if method == "greedy":
             self._answer_greedy(heuristic, t0)
             return self
+        if probe and 0 < self.k < n_new and len(self._cov.group_w):
+            self._answer_probe(local, run, t0)
+            return self
         model = covering_model(self._cov.a, site_cost=0.0, uncovered_cost=-self._cov.group_w)
         model.cardinality(0, n_new, self.k)
         mip = model.build(maximize=True, offset=float(self._cov.group_w.sum()))
         start = cover_start(self._cov.a, local) if run.warm_start else None
         self._answer_exact(mip, start, heuristic, t0, run)
         return self
+
+    def _answer_probe(self, start: list[int], run: Run, t0: float) -> None:
+        """The exact answer by LP probing (:mod:`gridplan.siting.mclp_probe`) from ``start``."""
+        res = probe_solve(
+            self._cov,
+            len(self._in.new),
+            self.k,
+            start,
+            gap=run.gap,
+            deadline=Deadline(run.time_limit, t0),
+            verbose=run.verbose,
+        )
+        self._set_result(self._in.new[np.asarray(res.sites, dtype=np.int64)])
+        self.status, self.bound = res.status, res.bound
+        self.gap = max(0.0, (res.bound - self.objective) / max(abs(self.objective), 1e-12))
+        self.probe = res
+        self.seconds = time.perf_counter() - t0
 
     def summary(self) -> dict[str, Any]:
         out = super().summary()

@@ -30,8 +30,9 @@ they share are documented once, in :mod:`gridplan.siting.options`):
 Every problem has a greedy heuristic (``solve(method="greedy")``: lazy
 evaluation of marginal gains, CELF) and an exact mixed-integer program solved
 by HiGHS (``highspy``; ``method="exact"``, the default) with a time limit,
-warm-started with the greedy solution.  Results: ``sites`` (candidate
-indices), ``objective``, ``bound`` (HiGHS's dual bound), ``gap`` (HiGHS's
+warm-started with the greedy solution (the MCLP by LP probing first, see
+below).  Results: ``sites`` (candidate indices), ``objective``, ``bound``
+(HiGHS's dual bound, or the probing's bound of every excluded part), ``gap`` (HiGHS's
 ``mip_gap``: ``|objective − bound| / |objective|``; 0 when proven optimal to
 HiGHS's absolute tolerance), ``seconds`` (wall time of ``solve``, model
 building included) and ``status`` (``optimal``, ``time_limit`` (a solution
@@ -89,9 +90,17 @@ MCLP and set covering only need the pairs within ``T``: pass a sparse matrix
 (:func:`cost_matrix_straight` with ``max_minutes=T``); the model goes to
 HiGHS as CSC arrays through ``passModel`` (no per-variable Python objects),
 so 20,000 demand points × 2,000 candidates with ~270,000 pairs within T
-build in ~0.1 s.  On that Shijiazhuang instance (``benchmarks/
-bench_optimize.py``, k = 10) the exact MCLP takes 0.4 s (e-bike 15 min),
-4 s (drive 10 min) and ~20 s (drive 15 min, gap 0.1 %); greedy ~0.02 s.
+build in ~0.1 s.  The exact MCLP is solved by LP probing by default
+(:mod:`gridplan.siting.mclp_probe`: reduced-cost fixing, then ``y_j = 1``
+probes that fix sites, the MIP only on what is left; ``probe=False``: the
+warm-started HiGHS MIP alone).  On that Shijiazhuang instance (``benchmarks/
+bench_optimize.py``, k = 10, gap 0.1 %, measured on a shared 2-core machine
+under a load of 10–14, so several times slower than a quiet one) probing
+takes 1.0 s (e-bike 15 min; MIP alone 1.2 s), 1.4 s (drive 10 min; MIP alone
+16.6 s) and 45–76 s (drive 15 min: ~118 LP solves, a proven 0.09 % gap; the
+MIP alone stopped at its 120 s limit with a 0.35–0.77 % gap, and takes ~16 s
+on a quiet machine); walking 15 min (trivial) 0.5 s against 0.3 s; greedy
+~0.02 s.
 p-median needs all pairs or a cutoff with the penalty above (5,000 × 500
 within 30 min driving: ~5 s).  Partial set covering with a hundred or more
 sites, and the capacitated models beyond a few thousand demand points × a
@@ -128,6 +137,7 @@ from gridplan.siting.options import (
     SurfaceOptions,
     check_keys,
 )
+from gridplan.solvers.budget import Deadline
 from gridplan.solvers.greedy import GreedySolution
 from gridplan.solvers.highs import Mip, MipResult, solve_mip
 from gridplan.surface.grid import PopulationSurface
@@ -487,6 +497,7 @@ class _Siting:
             start=start,
             verbose=run.verbose,
             presolve=False,
+            deadline=Deadline(run.time_limit, t0),  # the limit is the whole solve's
         )
         self._finish(res, res.x[: len(self._in.new)] if res.x is not None else None)
         self._set_result(self.sites if res.x is not None else fallback)

@@ -179,6 +179,20 @@ class CoverSolveOptions(SolveOptions, total=False):
     polish: bool
 
 
+class MCLPSolveOptions(CoverSolveOptions, total=False):
+    """Options of :meth:`MCLP.solve <gridplan.siting.mclp.MCLP.solve>`: :class:`CoverSolveOptions`
+    and the exact method.
+
+    Attributes
+    ----------
+    probe
+        Solve exactly by LP probing (:mod:`gridplan.siting.mclp_probe`; default
+        True); False: the warm-started HiGHS MIP alone.
+    """
+
+    probe: bool
+
+
 class CurveOptions(TypedDict, total=False):
     """Options of :meth:`MCLP.coverage_curve <gridplan.siting.mclp.MCLP.coverage_curve>`.
 

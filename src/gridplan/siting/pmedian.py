@@ -1,9 +1,20 @@
-"""p-median: the radius formulation."""
+"""p-median: Lagrangian bound and interchange, then the radius formulation on what is left.
+
+An exact solve runs, within one time budget: greedy; the Lagrangian bound of
+the assignment constraints with its k-site answers and a fast interchange
+(:mod:`gridplan.solvers.pmedian_lagrange`), which usually proves the answer
+within the gap already; otherwise the sites that no better answer can
+contain are dropped (the bound with the site forced exceeds the incumbent)
+and the radius MIP of the rest goes to HiGHS with the incumbent as its start
+and what is left of the budget.  Dropping only sites no better answer uses
+keeps the optimum exact.
+"""
 
 from __future__ import annotations
 
 import math
 import time
+from dataclasses import replace
 from typing import Any, Unpack
 
 import numpy as np
@@ -15,10 +26,53 @@ from gridplan._validate import Problems
 from gridplan.siting.cover import cover_start, covering_model
 from gridplan.siting.demand import Candidates
 from gridplan.siting.models import _fallback, _Inputs, _Siting, _start_minutes, _unreachable
-from gridplan.siting.options import CutoffOptions, CutoffSurface, Method, SolveOptions
+from gridplan.siting.options import CutoffOptions, CutoffSurface, Method, Run, SolveOptions
+from gridplan.solvers.budget import Deadline
 from gridplan.solvers.greedy import GreedySolution, greedy
-from gridplan.solvers.highs import Mip
+from gridplan.solvers.highs import Mip, solve_mip
+from gridplan.solvers.pmedian_lagrange import (
+    LagrangeBound,
+    PairCosts,
+    assign,
+    fast_swap,
+    fixed_by_bound,
+    lagrangian_bound,
+)
 from gridplan.surface.grid import PopulationSurface
+
+#: Above this many entries (before merging equal rows) the radius MIP is not built: the
+#: Lagrangian bound goes on instead (building and solving it would not fit a planner's wait).
+MAX_RADIUS_ENTRIES = 4_000_000
+
+
+def _kept_pairs(inp: _Inputs, b: FloatArray) -> tuple[IntArray, IntArray, FloatArray]:
+    """The pairs that can matter: demand with weight, a new candidate (local index), minutes
+    below the demand's fallback ``b``; as (demand, local candidate, minutes)."""
+    cm = inp.cost
+    w = inp.weights
+    local = inp.local()
+    keep = (cm.minutes < b[cm.demand]) & (local[cm.candidate] >= 0) & (w[cm.demand] > 0)
+    return cm.demand[keep].astype(np.int64), local[cm.candidate[keep]], cm.minutes[keep]
+
+
+def pair_costs(inp: _Inputs, b: FloatArray) -> PairCosts:
+    """The weighted pair costs (residents × minutes) by new candidate, and the fallbacks."""
+    d, c, m = _kept_pairs(inp, b)
+    w = inp.weights
+    order = np.lexsort((d, c))
+    indptr = np.concatenate([[0], np.cumsum(np.bincount(c, minlength=len(inp.new)))])
+    fallback = np.where(w > 0, w * np.where(w > 0, b, 0.0), 0.0)
+    return PairCosts(indptr.astype(np.int64), d[order], (w[d] * m)[order], fallback)
+
+
+def radius_entries(inp: _Inputs, b: FloatArray, keep: IntArray) -> int:
+    """Entries of the radius rows over the new candidates ``keep`` (before merging): a demand
+    with ``l`` pairs has up to ``l`` rows of 1 … ``l`` entries."""
+    d, c, _ = _kept_pairs(inp, b)
+    mask = np.zeros(len(inp.new), dtype=bool)
+    mask[keep] = True
+    per = np.bincount(d[mask[c]], minlength=inp.cost.n_demand).astype(np.int64)
+    return int((per * (per + 1) // 2).sum())
 
 
 def _radius_rows(inp: _Inputs, b: FloatArray) -> tuple[sp.csr_matrix, FloatArray, float]:
@@ -38,11 +92,7 @@ def _radius_rows(inp: _Inputs, b: FloatArray) -> tuple[sp.csr_matrix, FloatArray
     cm = inp.cost
     w = inp.weights
     n_new = len(inp.new)
-    local = inp.local()
-    keep = (cm.minutes < b[cm.demand]) & (local[cm.candidate] >= 0) & (w[cm.demand] > 0)
-    d = cm.demand[keep].astype(np.int64)
-    c = local[cm.candidate[keep]]
-    m = cm.minutes[keep]
+    d, c, m = _kept_pairs(inp, b)
     order = np.lexsort((c, m, d))
     d, c, m = d[order], c[order], m[order]
     has = np.zeros(cm.n_demand, dtype=bool)
@@ -78,6 +128,20 @@ def _radius_rows(inp: _Inputs, b: FloatArray) -> tuple[sp.csr_matrix, FloatArray
     indices = c[np.repeat(r_start, r_size) + within]
     sets = sp.csr_matrix((np.ones(len(indices)), indices, indptr), shape=(len(rep), n_new))
     return sets, cost, offset
+
+
+def _gap(upper: float, bound: float) -> float:
+    """The relative gap of a minimisation (0 when the bound meets the answer)."""
+    if not math.isfinite(upper) or not math.isfinite(bound):
+        return math.inf
+    return max(0.0, upper - bound) / max(abs(upper), 1e-12)
+
+
+def _share(deadline: Deadline, fraction: float) -> Deadline:
+    """A deadline ``fraction`` of the way through ``deadline``'s budget (the same without one)."""
+    if math.isinf(deadline.seconds):
+        return deadline
+    return Deadline(deadline.seconds * fraction, deadline.start)
 
 
 class PMedian(_Siting):
@@ -193,18 +257,89 @@ class PMedian(_Siting):
         return model.build(maximize=False, offset=offset), sets
 
     def solve(self, method: Method = "exact", **kw: Unpack[SolveOptions]) -> PMedian:
-        """Solve greedily or exactly (HiGHS, warm-started); returns ``self``.  Keyword options:
-        :class:`~gridplan.siting.options.SolveOptions`."""
+        """Solve greedily or exactly; returns ``self``.  Keyword options:
+        :class:`~gridplan.siting.options.SolveOptions`.
+
+        ``exact``: greedy, the Lagrangian bound with interchange, and when
+        their gap is above ``gap`` the radius MIP of the sites left (HiGHS,
+        warm-started); ``time_limit`` bounds the whole solve (model building
+        included).  ``bound`` is the best proven lower bound, ``gap`` the
+        relative distance of ``objective`` to it.
+        """
         run, t0 = self._begin(method, kw)
+        deadline = Deadline(run.time_limit, t0)
         self.greedy = self.run_greedy(lazy=run.lazy)
         if method == "greedy":
             self._answer_greedy(self.greedy.sites, t0)
             return self
-        mip, sets = self._mip()
+        pc = pair_costs(self._in, self._b)
         local = np.searchsorted(self._in.new, self.greedy.sites)
-        start = cover_start(sets, local) if run.warm_start else None
-        self._answer_exact(mip, start, self.greedy.sites, t0, run)
+        lag = lagrangian_bound(pc, self.k, local, _share(deadline, 0.4), gap=run.gap)
+        sites = fast_swap(pc, lag.sites, deadline)
+        best, upper = sites, assign(pc, sites).total  # the swaps start from lag.sites
+        bound, status = lag.bound, "optimal"
+        if _gap(upper, bound) > run.gap:
+            best, bound, status = self._refine(pc, lag, best, upper, deadline, run)
+        self._set_result(self._in.new[best])
+        self._report(bound, status, run.gap)
+        self.seconds = time.perf_counter() - t0
         return self
+
+    def _refine(
+        self,
+        pc: PairCosts,
+        lag: LagrangeBound,
+        best: IntArray,
+        upper: float,
+        deadline: Deadline,
+        run: Run,
+    ) -> tuple[IntArray, float, str]:
+        """Close the gap left by the bound: the radius MIP over the sites no answer cheaper
+        than ``upper`` can leave out of (or put in) consideration; or, when that model is too
+        large, more Lagrangian steps from ``lag``.  Returns the answer, the bound and the
+        status."""
+        mu, bound = lag.mu, lag.bound
+        out, into = fixed_by_bound(pc, self.k, mu, upper)
+        keep = np.flatnonzero(~out)
+        if radius_entries(self._in, self._b, keep) > MAX_RADIUS_ENTRIES:
+            more = lagrangian_bound(pc, self.k, best, deadline, gap=run.gap, mu0=mu, max_iter=10**6)
+            if more.upper < upper:
+                best, upper = more.sites, more.upper
+            bound = max(bound, more.bound)
+            return best, bound, "optimal" if _gap(upper, bound) <= run.gap else "time_limit"
+        sub = replace(self._in, new=self._in.new[keep])
+        sets, row_cost, offset = _radius_rows(sub, self._b)
+        model = covering_model(sets, site_cost=0.0, uncovered_cost=row_cost)
+        model.cardinality(0, len(keep), self.k)
+        mip = model.build(maximize=False, offset=offset)
+        start = cover_start(sets, np.searchsorted(keep, best)) if run.warm_start else None
+        res = solve_mip(
+            mip,
+            time_limit=run.time_limit,
+            gap=run.gap,
+            start=start,
+            verbose=run.verbose,
+            presolve=False,
+            deadline=deadline,
+            fixed=np.flatnonzero(into[keep]),
+        )
+        if res.x is not None:
+            found = keep[np.flatnonzero(res.x[: len(keep)] > 0.5)]
+            if assign(pc, found).total < upper:
+                best, upper = np.sort(found), assign(pc, found).total
+        if math.isfinite(res.bound):
+            # an answer cheaper than ``upper`` keeps to ``keep``: the MIP's bound holds for it
+            bound = max(bound, min(res.bound, upper))
+        if res.status == "optimal":
+            return best, max(bound, min(res.objective, upper)), "optimal"
+        return best, bound, "optimal" if _gap(upper, bound) <= run.gap else "time_limit"
+
+    def _report(self, bound: float, status: str, gap: float) -> None:
+        """The proven ``bound`` against the evaluated objective (never above it), the gap
+        and the status."""
+        self.bound = min(bound, self.objective)
+        self.gap = _gap(self.objective, self.bound)
+        self.status = status if self.gap <= gap + 1e-9 or status != "optimal" else "time_limit"
 
     def summary(self) -> dict[str, Any]:
         out = super().summary()

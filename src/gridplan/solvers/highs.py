@@ -21,6 +21,7 @@ from numpy.typing import NDArray
 
 from gridplan._types import FloatArray, IntArray
 from gridplan.errors import InputError
+from gridplan.solvers.budget import Deadline
 
 if TYPE_CHECKING:
     import highspy
@@ -166,6 +167,8 @@ def solve_mip(
     start: FloatArray | None = None,
     verbose: bool = False,
     presolve: bool = True,
+    deadline: Deadline | None = None,
+    fixed: IntArray | None = None,
 ) -> MipResult:
     """Solve ``mip`` with HiGHS, optionally warm-started from the column values ``start``.
 
@@ -184,15 +187,24 @@ def solve_mip(
     presolve
         Run HiGHS's presolve (the covering models switch it off: it turns
         them back into a slower form).
+    deadline
+        The budget of the whole solve this MIP is part of: HiGHS gets at most
+        what is left of it once the model is passed (building counts).
+    fixed
+        Integer columns fixed to 1 (their lower bound raised).
     """
     t0 = time.perf_counter()
     h = _highs()
     h.setOptionValue("output_flag", bool(verbose))
-    h.setOptionValue("time_limit", float(time_limit))
     h.setOptionValue("mip_rel_gap", float(gap))
     if not presolve:
         h.setOptionValue("presolve", "off")
     _pass_model(h, mip)
+    if fixed is not None and len(fixed):
+        idx = np.asarray(fixed, dtype=np.int32)
+        h.changeColsBounds(len(idx), idx, np.ones(len(idx)), mip.upper[idx])
+    limit = float(time_limit) if deadline is None else min(float(time_limit), deadline.left())
+    h.setOptionValue("time_limit", limit)
     if start is not None:
         _set_start(h, start)
     h.run()
