@@ -191,11 +191,16 @@ def census_units(source: UnitsSource) -> UnitSet:
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
-def grid_outlines_json(key: PlanKey) -> bytes:
-    """:func:`grid_outlines` as compact JSON bytes (served by URL: immutable, kept once)."""
+def grid_boundaries_json(key: PlanKey) -> bytes:
+    """The plan's grid boundaries as unique straight segments (JSON rows ``{"s": [lon, lat],
+    "t": [lon, lat]}``): each shared boundary once, drawn by a light line layer
+    (:mod:`gridplan.report.boundaries`); served by URL, so immutable and kept once."""
+    from gridplan.report.boundaries import grid_boundary_segments
     from ui.layerdata import compact_json
 
-    return compact_json(grid_outlines(key))
+    units = load_units(key.units.without_population())
+    seg = grid_boundary_segments(units, resolve_assignment(key.plan(), units.units))
+    return compact_json([{"s": r[:2], "t": r[2:]} for r in np.round(seg, 5).tolist()])
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
