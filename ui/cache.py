@@ -53,8 +53,11 @@ LOCATION_COLUMNS = ("facility_id", "lon", "lat")
 
 def facility_digest(table: pd.DataFrame, columns: tuple[str, ...] = LOCATION_COLUMNS) -> str:
     """Cache key of a facility table: a digest of the ``columns`` its user reads."""
-    cols = table[list(columns)].astype(str).agg("|".join, axis=1)
-    return hashlib.sha256("\n".join(cols).encode()).hexdigest()[:16]
+    # column by column (a row-wise join took ~0.4 s on the first 15-minute page)
+    text = table[list(columns)].astype(str)
+    others: list[Any] = [text[c] for c in text.columns[1:]]
+    lines = text.iloc[:, 0].str.cat(others, sep="|")
+    return hashlib.sha256("\n".join(lines).encode()).hexdigest()[:16]
 
 
 @dataclass(frozen=True)
