@@ -27,6 +27,8 @@ def test_a_slider_step_sends_the_coverage_image_not_the_whole_map(server):
         # the outlines, facilities and hover blocks are fetched once, not again per step
         assert step.http_bytes == 0
         assert step.number_ms > 0 and step.settled_ms > 0
+        # the GPU process's CPU is read for the browser this run started (NaN without /proc)
+        assert not step.gpu_cpu_s < 0
 
 
 def shot(page) -> np.ndarray:
@@ -70,3 +72,4 @@ def test_benchmark_table_has_the_readme_rows(server, moves):
     rows = table(run(server, moves))
     assert rows[2].startswith("| first 15-minute page")
     assert any("settled map" in r for r in rows) and any("kB" in r for r in rows)
+    assert any("GPU-process CPU per step" in r for r in rows)

@@ -53,8 +53,11 @@ LOCATION_COLUMNS = ("facility_id", "lon", "lat")
 
 def facility_digest(table: pd.DataFrame, columns: tuple[str, ...] = LOCATION_COLUMNS) -> str:
     """Cache key of a facility table: a digest of the ``columns`` its user reads."""
-    cols = table[list(columns)].astype(str).agg("|".join, axis=1)
-    return hashlib.sha256("\n".join(cols).encode()).hexdigest()[:16]
+    # column by column (a row-wise join took ~0.4 s on the first 15-minute page)
+    text = table[list(columns)].astype(str)
+    others: list[Any] = [text[c] for c in text.columns[1:]]
+    lines = text.iloc[:, 0].str.cat(others, sep="|")
+    return hashlib.sha256("\n".join(lines).encode()).hexdigest()[:16]
 
 
 @dataclass(frozen=True)
@@ -191,11 +194,16 @@ def census_units(source: UnitsSource) -> UnitSet:
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
-def grid_outlines_json(key: PlanKey) -> bytes:
-    """:func:`grid_outlines` as compact JSON bytes (served by URL: immutable, kept once)."""
+def grid_boundaries_json(key: PlanKey) -> bytes:
+    """The plan's grid boundaries as unique straight segments (JSON rows ``{"s": [lon, lat],
+    "t": [lon, lat]}``): each shared boundary once, drawn by a light line layer
+    (:mod:`gridplan.report.boundaries`); served by URL, so immutable and kept once."""
+    from gridplan.report.boundaries import grid_boundary_segments
     from ui.layerdata import compact_json
 
-    return compact_json(grid_outlines(key))
+    units = load_units(key.units.without_population())
+    seg = grid_boundary_segments(units, resolve_assignment(key.plan(), units.units))
+    return compact_json([{"s": r[:2], "t": r[2:]} for r in np.round(seg, 5).tolist()])
 
 
 @st.cache_data(show_spinner=False, max_entries=16)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pydeck as pdk
 from streamlit import runtime
 
 JSON_MIME = "application/json"
@@ -40,3 +41,19 @@ def served(payload: bytes, slot: str) -> Any:
         return json.loads(payload)
     url = runtime.get_instance().media_file_mgr.add(payload, JSON_MIME, f"gridplan:{slot}")
     return url.lstrip("/")
+
+
+def segment_layer(data: Any, layer_id: str, color: list[int], width_px: float = 1.5) -> pdk.Layer:
+    """Straight segments (rows ``{"s": [lon, lat], "t": [lon, lat]}``, or their URL) as thin
+    lines of ``width_px`` pixels: deck.gl's line shader, far lighter to draw than its path
+    shader (the grid outlines were most of every redraw in a software-rendered browser)."""
+    return pdk.Layer(
+        "LineLayer",
+        data,
+        id=layer_id,
+        get_source_position="s",
+        get_target_position="t",
+        get_color=color,
+        get_width=width_px,
+        width_units="'pixels'",
+    )

@@ -240,12 +240,15 @@ def raster_map(
     core: Bounds | None = None,
     width: int = MAP_WIDTH_PX,
     below: Sequence[pdk.Layer] = (),
+    outline: pdk.Layer | None = None,
 ) -> None:
     """A coverage image with the plan's grid outlines and ``layers`` on top, fitted to the image,
     with the view buttons (``core``: the urban core's bounds).  ``below`` layers go under the
-    outlines (hover cells); ``width`` is the map's expected width in pixels."""
+    outlines (hover cells); ``width`` is the map's expected width in pixels; ``outline``, when
+    given, draws the outlines instead of ``outlines`` (a lighter layer of the same lines)."""
     view, map_key = view_controls(key, img.bounds, core, (width, height))
-    outline = outline_layer(outlines, "grid-outlines", OUTLINE_RGBA)
+    if outline is None:
+        outline = outline_layer(outlines, "grid-outlines", OUTLINE_RGBA)
     base = [image_layer(img, image_id), *below, outline]
     deck = fitted_deck([*base, *layers], img.bounds, tooltip, view=view)
     st.pydeck_chart(deck, height=height, key=map_key)

@@ -38,6 +38,7 @@ from gridplan.travel.speeds import DEFAULT_DETOUR, MODE_SPEEDS_KMH, minutes_per_
 from gridplan.workflow import ModelSpec, SurfaceSpec
 from ui import cache, layerdata, legend, state
 from ui.cache import CoverageKey, HoverKey, ReachKey
+from ui.layerdata import segment_layer
 from ui.mapview import (
     FACILITY_RADIUS_M,
     MAP_WIDTH_PX,
@@ -46,6 +47,7 @@ from ui.mapview import (
     urban_core_bounds,
 )
 from ui.panels.common import (
+    OUTLINE_RGBA,
     XLSX_MIME,
     csv_with_note,
     download,
@@ -305,8 +307,10 @@ def coverage_map(
         metres=True,
     )  # fmt: skip
     plan_key = inp.scenario.plan_key()
+    # each grid boundary once, as plain line segments: the map redraws at every step
+    boundaries = layerdata.served(cache.grid_boundaries_json(plan_key), "access_map/outlines")
     raster_map(
-        img, layerdata.served(cache.grid_outlines_json(plan_key), "access_map/outlines"), [points],
+        img, {}, [points], outline=segment_layer(boundaries, "grid-outlines", OUTLINE_RGBA),
         tooltip="{tip}", key="access_map", height=520,
         core=urban_core_bounds(inp.scenario.units.units),
         width=PRESENTATION_MAP_WIDTH_PX if state.presentation() else MAP_WIDTH_PX,

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from affine import Affine
-from matplotlib import colormaps
 from numpy.typing import NDArray
 from PIL import Image
 from rasterio.crs import CRS
@@ -100,6 +99,8 @@ def minute_bands(vmax: float = 60.0, step: float = 5.0) -> FloatArray:
 
 def band_colors(n: int, cmap: str = "viridis_r") -> NDArray[np.uint8]:
     """RGB colours of ``n`` travel-time classes."""
+    from matplotlib import colormaps  # loaded with the first colour ramp, not the page
+
     return (colormaps[cmap]((np.arange(n) + 0.5) / n)[:, :3] * 255).astype(np.uint8)
 
 
@@ -221,8 +222,7 @@ def hover_cells(
     block = max(1, math.isqrt(max(len(rows) - 1, 0) // max(max_cells, 1)))
     while (n := _n_blocks(rows, cols, block, grid.ncols)) > max_cells:
         block = max(block + 1, math.floor(block * math.sqrt(n / max_cells)))
-    key = (rows // block) * (grid.ncols // block + 1) + cols // block
-    blocks, inverse = np.unique(key, return_inverse=True)
+    blocks, inverse = _block_index((rows // block) * (grid.ncols // block + 1) + cols // block)
     p = pop[rows, cols]
     m = minutes[rows, cols].astype(np.float64)
     reached = np.isfinite(m)
@@ -248,7 +248,24 @@ def hover_cells(
 
 
 def _n_blocks(rows: IntArray, cols: IntArray, block: int, ncols: int) -> int:
-    return len(np.unique((rows // block) * (ncols // block + 1) + cols // block))
+    # block keys are small whole numbers: counting them is linear, where unique sorts
+    key = (rows // block) * (ncols // block + 1) + cols // block
+    return int(np.count_nonzero(np.bincount(key))) if len(key) else 0
+
+
+def _block_index(key: IntArray) -> tuple[IntArray, IntArray]:
+    """The distinct block keys (sorted) and each cell's position among them, as
+    ``np.unique(key, return_inverse=True)`` gives them, by counting instead of sorting."""
+    if not len(key):
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
+    blocks = np.flatnonzero(np.bincount(key))
+    position = np.zeros(int(blocks[-1]) + 1, dtype=np.int64)
+    position[blocks] = np.arange(len(blocks))
+    return blocks, position[key]
+
+
+#: Largest block × facility table :func:`_main_facility` counts in (8 bytes each).
+DENSE_PAIRS = 4_000_000
 
 
 def _main_facility(
@@ -258,6 +275,15 @@ def _main_facility(
     out = np.full(n_blocks, -1, dtype=np.int64)
     has = nearest >= 0
     if not has.any():
+        return out
+    n_fac = int(nearest.max()) + 1
+    if n_blocks * n_fac <= DENSE_PAIRS:  # a block × facility table: no sort at all
+        pair = block_of[has].astype(np.int64) * n_fac + nearest[has]
+        w = np.bincount(pair, weights=weight[has], minlength=n_blocks * n_fac)
+        # argmax takes the first of equal weights: the lowest facility index, as below
+        heaviest = w.reshape(n_blocks, n_fac).argmax(axis=1)
+        seen = np.bincount(block_of[has], minlength=n_blocks) > 0
+        out[seen] = heaviest[seen]
         return out
     pairs = block_of[has].astype(np.int64) * (int(nearest.max()) + 1) + nearest[has]
     keys, inv = np.unique(pairs, return_inverse=True)
