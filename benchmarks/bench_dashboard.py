@@ -183,7 +183,8 @@ def print_table(rounds: list[dict[str, Any]]) -> None:
         else:
             v = [r[key] for r in rounds]
             unit = "kB" if key.endswith("kB") else "s"
-            print(f"| {key} | {statistics.median(v):.2f} {unit} | {min(v):.2f}-{max(v):.2f} | | | |")
+            spread = f"{min(v):.2f}-{max(v):.2f}"
+            print(f"| {key} | {statistics.median(v):.2f} {unit} | {spread} | | | |")
 
 
 def main() -> None:

@@ -855,3 +855,11 @@ def set_map_view(map_key: str, view: str) -> None:
     _, asked = views.get(map_key, ("full", 0))
     views[map_key] = (view, int(asked) + 1)
     _set(Key.MAP_VIEWS, views)
+
+
+# --- widget values read in callbacks (issue 13: edits applied before the page redraws) -----
+
+
+def widget_value(key: str, default: Any = None) -> Any:
+    """The value of the widget ``key`` as its callback sees it (``default`` if not drawn)."""
+    return st.session_state.get(key, default)
