@@ -31,6 +31,29 @@ def decks(at: AppTest) -> list[dict]:
     return [json.loads(d.proto.json) for d in at.get("deck_gl_json_chart")]
 
 
+@pytest.fixture
+def served(monkeypatch) -> dict[str, bytes]:
+    """The JSON files the pages served by URL (``ui.layerdata``), by URL."""
+    from ui import layerdata
+
+    files: dict[str, bytes] = {}
+    original = layerdata.served
+
+    def record(payload: bytes, slot: str):
+        url = original(payload, slot)
+        files[url] = payload
+        return url
+
+    monkeypatch.setattr(layerdata, "served", record)
+    return files
+
+
+def layer_rows(layer: dict, served: dict[str, bytes]):
+    """A layer's data: inline, or the JSON file its URL names."""
+    data = layer["data"]
+    return json.loads(served[data]) if isinstance(data, str) else data
+
+
 def labels(at: AppTest) -> list[str]:
     return [b.label for b in at.button]
 
@@ -71,7 +94,7 @@ def test_grids_page_legend_in_english():
     assert "Zoom to the city" in labels(at) and "Reset view" in labels(at)
 
 
-def test_access_map_legends_covered_classes_minutes_scale_and_tooltips():
+def test_access_map_legends_covered_classes_minutes_scale_and_tooltips(served):
     at = page("access").run()
     assert not at.exception
     assert "放大到城区" in labels(at) and "重置视图" in labels(at)
@@ -84,9 +107,9 @@ def test_access_map_legends_covered_classes_minutes_scale_and_tooltips():
     ids = [layer["id"] for layer in deck["layers"]]
     assert ids.index("hover-cells") < ids.index("grid-outlines") < ids.index("facilities")
     assert json.loads(at.get("deck_gl_json_chart")[0].proto.tooltip)["text"] == "{tip}"
-    hover = next(layer for layer in deck["layers"] if layer["id"] == "hover-cells")
-    assert 100 < len(hover["data"]) <= 1500
-    tips = [r["tip"] for r in hover["data"]]
+    hover = layer_rows(next(lay for lay in deck["layers"] if lay["id"] == "hover-cells"), served)
+    assert 100 < len(hover) <= 1500
+    tips = [r["tip"] for r in hover]
     assert any(t.startswith("约 ") and "常住人口约" in t and "最近机构：" in t for t in tips)
     assert all("nan" not in t and "inf" not in t for t in tips)
     at.radio(key="acc_layer").set_value("minutes").run()

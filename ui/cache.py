@@ -9,8 +9,10 @@ already identifies (the facility table behind a digest).
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
@@ -24,10 +26,13 @@ from gridplan import workflow
 from gridplan.inputs.boundaries import list_prefectures
 from gridplan.plan.grids import GridPlan, list_presets, preset_prefecture, resolve_assignment
 from gridplan.plan.units import UnitSet, display_geometry
-from gridplan.report.webmap import WarpPlan, warp_plan
+from gridplan.report.webmap import HoverCells, WarpPlan, hover_cells, warp_plan
 from gridplan.surface.grid import CellGrid, PopulationSurface
 from gridplan.workflow import ModelSpec, SurfaceSpec, UnitsSource
+from ui import memory
 from ui.state import PER_UNIT, UploadedFile
+
+memory.fix_mmap_threshold()  # large arrays freed go back to the system (ui.memory)
 
 # The analyses below load scipy, the solvers and OSMnx: imported where they run, so the
 # first page a planner opens does not wait for them.
@@ -125,6 +130,18 @@ class ProposalKey:
     leads: tuple[tuple[str, float, float], ...] = ()
 
 
+@dataclass(frozen=True)
+class HoverKey:
+    """The hover blocks of a coverage at the sliders' time scale and population growth, with
+    their tooltips in ``lang`` naming the facilities of digest ``names``."""
+
+    coverage: CoverageKey
+    time_scale: float
+    pop_factor: float
+    names: str
+    lang: str
+
+
 @dataclass
 class Computed:
     """Travel times and their coverage index."""
@@ -171,6 +188,14 @@ def census_units(source: UnitsSource) -> UnitSet:
     if source.population_path and not workflow.has_population(units):
         units = load_units(source)
     return units
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def grid_outlines_json(key: PlanKey) -> bytes:
+    """:func:`grid_outlines` as compact JSON bytes (served by URL: immutable, kept once)."""
+    from ui.layerdata import compact_json
+
+    return compact_json(grid_outlines(key))
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -268,7 +293,43 @@ def coverage(key: CoverageKey, _xy: NDArray[np.float64]) -> Computed:
     else:
         tm = travel_model(surface.grid, key.model)
         times = tm.travel_times(surface.grid, surface.populated(), _xy)
-    return Computed(times, CoverageIndex.build(surface, times))
+    computed = Computed(times, CoverageIndex.build(surface, times))
+    memory.trim()  # the temporaries of the build are freed: hand them back
+    return computed
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def hover_base(key: CoverageKey, _xy: NDArray[np.float64]) -> HoverCells:
+    """The hover blocks of a coverage at time scale 1 and today's residents.
+
+    The sliders only rescale them: a block's mean time scales with the time scale (the
+    straight line's base holds metres), its residents with the growth, and which cells
+    form the blocks and which facility is nearest stay the same.
+    """
+    computed = coverage(key, _xy)
+    surface = load_surface(key.surface)
+    return hover_cells(
+        surface.grid, computed.times.minutes, surface.population, computed.times.nearest
+    )
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def hover_json(
+    key: HoverKey, _xy: NDArray[np.float64], _tips: Callable[[HoverCells], list[str]]
+) -> bytes:
+    """The hover blocks at the sliders as JSON rows ``lon``, ``lat``, ``tip`` (``_tips``
+    writes the tooltips of the scaled blocks, in ``key.lang``)."""
+    from ui.layerdata import compact_json
+
+    base = hover_base(key.coverage, _xy)
+    cells = dataclasses.replace(
+        base, minutes=base.minutes * key.time_scale, population=base.population * key.pop_factor
+    )
+    rows = [
+        {"lon": round(float(x), 6), "lat": round(float(y), 6), "tip": tip}
+        for x, y, tip in zip(cells.lon, cells.lat, _tips(cells), strict=True)
+    ]
+    return compact_json(rows)
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,18 +28,16 @@ from gridplan.access.standards import grid_standards, standard_label, standard_s
 from gridplan.errors import GridPlanError
 from gridplan.facilities.types import CENTRES, type_label
 from gridplan.i18n import Lang, t
-from gridplan.report.coveragemap import render_coverage_map_png
-from gridplan.report.rasterexports import minutes_geotiff_bytes
 from gridplan.report.style import coverage_colors
-from gridplan.report.webmap import coverage_image, hover_cells, minutes_image
+from gridplan.report.webmap import HoverCells, coverage_image, minutes_image
 from gridplan.report.workbooks import CoverageAbout, coverage_workbook, kpi_grid_table
 from gridplan.surface.ageing import DEMANDS, check_demand, demand_label
 from gridplan.surface.grid import PopulationSurface
 from gridplan.travel.base import TravelTimes
 from gridplan.travel.speeds import DEFAULT_DETOUR, MODE_SPEEDS_KMH, minutes_per_metre
 from gridplan.workflow import ModelSpec, SurfaceSpec
-from ui import cache, legend, state
-from ui.cache import CoverageKey, ReachKey
+from ui import cache, layerdata, legend, state
+from ui.cache import CoverageKey, HoverKey, ReachKey
 from ui.mapview import (
     FACILITY_RADIUS_M,
     MAP_WIDTH_PX,
@@ -236,8 +235,12 @@ def what_if(inp: CoverageInputs) -> None:
     )
     with map_side:
         layer = coverage_map(
-            inp, minutes_grid, sl.minutes, computed.times.nearest, index.pop_factor
-        )
+            inp, minutes_grid, sl.minutes,
+            hover=HoverKey(
+                inp.coverage_key(sl.speed), float(index.time_scale), float(index.pop_factor),
+                names_digest(inp.used), lang(),
+            ),
+        )  # fmt: skip
     st.subheader(tr("kpi_by_grid"))
     kpi_by_grid(tables)
     kpi_downloads(inp, tables, sl, layer=layer, times=times, index=index)
@@ -276,12 +279,16 @@ def coverage_map(
     inp: CoverageInputs,
     minutes_grid: NDArray[np.float32],
     minutes: int,
-    nearest: NDArray[np.int32] | None = None,
-    pop_factor: float = 1.0,
+    hover: HoverKey | None = None,
 ) -> str:
     """Covered cells or travel time, the grid outlines and the facilities, with the view buttons
-    and a legend; the layer shown.  With ``nearest`` (each cell's nearest facility), hovering
-    a place tells its travel time, residents and nearest facility."""
+    and a legend; the layer shown.  With ``hover`` (the sliders' hover blocks), hovering a
+    place tells its travel time, residents and nearest facility.
+
+    Only the coverage image changes with the minutes slider: the outlines, the facilities
+    and the hover blocks are served by URL (:mod:`ui.layerdata`), so a slider step sends
+    the image and a few short strings, and the map keeps its other layers as they are.
+    """
     layer = st.radio(
         tr("layer"), list(LAYER.members), horizontal=True, format_func=LAYER, key="acc_layer"
     )
@@ -292,21 +299,18 @@ def coverage_map(
     else:
         img = coverage_image(warp, minutes_grid <= minutes, populated)
     used = inp.used
-    fac = used.assign(
-        type_label=used["type"].map(lambda t: type_label(t, lang())),
-        color=used["type"].map(lambda t: [*TYPE_COLORS.get(t, (90, 90, 90)), 235]),
-    )
-    fac = fac.assign(tip=fac["name"].astype(str) + "\n" + fac["type_label"].astype(str))
     points = scatter_layer(
-        fac[["tip", "lon", "lat", "color"]], "facilities", radius=FACILITY_RADIUS_M,
-        fill="color", outline=[255, 255, 255, 160], outline_px=0.3, metres=True,
+        layerdata.served(facility_json(used, lang()), "access_map/facilities"), "facilities",
+        radius=FACILITY_RADIUS_M, fill="color", outline=[255, 255, 255, 160], outline_px=0.3,
+        metres=True,
     )  # fmt: skip
+    plan_key = inp.scenario.plan_key()
     raster_map(
-        img, cache.grid_outlines(inp.scenario.plan_key()), [points],
+        img, layerdata.served(cache.grid_outlines_json(plan_key), "access_map/outlines"), [points],
         tooltip="{tip}", key="access_map", height=520,
         core=urban_core_bounds(inp.scenario.units.units),
         width=PRESENTATION_MAP_WIDTH_PX if state.presentation() else MAP_WIDTH_PX,
-        below=[] if nearest is None else [hover_layer(inp, minutes_grid, nearest, pop_factor)],
+        below=[] if hover is None else [hover_layer(inp, hover)],
     )  # fmt: skip
     if layer == "minutes":
         legend.show(legend.scale_chart(tr("legend_minutes_title"), tr("legend_beyond")),
@@ -326,27 +330,41 @@ def coverage_map(
     return str(layer)
 
 
-def hover_layer(
-    inp: CoverageInputs,
-    minutes_grid: NDArray[np.float32],
-    nearest: NDArray[np.int32],
-    pop_factor: float,
-) -> pdk.Layer:
+def names_digest(used: pd.DataFrame) -> str:
+    """A digest of the facilities' names (the tooltips name them; the coverage key does not)."""
+    return hashlib.sha256("\n".join(used["name"].astype(str)).encode()).hexdigest()[:16]
+
+
+def facility_json(used: pd.DataFrame, ui_lang: Lang) -> bytes:
+    """The facility dots as JSON rows: tooltip, ``lon``, ``lat`` and colour of the type."""
+    kinds = used["type"].to_numpy()
+    tips = used["name"].astype(str) + "\n" + [type_label(k, ui_lang) for k in kinds]
+    rows = [
+        {"tip": tip, "lon": float(lon), "lat": float(lat),
+         "color": [*TYPE_COLORS.get(kind, (90, 90, 90)), 235]}
+        for tip, lon, lat, kind in zip(tips, used["lon"], used["lat"], kinds, strict=True)
+    ]  # fmt: skip
+    return layerdata.compact_json(rows)
+
+
+def hover_layer(inp: CoverageInputs, key: HoverKey) -> pdk.Layer:
     """Nearly invisible blocks of cells whose tooltip gives travel time, residents and the
-    nearest facility (:func:`gridplan.report.webmap.hover_cells`: at most 1,500 blocks)."""
-    population = inp.surface.population * pop_factor
-    cells = hover_cells(inp.surface.grid, minutes_grid, population, nearest)
+    nearest facility (:func:`gridplan.report.webmap.hover_cells`: at most 1,500 blocks),
+    computed once per coverage and served by URL."""
     names = inp.used["name"].astype(str).to_numpy()
-    rows = zip(cells.minutes, cells.population, cells.facility, strict=True)
-    tips = [cell_tip(m, p, names[f] if f >= 0 else None) for m, p, f in rows]
-    frame = pd.DataFrame({"lon": cells.lon, "lat": cells.lat, "tip": tips})
+
+    def tips(cells: HoverCells) -> list[str]:
+        rows = zip(cells.minutes, cells.population, cells.facility, strict=True)
+        return [cell_tip(m, p, names[f] if f >= 0 else None) for m, p, f in rows]
+
+    side_m = cache.hover_base(key.coverage, inp.xy).side_m
     return pdk.Layer(
         "ScatterplotLayer",
-        frame,
+        layerdata.served(cache.hover_json(key, inp.xy, tips), "access_map/hover"),
         id="hover-cells",
         get_position=["lon", "lat"],
         # the circle around the square block: every point of the block is inside one
-        get_radius=cells.side_m / np.sqrt(2),
+        get_radius=side_m / np.sqrt(2),
         radius_units="'meters'",
         get_fill_color=[0, 0, 0, 1],  # alpha 1: invisible, still picked by the pointer
         pickable=True,
@@ -418,21 +436,35 @@ def kpi_downloads(
         XLSX_MIME, key="dl_kpi_xlsx", container=d2, help=tr("dl_kpi_xlsx_help"),
     )  # fmt: skip
     provenance = times.params
-    download(
-        tr("dl_png_map"),
-        lambda: render_coverage_map_png(
+
+    def map_png() -> bytes:
+        # matplotlib is loaded when a planner asks for the PNG, not with the page
+        from gridplan.report.coveragemap import render_coverage_map_png
+
+        return render_coverage_map_png(
             sc.units, inp.surface, times.minutes, minutes, plan=sc.plan, facilities=inp.used,
             layer=layer, lang=ui_lang, summary=tables.summary, provenance=provenance,
-        ),
+        )  # fmt: skip
+
+    download(
+        tr("dl_png_map"),
+        map_png,
         f"{stem}.png",
         "image/png",
         key="dl_coverage_png",
         container=d3,
     )  # fmt: skip
     download(
-        tr("dl_tif"), lambda: minutes_geotiff_bytes(times), f"travel_minutes_{inp.mode}.tif",
+        tr("dl_tif"), lambda: geotiff(times), f"travel_minutes_{inp.mode}.tif",
         "image/tiff", key="dl_coverage_tif", container=d4, help=tr("dl_tif_help"),
     )  # fmt: skip
+
+
+def geotiff(times: TravelTimes) -> bytes:
+    """The travel minutes as a GeoTIFF (rasterio loaded when asked for)."""
+    from gridplan.report.rasterexports import minutes_geotiff_bytes
+
+    return minutes_geotiff_bytes(times)
 
 
 def coverage_about(inp: CoverageInputs, sl: Sliders) -> CoverageAbout:

@@ -6,7 +6,6 @@ import os
 import uuid
 from typing import Any
 
-import osmnx as ox
 import streamlit as st
 
 from gridplan.errors import GridPlanError, InputError
@@ -120,6 +119,8 @@ def save_graph(graph: Any, name: str) -> str:
     target = state.session_file(name)
     part = target.with_name(f".part-{uuid.uuid4().hex}.graphml")
     try:
+        import osmnx as ox  # loaded when a network is saved, not with every page
+
         ox.save_graphml(graph, part)
         os.replace(part, target)
     finally:
