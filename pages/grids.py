@@ -22,4 +22,4 @@ if not presenting:
     st.title(tr("page_grids"))
     if state.read_only() is None:  # a read-only link: the plan is shown, not edited
         panels.uploads_panel(sel)
-grids_page(presenting)
+grids_page(presenting, sel)

@@ -4,8 +4,8 @@ the sidebar's status are drawn again (not the whole page).
 A callback runs before anything is drawn, so the page draws the edited plan in
 the same run (no second run), and :func:`finish_edit` saves the edit as the
 scenario's next version (``ui.store.autosave``).  The first edit of a template
-makes it a new scenario: the sidebar's plan chooser changes then, so the whole
-page runs again.
+makes it a new scenario: the sidebar's plan chooser changes then, so a template's
+plan is drawn with the whole page and its edit reruns the whole page once.
 """
 
 from __future__ import annotations
@@ -39,10 +39,15 @@ def _drawn(*keys: str) -> bool:
 def finish_edit(sel: Selection) -> None:
     """Save the plan's edits and redraw what shows the plan (called at a callback's end).
 
-    Without ``app.py`` around the page (a page run alone) nothing is saved here
-    and the page runs again, as ``app.py`` would save after it.
+    A preset's plan is drawn as part of the whole page (:mod:`ui.panels.gridpage`):
+    its edit reruns the whole page, which saves it first (a new scenario) and
+    shows it in the sidebar's plan chooser, in one run.  Without ``app.py``
+    around the page (a page run alone) nothing is saved here either and the
+    page runs again, as ``app.py`` would save after it.
     """
-    if not _drawn(GRIDS_FRAGMENT, STATUS_FRAGMENT):
+    if not _drawn(GRIDS_FRAGMENT):
+        return  # the interaction reruns the whole page: nothing more to ask for
+    if not _drawn(STATUS_FRAGMENT):
         st.rerun()
     if scenarios.autosave(sel) != sel:
         st.rerun()  # a template became a scenario: the sidebar's choice changed

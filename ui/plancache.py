@@ -13,7 +13,7 @@ The map is serialised once per plan, view and basemap, compactly (pydeck's own
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -24,6 +24,7 @@ from pydeck.bindings.json_tools import default_serialize
 
 from gridplan.plan.grids import resolve_assignment
 from gridplan.plan.stats import grid_statistics
+from gridplan.plan.units import UnitSet
 from gridplan.plan.validate import Problem, unit_adjacency, validate_plan
 from gridplan.report.style import grid_colors
 from gridplan.workflow import UnitsSource
@@ -48,6 +49,14 @@ def adjacency(source: UnitsSource) -> tuple[np.ndarray, np.ndarray]:
     return unit_adjacency(cache.load_units(source))
 
 
+@st.cache_resource(show_spinner=False, max_entries=16)
+def unit_table(source: UnitsSource) -> UnitSet:
+    """The units without their polygons (a plain table): the grid statistics select each
+    grid's members from it about a quarter faster than from the GeoDataFrame, same result."""
+    units = cache.load_units(source)
+    return replace(units, units=pd.DataFrame(units.units.drop(columns="geometry")))
+
+
 @st.cache_resource(show_spinner=False, max_entries=64)
 def plan_figures(key: PlanKey) -> PlanFigures:
     """The assignment, grid statistics, checks and map colours of a plan."""
@@ -56,7 +65,7 @@ def plan_figures(key: PlanKey) -> PlanFigures:
     assignment = resolve_assignment(plan, units.units)
     return PlanFigures(
         assignment=assignment,
-        grids=grid_statistics(plan, units, assignment),
+        grids=grid_statistics(plan, unit_table(key.units), assignment),
         problems=validate_plan(plan, units, assignment, adjacency(key.units)),
         colors=grid_colors(plan, units, assignment),
     )

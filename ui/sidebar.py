@@ -9,7 +9,7 @@ import streamlit as st
 
 from gridplan.errors import GridPlanError
 from gridplan.plan.grids import GridPlan
-from ui import cache, state
+from ui import cache, state, timing
 from ui import store as scenarios
 from ui.edits import STATUS_FRAGMENT
 from ui.panels.common import error_message
@@ -107,9 +107,10 @@ def preset_label(preset_id: str) -> str:
 def status_fragment(box: st.delta_generator.DeltaGenerator) -> None:
     """The scenario's status in ``box``, its URL kept in step (a fragment: an edit of the
     grids page redraws it with the page's plan, not the whole page; see :mod:`ui.edits`)."""
-    sel = scenarios.shown_selection()
-    scenarios.sync_url(sel)
-    scenario_status(box, sel)
+    with timing.timed("fragment:status"):
+        sel = scenarios.shown_selection()
+        scenarios.sync_url(sel)
+        scenario_status(box, sel)
 
 
 def _undo(sel: Selection) -> None:

@@ -1,4 +1,5 @@
-"""The grids page below its title and uploads, as one fragment: an edit redraws it alone.
+"""The grids page below its title and uploads, as one fragment: an edit redraws it alone
+(a stored scenario; a preset's plan is drawn with the whole page, see :func:`grids_page`).
 
 Everything here shows the plan: the map, its checks and figures, the editors
 and the downloads.  The edits are applied in the editors' callbacks
@@ -17,13 +18,28 @@ from gridplan.workflow import has_population
 from ui import edits, plancache, scenario, state, timing
 from ui.panels import grids as panels
 from ui.panels.common import PRESENTATION_MAP_HEIGHT, metric_row, num_text, plan_check, readable
+from ui.state import Selection
 from ui.tables import grid_stats_table, seed_block
 from ui.texts import join_list, md_text, tr
 
 
+def grids_page(presenting: bool, sel: Selection) -> None:
+    """The plan of the sidebar's choice: map, checks, figures, editors, downloads.
+
+    A preset's plan (``sel`` names no stored scenario) is drawn as part of the whole
+    page: its first edit makes it a new scenario, which the sidebar's plan chooser
+    shows, so that edit reruns the whole page once (the edit saved at the run's
+    start, ``ui.store.autosave_pending``), never the fragment first and then the page.
+    """
+    if sel.scenario_id is None and state.read_only() is None:
+        with timing.timed("page:grids"):
+            _grids_page(presenting)
+    else:
+        _grids_fragment(presenting)
+
+
 @st.fragment(key=edits.GRIDS_FRAGMENT)
-def grids_page(presenting: bool) -> None:
-    """The plan of the sidebar's choice: map, checks, figures, editors, downloads."""
+def _grids_fragment(presenting: bool) -> None:
     with timing.timed("fragment:grids"):
         _grids_page(presenting)
 
