@@ -1,10 +1,12 @@
 """Map legends: colour swatches with their names, and the travel-time scale with its minutes.
 
 Streamlit's pydeck maps have no legend, so each map gets a small Vega-Lite
-chart under it.  Names (grid and facility names come from uploaded files) are
-chart data drawn as SVG text, never HTML or Markdown, so they show as the
-characters they are.  The chart's data are plain rows (label, colour, shape,
-position), which the tests read back.
+chart under it, written as a plain Vega-Lite spec (no charting library to
+import or to validate the spec with: a legend is drawn again with every edit of
+a plan).  Names (grid and facility names come from uploaded files) are chart
+data drawn as SVG text, never HTML or Markdown, so they show as the characters
+they are.  The chart's data are plain rows (label, colour, shape, position),
+which the tests read back.
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import altair as alt
 import pandas as pd
 import streamlit as st
 
@@ -39,6 +40,29 @@ class Swatch:
     shape: str = "square"
 
 
+@dataclass(frozen=True)
+class LegendChart:
+    """A Vega-Lite legend: its spec and its named tables of rows (sent as data, not text)."""
+
+    spec: dict[str, Any]
+    datasets: dict[str, pd.DataFrame]
+
+    def spec_with_data(self) -> dict[str, Any]:
+        """The spec with its tables and the look of a legend (no frame, no axes)."""
+        return {
+            **self.spec,
+            "config": {"view": {"strokeWidth": 0}, "font": LEGEND_FONT},
+            "padding": 4,
+            "datasets": dict(self.datasets),  # Streamlit sends each named table as Arrow data
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        """The whole spec as plain JSON values (the tables as lists of rows)."""
+        spec = self.spec_with_data()
+        spec["datasets"] = {k: v.to_dict("records") for k, v in self.datasets.items()}
+        return spec
+
+
 def _short(label: str) -> str:
     return label if len(label) <= MAX_LABEL else label[: MAX_LABEL - 1] + "…"
 
@@ -57,32 +81,49 @@ def swatch_rows(swatches: Sequence[Swatch], columns: int) -> pd.DataFrame:
     )
 
 
-def swatch_chart(swatches: Sequence[Swatch], *, columns: int = 3) -> alt.LayerChart:
+def _position(field: str, kind: str, domain: list[float] | None = None) -> dict[str, Any]:
+    """An encoding channel without an axis (where a legend's symbols and texts go)."""
+    channel: dict[str, Any] = {"field": field, "type": kind, "axis": None}
+    if domain is not None:
+        channel["scale"] = {"domain": domain}
+    return channel
+
+
+def _as_is(field: str) -> dict[str, Any]:
+    """A channel whose values are used as they are (colours, shapes): no scale."""
+    return {"field": field, "type": "nominal", "scale": None}
+
+
+def swatch_chart(swatches: Sequence[Swatch], *, columns: int = 3) -> LegendChart:
     """A legend of coloured symbols and their labels in ``columns`` columns."""
     rows = swatch_rows(swatches, columns)
     n_cols = int(rows["col"].max()) + 1 if len(rows) else 1
     n_rows = int(rows["row"].max()) + 1 if len(rows) else 1
-    x = alt.X("col:Q", axis=None, scale=alt.Scale(domain=[-0.05, n_cols]))
-    y = alt.Y("row:O", axis=None)
-    base = alt.Chart(rows).encode(x=x, y=y)
-    filled = base.transform_filter(alt.datum.shape != "ring").mark_point(
-        filled=True, size=170, opacity=1, stroke="#333333", strokeWidth=0.6
-    )
-    filled = filled.encode(
-        color=alt.Color("color:N", scale=None),
-        shape=alt.Shape("shape:N", scale=None),
-    )
-    rings = (
-        base.transform_filter(alt.datum.shape == "ring")
-        .mark_point(filled=False, size=170, strokeWidth=2.5, shape="circle")
-        .encode(color=alt.Color("color:N", scale=None))
-    )
-    text = base.mark_text(align="left", dx=11, fontSize=13, font=LEGEND_FONT, color="#222222")
-    text = text.encode(text="label:N")
-    chart = alt.layer(filled, rings, text).properties(
-        width=n_cols * COLUMN_PX, height=n_rows * ROW_PX
-    )
-    return _plain(chart)
+    at = {"x": _position("col", "quantitative", [-0.05, n_cols]), "y": _position("row", "ordinal")}
+    filled = {
+        "transform": [{"filter": "datum.shape !== 'ring'"}],
+        "mark": {"type": "point", "filled": True, "size": 170, "opacity": 1,
+                 "stroke": "#333333", "strokeWidth": 0.6},
+        "encoding": {**at, "color": _as_is("color"), "shape": _as_is("shape")},
+    }  # fmt: skip
+    rings = {
+        "transform": [{"filter": "datum.shape === 'ring'"}],
+        "mark": {"type": "point", "filled": False, "size": 170, "strokeWidth": 2.5,
+                 "shape": "circle"},
+        "encoding": {**at, "color": _as_is("color")},
+    }  # fmt: skip
+    text = {
+        "mark": {"type": "text", "align": "left", "dx": 11, "fontSize": 13,
+                 "font": LEGEND_FONT, "color": "#222222"},
+        "encoding": {**at, "text": {"field": "label", "type": "nominal"}},
+    }  # fmt: skip
+    spec = {
+        "data": {"name": "swatches"},
+        "layer": [filled, rings, text],
+        "width": n_cols * COLUMN_PX,
+        "height": n_rows * ROW_PX,
+    }
+    return LegendChart(spec, {"swatches": rows})
 
 
 def scale_rows(vmax: float = 60.0, step: float = 5.0) -> pd.DataFrame:
@@ -100,37 +141,42 @@ def scale_rows(vmax: float = 60.0, step: float = 5.0) -> pd.DataFrame:
     )
 
 
-def scale_chart(title: str, beyond: str, vmax: float = 60.0, step: float = 5.0) -> alt.LayerChart:
+def scale_chart(title: str, beyond: str, vmax: float = 60.0, step: float = 5.0) -> LegendChart:
     """The minutes colour scale: coloured boxes with the minutes under their edges and the
     grey box of ``beyond`` (over ``vmax`` or unreachable) at the end."""
     rows = scale_rows(vmax, step)
     end = float(rows["end"].iloc[-1])
-    x = alt.X("start:Q", scale=alt.Scale(domain=[0, end]), axis=None)
-    boxes = alt.Chart(rows).mark_rect(stroke="#ffffff", strokeWidth=0.5, height=16)
-    boxes = boxes.encode(x=x, x2="end:Q", color=alt.Color("color:N", scale=None))
     ticks = pd.DataFrame({"at": [*rows["start"].iloc[1:-1].tolist(), float(vmax)]})
     ticks["text"] = ticks["at"].map(lambda m: f"{m:g}")
-    numbers = alt.Chart(ticks).mark_text(dy=18, fontSize=12, font=LEGEND_FONT, color="#222222")
-    numbers = numbers.encode(x=alt.X("at:Q", scale=alt.Scale(domain=[0, end])), text="text:N")
     label = pd.DataFrame({"at": [float(rows["start"].iloc[-1])], "text": [beyond]})
-    beyond_text = alt.Chart(label).mark_text(
-        align="left", dy=-16, fontSize=12, font=LEGEND_FONT, color="#222222"
-    )
-    beyond_text = beyond_text.encode(
-        x=alt.X("at:Q", scale=alt.Scale(domain=[0, end])), text="text:N"
-    )
-    chart = alt.layer(boxes, numbers, beyond_text).properties(
-        title=alt.TitleParams(title, anchor="start", fontSize=13, font=LEGEND_FONT),
-        height=48,
-    )
-    return _plain(chart)
+    text = {"type": "text", "fontSize": 12, "font": LEGEND_FONT, "color": "#222222"}
+    at = {
+        "x": _position("at", "quantitative", [0, end]),
+        "text": {"field": "text", "type": "nominal"},
+    }
+    boxes = {
+        "data": {"name": "boxes"},
+        "mark": {"type": "rect", "stroke": "#ffffff", "strokeWidth": 0.5, "height": 16},
+        "encoding": {
+            "x": _position("start", "quantitative", [0, end]),
+            "x2": {"field": "end"},
+            "color": _as_is("color"),
+        },
+    }
+    numbers = {"data": {"name": "ticks"}, "mark": {**text, "dy": 18}, "encoding": at}
+    beyond_text = {
+        "data": {"name": "beyond"},
+        "mark": {**text, "align": "left", "dy": -16},
+        "encoding": at,
+    }
+    spec = {
+        "layer": [boxes, numbers, beyond_text],
+        "title": {"text": title, "anchor": "start", "fontSize": 13, "font": LEGEND_FONT},
+        "height": 48,
+    }
+    return LegendChart(spec, {"boxes": rows, "ticks": ticks, "beyond": label})
 
 
-def _plain(chart: Any) -> Any:
-    """No frame, no axes, no tooltips, no zoom: a legend, not a chart."""
-    return chart.configure_view(strokeWidth=0).configure(font=LEGEND_FONT, padding=4)
-
-
-def show(chart: Any, *, key: str) -> None:
+def show(chart: LegendChart, *, key: str) -> None:
     """Draw a legend chart under its map (full width, no chart menu)."""
-    st.altair_chart(chart, width="stretch", key=key, theme=None)
+    st.vega_lite_chart(chart.spec_with_data(), width="stretch", key=key, theme=None)

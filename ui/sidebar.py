@@ -9,8 +9,9 @@ import streamlit as st
 
 from gridplan.errors import GridPlanError
 from gridplan.plan.grids import GridPlan
-from ui import cache, state
+from ui import cache, state, timing
 from ui import store as scenarios
+from ui.edits import STATUS_FRAGMENT
 from ui.panels.common import error_message
 from ui.panels.picker import prefecture_labels
 from ui.state import PER_UNIT, Key, Selection, scenario_choice, scenario_choice_id
@@ -102,6 +103,26 @@ def preset_label(preset_id: str) -> str:
     return plan.name.get(state.lang(), plan.name.get("zh", preset_id))
 
 
+@st.fragment(key=STATUS_FRAGMENT)
+def status_fragment(box: st.delta_generator.DeltaGenerator) -> None:
+    """The scenario's status in ``box``, its URL kept in step (a fragment: an edit of the
+    grids page redraws it with the page's plan, not the whole page; see :mod:`ui.edits`)."""
+    with timing.timed("fragment:status"):
+        sel = scenarios.shown_selection()
+        scenarios.sync_url(sel)
+        scenario_status(box, sel)
+
+
+def _undo(sel: Selection) -> None:
+    scenarios.undo(sel)
+    st.rerun()  # the page shows the version gone back to
+
+
+def _redo(sel: Selection) -> None:
+    scenarios.redo(sel)
+    st.rerun()
+
+
 def scenario_status(box: st.delta_generator.DeltaGenerator, sel: Selection) -> None:
     """The plan's save status, undo and redo, and its links (drawn after the page ran, so
     it shows the version the page's edits were saved as)."""
@@ -120,11 +141,11 @@ def scenario_status(box: st.delta_generator.DeltaGenerator, sel: Selection) -> N
             st.caption(tr("store_status", version=shown, latest=latest))
         c1, c2 = st.columns(2)
         c1.button(
-            tr("undo"), on_click=scenarios.undo, args=(sel,), disabled=not scenarios.can_undo(sel),
+            tr("undo"), on_click=_undo, args=(sel,), disabled=not scenarios.can_undo(sel),
             key="store_undo", width="stretch",
         )  # fmt: skip
         c2.button(
-            tr("redo"), on_click=scenarios.redo, args=(sel,), disabled=not scenarios.can_redo(sel),
+            tr("redo"), on_click=_redo, args=(sel,), disabled=not scenarios.can_redo(sel),
             key="store_redo", width="stretch",
         )  # fmt: skip
         state.persistent_text(st.text_input, Key.AUTHOR, label=tr("author"), help=tr("author_help"))

@@ -871,3 +871,11 @@ def national_upload() -> tuple[str, pd.DataFrame] | None:
 def set_national_upload(filename: str, table: pd.DataFrame) -> None:
     """Keep an uploaded batch table that passed the checks (it replaces the previous one)."""
     _set(Key.NATIONAL_UPLOAD, (filename, table))
+
+
+# --- widget values read in callbacks (issue 13: edits applied before the page redraws) -----
+
+
+def widget_value(key: str, default: Any = None) -> Any:
+    """The value of the widget ``key`` as its callback sees it (``default`` if not drawn)."""
+    return st.session_state.get(key, default)

@@ -10,6 +10,7 @@ from typing import Any
 
 import geopandas as gpd
 import pandas as pd
+import pydeck as pdk
 import streamlit as st
 
 from gridplan.errors import InputError
@@ -26,11 +27,13 @@ from gridplan.report.gridmap import render_grid_map_png
 from gridplan.report.style import grid_colors
 from gridplan.report.workbooks import grid_workbook
 from gridplan.workflow import UnitsSource
-from ui import cache, legend, state
+from ui import cache, edits, legend, plancache, state
+from ui.cache import PlanKey
 from ui.mapview import (
     GRID_MAP_HEIGHT_PX,
     GRID_MAP_WIDTH_PX,
     UNASSIGNED_HEX,
+    UNIT_TOOLTIP,
     build_deck,
     urban_core_bounds,
     view_controls,
@@ -155,6 +158,9 @@ class PlanView:
     plan: GridPlan
     assignment: pd.Series
     colors: dict[str, str]
+    #: the plan by content on the embedded or uploaded units it is drawn on: its map is then
+    #: drawn once per plan, view and basemap (:mod:`ui.plancache`); ``None``: drawn every run
+    key: PlanKey | None = None
 
     @property
     def grid_names(self) -> dict[str, str]:
@@ -170,7 +176,10 @@ def grid_map_panel(
     Neighbouring grids get different colours here (:func:`grid_colors` on the
     units), as in the PNG download.
     """
-    view = replace(view, colors=grid_colors(view.plan, view.units, view.assignment))
+    if view.key is not None:
+        view = replace(view, colors=plancache.plan_figures(view.key).colors)
+    else:
+        view = replace(view, colors=grid_colors(view.plan, view.units, view.assignment))
     c1, c2 = st.columns([3, 1])
     basemap = c1.radio(
         tr("basemap"),
@@ -200,11 +209,19 @@ def grid_map(
     map_view, map_key = view_controls(
         key, tuple(drawn.total_bounds), urban_core_bounds(u), (width, height)
     )
-    deck = build_deck(
-        u, view.display, view.assignment, view.grid_names, view.colors,
-        lang=lang(), basemap=basemap, labels=labels, view=map_view, size=(width, height),
-    )  # fmt: skip
-    st.pydeck_chart(deck, height=height, key=map_key)
+
+    def build() -> pdk.Deck:
+        return build_deck(
+            u, view.display, view.assignment, view.grid_names, view.colors,
+            lang=lang(), basemap=basemap, labels=labels, view=map_view, size=(width, height),
+        )  # fmt: skip
+
+    if view.key is None:
+        spec = plancache.compact_json(build())
+    else:
+        style = (lang(), basemap, labels, map_view, width, height)
+        spec = plancache.deck_spec(view.key, style, build)
+    st.pydeck_chart(plancache.SpecDeck(spec, UNIT_TOOLTIP), height=height, key=map_key)
     legend.show(legend.swatch_chart(grid_swatches(view)), key=f"{key}_legend")
 
 
@@ -237,18 +254,16 @@ def assignment_editor(sel: Selection, view: PlanView) -> None:
     unit_names = dict(zip(u["unit_id"], u["name"], strict=True))
     with st.form("move_unit", border=False):
         c1, c2, c3 = st.columns([2, 2, 1], vertical_alignment="bottom")
-        moving = c1.selectbox(
+        c1.selectbox(
             tr("move_unit"),
             list(u["unit_id"]),
             key="move_unit",
             format_func=lambda x: tr("name_code", name=unit_names[x], code=x),
         )
-        target = c2.selectbox(
+        c2.selectbox(
             tr("move_to"), list(grid_names), key="move_target", format_func=lambda g: grid_names[g]
         )
-        if c3.form_submit_button(tr("move")):
-            state.set_plan(sel, view.plan.reassign({str(moving): str(target)}))
-            st.rerun()
+        c3.form_submit_button(tr("move"), on_click=move_unit, args=(sel, view.plan))
     table = readable(pd.DataFrame(
         {
             tr("col_code"): u["unit_id"],
@@ -267,9 +282,12 @@ def assignment_editor(sel: Selection, view: PlanView) -> None:
     # a population column with a unit without figures is text ("—"): no number format then
     numeric = pd.api.types.is_numeric_dtype(table[tr("col_pop")])
     pop_format = {tr("col_pop"): st.column_config.NumberColumn(format="localized")}
+    label_to_id = {v: k for k, v in grid_labels.items()}
     edited = st.data_editor(
         table,
         key=state.plan_editor_key("assign", sel),
+        on_change=assignment_edited,
+        args=(sel, view.plan, table, label_to_id),
         hide_index=True,
         width="stretch",
         disabled=[c for c in table.columns if c != tr("col_grid")],
@@ -280,7 +298,6 @@ def assignment_editor(sel: Selection, view: PlanView) -> None:
             **(pop_format if numeric else {}),
         },
     )
-    label_to_id = {v: k for k, v in grid_labels.items()}
     changes = assignment_changes(table, edited, tr("col_code"), tr("col_grid"), label_to_id)
     if changes:
         state.set_plan(sel, view.plan.reassign(changes))
@@ -300,6 +317,8 @@ def grid_editor(sel: Selection, plan: GridPlan, starting: Callable[[], GridPlan]
     gedited = st.data_editor(
         gtable,
         key=state.plan_editor_key("grids", sel),
+        on_change=grids_edited,
+        args=(sel, plan, gtable),
         hide_index=True,
         width="stretch",
         disabled=[tr("col_id")],
@@ -316,6 +335,47 @@ def grid_editor(sel: Selection, plan: GridPlan, starting: Callable[[], GridPlan]
     if st.button(tr("reset_plan")):
         state.set_plan(sel, starting())
         st.rerun()
+
+
+def the_plan(sel: Selection, drawn: GridPlan) -> GridPlan:
+    """The plan as it is now (a callback runs before the page draws it again)."""
+    return state.session_plan(sel) or drawn
+
+
+def move_unit(sel: Selection, drawn: GridPlan) -> None:
+    """The 移动 button: the unit chosen goes to the grid chosen (a callback)."""
+    unit, target = state.widget_value("move_unit"), state.widget_value("move_target")
+    plan = the_plan(sel, drawn)
+    if unit is not None and target in {g.grid_id for g in plan.grids}:
+        edits.replan(sel, plan.reassign({str(unit): str(target)}))
+
+
+def table_edits(key: str, table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` with the cell edits the data editor ``key`` holds (read in its callback)."""
+    delta = state.widget_value(key) or {}
+    out = table.copy()
+    for row, cells in (delta.get("edited_rows") or {}).items():
+        for column, value in cells.items():
+            if column in out.columns:
+                out.loc[out.index[int(row)], column] = value
+    return out
+
+
+def assignment_edited(
+    sel: Selection, drawn: GridPlan, table: pd.DataFrame, label_to_id: dict[str, str]
+) -> None:
+    """Units moved in the assignment table's grid column (a callback)."""
+    edited = table_edits(state.plan_editor_key("assign", sel), table)
+    changes = assignment_changes(table, edited, tr("col_code"), tr("col_grid"), label_to_id)
+    if changes:
+        edits.replan(sel, the_plan(sel, drawn).reassign(changes))
+
+
+def grids_edited(sel: Selection, drawn: GridPlan, table: pd.DataFrame) -> None:
+    """Names, lead hospitals or members changed in the grid table (a callback)."""
+    edited = table_edits(state.plan_editor_key("grids", sel), table)
+    if not edited.equals(table):
+        edits.replan(sel, edited_grids(the_plan(sel, drawn), edited))
 
 
 def edited_grids(plan: GridPlan, table: pd.DataFrame) -> GridPlan:

@@ -10,14 +10,12 @@ the download does not rerun the page.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import streamlit as st
 
 from gridplan import settings, workflow
 from gridplan.errors import GridPlanError
-from gridplan.plan.compare import ScenarioComparison
-from gridplan.report.document import ReportMeta
 from gridplan.travel.speeds import DEFAULT_DETOUR
 from gridplan.workflow import ModelSpec
 from ui import scenario, state
@@ -26,6 +24,11 @@ from ui.panels.common import download, show_error
 from ui.scenario import Scenario
 from ui.state import lang
 from ui.texts import tr
+
+if TYPE_CHECKING:  # the document's and the comparison's modules (matplotlib, scipy's
+    # optimiser) are imported when a report is made, not with every page
+    from gridplan.plan.compare import ScenarioComparison
+    from gridplan.report.document import ReportMeta
 
 #: What each format is called and its MIME type.
 FORMATS = {
@@ -56,6 +59,8 @@ def analysis_choices() -> tuple[ModelSpec, float, int]:
 
 def report_meta(sc: Scenario) -> ReportMeta:
     """The cover: the scenario's name and the version shown, the sidebar's name."""
+    from gridplan.report.document import ReportMeta
+
     sid = sc.sel.scenario_id
     if sid is None:
         return ReportMeta(author=state.author())
