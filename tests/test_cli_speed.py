@@ -251,9 +251,15 @@ def _lowest_nearest(grid, mask, xy):
     return rows, cols, np.argmin(dx * dx + dy * dy, axis=1)
 
 
-@pytest.mark.parametrize("block", [None, 1, 5, 64])
-def test_nearest_on_grid_equals_a_kd_tree_on_a_preset(shijiazhuang, block):
+@pytest.mark.parametrize(("block", "band_cells"), [(None, None), (1, 500), (5, None), (64, 1)])
+def test_nearest_on_grid_equals_a_kd_tree_on_a_preset(shijiazhuang, monkeypatch, block, band_cells):
+    from gridplan.travel import nearest as module
     from gridplan.travel.nearest import nearest_on_grid
+
+    if band_cells is not None:  # many bands of a few block rows, many bound chunks
+        monkeypatch.setattr(module, "_BAND_CELLS", band_cells)
+        monkeypatch.setattr(module, "_BOUND_PAIRS", 100)
+        monkeypatch.setattr(module, "_DIST_ELEMENTS", 1000)
 
     _, units = shijiazhuang
     s = census_surface(units, 500.0)

@@ -32,6 +32,8 @@ from gridplan.surface.grid import CellGrid
 
 #: Most (block, facility) pairs whose bounds are compared at once.
 _BOUND_PAIRS = 2_000_000
+#: Cells (padded to whole blocks) searched per band of block rows.
+_BAND_CELLS = 2_000_000
 #: Most (cell, candidate) squared distances held at once (32 MB).
 _DIST_ELEMENTS = 4_000_000
 
@@ -81,28 +83,53 @@ def nearest_on_grid(
     # cell centres of the padded grid, by the grid's own arithmetic
     xs, _ = grid.centres(np.zeros(nbc * b, dtype=np.int64), np.arange(nbc * b))
     _, ys = grid.centres(np.arange(nbr * b), np.zeros(nbr * b, dtype=np.int64))
-    padded = np.zeros((nbr * b, nbc * b), dtype=bool)
-    padded[: grid.nrows, : grid.ncols] = mask
-    br, bc = np.nonzero(padded.reshape(nbr, b, nbc, b).any(axis=(1, 3)))
-    del padded
-    out_d = np.full((nbr * b, nbc * b), np.inf, dtype=np.float64)
-    out_i = np.full((nbr * b, nbc * b), -1, dtype=np.int32)
-    blocks_d = out_d.reshape(nbr, b, nbc, b)
-    blocks_i = out_i.reshape(nbr, b, nbc, b)
-    step = max(1, _BOUND_PAIRS // len(xy))
-    for s in range(0, len(br), step):
-        part = _Blocks(xs, ys, b, br[s : s + step], bc[s : s + step])
-        table, counts = part.candidates(xy)
-        part.search(xy, table, counts, blocks_d, blocks_i)
-    dist[mask] = np.sqrt(out_d[: grid.nrows, : grid.ncols][mask])
-    nearest[mask] = out_i[: grid.nrows, : grid.ncols][mask]
+    # squared distance bounds per block column (x) and block row (y); x grows with the
+    # column, y falls with the row
+    x_bounds = _axis_bounds(xs[::b], xs[b - 1 :: b], xy[:, 0])
+    y_bounds = _axis_bounds(ys[b - 1 :: b], ys[::b], xy[:, 1])
+    band = max(1, _BAND_CELLS // (b * b * nbc))  # block rows per band
+    for r0 in range(0, nbr, band):
+        rows = range(r0 * b, min((r0 + band) * b, grid.nrows))
+        blocks = _Blocks(xs, ys, b, x_bounds, y_bounds)
+        _search_band(grid, mask, rows, blocks, xy, dist=dist, nearest=nearest)
     return dist, nearest
+
+
+def _search_band(
+    grid: CellGrid,
+    mask: BoolArray,
+    rows: range,
+    blocks: _Blocks,
+    xy: XYArray,
+    *,
+    dist: Float32Array,
+    nearest: Int32Array,
+) -> None:
+    """The nearest facility of the masked cells of whole block rows, into ``dist``, ``nearest``."""
+    b, nbc = blocks.b, len(blocks.xs) // blocks.b
+    nbr = -(-len(rows) // b)
+    padded = np.zeros((nbr * b, nbc * b), dtype=bool)
+    padded[: len(rows), : grid.ncols] = mask[rows.start : rows.stop]
+    br, bc = np.nonzero(padded.reshape(nbr, b, nbc, b).any(axis=(1, 3)))
+    band_d = np.full((nbr * b, nbc * b), np.inf, dtype=np.float32)
+    band_i = np.full((nbr * b, nbc * b), -1, dtype=np.int32)
+    step = max(1, _BOUND_PAIRS // len(xy))
+    first = rows.start // b
+    for s in range(0, len(br), step):
+        table, counts = blocks.candidates(br[s : s + step] + first, bc[s : s + step])
+        blocks.search(
+            xy, br[s : s + step], bc[s : s + step], first_row=first, table=table, counts=counts,
+            out_d=band_d.reshape(nbr, b, nbc, b), out_i=band_i.reshape(nbr, b, nbc, b),
+        )  # fmt: skip
+    inside = padded[: len(rows), : grid.ncols]
+    dist[rows.start : rows.stop][inside] = band_d[: len(rows), : grid.ncols][inside]
+    nearest[rows.start : rows.stop][inside] = band_i[: len(rows), : grid.ncols][inside]
 
 
 def _axis_bounds(lo: FloatArray, hi: FloatArray, f: FloatArray) -> tuple[FloatArray, FloatArray]:
     """Least and greatest squared distance along one axis from ``f`` to ``[lo, hi]``.
 
-    ``lo``, ``hi``: one per block; ``f``: one per facility; a block by facility table each.
+    ``lo``, ``hi``: one per block row or column; ``f``: one per facility; a table each.
     """
     below = lo[:, None] - f[None, :]
     above = f[None, :] - hi[:, None]
@@ -113,41 +140,48 @@ def _axis_bounds(lo: FloatArray, hi: FloatArray, f: FloatArray) -> tuple[FloatAr
 
 @dataclass(frozen=True)
 class _Blocks:
-    """Some blocks of ``b × b`` cells (block rows, block columns) and the centres of the grid."""
+    """The grid cut into blocks of ``b × b`` cells: centres and distance bounds of the blocks."""
 
     xs: FloatArray  # x of the cell centres, by column of the padded grid
     ys: FloatArray  # y of the cell centres, by row
     b: int
-    rows: IntArray
-    cols: IntArray
+    x_bounds: tuple[FloatArray, FloatArray]  # least, greatest dx², block column by facility
+    y_bounds: tuple[FloatArray, FloatArray]  # least, greatest dy², block row by facility
 
-    def candidates(self, xy: XYArray) -> tuple[IntArray, IntArray]:
-        """Per block, its candidate facilities (ascending index, padded by the first), how many."""
-        xs, ys, b = self.xs, self.ys, self.b
-        # x grows with the column, y falls with the row
-        least_x, most_x = _axis_bounds(xs[self.cols * b], xs[self.cols * b + b - 1], xy[:, 0])
-        least_y, most_y = _axis_bounds(ys[self.rows * b + b - 1], ys[self.rows * b], xy[:, 1])
-        upper = (most_x + most_y).min(axis=1)  # some facility is at most this far from every cell
-        cand = (least_x + least_y) <= upper[:, None]
+    def candidates(self, rows: IntArray, cols: IntArray) -> tuple[IntArray, IntArray]:
+        """Per block, its candidate facilities (ascending index, padded by the first), how many.
+
+        ``rows``, ``cols``: block rows and columns of the grid.
+        """
+        least_x, most_x = self.x_bounds
+        least_y, most_y = self.y_bounds
+        upper = (most_x[cols] + most_y[rows]).min(axis=1)  # one facility is this near every cell
+        cand = (least_x[cols] + least_y[rows]) <= upper[:, None]
         counts = cand.sum(axis=1)
         blk, fac = np.nonzero(cand)  # by block, then ascending facility
         first = np.concatenate([[0], np.cumsum(counts)[:-1]])
-        table = np.repeat(fac[first], counts.max()).reshape(len(self.rows), -1)
+        table = np.repeat(fac[first], counts.max()).reshape(len(rows), -1)
         table[blk, np.arange(len(blk)) - first[blk]] = fac
         return table, counts
 
     def search(
         self,
         xy: XYArray,
+        rows: IntArray,
+        cols: IntArray,
+        *,
+        first_row: int,
         table: IntArray,
         counts: IntArray,
-        blocks_d: FloatArray,
-        blocks_i: Int32Array,
+        out_d: Float32Array,
+        out_i: Int32Array,
     ) -> None:
-        """The nearest candidate of every cell of the blocks, into ``blocks_*`` (squared metres).
+        """The nearest candidate of every cell of the blocks, into ``out_*`` (metres, index).
 
-        Blocks are taken by their number of candidates, most first, so that a
-        group's table is padded little.
+        ``rows`` count from block row ``first_row`` of the grid, the first of
+        ``out_*`` (block row, row, block column, column).  Blocks are taken by
+        their number of candidates, most first, so that a group's table is
+        padded little.
         """
         b, span = self.b, np.arange(self.b)
         order = np.argsort(-counts, kind="stable")
@@ -155,11 +189,14 @@ class _Blocks:
         while pos < len(order):
             k = int(counts[order[pos]])  # the group's most
             grp = order[pos : pos + max(1, _DIST_ELEMENTS // (b * b * k))]
-            rows, cols, cand = self.rows[grp], self.cols[grp], table[grp, :k]
-            dx = self.xs[(cols * b)[:, None] + span][:, :, None] - xy[cand, 0][:, None, :]
-            dy = self.ys[(rows * b)[:, None] + span][:, :, None] - xy[cand, 1][:, None, :]
+            r, c, cand = rows[grp], cols[grp], table[grp, :k]
+            dx = self.xs[(c * b)[:, None] + span][:, :, None] - xy[cand, 0][:, None, :]
+            dy = (
+                self.ys[((r + first_row) * b)[:, None] + span][:, :, None] - xy[cand, 1][:, None, :]
+            )
             d2 = (dx * dx)[:, None, :, :] + (dy * dy)[:, :, None, :]  # block, row, col, candidate
             best = d2.argmin(axis=3)  # the first of equals: the lowest facility index
-            blocks_d[rows, :, cols, :] = np.take_along_axis(d2, best[..., None], 3)[..., 0]
-            blocks_i[rows, :, cols, :] = cand[np.arange(len(grp))[:, None, None], best]
+            nearest_d2 = np.take_along_axis(d2, best[..., None], 3)[..., 0]
+            out_d[r, :, c, :] = np.sqrt(nearest_d2)  # float64 root, then float32
+            out_i[r, :, c, :] = cand[np.arange(len(grp))[:, None, None], best]
             pos += len(grp)
