@@ -391,3 +391,32 @@ def test_the_cli_benchmark_quick_mode_prints_its_rows(capsys):
         ("grids, Shijiazhuang preset", "cold"),
     ]
     assert all(int(m[3]) > 50 for m in parsed if m)  # a real process's memory, in MB
+
+
+# --- census matching by plain lookups ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("prefecture", ["130100", "330100", "532300", "350500"])
+def test_census_figures_by_lookups_equal_pandas_sums(prefecture):
+    from gridplan.inputs.boundaries import load_county_boundaries, resolve_prefecture
+    from gridplan.plan.census import match_census
+    from gridplan.plan.population import census_for_prefecture
+
+    boundary = load_county_boundaries(resolve_prefecture(prefecture))[["adcode", "name"]]
+    # one unit under an unknown code: found by its name once its own code is gone
+    boundary = pd.concat(
+        [boundary.iloc[1:], boundary.iloc[:1].assign(adcode="999999")], ignore_index=True
+    )
+    units = match_census(prefecture, boundary).units
+    census = census_for_prefecture(prefecture).set_index("adcode")
+    for row in units.itertuples():
+        codes = [c for c in row.census_codes.split(";") if c]
+        if not codes:
+            assert np.isnan(row.population) and np.isnan(row.age65plus)
+            continue
+        # the former figures: a pandas Series indexed by the codes, summed
+        assert row.population == census["pop_2020"].astype(float)[codes].sum()
+        assert row.age65plus == census["age65plus"].astype(float)[codes].sum()
+    assert units.loc[len(units) - 1, "census_match"] in {"name", "missing"}
+    if prefecture == "130100":
+        assert units.loc[len(units) - 1, "census_match"] == "name"
