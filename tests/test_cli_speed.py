@@ -371,6 +371,11 @@ def test_the_coverage_command_loads_none_of_the_heavy_modules(tmp_path):
     # a cold cache lays out the illustrative network (k-means: scikit-learn), a warm one reads it
     assert "sklearn" in _loaded(run, cache)
     assert _loaded(run, cache) == []
+    # nor the facility file readers (the table of the illustrative network needs none)
+    probe = f"{run}\nimport sys\nassert 'gridplan.facilities.reader' not in sys.modules\n"
+    r = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                       check=False, env={**os.environ, **cache})  # fmt: skip
+    assert r.returncode == 0, r.stderr
 
 
 def test_the_cli_benchmark_quick_mode_prints_its_rows(capsys):
