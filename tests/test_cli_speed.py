@@ -425,3 +425,36 @@ def test_census_figures_by_lookups_equal_pandas_sums(prefecture):
     assert units.loc[len(units) - 1, "census_match"] in {"name", "missing"}
     if prefecture == "130100":
         assert units.loc[len(units) - 1, "census_match"] == "name"
+
+
+# --- transformers of the Gauss-Krüger zones from their pipelines ------------------------------
+
+
+@pytest.mark.parametrize("epsg", range(4534, 4555))
+def test_gauss_kruger_pipelines_are_projs_own(epsg):
+    from pyproj import Transformer
+
+    from gridplan.inputs.crs import _cached_transformer, gauss_kruger_epsg, known_pipeline
+
+    zone = f"EPSG:{epsg}"
+    cm = 75 + 3 * (epsg - 4534)
+    assert gauss_kruger_epsg(cm) == epsg
+    rng = np.random.default_rng(epsg)
+    lon, lat = rng.uniform(cm - 2, cm + 2, 500), rng.uniform(18, 53, 500)
+    forward = Transformer.from_crs("EPSG:4326", zone, always_xy=True)
+    metric = forward.transform(lon, lat)
+    for src, dst, points in (("EPSG:4326", zone, (lon, lat)), (zone, "EPSG:4326", metric)):
+        proj = Transformer.from_crs(src, dst, always_xy=True)
+        assert known_pipeline(src, dst) == proj.definition
+        want = proj.transform(*points)
+        got = _cached_transformer(src, dst).transform(*points)
+        assert np.array_equal(got[0], want[0]) and np.array_equal(got[1], want[1])
+
+
+def test_other_pairs_have_no_known_pipeline():
+    from gridplan.inputs.crs import known_pipeline
+
+    assert known_pipeline("EPSG:4326", "EPSG:32650") is None  # UTM: PROJ's database
+    assert known_pipeline("EPSG:4490", "EPSG:4547") is None  # CGCS2000 lon/lat
+    assert known_pipeline("EPSG:4547", "EPSG:3857") is None
+    assert known_pipeline("EPSG:4326", "EPSG:4533") is None  # not a zone of the table
