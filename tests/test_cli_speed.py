@@ -228,21 +228,87 @@ def test_census_surface_equals_the_former_whole_grid_code(shijiazhuang):
     assert np.array_equal(units.units["area_km2"].to_numpy()[has], metric[has])
 
 
-def test_straight_model_in_bands_equals_one_query(shijiazhuang, monkeypatch):
-    from gridplan.travel import straight
+def _kdtree_nearest(grid, mask, xy):
+    """The former ``StraightLineModel.distances``: one k-d tree query of the masked cells."""
+    from scipy.spatial import cKDTree
+
+    dist = np.full(grid.shape, np.inf, dtype=np.float32)
+    nearest = np.full(grid.shape, -1, dtype=np.int32)
+    rows, cols = np.nonzero(mask)
+    x, y = grid.centres(rows, cols)
+    d, i = cKDTree(xy).query(np.column_stack([x, y]), k=1)
+    dist[rows, cols] = d
+    nearest[rows, cols] = i
+    return dist, nearest
+
+
+def _lowest_nearest(grid, mask, xy):
+    """Brute force: every cell against every facility, ties to the lowest index."""
+    rows, cols = np.nonzero(mask)
+    x, y = grid.centres(rows, cols)
+    dx = x[:, None] - xy[None, :, 0]
+    dy = y[:, None] - xy[None, :, 1]
+    return rows, cols, np.argmin(dx * dx + dy * dy, axis=1)
+
+
+@pytest.mark.parametrize(("block", "band_cells"), [(None, None), (1, 500), (5, None), (64, 1)])
+def test_nearest_on_grid_equals_a_kd_tree_on_a_preset(shijiazhuang, monkeypatch, block, band_cells):
+    from gridplan.travel import nearest as module
+    from gridplan.travel.nearest import nearest_on_grid
+
+    if band_cells is not None:  # many bands of a few block rows, many bound chunks
+        monkeypatch.setattr(module, "_BAND_CELLS", band_cells)
+        monkeypatch.setattr(module, "_BOUND_PAIRS", 100)
+        monkeypatch.setattr(module, "_DIST_ELEMENTS", 1000)
 
     _, units = shijiazhuang
     s = census_surface(units, 500.0)
     rng = np.random.default_rng(1)
     x0, y0, x1, y1 = s.grid.bounds
-    xy = np.column_stack([rng.uniform(x0, x1, 40), rng.uniform(y0, y1, 40)])
-    model = StraightLineModel()
-    whole = model.travel_times(s.grid, s.populated(), xy)
-    monkeypatch.setattr(straight, "_QUERY_CELLS", 1_000)  # many bands of a few rows
-    banded = model.travel_times(s.grid, s.populated(), xy)
-    assert np.array_equal(banded.minutes, whole.minutes)
-    assert np.array_equal(banded.nearest, whole.nearest)
-    assert np.isfinite(whole.minutes[s.populated()]).all()
+    # some facilities outside the grid, which can still be the nearest of edge cells
+    xy = np.column_stack([rng.uniform(x0 - 5e3, x1 + 5e3, 40), rng.uniform(y0 - 5e3, y1 + 5e3, 40)])
+    want_d, want_i = _kdtree_nearest(s.grid, s.populated(), xy)
+    dist, nearest = nearest_on_grid(s.grid, s.populated(), xy, block=block)
+    assert dist.dtype == np.float32 and nearest.dtype == np.int32
+    assert np.array_equal(dist, want_d)  # bit for bit, inf outside the mask
+    assert np.array_equal(nearest, want_i)  # no ties among random points
+    assert np.isfinite(dist[s.populated()]).all() and (nearest[~s.populated()] == -1).all()
+    minutes = StraightLineModel().travel_times(s.grid, s.populated(), xy)
+    assert np.array_equal(minutes.nearest, want_i)
+
+
+@pytest.mark.parametrize("block", [None, 1, 3, 8])
+def test_nearest_on_grid_gives_ties_to_the_lowest_index(block):
+    from gridplan.travel.nearest import nearest_on_grid
+
+    grid = CellGrid("EPSG:32650", 500_000.0, 4_200_000.0, 100.0, 37, 53)
+    rng = np.random.default_rng(7)
+    mask = rng.random(grid.shape) < 0.7
+    # facilities on cell centres, several twice: many cells equally near two or more
+    r, c = rng.integers(0, 37, 30), rng.integers(0, 53, 30)
+    r, c = np.concatenate([r, r[:8]]), np.concatenate([c, c[:8]])
+    xy = np.column_stack(grid.centres(r, c))
+    dist, nearest = nearest_on_grid(grid, mask, xy, block=block)
+    want_d, _ = _kdtree_nearest(grid, mask, xy)
+    assert np.array_equal(dist, want_d)
+    rows, cols, lowest = _lowest_nearest(grid, mask, xy)
+    assert np.array_equal(nearest[rows, cols], lowest)
+    assert (nearest[rows, cols] < 30).all()  # a duplicate never wins over its first copy
+
+
+def test_nearest_on_grid_without_facilities_or_cells():
+    from gridplan.travel.nearest import nearest_on_grid
+
+    grid = CellGrid("EPSG:32650", 0.0, 1000.0, 100.0, 4, 5)
+    dist, nearest = nearest_on_grid(grid, np.ones(grid.shape, bool), np.empty((0, 2)))
+    assert np.isinf(dist).all() and (nearest == -1).all()
+    dist, nearest = nearest_on_grid(grid, np.zeros(grid.shape, bool), np.array([[50.0, 950.0]]))
+    assert np.isinf(dist).all() and (nearest == -1).all()
+    one = np.zeros(grid.shape, bool)
+    one[3, 4] = True
+    dist, nearest = nearest_on_grid(grid, one, np.array([[50.0, 950.0]]))
+    assert dist[3, 4] == np.float32(np.hypot(400.0, 300.0)) and nearest[3, 4] == 0
+    assert np.isinf(dist[~one]).all()
 
 
 def test_kpi_tables_of_a_preset_equal_the_former_code(shijiazhuang):
@@ -271,7 +337,8 @@ def test_kpi_tables_of_a_preset_equal_the_former_code(shijiazhuang):
 
 #: Modules the coverage command does not need; each costs a tenth of a second or more to load.
 HEAVY = ("matplotlib", "scipy.ndimage", "sklearn", "PIL", "docx", "networkx", "osmnx",
-         "highspy", "pulp", "spopt", "scipy.optimize", "scipy.stats", "pyogrio")  # fmt: skip
+         "highspy", "pulp", "spopt", "scipy.optimize", "scipy.stats", "pyogrio",
+         "scipy.spatial", "scipy.sparse")  # fmt: skip
 
 
 def _loaded(code: str, env: dict[str, str] | None = None) -> list[str]:
@@ -304,6 +371,11 @@ def test_the_coverage_command_loads_none_of_the_heavy_modules(tmp_path):
     # a cold cache lays out the illustrative network (k-means: scikit-learn), a warm one reads it
     assert "sklearn" in _loaded(run, cache)
     assert _loaded(run, cache) == []
+    # nor the facility file readers (the table of the illustrative network needs none)
+    probe = f"{run}\nimport sys\nassert 'gridplan.facilities.reader' not in sys.modules\n"
+    r = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                       check=False, env={**os.environ, **cache})  # fmt: skip
+    assert r.returncode == 0, r.stderr
 
 
 def test_the_cli_benchmark_quick_mode_prints_its_rows(capsys):
@@ -324,3 +396,65 @@ def test_the_cli_benchmark_quick_mode_prints_its_rows(capsys):
         ("grids, Shijiazhuang preset", "cold"),
     ]
     assert all(int(m[3]) > 50 for m in parsed if m)  # a real process's memory, in MB
+
+
+# --- census matching by plain lookups ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("prefecture", ["130100", "330100", "532300", "350500"])
+def test_census_figures_by_lookups_equal_pandas_sums(prefecture):
+    from gridplan.inputs.boundaries import load_county_boundaries, resolve_prefecture
+    from gridplan.plan.census import match_census
+    from gridplan.plan.population import census_for_prefecture
+
+    boundary = load_county_boundaries(resolve_prefecture(prefecture))[["adcode", "name"]]
+    # one unit under an unknown code: found by its name once its own code is gone
+    boundary = pd.concat(
+        [boundary.iloc[1:], boundary.iloc[:1].assign(adcode="999999")], ignore_index=True
+    )
+    units = match_census(prefecture, boundary).units
+    census = census_for_prefecture(prefecture).set_index("adcode")
+    for row in units.itertuples():
+        codes = [c for c in row.census_codes.split(";") if c]
+        if not codes:
+            assert np.isnan(row.population) and np.isnan(row.age65plus)
+            continue
+        # the former figures: a pandas Series indexed by the codes, summed
+        assert row.population == census["pop_2020"].astype(float)[codes].sum()
+        assert row.age65plus == census["age65plus"].astype(float)[codes].sum()
+    assert units.loc[len(units) - 1, "census_match"] in {"name", "missing"}
+    if prefecture == "130100":
+        assert units.loc[len(units) - 1, "census_match"] == "name"
+
+
+# --- transformers of the Gauss-Krüger zones from their pipelines ------------------------------
+
+
+@pytest.mark.parametrize("epsg", range(4534, 4555))
+def test_gauss_kruger_pipelines_are_projs_own(epsg):
+    from pyproj import Transformer
+
+    from gridplan.inputs.crs import _cached_transformer, gauss_kruger_epsg, known_pipeline
+
+    zone = f"EPSG:{epsg}"
+    cm = 75 + 3 * (epsg - 4534)
+    assert gauss_kruger_epsg(cm) == epsg
+    rng = np.random.default_rng(epsg)
+    lon, lat = rng.uniform(cm - 2, cm + 2, 500), rng.uniform(18, 53, 500)
+    forward = Transformer.from_crs("EPSG:4326", zone, always_xy=True)
+    metric = forward.transform(lon, lat)
+    for src, dst, points in (("EPSG:4326", zone, (lon, lat)), (zone, "EPSG:4326", metric)):
+        proj = Transformer.from_crs(src, dst, always_xy=True)
+        assert known_pipeline(src, dst) == proj.definition
+        want = proj.transform(*points)
+        got = _cached_transformer(src, dst).transform(*points)
+        assert np.array_equal(got[0], want[0]) and np.array_equal(got[1], want[1])
+
+
+def test_other_pairs_have_no_known_pipeline():
+    from gridplan.inputs.crs import known_pipeline
+
+    assert known_pipeline("EPSG:4326", "EPSG:32650") is None  # UTM: PROJ's database
+    assert known_pipeline("EPSG:4490", "EPSG:4547") is None  # CGCS2000 lon/lat
+    assert known_pipeline("EPSG:4547", "EPSG:3857") is None
+    assert known_pipeline("EPSG:4326", "EPSG:4533") is None  # not a zone of the table

@@ -10,7 +10,6 @@ import pandas as pd
 
 from gridplan._types import BoolArray, FloatArray
 from gridplan.errors import InputError
-from gridplan.facilities.reader import _clean_name, _metric_xy, _parse_coordinate
 from gridplan.facilities.types import FACILITY_TYPES, _finish, empty_facilities, normalise_type
 from gridplan.inputs import crs as gcrs
 
@@ -53,7 +52,8 @@ def facility_xy(
         return np.zeros((0, 2), dtype=np.float64)
     lon = pd.to_numeric(facilities["lon"], errors="coerce").to_numpy(float)[mask]
     lat = pd.to_numeric(facilities["lat"], errors="coerce").to_numpy(float)[mask]
-    return _metric_xy(lon, lat, crs)
+    x, y = gcrs.transformer("EPSG:4326", crs).transform(lon, lat)
+    return np.column_stack([np.asarray(x, dtype=float), np.asarray(y, dtype=float)])
 
 
 def add_facility(
@@ -90,6 +90,9 @@ def add_facility(
             code="facilities.unknown_type",
             params={"value": str(type), "accepted": "、".join(FACILITY_TYPES)},
         )
+    # the file readers: only where a facility is added (a coverage run loads none)
+    from gridplan.facilities.reader import _clean_name, _parse_coordinate
+
     x, ok_x = _parse_coordinate(lon)
     y, ok_y = _parse_coordinate(lat)
     if x is None or y is None or not (ok_x and ok_y) or not bool(gcrs.in_china(x, y)):

@@ -24,6 +24,7 @@ units without a polygon (level ``zone``): counted, not drawn.
 from __future__ import annotations
 
 import functools
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -93,10 +94,47 @@ def _changes_for(codes: pd.Series) -> dict[str, tuple[str, list[str]]]:
     }
 
 
+@dataclass(frozen=True)
+class _CensusLookup:
+    """A prefecture's census rows as plain lookups (a pandas index per unit costs ~10 ms)."""
+
+    codes: frozenset[str]
+    #: ``(code, normalised name)`` of the county rows, in census order.
+    counties: tuple[tuple[str, str], ...]
+    #: Per code, its ``pop_2020`` and ``age65plus`` rows (one, unless a code repeats).
+    figures: dict[str, list[tuple[float, float]]]
+
+    @classmethod
+    def of(cls, census: pd.DataFrame) -> _CensusLookup:
+        """From the census rows indexed by ``adcode``."""
+        codes = [str(c) for c in census.index]
+        pop = census["pop_2020"].astype(float).tolist()
+        old = census["age65plus"].astype(float).tolist()
+        figures: dict[str, list[tuple[float, float]]] = {}
+        for code, p, o in zip(codes, pop, old, strict=True):
+            figures.setdefault(code, []).append((p, o))
+        counties = tuple(
+            (code, normalise_name(name))
+            for code, kind, name in zip(codes, census["kind"], census["name"], strict=True)
+            if kind == "county"
+        )
+        return cls(frozenset(codes), counties, figures)
+
+    def sums(self, codes: list[str]) -> tuple[float, float]:
+        """Residents and residents 65+ of census ``codes`` (NaN without codes).
+
+        Summed as ``Series[codes].sum()`` sums: in order, NaN as 0.
+        """
+        if not codes:
+            return math.nan, math.nan
+        rows = np.array([f for c in codes for f in self.figures[c]], dtype=np.float64)
+        return float(np.nansum(rows[:, 0])), float(np.nansum(rows[:, 1]))
+
+
 def _match_one(
     adcode: str,
     name: str,
-    census: pd.DataFrame,
+    census: _CensusLookup,
     changes: dict[str, tuple[str, list[str]]],
     alias: dict[str, str],
     used: set[str],
@@ -104,18 +142,18 @@ def _match_one(
     """``(unit_id, census_match, census codes it takes the figures of)`` of a boundary unit."""
     if adcode in changes:
         kind, codes = changes[adcode]
-        known = [c for c in codes if c in census.index]
+        known = [c for c in codes if c in census.codes]
         if kind in ("rename", "merge") and known and len(known) == len(codes):
             return adcode, kind, codes
         return adcode, kind if kind in ("split", "none") else "none", []
     if adcode in alias:
         return alias[adcode], "alias", [alias[adcode]]
-    if adcode in census.index:
+    if adcode in census.codes:
         return adcode, "code", [adcode]
-    free = census[(census["kind"] == "county") & ~census.index.isin(used)]
-    hit = free.index[free["name"].map(normalise_name) == normalise_name(name)]
+    wanted = normalise_name(name)
+    hit = [code for code, n in census.counties if code not in used and n == wanted]
     if len(hit) == 1:
-        return adcode, "name", [str(hit[0])]
+        return adcode, "name", [hit[0]]
     return adcode, "missing", []
 
 
@@ -130,6 +168,7 @@ def match_census(prefecture_adcode: str, boundary: pd.DataFrame) -> CensusMatch:
         The prefecture's county-level units: ``adcode`` and ``name``.
     """
     census = census_for_prefecture(prefecture_adcode).set_index("adcode")
+    lookup = _CensusLookup.of(census)
     changes = _changes_for(boundary["adcode"])
     alias = {
         a: str(code)
@@ -142,17 +181,16 @@ def match_census(prefecture_adcode: str, boundary: pd.DataFrame) -> CensusMatch:
     used = claimed | (set(boundary["adcode"]) & set(census.index))
     rows = []
     for adcode, name in zip(boundary["adcode"], boundary["name"], strict=True):
-        uid, how, codes = _match_one(str(adcode), str(name), census, changes, alias, used)
+        uid, how, codes = _match_one(str(adcode), str(name), lookup, changes, alias, used)
         used.update(codes)
         rows.append((str(adcode), uid, how, codes))
-    pop = census["pop_2020"].astype(float)
-    old = census["age65plus"].astype(float)
+    figures = [lookup.sums(r[3]) for r in rows]
     units = pd.DataFrame(
         {
             "adcode": [r[0] for r in rows],
             "unit_id": [r[1] for r in rows],
-            "population": [pop[r[3]].sum() if r[3] else np.nan for r in rows],
-            "age65plus": [old[r[3]].sum() if r[3] else np.nan for r in rows],
+            "population": [f[0] for f in figures],
+            "age65plus": [f[1] for f in figures],
             "population_source": ["census2020" if r[3] else "none" for r in rows],
             "census_match": [r[2] for r in rows],
             "census_codes": [";".join(r[3]) for r in rows],

@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy.spatial import cKDTree
 
 from gridplan._types import BoolArray, Float32Array, FloatArray, Int32Array, IntArray, XYArray
 from gridplan.surface.grid import CellGrid
 from gridplan.travel.base import TravelTimes
+from gridplan.travel.nearest import nearest_on_grid
 from gridplan.travel.pairs import CHUNK_PAIRS, Pairs, sort_pairs
 from gridplan.travel.speeds import (
     DEFAULT_DETOUR,
@@ -20,15 +20,13 @@ from gridplan.travel.speeds import (
     minutes_per_metre,
 )
 
-#: Most cells whose nearest facility one k-d tree query looks up (bounds its memory).
-_QUERY_CELLS = 1_000_000
-
 
 @dataclass
 class StraightLineModel:
     """Straight line × detour factor at a constant speed.
 
-    The nearest facility is found once with a k-d tree; the minutes are the
+    The nearest facility is found once
+    (:func:`~gridplan.travel.nearest.nearest_on_grid`); the minutes are the
     distance scaled by ``detour / speed``, so changing speed or detour only
     rescales (:meth:`rescale`).
     """
@@ -47,25 +45,12 @@ class StraightLineModel:
     def distances(
         self, grid: CellGrid, mask: BoolArray, facilities_xy: XYArray
     ) -> tuple[Float32Array, Int32Array]:
-        """Straight-line metres from each masked cell centre to its nearest facility."""
-        dist = np.full(grid.shape, np.inf, dtype=np.float32)
-        nearest = np.full(grid.shape, -1, dtype=np.int32)
-        xy = np.asarray(facilities_xy, dtype=float).reshape(-1, 2)
-        if len(xy) == 0:
-            return dist, nearest
-        tree = cKDTree(xy)
-        # a band of rows at a time: a 50 m prefecture has some 15 million cells, whose
-        # coordinates at once would take more memory than the result
-        band = max(1, _QUERY_CELLS // max(grid.ncols, 1))
-        for r0 in range(0, grid.nrows, band):
-            rows, cols = np.nonzero(mask[r0 : r0 + band])
-            if len(rows) == 0:
-                continue
-            x, y = grid.centres(rows + r0, cols)
-            d, i = tree.query(np.column_stack([x, y]), k=1, workers=-1)
-            dist[r0 : r0 + band][rows, cols] = d
-            nearest[r0 : r0 + band][rows, cols] = i
-        return dist, nearest
+        """Straight-line metres from each masked cell centre to its nearest facility.
+
+        :func:`~gridplan.travel.nearest.nearest_on_grid`: the distances a k-d
+        tree gives, bit for bit; of facilities equally near, the lowest index.
+        """
+        return nearest_on_grid(grid, mask, facilities_xy)
 
     def travel_times(self, grid: CellGrid, mask: BoolArray, facilities_xy: XYArray) -> TravelTimes:
         dist, nearest = self.distances(grid, mask, facilities_xy)
@@ -127,6 +112,8 @@ def straight_pairs(
     params: dict[str, Any] = {"radius_m": radius}
     if len(pts) == 0 or len(xy) == 0:
         return Pairs.concat([], len(pts), len(xy), max_minutes, params=params)
+    from scipy.spatial import cKDTree  # only here: a coverage run needs no SciPy
+
     tree = cKDTree(pts)
     chunk = _facilities_per_chunk(pts, radius, spacing_m)
     # slightly wider than exact: the float32 minutes decide (≤ max_minutes)
