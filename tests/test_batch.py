@@ -313,7 +313,9 @@ def test_the_benchmark_quick_mode_on_a_given_cluster(thread_client, capsys):
     from gridplan.plan.census import census_total
 
     (m,) = bench_batch.main(["--quick"], client=thread_client)
-    assert (m.prefectures, m.failed) == (5, 0) and m.cells > 0 and m.peak_mb[0] > 0
+    errors = [(row["name"], row.get("error")) for row in m.rows if row.get("error")]
+    assert (m.prefectures, m.failed) == (5, 0), errors
+    assert m.cells > 0 and m.peak_mb[0] > 0
     for row in m.rows:  # every resident of the census is assessed or counted as not assessed
         assessed = row["population"] + row["not_assessed_population"]
         assert abs(assessed - census_total(row["adcode"])) <= 0.5
