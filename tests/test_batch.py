@@ -81,6 +81,19 @@ def thread_client():
         yield client
 
 
+def test_two_threads_of_one_worker_give_the_single_runs_rows(thread_client, tmp_path, monkeypatch):
+    """Tasks side by side in one process, on an empty cache (both build their networks and
+    rasterize at once): the same rows as ``gridplan coverage``, no task failing."""
+    from gridplan import settings
+    from gridplan.batch import runner
+
+    monkeypatch.setattr(settings, "cache_dir", tmp_path / "cache")
+    prefs = select_prefectures(prefectures=list(SMALL))
+    run = runner.run_batch(thread_client, prefs, BatchSettings(cell_m=float(CELL)))
+    assert [r["error"] for r in run.rows] == [None, None]
+    _check_rows_equal_coverage(run.rows, SMALL)
+
+
 def test_a_failing_prefecture_is_reported_in_its_row_and_the_others_finish(
     thread_client, monkeypatch
 ):

@@ -32,8 +32,6 @@ from gridplan.workflow import ModelSpec, SurfaceSpec, UnitsSource
 from ui import memory
 from ui.state import PER_UNIT, UploadedFile
 
-memory.fix_mmap_threshold()  # large arrays freed go back to the system (ui.memory)
-
 # The analyses below load scipy, the solvers and OSMnx: imported where they run, so the
 # first page a planner opens does not wait for them.
 if TYPE_CHECKING:

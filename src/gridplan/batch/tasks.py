@@ -15,6 +15,7 @@ import math
 import os
 import time
 import traceback
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +25,11 @@ from gridplan import settings, workflow
 from gridplan.errors import GridPlanError
 from gridplan.i18n import LANGS, Lang, error_text, t
 from gridplan.travel.speeds import DEFAULT_DETOUR
+
+# Two threads of one worker rasterizing at once can make rasterio's in-memory dataset
+# warn that it has no geotransform; the cells come out the same (tests/test_batch.py
+# compares threaded rows with single runs), so the warning would only alarm a user.
+warnings.filterwarnings("ignore", "Dataset has no geotransform", module="rasterio.features")
 
 #: Prefectures without a 2020 census in the boundary data (no residents to assess).
 NO_CENSUS_PROVINCES = ("台湾省", "香港特别行政区", "澳门特别行政区")
