@@ -7,7 +7,6 @@ and pixels, never on time: the times are the benchmark's to report.
 import io
 
 import numpy as np
-import pytest
 from PIL import Image
 
 from benchmarks.bench_access_ui import cold_load, run, slider_step, watch
@@ -21,6 +20,8 @@ MAP = '[data-testid="stDeckGlJsonChart"]'
 
 
 def test_a_slider_step_sends_the_coverage_image_not_the_whole_map(server):
+    from benchmarks.bench_access_ui import table
+
     result = run(server, moves=2)
     for step in result.steps:
         assert 0 < step.ws_bytes <= MAX_STEP_BYTES
@@ -29,6 +30,11 @@ def test_a_slider_step_sends_the_coverage_image_not_the_whole_map(server):
         assert step.number_ms > 0 and step.settled_ms > 0
         # the GPU process's CPU is read for the browser this run started (NaN without /proc)
         assert not step.gpu_cpu_s < 0
+    # the benchmark's README rows come from the same run
+    rows = table(result)
+    assert rows[2].startswith("| first 15-minute page")
+    assert any("settled map" in r for r in rows) and any("kB" in r for r in rows)
+    assert any("GPU-process CPU per step" in r for r in rows)
 
 
 def shot(page) -> np.ndarray:
@@ -63,13 +69,3 @@ def test_a_slider_step_keeps_the_planners_pan(server):
         # one minute more changes a few cells' colour; a view reset would move everything back
         assert changed(after, panned) < changed(after, before_pan)
         assert changed(after, panned) < 0.05
-
-
-@pytest.mark.parametrize("moves", [2])
-def test_benchmark_table_has_the_readme_rows(server, moves):
-    from benchmarks.bench_access_ui import table
-
-    rows = table(run(server, moves))
-    assert rows[2].startswith("| first 15-minute page")
-    assert any("settled map" in r for r in rows) and any("kB" in r for r in rows)
-    assert any("GPU-process CPU per step" in r for r in rows)
