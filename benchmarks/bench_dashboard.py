@@ -102,18 +102,27 @@ def move_unit(page: Page) -> None:
     wait_for_app_idle(page)
 
 
-def rename_first_grid(page: Page, name: str) -> None:
+def rename_first_grid(page: Page, name: str, first: str = "新华医疗集团") -> None:
     """Type a new name into the 名称 cell of the grid table's first row (the table is a
-    canvas: double-click its 名称 cell, type, Enter)."""
+    canvas: double-click its 名称 cell, type, Enter).  The editor must open on the first
+    row's name ``first``; a double-click that lands elsewhere (the page still settling
+    after the scroll) is cancelled and tried again."""
     table = page.locator('[data-testid="stDataFrame"]').nth(2)
     table.scroll_into_view_if_needed()
-    box = table.bounding_box()
-    assert box is not None
-    page.mouse.dblclick(box["x"] + 300, box["y"] + 35 + 17)  # 名称 of the first row: editor
-    page.wait_for_selector("#portal textarea, #portal input", timeout=10_000)
-    page.keyboard.press("ControlOrMeta+a")
-    page.keyboard.insert_text(name)
-    page.keyboard.press("Enter")
+    editor = page.locator("#portal textarea, #portal input").first
+    for _ in range(5):
+        page.wait_for_timeout(300)
+        box = table.bounding_box()
+        assert box is not None
+        page.mouse.dblclick(box["x"] + 300, box["y"] + 35 + 17)  # 名称 of the first row
+        editor.wait_for(timeout=10_000)
+        if editor.input_value() == first:
+            break
+        page.keyboard.press("Escape")
+    else:
+        raise AssertionError(f"the editor never opened on {first}")
+    editor.fill(name)  # focuses the editor first: typed keys never go to the page
+    editor.press("Enter")
 
 
 def visible(page: Page, text: str) -> Callable[[], None]:

@@ -93,9 +93,8 @@ async def rename_first_grid(page: Any, name: str) -> None:
         await page.mouse.dblclick(box["x"] + 300, box["y"] + 35 + 17)
         await editor.wait_for(timeout=30_000)
         if await editor.input_value() == FIRST_GRID:
-            await page.keyboard.press("ControlOrMeta+a")
-            await page.keyboard.insert_text(name)
-            await page.keyboard.press("Enter")
+            await editor.fill(name)  # focuses the editor: typed keys never go to the page
+            await editor.press("Enter")
             return
         await page.keyboard.press("Escape")
     raise RuntimeError(f"the first grid's name cell ({FIRST_GRID}) could not be opened")
