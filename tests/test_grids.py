@@ -1,6 +1,7 @@
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 import shapely
 
@@ -272,3 +273,45 @@ def test_exports_cite_the_seed_as_a_document_without_its_file_name():
     assert "file" in plan.seed  # the project's own sources keep it
     meta = json.loads(grids_to_geojson(plan, load_units(UnitsSource("130100"))))["gridplan"]
     assert meta["seed"] == plan.seed_document
+
+
+def _statistics_grid_by_grid(plan, unit_set, assignment) -> pd.DataFrame:
+    """The grid statistics computed the plain way: one mask of the units per grid."""
+    from gridplan.plan.population import combine_sources
+    from gridplan.plan.stats import grid_ages
+
+    u = unit_set.units
+    rows = []
+    for g in plan.grids:
+        m = u[(assignment == g.grid_id).to_numpy()]
+        pop = float(m["population"].sum(min_count=1)) if len(m) else np.nan
+        area = float(m["area_km2"].sum()) if m["has_geometry"].any() else 0.0
+        rows.append({
+            "grid_id": g.grid_id, "name": g.name, "lead_hospital": g.lead_hospital,
+            "n_units": len(m), "units": list(m["unit_id"]), "population": pop,
+            "population_source": combine_sources(m["population_source"]), "area_km2": area,
+            "density": pop / area if area > 0 else np.nan,
+            "undrawn_units": list(m.loc[~m["has_geometry"], "name"]), **grid_ages(m),
+        })  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+@pytest.mark.parametrize("preset,prefecture", [("shijiazhuang", None), (None, "440300")])
+def test_grid_statistics_equal_the_plain_per_grid_sums_after_random_edits(preset, prefecture):
+    import random
+
+    from gridplan import workflow
+
+    plan, units = workflow.plan_and_units(preset, prefecture)
+    start = resolve_assignment(plan, units.units)
+    rng = random.Random(7)
+    ids = [g.grid_id for g in plan.grids] + [None]  # None: a unit left out of every grid
+    for _ in range(5):
+        edited = start.copy()
+        for i in rng.sample(range(len(edited)), min(6, len(edited))):
+            edited.iloc[i] = rng.choice(ids)
+        pd.testing.assert_frame_equal(
+            grid_statistics(plan, units, edited),
+            _statistics_grid_by_grid(plan, units, edited),
+            check_exact=True,
+        )

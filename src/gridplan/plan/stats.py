@@ -27,27 +27,68 @@ def grid_statistics(
     """
     u = unit_set.units
     assignment = resolve_assignment(plan, u) if assignment is None else assignment
+    members = _members_by_grid(plan, assignment)
+    pop = _column(u, "population")
+    area = _column(u, "area_km2")
+    drawn = u["has_geometry"].to_numpy(dtype=bool)
+    unit_ids, names = u["unit_id"].to_numpy(dtype=object), u["name"].to_numpy(dtype=object)
+    sources = u["population_source"].to_numpy(dtype=object)
+    ages = pd.DataFrame(u[[c for c in _AGE_COLUMNS if c in u.columns]])
     rows = []
-    for g in plan.grids:
-        m = u[(assignment == g.grid_id).to_numpy()]
-        pop = float(m["population"].sum(min_count=1)) if len(m) else np.nan
-        area = float(m["area_km2"].sum()) if m["has_geometry"].any() else 0.0
+    for g, m in zip(plan.grids, members, strict=True):
+        total = _nansum(pop[m]) if (~np.isnan(pop[m])).any() else np.nan
+        size = _nansum(area[m]) if drawn[m].any() else 0.0
         rows.append(
             {
                 "grid_id": g.grid_id,
                 "name": g.name,
                 "lead_hospital": g.lead_hospital,
                 "n_units": len(m),
-                "units": list(m["unit_id"]),
-                "population": pop,
-                "population_source": combine_sources(m["population_source"]),
-                "area_km2": area,
-                "density": pop / area if area > 0 else np.nan,
-                "undrawn_units": list(m.loc[~m["has_geometry"], "name"]),
-                **grid_ages(m),
+                "units": list(unit_ids[m]),
+                "population": total,
+                "population_source": combine_sources(sources[m]),
+                "area_km2": size,
+                "density": total / size if size > 0 else np.nan,
+                "undrawn_units": list(names[m[~drawn[m]]]),
+                **_ages(ages, m),
             }
         )
     return pd.DataFrame(rows)
+
+
+def _nansum(values: np.ndarray) -> float:
+    """The sum skipping NaN, as pandas' ``sum`` adds (NaN filled with 0: the same bits)."""
+    return float(np.where(np.isnan(values), 0.0, values).sum())
+
+
+def _column(units: pd.DataFrame, name: str) -> np.ndarray:
+    """A numeric column as floats (missing figures NaN)."""
+    return pd.to_numeric(units[name], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+
+
+def _members_by_grid(plan: GridPlan, assignment: pd.Series) -> list[np.ndarray]:
+    """Per grid of ``plan``, the row positions of its units in unit order (one pass: a
+    grid edit redraws the statistics, and a mask per grid cost a table copy each)."""
+    index = {g.grid_id: i for i, g in enumerate(plan.grids)}
+    codes = np.fromiter(
+        (index.get(a, -1) if isinstance(a, str) else -1 for a in assignment.to_numpy()),
+        dtype=np.int64,
+        count=len(assignment),
+    )
+    order = np.argsort(codes, kind="stable")
+    bounds = np.searchsorted(codes[order], np.arange(len(plan.grids) + 1))
+    return [order[bounds[i] : bounds[i + 1]] for i in range(len(plan.grids))]
+
+
+def _ages(units: pd.DataFrame, rows: np.ndarray) -> dict[str, float | str]:
+    """:func:`grid_ages` of the units at positions ``rows`` of ``units`` (their age columns)."""
+    if "age65plus" not in units.columns or not len(rows):
+        return grid_ages(units.iloc[:0])
+    return grid_ages(units.iloc[rows])
+
+
+#: What :func:`grid_ages` reads of the units.
+_AGE_COLUMNS = ("population", "age65plus", "share_0_14_pct", "age65plus_source")
 
 
 def grid_ages(members: pd.DataFrame) -> dict[str, float | str]:
