@@ -91,7 +91,7 @@ async def rename_first_grid(page: Any, name: str) -> None:
         await page.wait_for_timeout(500)
         box = await table.bounding_box()
         await page.mouse.dblclick(box["x"] + 300, box["y"] + 35 + 17)
-        await editor.wait_for(timeout=30_000)
+        await editor.wait_for(timeout=WAIT_MS)
         if await editor.input_value() == FIRST_GRID:
             await editor.fill(name)  # focuses the editor: typed keys never go to the page
             await editor.press("Enter")
@@ -112,7 +112,10 @@ async def move_unit(page: Any) -> None:
     """桥西区 into 新华医疗集团 with the 移动 form (the form's choosers do not rerun)."""
     await choose(page, "调整单元", MOVED_UNIT)
     await choose(page, "移入网格", FIRST_GRID)
-    await page.get_by_role("button", name="移动").click()
+    # a chooser's list still open over the form would take the click: close it first
+    await page.keyboard.press("Escape")
+    await idle(page)
+    await page.get_by_role("button", name="移动", exact=True).click()
 
 
 async def metric(page: Any) -> str:
@@ -121,6 +124,8 @@ async def metric(page: Any) -> str:
 
 async def one_session(browser: Any, url: str, out: SessionResult) -> SessionResult:
     ctx = await browser.new_context(viewport={"width": 1500, "height": 1100}, locale="zh-CN")
+    # every action may wait as long as a step: ten renderers share two cores
+    ctx.set_default_timeout(WAIT_MS)
     page = await ctx.new_page()
     try:
         t0 = time.perf_counter()
