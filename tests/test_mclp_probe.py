@@ -66,6 +66,34 @@ def test_probing_fixes_sites_and_keeps_the_optimum(seed, t):
     assert probed.bound >= plain.objective * (1 - 1e-9)
 
 
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_probing_in_threads_keeps_the_optimum(monkeypatch, threads):
+    """The probes dealt round one to three LPs (threads) end at the same optimum as the
+    plain MIP, and the fixings of every thread reach the LP solved next."""
+    from gridplan.siting import mclp_probe
+
+    monkeypatch.setattr(mclp_probe, "_probe_threads", lambda: threads)
+    cost, w = city(1, 2_000, 15, 15.0)
+    probed = MCLP.from_cost_matrix(cost, w, 15.0, 6).solve(gap=0)
+    plain = MCLP.from_cost_matrix(cost, w, 15.0, 6).solve(gap=0, probe=False)
+    assert probed.probe is not None and probed.probe.fixed > 0
+    assert probed.status == "optimal"
+    assert probed.objective == pytest.approx(plain.objective, rel=1e-9)
+    assert probed.bound >= plain.objective * (1 - 1e-9)
+
+
+def test_the_support_mip_only_ever_improves_the_incumbent(monkeypatch):
+    """Without the root LP's support MIP the same optimum is proven (it is a heuristic)."""
+    from gridplan.siting import mclp_probe
+
+    cost, w = city(0, 2_000, 15, 10.0)
+    with_mip = MCLP.from_cost_matrix(cost, w, 10.0, 6).solve(gap=0)
+    monkeypatch.setattr(mclp_probe, "_support_mip", lambda *a, **k: None)
+    without = MCLP.from_cost_matrix(cost, w, 10.0, 6).solve(gap=0)
+    assert with_mip.status == without.status == "optimal"
+    assert with_mip.objective == pytest.approx(without.objective, rel=1e-9)
+
+
 def test_mip_fallback_keeps_the_optimum(monkeypatch):
     import gridplan.siting.mclp_probe as mclp_probe
 

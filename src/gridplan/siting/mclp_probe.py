@@ -9,19 +9,23 @@ fractional sites the LP with ``y_j = 1`` already falls below the best known
 coverage, and then no better plan contains ``j``.  So:
 
 1. incumbent: the greedy + swap plan;
-2. the root LP (covering form, HiGHS dual simplex, presolve off) and
-   Lagrangian reduced-cost fixing with its row duals: a candidate whose best
-   plan (the Lagrangian bound with ``y_j = 1``) is below the cutoff
+2. the root LP (covering form, HiGHS dual simplex, presolve off), then a small
+   MIP over the ~100 sites it opens at all (at most a second): its plan usually
+   beats greedy + swap, and a better incumbent lets the next step drop twice as
+   many candidates (Shijiazhuang drive 15: 1,319 against 618);
+3. Lagrangian reduced-cost fixing with the root LP's row duals: a candidate
+   whose best plan (the Lagrangian bound with ``y_j = 1``) is below the cutoff
    ``incumbent × (1 + gap)`` is dropped; the demand rows are restricted to
    the candidates left and rows with the same candidate set merged;
-3. probing rounds on that smaller LP: for each fractional site, the LP with
-   ``y_j = 1`` (warm-started dual simplex).  At or below the cutoff: ``y_j``
+4. probing rounds on that smaller LP: for each fractional site, the LP with
+   ``y_j = 1`` (warm-started dual simplex), the sites dealt round one LP per
+   core (HiGHS solves without holding the GIL).  At or below the cutoff: ``y_j``
    is fixed to 0 for good (its LP value is recorded as a bound on every plan
    with ``j``); above it: its LP solution is rounded (the ``k`` largest
    values) and improved by swaps, which often improves the incumbent.  After
    a round the LP is solved again; once it is at or below the cutoff the gap
    is proven;
-4. if a round fixes nothing (or the LP stays above the cutoff) the sites
+5. if a round fixes nothing (or the LP stays above the cutoff) the sites
    still free go to the HiGHS MIP, warm-started, within the time left.
 
 The bound reported is the largest of the bounds of every excluded part (the
@@ -32,7 +36,10 @@ and of the last LP or MIP: an honest dual bound of the whole problem.
 from __future__ import annotations
 
 import math
+import os
+import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -187,6 +194,30 @@ class _Incumbent:
             self.sites, self.value = better, value
 
 
+#: Share of the budget the support MIP of the root LP may take, and its most seconds.
+_SUPPORT_SHARE, _SUPPORT_MAX_S = 0.25, 1.0
+
+
+def _support_mip(cov: _Cover, y: FloatArray, inc: _Incumbent, k: int, deadline: Deadline) -> None:
+    """The best plan among the sites the root LP opens at all (and the incumbent's): a small
+    MIP whose answer usually beats greedy + swap, so that reduced-cost fixing against
+    it drops far more candidates (a heuristic: it only ever improves the incumbent)."""
+    cols = np.union1d(np.flatnonzero(y > 1e-6), np.asarray(inc.sites, dtype=np.int64))
+    if len(cols) <= k:
+        return
+    sub_a, sub_w = _restrict(cov.a, cov.group_w, cols)
+    where = {int(c): i for i, c in enumerate(cols)}
+    res = solve_mip(
+        _model(sub_a, sub_w, k),
+        time_limit=min(_SUPPORT_MAX_S, _SUPPORT_SHARE * deadline.left()),
+        gap=1e-4,
+        start=cover_start(sub_a, [where[s] for s in inc.sites]),
+        presolve=False,
+    )
+    if res.x is not None:
+        inc.offer([int(c) for c in cols[np.flatnonzero(res.x[: len(cols)] > 0.5)]])
+
+
 def _round(y: FloatArray, cols: IntArray, k: int) -> list[int]:
     """The ``k`` largest LP values, as local sites of the whole problem."""
     return [int(c) for c in cols[np.argsort(-y, kind="stable")[:k]]]
@@ -224,6 +255,7 @@ def probe_solve(
     value, y = lp.solve()
     assert y is not None  # the model is feasible: k ≤ n_new
     inc.offer(_round(y, np.arange(n_new), k))
+    _support_mip(cov, y, inc, k, deadline)
 
     def cutoff() -> float:
         return inc.value * (1.0 + gap) - _FIX_TOL * abs(inc.value)
@@ -236,15 +268,20 @@ def probe_solve(
     value, y = lp.solve()
     assert y is not None
     free = np.ones(len(keep), dtype=bool)
+    helpers: list[_CoverLP] = []
     while value > inc.value * (1.0 + gap) and not deadline.expired():
+        if not helpers:  # built only when probing is needed: one LP per further thread
+            helpers = [_CoverLP(a, w, k) for _ in range(_probe_threads() - 1)]
         outside, n_fixed = _probe_round(
-            lp, y, free, keep, inc, cutoff=cutoff, outside=outside, deadline=deadline
+            [lp, *helpers], y, free, keep, inc, cutoff=cutoff, outside=outside, deadline=deadline
         )
+        for j in np.flatnonzero(~free):  # every thread's fixings, in the LP solved next
+            lp.set_site(int(j), 0.0, 0.0)
         value, y = lp.solve()
         assert y is not None
         if n_fixed == 0:
             break
-    lps += lp.solves
+    lps += lp.solves + sum(h.solves for h in helpers)
     fixed = int((~free).sum())
     if value <= inc.value * (1.0 + gap):
         bound = max(outside, value, inc.value)
@@ -262,8 +299,17 @@ def probe_solve(
     )
 
 
+def _probe_threads() -> int:
+    """Threads probing at once: HiGHS runs without the GIL, so each core solves its own LP."""
+    return max(1, min(_MAX_PROBE_THREADS, os.cpu_count() or 1))
+
+
+#: Most LPs probed at once (each thread holds a copy of the reduced LP).
+_MAX_PROBE_THREADS = 4
+
+
 def _probe_round(
-    lp: _CoverLP,
+    lps: list[_CoverLP],
     y: FloatArray,
     free: np.ndarray,
     keep: IntArray,
@@ -274,27 +320,44 @@ def _probe_round(
     deadline: Deadline,
 ) -> tuple[float, int]:
     """Probe ``y_j = 1`` for every free fractional site (smallest LP value first: those
-    are the likeliest to be fixed).  Returns the bound of the excluded part and how many
-    sites were fixed to 0."""
+    are the likeliest to be fixed), the sites dealt round the LPs of ``lps``, one thread
+    each.  Returns the bound of the excluded part and how many sites were fixed to 0.
+
+    A probe is a valid bound whatever the other threads have fixed meanwhile (fixings
+    only lower an LP), so the threads share nothing but the incumbent and the results.
+    """
     frac = np.flatnonzero(free & (y > 1e-6) & (y < 1.0 - 1e-6))
-    n_fixed = 0
-    basis = lp.basis()
-    for j in frac[np.argsort(y[frac], kind="stable")]:
-        if deadline.expired():
-            break
-        lp.restart_from(basis)
-        lp.set_site(int(j), 1.0, 1.0)
-        forced, y_forced = lp.solve()
-        if forced <= cutoff():
-            lp.set_site(int(j), 0.0, 0.0)
-            free[j] = False
-            outside = max(outside, forced)
-            n_fixed += 1
-            continue
-        lp.set_site(int(j), 0.0, 1.0)
-        if y_forced is not None:
-            inc.offer(_round(y_forced, keep, lp.k))
-    return outside, n_fixed
+    order = frac[np.argsort(y[frac], kind="stable")]
+    basis = lps[0].basis()
+    lock = threading.Lock()
+    found: list[float] = [outside]
+
+    def probe(lp: _CoverLP, sites: IntArray) -> None:
+        for j in sites:
+            if deadline.expired():
+                return
+            lp.restart_from(basis)
+            lp.set_site(int(j), 1.0, 1.0)
+            forced, y_forced = lp.solve()
+            if forced <= cutoff():
+                lp.set_site(int(j), 0.0, 0.0)
+                with lock:
+                    free[j] = False
+                    found.append(forced)
+                continue
+            lp.set_site(int(j), 0.0, 1.0)
+            if y_forced is not None:
+                with lock:
+                    inc.offer(_round(y_forced, keep, lp.k))
+
+    parts = [order[i :: len(lps)] for i in range(len(lps))]
+    if len(lps) == 1:
+        probe(lps[0], parts[0])
+    else:
+        with ThreadPoolExecutor(len(lps)) as pool:
+            for done in [pool.submit(probe, lp, part) for lp, part in zip(lps, parts, strict=True)]:
+                done.result()
+    return max(found), len(found) - 1
 
 
 def _finish_by_mip(
