@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -169,6 +169,7 @@ def solve_mip(
     presolve: bool = True,
     deadline: Deadline | None = None,
     fixed: IntArray | None = None,
+    options: dict[str, Any] | None = None,
 ) -> MipResult:
     """Solve ``mip`` with HiGHS, optionally warm-started from the column values ``start``.
 
@@ -192,6 +193,8 @@ def solve_mip(
         what is left of it once the model is passed (building counts).
     fixed
         Integer columns fixed to 1 (their lower bound raised).
+    options
+        Further HiGHS options (name: value), e.g. ``mip_max_improving_sols``.
     """
     t0 = time.perf_counter()
     h = _highs()
@@ -199,6 +202,8 @@ def solve_mip(
     h.setOptionValue("mip_rel_gap", float(gap))
     if not presolve:
         h.setOptionValue("presolve", "off")
+    for name, value in (options or {}).items():
+        h.setOptionValue(name, value)
     _pass_model(h, mip)
     if fixed is not None and len(fixed):
         idx = np.asarray(fixed, dtype=np.int32)
