@@ -52,7 +52,8 @@ class LegendChart:
         return {
             **self.spec,
             "config": {"view": {"strokeWidth": 0}, "font": LEGEND_FONT},
-            "padding": 4,
+            # an object: Streamlit sets its bottom (a number here breaks the chart)
+            "padding": {"left": 4, "right": 4, "top": 4, "bottom": 4},
             "datasets": dict(self.datasets),  # Streamlit sends each named table as Arrow data
         }
 
