@@ -279,8 +279,9 @@ def probe_solve(
         outside, n_fixed = _probe_round(
             [lp, *helpers], y, free, keep, inc, cutoff=cutoff, outside=outside, deadline=deadline
         )
-        for j in np.flatnonzero(~free):  # every thread's fixings, in the LP solved next
-            lp.set_site(int(j), 0.0, 0.0)
+        for j in np.flatnonzero(~free):  # every thread's fixings, in every LP
+            for each in (lp, *helpers):
+                each.set_site(int(j), 0.0, 0.0)
         value, y = lp.solve()
         assert y is not None
         if n_fixed == 0:
