@@ -36,7 +36,8 @@ def grid_statistics(
     ages = pd.DataFrame(u[[c for c in _AGE_COLUMNS if c in u.columns]])
     rows = []
     for g, m in zip(plan.grids, members, strict=True):
-        total = _nansum(pop[m]) if (~np.isnan(pop[m])).any() else np.nan
+        p = pop[m]
+        total = _nansum(p) if (~np.isnan(p)).any() else np.nan
         size = _nansum(area[m]) if drawn[m].any() else 0.0
         rows.append(
             {
