@@ -1,4 +1,4 @@
-"""GridPlan dashboard entry point: ``streamlit run app.py``.
+"""GridPlan dashboard entry point: ``python -m ui.serve`` (or ``streamlit run app.py``).
 
 The sidebar (language, prefecture, plan) is drawn here for every page; the
 page scripts in ``pages/`` run through ``st.navigation`` (``ui.navigation``).
@@ -10,10 +10,13 @@ the version just saved, followed by the report document in one click.
 
 import streamlit as st
 
-from ui import navigation, timing
-from ui import store as scenarios
-from ui.panels.report import sidebar_report
-from ui.sidebar import sidebar, status_fragment
+from ui import preload
+
+preload.join()  # the launcher's thread imports the libraries; never two threads at once
+from ui import navigation, timing  # noqa: E402
+from ui import store as scenarios  # noqa: E402
+from ui.panels.report import sidebar_report  # noqa: E402
+from ui.sidebar import sidebar, status_fragment  # noqa: E402
 
 navigation.keep_navigation_in_charge(entry=True)
 with timing.timed("run"):  # a full run of the page, for the benchmarks (off by default)

@@ -8,7 +8,7 @@ form.  Then each opens the 15-minute page and moves the minutes slider one step.
 Every session must answer with its own result: the sidebar says version 2, the
 URL names its scenario, whose version 2 in the store holds that session's edit
 (read back after the run), the slider's figure changed, and no exception box
-anywhere.  The server's memory (RSS of the ``streamlit run`` process and its
+anywhere.  The server's memory (RSS of the dashboard process (``python -m ui.serve``) and its
 children, psutil) is reported idle, after one session and after all of them.
 
 The server gets a scenario store and a disk cache of its own (``benchmarks.scratch``):
@@ -64,7 +64,7 @@ def server_rss_mb(port: int) -> float:
     """Resident memory of the dashboard server on ``port`` (with any children), MB."""
     for proc in psutil.process_iter(["cmdline"]):
         cmd = proc.info.get("cmdline") or []
-        if "streamlit" in " ".join(cmd) and str(port) in cmd:
+        if any(k in " ".join(cmd) for k in ("ui.serve", "streamlit")) and str(port) in cmd:
             procs = [proc, *proc.children(recursive=True)]
             return sum(p.memory_info().rss for p in procs) / MB
     raise RuntimeError(f"no dashboard server on port {port}")

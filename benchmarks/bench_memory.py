@@ -1,13 +1,15 @@
 """Server memory of dashboard sessions on the 15-minute page (Shijiazhuang, 100 m).
 
-The server's resident set size (psutil, the ``streamlit run`` process) is read when the
-server is idle (started, no session yet), then after each session has opened ``/access``
-(illustrative network, straight-line walk), moved the minutes slider ``--moves`` steps
-and the speed slider two, with the map settled; the peak is sampled every 50 ms.
+The server's resident set size (psutil, the ``python -m ui.serve`` process) is read when
+the server is idle (started, its libraries imported, no session yet), then after each
+session has opened ``/access`` (illustrative network, straight-line walk), moved the
+minutes slider ``--moves`` steps and the speed slider two, with the map settled; the
+peak is sampled every 50 ms.
 A second session on the same server shows what one more planner costs once the shared
-caches (surface, travel times, warp) are built.
+caches (surface, travel times, warp) are built.  ``--plain`` starts ``streamlit run
+app.py`` instead, where the first session also pays for importing the libraries.
 
-Run: ``.venv/bin/python -m benchmarks.bench_memory [--sessions N] [--moves N] [--fast]``.
+Run: ``.venv/bin/python -m benchmarks.bench_memory [--sessions N] [--moves N] [--fast] [--plain]``.
 """
 
 from __future__ import annotations
@@ -28,10 +30,10 @@ MB = 1024 * 1024
 
 
 def server_process() -> psutil.Process:
-    """The ``streamlit run`` process this benchmark started (a child of this process)."""
+    """The dashboard server this benchmark started (a child of this process)."""
     for child in psutil.Process().children(recursive=True):
         try:
-            if "streamlit" in " ".join(child.cmdline()):
+            if any(k in " ".join(child.cmdline()) for k in ("ui.serve", "streamlit")):
                 return child
         except psutil.Error:
             continue
@@ -90,17 +92,21 @@ def main() -> None:
     ap.add_argument("--sessions", type=int, default=2)
     ap.add_argument("--moves", type=int, default=6)
     ap.add_argument("--fast", action="store_true", help="one session, two moves")
+    ap.add_argument(
+        "--plain", action="store_true", help="`streamlit run app.py`: libraries not preloaded"
+    )
     args = ap.parse_args()
     sessions, moves = (1, 2) if args.fast else (args.sessions, args.moves)
     rows = []
-    with dashboard_server() as (url, _):
+    with dashboard_server(preloaded=True, plain=args.plain) as (url, _):
         proc = server_process()
         time.sleep(2.0)  # let the started server settle
         idle = rss(proc)
         with PeakRss(proc).running() as peak:
             for i in range(sessions):
                 rows.append((i + 1, one_session(url, moves, proc)))
-    print("Server memory, 15-minute page, Shijiazhuang 100 m, straight-line walk")
+    how = "streamlit run app.py" if args.plain else "python -m ui.serve (libraries preloaded)"
+    print(f"Server memory, 15-minute page, Shijiazhuang 100 m, straight-line walk; {how}")
     print("| state | RSS | above idle |")
     print("|---|---|---|")
     print(f"| idle server | {idle / MB:.0f} MB | — |")

@@ -7,4 +7,5 @@ bash scripts/setup.sh
 PORT=${PORT:-8501}
 echo "GridPlan: starting the dashboard: open http://localhost:$PORT in a browser."
 echo "          This terminal stays busy while the dashboard runs; press Ctrl+C here to stop it."
-exec .venv/bin/streamlit run app.py --server.port "$PORT" "$@"
+# ui.serve is `streamlit run app.py` with the libraries imported while the server starts
+exec .venv/bin/python -m ui.serve --server.port "$PORT" "$@"

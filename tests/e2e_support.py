@@ -17,7 +17,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -53,8 +53,13 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def dashboard_server(timeout: float = 90.0) -> Iterator[tuple[str, float]]:
-    """Run ``streamlit run app.py`` on a free port; yield (url, seconds until healthy)."""
+def dashboard_server(
+    timeout: float = 90.0, *, preloaded: bool = False, plain: bool = False
+) -> Iterator[tuple[str, float]]:
+    """Start the dashboard as ``scripts/dashboard.sh`` does (``python -m ui.serve``) on a free
+    port; yield (url, seconds until healthy).  With ``preloaded``, also wait until the
+    launcher has imported the libraries (``ui.preload``): the server is then idle.
+    ``plain`` starts ``streamlit run app.py`` instead (no preloading), for comparison."""
     port = free_port()
     env = dict(os.environ, STREAMLIT_BROWSER_GATHER_USAGE_STATS="false")
     log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in the finally below
@@ -63,9 +68,7 @@ def dashboard_server(timeout: float = 90.0) -> Iterator[tuple[str, float]]:
         [
             sys.executable,
             "-m",
-            "streamlit",
-            "run",
-            str(ROOT / "app.py"),
+            *(["streamlit", "run", str(ROOT / "app.py")] if plain else ["ui.serve"]),
             "--server.port",
             str(port),
             "--server.headless",
@@ -83,7 +86,7 @@ def dashboard_server(timeout: float = 90.0) -> Iterator[tuple[str, float]]:
         while True:
             try:
                 with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
+                    if r.status == 200 and (plain or not preloaded or _preloaded(log)):
                         break
             except OSError:
                 pass
@@ -101,6 +104,13 @@ def dashboard_server(timeout: float = 90.0) -> Iterator[tuple[str, float]]:
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
+
+
+def _preloaded(log: IO[bytes]) -> bool:
+    from ui.preload import READY_LINE
+
+    log.seek(0)
+    return READY_LINE.encode() in log.read()
 
 
 @contextlib.contextmanager
