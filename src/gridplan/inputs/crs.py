@@ -318,6 +318,14 @@ def project_geoms(geoms: ArrayLike, src: Any, dst: Any) -> ObjectArray:
     return shapely.transform(np.asarray(geoms, dtype=object), xy)
 
 
+def series_to_crs(geoms: gpd.GeoSeries, dst: Any) -> gpd.GeoSeries:
+    """``geoms.to_crs(dst)`` through :func:`project_geoms` (same index, name and result)."""
+    if geoms.crs is None:
+        return geoms.to_crs(dst)  # geopandas says what is missing
+    out = project_geoms(geoms.to_numpy(), geoms.crs, dst)
+    return gpd.GeoSeries(out, index=geoms.index, crs=dst, name=geoms.name)
+
+
 def gauss_kruger_epsg(central_meridian: float) -> int:
     """EPSG code of CGCS2000 3-degree Gauss-Krüger with the given central meridian."""
     cm = int(round(central_meridian / 3.0) * 3)

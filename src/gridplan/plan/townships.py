@@ -25,7 +25,7 @@ import shapely
 from gridplan._validate import Problems
 from gridplan.inputs.boundaries import Prefecture
 from gridplan.inputs.columns import find_column
-from gridplan.inputs.crs import metric_crs_of
+from gridplan.inputs.crs import metric_crs_of, project_geoms
 from gridplan.plan.population import normalise_name
 from gridplan.settings import data_dir
 
@@ -148,10 +148,9 @@ def locate_in_counties(
     geoms: gpd.GeoSeries, counties: gpd.GeoDataFrame, metric_crs: str
 ) -> tuple[np.ndarray, np.ndarray]:
     """County adcode that each geometry overlaps most, and that overlap's share of its area."""
-    g = geoms.to_crs(metric_crs).to_numpy()
-    c = counties.to_crs(metric_crs)
-    c_geoms = c.geometry.to_numpy()
-    codes = c["adcode"].to_numpy()
+    g = project_geoms(geoms.to_numpy(), geoms.crs, metric_crs)
+    c_geoms = project_geoms(counties.geometry.to_numpy(), counties.crs, metric_crs)
+    codes = counties["adcode"].to_numpy()
     tree = shapely.STRtree(c_geoms)
     pairs = tree.query(g, predicate="intersects")
     best = np.full(len(g), None, dtype=object)

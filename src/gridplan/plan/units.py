@@ -19,7 +19,7 @@ from numpy.typing import NDArray
 
 from gridplan._validate import Problems
 from gridplan.inputs.boundaries import Prefecture, load_county_boundaries, resolve_prefecture
-from gridplan.inputs.crs import metric_crs_of, project_geoms
+from gridplan.inputs.crs import metric_crs_of, project_geoms, series_to_crs
 from gridplan.plan.ageing import AGE_COLUMNS, add_age_columns, uploaded_age65
 from gridplan.plan.census import match_census
 from gridplan.plan.population import (
@@ -128,7 +128,7 @@ def _with_values(units: gpd.GeoDataFrame, values: pd.Series) -> gpd.GeoDataFrame
 
 def _spread_by_area(townships: gpd.GeoDataFrame, parents: pd.DataFrame, metric: str) -> None:
     """Modelled township population: the parent's total in proportion to area."""
-    area = townships.to_crs(metric).area.to_numpy()
+    area = series_to_crs(townships.geometry, metric).area.to_numpy()
     totals = townships.assign(_a=area).groupby("county_adcode")["_a"].transform("sum").to_numpy()
     parent_pop = townships["county_adcode"].map(parents.set_index("unit_id")["population"])
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -156,8 +156,8 @@ def _township_layer(result: UnitSet, townships: gpd.GeoDataFrame) -> _TownshipLa
     zone_codes = tuple(units.loc[units["level"] == "zone", "unit_id"])
     tws, rep = prepare_townships(townships, result.prefecture, counties, zone_codes)
     result.township_report = rep
-    county_geom = counties.set_index("adcode").to_crs(metric).geometry
-    located_area = tws.to_crs(metric).area.groupby(tws["located_county"]).sum()
+    county_geom = series_to_crs(counties.set_index("adcode").geometry, metric)
+    located_area = series_to_crs(tws.geometry, metric).area.groupby(tws["located_county"]).sum()
     covered = [
         c
         for c in county_geom.index
@@ -406,8 +406,8 @@ def display_geometry(
     and statistics always use the full geometry.
     """
     u = unit_set.units
-    geoms = u.geometry.to_crs(unit_set.metric_crs)
-    simple = geoms.simplify(tolerance_m, preserve_topology=True).to_crs(4326)
+    geoms = series_to_crs(u.geometry, unit_set.metric_crs)
+    simple = series_to_crs(geoms.simplify(tolerance_m, preserve_topology=True), 4326)
     has = u["has_geometry"].to_numpy()
     out = np.full(len(u), None, dtype=object)
     out[has] = shapely.set_precision(simple.to_numpy()[has], grid_size_deg)

@@ -14,6 +14,7 @@ from scipy.sparse.csgraph import connected_components
 
 from gridplan import settings
 from gridplan.i18n import Lang, t
+from gridplan.inputs.crs import project_geoms
 from gridplan.plan.grids import GridPlan, resolve_assignment
 from gridplan.plan.units import UnitSet
 
@@ -83,7 +84,7 @@ def unit_adjacency(unit_set: UnitSet) -> tuple[np.ndarray, np.ndarray]:
     u = unit_set.units
     has = u["has_geometry"].to_numpy()
     idx = np.flatnonzero(has)
-    geoms = u.geometry.iloc[idx].to_crs(unit_set.metric_crs).to_numpy()
+    geoms = project_geoms(u.geometry.to_numpy()[idx], u.crs, unit_set.metric_crs)
     tree = shapely.STRtree(geoms)
     a, b = tree.query(geoms, predicate="dwithin", distance=settings.adjacency_tolerance_m)
     keep = a < b
