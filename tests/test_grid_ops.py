@@ -293,7 +293,12 @@ def _panel_alone() -> None:
     sc = scenario.current()
     assignment = resolve_assignment(sc.plan, sc.units.units)
     view = panels.PlanView(
-        sc.units, sc.display_geometry(), sc.plan, assignment, grid_colors(sc.plan)
+        sc.units,
+        sc.display_geometry(),
+        sc.unit_borders(),
+        sc.plan,
+        assignment,
+        grid_colors(sc.plan),
     )
     panels.delete_merge_panel(sc.sel, view)
 

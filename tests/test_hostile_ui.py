@@ -305,6 +305,7 @@ def test_unit_names_with_html_go_to_text_tooltips():
 
     from gridplan.plan.grids import GridPlan, resolve_assignment
     from gridplan.plan.units import build_units
+    from gridplan.report.boundaries import unit_borders
     from gridplan.report.style import grid_colors
     from ui.mapview import build_deck, fitted_deck
 
@@ -314,7 +315,7 @@ def test_unit_names_with_html_go_to_text_tooltips():
     display = gpd.GeoSeries(units.units.geometry.simplify(0.01), crs="EPSG:4326")
     assignment = resolve_assignment(plan, units.units)
     deck = build_deck(units.units, display, assignment, {g.grid_id: g.name for g in plan.grids},
-                      grid_colors(plan))  # fmt: skip
+                      grid_colors(plan), borders=unit_borders(units))  # fmt: skip
     for d in (deck, fitted_deck([], (100.0, 24.0, 102.0, 26.0), "{name}\n{type_label}")):
         tooltip = json.loads(json.dumps(d._tooltip))
         assert "html" not in tooltip and "text" in tooltip  # shown with innerText

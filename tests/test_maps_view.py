@@ -8,6 +8,7 @@ from pyproj import Transformer
 
 from gridplan.plan.grids import GridPlan, resolve_assignment
 from gridplan.plan.units import build_units, display_geometry
+from gridplan.report.boundaries import unit_borders
 from gridplan.report.style import grid_colors
 from gridplan.travel.speeds import DEFAULT_DETOUR, MODE_SPEEDS_KMH
 from ui.mapview import (
@@ -111,7 +112,7 @@ def _boxes(labels, view, size):
 def _outlines(sjz):
     us, plan, a, disp = sjz
     deck = build_deck(us.units, disp, a, {g.grid_id: g.name for g in plan.grids},
-                      grid_colors(plan, us, a))  # fmt: skip
+                      grid_colors(plan, us, a), borders=unit_borders(us))  # fmt: skip
     return deck
 
 

@@ -10,6 +10,7 @@ import shapely
 from gridplan.inputs.crs import wgs84_to_gcj02
 from gridplan.plan.grids import GridPlan, resolve_assignment
 from gridplan.plan.units import build_units, display_geometry
+from gridplan.report.boundaries import unit_borders
 from gridplan.report.style import grid_colors
 from ui.mapview import build_deck
 from ui.tables import assignment_changes, grid_option_labels
@@ -22,10 +23,14 @@ def sjz():
     return us, plan, resolve_assignment(plan, us.units), display_geometry(us)
 
 
-def _deck_json(sjz, basemap):
-    us, plan, a, disp = sjz
+def _deck_json(sjz, basemap, plan=None):
+    us, preset, _, disp = sjz
+    plan = plan or preset
+    a = resolve_assignment(plan, us.units)
     names = {g.grid_id: g.name for g in plan.grids}
-    deck = build_deck(us.units, disp, a, names, grid_colors(plan), basemap=basemap)
+    deck = build_deck(
+        us.units, disp, a, names, grid_colors(plan), borders=unit_borders(us), basemap=basemap
+    )
     return json.loads(deck.to_json())
 
 
@@ -33,12 +38,55 @@ def test_offline_map_has_no_basemap_and_all_layers(sjz):
     d = _deck_json(sjz, "none")
     assert "mapProvider" not in d and "mapStyle" not in d  # works with no network
     ids = [layer["id"] for layer in d["layers"]]
-    assert ids == ["units", "grid-outlines", "grid-labels"]
+    assert ids == ["units", "unit-borders", "grid-outlines", "grid-labels"]
     units = d["layers"][0]["data"]["features"]
     assert len(units) == 22  # functional zones have no polygon to draw
     changan = next(f for f in units if f["properties"]["unit_id"] == "130102")
     assert changan["properties"]["grid_name"] == "长安医疗集团"
     assert changan["properties"]["pop_text"] == "1,059,572（2020年人口普查）"
+
+
+def _segments(deck_json, layer_id):
+    layer = next(x for x in deck_json["layers"] if x["id"] == layer_id)
+    assert layer["@@type"] == "LineLayer"  # the light line shader, not the path shader
+    return np.array([[*r["s"], *r["t"]] for r in layer["data"]]).reshape(-1, 4)
+
+
+def _lengths_km(us, seg):
+    from gridplan.inputs.crs import transformer
+
+    to = transformer(4326, us.metric_crs)
+    x0, y0 = to.transform(seg[:, 0], seg[:, 1])
+    x1, y1 = to.transform(seg[:, 2], seg[:, 3])
+    return float(np.hypot(np.subtract(x1, x0), np.subtract(y1, y0)).sum()) / 1000
+
+
+def test_each_boundary_is_drawn_once_white_inside_a_grid_dark_between_grids(sjz):
+    us = sjz[0]
+    units = list(us.units["unit_id"])
+    one_grid = GridPlan.from_dict(
+        {
+            "id": "one",
+            "prefecture": "130100",
+            "grids": [{"grid_id": "all", "name": "全市", "units": units}],
+        }
+    )
+    for plan in (None, one_grid):
+        d = _deck_json(sjz, "none", plan)
+        assert not d["layers"][0]["stroked"]  # the units' fill only: no outline drawn twice
+        inner, between = _segments(d, "unit-borders"), _segments(d, "grid-outlines")
+        ends = {tuple(sorted([tuple(r[:2]), tuple(r[2:])])) for r in np.vstack([inner, between])}
+        assert len(ends) == len(inner) + len(between)  # no segment twice, in either direction
+        # together they are every unit's boundary: the units' perimeters, shared ones once
+        has = us.units["has_geometry"].to_numpy()
+        metric = us.units.geometry[has].to_crs(us.metric_crs)
+        outer = shapely.union_all(metric.to_numpy()).boundary.length / 1000
+        shared = (metric.length.sum() / 1000 - outer) / 2
+        assert _lengths_km(us, np.vstack([inner, between])) == pytest.approx(
+            outer + shared, rel=0.01
+        )
+        if plan is one_grid:  # one grid: its outline is the prefecture's edge
+            assert _lengths_km(us, between) == pytest.approx(outer, rel=0.01)
 
 
 def test_amap_basemap_shifts_layers_to_gcj02(sjz):
@@ -53,6 +101,12 @@ def test_amap_basemap_shifts_layers_to_gcj02(sjz):
     expected = np.array([float(v) for v in wgs84_to_gcj02(p[0], p[1])])
     assert np.allclose(q, expected, atol=1e-9)
     assert 0.001 < abs(q[0] - p[0]) < 0.01  # a few hundred metres, as GCJ-02 is
+    for layer in ("unit-borders", "grid-outlines"):
+        p, q = _segments(_deck_json(sjz, "none"), layer), _segments(shifted_deck, layer)
+        expected = np.column_stack(
+            [*wgs84_to_gcj02(p[:, 0], p[:, 1]), *wgs84_to_gcj02(p[:, 2], p[:, 3])]
+        )
+        assert np.allclose(q, expected, atol=2e-5)  # rounded to 5 decimals (a metre)
 
 
 def test_display_geometry_is_lighter_but_close(sjz):

@@ -26,6 +26,7 @@ from gridplan import workflow
 from gridplan.inputs.boundaries import list_prefectures
 from gridplan.plan.grids import GridPlan, list_presets, preset_prefecture, resolve_assignment
 from gridplan.plan.units import UnitSet, display_geometry
+from gridplan.report.boundaries import UnitBorders, grid_border_mask, unit_borders
 from gridplan.report.webmap import HoverCells, WarpPlan, hover_cells, warp_plan
 from gridplan.surface.grid import CellGrid, PopulationSurface
 from gridplan.workflow import ModelSpec, SurfaceSpec, UnitsSource
@@ -182,6 +183,13 @@ def load_display_geometry(source: UnitsSource) -> gpd.GeoSeries:
     return display_geometry(load_units(source))
 
 
+@st.cache_resource(show_spinner=False, max_entries=16)
+def load_unit_borders(source: UnitsSource) -> UnitBorders:
+    """The units' boundaries, each once, with the units on either side (for the maps'
+    unit and grid boundaries), cached with the units."""
+    return unit_borders(load_units(source))
+
+
 def census_units(source: UnitsSource) -> UnitSet:
     """The units with their census figures, so an upload does not move the network or the
     proposals; where the prefecture has no census figures, with the planner's table."""
@@ -196,12 +204,12 @@ def grid_boundaries_json(key: PlanKey) -> bytes:
     """The plan's grid boundaries as unique straight segments (JSON rows ``{"s": [lon, lat],
     "t": [lon, lat]}``): each shared boundary once, drawn by a light line layer
     (:mod:`gridplan.report.boundaries`); served by URL, so immutable and kept once."""
-    from gridplan.report.boundaries import grid_boundary_segments
-    from ui.layerdata import compact_json
+    from ui.layerdata import compact_json, segment_rows
 
     units = load_units(key.units.without_population())
-    seg = grid_boundary_segments(units, resolve_assignment(key.plan(), units.units))
-    return compact_json([{"s": r[:2], "t": r[2:]} for r in np.round(seg, 5).tolist()])
+    borders = load_unit_borders(key.units.without_population())
+    seg = borders.segments[grid_border_mask(borders, resolve_assignment(key.plan(), units.units))]
+    return compact_json(segment_rows(seg))
 
 
 @st.cache_data(show_spinner=False, max_entries=16)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import numpy as np
 import pydeck as pdk
 from streamlit import runtime
 
@@ -41,6 +42,12 @@ def served(payload: bytes, slot: str) -> Any:
         return json.loads(payload)
     url = runtime.get_instance().media_file_mgr.add(payload, JSON_MIME, f"gridplan:{slot}")
     return url.lstrip("/")
+
+
+def segment_rows(segments: Any) -> list[dict[str, list[float]]]:
+    """``(n, 4)`` lon0, lat0, lon1, lat1 rows as the line layer's ``{"s": …, "t": …}`` rows
+    (5 decimals: about a metre)."""
+    return [{"s": r[:2], "t": r[2:]} for r in np.round(segments, 5).tolist()]
 
 
 def segment_layer(data: Any, layer_id: str, color: list[int], width_px: float = 1.5) -> pdk.Layer:

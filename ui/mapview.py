@@ -25,13 +25,18 @@ from matplotlib.colors import to_rgb
 
 from gridplan._types import BoolArray, FloatArray
 from gridplan.i18n import Lang
-from gridplan.inputs.crs import gdf_to_datum
+from gridplan.inputs.crs import gdf_to_datum, wgs84_to_gcj02
 from gridplan.plan.grids import is_city_district
 from gridplan.plan.population import provenance_label
+from gridplan.report.boundaries import UnitBorders, grid_border_mask
 from ui import state
+from ui.layerdata import segment_layer, segment_rows
 from ui.texts import BASEMAP, tr
 
 UNASSIGNED = (230, 230, 230)
+#: Boundaries on the grid map: thin white lines between units, dark ones between grids.
+UNIT_BORDER_RGBA = [255, 255, 255, 220]
+GRID_BORDER_RGBA = [40, 40, 40, 255]
 UNASSIGNED_HEX = "#e6e6e6"
 CJK_FONT = '"Noto Sans CJK SC", "Microsoft YaHei", "PingFang SC", sans-serif'
 
@@ -232,6 +237,7 @@ def build_deck(
     grid_names: dict[str, str],
     colors: dict[str, str],
     *,
+    borders: UnitBorders,
     lang: Lang = "zh",
     basemap: str = "none",
     labels: bool = True,
@@ -240,10 +246,11 @@ def build_deck(
 ) -> pdk.Deck:
     """A pydeck map of a plan, looking at ``view`` (default: the drawn units fitted to ``size``).
 
-    ``display`` holds the simplified unit polygons (WGS-84); they are shifted
-    to GCJ-02 for the Amap basemap.  Grid outlines are dissolved from them.
-    ``size`` is the map's width and height in pixels: the labels that would
-    overlap a bigger grid's label at that view are left out.
+    ``display`` holds the simplified unit polygons (WGS-84), drawn filled;
+    ``borders`` the units' boundaries (:func:`gridplan.report.boundaries.unit_borders`),
+    drawn as thin white lines between units and dark lines between grids.  Both are
+    shifted to GCJ-02 for the Amap basemap.  ``size`` is the map's width and height in
+    pixels: the labels that would overlap a bigger grid's label at that view are left out.
     """
     has = units["has_geometry"].to_numpy()
     if view is None:
@@ -252,10 +259,19 @@ def build_deck(
     drawn = _with_grids(drawn, assignment[has], grid_names, colors)
     assigned = drawn[drawn["grid_id"].notna()]
     outlines = assigned.dissolve("grid_id", aggfunc={"population": "sum"}).reset_index()
+    between_grids = grid_border_mask(borders, assignment)
+    segments = borders.segments
     if basemap == "amap":
         drawn = gdf_to_datum(drawn, "gcj02")
         outlines = gdf_to_datum(outlines, "gcj02")
-    layers = [_units_layer(drawn), _outlines_layer(outlines)]
+        segments = segments_to_gcj02(segments)
+    layers = [
+        _units_layer(drawn),
+        segment_layer(segment_rows(segments[~between_grids]), "unit-borders", UNIT_BORDER_RGBA, 1),
+        segment_layer(
+            segment_rows(segments[between_grids]), "grid-outlines", GRID_BORDER_RGBA, 2.5
+        ),
+    ]
     if labels and len(outlines):
         layers.append(_labels_layer(grid_labels(outlines, grid_names, view, size)))
     return pdk.Deck(
@@ -300,26 +316,17 @@ def _units_layer(drawn: gpd.GeoDataFrame) -> pdk.Layer:
         fc,
         id="units",
         pickable=True,
-        stroked=True,
+        stroked=False,  # the boundaries are drawn once each by the segment layers
         filled=True,
         get_fill_color="properties.fill",
-        get_line_color=[255, 255, 255, 220],
-        line_width_min_pixels=1,
     )
 
 
-def _outlines_layer(outlines: gpd.GeoDataFrame) -> pdk.Layer:
-    fc = json.loads(outlines[["grid_id", "geometry"]].to_json(drop_id=True))
-    return pdk.Layer(
-        "GeoJsonLayer",
-        fc,
-        id="grid-outlines",
-        pickable=False,
-        stroked=True,
-        filled=False,
-        get_line_color=[40, 40, 40, 255],
-        line_width_min_pixels=2.5,
-    )
+def segments_to_gcj02(segments: FloatArray) -> FloatArray:
+    """Both ends of each segment shifted from WGS-84 to GCJ-02 (for the Amap tiles)."""
+    lon0, lat0 = wgs84_to_gcj02(segments[:, 0], segments[:, 1])
+    lon1, lat1 = wgs84_to_gcj02(segments[:, 2], segments[:, 3])
+    return np.column_stack([lon0, lat0, lon1, lat1])
 
 
 def grid_labels(

@@ -10,6 +10,7 @@ import pandas as pd
 from gridplan import workflow
 from gridplan.plan.grids import GridPlan
 from gridplan.plan.units import UnitSet
+from gridplan.report.boundaries import UnitBorders
 from gridplan.workflow import SurfaceSpec, UnitsSource
 from ui import cache, state, store
 from ui.state import Selection
@@ -27,6 +28,10 @@ class Scenario:
     def display_geometry(self) -> gpd.GeoSeries:
         """The units' simplified polygons for the web maps."""
         return cache.load_display_geometry(self.source)
+
+    def unit_borders(self) -> UnitBorders:
+        """The units' boundaries, each once, for the grid maps' lines."""
+        return cache.load_unit_borders(self.source)
 
     def plan_key(self) -> cache.PlanKey:
         return cache.PlanKey.of(self.source, self.plan)

@@ -128,7 +128,9 @@ def moved_table(cmp: ScenarioComparison) -> pd.DataFrame:
 def side_map(sc: Scenario, side: Side, colors: dict[str, str], key: str) -> None:
     """One side's grids, on the same prefecture extent as the other (the same first view)."""
     assignment = resolve_assignment(side.plan, sc.units.units)
-    view = PlanView(sc.units, sc.display_geometry(), side.plan, assignment, colors)
+    view = PlanView(
+        sc.units, sc.display_geometry(), sc.unit_borders(), side.plan, assignment, colors
+    )
     grid_map(view, key=key, height=440, labels=False)
 
 

@@ -51,7 +51,13 @@ def _grids_page(presenting: bool) -> None:
     figures = plancache.plan_figures(key)
     grids = figures.grids
     view = panels.PlanView(
-        sc.units, sc.display_geometry(), sc.plan, figures.assignment, grid_colors(sc.plan), key
+        sc.units,
+        sc.display_geometry(),
+        sc.unit_borders(),
+        sc.plan,
+        figures.assignment,
+        grid_colors(sc.plan),
+        key,
     )
     bal = population_balance(grids)
     balance = [

@@ -21,6 +21,7 @@ from gridplan.inputs.vector import read_vector_upload
 from gridplan.plan.grids import GridPlan
 from gridplan.plan.population import message_texts, provenance_label
 from gridplan.plan.units import UnitSet
+from gridplan.report.boundaries import UnitBorders
 from gridplan.report.exports import grids_to_geojson, plan_to_csv
 from gridplan.report.gis import plan_to_gpkg, plan_to_shapefile_zip
 from gridplan.report.gridmap import render_grid_map_png
@@ -155,6 +156,8 @@ class PlanView:
 
     units: UnitSet
     display: gpd.GeoSeries
+    #: the units' boundaries, each once (:func:`gridplan.report.boundaries.unit_borders`)
+    borders: UnitBorders
     plan: GridPlan
     assignment: pd.Series
     colors: dict[str, str]
@@ -212,7 +215,7 @@ def grid_map(
 
     def build() -> pdk.Deck:
         return build_deck(
-            u, view.display, view.assignment, view.grid_names, view.colors,
+            u, view.display, view.assignment, view.grid_names, view.colors, borders=view.borders,
             lang=lang(), basemap=basemap, labels=labels, view=map_view, size=(width, height),
         )  # fmt: skip
 

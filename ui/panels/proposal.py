@@ -102,6 +102,7 @@ def proposal_answer(sc: Scenario, answer: Proposal) -> None:
     view = PlanView(
         sc.units,
         sc.display_geometry(),
+        sc.unit_borders(),
         answer.plan,
         assignment,
         grid_colors(answer.plan, sc.units, assignment),
