@@ -175,6 +175,28 @@ def test_lagrangian_fixing_only_drops_sites_no_better_plan_contains():
         assert best_with_j <= outside + 1e-6 and outside < cutoff
 
 
+def test_a_probe_stopped_below_the_cutoff_returns_a_bound_on_its_optimum():
+    cost, w = clustered(4, 2_000, 200, 12.0)
+    p = MCLP.from_cost_matrix(cost, w, 12.0, 6)
+    lp = _CoverLP(p._cov.a, p._cov.group_w, 6)
+    root, y = lp.solve()
+    assert y is not None
+    basis = lp.basis()
+    for j in np.flatnonzero((y > 1e-6) & (y < 1 - 1e-6))[:5]:
+        lp.restart_from(basis)
+        lp.set_site(int(j), 1.0, 1.0)
+        forced, y_forced = lp.solve()  # to the optimum
+        assert y_forced is not None and forced <= root + 1e-6
+        lp.restart_from(basis)
+        stopped, none = lp.solve(stop_below=forced + 0.01 * root)  # the cutoff above it
+        assert none is None  # stopped early: a bound, not a solution
+        assert forced - 1e-6 <= stopped < forced + 0.01 * root
+        lp.restart_from(basis)
+        again, y_again = lp.solve(stop_below=forced - 1.0)  # never below: solved through
+        assert y_again is not None and again == pytest.approx(forced, abs=1e-6)
+        lp.set_site(int(j), 0.0, 1.0)
+
+
 def test_probe_honours_the_deadline():
     cost, w = clustered(5, 3_000, 300, 12.0)
     p = MCLP.from_cost_matrix(cost, w, 12.0, 8)

@@ -19,12 +19,14 @@ coverage, and then no better plan contains ``j``.  So:
    the candidates left and rows with the same candidate set merged;
 4. probing rounds on that smaller LP: for each fractional site, the LP with
    ``y_j = 1`` (warm-started dual simplex), the sites dealt round one LP per
-   core (HiGHS solves without holding the GIL).  At or below the cutoff: ``y_j``
-   is fixed to 0 for good (its LP value is recorded as a bound on every plan
-   with ``j``); above it: its LP solution is rounded (the ``k`` largest
-   values) and improved by swaps, which often improves the incumbent.  After
-   a round the LP is solved again; once it is at or below the cutoff the gap
-   is proven;
+   core (HiGHS solves without holding the GIL).  The dual simplex stops as soon
+   as its bound falls below the cutoff (HiGHS's ``objective_bound``: 4.6 s
+   instead of 5.0 s on Shijiazhuang drive 15, the same 82 sites fixed).  At or
+   below the cutoff: ``y_j`` is fixed to 0 for good (the probe's bound is
+   recorded as a bound on every plan with ``j``); above it: its LP solution is
+   rounded (the ``k`` largest values) and improved by swaps, which often
+   improves the incumbent.  After a round the LP is solved again; once it is
+   at or below the cutoff the gap is proven;
 5. if a round fixes nothing (or the LP stays above the cutoff) the sites
    still free go to the HiGHS MIP, warm-started, within the time left.
 
@@ -40,7 +42,7 @@ import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -115,20 +117,30 @@ class _CoverLP:
         self.h.setOptionValue("presolve", "off")
         mip = _model(a, w, k)
         mip.integer[:] = False
-        _pass_model(self.h, mip)
+        # minimised as −coverage: HiGHS stops its dual simplex at ``objective_bound`` only
+        # when minimising (a probe may stop once its bound is below the cutoff)
+        _pass_model(self.h, replace(mip, cost=-mip.cost, offset=-mip.offset, maximize=False))
         self.solves = 0
 
     def set_site(self, j: int, low: float, high: float) -> None:
         self.h.changeColBounds(int(j), float(low), float(high))
 
-    def solve(self) -> tuple[float, FloatArray | None]:
-        """The LP optimum and the site values (``-inf``, None when infeasible)."""
+    def solve(self, stop_below: float = -math.inf) -> tuple[float, FloatArray | None]:
+        """The LP optimum and the site values (``-inf``, None when infeasible).
+
+        With ``stop_below``, the dual simplex stops as soon as its bound proves the
+        optimum below that value: then that bound and no site values are returned.
+        """
+        self.h.setOptionValue("objective_bound", -float(stop_below))
         self.h.run()
         self.solves += 1
-        if self.h.getModelStatus().name != "kOptimal":
+        status = self.h.getModelStatus().name
+        if status == "kObjectiveBound":
+            return -float(self.h.getInfo().objective_function_value), None
+        if status != "kOptimal":
             return -math.inf, None
         y = np.asarray(self.h.getSolution().col_value, dtype=np.float64)[: self.n]
-        return float(self.h.getInfo().objective_function_value), y
+        return -float(self.h.getInfo().objective_function_value), y
 
     def restart_from(self, basis: highspy.HighsBasis) -> None:
         """Start the next solve from ``basis`` (a probe from the LP optimum, not from the
@@ -140,7 +152,7 @@ class _CoverLP:
 
     def duals(self) -> FloatArray:
         """Row duals of the covering rows as Lagrange multipliers (clipped to ``[0, w]``)."""
-        dual = -np.asarray(self.h.getSolution().row_dual, dtype=np.float64)[:-1]
+        dual = np.asarray(self.h.getSolution().row_dual, dtype=np.float64)[:-1]
         return np.clip(dual, 0.0, self.w)
 
 
@@ -343,7 +355,7 @@ def _probe_round(
                 return
             lp.restart_from(basis)
             lp.set_site(int(j), 1.0, 1.0)
-            forced, y_forced = lp.solve()
+            forced, y_forced = lp.solve(cutoff())
             if forced <= cutoff():
                 lp.set_site(int(j), 0.0, 0.0)
                 with lock:
