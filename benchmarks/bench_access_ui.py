@@ -27,8 +27,10 @@ bytes per step
     body of every HTTP response (an image fetched by URL, say), from the key press until
     the map settled.
 
-Run: ``.venv/bin/python -m benchmarks.bench_access_ui [--moves N] [--fast] [--idle]``; ``--fast``
-(two moves) is what the end-to-end test runs, asserting on bytes and the kept view.
+Run: ``.venv/bin/python -m benchmarks.bench_access_ui [--moves N] [--fast] [--idle] [--hover]``.
+``--fast`` (two moves) is what the end-to-end test runs, asserting on bytes and the kept
+view; ``--idle`` opens the page once the new server has imported its libraries; ``--hover``
+switches the map's hover blocks on (off by default) before the slider steps.
 """
 
 from __future__ import annotations
@@ -208,15 +210,25 @@ def slider_step(page: Page, traffic: Traffic, key: str) -> Step:
     )  # fmt: skip
 
 
-def run(url: str, moves: int) -> AccessRun:
-    """A cold load of ``/access`` on the server at ``url``, then ``moves`` slider steps."""
+def run(url: str, moves: int, hover: bool = False) -> AccessRun:
+    """A cold load of ``/access`` on the server at ``url``, then ``moves`` slider steps (with
+    ``hover``, after switching the map's hover blocks on)."""
     with browser_page() as page:
         traffic = watch(page)
         result = AccessRun(cold_load(page, url))
+        if hover:
+            page.get_by_text(HOVER_TOGGLE).click()
+            page.wait_for_timeout(500)
+            wait_for_app_idle(page)
+            wait_settled(page)
         page.get_by_role("slider").first.focus()
         for i in range(moves):
             result.steps.append(slider_step(page, traffic, KEYS[i % len(KEYS)]))
     return result
+
+
+#: The map's switch for the hover blocks (off by default).
+HOVER_TOGGLE = "悬停查看各处出行时间"
 
 
 def table(result: AccessRun, server: str = "new server") -> list[str]:
@@ -246,10 +258,14 @@ def main() -> None:
     ap.add_argument(
         "--idle", action="store_true", help="open the page once the new server is idle (preloaded)"
     )
+    ap.add_argument("--hover", action="store_true", help="the steps with the hover blocks on")
     args = ap.parse_args()
     with dashboard_server(preloaded=args.idle) as (url, _):
-        result = run(url, 2 if args.fast else args.moves)
-    print("15-minute page, Shijiazhuang 100 m, straight-line walk, illustrative facilities")
+        result = run(url, 2 if args.fast else args.moves, hover=args.hover)
+    hover = "hover blocks on" if args.hover else "hover blocks off (the default)"
+    print(
+        f"15-minute page, Shijiazhuang 100 m, straight-line walk, illustrative facilities; {hover}"
+    )
     print("\n".join(table(result, "new server, idle" if args.idle else "new server")))
 
 

@@ -10,7 +10,7 @@ import numpy as np
 from PIL import Image
 
 from benchmarks.bench_access_ui import cold_load, run, slider_step, watch
-from tests.e2e_support import browser_page, e2e_marks
+from tests.e2e_support import browser_page, e2e_marks, wait_for_app_idle
 
 pytestmark = e2e_marks()
 
@@ -25,7 +25,7 @@ def test_a_slider_step_sends_the_coverage_image_not_the_whole_map(server):
     result = run(server, moves=2)
     for step in result.steps:
         assert 0 < step.ws_bytes <= MAX_STEP_BYTES
-        # the outlines, facilities and hover blocks are fetched once, not again per step
+        # the outlines and facilities (and the hover blocks, when on) are fetched once, not per step
         assert step.http_bytes == 0
         assert step.number_ms > 0 and step.settled_ms > 0
         # the GPU process's CPU is read for the browser this run started (NaN without /proc)
@@ -69,3 +69,40 @@ def test_a_slider_step_keeps_the_planners_pan(server):
         # one minute more changes a few cells' colour; a view reset would move everything back
         assert changed(after, panned) < changed(after, before_pan)
         assert changed(after, panned) < 0.05
+
+
+def test_hovering_the_map_tells_travel_time_once_asked_for(server):
+    """Off by default (the sliders redraw faster); switched on, a place's tooltip names its
+    travel time, residents and nearest facility."""
+    with browser_page() as page:
+        watch(page)
+        cold_load(page, server)
+        canvas = page.locator(f"{MAP} canvas").first
+        assert tooltips_over(page, canvas) == []
+        page.get_by_text("悬停查看各处出行时间").click()
+        page.wait_for_timeout(500)
+        wait_for_app_idle(page)
+        tips = tooltips_over(page, canvas)
+        assert any("分钟可达" in t and "常住人口约" in t and "最近机构：" in t for t in tips)
+
+
+def tooltips_over(page, canvas) -> list[str]:
+    """The map's tooltip texts with the pointer at a few places round the map's centre."""
+    canvas.scroll_into_view_if_needed()
+    page.wait_for_timeout(300)
+    box = canvas.bounding_box()
+    assert box is not None
+    found = []
+    for fx, fy in [(0.45, 0.5), (0.55, 0.45), (0.5, 0.6), (0.4, 0.4)]:
+        x, y = box["x"] + box["width"] * fx, box["y"] + box["height"] * fy
+        page.mouse.move(x - 6, y - 6)
+        page.mouse.move(x, y, steps=4)
+        page.wait_for_timeout(600)
+        text = page.evaluate(
+            "() => [...document.querySelectorAll('.deck-tooltip')]"
+            ".filter(d => d.style.display !== 'none').map(d => d.innerText).join('')"
+        )
+        if "分钟" in text:
+            found.append(text)
+    page.mouse.move(box["x"] + 2, box["y"] + 2)
+    return found

@@ -97,6 +97,10 @@ def test_grids_page_legend_in_english():
 def test_access_map_legends_covered_classes_minutes_scale_and_tooltips(served):
     at = page("access").run()
     assert not at.exception
+    # the hover blocks are drawn only when asked for (each slider step redraws them)
+    assert "hover-cells" not in [layer["id"] for layer in decks(at)[0]["layers"]]
+    at.toggle(key="acc_hover").set_value(True).run()
+    assert not at.exception
     assert "放大到城区" in labels(at) and "重置视图" in labels(at)
     rows = legends(at)[0]
     colours = coverage_colors()

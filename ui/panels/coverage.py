@@ -236,12 +236,15 @@ def what_if(inp: CoverageInputs) -> None:
         computed.times, minutes=minutes_grid, params=model_settings(inp, sl)
     )
     with map_side:
+        # off by default: the invisible hover blocks are redrawn at every slider step, a
+        # sixth of a step's drawing where the browser renders in software
+        hover = st.toggle(tr("hover_toggle"), key="acc_hover", help=tr("hover_toggle_help"))
         layer = coverage_map(
             inp, minutes_grid, sl.minutes,
             hover=HoverKey(
                 inp.coverage_key(sl.speed), float(index.time_scale), float(index.pop_factor),
                 names_digest(inp.used), lang(),
-            ),
+            ) if hover else None,
         )  # fmt: skip
     st.subheader(tr("kpi_by_grid"))
     kpi_by_grid(tables)
