@@ -130,6 +130,20 @@ def test_coverage_json_contract_and_outputs(capsys, tmp_path):
     assert g["sjz-changan"]["population"] + 304_675 == pytest.approx(1_364_247, rel=1e-5)
     assert d["provenance"]["facilities"] == "illustrative"
     assert "not real" in d["provenance"]["facilities_note"]
+    # residents who reach a facility and those who reach none, apart (issue 14)
+    assert d["reachable_population"] + d["unreachable_population"] == pytest.approx(
+        d["population"], abs=1.0
+    )
+    # the top 10 uncovered hotspots: places (at most a 2 km disc), most residents first
+    hot = d["hotspots"]
+    assert len(hot) == 10
+    assert set(hot[0]) == {"units", "population", "area_km2", "lon", "lat", "nearest_minutes",
+                           "unreachable_population"}  # fmt: skip
+    assert all(h["area_km2"] <= 12.6 * 1.1 for h in hot)
+    assert [h["population"] for h in hot] == sorted((h["population"] for h in hot), reverse=True)
+    assert all(h["nearest_minutes"] > 15 and 113 < h["lon"] < 116 for h in hot)
+    names = {r["name"] for r in d["by_unit"]}
+    assert all(h["units"] and set(h["units"]) <= names for h in hot)
     with rasterio.open(tif) as src:
         assert src.crs.to_epsg() == 4547 and src.nodata == -1
         band = src.read(1)

@@ -7,7 +7,6 @@ from gridplan.access.coverage import (
     catchments,
     centre_standard_flag,
     gaussian_weight,
-    uncovered_hotspots,
 )
 from gridplan.surface.grid import CellGrid, PopulationSurface
 from gridplan.travel.base import TravelTimes
@@ -85,20 +84,6 @@ def test_sliders_equal_recomputation():
     assert np.allclose(a["covered"], b["covered"] * 1.2, rtol=1e-5)
     assert np.allclose(a["median_minutes"], b["median_minutes"], rtol=1e-5)
     assert np.allclose(a["population"], b["population"] * 1.2)
-
-
-def test_hotspots_are_ranked_clusters_of_uncovered_people():
-    minutes = np.full((6, 6), 5.0)
-    minutes[0:2, 0:2] = 30  # cluster 1: 4 cells
-    minutes[5, 5] = 30  # cluster 2: 1 cell
-    pop = np.full((6, 6), 10.0)
-    pop[5, 5] = 100
-    s, t = toy(minutes, pop, np.zeros((6, 6)))
-    ix = CoverageIndex.build(s, t)
-    h = uncovered_hotspots(ix, s, 15, ["A", "B"])
-    assert list(h["population"]) == [100, 40]
-    assert list(h["cells"]) == [1, 4]
-    assert h.loc[1, "area_km2"] == pytest.approx(0.04)
 
 
 def test_catchments_and_standard_flags():

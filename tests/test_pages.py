@@ -316,6 +316,20 @@ def test_access_page_network_model_asks_for_roads_then_uses_them(tmp_path):
     assert cap <= share + 1e-9
 
 
+def test_access_hotspots_are_places_named_by_their_units():
+    at = page("access")
+    at.session_state["acc_cell"] = 500
+    at.session_state["acc_hot"] = True
+    at.run()
+    assert not at.exception
+    hot = next(d.value for d in at.dataframe if "所在单元" in d.value.columns)
+    assert len(hot) == 10
+    assert (hot["面积 (km²)"] <= 12.6 * 1.1).all()  # a place, not a county's countryside
+    assert hot["人口"].is_monotonic_decreasing
+    assert "桥西区" not in hot["所在单元"].iloc[0]  # 99.97 % covered
+    assert "半径 2 公里" in texts(at)
+
+
 def test_access_standards_panel_names_the_seeds():
     at = page("access").run()
     assert not at.exception

@@ -133,6 +133,11 @@ def planner_headers() -> dict[str, str]:
         "standard": tr("col_centre_standard"),
         "from_grid": tr("col_from_grid"),
         "to_grid": tr("col_to_grid"),
+        "units": tr("col_units"),
+        "nearest_minutes": tr("col_nearest_minutes"),
+        "unreachable_population": tr("col_unreachable"),
+        "lon": tr("col_lon"),
+        "lat": tr("col_lat"),
     }
 
 

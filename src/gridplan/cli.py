@@ -273,6 +273,7 @@ def _model_json(args: argparse.Namespace, spec: ModelSpec) -> dict[str, Any]:
 
 def cmd_coverage(args: argparse.Namespace) -> dict[str, Any]:
     from gridplan.access.coverage import kpi_tables
+    from gridplan.access.hotspots import where_uncovered
 
     if args.output:  # a wrong name is said before any work
         workflow.coverage_file_kind(args.output)
@@ -290,6 +291,7 @@ def cmd_coverage(args: argparse.Namespace) -> dict[str, Any]:
         "median_minutes": _minutes(s["median_minutes"]),
         "p90_minutes": _minutes(s["p90_minutes"]),
         "not_assessed_population": s["not_assessed_population"],
+        **where_uncovered(index, surface, args.minutes, list(us.units["name"])),
         "minutes": args.minutes,
         "model": _model_json(args, spec),
         "by_grid": _kpi_rows(tables.by_grid, "grid_id"),

@@ -21,9 +21,9 @@ from gridplan.access.coverage import (
     centre_standard_flag,
     kpi_tables,
     plan_groups,
-    uncovered_hotspots,
 )
 from gridplan.access.g2sfca import g2sfca
+from gridplan.access.hotspots import HOTSPOT_RADIUS_M, uncovered_hotspots
 from gridplan.access.standards import grid_standards, standard_label, standard_source
 from gridplan.errors import GridPlanError
 from gridplan.facilities.types import CENTRES, type_label
@@ -236,15 +236,12 @@ def what_if(inp: CoverageInputs) -> None:
         computed.times, minutes=minutes_grid, params=model_settings(inp, sl)
     )
     with map_side:
-        # off by default: the invisible hover blocks are redrawn at every slider step, a
-        # sixth of a step's drawing where the browser renders in software
-        hover = st.toggle(tr("hover_toggle"), key="acc_hover", help=tr("hover_toggle_help"))
         layer = coverage_map(
             inp, minutes_grid, sl.minutes,
             hover=HoverKey(
                 inp.coverage_key(sl.speed), float(index.time_scale), float(index.pop_factor),
                 names_digest(inp.used), lang(),
-            ) if hover else None,
+            ),
         )  # fmt: skip
     st.subheader(tr("kpi_by_grid"))
     kpi_by_grid(tables)
@@ -256,10 +253,23 @@ def what_if(inp: CoverageInputs) -> None:
     if st.toggle(tr("hotspots"), key="acc_hot"):
         names = list(inp.scenario.units.units["name"])
         hot = uncovered_hotspots(index, inp.surface, sl.minutes, names, top=10)
-        hot = planner_table(hot[["population", "cells", "area_km2", "unit"]].round(1))
-        st.dataframe(readable(hot), hide_index=True)
+        st.caption(tr("hotspots_note", km=f"{HOTSPOT_RADIUS_M / 1000:g}", minutes=sl.minutes))
+        shown = hot.assign(units=hot["units"].map(join_list))[HOTSPOT_COLUMNS]
+        rounded = shown.round(HOTSPOT_DECIMALS)
+        st.dataframe(readable(planner_table(rounded)), hide_index=True)
     if st.toggle(tr("catchments"), key="acc_catch"):
         catchments_table(inp, index, sl.minutes)
+
+
+#: Decimals of the hotspot table: whole residents, minutes and km² to a tenth, about 10 m.
+HOTSPOT_DECIMALS = {
+    "population": 0, "area_km2": 1, "nearest_minutes": 1, "unreachable_population": 0,
+    "lon": 4, "lat": 4,
+}  # fmt: skip
+#: The hotspot table's columns, as the planner reads them (names, residents, where).
+HOTSPOT_COLUMNS = [
+    "units", "population", "area_km2", "nearest_minutes", "unreachable_population", "lon", "lat",
+]  # fmt: skip
 
 
 def kpi_summary(inp: CoverageInputs, s: dict[str, float], per_row: int | None = None) -> None:
@@ -287,16 +297,22 @@ def coverage_map(
     hover: HoverKey | None = None,
 ) -> str:
     """Covered cells or travel time, the grid outlines and the facilities, with the view buttons
-    and a legend; the layer shown.  With ``hover`` (the sliders' hover blocks), hovering a
-    place tells its travel time, residents and nearest facility.
+    and a legend; the layer shown.  With ``hover`` (the sliders' hover blocks) and the
+    planner's 悬停查看各处出行时间 switched on, hovering a place tells its travel time,
+    residents and nearest facility.
 
     Only the coverage image changes with the minutes slider: the outlines, the facilities
     and the hover blocks are served by URL (:mod:`ui.layerdata`), so a slider step sends
     the image and a few short strings, and the map keeps its other layers as they are.
     """
-    layer = st.radio(
+    c1, c2 = st.columns([3, 2], vertical_alignment="bottom")  # one row: the map stays on screen
+    layer = c1.radio(
         tr("layer"), list(LAYER.members), horizontal=True, format_func=LAYER, key="acc_layer"
     )
+    # off by default: the invisible hover blocks are redrawn at every slider step, a
+    # quarter of a step's drawing where the browser renders in software
+    if not c2.toggle(tr("hover_toggle"), key="acc_hover", help=tr("hover_toggle_help")):
+        hover = None
     warp = cache.load_warp(inp.surface_key.for_demand("all"))  # one warp per grid
     populated = inp.surface.population > 0
     if layer == "minutes":

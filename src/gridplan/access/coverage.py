@@ -295,50 +295,13 @@ def _sorted_quantiles(
     return out
 
 
-def uncovered_hotspots(
-    index: CoverageIndex,
-    surface: PopulationSurface,
-    threshold_min: float,
-    unit_names: list[str],
-    top: int = 20,
-) -> pd.DataFrame:
-    """Clusters of uncovered populated cells (8-connected), ranked by population.
-
-    Each hotspot: ``population``, ``cells``, ``area_km2``, centroid ``x``, ``y``
-    (metric) and the ``unit`` (name) holding its most populous cell.
-    """
-    from scipy import ndimage  # its import costs a command-line start that needs no hotspots
-
-    grid = surface.grid
-    mask = np.zeros(grid.shape, dtype=bool)
-    unc = ~index.covered(threshold_min)
-    rows, cols = np.divmod(index.cells[unc], index.ncols)
-    mask[rows, cols] = True
-    labels, n = ndimage.label(mask, structure=np.ones((3, 3), dtype=int))
-    if n == 0:
-        return pd.DataFrame(columns=["population", "cells", "area_km2", "x", "y", "unit"])
-    lab = labels[rows, cols]
-    pop = index.residents[unc]
-    sums = np.bincount(lab, weights=pop, minlength=n + 1)[1:]
-    cells = np.bincount(lab, minlength=n + 1)[1:]
-    x, y = grid.centres(rows, cols)
-    cx = np.bincount(lab, weights=x * pop, minlength=n + 1)[1:] / np.maximum(sums, 1e-9)
-    cy = np.bincount(lab, weights=y * pop, minlength=n + 1)[1:] / np.maximum(sums, 1e-9)
-    # the unit of each cluster's most populous cell
-    order = np.lexsort((pop, lab))
-    last = np.searchsorted(lab[order], np.arange(1, n + 1), side="right") - 1
-    top_unit = index.unit[unc][order][last]
-    df = pd.DataFrame(
-        {
-            "population": sums,
-            "cells": cells,
-            "area_km2": cells * grid.cell_m**2 / 1e6,
-            "x": cx,
-            "y": cy,
-            "unit": [unit_names[u] if u >= 0 else "—" for u in top_unit],
-        }
-    )
-    return df.sort_values("population", ascending=False).head(top).reset_index(drop=True)
+def reachability(index: CoverageIndex) -> tuple[float, float]:
+    """Residents who reach a facility within the model's cutoff, and those who reach none
+    (``inf`` minutes: counted as not covered at any threshold)."""
+    reached = np.isfinite(index.base_minutes)
+    total = float(index.residents.sum(dtype=np.float64))
+    reachable = float(index.residents[reached].sum(dtype=np.float64))
+    return reachable, total - reachable
 
 
 def catchments(
