@@ -66,3 +66,35 @@ def test_serve_runs_streamlit_on_the_app_with_the_options_given(monkeypatch):
 def test_the_readme_command_launches_through_serve():
     text = (preload.ROOT / "scripts" / "dashboard.sh").read_text(encoding="utf-8")
     assert "-m ui.serve" in text
+
+
+def test_no_module_level_import_cycle_in_the_dashboard_and_the_library():
+    """A page run directly (Streamlit's legacy pages mode, the first deep link of a new server)
+    may import beside the preload thread: safe while no two modules import each other when
+    they load (a cycle between two threads' imports could deadlock or see half a module)."""
+    import ast
+    from pathlib import Path
+
+    from tests.test_architecture import _cycles
+
+    files = [*Path(preload.ROOT, "ui").rglob("*.py"), *Path(preload.ROOT, "src").rglob("*.py")]
+    modules = {}
+    for py in files:
+        parts = py.relative_to(preload.ROOT).with_suffix("").parts
+        modules[".".join(parts[1:] if parts[0] == "src" else parts).removesuffix(".__init__")] = py
+    graph: dict[str, set[str]] = {}
+    for name, py in modules.items():
+        graph[name] = set()
+        for node in ast.parse(py.read_text("utf-8")).body:  # what runs when it loads
+            targets = []
+            if isinstance(node, ast.Import):
+                targets = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                targets = [node.module, *(f"{node.module}.{a.name}" for a in node.names)]
+            for target in targets:
+                while target and target not in modules:
+                    target = target.rpartition(".")[0]
+                if target and target != name:
+                    graph[name].add(target)
+    assert len(graph) > 150
+    assert _cycles(graph) == []

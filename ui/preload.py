@@ -7,7 +7,10 @@ the page.  The launcher (:mod:`ui.serve`) starts :func:`start` beside the server
 a thread that waits for Streamlit's runtime (caches declared before it exists
 would not use the server's cache storage), then imports every module ``app.py``
 and ``pages/`` import.  The first script run calls :func:`join` before its own
-imports, so a module is never imported by two threads at once.  Without the
+imports, so a module is never imported by two threads at once.  (A page run directly, in
+Streamlit's legacy pages mode for the first deep link of a new server, may import beside
+the thread: safe while no two modules import each other as they load, which
+``tests/test_preload.py`` checks.)  Without the
 launcher (``streamlit run app.py``, AppTest) nothing is started and
 :func:`join` returns at once.
 """
