@@ -65,8 +65,8 @@ def uncovered_hotspots(
     r_cells = radius_m / grid.cell_m
     f = max(1, math.floor(r_cells / _BLOCKS_PER_RADIUS))  # cells per block side
     blocks = _Blocks(cells.rows // f, cells.cols // f, cells.pop, grid.nrows, grid.ncols, f)
-    # the score's square fits inside the disc round its centre (half-side r/√2): the disc
-    # then holds every resident its score counted
+    # the score's square (half-side about r/√2) fits, to within part of a block, inside the
+    # disc round its centre: the disc holds the residents its score counted
     reach = max(1, math.floor(r_cells / math.sqrt(2) / f))
     score = blocks.box_sums(reach)
     found = []
