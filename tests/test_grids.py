@@ -315,3 +315,27 @@ def test_grid_statistics_equal_the_plain_per_grid_sums_after_random_edits(preset
             _statistics_grid_by_grid(plan, units, edited),
             check_exact=True,
         )
+
+
+@pytest.mark.parametrize("preset", list_presets())
+def test_a_county_community_is_named_after_its_unit_as_it_is_called_today(preset):
+    """禄丰县 became 禄丰市 in 2021: its community is 禄丰市紧密型县域医共体 (issue 14)."""
+    plan = GridPlan.from_preset(preset)
+    units = build_units(plan.prefecture)
+    assignment = resolve_assignment(plan, units.units)
+    for grid in plan.grids:
+        names = list(units.units.loc[(assignment == grid.grid_id).to_numpy(), "name"])
+        if grid.kind == "county_medical_community" and len(names) == 1:
+            assert grid.name.startswith(names[0]), (grid.name, names[0])
+
+
+#: Traditional forms of characters the seed documents use (their Simplified forms differ).
+TRADITIONAL = set("醫體衛縣療聯區專婦網規劃務設預級鄉鎮轉診與為個們這會發實現構彝藥護員")
+TRADITIONAL -= {"彝"}  # the same in both scripts
+
+
+@pytest.mark.parametrize("preset", list_presets())
+def test_preset_texts_are_in_simplified_chinese(preset):
+    """The seed quotes and names are shown as the documents write them: Simplified (issue 14)."""
+    text = json.dumps(GridPlan.from_preset(preset).__dict__, default=vars, ensure_ascii=False)
+    assert not set(text) & TRADITIONAL

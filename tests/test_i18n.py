@@ -412,3 +412,17 @@ def test_every_template_formats_with_its_fields():
             except (ValueError, KeyError, IndexError) as exc:
                 bad.append(f"{code} ({lang}): {exc}")
     assert bad == []
+
+
+def test_chinese_ui_texts_are_simplified():
+    """Every Chinese UI text is in Simplified characters (issue 14: a seed quote was shown in
+    Traditional ones)."""
+    import tomllib
+    from pathlib import Path
+
+    from tests.test_grids import TRADITIONAL
+
+    texts = tomllib.loads((Path(__file__).parents[1] / "ui" / "texts.toml").read_text("utf-8"))
+    zh = {k: v["zh"] for k, v in texts.items() if isinstance(v, dict) and "zh" in v}
+    assert len(zh) > 400
+    assert {k: t for k, t in zh.items() if set(t) & TRADITIONAL} == {}
