@@ -392,3 +392,12 @@ def test_errors_are_one_chinese_line_with_lang_zh(capfd, args, zh):
     out, err = capfd.readouterr()
     assert code == 2 and out == "" and err.count("\n") == 1
     assert err.startswith("gridplan: error: ") and zh in err
+
+
+@pytest.mark.parametrize("preset", ["shijiazhuang", "chuxiong", "ganzhou", "rizhao", "zhengzhou"])
+def test_grids_json_cites_the_seed_as_a_document_never_a_file(capsys, preset):
+    code, out, err = run(capsys, "grids", "--preset", preset, "--json")
+    assert code == 0, err
+    seed = json.loads(out)["seed"]
+    assert seed["title"] and seed["issuer"] and seed["date"]
+    assert ".txt" not in out and "seed 0" not in out.lower() and "file" not in seed
