@@ -12,6 +12,7 @@ from gridplan.plan.grids import GridPlan, resolve_assignment
 from gridplan.plan.units import build_units, display_geometry
 from gridplan.report.boundaries import unit_borders
 from gridplan.report.style import grid_colors
+from tests.test_grid_boundaries import _metric_length
 from ui.mapview import build_deck
 from ui.tables import assignment_changes, grid_option_labels
 
@@ -52,17 +53,13 @@ def _segments(deck_json, layer_id):
     return np.array([[*r["s"], *r["t"]] for r in layer["data"]]).reshape(-1, 4)
 
 
-def _lengths_km(us, seg):
-    from gridplan.inputs.crs import transformer
-
-    to = transformer(4326, us.metric_crs)
-    x0, y0 = to.transform(seg[:, 0], seg[:, 1])
-    x1, y1 = to.transform(seg[:, 2], seg[:, 3])
-    return float(np.hypot(np.subtract(x1, x0), np.subtract(y1, y0)).sum()) / 1000
+def _km(seg):
+    return _metric_length(seg) / 1000  # in EPSG:4547, Shijiazhuang's metric CRS
 
 
 def test_each_boundary_is_drawn_once_white_inside_a_grid_dark_between_grids(sjz):
     us = sjz[0]
+    assert us.metric_crs == "EPSG:4547"
     units = list(us.units["unit_id"])
     one_grid = GridPlan.from_dict(
         {
@@ -82,11 +79,9 @@ def test_each_boundary_is_drawn_once_white_inside_a_grid_dark_between_grids(sjz)
         metric = us.units.geometry[has].to_crs(us.metric_crs)
         outer = shapely.union_all(metric.to_numpy()).boundary.length / 1000
         shared = (metric.length.sum() / 1000 - outer) / 2
-        assert _lengths_km(us, np.vstack([inner, between])) == pytest.approx(
-            outer + shared, rel=0.01
-        )
+        assert _km(np.vstack([inner, between])) == pytest.approx(outer + shared, rel=0.01)
         if plan is one_grid:  # one grid: its outline is the prefecture's edge
-            assert _lengths_km(us, between) == pytest.approx(outer, rel=0.01)
+            assert _km(between) == pytest.approx(outer, rel=0.01)
 
 
 def test_amap_basemap_shifts_layers_to_gcj02(sjz):

@@ -257,22 +257,22 @@ def build_deck(
         view = fit_view(tuple(units[has].total_bounds), *size)
     drawn = _drawn_units(units[has], display[has], lang)
     drawn = _with_grids(drawn, assignment[has], grid_names, colors)
-    assigned = drawn[drawn["grid_id"].notna()]
-    outlines = assigned.dissolve("grid_id", aggfunc={"population": "sum"}).reset_index()
     between_grids = grid_border_mask(borders, assignment)
     segments = borders.segments
     if basemap == "amap":
-        drawn = gdf_to_datum(drawn, "gcj02")
-        outlines = gdf_to_datum(outlines, "gcj02")
         segments = segments_to_gcj02(segments)
     layers = [
-        _units_layer(drawn),
+        _units_layer(gdf_to_datum(drawn, "gcj02") if basemap == "amap" else drawn),
         segment_layer(segment_rows(segments[~between_grids]), "unit-borders", UNIT_BORDER_RGBA, 1),
         segment_layer(
             segment_rows(segments[between_grids]), "grid-outlines", GRID_BORDER_RGBA, 2.5
         ),
     ]
-    if labels and len(outlines):
+    assigned = drawn[drawn["grid_id"].notna()]
+    if labels and len(assigned):  # the grids' shapes are needed only to place their names
+        outlines = assigned.dissolve("grid_id", aggfunc={"population": "sum"}).reset_index()
+        if basemap == "amap":
+            outlines = gdf_to_datum(outlines, "gcj02")
         layers.append(_labels_layer(grid_labels(outlines, grid_names, view, size)))
     return pdk.Deck(
         layers=layers,

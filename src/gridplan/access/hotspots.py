@@ -26,7 +26,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from gridplan.access.coverage import CoverageIndex
+from gridplan.access.coverage import CoverageIndex, reachability
 from gridplan.surface.grid import CellGrid, PopulationSurface
 
 #: The radius of a hotspot (metres): a town or a cluster of villages (at most 12.6 km²).
@@ -239,8 +239,6 @@ def where_uncovered(
     """``reachable_population``, ``unreachable_population`` (residents who reach no facility
     within the model's cutoff: never covered) and the top 10 ``hotspots`` (JSON, as
     ``gridplan coverage --json`` gives them)."""
-    from gridplan.access.coverage import reachability
-
     reachable, unreachable = reachability(index)
     hot = uncovered_hotspots(index, surface, threshold_min, unit_names)
     return {

@@ -47,9 +47,6 @@ class UnitBorders:
     segments: FloatArray
     sides: IntArray
 
-    def __len__(self) -> int:
-        return len(self.segments)
-
 
 def unit_borders(
     unit_set: UnitSet, tolerance_m: float = 30.0, grid_size_deg: float = 1e-5
