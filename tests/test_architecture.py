@@ -29,7 +29,13 @@ STAGES = (
 RANK = {name: i for i, group in enumerate(STAGES) for name in group}
 BASE = {"errors", "settings", "_validate", "_types", "i18n", "solvers"}
 FOUNDATION = {"errors", "settings", "_validate", "_types", "i18n"}  # what solvers may use
-FACES = {"cli", "workflow", "__main__", "batch"}  # batch: the workflow per prefecture, on Dask
+FACES = {
+    "cli",
+    "_cli_output",
+    "workflow",
+    "__main__",
+    "batch",
+}  # batch: the workflow per prefecture, on Dask
 
 
 def _part(module: str) -> str:

@@ -36,7 +36,11 @@ def test_grids_json_contract_and_geojson(capsys, tmp_path):
     grids = {g["grid_id"]: g for g in data["grids"]}
     assert grids["sjz-changan"]["population"] == 1_364_247
     assert grids["sjz-changan"]["units"] == ["130102", "130171"]
-    assert grids["sjz-changan"]["lead_hospital"] == "石家庄市第三医院"
+    # a lead hospital as {name, lon, lat}: the preset names it, nobody has located it yet
+    assert grids["sjz-changan"]["lead_hospital"] == {
+        "name": "石家庄市第三医院", "lon": None, "lat": None
+    }  # fmt: skip
+    assert "长安医疗集团" in data["grids_without_located_lead"]
     assert {"grid_id", "name", "lead_hospital", "units", "population", "area_km2"} <= set(
         grids["sjz-xinhua"]
     )
@@ -330,11 +334,19 @@ def test_propose_grids_with_given_lead_hospitals(capfd, tmp_path):
     out, err = capfd.readouterr()
     assert code == 0, err
     d = json.loads(out)
-    assert sorted(g["lead_hospital"] for g in d["grids"]) == [
-        "市第一医院",
-        "市第三医院",
-        "平山县医院",
-    ]
+    leads = sorted((g["lead_hospital"]["name"], g["lead_hospital"]["lon"]) for g in d["grids"])
+    assert leads == [("市第一医院", 114.52), ("市第三医院", 114.56), ("平山县医院", 114.19)]
+    # every grid's lead is located (from the file): the plan's mean travel time is given,
+    # while the preset's plan (leads named, not located) has none and lists its grids
+    assert d["proposal"]["mean_minutes"] > 0 and d["proposal"]["grids_without_located_lead"] == []
+    current, proposed = d["comparison"]["plans"]
+    assert current["mean_minutes"] is None and len(current["unlocated_grids"]) == 22
+    assert proposed["mean_minutes"] == pytest.approx(d["proposal"]["mean_minutes"], abs=1e-3)
+    code = main(["propose-grids", "--preset", "shijiazhuang", "--k", "3", "--json"])
+    out, err = capfd.readouterr()
+    d = json.loads(out)  # sites chosen by the solver are not hospitals: no mean, grids listed
+    assert d["proposal"]["mean_minutes"] is None
+    assert len(d["proposal"]["grids_without_located_lead"]) == 3
     code = main(["propose-grids", "--preset", "shijiazhuang", "--json"])
     out, err = capfd.readouterr()
     assert code == 2 and "--k" in err and out == ""

@@ -50,7 +50,8 @@ def _reference_quantiles(g, v, w, n_groups, qs):
 
 
 def _reference_group_times(unit, population, minutes, unit_group, n_groups):
-    """The former ``CoverageIndex._base_group_times`` (float64 residents, int64 sorts)."""
+    """The former ``CoverageIndex._base_group_times`` (float64 residents, int64 sorts), with
+    the time statistics over the reachable residents and the reachable counted apart."""
     population = population.astype(np.float64)
 
     def groups():
@@ -65,12 +66,14 @@ def _reference_group_times(unit, population, minutes, unit_group, n_groups):
     finite = np.isfinite(mins)
     wsum = np.bincount(g, weights=np.where(finite, pop * mins, 0.0), minlength=n_groups)
     wpop = np.bincount(g, weights=np.where(finite, pop, 0.0), minlength=n_groups)
-    median, p90 = _reference_quantiles(g, mins, pop, n_groups, (0.5, 0.9))
+    # the quantiles of the reachable cells alone (issue 14: the unreachable are counted apart)
+    median, p90 = _reference_quantiles(g[finite], mins[finite], pop[finite], n_groups, (0.5, 0.9))
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = np.where(wpop > 0, wsum / wpop, np.nan)
     return pd.DataFrame(
-        {"population": total, "mean_minutes": mean, "median_minutes": median, "p90_minutes": p90}
-    )
+        {"population": total, "reachable": wpop, "unreachable": total - wpop,
+         "mean_minutes": mean, "median_minutes": median, "p90_minutes": p90}
+    )  # fmt: skip
 
 
 def _reference_unit_covered(unit, population, minutes, n_units, thr):

@@ -58,12 +58,26 @@ def test_weighted_quantiles_match_brute_force():
         assert k.loc[g, "population"] == pytest.approx(w.sum())
 
 
-def test_unreachable_cells_count_as_uncovered_and_push_p90_to_inf():
-    s, t = toy([[5.0, np.inf, np.inf]], [[10, 5, 5]], [[0, 0, 0]])
+def test_unreachable_residents_are_counted_apart_and_as_uncovered():
+    """The raster model's ``inf`` cells: p90 read ``inf`` while the mean left them out
+    silently.  Now every statistic is over the reachable, who are counted, with the rest."""
+    s, t = toy([[5.0, np.inf, np.inf, 7.0]], [[10, 5, 5, 30]], [[0, 0, 0, 0]])
     ix = CoverageIndex.build(s, t)
     k = ix.group_kpis(60, np.array([0, 1]), 2)
-    assert k.loc[0, "covered"] == 10 and k.loc[0, "mean_minutes"] == 5
-    assert np.isinf(k.loc[0, "p90_minutes"])
+    row = k.loc[0]
+    assert row["population"] == 50 and row["reachable"] == 40 and row["unreachable"] == 10
+    assert row["unreachable_share"] == pytest.approx(0.2)
+    assert row["covered"] == 40 and row["share"] == pytest.approx(0.8)  # never covered
+    assert row["mean_minutes"] == pytest.approx((5 * 10 + 7 * 30) / 40)
+    assert row["median_minutes"] == 7 and row["p90_minutes"] == 7  # finite: the reachable
+    # a group whose residents all reach nothing: no time statistic, all unreachable
+    s, t = toy([[np.inf, np.inf]], [[3, 4]], [[0, 0]])
+    k = CoverageIndex.build(s, t).group_kpis(60, np.array([0, -1]), 1).loc[0]
+    assert k["unreachable"] == 7 and k["covered"] == 0
+    assert np.isnan(k["mean_minutes"]) and np.isnan(k["median_minutes"])
+    assert np.isnan(k["p90_minutes"])
+    summary = CoverageIndex.build(s, t).summary(60)
+    assert summary["reachable"] + summary["unreachable"] == summary["population"] == 7
 
 
 def test_sliders_equal_recomputation():

@@ -198,9 +198,11 @@ def test_siting_page_runs_accepts_and_bad_candidate_file_is_refused(server, tmp_
         wait_for_map(p)
         assert p.get_by_text("已证明最优").first.is_visible()
         after = p.locator('[data-testid="stMetricValue"]').nth(1).inner_text()
+        # the census spread evenly: shown, not recommended, nothing ticked for the planner
+        assert p.get_by_text("不作选址推荐").first.is_visible()
         p.get_by_role("button", name="将勾选的站点加入设施清单").click()
         wait_for_app_idle(p)
-        assert p.get_by_text("个站点加入本方案的设施清单").first.is_visible()
+        assert p.get_by_text("没有勾选任何站点").first.is_visible()
         # a candidate list without coordinates: refused in Chinese, the last answer stays
         p.get_by_text("更多设置").first.click()
         p.locator('[data-testid="stFileUploaderDropzoneInput"]').first.set_input_files(str(bad))

@@ -278,8 +278,10 @@ def test_coverage_cli_writes_the_kpi_workbook(capsys, tmp_path):
     assert book.sheetnames == ["汇总", "按网格", "按单元", "按机构", "数据来源与方法"]
     by_grid = _cells(book["按网格"])
     assert by_grid[0] == [
-        "网格编号", "网格名称", "人口（人）", "已覆盖人口（人）", "覆盖率（%）", "平均用时（分钟）",
-        "中位用时（分钟）", "90%居民用时不超过（分钟）", "未评估人口（人）",
+        "网格编号", "网格名称", "人口（人）", "已覆盖人口（人）", "覆盖率（%）",
+        "能到达机构的人口（人）", "无法到达机构的人口（人，计为未覆盖）", "无法到达占比（%）",
+        "平均用时（分钟，按可达居民）", "中位用时（分钟，按可达居民）",
+        "90%可达居民用时不超过（分钟）", "未评估人口（人）",
     ]  # fmt: skip
     json_grids = {g["grid_id"]: g for g in d["by_grid"]}
     for row in by_grid[1:]:
@@ -287,10 +289,12 @@ def test_coverage_cli_writes_the_kpi_workbook(capsys, tmp_path):
         assert row[2] == round(g["population"]) and type(row[2]) is int
         assert row[3] == round(g["covered"]) and type(row[3]) is int
         if g["share"] is None:  # no resident on the map (a zone without boundary): empty cells
-            assert row[4] is None and row[5] is None and row[8] == g["not_assessed_population"]
+            assert row[4] is None and row[8] is None and row[11] == g["not_assessed_population"]
             continue
         assert row[4] == round(g["share"] * 100, 1)
-        assert row[5] == round(g["mean_minutes"], 1)
+        assert row[5] == round(g["reachable_population"])
+        assert row[6] == round(g["unreachable_population"])
+        assert row[8] == round(g["mean_minutes"], 1)
     facilities = _cells(book["按机构"])
     assert facilities[0] == ["机构名称", "机构类型", "机构来源", "服务人口（人）",
                              "其中时限内可达（人）", "服务人口标准（3万–10万人）"]  # fmt: skip
@@ -331,7 +335,8 @@ def test_coverage_workbook_counts_residents_65plus_in_its_headers(sjz):
 
     plan, units = sjz
     tables = KpiTables(
-        {"population": 10.0, "covered": 5.0, "share": 0.5, "mean_minutes": 3.0,
+        {"population": 10.0, "covered": 5.0, "share": 0.5, "reachable": 8.0, "unreachable": 2.0,
+         "unreachable_share": 0.2, "mean_minutes": 3.0,
          "median_minutes": 2.0, "p90_minutes": float("inf"), "not_assessed_population": 0.0},
         _by_grid(plan), _by_unit(units),
     )  # fmt: skip
@@ -346,7 +351,8 @@ def test_coverage_workbook_counts_residents_65plus_in_its_headers(sjz):
     head = _cells(book["按网格"])[0]
     assert head[2:4] == ["65岁及以上人口（人）", "已覆盖65岁及以上人口（人）"]
     summary = dict(_cells(book["汇总"])[1:])
-    assert summary["90%居民用时不超过（分钟）"] == "超过60分钟"
+    assert summary["90%可达居民用时不超过（分钟）"] == "超过60分钟"
+    assert summary["无法到达机构的65岁及以上人口（人，计为未覆盖）"] == 2
     assert summary["人口口径"] == "65岁及以上老年人口"
     sources = dict(_cells(book["数据来源与方法"])[1:])
     assert sources["人口增长假设"] == "在上述人口基础上按 +10% 计算（情景分析）"
@@ -365,7 +371,8 @@ def _by_grid(plan):
     return pd.DataFrame({
         "grid_id": [g.grid_id for g in plan.grids], "name": [g.name for g in plan.grids],
         "population": np.full(n, 1000.4), "covered": np.full(n, 500.6),
-        "share": np.full(n, 0.5), "mean_minutes": np.full(n, 7.25),
+        "share": np.full(n, 0.5), "reachable": np.full(n, 900.0), "unreachable": np.full(n, 100.4),
+        "unreachable_share": np.full(n, 0.1), "mean_minutes": np.full(n, 7.25),
         "median_minutes": np.full(n, np.nan), "p90_minutes": np.full(n, np.inf),
         "not_assessed": np.zeros(n),
     })  # fmt: skip
@@ -379,6 +386,7 @@ def _by_unit(units):
     return pd.DataFrame({
         "unit_id": u["unit_id"], "name": u["name"], "level": u["level"], "grid_id": [None] * n,
         "population": np.full(n, 10.0), "covered": np.full(n, 5.0), "share": np.full(n, 0.5),
+        "reachable": np.full(n, 10.0), "unreachable": np.zeros(n), "unreachable_share": np.zeros(n),
         "mean_minutes": np.full(n, 3.0), "median_minutes": np.full(n, 3.0),
         "p90_minutes": np.full(n, 4.0), "not_assessed": np.zeros(n),
     })  # fmt: skip

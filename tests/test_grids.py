@@ -5,7 +5,9 @@ import pandas as pd
 import pytest
 import shapely
 
+from gridplan import workflow
 from gridplan.errors import InputError, PresetError
+from gridplan.i18n import error_text
 from gridplan.plan.grids import GridPlan, list_presets, resolve_assignment
 from gridplan.plan.stats import dissolve_grids, grid_statistics, population_balance
 from gridplan.plan.units import UnitSet, build_units
@@ -339,3 +341,88 @@ def test_preset_texts_are_in_simplified_chinese(preset):
     """The seed quotes and names are shown as the documents write them: Simplified (issue 14)."""
     text = json.dumps(GridPlan.from_preset(preset).__dict__, default=vars, ensure_ascii=False)
     assert not set(text) & TRADITIONAL
+
+
+# --- lead hospitals with a place, networks (issue 14) ------------------------------------------
+
+
+def test_a_lead_hospital_is_stored_with_its_location_and_checked():
+    plan = GridPlan.from_preset("chuxiong")
+    assert plan.grids[0].lead_location is None  # the seed names it; nobody has placed it
+    placed = plan.set_lead("cx-city", "楚雄州人民医院", 101.546, 25.033)
+    assert placed.grids[0].lead_location == (101.546, 25.033)
+    assert plan.grids[0].lead_location is None  # a copy: the old plan is unchanged
+    again = GridPlan.from_dict(json.loads(json.dumps(placed.to_dict())))
+    assert again.grids[0].lead_location == (101.546, 25.033)
+    assert [g.grid_id for g in again.unlocated_grids()] == [g.grid_id for g in plan.grids[1:]]
+    for lon, lat in [(200.0, 25.0), (101.5, None), (float("nan"), 25.0), (2.35, 48.85)]:
+        with pytest.raises(InputError) as e:
+            plan.set_lead("cx-city", "某医院", lon, lat)
+        assert e.value.code == "plan.bad_location" and "中国境内" in error_text(e.value, "zh")
+    bad = plan.to_dict()
+    bad["grids"][0]["lead_lon"], bad["grids"][0]["lead_lat"] = "东经", 25.0
+    bad["grids"][1]["member_locations"] = {"某卫生院": [101.0]}
+    with pytest.raises(PresetError) as e:
+        GridPlan.from_dict(bad)
+    assert len(e.value.problems) == 2  # both said in one message
+
+
+def test_members_keep_their_location_through_a_merge():
+    plan = GridPlan.from_preset("chuxiong")
+    plan = plan.set_lead("532322", "双柏县人民医院", 101.64, 24.69)
+    plan = plan.set_members("cx-city", [("州中医医院", 101.53, 25.04), ("州中心血站", None, None)])
+    city = plan.grid("cx-city")
+    assert city.members == ["州中医医院", "州中心血站"]
+    assert city.member_locations == {"州中医医院": [101.53, 25.04]}
+    merged = plan.merge_grids(["532322"], into="cx-city").grid("cx-city")
+    assert merged.member_locations["双柏县人民医院"] == [101.64, 24.69]
+
+
+def test_networks_are_listed_with_members_and_drawn_from_where_they_are_led():
+    from gridplan.plan.networks import network_links, network_records
+
+    plan, us = workflow.plan_and_units("chuxiong", None)
+    records = {n["network_id"]: n for n in network_records(plan, us)}
+    tcm = records["cx-tcm-yi"]
+    assert tcm["lead_hospital"] == {"name": "楚雄州中医医院", "lon": None, "lat": None}
+    assert tcm["lead_unit"] == {"unit_id": "532301", "name": "楚雄市"}
+    assert len(tcm["members"]) == 10
+    by_unit = {m["unit_id"]: m for m in tcm["members"]}
+    assert by_unit["532331"]["name"] == "禄丰市" and by_unit["532331"]["grid_id"] == "532331"
+    links = network_links(plan, us)
+    tcm_links = links[links["group_id"] == "cx-tcm-yi"]
+    # from 楚雄市 (where the unlocated leading hospital is) to the nine other counties
+    assert len(tcm_links) == 9 and not tcm_links["origin_located"].any()
+    assert "楚雄市" not in set(tcm_links["member"])
+    chuxiong_city = us.units[us.units["unit_id"] == "532301"].geometry.iloc[0]
+    start = shapely.Point(tcm_links[["lon0", "lat0"]].iloc[0].to_numpy())
+    assert chuxiong_city.contains(start)
+    # once located, the network starts from the hospital itself, said so
+    plan.networks[0].lead_lon, plan.networks[0].lead_lat = 101.53, 25.04
+    moved = network_links(plan, us)
+    first = moved[moved["group_id"] == "cx-tcm-yi"]
+    assert first["origin_located"].all() and (first["lon0"] == 101.53).all()
+    # a grid's located members are linked to its located lead hospital
+    plan = plan.set_lead("cx-city", "楚雄州人民医院", 101.546, 25.033)
+    plan = plan.set_members("cx-city", [("州妇幼保健院", 101.55, 25.02)])
+    members = network_links(plan, us)
+    members = members[members["kind"] == "members"]
+    assert members[["origin", "member", "lon1"]].values.tolist() == [
+        ["楚雄州人民医院", "州妇幼保健院", 101.55]
+    ]
+
+
+def test_grids_json_gives_located_leads_and_networks(capsys):
+    from gridplan.cli import main
+
+    assert main(["grids", "--preset", "chuxiong", "--json"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    city = next(g for g in d["grids"] if g["grid_id"] == "cx-city")
+    assert city["lead_hospital"] == {"name": "楚雄州人民医院", "lon": None, "lat": None}
+    assert {"name": "州中医医院", "lon": None, "lat": None} in city["members"]
+    assert len(d["grids_without_located_lead"]) == 10
+    assert [n["name"] for n in d["networks"]][:2] == [
+        "楚雄州中彝医医疗联合体",
+        "综合医疗专科专病联盟",
+    ]
+    assert all(len(n["members"]) == 10 for n in d["networks"])

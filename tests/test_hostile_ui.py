@@ -203,13 +203,16 @@ def test_ui_csv_and_kpi_excel_quote_formula_names():
                   for i, n in enumerate(FORMULAS)]  # fmt: skip
     plan = GridPlan.from_dict(d)
     by_grid = by_grid.assign(grid_id=[g.grid_id for g in plan.grids], covered=0.5,
+                             reachable=1.0, unreachable=0.0, unreachable_share=0.0,
                              mean_minutes=1.0, median_minutes=1.0, p90_minutes=1.0,
                              not_assessed=0.0)  # fmt: skip
     by_unit = units.units[["unit_id", "name", "level"]].assign(
-        grid_id=None, population=1.0, covered=0.5, share=0.5, mean_minutes=1.0,
+        grid_id=None, population=1.0, covered=0.5, share=0.5, reachable=1.0, unreachable=0.0,
+        unreachable_share=0.0, mean_minutes=1.0,
         median_minutes=1.0, p90_minutes=1.0, not_assessed=0.0,
     )  # fmt: skip
-    summary = {"population": 1.0, "covered": 0.5, "share": 0.5, "mean_minutes": 1.0,
+    summary = {"population": 1.0, "covered": 0.5, "share": 0.5, "reachable": 1.0,
+               "unreachable": 0.0, "unreachable_share": 0.0, "mean_minutes": 1.0,
                "median_minutes": 1.0, "p90_minutes": 1.0,
                "not_assessed_population": 0.0}  # fmt: skip
     facilities = pd.DataFrame({"name": FORMULAS, "type": FORMULAS, "source": "uploaded"})

@@ -64,6 +64,7 @@ def _families() -> dict[tuple[str, str], tuple[str, Iterable[Any]]]:
     from gridplan.report import workbooks as wb
     from gridplan.report.coveragemap import LAYERS, OUTLINES
     from gridplan.report.exports import CSV_COLUMNS
+    from gridplan.report.method import ITEMS
     from gridplan.siting.study import _CHOICES, _NUMBERS
 
     keys = [s.key for s in STANDARDS]
@@ -87,8 +88,13 @@ def _families() -> dict[tuple[str, str], tuple[str, Iterable[Any]]]:
             FACILITY_TYPES,
         ),
         ("facilities/reader.py", "f'facilities.row.{code}'"): ("facilities.row.{}", ROW_REASONS),
+        # the items of how a result was computed
+        ("report/method.py", "f'report.doc.src_{key}'"): ("report.doc.src_{}", ITEMS),
         # the command line's complaints about argparse errors and files
-        ("cli.py", "code"): ("{}", [*_OS_ERRORS.values(), *(c for c, _ in _USAGE_PATTERNS)]),
+        ("_cli_output.py", "code"): (
+            "{}",
+            [*_OS_ERRORS.values(), *(c for c, _ in _USAGE_PATTERNS)],
+        ),
         # the required columns of the facility and settlement-point readers
         ("inputs/columns.py", "f'missing_column.{field}'"): (
             "missing_column.{}",

@@ -13,7 +13,10 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from gridplan.facilities.table import add_facility
+from gridplan.facilities.types import empty_facilities
 from gridplan.plan.grids import GridPlan
+from gridplan.siting.study import accept_sites
 
 TIMEOUT = 120
 
@@ -434,11 +437,17 @@ def test_siting_page_upgrades_subcentres_and_the_coverage_page_counts_them():
     assert after > before
     assert "模型估算" in texts(at) and "示意" in texts(at)
     assert at.get("deck_gl_json_chart") and at.get("vega_lite_chart")
+    # the census spread evenly within units: the sites are shown, not recommended nor ticked
+    assert "不作选址推荐" in texts(at) and "示意站点（不作推荐）" in texts(at)
     at.button(key="sit_accept_btn").click().run()
     assert not at.exception
-    assert any("已将 5 个站点加入" in str(x.value) for x in at.success)
-    table = at.session_state["facilities"][("130100", "shijiazhuang")]
-    assert (table["type"] == "医疗次中心").sum() == 5
+    assert "没有勾选任何站点" in texts(at)
+    # the planner's own choice (all five ticked), as the page's button adds them
+    study = at.session_state["siting_study"].study
+    fac = at.session_state["facilities"][("130100", "shijiazhuang")]
+    table, n = accept_sites(fac, study, list(range(len(study.sites))))
+    assert n == 5 and (table["type"] == "医疗次中心").sum() == 5
+    at.session_state["facilities"][("130100", "shijiazhuang")] = table
     # the 15-minute page, same session and settings: hospital-level coverage after the upgrade
     acc = page("access", facilities=at.session_state["facilities"])
     acc.session_state["acc_target"] = "hospitals"
@@ -488,13 +497,78 @@ def test_siting_page_typed_exclusion_circle_moves_the_sites_away():
 
 def test_grid_proposal_with_chosen_lead_hospitals():
     at = page("siting").run()
+    # the illustrative network's hospitals are not real places: not offered as lead hospitals
+    assert at.multiselect(key="prop_leads").options == []
+    assert "示意网络的医院不是真实位置" in texts(at)
+    fac = empty_facilities()
+    for name, lon, lat in [("正定县人民医院", 114.57, 38.15), ("平山县医院", 114.19, 38.26),
+                           ("辛集市第一医院", 115.22, 37.93)]:  # fmt: skip
+        fac = add_facility(fac, name, "二级医院", lon, lat)  # as the facility panel adds them
+    at = page("siting", facilities={("130100", "shijiazhuang"): fac}).run()
     options = at.multiselect(key="prop_leads").options
-    assert len(options) >= 3  # the hospitals of the (illustrative) facility list
-    at.multiselect(key="prop_leads").set_value(options[:3]).run()
-    assert "已指定 3 家牵头医院" in texts(at) and "示意" in texts(at)
+    assert len(options) == 3
+    at.multiselect(key="prop_leads").set_value(options).run()
+    assert "已指定 3 家牵头医院" in texts(at)
     at.button(key="prop_run").click().run()
     assert not at.exception
     proposal = at.session_state["proposal"]
     assert len(proposal.plan.grids) == 3
-    leads = {g.lead_hospital for g in proposal.plan.grids}
-    assert all(name.startswith("示意") for name in leads)
+    leads = {g.lead_hospital: g.lead_location for g in proposal.plan.grids}
+    assert leads["平山县医院"] == (114.19, 38.26)  # stored with its location
+    # the current plan's leads are named, not located: no mean for it, its grids named
+    assert "牵头医院未定位" in texts(at) and "新华医疗集团" in texts(at)
+
+
+def _deck_layers(at: AppTest) -> list[str]:
+    import json as _json
+
+    specs = [_json.loads(e.proto.json) for e in at.get("deck_gl_json_chart")]
+    return [layer.get("id") for spec in specs for layer in spec.get("layers", [])]
+
+
+def test_chuxiong_networks_are_listed_and_drawn():
+    at = page("grids", prefecture="532300").run()
+    assert not at.exception
+    assert "跨网格网络（医疗联合体、专科专病联盟）" in texts(at)
+    nets = next(d.value for d in at.dataframe if "牵头机构" in d.value.columns)
+    tcm = nets[nets["网络"] == "楚雄州中彝医医疗联合体"].iloc[0]
+    assert tcm["牵头机构"] == "楚雄州中医医院" and "位于楚雄市" in tcm["牵头机构位置"]
+    assert "禄丰市" in tcm["成员单位"]
+    assert {"network-links", "network-origins"} <= set(_deck_layers(at))
+    at.toggle(key="map_networks").set_value(False).run()
+    assert "network-links" not in _deck_layers(at)
+
+
+def test_placing_a_lead_hospital_by_coordinates():
+    at = page("grids", prefecture="532300").run()
+    assert "10 个网格中有 10 个的牵头医院尚未定位" in texts(at)
+    at.radio(key="leads_how").set_value("by_coordinates").run()
+    assert at.selectbox(key="leads_grid").value == "cx-city"
+    inputs = {n.label: n for n in at.number_input}
+    inputs["经度"].set_value(230.0)  # not a longitude in China: refused, plan unchanged
+    inputs["纬度"].set_value(25.03)
+    at.button(key="FormSubmitter:leads_cx-city-保存位置").click().run()
+    assert "不是中国境内" in texts(at) or "无法使用" in texts(at)
+    plan = at.session_state["plans"][("532300", "chuxiong")]
+    assert plan.grid("cx-city").lead_location is None
+    inputs = {n.label: n for n in at.number_input}
+    inputs["经度"].set_value(101.546)
+    inputs["纬度"].set_value(25.033)
+    at.button(key="FormSubmitter:leads_cx-city-保存位置").click().run()
+    assert not at.exception
+    plan = at.session_state["plans"][("532300", "chuxiong")]
+    assert plan.grid("cx-city").lead_location == (101.546, 25.033)
+    assert "10 个网格中有 9 个的牵头医院尚未定位" in texts(at)
+
+
+def test_access_page_warns_of_the_even_spread_and_says_how_it_was_computed():
+    at = page("access").run()
+    assert not at.exception
+    assert any("人口为模拟数据" in str(w.value) for w in at.warning)
+    how = next(t.value for t in at.table if t.value.index.name == "项目")
+    rows = how["说明"].to_dict()
+    assert list(rows) == ["人口", "医疗机构", "出行时间模型", "覆盖判定", "已知局限"]
+    assert "≤ 15 分钟" in rows["覆盖判定"] and "4.8 km/h" in rows["出行时间模型"]
+    assert "示意" in rows["医疗机构"] and "均匀分布" in rows["已知局限"]
+    # the time statistics say whom they are over
+    assert "能到达机构的" in texts(at)

@@ -42,9 +42,13 @@ def _assignment(plan, units) -> list:
 
 def test_plan_json_round_trip_is_exact(tmp_path, preset, rizhao):
     path = tmp_path / "plan.json"
+    gid = preset.grids[0].grid_id
+    preset = preset.set_lead(gid, "日照市人民医院", 119.53, 35.42)  # a located lead travels too
+    preset = preset.set_members(gid, [("某社区卫生服务中心", 119.52, 35.41)])
     path.write_bytes(plan_to_json(preset))
     back = read_plan_file(path, prefecture="371100", units=rizhao)
     assert back.to_dict() == preset.to_dict()
+    assert back.grids[0].lead_location == (119.53, 35.42)
     assert read_plan_file(path, prefecture="日照市").to_dict() == preset.to_dict()  # by name
 
 
@@ -148,6 +152,25 @@ def test_wrong_shape_lists_the_first_ten_problems_and_counts_the_rest(tmp_path):
              "grids": [{"grid_id": "a", "name": "A", "units": []},
                        {"grid_id": "a", "name": "B", "units": []}]},
             ["plan_file.duplicate_grid_ids"],
+        ),
+        (
+            {"id": "x", "prefecture": "371100",
+             "grids": [{"grid_id": "a", "name": "A", "units": [], "lead_lon": "119.5",
+                        "lead_lat": 35.4}]},
+            ["plan_file.field_type"],
+        ),
+        (  # a longitude without its latitude, and a point outside China
+            {"id": "x", "prefecture": "371100",
+             "grids": [{"grid_id": "a", "name": "A", "units": [], "lead_lon": 119.5},
+                       {"grid_id": "b", "name": "B", "units": [], "lead_lon": 50.0,
+                        "lead_lat": 45.0}]},
+            ["plan_file.bad_location", "plan_file.bad_location"],
+        ),
+        (
+            {"id": "x", "prefecture": "371100",
+             "grids": [{"grid_id": "a", "name": "A", "units": [],
+                        "member_locations": {"某卫生院": [True, 35.4]}}]},
+            ["plan_file.field_type"],
         ),
         ({"type": "Feature", "properties": {}}, ["plan_file.not_layer"]),
         ({"type": "FeatureCollection", "features": [{"type": "Feature"}]},

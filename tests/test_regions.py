@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 
 import geopandas as gpd
 import numpy as np
@@ -13,7 +14,7 @@ from pyproj import Transformer
 
 from gridplan.errors import InputError
 from gridplan.i18n import error_text
-from gridplan.plan.grids import GridPlan
+from gridplan.plan.grids import GridPlan, resolve_assignment
 from gridplan.plan.units import UnitSet, build_units
 from gridplan.plan.validate import grid_components, unit_adjacency, validate_plan
 from gridplan.regions.compare import compare_plans, plan_travel_minutes
@@ -359,17 +360,19 @@ def test_bad_inputs_are_reported():
     assert en.startswith("Cannot propose grids") and "须" not in en
 
 
-def test_compare_plans_on_toy_counts_moves_and_reads_locations_from_notes():
+def test_compare_plans_on_toy_counts_moves_and_reads_locations_from_the_plan():
     us = _toy()
     roots = [0, 15]
     hosp = [_hospital(r, f"H{r}") for r in roots]
     p1 = propose_grids(us, hosp, 0.1)
+    # the given hospitals are stored with their location in the plan
+    assert [g.lead_location for g in p1.plan.grids] == [(h.lon, h.lat) for h in hosp]
     same = compare_plans(p1.plan, p1.plan, us)
-    assert same.n_moved == 0 and same.summary.loc["a", "stand_in_grids"] == []
+    assert same.n_moved == 0 and same.summary.loc["a", "unlocated_grids"] == []
     assert same.summary.loc["a", "mean_minutes"] == pytest.approx(p1.mean_minutes)
     again = GridPlan.from_dict(p1.plan.to_dict())  # survives the JSON round trip
-    minutes, stand_in = plan_travel_minutes(again, us)
-    assert stand_in == [] and np.isfinite(minutes[:16]).all() and np.isnan(minutes.iloc[16])
+    minutes, unlocated = plan_travel_minutes(again, us)
+    assert unlocated == [] and np.isfinite(minutes[:16]).all() and np.isnan(minutes.iloc[16])
     p2 = propose_grids(us, hosp, 0.45)
     c = compare_plans(p1.plan, p2.plan, us)
     a1 = p1.assignment.to_numpy()
@@ -377,6 +380,29 @@ def test_compare_plans_on_toy_counts_moves_and_reads_locations_from_notes():
     assert c.n_moved == int((a1 != a2).sum())  # same grid ids: matched one to one
     assert set(c.moved.columns) >= {"unit_id", "from_grid", "to_grid"}
     assert c.summary.loc["b", "n_grids"] == 2
+
+
+def test_a_grid_without_a_located_lead_gets_no_stand_in():
+    """The old comparison stood the most populous unit's point in for an unlocated lead
+    hospital (1.3 min against 48 min): now the plan's mean is unknown and the grid named."""
+    us = _toy()
+    hosp = [_hospital(r, f"H{r}") for r in (0, 15)]
+    located = propose_grids(us, hosp, 0.1).plan
+    first = located.grids[0].grid_id
+    half = located.set_lead(first, located.grids[0].lead_hospital)  # named, location dropped
+    minutes, unlocated = plan_travel_minutes(half, us)
+    assert unlocated == [first]
+    in_first = (resolve_assignment(half, us.units) == first).to_numpy()
+    assert np.isnan(minutes.to_numpy()[in_first]).all()
+    assert np.isfinite(minutes.to_numpy()[~in_first][:15]).all()  # the located grid: known
+    c = compare_plans(half, located, us)
+    assert math.isnan(c.summary.loc["a", "mean_minutes"])
+    assert c.summary.loc["a", "unlocated_names"] == [located.grids[0].name]
+    assert np.isfinite(c.summary.loc["b", "mean_minutes"])
+    # grids proposed around chosen sites (k only) have a lead to be decided: not located
+    seeded = propose_grids(us, 2, 0.3).plan
+    assert [g.lead_location for g in seeded.grids] == [None, None]
+    assert math.isnan(compare_plans(seeded, seeded, us).summary.loc["a", "mean_minutes"])
 
 
 # --- Shijiazhuang ---------------------------------------------------------------------------
@@ -435,10 +461,16 @@ def test_shijiazhuang_county_level_k4(sjz, method):
     preset = GridPlan.from_preset("shijiazhuang")
     c = compare_plans(preset, prop.plan, us)
     assert list(c.summary["n_grids"]) == [22, 4]
-    assert c.summary.loc["a", "mean_minutes"] < c.summary.loc["b", "mean_minutes"]
+    # the preset's lead hospitals are named, not located: no mean to compare, and said so
+    assert math.isnan(c.summary.loc["a", "mean_minutes"])
+    assert set(c.summary.loc["a", "unlocated_grids"]) == {g.grid_id for g in preset.grids}
     assert c.summary.loc["b", "mean_minutes"] == pytest.approx(prop.mean_minutes)
-    assert set(c.summary.loc["a", "stand_in_grids"]) == {g.grid_id for g in preset.grids}
-    assert c.summary.loc["b", "stand_in_grids"] == []
+    assert c.summary.loc["b", "unlocated_grids"] == []
+    # once the four medical groups' leads are placed, the comparison has both means
+    placed = preset
+    for g, h in zip(preset.grids[:4], hosp, strict=True):
+        placed = placed.set_lead(g.grid_id, h.name, h.lon, h.lat)
+    assert len(placed.unlocated_grids()) == 18  # the county communities: still to place
     moved = c.moved.set_index("unit_id")
     # the 18 county communities are merged into the four proposed grids
     assert moved.loc["130123", "from_grid"] == "正定县县域医共体"

@@ -105,7 +105,7 @@ def test_word_report_has_the_annex_headings_tables_maps_and_exact_figures(sjz_re
     rows = {r[0]: r for r in grid_table[1:]}
     for name, pop in SJZ_POPULATIONS.items():
         assert rows[name][4] == pop
-    assert rows["新华医疗集团"][1] == "石家庄市第二医院"
+    assert rows["新华医疗集团"][1] == "石家庄市第二医院（未定位）"  # named by the seed, not placed
     assert rows["新华医疗集团"][5] == "2020年人口普查"
     assert rows["井陉矿区县域医共体"][1] == "待明确"  # no lead hospital: said, not blank
     text = _docx_text(path)
@@ -249,7 +249,10 @@ def test_comparison_and_siting_sections_when_given(sjz_inputs):
     assert doc.section_keys == [*SECTIONS[:-1], "siting", "comparison", "appendix"]
     siting, comparison = doc.sections[6], doc.sections[7]
     assert siting.title == "7. 新增机构选址方案" and comparison.title == "8. 方案比较"
-    sites = siting.blocks[1]
+    # the census spread evenly: sites for illustration, said before the table
+    warning = siting.blocks[1]
+    assert warning.kind == "warning" and "不作选址推荐" in warning.text  # type: ignore[union-attr]
+    sites = siting.blocks[2]
     assert [r[0] for r in sites.rows] == ["新址 1", "新址 2"]  # type: ignore[union-attr]
     moved = comparison.blocks[2]
     moved_rows = {r[0]: r for r in moved.rows}  # type: ignore[union-attr]

@@ -308,3 +308,22 @@ def test_sites_outside_every_grid_and_repeated_candidate_ids(world):
     second, n = accept_sites(first, moved)
     assert n == 2 and second["facility_id"].is_unique
     assert {"SITE-" + c + "-2" for c in study.sites["candidate_id"]} <= set(second["facility_id"])
+
+
+def test_sites_are_recommended_only_where_the_surface_tells_places_apart(world):
+    """On the census spread evenly within units a new site's place and gain are the spread's
+    (the +0.1 pp of issue 14): shown, not recommended, and said in the JSON.  The same
+    residents as a raster that varies within the units: recommended."""
+    units, plan, surface, fac = world
+    even = grid_study(world, k=1)
+    assert surface.uniform_within_units and not even.recommended
+    d = even.to_dict()
+    assert d["recommended"] is False and "evenly" in d["not_recommended_reason"]
+    assert d["provenance"]["uniform_within_units"] is True
+    rng = np.random.default_rng(4)
+    varied = surface.population * rng.uniform(0.2, 1.8, surface.population.shape)
+    raster = replace(surface, population=varied.astype(np.float32), source="uploaded",
+                     method="population raster test.tif, resampled by sum")  # fmt: skip
+    assert not raster.uniform_within_units
+    study = run_siting(units, plan, raster, fac, WALK, replace(GRID_MCLP, k=1))
+    assert study.recommended and study.to_dict()["not_recommended_reason"] is None

@@ -226,7 +226,8 @@ def test_compare_page_shows_both_plans_and_the_units_that_move(own_store):
     at.selectbox(key="cmp_a").set_value(f"scn:{sid}").run()
     at.selectbox(key=f"cmp_a_v_{sid}").set_value(1).run()
     assert not at.exception
-    grids, moved = at.dataframe[0].value, at.dataframe[1].value
+    grids = at.dataframe[0].value
+    moved = next(d.value for d in at.dataframe if "单元" in d.value.columns)
     xinhua = grids[grids["网格"] == "新华医疗集团"].iloc[0]
     assert num(xinhua["人口 A"]) == 802_057
     assert num(xinhua["人口 B"]) == 802_057 + 979_646

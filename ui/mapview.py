@@ -243,6 +243,7 @@ def build_deck(
     labels: bool = True,
     view: MapView | None = None,
     size: tuple[float, float] = (GRID_MAP_WIDTH_PX, GRID_MAP_HEIGHT_PX),
+    links: pd.DataFrame | None = None,
 ) -> pdk.Deck:
     """A pydeck map of a plan, looking at ``view`` (default: the drawn units fitted to ``size``).
 
@@ -251,6 +252,8 @@ def build_deck(
     drawn as thin white lines between units and dark lines between grids.  Both are
     shifted to GCJ-02 for the Amap basemap.  ``size`` is the map's width and height in
     pixels: the labels that would overlap a bigger grid's label at that view are left out.
+    ``links`` (:func:`gridplan.plan.networks.network_links`) are drawn as lines from each
+    network's leading institution to its member units, and from lead hospitals to members.
     """
     has = units["has_geometry"].to_numpy()
     if view is None:
@@ -274,12 +277,51 @@ def build_deck(
         if basemap == "amap":
             outlines = gdf_to_datum(outlines, "gcj02")
         layers.append(_labels_layer(grid_labels(outlines, grid_names, view, size)))
+    if links is not None and len(links):
+        layers += network_layers(links, lang, amap=basemap == "amap")
     return pdk.Deck(
         layers=layers,
         initial_view_state=view.view_state(),
         tooltip=UNIT_TOOLTIP,
         **_basemap_style(basemap),
     )
+
+
+#: Colour of the network links (purple: apart from the grids' fills and the dark outlines).
+LINK_RGBA = [118, 42, 131, 220]
+
+
+def network_layers(links: pd.DataFrame, lang: Lang, *, amap: bool = False) -> list[pdk.Layer]:
+    """The links as lines and their origins as dots; each says in its tooltip (the grid map's
+    fields) which network it belongs to and whether its origin is a located hospital."""
+    ends = links[["lon0", "lat0", "lon1", "lat1"]].to_numpy(dtype=float)
+    if amap:
+        ends = segments_to_gcj02(ends)
+    kinds = {"network": tr("link_kind_network", lang=lang),
+             "members": tr("link_kind_members", lang=lang)}  # fmt: skip
+    origin = {True: tr("link_located", lang=lang), False: tr("link_unlocated", lang=lang)}
+    rows = []
+    for (_, r), seg in zip(links.iterrows(), np.round(ends, 5).tolist(), strict=True):
+        rows.append(
+            {
+                "s": seg[:2], "t": seg[2:], "name": r["group"], "unit_id": kinds[r["kind"]],
+                "grid_name": f"{r['origin']} → {r['member']}",
+                "pop_text": origin[bool(r["origin_located"])],
+            }
+        )  # fmt: skip
+    origins = {(row["s"][0], row["s"][1]): row for row in rows}
+    dots = [{**row, "p": list(pos), "grid_name": row["name"]} for pos, row in origins.items()]
+    return [
+        pdk.Layer(
+            "LineLayer", rows, id="network-links", get_source_position="s",
+            get_target_position="t", get_color=LINK_RGBA, get_width=2,
+            width_units="'pixels'", pickable=True,
+        ),
+        pdk.Layer(
+            "ScatterplotLayer", dots, id="network-origins", get_position="p",
+            get_fill_color=LINK_RGBA, get_radius=6, radius_units="'pixels'", pickable=True,
+        ),
+    ]  # fmt: skip
 
 
 def _drawn_units(units: gpd.GeoDataFrame, display: gpd.GeoSeries, lang: Lang) -> gpd.GeoDataFrame:

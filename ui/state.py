@@ -21,7 +21,7 @@ import streamlit as st
 
 from gridplan.i18n import LANGS, Lang
 from gridplan.plan.grids import GridPlan
-from gridplan.workflow import SurfaceSpec, UnitsSource
+from gridplan.workflow import ModelSpec, SurfaceSpec, UnitsSource
 from ui.uploads import SessionFolder
 
 if TYPE_CHECKING:
@@ -600,6 +600,8 @@ class HeldStudy:
     prefecture: str
     surface: SurfaceSpec
     study: SitingStudy
+    #: the travel-time model the study ran with (its account: the 计算方法 panel)
+    model: ModelSpec | None = None
 
 
 def held_study() -> HeldStudy | None:

@@ -136,6 +136,9 @@ def planner_headers() -> dict[str, str]:
         "units": tr("col_units"),
         "nearest_minutes": tr("col_nearest_minutes"),
         "unreachable_population": tr("col_unreachable"),
+        "reachable": tr("col_reachable"),
+        "unreachable": tr("col_unreachable"),
+        "unreachable_share": tr("col_unreachable_share"),
         "lon": tr("col_lon"),
         "lat": tr("col_lat"),
     }
@@ -144,7 +147,7 @@ def planner_headers() -> dict[str, str]:
 #: Columns that only link rows to other tables (the grid's and unit's names are shown instead).
 INTERNAL_COLUMNS = ("grid_id", "facility_id", "population_g", "from_grid_id", "to_grid_id")
 #: Shares (0–1) shown as percentages with one decimal.
-SHARE_COLUMNS = ("share",)
+SHARE_COLUMNS = ("share", "unreachable_share")
 
 
 def planner_table(table: pd.DataFrame, grid_names: dict[str, str] | None = None) -> pd.DataFrame:

@@ -97,6 +97,7 @@ BASEMAP = Family("basemap", ("none", "carto", "amap"))
 LAYER = Family("layer", ("coverage", "minutes"))
 UNIT_LEVEL = Family("level", ("county", "zone", "township"))
 STANDARD_STATUS = Family("status", ("met", "below", "above", "no_data"))
+LEAD_PLACING = Family("leads", ("from_list", "by_coordinates"))
 CENTRE_STANDARD = Family("std", ("below", "within", "above"))
 # the siting lists of gridplan.siting.study (a test keeps them equal; not imported here, as the
 # study's solvers would load with every page)

@@ -8,27 +8,34 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import errno
 import json
 import math
 import os
-import re
 import sys
-import traceback
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
-import numpy as np
 import pandas as pd
 
 from gridplan import settings, workflow
+from gridplan._cli_output import (
+    _OS_ERRORS,
+    _USAGE_PATTERNS,
+    _argv_lang,
+    _fail,
+    _internal,
+    _json_text,
+    _usage_error,
+    json_safe,
+)
 from gridplan.batch.command import batch_options, cmd_batch
 from gridplan.errors import GridPlanError, InputError
-from gridplan.i18n import Lang, error_text, t
+from gridplan.i18n import Lang, t
 from gridplan.plan.census import census_check
 from gridplan.plan.grids import GridPlan, list_presets, resolve_assignment
+from gridplan.plan.networks import member_records, network_records, site_record
 from gridplan.plan.stats import dissolve_grids, population_balance
 from gridplan.plan.units import UnitSet
 from gridplan.surface.ageing import DEMANDS
@@ -124,11 +131,13 @@ def _grids_json(plan: GridPlan, us: UnitSet, lang: Lang) -> dict[str, Any]:
     gdf = dissolve_grids(plan, us, assignment)
     grids = []
     for r in gdf.itertuples():
+        g = plan.grid(r.grid_id)
         grids.append(
             {
                 "grid_id": r.grid_id,
                 "name": r.name,
-                "lead_hospital": r.lead_hospital,
+                "lead_hospital": site_record(g.lead_hospital, g.lead_location),
+                "members": member_records(g),
                 "units": [str(x) for x in r.units],
                 "n_units": int(r.n_units),
                 "population": _num(float(r.population)),
@@ -144,6 +153,8 @@ def _grids_json(plan: GridPlan, us: UnitSet, lang: Lang) -> dict[str, Any]:
         "prefecture": {"adcode": us.prefecture.adcode, "name": us.prefecture.name},
         "seed": plan.seed_document,
         "grids": grids,
+        "grids_without_located_lead": [g.name for g in plan.unlocated_grids()],
+        "networks": network_records(plan, us),
         "problems": [
             {
                 "kind": p.kind,
@@ -208,7 +219,11 @@ def cmd_propose_grids(args: argparse.Namespace) -> dict[str, Any]:
         "best_tolerance": proposal.best_tolerance,
         "gap": proposal.gap,
         "seconds": round(proposal.solve_seconds, 3),
-        "mean_minutes": round(proposal.mean_minutes, 3),
+        # only with every lead hospital located: sites chosen here are not hospitals
+        "mean_minutes": None
+        if proposal.plan.unlocated_grids()
+        else _num(round(proposal.mean_minutes, 3)),
+        "grids_without_located_lead": [g.name for g in proposal.plan.unlocated_grids()],
         "balance": {k: _num(float(v)) for k, v in proposal.balance.items()},
         "contiguous": bool(proposal.contiguous),
         "cost_model": proposal.cost_model,
@@ -287,6 +302,12 @@ def cmd_coverage(args: argparse.Namespace) -> dict[str, Any]:
         "population": round(s["population"], 1),
         "covered": round(s["covered"], 1),
         "share": round(s["share"], 6),
+        # reachable + unreachable = population; the unreachable are never covered
+        "reachable_population": round(s["reachable"], 1),
+        "unreachable_population": round(s["unreachable"], 1),
+        "unreachable_share": _num(round(s["unreachable_share"], 6)),
+        # over the residents who reach a facility: the unreachable are counted apart
+        "minutes_over": "reachable_population",
         "mean_minutes": _minutes(s["mean_minutes"]),
         "median_minutes": _minutes(s["median_minutes"]),
         "p90_minutes": _minutes(s["p90_minutes"]),
@@ -296,7 +317,7 @@ def cmd_coverage(args: argparse.Namespace) -> dict[str, Any]:
         "model": _model_json(args, spec),
         "by_grid": _kpi_rows(tables.by_grid, "grid_id"),
         "by_unit": _kpi_rows(tables.by_unit, "unit_id"),
-        "provenance": _coverage_provenance(surface, us, used),
+        "provenance": _coverage_provenance(surface, us, used, spec, args.minutes, args.lang),
         "notes": warned,
     }
     if args.output:
@@ -325,7 +346,10 @@ def _kpi_rows(df: pd.DataFrame, key: str) -> list[dict[str, Any]]:
             "population": _num(round(float(r["population"]), 1)),
             "covered": _num(round(float(r["covered"]), 1)),
             "share": None if math.isnan(r["share"]) else round(float(r["share"]), 6),
+            "reachable_population": _num(round(float(r["reachable"]), 1)),
+            "unreachable_population": _num(round(float(r["unreachable"]), 1)),
             "mean_minutes": _minutes(r["mean_minutes"]),
+            "median_minutes": _minutes(r["median_minutes"]),
             "p90_minutes": _minutes(r["p90_minutes"]),
             "not_assessed_population": _num(round(float(r["not_assessed"]), 1)),
         }
@@ -384,6 +408,8 @@ def cmd_optimize(args: argparse.Namespace) -> dict[str, Any]:
     out = study.to_dict()
     out["notes"] = [*out["notes"], *warned]
     out["model"] = _model_json(args, spec)
+    how = _coverage_provenance(surface, us, facilities, spec, study_settings.minutes, args.lang)
+    out["provenance"] = {**how, **out["provenance"]}  # the study's own facts win
     sources, note = _facility_sources(facilities)
     out["provenance"]["facilities"] = sources
     if note:
@@ -598,139 +624,7 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-# --- what a failed command prints --------------------------------------------------------
-
-#: argparse's messages (Python 3.11-3.13 wording) and the code of each; the groups are params.
-_USAGE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
-    (code, re.compile(pattern))
-    for code, pattern in (
-        ("cli.usage.required", r"the following arguments are required: (?P<args>.+)"),
-        ("cli.usage.not_number", r"argument (?P<option>[^:]+): invalid float value: (?P<value>.*)"),
-        ("cli.usage.not_integer", r"argument (?P<option>[^:]+): invalid int value: (?P<value>.*)"),
-        (
-            "cli.usage.invalid_choice",
-            r"argument (?P<option>[^:]+): invalid choice: (?P<value>.*?) "
-            r"\(choose from (?P<choices>.*)\)",
-        ),
-        ("cli.usage.expected_value", r"argument (?P<option>[^:]+): expected one argument"),
-        (
-            "cli.usage.not_allowed",
-            r"argument (?P<option>[^:]+): not allowed with argument (?P<other>.+)",
-        ),
-        ("cli.usage.one_required", r"one of the arguments (?P<args>.+) is required"),
-        ("cli.usage.unrecognized", r"unrecognized arguments: (?P<args>.+)"),
-        ("cli.usage.ambiguous", r"ambiguous option: (?P<option>\S+) could match (?P<args>.+)"),
-    )
-)  # fmt: skip
-#: Longest piece of the command line a message quotes.
-_QUOTED_CHARS = 80
-
-
-def _quoted(text: str) -> str:
-    """A piece of the command line as a message quotes it: one line, not too long, no quotes."""
-    text = " ".join(text.split()).replace("'", "").replace('"', "")  # argparse's repr quotes
-    return text if len(text) <= _QUOTED_CHARS else text[: _QUOTED_CHARS - 1] + "…"
-
-
-def _usage_error(message: str) -> InputError:
-    """argparse's complaint as a coded error (``cli.usage.*``), so it can be said in Chinese."""
-    for code, pattern in _USAGE_PATTERNS:
-        m = pattern.fullmatch(message.strip())
-        if m is not None:
-            params = {k: _quoted(v) for k, v in m.groupdict().items()}
-            return InputError(f"{message}; see gridplan --help", code=code, params=params)
-    return InputError(
-        f"{message}; see gridplan --help",
-        code="cli.usage.other",
-        params={"detail": _quoted(message)},
-    )
-
-
-#: OS errors a planner can act on, by errno; others are ``cli.file_error``.
-_OS_ERRORS = {
-    errno.ENOENT: "cli.file_not_found",
-    errno.EACCES: "cli.file_permission",
-    errno.EPERM: "cli.file_permission",
-    errno.EISDIR: "cli.file_is_folder",
-    errno.ENOSPC: "cli.disk_full",
-    errno.ENAMETOOLONG: "cli.file_name_too_long",
-}
-
-
-def _os_error(exc: OSError) -> InputError:
-    """A file the command could not read or write, named without its folder."""
-    name = Path(str(exc.filename)).name if exc.filename else "?"
-    code = _OS_ERRORS.get(exc.errno or 0, "cli.file_error")
-    kind = errno.errorcode.get(exc.errno or 0, type(exc).__name__)
-    return InputError(
-        f"cannot read or write {name} ({kind})",
-        code=code,
-        params={"filename": name, "kind": kind},
-    )
-
-
-#: An absolute path's folders (POSIX or Windows): a message keeps only the file name.
-_FOLDERS = re.compile(r"(?<![\w.~])(?:[A-Za-z]:)?[/\\](?:[^\s/\\'\"]+[/\\])+")
-
-
-def _without_folders(text: str) -> str:
-    """``text`` with every absolute path cut to its file name: server folders stay private."""
-    return _FOLDERS.sub("", text)
-
-
-def _fail(exc: BaseException, lang: Lang) -> int:
-    """Print the one-line message of a refused command (exit code 2)."""
-    if isinstance(exc, OSError):
-        exc = _os_error(exc)
-    # English: the error's own message, as scripts expect; Chinese: the catalogue's text
-    text = str(exc) if lang == "en" else error_text(exc, lang)
-    print(f"gridplan: error: {_without_folders(' '.join(text.split()))}", file=sys.stderr)
-    return 2
-
-
-def _internal(exc: BaseException, lang: Lang) -> int:
-    """Print one line for a failure of GridPlan itself (exit code 1); the traceback with
-    ``GRIDPLAN_DEBUG=1``."""
-    if os.environ.get("GRIDPLAN_DEBUG") == "1":
-        traceback.print_exception(exc)
-    code = "cli.out_of_memory" if isinstance(exc, MemoryError) else "cli.internal"
-    text = t(code, lang, kind=type(exc).__name__)
-    print(f"gridplan: error: {text}", file=sys.stderr)
-    return 1
-
-
-def _argv_lang(argv: Sequence[str]) -> Lang:
-    """``zh`` when the command line asks for it (``--lang zh`` or ``--lang=zh``), else ``en``.
-
-    Read before argparse, so its own complaints are said in the planner's language too.
-    """
-    for i, arg in enumerate(argv):
-        if arg == "--lang=zh" or (arg == "--lang" and i + 1 < len(argv) and argv[i + 1] == "zh"):
-            return "zh"
-    return "en"
-
-
-def json_safe(value: Any) -> Any:
-    """``value`` with every NaN or infinite number replaced by ``None`` (JSON has neither).
-
-    Goes through dicts, lists and tuples; numpy scalars and arrays become plain Python.
-    """
-    if isinstance(value, dict):
-        return {k: json_safe(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [json_safe(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return json_safe(value.tolist())
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
-
-
-def _json_text(result: Any) -> str:
-    """The JSON printed on stdout: strict (no NaN, no Infinity), Chinese unescaped."""
-    return json.dumps(json_safe(result), ensure_ascii=False, indent=1, allow_nan=False)
+__all__ = ["_OS_ERRORS", "_USAGE_PATTERNS", "build_parser", "json_safe", "main"]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -853,7 +747,7 @@ def _scenario_compare(args: argparse.Namespace) -> dict[str, Any]:
         "a": {**_scenario_side(snap_a), "plan": plan_a.plan_id},
         "b": {**_scenario_side(snap_b), "plan": plan_b.plan_id},
         "model": _model_json(args, spec),
-        "provenance": _coverage_provenance(surface, us, used),
+        "provenance": _coverage_provenance(surface, us, used, spec, args.minutes, args.lang),
         "notes": warned,
     }
 

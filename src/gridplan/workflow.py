@@ -579,6 +579,16 @@ class ModelSpec:
         """The speed the model runs at (the mode's default unless one is given)."""
         return speed_for(self.mode, self.speed_kmh)
 
+    def facts(self) -> dict[str, Any]:
+        """The model as results cite it: ``model``, ``mode``, ``speed_kmh``, and ``detour``
+        (straight line) or ``cutoff_min`` (raster and network)."""
+        out: dict[str, Any] = {"model": self.model, "mode": self.mode, "speed_kmh": self.speed}
+        if self.model == "straight":
+            out["detour"] = self.detour
+        else:
+            out["cutoff_min"] = self.cutoff_min
+        return out
+
 
 def raster_layers(
     grid: CellGrid, landcover_path: str | None, dem_path: str | None
@@ -938,14 +948,9 @@ def report_inputs(
     from gridplan.report.document import ReportInputs
 
     c = coverage_inputs(units, facilities, surface_spec, model_spec, lang=lang, surface=surface)
-    provenance: dict[str, Any] = {
-        "model": model_spec.model, "mode": model_spec.mode, "speed_kmh": model_spec.speed,
-    }  # fmt: skip
-    if model_spec.model == "straight":
-        provenance["detour"] = model_spec.detour
     return ReportInputs(
-        plan, units, c.surface, facilities, c.used, c.times, c.index, float(minutes), provenance,
-        notes=c.notes,
+        plan, units, c.surface, facilities, c.used, c.times, c.index, float(minutes),
+        model_spec.facts(), notes=c.notes,
     )  # fmt: skip
 
 
@@ -971,20 +976,15 @@ def facility_sources(facilities: pd.DataFrame) -> tuple[str, str]:
 
 
 def coverage_provenance(
-    surface: PopulationSurface, us: UnitSet, used: pd.DataFrame
+    surface: PopulationSurface,
+    us: UnitSet,
+    used: pd.DataFrame,
+    spec: ModelSpec,
+    minutes: float,
+    lang: Lang = "en",
 ) -> dict[str, Any]:
-    """Where the residents and facilities of a coverage come from (illustrative: said so),
-    as the CLI's JSON gives it."""
-    from gridplan.plan.population import combine_sources
-    from gridplan.surface.ageing import demand_name
+    """How a coverage was computed, as the CLI's JSON gives it (``provenance``): the same
+    account as the dashboard's panels and the report (:mod:`gridplan.report.method`)."""
+    from gridplan.report.method import Method, provenance_json
 
-    sources, note = facility_sources(used)
-    return {
-        "population": surface.source,
-        "population_method": surface.method,
-        "population_units": combine_sources(us.units["population_source"]),
-        "demand": demand_name(surface.demand),
-        "facilities": sources,
-        "facilities_note": note,
-        "n_facilities": len(used),
-    }
+    return provenance_json(Method(surface, us, used, spec.facts(), float(minutes)), lang)

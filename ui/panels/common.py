@@ -15,6 +15,7 @@ from gridplan.errors import GridPlanError
 from gridplan.i18n import error_text, text_of
 from gridplan.plan.population import provenance_label
 from gridplan.plan.validate import Problem
+from gridplan.report.method import Method, method_items
 from gridplan.report.tables import table_to_csv
 from gridplan.report.webmap import WebImage
 from ui import state
@@ -252,3 +253,15 @@ def raster_map(
     base = [image_layer(img, image_id), *below, outline]
     deck = fitted_deck([*base, *layers], img.bounds, tooltip, view=view)
     st.pydeck_chart(deck, height=height, key=map_key)
+
+
+def how_computed(method: Method, *, key: str) -> None:
+    """The 计算方法 panel: population source and method, facilities, travel model and speeds
+    with their sources, the threshold rule and the known limits (as the report's appendix and
+    the CLI's ``provenance`` give them: :mod:`gridplan.report.method`)."""
+    with st.expander(tr("how_computed")), st.container(key=key):
+        rows = method_items(method, lang())
+        # a static table: its long texts wrap, where a data grid would cut them
+        st.table(
+            pd.DataFrame(rows, columns=[tr("how_item"), tr("how_text")]).set_index(tr("how_item"))
+        )

@@ -21,12 +21,13 @@ from gridplan.errors import GridPlanError
 from gridplan.facilities.edits import apply_edits
 from gridplan.plan.compare import ScenarioComparison
 from gridplan.plan.grids import GridPlan, resolve_assignment
+from gridplan.report.method import Method
 from gridplan.report.style import GRID_HUES, dsatur_colouring, grid_neighbours
 from gridplan.travel.speeds import DEFAULT_DETOUR, MODE_SPEEDS_KMH, minutes_per_metre
 from ui import cache, scenario, state
 from ui import store as scenarios
 from ui.cache import CoverageKey
-from ui.panels.common import metric_row, num_text, readable, show_error
+from ui.panels.common import how_computed, metric_row, num_text, readable, show_error
 from ui.panels.grids import PlanView, grid_map
 from ui.panels.report import report_buttons
 from ui.scenario import Scenario
@@ -192,6 +193,12 @@ def comparison_panel(sc: Scenario, a: Side, b: Side, mode: str, minutes: int, ce
     st.subheader(tr("cmp_by_grid"))
     st.caption(tr("cmp_method", minutes=minutes, mode=MODE(mode), cell=cell_m))
     st.dataframe(grid_table(cmp), hide_index=True, width="stretch")
+    used = workflow.used_facilities(a.facilities, "primary")
+    if not used.empty:
+        model = {"model": "straight", "mode": mode, "speed_kmh": MODE_SPEEDS_KMH[mode],
+                 "detour": DEFAULT_DETOUR}  # fmt: skip
+        surface = cache.load_surface(sc.surface(cell_m))
+        how_computed(Method(surface, sc.units, used, model, float(minutes)), key="cmp_how")
     st.subheader(tr("cmp_moved_units"))
     if cmp.moved.empty:
         st.caption(tr("cmp_no_moves"))

@@ -28,6 +28,7 @@ from gridplan.access.standards import grid_standards, standard_label, standard_s
 from gridplan.errors import GridPlanError
 from gridplan.facilities.types import CENTRES, type_label
 from gridplan.i18n import Lang, t
+from gridplan.report.method import Method
 from gridplan.report.style import coverage_colors
 from gridplan.report.webmap import HoverCells, coverage_image, minutes_image
 from gridplan.report.workbooks import CoverageAbout, coverage_workbook, kpi_grid_table
@@ -52,6 +53,7 @@ from ui.panels.common import (
     csv_with_note,
     download,
     grid_table,
+    how_computed,
     metric_row,
     num_text,
     provenance_caption,
@@ -246,6 +248,8 @@ def what_if(inp: CoverageInputs) -> None:
     st.subheader(tr("kpi_by_grid"))
     kpi_by_grid(tables)
     kpi_downloads(inp, tables, sl, layer=layer, times=times, index=index)
+    how = Method(inp.surface, inp.scenario.units, inp.used, model_settings(inp, sl), sl.minutes)
+    how_computed(how, key="acc_how")
     standards_panel(inp, index)
     # the slower analyses run only when asked for, so the sliders stay quick
     if st.toggle(tr("capacity_toggle"), key="acc_cap"):
@@ -254,6 +258,8 @@ def what_if(inp: CoverageInputs) -> None:
         names = list(inp.scenario.units.units["name"])
         hot = uncovered_hotspots(index, inp.surface, sl.minutes, names, top=10)
         st.caption(tr("hotspots_note", km=f"{HOTSPOT_RADIUS_M / 1000:g}", minutes=sl.minutes))
+        if inp.surface.uniform_within_units:
+            st.caption(tr("hotspots_uniform"))
         shown = hot.assign(units=hot["units"].map(join_list))[HOTSPOT_COLUMNS]
         rounded = shown.round(HOTSPOT_DECIMALS)
         st.dataframe(readable(planner_table(rounded)), hide_index=True)
@@ -278,16 +284,28 @@ def kpi_summary(inp: CoverageInputs, s: dict[str, float], per_row: int | None = 
         [
             (tr("covered_share"), f"{s['share']:.1%}"),
             (tr("covered_pop"), f"{s['covered']:,.0f}"),
-            (tr("mean_minutes"), f"{s['mean_minutes']:.1f}"),
-            (tr("median_minutes"), f"{s['median_minutes']:.1f}"),
-            (tr("p90_minutes"), f"{s['p90_minutes']:.1f}"),
+            (tr("mean_minutes"), num_text(s["mean_minutes"], ".1f")),
+            (tr("median_minutes"), num_text(s["median_minutes"], ".1f")),
+            (tr("p90_minutes"), num_text(s["p90_minutes"], ".1f")),
+            (tr("unreachable_metric"), share_text(s["unreachable_share"])),
         ],
         per_row=per_row,
     )
+    st.caption(
+        tr("minutes_over_reachable", reachable=num_text(s["reachable"]),
+           unreachable=num_text(s["unreachable"]))
+    )  # fmt: skip
     caption = provenance_caption(inp.surface.source, len(inp.used), inp.used["source"])
     st.caption(md_text(caption + demand_note(inp)))
+    if inp.surface.uniform_within_units:
+        st.warning(tr("uniform_warning"))
     if s["not_assessed_population"] > 0:
         st.info(tr("not_assessed", pop=f"{s['not_assessed_population']:,.0f}"))
+
+
+def share_text(share: float) -> str:
+    """A share as a percentage with one decimal ("0.5%"), or 无数据."""
+    return f"{share:.1%}" if np.isfinite(share) else tr("no_data")
 
 
 def coverage_map(
@@ -423,8 +441,11 @@ def kpi_by_grid(tables: KpiTables) -> None:
             tr("mean_minutes"): g["mean_minutes"].round(1),
             tr("median_minutes"): g["median_minutes"].round(1),
             tr("p90_minutes"): g["p90_minutes"].round(1),
+            tr("col_reachable"): g["reachable"].round(0),
+            tr("col_unreachable"): g["unreachable"].round(0),
         },
     )
+    st.caption(tr("minutes_over_reachable_tables"))
     with st.expander(tr("kpi_by_unit")):
         by_unit = planner_table(tables.by_unit, dict(zip(g["grid_id"], g["name"], strict=True)))
         st.dataframe(readable(by_unit.round(2)), hide_index=True, width="stretch")

@@ -17,6 +17,7 @@ from gridplan.report.style import grid_colors
 from gridplan.workflow import has_population
 from ui import edits, plancache, scenario, state, timing
 from ui.panels import grids as panels
+from ui.panels import leads
 from ui.panels.common import PRESENTATION_MAP_HEIGHT, metric_row, num_text, plan_check, readable
 from ui.state import Selection
 from ui.tables import grid_stats_table, seed_block
@@ -84,6 +85,7 @@ def _grids_page(presenting: bool) -> None:
         seed_block(sc.plan)
         st.subheader(tr("grid_stats"))
         st.dataframe(readable(grid_stats_table(grids)), hide_index=True, width="stretch")
+        leads.networks_panel(sc.plan, sc.units)
         if editable:  # each in its own folded panel (Streamlit does not nest expanders)
             panels.uploads_panel(sc.sel)
             with st.expander(tr("assignment")):
@@ -92,6 +94,8 @@ def _grids_page(presenting: bool) -> None:
                 panels.grid_editor(
                     sc.sel, sc.plan, lambda: scenario.starting_plan(sc.sel, sc.units)
                 )
+            with st.expander(tr("leads_title")):
+                leads.leads_panel(sc.sel, sc.plan, sc.units)
             panels.delete_merge_panel(sc.sel, view)
         with st.expander(tr("downloads")):
             panels.plan_downloads(view)
@@ -112,11 +116,14 @@ def _grids_page(presenting: bool) -> None:
 
     st.subheader(tr("grid_stats"))
     st.dataframe(readable(grid_stats_table(grids)), hide_index=True, width="stretch")
+    leads.networks_panel(sc.plan, sc.units)
     if editable:
         st.subheader(tr("assignment"))
         panels.assignment_editor(sc.sel, view)
         st.subheader(tr("grids_table"))
         panels.grid_editor(sc.sel, sc.plan, lambda: scenario.starting_plan(sc.sel, sc.units))
+        st.subheader(tr("leads_title"))
+        leads.leads_panel(sc.sel, sc.plan, sc.units)
         panels.delete_merge_panel(sc.sel, view)
     st.subheader(tr("downloads"))
     panels.plan_downloads(view)

@@ -19,6 +19,7 @@ from gridplan.inputs.crs import DATUMS
 from gridplan.inputs.tables import read_table_upload
 from gridplan.inputs.vector import read_vector_upload
 from gridplan.plan.grids import GridPlan
+from gridplan.plan.networks import network_links
 from gridplan.plan.population import message_texts, provenance_label
 from gridplan.plan.units import UnitSet
 from gridplan.report.boundaries import UnitBorders
@@ -192,8 +193,12 @@ def grid_map_panel(
         format_func=BASEMAP,
     )
     labels = c2.toggle(tr("show_labels"), value=True, key="map_labels")
-    grid_map(view, key=key, height=height, basemap=str(basemap), labels=labels)
+    has_links = bool(view.plan.networks) or any(g.member_locations for g in view.plan.grids)
+    networks = has_links and c2.toggle(tr("show_networks"), value=True, key="map_networks")
+    grid_map(view, key=key, height=height, basemap=str(basemap), labels=labels, networks=networks)
     st.caption(tr("boundary_source"))
+    if networks:
+        st.caption(tr("networks_caption"))
 
 
 def grid_map(
@@ -204,9 +209,11 @@ def grid_map(
     basemap: str = "none",
     labels: bool = True,
     width: int = GRID_MAP_WIDTH_PX,
+    networks: bool = False,
 ) -> None:
     """The plan's units coloured by grid, outlined and named, with the view buttons and a
-    legend of the grids' colours.  ``width`` is the map's expected width in pixels."""
+    legend of the grids' colours.  ``width`` is the map's expected width in pixels;
+    ``networks`` draws the plan's networks and located members as links."""
     u = view.units.units
     drawn = u[u["has_geometry"].to_numpy()]
     map_view, map_key = view_controls(
@@ -217,12 +224,13 @@ def grid_map(
         return build_deck(
             u, view.display, view.assignment, view.grid_names, view.colors, borders=view.borders,
             lang=lang(), basemap=basemap, labels=labels, view=map_view, size=(width, height),
+            links=network_links(view.plan, view.units) if networks else None,
         )  # fmt: skip
 
     if view.key is None:
         spec = plancache.compact_json(build())
     else:
-        style = (lang(), basemap, labels, map_view, width, height)
+        style = (lang(), basemap, labels, map_view, width, height, networks)
         spec = plancache.deck_spec(view.key, style, build)
     st.pydeck_chart(plancache.SpecDeck(spec, UNIT_TOOLTIP), height=height, key=map_key)
     legend.show(legend.swatch_chart(grid_swatches(view)), key=f"{key}_legend")
@@ -382,13 +390,21 @@ def grids_edited(sel: Selection, drawn: GridPlan, table: pd.DataFrame) -> None:
 
 
 def edited_grids(plan: GridPlan, table: pd.DataFrame) -> GridPlan:
-    """A copy of ``plan`` with the names, lead hospitals and members of the grid table."""
+    """A copy of ``plan`` with the names, lead hospitals and members of the grid table.
+
+    A lead hospital renamed here is another hospital: its location is dropped (to be
+    chosen again in the lead-hospital panel); members keep theirs while listed.
+    """
     new_plan = GridPlan.from_dict(plan.to_dict())
     by_id = {g.grid_id: g for g in new_plan.grids}
     for row in table.itertuples(index=False):
         g = by_id[row[0]]
-        g.name, g.lead_hospital = str(row[1] or "").strip() or g.name, str(row[2] or "").strip()
+        lead = str(row[2] or "").strip()
+        if lead != g.lead_hospital:
+            g.lead_lon = g.lead_lat = None
+        g.name, g.lead_hospital = str(row[1] or "").strip() or g.name, lead
         g.members = [m for m in str(row[3] or "").replace(",", "、").split("、") if m.strip()]
+        g.member_locations = {m: at for m, at in g.member_locations.items() if m in g.members}
     return new_plan
 
 

@@ -10,18 +10,17 @@ import streamlit as st
 
 from gridplan import workflow
 from gridplan.errors import GridPlanError
-from gridplan.facilities.table import facility_mask
-from gridplan.facilities.types import HOSPITALS
 from gridplan.i18n import t
 from gridplan.plan.grids import resolve_assignment
 from gridplan.regions.compare import compare_plans
 from gridplan.regions.instance import Proposal
 from gridplan.report.style import grid_colors
-from ui import cache, scenario, state
+from ui import cache, state
 from ui import store as scenarios
 from ui.cache import ProposalKey
 from ui.panels.common import readable, show_error
 from ui.panels.grids import PlanView, grid_map
+from ui.panels.leads import real_hospitals
 from ui.scenario import Scenario
 from ui.state import lang
 from ui.tables import planner_table
@@ -29,9 +28,9 @@ from ui.texts import SOURCE, join_list, md_lines, md_text, tr
 
 
 def lead_choices(sc: Scenario) -> pd.DataFrame:
-    """The active hospitals of the facility list, the planner's choice of lead hospitals."""
-    fac = scenario.facilities(sc.sel)
-    return fac[facility_mask(fac, HOSPITALS)]
+    """The hospitals a planner may choose as lead hospitals: the active, real ones of the
+    facility list (the illustrative network's hospitals are not real places)."""
+    return real_hospitals(sc.sel)
 
 
 def proposal_panel(sc: Scenario) -> None:
@@ -49,6 +48,8 @@ def proposal_panel(sc: Scenario) -> None:
     k = c1.number_input(tr("k_grids"), 2, 30, k0, key="prop_k", disabled=bool(picked))
     balance = c2.slider(tr("balance_tol"), 0.05, 0.5, 0.2, 0.05, key="prop_balance")
     run = c3.button(tr("propose"), type="primary", key="prop_run")
+    if hospitals.empty:
+        st.caption(tr("leads_no_list"))
     if picked:
         chosen = hospitals[hospitals["facility_id"].isin(picked)]
         origin = join_list(SOURCE(x) for x in sorted(set(chosen["source"])))
@@ -97,6 +98,11 @@ def proposal_answer(sc: Scenario, answer: Proposal) -> None:
         ),
         hide_index=True,
     )
+    for _, row in summary.iterrows():  # a mean over part of a plan would mislead: said instead
+        if row["unlocated_names"]:
+            names = join_list(md_text(n) for n in row["unlocated_names"])
+            st.info(tr("cmp_unlocated", plan=md_text(row["plan_id"]), names=names,
+                       n=len(row["unlocated_names"])))  # fmt: skip
     st.caption(tr("units_moved", n=cmp.n_moved, pop=f"{cmp.moved_population:,.0f}"))
     assignment = resolve_assignment(answer.plan, sc.units.units)
     view = PlanView(

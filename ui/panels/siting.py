@@ -15,6 +15,7 @@ from gridplan import settings, workflow
 from gridplan.errors import GridPlanError
 from gridplan.facilities.table import facility_mask
 from gridplan.inputs.crs import DATUMS
+from gridplan.report.method import Method
 from gridplan.report.style import coverage_change_colors
 from gridplan.report.webmap import coverage_change_image
 from gridplan.siting.study import LEVELS, SitingSettings, SitingStudy, accept_sites
@@ -27,6 +28,7 @@ from ui.panels.common import (
     csv_with_note,
     download,
     grid_table,
+    how_computed,
     metric_row,
     num_text,
     provenance_caption,
@@ -260,7 +262,7 @@ def run_study(sc: Scenario, asked: Asked) -> None:
     except GridPlanError as exc:
         show_error(exc)
         return
-    state.keep_study(HeldStudy(sc.sel.prefecture, surface, study))
+    state.keep_study(HeldStudy(sc.sel.prefecture, surface, study, asked.model))
 
 
 def fmt_gap(gap: float) -> str:
@@ -373,10 +375,12 @@ def results(sc: Scenario, level: str) -> None:
     note = provenance_caption(study.population_source, study.n_existing, facilities["source"])
     note += tr("provenance_demand", demand=demand_label(study.demand, lang()))
     answer_summary(study)
+    if not study.recommended:  # an even spread cannot tell places within a unit apart
+        st.warning(tr("sit_uniform_warning"))
     cells = tr("sit_note", n=study.settings.max_demand, cell=int(held.surface.cell_m))
     st.caption(md_text(note) + " " + cells)
     sites_map(sc, held)
-    st.subheader(tr("sit_sites"))
+    st.subheader(tr("sit_sites") if study.recommended else tr("sit_sites_not_recommended"))
     sites_editor(sc, study, facilities)
     st.subheader(tr("sit_by_grid"))
     g = study.by_grid()
@@ -392,6 +396,13 @@ def results(sc: Scenario, level: str) -> None:
     )
     st.subheader(tr("sit_curve"))
     curve_chart(study)
+    if held.model is not None:
+        used = (
+            facilities[facilities["active"].astype(bool)] if "active" in facilities else facilities
+        )
+        how = Method(cache.load_surface(held.surface), sc.units, used, held.model.facts(),
+                     float(study.settings.minutes))  # fmt: skip
+        how_computed(how, key="sit_how")
     d1, d2 = st.columns(2)
     download(
         tr("sit_dl_csv"), csv_with_note(note, study.sites), "sites.csv", "text/csv",
@@ -442,7 +453,7 @@ def sites_editor(sc: Scenario, study: SitingStudy, facilities: pd.DataFrame) -> 
     sites = study.sites
     table = pd.DataFrame(
         {
-            tr("sit_accept_col"): True,
+            tr("sit_accept_col"): study.recommended,
             tr("sit_site_no"): sites["site"] + 1,
             tr("col_name"): sites["name"].fillna(sites["candidate_id"]),
             tr("sit_unit"): sites["unit_name"],
@@ -464,8 +475,13 @@ def sites_editor(sc: Scenario, study: SitingStudy, facilities: pd.DataFrame) -> 
             "lat": st.column_config.NumberColumn(tr("col_lat"), format="%.5f"),
         },
     )
+    if not study.recommended:
+        st.caption(tr("sit_accept_uniform"))
     if st.button(tr("sit_accept"), type="primary", key="sit_accept_btn"):
         chosen = (edited.loc[edited[tr("sit_accept_col")], tr("sit_site_no")] - 1).tolist()
+        if not chosen:
+            st.info(tr("sit_none_ticked"))
+            return
         new_table, n = accept_sites(facilities, study, chosen)
         if n:
             state.edit_facilities(sc.sel, new_table)

@@ -124,11 +124,12 @@ class CoverageIndex:
         """Population and travel-time statistics per group (independent of the threshold).
 
         ``unit_group[i]`` is the group of unit ``i`` (-1: none); cells outside
-        every unit form no group.  Statistics are population-weighted over
-        cells with a finite time; ``p90_minutes`` is ``inf`` when more than
-        10 % of the group's residents reach no facility within the model's
-        cutoff.  Computed once per grouping; thresholds use
-        :meth:`group_covered`.
+        every unit form no group.  ``reachable`` and ``unreachable`` are the
+        residents who reach a facility within the model's cutoff and those who
+        reach none (``inf`` minutes).  The mean, median and p90 minutes are
+        population-weighted over the reachable residents only (NaN when none
+        is); the unreachable are counted apart, and as not covered.  Computed
+        once per grouping; thresholds use :meth:`group_covered`.
         """
         key = np.asarray(unit_group, dtype=np.int64).tobytes() + n_groups.to_bytes(8, "little")
         base = self._cache.get(key)
@@ -136,7 +137,8 @@ class CoverageIndex:
             base = self._base_group_times(unit_group, n_groups)
             self._cache[key] = base
         out = base.copy()
-        out["population"] *= self.pop_factor
+        for c in ("population", "reachable", "unreachable"):
+            out[c] *= self.pop_factor
         for c in ("mean_minutes", "median_minutes", "p90_minutes"):
             out[c] *= self.time_scale
         return out
@@ -175,11 +177,14 @@ class CoverageIndex:
         mins = self.base_minutes[kept]
         del order, kept
         bounds = starts - starts[0]
-        # the quantiles first: their running sum is freed before the group ids are made
-        median, p90 = _sorted_quantiles(mins, pop, bounds[:-1], bounds[1:], (0.5, 0.9))
+        unreached = ~np.isfinite(mins)
+        # the quantiles over the residents who reach a facility (the others weigh nothing);
+        # first, so their running sum is freed before the group ids are made
+        qpop = np.where(unreached, 0.0, pop) if unreached.any() else pop
+        median, p90 = _sorted_quantiles(mins, qpop, bounds[:-1], bounds[1:], (0.5, 0.9))
+        del qpop
         g = np.repeat(np.arange(n_groups), np.diff(bounds))  # the group of each sorted cell
         total = np.bincount(g, weights=pop, minlength=n_groups)
-        unreached = ~np.isfinite(mins)
         wpop = total  # every cell reached (the usual case): no masking
         if unreached.any():
             wpop = np.bincount(g, weights=np.where(unreached, 0.0, pop), minlength=n_groups)
@@ -192,6 +197,8 @@ class CoverageIndex:
         return pd.DataFrame(
             {
                 "population": total,
+                "reachable": wpop,
+                "unreachable": total - wpop,
                 "mean_minutes": mean,
                 "median_minutes": median,
                 "p90_minutes": p90,
@@ -261,6 +268,10 @@ class CoverageIndex:
         with np.errstate(invalid="ignore", divide="ignore"):
             share = np.where(out["population"] > 0, out["covered"] / out["population"], np.nan)
         out.insert(2, "share", share)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out["unreachable_share"] = np.where(
+                out["population"] > 0, out["unreachable"] / out["population"], np.nan
+            )
         return out
 
     def summary(self, threshold_min: float) -> dict[str, float]:
@@ -290,18 +301,10 @@ def _sorted_quantiles(
         target = before + q * totals
         pos = np.searchsorted(cum, target, side="left")
         pos = np.minimum(np.maximum(pos, starts), np.maximum(ends - 1, 0))
-        res = np.where(ends > starts, v[np.clip(pos, 0, len(v) - 1)] if len(v) else np.nan, np.nan)
+        found = v[np.clip(pos, 0, len(v) - 1)] if len(v) else np.nan
+        res = np.where((ends > starts) & (totals > 0), found, np.nan)  # no weight: undefined
         out.append(res.astype(np.float64))
     return out
-
-
-def reachability(index: CoverageIndex) -> tuple[float, float]:
-    """Residents who reach a facility within the model's cutoff, and those who reach none
-    (``inf`` minutes: counted as not covered at any threshold)."""
-    reached = np.isfinite(index.base_minutes)
-    total = float(index.residents.sum(dtype=np.float64))
-    reachable = float(index.residents[reached].sum(dtype=np.float64))
-    return reachable, total - reachable
 
 
 def catchments(

@@ -26,7 +26,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from gridplan.access.coverage import CoverageIndex, reachability
+from gridplan.access.coverage import CoverageIndex
 from gridplan.surface.grid import CellGrid, PopulationSurface
 
 #: The radius of a hotspot (metres): a town or a cluster of villages (at most 12.6 km²).
@@ -236,13 +236,6 @@ def hotspot_records(table: pd.DataFrame) -> list[dict[str, object]]:
 def where_uncovered(
     index: CoverageIndex, surface: PopulationSurface, threshold_min: float, unit_names: list[str]
 ) -> dict[str, object]:
-    """``reachable_population``, ``unreachable_population`` (residents who reach no facility
-    within the model's cutoff: never covered) and the top 10 ``hotspots`` (JSON, as
-    ``gridplan coverage --json`` gives them)."""
-    reachable, unreachable = reachability(index)
+    """The top 10 ``hotspots`` as JSON records (as ``gridplan coverage --json`` gives them)."""
     hot = uncovered_hotspots(index, surface, threshold_min, unit_names)
-    return {
-        "reachable_population": round(reachable, 1),
-        "unreachable_population": round(unreachable, 1),
-        "hotspots": hotspot_records(hot),
-    }
+    return {"hotspots": hotspot_records(hot)}

@@ -95,7 +95,7 @@ def coverage_figures(adcode: str, s: BatchSettings) -> tuple[dict[str, Any], Any
     spec = workflow.SurfaceSpec(workflow.UnitsSource(us.prefecture.adcode), cell_m=s.cell_m)
     c = workflow.coverage_inputs(us, facilities, spec, s.model_spec(), lang=s.lang)
     summary = kpi_tables(c.index, plan, us, s.minutes).summary
-    provenance = workflow.coverage_provenance(c.surface, us, c.used)
+    provenance = workflow.coverage_provenance(c.surface, us, c.used, s.model_spec(), s.minutes)
     figures = {
         "population": round(summary["population"], 1),
         "not_assessed_population": summary["not_assessed_population"],

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, TypeVar
@@ -38,6 +39,17 @@ class Grid:
     units: list[str] = field(default_factory=list)
     kind: str = "county_medical_community"
     note: str = ""
+    #: WGS-84 location of the lead hospital; ``None`` until a planner gives one (from the
+    #: facility list or by coordinates): never guessed, see :attr:`lead_location`.
+    lead_lon: float | None = None
+    lead_lat: float | None = None
+    #: Member name → WGS-84 ``[lon, lat]``, for the members a planner located.
+    member_locations: dict[str, list[float]] = field(default_factory=dict)
+
+    @property
+    def lead_location(self) -> tuple[float, float] | None:
+        """The lead hospital's WGS-84 ``(lon, lat)``, or ``None`` when it is not located."""
+        return _location(self.lead_lon, self.lead_lat)
 
 
 # Grid's fields bar members, apart on purpose: a shared base would reorder them and the JSON
@@ -51,6 +63,19 @@ class Network:
     units: list[str] = field(default_factory=list)
     kind: str = "alliance"
     note: str = ""
+    #: WGS-84 location of the leading hospital, when located.
+    lead_lon: float | None = None
+    lead_lat: float | None = None
+    #: The unit the leading institution is in, when its location is not known (drawn from
+    #: that unit's point and said so).
+    lead_unit: str = ""
+    #: Named member institutions besides the member units (may be empty).
+    members: list[str] = field(default_factory=list)
+
+    @property
+    def lead_location(self) -> tuple[float, float] | None:
+        """The leading hospital's WGS-84 ``(lon, lat)``, or ``None`` when not located."""
+        return _location(self.lead_lon, self.lead_lat)
 
 
 @dataclass
@@ -74,6 +99,9 @@ class GridPlan:
         for key in ("id", "prefecture", "grids"):
             if key not in d:
                 problems.add("preset.missing_key", f"missing key {key!r}", key=key)
+        problems.raise_if_any()
+        for item in [*d["grids"], *d.get("networks", [])]:
+            _check_location(item, problems)
         problems.raise_if_any()
         name = d.get("name", d["id"])
         return cls(
@@ -171,6 +199,51 @@ class GridPlan:
         }
 
     # --- queries and edits ---------------------------------------------------------
+    def unlocated_grids(self) -> list[Grid]:
+        """The grids whose lead hospital has no location (a comparison that needs one says so)."""
+        return [g for g in self.grids if g.lead_location is None]
+
+    def set_lead(
+        self, grid_id: str, name: str, lon: float | None = None, lat: float | None = None
+    ) -> GridPlan:
+        """A copy with the lead hospital of ``grid_id`` named ``name`` at WGS-84 ``lon, lat``
+        (both ``None``: named, not located).
+
+        The previous lead keeps its place as a member if it had a location there.
+
+        Raises
+        ------
+        InputError
+            ``plan.bad_location`` for a location that is not a WGS-84 point in China,
+            ``plan.unknown_grids`` for a grid the plan does not have.
+        """
+        self._check_known([grid_id])
+        _require_location(name, lon, lat)
+        new = copy.deepcopy(self)
+        g = new.grid(grid_id)
+        g.lead_hospital = name.strip()
+        g.lead_lon, g.lead_lat = (None, None) if lon is None else (float(lon), float(lat))  # type: ignore[arg-type]
+        return new
+
+    def set_members(
+        self, grid_id: str, members: Iterable[tuple[str, float | None, float | None]]
+    ) -> GridPlan:
+        """A copy with the members of ``grid_id`` replaced by ``members`` (name, lon, lat;
+        lon and lat ``None`` for a member without a location)."""
+        self._check_known([grid_id])
+        rows = [(str(n).strip(), lon, lat) for n, lon, lat in members if str(n).strip()]
+        for name, lon, lat in rows:
+            _require_location(name, lon, lat)
+        new = copy.deepcopy(self)
+        g = new.grid(grid_id)
+        g.members = _unique(n for n, _, _ in rows)
+        g.member_locations = {
+            n: [float(lon), float(lat)]
+            for n, lon, lat in rows
+            if lon is not None and lat is not None
+        }
+        return new
+
     @property
     def seed_document(self) -> dict[str, str]:
         """The policy document the plan follows as a planner cites it: title, issuer, date
@@ -266,6 +339,7 @@ class GridPlan:
             _absorb_units(target, g)
             # the merged grid's institutions, its lead hospital too, now serve in ``into``
             _add_once(target.members, [g.lead_hospital, *g.members], skip=target.lead_hospital)
+            _carry_locations(target, g)
         new.grids = [g for g in new.grids if g.grid_id not in merged]
         if name is not None and name.strip():
             target.name = name.strip()
@@ -356,6 +430,66 @@ def is_city_district(adcode: str, name: str) -> bool:
     )
 
 
+#: WGS-84 bounds a lead hospital's location must fall in (China and its seas, with margin).
+CHINA_LON = (73.0, 136.0)
+CHINA_LAT = (3.0, 54.0)
+
+
+def _location(lon: Any, lat: Any) -> tuple[float, float] | None:
+    """``(lon, lat)`` when both are finite numbers, else ``None``."""
+    try:
+        x, y = float(lon), float(lat)
+    except (TypeError, ValueError):
+        return None
+    return (x, y) if math.isfinite(x) and math.isfinite(y) else None
+
+
+def location_problem(lon: Any, lat: Any) -> str | None:
+    """Why ``lon, lat`` is not a WGS-84 point in China (``None`` when it is, or when both
+    are missing: not located)."""
+    if lon is None and lat is None:
+        return None
+    loc = _location(lon, lat)
+    if loc is None:
+        return f"location ({lon!r}, {lat!r}) is not two numbers"
+    x, y = loc
+    if not (CHINA_LON[0] <= x <= CHINA_LON[1] and CHINA_LAT[0] <= y <= CHINA_LAT[1]):
+        return f"location ({x:g}, {y:g}) is not a WGS-84 longitude, latitude in China"
+    return None
+
+
+def _check_location(item: dict[str, Any], problems: Problems) -> None:
+    """Add a problem when a grid's or network's lead location is malformed."""
+    why = location_problem(item.get("lead_lon"), item.get("lead_lat"))
+    if why is not None:
+        name = item.get("name", item.get("grid_id", item.get("network_id", "?")))
+        problems.add(
+            "preset.bad_location", f"{name}: {why}", name=name,
+            lon=str(item.get("lead_lon")), lat=str(item.get("lead_lat")),
+        )  # fmt: skip
+    for member, at in dict(item.get("member_locations") or {}).items():
+        pair = list(at) if isinstance(at, list | tuple) and len(at) == 2 else [None, None]
+        why = location_problem(*pair) if pair != [None, None] else "not [lon, lat]"
+        if why is not None:
+            problems.add(
+                "preset.bad_location", f"{member}: {why}", name=member, lon=str(pair[0]),
+                lat=str(pair[1]),
+            )  # fmt: skip
+
+
+def _require_location(name: str, lon: float | None, lat: float | None) -> None:
+    """Raise ``plan.bad_location`` when ``lon, lat`` is given and not a point in China."""
+    why = location_problem(lon, lat)
+    if why is None and (lon is None) != (lat is None):
+        why = "give both longitude and latitude, or neither"
+    if why is not None:
+        raise InputError(
+            f"{name}: {why}",
+            code="plan.bad_location",
+            params={"name": name, "lon": lon, "lat": lat},
+        )
+
+
 def _unique(items: Iterable[str]) -> list[str]:
     """``items`` in their order, each once."""
     return list(dict.fromkeys(items))
@@ -366,6 +500,16 @@ def _add_once(into: list[str], items: Iterable[str], skip: str = "") -> None:
     for item in items:
         if item.strip() and item not in into and item != skip:
             into.append(item)
+
+
+def _carry_locations(target: Grid, source: Grid) -> None:
+    """The located institutions of a merged ``source`` keep their location in ``target``."""
+    found = dict(source.member_locations)
+    if source.lead_location is not None and source.lead_hospital.strip():
+        found[source.lead_hospital] = list(source.lead_location)
+    for name, at in found.items():
+        if name in target.members:
+            target.member_locations.setdefault(name, list(at))
 
 
 def _absorb_units(target: Grid, source: Grid) -> None:

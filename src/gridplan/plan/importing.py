@@ -26,7 +26,7 @@ from gridplan._validate import Problems
 from gridplan.errors import GridPlanError, InputError
 from gridplan.i18n import LANGS
 from gridplan.inputs.files import _MB, _check_size, _sniff
-from gridplan.plan.grids import Grid, GridPlan
+from gridplan.plan.grids import Grid, GridPlan, location_problem
 from gridplan.plan.units import UnitSet
 
 __all__ = ["MAX_GRIDS", "PLAN_SUFFIXES", "plan_to_json", "read_plan_file"]
@@ -71,6 +71,24 @@ def _is_object(v: Any) -> bool:
     return isinstance(v, dict)
 
 
+def _is_coordinate(v: Any) -> bool:
+    """A WGS-84 longitude or latitude in China, or ``null`` (not located)."""
+    if v is None:
+        return True
+    if isinstance(v, bool) or not isinstance(v, int | float):
+        return False
+    return location_problem(v, 30.0) is None or location_problem(100.0, v) is None
+
+
+def _is_locations(v: Any) -> bool:
+    """Member name → ``[lon, lat]`` in China."""
+    return isinstance(v, dict) and all(
+        isinstance(at, list) and len(at) == 2 and location_problem(*at) is None
+        and all(not isinstance(x, bool) for x in at)
+        for at in v.values()
+    )  # fmt: skip
+
+
 def _is_name(v: Any) -> bool:
     return isinstance(v, str) or (
         isinstance(v, dict) and all(isinstance(x, str) for x in v.values())
@@ -87,6 +105,8 @@ _KINDS: dict[Callable[[Any], bool], str] = {
     _is_texts: "list of texts",
     _is_list: "list",
     _is_object: "object",
+    _is_coordinate: "a WGS-84 longitude or latitude in China, or null",
+    _is_locations: "object of [longitude, latitude] in China",
 }
 
 _GRID_FIELDS: dict[str, _Field] = {
@@ -97,6 +117,9 @@ _GRID_FIELDS: dict[str, _Field] = {
     "units": (_is_codes, True),
     "kind": (_is_text, False),
     "note": (_is_text, False),
+    "lead_lon": (_is_coordinate, False),
+    "lead_lat": (_is_coordinate, False),
+    "member_locations": (_is_locations, False),
 }
 _NETWORK_FIELDS: dict[str, _Field] = {
     "network_id": (_is_id, True),
@@ -105,6 +128,10 @@ _NETWORK_FIELDS: dict[str, _Field] = {
     "units": (_is_codes, False),
     "kind": (_is_text, False),
     "note": (_is_text, False),
+    "lead_lon": (_is_coordinate, False),
+    "lead_lat": (_is_coordinate, False),
+    "lead_unit": (_is_text, False),
+    "members": (_is_texts, False),
 }
 _GRID_FEATURE: dict[str, _Field] = {
     "grid_id": (_is_id, True),
@@ -320,9 +347,11 @@ def _plan_of_json(doc: dict[str, Any], shape: _Shape) -> GridPlan | None:
     if not _grid_count_ok(len(grids), shape):
         return None
     for k, g in enumerate(grids):
-        shape.fields(f"grids[{k}]", g, _GRID_FIELDS)
+        if shape.fields(f"grids[{k}]", g, _GRID_FIELDS):
+            _check_lead_location(f"grids[{k}]", g, shape)
     for k, n in enumerate(doc.get("networks", [])):
-        shape.fields(f"networks[{k}]", n, _NETWORK_FIELDS)
+        if shape.fields(f"networks[{k}]", n, _NETWORK_FIELDS):
+            _check_lead_location(f"networks[{k}]", n, shape)
     if shape.n:
         return None
     _unique_grid_ids([g["grid_id"] for g in grids], shape)
@@ -333,6 +362,16 @@ def _plan_of_json(doc: dict[str, Any], shape: _Shape) -> GridPlan | None:
     except (GridPlanError, TypeError, ValueError) as exc:  # the checks above should catch all
         shape.add("plan_file.not_object", f"the plan cannot be read: {exc}", where="plan")
         return None
+
+
+def _check_lead_location(where: str, item: dict[str, Any], shape: _Shape) -> None:
+    """A lead hospital's longitude and latitude: both a point in China, or both missing."""
+    lon, lat = item.get("lead_lon"), item.get("lead_lat")
+    if (lon is None) != (lat is None) or location_problem(lon, lat) is not None:
+        shape.add(
+            "plan_file.bad_location", f"{where}: lead_lon, lead_lat ({lon}, {lat}) is not a "
+            "WGS-84 point in China", where=where, lon=str(lon), lat=str(lat),
+        )  # fmt: skip
 
 
 def _grid_count_ok(n: int, shape: _Shape) -> bool:

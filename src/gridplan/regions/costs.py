@@ -25,7 +25,6 @@ from gridplan.travel.speeds import (
     minutes_per_metre,
 )
 
-_LOCATION_RE = re.compile(r"WGS-84\s+(-?\d+(?:\.\d+)?),\s*(-?\d+(?:\.\d+)?)")
 _LEGAL_PARENT_RE = re.compile(r"legally in ([^)）\s]+)")
 
 #: Default speed (km/h) of the straight-line travel-time model: driving.

@@ -365,7 +365,13 @@ def _proposed_grids(
             if numbered
             else t("regions.grid_of", "zh", hospital=h.name)
         )
-        note = t("regions.grid_note", "zh", lon=h.lon, lat=h.lat, unit=inst.names[inst.roots[g]])
+        unit = inst.names[inst.roots[g]]
+        # a site chosen here is where a lead hospital could be, not a hospital: not located
+        note = (
+            t("regions.grid_note_seeded", "zh", lon=h.lon, lat=h.lat, unit=unit)
+            if seeded
+            else t("regions.grid_note", "zh", unit=unit)
+        )
         grids.append(
             Grid(
                 grid_id=f"proposal-{g + 1}",
@@ -374,6 +380,8 @@ def _proposed_grids(
                 units=[inst.ids[i] for i in np.flatnonzero(assign == g)],
                 kind=PROPOSAL_KIND,
                 note=note,
+                lead_lon=None if seeded else h.lon,
+                lead_lat=None if seeded else h.lat,
             )
         )
     return grids

@@ -150,6 +150,16 @@ def coverage_legend_entries(
             rows.append(
                 MapKeyRow(t(f"report.cov.{key}", lang, v=_fmt_minutes(value)), kind="note", key=key)
             )
+    unreachable = summary.get("unreachable")
+    if unreachable is not None:  # the times above are over the others: said, with how many
+        share = float(summary.get("unreachable_share", math.nan))
+        rows.append(
+            MapKeyRow(
+                t("report.cov.unreachable", lang, pop=format_population(unreachable, lang),
+                  share=_fmt_share(share)),
+                kind="note", key="unreachable",
+            )
+        )  # fmt: skip
     return rows
 
 

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -35,14 +34,15 @@ from gridplan import __version__
 from gridplan.access.coverage import CoverageIndex, KpiTables, kpi_tables, plan_groups
 from gridplan.access.standards import STANDARDS, grid_standards, standard_label
 from gridplan.i18n import Lang, label, t
-from gridplan.plan.grids import GridPlan, list_presets, resolve_assignment
+from gridplan.plan.grids import Grid, GridPlan, list_presets, resolve_assignment
+from gridplan.plan.networks import network_records
 from gridplan.plan.population import combine_sources, provenance_label
 from gridplan.plan.stats import grid_statistics, population_balance
 from gridplan.plan.units import UnitSet
 from gridplan.plan.validate import validate_plan
 from gridplan.report.coveragemap import render_coverage_map_png
 from gridplan.report.gridmap import render_grid_map_png
-from gridplan.surface.ageing import demand_label
+from gridplan.report.method import Method, _finite, method_items
 from gridplan.surface.grid import PopulationSurface
 from gridplan.travel.base import TravelTimes
 
@@ -211,14 +211,6 @@ class ReportInputs:
 
 
 # --- figures as a Chinese report writes them ------------------------------------------------
-
-
-def _finite(value: Any) -> float | None:
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        return None
-    return v if math.isfinite(v) else None
 
 
 def fmt_people(value: Any) -> str:
@@ -413,7 +405,11 @@ def _summary(inp: ReportInputs, facts: _Facts, lang: Lang) -> Section:
            covered=fmt_people(s["covered"]), pop=fmt_people(s["population"]))),
         (t("report.doc.kf_minutes", lang),
          t("report.doc.minutes_value", lang, mean=_fmt_number(s["mean_minutes"]),
-           median=_fmt_number(s["median_minutes"]), p90=_fmt_number(s["p90_minutes"]))),
+           median=_fmt_number(s["median_minutes"]), p90=_fmt_number(s["p90_minutes"]),
+           reachable=fmt_people(s["reachable"]))),
+        (t("report.doc.kf_unreachable", lang),
+         t("report.doc.unreachable_value", lang, n=fmt_people(s["unreachable"]),
+           share=fmt_share(s["unreachable_share"]))),
     ]  # fmt: skip
     blocks: list[Block] = [
         Paragraph(t("report.doc.summary_intro", lang, pref=inp.units.prefecture.name)),
@@ -453,6 +449,8 @@ def _key_problems(inp: ReportInputs, facts: _Facts, lang: Lang) -> list[str]:
         out.append(t("report.doc.kp_not_assessed", lang, pop=fmt_people(not_assessed)))
     if _illustrative(inp.used):
         out.append(t("report.doc.kp_illustrative", lang))
+    if inp.surface.uniform_within_units:
+        out.append(t("report.doc.kp_uniform", lang))
     return out or [t("report.doc.kp_none", lang)]
 
 
@@ -480,7 +478,7 @@ def _grid_table(inp: ReportInputs, facts: _Facts, lang: Lang) -> Section:
         rows.append(
             (
                 str(r.name),
-                str(r.lead_hospital).strip() or t("report.doc.no_lead", lang),
+                _lead_text(inp.plan.grid(str(r.grid_id)), lang),
                 _joined(members.get(str(r.grid_id), []), lang) or _DASH,
                 _joined([names.get(str(u), str(u)) for u in unit_ids], lang) or _DASH,
                 fmt_people(r.population),
@@ -495,9 +493,40 @@ def _grid_table(inp: ReportInputs, facts: _Facts, lang: Lang) -> Section:
     total = float(np.nansum(facts.stats["population"].to_numpy(dtype=float)))
     note = t("report.doc.grid_table_note", lang, n=len(rows), pop=fmt_people(total))
     table = Table(header, tuple(rows), numeric=frozenset({4, 6, 7}))
-    return Section(
-        "grid_table", t("report.doc.h_grid_table", lang), (table, Paragraph(note, "note"))
-    )
+    blocks: list[Block] = [table, Paragraph(note, "note")]
+    if inp.plan.networks:
+        blocks += _networks(inp, lang)
+    return Section("grid_table", t("report.doc.h_grid_table", lang), tuple(blocks))
+
+
+def _lead_text(grid: Grid, lang: Lang) -> str:
+    """The lead hospital, and whether it is located (its WGS-84 point) or not yet."""
+    if not grid.lead_hospital.strip():
+        return t("report.doc.no_lead", lang)
+    at = grid.lead_location
+    if at is None:
+        return t("report.doc.lead_unlocated", lang, name=grid.lead_hospital)
+    return t("report.doc.lead_located", lang, name=grid.lead_hospital, lon=at[0], lat=at[1])
+
+
+def _networks(inp: ReportInputs, lang: Lang) -> list[Block]:
+    """The plan's networks (1+1+N alliances): leading institution, where it is, members."""
+    rows = []
+    for n in network_records(inp.plan, inp.units):
+        lead = n["lead_hospital"]
+        if lead["lon"] is not None:
+            where = t("report.doc.net_located", lang, lon=lead["lon"], lat=lead["lat"])
+        elif n["lead_unit"]:
+            where = t("report.doc.net_in_unit", lang, unit=n["lead_unit"]["name"])
+        else:
+            where = _DASH
+        units = _joined([m["name"] for m in n["members"]], lang) or _DASH
+        rows.append((n["name"], lead["name"] or _DASH, where, units))
+    header = _columns(lang, "network", "lead", "lead_where", "units")
+    return [
+        Paragraph(t("report.doc.networks_intro", lang, n=len(rows))),
+        Table(header, tuple(rows)),
+    ]
 
 
 def _validation(facts: _Facts, lang: Lang) -> Section:
@@ -540,6 +569,7 @@ def _coverage(inp: ReportInputs, facts: _Facts, lang: Lang) -> Section:
             fmt_share(r["share"]),
             _fmt_number(r["mean_minutes"]),
             _fmt_number(r["p90_minutes"]),
+            fmt_people(r["unreachable"]),
             fmt_people(r["not_assessed"]),
         )
         for _, r in facts.kpis.by_grid.iterrows()
@@ -547,15 +577,17 @@ def _coverage(inp: ReportInputs, facts: _Facts, lang: Lang) -> Section:
     header = (
         _column("grid", lang), _column("assessed", lang),
         t("report.doc.col_covered", lang, t=minutes), _column("share", lang),
-        _column("mean", lang), _column("p90", lang),
+        _column("mean", lang), _column("p90", lang), _column("unreachable", lang),
         _column("not_assessed", lang),
     )  # fmt: skip
     blocks: list[Block] = [
         Paragraph(t("report.doc.coverage_intro", lang, t=minutes)),
         Figure(png, t("report.doc.fig_coverage", lang, t=minutes)),
-        Table(header, rows, numeric=frozenset(range(1, 7))),
+        Table(header, rows, numeric=frozenset(range(1, 8))),
         Paragraph(t("report.doc.coverage_note", lang, t=minutes), "note"),
     ]
+    if inp.surface.uniform_within_units:
+        blocks.insert(1, Paragraph(t("report.doc.uniform_warning", lang), "warning"))
     return Section("coverage", t("report.doc.h_coverage", lang, t=minutes), tuple(blocks))
 
 
@@ -695,6 +727,8 @@ def _siting(study: SitingStudy, lang: Lang) -> Section:
         ),
         Paragraph(t("report.doc.siting_note", lang), "note"),
     ]  # fmt: skip
+    if not study.recommended:  # sites on an even spread: where the spread put them
+        blocks.insert(1, Paragraph(t("report.doc.siting_uniform", lang), "warning"))
     return Section("siting", t("report.doc.h_siting", lang), tuple(blocks))
 
 
@@ -738,7 +772,7 @@ def _comparison(cmp: ScenarioComparison, lang: Lang) -> Section:
         Paragraph(t("report.doc.compare_intro", lang, a=a, b=b, n=len(cmp.moved),
                     ratio_a=_fmt_number(cmp.balance_a.get("max_min_ratio"), 2),
                     ratio_b=_fmt_number(cmp.balance_b.get("max_min_ratio"), 2))),
-        Table(header, rows, numeric=frozenset(range(1, 7))),
+        Table(header, rows, numeric=frozenset(range(1, 8))),
     ]  # fmt: skip
     if moved:
         blocks.append(
@@ -758,14 +792,11 @@ def _comparison(cmp: ScenarioComparison, lang: Lang) -> Section:
 
 
 def _appendix(inp: ReportInputs, lang: Lang) -> Section:
+    how = method_items(Method(inp.surface, inp.units, inp.used, inp.model, inp.threshold), lang)
     items = [
         (t("report.doc.src_boundaries", lang),
          t("report.map.boundary", lang, crs=inp.units.metric_crs)),
-        (t("report.doc.src_population", lang), _population_text(inp, lang)),
-        (t("report.doc.src_facilities", lang), _facilities_text(inp.used, lang)),
-        (t("report.doc.src_model", lang), _model_text(inp, lang)),
-        (t("report.doc.src_rule", lang), t("report.doc.rule", lang, t=f"{inp.threshold:g}")),
-        (t("report.doc.src_scope", lang), t("report.doc.scope", lang)),
+        *how,
         (t("report.doc.src_plan", lang), _plan_source(inp.plan, lang)),
         (t("report.doc.src_standards", lang), _standard_documents(lang)),
         (t("report.doc.src_software", lang), t("report.doc.software", lang, version=__version__)),
@@ -775,46 +806,6 @@ def _appendix(inp: ReportInputs, lang: Lang) -> Section:
         blocks.append(Paragraph(t("report.doc.illustrative_warning", lang), "warning"))
     blocks += [Paragraph(text, "note") for text in inp.notes]
     return Section("appendix", t("report.doc.h_appendix", lang), tuple(blocks))
-
-
-def _population_text(inp: ReportInputs, lang: Lang) -> str:
-    s = inp.surface
-    units = provenance_label(combine_sources(inp.units.units["population_source"]), lang)
-    return t(
-        "report.doc.population", lang, units=units, surface=provenance_label(s.source, lang),
-        method=label("surface.method", s.method, lang), cell=f"{s.grid.cell_m:,g}",
-        demand=demand_label(s.demand, lang),
-    )  # fmt: skip
-
-
-def _facilities_text(used: pd.DataFrame, lang: Lang) -> str:
-    counts = used["source"].astype(str).value_counts()
-    parts = [
-        t(
-            "report.doc.fac_part",
-            lang,
-            label=label("facilities.source", str(s), lang),
-            n=f"{int(n):,}",
-        )
-        for s, n in counts.items()
-    ]
-    return t("report.doc.facilities", lang, n=f"{len(used):,}", parts=_joined(parts, lang))
-
-
-def _model_text(inp: ReportInputs, lang: Lang) -> str:
-    m = inp.model
-    model = str(m.get("model", "straight"))
-    mode = str(m.get("mode", "walk"))
-    speed = _finite(m.get("speed_kmh"))
-    text = t(
-        "report.doc.model", lang, model=label("report.model", model, lang),
-        mode=label("report.mode", mode, lang), speed=_DASH if speed is None else f"{speed:g}",
-        source=label("speed_source", mode, lang),
-    )  # fmt: skip
-    detour = _finite(m.get("detour"))
-    if model == "straight" and detour is not None:
-        text += t("report.doc.detour", lang, detour=f"{detour:g}")
-    return text
 
 
 def _plan_source(plan: GridPlan, lang: Lang) -> str:

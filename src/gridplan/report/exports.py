@@ -13,6 +13,7 @@ from gridplan import __version__
 from gridplan.i18n import Lang, label, t
 from gridplan.inputs.boundaries import BOUNDARY_SOURCE
 from gridplan.plan.grids import GridPlan, resolve_assignment
+from gridplan.plan.networks import lead_lonlat
 from gridplan.plan.population import provenance_label
 from gridplan.plan.stats import dissolve_grids
 from gridplan.plan.units import UnitSet
@@ -159,7 +160,8 @@ def grids_to_geojson(
 ) -> bytes:
     """The dissolved grids as a WGS-84 GeoJSON FeatureCollection (UTF-8 bytes).
 
-    Properties: ``grid_id``, ``name``, ``lead_hospital``, ``n_units``,
+    Properties: ``grid_id``, ``name``, ``lead_hospital``, ``lead_lon`` / ``lead_lat``
+    (its WGS-84 point, ``null`` when not located), ``n_units``,
     ``units`` (codes), ``population``, ``population_source``, ``area_km2``,
     ``density`` (per km²), ``undrawn_units`` (names of units without a
     polygon, counted in the population).  A grid of undrawn units only has
@@ -178,6 +180,7 @@ def grids_to_geojson(
                     "grid_id": str(r.grid_id),
                     "name": r.name,
                     "lead_hospital": r.lead_hospital,
+                    **lead_lonlat(plan, str(r.grid_id)),
                     "n_units": int(r.n_units),
                     "units": [str(x) for x in r.units],
                     "population": _num(r.population, 1),

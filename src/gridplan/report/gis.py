@@ -34,6 +34,7 @@ import pandas as pd
 
 from gridplan.i18n import Lang, label, t
 from gridplan.plan.grids import GridPlan, resolve_assignment
+from gridplan.plan.networks import lead_lonlat
 from gridplan.plan.population import provenance_label
 from gridplan.plan.stats import dissolve_grids
 from gridplan.plan.units import UnitSet
@@ -89,6 +90,8 @@ GRID_FIELDS: tuple[Field, ...] = (
     Field("grid_id", "grid_id"),
     Field("name", "name"),
     Field("lead_hosp", "lead_hospital"),
+    Field("lead_lon", "lead_lon"),
+    Field("lead_lat", "lead_lat"),
     Field("members", "members"),
     Field("n_units", "n_units"),
     Field("units", "units", in_shapefile=False),
@@ -140,6 +143,7 @@ def grid_layer(
             "grid_id": str(r.grid_id),
             "name": str(r.name),
             "lead_hospital": str(r.lead_hospital or ""),
+            **lead_lonlat(plan, str(r.grid_id)),
             "members": members.get(str(r.grid_id), ""),
             "n_units": int(r.n_units),
             "units": ",".join(str(x) for x in r.units),

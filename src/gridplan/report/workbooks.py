@@ -221,8 +221,8 @@ class CoverageAbout:
 
 #: KPI columns of the grid and unit sheets after their own (headers name the demand).
 KPI_COLUMNS: tuple[str, ...] = (
-    "population_d", "covered", "share_pct", "mean_minutes", "median_minutes", "p90_minutes",
-    "not_assessed",
+    "population_d", "covered", "share_pct", "reachable", "unreachable", "unreachable_pct",
+    "mean_minutes", "median_minutes", "p90_minutes", "not_assessed",
 )  # fmt: skip
 #: Columns of the facility sheet.
 FACILITY_COLUMNS: tuple[str, ...] = (
@@ -245,6 +245,9 @@ def _kpis(r: Any, about: CoverageAbout, lang: Lang) -> dict[str, Any]:
         "population_d": people(r["population"]),
         "covered": people(r["covered"]),
         "share_pct": percent(r["share"]),
+        "reachable": people(r["reachable"]),
+        "unreachable": people(r["unreachable"]),
+        "unreachable_pct": percent(r["unreachable_share"]),
         "mean_minutes": minutes_cell(r["mean_minutes"], cutoff, lang),
         "median_minutes": minutes_cell(r["median_minutes"], cutoff, lang),
         "p90_minutes": minutes_cell(r["p90_minutes"], cutoff, lang),
@@ -269,6 +272,9 @@ def summary_table(tables: KpiTables, about: CoverageAbout, lang: Lang) -> pd.Dat
         (_head("population_d", lang, **who), people(s["population"])),
         (_head("covered", lang, **who), people(s["covered"])),
         (_head("share_pct", lang), percent(s["share"])),
+        (_head("reachable", lang, **who), people(s["reachable"])),
+        (_head("unreachable", lang, **who), people(s["unreachable"])),
+        (_head("unreachable_pct", lang), percent(s["unreachable_share"])),
         (_head("mean_minutes", lang), minutes_cell(s["mean_minutes"], cutoff, lang)),
         (_head("median_minutes", lang), minutes_cell(s["median_minutes"], cutoff, lang)),
         (_head("p90_minutes", lang), minutes_cell(s["p90_minutes"], cutoff, lang)),

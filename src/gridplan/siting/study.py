@@ -179,6 +179,13 @@ def check_settings(settings: SitingSettings) -> None:
     problems.raise_if_any()
 
 
+#: Why sites on an even spread are not recommended (the CLI's JSON; the pages say it in Chinese).
+UNIFORM_REASON = (
+    "the population surface spreads each unit's residents evenly (modelled), so places within a "
+    "unit cannot be told apart: upload a population raster or settlement points"
+)
+
+
 @dataclass
 class SitingStudy:
     """The answer of :func:`run_siting`, evaluated on the full surface.
@@ -220,6 +227,15 @@ class SitingStudy:
     notes: list[str] = field(default_factory=list)
     #: Whose demand was counted: ``all`` residents or ``65plus`` (the surface's).
     demand: str = "all"
+    #: The surface spreads each unit's residents evenly (:attr:`PopulationSurface.
+    #: uniform_within_units`): it cannot tell places within a unit apart.
+    uniform_surface: bool = False
+
+    @property
+    def recommended(self) -> bool:
+        """Whether the sites are recommendations: only when the surface tells places apart
+        within units; on an even spread a site's place and gain are artefacts of the spread."""
+        return not self.uniform_surface
 
     @property
     def share_before(self) -> float:
@@ -350,9 +366,13 @@ class SitingStudy:
             "by_grid": grids,
             "curve": curve,
             "sites_for_target": self.sites_for_target,
+            # sites on an even spread are where the spread puts them, not recommendations
+            "recommended": self.recommended,
+            "not_recommended_reason": None if self.recommended else UNIFORM_REASON,
             "provenance": {
                 "population": self.population_source,
                 "demand": demand_name(self.demand),
+                "uniform_within_units": self.uniform_surface,
             },
             "notes": self.notes,
         }
@@ -721,6 +741,7 @@ def run_siting(
         population_source=surface.source,
         notes=notes,
         demand=surface.demand,
+        uniform_surface=surface.uniform_within_units,
     )
 
 

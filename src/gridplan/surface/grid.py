@@ -145,6 +145,14 @@ class PopulationSurface:
     def total(self) -> float:
         return float(self.population.sum(dtype=np.float64)) + float(sum(self.unplaced.values()))
 
+    @property
+    def uniform_within_units(self) -> bool:
+        """Whether every unit's residents are spread evenly over its cells (the census spread,
+        or polygons without weights): the surface then tells units apart, not places within
+        a unit, so a result that depends on where in a unit people live (which places are
+        covered, uncovered hotspots, a new site's gain) reflects the spread, not the ground."""
+        return self.method in UNIFORM_METHODS
+
     def populated(self) -> BoolArray:
         return self.population > 0
 
@@ -160,6 +168,10 @@ class PopulationSurface:
             unplaced={k: v * factor for k, v in self.unplaced.items()},
             demand=self.demand,
         )
+
+
+#: The :attr:`PopulationSurface.method` codes of surfaces spread evenly within each unit.
+UNIFORM_METHODS = frozenset({"census_uniform", "uniform"})
 
 
 def grid_for_units(unit_set: UnitSet, cell_m: float | None = None) -> CellGrid:
