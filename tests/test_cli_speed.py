@@ -326,13 +326,14 @@ def test_kpi_tables_of_a_preset_equal_the_former_code(shijiazhuang):
 
     groups, ids = plan_groups(plan, units)
     want = _reference_group_times(ix.unit, ix.population, ix.base_minutes, groups, len(ids))
-    got = tables.by_grid[["population", "mean_minutes", "median_minutes", "p90_minutes"]]
-    pd.testing.assert_frame_equal(got, want, check_exact=True)
+    columns = ["population", "reachable", "unreachable", "mean_minutes", "median_minutes",
+               "p90_minutes"]  # fmt: skip
+    pd.testing.assert_frame_equal(tables.by_grid[columns], want, check_exact=True)
     covered = _reference_unit_covered(ix.unit, ix.population, ix.base_minutes, ix.n_units, 15.0)
     assert np.array_equal(tables.by_unit["covered"].to_numpy(), covered)
     every = np.zeros(ix.n_units, dtype=np.int64)
     summary = _reference_group_times(ix.unit, ix.population, ix.base_minutes, every, 1)
-    for key in ("population", "mean_minutes", "median_minutes", "p90_minutes"):
+    for key in columns:
         assert tables.summary[key] == summary.loc[0, key]
 
 

@@ -426,3 +426,31 @@ def test_grids_json_gives_located_leads_and_networks(capsys):
         "综合医疗专科专病联盟",
     ]
     assert all(len(n["members"]) == 10 for n in d["networks"])
+
+
+def test_placing_a_lead_is_a_change_the_history_names():
+    from gridplan.plan.changes import describe, plan_changes
+
+    plan = GridPlan.from_preset("chuxiong")
+    placed = plan.set_lead("cx-city", "楚雄州人民医院", 101.546, 25.033)
+    text = describe(plan_changes(plan, placed))
+    assert text == "楚雄州紧密型城市医疗集团 牵头医院 楚雄州人民医院 定位于 101.54600, 25.03300"
+    back = describe(plan_changes(placed, plan.set_lead("cx-city", "楚雄州人民医院")))
+    assert "位置已清除" in back
+
+
+def test_renaming_a_lead_in_the_grid_table_drops_its_location():
+    """Another name is another hospital: its point is not carried over to it."""
+    from ui.panels.grids import edited_grids
+
+    plan = GridPlan.from_preset("chuxiong").set_lead("cx-city", "楚雄州人民医院", 101.546, 25.033)
+    plan = plan.set_members("cx-city", [("州中医医院", 101.53, 25.04), ("州中心血站", None, None)])
+    table = pd.DataFrame(
+        [[g.grid_id, g.name, g.lead_hospital, "、".join(g.members)] for g in plan.grids]
+    )
+    same = edited_grids(plan, table)
+    assert same.grid("cx-city").lead_location == (101.546, 25.033)
+    table.iloc[0, 2], table.iloc[0, 3] = "楚雄州第二人民医院", "州中心血站"
+    renamed = edited_grids(plan, table).grid("cx-city")
+    assert renamed.lead_hospital == "楚雄州第二人民医院" and renamed.lead_location is None
+    assert renamed.member_locations == {}  # 州中医医院 left the members with its point

@@ -64,7 +64,7 @@ def _families() -> dict[tuple[str, str], tuple[str, Iterable[Any]]]:
     from gridplan.report import workbooks as wb
     from gridplan.report.coveragemap import LAYERS, OUTLINES
     from gridplan.report.exports import CSV_COLUMNS
-    from gridplan.report.method import ITEMS
+    from gridplan.report.method import ITEMS, PROPOSAL_ITEMS
     from gridplan.siting.study import _CHOICES, _NUMBERS
 
     keys = [s.key for s in STANDARDS]
@@ -90,6 +90,7 @@ def _families() -> dict[tuple[str, str], tuple[str, Iterable[Any]]]:
         ("facilities/reader.py", "f'facilities.row.{code}'"): ("facilities.row.{}", ROW_REASONS),
         # the items of how a result was computed
         ("report/method.py", "f'report.doc.src_{key}'"): ("report.doc.src_{}", ITEMS),
+        ("report/method.py", "f'report.doc.prop_{key}'"): ("report.doc.prop_{}", PROPOSAL_ITEMS),
         # the command line's complaints about argparse errors and files
         ("_cli_output.py", "code"): (
             "{}",

@@ -517,6 +517,8 @@ def test_grid_proposal_with_chosen_lead_hospitals():
     assert leads["平山县医院"] == (114.19, 38.26)  # stored with its location
     # the current plan's leads are named, not located: no mean for it, its grids named
     assert "牵头医院未定位" in texts(at) and "新华医疗集团" in texts(at)
+    how = next(t.value for t in at.table if t.value.index.name == "项目")["说明"].to_dict()
+    assert "都已定位时才给出" in how["平均出行时间"] and "±20%" in how["人口均衡规则"]
 
 
 def _deck_layers(at: AppTest) -> list[str]:
@@ -564,7 +566,7 @@ def test_placing_a_lead_hospital_by_coordinates():
 def test_access_page_warns_of_the_even_spread_and_says_how_it_was_computed():
     at = page("access").run()
     assert not at.exception
-    assert any("人口为模拟数据" in str(w.value) for w in at.warning)
+    assert any("人口分布为模拟" in str(w.value) for w in at.warning)
     how = next(t.value for t in at.table if t.value.index.name == "项目")
     rows = how["说明"].to_dict()
     assert list(rows) == ["人口", "医疗机构", "出行时间模型", "覆盖判定", "已知局限"]

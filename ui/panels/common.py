@@ -15,7 +15,6 @@ from gridplan.errors import GridPlanError
 from gridplan.i18n import error_text, text_of
 from gridplan.plan.population import provenance_label
 from gridplan.plan.validate import Problem
-from gridplan.report.method import Method, method_items
 from gridplan.report.tables import table_to_csv
 from gridplan.report.webmap import WebImage
 from ui import state
@@ -255,13 +254,12 @@ def raster_map(
     st.pydeck_chart(deck, height=height, key=map_key)
 
 
-def how_computed(method: Method, *, key: str) -> None:
-    """The 计算方法 panel: population source and method, facilities, travel model and speeds
-    with their sources, the threshold rule and the known limits (as the report's appendix and
-    the CLI's ``provenance`` give them: :mod:`gridplan.report.method`)."""
+def how_computed(rows: Sequence[tuple[str, str]], *, key: str) -> None:
+    """The 计算方法 panel: the (item, text) rows of how a result was computed, e.g. population
+    source and method, facilities, travel model and speeds with their sources, the threshold
+    rule and the known limits (:func:`gridplan.report.method.method_items`, as the report's
+    appendix and the CLI's ``provenance`` give them)."""
     with st.expander(tr("how_computed")), st.container(key=key):
-        rows = method_items(method, lang())
+        table = pd.DataFrame(list(rows), columns=[tr("how_item"), tr("how_text")])
         # a static table: its long texts wrap, where a data grid would cut them
-        st.table(
-            pd.DataFrame(rows, columns=[tr("how_item"), tr("how_text")]).set_index(tr("how_item"))
-        )
+        st.table(table.set_index(tr("how_item")))

@@ -21,7 +21,7 @@ from gridplan.errors import GridPlanError
 from gridplan.facilities.edits import apply_edits
 from gridplan.plan.compare import ScenarioComparison
 from gridplan.plan.grids import GridPlan, resolve_assignment
-from gridplan.report.method import Method
+from gridplan.report.method import Method, method_items
 from gridplan.report.style import GRID_HUES, dsatur_colouring, grid_neighbours
 from gridplan.travel.speeds import DEFAULT_DETOUR, MODE_SPEEDS_KMH, minutes_per_metre
 from ui import cache, scenario, state
@@ -31,7 +31,7 @@ from ui.panels.common import how_computed, metric_row, num_text, readable, show_
 from ui.panels.grids import PlanView, grid_map
 from ui.panels.report import report_buttons
 from ui.scenario import Scenario
-from ui.state import Selection, scenario_choice_id
+from ui.state import Selection, lang, scenario_choice_id
 from ui.texts import MODE, md_text, tr
 
 #: The plan choice "the plan shown now" (it may be a template not saved yet).
@@ -198,7 +198,8 @@ def comparison_panel(sc: Scenario, a: Side, b: Side, mode: str, minutes: int, ce
         model = {"model": "straight", "mode": mode, "speed_kmh": MODE_SPEEDS_KMH[mode],
                  "detour": DEFAULT_DETOUR}  # fmt: skip
         surface = cache.load_surface(sc.surface(cell_m))
-        how_computed(Method(surface, sc.units, used, model, float(minutes)), key="cmp_how")
+        how = Method(surface, sc.units, used, model, float(minutes))
+        how_computed(method_items(how, lang()), key="cmp_how")
     st.subheader(tr("cmp_moved_units"))
     if cmp.moved.empty:
         st.caption(tr("cmp_no_moves"))

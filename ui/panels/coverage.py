@@ -28,7 +28,7 @@ from gridplan.access.standards import grid_standards, standard_label, standard_s
 from gridplan.errors import GridPlanError
 from gridplan.facilities.types import CENTRES, type_label
 from gridplan.i18n import Lang, t
-from gridplan.report.method import Method
+from gridplan.report.method import Method, method_items
 from gridplan.report.style import coverage_colors
 from gridplan.report.webmap import HoverCells, coverage_image, minutes_image
 from gridplan.report.workbooks import CoverageAbout, coverage_workbook, kpi_grid_table
@@ -249,7 +249,7 @@ def what_if(inp: CoverageInputs) -> None:
     kpi_by_grid(tables)
     kpi_downloads(inp, tables, sl, layer=layer, times=times, index=index)
     how = Method(inp.surface, inp.scenario.units, inp.used, model_settings(inp, sl), sl.minutes)
-    how_computed(how, key="acc_how")
+    how_computed(method_items(how, lang()), key="acc_how")
     standards_panel(inp, index)
     # the slower analyses run only when asked for, so the sliders stay quick
     if st.toggle(tr("capacity_toggle"), key="acc_cap"):

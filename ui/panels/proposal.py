@@ -14,11 +14,12 @@ from gridplan.i18n import t
 from gridplan.plan.grids import resolve_assignment
 from gridplan.regions.compare import compare_plans
 from gridplan.regions.instance import Proposal
+from gridplan.report.method import proposal_items
 from gridplan.report.style import grid_colors
 from ui import cache, state
 from ui import store as scenarios
 from ui.cache import ProposalKey
-from ui.panels.common import readable, show_error
+from ui.panels.common import how_computed, readable, show_error
 from ui.panels.grids import PlanView, grid_map
 from ui.panels.leads import real_hospitals
 from ui.scenario import Scenario
@@ -114,6 +115,7 @@ def proposal_answer(sc: Scenario, answer: Proposal) -> None:
         grid_colors(answer.plan, sc.units, assignment),
     )
     grid_map(view, key="proposal_map", height=480)
+    how_computed(proposal_items(answer, lang()), key="prop_how")
     with st.expander(tr("moved_units")):
         st.dataframe(readable(planner_table(cmp.moved)), hide_index=True)
     if state.read_only() is not None:

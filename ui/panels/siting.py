@@ -15,7 +15,7 @@ from gridplan import settings, workflow
 from gridplan.errors import GridPlanError
 from gridplan.facilities.table import facility_mask
 from gridplan.inputs.crs import DATUMS
-from gridplan.report.method import Method
+from gridplan.report.method import Method, method_items
 from gridplan.report.style import coverage_change_colors
 from gridplan.report.webmap import coverage_change_image
 from gridplan.siting.study import LEVELS, SitingSettings, SitingStudy, accept_sites
@@ -402,7 +402,7 @@ def results(sc: Scenario, level: str) -> None:
         )
         how = Method(cache.load_surface(held.surface), sc.units, used, held.model.facts(),
                      float(study.settings.minutes))  # fmt: skip
-        how_computed(how, key="sit_how")
+        how_computed(method_items(how, lang()), key="sit_how")
     d1, d2 = st.columns(2)
     download(
         tr("sit_dl_csv"), csv_with_note(note, study.sites), "sites.csv", "text/csv",

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from gridplan.i18n import Lang, t
-from gridplan.plan.grids import GridPlan
+from gridplan.plan.grids import Grid, GridPlan
 
 #: One change: its message code and parameters.
 Change = tuple[str, dict[str, object]]
@@ -63,11 +63,23 @@ def plan_changes(
             out.append(("change.grid_renamed", {"old": a.name, "new": b.name}))
         if a.lead_hospital != b.lead_hospital:
             out.append(("change.lead_changed", {"grid": b.name, "lead": b.lead_hospital or "—"}))
-        if a.members != b.members:
+        if a.lead_location != b.lead_location:
+            out.append(_lead_location_change(b))
+        if a.members != b.members or a.member_locations != b.member_locations:
             out.append(("change.members_changed", {"grid": b.name}))
     if [n.__dict__ for n in old.networks] != [n.__dict__ for n in new.networks]:
         out.append(("change.networks_changed", {}))
     return out
+
+
+def _lead_location_change(grid: Grid) -> Change:
+    """The lead hospital placed (its point, to about a metre) or its location removed."""
+    at = grid.lead_location
+    if at is None:
+        return ("change.lead_unlocated", {"grid": grid.name, "lead": grid.lead_hospital or "—"})
+    lead = grid.lead_hospital or "—"
+    return ("change.lead_located", {"grid": grid.name, "lead": lead, "lon": f"{at[0]:.5f}",
+                                    "lat": f"{at[1]:.5f}"})  # fmt: skip
 
 
 def describe(changes: list[Change], lang: Lang = "zh", *, fallback: str = "change.edited") -> str:

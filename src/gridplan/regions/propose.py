@@ -445,7 +445,9 @@ def _proposed_plan(
         t("regions.plan_method_met", "zh", **how)
         if outcome.met
         else t("regions.plan_method_unmet", "zh", best=outcome.max_deviation, **how),
-        t("regions.plan_travel", "zh", model=outcome.model_name, minutes=outcome.mean_minutes),
+        t("regions.plan_travel", "zh", model=outcome.model_name, minutes=outcome.mean_minutes)
+        if all(g.lead_location is not None for g in grids)
+        else t("regions.plan_travel_unlocated", "zh", model=outcome.model_name),
         *(n.text("zh") for n in notes),
     ]
     return GridPlan(

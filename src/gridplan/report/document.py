@@ -441,6 +441,9 @@ def _key_problems(inp: ReportInputs, facts: _Facts, lang: Lang) -> list[str]:
     no_lead = [g.name for g in inp.plan.grids if not g.lead_hospital.strip()]
     if no_lead:
         out.append(t("report.doc.kp_no_lead", lang, n=len(no_lead)))
+    unlocated = [g for g in inp.plan.unlocated_grids() if g.lead_hospital.strip()]
+    if unlocated:
+        out.append(t("report.doc.kp_unlocated", lang, n=len(unlocated)))
     failed = _failed_grids(facts.standards)
     if failed:
         out.append(t("report.doc.kp_standards", lang, n=len(failed), total=len(inp.plan.grids)))

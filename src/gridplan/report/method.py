@@ -20,8 +20,11 @@ import pandas as pd
 from gridplan.i18n import Lang, label, t
 from gridplan.plan.population import combine_sources, provenance_label
 from gridplan.plan.units import UnitSet
+from gridplan.regions.costs import DEFAULT_SPEED_KMH
+from gridplan.regions.instance import Proposal
 from gridplan.surface.ageing import demand_label, demand_name
 from gridplan.surface.grid import PopulationSurface
+from gridplan.travel.speeds import DEFAULT_DETOUR
 
 _DASH = "—"
 #: The items of the account, in order (texts ``report.doc.src_<key>``).
@@ -152,3 +155,27 @@ def provenance_json(m: Method, lang: Lang = "en") -> dict[str, Any]:
         "known_limits": known_limits(m, lang),
         "how_computed": [{"item": i, "text": x} for i, x in method_items(m, lang)],
     }
+
+
+#: The items of a grid proposal's account (texts ``report.doc.prop_<key>``).
+PROPOSAL_ITEMS: tuple[str, ...] = ("method", "model", "balance", "minutes", "limits")
+
+
+def proposal_items(proposal: Proposal, lang: Lang) -> list[tuple[str, str]]:
+    """How a grid proposal was computed, as (item, text) rows: the solver, the travel model,
+    the balance rule, when its mean travel time is given, and its limits."""
+    gap = "—" if proposal.gap is None or not math.isfinite(proposal.gap) else f"{proposal.gap:.2%}"
+    straight = proposal.cost_model == "straight"
+    texts = {
+        "method": t("report.doc.prop_method_text", lang,
+                    method=label("regions.method", proposal.method, lang),
+                    status=proposal.status, gap=gap),
+        "model": t("report.doc.prop_model_straight", lang, speed=f"{DEFAULT_SPEED_KMH:g}",
+                   detour=f"{DEFAULT_DETOUR:g}")
+        if straight
+        else t("report.doc.prop_model_other", lang, model=proposal.cost_model),
+        "balance": t("report.doc.prop_balance_text", lang, tol=f"{proposal.tolerance:.0%}"),
+        "minutes": t("report.doc.prop_minutes_text", lang),
+        "limits": t("report.doc.prop_limits_text", lang),
+    }  # fmt: skip
+    return [(t(f"report.doc.prop_{key}", lang), texts[key]) for key in PROPOSAL_ITEMS]
