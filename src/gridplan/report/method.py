@@ -13,18 +13,19 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from gridplan.i18n import Lang, label, t
 from gridplan.plan.population import combine_sources, provenance_label
 from gridplan.plan.units import UnitSet
-from gridplan.regions.costs import DEFAULT_SPEED_KMH
-from gridplan.regions.instance import Proposal
 from gridplan.surface.ageing import demand_label, demand_name
 from gridplan.surface.grid import PopulationSurface
-from gridplan.travel.speeds import DEFAULT_DETOUR
+from gridplan.travel.speeds import DEFAULT_DETOUR, MODE_SPEEDS_KMH
+
+if TYPE_CHECKING:  # the proposal's solvers load only where grids are proposed
+    from gridplan.regions.instance import Proposal
 
 _DASH = "—"
 #: The items of the account, in order (texts ``report.doc.src_<key>``).
@@ -170,7 +171,8 @@ def proposal_items(proposal: Proposal, lang: Lang) -> list[tuple[str, str]]:
         "method": t("report.doc.prop_method_text", lang,
                     method=label("regions.method", proposal.method, lang),
                     status=proposal.status, gap=gap),
-        "model": t("report.doc.prop_model_straight", lang, speed=f"{DEFAULT_SPEED_KMH:g}",
+        # the proposal's default cost: regions.costs.StraightLineCost, by car
+        "model": t("report.doc.prop_model_straight", lang, speed=f"{MODE_SPEEDS_KMH['drive']:g}",
                    detour=f"{DEFAULT_DETOUR:g}")
         if straight
         else t("report.doc.prop_model_other", lang, model=proposal.cost_model),
