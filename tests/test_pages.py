@@ -439,6 +439,8 @@ def test_siting_page_upgrades_subcentres_and_the_coverage_page_counts_them():
     assert at.get("deck_gl_json_chart") and at.get("vega_lite_chart")
     # the census spread evenly within units: the sites are shown, not recommended nor ticked
     assert "不作选址推荐" in texts(at) and "示意站点（不作推荐）" in texts(at)
+    how = next(t.value for t in at.table if t.value.index.name == "项目")["说明"].to_dict()
+    assert "驾车 30 km/h" in how["出行时间模型"] and "≤ 30 分钟" in how["覆盖判定"]
     at.button(key="sit_accept_btn").click().run()
     assert not at.exception
     assert "没有勾选任何站点" in texts(at)

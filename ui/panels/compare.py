@@ -195,8 +195,7 @@ def comparison_panel(sc: Scenario, a: Side, b: Side, mode: str, minutes: int, ce
     st.dataframe(grid_table(cmp), hide_index=True, width="stretch")
     used = workflow.used_facilities(a.facilities, "primary")
     if not used.empty:
-        model = {"model": "straight", "mode": mode, "speed_kmh": MODE_SPEEDS_KMH[mode],
-                 "detour": DEFAULT_DETOUR}  # fmt: skip
+        model = workflow.ModelSpec("straight", mode).facts()  # as coverage_index computes it
         surface = cache.load_surface(sc.surface(cell_m))
         how = Method(surface, sc.units, used, model, float(minutes))
         how_computed(method_items(how, lang()), key="cmp_how")

@@ -397,9 +397,8 @@ def results(sc: Scenario, level: str) -> None:
     st.subheader(tr("sit_curve"))
     curve_chart(study)
     if held.model is not None:
-        used = (
-            facilities[facilities["active"].astype(bool)] if "active" in facilities else facilities
-        )
+        # the existing facilities the study counted: those of its level
+        used = facilities[facility_mask(facilities, LEVELS[study.settings.level])]
         how = Method(cache.load_surface(held.surface), sc.units, used, held.model.facts(),
                      float(study.settings.minutes))  # fmt: skip
         how_computed(method_items(how, lang()), key="sit_how")

@@ -209,8 +209,6 @@ class GridPlan:
         """A copy with the lead hospital of ``grid_id`` named ``name`` at WGS-84 ``lon, lat``
         (both ``None``: named, not located).
 
-        The previous lead keeps its place as a member if it had a location there.
-
         Raises
         ------
         InputError
@@ -222,7 +220,10 @@ class GridPlan:
         new = copy.deepcopy(self)
         g = new.grid(grid_id)
         g.lead_hospital = name.strip()
-        g.lead_lon, g.lead_lat = (None, None) if lon is None else (float(lon), float(lat))  # type: ignore[arg-type]
+        if lon is None or lat is None:
+            g.lead_lon = g.lead_lat = None
+        else:
+            g.lead_lon, g.lead_lat = float(lon), float(lat)
         return new
 
     def set_members(
@@ -478,10 +479,9 @@ def _check_location(item: dict[str, Any], problems: Problems) -> None:
 
 
 def _require_location(name: str, lon: float | None, lat: float | None) -> None:
-    """Raise ``plan.bad_location`` when ``lon, lat`` is given and not a point in China."""
+    """Raise ``plan.bad_location`` when ``lon, lat`` is given (one of them is enough) and is
+    not a point in China."""
     why = location_problem(lon, lat)
-    if why is None and (lon is None) != (lat is None):
-        why = "give both longitude and latitude, or neither"
     if why is not None:
         raise InputError(
             f"{name}: {why}",
