@@ -356,3 +356,25 @@ def test_units_geojson(sjz):
     assert zone["grid_id"] == "sjz-yuhua" and zone["grid_name"] == "裕华医疗集团"
     assert int(gdf["population"].sum()) == SJZ_TOTAL
     assert json.loads(data)["gridplan"]["layer"] == "units"
+
+
+def test_grid_map_png_draws_the_networks_and_says_so():
+    """楚雄's 1+1+N networks as purple lines on the PNG (the report's and the download's map),
+    with a footer line; a plan without networks has none."""
+    from gridplan import workflow
+    from gridplan.report.gridmap import LINK_HEX, _footer_lines, link_segments
+
+    plan, units = workflow.plan_and_units("chuxiong", None)
+    assert link_segments(plan, units).shape == (54, 4)  # six networks × nine other counties
+    purple = np.array([int(LINK_HEX[i : i + 2], 16) for i in (1, 3, 5)])
+
+    def purple_pixels(p) -> int:
+        png = render_grid_map_png(p, units, dpi=60, width_in=8)
+        rgb = np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(int)
+        return int((np.abs(rgb - purple).sum(axis=2) < 30).sum())
+
+    assert purple_pixels(plan) > 500
+    footer = "\n".join(_footer_lines(plan, units, resolve_assignment(plan, units.units), "zh"))
+    assert "6 个跨网格网络" in footer and "其中 6 个牵头机构未定位" in footer
+    plan.networks = []
+    assert purple_pixels(plan) == 0

@@ -21,11 +21,14 @@ from typing import Any, Unpack
 
 import numpy as np
 import pandas as pd
+from matplotlib.collections import LineCollection
 
 from gridplan import __version__
 from gridplan._validate import Problems
 from gridplan.i18n import Lang, label, t
+from gridplan.inputs.crs import transformer
 from gridplan.plan.grids import GridPlan, resolve_assignment
+from gridplan.plan.networks import network_links
 from gridplan.plan.population import combine_sources, provenance_label
 from gridplan.plan.stats import dissolve_grids
 from gridplan.plan.units import UnitSet
@@ -109,9 +112,37 @@ def render_grid_map_png(
     fills = _unit_fills(gids, drawn_m["inside_prefecture"], grid_colors(plan, unit_set, assignment))
     view.draw_units(drawn_m.geometry, fills, edgecolors="#ffffff", linewidths=0.5, zorder=1)
     outline_geoms = view.draw_outlines(grids.to_crs(metric).geometry, drawn_m)
+    _draw_links(view.ax, link_segments(plan, unit_set))
     _draw_furniture(canvas, view, plan, outline_geoms)
     _draw_legend(canvas, entries, frame, key)
     return canvas.png(frame)
+
+
+#: The network links' colour, as on the dashboard's map (purple: apart from fills and outlines).
+LINK_HEX = "#762a83"
+
+
+def link_segments(plan: GridPlan, unit_set: UnitSet) -> np.ndarray:
+    """The plan's network links (:func:`~gridplan.plan.networks.network_links`) as metric
+    segments ``(n, 4)``: x0, y0, x1, y1 in ``unit_set.metric_crs``."""
+    links = network_links(plan, unit_set)
+    if links.empty:
+        return np.zeros((0, 4))
+    to_metric = transformer("EPSG:4326", unit_set.metric_crs)
+    x0, y0 = to_metric.transform(links["lon0"].to_numpy(), links["lat0"].to_numpy())
+    x1, y1 = to_metric.transform(links["lon1"].to_numpy(), links["lat1"].to_numpy())
+    return np.column_stack([x0, y0, x1, y1])
+
+
+def _draw_links(ax: Any, segments: np.ndarray) -> None:
+    """Each link as a line, each origin as a dot, above the grids and below the labels."""
+    if not len(segments):
+        return
+    ax.add_collection(
+        LineCollection(list(segments.reshape(-1, 2, 2)), colors=LINK_HEX, linewidths=1.3, zorder=5)
+    )
+    origins = np.unique(segments[:, :2], axis=0)
+    ax.scatter(origins[:, 0], origins[:, 1], s=18, color=LINK_HEX, zorder=6)
 
 
 def _subtitle(plan: GridPlan, unit_set: UnitSet, lang: Lang) -> str:
@@ -192,6 +223,9 @@ def _footer_lines(
     items = _undrawn_notes(plan, unit_set, assignment, lang)
     if items:
         lines.append(t("report.grid.undrawn", lang, items=t("sep.clause", lang).join(items)))
+    if plan.networks:
+        unlocated = sum(n.lead_location is None for n in plan.networks)
+        lines.append(t("report.grid.networks", lang, n=len(plan.networks), unlocated=unlocated))
     seed = plan.seed or {}
     if seed.get("title"):
         lines.append(
