@@ -100,20 +100,36 @@ async def rename_first_grid(page: Any, name: str) -> None:
     raise RuntimeError(f"the first grid's name cell ({FIRST_GRID}) could not be opened")
 
 
-async def choose(page: Any, label: str, option: str) -> None:
-    """Pick an option of a Streamlit selectbox by its label (as ``tests/test_e2e``)."""
+async def choose(page: Any, label: str, option: str, tries: int = 3) -> None:
+    """Pick an option of a Streamlit selectbox by its label (as ``tests/test_e2e``), and check
+    that the box shows it: with ten renderers on two cores the list may be drawn again under
+    the click, which then picks nothing (a later 移动 would move nothing)."""
     box = page.locator('[data-testid="stSelectbox"]').filter(has_text=label).first
-    await box.locator("input").click()
-    await box.locator("input").fill(option)
-    await page.get_by_role("option", name=re.compile(re.escape(option))).first.click()
+    for _ in range(tries):
+        await box.locator("input").click()
+        await box.locator("input").fill(option)
+        await page.get_by_role("option", name=re.compile(re.escape(option))).first.click()
+        await page.keyboard.press("Escape")  # a list still open over the form would take a click
+        if await _shows(box.locator("input"), option):
+            return
+    raise RuntimeError(f"{label}: {option} could not be chosen")
+
+
+async def _shows(field: Any, option: str, timeout_s: float = 20.0) -> bool:
+    """Whether a selectbox's input shows ``option`` (its value: the chosen option's label)
+    within ``timeout_s``, once the browser has drawn the choice."""
+    end = time.perf_counter() + timeout_s
+    while time.perf_counter() < end:
+        if option in await field.input_value():
+            return True
+        await asyncio.sleep(0.2)
+    return False
 
 
 async def move_unit(page: Any) -> None:
     """桥西区 into 新华医疗集团 with the 移动 form (the form's choosers do not rerun)."""
     await choose(page, "调整单元", MOVED_UNIT)
     await choose(page, "移入网格", FIRST_GRID)
-    # a chooser's list still open over the form would take the click: close it first
-    await page.keyboard.press("Escape")
     await idle(page)
     await page.get_by_role("button", name="移动", exact=True).click()
 
