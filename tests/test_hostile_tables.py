@@ -20,7 +20,8 @@ import pandas as pd
 import pytest
 
 from gridplan import settings
-from gridplan.cli import json_safe, main
+from gridplan._cli_output import json_safe
+from gridplan.cli import main
 from gridplan.errors import FacilitiesError, UploadError
 from gridplan.facilities.reader import (
     ROW_REASONS,

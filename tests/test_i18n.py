@@ -53,8 +53,8 @@ def _families() -> dict[tuple[str, str], tuple[str, Iterable[Any]]]:
     Keyed by (module, source of the code expression); the members come from the
     library's own constants, so a new member without a text fails here.
     """
+    from gridplan._cli_output import _OS_ERRORS, _USAGE_PATTERNS
     from gridplan.access.standards import STANDARDS
-    from gridplan.cli import _OS_ERRORS, _USAGE_PATTERNS
     from gridplan.facilities.reader import ROW_REASONS
     from gridplan.facilities.types import FACILITY_TYPES
     from gridplan.plan.ageing import _AGE_PROBLEMS

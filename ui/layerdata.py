@@ -50,10 +50,13 @@ def segment_rows(segments: Any) -> list[dict[str, list[float]]]:
     return [{"s": r[:2], "t": r[2:]} for r in np.round(segments, 5).tolist()]
 
 
-def segment_layer(data: Any, layer_id: str, color: list[int], width_px: float = 1.5) -> pdk.Layer:
+def segment_layer(
+    data: Any, layer_id: str, color: list[int], width_px: float = 1.5, *, pickable: bool = False
+) -> pdk.Layer:
     """Straight segments (rows ``{"s": [lon, lat], "t": [lon, lat]}``, or their URL) as thin
     lines of ``width_px`` pixels: deck.gl's line shader, far lighter to draw than its path
-    shader (the grid outlines were most of every redraw in a software-rendered browser)."""
+    shader (the grid outlines were most of every redraw in a software-rendered browser).
+    ``pickable``: the rows' other fields show in the map's tooltip."""
     return pdk.Layer(
         "LineLayer",
         data,
@@ -63,4 +66,5 @@ def segment_layer(data: Any, layer_id: str, color: list[int], width_px: float = 
         get_color=color,
         get_width=width_px,
         width_units="'pixels'",
+        pickable=pickable,
     )

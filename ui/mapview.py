@@ -300,23 +300,18 @@ def network_layers(links: pd.DataFrame, lang: Lang, *, amap: bool = False) -> li
     kinds = {"network": tr("link_kind_network", lang=lang),
              "members": tr("link_kind_members", lang=lang)}  # fmt: skip
     origin = {True: tr("link_located", lang=lang), False: tr("link_unlocated", lang=lang)}
-    rows = []
-    for (_, r), seg in zip(links.iterrows(), np.round(ends, 5).tolist(), strict=True):
-        rows.append(
-            {
-                "s": seg[:2], "t": seg[2:], "name": r["group"], "unit_id": kinds[r["kind"]],
-                "grid_name": f"{r['origin']} → {r['member']}",
-                "pop_text": origin[bool(r["origin_located"])],
-            }
-        )  # fmt: skip
+    rows = [
+        {
+            **seg, "name": r["group"], "unit_id": kinds[r["kind"]],
+            "grid_name": f"{r['origin']} → {r['member']}",
+            "pop_text": origin[bool(r["origin_located"])],
+        }
+        for seg, (_, r) in zip(segment_rows(ends), links.iterrows(), strict=True)
+    ]  # fmt: skip
     origins = {(row["s"][0], row["s"][1]): row for row in rows}
     dots = [{**row, "p": list(pos), "grid_name": row["name"]} for pos, row in origins.items()]
     return [
-        pdk.Layer(
-            "LineLayer", rows, id="network-links", get_source_position="s",
-            get_target_position="t", get_color=LINK_RGBA, get_width=2,
-            width_units="'pixels'", pickable=True,
-        ),
+        segment_layer(rows, "network-links", LINK_RGBA, 2, pickable=True),
         pdk.Layer(
             "ScatterplotLayer", dots, id="network-origins", get_position="p",
             get_fill_color=LINK_RGBA, get_radius=6, radius_units="'pixels'", pickable=True,

@@ -20,16 +20,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import pandas as pd
 
 from gridplan import settings, workflow
-from gridplan._cli_output import (
-    _OS_ERRORS,
-    _USAGE_PATTERNS,
-    _argv_lang,
-    _fail,
-    _internal,
-    _json_text,
-    _usage_error,
-    json_safe,
-)
+from gridplan._cli_output import _argv_lang, _fail, _internal, _json_text, _usage_error
 from gridplan.batch.command import batch_options, cmd_batch
 from gridplan.errors import GridPlanError, InputError
 from gridplan.i18n import Lang, t
@@ -43,7 +34,6 @@ from gridplan.surface.grid import PopulationSurface
 from gridplan.travel.speeds import DEFAULT_DETOUR
 from gridplan.workflow import ModelSpec, SurfaceSpec, UnitsSource
 from gridplan.workflow import coverage_provenance as _coverage_provenance
-from gridplan.workflow import facility_sources as _facility_sources
 
 if TYPE_CHECKING:
     from gridplan.siting.study import SitingSettings  # loads the solvers: only where they run
@@ -410,10 +400,6 @@ def cmd_optimize(args: argparse.Namespace) -> dict[str, Any]:
     out["model"] = _model_json(args, spec)
     how = _coverage_provenance(surface, us, facilities, spec, study_settings.minutes, args.lang)
     out["provenance"] = {**how, **out["provenance"]}  # the study's own facts win
-    sources, note = _facility_sources(facilities)
-    out["provenance"]["facilities"] = sources
-    if note:
-        out["provenance"]["facilities_note"] = note
     if out_path is not None:
         out_path.write_text(study.catchments().to_json(drop_id=True, ensure_ascii=False), "utf-8")
     return out
@@ -622,9 +608,6 @@ def build_parser() -> argparse.ArgumentParser:
             sp.add_argument("-o", "--output", help=command.output)
         _common(sp)
     return p
-
-
-__all__ = ["_OS_ERRORS", "_USAGE_PATTERNS", "build_parser", "json_safe", "main"]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

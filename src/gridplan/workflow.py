@@ -968,13 +968,6 @@ def report_meta(snap: Any = None, author: str = "") -> Any:
 # --- where a coverage's figures come from (shared by the CLI's JSON outputs) ---------------
 
 
-def facility_sources(facilities: pd.DataFrame) -> tuple[str, str]:
-    """The facilities' sources joined with ``+``, and the note the illustrative network needs."""
-    sources = sorted(set(facilities["source"]))
-    note = "illustrative: not real locations" if "illustrative" in sources else ""
-    return "+".join(sources) or "none", note
-
-
 def coverage_provenance(
     surface: PopulationSurface,
     us: UnitSet,

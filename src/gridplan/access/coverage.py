@@ -267,11 +267,11 @@ class CoverageIndex:
         out.insert(1, "covered", self.group_covered(threshold_min, unit_group, n_groups))
         with np.errstate(invalid="ignore", divide="ignore"):
             share = np.where(out["population"] > 0, out["covered"] / out["population"], np.nan)
-        out.insert(2, "share", share)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            out["unreachable_share"] = np.where(
+            unreachable = np.where(
                 out["population"] > 0, out["unreachable"] / out["population"], np.nan
             )
+        out.insert(2, "share", share)
+        out["unreachable_share"] = unreachable
         return out
 
     def summary(self, threshold_min: float) -> dict[str, float]:

@@ -74,10 +74,9 @@ def plan_changes(
 
 def _lead_location_change(grid: Grid) -> Change:
     """The lead hospital placed (its point, to about a metre) or its location removed."""
-    at = grid.lead_location
+    at, lead = grid.lead_location, grid.lead_hospital or "—"
     if at is None:
-        return ("change.lead_unlocated", {"grid": grid.name, "lead": grid.lead_hospital or "—"})
-    lead = grid.lead_hospital or "—"
+        return ("change.lead_unlocated", {"grid": grid.name, "lead": lead})
     return ("change.lead_located", {"grid": grid.name, "lead": lead, "lon": f"{at[0]:.5f}",
                                     "lat": f"{at[1]:.5f}"})  # fmt: skip
 

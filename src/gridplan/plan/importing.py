@@ -365,9 +365,10 @@ def _plan_of_json(doc: dict[str, Any], shape: _Shape) -> GridPlan | None:
 
 
 def _check_lead_location(where: str, item: dict[str, Any], shape: _Shape) -> None:
-    """A lead hospital's longitude and latitude: both a point in China, or both missing."""
+    """A lead hospital's longitude and latitude: both a point in China, or both missing
+    (one without the other is no point either: :func:`location_problem`)."""
     lon, lat = item.get("lead_lon"), item.get("lead_lat")
-    if (lon is None) != (lat is None) or location_problem(lon, lat) is not None:
+    if location_problem(lon, lat) is not None:
         shape.add(
             "plan_file.bad_location", f"{where}: lead_lon, lead_lat ({lon}, {lat}) is not a "
             "WGS-84 point in China", where=where, lon=str(lon), lat=str(lat),

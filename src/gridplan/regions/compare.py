@@ -73,10 +73,10 @@ def plan_travel_minutes(
     u = unit_set.units
     assignment = resolve_assignment(plan, u)
     hosp: list[Hospital] = []
-    located: list[int] = []
+    located: list[str] = []
     unlocated: list[str] = []
     given = dict(hospitals or {})
-    for i, g in enumerate(plan.grids):
+    for g in plan.grids:
         h = (
             given.get(g.grid_id, given.get(g.lead_hospital))
             if g.lead_hospital
@@ -87,12 +87,12 @@ def plan_travel_minutes(
             unlocated.append(g.grid_id)
             continue
         hosp.append(Hospital(g.lead_hospital or g.name, float(loc[0]), float(loc[1])))
-        located.append(i)
+        located.append(g.grid_id)
     out = np.full(len(u), np.nan)
     if hosp:
         minutes = np.asarray(model.unit_minutes(unit_set, hosp), dtype=np.float64)
         minutes = _fill_free_costs(unit_set, minutes, zone_anchors)
-        col = {plan.grids[i].grid_id: c for c, i in enumerate(located)}
+        col = {gid: c for c, gid in enumerate(located)}
         for r, gid in enumerate(assignment):
             if gid is not None and gid in col:
                 out[r] = minutes[r, col[gid]]
